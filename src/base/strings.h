@@ -1,0 +1,26 @@
+// Small string helpers shared by every layer.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace sw {
+
+/// EditDistance is the Levenshtein distance, used for "did you mean" suggestions.
+size_t EditDistance(std::string_view a, std::string_view b);
+
+/// DidYouMean returns the closest candidate within a small distance, or "" when none is close.
+std::string DidYouMean(std::string_view word, const std::vector<std::string>& candidates);
+
+std::vector<std::string> Split(std::string_view s, char sep);
+std::string Join(const std::vector<std::string>& parts, std::string_view sep);
+bool StartsWith(std::string_view s, std::string_view prefix);
+std::string Trim(std::string_view s);
+
+/// HumanDuration formats seconds as "850ms", "12.3s" or "4m05s".
+std::string HumanDuration(double seconds);
+/// FormatUsd formats dollars with enough precision for cent-level accounting ("$0.0123").
+std::string FormatUsd(double usd);
+
+}  // namespace sw

@@ -1,0 +1,196 @@
+// Store: the durable record of every run. The engine appends events and rows in batches;
+// each Commit is one transaction, so a crash leaves either all of a batch or none of it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace sw::store {
+
+/// RunRecord is one row of `runs`. JSON-valued fields are stored as text.
+struct RunRecord {
+  std::string id;
+  std::string parent_id;      // set for sub-runs (kind: workflow)
+  std::string workflow_file;  // absolute path
+  std::string workflow_name;
+  std::string workflow_hash;
+  std::string status = "running";  // running|succeeded|failed|cancelled|waiting
+  double created_at = 0;           // unix seconds
+  double finished_at = 0;          // 0 while unfinished
+  std::string inputs_json = "{}";
+  std::string options_json = "{}";  // run options (no_cache, auto_approve, script, ...)
+  std::string error;
+  int64_t pid = 0;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  int64_t calls = 0;
+  double cost_usd = 0;
+  int64_t nodes_total = 0;
+  int64_t nodes_succeeded = 0;
+  int64_t nodes_failed = 0;
+  int64_t nodes_skipped = 0;
+  bool cancel_requested = false;
+};
+
+/// Event is one entry of the append-only trace. seq is assigned by Commit (monotonic per store).
+struct Event {
+  int64_t seq = 0;
+  std::string run_id;
+  double ts = 0;
+  std::string type;  // run_started, node_started, node_succeeded, ... (see engine/events.h)
+  std::string node;
+  int iteration = 0;
+  int item = -1;     // map item index, -1 when not a map item
+  int attempt = 0;
+  std::string data = "{}";  // JSON object
+};
+
+/// NodeRunRecord is one row per node x iteration x item x attempt (upserted by that key).
+struct NodeRunRecord {
+  std::string run_id;
+  std::string node;
+  int iteration = 0;
+  int item = -1;
+  int attempt = 1;
+  std::string status;  // running|succeeded|failed|skipped|waiting|cancelled|interrupted
+  double started_at = 0;
+  double finished_at = 0;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;
+  int64_t calls = 0;
+  std::string model;
+  std::string error;
+  std::string output_blob;  // blob hash of the output, "" if none
+  bool cached = false;
+};
+
+/// LlmCallRecord is one model request/response pair. cost_usd is unset when the price is
+/// unknown (never recorded as 0).
+struct LlmCallRecord {
+  int64_t id = 0;  // assigned by Commit
+  std::string run_id;
+  std::string node;
+  int iteration = 0;
+  int item = -1;
+  int attempt = 1;
+  std::string provider;
+  std::string model;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  int64_t tokens_cached_read = 0;
+  int64_t tokens_cache_write = 0;
+  int64_t tokens_reasoning = 0;
+  std::optional<double> cost_usd;
+  double started_at = 0;
+  double latency_ms = 0;
+  double ttft_ms = 0;
+  std::string status;  // ok|error
+  std::string error;
+  std::string request_blob;
+  std::string response_blob;
+};
+
+struct ArtifactRecord {
+  std::string run_id;
+  std::string name;  // validated by ValidateArtifactName before it is stored
+  std::string media_type = "text/plain";
+  std::string blob;
+  std::string produced_by;          // node id
+  std::string derived_from = "[]";  // JSON list of artifact names
+  double created_at = 0;
+};
+
+struct ApprovalRecord {
+  std::string run_id;
+  std::string node;
+  int iteration = 0;
+  int item = -1;
+  std::string decision;  // pending|approved|rejected|input
+  std::string text;
+  std::string by;        // "terminal", "auto", "cli"
+  double ts = 0;
+};
+
+struct CacheEntry {
+  std::string key;
+  std::string output_blob;
+  std::string node;
+  std::string model;
+  int64_t tokens_in = 0;
+  int64_t tokens_out = 0;
+  double cost_usd = 0;  // what the original call cost (a hit costs nothing)
+  double created_at = 0;
+};
+
+/// Batch is what one Commit persists atomically.
+struct Batch {
+  std::optional<RunRecord> run;  // upsert by id
+  std::vector<Event> events;
+  std::vector<NodeRunRecord> node_runs;  // upsert by (run_id, node, iteration, item, attempt)
+  std::vector<LlmCallRecord> llm_calls;
+  std::vector<ArtifactRecord> artifacts;  // upsert by (run_id, name)
+  std::vector<ApprovalRecord> approvals;  // upsert by (run_id, node, iteration, item)
+  std::vector<CacheEntry> cache;          // upsert by key
+  std::vector<std::pair<std::string, std::string>> blobs;  // (hash, data); hash = Hash128Hex(data)
+
+  bool empty() const {
+    return !run && events.empty() && node_runs.empty() && llm_calls.empty() && artifacts.empty() &&
+           approvals.empty() && cache.empty() && blobs.empty();
+  }
+  void clear() { *this = Batch(); }
+};
+
+struct StoreOptions {
+  /// true: PRAGMA synchronous=FULL (survives power loss); false: NORMAL, which in WAL mode
+  /// survives any process crash including kill -9, and is much faster.
+  bool fsync_every_commit = false;
+  /// Blobs up to this size live in the database; larger ones are files under blobs/.
+  size_t inline_blob_max = 4096;
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  /// Commit writes the whole batch in one transaction. Large blobs are written as files (atomic
+  /// rename) before the transaction commits. Assigns Event::seq and LlmCallRecord::id in place.
+  virtual Status Commit(Batch& batch) = 0;
+
+  virtual Result<std::optional<RunRecord>> GetRun(const std::string& id) = 0;
+  /// ListRuns returns runs newest first; top-level only unless include_children.
+  virtual Result<std::vector<RunRecord>> ListRuns(int limit, bool include_children = false) = 0;
+  /// ResolveRunId accepts a full id, a unique prefix, or "latest"; errors name the candidates.
+  virtual Result<std::string> ResolveRunId(const std::string& id_or_prefix) = 0;
+
+  virtual Result<std::vector<Event>> ListEvents(const std::string& run_id, int64_t after_seq = 0) = 0;
+  virtual Result<std::vector<NodeRunRecord>> ListNodeRuns(const std::string& run_id) = 0;
+  virtual Result<std::vector<LlmCallRecord>> ListLlmCalls(const std::string& run_id) = 0;
+  virtual Result<std::vector<ArtifactRecord>> ListArtifacts(const std::string& run_id) = 0;
+  virtual Result<std::vector<ApprovalRecord>> ListApprovals(const std::string& run_id) = 0;
+
+  virtual Result<std::optional<CacheEntry>> GetCache(const std::string& key) = 0;
+
+  /// GetBlob refuses anything that is not a 32-hex-digit hash (never touches the filesystem
+  /// with it); NotFound when absent.
+  virtual Result<std::string> GetBlob(const std::string& hash) = 0;
+
+  /// RequestCancel sets runs.cancel_requested (another process may be running the run).
+  virtual Status RequestCancel(const std::string& run_id) = 0;
+  virtual Result<bool> CancelRequested(const std::string& run_id) = 0;
+
+  /// IntegrityCheck runs PRAGMA integrity_check and returns its text ("ok" when healthy).
+  virtual Result<std::string> IntegrityCheck() = 0;
+};
+
+/// OpenSqlite opens (creating if needed) the store in dir: dir/specwright.db (WAL) and
+/// dir/blobs/. Applies the schema and migrations.
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& dir, const StoreOptions& options = {});
+
+}  // namespace sw::store

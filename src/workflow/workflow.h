@@ -1,0 +1,196 @@
+// Workflow: the validated, immutable form of a YAML workflow file. The loader (loader.cc)
+// turns YAML into this and reports every problem with file:line:col.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "workflow/expr.h"
+#include "workflow/template.h"
+
+namespace sw::workflow {
+
+using json = nlohmann::json;
+
+/// Pos is a 1-based line and column in a source file; 0 means unknown.
+struct Pos {
+  int line = 0;
+  int col = 0;
+};
+
+/// Diagnostic is one problem found while loading; ToString gives "file:line:col: message".
+struct Diagnostic {
+  std::string file;
+  Pos pos;
+  std::string message;
+  std::string ToString() const;
+};
+
+enum class NodeKind { kLlm, kTool, kHuman, kWorkflow, kAgent };
+enum class OutputKind { kText, kJson };
+enum class BudgetPolicy { kStop, kWarn };
+enum class HumanMode { kApprove, kInput };
+
+const char* NodeKindName(NodeKind k);
+
+/// RetryPolicy: `attempts` total tries (1 = no retry); delay before try n+1 is drawn uniformly
+/// from [0, min(max_delay, backoff * 2^(n-1))] seconds (exponential backoff, full jitter).
+struct RetryPolicy {
+  int attempts = 1;
+  double backoff = 1.0;
+  double max_delay = 60.0;
+};
+
+/// Budget limits spend; unset fields are unlimited (except max_calls, defaulted by the engine).
+struct Budget {
+  std::optional<double> max_usd;
+  std::optional<int64_t> max_tokens;
+  std::optional<int64_t> max_calls;
+  BudgetPolicy policy = BudgetPolicy::kStop;
+};
+
+/// ModelSettings: `model` is "provider/name" (e.g. "scripted/demo", "openai/gpt-4o").
+struct ModelSettings {
+  std::string model;
+  std::optional<double> temperature;
+  std::optional<int64_t> max_tokens;
+  std::vector<std::string> stop;
+};
+
+/// Text is a template with where it came from (inline in the workflow or `file:`).
+struct Text {
+  tmpl::TemplatePtr tmpl;
+  std::string file;  // file the template text lives in (the workflow, or the prompt file)
+  Pos pos;
+};
+
+/// Condition is a parsed expression with its position.
+struct Condition {
+  expr::ExprPtr expr;
+  Pos pos;
+};
+
+/// Loop is a bounded back edge on the node that owns it: after the owner finishes, while
+/// `cond` holds and fewer than max_iterations iterations ran, the chain from `to` to the
+/// owner (the body: nodes that are descendants of `to` and ancestors of the owner,
+/// inclusive) runs again.
+struct Loop {
+  std::string to;
+  Condition cond;
+  int max_iterations = 3;
+  bool fail_on_exhausted = false;  // `on_exhausted: fail` (default `continue`, with a warning)
+  Pos pos;
+};
+
+/// Map fans a node out over a list; the node's output is the list of per-item outputs.
+struct Map {
+  Condition over;
+  std::string as = "item";
+  int max_parallel = 0;  // 0: bounded only by the concurrency limits
+  Pos pos;
+};
+
+struct Node {
+  std::string id;
+  Pos pos;
+  NodeKind kind = NodeKind::kLlm;
+  std::string description;
+  std::vector<std::string> needs;
+  std::optional<Condition> when;
+  RetryPolicy retry;
+  double timeout = 0;  // seconds; 0 = none
+  Budget budget;       // per-node limits (max_usd / max_tokens / max_calls)
+  ModelSettings model; // merged with workflow defaults by the loader
+  OutputKind output = OutputKind::kText;
+  std::optional<json> schema;  // for output: json
+  bool cache = true;           // llm default true; tool/human/workflow default false
+  std::string artifact;        // name the output is stored under ("" = node id)
+
+  // llm (and later agent)
+  std::optional<Text> system;
+  std::optional<Text> prompt;
+
+  // tool
+  std::string tool;  // e.g. "builtin://echo"
+  json args = json::object();  // string leaves are templates, pre-parsed in arg_templates
+  std::map<std::string, tmpl::TemplatePtr> arg_templates;  // JSON pointer -> template
+
+  // human
+  HumanMode human_mode = HumanMode::kApprove;
+  std::optional<Text> message;
+
+  // workflow (sub-run)
+  std::string workflow_file;  // absolute path
+  std::shared_ptr<const struct Workflow> sub;
+  std::map<std::string, Text> with;  // inputs for the sub-workflow
+
+  std::optional<Loop> loop;
+  std::optional<Map> map;
+
+  /// definition_hash covers everything above that changes what the node does (canonical JSON
+  /// of its YAML plus the text of any prompt files); part of the cache key.
+  std::string definition_hash;
+};
+
+struct InputDecl {
+  std::string name;
+  std::string type = "string";  // string | number | integer | boolean | list | object
+  std::optional<json> default_value;
+  bool required = false;  // true when no default is given, unless `required: false`
+  std::string description;
+  Pos pos;
+};
+
+struct Concurrency {
+  int global = 8;
+  std::map<std::string, int> per_provider;  // provider name -> cap
+};
+
+struct Workflow {
+  std::string file;  // absolute path of the YAML file
+  std::string dir;   // its directory (relative `file:` references resolve here)
+  std::string name;
+  std::string description;
+  std::vector<InputDecl> inputs;
+  ModelSettings default_model;
+  RetryPolicy default_retry;
+  double default_timeout = 0;
+  Budget budget;
+  Concurrency concurrency;
+  std::vector<Node> nodes;             // in a topological order (loop back edges ignored)
+  std::map<std::string, int> index;    // node id -> position in nodes
+  std::string source_hash;             // hash of the file bytes and every prompt file
+
+  const Node* Find(const std::string& id) const {
+    auto it = index.find(id);
+    return it == index.end() ? nullptr : &nodes[static_cast<size_t>(it->second)];
+  }
+};
+
+/// LoadResult carries the workflow when there were no errors, and all diagnostics either way.
+struct LoadResult {
+  std::shared_ptr<const Workflow> workflow;  // null when errors is non-empty
+  std::vector<Diagnostic> errors;
+  std::vector<Diagnostic> warnings;
+};
+
+/// Load parses and validates a workflow file, collecting every problem (does not stop at the
+/// first). Sub-workflows (`kind: workflow`) are loaded recursively; a file that includes
+/// itself, directly or not, is an error naming the chain.
+LoadResult Load(const std::string& path);
+
+/// LoadOrError is Load folded into a Result: the status message lists every diagnostic.
+Result<std::shared_ptr<const Workflow>> LoadOrError(const std::string& path);
+
+/// ResolveInputs checks user-given inputs (strings from --input k=v, or JSON values) against
+/// the declarations: unknown names (with "did you mean"), missing required inputs, type
+/// mismatches; fills defaults. Strings are converted to the declared type ("3" -> 3).
+Result<json> ResolveInputs(const Workflow& wf, const std::map<std::string, json>& given);
+
+}  // namespace sw::workflow
