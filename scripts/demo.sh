@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# `make demo`: run the launch example offline, then run it again to show the cache.
+set -euo pipefail
+BIN=${1:-build/specwright}
+cd "$(dirname "$0")/.."
+export SPECWRIGHT_STORE="$PWD/.specwright"
+FLOW=examples/launch/flow.yaml
+SCRIPT=examples/launch/script.yaml
+
+echo "== validate"
+"$BIN" validate "$FLOW"
+echo
+echo "== run (scripted provider, offline; --yes approves the human gate)"
+"$BIN" run "$FLOW" --script "$SCRIPT" --yes
+RUN=$("$BIN" runs --json --limit 1 | sed -n 's/.*"id": "\(.*\)".*/\1/p' | head -1)
+echo
+echo "== show $RUN"
+"$BIN" show "$RUN"
+echo
+echo "== the same run again: unchanged nodes come from the cache (zero model calls)"
+"$BIN" run "$FLOW" --script "$SCRIPT" --yes
+cat <<MSG
+
+What to look at next (store: $SPECWRIGHT_STORE):
+  $BIN runs                         every run with status, tokens and cost
+  $BIN show $RUN     nodes, attempts, durations, tokens, cost
+  $BIN run $FLOW --script $SCRIPT   (without --yes: the sign_off gate waits; approve with
+                                     $BIN approve RUN sign_off, then $BIN resume RUN)
+  sqlite3 $SPECWRIGHT_STORE/specwright.db 'select type,node,iteration,attempt from events limit 40'
+MSG

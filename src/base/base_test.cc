@@ -1,0 +1,75 @@
+#include <gtest/gtest.h>
+
+#include "base/clock.h"
+#include "base/hash.h"
+#include "base/ids.h"
+#include "base/strings.h"
+
+namespace sw {
+namespace {
+
+TEST(Ids, ArtifactNamesCannotEscapeTheStore) {
+  for (const char* bad : {"../../etc/passwd", "/etc/passwd", "a/../../b", "..", ".", "a//b", "a/./b", "a\\b", "",
+                          "a\nb", "docs/../../x", "trailing/"}) {
+    EXPECT_FALSE(ValidateArtifactName(bad).ok()) << bad;
+  }
+  for (const char* good : {"plan", "docs/plan.md", "launch/announcement.md", "a-b_c.1/x"}) {
+    EXPECT_TRUE(ValidateArtifactName(good).ok()) << good;
+  }
+  EXPECT_NE(ValidateArtifactName("../../etc/passwd").message().find("'..'"), std::string::npos);
+}
+
+TEST(Ids, RunIdsAreSafeAndSortable) {
+  EXPECT_FALSE(ValidateRunId("../x").ok());
+  EXPECT_FALSE(ValidateRunId("a/b").ok());
+  EXPECT_FALSE(ValidateRunId("..").ok());
+  EXPECT_TRUE(ValidateRunId("20261122-223512-3f9a").ok());
+  std::string a = NewRunId(1700000000), b = NewRunId(1700000001);
+  EXPECT_TRUE(ValidateRunId(a).ok());
+  EXPECT_LT(a.substr(0, 15), b.substr(0, 15));
+}
+
+TEST(Ids, NodeIds) {
+  EXPECT_TRUE(ValidateNodeId("plan_2").ok());
+  EXPECT_TRUE(ValidateNodeId("review-loop").ok());
+  EXPECT_FALSE(ValidateNodeId("2plan").ok());
+  EXPECT_FALSE(ValidateNodeId("a.b").ok());
+  EXPECT_FALSE(ValidateNodeId("").ok());
+}
+
+TEST(Hash, StableHexAndPartsAreDelimited) {
+  EXPECT_EQ(Hash128Hex("abc"), Hash128Hex("abc"));
+  EXPECT_NE(Hash128Hex("abc"), Hash128Hex("abd"));
+  EXPECT_TRUE(IsHexDigest(Hash128Hex("")));
+  Hasher h1, h2;
+  h1.Add("ab").Add("c");
+  h2.Add("a").Add("bc");
+  EXPECT_NE(h1.HexDigest(), h2.HexDigest());
+  EXPECT_FALSE(IsHexDigest("../../etc/passwd"));
+  EXPECT_FALSE(IsHexDigest("ABCDEF0123456789ABCDEF0123456789"));
+}
+
+TEST(Strings, DidYouMean) {
+  EXPECT_EQ(DidYouMean("promt", {"prompt", "needs", "model"}), "prompt");
+  EXPECT_EQ(DidYouMean("xyzzy", {"prompt", "needs"}), "");
+  EXPECT_EQ(EditDistance("kitten", "sitting"), 3u);
+  EXPECT_EQ(HumanDuration(0.25), "250ms");
+  EXPECT_EQ(HumanDuration(125), "2m05s");
+  EXPECT_EQ(FormatUsd(0.0012), "$0.0012");
+  EXPECT_EQ(FormatUsd(1.5), "$1.50");
+}
+
+TEST(Clock, ManualClockJumpsToDeadlinesAndRecordsThem) {
+  ManualClock c(100);
+  std::mutex mu;
+  std::condition_variable cv;
+  std::unique_lock<std::mutex> l(mu);
+  c.WaitUntil(cv, l, 103.5);
+  c.WaitUntil(cv, l, 90);  // in the past: no sleep
+  EXPECT_DOUBLE_EQ(c.Now(), 103.5);
+  ASSERT_EQ(c.Sleeps().size(), 1u);
+  EXPECT_DOUBLE_EQ(c.Sleeps()[0], 3.5);
+}
+
+}  // namespace
+}  // namespace sw

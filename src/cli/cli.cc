@@ -1,0 +1,132 @@
+#include "cli/cli.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/strings.h"
+#include "cli/args.h"
+#include "cli/commands.h"
+
+namespace sw::cli {
+namespace {
+
+struct CommandEntry {
+  const char* name;
+  const char* help;
+  int (*fn)(Context&);
+  std::vector<FlagSpec> flags;
+  const char* usage;
+};
+
+const std::vector<FlagSpec> kCommon = {
+    {"store", true, false, "store directory (default .specwright, or $SPECWRIGHT_STORE)"},
+    {"json", false, false, "machine-readable output"},
+    {"help", false, false, "show help for this command"},
+};
+
+std::vector<FlagSpec> With(std::vector<FlagSpec> extra) {
+  extra.insert(extra.end(), kCommon.begin(), kCommon.end());
+  return extra;
+}
+
+const std::vector<CommandEntry>& Table() {
+  static const std::vector<CommandEntry> kTable = {
+      {"init", "write a starter workflow (flow.yaml) and its offline script", CmdInit, With({}), "init [DIR]"},
+      {"validate", "check workflow files and report every problem with file:line:col", CmdValidate, With({}),
+       "validate FILE..."},
+      {"run", "run a workflow", CmdRun,
+       With({{"input", true, true, "set an input: k=v (repeatable)"},
+             {"input-file", true, true, "set an input from a file: k=path (repeatable)"},
+             {"script", true, false, "answer `scripted/...` models from this script file"},
+             {"no-cache", false, false, "do not reuse cached node results for this run"},
+             {"yes", false, false, "approve every human gate automatically"},
+             {"max-calls", true, false, "cap on model calls for this run (default 500)"},
+             {"run-id", true, false, "use this id for the new run"}}),
+       "run FILE [--input k=v] [--input-file k=path] [--script FILE] [--no-cache] [--yes]"},
+      {"resume", "continue a stopped, crashed or waiting run; finished nodes are never re-run", CmdResume,
+       With({{"script", true, false, "script file (default: the one the run started with)"},
+             {"yes", false, false, "approve every human gate automatically"},
+             {"allow-changed", false, false, "resume even though the workflow file changed"}}),
+       "resume RUN"},
+      {"runs", "list runs: status, duration, nodes, tokens, cost", CmdRuns,
+       With({{"limit", true, false, "how many runs (default 20)"}, {"all", false, false, "include sub-runs"}}),
+       "runs [--limit N]"},
+      {"show", "show a run's nodes: status, attempts, duration, tokens, cost, error", CmdShow, With({}), "show RUN"},
+      {"cancel", "cancel a running run (in-flight work stops, nothing half-written)", CmdCancel, With({}),
+       "cancel RUN"},
+      {"approve", "answer a human gate of a waiting run, then `resume` it", CmdApprove,
+       With({{"reject", false, false, "reject instead of approve"},
+             {"text", true, false, "a comment, or the answer of an input gate"}}),
+       "approve RUN NODE [--reject] [--text T]"},
+  };
+  return kTable;
+}
+
+void PrintHelp(FILE* out) {
+  std::fprintf(out, "specwright: run LLM agent workflows as durable, traceable DAGs\n\nusage: specwright COMMAND [options]\n\ncommands:\n");
+  for (const auto& c : Table()) std::fprintf(out, "  %-10s %s\n", c.name, c.help);
+  std::fprintf(out,
+               "\nexit codes: 0 ok, 1 run failed, 2 invalid input, 3 waiting for approval, 130 cancelled\n"
+               "`specwright COMMAND --help` describes a command's options.\n");
+}
+
+void PrintCommandHelp(const CommandEntry& c) {
+  std::printf("usage: specwright %s\n\n%s\n\noptions:\n", c.usage, c.help);
+  for (const auto& f : c.flags)
+    std::printf("  --%-14s %s\n", (std::string(f.name) + (f.takes_value ? " V" : "")).c_str(), f.help);
+}
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "help" || args[0] == "--help" || args[0] == "-h") {
+    PrintHelp(args.empty() ? stderr : stdout);
+    return args.empty() ? kExitInvalid : kExitOk;
+  }
+  if (args[0] == "version" || args[0] == "--version") {
+    std::printf("specwright 0.1.0\n");
+    return kExitOk;
+  }
+  const CommandEntry* cmd = nullptr;
+  for (const auto& c : Table())
+    if (args[0] == c.name) cmd = &c;
+  if (!cmd) {
+    std::vector<std::string> names;
+    for (const auto& c : Table()) names.push_back(c.name);
+    std::string hint = DidYouMean(args[0], names);
+    std::fprintf(stderr, "specwright: unknown command \"%s\"%s\nrun `specwright help` for the list.\n", args[0].c_str(),
+                 hint.empty() ? "" : (" (did you mean \"" + hint + "\"?)").c_str());
+    return kExitInvalid;
+  }
+  auto parsed = Parse(std::vector<std::string>(args.begin() + 1, args.end()), cmd->flags);
+  if (!parsed.ok()) {
+    std::fprintf(stderr, "specwright %s: %s\nusage: specwright %s\n", cmd->name, parsed.status().message().c_str(),
+                 cmd->usage);
+    return kExitInvalid;
+  }
+  if (parsed->Has("help")) {
+    PrintCommandHelp(*cmd);
+    return kExitOk;
+  }
+  Context ctx;
+  ctx.args = std::move(parsed).value();
+  ctx.command = cmd->name;
+  ctx.usage = cmd->usage;
+  ctx.json = ctx.args.Has("json");
+  ctx.store_dir = ctx.args.Get("store");
+  if (ctx.store_dir.empty()) {
+    const char* env = std::getenv("SPECWRIGHT_STORE");
+    ctx.store_dir = env && *env ? env : ".specwright";
+  }
+  return cmd->fn(ctx);
+}
+
+}  // namespace sw::cli

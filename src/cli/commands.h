@@ -1,0 +1,27 @@
+// The subcommands behind the table in cli.cc; each returns an exit code.
+#pragma once
+
+#include <string>
+
+#include "cli/args.h"
+
+namespace sw::cli {
+
+struct Context {
+  Args args;
+  std::string command;
+  std::string usage;
+  std::string store_dir;
+  bool json = false;
+};
+
+int CmdInit(Context& ctx);
+int CmdValidate(Context& ctx);
+int CmdRun(Context& ctx);
+int CmdResume(Context& ctx);
+int CmdRuns(Context& ctx);
+int CmdShow(Context& ctx);
+int CmdCancel(Context& ctx);
+int CmdApprove(Context& ctx);
+
+}  // namespace sw::cli

@@ -1,0 +1,288 @@
+// init, validate, run and resume: the commands that load workflows and drive the engine.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include <nlohmann/json.hpp>
+
+#include "base/fs.h"
+#include "base/strings.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/progress.h"
+#include "engine/engine.h"
+#include "llm/scripted.h"
+#include "workflow/workflow.h"
+
+namespace sw::cli {
+namespace {
+
+using json = nlohmann::json;
+
+std::shared_ptr<std::atomic<bool>> g_cancel;
+std::atomic<int> g_sigints{0};
+
+void OnSigint(int) {
+  if (g_cancel) g_cancel->store(true);
+  if (++g_sigints >= 3) _exit(kExitCancelled);  // a third Ctrl-C means "now"
+}
+
+/// TerminalHuman asks on the controlling terminal; without one, the run waits.
+engine::HumanFn TerminalHuman(ProgressDisplay* display) {
+  return [display](const engine::HumanRequest& req) -> std::optional<engine::HumanAnswer> {
+    FILE* tty = std::fopen("/dev/tty", "r+");
+    if (!tty) return std::nullopt;
+    display->Pause();
+    std::fprintf(tty, "\n[%s] %s\n%s ", req.node.c_str(), req.message.c_str(),
+                 req.approve_mode ? "approve? [y/n, or type a comment to approve with it]" : "answer:");
+    std::fflush(tty);
+    char buf[4096];
+    if (!std::fgets(buf, sizeof(buf), tty)) {
+      std::fclose(tty);
+      return std::nullopt;
+    }
+    std::fclose(tty);
+    std::string line = Trim(buf);
+    engine::HumanAnswer a;
+    a.by = "terminal";
+    if (!req.approve_mode) {
+      a.text = line;
+      return a;
+    }
+    if (line == "n" || line == "no" || line == "N") {
+      a.approved = false;
+    } else if (!(line.empty() || line == "y" || line == "yes" || line == "Y")) {
+      a.text = line;
+    }
+    return a;
+  };
+}
+
+int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf, engine::RunOptions options,
+            const std::string& resume_id) {
+  bool tty = ::isatty(STDERR_FILENO);
+  ProgressDisplay display(stderr, tty);
+  options.listener = &display;
+  g_cancel = std::make_shared<std::atomic<bool>>(false);
+  options.cancel = g_cancel;
+  struct sigaction sa {};
+  sa.sa_handler = OnSigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  if (!options.auto_approve && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
+
+  engine::Services services;
+  services.providers = &env.providers;
+  services.prices = &env.prices;
+  services.tools = &env.tools;
+  services.store = env.store.get();
+  auto r = resume_id.empty() ? engine::Run(wf, services, std::move(options))
+                             : engine::Resume(resume_id, wf, services, std::move(options));
+  display.Finish();
+  signal(SIGINT, SIG_DFL);
+  if (!r.ok()) return Fail(ctx, r.status());
+  const auto& s = *r;
+  if (ctx.json) {
+    json j{{"run", s.run_id},       {"status", s.status},         {"error", s.error},
+           {"tokens_in", s.tokens_in}, {"tokens_out", s.tokens_out}, {"calls", s.calls},
+           {"cost_usd", s.cost_usd}, {"cost_unknown", s.cost_unknown}, {"succeeded", s.succeeded},
+           {"failed", s.failed},     {"skipped", s.skipped},       {"waiting", s.waiting},
+           {"warnings", s.warnings}};
+    std::cout << j.dump(2) << "\n";
+  } else {
+    for (const auto& w : s.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    std::string cost = FormatUsd(s.cost_usd) + (s.cost_unknown ? " + unknown" : "");
+    std::printf("run %s %s: %d succeeded, %d failed, %d skipped; %lld model calls, %lld tokens, %s\n",
+                s.run_id.c_str(), s.status.c_str(), s.succeeded, s.failed, s.skipped,
+                static_cast<long long>(s.calls), static_cast<long long>(s.tokens_in + s.tokens_out), cost.c_str());
+    if (!s.error.empty()) std::printf("error: %s\n", s.error.c_str());
+    for (const auto& w : s.waiting)
+      std::printf("waiting: node \"%s\" needs a decision: specwright approve %s %s [--reject], then specwright resume %s\n",
+                  w.c_str(), s.run_id.c_str(), w.c_str(), s.run_id.c_str());
+    std::printf("next: specwright show %s   (nodes, attempts, tokens, cost)\n", s.run_id.c_str());
+    if (s.status == "failed" || s.status == "cancelled")
+      std::printf("      specwright resume %s   (re-runs only what did not finish)\n", s.run_id.c_str());
+  }
+  if (s.status == "succeeded") return kExitOk;
+  if (s.status == "cancelled") return kExitCancelled;
+  if (s.status == "waiting") return kExitWaiting;
+  return kExitFailed;
+}
+
+}  // namespace
+
+int CmdInit(Context& ctx) {
+  std::string dir = ctx.args.positional.empty() ? "." : ctx.args.positional[0];
+  std::string flow = dir + "/flow.yaml", script = dir + "/flow.script.yaml";
+  for (const auto& p : {flow, script})
+    if (FileExists(p)) return Fail(ctx, InvalidInput(p + " already exists; not overwriting it"));
+  SW_RETURN_IF_ERROR_EXIT(ctx, MakeDirs(dir));
+  const char* kFlow = R"(# A starter workflow: two parallel drafts, a review, and a bounded revision loop.
+# Run it offline:  specwright run flow.yaml --script flow.script.yaml
+# Reference: docs/workflow-format.md
+name: starter
+description: Draft two angles on a topic, merge them, review until approved.
+inputs:
+  topic: {type: string, default: "why durable workflows matter"}
+defaults:
+  model: scripted/demo
+  max_tokens: 512
+  retry: {attempts: 3, backoff: 1s, max_delay: 20s}
+  timeout: 60s
+budget: {max_usd: 0.50, policy: stop}
+nodes:
+  pros:
+    prompt: "List the strongest arguments for: {{inputs.topic}}"
+  cons:
+    prompt: "List the strongest objections to: {{inputs.topic}}"
+  merge:
+    needs: [pros, cons]
+    prompt: |
+      Write a short balanced note.
+      For: {{nodes.pros.output}}
+      Against: {{nodes.cons.output}}
+      {{#nodes.review.json.comments}}Reviewer asked: {{nodes.review.json.comments}}{{/nodes.review.json.comments}}
+  review:
+    needs: [merge]
+    output: json
+    schema: {type: object, required: [approved], properties: {approved: {type: boolean}, comments: {type: string}}}
+    prompt: "Review this note and answer JSON {approved, comments}: {{nodes.merge.output}}"
+    loop: {to: merge, while: "nodes.review.json.approved == false", max_iterations: 3}
+)";
+  const char* kScript = R"(# Answers for the scripted provider, keyed by node id.
+prices:
+  scripted/demo: {input_cost_per_token: 0.000003, output_cost_per_token: 0.000015}
+nodes:
+  pros: [{text: "It survives crashes; it never pays twice."}]
+  cons: [{text: "It adds a store to operate."}]
+  merge: [{text: "Durable workflows cost a little storage and save a lot of money."}]
+  review:
+    - {when: {iteration: 0}, json: {approved: false, comments: "Mention resume."}}
+    - {json: {approved: true, comments: ""}}
+)";
+  SW_RETURN_IF_ERROR_EXIT(ctx, WriteFileAtomic(flow, kFlow));
+  SW_RETURN_IF_ERROR_EXIT(ctx, WriteFileAtomic(script, kScript));
+  std::printf("wrote %s and %s\nnext: specwright run %s --script %s\n", flow.c_str(), script.c_str(), flow.c_str(),
+              script.c_str());
+  return kExitOk;
+}
+
+int CmdValidate(Context& ctx) {
+  if (ctx.args.positional.empty()) return Usage(ctx, "validate needs at least one FILE");
+  json out = json::array();
+  int bad = 0;
+  for (const auto& path : ctx.args.positional) {
+    auto r = workflow::Load(path);
+    json item{{"file", path}, {"ok", r.errors.empty()}, {"errors", json::array()}, {"warnings", json::array()}};
+    for (const auto& d : r.errors) {
+      item["errors"].push_back(json{{"file", d.file}, {"line", d.pos.line}, {"column", d.pos.col}, {"message", d.message}});
+      if (!ctx.json) std::fprintf(stderr, "%s: error: %s\n", (d.file + ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.col)).c_str(), d.message.c_str());
+    }
+    for (const auto& d : r.warnings) {
+      item["warnings"].push_back(json{{"file", d.file}, {"line", d.pos.line}, {"column", d.pos.col}, {"message", d.message}});
+      if (!ctx.json) std::fprintf(stderr, "%s: warning: %s\n", (d.file + ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.col)).c_str(), d.message.c_str());
+    }
+    if (!r.errors.empty()) {
+      ++bad;
+    } else if (!ctx.json) {
+      std::printf("%s: ok (%zu nodes)\n", path.c_str(), r.workflow->nodes.size());
+    }
+    out.push_back(item);
+  }
+  if (ctx.json) std::cout << out.dump(2) << "\n";
+  if (bad && !ctx.json) std::fprintf(stderr, "%d of %zu files have errors\n", bad, ctx.args.positional.size());
+  return bad ? kExitInvalid : kExitOk;
+}
+
+int CmdRun(Context& ctx) {
+  if (ctx.args.positional.size() != 1) return Usage(ctx, "run needs exactly one workflow FILE");
+  auto loaded = workflow::LoadOrError(ctx.args.positional[0]);
+  if (!loaded.ok()) return Fail(ctx, loaded.status());
+  auto wf = *loaded;
+  std::map<std::string, json> given;
+  for (const auto& kv : ctx.args.All("input")) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return Usage(ctx, "--input takes k=v, got \"" + kv + "\"");
+    given[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  for (const auto& kv : ctx.args.All("input-file")) {
+    size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) return Usage(ctx, "--input-file takes k=path, got \"" + kv + "\"");
+    auto text = ReadFile(kv.substr(eq + 1));
+    if (!text.ok()) return Fail(ctx, text.status().Annotate("--input-file " + kv.substr(0, eq)));
+    given[kv.substr(0, eq)] = *text;
+  }
+  auto inputs = workflow::ResolveInputs(*wf, given);
+  if (!inputs.ok()) return Fail(ctx, inputs.status());
+  std::string script = ctx.args.Get("script");
+  if (script.empty())
+    if (const char* env = std::getenv("SPECWRIGHT_SCRIPT")) script = env;
+  if (!script.empty()) script = std::filesystem::absolute(script).string();
+  Env env;
+  Status s = SetupEnv(ctx, script, &env);
+  if (!s.ok()) return Fail(ctx, s);
+  engine::RunOptions options;
+  options.inputs = *inputs;
+  options.use_cache = !ctx.args.Has("no-cache");
+  options.auto_approve = ctx.args.Has("yes");
+  options.run_id = ctx.args.Get("run-id");
+  if (ctx.args.Has("max-calls")) {
+    char* end = nullptr;
+    long long v = std::strtoll(ctx.args.Get("max-calls").c_str(), &end, 10);
+    if (!end || *end || v < 1) return Usage(ctx, "--max-calls needs a positive integer");
+    options.default_max_calls = v;
+  }
+  options.record_options = json{{"script", script}, {"no_cache", !options.use_cache}, {"yes", options.auto_approve},
+                                {"max_calls", options.default_max_calls}};
+  return Execute(ctx, env, wf, std::move(options), "");
+}
+
+int CmdResume(Context& ctx) {
+  if (ctx.args.positional.size() != 1) return Usage(ctx, "resume needs exactly one RUN");
+  Env env;
+  Status s = OpenStore(ctx, &env);
+  if (!s.ok()) return Fail(ctx, s);
+  auto id = env.store->ResolveRunId(ctx.args.positional[0]);
+  if (!id.ok()) return Fail(ctx, id.status());
+  auto rec = env.store->GetRun(*id);
+  if (!rec.ok()) return Fail(ctx, rec.status());
+  if (!*rec) return Fail(ctx, NotFound("no run " + *id));
+  const auto& run = **rec;
+  if (!run.parent_id.empty())
+    return Fail(ctx, InvalidInput("run " + *id + " is a sub-run of " + run.parent_id + "; resume the parent"));
+  if (run.status == "succeeded") {
+    std::printf("run %s already succeeded; nothing to resume\n", id->c_str());
+    return kExitOk;
+  }
+  if (run.status == "running" && run.pid > 0 && run.pid != ::getpid() && ::kill(static_cast<pid_t>(run.pid), 0) == 0 &&
+      std::filesystem::exists("/proc/" + std::to_string(run.pid)))
+    return Fail(ctx, InvalidInput("run " + *id + " is still running in process " + std::to_string(run.pid) +
+                                  " (use `specwright cancel " + *id + "` first)"));
+  auto loaded = workflow::LoadOrError(run.workflow_file);
+  if (!loaded.ok()) return Fail(ctx, loaded.status().Annotate("the run's workflow"));
+  if ((*loaded)->source_hash != run.workflow_hash && !ctx.args.Has("allow-changed"))
+    return Fail(ctx, InvalidInput("workflow " + run.workflow_file +
+                                  " changed since run " + *id + " started; resuming would mix two versions "
+                                  "(pass --allow-changed to resume anyway)"));
+  json opts = json::parse(run.options_json, nullptr, false);
+  if (opts.is_discarded()) opts = json::object();
+  std::string script = ctx.args.Get("script", opts.value("script", ""));
+  s = SetupEnv(ctx, script, &env);
+  if (!s.ok()) return Fail(ctx, s);
+  engine::RunOptions options;
+  options.use_cache = !opts.value("no_cache", false);
+  options.auto_approve = ctx.args.Has("yes") || opts.value("yes", false);
+  options.default_max_calls = opts.value("max_calls", int64_t{500});
+  options.record_options = opts;
+  return Execute(ctx, env, *loaded, std::move(options), *id);
+}
+
+}  // namespace sw::cli

@@ -1,0 +1,88 @@
+#include "engine/budget.h"
+
+#include <cstdio>
+
+#include "base/strings.h"
+
+namespace sw::engine {
+
+std::string BudgetAccount::Check(const Reservation& r) const {
+  char buf[256];
+  if (limits_.max_calls && calls_ + 1 > *limits_.max_calls) {
+    std::snprintf(buf, sizeof(buf), "%s: model call cap reached (%lld calls, max_calls %lld)", name_.c_str(),
+                  static_cast<long long>(calls_), static_cast<long long>(*limits_.max_calls));
+    return buf;
+  }
+  if (limits_.max_tokens && spent_tokens_ + reserved_tokens_ + r.tokens > *limits_.max_tokens) {
+    std::snprintf(buf, sizeof(buf),
+                  "%s: token budget would be exceeded (spent %lld, in flight %lld, this call up to %lld, max_tokens %lld)",
+                  name_.c_str(), static_cast<long long>(spent_tokens_), static_cast<long long>(reserved_tokens_),
+                  static_cast<long long>(r.tokens), static_cast<long long>(*limits_.max_tokens));
+    return buf;
+  }
+  if (limits_.max_usd) {
+    if (!r.usd_known)
+      return name_ + ": cannot enforce max_usd: the model's price is unknown (add it to the price table)";
+    if (spent_usd_ + reserved_usd_ + r.usd > *limits_.max_usd + 1e-12) {
+      return name_ + ": budget would be exceeded (spent " + FormatUsd(spent_usd_) + ", in flight " +
+             FormatUsd(reserved_usd_) + ", this call up to " + FormatUsd(r.usd) + ", max_usd " +
+             FormatUsd(*limits_.max_usd) + ")";
+    }
+  }
+  return "";
+}
+
+std::string BudgetAccount::Reserve(const Reservation& r, std::string* warning) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    std::string why = Check(r);
+    if (!why.empty()) {
+      if (limits_.policy == workflow::BudgetPolicy::kStop) return why;
+      if (warning) *warning = why;
+    }
+  }
+  if (parent_) {
+    std::string why = parent_->Reserve(r, warning);
+    if (!why.empty()) return why;
+  }
+  std::lock_guard<std::mutex> l(mu_);
+  reserved_usd_ += r.usd;
+  reserved_tokens_ += r.tokens;
+  calls_ += 1;
+  return "";
+}
+
+void BudgetAccount::Settle(const Reservation& r, double usd, int64_t tokens, bool usd_known) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    reserved_usd_ -= r.usd;
+    reserved_tokens_ -= r.tokens;
+    if (usd_known) spent_usd_ += usd;
+    spent_tokens_ += tokens;
+  }
+  if (parent_) parent_->Settle(r, usd, tokens, usd_known);
+}
+
+void BudgetAccount::AddSpent(double usd, int64_t tokens, int64_t calls) {
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    spent_usd_ += usd;
+    spent_tokens_ += tokens;
+    calls_ += calls;
+  }
+}
+
+double BudgetAccount::spent_usd() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return spent_usd_;
+}
+int64_t BudgetAccount::spent_tokens() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return spent_tokens_;
+}
+int64_t BudgetAccount::calls() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return calls_;
+}
+
+}  // namespace sw::engine

@@ -1,0 +1,50 @@
+// BudgetAccount: reserve-before-spend accounting. A call starts only after its worst case
+// (pessimistic prompt tokens + max output tokens at the model's price) is reserved, so with
+// policy `stop` spend can never pass the budget. Sub-runs chain to their parent's account.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "workflow/workflow.h"
+
+namespace sw::engine {
+
+struct Reservation {
+  double usd = 0;
+  int64_t tokens = 0;
+  bool usd_known = true;
+};
+
+class BudgetAccount {
+ public:
+  BudgetAccount(std::string name, workflow::Budget limits, std::shared_ptr<BudgetAccount> parent)
+      : name_(std::move(name)), limits_(limits), parent_(std::move(parent)) {}
+
+  /// Reserve holds r (and one call) here and in every parent. Returns "" when allowed,
+  /// otherwise the reason; with policy warn it reserves anyway and sets *warning.
+  std::string Reserve(const Reservation& r, std::string* warning);
+  /// Settle replaces a reservation with what was actually spent.
+  void Settle(const Reservation& r, double usd, int64_t tokens, bool usd_known);
+  /// AddSpent records spend that had no reservation (restored on resume).
+  void AddSpent(double usd, int64_t tokens, int64_t calls);
+
+  double spent_usd() const;
+  int64_t spent_tokens() const;
+  int64_t calls() const;
+
+ private:
+  std::string Check(const Reservation& r) const;
+  mutable std::mutex mu_;
+  std::string name_;
+  workflow::Budget limits_;
+  std::shared_ptr<BudgetAccount> parent_;
+  double spent_usd_ = 0, reserved_usd_ = 0;
+  int64_t spent_tokens_ = 0, reserved_tokens_ = 0;
+  int64_t calls_ = 0;
+};
+
+}  // namespace sw::engine

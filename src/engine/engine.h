@@ -1,0 +1,123 @@
+// engine::Run executes one workflow run: a single dispatcher thread owns all run state,
+// starts ready nodes, and receives their completions from a queue. Every state change is an
+// event committed to the store before it is acted on, so a crashed run resumes exactly.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/clock.h"
+#include "base/status.h"
+#include "llm/prices.h"
+#include "llm/provider.h"
+#include "store/store.h"
+#include "tools/tool.h"
+#include "workflow/workflow.h"
+
+namespace sw::engine {
+
+using json = nlohmann::json;
+
+/// Services are what a run acts through; owned by the caller, shared by sub-runs.
+struct Services {
+  llm::Registry* providers = nullptr;
+  llm::PriceTable* prices = nullptr;
+  tools::Registry* tools = nullptr;
+  store::Store* store = nullptr;  // null: in memory only (no resume, no cache)
+  Clock* clock = SystemClock::Default();
+};
+
+struct HumanRequest {
+  std::string run_id;
+  std::string node;
+  bool approve_mode = true;
+  std::string message;
+};
+struct HumanAnswer {
+  bool approved = true;
+  std::string text;
+  std::string by = "terminal";
+};
+/// HumanFn asks a person; nullopt means nobody can answer now (the run waits for
+/// `specwright approve`). It runs on its own thread and may block.
+using HumanFn = std::function<std::optional<HumanAnswer>(const HumanRequest&)>;
+
+/// LiveEvent is what a progress display sees, on the dispatcher thread.
+struct LiveEvent {
+  std::string type;  // node_started, node_succeeded, node_failed, node_skipped, attempt_failed, ...
+  std::string node;
+  int iteration = 0;
+  int item = -1;
+  int attempt = 0;
+  std::string message;
+};
+
+/// Progress is a snapshot of the run's counters.
+struct Progress {
+  std::string run_id;
+  int total = 0, running = 0, succeeded = 0, failed = 0, skipped = 0, waiting = 0;
+  int64_t tokens = 0;
+  int64_t calls = 0;
+  double cost_usd = 0;
+  double elapsed = 0;
+};
+
+class Listener {
+ public:
+  virtual ~Listener() = default;
+  virtual void OnEvent(const LiveEvent& e, const Progress& p) = 0;
+};
+
+class BudgetAccount;
+
+struct RunOptions {
+  json inputs = json::object();  // already resolved against the declarations
+  bool use_cache = true;
+  bool auto_approve = false;
+  HumanFn human;
+  int64_t default_max_calls = 500;
+  std::shared_ptr<std::atomic<bool>> cancel;  // set it (e.g. from SIGINT) to cancel the run
+  Listener* listener = nullptr;
+  std::string run_id;         // fixed id for a new run ("" = generate)
+  std::string parent_run_id;  // set for sub-runs
+  std::shared_ptr<BudgetAccount> parent_budget;
+  json record_options = json::object();  // stored with the run (script path, flags)
+  double store_poll_interval = 0.25;     // how often to look for `specwright cancel`
+  double commit_interval = 0;            // >0: group commits (never delays a dependent)
+  int blocking_threads = 4;              // pool for tools
+};
+
+struct RunSummary {
+  std::string run_id;
+  std::string status;  // succeeded | failed | cancelled | waiting
+  std::string error;
+  int64_t tokens_in = 0, tokens_out = 0, calls = 0;
+  double cost_usd = 0;
+  bool cost_unknown = false;
+  int succeeded = 0, failed = 0, skipped = 0;
+  std::vector<std::string> waiting;   // human nodes waiting for `specwright approve`
+  std::vector<std::string> warnings;
+  json outputs = json::object();      // node id -> output value of every succeeded node
+  std::string last_output;            // text output of the last succeeded sink node
+};
+
+/// Run starts a new run of wf and blocks until it ends (succeeded, failed, cancelled, or
+/// waiting on a human gate). A non-ok Result means the run could not be run at all.
+Result<RunSummary> Run(std::shared_ptr<const workflow::Workflow> wf, const Services& services, RunOptions options);
+
+/// Resume continues a stored run: nodes that completed are restored from the store, never
+/// re-run; attempts in flight at the crash run again. wf must be the run's workflow (the
+/// caller checks its hash).
+Result<RunSummary> Resume(const std::string& run_id, std::shared_ptr<const workflow::Workflow> wf,
+                          const Services& services, RunOptions options);
+
+/// BackoffCap is the upper bound of the full-jitter delay before attempt `next_attempt` (2..).
+double BackoffCap(const workflow::RetryPolicy& p, int next_attempt);
+
+}  // namespace sw::engine

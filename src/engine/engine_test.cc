@@ -1,0 +1,633 @@
+// Scheduler, retries, budgets, loops, cache, resume and gates, against real YAML workflows,
+// a real SQLite store in a temp dir, and an in-test provider that records every call.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <mutex>
+#include <thread>
+
+#include "llm/scripted.h"
+#include "store/store.h"
+
+namespace sw::engine {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// FakeProvider answers with a handler and records calls; async mode completes on a thread.
+class FakeProvider : public llm::Provider {
+ public:
+  using Handler = std::function<llm::CallResult(const llm::Request&)>;
+  explicit FakeProvider(Handler h, bool async = false) : handler_(std::move(h)), async_(async) {}
+  ~FakeProvider() override {
+    for (auto& t : threads_) t.join();
+  }
+  std::string name() const override { return "fake"; }
+  void Start(const llm::Request& req, llm::CancelFlag cancel, llm::DeltaFn, llm::DoneFn done) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      calls_.push_back(req);
+      ++in_flight_;
+      peak_ = std::max(peak_, in_flight_);
+    }
+    cv_.notify_all();
+    if (!async_) {
+      auto r = handler_(req);
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        --in_flight_;
+      }
+      done(std::move(r));
+      return;
+    }
+    std::lock_guard<std::mutex> l(mu_);
+    threads_.emplace_back([this, req, done = std::move(done), cancel] {
+      if (barrier_ > 0) {
+        std::unique_lock<std::mutex> l2(mu_);
+        cv_.wait_for(l2, std::chrono::seconds(3), [&] { return static_cast<int>(calls_.size()) >= barrier_; });
+      }
+      auto r = handler_(req);
+      {
+        std::lock_guard<std::mutex> l2(mu_);
+        --in_flight_;
+      }
+      done(std::move(r));
+    });
+  }
+  std::vector<llm::Request> Calls() {
+    std::lock_guard<std::mutex> l(mu_);
+    return calls_;
+  }
+  int Count(const std::string& node) {
+    int n = 0;
+    for (auto& c : Calls()) n += c.node_id == node;
+    return n;
+  }
+  int peak() {
+    std::lock_guard<std::mutex> l(mu_);
+    return peak_;
+  }
+  int barrier_ = 0;  // async: hold every call until this many calls have started
+
+ private:
+  Handler handler_;
+  bool async_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<llm::Request> calls_;
+  std::vector<std::thread> threads_;
+  int in_flight_ = 0, peak_ = 0;
+};
+
+llm::CallResult Ok(const std::string& text, int64_t in = 10, int64_t out = 10) {
+  llm::CallResult r;
+  r.response = llm::Response{};
+  r.response->text = text;
+  r.response->usage.input = in;
+  r.response->usage.output = out;
+  return r;
+}
+
+llm::CallResult Err(const std::string& msg, bool retryable, double retry_after = -1) {
+  llm::CallResult r;
+  r.error.status = Status(retryable ? Code::kUnavailable : Code::kFailed, msg);
+  r.error.retryable = retryable;
+  r.error.retry_after = retry_after;
+  return r;
+}
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_engine_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    tools::AddBuiltins(&tools_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::shared_ptr<const workflow::Workflow> Load(const std::string& yaml) {
+    std::string path = dir_ + "/wf" + std::to_string(counter_++) + ".yaml";
+    std::ofstream(path) << yaml;
+    auto r = workflow::Load(path);
+    std::string errs;
+    for (auto& d : r.errors) errs += d.ToString() + "\n";
+    EXPECT_TRUE(r.errors.empty()) << errs;
+    return r.workflow;
+  }
+
+  store::Store* Store() {
+    if (!store_) {
+      auto s = store::OpenSqlite(dir_ + "/store");
+      EXPECT_TRUE(s.ok()) << s.status().message();
+      store_ = std::move(s).value();
+    }
+    return store_.get();
+  }
+
+  Services Svc(FakeProvider* p, bool with_store = false, Clock* clock = nullptr) {
+    if (p && !registered_) {
+      providers_.Add(std::shared_ptr<llm::Provider>(p, [](llm::Provider*) {}));
+      registered_ = true;
+    }
+    Services s;
+    s.providers = &providers_;
+    s.prices = &prices_;
+    s.tools = &tools_;
+    s.store = with_store ? Store() : nullptr;
+    if (clock) s.clock = clock;
+    return s;
+  }
+
+  RunSummary MustRun(std::shared_ptr<const workflow::Workflow> wf, const Services& s, RunOptions o = {}) {
+    auto r = Run(wf, s, std::move(o));
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : RunSummary{};
+  }
+
+  std::string dir_;
+  int counter_ = 0;
+  llm::Registry providers_;
+  llm::PriceTable prices_;
+  tools::Registry tools_;
+  std::unique_ptr<store::Store> store_;
+  bool registered_ = false;
+};
+
+TEST_F(EngineTest, ChainRunsInOrderAndPassesOutputs) {
+  FakeProvider p([](const llm::Request& r) { return Ok("out-" + r.node_id + "(" + r.messages.back().content + ")"); });
+  auto wf = Load(R"(
+name: chain
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "start"}
+  b: {needs: [a], prompt: "after {{nodes.a.output}}"}
+  c: {needs: [b], prompt: "after {{nodes.b.output}}"}
+)");
+  auto s = MustRun(wf, Svc(&p));
+  EXPECT_EQ(s.status, "succeeded");
+  auto calls = p.Calls();
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[0].node_id, "a");
+  EXPECT_EQ(calls[1].node_id, "b");
+  EXPECT_EQ(calls[2].node_id, "c");
+  EXPECT_EQ(calls[2].messages.back().content, "after out-b(after out-a(start))");
+}
+
+TEST_F(EngineTest, IndependentBranchesRunInParallelUpToTheCap) {
+  FakeProvider p([](const llm::Request&) { return Ok("x"); }, /*async=*/true);
+  p.barrier_ = 4;
+  auto wf = Load(R"(
+name: fan
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "1"}
+  b: {prompt: "2"}
+  c: {prompt: "3"}
+  d: {prompt: "4"}
+  join: {needs: [a, b, c, d], prompt: "j"}
+)");
+  auto s = MustRun(wf, Svc(&p));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(p.peak(), 4);
+  EXPECT_EQ(p.Calls().back().node_id, "join");
+}
+
+TEST_F(EngineTest, GlobalConcurrencyCapIsRespected) {
+  FakeProvider p([](const llm::Request&) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    return Ok("x");
+  }, true);
+  auto wf = Load(R"(
+name: capped
+defaults: {model: fake/m}
+concurrency: {global: 2}
+nodes:
+  a: {prompt: "1"}
+  b: {prompt: "2"}
+  c: {prompt: "3"}
+  d: {prompt: "4"}
+  e: {prompt: "5"}
+)");
+  auto s = MustRun(wf, Svc(&p));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(p.peak(), 2);
+  EXPECT_EQ(p.Calls().size(), 5u);
+}
+
+TEST_F(EngineTest, FailureSkipsDependentsWhileIndependentBranchesFinish) {
+  FakeProvider p([](const llm::Request& r) { return r.node_id == "bad" ? Err("boom", false) : Ok("fine"); });
+  auto wf = Load(R"(
+name: fail
+defaults: {model: fake/m}
+nodes:
+  bad: {prompt: "x"}
+  after_bad: {needs: [bad], prompt: "y"}
+  after_after: {needs: [after_bad], prompt: "z"}
+  good: {prompt: "g"}
+  after_good: {needs: [good], prompt: "h"}
+)");
+  auto s = MustRun(wf, Svc(&p, true));
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_EQ(s.failed, 1);
+  EXPECT_EQ(s.skipped, 2);
+  EXPECT_EQ(s.succeeded, 2);
+  EXPECT_NE(s.error.find("boom"), std::string::npos);
+  auto rows = Store()->ListNodeRuns(s.run_id);
+  ASSERT_TRUE(rows.ok());
+  bool saw = false;
+  for (auto& r : *rows)
+    if (r.node == "after_after") {
+      saw = true;
+      EXPECT_EQ(r.status, "skipped");
+      EXPECT_NE(r.error.find("after_bad"), std::string::npos) << r.error;
+    }
+  EXPECT_TRUE(saw);
+}
+
+TEST_F(EngineTest, FalseConditionSkipsNodeAndExclusiveDependentsOnly) {
+  FakeProvider p([](const llm::Request& r) { return Ok(r.node_id == "decide" ? "{\"go\": false}" : "ok"); });
+  auto wf = Load(R"(
+name: cond
+defaults: {model: fake/m}
+nodes:
+  decide: {prompt: "d", output: json}
+  branch: {needs: [decide], when: "nodes.decide.json.go == true", prompt: "b"}
+  only_branch: {needs: [branch], prompt: "ob"}
+  other: {needs: [decide], prompt: "o"}
+  join: {needs: [branch, other], prompt: "j {{nodes.branch.output}}|{{nodes.other.output}}"}
+)");
+  auto s = MustRun(wf, Svc(&p));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(p.Count("branch"), 0);
+  EXPECT_EQ(p.Count("only_branch"), 0);
+  EXPECT_EQ(p.Count("join"), 1);
+  EXPECT_EQ(s.skipped, 2);
+  for (auto& c : p.Calls())
+    if (c.node_id == "join") EXPECT_EQ(c.messages.back().content, "j |ok");
+}
+
+TEST_F(EngineTest, RetriesUseExponentialBackoffWithFullJitterOnTheClock) {
+  ManualClock clock;
+  int n = 0;
+  FakeProvider p([&](const llm::Request&) { return ++n <= 3 ? Err("overloaded", true) : Ok("finally"); });
+  auto wf = Load(R"(
+name: retry
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "x", retry: {attempts: 4, backoff: 2s, max_delay: 5s}}
+)");
+  auto s = MustRun(wf, Svc(&p, false, &clock));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(p.Count("a"), 4);
+  auto sleeps = clock.Sleeps();
+  ASSERT_EQ(sleeps.size(), 3u);
+  EXPECT_LE(sleeps[0], 2.0 + 1e-9);  // cap backoff * 2^0
+  EXPECT_LE(sleeps[1], 4.0 + 1e-9);  // cap backoff * 2^1
+  EXPECT_LE(sleeps[2], 5.0 + 1e-9);  // min(8, max_delay 5)
+  EXPECT_DOUBLE_EQ(BackoffCap(wf->nodes[0].retry, 2), 2.0);
+  EXPECT_DOUBLE_EQ(BackoffCap(wf->nodes[0].retry, 3), 4.0);
+  EXPECT_DOUBLE_EQ(BackoffCap(wf->nodes[0].retry, 4), 5.0);
+}
+
+TEST_F(EngineTest, RetryHonoursProviderRetryAfterAndStopsAtAttempts) {
+  ManualClock clock;
+  FakeProvider p([&](const llm::Request&) { return Err("rate limited", true, 7.0); });
+  auto wf = Load(R"(
+name: retry2
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "x", retry: {attempts: 2, backoff: 1s, max_delay: 2s}}
+)");
+  auto s = MustRun(wf, Svc(&p, false, &clock));
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_EQ(p.Count("a"), 2);
+  auto sleeps = clock.Sleeps();
+  ASSERT_GE(sleeps.size(), 1u);
+  EXPECT_GE(sleeps[0], 7.0 - 1e-9);
+  EXPECT_NE(s.error.find("after 2 attempts"), std::string::npos) << s.error;
+}
+
+TEST_F(EngineTest, NonRetryableErrorIsNotRetried) {
+  ManualClock clock;
+  FakeProvider p([&](const llm::Request&) { return Err("bad request", false); });
+  auto wf = Load("name: x\ndefaults: {model: fake/m}\nnodes:\n  a: {prompt: p, retry: {attempts: 5}}\n");
+  auto s = MustRun(wf, Svc(&p, false, &clock));
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_EQ(p.Count("a"), 1);
+}
+
+TEST_F(EngineTest, TimeoutFailsTheAttemptAndRetries) {
+  ManualClock clock;
+  int n = 0;
+  // The first call never answers until cancelled: it completes only when its cancel flag is set.
+  class Hang : public llm::Provider {
+   public:
+    explicit Hang(int* n) : n_(n) {}
+    std::string name() const override { return "fake"; }
+    void Start(const llm::Request&, llm::CancelFlag cancel, llm::DeltaFn, llm::DoneFn done) override {
+      if (++*n_ == 1) {
+        threads_.emplace_back([cancel, done] {
+          while (!cancel->load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+          done(Err("cancelled", false));
+        });
+        return;
+      }
+      done(Ok("second time"));
+    }
+    ~Hang() override {
+      for (auto& t : threads_) t.join();
+    }
+    int* n_;
+    std::vector<std::thread> threads_;
+  };
+  Hang hang(&n);
+  providers_.Add(std::shared_ptr<llm::Provider>(&hang, [](llm::Provider*) {}));
+  registered_ = true;
+  auto wf = Load("name: t\ndefaults: {model: fake/m}\nnodes:\n  a: {prompt: p, timeout: 30s, retry: {attempts: 2, backoff: 0s}}\n");
+  auto s = MustRun(wf, Svc(nullptr, false, &clock));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(n, 2);
+  EXPECT_EQ(s.outputs["a"], "second time");
+}
+
+TEST_F(EngineTest, BudgetStopsBeforeACallThatCouldExceedIt) {
+  llm::Price price;
+  price.input = 0.001;   // $ per token
+  price.output = 0.001;
+  prices_.Set("fake/m", price);
+  FakeProvider p([](const llm::Request&) { return Ok("x", 20, 20); });
+  // Each call reserves (input estimate + max_tokens 100) tokens at $0.001: about $0.13.
+  auto wf = Load(R"(
+name: budget
+defaults: {model: fake/m, max_tokens: 100}
+budget: {max_usd: 0.20}
+nodes:
+  a: {prompt: "one"}
+  b: {needs: [a], prompt: "two"}
+  c: {needs: [b], prompt: "three"}
+)");
+  auto s = MustRun(wf, Svc(&p, true));
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_EQ(p.Calls().size(), 1u);
+  EXPECT_LE(s.cost_usd, 0.20);
+  EXPECT_NE(s.error.find("budget"), std::string::npos) << s.error;
+  EXPECT_EQ(s.skipped, 1);  // c never starts
+}
+
+TEST_F(EngineTest, ModelCallCapStopsRunawayWork) {
+  FakeProvider p([](const llm::Request&) { return Ok("x"); });
+  auto wf = Load(R"(
+name: cap
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "1"}
+  b: {needs: [a], prompt: "2"}
+  c: {needs: [b], prompt: "3"}
+)");
+  RunOptions o;
+  o.default_max_calls = 2;
+  auto s = MustRun(wf, Svc(&p), o);
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_EQ(p.Calls().size(), 2u);
+  EXPECT_NE(s.error.find("call cap"), std::string::npos) << s.error;
+}
+
+TEST_F(EngineTest, LoopIsBoundedByMaxIterations) {
+  FakeProvider p([](const llm::Request& r) {
+    return Ok(r.node_id == "review" ? "{\"approved\": false}" : "draft " + std::to_string(r.iteration));
+  });
+  const char* yaml = R"(
+name: loop
+defaults: {model: fake/m}
+nodes:
+  brief: {prompt: "b"}
+  dev: {needs: [brief], prompt: "write; feedback: {{nodes.review.output}}"}
+  review:
+    needs: [dev]
+    output: json
+    prompt: "review {{nodes.dev.output}}"
+    loop: {to: dev, while: "nodes.review.json.approved == false", max_iterations: 3%s}
+  ship: {needs: [review], prompt: "ship {{nodes.dev.output}}"}
+)";
+  char buf[1024];
+  std::snprintf(buf, sizeof(buf), yaml, "");
+  auto s = MustRun(Load(buf), Svc(&p));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(p.Count("brief"), 1);
+  EXPECT_EQ(p.Count("dev"), 3);
+  EXPECT_EQ(p.Count("review"), 3);
+  EXPECT_EQ(p.Count("ship"), 1);
+  ASSERT_FALSE(s.warnings.empty());
+  EXPECT_NE(s.warnings[0].find("max_iterations 3"), std::string::npos);
+  // The developer's second iteration saw the reviewer's feedback.
+  for (auto& c : p.Calls())
+    if (c.node_id == "dev" && c.iteration == 1) EXPECT_NE(c.messages.back().content.find("approved"), std::string::npos);
+
+  std::snprintf(buf, sizeof(buf), yaml, ", on_exhausted: fail");
+  auto s2 = MustRun(Load(buf), Svc(&p));
+  EXPECT_EQ(s2.status, "failed");
+  EXPECT_NE(s2.error.find("max_iterations"), std::string::npos);
+}
+
+TEST_F(EngineTest, LoopEndsWhenConditionTurnsFalse) {
+  FakeProvider p([](const llm::Request& r) {
+    if (r.node_id == "review") return Ok(r.iteration >= 1 ? "{\"approved\": true}" : "{\"approved\": false}");
+    return Ok("draft");
+  });
+  auto wf = Load(R"(
+name: loop2
+defaults: {model: fake/m}
+nodes:
+  dev: {prompt: "w"}
+  review: {needs: [dev], output: json, prompt: "r", loop: {to: dev, while: "!nodes.review.json.approved", max_iterations: 5}}
+)");
+  auto s = MustRun(wf, Svc(&p));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(p.Count("review"), 2);
+  EXPECT_TRUE(s.warnings.empty());
+}
+
+TEST_F(EngineTest, MapFansOutAndCollectsOutputsInOrder) {
+  FakeProvider p([](const llm::Request& r) {
+    if (r.node_id == "list") return Ok("[\"a\", \"b\", \"c\", \"d\"]");
+    return Ok("item:" + r.messages.back().content);
+  }, true);
+  auto wf = Load(R"(
+name: map
+defaults: {model: fake/m}
+nodes:
+  list: {prompt: "l", output: json}
+  each: {needs: [list], map: {over: nodes.list.json, as: x, max_parallel: 2}, prompt: "{{x}}"}
+  join: {needs: [each], prompt: "{{nodes.each.json.2}}"}
+)");
+  auto s = MustRun(wf, Svc(&p));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(s.outputs["each"], json::parse(R"(["item:a","item:b","item:c","item:d"])"));
+  EXPECT_LE(p.peak(), 2);
+  EXPECT_EQ(p.Calls().back().messages.back().content, "item:c");
+}
+
+TEST_F(EngineTest, JsonOutputIsCheckedAgainstTheSchema) {
+  int n = 0;
+  FakeProvider p([&](const llm::Request&) { return Ok(++n == 1 ? "{\"count\": \"three\"}" : "```json\n{\"count\": 3}\n```"); });
+  auto wf = Load(R"(
+name: schema
+defaults: {model: fake/m}
+nodes:
+  a:
+    prompt: p
+    output: json
+    schema: {type: object, required: [count], properties: {count: {type: integer}}}
+    retry: {attempts: 2, backoff: 0s}
+)");
+  auto s = MustRun(wf, Svc(&p));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(s.outputs["a"]["count"], 3);
+  EXPECT_EQ(n, 2);
+}
+
+TEST_F(EngineTest, CacheMakesAnUnchangedRerunFree) {
+  FakeProvider p([](const llm::Request& r) { return Ok("out " + r.node_id); });
+  auto wf = Load(R"(
+name: cache
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "x"}
+  b: {needs: [a], prompt: "{{nodes.a.output}}"}
+)");
+  auto s1 = MustRun(wf, Svc(&p, true));
+  EXPECT_EQ(p.Calls().size(), 2u);
+  auto s2 = MustRun(wf, Svc(&p, true));
+  EXPECT_EQ(s2.status, "succeeded");
+  EXPECT_EQ(p.Calls().size(), 2u);  // zero new calls
+  EXPECT_EQ(s2.calls, 0);
+  EXPECT_EQ(s2.outputs, s1.outputs);
+  RunOptions o;
+  o.use_cache = false;
+  MustRun(wf, Svc(&p, true), o);
+  EXPECT_EQ(p.Calls().size(), 4u);
+}
+
+TEST_F(EngineTest, ResumeRerunsOnlyWhatDidNotFinish) {
+  bool broken = true;
+  FakeProvider p([&](const llm::Request& r) {
+    if (r.node_id == "b" && broken) return Err("provider down", false);
+    return Ok("out " + r.node_id);
+  });
+  auto wf = Load(R"(
+name: resume
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "x", cache: false}
+  b: {needs: [a], prompt: "{{nodes.a.output}}", cache: false}
+  c: {needs: [b], prompt: "{{nodes.b.output}}", cache: false}
+)");
+  auto s = MustRun(wf, Svc(&p, true));
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_EQ(p.Count("a"), 1);
+  broken = false;
+  auto r = Resume(s.run_id, wf, Svc(&p, true), RunOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, "succeeded");
+  EXPECT_EQ(p.Count("a"), 1);  // never re-run
+  EXPECT_EQ(p.Count("b"), 2);
+  EXPECT_EQ(p.Count("c"), 1);
+  EXPECT_EQ(r->calls, 4);  // spend of the first attempt is kept
+  EXPECT_EQ(r->outputs["c"], "out c");
+}
+
+TEST_F(EngineTest, HumanGateWaitsThenResumesAfterApproval) {
+  FakeProvider p([](const llm::Request& r) { return Ok("out " + r.node_id); });
+  auto wf = Load(R"(
+name: gate
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "x"}
+  gate: {kind: human, needs: [a], message: "ok {{nodes.a.output}}?"}
+  b: {needs: [gate], prompt: "go"}
+)");
+  auto s = MustRun(wf, Svc(&p, true));
+  EXPECT_EQ(s.status, "waiting");
+  ASSERT_EQ(s.waiting.size(), 1u);
+  auto approvals = Store()->ListApprovals(s.run_id);
+  ASSERT_TRUE(approvals.ok());
+  ASSERT_EQ(approvals->size(), 1u);
+  EXPECT_EQ((*approvals)[0].decision, "pending");
+  EXPECT_EQ((*approvals)[0].text, "ok out a?");
+  store::Batch b;
+  auto a = (*approvals)[0];
+  a.decision = "approved";
+  a.by = "cli";
+  b.approvals.push_back(a);
+  ASSERT_TRUE(Store()->Commit(b).ok());
+  auto r = Resume(s.run_id, wf, Svc(&p, true), RunOptions{});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->status, "succeeded");
+  EXPECT_EQ(p.Count("a"), 1);
+  EXPECT_EQ(p.Count("b"), 1);
+
+  RunOptions yes;
+  yes.auto_approve = true;
+  yes.use_cache = false;
+  EXPECT_EQ(MustRun(wf, Svc(&p, true), yes).status, "succeeded");
+}
+
+TEST_F(EngineTest, ToolNodeAndSubWorkflow) {
+  FakeProvider p([](const llm::Request& r) { return Ok("sub says " + r.messages.back().content); });
+  std::ofstream(dir_ + "/child.yaml") << R"(
+name: child
+inputs: {topic: {type: string}}
+defaults: {model: fake/m}
+nodes:
+  write: {prompt: "about {{inputs.topic}}"}
+)";
+  auto wf = Load(R"(
+name: parent
+nodes:
+  echo: {kind: tool, tool: "builtin://echo", args: {text: "hello {{inputs.who}}"}}
+  sub: {kind: workflow, needs: [echo], workflow: child.yaml, with: {topic: "{{nodes.echo.output}}"}}
+inputs: {who: {type: string, default: world}}
+)");
+  RunOptions o;
+  o.inputs = json{{"who", "world"}};
+  auto s = MustRun(wf, Svc(&p, true), o);
+  EXPECT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_EQ(s.outputs["echo"], "hello world");
+  EXPECT_EQ(s.outputs["sub"]["output"], "sub says about hello world");
+  EXPECT_EQ(s.calls, 1);
+  auto runs = Store()->ListRuns(10, true);
+  ASSERT_TRUE(runs.ok());
+  bool child = false;
+  for (auto& r : *runs) child |= r.parent_id == s.run_id;
+  EXPECT_TRUE(child);
+}
+
+TEST_F(EngineTest, EventsAreRecordedForEveryStateChange) {
+  FakeProvider p([](const llm::Request&) { return Ok("x"); });
+  auto wf = Load("name: ev\ndefaults: {model: fake/m}\nnodes:\n  a: {prompt: p}\n");
+  auto s = MustRun(wf, Svc(&p, true));
+  auto ev = Store()->ListEvents(s.run_id);
+  ASSERT_TRUE(ev.ok());
+  std::vector<std::string> types;
+  for (auto& e : *ev) types.push_back(e.type);
+  std::vector<std::string> want = {"run_started", "node_started", "attempt_started", "node_succeeded", "run_finished"};
+  EXPECT_EQ(types, want);
+  auto calls = Store()->ListLlmCalls(s.run_id);
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 1u);
+  EXPECT_FALSE((*calls)[0].cost_usd.has_value());  // unknown price is unknown, not zero
+  auto req = Store()->GetBlob((*calls)[0].request_blob);
+  ASSERT_TRUE(req.ok());
+  EXPECT_NE(req->find("\"content\":\"p\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sw::engine

@@ -1,0 +1,480 @@
+// Starting units of work: budget reservation, rendering, cache lookups and the per-kind
+// launchers. Everything here runs on the dispatcher thread except the lambdas handed to
+// providers, the pool and helper threads, which only build an Outcome and post it.
+#include <algorithm>
+
+#include "base/hash.h"
+#include "base/strings.h"
+#include "engine/runner.h"
+#include "engine/scope.h"
+#include "workflow/json_schema.h"
+
+namespace sw::engine {
+
+bool Runner::HasCapacity(int n) const {
+  const NodeState& s = nodes_[n];
+  if (running_units_ >= wf_->concurrency.global) return false;
+  if (!s.provider.empty()) {
+    auto cap = wf_->concurrency.per_provider.find(s.provider);
+    if (cap != wf_->concurrency.per_provider.end()) {
+      auto it = provider_running_.find(s.provider);
+      if (it != provider_running_.end() && it->second >= cap->second) return false;
+    }
+  }
+  const auto& def = wf_->nodes[n];
+  if (def.map && def.map->max_parallel > 0 && s.units_running >= def.map->max_parallel) return false;
+  return true;
+}
+
+void Runner::LaunchReady() {
+  size_t count = launchable_.size();
+  for (size_t i = 0; i < count && !launchable_.empty(); ++i) {
+    if (running_units_ >= wf_->concurrency.global) break;
+    auto [n, u] = launchable_.front();
+    launchable_.pop_front();
+    NodeState& s = nodes_[n];
+    if (s.status != NodeStatus::kRunning || u >= static_cast<int>(s.units.size())) continue;
+    Unit& unit = s.units[u];
+    if (unit.done || unit.running) continue;
+    if (!HasCapacity(n)) {
+      launchable_.emplace_back(n, u);
+      continue;
+    }
+    unit.queued = false;
+    Prepared p;
+    if (Prepare(n, u, &p)) to_launch_.push_back(std::move(p));
+  }
+}
+
+namespace {
+std::string RenderOr(const tmpl::Template& t, const expr::Scope& scope, std::vector<std::string>* missing,
+                     Status* err) {
+  auto r = t.Render(scope, missing);
+  if (!r.ok()) {
+    *err = r.status();
+    return "";
+  }
+  return std::move(r).value();
+}
+}  // namespace
+
+bool Runner::Prepare(int n, int u, Prepared* p) {
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  Unit& unit = s.units[u];
+  int item = s.is_map ? u : -1;
+  p->node = n;
+  p->unit = u;
+  RunScope scope(this, n, item);
+  std::vector<std::string> missing;
+  Status err;
+
+  if (def.kind == workflow::NodeKind::kLlm) {
+    std::string system = def.system ? RenderOr(*def.system->tmpl, scope, &missing, &err) : "";
+    std::string prompt = def.prompt ? RenderOr(*def.prompt->tmpl, scope, &missing, &err) : "";
+    if (!err.ok()) {
+      NodeFailed(n, "rendering the prompt: " + err.message());
+      return false;
+    }
+    llm::Request& req = p->request;
+    Status ms = llm::SplitModel(def.model.model, &req.provider, &req.model);
+    if (!ms.ok()) {
+      NodeFailed(n, ms.message());
+      return false;
+    }
+    if (!services_.providers || !services_.providers->Get(req.provider)) {
+      std::string hint = services_.providers ? DidYouMean(req.provider, services_.providers->Names()) : "";
+      NodeFailed(n, "no provider \"" + req.provider + "\" is configured" +
+                        (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+      return false;
+    }
+    p->provider_name = req.provider;
+    if (!system.empty()) req.messages.push_back(llm::Message{"system", system, {}, {}});
+    req.messages.push_back(llm::Message{"user", prompt, {}, {}});
+    req.temperature = def.model.temperature;
+    req.stop = def.model.stop;
+    req.json_output = def.output == workflow::OutputKind::kJson;
+    req.run_id = run_id_;
+    req.node_id = def.id;
+    req.iteration = s.iteration;
+    req.item = item;
+    Hasher h;
+    h.Add(def.definition_hash).Add(def.model.model).Add(system).Add(prompt);
+    if (item >= 0) h.Add(s.items[static_cast<size_t>(item)].dump());
+    p->cache_key = h.HexDigest();
+    if (!missing.empty() && unit.attempt == unit.attempt_base) {
+      std::string msg = "node \"" + def.id + "\": template names resolved to nothing: " + Join(missing, ", ");
+      warnings_.push_back(msg);
+      Emit("warning", n, item, 0, [&] { return json{{"message", msg}}; });
+    }
+    // A cached result from an identical earlier call costs nothing and starts no call.
+    if (options_.use_cache && def.cache && services_.store) {
+      auto hit = services_.store->GetCache(p->cache_key);
+      if (hit.ok() && hit->has_value()) {
+        auto blob = services_.store->GetBlob((*hit)->output_blob);
+        if (blob.ok()) {
+          json value = *blob;
+          if (def.output == workflow::OutputKind::kJson) {
+            auto parsed = ParseOutput(n, *blob);
+            if (parsed.ok()) value = std::move(parsed).value();
+          }
+          unit.attempt += 1;
+          unit.started = services_.clock->WallNow();
+          Emit("cache_hit", n, item, unit.attempt, [&] { return json{{"key", p->cache_key}}; });
+          Outcome o;
+          o.is_llm = true;
+          o.cached = true;
+          RecordNodeRun(n, item, unit.attempt, "succeeded", &o, "");
+          UnitSucceeded(n, u, std::move(value), true);
+          return false;
+        }
+      }
+    }
+    // Reserve the worst case before the call may start.
+    auto price = services_.prices ? services_.prices->Lookup(req.provider, req.model) : std::nullopt;
+    int64_t max_out = def.model.max_tokens.value_or(0);
+    if (max_out <= 0) max_out = price && price->max_output_tokens > 0 ? price->max_output_tokens : 4096;
+    req.max_tokens = max_out;
+    int64_t in_tokens = llm::EstimateInputTokens(req.messages);
+    Reservation r;
+    r.tokens = in_tokens + max_out;
+    r.usd_known = price.has_value();
+    r.usd = price ? llm::WorstCaseCost(in_tokens, max_out, *price) : 0;
+    std::string warning;
+    std::string why = budget_->Reserve(r, &warning);
+    bool run_level = !why.empty();
+    if (why.empty() && s.budget) {
+      why = s.budget->Reserve(r, &warning);
+      if (!why.empty()) budget_->Settle(r, 0, 0, true);
+    }
+    if (!warning.empty()) {
+      warnings_.push_back(warning);
+      Emit("budget_warning", n, item, 0, [&] { return json{{"message", warning}}; });
+    }
+    if (!why.empty()) {
+      unit.attempt += 1;
+      Emit("budget_refused", n, item, unit.attempt, [&] { return json{{"reason", why}}; });
+      NodeFailed(n, why);
+      if (run_level) StopRun("failed", why, false);
+      return false;
+    }
+    p->reservation = r;
+    p->reserved = true;
+  } else if (def.kind == workflow::NodeKind::kTool) {
+    if (!services_.tools || !services_.tools->Get(def.tool)) {
+      std::string hint = services_.tools ? DidYouMean(def.tool, services_.tools->Uris()) : "";
+      NodeFailed(n, "no tool \"" + def.tool + "\" is registered" + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+      return false;
+    }
+    json args = def.args;
+    for (const auto& [ptr, t] : def.arg_templates) {
+      std::string v = RenderOr(*t, scope, &missing, &err);
+      if (!err.ok()) break;
+      args[json::json_pointer(ptr)] = v;
+    }
+    if (!err.ok()) {
+      NodeFailed(n, "rendering args: " + err.message());
+      return false;
+    }
+    p->args = std::move(args);
+  } else if (def.kind == workflow::NodeKind::kHuman) {
+    std::string msg = def.message ? RenderOr(*def.message->tmpl, scope, &missing, &err) : "Approve \"" + def.id + "\"?";
+    p->args = json{{"message", msg}};
+  } else if (def.kind == workflow::NodeKind::kWorkflow) {
+    json with = json::object();
+    for (const auto& [k, t] : def.with) with[k] = RenderOr(*t.tmpl, scope, &missing, &err);
+    if (!err.ok()) {
+      NodeFailed(n, "rendering with: " + err.message());
+      return false;
+    }
+    p->args = std::move(with);
+  } else {
+    NodeFailed(n, std::string("node kind ") + workflow::NodeKindName(def.kind) + " is not supported yet");
+    return false;
+  }
+
+  unit.attempt += 1;
+  unit.token = next_token_++;
+  unit.running = true;
+  unit.started = services_.clock->WallNow();
+  unit.deadline = def.timeout > 0 ? services_.clock->Now() + def.timeout : kNever;
+  unit.cancel = std::make_shared<std::atomic<bool>>(false);
+  ++running_units_;
+  ++s.units_running;
+  if (!s.provider.empty()) ++provider_running_[s.provider];
+  running_set_.insert({n, u});
+  p->token = unit.token;
+  p->attempt = unit.attempt;
+  Emit("attempt_started", n, item, unit.attempt, [&] {
+    json d = json::object();
+    if (!p->cache_key.empty()) d["cache_key"] = p->cache_key;
+    if (p->reserved) d["reserved_usd"] = p->reservation.usd, d["reserved_tokens"] = p->reservation.tokens;
+    return d;
+  });
+  RecordNodeRun(n, item, unit.attempt, "running", nullptr, "");
+  return true;
+}
+
+namespace {
+Completion MakeCompletion(const Prepared& p, int iteration, bool is_map) {
+  Completion c;
+  c.node = p.node;
+  c.unit = p.unit;
+  c.token = p.token;
+  c.iteration = iteration;
+  c.item = is_map ? p.unit : -1;
+  c.attempt = p.attempt;
+  c.reservation = p.reservation;
+  c.reserved = p.reserved;
+  return c;
+}
+}  // namespace
+
+void Runner::Post(Prepared& p, Outcome o) {
+  Completion c = MakeCompletion(p, nodes_[p.node].iteration, nodes_[p.node].is_map);
+  c.outcome = std::move(o);
+  {
+    std::lock_guard<std::mutex> l(inbox_->mu);
+    ++inbox_->outstanding;
+  }
+  inbox_->Push(std::move(c));
+}
+
+void Runner::Launch(Prepared& p) {
+  switch (wf_->nodes[p.node].kind) {
+    case workflow::NodeKind::kLlm: LaunchLlm(p); break;
+    case workflow::NodeKind::kTool: LaunchTool(p); break;
+    case workflow::NodeKind::kHuman: LaunchHuman(p); break;
+    case workflow::NodeKind::kWorkflow: LaunchWorkflow(p); break;
+    default: break;
+  }
+}
+
+void Runner::LaunchLlm(Prepared& p) {
+  llm::Provider* provider = services_.providers->Get(p.provider_name);
+  Completion c = MakeCompletion(p, nodes_[p.node].iteration, nodes_[p.node].is_map);
+  auto price = services_.prices ? services_.prices->Lookup(p.request.provider, p.request.model) : std::nullopt;
+  std::string request_json;
+  if (services_.store) {
+    json msgs = json::array();
+    for (const auto& m : p.request.messages) msgs.push_back(json{{"role", m.role}, {"content", m.content}});
+    json rq{{"model", p.provider_name + "/" + p.request.model}, {"messages", msgs}, {"max_tokens", p.request.max_tokens}};
+    if (p.request.temperature) rq["temperature"] = *p.request.temperature;
+    if (p.request.json_output) rq["json"] = true;
+    request_json = rq.dump();
+  }
+  Clock* clock = services_.clock;
+  double t0 = clock->Now();
+  double wall0 = clock->WallNow();
+  auto inbox = inbox_;
+  {
+    std::lock_guard<std::mutex> l(inbox->mu);
+    ++inbox->outstanding;
+  }
+  std::string cache_key = p.cache_key;
+  std::string prov = p.provider_name, model = p.request.model;
+  provider->Start(p.request, nodes_[p.node].units[p.unit].cancel, nullptr,
+                  [inbox, c = std::move(c), price, clock, t0, wall0, request_json = std::move(request_json),
+                   cache_key = std::move(cache_key), prov, model](llm::CallResult r) mutable {
+                    Outcome& o = c.outcome;
+                    o.is_llm = true;
+                    o.provider = prov;
+                    o.model = model;
+                    o.started_at = wall0;
+                    o.latency_ms = (clock->Now() - t0) * 1000;
+                    o.request_json = std::move(request_json);
+                    o.cache_key = std::move(cache_key);
+                    if (r.ok()) {
+                      o.ok = true;
+                      o.usage = r.response->usage;
+                      o.ttft_ms = r.response->ttft_ms;
+                      o.response_raw = std::move(r.response->raw);
+                      o.value = std::move(r.response->text);
+                    } else {
+                      o.ok = false;
+                      o.error = r.error.status.message();
+                      o.retryable = r.error.retryable;
+                      o.retry_after = r.error.retry_after;
+                      o.usage = r.error.partial;
+                    }
+                    if (price) o.cost = llm::CostOf(o.usage, *price);
+                    inbox->Push(std::move(c));
+                  });
+}
+
+void Runner::LaunchTool(Prepared& p) {
+  const auto& def = wf_->nodes[p.node];
+  tools::Tool* tool = services_.tools->Get(def.tool);
+  Completion c = MakeCompletion(p, nodes_[p.node].iteration, nodes_[p.node].is_map);
+  tools::CallContext ctx;
+  ctx.run_id = run_id_;
+  ctx.node_id = def.id;
+  ctx.cancel = nodes_[p.node].units[p.unit].cancel;
+  auto inbox = inbox_;
+  {
+    std::lock_guard<std::mutex> l(inbox->mu);
+    ++inbox->outstanding;
+  }
+  pool_->Submit([inbox, tool, ctx, args = std::move(p.args), c = std::move(c)]() mutable {
+    auto r = tool->Call(args, ctx);
+    if (r.ok()) {
+      c.outcome.ok = true;
+      c.outcome.value = std::move(r).value();
+    } else {
+      c.outcome.error = r.status().message();
+      c.outcome.retryable = r.status().code() == Code::kUnavailable || r.status().code() == Code::kTimeout;
+    }
+    inbox->Push(std::move(c));
+  });
+}
+
+namespace {
+Outcome HumanOutcome(bool approve_mode, bool approved, const std::string& text, const std::string& by) {
+  Outcome o;
+  o.approval_by = by;
+  if (approve_mode && !approved) {
+    o.error = "rejected by " + by + (text.empty() ? "" : ": " + text);
+    o.value = json{{"approved", false}, {"text", text}};
+    return o;
+  }
+  o.ok = true;
+  o.value = approve_mode ? json{{"approved", true}, {"text", text}} : json(text);
+  return o;
+}
+}  // namespace
+
+void Runner::LaunchHuman(Prepared& p) {
+  const auto& def = wf_->nodes[p.node];
+  const NodeState& s = nodes_[p.node];
+  bool approve_mode = def.human_mode == workflow::HumanMode::kApprove;
+  int item = s.is_map ? p.unit : -1;
+  std::string message = p.args.value("message", "");
+  if (options_.auto_approve) {
+    Post(p, HumanOutcome(approve_mode, true, "", "auto"));
+    return;
+  }
+  if (services_.store) {
+    auto approvals = services_.store->ListApprovals(run_id_);
+    if (approvals.ok()) {
+      for (const auto& a : *approvals) {
+        if (a.node == def.id && a.iteration == s.iteration && a.item == item && a.decision != "pending") {
+          Post(p, HumanOutcome(approve_mode, a.decision != "rejected", a.text, a.by.empty() ? "cli" : a.by));
+          return;
+        }
+      }
+    }
+  }
+  if (!options_.human) {
+    Outcome o;
+    o.waiting = true;
+    o.error = message;
+    Post(p, std::move(o));
+    return;
+  }
+  Completion c = MakeCompletion(p, s.iteration, s.is_map);
+  auto inbox = inbox_;
+  {
+    std::lock_guard<std::mutex> l(inbox->mu);
+    ++inbox->outstanding;
+  }
+  HumanRequest req{run_id_, def.id, approve_mode, message};
+  threads_.emplace_back([inbox, fn = options_.human, req, approve_mode, c = std::move(c)]() mutable {
+    auto answer = fn(req);
+    if (!answer) {
+      c.outcome.waiting = true;
+      c.outcome.error = req.message;
+    } else {
+      c.outcome = HumanOutcome(approve_mode, answer->approved, answer->text, answer->by);
+    }
+    inbox->Push(std::move(c));
+  });
+}
+
+Result<RunSummary> RunChild(Runner* parent, Prepared& p) {
+  const auto& def = parent->wf_->nodes[p.node];
+  const NodeState& s = parent->nodes_[p.node];
+  std::string child_id = parent->run_id_ + "." + def.id;
+  if (s.iteration > 0) child_id += ".i" + std::to_string(s.iteration);
+  if (s.is_map) child_id += ".m" + std::to_string(p.unit);
+  std::map<std::string, json> given;
+  for (auto& [k, v] : p.args.items()) given[k] = v;
+  SW_ASSIGN_OR_RETURN(json inputs, workflow::ResolveInputs(*def.sub, given));
+  RunOptions co;
+  co.inputs = std::move(inputs);
+  co.use_cache = parent->options_.use_cache;
+  co.auto_approve = parent->options_.auto_approve;
+  co.human = parent->options_.human;
+  co.default_max_calls = parent->options_.default_max_calls;
+  co.cancel = parent->options_.cancel;
+  co.run_id = child_id;
+  co.parent_run_id = parent->run_id_;
+  co.parent_budget = parent->budget_;
+  co.store_poll_interval = parent->options_.store_poll_interval;
+  co.blocking_threads = 2;
+  if (parent->services_.store) {
+    SW_ASSIGN_OR_RETURN(auto existing, parent->services_.store->GetRun(child_id));
+    if (existing) return Resume(child_id, def.sub, parent->services_, std::move(co));
+  }
+  return Run(def.sub, parent->services_, std::move(co));
+}
+
+void Runner::LaunchWorkflow(Prepared& p) {
+  Completion c = MakeCompletion(p, nodes_[p.node].iteration, nodes_[p.node].is_map);
+  auto inbox = inbox_;
+  {
+    std::lock_guard<std::mutex> l(inbox->mu);
+    ++inbox->outstanding;
+  }
+  // The child run's dispatcher blocks for the whole sub-run, so it gets its own thread.
+  auto prepared = std::make_shared<Prepared>(std::move(p));
+  threads_.emplace_back([this, inbox, prepared, c = std::move(c)]() mutable {
+    auto r = RunChild(this, *prepared);
+    Outcome& o = c.outcome;
+    if (!r.ok()) {
+      o.error = "sub-workflow: " + r.status().message();
+    } else {
+      o.sub_tokens_in = r->tokens_in;
+      o.sub_tokens_out = r->tokens_out;
+      o.sub_calls = r->calls;
+      o.sub_cost = r->cost_usd;
+      if (r->status == "succeeded") {
+        o.ok = true;
+        o.value = json{{"output", r->last_output}, {"nodes", r->outputs}, {"run", r->run_id}};
+      } else if (r->status == "waiting") {
+        o.waiting = true;
+        o.error = "sub-run " + r->run_id + " waits for approval of " + Join(r->waiting, ", ");
+      } else {
+        o.error = "sub-run " + r->run_id + " " + r->status + ": " + r->error;
+      }
+    }
+    inbox->Push(std::move(c));
+  });
+}
+
+Result<json> Runner::ParseOutput(int n, const std::string& text) {
+  const auto& def = wf_->nodes[n];
+  std::string t = Trim(text);
+  if (StartsWith(t, "```")) {
+    size_t nl = t.find('\n');
+    t = nl == std::string::npos ? "" : t.substr(nl + 1);
+    size_t end = t.rfind("```");
+    if (end != std::string::npos) t = t.substr(0, end);
+  }
+  json v;
+  try {
+    v = json::parse(t);
+  } catch (const json::parse_error& e) {
+    std::string preview = t.substr(0, 80);
+    return Failed("output is not valid JSON (" + std::string(e.what()) + "); it starts with: " + preview);
+  }
+  if (def.schema) {
+    auto errors = jsonschema::Validate(*def.schema, v);
+    if (!errors.empty()) {
+      if (errors.size() > 5) errors.resize(5);
+      return Failed("output does not match the schema: " + Join(errors, "; "));
+    }
+  }
+  return v;
+}
+
+}  // namespace sw::engine

@@ -1,0 +1,857 @@
+#include "engine/runner.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "base/hash.h"
+#include "base/ids.h"
+#include "base/strings.h"
+#include "engine/scope.h"
+
+namespace sw::engine {
+
+const char* StatusName(NodeStatus s) {
+  switch (s) {
+    case NodeStatus::kPending: return "pending";
+    case NodeStatus::kRunning: return "running";
+    case NodeStatus::kWaiting: return "waiting";
+    case NodeStatus::kSucceeded: return "succeeded";
+    case NodeStatus::kFailed: return "failed";
+    case NodeStatus::kSkipped: return "skipped";
+  }
+  return "?";
+}
+
+double BackoffCap(const workflow::RetryPolicy& p, int next_attempt) {
+  double cap = p.backoff * std::pow(2.0, std::max(0, next_attempt - 2));
+  return std::min(cap, p.max_delay);
+}
+
+namespace {
+bool IsFinal(NodeStatus s) {
+  return s == NodeStatus::kSucceeded || s == NodeStatus::kFailed || s == NodeStatus::kSkipped;
+}
+double Jitter(double cap) {
+  static thread_local std::mt19937_64 rng(std::random_device{}());
+  if (cap <= 0) return 0;
+  return std::uniform_real_distribution<double>(0, cap)(rng);
+}
+}  // namespace
+
+Runner::Runner(std::shared_ptr<const workflow::Workflow> wf, const Services& services, RunOptions options)
+    : wf_(std::move(wf)), services_(services), options_(std::move(options)), inbox_(std::make_shared<Inbox>()) {
+  nodes_.resize(wf_->nodes.size());
+  for (size_t i = 0; i < wf_->nodes.size(); ++i) {
+    const auto& def = wf_->nodes[i];
+    for (const auto& need : def.needs) {
+      int d = wf_->index.at(need);
+      nodes_[i].deps.push_back(d);
+      nodes_[static_cast<size_t>(d)].dependents.push_back(static_cast<int>(i));
+    }
+  }
+  workflow::Budget b = wf_->budget;
+  if (!b.max_calls) b.max_calls = options_.default_max_calls;
+  budget_ = std::make_shared<BudgetAccount>("run budget", b, options_.parent_budget);
+  for (size_t i = 0; i < wf_->nodes.size(); ++i) {
+    const auto& nb = wf_->nodes[i].budget;
+    if (nb.max_usd || nb.max_tokens || nb.max_calls)
+      nodes_[i].budget = std::make_shared<BudgetAccount>("node \"" + wf_->nodes[i].id + "\" budget", nb, nullptr);
+  }
+  pool_ = std::make_unique<ThreadPool>(std::max(1, options_.blocking_threads));
+}
+
+Runner::~Runner() {
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+}
+
+Result<RunSummary> Runner::Start() {
+  run_id_ = options_.run_id.empty() ? NewRunId(services_.clock->WallNow()) : options_.run_id;
+  SW_RETURN_IF_ERROR(ValidateRunId(run_id_));
+  if (services_.store) {
+    SW_ASSIGN_OR_RETURN(auto existing, services_.store->GetRun(run_id_));
+    if (existing) return InvalidInput("run " + run_id_ + " already exists");
+  }
+  run_.id = run_id_;
+  run_.parent_id = options_.parent_run_id;
+  run_.workflow_file = wf_->file;
+  run_.workflow_name = wf_->name;
+  run_.workflow_hash = wf_->source_hash;
+  run_.status = "running";
+  run_.created_at = services_.clock->WallNow();
+  run_.inputs_json = options_.inputs.dump();
+  run_.options_json = options_.record_options.dump();
+  run_.pid = ::getpid();
+  run_.nodes_total = static_cast<int64_t>(nodes_.size());
+  batch_.run = run_;
+  Emit("run_started", -1, -1, 0, [&] {
+    return json{{"workflow", wf_->file}, {"name", wf_->name}, {"hash", wf_->source_hash}, {"inputs", options_.inputs}};
+  });
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    nodes_[i].pending_deps = static_cast<int>(nodes_[i].deps.size());
+    if (nodes_[i].pending_deps == 0) ready_.push_back(static_cast<int>(i));
+  }
+  return Loop();
+}
+
+Result<RunSummary> Runner::Resume(const std::string& run_id) {
+  if (!services_.store) return InvalidInput("resume needs a store");
+  run_id_ = run_id;
+  SW_ASSIGN_OR_RETURN(auto rec, services_.store->GetRun(run_id));
+  if (!rec) return NotFound("no run " + run_id);
+  run_ = *rec;
+  SW_ASSIGN_OR_RETURN(auto events, services_.store->ListEvents(run_id));
+  SW_RETURN_IF_ERROR(Restore(events));
+  run_.status = "running";
+  run_.finished_at = 0;
+  run_.error.clear();
+  run_.pid = ::getpid();
+  run_.cancel_requested = false;
+  batch_.run = run_;
+  Emit("run_resumed", -1, -1, 0, [&] { return json{{"pid", ::getpid()}}; });
+  return Loop();
+}
+
+void Runner::Emit(const char* type, int n, int item, int attempt, const std::function<json()>& data) {
+  if (replaying_) return;
+  if (services_.store) {
+    store::Event e;
+    e.run_id = run_id_;
+    e.ts = services_.clock->WallNow();
+    e.type = type;
+    if (n >= 0) {
+      e.node = wf_->nodes[static_cast<size_t>(n)].id;
+      e.iteration = nodes_[static_cast<size_t>(n)].iteration;
+    }
+    e.item = item;
+    e.attempt = attempt;
+    e.data = data().dump();
+    batch_.events.push_back(std::move(e));
+  }
+  if (options_.listener) {
+    LiveEvent le;
+    le.type = type;
+    if (n >= 0) {
+      le.node = wf_->nodes[static_cast<size_t>(n)].id;
+      le.iteration = nodes_[static_cast<size_t>(n)].iteration;
+    }
+    le.item = item;
+    le.attempt = attempt;
+    if (n >= 0) le.message = nodes_[static_cast<size_t>(n)].error;
+    options_.listener->OnEvent(le, Snapshot());
+  }
+}
+
+std::string Runner::PutBlob(const std::string& data) {
+  std::string h = Hash128Hex(data);
+  if (services_.store && !replaying_) batch_.blobs.emplace_back(h, data);
+  return h;
+}
+
+void Runner::RecordNodeRun(int n, int item, int attempt, const char* status, const Outcome* o,
+                           const std::string& error) {
+  if (!services_.store || replaying_) return;
+  const NodeState& s = nodes_[static_cast<size_t>(n)];
+  store::NodeRunRecord r;
+  r.run_id = run_id_;
+  r.node = wf_->nodes[static_cast<size_t>(n)].id;
+  r.iteration = s.iteration;
+  r.item = item;
+  r.attempt = attempt;
+  r.status = status;
+  const Unit& u = s.units[static_cast<size_t>(std::max(0, item))];
+  r.started_at = u.started;
+  if (std::string_view(status) != "running") r.finished_at = services_.clock->WallNow();
+  r.error = error;
+  r.model = wf_->nodes[static_cast<size_t>(n)].model.model;
+  if (o) {
+    r.tokens_in = o->usage.input + o->sub_tokens_in;
+    r.tokens_out = o->usage.output + o->sub_tokens_out;
+    r.cost_usd = o->cost.value_or(0) + o->sub_cost;
+    r.calls = (o->is_llm && !o->cached ? 1 : 0) + o->sub_calls;
+    r.cached = o->cached;
+  }
+  batch_.node_runs.push_back(std::move(r));
+}
+
+Progress Runner::Snapshot() const {
+  Progress p;
+  p.run_id = run_id_;
+  p.total = static_cast<int>(nodes_.size());
+  for (const auto& s : nodes_) {
+    switch (s.status) {
+      case NodeStatus::kRunning: ++p.running; break;
+      case NodeStatus::kWaiting: ++p.waiting; break;
+      case NodeStatus::kSucceeded: ++p.succeeded; break;
+      case NodeStatus::kFailed: ++p.failed; break;
+      case NodeStatus::kSkipped: ++p.skipped; break;
+      default: break;
+    }
+  }
+  p.tokens = tokens_in_ + tokens_out_;
+  p.calls = calls_;
+  p.cost_usd = cost_;
+  p.elapsed = services_.clock->Now() - started_at_;
+  return p;
+}
+
+Result<RunSummary> Runner::Loop() {
+  started_at_ = services_.clock->Now();
+  std::deque<Completion> got;
+  for (;;) {
+    {
+      std::lock_guard<std::mutex> l(inbox_->mu);
+      got.swap(inbox_->items);
+    }
+    for (auto& c : got) HandleCompletion(std::move(c));
+    got.clear();
+    if (options_.cancel && options_.cancel->load() && !stopping_)
+      StopRun("cancelled", "cancelled by the user", true);
+    PollStore();
+    while (!ready_.empty()) {
+      int n = ready_.front();
+      ready_.pop_front();
+      Decide(n);
+    }
+    CheckTimers();
+    LaunchReady();
+    Status s = Flush();
+    if (!s.ok()) {
+      fatal_ = s;
+      StopRun("failed", "store write failed: " + s.message(), true);
+      batch_.clear();
+    }
+    for (auto& p : to_launch_) Launch(p);
+    to_launch_.clear();
+
+    std::unique_lock<std::mutex> l(inbox_->mu);
+    if (!inbox_->items.empty()) continue;
+    bool active = running_units_ > 0 || !ready_.empty() || !launchable_.empty() || !retry_timers_.empty();
+    if (!active) break;
+    double deadline = kNever;
+    if (!retry_timers_.empty()) deadline = retry_timers_.begin()->first;
+    for (auto [n, u] : running_set_) deadline = std::min(deadline, nodes_[n].units[u].deadline);
+    if (services_.store && options_.store_poll_interval > 0)
+      deadline = std::min(deadline, last_poll_ + options_.store_poll_interval);
+    if (options_.cancel) deadline = std::min(deadline, services_.clock->Now() + 0.1);
+    if (!launchable_.empty() && running_units_ == 0 && retry_timers_.empty() && ready_.empty()) {
+      // Nothing can make room: every launchable unit was refused (should not happen).
+      break;
+    }
+    services_.clock->WaitUntil(inbox_->cv, l, deadline);
+  }
+
+  std::string status;
+  std::string error;
+  int waiting = 0, failed = 0;
+  for (const auto& s : nodes_) {
+    if (s.status == NodeStatus::kWaiting) ++waiting;
+    if (s.status == NodeStatus::kFailed) ++failed;
+  }
+  if (stopping_) {
+    status = stop_status_;
+    error = stop_reason_;
+  } else if (failed > 0) {
+    status = "failed";
+    for (size_t i = 0; i < nodes_.size(); ++i)
+      if (nodes_[i].status == NodeStatus::kFailed) {
+        error = "node \"" + wf_->nodes[i].id + "\" failed: " + nodes_[i].error;
+        break;
+      }
+  } else if (waiting > 0) {
+    status = "waiting";
+  } else {
+    status = "succeeded";
+  }
+  // Let abandoned calls (timed out or cancelled) report, so their spend is recorded.
+  double give_up = services_.clock->Now() + 10;
+  for (;;) {
+    std::unique_lock<std::mutex> l(inbox_->mu);
+    if (inbox_->items.empty() && (inbox_->outstanding == 0 || services_.clock->Now() >= give_up)) break;
+    if (inbox_->items.empty()) {
+      services_.clock->WaitUntil(inbox_->cv, l, std::min(give_up, services_.clock->Now() + 0.05));
+      continue;
+    }
+    got.swap(inbox_->items);
+    l.unlock();
+    for (auto& c : got) HandleCompletion(std::move(c));
+    got.clear();
+  }
+  run_.status = status;
+  run_.error = error;
+  run_.finished_at = status == "waiting" ? 0 : services_.clock->WallNow();
+  Emit("run_finished", -1, -1, 0, [&] { return json{{"status", status}, {"error", error}}; });
+  RunSummary summary = Summarize();
+  batch_.run = run_;
+  Status fs = Flush();
+  if (!fs.ok() && fatal_.ok()) fatal_ = fs;
+  for (auto& t : threads_)
+    if (t.joinable()) t.join();
+  threads_.clear();
+  if (!fatal_.ok()) return fatal_;
+  return summary;
+}
+
+Status Runner::Flush() {
+  if (!services_.store) {
+    batch_.clear();
+    return Status::Ok();
+  }
+  double now = services_.clock->Now();
+  if (!batch_.run && (batch_.events.size() > 0) && now - last_run_write_ > 0.5) {
+    batch_.run = run_;
+  }
+  if (batch_.run) {
+    batch_.run->tokens_in = tokens_in_;
+    batch_.run->tokens_out = tokens_out_;
+    batch_.run->calls = calls_;
+    batch_.run->cost_usd = cost_;
+    Progress p = Snapshot();
+    batch_.run->nodes_succeeded = p.succeeded;
+    batch_.run->nodes_failed = p.failed;
+    batch_.run->nodes_skipped = p.skipped;
+    last_run_write_ = now;
+  }
+  if (batch_.empty()) return Status::Ok();
+  Status s = services_.store->Commit(batch_);
+  batch_.clear();
+  return s;
+}
+
+void Runner::PollStore() {
+  if (!services_.store || stopping_ || options_.store_poll_interval <= 0) return;
+  double now = services_.clock->Now();
+  if (now - last_poll_ < options_.store_poll_interval) return;
+  last_poll_ = now;
+  auto r = services_.store->CancelRequested(run_id_);
+  if (r.ok() && *r) StopRun("cancelled", "cancelled by `specwright cancel`", true);
+}
+
+void Runner::StopRun(const std::string& status, const std::string& reason, bool cancel_inflight) {
+  if (stopping_) return;
+  stopping_ = true;
+  stop_status_ = status;
+  stop_reason_ = reason;
+  Emit("run_stopping", -1, -1, 0, [&] { return json{{"status", status}, {"reason", reason}}; });
+  launchable_.clear();
+  retry_timers_.clear();
+  if (!cancel_inflight) return;
+  auto running = running_set_;
+  for (auto [n, u] : running) {
+    Unit& unit = nodes_[n].units[u];
+    if (unit.cancel) unit.cancel->store(true);
+    ReleaseUnit(n, u);
+    Emit("attempt_cancelled", n, nodes_[n].is_map ? u : -1, unit.attempt, [] { return json::object(); });
+    RecordNodeRun(n, nodes_[n].is_map ? u : -1, unit.attempt, "cancelled", nullptr, reason);
+    if (nodes_[n].status == NodeStatus::kRunning) NodeFailed(n, "cancelled: " + reason);
+  }
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i].status == NodeStatus::kRunning && nodes_[i].units_running == 0) {
+      NodeFailed(static_cast<int>(i), "cancelled: " + reason);
+    } else if (nodes_[i].status == NodeStatus::kWaiting && status == "cancelled") {
+      NodeFailed(static_cast<int>(i), "cancelled: " + reason);
+    }
+  }
+}
+
+void Runner::ReleaseUnit(int n, int u) {
+  NodeState& s = nodes_[n];
+  Unit& unit = s.units[u];
+  if (!unit.running) return;
+  unit.running = false;
+  unit.token = 0;
+  --running_units_;
+  --s.units_running;
+  if (!s.provider.empty()) --provider_running_[s.provider];
+  running_set_.erase({n, u});
+}
+
+void Runner::CheckTimers() {
+  double now = services_.clock->Now();
+  while (!retry_timers_.empty() && retry_timers_.begin()->first <= now) {
+    auto [n, u] = retry_timers_.begin()->second;
+    retry_timers_.erase(retry_timers_.begin());
+    Unit& unit = nodes_[n].units[u];
+    unit.retry_at = -1;
+    if (nodes_[n].status == NodeStatus::kRunning && !unit.done && !unit.running) {
+      unit.queued = true;
+      launchable_.emplace_back(n, u);
+    }
+  }
+  std::vector<std::pair<int, int>> expired;
+  for (auto [n, u] : running_set_)
+    if (nodes_[n].units[u].deadline <= now) expired.emplace_back(n, u);
+  for (auto [n, u] : expired) {
+    Unit& unit = nodes_[n].units[u];
+    if (unit.cancel) unit.cancel->store(true);
+    ReleaseUnit(n, u);
+    UnitFailed(n, u, "timed out after " + HumanDuration(wf_->nodes[n].timeout), true, -1);
+  }
+}
+
+void Runner::Decide(int n) {
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  if (s.status != NodeStatus::kPending) return;
+  if (stopping_) {
+    NodeSkipped(n, "run stopped: " + stop_reason_, false);
+    return;
+  }
+  bool all_skipped = !s.deps.empty();
+  for (int d : s.deps) {
+    const NodeState& ds = nodes_[d];
+    if (ds.status == NodeStatus::kFailed || (ds.status == NodeStatus::kSkipped && ds.failed_by_dep)) {
+      NodeSkipped(n, "dependency \"" + wf_->nodes[d].id + "\" " + (ds.status == NodeStatus::kFailed ? "failed" : "was skipped because of a failure"), true);
+      return;
+    }
+    if (ds.status != NodeStatus::kSkipped) all_skipped = false;
+  }
+  if (all_skipped) {
+    NodeSkipped(n, "all its dependencies were skipped", false);
+    return;
+  }
+  if (def.when) {
+    RunScope scope(this, n, -1);
+    auto r = def.when->expr->EvalBool(scope);
+    if (!r.ok()) {
+      NodeFailed(n, "when: " + r.status().message());
+      return;
+    }
+    if (!*r) {
+      NodeSkipped(n, "condition is false: " + def.when->expr->source(), false);
+      return;
+    }
+  }
+  StartNode(n);
+}
+
+void Runner::StartNode(int n) {
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  s.status = NodeStatus::kRunning;
+  s.started_at = services_.clock->WallNow();
+  s.error.clear();
+  s.units_done = 0;
+  s.units_running = 0;
+  s.provider.clear();
+  if (def.kind == workflow::NodeKind::kLlm) {
+    std::string prov, model;
+    if (llm::SplitModel(def.model.model, &prov, &model).ok()) s.provider = prov;
+  }
+  if (def.map) {
+    RunScope scope(this, n, -1);
+    auto r = def.map->over.expr->Eval(scope);
+    if (!r.ok()) {
+      NodeFailed(n, "map.over: " + r.status().message());
+      return;
+    }
+    if (!r->is_array()) {
+      NodeFailed(n, "map.over must evaluate to a list, got " + std::string(r->type_name()) + " (" +
+                        def.map->over.expr->source() + ")");
+      return;
+    }
+    s.is_map = true;
+    s.items.assign(r->begin(), r->end());
+  } else {
+    s.is_map = false;
+    s.items.clear();
+  }
+  size_t units = s.is_map ? s.items.size() : 1;
+  s.units.assign(units, Unit{});
+  Emit("node_started", n, -1, 0, [&] {
+    json d = json::object();
+    if (s.is_map) d["items"] = s.items;
+    return d;
+  });
+  // A resumed run keeps map items that already finished and numbers attempts after the old ones.
+  auto rit = restored_.find({n, s.iteration});
+  for (size_t u = 0; u < units; ++u) {
+    Unit& unit = s.units[u];
+    if (rit != restored_.end()) {
+      auto a = rit->second.attempts.find(s.is_map ? static_cast<int>(u) : -1);
+      if (a != rit->second.attempts.end()) unit.attempt = unit.attempt_base = a->second;
+      auto v = rit->second.items.find(static_cast<int>(u));
+      if (s.is_map && v != rit->second.items.end()) {
+        unit.done = true;
+        unit.value = v->second;
+        ++s.units_done;
+        continue;
+      }
+    }
+    unit.queued = true;
+    launchable_.emplace_back(n, static_cast<int>(u));
+  }
+  if (s.is_map && s.units_done == static_cast<int>(units)) {
+    json arr = json::array();
+    for (auto& unit : s.units) arr.push_back(unit.value);
+    s.output = std::move(arr);
+    NodeSucceeded(n);
+  }
+}
+
+void Runner::HandleCompletion(Completion c) {
+  NodeState& s = nodes_[c.node];
+  const auto& def = wf_->nodes[c.node];
+  Outcome& o = c.outcome;
+  if (o.is_llm && !o.cached) {
+    bool known = o.cost.has_value();
+    double usd = o.cost.value_or(0);
+    int64_t toks = o.usage.input + o.usage.output;
+    if (c.reserved) {
+      budget_->Settle(c.reservation, usd, toks, known);
+      if (s.budget) s.budget->Settle(c.reservation, usd, toks, known);
+    }
+    tokens_in_ += o.usage.input;
+    tokens_out_ += o.usage.output;
+    calls_ += 1;
+    cost_ += usd;
+    if (!known) cost_unknown_ = true;
+    s.tokens_in += o.usage.input;
+    s.tokens_out += o.usage.output;
+    s.calls += 1;
+    s.cost += usd;
+    if (!known) s.cost_unknown = true;
+    if (services_.store) {
+      store::LlmCallRecord r;
+      r.run_id = run_id_;
+      r.node = def.id;
+      r.iteration = c.iteration;
+      r.item = c.item;
+      r.attempt = c.attempt;
+      r.provider = o.provider;
+      r.model = o.model;
+      r.tokens_in = o.usage.input;
+      r.tokens_out = o.usage.output;
+      r.tokens_cached_read = o.usage.cached_read;
+      r.tokens_cache_write = o.usage.cache_write;
+      r.tokens_reasoning = o.usage.reasoning;
+      r.cost_usd = o.cost;
+      r.started_at = o.started_at;
+      r.latency_ms = o.latency_ms;
+      r.ttft_ms = o.ttft_ms;
+      r.status = o.ok ? "ok" : "error";
+      r.error = o.error;
+      r.request_blob = PutBlob(o.request_json);
+      r.response_blob = PutBlob(o.response_raw.empty() ? o.error : o.response_raw);
+      batch_.llm_calls.push_back(std::move(r));
+    }
+  } else if (c.reserved) {
+    budget_->Settle(c.reservation, 0, 0, true);
+    if (s.budget) s.budget->Settle(c.reservation, 0, 0, true);
+  }
+  tokens_in_ += o.sub_tokens_in;
+  tokens_out_ += o.sub_tokens_out;
+  cost_ += o.sub_cost;
+  calls_ += o.sub_calls;
+  s.tokens_in += o.sub_tokens_in;
+  s.tokens_out += o.sub_tokens_out;
+  s.cost += o.sub_cost;
+  s.calls += o.sub_calls;
+
+  if (c.unit >= static_cast<int>(s.units.size())) return;  // the node was reset by a loop
+  Unit& unit = s.units[c.unit];
+  if (!unit.running || unit.token != c.token) return;  // timed out or cancelled: spend recorded above
+  ReleaseUnit(c.node, c.unit);
+  int item = s.is_map ? c.unit : -1;
+  if (!o.approval_by.empty() && services_.store) {
+    store::ApprovalRecord a;
+    a.run_id = run_id_;
+    a.node = def.id;
+    a.iteration = s.iteration;
+    a.item = item;
+    a.decision = o.ok ? (def.human_mode == workflow::HumanMode::kInput ? "input" : "approved") : "rejected";
+    a.text = o.value.is_string() ? o.value.get<std::string>() : o.value.value("text", "");
+    a.by = o.approval_by;
+    a.ts = services_.clock->WallNow();
+    batch_.approvals.push_back(a);
+  }
+  if (o.waiting) {
+    s.status = NodeStatus::kWaiting;
+    Emit("node_waiting", c.node, item, unit.attempt, [&] { return json{{"message", o.error}}; });
+    RecordNodeRun(c.node, item, unit.attempt, "waiting", nullptr, "");
+    if (services_.store) {
+      store::ApprovalRecord a;
+      a.run_id = run_id_;
+      a.node = def.id;
+      a.iteration = s.iteration;
+      a.item = item;
+      a.decision = "pending";
+      a.text = o.error;
+      a.ts = services_.clock->WallNow();
+      batch_.approvals.push_back(a);
+    }
+    return;
+  }
+  if (!o.ok) {
+    RecordNodeRun(c.node, item, unit.attempt, "failed", &o, o.error);
+    UnitFailed(c.node, c.unit, o.error, o.retryable, o.retry_after);
+    return;
+  }
+  json value = std::move(o.value);
+  if (o.is_llm && !o.cached && def.output == workflow::OutputKind::kJson) {
+    auto parsed = ParseOutput(c.node, value.is_string() ? value.get<std::string>() : value.dump());
+    if (!parsed.ok()) {
+      RecordNodeRun(c.node, item, unit.attempt, "failed", &o, parsed.status().message());
+      UnitFailed(c.node, c.unit, parsed.status().message(), true, -1);
+      return;
+    }
+    value = std::move(parsed).value();
+  }
+  RecordNodeRun(c.node, item, unit.attempt, "succeeded", &o, "");
+  if (o.is_llm && !o.cached && services_.store && def.cache && !o.cache_key.empty()) {
+    store::CacheEntry ce;
+    ce.key = o.cache_key;
+    ce.output_blob = PutBlob(value.is_string() ? value.get<std::string>() : value.dump());
+    ce.node = def.id;
+    ce.model = def.model.model;
+    ce.tokens_in = o.usage.input;
+    ce.tokens_out = o.usage.output;
+    ce.cost_usd = o.cost.value_or(0);
+    ce.created_at = services_.clock->WallNow();
+    batch_.cache.push_back(std::move(ce));
+  }
+  UnitSucceeded(c.node, c.unit, std::move(value), o.cached);
+}
+
+void Runner::UnitSucceeded(int n, int u, json value, bool cached) {
+  NodeState& s = nodes_[n];
+  Unit& unit = s.units[u];
+  unit.done = true;
+  unit.value = std::move(value);
+  ++s.units_done;
+  if (cached) s.cached = true;
+  if (s.is_map) {
+    Emit("item_succeeded", n, u, unit.attempt, [&] {
+      return json{{"blob", PutBlob(unit.value.dump())}, {"cached", cached}};
+    });
+  }
+  if (s.units_done < static_cast<int>(s.units.size())) return;
+  if (s.is_map) {
+    json arr = json::array();
+    for (auto& un : s.units) arr.push_back(un.value);
+    s.output = std::move(arr);
+  } else {
+    s.output = std::move(unit.value);
+  }
+  NodeSucceeded(n);
+}
+
+void Runner::UnitFailed(int n, int u, const std::string& error, bool retryable, double retry_after) {
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  Unit& unit = s.units[u];
+  int item = s.is_map ? u : -1;
+  int tries = unit.attempt - unit.attempt_base;
+  Emit("attempt_failed", n, item, unit.attempt, [&] { return json{{"error", error}, {"retryable", retryable}}; });
+  if (retryable && tries < def.retry.attempts && !stopping_ && s.status == NodeStatus::kRunning) {
+    double delay = Jitter(BackoffCap(def.retry, tries + 1));
+    if (retry_after > delay) delay = retry_after;
+    unit.retry_at = services_.clock->Now() + delay;
+    retry_timers_.emplace(unit.retry_at, std::make_pair(n, u));
+    Emit("retry_scheduled", n, item, unit.attempt, [&] { return json{{"delay", delay}, {"error", error}}; });
+    return;
+  }
+  std::string msg = error;
+  if (tries > 1) msg += " (after " + std::to_string(tries) + " attempts)";
+  if (s.is_map) msg = "item " + std::to_string(u) + ": " + msg;
+  NodeFailed(n, msg);
+}
+
+void Runner::NodeSucceeded(int n) {
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  s.status = NodeStatus::kSucceeded;
+  s.finished_at = services_.clock->WallNow();
+  std::string text = s.output.is_string() ? s.output.get<std::string>() : s.output.dump(2);
+  s.output_blob = PutBlob(s.output.is_string() ? text : s.output.dump());
+  bool is_json = !s.output.is_string();
+  Emit("node_succeeded", n, -1, s.units.empty() ? 0 : s.units[0].attempt, [&] {
+    return json{{"blob", s.output_blob}, {"json", is_json}, {"cached", s.cached}};
+  });
+  if (services_.store && !replaying_) {
+    store::ArtifactRecord a;
+    a.run_id = run_id_;
+    a.name = def.artifact.empty() ? def.id : def.artifact;
+    if (s.iteration > 0) a.name += "@" + std::to_string(s.iteration);
+    a.media_type = is_json ? "application/json" : "text/markdown";
+    a.blob = s.output_blob;
+    a.produced_by = def.id;
+    json from = json::array();
+    for (int d : s.deps)
+      if (nodes_[d].status == NodeStatus::kSucceeded)
+        from.push_back(wf_->nodes[d].artifact.empty() ? wf_->nodes[d].id : wf_->nodes[d].artifact);
+    a.derived_from = from.dump();
+    a.created_at = s.finished_at;
+    batch_.artifacts.push_back(std::move(a));
+  }
+  if (def.loop) {
+    RunScope scope(this, n, -1);
+    auto r = def.loop->cond.expr->EvalBool(scope);
+    if (!r.ok()) {
+      NodeFailed(n, "loop.while: " + r.status().message());
+      return;
+    }
+    if (*r) {
+      if (s.loops + 1 < def.loop->max_iterations) {
+        int to = wf_->index.at(def.loop->to);
+        Emit("loop_next", n, -1, 0, [&] { return json{{"to", def.loop->to}, {"iteration", s.loops + 1}}; });
+        ResetBody(n, to);
+        return;
+      }
+      std::string msg = "loop reached max_iterations " + std::to_string(def.loop->max_iterations) +
+                        " while its condition still holds (" + def.loop->cond.expr->source() + ")";
+      if (def.loop->fail_on_exhausted) {
+        NodeFailed(n, msg);
+        return;
+      }
+      warnings_.push_back("node \"" + def.id + "\": " + msg);
+      Emit("warning", n, -1, 0, [&] { return json{{"message", msg}}; });
+    }
+  }
+  Finalize(n);
+}
+
+void Runner::NodeFailed(int n, const std::string& error) {
+  NodeState& s = nodes_[n];
+  if (IsFinal(s.status)) return;
+  for (size_t u = 0; u < s.units.size(); ++u) {
+    if (s.units[u].running) {
+      if (s.units[u].cancel) s.units[u].cancel->store(true);
+      ReleaseUnit(n, static_cast<int>(u));
+    }
+  }
+  s.status = NodeStatus::kFailed;
+  s.error = error;
+  s.finished_at = services_.clock->WallNow();
+  Emit("node_failed", n, -1, 0, [&] { return json{{"error", error}}; });
+  Finalize(n);
+}
+
+void Runner::NodeSkipped(int n, const std::string& reason, bool by_failure) {
+  NodeState& s = nodes_[n];
+  s.status = NodeStatus::kSkipped;
+  s.error = reason;
+  s.failed_by_dep = by_failure;
+  s.finished_at = services_.clock->WallNow();
+  Emit("node_skipped", n, -1, 0, [&] { return json{{"reason", reason}, {"by_failure", by_failure}}; });
+  RecordSkip(n, reason);
+  Finalize(n);
+}
+
+void Runner::RecordSkip(int n, const std::string& reason) {
+  if (!services_.store || replaying_) return;
+  store::NodeRunRecord r;
+  r.run_id = run_id_;
+  r.node = wf_->nodes[n].id;
+  r.iteration = nodes_[n].iteration;
+  r.attempt = 0;
+  r.status = "skipped";
+  r.started_at = r.finished_at = services_.clock->WallNow();
+  r.error = reason;
+  batch_.node_runs.push_back(std::move(r));
+}
+
+void Runner::Finalize(int n) {
+  NodeState& s = nodes_[n];
+  s.propagated = true;
+  for (int d : s.dependents)
+    if (--nodes_[d].pending_deps == 0 && nodes_[d].status == NodeStatus::kPending) ready_.push_back(d);
+}
+
+std::vector<int> Runner::LoopBody(int owner, int to) const {
+  // Body: descendants of `to` that are ancestors of `owner` (inclusive).
+  std::vector<char> anc(nodes_.size(), 0), desc(nodes_.size(), 0);
+  std::vector<int> stack{owner};
+  anc[owner] = 1;
+  while (!stack.empty()) {
+    int x = stack.back();
+    stack.pop_back();
+    for (int d : nodes_[x].deps)
+      if (!anc[d]) anc[d] = 1, stack.push_back(d);
+  }
+  stack = {to};
+  desc[to] = 1;
+  while (!stack.empty()) {
+    int x = stack.back();
+    stack.pop_back();
+    for (int d : nodes_[x].dependents)
+      if (!desc[d]) desc[d] = 1, stack.push_back(d);
+  }
+  std::vector<int> body;
+  for (size_t i = 0; i < nodes_.size(); ++i)
+    if (anc[i] && desc[i]) body.push_back(static_cast<int>(i));
+  return body;
+}
+
+void Runner::ResetBody(int owner, int to) {
+  nodes_[owner].loops += 1;
+  std::vector<int> body = LoopBody(owner, to);
+  std::vector<char> in_body(nodes_.size(), 0);
+  for (int b : body) in_body[b] = 1;
+  for (int b : body) {
+    NodeState& s = nodes_[b];
+    if (s.propagated) {
+      for (int d : s.dependents) ++nodes_[d].pending_deps;
+    }
+    s.status = NodeStatus::kPending;
+    s.propagated = false;
+    s.iteration += 1;
+    s.failed_by_dep = false;
+    s.error.clear();
+    s.units.clear();
+    s.cached = false;
+  }
+  for (int b : body) {
+    NodeState& s = nodes_[b];
+    s.pending_deps = 0;
+    for (int d : s.deps)
+      if (!nodes_[d].propagated) ++s.pending_deps;
+    if (s.pending_deps == 0 && !replaying_) ready_.push_back(b);
+  }
+}
+
+RunSummary Runner::Summarize() {
+  RunSummary r;
+  r.run_id = run_id_;
+  r.status = run_.status;
+  r.error = run_.error;
+  r.tokens_in = tokens_in_;
+  r.tokens_out = tokens_out_;
+  r.calls = calls_;
+  r.cost_usd = cost_;
+  r.cost_unknown = cost_unknown_;
+  r.warnings = warnings_;
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const auto& s = nodes_[i];
+    const auto& id = wf_->nodes[i].id;
+    switch (s.status) {
+      case NodeStatus::kSucceeded:
+        ++r.succeeded;
+        r.outputs[id] = s.output;
+        if (s.dependents.empty())
+          r.last_output = s.output.is_string() ? s.output.get<std::string>() : s.output.dump(2);
+        break;
+      case NodeStatus::kFailed: ++r.failed; break;
+      case NodeStatus::kSkipped: ++r.skipped; break;
+      case NodeStatus::kWaiting: r.waiting.push_back(id); break;
+      default: break;
+    }
+  }
+  return r;
+}
+
+Result<RunSummary> Run(std::shared_ptr<const workflow::Workflow> wf, const Services& services, RunOptions options) {
+  Runner r(std::move(wf), services, std::move(options));
+  return r.Start();
+}
+
+Result<RunSummary> Resume(const std::string& run_id, std::shared_ptr<const workflow::Workflow> wf,
+                          const Services& services, RunOptions options) {
+  Runner r(std::move(wf), services, std::move(options));
+  return r.Resume(run_id);
+}
+
+}  // namespace sw::engine

@@ -1,0 +1,234 @@
+// Runner: the private state and dispatcher of one run (see engine.h for the public API).
+// Only the dispatcher thread touches Runner state; other threads talk to it through Inbox.
+#pragma once
+
+#include <condition_variable>
+#include <deque>
+#include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <queue>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "engine/budget.h"
+#include "engine/engine.h"
+#include "engine/thread_pool.h"
+
+namespace sw::engine {
+
+constexpr double kNever = std::numeric_limits<double>::infinity();
+
+enum class NodeStatus { kPending, kRunning, kWaiting, kSucceeded, kFailed, kSkipped };
+const char* StatusName(NodeStatus s);
+
+/// Outcome is what a unit of work (one attempt of a node or of one map item) produced.
+struct Outcome {
+  bool ok = false;
+  bool retryable = false;
+  double retry_after = -1;
+  std::string error;
+  json value;             // output value (string for text output)
+  bool cached = false;
+  // LLM accounting (unset for tools and humans)
+  bool is_llm = false;
+  std::string provider, model;
+  llm::Usage usage;
+  std::optional<double> cost;
+  double latency_ms = 0, ttft_ms = 0, started_at = 0;
+  std::string request_json, response_raw;
+  std::string cache_key;
+  // human
+  bool waiting = false;
+  std::string approval_by;
+  // sub-run
+  int64_t sub_tokens_in = 0, sub_tokens_out = 0, sub_calls = 0;
+  double sub_cost = 0;
+};
+
+/// Completion is a message from a worker back to the dispatcher.
+struct Completion {
+  int node = 0;
+  int unit = 0;
+  int iteration = 0;
+  int item = -1;
+  int attempt = 1;
+  uint64_t token = 0;
+  Reservation reservation;
+  bool reserved = false;
+  Outcome outcome;
+};
+
+/// Inbox is the only shared structure: workers push, the dispatcher pops.
+struct Inbox {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::deque<Completion> items;
+  int outstanding = 0;  // launched work whose completion has not arrived yet
+  void Push(Completion c) {
+    {
+      std::lock_guard<std::mutex> l(mu);
+      items.push_back(std::move(c));
+      --outstanding;
+    }
+    cv.notify_one();
+  }
+};
+
+/// Unit is one attempt sequence: the whole node, or one item of a map node.
+struct Unit {
+  int attempt = 0;       // attempts started so far (continues across resumes)
+  int attempt_base = 0;  // attempts made before this process; retries count from here
+  bool running = false;
+  bool done = false;
+  bool queued = false;  // waiting in the launch queue
+  double retry_at = -1;
+  double deadline = kNever;
+  double started = 0;
+  uint64_t token = 0;
+  llm::CancelFlag cancel;
+  json value;
+};
+
+struct NodeState {
+  NodeStatus status = NodeStatus::kPending;
+  int iteration = 0;
+  int loops = 0;  // for loop owners: how many times the loop went back
+  int pending_deps = 0;
+  bool propagated = false;  // reached a final state and told its dependents
+  bool failed_by_dep = false;
+  std::string error;
+  json output;  // text: string; json: value; map: array
+  std::string output_blob;
+  bool is_map = false;
+  std::vector<json> items;
+  std::vector<Unit> units;
+  int units_done = 0, units_running = 0;
+  std::string provider;  // for per-provider concurrency ("" for non-LLM)
+  int64_t tokens_in = 0, tokens_out = 0, calls = 0;
+  double cost = 0;
+  bool cost_unknown = false;
+  bool cached = false;
+  double started_at = 0, finished_at = 0;
+  std::shared_ptr<BudgetAccount> budget;  // per-node limits (null when none)
+  std::vector<int> dependents;
+  std::vector<int> deps;
+};
+
+/// Prepared is a unit whose attempt is recorded and budget reserved, launched after Flush.
+struct Prepared {
+  int node = 0;
+  int unit = 0;
+  uint64_t token = 0;
+  int attempt = 1;
+  llm::Request request;
+  std::string provider_name;
+  Reservation reservation;
+  bool reserved = false;
+  std::string cache_key;
+  json args;  // tool arguments / sub-workflow inputs
+};
+
+/// Restored is what a resumed run learned from the events about one node iteration.
+struct Restored {
+  std::map<int, int> attempts;  // item (-1 for the node) -> highest attempt started
+  std::map<int, json> items;    // map items that had succeeded
+};
+
+class Runner {
+ public:
+  Runner(std::shared_ptr<const workflow::Workflow> wf, const Services& services, RunOptions options);
+  ~Runner();
+  Runner(const Runner&) = delete;
+  Runner& operator=(const Runner&) = delete;
+
+  Result<RunSummary> Start();
+  Result<RunSummary> Resume(const std::string& run_id);
+
+ private:
+  friend class RunScope;
+  friend Result<RunSummary> RunChild(Runner* parent, Prepared& p);
+  // dispatcher (runner.cc)
+  Result<RunSummary> Loop();
+  void Drain(std::deque<Completion>& batch);
+  void HandleCompletion(Completion c);
+  void Decide(int n);
+  void StartNode(int n);
+  void UnitSucceeded(int n, int u, json value, bool cached);
+  void UnitFailed(int n, int u, const std::string& error, bool retryable, double retry_after);
+  void NodeSucceeded(int n);
+  void NodeFailed(int n, const std::string& error);
+  void NodeSkipped(int n, const std::string& reason, bool by_failure);
+  void Finalize(int n);
+  void ResetBody(int owner, int to);
+  void StopRun(const std::string& status, const std::string& reason, bool cancel_inflight);
+  void ReleaseUnit(int n, int u);
+  void RecordSkip(int n, const std::string& reason);
+  std::vector<int> LoopBody(int owner, int to) const;
+  void CheckTimers();
+  void LaunchReady();
+  Status Flush();
+  void PollStore();
+  RunSummary Summarize();
+  Progress Snapshot() const;
+
+  // launching (launch.cc)
+  bool HasCapacity(int n) const;
+  /// Prepare renders, checks the cache, reserves budget and records the attempt; it returns
+  /// false when the unit finished or failed on the spot (cache hit, budget refusal).
+  bool Prepare(int n, int u, Prepared* p);
+  void Launch(Prepared& p);
+  void LaunchLlm(Prepared& p);
+  void LaunchTool(Prepared& p);
+  void LaunchHuman(Prepared& p);
+  void LaunchWorkflow(Prepared& p);
+  void Post(Prepared& p, Outcome o);  // hand an outcome to the inbox from the dispatcher thread
+  Result<json> ParseOutput(int n, const std::string& text);
+
+  // events and persistence (runner.cc)
+  void Emit(const char* type, int n, int item, int attempt, const std::function<json()>& data);
+  void RecordNodeRun(int n, int item, int attempt, const char* status, const Outcome* o, const std::string& error);
+  std::string PutBlob(const std::string& data);
+
+  // resume (restore.cc)
+  Status Restore(const std::vector<store::Event>& events);
+
+  std::string ItemLabel(int n, int item) const;
+
+  std::shared_ptr<const workflow::Workflow> wf_;
+  Services services_;
+  RunOptions options_;
+  std::string run_id_;
+  store::RunRecord run_;
+  std::vector<NodeState> nodes_;
+  std::shared_ptr<Inbox> inbox_;
+  std::shared_ptr<BudgetAccount> budget_;
+  std::deque<int> ready_;                       // nodes whose dependencies are all final
+  std::deque<std::pair<int, int>> launchable_;  // (node, unit) waiting for capacity
+  std::vector<Prepared> to_launch_;             // prepared this step, launched after Flush
+  std::multimap<double, std::pair<int, int>> retry_timers_;
+  std::set<std::pair<int, int>> running_set_;
+  std::map<std::pair<int, int>, Restored> restored_;  // (node, iteration) -> restored state
+  std::map<std::string, int> provider_running_;
+  int running_units_ = 0;
+  bool stopping_ = false;
+  std::string stop_status_, stop_reason_;
+  store::Batch batch_;
+  double started_at_ = 0;     // monotonic
+  double last_poll_ = 0;
+  double last_run_write_ = 0;
+  uint64_t next_token_ = 1;
+  bool replaying_ = false;
+  std::vector<std::string> warnings_;
+  std::unique_ptr<ThreadPool> pool_;
+  std::vector<std::thread> threads_;  // human prompts and sub-runs
+  int64_t tokens_in_ = 0, tokens_out_ = 0, calls_ = 0;
+  double cost_ = 0;
+  bool cost_unknown_ = false;
+  Status fatal_;
+};
+
+}  // namespace sw::engine

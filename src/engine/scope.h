@@ -1,0 +1,23 @@
+// RunScope resolves `inputs.*`, `nodes.ID.{output,json,status,error,iteration}` and a map's
+// item name against live run state, for conditions and templates.
+#pragma once
+
+#include "workflow/expr.h"
+
+namespace sw::engine {
+
+class Runner;
+
+class RunScope : public expr::Scope {
+ public:
+  /// node: the node being evaluated (its map item name resolves when item >= 0).
+  RunScope(const Runner* runner, int node, int item) : runner_(runner), node_(node), item_(item) {}
+  std::optional<expr::json> Resolve(const expr::Path& path) const override;
+
+ private:
+  const Runner* runner_;
+  int node_;
+  int item_;
+};
+
+}  // namespace sw::engine

@@ -1,0 +1,129 @@
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "llm/prices.h"
+#include "llm/scripted.h"
+
+namespace sw::llm {
+namespace {
+
+CallResult Call(Provider& p, const std::string& node, int iteration = 0, int item = -1, int attempt = 1,
+                const std::string& prompt = "hello world", int64_t max_tokens = 0) {
+  Request r;
+  r.node_id = node;
+  r.iteration = iteration;
+  r.item = item;
+  r.attempt = attempt;
+  r.max_tokens = max_tokens;
+  r.messages.push_back(Message{"user", prompt, {}, {}});
+  CallResult out;
+  p.Start(r, std::make_shared<std::atomic<bool>>(false), nullptr, [&](CallResult c) { out = std::move(c); });
+  return out;
+}
+
+TEST(Scripted, PicksEntriesByConstraintThenByAttempt) {
+  PriceTable prices;
+  auto p = ScriptedFromJson(R"({
+    "prices": {"scripted/m": {"input_cost_per_token": 0.001, "output_cost_per_token": 0.002}},
+    "nodes": {
+      "review": [{"when": {"iteration": 1}, "json": {"approved": true}}, {"text": "no"}],
+      "flaky": [{"error": {"message": "overloaded", "retryable": true, "retry_after": 2}}, {"text": "ok", "usage": {"input": 7, "output": 3, "cached_read": 2}}],
+      "*": [{"text": "fallback"}]
+    }})", "test", &prices);
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(Call(**p, "review", 0).response->text, "no");
+  EXPECT_EQ(Call(**p, "review", 1).response->text, "{\"approved\":true}");
+  auto e = Call(**p, "flaky", 0, -1, 1);
+  ASSERT_FALSE(e.ok());
+  EXPECT_TRUE(e.error.retryable);
+  EXPECT_DOUBLE_EQ(e.error.retry_after, 2);
+  auto ok = Call(**p, "flaky", 0, -1, 2);
+  ASSERT_TRUE(ok.ok());
+  EXPECT_EQ(ok.response->usage.input, 7);
+  EXPECT_EQ(ok.response->usage.cached_read, 2);
+  EXPECT_EQ(Call(**p, "other").response->text, "fallback");
+  auto price = prices.Lookup("scripted", "m");
+  ASSERT_TRUE(price.has_value());
+  EXPECT_NEAR(CostOf(ok.response->usage, *price), 5 * 0.001 + 2 * 0.001 + 3 * 0.002, 1e-12);
+}
+
+TEST(Scripted, CountsTokensAndCutsAtMaxTokens) {
+  auto p = ScriptedFromJson(R"({"nodes": {"a": [{"text": "0123456789012345678901234567890123456789"}]}})", "t", nullptr);
+  ASSERT_TRUE(p.ok());
+  auto r = Call(**p, "a", 0, -1, 1, "12345678", 4);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.response->usage.input, 2);
+  EXPECT_EQ(r.response->usage.output, 4);
+  EXPECT_EQ(r.response->finish_reason, "length");
+  EXPECT_EQ(r.response->text.size(), 16u);
+}
+
+TEST(Scripted, NoAnswerIsAClearError) {
+  auto p = ScriptedFromJson(R"({"nodes": {"a": [{"text": "x"}]}})", "t", nullptr);
+  auto r = Call(**p, "b");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error.status.message().find("no answer for node \"b\""), std::string::npos);
+  EXPECT_FALSE(r.error.retryable);
+}
+
+TEST(Scripted, MalformedScriptsNameTheProblem) {
+  auto bad = ScriptedFromJson(R"({"nodes": {"a": [{"txt": "x"}]}})", "s.yaml", nullptr);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("s.yaml: nodes.a[0]: unknown key \"txt\" (did you mean \"text\"?)"),
+            std::string::npos)
+      << bad.status().message();
+  bad = ScriptedFromJson(R"({"nodez": {}})", "s.yaml", nullptr);
+  EXPECT_FALSE(bad.ok());
+  char tmpl[] = "/tmp/sw_llm_XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::ofstream(dir + "/s.yaml") << "nodes:\n  a: [{text: x}\n";
+  auto y = LoadScripted(dir + "/s.yaml", nullptr);
+  ASSERT_FALSE(y.ok());
+  EXPECT_NE(y.status().message().find(dir + "/s.yaml:"), std::string::npos) << y.status().message();
+  std::ofstream(dir + "/s.jsonl") << "{\"node\": \"a\", \"text\": \"from jsonl\"}\n\nnot json\n";
+  auto j = LoadScripted(dir + "/s.jsonl", nullptr);
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("s.jsonl:3"), std::string::npos) << j.status().message();
+  std::ofstream(dir + "/ok.jsonl") << "{\"node\": \"a\", \"text\": \"from jsonl\"}\n";
+  auto ok = LoadScripted(dir + "/ok.jsonl", nullptr);
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(Call(**ok, "a").response->text, "from jsonl");
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Prices, LiteLlmFormatAndWorstCase) {
+  PriceTable t;
+  ASSERT_TRUE(t.LoadJson(R"({"openai/gpt-x": {"input_cost_per_token": 1e-6, "output_cost_per_token": 4e-6,
+      "cache_read_input_token_cost": 5e-7, "output_cost_per_reasoning_token": 8e-6, "max_output_tokens": 1000}})",
+                         "p.json")
+                  .ok());
+  auto p = t.Lookup("openai", "gpt-x");
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->max_output_tokens, 1000);
+  Usage u;
+  u.input = 100;
+  u.cached_read = 40;
+  u.output = 50;
+  u.reasoning = 10;
+  EXPECT_NEAR(CostOf(u, *p), 60e-6 + 40 * 5e-7 + 40 * 4e-6 + 10 * 8e-6, 1e-12);
+  EXPECT_NEAR(WorstCaseCost(100, 50, *p), 100e-6 + 50 * 8e-6, 1e-12);
+  EXPECT_FALSE(t.Lookup("openai", "unknown").has_value());
+  EXPECT_FALSE(t.LoadJson(R"({"m": {"input_cost_per_token": "cheap"}})", "p.json").ok());
+  EXPECT_FALSE(t.LoadJson("{", "p.json").ok());
+}
+
+TEST(Provider, SplitModelAndPessimisticEstimate) {
+  std::string p, m;
+  EXPECT_TRUE(SplitModel("openai/gpt-4o", &p, &m).ok());
+  EXPECT_EQ(p, "openai");
+  EXPECT_TRUE(SplitModel("openrouter/meta/llama", &p, &m).ok());
+  EXPECT_EQ(m, "meta/llama");
+  EXPECT_FALSE(SplitModel("gpt-4o", &p, &m).ok());
+  EXPECT_GE(EstimateInputTokens({Message{"user", std::string(1000, 'x'), {}, {}}}), 1000);
+}
+
+}  // namespace
+}  // namespace sw::llm

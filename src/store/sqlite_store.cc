@@ -1,0 +1,660 @@
+#include "store/sqlite_store.h"
+
+#include <cstdio>
+#include <string_view>
+#include <vector>
+
+#include "base/fs.h"
+#include "base/hash.h"
+#include "base/ids.h"
+
+namespace sw::store {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+/// Version 1: the tables mirror the structs of store.h column for column.
+constexpr const char* kSchemaV1 = R"sql(
+CREATE TABLE runs (
+  id TEXT PRIMARY KEY, parent_id TEXT NOT NULL DEFAULT '', workflow_file TEXT NOT NULL DEFAULT '',
+  workflow_name TEXT NOT NULL DEFAULT '', workflow_hash TEXT NOT NULL DEFAULT '',
+  status TEXT NOT NULL DEFAULT 'running', created_at REAL NOT NULL DEFAULT 0,
+  finished_at REAL NOT NULL DEFAULT 0, inputs_json TEXT NOT NULL DEFAULT '{}',
+  options_json TEXT NOT NULL DEFAULT '{}', error TEXT NOT NULL DEFAULT '',
+  pid INTEGER NOT NULL DEFAULT 0, tokens_in INTEGER NOT NULL DEFAULT 0,
+  tokens_out INTEGER NOT NULL DEFAULT 0, calls INTEGER NOT NULL DEFAULT 0,
+  cost_usd REAL NOT NULL DEFAULT 0, nodes_total INTEGER NOT NULL DEFAULT 0,
+  nodes_succeeded INTEGER NOT NULL DEFAULT 0, nodes_failed INTEGER NOT NULL DEFAULT 0,
+  nodes_skipped INTEGER NOT NULL DEFAULT 0, cancel_requested INTEGER NOT NULL DEFAULT 0);
+CREATE INDEX runs_by_created ON runs (created_at, id);
+CREATE TABLE events (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, ts REAL NOT NULL,
+  type TEXT NOT NULL, node TEXT NOT NULL, iteration INTEGER NOT NULL, item INTEGER NOT NULL,
+  attempt INTEGER NOT NULL, data TEXT NOT NULL);
+CREATE INDEX events_by_run ON events (run_id, seq);
+CREATE TABLE node_runs (
+  run_id TEXT NOT NULL, node TEXT NOT NULL, iteration INTEGER NOT NULL, item INTEGER NOT NULL,
+  attempt INTEGER NOT NULL, status TEXT NOT NULL, started_at REAL NOT NULL,
+  finished_at REAL NOT NULL, tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL,
+  cost_usd REAL NOT NULL, calls INTEGER NOT NULL, model TEXT NOT NULL, error TEXT NOT NULL,
+  output_blob TEXT NOT NULL, cached INTEGER NOT NULL,
+  PRIMARY KEY (run_id, node, iteration, item, attempt)) WITHOUT ROWID;
+CREATE TABLE llm_calls (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, run_id TEXT NOT NULL, node TEXT NOT NULL,
+  iteration INTEGER NOT NULL, item INTEGER NOT NULL, attempt INTEGER NOT NULL,
+  provider TEXT NOT NULL, model TEXT NOT NULL, tokens_in INTEGER NOT NULL,
+  tokens_out INTEGER NOT NULL, tokens_cached_read INTEGER NOT NULL,
+  tokens_cache_write INTEGER NOT NULL, tokens_reasoning INTEGER NOT NULL,
+  cost_usd REAL, started_at REAL NOT NULL, latency_ms REAL NOT NULL, ttft_ms REAL NOT NULL,
+  status TEXT NOT NULL, error TEXT NOT NULL, request_blob TEXT NOT NULL,
+  response_blob TEXT NOT NULL);
+CREATE INDEX llm_calls_by_run ON llm_calls (run_id, id);
+CREATE TABLE artifacts (
+  run_id TEXT NOT NULL, name TEXT NOT NULL, media_type TEXT NOT NULL, blob TEXT NOT NULL,
+  produced_by TEXT NOT NULL, derived_from TEXT NOT NULL, created_at REAL NOT NULL,
+  PRIMARY KEY (run_id, name));
+CREATE TABLE approvals (
+  run_id TEXT NOT NULL, node TEXT NOT NULL, iteration INTEGER NOT NULL, item INTEGER NOT NULL,
+  decision TEXT NOT NULL, text TEXT NOT NULL, "by" TEXT NOT NULL, ts REAL NOT NULL,
+  PRIMARY KEY (run_id, node, iteration, item));
+CREATE TABLE cache (
+  key TEXT PRIMARY KEY, output_blob TEXT NOT NULL, node TEXT NOT NULL, model TEXT NOT NULL,
+  tokens_in INTEGER NOT NULL, tokens_out INTEGER NOT NULL, cost_usd REAL NOT NULL,
+  created_at REAL NOT NULL);
+CREATE TABLE blobs (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT NULL);
+)sql";
+
+/// Migration i takes the schema from version i to i + 1; append, never edit, once shipped.
+constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1};
+
+#define SW_RUN_COLS                                                                                   \
+  "id, parent_id, workflow_file, workflow_name, workflow_hash, status, created_at, finished_at, "   \
+  "inputs_json, options_json, error, pid, tokens_in, tokens_out, calls, cost_usd, nodes_total, "   \
+  "nodes_succeeded, nodes_failed, nodes_skipped, cancel_requested"
+#define SW_NODE_RUN_COLS                                                                   \
+  "run_id, node, iteration, item, attempt, status, started_at, finished_at, tokens_in, " \
+  "tokens_out, cost_usd, calls, model, error, output_blob, cached"
+#define SW_LLM_CALL_COLS                                                                       \
+  "run_id, node, iteration, item, attempt, provider, model, tokens_in, tokens_out, "        \
+  "tokens_cached_read, tokens_cache_write, tokens_reasoning, cost_usd, started_at, "        \
+  "latency_ms, ttft_ms, status, error, request_blob, response_blob"
+
+/// kSqlText is indexed by Sql; every literal is a compile-time constant, prepared once.
+constexpr const char* kSqlText[] = {
+    "BEGIN IMMEDIATE",
+    "COMMIT",
+    "ROLLBACK",
+    // kUpsertRun: an upsert never clears a cancel request made by another process, except on
+    // the transition back into 'running' (a resume), where the engine's value wins.
+    "INSERT INTO runs (" SW_RUN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) ON CONFLICT (id) DO UPDATE SET "
+    "parent_id = excluded.parent_id, workflow_file = excluded.workflow_file, "
+    "workflow_name = excluded.workflow_name, workflow_hash = excluded.workflow_hash, "
+    "created_at = excluded.created_at, finished_at = excluded.finished_at, "
+    "inputs_json = excluded.inputs_json, options_json = excluded.options_json, "
+    "error = excluded.error, pid = excluded.pid, tokens_in = excluded.tokens_in, "
+    "tokens_out = excluded.tokens_out, calls = excluded.calls, cost_usd = excluded.cost_usd, "
+    "nodes_total = excluded.nodes_total, nodes_succeeded = excluded.nodes_succeeded, "
+    "nodes_failed = excluded.nodes_failed, nodes_skipped = excluded.nodes_skipped, "
+    "cancel_requested = CASE WHEN runs.status <> 'running' AND excluded.status = 'running' "
+    "THEN excluded.cancel_requested ELSE max(runs.cancel_requested, excluded.cancel_requested) END, "
+    "status = excluded.status",
+    "INSERT INTO events (run_id, ts, type, node, iteration, item, attempt, data) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    "INSERT INTO node_runs (" SW_NODE_RUN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (run_id, node, iteration, item, attempt) DO UPDATE "
+    "SET status = excluded.status, started_at = excluded.started_at, "
+    "finished_at = excluded.finished_at, tokens_in = excluded.tokens_in, "
+    "tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd, calls = excluded.calls, "
+    "model = excluded.model, error = excluded.error, output_blob = excluded.output_blob, "
+    "cached = excluded.cached",
+    "INSERT INTO llm_calls (" SW_LLM_CALL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20)",
+    "INSERT INTO artifacts (run_id, name, media_type, blob, produced_by, derived_from, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, name) DO UPDATE SET "
+    "media_type = excluded.media_type, blob = excluded.blob, produced_by = excluded.produced_by, "
+    "derived_from = excluded.derived_from, created_at = excluded.created_at",
+    "INSERT INTO approvals (run_id, node, iteration, item, decision, text, \"by\", ts) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (run_id, node, iteration, item) DO UPDATE "
+    "SET decision = excluded.decision, text = excluded.text, \"by\" = excluded.\"by\", ts = excluded.ts",
+    "INSERT INTO cache (key, output_blob, node, model, tokens_in, tokens_out, cost_usd, created_at) "
+    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO UPDATE SET "
+    "output_blob = excluded.output_blob, node = excluded.node, model = excluded.model, "
+    "tokens_in = excluded.tokens_in, tokens_out = excluded.tokens_out, "
+    "cost_usd = excluded.cost_usd, created_at = excluded.created_at",
+    "INSERT OR IGNORE INTO blobs (hash, size, data) VALUES (?1, ?2, ?3)",
+    "SELECT " SW_RUN_COLS " FROM runs WHERE id = ?1",
+    "SELECT " SW_RUN_COLS " FROM runs WHERE ?1 OR parent_id = '' "
+    "ORDER BY created_at DESC, id DESC LIMIT ?2",
+    "SELECT id FROM runs WHERE parent_id = '' ORDER BY created_at DESC, id DESC LIMIT 1",
+    "SELECT id FROM runs WHERE id >= ?1 AND id < ?2 ORDER BY id LIMIT 6",
+    "SELECT seq, run_id, ts, type, node, iteration, item, attempt, data FROM events "
+    "WHERE run_id = ?1 AND seq > ?2 ORDER BY seq",
+    "SELECT " SW_NODE_RUN_COLS " FROM node_runs WHERE run_id = ?1 "
+    "ORDER BY started_at, node, iteration, item, attempt",
+    "SELECT id, " SW_LLM_CALL_COLS " FROM llm_calls WHERE run_id = ?1 ORDER BY id",
+    "SELECT run_id, name, media_type, blob, produced_by, derived_from, created_at FROM artifacts "
+    "WHERE run_id = ?1 ORDER BY created_at, name",
+    "SELECT run_id, node, iteration, item, decision, text, \"by\", ts FROM approvals "
+    "WHERE run_id = ?1 ORDER BY ts, rowid",
+    "SELECT key, output_blob, node, model, tokens_in, tokens_out, cost_usd, created_at FROM cache "
+    "WHERE key = ?1",
+    "SELECT data FROM blobs WHERE hash = ?1",
+    "UPDATE runs SET cancel_requested = 1 WHERE id = ?1",
+    "SELECT cancel_requested FROM runs WHERE id = ?1",
+    "PRAGMA integrity_check",
+};
+static_assert(sizeof(kSqlText) / sizeof(kSqlText[0]) == static_cast<size_t>(Sql::kCount));
+
+#undef SW_RUN_COLS
+#undef SW_NODE_RUN_COLS
+#undef SW_LLM_CALL_COLS
+
+/// Blob marks a value that binds as a BLOB rather than TEXT.
+struct Blob {
+  std::string_view data;
+};
+
+/// Binder binds arguments to ?1, ?2, ... in order; strings are bound without copying, so they
+/// must outlive the step (they always do: the batch outlives Commit).
+struct Binder {
+  sqlite3_stmt* s;
+  int i = 1;
+  void operator()(const std::string& v) {
+    sqlite3_bind_text(s, i++, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  void operator()(int v) { sqlite3_bind_int64(s, i++, v); }
+  void operator()(int64_t v) { sqlite3_bind_int64(s, i++, v); }
+  void operator()(bool v) { sqlite3_bind_int64(s, i++, v ? 1 : 0); }
+  void operator()(double v) { sqlite3_bind_double(s, i++, v); }
+  void operator()(const std::optional<double>& v) {
+    v ? sqlite3_bind_double(s, i++, *v) : sqlite3_bind_null(s, i++);
+  }
+  void operator()(Blob v) {
+    if (v.data.empty()) {
+      sqlite3_bind_zeroblob(s, i++, 0);
+    } else {
+      sqlite3_bind_blob(s, i++, v.data.data(), static_cast<int>(v.data.size()), SQLITE_STATIC);
+    }
+  }
+};
+
+template <typename... A>
+void Bind(sqlite3_stmt* s, const A&... args) {
+  Binder b{s};
+  (b(args), ...);
+}
+
+/// Reset returns a statement to its reusable state when the scope ends, whatever the outcome.
+struct Reset {
+  sqlite3_stmt* s;
+  ~Reset() {
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+  }
+};
+
+std::string Text(sqlite3_stmt* s, int col) {
+  const char* p = reinterpret_cast<const char*>(sqlite3_column_text(s, col));
+  return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, col))) : std::string();
+}
+int64_t Int(sqlite3_stmt* s, int col) { return sqlite3_column_int64(s, col); }
+double Real(sqlite3_stmt* s, int col) { return sqlite3_column_double(s, col); }
+
+/// Printable quotes untrusted input for an error message: short, no control characters.
+std::string Printable(std::string_view s) {
+  std::string out = "'";
+  for (size_t i = 0; i < s.size() && i < 64; ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) {
+      char b[8];
+      std::snprintf(b, sizeof(b), "\\x%02x", c);
+      out += b;
+    } else {
+      out += static_cast<char>(c);
+    }
+  }
+  return out + (s.size() > 64 ? "...'" : "'");
+}
+
+Status SqliteStatus(sqlite3* db, int rc, const std::string& what) {
+  std::string msg = what + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
+  int primary = rc & 0xff;
+  if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status(Code::kUnavailable, msg);
+  return IoError(msg);
+}
+
+Status Exec(sqlite3* db, const char* sql, const std::string& what) {
+  int rc = sqlite3_exec(db, sql, nullptr, nullptr, nullptr);
+  return rc == SQLITE_OK ? Status::Ok() : SqliteStatus(db, rc, what);
+}
+
+Result<int64_t> QueryInt(sqlite3* db, const char* sql, const std::string& what) {
+  sqlite3_stmt* s = nullptr;
+  int rc = sqlite3_prepare_v2(db, sql, -1, &s, nullptr);
+  if (rc == SQLITE_OK) rc = sqlite3_step(s);
+  if (rc != SQLITE_ROW) {
+    Status st = SqliteStatus(db, rc, what);
+    sqlite3_finalize(s);
+    return st;
+  }
+  int64_t v = sqlite3_column_int64(s, 0);
+  sqlite3_finalize(s);
+  return v;
+}
+
+/// Migrate brings the schema to kSchemaVersion in one write transaction; two processes opening
+/// a new store at once serialise on BEGIN IMMEDIATE and the second finds nothing to do.
+Status Migrate(sqlite3* db, const std::string& path) {
+  SW_ASSIGN_OR_RETURN(int64_t version, QueryInt(db, "PRAGMA user_version", "reading " + path));
+  if (version == kSchemaVersion) return Status::Ok();
+  SW_RETURN_IF_ERROR(Exec(db, "BEGIN IMMEDIATE", "migrating " + path));
+  auto fail = [&](Status s) {
+    sqlite3_exec(db, "ROLLBACK", nullptr, nullptr, nullptr);
+    return s;
+  };
+  auto reread = QueryInt(db, "PRAGMA user_version", "reading " + path);
+  if (!reread.ok()) return fail(reread.status());
+  version = *reread;
+  if (version > kSchemaVersion || version < 0) {
+    return fail(InvalidInput(path + ": schema version " + std::to_string(version) +
+                             " is newer than this specwright supports (" +
+                             std::to_string(kSchemaVersion) + "); upgrade specwright"));
+  }
+  for (int64_t v = version; v < kSchemaVersion; ++v) {
+    Status s = Exec(db, kMigrations[v], "migrating " + path + " to schema version " + std::to_string(v + 1));
+    if (!s.ok()) return fail(s);
+  }
+  std::string set = "PRAGMA user_version = " + std::to_string(kSchemaVersion);
+  Status s = Exec(db, set.c_str(), "migrating " + path);
+  if (s.ok()) s = Exec(db, "COMMIT", "migrating " + path);
+  return s.ok() ? s : fail(s);
+}
+
+RunRecord ReadRun(sqlite3_stmt* s) {
+  RunRecord r;
+  r.id = Text(s, 0);
+  r.parent_id = Text(s, 1);
+  r.workflow_file = Text(s, 2);
+  r.workflow_name = Text(s, 3);
+  r.workflow_hash = Text(s, 4);
+  r.status = Text(s, 5);
+  r.created_at = Real(s, 6);
+  r.finished_at = Real(s, 7);
+  r.inputs_json = Text(s, 8);
+  r.options_json = Text(s, 9);
+  r.error = Text(s, 10);
+  r.pid = Int(s, 11);
+  r.tokens_in = Int(s, 12);
+  r.tokens_out = Int(s, 13);
+  r.calls = Int(s, 14);
+  r.cost_usd = Real(s, 15);
+  r.nodes_total = Int(s, 16);
+  r.nodes_succeeded = Int(s, 17);
+  r.nodes_failed = Int(s, 18);
+  r.nodes_skipped = Int(s, 19);
+  r.cancel_requested = Int(s, 20) != 0;
+  return r;
+}
+
+Event ReadEvent(sqlite3_stmt* s) {
+  Event e;
+  e.seq = Int(s, 0);
+  e.run_id = Text(s, 1);
+  e.ts = Real(s, 2);
+  e.type = Text(s, 3);
+  e.node = Text(s, 4);
+  e.iteration = static_cast<int>(Int(s, 5));
+  e.item = static_cast<int>(Int(s, 6));
+  e.attempt = static_cast<int>(Int(s, 7));
+  e.data = Text(s, 8);
+  return e;
+}
+
+NodeRunRecord ReadNodeRun(sqlite3_stmt* s) {
+  NodeRunRecord n;
+  n.run_id = Text(s, 0);
+  n.node = Text(s, 1);
+  n.iteration = static_cast<int>(Int(s, 2));
+  n.item = static_cast<int>(Int(s, 3));
+  n.attempt = static_cast<int>(Int(s, 4));
+  n.status = Text(s, 5);
+  n.started_at = Real(s, 6);
+  n.finished_at = Real(s, 7);
+  n.tokens_in = Int(s, 8);
+  n.tokens_out = Int(s, 9);
+  n.cost_usd = Real(s, 10);
+  n.calls = Int(s, 11);
+  n.model = Text(s, 12);
+  n.error = Text(s, 13);
+  n.output_blob = Text(s, 14);
+  n.cached = Int(s, 15) != 0;
+  return n;
+}
+
+LlmCallRecord ReadLlmCall(sqlite3_stmt* s) {
+  LlmCallRecord c;
+  c.id = Int(s, 0);
+  c.run_id = Text(s, 1);
+  c.node = Text(s, 2);
+  c.iteration = static_cast<int>(Int(s, 3));
+  c.item = static_cast<int>(Int(s, 4));
+  c.attempt = static_cast<int>(Int(s, 5));
+  c.provider = Text(s, 6);
+  c.model = Text(s, 7);
+  c.tokens_in = Int(s, 8);
+  c.tokens_out = Int(s, 9);
+  c.tokens_cached_read = Int(s, 10);
+  c.tokens_cache_write = Int(s, 11);
+  c.tokens_reasoning = Int(s, 12);
+  if (sqlite3_column_type(s, 13) != SQLITE_NULL) c.cost_usd = Real(s, 13);
+  c.started_at = Real(s, 14);
+  c.latency_ms = Real(s, 15);
+  c.ttft_ms = Real(s, 16);
+  c.status = Text(s, 17);
+  c.error = Text(s, 18);
+  c.request_blob = Text(s, 19);
+  c.response_blob = Text(s, 20);
+  return c;
+}
+
+ArtifactRecord ReadArtifact(sqlite3_stmt* s) {
+  return ArtifactRecord{Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3),
+                        Text(s, 4), Text(s, 5), Real(s, 6)};
+}
+
+ApprovalRecord ReadApproval(sqlite3_stmt* s) {
+  return ApprovalRecord{Text(s, 0), Text(s, 1), static_cast<int>(Int(s, 2)), static_cast<int>(Int(s, 3)),
+                        Text(s, 4), Text(s, 5), Text(s, 6),                   Real(s, 7)};
+}
+
+CacheEntry ReadCache(sqlite3_stmt* s) {
+  return CacheEntry{Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Int(s, 4), Int(s, 5), Real(s, 6), Real(s, 7)};
+}
+
+/// Collect steps a bound statement to the end, reading each row; the caller holds the lock.
+template <typename T>
+Result<std::vector<T>> Collect(sqlite3* db, sqlite3_stmt* s, T (*read)(sqlite3_stmt*), const char* what) {
+  Reset reset{s};
+  std::vector<T> out;
+  for (;;) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) {
+      out.push_back(read(s));
+    } else if (rc == SQLITE_DONE) {
+      return out;
+    } else {
+      return SqliteStatus(db, rc, what);
+    }
+  }
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> OpenSqlite(const std::string& dir, const StoreOptions& options) {
+  SW_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(dir, options));
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& dir, const StoreOptions& options) {
+  if (dir.empty()) return InvalidInput("store directory is empty");
+  std::unique_ptr<SqliteStore> store(new SqliteStore(dir, options));
+  SW_RETURN_IF_ERROR(store->Init());
+  return store;
+}
+
+Status SqliteStore::Init() {
+  SW_RETURN_IF_ERROR(MakeDirs(dir_));
+  SW_RETURN_IF_ERROR(MakeDirs(dir_ + "/blobs"));
+  db_path_ = dir_ + "/specwright.db";
+  const std::string what = "opening " + db_path_;
+  int rc = sqlite3_open_v2(db_path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) return SqliteStatus(db_, rc, what);
+  sqlite3_busy_timeout(db_, 5000);
+  // The first statement that reads the file is where a non-database file is detected.
+  auto mode = QueryInt(db_, "PRAGMA journal_mode = WAL", what);
+  if (!mode.ok()) return mode.status();
+  std::string sync = options_.fsync_every_commit ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL";
+  SW_RETURN_IF_ERROR(Exec(db_, sync.c_str(), what));
+  SW_RETURN_IF_ERROR(Exec(db_, "PRAGMA foreign_keys = OFF", what));
+  SW_RETURN_IF_ERROR(Migrate(db_, db_path_));
+  return PrepareAll();
+}
+
+Status SqliteStore::PrepareAll() {
+  for (size_t i = 0; i < stmts_.size(); ++i) {
+    int rc = sqlite3_prepare_v3(db_, kSqlText[i], -1, SQLITE_PREPARE_PERSISTENT, &stmts_[i], nullptr);
+    if (rc != SQLITE_OK) return SqliteStatus(db_, rc, "preparing '" + std::string(kSqlText[i]).substr(0, 40) + "'");
+  }
+  return Status::Ok();
+}
+
+SqliteStore::~SqliteStore() {
+  for (sqlite3_stmt* s : stmts_) sqlite3_finalize(s);
+  if (db_) sqlite3_close_v2(db_);
+}
+
+Status SqliteStore::Error(const std::string& what) const {
+  return SqliteStatus(db_, sqlite3_errcode(db_), what);
+}
+
+std::string SqliteStore::BlobPath(const std::string& hash) const {
+  return dir_ + "/blobs/" + hash.substr(0, 2) + "/" + hash;
+}
+
+Status SqliteStore::Commit(Batch& batch) {
+  if (batch.empty()) return Status::Ok();
+  for (const auto& [hash, data] : batch.blobs) {
+    if (!IsHexDigest(hash)) return InvalidInput("commit: invalid blob hash " + Printable(hash));
+  }
+  // Large blobs go to files first: a crash before COMMIT leaves only an unreferenced file.
+  for (const auto& [hash, data] : batch.blobs) {
+    if (data.size() <= options_.inline_blob_max) continue;
+    std::string path = BlobPath(hash);
+    if (FileExists(path)) continue;
+    SW_RETURN_IF_ERROR(MakeDirs(dir_ + "/blobs/" + hash.substr(0, 2)));
+    SW_RETURN_IF_ERROR(WriteFileAtomic(path, data).Annotate("commit: writing blob"));
+  }
+  std::vector<int64_t> seqs, ids;
+  std::lock_guard<std::mutex> lock(mu_);
+  {
+    Reset r{Stmt(Sql::kBegin)};
+    if (sqlite3_step(Stmt(Sql::kBegin)) != SQLITE_DONE) return Error("commit: begin");
+  }
+  Status s = WriteInBatch(batch, seqs, ids);
+  if (s.ok()) {
+    Reset r{Stmt(Sql::kCommit)};
+    if (sqlite3_step(Stmt(Sql::kCommit)) != SQLITE_DONE) s = Error("commit");
+  }
+  if (!s.ok()) {
+    if (!sqlite3_get_autocommit(db_)) {
+      Reset r{Stmt(Sql::kRollback)};
+      sqlite3_step(Stmt(Sql::kRollback));
+    }
+    return s;
+  }
+  for (size_t i = 0; i < seqs.size(); ++i) batch.events[i].seq = seqs[i];
+  for (size_t i = 0; i < ids.size(); ++i) batch.llm_calls[i].id = ids[i];
+  return Status::Ok();
+}
+
+Status SqliteStore::WriteInBatch(Batch& batch, std::vector<int64_t>& seqs, std::vector<int64_t>& ids) {
+  auto step = [&](Sql sql, const char* table) -> Status {
+    sqlite3_stmt* s = Stmt(sql);
+    Reset r{s};
+    int rc = sqlite3_step(s);
+    if (rc != SQLITE_DONE) return SqliteStatus(db_, rc, std::string("commit: writing ") + table);
+    return Status::Ok();
+  };
+  if (batch.run) {
+    const RunRecord& r = *batch.run;
+    Bind(Stmt(Sql::kUpsertRun), r.id, r.parent_id, r.workflow_file, r.workflow_name, r.workflow_hash, r.status,
+         r.created_at, r.finished_at, r.inputs_json, r.options_json, r.error, r.pid, r.tokens_in, r.tokens_out,
+         r.calls, r.cost_usd, r.nodes_total, r.nodes_succeeded, r.nodes_failed, r.nodes_skipped,
+         r.cancel_requested);
+    SW_RETURN_IF_ERROR(step(Sql::kUpsertRun, "runs"));
+  }
+  seqs.reserve(batch.events.size());
+  for (const Event& e : batch.events) {
+    Bind(Stmt(Sql::kInsertEvent), e.run_id, e.ts, e.type, e.node, e.iteration, e.item, e.attempt, e.data);
+    SW_RETURN_IF_ERROR(step(Sql::kInsertEvent, "events"));
+    seqs.push_back(sqlite3_last_insert_rowid(db_));
+  }
+  for (const NodeRunRecord& n : batch.node_runs) {
+    Bind(Stmt(Sql::kUpsertNodeRun), n.run_id, n.node, n.iteration, n.item, n.attempt, n.status, n.started_at,
+         n.finished_at, n.tokens_in, n.tokens_out, n.cost_usd, n.calls, n.model, n.error, n.output_blob, n.cached);
+    SW_RETURN_IF_ERROR(step(Sql::kUpsertNodeRun, "node_runs"));
+  }
+  ids.reserve(batch.llm_calls.size());
+  for (const LlmCallRecord& c : batch.llm_calls) {
+    Bind(Stmt(Sql::kInsertLlmCall), c.run_id, c.node, c.iteration, c.item, c.attempt, c.provider, c.model,
+         c.tokens_in, c.tokens_out, c.tokens_cached_read, c.tokens_cache_write, c.tokens_reasoning, c.cost_usd,
+         c.started_at, c.latency_ms, c.ttft_ms, c.status, c.error, c.request_blob, c.response_blob);
+    SW_RETURN_IF_ERROR(step(Sql::kInsertLlmCall, "llm_calls"));
+    ids.push_back(sqlite3_last_insert_rowid(db_));
+  }
+  for (const ArtifactRecord& a : batch.artifacts) {
+    Bind(Stmt(Sql::kUpsertArtifact), a.run_id, a.name, a.media_type, a.blob, a.produced_by, a.derived_from,
+         a.created_at);
+    SW_RETURN_IF_ERROR(step(Sql::kUpsertArtifact, "artifacts"));
+  }
+  for (const ApprovalRecord& a : batch.approvals) {
+    Bind(Stmt(Sql::kUpsertApproval), a.run_id, a.node, a.iteration, a.item, a.decision, a.text, a.by, a.ts);
+    SW_RETURN_IF_ERROR(step(Sql::kUpsertApproval, "approvals"));
+  }
+  for (const CacheEntry& c : batch.cache) {
+    Bind(Stmt(Sql::kUpsertCache), c.key, c.output_blob, c.node, c.model, c.tokens_in, c.tokens_out, c.cost_usd,
+         c.created_at);
+    SW_RETURN_IF_ERROR(step(Sql::kUpsertCache, "cache"));
+  }
+  for (const auto& [hash, data] : batch.blobs) {
+    if (data.size() > options_.inline_blob_max) continue;
+    Bind(Stmt(Sql::kInsertBlob), hash, static_cast<int64_t>(data.size()), Blob{data});
+    SW_RETURN_IF_ERROR(step(Sql::kInsertBlob, "blobs"));
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<RunRecord>> SqliteStore::GetRun(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kGetRun), id);
+  SW_ASSIGN_OR_RETURN(auto rows, Collect(db_, Stmt(Sql::kGetRun), ReadRun, "reading runs"));
+  if (rows.empty()) return std::optional<RunRecord>();
+  return std::optional<RunRecord>(std::move(rows[0]));
+}
+
+Result<std::vector<RunRecord>> SqliteStore::ListRuns(int limit, bool include_children) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kListRuns), include_children, static_cast<int64_t>(limit > 0 ? limit : -1));
+  return Collect(db_, Stmt(Sql::kListRuns), ReadRun, "listing runs");
+}
+
+Result<std::string> SqliteStore::ResolveRunId(const std::string& id_or_prefix) {
+  SW_RETURN_IF_ERROR(ValidateRunId(id_or_prefix));
+  auto read_id = +[](sqlite3_stmt* s) { return Text(s, 0); };
+  std::lock_guard<std::mutex> lock(mu_);
+  if (id_or_prefix == "latest") {
+    SW_ASSIGN_OR_RETURN(auto ids, Collect(db_, Stmt(Sql::kLatestRun), read_id, "reading runs"));
+    if (ids.empty()) return NotFound("no run matches 'latest' (the store has no runs)");
+    return ids[0];
+  }
+  // Valid ids are ASCII, so every id with this prefix sorts in [prefix, prefix + "\xff").
+  std::string upper = id_or_prefix + "\xff";
+  Bind(Stmt(Sql::kRunsByPrefix), id_or_prefix, upper);
+  SW_ASSIGN_OR_RETURN(auto ids, Collect(db_, Stmt(Sql::kRunsByPrefix), read_id, "reading runs"));
+  if (ids.empty()) return NotFound("no run matches '" + id_or_prefix + "'");
+  if (ids[0] == id_or_prefix || ids.size() == 1) return ids[0];
+  std::string list;
+  for (size_t i = 0; i < ids.size() && i < 5; ++i) list += (i ? ", " : "") + ids[i];
+  if (ids.size() > 5) list += ", ...";
+  return InvalidInput("run id '" + id_or_prefix + "' is ambiguous: " + list);
+}
+
+Result<std::vector<Event>> SqliteStore::ListEvents(const std::string& run_id, int64_t after_seq) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kListEvents), run_id, after_seq);
+  return Collect(db_, Stmt(Sql::kListEvents), ReadEvent, "reading events");
+}
+
+Result<std::vector<NodeRunRecord>> SqliteStore::ListNodeRuns(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kListNodeRuns), run_id);
+  return Collect(db_, Stmt(Sql::kListNodeRuns), ReadNodeRun, "reading node_runs");
+}
+
+Result<std::vector<LlmCallRecord>> SqliteStore::ListLlmCalls(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kListLlmCalls), run_id);
+  return Collect(db_, Stmt(Sql::kListLlmCalls), ReadLlmCall, "reading llm_calls");
+}
+
+Result<std::vector<ArtifactRecord>> SqliteStore::ListArtifacts(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kListArtifacts), run_id);
+  return Collect(db_, Stmt(Sql::kListArtifacts), ReadArtifact, "reading artifacts");
+}
+
+Result<std::vector<ApprovalRecord>> SqliteStore::ListApprovals(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kListApprovals), run_id);
+  return Collect(db_, Stmt(Sql::kListApprovals), ReadApproval, "reading approvals");
+}
+
+Result<std::optional<CacheEntry>> SqliteStore::GetCache(const std::string& key) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kGetCache), key);
+  SW_ASSIGN_OR_RETURN(auto rows, Collect(db_, Stmt(Sql::kGetCache), ReadCache, "reading cache"));
+  if (rows.empty()) return std::optional<CacheEntry>();
+  return std::optional<CacheEntry>(std::move(rows[0]));
+}
+
+Result<std::string> SqliteStore::GetBlob(const std::string& hash) {
+  if (!IsHexDigest(hash)) return InvalidInput("invalid blob hash " + Printable(hash) + ": want 32 hex digits");
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto read_data = +[](sqlite3_stmt* s) {
+      const void* p = sqlite3_column_blob(s, 0);
+      return p ? std::string(static_cast<const char*>(p), static_cast<size_t>(sqlite3_column_bytes(s, 0)))
+               : std::string();
+    };
+    Bind(Stmt(Sql::kGetBlob), hash);
+    SW_ASSIGN_OR_RETURN(auto rows, Collect(db_, Stmt(Sql::kGetBlob), read_data, "reading blobs"));
+    if (!rows.empty()) return std::move(rows[0]);
+  }
+  auto file = ReadFile(BlobPath(hash));
+  if (file.ok()) return std::move(file).value();
+  if (file.status().code() == Code::kNotFound) return NotFound("blob " + hash + " not found");
+  return file.status();
+}
+
+Status SqliteStore::RequestCancel(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* s = Stmt(Sql::kRequestCancel);
+  Reset r{s};
+  Bind(s, run_id);
+  int rc = sqlite3_step(s);
+  if (rc != SQLITE_DONE) return SqliteStatus(db_, rc, "requesting cancel of run '" + run_id + "'");
+  if (sqlite3_changes(db_) == 0) return NotFound("no run '" + run_id + "'");
+  return Status::Ok();
+}
+
+Result<bool> SqliteStore::CancelRequested(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kCancelRequested), run_id);
+  auto read_flag = +[](sqlite3_stmt* s) { return Int(s, 0) != 0; };
+  SW_ASSIGN_OR_RETURN(auto rows, Collect(db_, Stmt(Sql::kCancelRequested), read_flag, "reading runs"));
+  if (rows.empty()) return NotFound("no run '" + run_id + "'");
+  return static_cast<bool>(rows[0]);
+}
+
+Result<std::string> SqliteStore::IntegrityCheck() {
+  std::lock_guard<std::mutex> lock(mu_);
+  SW_ASSIGN_OR_RETURN(auto lines, Collect(db_, Stmt(Sql::kIntegrityCheck), +[](sqlite3_stmt* s) { return Text(s, 0); },
+                                          "integrity check"));
+  std::string out;
+  for (size_t i = 0; i < lines.size(); ++i) out += (i ? "\n" : "") + lines[i];
+  return out;
+}
+
+}  // namespace sw::store

@@ -1,0 +1,55 @@
+// tools::Tool: anything a `tool` node (and later an agent) can call, named by URI.
+#pragma once
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+
+namespace sw::tools {
+
+/// CallContext tells a tool where it runs and lets it notice cancellation.
+struct CallContext {
+  std::string run_id;
+  std::string node_id;
+  std::string workspace;  // directory the tool may touch ("" = none)
+  std::shared_ptr<std::atomic<bool>> cancel;
+};
+
+class Tool {
+ public:
+  virtual ~Tool() = default;
+  virtual std::string uri() const = 0;  // e.g. builtin://echo
+  virtual std::string description() const = 0;
+  /// Call runs the tool (on a blocking pool thread); the result becomes the node's output.
+  virtual Result<nlohmann::json> Call(const nlohmann::json& args, const CallContext& ctx) = 0;
+};
+
+/// Registry maps URIs to tools.
+class Registry {
+ public:
+  void Add(std::shared_ptr<Tool> t) { tools_[t->uri()] = std::move(t); }
+  Tool* Get(const std::string& uri) const {
+    auto it = tools_.find(uri);
+    return it == tools_.end() ? nullptr : it->second.get();
+  }
+  std::vector<std::string> Uris() const {
+    std::vector<std::string> out;
+    for (auto& [k, v] : tools_) out.push_back(k);
+    return out;
+  }
+
+ private:
+  std::map<std::string, std::shared_ptr<Tool>> tools_;
+};
+
+/// AddBuiltins registers builtin://echo (returns args.text, or the args object) and
+/// builtin://json (returns args.value parsed as JSON when it is a string).
+void AddBuiltins(Registry* registry);
+
+}  // namespace sw::tools

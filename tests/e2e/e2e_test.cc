@@ -1,0 +1,278 @@
+// End-to-end: the real `specwright` binary as a subprocess, a real SQLite store in a temp
+// dir, the scripted provider with simulated latency. Includes the crash test: SIGKILL in
+// the middle of a run, resume, and proof that no completed node ran twice.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "store/store.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Proc {
+  pid_t pid = -1;
+  std::string out_path, err_path;
+};
+
+/// Spawn starts the binary with args; stdout/stderr go to files; extra env is appended.
+Proc Spawn(const std::vector<std::string>& args, const std::string& dir, const std::vector<std::string>& env = {}) {
+  static int n = 0;
+  Proc p;
+  p.out_path = dir + "/out" + std::to_string(n) + ".txt";
+  p.err_path = dir + "/err" + std::to_string(n++) + ".txt";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> all = {SW_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  for (auto& e : env) envs.push_back(e);
+  std::vector<char*> envp;
+  for (auto& e : envs) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&p.pid, SW_BINARY, &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  EXPECT_EQ(rc, 0);
+  return p;
+}
+
+int Wait(const Proc& p) {
+  int status = 0;
+  waitpid(p.pid, &status, 0);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result RunCli(const std::vector<std::string>& args, const std::string& dir, const std::vector<std::string>& env = {}) {
+  Proc p = Spawn(args, dir, env);
+  int code = Wait(p);
+  return Result{code, Slurp(p.out_path), Slurp(p.err_path)};
+}
+
+class E2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_e2e_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = dir_ + "/store";
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  void Write(const std::string& name, const std::string& text) { std::ofstream(dir_ + "/" + name) << text; }
+  std::string dir_, store_;
+};
+
+TEST_F(E2E, KillDashNineThenResumeNeverRerunsCompletedNodes) {
+  // 8 layers x 3 nodes; each call takes 150 ms, so the run lasts about 1.2 s.
+  std::string flow = "name: crash\ndefaults: {model: scripted/m}\nconcurrency: {global: 3}\nnodes:\n";
+  for (int layer = 0; layer < 8; ++layer)
+    for (int k = 0; k < 3; ++k) {
+      flow += "  n" + std::to_string(layer) + "_" + std::to_string(k) + ":\n    prompt: \"layer " +
+              std::to_string(layer) + "\"\n    cache: false\n";
+      if (layer > 0) {
+        flow += "    needs: [";
+        for (int j = 0; j < 3; ++j) flow += (j ? ", n" : "n") + std::to_string(layer - 1) + "_" + std::to_string(j);
+        flow += "]\n";
+      }
+    }
+  Write("flow.yaml", flow);
+  Write("script.yaml", "latency_ms: 150\nprices: {scripted/m: {input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}}\nnodes:\n  \"*\": [{text: done}]\n");
+  std::string log = dir_ + "/calls.log";
+  std::vector<std::string> env = {"SW_SCRIPTED_CALL_LOG=" + log};
+  Proc p = Spawn({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--store", store_, "--run-id", "crash-1"},
+                 dir_, env);
+  // Wait until some, but not all, nodes have finished, then kill -9.
+  std::set<std::string> done_before_kill;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    auto st = sw::store::OpenSqlite(store_);
+    if (!st.ok()) continue;
+    auto ev = (*st)->ListEvents("crash-1");
+    if (!ev.ok()) continue;
+    int succeeded = 0;
+    for (auto& e : *ev) succeeded += e.type == "node_succeeded";
+    if (succeeded >= 7) break;
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "run made no progress";
+  }
+  ASSERT_EQ(kill(p.pid, SIGKILL), 0);
+  EXPECT_EQ(Wait(p), 128 + SIGKILL);
+  {
+    auto st = sw::store::OpenSqlite(store_);
+    ASSERT_TRUE(st.ok());
+    auto ev = (*st)->ListEvents("crash-1");
+    ASSERT_TRUE(ev.ok());
+    for (auto& e : *ev)
+      if (e.type == "node_succeeded") done_before_kill.insert(e.node);
+    auto run = (*st)->GetRun("crash-1");
+    ASSERT_TRUE(run.ok() && run->has_value());
+    EXPECT_EQ((*run)->status, "running");  // it died without finishing
+  }
+  ASSERT_GE(done_before_kill.size(), 7u);
+  ASSERT_LT(done_before_kill.size(), 24u);
+
+  Result r = RunCli({"resume", "crash-1", "--store", store_}, dir_, env);
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("succeeded"), std::string::npos) << r.out;
+
+  std::map<std::string, int> calls;
+  std::istringstream lines(Slurp(log));
+  std::string line;
+  while (std::getline(lines, line)) calls[line.substr(0, line.find('\t'))]++;
+  EXPECT_EQ(calls.size(), 24u);
+  for (const auto& node : done_before_kill) EXPECT_EQ(calls[node], 1) << node << " ran twice";
+
+  auto st = sw::store::OpenSqlite(store_);
+  ASSERT_TRUE(st.ok());
+  auto ic = (*st)->IntegrityCheck();
+  ASSERT_TRUE(ic.ok());
+  EXPECT_EQ(*ic, "ok");
+  auto run = (*st)->GetRun("crash-1");
+  ASSERT_TRUE(run.ok() && run->has_value());
+  EXPECT_EQ((*run)->status, "succeeded");
+  EXPECT_EQ((*run)->nodes_succeeded, 24);
+  // Every paid call is recorded once; calls killed in flight were never recorded as paid.
+  auto recorded = (*st)->ListLlmCalls("crash-1");
+  ASSERT_TRUE(recorded.ok());
+  int logged = 0;
+  for (auto& [k, v] : calls) logged += v;
+  EXPECT_LE(static_cast<int>(recorded->size()), logged);
+  EXPECT_GE(static_cast<int>(recorded->size()), 24);
+}
+
+TEST_F(E2E, ValidateReportsEveryProblemWithPositionAndExitsTwo) {
+  Write("bad.yaml", "name: bad\nnodes:\n  a:\n    promt: hi\n  b:\n    needs: [zzz]\n    prompt: x\n");
+  Result r = RunCli({"validate", dir_ + "/bad.yaml"}, dir_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad.yaml:4:5"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("prompt"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("zzz"), std::string::npos) << r.err;
+  Result j = RunCli({"validate", "--json", dir_ + "/bad.yaml"}, dir_);
+  EXPECT_EQ(j.code, 2);
+  EXPECT_NE(j.out.find("\"line\": 4"), std::string::npos) << j.out;
+}
+
+TEST_F(E2E, UsageErrorsExitTwoWithSuggestions) {
+  Result r = RunCli({"rnu"}, dir_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("did you mean \"run\""), std::string::npos) << r.err;
+  r = RunCli({"runs", "--limt", "3", "--store", store_}, dir_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("--limit"), std::string::npos) << r.err;
+  r = RunCli({"show", "nope", "--store", store_}, dir_);
+  EXPECT_EQ(r.code, 2);
+  r = RunCli({"show", "../../etc/passwd", "--store", store_}, dir_);
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("invalid run id"), std::string::npos) << r.err;
+}
+
+TEST_F(E2E, RunShowRunsAndExitCodes) {
+  Write("flow.yaml", "name: ok\ninputs: {n: {type: integer, default: 2}}\ndefaults: {model: scripted/m}\nnodes:\n  a: {prompt: \"n={{inputs.n}}\"}\n  b: {needs: [a], prompt: \"{{nodes.a.output}}\"}\n");
+  Write("script.yaml", "nodes:\n  \"*\": [{text: fine}]\n");
+  Result r = RunCli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--store", store_, "--input", "n=5"}, dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  Result bad = RunCli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--store", store_, "--input", "n=five"}, dir_);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("five"), std::string::npos) << bad.err;
+  Result unknown = RunCli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--store", store_, "--input", "m=1"}, dir_);
+  EXPECT_EQ(unknown.code, 2);
+  Result runs = RunCli({"runs", "--json", "--store", store_}, dir_);
+  EXPECT_EQ(runs.code, 0);
+  EXPECT_NE(runs.out.find("\"status\": \"succeeded\""), std::string::npos) << runs.out;
+  Result show = RunCli({"show", "latest", "--store", store_}, dir_);
+  EXPECT_EQ(show.code, 0);
+  EXPECT_NE(show.out.find("succeeded"), std::string::npos);
+  Write("fail.yaml", "name: f\ndefaults: {model: scripted/m}\nnodes:\n  a: {prompt: x}\n");
+  Write("fail.script.yaml", "nodes:\n  a: [{error: {message: \"invalid api key\", retryable: false}}]\n");
+  Result f = RunCli({"run", dir_ + "/fail.yaml", "--script", dir_ + "/fail.script.yaml", "--store", store_}, dir_);
+  EXPECT_EQ(f.code, 1);
+  EXPECT_NE(f.out.find("invalid api key"), std::string::npos) << f.out;
+}
+
+TEST_F(E2E, SigintCancelsCleanly) {
+  Write("flow.yaml", "name: slow\ndefaults: {model: scripted/m}\nnodes:\n  a: {prompt: x}\n  b: {needs: [a], prompt: y}\n");
+  Write("script.yaml", "latency_ms: 3000\nnodes:\n  \"*\": [{text: fine}]\n");
+  Proc p = Spawn({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--store", store_, "--run-id", "c-1"}, dir_);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  kill(p.pid, SIGINT);
+  EXPECT_EQ(Wait(p), 130);
+  auto st = sw::store::OpenSqlite(store_);
+  ASSERT_TRUE(st.ok());
+  auto run = (*st)->GetRun("c-1");
+  ASSERT_TRUE(run.ok() && run->has_value());
+  EXPECT_EQ((*run)->status, "cancelled");
+  EXPECT_EQ(*(*st)->IntegrityCheck(), "ok");
+}
+
+TEST_F(E2E, CancelCommandStopsARunningRun) {
+  Write("flow.yaml", "name: slow\ndefaults: {model: scripted/m}\nnodes:\n  a: {prompt: x}\n  b: {needs: [a], prompt: y}\n");
+  Write("script.yaml", "latency_ms: 3000\nnodes:\n  \"*\": [{text: fine}]\n");
+  Proc p = Spawn({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--store", store_, "--run-id", "c-2"}, dir_);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  Result c = RunCli({"cancel", "c-2", "--store", store_}, dir_);
+  EXPECT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(Wait(p), 130);
+  Result show = RunCli({"show", "c-2", "--store", store_}, dir_);
+  EXPECT_NE(show.out.find("cancelled"), std::string::npos) << show.out;
+}
+
+TEST_F(E2E, HumanGateWaitsApproveResume) {
+  Write("flow.yaml", "name: gate\ndefaults: {model: scripted/m}\nnodes:\n  a: {prompt: x}\n  g: {kind: human, needs: [a], message: ship?}\n  b: {needs: [g], prompt: y}\n");
+  Write("script.yaml", "nodes:\n  \"*\": [{text: fine}]\n");
+  Result r = RunCli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--store", store_, "--run-id", "g-1"}, dir_);
+  EXPECT_EQ(r.code, 3) << r.out << r.err;
+  EXPECT_NE(r.out.find("specwright approve g-1 g"), std::string::npos) << r.out;
+  Result a = RunCli({"approve", "g-1", "gg", "--store", store_}, dir_);
+  EXPECT_EQ(a.code, 2);
+  EXPECT_NE(a.err.find("did you mean \"g\""), std::string::npos) << a.err;
+  a = RunCli({"approve", "g-1", "g", "--store", store_}, dir_);
+  EXPECT_EQ(a.code, 0) << a.err;
+  Result res = RunCli({"resume", "g-1", "--store", store_}, dir_);
+  EXPECT_EQ(res.code, 0) << res.out << res.err;
+}
+
+TEST_F(E2E, InitWritesAStarterThatRuns) {
+  Result i = RunCli({"init", dir_ + "/proj"}, dir_);
+  ASSERT_EQ(i.code, 0) << i.err;
+  Result v = RunCli({"validate", dir_ + "/proj/flow.yaml"}, dir_);
+  EXPECT_EQ(v.code, 0) << v.err;
+  Result r = RunCli({"run", dir_ + "/proj/flow.yaml", "--script", dir_ + "/proj/flow.script.yaml", "--store", store_}, dir_);
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  Result again = RunCli({"init", dir_ + "/proj"}, dir_);
+  EXPECT_EQ(again.code, 2);
+}
+
+}  // namespace
