@@ -147,7 +147,7 @@ class EngineTest : public ::testing::Test {
   }
 
   RunSummary MustRun(std::shared_ptr<const workflow::Workflow> wf, const Services& s, RunOptions o = {}) {
-    auto r = Run(wf, s, std::move(o));
+    auto r = engine::Run(wf, s, std::move(o));
     EXPECT_TRUE(r.ok()) << r.status().message();
     return r.ok() ? *r : RunSummary{};
   }
@@ -368,7 +368,7 @@ TEST_F(EngineTest, BudgetStopsBeforeACallThatCouldExceedIt) {
   auto wf = Load(R"(
 name: budget
 defaults: {model: fake/m, max_tokens: 100}
-budget: {max_usd: 0.20}
+budget: {max_usd: 0.15}
 nodes:
   a: {prompt: "one"}
   b: {needs: [a], prompt: "two"}
@@ -377,7 +377,7 @@ nodes:
   auto s = MustRun(wf, Svc(&p, true));
   EXPECT_EQ(s.status, "failed");
   EXPECT_EQ(p.Calls().size(), 1u);
-  EXPECT_LE(s.cost_usd, 0.20);
+  EXPECT_LE(s.cost_usd, 0.15);
   EXPECT_NE(s.error.find("budget"), std::string::npos) << s.error;
   EXPECT_EQ(s.skipped, 1);  // c never starts
 }
@@ -425,8 +425,9 @@ nodes:
   EXPECT_EQ(p.Count("dev"), 3);
   EXPECT_EQ(p.Count("review"), 3);
   EXPECT_EQ(p.Count("ship"), 1);
-  ASSERT_FALSE(s.warnings.empty());
-  EXPECT_NE(s.warnings[0].find("max_iterations 3"), std::string::npos);
+  bool warned = false;
+  for (auto& w : s.warnings) warned |= w.find("max_iterations 3") != std::string::npos;
+  EXPECT_TRUE(warned);
   // The developer's second iteration saw the reviewer's feedback.
   for (auto& c : p.Calls())
     if (c.node_id == "dev" && c.iteration == 1) EXPECT_NE(c.messages.back().content.find("approved"), std::string::npos);
@@ -452,7 +453,7 @@ nodes:
   auto s = MustRun(wf, Svc(&p));
   EXPECT_EQ(s.status, "succeeded");
   EXPECT_EQ(p.Count("review"), 2);
-  EXPECT_TRUE(s.warnings.empty());
+  for (auto& w : s.warnings) EXPECT_EQ(w.find("max_iterations"), std::string::npos) << w;
 }
 
 TEST_F(EngineTest, MapFansOutAndCollectsOutputsInOrder) {

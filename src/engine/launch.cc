@@ -102,6 +102,18 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
     h.Add(def.definition_hash).Add(def.model.model).Add(system).Add(prompt);
     if (item >= 0) h.Add(s.items[static_cast<size_t>(item)].dump());
     p->cache_key = h.HexDigest();
+    // Names of nodes that have not produced output (skipped branches, a loop owner before its
+    // first round) are empty by design; a missing field of a finished node is worth a warning.
+    std::vector<std::string> suspicious;
+    for (const auto& m : missing) {
+      auto path = expr::ParsePath(m);
+      if (path.ok() && path->size() >= 2 && path->at(0).key == "nodes") {
+        auto it = wf_->index.find(path->at(1).key);
+        if (it != wf_->index.end() && nodes_[it->second].status != NodeStatus::kSucceeded) continue;
+      }
+      suspicious.push_back(m);
+    }
+    missing = std::move(suspicious);
     if (!missing.empty() && unit.attempt == unit.attempt_base) {
       std::string msg = "node \"" + def.id + "\": template names resolved to nothing: " + Join(missing, ", ");
       warnings_.push_back(msg);

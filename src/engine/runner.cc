@@ -663,6 +663,29 @@ void Runner::UnitFailed(int n, int u, const std::string& error, bool retryable, 
 void Runner::NodeSucceeded(int n) {
   NodeState& s = nodes_[n];
   const auto& def = wf_->nodes[n];
+  // A loop owner decides first: an error or an exhausted `on_exhausted: fail` loop fails it.
+  bool loop_again = false;
+  std::string exhausted;
+  if (def.loop && !replaying_) {
+    RunScope scope(this, n, -1);
+    auto r = def.loop->cond.expr->EvalBool(scope);
+    if (!r.ok()) {
+      NodeFailed(n, "loop.while: " + r.status().message());
+      return;
+    }
+    if (*r) {
+      if (s.loops + 1 < def.loop->max_iterations) {
+        loop_again = true;
+      } else {
+        exhausted = "loop reached max_iterations " + std::to_string(def.loop->max_iterations) +
+                    " while its condition still holds (" + def.loop->cond.expr->source() + ")";
+        if (def.loop->fail_on_exhausted) {
+          NodeFailed(n, exhausted);
+          return;
+        }
+      }
+    }
+  }
   s.status = NodeStatus::kSucceeded;
   s.finished_at = services_.clock->WallNow();
   std::string text = s.output.is_string() ? s.output.get<std::string>() : s.output.dump(2);
@@ -687,29 +710,16 @@ void Runner::NodeSucceeded(int n) {
     a.created_at = s.finished_at;
     batch_.artifacts.push_back(std::move(a));
   }
-  if (def.loop) {
-    RunScope scope(this, n, -1);
-    auto r = def.loop->cond.expr->EvalBool(scope);
-    if (!r.ok()) {
-      NodeFailed(n, "loop.while: " + r.status().message());
-      return;
-    }
-    if (*r) {
-      if (s.loops + 1 < def.loop->max_iterations) {
-        int to = wf_->index.at(def.loop->to);
-        Emit("loop_next", n, -1, 0, [&] { return json{{"to", def.loop->to}, {"iteration", s.loops + 1}}; });
-        ResetBody(n, to);
-        return;
-      }
-      std::string msg = "loop reached max_iterations " + std::to_string(def.loop->max_iterations) +
-                        " while its condition still holds (" + def.loop->cond.expr->source() + ")";
-      if (def.loop->fail_on_exhausted) {
-        NodeFailed(n, msg);
-        return;
-      }
-      warnings_.push_back("node \"" + def.id + "\": " + msg);
-      Emit("warning", n, -1, 0, [&] { return json{{"message", msg}}; });
-    }
+  if (loop_again) {
+    int to = wf_->index.at(def.loop->to);
+    Emit("loop_next", n, -1, 0, [&] { return json{{"to", def.loop->to}, {"iteration", s.loops + 1}}; });
+    ResetBody(n, to);
+    return;
+  }
+  if (!exhausted.empty()) {
+    std::string msg = "node \"" + def.id + "\": " + exhausted;
+    warnings_.push_back(msg);
+    Emit("warning", n, -1, 0, [&] { return json{{"message", msg}}; });
   }
   Finalize(n);
 }

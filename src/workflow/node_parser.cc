@@ -63,6 +63,18 @@ bool IsToolUri(std::string_view s) {
   return true;
 }
 
+/// WithoutColumn drops a trailing " at column N" / " at offset N" from a parser message: the
+/// diagnostic already points at the spot in the file.
+std::string WithoutColumn(const std::string& m) {
+  for (const char* tail : {" at column ", " at offset "}) {
+    size_t at = m.rfind(tail);
+    if (at == std::string::npos) continue;
+    size_t digits = at + std::string_view(tail).size();
+    if (digits < m.size() && m.find_first_not_of("0123456789", digits) == std::string::npos) return m.substr(0, at);
+  }
+  return m;
+}
+
 /// NodeParser reads one node; `where` is `node "id"` for messages.
 class NodeParser {
  public:
@@ -121,7 +133,7 @@ void NodeParser::AddTemplate(const std::string& what, const std::string& source,
   auto t = tmpl::Template::Parse(source, &off);
   if (!t.ok()) {
     ctx_.ErrorIn(site.file, site.At(off),
-                 "invalid template in " + what + " of " + where_ + ": " + t.status().message());
+                 "invalid template in " + what + " of " + where_ + ": " + WithoutColumn(t.status().message()));
     return;
   }
   info_.templates.push_back(TemplateUse{what, *t, site});
@@ -181,7 +193,8 @@ std::optional<Condition> NodeParser::ParseExpr(const Entry& e, const std::string
   size_t off = 0;
   auto x = expr::Expr::Parse(e.value.Scalar(), &off);
   if (!x.ok()) {
-    ctx_.Error(site.At(off), "invalid expression in " + what + " of " + where_ + ": " + x.status().message());
+    ctx_.Error(site.At(off),
+               "invalid expression in " + what + " of " + where_ + ": " + WithoutColumn(x.status().message()));
     return std::nullopt;
   }
   info_.exprs.push_back(ExprUse{what, *x, site});

@@ -250,7 +250,7 @@ TEST_F(E2E, CancelCommandStopsARunningRun) {
 }
 
 TEST_F(E2E, HumanGateWaitsApproveResume) {
-  Write("flow.yaml", "name: gate\ndefaults: {model: scripted/m}\nnodes:\n  a: {prompt: x}\n  g: {kind: human, needs: [a], message: ship?}\n  b: {needs: [g], prompt: y}\n");
+  Write("flow.yaml", "name: gate\ndefaults: {model: scripted/m}\nnodes:\n  a: {prompt: x}\n  g: {kind: human, needs: [a], message: \"ship?\"}\n  b: {needs: [g], prompt: y}\n");
   Write("script.yaml", "nodes:\n  \"*\": [{text: fine}]\n");
   Result r = RunCli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--store", store_, "--run-id", "g-1"}, dir_);
   EXPECT_EQ(r.code, 3) << r.out << r.err;
