@@ -98,10 +98,12 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
     req.node_id = def.id;
     req.iteration = s.iteration;
     req.item = item;
-    Hasher h;
-    h.Add(def.definition_hash).Add(def.model.model).Add(system).Add(prompt);
-    if (item >= 0) h.Add(s.items[static_cast<size_t>(item)].dump());
-    p->cache_key = h.HexDigest();
+    if (services_.store) {  // the cache lives in the store
+      Hasher h;
+      h.Add(def.definition_hash).Add(def.model.model).Add(system).Add(prompt);
+      if (item >= 0) h.Add(s.items[static_cast<size_t>(item)].dump());
+      p->cache_key = h.HexDigest();
+    }
     // Names of nodes that have not produced output (skipped branches, a loop owner before its
     // first round) are empty by design; a missing field of a finished node is worth a warning.
     std::vector<std::string> suspicious;
@@ -327,6 +329,8 @@ void Runner::LaunchTool(Prepared& p) {
     std::lock_guard<std::mutex> l(inbox->mu);
     ++inbox->outstanding;
   }
+  // Started on first use: most runs call no tools, and a thread per run is costly.
+  if (!pool_) pool_ = std::make_unique<ThreadPool>(std::max(1, options_.blocking_threads));
   pool_->Submit([inbox, tool, ctx, args = std::move(p.args), c = std::move(c)]() mutable {
     auto r = tool->Call(args, ctx);
     if (r.ok()) {

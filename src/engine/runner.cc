@@ -60,7 +60,6 @@ Runner::Runner(std::shared_ptr<const workflow::Workflow> wf, const Services& ser
     if (nb.max_usd || nb.max_tokens || nb.max_calls)
       nodes_[i].budget = std::make_shared<BudgetAccount>("node \"" + wf_->nodes[i].id + "\" budget", nb, nullptr);
   }
-  pool_ = std::make_unique<ThreadPool>(std::max(1, options_.blocking_threads));
 }
 
 Runner::~Runner() {

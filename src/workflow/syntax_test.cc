@@ -1,0 +1,199 @@
+// The condition language, the Mustache templates and the JSON Schema validator.
+#include <gtest/gtest.h>
+
+#include "workflow/expr.h"
+#include "workflow/json_schema.h"
+#include "workflow/template.h"
+
+namespace sw {
+namespace {
+
+using json = nlohmann::json;
+
+json Eval(const std::string& src, const json& ctx = json::object()) {
+  auto e = expr::Expr::Parse(src);
+  EXPECT_TRUE(e.ok()) << src << ": " << e.status().message();
+  if (!e.ok()) return nullptr;
+  auto r = (*e)->Eval(expr::JsonScope(ctx));
+  EXPECT_TRUE(r.ok()) << src << ": " << r.status().message();
+  return r.ok() ? *r : json();
+}
+
+const json kCtx = json::parse(R"({
+  "inputs": {"n": 3, "name": "ada", "tags": ["a", "b"]},
+  "nodes": {"review": {"json": {"approved": false, "score": 7.5, "items": [{"t": "x"}, {"t": "y"}]},
+                       "output": "LGTM, approved"}}})");
+
+TEST(Expr, OperatorsPrecedenceAndTruthiness) {
+  EXPECT_EQ(Eval("inputs.n == 3", kCtx), true);
+  EXPECT_EQ(Eval("inputs.n == 3.0", kCtx), true);
+  EXPECT_EQ(Eval("inputs.n != 3", kCtx), false);
+  EXPECT_EQ(Eval("inputs.n < 4 && inputs.n >= 3", kCtx), true);
+  EXPECT_EQ(Eval("false || true && false", kCtx), false);  // && binds tighter
+  EXPECT_EQ(Eval("(false || true) && true", kCtx), true);
+  EXPECT_EQ(Eval("!nodes.review.json.approved", kCtx), true);
+  EXPECT_EQ(Eval("!!inputs.tags", kCtx), true);
+  EXPECT_EQ(Eval("'b' in inputs.tags", kCtx), true);
+  EXPECT_EQ(Eval("'z' in inputs.tags", kCtx), false);
+  EXPECT_EQ(Eval("inputs.tags contains 'a'", kCtx), true);
+  EXPECT_EQ(Eval("'approved' in nodes.review.output", kCtx), true);
+  EXPECT_EQ(Eval("'score' in nodes.review.json", kCtx), true);
+  EXPECT_EQ(Eval("nodes.review.output matches '^LGTM'", kCtx), true);
+  EXPECT_EQ(Eval("nodes.review.json.items[1].t == \"y\"", kCtx), true);
+  EXPECT_EQ(Eval("nodes.review.json.items.0.t", kCtx), "x");
+  EXPECT_EQ(Eval("inputs.n in [1, 2, 3]", kCtx), true);
+  EXPECT_EQ(Eval("nodes.missing.json.x", kCtx), nullptr);
+  EXPECT_EQ(Eval("nodes.missing.json.x == null", kCtx), true);
+  EXPECT_EQ(Eval("'b' < 'c'", kCtx), true);
+  EXPECT_EQ(Eval("-2 < 1", kCtx), true);
+  EXPECT_FALSE(expr::Truthy(json("")));
+  EXPECT_FALSE(expr::Truthy(json::array()));
+  EXPECT_FALSE(expr::Truthy(json(0)));
+  EXPECT_TRUE(expr::Truthy(json("no")));
+}
+
+TEST(Expr, PathsAreListedForLoadTimeChecks) {
+  auto e = expr::Expr::Parse("nodes.a.json.x == 1 || inputs.y in nodes.b.json.list[2]");
+  ASSERT_TRUE(e.ok());
+  ASSERT_EQ((*e)->Paths().size(), 3u);
+  EXPECT_EQ(expr::PathToString((*e)->Paths()[0]), "nodes.a.json.x");
+  EXPECT_EQ(expr::PathToString((*e)->Paths()[2]), "nodes.b.json.list[2]");
+}
+
+TEST(Expr, ParseErrorsCarryTheOffset) {
+  struct Case {
+    const char* src;
+    size_t offset;
+    const char* msg;
+  } cases[] = {
+      {"nodes.a == ", 11, "expected a value"},
+      {"(nodes.a == 1", 13, "expected ')'"},
+      {"nodes.a == 'x", 11, "unterminated string"},
+      {"nodes.a $ 1", 8, "unexpected '$'"},
+      {"nodes.a matches '('", 16, "invalid regular expression"},
+      {"nodes.a.", 8, "expected a name"},
+      {"== 1", 0, "unexpected character '='"},
+  };
+  for (const auto& c : cases) {
+    size_t off = 999;
+    auto e = expr::Expr::Parse(c.src, &off);
+    ASSERT_FALSE(e.ok()) << c.src;
+    EXPECT_EQ(off, c.offset) << c.src << ": " << e.status().message();
+    EXPECT_NE(e.status().message().find(c.msg), std::string::npos) << c.src << ": " << e.status().message();
+  }
+}
+
+TEST(Expr, TypeErrorsAtEvaluationNameBothTypes) {
+  auto e = expr::Expr::Parse("inputs.name < 3");
+  ASSERT_TRUE(e.ok());
+  auto r = (*e)->Eval(expr::JsonScope(kCtx));
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("cannot compare string with number using <"), std::string::npos);
+}
+
+std::string Render(const std::string& src, const json& ctx, std::vector<std::string>* missing = nullptr) {
+  auto t = tmpl::Template::Parse(src);
+  EXPECT_TRUE(t.ok()) << t.status().message();
+  if (!t.ok()) return "";
+  auto r = (*t)->Render(expr::JsonScope(ctx), missing);
+  EXPECT_TRUE(r.ok());
+  return r.ok() ? *r : "";
+}
+
+TEST(Template, VariablesSectionsAndNoEscaping) {
+  EXPECT_EQ(Render("Hi {{inputs.name}} <{{{inputs.n}}}> & {{&inputs.n}}", kCtx), "Hi ada <3> & 3");
+  EXPECT_EQ(Render("{{#nodes.review.json.items}}[{{t}}]{{/nodes.review.json.items}}", kCtx), "[x][y]");
+  EXPECT_EQ(Render("{{#inputs.tags}}{{.}},{{/inputs.tags}}", kCtx), "a,b,");
+  EXPECT_EQ(Render("{{^nodes.review.json.approved}}rejected{{/nodes.review.json.approved}}", kCtx), "rejected");
+  EXPECT_EQ(Render("{{#nodes.review.json.approved}}yes{{/nodes.review.json.approved}}", kCtx), "");
+  EXPECT_EQ(Render("{{! a comment }}x", kCtx), "x");
+  EXPECT_EQ(Render("{{nodes.review.json.items[1].t}}", kCtx), "y");
+  EXPECT_EQ(Render("{{inputs.tags}}", kCtx), "[\n  \"a\",\n  \"b\"\n]");
+  // Inside a section, names fall back to the scope.
+  EXPECT_EQ(Render("{{#inputs.tags}}{{inputs.name}}{{/inputs.tags}}", kCtx), "adaada");
+}
+
+TEST(Template, StandaloneSectionLinesDisappear) {
+  std::string src = "Items:\n{{#inputs.tags}}\n- {{.}}\n{{/inputs.tags}}\nend\n";
+  EXPECT_EQ(Render(src, kCtx), "Items:\n- a\n- b\nend\n");
+}
+
+TEST(Template, MissingNamesAreReportedOnce) {
+  std::vector<std::string> missing;
+  EXPECT_EQ(Render("{{nodes.x.output}}{{nodes.x.output}}{{inputs.name}}", kCtx, &missing), "ada");
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_EQ(missing[0], "nodes.x.output");
+}
+
+TEST(Template, ParseErrors) {
+  struct Case {
+    const char* src;
+    size_t offset;
+    const char* msg;
+  } cases[] = {
+      {"abc {{name", 4, "unclosed tag"},
+      {"{{#a}}x{{/b}}", 7, "closed by {{/b}}"},
+      {"{{#a}}x", 0, "never closed"},
+      {"x {{/a}}", 2, "without a matching start"},
+      {"{{> partial}}", 0, "partials"},
+      {"{{=<% %>=}}", 0, "delimiters"},
+  };
+  for (const auto& c : cases) {
+    size_t off = 999;
+    auto t = tmpl::Template::Parse(c.src, &off);
+    ASSERT_FALSE(t.ok()) << c.src;
+    EXPECT_EQ(off, c.offset) << c.src;
+    EXPECT_NE(t.status().message().find(c.msg), std::string::npos) << c.src << ": " << t.status().message();
+  }
+}
+
+TEST(Template, ReferencesForValidation) {
+  auto t = tmpl::Template::Parse("{{inputs.a}} {{#nodes.p.json.list}}{{name}} {{nodes.q.output}}{{/nodes.p.json.list}}");
+  ASSERT_TRUE(t.ok());
+  std::vector<std::string> refs;
+  for (auto& p : (*t)->References()) refs.push_back(expr::PathToString(p));
+  EXPECT_EQ(refs, (std::vector<std::string>{"inputs.a", "nodes.p.json.list", "nodes.q.output"}));
+}
+
+TEST(JsonSchema, ValidatesNestedStructureWithPaths) {
+  json schema = json::parse(R"({
+    "type": "object", "required": ["tasks"], "additionalProperties": false,
+    "properties": {"tasks": {"type": "array", "minItems": 1, "items": {
+      "type": "object", "required": ["title"],
+      "properties": {"title": {"type": "string", "minLength": 2}, "size": {"enum": ["s", "m", "l"]},
+                     "points": {"type": "integer", "minimum": 1, "maximum": 13}}}}}})");
+  ASSERT_TRUE(jsonschema::CheckSchema(schema).ok());
+  EXPECT_TRUE(jsonschema::Validate(schema, json::parse(R"({"tasks": [{"title": "ab", "size": "m", "points": 3}]})")).empty());
+  auto errs = jsonschema::Validate(schema, json::parse(R"({"tasks": [{"title": 5}, {"title": "x", "size": "xl", "points": 20}], "extra": 1})"));
+  std::string all;
+  for (auto& e : errs) all += e + "\n";
+  EXPECT_NE(all.find("$.tasks[0].title: expected string, got integer"), std::string::npos) << all;
+  EXPECT_NE(all.find("$.tasks[1].title: shorter than 2"), std::string::npos) << all;
+  EXPECT_NE(all.find("$.tasks[1].size: must be one of"), std::string::npos) << all;
+  EXPECT_NE(all.find("$.tasks[1].points: must be <= 13"), std::string::npos) << all;
+  EXPECT_NE(all.find("$: unexpected property \"extra\""), std::string::npos) << all;
+  EXPECT_NE(jsonschema::Validate(schema, json::object())[0].find("missing required property \"tasks\""), std::string::npos);
+}
+
+TEST(JsonSchema, CombinatorsAndPatterns) {
+  json s = json::parse(R"({"anyOf": [{"type": "string", "pattern": "^[A-Z]+-\\d+$"}, {"type": "null"}]})");
+  ASSERT_TRUE(jsonschema::CheckSchema(s).ok());
+  EXPECT_TRUE(jsonschema::Validate(s, "REQ-12").empty());
+  EXPECT_TRUE(jsonschema::Validate(s, nullptr).empty());
+  EXPECT_FALSE(jsonschema::Validate(s, "req-12").empty());
+  json one = json::parse(R"({"oneOf": [{"type": "integer"}, {"type": "number"}]})");
+  EXPECT_FALSE(jsonschema::Validate(one, 3).empty());  // matches both
+  EXPECT_TRUE(jsonschema::Validate(one, 3.5).empty());
+}
+
+TEST(JsonSchema, RefusesWhatItCannotCheck) {
+  auto s = jsonschema::CheckSchema(json::parse(R"({"properties": {"a": {"$ref": "#/defs/x"}}})"));
+  ASSERT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("\"$ref\" at \"/properties/a/$ref\""), std::string::npos) << s.message();
+  EXPECT_FALSE(jsonschema::CheckSchema(json::parse(R"({"type": "strin"})")).ok());
+  EXPECT_FALSE(jsonschema::CheckSchema(json::parse(R"({"pattern": "("})")).ok());
+  EXPECT_FALSE(jsonschema::CheckSchema(json::parse(R"({"minItems": -1})")).ok());
+}
+
+}  // namespace
+}  // namespace sw
