@@ -1,5 +1,7 @@
 #include "base/ids.h"
 
+#include "base/strings.h"
+
 #include <cstdio>
 #include <ctime>
 #include <random>
@@ -9,19 +11,6 @@ namespace {
 bool IsNameChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' ||
          c == '-';
-}
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof(b), "\\x%02x", static_cast<unsigned char>(c));
-      out += b;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
 }
 }  // namespace
 

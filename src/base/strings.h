@@ -18,6 +18,8 @@ std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 std::string Trim(std::string_view s);
 
+/// Quote puts a string in double quotes, escaping what a terminal would not show.
+std::string Quote(std::string_view s);
 /// HumanDuration formats seconds as "850ms", "12.3s" or "4m05s".
 std::string HumanDuration(double seconds);
 /// FormatUsd formats dollars with enough precision for cent-level accounting ("$0.0123").

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/strings.h"
 #include "workflow/workflow.h"
 
 namespace sw::workflow::internal {
@@ -95,8 +96,7 @@ class FileCtx {
 
 /// Describe renders a value for an error message: "three" (quoted), null, a map, a list.
 std::string Describe(const YAML::Node& v);
-/// Quote puts a string in double quotes, escaping what a terminal would not show.
-std::string Quote(std::string_view s);
+using ::sw::Quote;
 /// ParseDuration parses "250ms" "30s" "5m" "1h" "1.5s" "1m30s" (or a bare number of seconds).
 std::optional<double> ParseDuration(std::string_view s);
 /// ToJson is YamlToJson that never throws: a value it cannot convert (a map with a non-string

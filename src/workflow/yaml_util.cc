@@ -49,27 +49,6 @@ size_t LineStart(std::string_view text, int line) {
 
 }  // namespace
 
-std::string Quote(std::string_view s) {
-  std::string out = "\"";
-  for (char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (static_cast<unsigned char>(c) < 0x20) {
-      char b[8];
-      std::snprintf(b, sizeof(b), "\\x%02x", static_cast<unsigned char>(c));
-      out += b;
-    } else {
-      out += c;
-    }
-  }
-  return out + "\"";
-}
-
 std::string Describe(const YAML::Node& v) {
   switch (v.Type()) {
     case YAML::NodeType::Scalar:
