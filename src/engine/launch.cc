@@ -406,12 +406,10 @@ void Runner::LaunchHuman(Prepared& p) {
   });
 }
 
-Result<RunSummary> RunChild(Runner* parent, Prepared& p) {
+// Runs on the sub-run's own thread: it reads only immutable run data (workflow, options,
+// services, ids), never the dispatcher's node state.
+Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& child_id) {
   const auto& def = parent->wf_->nodes[p.node];
-  const NodeState& s = parent->nodes_[p.node];
-  std::string child_id = parent->run_id_ + "." + def.id;
-  if (s.iteration > 0) child_id += ".i" + std::to_string(s.iteration);
-  if (s.is_map) child_id += ".m" + std::to_string(p.unit);
   std::map<std::string, json> given;
   for (auto& [k, v] : p.args.items()) given[k] = v;
   SW_ASSIGN_OR_RETURN(json inputs, workflow::ResolveInputs(*def.sub, given));
@@ -441,10 +439,14 @@ void Runner::LaunchWorkflow(Prepared& p) {
     std::lock_guard<std::mutex> l(inbox->mu);
     ++inbox->outstanding;
   }
+  const NodeState& s = nodes_[p.node];
+  std::string child_id = run_id_ + "." + wf_->nodes[p.node].id;
+  if (s.iteration > 0) child_id += ".i" + std::to_string(s.iteration);
+  if (s.is_map) child_id += ".m" + std::to_string(p.unit);
   // The child run's dispatcher blocks for the whole sub-run, so it gets its own thread.
   auto prepared = std::make_shared<Prepared>(std::move(p));
-  threads_.emplace_back([this, inbox, prepared, c = std::move(c)]() mutable {
-    auto r = RunChild(this, *prepared);
+  threads_.emplace_back([this, inbox, prepared, child_id, c = std::move(c)]() mutable {
+    auto r = RunChild(this, *prepared, child_id);
     Outcome& o = c.outcome;
     if (!r.ok()) {
       o.error = "sub-workflow: " + r.status().message();

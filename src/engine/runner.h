@@ -150,7 +150,7 @@ class Runner {
 
  private:
   friend class RunScope;
-  friend Result<RunSummary> RunChild(Runner* parent, Prepared& p);
+  friend Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& child_id);
   // dispatcher (runner.cc)
   Result<RunSummary> Loop();
   void Drain(std::deque<Completion>& batch);
