@@ -243,6 +243,15 @@ Result<RunSummary> Runner::Loop() {
     services_.clock->WaitUntil(inbox_->cv, l, deadline);
   }
 
+  // After a stop, nothing may stay "running" or "pending" in the record.
+  if (stopping_) {
+    for (size_t i = 0; i < nodes_.size(); ++i) {
+      if (nodes_[i].status == NodeStatus::kRunning && nodes_[i].units_running == 0)
+        NodeFailed(static_cast<int>(i), "run stopped: " + stop_reason_);
+      else if (nodes_[i].status == NodeStatus::kPending)
+        NodeSkipped(static_cast<int>(i), "run stopped: " + stop_reason_, false);
+    }
+  }
   std::string status;
   std::string error;
   int waiting = 0, failed = 0;
