@@ -1,5 +1,7 @@
 #include "base/strings.h"
 
+#include <charconv>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -107,6 +109,43 @@ std::string FormatUsd(double usd) {
     std::snprintf(buf, sizeof(buf), "$%.2f", usd);
   }
   return buf;
+}
+
+std::optional<double> ParseDouble(std::string_view s) {
+  if (!s.empty() && s[0] == '+') s.remove_prefix(1);
+  if (s.empty() || s.find_first_not_of("0123456789.eE+-") != std::string_view::npos) return std::nullopt;
+  double v = 0;
+  auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (ec != std::errc() || p != s.data() + s.size() || !std::isfinite(v)) return std::nullopt;
+  return v;
+}
+
+std::optional<double> ParseDuration(std::string_view s) {
+  std::string t = Trim(s);
+  if (t.empty()) return std::nullopt;
+  if (auto plain = ParseDouble(t)) return *plain;
+  std::string_view r = t;
+  double total = 0;
+  while (!r.empty()) {
+    size_t n = 0;
+    while (n < r.size() && ((r[n] >= '0' && r[n] <= '9') || r[n] == '.')) ++n;
+    if (n == 0) return std::nullopt;
+    auto num = ParseDouble(r.substr(0, n));
+    if (!num) return std::nullopt;
+    r.remove_prefix(n);
+    double unit = 0;
+    if (r.substr(0, 2) == "ms") {
+      unit = 0.001;
+      r.remove_prefix(2);
+    } else if (!r.empty() && (r[0] == 's' || r[0] == 'm' || r[0] == 'h')) {
+      unit = r[0] == 's' ? 1 : r[0] == 'm' ? 60 : 3600;
+      r.remove_prefix(1);
+    } else {
+      return std::nullopt;
+    }
+    total += *num * unit;
+  }
+  return total;
 }
 
 }  // namespace sw

@@ -1,6 +1,7 @@
 // Small string helpers shared by every layer.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -24,5 +25,10 @@ std::string Quote(std::string_view s);
 std::string HumanDuration(double seconds);
 /// FormatUsd formats dollars with enough precision for cent-level accounting ("$0.0123").
 std::string FormatUsd(double usd);
+/// ParseDouble parses a whole string as a finite decimal number.
+std::optional<double> ParseDouble(std::string_view s);
+/// ParseDuration parses "250ms" "30s" "5m" "1h" "1.5s" "1m30s" (or a bare number of seconds);
+/// the same form OpenAI uses in its x-ratelimit-reset-* headers.
+std::optional<double> ParseDuration(std::string_view s);
 
 }  // namespace sw

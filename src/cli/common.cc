@@ -1,6 +1,7 @@
 #include "cli/common.h"
 
 #include <cstdio>
+#include <set>
 
 #include "base/fs.h"
 #include "cli/cli.h"
@@ -32,15 +33,85 @@ Status OpenStore(const Context& ctx, Env* env) {
   return Status::Ok();
 }
 
-Status SetupEnv(const Context& ctx, const std::string& script, Env* env) {
+Status SetupEnv(const Context& ctx, const std::string& script, const std::string& config_file,
+                const std::string& prices_file, Env* env) {
   SW_RETURN_IF_ERROR(OpenStore(ctx, env));
   tools::AddBuiltins(&env->tools);
+  auto getenv = llm::ProcessEnv();
+  env->llm = llm::BuiltinConfig(getenv);
+  std::string cfg = config_file;
+  if (cfg.empty() && FileExists("specwright.yaml")) cfg = "specwright.yaml";
+  if (!cfg.empty()) SW_RETURN_IF_ERROR(llm::LoadConfigFile(cfg, getenv, &env->llm));
+  SW_RETURN_IF_ERROR(env->prices.LoadJson(llm::DefaultPricesJson(), "the shipped price table"));
+  std::vector<std::string> price_files = env->llm.price_files;
+  if (!prices_file.empty()) price_files.push_back(prices_file);
+  for (const auto& f : price_files) {
+    auto text = ReadFile(f);
+    if (!text.ok()) return text.status().Annotate("price table");
+    SW_RETURN_IF_ERROR(env->prices.LoadJson(*text, f));
+  }
+  llm::RegisterHttp(env->llm, nullptr, &env->providers);
   if (!script.empty()) {
     auto p = llm::LoadScripted(script, &env->prices);
     if (!p.ok()) return p.status();
     env->providers.Add(*p);
+    env->scripted = true;
   }
   return Status::Ok();
+}
+
+namespace {
+
+void CheckModels(const workflow::Workflow& wf, const Env& env, std::vector<std::string>* errors,
+                 std::set<std::string>* warned) {
+  for (const auto& n : wf.nodes) {
+    if (n.kind == workflow::NodeKind::kWorkflow && n.sub) CheckModels(*n.sub, env, errors, warned);
+    if (n.kind != workflow::NodeKind::kLlm) continue;
+    std::string provider, model;
+    std::string what = wf.file + ":" + std::to_string(n.pos.line) + ":" + std::to_string(n.pos.col) + ": node \"" +
+                       n.id + "\" (model " + n.model.model + ")";
+    Status s = llm::SplitModel(n.model.model, &provider, &model);
+    if (!s.ok()) {
+      errors->push_back(what + ": " + s.message());
+      continue;
+    }
+    if (provider == "scripted") {
+      if (!env.scripted) errors->push_back(what + ": scripted models answer from a script; pass --script FILE");
+      continue;
+    }
+    s = llm::CheckUsable(env.llm, provider, what);
+    if (!s.ok()) {
+      errors->push_back(s.message());
+      continue;
+    }
+    if (!env.prices.Lookup(provider, model) && warned->insert(n.model.model).second)
+      std::fprintf(stderr,
+                   "warning: no price known for %s; its calls will be recorded with cost unknown (add it to a "
+                   "LiteLLM-format price file: prices: in specwright.yaml, or --prices FILE)\n",
+                   n.model.model.c_str());
+  }
+}
+
+}  // namespace
+
+Status Preflight(const workflow::Workflow& wf, const Env& env) {
+  std::vector<std::string> errors;
+  std::set<std::string> warned;
+  CheckModels(wf, env, &errors, &warned);
+  if (errors.empty()) return Status::Ok();
+  std::string msg = "cannot start:";
+  for (const auto& e : errors) msg += "\n  " + e;
+  return InvalidInput(msg);
+}
+
+std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const workflow::Workflow>& wf,
+                                                   const std::string& model) {
+  auto copy = std::make_shared<workflow::Workflow>(*wf);
+  for (auto& n : copy->nodes) {
+    if (n.kind == workflow::NodeKind::kLlm) n.model.model = model;
+    if (n.kind == workflow::NodeKind::kWorkflow && n.sub) n.sub = WithModel(n.sub, model);
+  }
+  return copy;
 }
 
 }  // namespace sw::cli

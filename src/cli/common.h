@@ -6,10 +6,12 @@
 
 #include "base/status.h"
 #include "cli/commands.h"
+#include "llm/config.h"
 #include "llm/prices.h"
 #include "llm/provider.h"
 #include "store/store.h"
 #include "tools/tool.h"
+#include "workflow/workflow.h"
 
 namespace sw::cli {
 
@@ -19,6 +21,8 @@ struct Env {
   llm::Registry providers;
   llm::PriceTable prices;
   tools::Registry tools;
+  llm::LlmConfig llm;  // the HTTP providers' endpoints (keys resolved, never printed)
+  bool scripted = false;
 };
 
 /// Fail prints "specwright CMD: message" and maps the status to an exit code.
@@ -26,9 +30,17 @@ int Fail(const Context& ctx, const Status& s);
 /// Usage prints the problem and the command's usage line; exit code 2.
 int Usage(const Context& ctx, const std::string& problem);
 Status OpenStore(const Context& ctx, Env* env);
-/// SetupEnv opens the store (if not yet), registers builtin tools and, when script is set,
-/// the scripted provider.
-Status SetupEnv(const Context& ctx, const std::string& script, Env* env);
+/// SetupEnv opens the store (if not yet), registers builtin tools, the HTTP providers
+/// (environment, then config_file or ./specwright.yaml), the price table (shipped, then the
+/// config's and prices_file) and, when script is set, the scripted provider.
+Status SetupEnv(const Context& ctx, const std::string& script, const std::string& config_file,
+                const std::string& prices_file, Env* env);
+/// Preflight checks, before anything runs, that every model the workflow (and its
+/// sub-workflows) names has a usable provider, and warns about models without a price.
+Status Preflight(const workflow::Workflow& wf, const Env& env);
+/// WithModel returns a copy of wf (and its sub-workflows) whose model nodes all use model.
+std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const workflow::Workflow>& wf,
+                                                   const std::string& model);
 
 }  // namespace sw::cli
 

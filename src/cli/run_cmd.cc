@@ -226,8 +226,19 @@ int CmdRun(Context& ctx) {
   if (script.empty())
     if (const char* env = std::getenv("SPECWRIGHT_SCRIPT")) script = env;
   if (!script.empty()) script = std::filesystem::absolute(script).string();
+  std::string config = ctx.args.Get("config"), prices = ctx.args.Get("prices"), model = ctx.args.Get("model");
+  if (const char* env = std::getenv("SPECWRIGHT_CONFIG"); config.empty() && env) config = env;
+  for (auto* f : {&config, &prices})
+    if (!f->empty()) *f = std::filesystem::absolute(*f).string();
+  if (!model.empty()) {
+    std::string prov, name;
+    if (Status ms = llm::SplitModel(model, &prov, &name); !ms.ok()) return Usage(ctx, "--model: " + ms.message());
+    wf = WithModel(wf, model);
+  }
   Env env;
-  Status s = SetupEnv(ctx, script, &env);
+  Status s = SetupEnv(ctx, script, config, prices, &env);
+  if (!s.ok()) return Fail(ctx, s);
+  s = Preflight(*wf, env);
   if (!s.ok()) return Fail(ctx, s);
   engine::RunOptions options;
   options.inputs = *inputs;
@@ -241,7 +252,8 @@ int CmdRun(Context& ctx) {
     options.default_max_calls = v;
   }
   options.record_options = json{{"script", script}, {"no_cache", !options.use_cache}, {"yes", options.auto_approve},
-                                {"max_calls", options.default_max_calls}};
+                                {"max_calls", options.default_max_calls}, {"config", config}, {"prices", prices},
+                                {"model", model}};
   return Execute(ctx, env, wf, std::move(options), "");
 }
 
@@ -275,14 +287,18 @@ int CmdResume(Context& ctx) {
   json opts = json::parse(run.options_json, nullptr, false);
   if (opts.is_discarded()) opts = json::object();
   std::string script = ctx.args.Get("script", opts.value("script", ""));
-  s = SetupEnv(ctx, script, &env);
+  std::shared_ptr<const workflow::Workflow> wf = *loaded;
+  if (std::string model = opts.value("model", ""); !model.empty()) wf = WithModel(wf, model);
+  s = SetupEnv(ctx, script, ctx.args.Get("config", opts.value("config", "")), opts.value("prices", ""), &env);
+  if (!s.ok()) return Fail(ctx, s);
+  s = Preflight(*wf, env);
   if (!s.ok()) return Fail(ctx, s);
   engine::RunOptions options;
   options.use_cache = !opts.value("no_cache", false);
   options.auto_approve = ctx.args.Has("yes") || opts.value("yes", false);
   options.default_max_calls = opts.value("max_calls", int64_t{500});
   options.record_options = opts;
-  return Execute(ctx, env, *loaded, std::move(options), *id);
+  return Execute(ctx, env, wf, std::move(options), *id);
 }
 
 }  // namespace sw::cli

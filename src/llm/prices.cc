@@ -1,6 +1,9 @@
 #include "llm/prices.h"
 
 #include <algorithm>
+#include <vector>
+
+#include <re2/re2.h>
 
 #include <nlohmann/json.hpp>
 
@@ -43,9 +46,20 @@ Status PriceTable::LoadJson(const std::string& text, const std::string& origin) 
 }
 
 std::optional<Price> PriceTable::Lookup(const std::string& provider, const std::string& model) const {
-  auto it = prices_.find(provider + "/" + model);
-  if (it != prices_.end()) return it->second;
-  it = prices_.find(model);
+  // Dated snapshots ("claude-sonnet-4-5-20250929", "gpt-4o-2024-08-06") cost what their
+  // family does unless the table names them.
+  std::vector<std::string> names{model};
+  static const RE2 kDated("^(.*?)-(?:\\d{8}|\\d{4}-\\d{2}-\\d{2})$");
+  std::string family;
+  if (RE2::FullMatch(model, kDated, &family)) names.push_back(family);
+  for (const auto& m : names) {
+    for (const auto& key : {provider + "/" + m, m}) {
+      auto it = prices_.find(key);
+      if (it != prices_.end()) return it->second;
+    }
+  }
+  // "ollama/*": every model of a provider (local servers charge nothing).
+  auto it = prices_.find(provider + "/*");
   if (it != prices_.end()) return it->second;
   return std::nullopt;
 }

@@ -97,8 +97,6 @@ class FileCtx {
 /// Describe renders a value for an error message: "three" (quoted), null, a map, a list.
 std::string Describe(const YAML::Node& v);
 using ::sw::Quote;
-/// ParseDuration parses "250ms" "30s" "5m" "1h" "1.5s" "1m30s" (or a bare number of seconds).
-std::optional<double> ParseDuration(std::string_view s);
 /// ToJson is YamlToJson that never throws: a value it cannot convert (a map with a non-string
 /// key, which MapReader reports) becomes null.
 json ToJson(const YAML::Node& v);

@@ -1,0 +1,67 @@
+// Shared pieces of the wire formats (internal to llm/): framing of streamed bodies into JSON
+// events, tool-call assembly from deltas, and the request-side helpers every API needs.
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "llm/http_provider.h"
+#include "llm/stream.h"
+
+namespace sw::llm::wire {
+
+using json = nlohmann::json;
+
+/// FramedDecoder handles framing (SSE, NDJSON, or one whole JSON body) and leaves each API
+/// to interpret JSON values. Unknown fields and unknown event types are ignored, not fatal.
+class FramedDecoder : public Decoder {
+ public:
+  enum class Framing { kSse, kLines, kWhole };
+  explicit FramedDecoder(Framing f);
+  Status Feed(std::string_view bytes) override;
+  Status Finish() override;
+
+ protected:
+  /// One streamed event (SSE event type, or "" for NDJSON lines and unnamed SSE events).
+  virtual Status OnEvent(std::string_view event, const json& data) = 0;
+  /// A non-streamed response body.
+  virtual Status OnWhole(const json& body) = 0;
+  /// Data that is not JSON but legitimate (OpenAI's "[DONE]"); return true if consumed.
+  virtual bool OnSentinel(std::string_view data) { return false; }
+  /// Complete is true once the API's terminal event has arrived.
+  virtual bool Complete() const { return done_; }
+
+  /// Tool calls are keyed by the API's index and emitted in index order.
+  ToolCall& Tool(int64_t index);
+  void SetUsage(const Usage& u) {
+    response.usage = u;
+    usage_seen = true;
+  }
+
+  bool done_ = false;
+
+ private:
+  Status Dispatch(std::string_view event, std::string_view data);
+  Framing framing_;
+  std::string body_;  // kWhole: the body; others: the raw stream (bounded) for the store
+  SseParser sse_;
+  LineParser lines_;
+  Status error_;
+  std::map<int64_t, ToolCall> tools_;
+};
+
+/// Int reads an integer field that may be absent or null (0 then).
+int64_t Int(const json& j, const char* key);
+/// Str reads a string field that may be absent or null ("" then).
+std::string Str(const json& j, const char* key);
+/// SystemText joins the system messages; JoinedBody is the request body as compact JSON.
+std::string SystemText(const Request& r);
+/// Url joins a base URL and a path without doubling or dropping the slash.
+std::string Url(const std::string& base, std::string_view path);
+/// JsonHeaders are the content type, the caller's extra headers, then the API's auth header.
+net::Headers JsonHeaders(const ProviderConfig& c, const std::string& auth_name, const std::string& auth_value);
+
+}  // namespace sw::llm::wire

@@ -1,0 +1,412 @@
+// The decoders against the exact bytes each API documents, fed whole, byte by byte and in
+// odd-sized pieces (a network read can end anywhere, including between \r and \n).
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "llm/config.h"
+#include "llm/http_provider.h"
+#include "llm/stream.h"
+
+namespace sw::llm {
+namespace {
+
+using json = nlohmann::json;
+
+struct Decoded {
+  Status finish;
+  Status feed;
+  Response r;
+  bool usage_seen = false;
+  std::string stream_error;
+  bool retryable = false;
+  std::string deltas;
+};
+
+Decoded Decode(const std::string& api, const std::string& bytes, size_t piece, bool stream = true) {
+  ProviderConfig c;
+  c.api = api;
+  c.stream = stream;
+  auto d = WireApiFor(api)->NewDecoder(c);
+  Decoded out;
+  d->on_delta = [&](std::string_view s) { out.deltas += s; };
+  for (size_t i = 0; i < bytes.size() && out.feed.ok(); i += piece)
+    out.feed = d->Feed(std::string_view(bytes).substr(i, piece));
+  if (out.feed.ok()) out.finish = d->Finish();
+  out.r = d->response;
+  out.usage_seen = d->usage_seen;
+  out.stream_error = d->stream_error;
+  out.retryable = d->stream_error_retryable;
+  return out;
+}
+
+/// Every split of the same bytes must decode to the same thing.
+template <typename Check>
+void ForEachSplit(const std::string& api, const std::string& bytes, Check check, bool stream = true) {
+  for (size_t piece : {bytes.size(), size_t{1}, size_t{7}, size_t{64}}) {
+    SCOPED_TRACE("piece size " + std::to_string(piece));
+    check(Decode(api, bytes, piece, stream));
+  }
+}
+
+TEST(SseParser, FollowsTheEventStreamRules) {
+  std::vector<std::pair<std::string, std::string>> got;
+  SseParser p([&](std::string_view ev, std::string_view data) {
+    got.emplace_back(std::string(ev), std::string(data));
+    return true;
+  });
+  std::string s = "\xEF\xBB\xBF: comment\r\nevent: a\r\ndata: one\r\ndata:two\r\n\r\ndata: x\rdata: y\r\rid: 3\nretry: 5\n\n"
+                  "event: empty\n\ndata: last\n";
+  for (char c : s) p.Feed(std::string_view(&c, 1));
+  ASSERT_EQ(got.size(), 2u);  // "event: empty" has no data; "last" is never terminated
+  EXPECT_EQ(got[0], (std::pair<std::string, std::string>{"a", "one\ntwo"}));
+  EXPECT_EQ(got[1], (std::pair<std::string, std::string>{"", "x\ny"}));
+}
+
+TEST(LineParser, SplitsRecordsAndFlushesTheLast) {
+  std::vector<std::string> got;
+  LineParser p([&](std::string_view l) {
+    got.emplace_back(l);
+    return true;
+  });
+  p.Feed("{\"a\":1}\r\n\n  \n{\"b\"");
+  p.Feed(":2}\n{\"c\":3}");
+  p.Flush();
+  EXPECT_EQ(got, (std::vector<std::string>{"{\"a\":1}", "{\"b\":2}", "{\"c\":3}"}));
+}
+
+// From the Chat Completions streaming reference, with stream_options.include_usage.
+const char* kOpenAiStream =
+    R"(data: {"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini", "system_fingerprint": "fp_44709d6fcb", "choices":[{"index":0,"delta":{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}
+
+data: {"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini", "system_fingerprint": "fp_44709d6fcb", "choices":[{"index":0,"delta":{"content":"Hello"},"logprobs":null,"finish_reason":null}]}
+
+data: {"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini", "system_fingerprint": "fp_44709d6fcb", "choices":[{"index":0,"delta":{"content":" there"},"logprobs":null,"finish_reason":null}]}
+
+data: {"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini", "system_fingerprint": "fp_44709d6fcb", "choices":[{"index":0,"delta":{},"logprobs":null,"finish_reason":"stop"}]}
+
+data: {"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","system_fingerprint":"fp_44709d6fcb","choices":[],"usage":{"prompt_tokens":2006,"completion_tokens":300,"total_tokens":2306,"prompt_tokens_details":{"cached_tokens":1920,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":192,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}}}
+
+data: [DONE]
+
+)";
+
+TEST(OpenAiChat, StreamTextAndUsage) {
+  ForEachSplit("openai", kOpenAiStream, [](const Decoded& d) {
+    ASSERT_TRUE(d.feed.ok()) << d.feed.message();
+    ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+    EXPECT_EQ(d.r.text, "Hello there");
+    EXPECT_EQ(d.deltas, "Hello there");
+    EXPECT_EQ(d.r.finish_reason, "stop");
+    EXPECT_EQ(d.r.usage.input, 2006);
+    EXPECT_EQ(d.r.usage.cached_read, 1920);
+    EXPECT_EQ(d.r.usage.output, 300);
+    EXPECT_EQ(d.r.usage.reasoning, 192);
+  });
+}
+
+TEST(OpenAiChat, StreamToolCalls) {
+  std::string s =
+      R"(data: {"id":"c","choices":[{"index":0,"delta":{"role":"assistant","content":null,"tool_calls":[{"index":0,"id":"call_abc","type":"function","function":{"name":"get_weather","arguments":""}}]},"finish_reason":null}]}
+
+data: {"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"{\"loc"}}]},"finish_reason":null}]}
+
+data: {"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":0,"function":{"arguments":"ation\":\"Paris\"}"}}]},"finish_reason":null}]}
+
+data: {"id":"c","choices":[{"index":0,"delta":{"tool_calls":[{"index":1,"id":"call_def","type":"function","function":{"name":"get_time","arguments":"{}"}}]},"finish_reason":null}]}
+
+data: {"id":"c","choices":[{"index":0,"delta":{},"finish_reason":"tool_calls"}],"usage":null}
+
+data: {"id":"c","choices":[],"usage":{"prompt_tokens":82,"completion_tokens":17,"total_tokens":99}}
+
+data: [DONE]
+
+)";
+  ForEachSplit("openai", s, [](const Decoded& d) {
+    ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+    ASSERT_EQ(d.r.tool_calls.size(), 2u);
+    EXPECT_EQ(d.r.tool_calls[0].id, "call_abc");
+    EXPECT_EQ(d.r.tool_calls[0].name, "get_weather");
+    EXPECT_EQ(json::parse(d.r.tool_calls[0].arguments_json), json({{"location", "Paris"}}));
+    EXPECT_EQ(d.r.tool_calls[1].name, "get_time");
+    EXPECT_EQ(d.r.finish_reason, "tool_calls");
+    EXPECT_EQ(d.r.usage.input, 82);
+    EXPECT_EQ(d.r.usage.output, 17);
+  });
+}
+
+TEST(OpenAiChat, NonStreamedBodyWithUnknownFields) {
+  std::string s = R"({"id":"chatcmpl-B9MHDbslfkBeAs8l4bebGdFOJ6PeG","object":"chat.completion","created":1741570283,"model":"gpt-4o-2024-08-06","choices":[{"index":0,"message":{"role":"assistant","content":"The image shows a wooden boardwalk.","refusal":null,"annotations":[]},"logprobs":null,"finish_reason":"stop"}],"usage":{"prompt_tokens":1117,"completion_tokens":46,"total_tokens":1163,"prompt_tokens_details":{"cached_tokens":0,"audio_tokens":0},"completion_tokens_details":{"reasoning_tokens":0,"audio_tokens":0,"accepted_prediction_tokens":0,"rejected_prediction_tokens":0}},"service_tier":"default","system_fingerprint":"fp_fc9f1d7035","a_future_field":{"x":[1,2]}})";
+  ForEachSplit("openai", s, [](const Decoded& d) {
+    ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+    EXPECT_EQ(d.r.text, "The image shows a wooden boardwalk.");
+    EXPECT_EQ(d.r.usage.input, 1117);
+    EXPECT_EQ(d.r.usage.output, 46);
+  }, false);
+}
+
+TEST(OpenAiChat, CutStreamAndMalformedChunk) {
+  std::string full = kOpenAiStream;
+  std::string cut = full.substr(0, full.find("data: {\"id\":\"chatcmpl-123\",\"object\":\"chat.completion.chunk\",\"created\":1694268190,\"model\":\"gpt-4o-mini\", \"system_fingerprint\": \"fp_44709d6fcb\", \"choices\":[{\"index\":0,\"delta\":{},"));
+  auto d = Decode("openai", cut, 5);
+  EXPECT_FALSE(d.finish.ok());
+  EXPECT_NE(d.finish.message().find("cut"), std::string::npos) << d.finish.message();
+  EXPECT_EQ(d.r.text, "Hello there");  // what arrived is still there
+  auto m = Decode("openai", "data: {\"choices\": [\n\n", 3);
+  EXPECT_FALSE(m.feed.ok());
+  EXPECT_NE(m.feed.message().find("not JSON"), std::string::npos) << m.feed.message();
+}
+
+// From the Messages streaming reference: text, a tool_use block, cumulative usage, ping.
+const char* kAnthropicStream = R"(event: message_start
+data: {"type":"message_start","message":{"id":"msg_014p7gG3wDgGV9EUtLvnow3U","type":"message","role":"assistant","model":"claude-sonnet-4-5","stop_sequence":null,"usage":{"input_tokens":472,"cache_creation_input_tokens":100,"cache_read_input_tokens":2000,"output_tokens":2},"content":[],"stop_reason":null}}
+
+event: content_block_start
+data: {"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}
+
+event: ping
+data: {"type": "ping"}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"Okay"}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":", let's check."}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":0}
+
+event: content_block_start
+data: {"type":"content_block_start","index":1,"content_block":{"type":"tool_use","id":"toolu_01T1x1fJ34qAmk2tNTrN7Up6","name":"get_weather","input":{}}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":""}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":"{\"location\":"}}
+
+event: content_block_delta
+data: {"type":"content_block_delta","index":1,"delta":{"type":"input_json_delta","partial_json":" \"San Francisco, CA\"}"}}
+
+event: content_block_stop
+data: {"type":"content_block_stop","index":1}
+
+event: message_delta
+data: {"type":"message_delta","delta":{"stop_reason":"tool_use","stop_sequence":null},"usage":{"output_tokens":89}}
+
+event: message_stop
+data: {"type":"message_stop"}
+
+)";
+
+TEST(Anthropic, StreamTextToolUseAndCacheUsage) {
+  ForEachSplit("anthropic", kAnthropicStream, [](const Decoded& d) {
+    ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+    EXPECT_EQ(d.r.text, "Okay, let's check.");
+    ASSERT_EQ(d.r.tool_calls.size(), 1u);
+    EXPECT_EQ(d.r.tool_calls[0].id, "toolu_01T1x1fJ34qAmk2tNTrN7Up6");
+    EXPECT_EQ(json::parse(d.r.tool_calls[0].arguments_json), json({{"location", "San Francisco, CA"}}));
+    EXPECT_EQ(d.r.finish_reason, "tool_calls");
+    // input_tokens excludes the cache; Usage::input includes it.
+    EXPECT_EQ(d.r.usage.input, 472 + 100 + 2000);
+    EXPECT_EQ(d.r.usage.cached_read, 2000);
+    EXPECT_EQ(d.r.usage.cache_write, 100);
+    EXPECT_EQ(d.r.usage.output, 89);
+  });
+}
+
+TEST(Anthropic, OverloadedErrorEventIsRetryableAndKeepsPartialUsage) {
+  std::string full = kAnthropicStream;
+  std::string s = full.substr(0, full.find("event: content_block_stop")) +
+                  "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n";
+  auto d = Decode("anthropic", s, 11);
+  ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+  EXPECT_NE(d.stream_error.find("Overloaded"), std::string::npos);
+  EXPECT_TRUE(d.retryable);
+  EXPECT_EQ(d.r.usage.input, 2572);  // reported by message_start before the failure
+}
+
+TEST(Anthropic, NonStreamedMessage) {
+  std::string s = R"({"content":[{"text":"Hi! My name is Claude.","type":"text"}],"id":"msg_013Zva2CMHLNnXjNJJKqJ2EF","model":"claude-sonnet-4-5","role":"assistant","stop_reason":"end_turn","stop_sequence":null,"type":"message","usage":{"input_tokens":2095,"output_tokens":503,"cache_read_input_tokens":0,"cache_creation_input_tokens":0}})";
+  auto d = Decode("anthropic", s, s.size(), false);
+  ASSERT_TRUE(d.finish.ok());
+  EXPECT_EQ(d.r.text, "Hi! My name is Claude.");
+  EXPECT_EQ(d.r.finish_reason, "stop");
+  EXPECT_EQ(d.r.usage.input, 2095);
+  EXPECT_EQ(d.r.usage.output, 503);
+}
+
+// streamGenerateContent?alt=sse: \r\n\r\n separated, cumulative usageMetadata, thinking.
+const char* kGeminiStream =
+    "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"The\"}],\"role\": \"model\"},\"index\": 0}],"
+    "\"usageMetadata\": {\"promptTokenCount\": 9,\"totalTokenCount\": 9,\"promptTokensDetails\": [{\"modality\": \"TEXT\",\"tokenCount\": 9}]},"
+    "\"modelVersion\": \"gemini-2.5-flash\",\"responseId\": \"abc\"}\r\n\r\n"
+    "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \" answer\"},{\"functionCall\": {\"name\": \"lookup\",\"args\": {\"q\": \"x\"}}}],\"role\": \"model\"},"
+    "\"finishReason\": \"STOP\",\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 9,\"candidatesTokenCount\": 12,"
+    "\"totalTokenCount\": 121,\"cachedContentTokenCount\": 4,\"thoughtsTokenCount\": 100},\"modelVersion\": \"gemini-2.5-flash\"}\r\n\r\n";
+
+TEST(Gemini, StreamTextFunctionCallAndThinkingTokens) {
+  ForEachSplit("gemini", kGeminiStream, [](const Decoded& d) {
+    ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+    EXPECT_EQ(d.r.text, "The answer");
+    ASSERT_EQ(d.r.tool_calls.size(), 1u);
+    EXPECT_EQ(d.r.tool_calls[0].name, "lookup");
+    EXPECT_EQ(json::parse(d.r.tool_calls[0].arguments_json), json({{"q", "x"}}));
+    EXPECT_EQ(d.r.usage.input, 9);
+    EXPECT_EQ(d.r.usage.cached_read, 4);
+    EXPECT_EQ(d.r.usage.reasoning, 100);
+    EXPECT_EQ(d.r.usage.output, 112);  // candidates + thoughts
+  });
+  std::string s = kGeminiStream;
+  auto cut = Decode("gemini", s.substr(0, s.find("data:", 10)), 9);
+  EXPECT_FALSE(cut.finish.ok());  // no finishReason: the stream was cut
+}
+
+// /api/chat NDJSON from the Ollama API reference.
+const char* kOllamaStream =
+    R"({"model":"llama3.2","created_at":"2023-08-04T08:52:19.385406455-07:00","message":{"role":"assistant","content":"The"},"done":false}
+{"model":"llama3.2","created_at":"2023-08-04T08:52:19.385406455-07:00","message":{"role":"assistant","content":" sky","images":null},"done":false}
+{"model":"llama3.2","created_at":"2023-12-12T14:13:43.416799Z","message":{"role":"assistant","content":"","tool_calls":[{"function":{"name":"get_current_weather","arguments":{"format":"celsius","location":"Paris, FR"}}}]},"done":false}
+{"model":"llama3.2","created_at":"2023-08-04T19:22:45.499127Z","message":{"role":"assistant","content":""},"done_reason":"stop","done":true,"total_duration":4883583458,"load_duration":1334875,"prompt_eval_count":26,"prompt_eval_duration":342546000,"eval_count":282,"eval_duration":4535599000}
+)";
+
+TEST(Ollama, StreamTextToolCallsAndCounts) {
+  ForEachSplit("ollama", kOllamaStream, [](const Decoded& d) {
+    ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+    EXPECT_EQ(d.r.text, "The sky");
+    ASSERT_EQ(d.r.tool_calls.size(), 1u);
+    EXPECT_EQ(d.r.tool_calls[0].name, "get_current_weather");
+    EXPECT_EQ(json::parse(d.r.tool_calls[0].arguments_json)["location"], "Paris, FR");
+    EXPECT_EQ(d.r.usage.input, 26);
+    EXPECT_EQ(d.r.usage.output, 282);
+  });
+}
+
+// Responses API typed events.
+TEST(OpenAiResponses, StreamTypedEvents) {
+  std::string s = R"(event: response.created
+data: {"type":"response.created","sequence_number":0,"response":{"id":"resp_67c9","object":"response","status":"in_progress","output":[],"usage":null}}
+
+event: response.output_text.delta
+data: {"type":"response.output_text.delta","sequence_number":4,"item_id":"msg_67c9","output_index":0,"content_index":0,"delta":"Hi"}
+
+event: response.output_item.added
+data: {"type":"response.output_item.added","sequence_number":6,"output_index":1,"item":{"type":"function_call","id":"fc_12345xyz","call_id":"call_12345xyz","name":"get_weather","arguments":""}}
+
+event: response.function_call_arguments.delta
+data: {"type":"response.function_call_arguments.delta","sequence_number":7,"item_id":"fc_12345xyz","output_index":1,"delta":"{\"location\": \"Paris"}
+
+event: response.function_call_arguments.done
+data: {"type":"response.function_call_arguments.done","sequence_number":8,"item_id":"fc_12345xyz","output_index":1,"arguments":"{\"location\": \"Paris, France\"}"}
+
+event: response.completed
+data: {"type":"response.completed","sequence_number":9,"response":{"id":"resp_67c9","object":"response","status":"completed","output":[],"usage":{"input_tokens":328,"input_tokens_details":{"cached_tokens":128},"output_tokens":52,"output_tokens_details":{"reasoning_tokens":32},"total_tokens":380}}}
+
+)";
+  ForEachSplit("openai-responses", s, [](const Decoded& d) {
+    ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+    EXPECT_EQ(d.r.text, "Hi");
+    ASSERT_EQ(d.r.tool_calls.size(), 1u);
+    EXPECT_EQ(d.r.tool_calls[0].id, "call_12345xyz");
+    EXPECT_EQ(json::parse(d.r.tool_calls[0].arguments_json)["location"], "Paris, France");
+    EXPECT_EQ(d.r.usage.input, 328);
+    EXPECT_EQ(d.r.usage.cached_read, 128);
+    EXPECT_EQ(d.r.usage.output, 52);
+    EXPECT_EQ(d.r.usage.reasoning, 32);
+  });
+}
+
+TEST(RetryAfter, SecondsDatesAndRateLimitHeaders) {
+  double now = 1'700'000'000;
+  EXPECT_DOUBLE_EQ(RetryAfter({{"retry-after", "7"}}, now), 7);
+  EXPECT_DOUBLE_EQ(RetryAfter({{"retry-after-ms", "1500"}, {"retry-after", "7"}}, now), 1.5);
+  // 1700000000 is Tue, 14 Nov 2023 22:13:20 GMT.
+  EXPECT_DOUBLE_EQ(RetryAfter({{"retry-after", "Tue, 14 Nov 2023 22:13:50 GMT"}}, now), 30);
+  EXPECT_DOUBLE_EQ(RetryAfter({{"x-ratelimit-remaining-requests", "0"}, {"x-ratelimit-reset-requests", "6m0s"},
+                               {"x-ratelimit-remaining-tokens", "100"}, {"x-ratelimit-reset-tokens", "20ms"}},
+                              now),
+                   360);
+  EXPECT_DOUBLE_EQ(RetryAfter({{"anthropic-ratelimit-requests-remaining", "0"},
+                               {"anthropic-ratelimit-requests-reset", "2023-11-14T22:14:00Z"}},
+                              now),
+                   40);
+  EXPECT_LT(RetryAfter({{"x-ratelimit-remaining-requests", "5"}, {"x-ratelimit-reset-requests", "1s"}}, now), 0);
+  EXPECT_TRUE(RetryableStatus(429) && RetryableStatus(529) && RetryableStatus(500) && RetryableStatus(408));
+  EXPECT_FALSE(RetryableStatus(400) || RetryableStatus(401) || RetryableStatus(404));
+}
+
+TEST(ErrorMessage, JsonAndNonJsonBodies) {
+  auto api = NewAnthropic();
+  EXPECT_EQ(api->ErrorMessage(R"({"type":"error","error":{"type":"not_found_error","message":"model: x"}})"), "model: x");
+  EXPECT_EQ(NewOllama()->ErrorMessage(R"({"error":"model 'x' not found"})"), "model 'x' not found");
+  EXPECT_EQ(api->ErrorMessage("<html>\n<body>502 Bad Gateway</body></html>"), "<html> <body>502 Bad Gateway</body></html>");
+}
+
+TEST(Redact, RemovesEveryCopyOfTheKey) {
+  EXPECT_EQ(Redact("auth sk-abc123 and sk-abc123!", "sk-abc123"), "auth [key] and [key]!");
+}
+
+TEST(Requests, EachApiPutsTheKeyInItsHeaderAndNeverTheUrl) {
+  Request r;
+  r.model = "m";
+  r.messages = {{"system", "be brief", {}, {}}, {"user", "hi", {}, {}},
+                {"assistant", "", {{"call_1", "f", "{\"a\":1}"}}, {}}, {"tool", "42", {}, "call_1"}};
+  r.tools = {{"f", "a function", R"({"type":"object","properties":{"a":{"type":"integer"}}})"}};
+  r.max_tokens = 100;
+  r.json_output = true;
+  for (std::string api : {"openai", "openai-responses", "anthropic", "gemini", "ollama"}) {
+    SCOPED_TRACE(api);
+    ProviderConfig c;
+    c.api = api;
+    c.base_url = "http://127.0.0.1:1/v1";
+    c.api_key = "sk-secret-value";
+    auto q = WireApiFor(api)->Build(r, c);
+    EXPECT_EQ(q.url.find("sk-secret"), std::string::npos);
+    EXPECT_EQ(q.body.find("sk-secret"), std::string::npos);
+    bool in_header = false;
+    for (auto& [k, v] : q.headers) in_header |= v.find("sk-secret-value") != std::string::npos;
+    EXPECT_TRUE(in_header);
+    json b = json::parse(q.body);
+    EXPECT_EQ(b.dump().find("call_1") != std::string::npos || api == "gemini" || api == "ollama", true);
+  }
+}
+
+TEST(Config, MissingKeyNamesTheVariable) {
+  std::map<std::string, std::string> vars{{"OPENAI_API_KEY", "sk-x"}};
+  GetEnv env = [&](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+  auto cfg = BuiltinConfig(env);
+  EXPECT_TRUE(CheckUsable(cfg, "openai", "node a").ok());
+  Status s = CheckUsable(cfg, "anthropic", "node a");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("ANTHROPIC_API_KEY"), std::string::npos) << s.message();
+  EXPECT_TRUE(CheckUsable(cfg, "ollama", "node a").ok());
+  s = CheckUsable(cfg, "antropic", "node a");
+  EXPECT_NE(s.message().find("did you mean \"anthropic\""), std::string::npos) << s.message();
+  EXPECT_EQ(cfg.providers["ollama"].base_url, "http://127.0.0.1:11434");
+  EXPECT_EQ(NormalizeOllamaHost("0.0.0.0"), "http://127.0.0.1:11434");
+  EXPECT_EQ(NormalizeOllamaHost("gpu-box:8080"), "http://gpu-box:8080");
+  EXPECT_EQ(NormalizeOllamaHost("https://ollama.example.com/"), "https://ollama.example.com:11434");
+}
+
+TEST(Prices, ShippedTableDatedSnapshotsAndWildcards) {
+  PriceTable t;
+  ASSERT_TRUE(t.LoadJson(DefaultPricesJson(), "shipped").ok());
+  auto p = t.Lookup("anthropic", "claude-sonnet-4-5-20250929");
+  ASSERT_TRUE(p.has_value());
+  EXPECT_DOUBLE_EQ(p->input, 3e-6);
+  EXPECT_TRUE(t.Lookup("openai-responses", "gpt-5").has_value());
+  EXPECT_TRUE(t.Lookup("gemini", "gemini-2.5-pro").has_value());
+  EXPECT_TRUE(t.Lookup("ollama", "llama3.2").has_value());
+  EXPECT_FALSE(t.Lookup("openai", "no-such-model").has_value());
+  EXPECT_FALSE(t.Lookup("openai-compatible", "qwen").has_value());
+  Usage u{1000, 500, 400, 100, 200};
+  // 500 plain input, 400 cache reads, 100 cache writes, 300 plain output, 200 reasoning.
+  EXPECT_NEAR(CostOf(u, *p), 500 * 3e-6 + 400 * 3e-7 + 100 * 3.75e-6 + 500 * 1.5e-5, 1e-12);
+}
+
+}  // namespace
+}  // namespace sw::llm
