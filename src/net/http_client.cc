@@ -190,8 +190,10 @@ void HttpClient::Finish(Transfer* t, ClientResult r) {
   r.headers = std::move(t->response_headers);
   size_t i = t->index;
   std::unique_ptr<Transfer> owned = std::move(running_[i]);
-  running_[i] = std::move(running_.back());
-  running_[i]->index = i;
+  if (i + 1 != running_.size()) {
+    running_[i] = std::move(running_.back());
+    running_[i]->index = i;
+  }
   running_.pop_back();
   --active_;
   if (owned->handlers.on_done) owned->handlers.on_done(std::move(r));

@@ -1,0 +1,237 @@
+// Provider benchmarks:
+// - 1,000 concurrent streamed calls against the fake LLM server (a separate process, so the
+//   memory figure is the client's) with 200 ms latency and a concurrency cap of 250: wall time
+//   against the ideal 4 x 200 ms, and peak RSS. Once straight through HttpProvider, once as a
+//   1,000-item map through the engine with a SQLite store.
+// - SSE parse throughput in MB/s: framing alone, and framing plus decoding into a Response.
+#include <benchmark/benchmark.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+
+#include "engine/engine.h"
+#include "llm/http_provider.h"
+#include "llm/stream.h"
+#include "store/store.h"
+
+namespace {
+
+using namespace sw;
+
+constexpr int kCalls = 1000;
+constexpr int kCap = 250;
+constexpr double kLatency = 0.2;
+constexpr double kIdeal = (kCalls / kCap) * kLatency;
+
+double PeakRssMb() {
+  rusage u{};
+  getrusage(RUSAGE_SELF, &u);
+  return u.ru_maxrss / 1024.0;
+}
+
+double CurrentRssMb() {
+  std::ifstream f("/proc/self/statm");
+  long pages = 0, resident = 0;
+  f >> pages >> resident;
+  return resident * sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
+}
+
+/// FakeServerProcess runs specwright-fakellm and reads its base URL.
+struct FakeServerProcess {
+  pid_t pid = -1;
+  std::string url;
+  explicit FakeServerProcess(int latency_ms) {
+    int fds[2];
+    if (pipe(fds) != 0) return;
+    pid = fork();
+    if (pid == 0) {
+      dup2(fds[1], 1);
+      close(fds[0]);
+      std::string lat = std::to_string(latency_ms);
+      execl(SW_FAKELLM, SW_FAKELLM, "--latency-ms", lat.c_str(), "--chunks", "8", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    char buf[256];
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    if (n > 0) {
+      url.assign(buf, n);
+      while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
+    }
+  }
+  ~FakeServerProcess() {
+    if (pid > 0) {
+      kill(pid, SIGTERM);
+      waitpid(pid, nullptr, 0);
+    }
+  }
+};
+
+llm::Request Req(int i) {
+  llm::Request r;
+  r.model = "bench";
+  r.messages = {{"user", "write item " + std::to_string(i), {}, {}}};
+  r.max_tokens = 64;
+  return r;
+}
+
+void BM_ConcurrentStreamedCalls(benchmark::State& state) {
+  FakeServerProcess server(static_cast<int>(kLatency * 1000));
+  if (server.url.empty()) {
+    state.SkipWithError("fake server did not start");
+    return;
+  }
+  llm::ProviderConfig c;
+  c.name = "fake";
+  c.api = "openai";
+  c.base_url = server.url + "/v1";
+  c.max_concurrency = kCap;
+  auto p = std::make_shared<llm::HttpProvider>(c);
+  double rss_before = CurrentRssMb();
+  double wall = 0;
+  int ok = 0;
+  for (auto _ : state) {
+    std::mutex mu;
+    std::condition_variable cv;
+    int done = 0;
+    ok = 0;
+    auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < kCalls; ++i)
+      p->Start(Req(i), std::make_shared<std::atomic<bool>>(false), nullptr, [&](llm::CallResult r) {
+        std::lock_guard<std::mutex> l(mu);
+        ++done;
+        ok += r.ok();
+        cv.notify_one();
+      });
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return done == kCalls; });
+    wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  }
+  state.counters["ok"] = ok;
+  state.counters["wall_s"] = wall;
+  state.counters["ideal_s"] = kIdeal;
+  state.counters["ratio"] = wall / kIdeal;
+  state.counters["rss_before_mb"] = rss_before;
+  state.counters["peak_rss_mb"] = PeakRssMb();
+}
+BENCHMARK(BM_ConcurrentStreamedCalls)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+void BM_ConcurrentCallsThroughEngine(benchmark::State& state) {
+  FakeServerProcess server(static_cast<int>(kLatency * 1000));
+  if (server.url.empty()) {
+    state.SkipWithError("fake server did not start");
+    return;
+  }
+  llm::ProviderConfig c;
+  c.name = "fake";
+  c.api = "openai";
+  c.base_url = server.url + "/v1";
+  llm::Registry providers;
+  providers.Add(std::make_shared<llm::HttpProvider>(c));
+  llm::PriceTable prices;
+  prices.Set("fake/m", llm::Price{1e-7, 1e-7});
+  tools::Registry tools;
+  tools::AddBuiltins(&tools);
+  std::string dir = std::filesystem::temp_directory_path() / ("sw_bench_prov_" + std::to_string(getpid()));
+  std::filesystem::remove_all(dir);
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/flow.yaml") << R"(name: fanout
+inputs:
+  list: {type: string}
+concurrency: {global: 1000, per_provider: {fake: 250}}
+nodes:
+  items: {kind: tool, tool: "builtin://json", args: {value: "{{inputs.list}}"}}
+  ask:
+    needs: [items]
+    model: fake/m
+    max_tokens: 64
+    prompt: "write item {{item}}"
+    map: {over: nodes.items.json, as: item}
+    cache: false
+)";
+  auto wf = workflow::LoadOrError(dir + "/flow.yaml");
+  if (!wf.ok()) {
+    state.SkipWithError(wf.status().message().c_str());
+    return;
+  }
+  std::string list = "[";
+  for (int i = 0; i < kCalls; ++i) list += (i ? "," : "") + std::to_string(i);
+  list += "]";
+  double wall = 0;
+  std::string status;
+  int64_t calls = 0;
+  for (auto _ : state) {
+    auto st = store::OpenSqlite(dir + "/store" + std::to_string(calls++));
+    engine::Services s;
+    s.providers = &providers;
+    s.prices = &prices;
+    s.tools = &tools;
+    s.store = st->get();
+    engine::RunOptions opt;
+    opt.inputs = {{"list", list}};
+    opt.default_max_calls = 5000;
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = engine::Run(*wf, s, opt);
+    wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    status = r.ok() ? r->status : r.status().message();
+  }
+  if (status != "succeeded") state.SkipWithError(("run: " + status).c_str());
+  state.counters["wall_s"] = wall;
+  state.counters["ideal_s"] = kIdeal;
+  state.counters["ratio"] = wall / kIdeal;
+  state.counters["peak_rss_mb"] = PeakRssMb();
+  std::filesystem::remove_all(dir);
+}
+BENCHMARK(BM_ConcurrentCallsThroughEngine)->Iterations(3)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// A realistic stream: OpenAI chat chunks of a few tokens each, ~4 MiB.
+std::string OpenAiStreamBytes() {
+  std::string s;
+  while (s.size() < (4u << 20))
+    s += R"(data: {"id":"chatcmpl-123","object":"chat.completion.chunk","created":1694268190,"model":"gpt-4o-mini","system_fingerprint":"fp_44709d6fcb","choices":[{"index":0,"delta":{"content":" tokens"},"logprobs":null,"finish_reason":null}]})"
+         "\n\n";
+  s += "data: [DONE]\n\n";
+  return s;
+}
+
+void BM_SseFraming(benchmark::State& state) {
+  std::string bytes = OpenAiStreamBytes();
+  size_t events = 0;
+  for (auto _ : state) {
+    llm::SseParser p([&](std::string_view, std::string_view d) {
+      events += d.size() > 0;
+      return true;
+    });
+    for (size_t i = 0; i < bytes.size(); i += 16384) p.Feed(std::string_view(bytes).substr(i, 16384));
+  }
+  benchmark::DoNotOptimize(events);
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
+}
+BENCHMARK(BM_SseFraming)->Unit(benchmark::kMillisecond);
+
+void BM_SseDecodeOpenAi(benchmark::State& state) {
+  std::string bytes = OpenAiStreamBytes();
+  llm::ProviderConfig c;
+  c.api = "openai";
+  auto api = llm::WireApiFor("openai");
+  for (auto _ : state) {
+    auto d = api->NewDecoder(c);
+    for (size_t i = 0; i < bytes.size(); i += 16384) d->Feed(std::string_view(bytes).substr(i, 16384));
+    benchmark::DoNotOptimize(d->response.text.size());
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * bytes.size()));
+}
+BENCHMARK(BM_SseDecodeOpenAi)->Unit(benchmark::kMillisecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();

@@ -1,0 +1,608 @@
+#include "fakellm/fake_llm.h"
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <sstream>
+
+#include "base/fs.h"
+#include "workflow/yaml_json.h"
+
+namespace sw::fakellm {
+namespace {
+
+using json = nlohmann::json;
+
+/// What to send: a status, headers, and the body as frames (one frame per stream event;
+/// a non-streamed body is one frame). cut_after >= 0 closes the connection after that
+/// many frames instead of finishing.
+struct Plan {
+  int status = 200;
+  net::Headers headers;
+  std::vector<std::string> frames;
+  bool chunked = false;
+  int cut_after = -1;
+};
+
+struct Ctx {
+  std::string api;
+  std::string model;
+  bool stream = false;
+  bool include_usage = false;  // OpenAI chat: stream_options.include_usage
+  FakeReply reply;
+  int64_t in = 0, out = 0;     // resolved usage
+  std::vector<std::string> pieces;
+};
+
+std::string Sse(const json& j) { return "data: " + j.dump() + "\n\n"; }
+std::string SseEvent(const std::string& ev, const json& j) { return "event: " + ev + "\ndata: " + j.dump() + "\n\n"; }
+
+std::vector<std::string> Split(const std::string& text, int n) {
+  std::vector<std::string> out;
+  if (text.empty()) return out;
+  n = std::max(1, n);
+  size_t step = std::max<size_t>(1, (text.size() + n - 1) / n);
+  for (size_t i = 0; i < text.size(); i += step) out.push_back(text.substr(i, step));
+  return out;
+}
+
+std::string Finish(const Ctx& c) { return c.reply.tool_calls.empty() ? "stop" : "tool_calls"; }
+
+// ---- OpenAI Chat Completions ----
+
+json ChatUsage(const Ctx& c) {
+  return json{{"prompt_tokens", c.in},
+              {"completion_tokens", c.out},
+              {"total_tokens", c.in + c.out},
+              {"prompt_tokens_details", {{"cached_tokens", c.reply.usage.cached_read}, {"audio_tokens", 0}}},
+              {"completion_tokens_details",
+               {{"reasoning_tokens", c.reply.usage.reasoning}, {"audio_tokens", 0},
+                {"accepted_prediction_tokens", 0}, {"rejected_prediction_tokens", 0}}}};
+}
+
+Plan OpenAiChat(const Ctx& c) {
+  Plan p;
+  json base{{"id", "chatcmpl-fake"}, {"object", "chat.completion.chunk"}, {"created", 1700000000},
+            {"model", c.model}, {"system_fingerprint", "fp_fake"}};
+  auto chunk = [&](json delta, json finish) {
+    json j = base;
+    j["choices"] = json::array({json{{"index", 0}, {"delta", delta}, {"logprobs", nullptr}, {"finish_reason", finish}}});
+    return Sse(j);
+  };
+  if (!c.stream) {
+    json msg{{"role", "assistant"}, {"content", c.reply.text.empty() ? json(nullptr) : json(c.reply.text)},
+             {"refusal", nullptr}};
+    if (!c.reply.tool_calls.empty()) {
+      json calls = json::array();
+      for (const auto& t : c.reply.tool_calls)
+        calls.push_back(json{{"id", t.id}, {"type", "function"}, {"function", {{"name", t.name}, {"arguments", t.arguments_json}}}});
+      msg["tool_calls"] = calls;
+    }
+    json body{{"id", "chatcmpl-fake"}, {"object", "chat.completion"}, {"created", 1700000000}, {"model", c.model},
+              {"choices", json::array({json{{"index", 0}, {"message", msg}, {"logprobs", nullptr}, {"finish_reason", Finish(c)}}})},
+              {"usage", ChatUsage(c)}, {"system_fingerprint", "fp_fake"}};
+    p.frames.push_back(body.dump());
+    return p;
+  }
+  p.frames.push_back(chunk(json{{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr));
+  for (const auto& piece : c.pieces) p.frames.push_back(chunk(json{{"content", piece}}, nullptr));
+  for (size_t i = 0; i < c.reply.tool_calls.size(); ++i) {
+    const auto& t = c.reply.tool_calls[i];
+    p.frames.push_back(chunk(json{{"tool_calls", json::array({json{{"index", i}, {"id", t.id}, {"type", "function"},
+                                                                  {"function", {{"name", t.name}, {"arguments", ""}}}}})}},
+                             nullptr));
+    for (const auto& part : Split(t.arguments_json, 2))
+      p.frames.push_back(chunk(json{{"tool_calls", json::array({json{{"index", i}, {"function", {{"arguments", part}}}}})}}, nullptr));
+  }
+  p.frames.push_back(chunk(json::object(), Finish(c)));
+  if (c.include_usage) {
+    json u = base;
+    u["choices"] = json::array();
+    u["usage"] = ChatUsage(c);
+    p.frames.push_back(Sse(u));
+  }
+  p.frames.push_back("data: [DONE]\n\n");
+  return p;
+}
+
+// ---- OpenAI Responses ----
+
+json ResponsesUsage(const Ctx& c) {
+  return json{{"input_tokens", c.in},
+              {"input_tokens_details", {{"cached_tokens", c.reply.usage.cached_read}}},
+              {"output_tokens", c.out},
+              {"output_tokens_details", {{"reasoning_tokens", c.reply.usage.reasoning}}},
+              {"total_tokens", c.in + c.out}};
+}
+
+json ResponsesOutput(const Ctx& c) {
+  json out = json::array();
+  if (!c.reply.text.empty())
+    out.push_back(json{{"id", "msg_fake"}, {"type", "message"}, {"status", "completed"}, {"role", "assistant"},
+                       {"content", json::array({json{{"type", "output_text"}, {"text", c.reply.text}, {"annotations", json::array()}}})}});
+  for (size_t i = 0; i < c.reply.tool_calls.size(); ++i) {
+    const auto& t = c.reply.tool_calls[i];
+    out.push_back(json{{"id", "fc_" + std::to_string(i)}, {"type", "function_call"}, {"status", "completed"},
+                       {"call_id", t.id}, {"name", t.name}, {"arguments", t.arguments_json}});
+  }
+  return out;
+}
+
+Plan OpenAiResponses(const Ctx& c) {
+  Plan p;
+  json resp{{"id", "resp_fake"}, {"object", "response"}, {"created_at", 1700000000}, {"model", c.model}};
+  if (!c.stream) {
+    resp["status"] = "completed";
+    resp["output"] = ResponsesOutput(c);
+    resp["usage"] = ResponsesUsage(c);
+    p.frames.push_back(resp.dump());
+    return p;
+  }
+  int seq = 0;
+  auto ev = [&](const std::string& type, json j) {
+    j["type"] = type;
+    j["sequence_number"] = seq++;
+    return SseEvent(type, j);
+  };
+  json started = resp;
+  started["status"] = "in_progress";
+  started["output"] = json::array();
+  started["usage"] = nullptr;
+  p.frames.push_back(ev("response.created", {{"response", started}}));
+  p.frames.push_back(ev("response.in_progress", {{"response", started}}));
+  int index = 0;
+  if (!c.reply.text.empty()) {
+    p.frames.push_back(ev("response.output_item.added",
+                          {{"output_index", index},
+                           {"item", {{"id", "msg_fake"}, {"type", "message"}, {"status", "in_progress"}, {"role", "assistant"}, {"content", json::array()}}}}));
+    p.frames.push_back(ev("response.content_part.added",
+                          {{"item_id", "msg_fake"}, {"output_index", index}, {"content_index", 0},
+                           {"part", {{"type", "output_text"}, {"text", ""}, {"annotations", json::array()}}}}));
+    for (const auto& piece : c.pieces)
+      p.frames.push_back(ev("response.output_text.delta",
+                            {{"item_id", "msg_fake"}, {"output_index", index}, {"content_index", 0}, {"delta", piece}}));
+    p.frames.push_back(ev("response.output_text.done",
+                          {{"item_id", "msg_fake"}, {"output_index", index}, {"content_index", 0}, {"text", c.reply.text}}));
+    p.frames.push_back(ev("response.output_item.done", {{"output_index", index}, {"item", ResponsesOutput(c)[0]}}));
+    ++index;
+  }
+  for (size_t i = 0; i < c.reply.tool_calls.size(); ++i, ++index) {
+    const auto& t = c.reply.tool_calls[i];
+    std::string id = "fc_" + std::to_string(i);
+    p.frames.push_back(ev("response.output_item.added",
+                          {{"output_index", index},
+                           {"item", {{"id", id}, {"type", "function_call"}, {"status", "in_progress"}, {"call_id", t.id},
+                                     {"name", t.name}, {"arguments", ""}}}}));
+    for (const auto& part : Split(t.arguments_json, 2))
+      p.frames.push_back(ev("response.function_call_arguments.delta", {{"item_id", id}, {"output_index", index}, {"delta", part}}));
+    p.frames.push_back(ev("response.function_call_arguments.done",
+                          {{"item_id", id}, {"output_index", index}, {"arguments", t.arguments_json}}));
+  }
+  json done = resp;
+  done["status"] = "completed";
+  done["output"] = ResponsesOutput(c);
+  done["usage"] = ResponsesUsage(c);
+  p.frames.push_back(ev("response.completed", {{"response", done}}));
+  return p;
+}
+
+// ---- Anthropic Messages ----
+
+Plan Anthropic(const Ctx& c) {
+  Plan p;
+  const auto& u = c.reply.usage;
+  // Anthropic's input_tokens excludes cache reads and writes.
+  int64_t plain_in = std::max<int64_t>(0, c.in - u.cached_read - u.cache_write);
+  std::string stop = c.reply.tool_calls.empty() ? "end_turn" : "tool_use";
+  if (!c.stream) {
+    json content = json::array();
+    if (!c.reply.text.empty()) content.push_back(json{{"type", "text"}, {"text", c.reply.text}});
+    for (const auto& t : c.reply.tool_calls)
+      content.push_back(json{{"type", "tool_use"}, {"id", t.id}, {"name", t.name}, {"input", json::parse(t.arguments_json)}});
+    json body{{"id", "msg_fake"}, {"type", "message"}, {"role", "assistant"}, {"model", c.model}, {"content", content},
+              {"stop_reason", stop}, {"stop_sequence", nullptr},
+              {"usage", {{"input_tokens", plain_in}, {"cache_creation_input_tokens", u.cache_write},
+                         {"cache_read_input_tokens", u.cached_read}, {"output_tokens", c.out}}}};
+    p.frames.push_back(body.dump());
+    return p;
+  }
+  p.frames.push_back(SseEvent("message_start",
+      {{"type", "message_start"},
+       {"message", {{"id", "msg_fake"}, {"type", "message"}, {"role", "assistant"}, {"content", json::array()},
+                    {"model", c.model}, {"stop_reason", nullptr}, {"stop_sequence", nullptr},
+                    {"usage", {{"input_tokens", plain_in}, {"cache_creation_input_tokens", u.cache_write},
+                               {"cache_read_input_tokens", u.cached_read}, {"output_tokens", 1}}}}}}));
+  int index = 0;
+  if (!c.reply.text.empty()) {
+    p.frames.push_back(SseEvent("content_block_start", {{"type", "content_block_start"}, {"index", index},
+                                                        {"content_block", {{"type", "text"}, {"text", ""}}}}));
+    p.frames.push_back("event: ping\ndata: {\"type\": \"ping\"}\n\n");
+    for (const auto& piece : c.pieces)
+      p.frames.push_back(SseEvent("content_block_delta", {{"type", "content_block_delta"}, {"index", index},
+                                                          {"delta", {{"type", "text_delta"}, {"text", piece}}}}));
+    p.frames.push_back(SseEvent("content_block_stop", {{"type", "content_block_stop"}, {"index", index}}));
+    ++index;
+  }
+  for (const auto& t : c.reply.tool_calls) {
+    p.frames.push_back(SseEvent("content_block_start", {{"type", "content_block_start"}, {"index", index},
+                                                        {"content_block", {{"type", "tool_use"}, {"id", t.id}, {"name", t.name}, {"input", json::object()}}}}));
+    for (const auto& part : Split(t.arguments_json, 2))
+      p.frames.push_back(SseEvent("content_block_delta", {{"type", "content_block_delta"}, {"index", index},
+                                                          {"delta", {{"type", "input_json_delta"}, {"partial_json", part}}}}));
+    p.frames.push_back(SseEvent("content_block_stop", {{"type", "content_block_stop"}, {"index", index}}));
+    ++index;
+  }
+  p.frames.push_back(SseEvent("message_delta", {{"type", "message_delta"},
+                                                {"delta", {{"stop_reason", stop}, {"stop_sequence", nullptr}}},
+                                                {"usage", {{"output_tokens", c.out}}}}));
+  p.frames.push_back(SseEvent("message_stop", {{"type", "message_stop"}}));
+  return p;
+}
+
+// ---- Gemini ----
+
+json GeminiUsage(const Ctx& c, bool final) {
+  json u{{"promptTokenCount", c.in}, {"totalTokenCount", c.in + (final ? c.out : 0)}};
+  if (final) {
+    u["candidatesTokenCount"] = c.out - c.reply.usage.reasoning;
+    if (c.reply.usage.reasoning) u["thoughtsTokenCount"] = c.reply.usage.reasoning;
+  }
+  if (c.reply.usage.cached_read) u["cachedContentTokenCount"] = c.reply.usage.cached_read;
+  u["promptTokensDetails"] = json::array({json{{"modality", "TEXT"}, {"tokenCount", c.in}}});
+  return u;
+}
+
+Plan Gemini(const Ctx& c) {
+  Plan p;
+  auto chunk = [&](json parts, bool final) {
+    json cand{{"content", {{"parts", parts}, {"role", "model"}}}, {"index", 0}};
+    if (final) cand["finishReason"] = "STOP";
+    return json{{"candidates", json::array({cand})}, {"usageMetadata", GeminiUsage(c, final)},
+                {"modelVersion", c.model}, {"responseId", "fake-response"}};
+  };
+  json calls = json::array();
+  for (const auto& t : c.reply.tool_calls)
+    calls.push_back(json{{"functionCall", {{"name", t.name}, {"args", json::parse(t.arguments_json)}}}});
+  if (!c.stream) {
+    json parts = json::array();
+    if (!c.reply.text.empty()) parts.push_back(json{{"text", c.reply.text}});
+    for (const auto& x : calls) parts.push_back(x);
+    p.frames.push_back(chunk(parts, true).dump());
+    return p;
+  }
+  // Gemini separates its SSE events with \r\n\r\n.
+  auto frame = [](const json& j) { return "data: " + j.dump() + "\r\n\r\n"; };
+  for (size_t i = 0; i < c.pieces.size(); ++i) {
+    bool last = i + 1 == c.pieces.size() && calls.empty();
+    p.frames.push_back(frame(chunk(json::array({json{{"text", c.pieces[i]}}}), last)));
+  }
+  if (!calls.empty() || c.pieces.empty()) p.frames.push_back(frame(chunk(calls, true)));
+  return p;
+}
+
+// ---- Ollama ----
+
+Plan Ollama(const Ctx& c) {
+  Plan p;
+  auto line = [&](json message, bool done) {
+    json j{{"model", c.model}, {"created_at", "2026-11-22T10:00:00.000000Z"}, {"message", message}, {"done", done}};
+    if (done) {
+      j["done_reason"] = "stop";
+      j["total_duration"] = 4883583458LL;
+      j["load_duration"] = 1334875;
+      j["prompt_eval_count"] = c.in;
+      j["prompt_eval_duration"] = 342546000;
+      j["eval_count"] = c.out;
+      j["eval_duration"] = 4535599000LL;
+    }
+    return j.dump() + "\n";
+  };
+  json calls = json::array();
+  for (const auto& t : c.reply.tool_calls)
+    calls.push_back(json{{"function", {{"name", t.name}, {"arguments", json::parse(t.arguments_json)}}}});
+  if (!c.stream) {
+    json m{{"role", "assistant"}, {"content", c.reply.text}};
+    if (!calls.empty()) m["tool_calls"] = calls;
+    std::string l = line(m, true);
+    l.pop_back();
+    p.frames.push_back(l);
+    return p;
+  }
+  for (const auto& piece : c.pieces) p.frames.push_back(line(json{{"role", "assistant"}, {"content", piece}}, false));
+  if (!calls.empty()) p.frames.push_back(line(json{{"role", "assistant"}, {"content", ""}, {"tool_calls", calls}}, false));
+  p.frames.push_back(line(json{{"role", "assistant"}, {"content", ""}}, true));
+  return p;
+}
+
+/// The error body each API sends for a status.
+std::string ErrorBody(const std::string& api, int status) {
+  std::string msg = status == 429   ? "Rate limit reached for requests"
+                    : status == 529 ? "Overloaded"
+                    : status < 500  ? "Invalid request: " + std::to_string(status)
+                                    : "The server had an error";
+  if (api == "anthropic") {
+    std::string type = status == 429   ? "rate_limit_error"
+                       : status == 529 ? "overloaded_error"
+                       : status < 500  ? "invalid_request_error"
+                                       : "api_error";
+    return json{{"type", "error"}, {"error", {{"type", type}, {"message", msg}}}}.dump();
+  }
+  if (api == "gemini") {
+    std::string st = status == 429 ? "RESOURCE_EXHAUSTED" : status >= 503 ? "UNAVAILABLE" : "INTERNAL";
+    return json{{"error", {{"code", status}, {"message", msg}, {"status", st}}}}.dump();
+  }
+  if (api == "ollama") return json{{"error", msg}}.dump();
+  std::string type = status == 429 ? "requests" : status < 500 ? "invalid_request_error" : "server_error";
+  return json{{"error", {{"message", msg}, {"type", type}, {"param", nullptr},
+                         {"code", status == 429 ? json("rate_limit_exceeded") : json(nullptr)}}}}.dump();
+}
+
+/// The in-stream error event each API sends.
+std::string StreamErrorFrame(const std::string& api) {
+  if (api == "anthropic")
+    return "event: error\ndata: {\"type\": \"error\", \"error\": {\"type\": \"overloaded_error\", \"message\": \"Overloaded\"}}\n\n";
+  if (api == "openai-responses")
+    return SseEvent("error", {{"type", "error"}, {"code", "server_error"}, {"message", "The server had an error"}, {"param", nullptr}});
+  if (api == "ollama") return "{\"error\":\"an error was encountered while running the model\"}\n";
+  if (api == "gemini")
+    return "data: " + json{{"error", {{"code", 503}, {"message", "The model is overloaded."}, {"status", "UNAVAILABLE"}}}}.dump() + "\r\n\r\n";
+  return Sse({{"error", {{"message", "The server had an error while processing your request"}, {"type", "server_error"}}}});
+}
+
+std::string HttpDate(double seconds_from_now) {
+  time_t t = time(nullptr) + static_cast<time_t>(seconds_from_now + 0.999);
+  char buf[64];
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  return buf;
+}
+
+int64_t Words(const std::string& s) {
+  int64_t n = 0;
+  bool in = false;
+  for (char ch : s) {
+    bool sp = ch == ' ' || ch == '\n' || ch == '\t';
+    if (!sp && !in) ++n;
+    in = !sp;
+  }
+  return n;
+}
+
+FakeReply ReplyFromJson(const json& j) {
+  FakeReply r;
+  if (j.contains("text")) r.text = j["text"].get<std::string>();
+  if (j.contains("fault")) r.fault = j["fault"].is_string() ? j["fault"].get<std::string>() : j["fault"].dump();
+  r.retry_after = j.value("retry_after", 1.0);
+  r.retry_after_http_date = j.value("retry_after_http_date", false);
+  r.slow_ms = j.value("slow_ms", 2000);
+  if (j.contains("usage")) {
+    const json& u = j["usage"];
+    r.usage.input = u.value("input", int64_t{-1});
+    r.usage.output = u.value("output", int64_t{-1});
+    r.usage.cached_read = u.value("cached_read", int64_t{0});
+    r.usage.cache_write = u.value("cache_write", int64_t{0});
+    r.usage.reasoning = u.value("reasoning", int64_t{0});
+  }
+  if (j.contains("tool_calls")) {
+    int i = 0;
+    for (const auto& t : j["tool_calls"]) {
+      FakeToolCall tc;
+      tc.id = t.value("id", "call_" + std::to_string(++i));
+      tc.name = t.value("name", "");
+      tc.arguments_json = t.contains("arguments") ? t["arguments"].dump() : "{}";
+      r.tool_calls.push_back(tc);
+    }
+  }
+  return r;
+}
+
+}  // namespace
+
+FakeLlmServer::FakeLlmServer(FakeOptions o) : options_(std::move(o)), rng_(options_.seed) {}
+
+FakeLlmServer::~FakeLlmServer() {
+  if (server_) server_->Stop();
+}
+
+Result<std::unique_ptr<FakeLlmServer>> FakeLlmServer::Start(FakeOptions options, const std::string& host, int port) {
+  std::unique_ptr<FakeLlmServer> s(new FakeLlmServer(std::move(options)));
+  net::HttpServerOptions so;
+  so.host = host;
+  so.port = port;
+  FakeLlmServer* self = s.get();
+  auto srv = net::HttpServer::Start(so, [self](const net::IncomingRequest& r, std::shared_ptr<net::ResponseWriter> w) {
+    self->Handle(r, std::move(w));
+  });
+  if (!srv.ok()) return srv.status();
+  s->server_ = std::move(srv).value();
+  return s;
+}
+
+void FakeLlmServer::Enqueue(FakeReply reply) {
+  std::lock_guard<std::mutex> l(mu_);
+  queue_.push_back(std::move(reply));
+}
+
+void FakeLlmServer::SetDefault(FakeReply reply) {
+  std::lock_guard<std::mutex> l(mu_);
+  default_ = std::move(reply);
+}
+
+std::vector<SeenRequest> FakeLlmServer::Requests() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return {seen_.begin(), seen_.end()};
+}
+
+std::map<std::string, int64_t> FakeLlmServer::FaultCounts() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return counts_;
+}
+
+FakeReply FakeLlmServer::Next() {
+  std::lock_guard<std::mutex> l(mu_);
+  if (!queue_.empty()) {
+    FakeReply r = std::move(queue_.front());
+    queue_.pop_front();
+    return r;
+  }
+  FakeReply r = default_;
+  if (options_.fault_rate > 0 && !options_.fault_kinds.empty()) {
+    std::uniform_real_distribution<double> coin(0, 1);
+    if (coin(rng_) < options_.fault_rate) {
+      std::uniform_int_distribution<size_t> pick(0, options_.fault_kinds.size() - 1);
+      r.fault = options_.fault_kinds[pick(rng_)];
+    }
+  }
+  return r;
+}
+
+Status FakeLlmServer::LoadScript(const std::string& path) {
+  SW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  SW_ASSIGN_OR_RETURN(json j, ParseYamlText(text, path));
+  try {
+    if (j.contains("options")) {
+      const json& o = j["options"];
+      options_.latency_ms = o.value("latency_ms", options_.latency_ms);
+      options_.chunks = o.value("chunks", options_.chunks);
+      options_.chunk_gap_ms = o.value("chunk_gap_ms", options_.chunk_gap_ms);
+      options_.fault_rate = o.value("fault_rate", options_.fault_rate);
+      if (o.contains("fault_kinds")) {
+        options_.fault_kinds.clear();
+        for (const auto& k : o["fault_kinds"]) options_.fault_kinds.push_back(k.is_string() ? k.get<std::string>() : k.dump());
+      }
+      if (o.contains("seed")) rng_.seed(o["seed"].get<uint64_t>());
+    }
+    if (j.contains("default")) SetDefault(ReplyFromJson(j["default"]));
+    if (j.contains("replies"))
+      for (const auto& r : j["replies"]) Enqueue(ReplyFromJson(r));
+  } catch (const json::exception& e) {
+    return InvalidInput(path + ": " + e.what());
+  }
+  return Status::Ok();
+}
+
+void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net::ResponseWriter> w) {
+  Ctx c;
+  const std::string& path = req.path;
+  if (path.ends_with("/chat/completions")) c.api = "openai";
+  else if (path.ends_with("/responses")) c.api = "openai-responses";
+  else if (path.ends_with("/v1/messages")) c.api = "anthropic";
+  else if (path.find(":generateContent") != std::string::npos || path.find(":streamGenerateContent") != std::string::npos) c.api = "gemini";
+  else if (path == "/api/chat") c.api = "ollama";
+  if (c.api.empty() || req.method != "POST") {
+    w->Send(404, {{"Content-Type", "application/json"}}, R"({"error":{"message":"no such route"}})");
+    return;
+  }
+  json body = json::parse(req.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    w->Send(400, {{"Content-Type", "application/json"}}, ErrorBody(c.api, 400));
+    return;
+  }
+  if (c.api == "gemini") {
+    c.stream = path.find(":streamGenerateContent") != std::string::npos;
+    size_t m = path.find("/models/");
+    c.model = m == std::string::npos ? "" : path.substr(m + 8, path.find(':', m) - m - 8);
+  } else {
+    c.model = body.value("model", "");
+    c.stream = body.value("stream", c.api == "ollama");  // Ollama streams unless told not to
+    if (body.contains("stream_options") && body["stream_options"].is_object())
+      c.include_usage = body["stream_options"].value("include_usage", false);
+  }
+  c.reply = Next();
+  c.in = c.reply.usage.input >= 0 ? c.reply.usage.input : static_cast<int64_t>(req.body.size() / 4 + 1);
+  c.out = c.reply.usage.output >= 0 ? c.reply.usage.output : Words(c.reply.text) + 1;
+  c.pieces = Split(c.reply.text, options_.chunks);
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    net::Headers hs;
+    for (const auto& [k, v] : req.headers) hs.emplace_back(k, v);
+    seen_.push_back(SeenRequest{c.api, req.target, std::move(hs), body, c.reply.fault});
+    while (seen_.size() > options_.keep_requests) seen_.pop_front();
+    ++counts_[c.reply.fault];
+  }
+
+  const std::string& fault = c.reply.fault;
+  int delay = options_.latency_ms + (fault == "slow" ? c.reply.slow_ms : 0);
+  Plan p;
+  bool numeric = !fault.empty() && fault.find_first_not_of("0123456789") == std::string::npos;
+  if (numeric) {
+    p.status = std::stoi(fault);
+    p.headers = {{"Content-Type", "application/json"}};
+    if (p.status == 429 || p.status == 529)
+      p.headers.emplace_back("Retry-After", c.reply.retry_after_http_date
+                                                ? HttpDate(c.reply.retry_after)
+                                                : std::to_string(static_cast<int64_t>(c.reply.retry_after)));
+    p.frames = {ErrorBody(c.api, p.status)};
+    if (p.status == 401) {
+      // Real providers quote (part of) a rejected key back; the client must not pass it on.
+      std::string cred = req.Header("authorization");
+      if (cred.empty()) cred = req.Header("x-api-key");
+      if (cred.empty()) cred = req.Header("x-goog-api-key");
+      p.frames = {json{{"error", {{"message", "Incorrect API key provided: " + cred}, {"type", "invalid_request_error"}}}}.dump()};
+    }
+  } else if (fault == "html") {
+    p.status = 502;
+    p.headers = {{"Content-Type", "text/html"}};
+    p.frames = {"<html><head><title>502 Bad Gateway</title></head><body>bad gateway</body></html>"};
+  } else {
+    if (c.api == "openai") p = OpenAiChat(c);
+    else if (c.api == "openai-responses") p = OpenAiResponses(c);
+    else if (c.api == "anthropic") p = Anthropic(c);
+    else if (c.api == "gemini") p = Gemini(c);
+    else p = Ollama(c);
+    p.headers = {{"Content-Type", !c.stream ? "application/json"
+                                            : c.api == "ollama" ? "application/x-ndjson" : "text/event-stream"}};
+    p.chunked = c.stream;
+    if (c.stream) {
+      size_t mid = std::max<size_t>(1, p.frames.size() / 2);
+      if (fault == "cut") p.cut_after = static_cast<int>(mid);
+      if (fault == "malformed")
+        p.frames.insert(p.frames.begin() + mid, c.api == "ollama" ? "{\"message\": {\"content\": \"x\"\n" : "data: {\"choices\": [{\"delta\": \n\n");
+      if (fault == "stream_error") {
+        p.frames.resize(mid);
+        p.frames.push_back(StreamErrorFrame(c.api));
+      }
+    } else if (fault == "cut") {
+      // A non-streamed body cut in half: the declared length never arrives.
+      p.cut_after = 1;
+      p.chunked = true;
+      std::string whole = p.frames[0];
+      p.frames = {whole.substr(0, whole.size() / 2), whole.substr(whole.size() / 2)};
+    }
+  }
+
+  int gap = options_.chunk_gap_ms;
+  w->After(delay, [w, p = std::move(p), gap]() mutable {
+    if (w->closed()) return;
+    if (!p.chunked) {
+      w->Send(p.status, p.headers, p.frames.empty() ? "" : p.frames[0]);
+      return;
+    }
+    w->Begin(p.status, p.headers, true);
+    auto frames = std::make_shared<std::vector<std::string>>(std::move(p.frames));
+    int cut = p.cut_after;
+    // Frame i goes out at i * gap ms; a cut closes the socket instead of the next frame.
+    size_t n = frames->size();
+    for (size_t i = 0; i <= n; ++i) {
+      auto step = [w, frames, i, n, cut] {
+        if (w->closed()) return;
+        if (cut >= 0 && static_cast<int>(i) == cut) {
+          w->Abort();
+        } else if (i == n) {
+          w->End();
+        } else {
+          w->Write((*frames)[i]);
+        }
+      };
+      if (gap <= 0) {
+        step();
+        if (cut >= 0 && static_cast<int>(i) == cut) break;
+      } else {
+        w->After(static_cast<int>(i) * gap, step);
+      }
+    }
+  });
+}
+
+}  // namespace sw::fakellm

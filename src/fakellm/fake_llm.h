@@ -1,0 +1,106 @@
+// FakeLlmServer: a real HTTP server on 127.0.0.1 that speaks the wire formats of OpenAI Chat
+// Completions, OpenAI Responses, Anthropic Messages, Gemini and Ollama — streamed and not —
+// answers from a script, and injects faults on demand. Tests and benchmarks drive the real
+// adapters and the real libcurl loop against it; nothing in the client knows it is fake.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "net/http_server.h"
+
+namespace sw::fakellm {
+
+struct FakeToolCall {
+  std::string id;
+  std::string name;
+  std::string arguments_json = "{}";
+};
+
+/// Token counts to report; fields left at -1 are derived (input from the request size,
+/// output from the words of the reply).
+struct FakeUsage {
+  int64_t input = -1;
+  int64_t output = -1;
+  int64_t cached_read = 0;
+  int64_t cache_write = 0;
+  int64_t reasoning = 0;
+};
+
+/// Faults: "" (none), "429", "500", "529" (overloaded), "html" (502 with a non-JSON body),
+/// "slow" (first byte after slow_ms), "cut" (stream closed after half its chunks),
+/// "malformed" (a chunk that is not JSON), "stream_error" (the API's in-stream error event).
+struct FakeReply {
+  std::string text = "ok";
+  std::vector<FakeToolCall> tool_calls;
+  FakeUsage usage;
+  std::string fault;
+  double retry_after = 1;          // seconds, for 429 and 529
+  bool retry_after_http_date = false;
+  int slow_ms = 2000;
+};
+
+struct FakeOptions {
+  int latency_ms = 0;     // before the response starts
+  int chunks = 4;         // streamed text is split into this many deltas
+  int chunk_gap_ms = 0;   // between deltas
+  double fault_rate = 0;  // fraction of requests (beyond queued replies) given a random fault
+  std::vector<std::string> fault_kinds{"429", "500", "529", "cut"};
+  uint64_t seed = 1;
+  size_t keep_requests = 10000;  // how many received requests Requests() remembers
+};
+
+struct SeenRequest {
+  std::string api;  // openai | openai-responses | anthropic | gemini | ollama
+  std::string path;
+  net::Headers headers;
+  nlohmann::json body;
+  std::string fault;  // what this request was answered with
+};
+
+class FakeLlmServer {
+ public:
+  static Result<std::unique_ptr<FakeLlmServer>> Start(FakeOptions options, const std::string& host = "127.0.0.1",
+                                                      int port = 0);
+  ~FakeLlmServer();
+
+  std::string base_url() const { return server_->base_url(); }
+  int port() const { return server_->port(); }
+  /// Enqueue makes reply the answer to the next request that has no earlier queued reply.
+  void Enqueue(FakeReply reply);
+  /// SetDefault answers every request once the queue is empty.
+  void SetDefault(FakeReply reply);
+  /// Script loads replies and options from YAML:
+  ///   options: {latency_ms: 200, chunks: 4, fault_rate: 0.2, fault_kinds: [429, cut]}
+  ///   default: {text: ...}
+  ///   replies: [{text: ..., tool_calls: [{name: f, arguments: {...}}], usage: {...}, fault: 429}]
+  Status LoadScript(const std::string& path);
+  std::vector<SeenRequest> Requests() const;
+  /// Count of requests answered with each fault ("" = clean).
+  std::map<std::string, int64_t> FaultCounts() const;
+
+ private:
+  explicit FakeLlmServer(FakeOptions o);
+  void Handle(const net::IncomingRequest& req, std::shared_ptr<net::ResponseWriter> w);
+  FakeReply Next();
+
+  FakeOptions options_;
+  std::unique_ptr<net::HttpServer> server_;
+  mutable std::mutex mu_;
+  std::deque<FakeReply> queue_;
+  FakeReply default_;
+  std::mt19937_64 rng_;
+  std::deque<SeenRequest> seen_;
+  std::map<std::string, int64_t> counts_;
+};
+
+}  // namespace sw::fakellm

@@ -1,0 +1,163 @@
+// The CLI against real HTTP: a missing key fails before anything starts, naming the
+// variable; a run through specwright-fakellm records usage and cost and never stores the key.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <spawn.h>
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "store/store.h"
+
+extern char** environ;
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Out {
+  int code;
+  std::string out, err;
+};
+
+std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+/// Exec runs a binary with a clean provider environment plus env; returns its exit and output.
+Out Exec(const std::string& bin, const std::vector<std::string>& args, const std::string& dir,
+        const std::vector<std::string>& env) {
+  std::vector<std::string> all = {bin};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) {
+    std::string v = *e;
+    if (v.find("API_KEY=") != std::string::npos || v.starts_with("OPENAI_") || v.starts_with("SPECWRIGHT_")) continue;
+    envs.push_back(v);
+  }
+  envs.insert(envs.end(), env.begin(), env.end());
+  std::vector<char*> envp;
+  for (auto& e : envs) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::string o = dir + "/o.txt", e = dir + "/e.txt";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 1, o.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, e.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  pid_t pid;
+  EXPECT_EQ(posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), envp.data()), 0);
+  posix_spawn_file_actions_destroy(&fa);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return Out{WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st), Slurp(o), Slurp(e)};
+}
+
+class ProvidersE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_prov_e2e_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    std::ofstream(dir_ + "/flow.yaml") << "name: one\nbudget: {max_usd: 1}\nnodes:\n  ask:\n    model: anthropic/claude-sonnet-4-5\n"
+                                          "    prompt: \"say hello\"\n";
+  }
+  void TearDown() override {
+    if (fake_ > 0) {
+      kill(fake_, SIGTERM);
+      waitpid(fake_, nullptr, 0);
+    }
+    fs::remove_all(dir_);
+  }
+  std::string StartFake() {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    fake_ = fork();
+    if (fake_ == 0) {
+      dup2(fds[1], 1);
+      execl(SW_FAKELLM, SW_FAKELLM, "--latency-ms", "20", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    close(fds[1]);
+    char buf[256];
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    std::string url(buf, n > 0 ? n : 0);
+    while (!url.empty() && url.back() == '\n') url.pop_back();
+    return url;
+  }
+  std::string dir_;
+  pid_t fake_ = -1;
+};
+
+TEST_F(ProvidersE2E, MissingKeyFailsBeforeTheRunStartsAndNamesTheVariable) {
+  Out r = Exec(SW_BINARY, {"run", dir_ + "/flow.yaml", "--store", dir_ + "/store"}, dir_, {});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("ANTHROPIC_API_KEY"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("flow.yaml:4:"), std::string::npos) << r.err;
+  Out runs = Exec(SW_BINARY, {"runs", "--store", dir_ + "/store"}, dir_, {});
+  EXPECT_NE(runs.out.find("no runs yet"), std::string::npos) << "no run may have been recorded: " << runs.out;
+}
+
+TEST_F(ProvidersE2E, MalformedConfigNamesFileLineAndColumn) {
+  std::ofstream(dir_ + "/specwright.yaml") << "providers:\n  vllm:\n    api: openai-compatible\n    base_url: http://127.0.0.1:1/v1\n    rmp: 5\n";
+  Out r = Exec(SW_BINARY, {"run", dir_ + "/flow.yaml", "--store", dir_ + "/store", "--config", dir_ + "/specwright.yaml"},
+              dir_, {"ANTHROPIC_API_KEY=x"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("specwright.yaml:5:5: unknown key \"rmp\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("did you mean \"rpm\""), std::string::npos) << r.err;
+}
+
+TEST_F(ProvidersE2E, RunOverRealHttpRecordsUsageAndNeverTheKey) {
+  std::string url = StartFake();
+  ASSERT_FALSE(url.empty());
+  std::string secret = "sk-e2e-0123456789abcdef";
+  Out r = Exec(SW_BINARY,
+              {"run", dir_ + "/flow.yaml", "--store", dir_ + "/store", "--model", "openai-compatible/fake-model",
+               "--prices", dir_ + "/prices.json"},
+              dir_, {"OPENAI_COMPATIBLE_BASE_URL=" + url + "/v1", "OPENAI_COMPATIBLE_API_KEY=" + secret});
+  ASSERT_EQ(r.code, 2) << "no price file yet: " << r.err;  // --prices names a missing file
+  std::ofstream(dir_ + "/prices.json") << R"({"openai-compatible/fake-model": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}})";
+  r = Exec(SW_BINARY,
+          {"run", dir_ + "/flow.yaml", "--store", dir_ + "/store", "--model", "openai-compatible/fake-model", "--prices",
+           dir_ + "/prices.json", "--json"},
+          dir_, {"OPENAI_COMPATIBLE_BASE_URL=" + url + "/v1", "OPENAI_COMPATIBLE_API_KEY=" + secret});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  {
+    auto st = sw::store::OpenSqlite(dir_ + "/store");
+    ASSERT_TRUE(st.ok());
+    auto runs = (*st)->ListRuns(10);
+    ASSERT_TRUE(runs.ok());
+    ASSERT_EQ(runs->size(), 1u);
+    auto calls = (*st)->ListLlmCalls(runs->front().id);
+    ASSERT_TRUE(calls.ok());
+    ASSERT_EQ(calls->size(), 1u);
+    const auto& c = calls->front();
+    EXPECT_EQ(c.provider, "openai-compatible");
+    EXPECT_EQ(c.model, "fake-model");
+    EXPECT_EQ(c.status, "ok");
+    EXPECT_GT(c.tokens_in, 0);
+    EXPECT_GT(c.tokens_out, 0);
+    ASSERT_TRUE(c.cost_usd.has_value());
+    EXPECT_NEAR(*c.cost_usd, c.tokens_in * 1e-6 + c.tokens_out * 2e-6, 1e-12);
+    EXPECT_GT(c.ttft_ms, 0);
+    EXPECT_GE(c.latency_ms, c.ttft_ms);
+  }
+  // The key is nowhere in the store: database, WAL or blobs.
+  for (const auto& f : fs::recursive_directory_iterator(dir_ + "/store")) {
+    if (!f.is_regular_file()) continue;
+    EXPECT_EQ(Slurp(f.path()).find(secret), std::string::npos) << f.path();
+  }
+  EXPECT_EQ(r.err.find(secret), std::string::npos);
+  EXPECT_EQ(r.out.find(secret), std::string::npos);
+}
+
+}  // namespace
