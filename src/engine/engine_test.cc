@@ -630,5 +630,114 @@ TEST_F(EngineTest, EventsAreRecordedForEveryStateChange) {
   EXPECT_NE(req->find("\"content\":\"p\""), std::string::npos);
 }
 
+TEST_F(EngineTest, NestedLoopCountsAfreshEachOuterRound) {
+  FakeProvider p([&](const llm::Request& r) {
+    if (r.node_id == "b" || r.node_id == "c") return Ok("{\"again\": true}");
+    return Ok("x");
+  });
+  auto wf = Load(R"(
+name: nested
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "a"}
+  b: {needs: [a], prompt: "b", output: json, loop: {to: b, while: "nodes.b.json.again", max_iterations: 2}}
+  c: {needs: [b], prompt: "c", output: json, loop: {to: a, while: "nodes.c.json.again", max_iterations: 3}}
+)");
+  auto s = MustRun(wf, Svc(&p));
+  EXPECT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_EQ(p.Count("a"), 3);
+  EXPECT_EQ(p.Count("b"), 6);  // two inner rounds in each of three outer rounds
+  EXPECT_EQ(p.Count("c"), 3);
+}
+
+TEST_F(EngineTest, ResumeCountsWhatSubRunsPaidBeforeAndKeepsTheBudget) {
+  llm::Price price;
+  price.input = 0.001;
+  price.output = 0.001;
+  prices_.Set("fake/m", price);
+  bool broken = true;
+  FakeProvider p([&](const llm::Request& r) {
+    if (r.node_id == "after" && broken) return Err("down", false);
+    return Ok("x", 20, 20);
+  });
+  std::ofstream(dir_ + "/child2.yaml")
+      << "name: child\ndefaults: {model: fake/m, max_tokens: 50}\nnodes:\n  w1: {prompt: \"w\", cache: false}\n"
+         "  w2: {prompt: \"v\", cache: false}\n";
+  auto wf = Load(R"(
+name: parent
+defaults: {model: fake/m, max_tokens: 50}
+budget: {max_usd: 0.15}
+nodes:
+  sub: {kind: workflow, workflow: child2.yaml}
+  after: {needs: [sub], prompt: "after", cache: false}
+  after2: {needs: [after], prompt: "after2", cache: false}
+)");
+  auto s = MustRun(wf, Svc(&p, true));
+  ASSERT_EQ(s.status, "failed");
+  EXPECT_NEAR(s.cost_usd, 0.08, 1e-9);  // the child's two calls
+  broken = false;
+  auto r = Resume(s.run_id, wf, Svc(&p, true), RunOptions{});
+  ASSERT_TRUE(r.ok());
+  double paid = 0;
+  int64_t calls = 0;
+  auto runs = Store()->ListRuns(100, true);
+  ASSERT_TRUE(runs.ok());
+  for (auto& run : *runs) {
+    auto cs = Store()->ListLlmCalls(run.id);
+    ASSERT_TRUE(cs.ok());
+    for (auto& c : *cs) {
+      paid += c.cost_usd.value_or(0);
+      ++calls;
+    }
+  }
+  EXPECT_LE(paid, 0.15 + 1e-9) << "resume must not forget what the sub-run paid";
+  EXPECT_NEAR(r->cost_usd, paid, 1e-9);
+  EXPECT_EQ(r->calls, calls);
+  EXPECT_NE(r->status, "succeeded");  // after2 would pass max_usd
+}
+
+TEST_F(EngineTest, ResumedSubRunReportsOnlyNewSpend) {
+  llm::Price price;
+  price.input = 0.001;
+  price.output = 0.001;
+  prices_.Set("fake/m", price);
+  bool broken = true;
+  FakeProvider p([&](const llm::Request& r) {
+    if (r.node_id == "w2" && broken) return Err("down", false);
+    return Ok("x", 20, 20);
+  });
+  std::ofstream(dir_ + "/child3.yaml")
+      << "name: child\ndefaults: {model: fake/m, max_tokens: 50}\nnodes:\n  w1: {prompt: \"w\", cache: false}\n"
+         "  w2: {needs: [w1], prompt: \"v\", cache: false}\n";
+  auto wf = Load(R"(
+name: parent
+defaults: {model: fake/m, max_tokens: 50}
+nodes:
+  first: {prompt: "first", cache: false}
+  sub: {kind: workflow, workflow: child3.yaml, needs: [first]}
+)");
+  auto s = MustRun(wf, Svc(&p, true));
+  ASSERT_EQ(s.status, "failed");
+  broken = false;
+  auto r = Resume(s.run_id, wf, Svc(&p, true), RunOptions{});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->status, "succeeded") << r->error;
+  int64_t calls = 0;
+  double paid = 0;
+  auto runs = Store()->ListRuns(100, true);
+  ASSERT_TRUE(runs.ok());
+  for (auto& run : *runs) {
+    auto cs = Store()->ListLlmCalls(run.id);
+    ASSERT_TRUE(cs.ok());
+    for (auto& c : *cs) {
+      paid += c.cost_usd.value_or(0);
+      ++calls;
+    }
+  }
+  EXPECT_EQ(calls, 4);  // first, w1, failed w2, w2
+  EXPECT_EQ(r->calls, calls);
+  EXPECT_NEAR(r->cost_usd, paid, 1e-9);
+}
+
 }  // namespace
 }  // namespace sw::engine

@@ -408,7 +408,8 @@ void Runner::LaunchHuman(Prepared& p) {
 
 // Runs on the sub-run's own thread: it reads only immutable run data (workflow, options,
 // services, ids), never the dispatcher's node state.
-Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& child_id) {
+Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& child_id,
+                            std::shared_ptr<std::atomic<bool>> cancel) {
   const auto& def = parent->wf_->nodes[p.node];
   std::map<std::string, json> given;
   for (auto& [k, v] : p.args.items()) given[k] = v;
@@ -419,7 +420,8 @@ Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& chil
   co.auto_approve = parent->options_.auto_approve;
   co.human = parent->options_.human;
   co.default_max_calls = parent->options_.default_max_calls;
-  co.cancel = parent->options_.cancel;
+  // The unit's own flag: set by the parent on Ctrl-C, `specwright cancel` and run failure alike.
+  co.cancel = std::move(cancel);
   co.run_id = child_id;
   co.parent_run_id = parent->run_id_;
   co.parent_budget = parent->budget_;
@@ -427,7 +429,21 @@ Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& chil
   co.blocking_threads = 2;
   if (parent->services_.store) {
     SW_ASSIGN_OR_RETURN(auto existing, parent->services_.store->GetRun(child_id));
-    if (existing) return Resume(child_id, def.sub, parent->services_, std::move(co));
+    if (existing) {
+      // The parent's resume already counted what this child's subtree paid before; report
+      // only the spend of this resumption.
+      Spend before;
+      SW_ASSIGN_OR_RETURN(auto own, parent->services_.store->ListLlmCalls(child_id));
+      for (const auto& c : own) before.Add(Spend{c.cost_usd.value_or(0), !c.cost_usd, c.tokens_in, c.tokens_out, 1});
+      SW_ASSIGN_OR_RETURN(auto below, DescendantSpend(parent->services_.store, child_id));
+      for (const auto& [n, sp] : below) before.Add(sp);
+      SW_ASSIGN_OR_RETURN(RunSummary r, Resume(child_id, def.sub, parent->services_, std::move(co)));
+      r.cost_usd -= before.usd;
+      r.calls -= before.calls;
+      r.tokens_in -= before.tokens_in;
+      r.tokens_out -= before.tokens_out;
+      return r;
+    }
   }
   return Run(def.sub, parent->services_, std::move(co));
 }
@@ -444,9 +460,10 @@ void Runner::LaunchWorkflow(Prepared& p) {
   if (s.iteration > 0) child_id += ".i" + std::to_string(s.iteration);
   if (s.is_map) child_id += ".m" + std::to_string(p.unit);
   // The child run's dispatcher blocks for the whole sub-run, so it gets its own thread.
+  auto cancel = s.units[p.unit].cancel;
   auto prepared = std::make_shared<Prepared>(std::move(p));
-  threads_.emplace_back([this, inbox, prepared, child_id, c = std::move(c)]() mutable {
-    auto r = RunChild(this, *prepared, child_id);
+  threads_.emplace_back([this, inbox, prepared, child_id, cancel, c = std::move(c)]() mutable {
+    auto r = RunChild(this, *prepared, child_id, cancel);
     Outcome& o = c.outcome;
     if (!r.ok()) {
       o.error = "sub-workflow: " + r.status().message();

@@ -93,6 +93,23 @@ Status Runner::Restore(const std::vector<store::Event>& events) {
     s.cost += c.cost_usd.value_or(0);
     if (s.budget) s.budget->AddSpent(c.cost_usd.value_or(0), c.tokens_in + c.tokens_out, 1);
   }
+  // Sub-runs record their calls under their own ids; what they paid before the crash is this
+  // run's spend too (a resumed child reports only what it spends from now on).
+  SW_ASSIGN_OR_RETURN(auto below, DescendantSpend(services_.store, run_id_));
+  for (const auto& [node, sp] : below) {
+    tokens_in_ += sp.tokens_in;
+    tokens_out_ += sp.tokens_out;
+    calls_ += sp.calls;
+    cost_ += sp.usd;
+    cost_unknown_ |= sp.usd_unknown;
+    auto it = wf_->index.find(node);
+    if (it == wf_->index.end()) continue;
+    NodeState& s = nodes_[it->second];
+    s.tokens_in += sp.tokens_in;
+    s.tokens_out += sp.tokens_out;
+    s.calls += sp.calls;
+    s.cost += sp.usd;
+  }
   budget_->AddSpent(cost_, tokens_in_ + tokens_out_, calls_);
   // Succeeded nodes are final and never run again. Failed, cancelled, interrupted and
   // stop-skipped nodes run again, and so does anything downstream of them.
@@ -121,6 +138,28 @@ Status Runner::Restore(const std::vector<store::Event>& events) {
   }
   replaying_ = false;
   return Status::Ok();
+}
+
+Result<std::map<std::string, Spend>> DescendantSpend(store::Store* st, const std::string& run_id) {
+  std::map<std::string, Spend> out;
+  if (!st) return out;
+  SW_ASSIGN_OR_RETURN(auto runs, st->ListRuns(std::numeric_limits<int>::max(), true));
+  std::string prefix = run_id + ".";
+  for (const auto& r : runs) {
+    if (!StartsWith(r.id, prefix)) continue;
+    std::string rest = r.id.substr(prefix.size());
+    std::string node = rest.substr(0, rest.find('.'));
+    SW_ASSIGN_OR_RETURN(auto calls, st->ListLlmCalls(r.id));
+    Spend& sp = out[node];
+    for (const auto& c : calls) {
+      sp.tokens_in += c.tokens_in;
+      sp.tokens_out += c.tokens_out;
+      sp.calls += 1;
+      sp.usd += c.cost_usd.value_or(0);
+      sp.usd_unknown |= !c.cost_usd;
+    }
+  }
+  return out;
 }
 
 }  // namespace sw::engine

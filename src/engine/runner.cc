@@ -811,6 +811,8 @@ void Runner::ResetBody(int owner, int to) {
   for (int b : body) in_body[b] = 1;
   for (int b : body) {
     NodeState& s = nodes_[b];
+    // A loop nested in the body starts counting afresh each time the outer loop comes round.
+    if (b != owner) s.loops = 0;
     if (s.propagated) {
       for (int d : s.dependents) ++nodes_[d].pending_deps;
     }

@@ -138,6 +138,24 @@ struct Restored {
   std::map<int, json> items;    // map items that had succeeded
 };
 
+/// Spend is what a run subtree has paid, from its recorded model calls.
+struct Spend {
+  double usd = 0;
+  bool usd_unknown = false;
+  int64_t tokens_in = 0, tokens_out = 0, calls = 0;
+  void Add(const Spend& o) {
+    usd += o.usd;
+    usd_unknown |= o.usd_unknown;
+    tokens_in += o.tokens_in;
+    tokens_out += o.tokens_out;
+    calls += o.calls;
+  }
+};
+
+/// DescendantSpend sums the recorded calls of every sub-run below run_id (ids "run_id.*"),
+/// keyed by the parent node that started the top-level child.
+Result<std::map<std::string, Spend>> DescendantSpend(store::Store* st, const std::string& run_id);
+
 class Runner {
  public:
   Runner(std::shared_ptr<const workflow::Workflow> wf, const Services& services, RunOptions options);
@@ -150,7 +168,8 @@ class Runner {
 
  private:
   friend class RunScope;
-  friend Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& child_id);
+  friend Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& child_id,
+                                     std::shared_ptr<std::atomic<bool>> cancel);
   // dispatcher (runner.cc)
   Result<RunSummary> Loop();
   void Drain(std::deque<Completion>& batch);

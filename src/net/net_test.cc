@@ -49,6 +49,13 @@ std::unique_ptr<HttpServer> Echo() {
       w->Begin(200, {{"Content-Type", "text/event-stream"}}, true);
       for (int i = 0; i < 3; ++i) w->After(50 * (i + 1), [w, i] { w->Write("data: " + std::to_string(i) + "\n\n"); });
       w->After(200, [w] { w->End(); });
+    } else if (r.path == "/gap") {
+      w->Begin(200, {}, true);
+      w->Write("first");
+      w->After(600, [w] {
+        w->Write("second");
+        w->End();
+      });
     } else if (r.path == "/cut") {
       w->Begin(200, {}, true);
       w->Write("partial");
@@ -178,10 +185,11 @@ TEST(HttpClient, OkCutTimeoutsCancelAndRefused) {
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), 1.5);
 
   HttpTimeouts idle;
-  idle.idle = 0.02;  // the stream pauses 50 ms between events
+  idle.idle = 0.15;  // the stream pauses 600 ms after its first chunk
   body.clear();
-  r = Fetch(c, s->base_url() + "/stream", idle, &body);
+  r = Fetch(c, s->base_url() + "/gap", idle, &body);
   EXPECT_EQ(r.transport, Transport::kTimeoutIdle);
+  EXPECT_EQ(body, "first");
 
   auto cancel = std::make_shared<std::atomic<bool>>(false);
   std::thread canceller([cancel] {

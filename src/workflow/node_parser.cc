@@ -105,7 +105,16 @@ void NodeParser::CheckKeys(const MapReader& m) {
   const auto& own = KindKeys(n_.kind);
   std::vector<std::string> valid = kCommonKeys;
   valid.insert(valid.end(), own.begin(), own.end());
+  bool no_call = n_.kind == NodeKind::kHuman || n_.kind == NodeKind::kWorkflow;
   for (const Entry& e : m.entries()) {
+    // A person's answer or a whole sub-run is not a call to retry or time out: a second
+    // attempt would ask twice or run a second copy of the sub-run beside the first.
+    if (no_call && (e.key == "retry" || e.key == "timeout")) {
+      if (info_.kind_ok)
+        ctx_.Error(e.key_pos, "key " + Quote(e.key) + " does not apply to a node of kind " + NodeKindName(n_.kind) +
+                                  " (set it on the nodes inside the sub-workflow, or on the calls after a gate)");
+      continue;
+    }
     if (Contains(valid, e.key)) continue;
     bool other_kind = Contains(kLlmKeys, e.key) || Contains(kToolKeys, e.key) || Contains(kHumanKeys, e.key) ||
                       Contains(kWorkflowKeys, e.key);
