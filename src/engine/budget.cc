@@ -6,43 +6,48 @@
 
 namespace sw::engine {
 
-std::string BudgetAccount::Check(const Reservation& r) const {
+std::string BudgetAccount::Check(const Reservation& r, bool ignore_in_flight) const {
   char buf[256];
+  int64_t reserved_tokens = ignore_in_flight ? 0 : reserved_tokens_;
+  double reserved_usd = ignore_in_flight ? 0 : reserved_usd_;
   if (limits_.max_calls && calls_ + 1 > *limits_.max_calls) {
     std::snprintf(buf, sizeof(buf), "%s: model call cap reached (%lld calls, max_calls %lld)", name_.c_str(),
                   static_cast<long long>(calls_), static_cast<long long>(*limits_.max_calls));
     return buf;
   }
-  if (limits_.max_tokens && spent_tokens_ + reserved_tokens_ + r.tokens > *limits_.max_tokens) {
+  if (limits_.max_tokens && spent_tokens_ + reserved_tokens + r.tokens > *limits_.max_tokens) {
     std::snprintf(buf, sizeof(buf),
                   "%s: token budget would be exceeded (spent %lld, in flight %lld, this call up to %lld, max_tokens %lld)",
-                  name_.c_str(), static_cast<long long>(spent_tokens_), static_cast<long long>(reserved_tokens_),
+                  name_.c_str(), static_cast<long long>(spent_tokens_), static_cast<long long>(reserved_tokens),
                   static_cast<long long>(r.tokens), static_cast<long long>(*limits_.max_tokens));
     return buf;
   }
   if (limits_.max_usd) {
     if (!r.usd_known)
       return name_ + ": cannot enforce max_usd: the model's price is unknown (add it to the price table)";
-    if (spent_usd_ + reserved_usd_ + r.usd > *limits_.max_usd + 1e-12) {
+    if (spent_usd_ + reserved_usd + r.usd > *limits_.max_usd + 1e-12) {
       return name_ + ": budget would be exceeded (spent " + FormatUsd(spent_usd_) + ", in flight " +
-             FormatUsd(reserved_usd_) + ", this call up to " + FormatUsd(r.usd) + ", max_usd " +
+             FormatUsd(reserved_usd) + ", this call up to " + FormatUsd(r.usd) + ", max_usd " +
              FormatUsd(*limits_.max_usd) + ")";
     }
   }
   return "";
 }
 
-std::string BudgetAccount::Reserve(const Reservation& r, std::string* warning) {
+std::string BudgetAccount::Reserve(const Reservation& r, std::string* warning, bool* wait) {
   {
     std::lock_guard<std::mutex> l(mu_);
     std::string why = Check(r);
     if (!why.empty()) {
-      if (limits_.policy == workflow::BudgetPolicy::kStop) return why;
+      if (limits_.policy == workflow::BudgetPolicy::kStop) {
+        if (wait) *wait = Check(r, true).empty();
+        return why;
+      }
       if (warning) *warning = why;
     }
   }
   if (parent_) {
-    std::string why = parent_->Reserve(r, warning);
+    std::string why = parent_->Reserve(r, warning, wait);
     if (!why.empty()) return why;
   }
   std::lock_guard<std::mutex> l(mu_);

@@ -26,7 +26,9 @@ class BudgetAccount {
 
   /// Reserve holds r (and one call) here and in every parent. Returns "" when allowed,
   /// otherwise the reason; with policy warn it reserves anyway and sets *warning.
-  std::string Reserve(const Reservation& r, std::string* warning);
+  /// *wait (optional) is set when the refusal is only due to other calls in flight: once they
+  /// settle the call may fit, so the caller should wait rather than fail.
+  std::string Reserve(const Reservation& r, std::string* warning, bool* wait = nullptr);
   /// Settle replaces a reservation with what was actually spent.
   void Settle(const Reservation& r, double usd, int64_t tokens, bool usd_known);
   /// AddSpent records spend that had no reservation (restored on resume).
@@ -37,7 +39,7 @@ class BudgetAccount {
   int64_t calls() const;
 
  private:
-  std::string Check(const Reservation& r) const;
+  std::string Check(const Reservation& r, bool ignore_in_flight = false) const;
   mutable std::mutex mu_;
   std::string name_;
   workflow::Budget limits_;

@@ -739,5 +739,46 @@ nodes:
   EXPECT_NEAR(r->cost_usd, paid, 1e-9);
 }
 
+TEST_F(EngineTest, CallsInFlightDelayAReservationInsteadOfFailingARunThatFits) {
+  llm::Price price;
+  price.input = 0.001;
+  price.output = 0.001;
+  prices_.Set("fake/m", price);
+  FakeProvider p(
+      [&](const llm::Request&) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(30));
+        return Ok("x", 20, 20);  // $0.04 each; the worst case reserved is about $0.07
+      },
+      true);
+  auto s = MustRun(Load(R"(
+name: par
+defaults: {model: fake/m, max_tokens: 50}
+budget: {max_usd: 0.16}
+concurrency: 3
+nodes:
+  a: {prompt: "a", cache: false}
+  b: {prompt: "b", cache: false}
+  c: {prompt: "c", cache: false}
+)"),
+                   Svc(&p, false));
+  EXPECT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_NEAR(s.cost_usd, 0.12, 1e-9);
+  // A fourth call would not fit even with nothing in flight: that still stops the run.
+  auto t = MustRun(Load(R"(
+name: par4
+defaults: {model: fake/m, max_tokens: 50}
+budget: {max_usd: 0.16}
+concurrency: 4
+nodes:
+  a: {prompt: "a", cache: false}
+  b: {prompt: "b", cache: false}
+  c: {prompt: "c", cache: false}
+  d: {prompt: "d", cache: false}
+)"),
+                   Svc(&p, false));
+  EXPECT_EQ(t.status, "failed");
+  EXPECT_LE(t.cost_usd, 0.16 + 1e-9);
+}
+
 }  // namespace
 }  // namespace sw::engine

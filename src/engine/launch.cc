@@ -11,6 +11,10 @@
 
 namespace sw::engine {
 
+namespace {
+constexpr double kBudgetWaitSeconds = 0.05;
+}  // namespace
+
 bool Runner::HasCapacity(int n) const {
   const NodeState& s = nodes_[n];
   if (running_units_ >= wf_->concurrency.global) return false;
@@ -155,8 +159,16 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
     r.usd_known = price.has_value();
     r.usd = price ? llm::WorstCaseCost(in_tokens, max_out, *price) : 0;
     std::string warning;
-    std::string why = budget_->Reserve(r, &warning);
+    bool wait = false;
+    std::string why = budget_->Reserve(r, &warning, &wait);
     bool run_level = !why.empty();
+    if (run_level && wait) {
+      // Only calls in flight stand in the way; they may come in under their worst case.
+      // Look again shortly instead of failing a run that may well fit.
+      unit.retry_at = services_.clock->Now() + kBudgetWaitSeconds;
+      retry_timers_.emplace(unit.retry_at, std::make_pair(n, u));
+      return false;
+    }
     if (why.empty() && s.budget) {
       why = s.budget->Reserve(r, &warning);
       if (!why.empty()) budget_->Settle(r, 0, 0, true);
