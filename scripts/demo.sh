@@ -27,4 +27,8 @@ What to look at next (store: $SPECWRIGHT_STORE):
   $BIN run $FLOW --script $SCRIPT   (without --yes: the sign_off gate waits; approve with
                                      $BIN approve RUN sign_off, then $BIN resume RUN)
   sqlite3 $SPECWRIGHT_STORE/specwright.db 'select type,node,iteration,attempt from events limit 40'
+
+The same workflow on a real model (README, "Models"):
+  OPENAI_API_KEY=sk-... $BIN run $FLOW --model openai/gpt-4o-mini --yes
+  $BIN run $FLOW --model ollama/llama3.2 --yes        (a local Ollama; cost \$0)
 MSG
