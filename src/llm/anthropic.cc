@@ -106,7 +106,7 @@ class AnthropicDecoder : public wire::FramedDecoder {
   }
 };
 
-class Anthropic : public WireApi {
+class Anthropic : public wire::Api<AnthropicDecoder> {
  public:
   net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
     json msgs = json::array();
@@ -143,23 +143,15 @@ class Anthropic : public WireApi {
     if (!r.tools.empty()) {
       json tools = json::array();
       for (const auto& t : r.tools)
-        tools.push_back(json{{"name", t.name}, {"description", t.description},
-                             {"input_schema", t.parameters_json.empty() ? json{{"type", "object"}}
-                                                                        : json::parse(t.parameters_json, nullptr, false)}});
+        tools.push_back(json{{"name", t.name}, {"description", t.description}, {"input_schema", wire::Schema(t)}});
       body["tools"] = tools;
     }
     if (r.temperature) body["temperature"] = *r.temperature;
     if (!r.stop.empty()) body["stop_sequences"] = r.stop;
     if (c.stream) body["stream"] = true;
-    net::ClientRequest q;
-    q.url = wire::Url(c.base_url, "/v1/messages");
-    q.headers = wire::JsonHeaders(c, "x-api-key", c.api_key);
+    net::ClientRequest q = wire::Post(c, "/v1/messages", "x-api-key", c.api_key, body);
     q.headers.emplace_back("anthropic-version", "2023-06-01");
-    q.body = body.dump();
     return q;
-  }
-  std::unique_ptr<Decoder> NewDecoder(const ProviderConfig& c) const override {
-    return std::make_unique<AnthropicDecoder>(c.stream);
   }
 };
 

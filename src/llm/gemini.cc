@@ -86,7 +86,7 @@ class GeminiDecoder : public wire::FramedDecoder {
   int64_t next_tool_ = 0;
 };
 
-class Gemini : public WireApi {
+class Gemini : public wire::Api<GeminiDecoder> {
  public:
   net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
     json contents = json::array();
@@ -121,7 +121,7 @@ class Gemini : public WireApi {
       json decls = json::array();
       for (const auto& t : r.tools) {
         json d{{"name", t.name}, {"description", t.description}};
-        if (!t.parameters_json.empty()) d["parameters"] = json::parse(t.parameters_json, nullptr, false);
+        if (!t.parameters_json.empty()) d["parameters"] = wire::Schema(t);
         decls.push_back(d);
       }
       body["tools"] = json::array({json{{"functionDeclarations", decls}}});
@@ -132,16 +132,9 @@ class Gemini : public WireApi {
     if (!r.stop.empty()) gen["stopSequences"] = r.stop;
     if (r.json_output) gen["responseMimeType"] = "application/json";
     if (!gen.empty()) body["generationConfig"] = gen;
-    net::ClientRequest q;
-    q.url = wire::Url(c.base_url, "/v1beta/models/" + r.model +
-                                      (c.stream ? ":streamGenerateContent?alt=sse" : ":generateContent"));
     // The key goes in a header, never in the URL, so it cannot leak through error texts.
-    q.headers = wire::JsonHeaders(c, "x-goog-api-key", c.api_key);
-    q.body = body.dump();
-    return q;
-  }
-  std::unique_ptr<Decoder> NewDecoder(const ProviderConfig& c) const override {
-    return std::make_unique<GeminiDecoder>(c.stream);
+    return wire::Post(c, "/v1beta/models/" + r.model + (c.stream ? ":streamGenerateContent?alt=sse" : ":generateContent"),
+                      "x-goog-api-key", c.api_key, body);
   }
 };
 

@@ -53,7 +53,7 @@ class OllamaDecoder : public wire::FramedDecoder {
   int64_t next_tool_ = 0;
 };
 
-class Ollama : public WireApi {
+class Ollama : public wire::Api<OllamaDecoder> {
  public:
   net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
     json msgs = json::array();
@@ -76,10 +76,7 @@ class Ollama : public WireApi {
       json tools = json::array();
       for (const auto& t : r.tools)
         tools.push_back(json{{"type", "function"},
-                             {"function", {{"name", t.name}, {"description", t.description},
-                                           {"parameters", t.parameters_json.empty()
-                                                              ? json{{"type", "object"}}
-                                                              : json::parse(t.parameters_json, nullptr, false)}}}});
+                             {"function", {{"name", t.name}, {"description", t.description}, {"parameters", wire::Schema(t)}}}});
       body["tools"] = tools;
     }
     if (r.json_output) body["format"] = "json";
@@ -88,14 +85,7 @@ class Ollama : public WireApi {
     if (r.max_tokens > 0) opts["num_predict"] = r.max_tokens;
     if (!r.stop.empty()) opts["stop"] = r.stop;
     if (!opts.empty()) body["options"] = opts;
-    net::ClientRequest q;
-    q.url = wire::Url(c.base_url, "/api/chat");
-    q.headers = wire::JsonHeaders(c, "Authorization", "Bearer " + c.api_key);
-    q.body = body.dump();
-    return q;
-  }
-  std::unique_ptr<Decoder> NewDecoder(const ProviderConfig& c) const override {
-    return std::make_unique<OllamaDecoder>(c.stream);
+    return wire::Post(c, "/api/chat", "Authorization", "Bearer " + c.api_key, body);
   }
 };
 

@@ -25,9 +25,7 @@ Usage OpenAiUsage(const json& u) {
 json Tools(const Request& r, bool responses) {
   json tools = json::array();
   for (const auto& t : r.tools) {
-    json params = t.parameters_json.empty() ? json{{"type", "object"}, {"properties", json::object()}}
-                                            : json::parse(t.parameters_json, nullptr, false);
-    json fn{{"name", t.name}, {"description", t.description}, {"parameters", params}};
+    json fn{{"name", t.name}, {"description", t.description}, {"parameters", wire::Schema(t)}};
     if (responses) {
       fn["type"] = "function";
       tools.push_back(fn);
@@ -121,7 +119,7 @@ class ChatDecoder : public wire::FramedDecoder {
   bool finished_ = false;
 };
 
-class OpenAiChat : public WireApi {
+class OpenAiChat : public wire::Api<ChatDecoder> {
  public:
   net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
     json msgs = json::array();
@@ -150,14 +148,7 @@ class OpenAiChat : public WireApi {
       body["stream"] = true;
       body["stream_options"] = json{{"include_usage", true}};
     }
-    net::ClientRequest q;
-    q.url = wire::Url(c.base_url, "/chat/completions");
-    q.headers = wire::JsonHeaders(c, "Authorization", "Bearer " + c.api_key);
-    q.body = body.dump();
-    return q;
-  }
-  std::unique_ptr<Decoder> NewDecoder(const ProviderConfig& c) const override {
-    return std::make_unique<ChatDecoder>(c.stream);
+    return wire::Post(c, "/chat/completions", "Authorization", "Bearer " + c.api_key, body);
   }
 };
 
@@ -232,7 +223,7 @@ class ResponsesDecoder : public wire::FramedDecoder {
   }
 };
 
-class OpenAiResponses : public WireApi {
+class OpenAiResponses : public wire::Api<ResponsesDecoder> {
  public:
   net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
     json input = json::array();
@@ -254,14 +245,7 @@ class OpenAiResponses : public WireApi {
     if (r.max_tokens > 0) body["max_output_tokens"] = r.max_tokens;
     if (r.json_output) body["text"] = json{{"format", {{"type", "json_object"}}}};
     if (c.stream) body["stream"] = true;
-    net::ClientRequest q;
-    q.url = wire::Url(c.base_url, "/responses");
-    q.headers = wire::JsonHeaders(c, "Authorization", "Bearer " + c.api_key);
-    q.body = body.dump();
-    return q;
-  }
-  std::unique_ptr<Decoder> NewDecoder(const ProviderConfig& c) const override {
-    return std::make_unique<ResponsesDecoder>(c.stream);
+    return wire::Post(c, "/responses", "Authorization", "Bearer " + c.api_key, body);
   }
 };
 

@@ -99,4 +99,18 @@ net::Headers JsonHeaders(const ProviderConfig& c, const std::string& auth_name, 
   return h;
 }
 
+net::ClientRequest Post(const ProviderConfig& c, std::string_view path, const std::string& auth_name,
+                        const std::string& auth_value, const json& body) {
+  net::ClientRequest q;
+  q.url = Url(c.base_url, path);
+  q.headers = JsonHeaders(c, auth_name, auth_value);
+  q.body = body.dump();
+  return q;
+}
+
+json Schema(const ToolSpec& t) {
+  if (t.parameters_json.empty()) return json{{"type", "object"}, {"properties", json::object()}};
+  return json::parse(t.parameters_json, nullptr, false);
+}
+
 }  // namespace sw::llm::wire

@@ -63,5 +63,19 @@ std::string SystemText(const Request& r);
 std::string Url(const std::string& base, std::string_view path);
 /// JsonHeaders are the content type, the caller's extra headers, then the API's auth header.
 net::Headers JsonHeaders(const ProviderConfig& c, const std::string& auth_name, const std::string& auth_value);
+/// Post is a JSON POST to base_url + path with the API's auth header.
+net::ClientRequest Post(const ProviderConfig& c, std::string_view path, const std::string& auth_name,
+                        const std::string& auth_value, const json& body);
+/// Schema is a tool's parameter schema as JSON (an empty object schema when none is given).
+json Schema(const ToolSpec& t);
+
+/// Api binds a wire format's request builder to its decoder type.
+template <typename DecoderT>
+class Api : public WireApi {
+ public:
+  std::unique_ptr<Decoder> NewDecoder(const ProviderConfig& c) const override {
+    return std::make_unique<DecoderT>(c.stream);
+  }
+};
 
 }  // namespace sw::llm::wire
