@@ -221,6 +221,7 @@ void HttpProvider::Pump() {
       ++running_;
       request_times_.push_back(now);
       token_times_.emplace_back(now, queue_.front().est_tokens);
+      queue_.front().admitted_at = now;
       launch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
@@ -282,10 +283,7 @@ void HttpProvider::Launch(Pending p) {
   call->dec->on_delta = std::move(p.on_delta);
   call->t0 = SteadyNow();
   call->est_tokens = p.est_tokens;
-  {
-    std::lock_guard<std::mutex> l(mu_);
-    call->reserved_at = token_times_.empty() ? 0 : token_times_.back().first;
-  }
+  call->reserved_at = p.admitted_at;
   call->done = std::move(p.done);
   std::weak_ptr<HttpProvider> weak = weak_from_this();
   std::string key = config_.api_key;

@@ -103,6 +103,7 @@ class HttpProvider : public Provider, public std::enable_shared_from_this<HttpPr
   struct Pending {
     net::ClientRequest http;
     int64_t est_tokens = 0;
+    double admitted_at = 0;  // its entry in token_times_
     CancelFlag cancel;
     DeltaFn on_delta;
     DoneFn done;

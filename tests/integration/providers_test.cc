@@ -312,6 +312,32 @@ TEST(RateLimits, ConcurrencyCapAndRequestsPerMinute) {
   EXPECT_EQ((*server)->Requests().size(), 8u);
 }
 
+TEST(RateLimits, TokensPerMinuteAdmitsByEstimateThenCorrectsToActualUsage) {
+  fakellm::FakeOptions o;
+  o.latency_ms = 100;
+  auto server = FakeLlmServer::Start(o);
+  ASSERT_TRUE(server.ok());
+  FakeReply r;
+  r.usage.input = 5;
+  r.usage.output = 5;
+  (*server)->SetDefault(r);
+  llm::ProviderConfig c;
+  c.name = "p";
+  c.api = "openai";
+  c.base_url = (*server)->base_url() + "/v1";
+  c.tpm = 100;  // each call is estimated at ~55 tokens (prompt bytes / 4 + max_tokens 50)
+  auto p = std::make_shared<llm::HttpProvider>(c);
+  auto t0 = std::chrono::steady_clock::now();
+  auto a = std::async(std::launch::async, [&] { return CallOnce(*p, Hello()); });
+  auto b = std::async(std::launch::async, [&] { return CallOnce(*p, Hello()); });
+  EXPECT_TRUE(a.get().result.ok());
+  EXPECT_TRUE(b.get().result.ok());
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  // Two estimates do not fit in 100; once the first reports 10 real tokens, the second does.
+  EXPECT_GE(took, 0.19);
+  EXPECT_LT(took, 5);
+}
+
 // ---- Budget safety through the engine, over real HTTP, with 20% faults ----
 
 std::string WriteFlow(const std::string& dir, const std::string& text) {
