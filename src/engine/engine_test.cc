@@ -304,7 +304,7 @@ TEST_F(EngineTest, RetryHonoursProviderRetryAfterAndStopsAtAttempts) {
 name: retry2
 defaults: {model: fake/m}
 nodes:
-  a: {prompt: "x", retry: {attempts: 2, backoff: 1s, max_delay: 2s}}
+  a: {prompt: "x", retry: {attempts: 2, backoff: 1s, max_delay: 10s}}
 )");
   auto s = MustRun(wf, Svc(&p, false, &clock));
   EXPECT_EQ(s.status, "failed");
@@ -313,6 +313,39 @@ nodes:
   ASSERT_GE(sleeps.size(), 1u);
   EXPECT_GE(sleeps[0], 7.0 - 1e-9);
   EXPECT_NE(s.error.find("after 2 attempts"), std::string::npos) << s.error;
+}
+
+TEST_F(EngineTest, ARetryAfterLongerThanMaxDelayFailsAtOnce) {
+  ManualClock clock;
+  FakeProvider p([&](const llm::Request&) { return Err("daily quota exceeded", true, 86400.0); });
+  auto wf = Load(R"(
+name: retry3
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "x", retry: {attempts: 5, backoff: 1s, max_delay: 60s}}
+)");
+  auto s = MustRun(wf, Svc(&p, false, &clock));
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_EQ(p.Count("a"), 1);
+  EXPECT_TRUE(clock.Sleeps().empty());
+  EXPECT_NE(s.error.find("asks to wait"), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("retry.max_delay"), std::string::npos) << s.error;
+}
+
+TEST_F(EngineTest, ModelNodesRetryTransientErrorsByDefault) {
+  ManualClock clock;
+  int calls = 0;
+  FakeProvider p([&](const llm::Request&) { return ++calls < 3 ? Err("HTTP 503", true) : Ok("fine"); });
+  auto wf = Load(R"(
+name: retry4
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "x"}
+)");
+  EXPECT_EQ(wf->nodes[0].retry.attempts, workflow::kDefaultModelAttempts);
+  auto s = MustRun(wf, Svc(&p, false, &clock));
+  EXPECT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_EQ(p.Count("a"), 3);
 }
 
 TEST_F(EngineTest, NonRetryableErrorIsNotRetried) {

@@ -310,6 +310,9 @@ void Runner::LaunchLlm(Prepared& p) {
                     o.latency_ms = (clock->Now() - t0) * 1000;
                     o.request_json = std::move(request_json);
                     o.cache_key = std::move(cache_key);
+                    // The wire request and body as exchanged (secrets already replaced);
+                    // the provider-neutral form when the provider has no wire format.
+                    if (!r.request_raw.empty()) o.request_json = std::move(r.request_raw);
                     if (r.ok()) {
                       o.ok = true;
                       o.usage = r.response->usage;
@@ -322,6 +325,9 @@ void Runner::LaunchLlm(Prepared& p) {
                       o.retryable = r.error.retryable;
                       o.retry_after = r.error.retry_after;
                       o.usage = r.error.partial;
+                      o.response_raw = std::move(r.response_raw);
+                      Code code = r.error.status.code();
+                      o.error_kind = code == Code::kTimeout ? "timeout" : code == Code::kCancelled ? "cancelled" : "error";
                     }
                     if (price) o.cost = llm::CostOf(o.usage, *price);
                     inbox->Push(std::move(c));

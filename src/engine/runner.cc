@@ -540,7 +540,7 @@ void Runner::HandleCompletion(Completion c) {
       r.started_at = o.started_at;
       r.latency_ms = o.latency_ms;
       r.ttft_ms = o.ttft_ms;
-      r.status = o.ok ? "ok" : "error";
+      r.status = o.ok ? "ok" : o.error_kind.empty() ? "error" : o.error_kind;
       r.error = o.error;
       r.request_blob = PutBlob(o.request_json);
       r.response_blob = PutBlob(o.response_raw.empty() ? o.error : o.response_raw);
@@ -656,6 +656,15 @@ void Runner::UnitFailed(int n, int u, const std::string& error, bool retryable, 
   Emit("attempt_failed", n, item, unit.attempt, [&] { return json{{"error", error}, {"retryable", retryable}}; });
   if (retryable && tries < def.retry.attempts && !stopping_ && s.status == NodeStatus::kRunning) {
     double delay = Jitter(BackoffCap(def.retry, tries + 1));
+    if (retry_after > def.retry.max_delay) {
+      // A provider asking for a longer wait than the policy allows (a daily quota, a bogus
+      // header) fails now instead of parking the run for hours.
+      std::string msg = error + " (the provider asks to wait " + HumanDuration(retry_after) +
+                        ", longer than retry.max_delay " + HumanDuration(def.retry.max_delay) + ")";
+      if (s.is_map) msg = "item " + std::to_string(u) + ": " + msg;
+      NodeFailed(n, msg);
+      return;
+    }
     if (retry_after > delay) delay = retry_after;
     unit.retry_at = services_.clock->Now() + delay;
     retry_timers_.emplace(unit.retry_at, std::make_pair(n, u));

@@ -31,6 +31,7 @@ struct Outcome {
   bool retryable = false;
   double retry_after = -1;
   std::string error;
+  std::string error_kind;  // llm_calls.status of a failed call: error | timeout | cancelled
   json value;             // output value (string for text output)
   bool cached = false;
   // LLM accounting (unset for tools and humans)

@@ -108,7 +108,7 @@ class AnthropicDecoder : public wire::FramedDecoder {
 
 class Anthropic : public wire::Api<AnthropicDecoder> {
  public:
-  net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
+  Result<net::ClientRequest> Build(const Request& r, const ProviderConfig& c) const override {
     json msgs = json::array();
     for (const auto& m : r.messages) {
       if (m.role == "system") continue;
@@ -142,8 +142,10 @@ class Anthropic : public wire::Api<AnthropicDecoder> {
     if (!sys.empty()) body["system"] = sys;
     if (!r.tools.empty()) {
       json tools = json::array();
-      for (const auto& t : r.tools)
-        tools.push_back(json{{"name", t.name}, {"description", t.description}, {"input_schema", wire::Schema(t)}});
+      for (const auto& t : r.tools) {
+        SW_ASSIGN_OR_RETURN(json schema, wire::Schema(t));
+        tools.push_back(json{{"name", t.name}, {"description", t.description}, {"input_schema", schema}});
+      }
       body["tools"] = tools;
     }
     if (r.temperature) body["temperature"] = *r.temperature;

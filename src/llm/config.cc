@@ -46,12 +46,14 @@ std::string At(const std::string& path, const YAML::Node& n) {
 
 /// Expand replaces ${NAME} with the variable's value; an unset variable is reported through
 /// *missing (the value is still usable for keys that are optional).
-Result<std::string> Expand(const std::string& s, const GetEnv& env, std::string* missing, const std::string& where) {
+Result<std::string> Expand(const std::string& s, const GetEnv& env, std::string* missing, const std::string& where,
+                           bool* expanded = nullptr) {
   std::string out;
   for (size_t i = 0; i < s.size();) {
     if (s.compare(i, 2, "${") == 0) {
       size_t end = s.find('}', i + 2);
-      if (end == std::string::npos) return InvalidInput(where + ": unterminated ${ in \"" + s + "\"");
+      // The value may hold a secret: say where, never what.
+      if (end == std::string::npos) return InvalidInput(where + ": unterminated ${ (no closing })");
       std::string name = s.substr(i + 2, end - i - 2);
       if (name.empty()) return InvalidInput(where + ": empty ${} reference");
       auto v = env(name);
@@ -59,6 +61,7 @@ Result<std::string> Expand(const std::string& s, const GetEnv& env, std::string*
         if (missing) *missing = name;
       } else {
         out += *v;
+        if (expanded) *expanded = true;
       }
       i = end + 1;
     } else {
@@ -94,6 +97,29 @@ Result<bool> Bool(const YAML::Node& v, const std::string& path, const std::strin
   return InvalidInput(At(path, v) + ": " + what + " must be true or false");
 }
 
+/// FindMissing says, per provider, what stops it from being used: a required key that is not
+/// set, or no base URL. Computed from the final settings, so a later base_url never hides a
+/// missing key.
+void FindMissing(LlmConfig* cfg) {
+  cfg->missing_key.clear();
+  for (auto& [name, p] : cfg->providers) {
+    p.secrets.erase(std::remove(p.secrets.begin(), p.secrets.end(), p.api_key), p.secrets.end());
+    if (!p.api_key.empty()) p.secrets.push_back(p.api_key);
+    if (p.key_required && p.api_key.empty()) {
+      std::string var = p.api_key_env.empty() ? "providers." + name + ".api_key" : p.api_key_env;
+      cfg->missing_key[name] = p.key_where.empty()
+                                   ? "set " + var + " in the environment (or providers." + name +
+                                         ".api_key in specwright.yaml)"
+                                   : "set " + var + " (" + p.key_where + " refers to it)";
+    } else if (p.base_url.empty()) {
+      cfg->missing_key[name] = p.base_url_env.empty()
+                                   ? "set providers." + name + ".base_url in specwright.yaml"
+                                   : "set " + p.base_url_env + " to the server's base URL (e.g. "
+                                     "http://127.0.0.1:8000/v1), or providers." + name + ".base_url in specwright.yaml";
+    }
+  }
+}
+
 }  // namespace
 
 GetEnv ProcessEnv() {
@@ -107,6 +133,10 @@ GetEnv ProcessEnv() {
 std::string NormalizeOllamaHost(const std::string& host) {
   std::string h = Trim(host);
   if (h.empty()) return "http://127.0.0.1:11434";
+  // Ollama's own rule: a bare host gets port 11434; an explicit scheme its usual port.
+  std::string default_port = "11434";
+  if (h.starts_with("http://")) default_port = "80";
+  else if (h.starts_with("https://")) default_port = "443";
   if (h.find("://") == std::string::npos) h = "http://" + h;
   size_t authority = h.find("://") + 3;
   size_t slash = h.find('/', authority);
@@ -117,7 +147,7 @@ std::string NormalizeOllamaHost(const std::string& host) {
     hostport.replace(0, 7, "127.0.0.1");
   }
   if (hostport.find(':') == std::string::npos && hostport.find(']') == std::string::npos)
-    h.insert(authority + hostport.size(), ":11434");
+    h.insert(authority + hostport.size(), ":" + default_port);
   while (!h.empty() && h.back() == '/') h.pop_back();
   return h;
 }
@@ -140,26 +170,35 @@ LlmConfig BuiltinConfig(const GetEnv& env) {
       else if (*b.alt_key_env)
         if (auto a = env(b.alt_key_env); a && !a->empty()) p.api_key = *a;
     }
-    if (p.key_required && p.api_key.empty())
-      cfg.missing_key[p.name] = "set " + std::string(b.key_env) + " in the environment (or providers." + p.name +
-                                ".api_key in specwright.yaml)";
-    if (p.base_url.empty())
-      cfg.missing_key[p.name] = "set " + std::string(b.base_env) + " to the server's base URL (e.g. "
-                                "http://127.0.0.1:8000/v1), or providers." + p.name + ".base_url in specwright.yaml";
+    p.base_url_env = b.base_env;
     cfg.providers[p.name] = std::move(p);
   }
+  FindMissing(&cfg);
   return cfg;
 }
 
+namespace {
+Status LoadConfigTree(const std::string& path, const YAML::Node& root, const GetEnv& env, LlmConfig* cfg);
+}  // namespace
+
 Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg) {
   SW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
-  YAML::Node root;
+  // yaml-cpp throws on bad syntax and on conversions (a mapping used as a key): both become
+  // errors at the file, line and column.
   try {
-    root = YAML::Load(text);
+    LlmConfig next = *cfg;
+    SW_RETURN_IF_ERROR(LoadConfigTree(path, YAML::Load(text), env, &next));
+    FindMissing(&next);
+    *cfg = std::move(next);
+    return Status::Ok();
   } catch (const YAML::Exception& e) {
     return InvalidInput(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                         ": " + e.msg);
   }
+}
+
+namespace {
+Status LoadConfigTree(const std::string& path, const YAML::Node& root, const GetEnv& env, LlmConfig* cfg) {
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return InvalidInput(At(path, root) + ": expected a mapping with providers: and prices:");
   SW_RETURN_IF_ERROR(CheckKeys(root, {"providers", "prices"}, path, "specwright.yaml"));
@@ -208,28 +247,26 @@ Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg
       if (!url.starts_with("http://") && !url.starts_with("https://"))
         return InvalidInput(At(path, b) + ": base_url must start with http:// or https://, got \"" + url + "\"");
       p.base_url = url;
-      cfg->missing_key.erase(name);
     }
     if (auto k = v["api_key"]) {
       std::string missing;
       SW_ASSIGN_OR_RETURN(std::string key, Expand(k.IsScalar() ? k.Scalar() : "", env, &missing, At(path, k)));
       p.api_key = key;
       p.key_required = true;
-      if (!missing.empty()) p.api_key_env = missing;
-      if (key.empty())
-        cfg->missing_key[name] = "set " + (missing.empty() ? std::string("providers.") + name + ".api_key" : missing) +
-                                 " (" + At(path, k) + " refers to it)";
-      else
-        cfg->missing_key.erase(name);
+      p.api_key_env = missing;
+      p.key_where = At(path, k);
     }
-    if (p.base_url.empty()) cfg->missing_key[name] = "set providers." + name + ".base_url in " + path;
     if (auto h = v["headers"]) {
       if (!h.IsMap()) return InvalidInput(At(path, h) + ": headers must be a mapping");
       for (const auto& hv : h) {
         std::string missing;
-        SW_ASSIGN_OR_RETURN(std::string val, Expand(hv.second.as<std::string>(""), env, &missing, At(path, hv.second)));
+        bool secret = false;
+        if (!hv.second.IsScalar()) return InvalidInput(At(path, hv.second) + ": a header value must be a string");
+        SW_ASSIGN_OR_RETURN(std::string val, Expand(hv.second.Scalar(), env, &missing, At(path, hv.second), &secret));
         if (!missing.empty()) return InvalidInput(At(path, hv.second) + ": header uses ${" + missing + "}, which is not set");
-        p.headers.emplace_back(hv.first.as<std::string>(), val);
+        // A value taken from the environment is treated as a secret (an Authorization token).
+        if (secret) p.secrets.push_back(val);
+        p.headers.emplace_back(hv.first.Scalar(), val);
       }
     }
     if (auto s = v["stream"]) {
@@ -244,6 +281,7 @@ Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg
     }
     if (auto s = v["rpm"]) {
       SW_ASSIGN_OR_RETURN(p.rpm, Number(s, path, "rpm", false));
+      if (p.rpm > 0 && p.rpm < 1) return InvalidInput(At(path, s) + ": rpm must be 0 (unlimited) or at least 1");
     }
     if (auto s = v["tpm"]) {
       SW_ASSIGN_OR_RETURN(p.tpm, Number(s, path, "tpm", false));
@@ -255,7 +293,7 @@ Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg
         SW_ASSIGN_OR_RETURN(p.timeouts.connect, Number(x, path, "timeouts.connect", true));
       }
       if (auto x = t["first_token"]) {
-        SW_ASSIGN_OR_RETURN(p.timeouts.first_byte, Number(x, path, "timeouts.first_token", true));
+        SW_ASSIGN_OR_RETURN(p.timeouts.first_token, Number(x, path, "timeouts.first_token", true));
       }
       if (auto x = t["idle"]) {
         SW_ASSIGN_OR_RETURN(p.timeouts.idle, Number(x, path, "timeouts.idle", true));
@@ -267,6 +305,7 @@ Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg
   }
   return Status::Ok();
 }
+}  // namespace
 
 Status CheckUsable(const LlmConfig& cfg, const std::string& provider, const std::string& what) {
   if (!cfg.providers.count(provider)) {

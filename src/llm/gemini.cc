@@ -61,7 +61,8 @@ class GeminiDecoder : public wire::FramedDecoder {
     if (auto content = cand.find("content"); content != cand.end() && content->is_object()) {
       if (auto parts = content->find("parts"); parts != content->end() && parts->is_array()) {
         for (const auto& p : *parts) {
-          if (p.value("thought", false)) {
+          if (!p.is_object()) continue;
+          if (wire::Bool(p, "thought")) {
             MarkToken();
             continue;
           }
@@ -69,10 +70,12 @@ class GeminiDecoder : public wire::FramedDecoder {
           if (auto fc = p.find("functionCall"); fc != p.end() && fc->is_object()) {
             int64_t i = next_tool_++;
             ToolCall& t = Tool(i);
-            t.id = Str(*fc, "id");
-            if (t.id.empty()) t.id = "call_" + std::to_string(i);
             t.name = Str(*fc, "name");
             t.arguments_json = fc->contains("args") ? (*fc)["args"].dump() : "{}";
+            t.id = Str(*fc, "id");
+            if (t.id.empty()) t.id = wire::CallId(t.name, t.arguments_json, i);
+            // Gemini 3 rejects a follow-up request whose function calls lack their signature.
+            t.provider_data = Str(p, "thoughtSignature");
           }
         }
       }
@@ -80,6 +83,11 @@ class GeminiDecoder : public wire::FramedDecoder {
     if (auto fr = Str(cand, "finishReason"); !fr.empty()) {
       response.finish_reason = FinishReason(fr);
       done_ = true;
+      // Blocked output is not an answer; the same prompt will be blocked again.
+      if (fr == "SAFETY" || fr == "RECITATION" || fr == "PROHIBITED_CONTENT" || fr == "BLOCKLIST" || fr == "SPII") {
+        stream_error = "the response was blocked (finishReason " + fr + ")";
+        stream_error_retryable = false;
+      }
     }
     return Status::Ok();
   }
@@ -88,7 +96,7 @@ class GeminiDecoder : public wire::FramedDecoder {
 
 class Gemini : public wire::Api<GeminiDecoder> {
  public:
-  net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
+  Result<net::ClientRequest> Build(const Request& r, const ProviderConfig& c) const override {
     json contents = json::array();
     std::map<std::string, std::string> call_names;  // tool_call_id -> function name
     for (const auto& m : r.messages) {
@@ -110,7 +118,9 @@ class Gemini : public wire::Api<GeminiDecoder> {
       if (!m.content.empty() || m.tool_calls.empty()) parts.push_back(json{{"text", m.content}});
       for (const auto& tc : m.tool_calls) {
         call_names[tc.id] = tc.name;
-        parts.push_back(json{{"functionCall", {{"name", tc.name}, {"args", ToolArguments(tc.arguments_json)}}}});
+        json part{{"functionCall", {{"name", tc.name}, {"args", ToolArguments(tc.arguments_json)}}}};
+        if (!tc.provider_data.empty()) part["thoughtSignature"] = tc.provider_data;
+        parts.push_back(std::move(part));
       }
       contents.push_back(json{{"role", m.role == "assistant" ? "model" : "user"}, {"parts", parts}});
     }
@@ -121,7 +131,9 @@ class Gemini : public wire::Api<GeminiDecoder> {
       json decls = json::array();
       for (const auto& t : r.tools) {
         json d{{"name", t.name}, {"description", t.description}};
-        if (!t.parameters_json.empty()) d["parameters"] = wire::Schema(t);
+        if (!t.parameters_json.empty()) {
+          SW_ASSIGN_OR_RETURN(d["parameters"], wire::Schema(t));
+        }
         decls.push_back(d);
       }
       body["tools"] = json::array({json{{"functionDeclarations", decls}}});

@@ -1,5 +1,6 @@
 #include "llm/http_provider.h"
 
+#include "base/clock.h"
 #include "base/strings.h"
 
 #include <curl/curl.h>
@@ -14,15 +15,11 @@ namespace {
 
 using json = nlohmann::json;
 
-double SteadyNow() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-double UnixNow() {
-  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
+double SteadyNow() { return SystemClock::Default()->Now(); }
+double UnixNow() { return SystemClock::Default()->WallNow(); }
 
 constexpr size_t kMaxErrorBody = 64 * 1024;
+constexpr double kMaxPause = 300;  // a provider-requested pause of new calls is capped here
 
 /// ParseRfc3339 reads "2024-05-01T12:00:30Z" (fractional seconds and offsets allowed) as
 /// unix seconds, or -1.
@@ -51,7 +48,9 @@ double ParseRfc3339(const std::string& s) {
 }  // namespace
 
 void Decoder::MarkToken() {
-  if (first_token_at == 0) first_token_at = SteadyNow();
+  if (first_token_at != 0) return;
+  first_token_at = SteadyNow();
+  if (token_seen) token_seen->store(true);
 }
 
 void Decoder::EmitText(std::string_view s) {
@@ -98,12 +97,12 @@ double RetryAfter(const net::Headers& h, double now_unix) {
   if (auto ms = net::HeaderValue(h, "retry-after-ms"); !ms.empty()) {
     char* end = nullptr;
     double v = std::strtod(ms.c_str(), &end);
-    if (end && *end == '\0' && v >= 0) return v / 1000;
+    if (end && *end == '\0' && std::isfinite(v) && v >= 0) return v / 1000;
   }
   if (auto ra = net::HeaderValue(h, "retry-after"); !ra.empty()) {
     char* end = nullptr;
     double v = std::strtod(ra.c_str(), &end);
-    if (end && *end == '\0' && v >= 0) return v;
+    if (end && *end == '\0' && std::isfinite(v) && v >= 0) return v;
     time_t when = curl_getdate(ra.c_str(), nullptr);  // an HTTP date
     if (when > 0) return std::max(0.0, static_cast<double>(when) - now_unix);
   }
@@ -114,6 +113,7 @@ double RetryAfter(const net::Headers& h, double now_unix) {
     if (rem != "0" || rst.empty()) return;
     double v = rfc3339 ? ParseRfc3339(rst) - now_unix : ParseDuration(rst).value_or(-1);
     if (rfc3339 && ParseRfc3339(rst) < 0) return;
+    if (!std::isfinite(v)) return;
     wait = std::max(wait, std::max(0.0, v));
   };
   consider("x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", false);
@@ -125,9 +125,11 @@ double RetryAfter(const net::Headers& h, double now_unix) {
   return wait;
 }
 
-std::string Redact(std::string s, const std::string& secret) {
-  if (secret.size() < 4) return s;  // too short to be a key; replacing would mangle text
-  for (size_t p = s.find(secret); p != std::string::npos; p = s.find(secret, p + 5)) s.replace(p, secret.size(), "[key]");
+std::string Redact(std::string s, const std::vector<std::string>& secrets) {
+  for (const auto& secret : secrets) {
+    if (secret.size() < 4) continue;  // too short to be a key; replacing would mangle text
+    for (size_t p = s.find(secret); p != std::string::npos; p = s.find(secret, p + 5)) s.replace(p, secret.size(), "[key]");
+  }
   return s;
 }
 
@@ -138,7 +140,25 @@ json ToolArguments(const std::string& args) {
 }
 
 HttpProvider::HttpProvider(ProviderConfig config, std::shared_ptr<net::HttpClient> client)
-    : config_(std::move(config)), api_(WireApiFor(config_.api)), client_(std::move(client)) {}
+    : config_(std::move(config)), api_(WireApiFor(config_.api)), client_(std::move(client)) {
+  if (!config_.api_key.empty() &&
+      std::find(config_.secrets.begin(), config_.secrets.end(), config_.api_key) == config_.secrets.end())
+    config_.secrets.push_back(config_.api_key);
+}
+
+HttpProvider::~HttpProvider() {
+  // Calls still waiting for admission never started; done must still run exactly once.
+  std::deque<Pending> left;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    left.swap(queue_);
+  }
+  for (auto& p : left) {
+    CallResult r;
+    r.error.status = Status(Code::kCancelled, config_.name + ": provider shut down before the call started");
+    p.done(std::move(r));
+  }
+}
 
 net::HttpClient& HttpProvider::Client() {
   // The shared client (and its thread) starts only when a call is actually made.
@@ -155,8 +175,15 @@ void HttpProvider::Start(const Request& request, CancelFlag cancel, DeltaFn on_d
     done(std::move(r));
     return;
   }
+  auto built = api_->Build(request, config_);
+  if (!built.ok()) {
+    CallResult r;
+    r.error.status = Status(built.status().code(), config_.name + ": " + built.status().message());
+    done(std::move(r));
+    return;
+  }
   Pending p;
-  p.http = api_->Build(request, config_);
+  p.http = std::move(built).value();
   p.http.timeouts = config_.timeouts;
   // Rough tokens for the per-minute limiter: ~4 bytes a token plus the output allowance.
   int64_t in_bytes = 0;
@@ -174,23 +201,26 @@ void HttpProvider::Start(const Request& request, CancelFlag cancel, DeltaFn on_d
 
 double HttpProvider::WaitNeeded(double now, int64_t tokens) {
   while (!request_times_.empty() && request_times_.front() <= now - 60) request_times_.pop_front();
-  while (!token_times_.empty() && token_times_.front().first <= now - 60) token_times_.pop_front();
+  while (!token_window_.empty() && token_window_.front().at <= now - 60) token_window_.pop_front();
   double wait = std::max(0.0, paused_until_ - now);
-  if (config_.rpm > 0 && request_times_.size() >= static_cast<size_t>(config_.rpm))
+  if (config_.rpm >= 1 && !request_times_.empty() && request_times_.size() >= static_cast<size_t>(config_.rpm))
     wait = std::max(wait, request_times_.front() + 60 - now);
-  if (config_.tpm > 0 && !token_times_.empty()) {
+  if (config_.tpm > 0 && !token_window_.empty()) {
     int64_t used = 0;
-    for (auto& [t, n] : token_times_) used += n;
-    // A single call larger than the whole budget still runs, alone in its minute.
+    for (const auto& e : token_window_) used += e.tokens;
     if (used + tokens > config_.tpm) {
+      // Wait until enough of the window has aged out; a single call larger than the whole
+      // budget waits for an empty window and then runs alone in its minute.
       int64_t excess = used + tokens - static_cast<int64_t>(config_.tpm);
-      for (auto& [t, n] : token_times_) {
-        excess -= n;
+      double until = token_window_.back().at + 60;
+      for (const auto& e : token_window_) {
+        excess -= e.tokens;
         if (excess <= 0) {
-          wait = std::max(wait, t + 60 - now);
+          until = e.at + 60;
           break;
         }
       }
+      wait = std::max(wait, until - now);
     }
   }
   return wait;
@@ -220,8 +250,8 @@ void HttpProvider::Pump() {
       }
       ++running_;
       request_times_.push_back(now);
-      token_times_.emplace_back(now, queue_.front().est_tokens);
-      queue_.front().admitted_at = now;
+      queue_.front().window_id = next_window_id_++;
+      token_window_.push_back(WindowEntry{queue_.front().window_id, now, queue_.front().est_tokens});
       launch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
@@ -253,109 +283,128 @@ void HttpProvider::Pump() {
   }
 }
 
-void HttpProvider::OnFinished(double reserved_at, int64_t est_tokens, int64_t actual_tokens) {
+void HttpProvider::OnFinished(uint64_t window_id, int64_t actual_tokens, double pause) {
   {
     std::lock_guard<std::mutex> l(mu_);
     --running_;
-    // The estimate made at start becomes what the provider actually counted.
-    for (auto& [t, n] : token_times_)
-      if (t == reserved_at && n == est_tokens) {
-        n = actual_tokens > 0 ? actual_tokens : est_tokens;
+    if (pause > 0) paused_until_ = std::max(paused_until_, SteadyNow() + std::min(pause, kMaxPause));
+    // The estimate made at admission becomes what the provider actually counted.
+    for (auto& e : token_window_)
+      if (e.id == window_id) {
+        if (actual_tokens > 0) e.tokens = actual_tokens;
         break;
       }
   }
   Pump();
 }
 
+namespace {
+
+/// Classify turns a finished HTTP exchange into the call's result: a response, or an error
+/// that says whether a retry may help and carries what the provider already counted.
+struct Exchange {
+  int status = 0;
+  net::ClientResult transport;
+  std::string error_body;
+  Status decode_error;
+};
+
+bool QuotaExhausted(const std::string& body) {
+  // OpenAI answers an unpaid account with 429 insufficient_quota: waiting will not help.
+  return body.find("insufficient_quota") != std::string::npos;
+}
+
+}  // namespace
+
 void HttpProvider::Launch(Pending p) {
   struct Call {
     std::unique_ptr<Decoder> dec;
-    int status = 0;
-    std::string error_body;
-    Status decode_error;
+    Exchange x;
     double t0 = 0;
-    double reserved_at = 0;
-    int64_t est_tokens = 0;
+    uint64_t window_id = 0;
+    std::string request_body;  // redacted, for the store
     DoneFn done;
   };
   auto call = std::make_shared<Call>();
   call->dec = api_->NewDecoder(config_);
   call->dec->on_delta = std::move(p.on_delta);
+  call->dec->token_seen = std::make_shared<std::atomic<bool>>(false);
+  p.http.token_seen = call->dec->token_seen;
   call->t0 = SteadyNow();
-  call->est_tokens = p.est_tokens;
-  call->reserved_at = p.admitted_at;
+  call->window_id = p.window_id;
+  call->request_body = Redact(p.http.body, config_.secrets);
   call->done = std::move(p.done);
   std::weak_ptr<HttpProvider> weak = weak_from_this();
-  std::string key = config_.api_key;
-  std::string who = config_.name;
 
   net::ClientHandlers h;
-  h.on_head = [call](int status, const net::Headers&) { call->status = status; };
+  h.on_head = [call](int status, const net::Headers&) { call->x.status = status; };
   h.on_body = [call](std::string_view b) {
-    if (call->status < 200 || call->status >= 300) {
-      if (call->error_body.size() < kMaxErrorBody)
-        call->error_body.append(b.substr(0, kMaxErrorBody - call->error_body.size()));
+    if (call->x.status < 200 || call->x.status >= 300) {
+      if (call->x.error_body.size() < kMaxErrorBody)
+        call->x.error_body.append(b.substr(0, kMaxErrorBody - call->x.error_body.size()));
       return true;
     }
     Status s = call->dec->Feed(b);
     if (!s.ok()) {
-      call->decode_error = s;
+      call->x.decode_error = s;
       return false;
     }
     return true;
   };
-  h.on_done = [call, weak, key, who, api = api_](net::ClientResult cr) {
+  h.on_done = [call, weak, secrets = config_.secrets, who = config_.name, api = api_](net::ClientResult cr) {
     Decoder& dec = *call->dec;
     CallResult r;
+    r.request_raw = std::move(call->request_body);
     auto fail = [&](Code code, const std::string& msg, bool retryable) {
-      r.error.status = Status(code, Redact(who + ": " + msg, key));
+      r.error.status = Status(code, Redact(who + ": " + msg, secrets));
       r.error.retryable = retryable;
       r.error.partial = dec.response.usage;
+      r.response_raw = Redact(dec.response.raw.empty() ? call->x.error_body : dec.response.raw, secrets);
     };
-    int status = cr.status ? cr.status : call->status;
+    int status = cr.status ? cr.status : call->x.status;
+    bool http_error = status != 0 && (status < 200 || status >= 300);
     if (cr.transport == net::Transport::kCancelled) {
       fail(Code::kCancelled, "cancelled", false);
-    } else if (cr.transport == net::Transport::kAborted && !call->decode_error.ok()) {
-      fail(Code::kUnavailable, "malformed response: " + call->decode_error.message(), true);
-    } else if (cr.transport == net::Transport::kOk && status >= 200 && status < 300) {
+    } else if (http_error) {
+      // The status decides, even when the error body itself was cut or timed out.
+      std::string msg = "HTTP " + std::to_string(status) + ": " + api->ErrorMessage(call->x.error_body);
+      if (cr.transport != net::Transport::kOk) msg += " (" + std::string(net::TransportName(cr.transport)) + ")";
+      bool retry = RetryableStatus(status) && !(status == 429 && QuotaExhausted(call->x.error_body));
+      fail(retry ? Code::kUnavailable : Code::kFailed, msg, retry);
+      r.error.retry_after = RetryAfter(cr.headers, UnixNow());
+    } else if (cr.transport == net::Transport::kAborted && !call->x.decode_error.ok()) {
+      const Status& de = call->x.decode_error;
+      fail(de.code() == Code::kUnavailable ? Code::kUnavailable : Code::kFailed, "malformed response: " + de.message(),
+           de.code() == Code::kUnavailable);
+    } else if (cr.transport == net::Transport::kOk) {
       Status s = dec.Finish();
       if (!s.ok()) {
-        fail(Code::kUnavailable, s.message(), true);
+        fail(s.code() == Code::kUnavailable ? Code::kUnavailable : Code::kFailed, s.message(),
+             s.code() == Code::kUnavailable);
       } else if (!dec.stream_error.empty()) {
         fail(dec.stream_error_retryable ? Code::kUnavailable : Code::kFailed, dec.stream_error,
              dec.stream_error_retryable);
       } else {
         Response resp = std::move(dec.response);
-        resp.raw = Redact(std::move(resp.raw), key);
+        resp.raw = Redact(std::move(resp.raw), secrets);
         resp.ttft_ms = dec.first_token_at > 0 ? (dec.first_token_at - call->t0) * 1000 : 0;
         r.response = std::move(resp);
       }
-    } else if (cr.transport == net::Transport::kOk) {
-      std::string msg = "HTTP " + std::to_string(status) + ": " +
-                        api->ErrorMessage(call->error_body);
-      bool retry = RetryableStatus(status);
-      fail(status == 429 ? Code::kUnavailable : (retry ? Code::kUnavailable : Code::kFailed), msg, retry);
-      r.error.retry_after = RetryAfter(cr.headers, UnixNow());
     } else {
       std::string msg = net::TransportName(cr.transport);
       if (!cr.message.empty() && cr.message != msg) msg += " (" + cr.message + ")";
       bool timeout = cr.transport == net::Transport::kTimeoutConnect ||
                      cr.transport == net::Transport::kTimeoutFirstByte ||
+                     cr.transport == net::Transport::kTimeoutFirstToken ||
                      cr.transport == net::Transport::kTimeoutIdle || cr.transport == net::Transport::kTimeoutTotal;
       fail(timeout ? Code::kTimeout : Code::kUnavailable, msg, true);
     }
     // Rate-limit headers on any response may say the quota is spent: hold new calls back.
-    double pause = (cr.transport == net::Transport::kOk) ? RetryAfter(cr.headers, UnixNow()) : -1;
+    double pause = cr.transport == net::Transport::kOk ? RetryAfter(cr.headers, UnixNow()) : -1;
     if (status == 429 || status == 529) pause = std::max(pause, r.error.retry_after);
     int64_t actual = r.ok() ? r.response->usage.input + r.response->usage.output
                             : r.error.partial.input + r.error.partial.output;
-    if (auto self = weak.lock()) {
-      if (pause > 0) {
-        std::lock_guard<std::mutex> l(self->mu_);
-        self->paused_until_ = std::max(self->paused_until_, SteadyNow() + std::min(pause, 300.0));
-      }
-      self->OnFinished(call->reserved_at, call->est_tokens, actual);
-    }
+    if (auto self = weak.lock()) self->OnFinished(call->window_id, actual, pause);
     call->done(std::move(r));
   };
   Client().Send(std::move(p.http), std::move(h), p.cancel);

@@ -26,8 +26,13 @@ struct ProviderConfig {
   std::string base_url;
   std::string api_key;      // resolved secret; never stored, logged or put in messages
   std::string api_key_env;  // where the key comes from, for error messages
+  std::string key_where;    // "specwright.yaml:3:14" when the config file names the key
+  std::string base_url_env; // the variable that sets base_url, for error messages
   bool key_required = true;
   net::Headers headers;     // extra headers (e.g. OpenRouter's HTTP-Referer)
+  /// Every secret this endpoint sends (the key, header values expanded from ${ENV}); each is
+  /// replaced by "[key]" in anything stored, logged or shown.
+  std::vector<std::string> secrets;
   bool stream = true;
   bool legacy_max_tokens = false;  // OpenAI-compatible servers take max_tokens, OpenAI max_completion_tokens
   int max_concurrency = 0;  // 0: no cap here (the workflow may still cap)
@@ -54,6 +59,7 @@ class Decoder {
   bool stream_error_retryable = false;
   DeltaFn on_delta;
   double first_token_at = 0;  // steady seconds of the first text or tool-call delta
+  std::shared_ptr<std::atomic<bool>> token_seen;  // set with first_token_at (the client's first-token timeout)
 
  protected:
   void EmitText(std::string_view s);
@@ -64,7 +70,9 @@ class Decoder {
 class WireApi {
  public:
   virtual ~WireApi() = default;
-  virtual net::ClientRequest Build(const Request& r, const ProviderConfig& c) const = 0;
+  /// Build makes the HTTP request; a request the API cannot express (an invalid tool schema)
+  /// is an error, never a malformed body.
+  virtual Result<net::ClientRequest> Build(const Request& r, const ProviderConfig& c) const = 0;
   virtual std::unique_ptr<Decoder> NewDecoder(const ProviderConfig& c) const = 0;
   /// ErrorMessage extracts the provider's own message from an error body (JSON or not).
   virtual std::string ErrorMessage(std::string_view body) const;
@@ -86,8 +94,8 @@ double RetryAfter(const net::Headers& h, double now_unix);
 /// Retryable HTTP statuses: 408, 409, 429, and every 5xx (529 is Anthropic's "overloaded").
 bool RetryableStatus(int status);
 
-/// Redact replaces every occurrence of secret in s.
-std::string Redact(std::string s, const std::string& secret);
+/// Redact replaces every occurrence of each secret in s.
+std::string Redact(std::string s, const std::vector<std::string>& secrets);
 
 /// ToolArguments parses a tool call's argument JSON; an empty string is an empty object.
 nlohmann::json ToolArguments(const std::string& args);
@@ -95,6 +103,7 @@ nlohmann::json ToolArguments(const std::string& args);
 class HttpProvider : public Provider, public std::enable_shared_from_this<HttpProvider> {
  public:
   HttpProvider(ProviderConfig config, std::shared_ptr<net::HttpClient> client = nullptr);
+  ~HttpProvider() override;
   std::string name() const override { return config_.name; }
   void Start(const Request& request, CancelFlag cancel, DeltaFn on_delta, DoneFn done) override;
   const ProviderConfig& config() const { return config_; }
@@ -103,15 +112,22 @@ class HttpProvider : public Provider, public std::enable_shared_from_this<HttpPr
   struct Pending {
     net::ClientRequest http;
     int64_t est_tokens = 0;
-    double admitted_at = 0;  // its entry in token_times_
+    uint64_t window_id = 0;  // its entry in token_window_
     CancelFlag cancel;
     DeltaFn on_delta;
     DoneFn done;
   };
+  /// One admitted call in the tokens-per-minute window: estimated at admission, corrected to
+  /// what the provider counted when it finishes.
+  struct WindowEntry {
+    uint64_t id;
+    double at;
+    int64_t tokens;
+  };
   net::HttpClient& Client();
   void Pump();
   void Launch(Pending p);
-  void OnFinished(double tokens_reserved_at, int64_t est_tokens, int64_t actual_tokens);
+  void OnFinished(uint64_t window_id, int64_t actual_tokens, double pause);
   double WaitNeeded(double now, int64_t tokens);  // seconds until limits admit a call; mu_ held
 
   ProviderConfig config_;
@@ -122,7 +138,8 @@ class HttpProvider : public Provider, public std::enable_shared_from_this<HttpPr
   std::deque<Pending> queue_;
   int running_ = 0;
   std::deque<double> request_times_;                    // starts within the last minute
-  std::deque<std::pair<double, int64_t>> token_times_;  // (start, tokens) within the last minute
+  std::deque<WindowEntry> token_window_;               // admissions within the last minute
+  uint64_t next_window_id_ = 1;
   double paused_until_ = 0;  // a provider's rate-limit headers said "wait"
   bool pump_scheduled_ = false;
 };

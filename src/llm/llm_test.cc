@@ -113,6 +113,9 @@ TEST(Prices, LiteLlmFormatAndWorstCase) {
   EXPECT_FALSE(t.Lookup("openai", "unknown").has_value());
   EXPECT_FALSE(t.LoadJson(R"({"m": {"input_cost_per_token": "cheap"}})", "p.json").ok());
   EXPECT_FALSE(t.LoadJson("{", "p.json").ok());
+  // Priced per image or second (no per-token price): unknown here, never a known $0.
+  ASSERT_TRUE(t.LoadJson(R"({"dall-e-3": {"output_cost_per_image": 0.04, "max_output_tokens": 10}})", "p.json").ok());
+  EXPECT_FALSE(t.Lookup("openai", "dall-e-3").has_value());
 }
 
 TEST(Provider, SplitModelAndPessimisticEstimate) {

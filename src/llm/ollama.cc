@@ -30,16 +30,17 @@ class OllamaDecoder : public wire::FramedDecoder {
         for (const auto& tc : *tcs) {
           int64_t i = next_tool_++;
           ToolCall& t = Tool(i);
-          t.id = "call_" + std::to_string(i);
           if (auto f = tc.find("function"); f != tc.end() && f->is_object()) {
             t.name = Str(*f, "name");
             auto a = f->find("arguments");
             t.arguments_json = a == f->end() ? "{}" : (a->is_string() ? a->get<std::string>() : a->dump());
           }
+          t.id = Str(tc, "id");
+          if (t.id.empty()) t.id = wire::CallId(t.name, t.arguments_json, i);
         }
       }
     }
-    if (c.value("done", false)) {
+    if (wire::Bool(c, "done")) {
       Usage u;
       u.input = Int(c, "prompt_eval_count");
       u.output = Int(c, "eval_count");
@@ -55,7 +56,7 @@ class OllamaDecoder : public wire::FramedDecoder {
 
 class Ollama : public wire::Api<OllamaDecoder> {
  public:
-  net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
+  Result<net::ClientRequest> Build(const Request& r, const ProviderConfig& c) const override {
     json msgs = json::array();
     std::map<std::string, std::string> call_names;
     for (const auto& m : r.messages) {
@@ -73,11 +74,7 @@ class Ollama : public wire::Api<OllamaDecoder> {
     }
     json body{{"model", r.model}, {"messages", msgs}, {"stream", c.stream}};
     if (!r.tools.empty()) {
-      json tools = json::array();
-      for (const auto& t : r.tools)
-        tools.push_back(json{{"type", "function"},
-                             {"function", {{"name", t.name}, {"description", t.description}, {"parameters", wire::Schema(t)}}}});
-      body["tools"] = tools;
+      SW_ASSIGN_OR_RETURN(body["tools"], wire::FunctionTools(r));
     }
     if (r.json_output) body["format"] = "json";
     json opts = json::object();
@@ -85,7 +82,8 @@ class Ollama : public wire::Api<OllamaDecoder> {
     if (r.max_tokens > 0) opts["num_predict"] = r.max_tokens;
     if (!r.stop.empty()) opts["stop"] = r.stop;
     if (!opts.empty()) body["options"] = opts;
-    return wire::Post(c, "/api/chat", "Authorization", "Bearer " + c.api_key, body);
+    // A local Ollama takes no key; one behind a proxy may want a bearer token.
+    return wire::Post(c, "/api/chat", "Authorization", c.api_key.empty() ? "" : "Bearer " + c.api_key, body);
   }
 };
 

@@ -1,6 +1,8 @@
 // OpenAI Chat Completions (also every OpenAI-compatible server) and the OpenAI Responses API.
 #include "llm/wire.h"
 
+#include <algorithm>
+
 namespace sw::llm {
 namespace {
 
@@ -22,19 +24,18 @@ Usage OpenAiUsage(const json& u) {
   return out;
 }
 
-json Tools(const Request& r, bool responses) {
+/// The Responses API takes tools flat: {"type": "function", name, description, parameters}.
+Result<json> ResponsesTools(const Request& r) {
   json tools = json::array();
   for (const auto& t : r.tools) {
-    json fn{{"name", t.name}, {"description", t.description}, {"parameters", wire::Schema(t)}};
-    if (responses) {
-      fn["type"] = "function";
-      tools.push_back(fn);
-    } else {
-      tools.push_back(json{{"type", "function"}, {"function", fn}});
-    }
+    SW_ASSIGN_OR_RETURN(json schema, wire::Schema(t));
+    tools.push_back(json{{"type", "function"}, {"name", t.name}, {"description", t.description}, {"parameters", schema}});
   }
   return tools;
 }
+
+/// JSON mode is refused unless the messages ask for JSON; say so when the prompt does not.
+constexpr const char* kJsonInstruction = "Respond with a single JSON object.";
 
 /// A stream-borne error: retry unless the request itself was at fault.
 void StreamError(Decoder* d, const json& err) {
@@ -77,9 +78,19 @@ class ChatDecoder : public wire::FramedDecoder {
       auto d = choice.find("delta");
       if (d == choice.end() || !d->is_object()) continue;
       EmitText(Str(*d, "content"));
+      refusal_ += Str(*d, "refusal");
       if (auto tcs = d->find("tool_calls"); tcs != d->end() && tcs->is_array()) {
         for (const auto& tc : *tcs) {
-          ToolCall& t = Tool(Int(tc, "index"));
+          // Deltas carry an index; a few compatible servers send none, and then a new id
+          // starts a new call.
+          int64_t index = Int(tc, "index");
+          if (!tc.contains("index")) {
+            std::string id = Str(tc, "id");
+            if (!id.empty() && id != last_id_) ++unindexed_;
+            if (!id.empty()) last_id_ = id;
+            index = std::max<int64_t>(0, unindexed_);
+          }
+          ToolCall& t = Tool(index);
           if (auto id = Str(tc, "id"); !id.empty()) t.id = id;
           if (auto f = tc.find("function"); f != tc.end() && f->is_object()) {
             if (auto n = Str(*f, "name"); !n.empty()) t.name = n;
@@ -99,6 +110,7 @@ class ChatDecoder : public wire::FramedDecoder {
     response.finish_reason = Str(choice, "finish_reason");
     if (auto m = choice.find("message"); m != choice.end() && m->is_object()) {
       EmitText(Str(*m, "content"));
+      refusal_ = Str(*m, "refusal");
       if (auto tcs = m->find("tool_calls"); tcs != m->end() && tcs->is_array()) {
         int64_t i = 0;
         for (const auto& tc : *tcs) {
@@ -115,14 +127,28 @@ class ChatDecoder : public wire::FramedDecoder {
     return Status::Ok();
   }
 
+  Status Finish() override {
+    SW_RETURN_IF_ERROR(FramedDecoder::Finish());
+    // A refusal is an answer, but not the one asked for: the node must not succeed with "".
+    if (!refusal_.empty() && response.text.empty()) {
+      stream_error = "the model refused: " + refusal_;
+      stream_error_retryable = false;
+    }
+    return Status::Ok();
+  }
+
  private:
   bool finished_ = false;
+  std::string refusal_;
+  std::string last_id_;
+  int64_t unindexed_ = -1;
 };
 
 class OpenAiChat : public wire::Api<ChatDecoder> {
  public:
-  net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
+  Result<net::ClientRequest> Build(const Request& r, const ProviderConfig& c) const override {
     json msgs = json::array();
+    if (r.json_output && !wire::MentionsJson(r)) msgs.push_back(json{{"role", "system"}, {"content", kJsonInstruction}});
     for (const auto& m : r.messages) {
       json jm{{"role", m.role}};
       if (m.role == "assistant" && !m.tool_calls.empty()) {
@@ -139,7 +165,9 @@ class OpenAiChat : public wire::Api<ChatDecoder> {
       msgs.push_back(std::move(jm));
     }
     json body{{"model", r.model}, {"messages", msgs}};
-    if (!r.tools.empty()) body["tools"] = Tools(r, false);
+    if (!r.tools.empty()) {
+      SW_ASSIGN_OR_RETURN(body["tools"], wire::FunctionTools(r));
+    }
     if (r.temperature) body["temperature"] = *r.temperature;
     if (r.max_tokens > 0) body[c.legacy_max_tokens ? "max_tokens" : "max_completion_tokens"] = r.max_tokens;
     if (!r.stop.empty()) body["stop"] = r.stop;
@@ -225,7 +253,7 @@ class ResponsesDecoder : public wire::FramedDecoder {
 
 class OpenAiResponses : public wire::Api<ResponsesDecoder> {
  public:
-  net::ClientRequest Build(const Request& r, const ProviderConfig& c) const override {
+  Result<net::ClientRequest> Build(const Request& r, const ProviderConfig& c) const override {
     json input = json::array();
     for (const auto& m : r.messages) {
       if (m.role == "system") continue;  // sent as instructions
@@ -239,8 +267,12 @@ class OpenAiResponses : public wire::Api<ResponsesDecoder> {
                              {"arguments", tc.arguments_json}});
     }
     json body{{"model", r.model}, {"input", input}, {"store", false}};
-    if (auto sys = wire::SystemText(r); !sys.empty()) body["instructions"] = sys;
-    if (!r.tools.empty()) body["tools"] = Tools(r, true);
+    std::string sys = wire::SystemText(r);
+    if (r.json_output && !wire::MentionsJson(r)) sys += std::string(sys.empty() ? "" : "\n\n") + kJsonInstruction;
+    if (!sys.empty()) body["instructions"] = sys;
+    if (!r.tools.empty()) {
+      SW_ASSIGN_OR_RETURN(body["tools"], ResponsesTools(r));
+    }
     if (r.temperature) body["temperature"] = *r.temperature;
     if (r.max_tokens > 0) body["max_output_tokens"] = r.max_tokens;
     if (r.json_output) body["text"] = json{{"format", {{"type", "json_object"}}}};

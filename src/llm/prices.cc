@@ -20,6 +20,9 @@ Status PriceTable::LoadJson(const std::string& text, const std::string& origin) 
   for (auto& [name, v] : j.items()) {
     if (name == "sample_spec") continue;  // LiteLLM's documentation entry
     if (!v.is_object()) return InvalidInput(origin + ": model \"" + name + "\": expected an object");
+    // LiteLLM also lists models priced per image, second or character; without a per-token
+    // price their cost is unknown here, never $0.
+    if (!v.contains("input_cost_per_token") && !v.contains("output_cost_per_token")) continue;
     Price p;
     auto num = [&](const char* field, double* out) -> Status {
       auto it = v.find(field);

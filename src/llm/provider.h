@@ -19,6 +19,9 @@ struct ToolCall {
   std::string id;
   std::string name;
   std::string arguments_json;
+  /// Opaque data the provider needs back with this call in the next request (Gemini's
+  /// thoughtSignature); "" when none.
+  std::string provider_data;
 };
 
 struct Message {
@@ -84,6 +87,10 @@ struct CallError {
 struct CallResult {
   std::optional<Response> response;
   CallError error;
+  /// The request exactly as sent on the wire and, for a failed call, whatever body came back;
+  /// secrets replaced. Empty for providers without a wire format (scripted).
+  std::string request_raw;
+  std::string response_raw;
   bool ok() const { return response.has_value(); }
 };
 

@@ -1,5 +1,9 @@
 #include "llm/wire.h"
 
+#include <cctype>
+
+#include "base/hash.h"
+
 namespace sw::llm::wire {
 namespace {
 constexpr size_t kMaxRawKept = 4 << 20;  // the stored copy of a response body is bounded
@@ -24,7 +28,13 @@ Status FramedDecoder::Dispatch(std::string_view event, std::string_view data) {
     return Status(Code::kUnavailable, "malformed stream chunk (not JSON) after " + std::to_string(body_.size()) +
                                           " bytes: " + shown);
   }
-  return OnEvent(event, j);
+  // Handlers read untrusted JSON: a value of the wrong type must fail this call, never
+  // throw through libcurl's callback.
+  try {
+    return OnEvent(event, j);
+  } catch (const json::exception& e) {
+    return Status(Code::kUnavailable, std::string("malformed stream chunk: ") + e.what());
+  }
 }
 
 Status FramedDecoder::Feed(std::string_view bytes) {
@@ -43,7 +53,13 @@ Status FramedDecoder::Finish() {
     auto j = json::parse(body_, nullptr, false);
     if (j.is_discarded() || !j.is_object())
       return Status(Code::kUnavailable, "malformed response body (not a JSON object): " + body_.substr(0, 120));
-    SW_RETURN_IF_ERROR(OnWhole(j));
+    Status s;
+    try {
+      s = OnWhole(j);
+    } catch (const json::exception& e) {
+      s = Status(Code::kUnavailable, std::string("malformed response body: ") + e.what());
+    }
+    SW_RETURN_IF_ERROR(s);
   } else {
     if (framing_ == Framing::kLines) lines_.Flush();
     if (!error_.ok()) return error_;
@@ -72,6 +88,15 @@ int64_t Int(const json& j, const char* key) {
 std::string Str(const json& j, const char* key) {
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+
+bool Bool(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::string CallId(const std::string& name, const std::string& args, int64_t index) {
+  return "call_" + Hasher().Add(name).Add(args).HexDigest().substr(0, 12) + "_" + std::to_string(index);
 }
 
 std::string SystemText(const Request& r) {
@@ -108,9 +133,31 @@ net::ClientRequest Post(const ProviderConfig& c, std::string_view path, const st
   return q;
 }
 
-json Schema(const ToolSpec& t) {
+Result<json> Schema(const ToolSpec& t) {
   if (t.parameters_json.empty()) return json{{"type", "object"}, {"properties", json::object()}};
-  return json::parse(t.parameters_json, nullptr, false);
+  json j = json::parse(t.parameters_json, nullptr, false);
+  if (j.is_discarded() || !j.is_object())
+    return InvalidInput("tool \"" + t.name + "\": its parameter schema is not a JSON object");
+  return j;
+}
+
+Result<json> FunctionTools(const Request& r) {
+  json tools = json::array();
+  for (const auto& t : r.tools) {
+    SW_ASSIGN_OR_RETURN(json schema, Schema(t));
+    tools.push_back(json{{"type", "function"},
+                         {"function", {{"name", t.name}, {"description", t.description}, {"parameters", schema}}}});
+  }
+  return tools;
+}
+
+bool MentionsJson(const Request& r) {
+  for (const auto& m : r.messages) {
+    std::string lower = m.content;
+    for (auto& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    if (lower.find("json") != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace sw::llm::wire

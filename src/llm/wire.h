@@ -57,6 +57,11 @@ class FramedDecoder : public Decoder {
 int64_t Int(const json& j, const char* key);
 /// Str reads a string field that may be absent or null ("" then).
 std::string Str(const json& j, const char* key);
+/// Bool reads a boolean field; anything else (absent, null, a string) is false.
+bool Bool(const json& j, const char* key);
+/// CallId names a tool call for APIs that give none (Gemini, Ollama): deterministic, so a
+/// replayed run sends the same requests, and distinct across the calls of one answer.
+std::string CallId(const std::string& name, const std::string& args, int64_t index);
 /// SystemText joins the system messages; JoinedBody is the request body as compact JSON.
 std::string SystemText(const Request& r);
 /// Url joins a base URL and a path without doubling or dropping the slash.
@@ -66,8 +71,15 @@ net::Headers JsonHeaders(const ProviderConfig& c, const std::string& auth_name, 
 /// Post is a JSON POST to base_url + path with the API's auth header.
 net::ClientRequest Post(const ProviderConfig& c, std::string_view path, const std::string& auth_name,
                         const std::string& auth_value, const json& body);
-/// Schema is a tool's parameter schema as JSON (an empty object schema when none is given).
-json Schema(const ToolSpec& t);
+/// Schema is a tool's parameter schema as JSON (an empty object schema when none is given);
+/// text that is not a JSON object is an error naming the tool.
+Result<json> Schema(const ToolSpec& t);
+/// FunctionTools is the tool list as OpenAI Chat Completions and Ollama take it:
+/// [{"type": "function", "function": {name, description, parameters}}].
+Result<json> FunctionTools(const Request& r);
+/// MentionsJson says whether any message contains the word "json" (OpenAI's JSON mode refuses
+/// a request whose messages never ask for JSON).
+bool MentionsJson(const Request& r);
 
 /// Api binds a wire format's request builder to its decoder type.
 template <typename DecoderT>

@@ -343,7 +343,8 @@ TEST(ErrorMessage, JsonAndNonJsonBodies) {
 }
 
 TEST(Redact, RemovesEveryCopyOfTheKey) {
-  EXPECT_EQ(Redact("auth sk-abc123 and sk-abc123!", "sk-abc123"), "auth [key] and [key]!");
+  EXPECT_EQ(Redact("auth sk-abc123 and sk-abc123!", {"sk-abc123"}), "auth [key] and [key]!");
+  EXPECT_EQ(Redact("key sk-abc123, token tok-9999", {"sk-abc123", "tok-9999"}), "key [key], token [key]");
 }
 
 TEST(Requests, EachApiPutsTheKeyInItsHeaderAndNeverTheUrl) {
@@ -360,7 +361,9 @@ TEST(Requests, EachApiPutsTheKeyInItsHeaderAndNeverTheUrl) {
     c.api = api;
     c.base_url = "http://127.0.0.1:1/v1";
     c.api_key = "sk-secret-value";
-    auto q = WireApiFor(api)->Build(r, c);
+    auto built = WireApiFor(api)->Build(r, c);
+    ASSERT_TRUE(built.ok()) << built.status().message();
+    net::ClientRequest q = *built;
     EXPECT_EQ(q.url.find("sk-secret"), std::string::npos);
     EXPECT_EQ(q.body.find("sk-secret"), std::string::npos);
     bool in_header = false;
@@ -389,7 +392,9 @@ TEST(Config, MissingKeyNamesTheVariable) {
   EXPECT_EQ(cfg.providers["ollama"].base_url, "http://127.0.0.1:11434");
   EXPECT_EQ(NormalizeOllamaHost("0.0.0.0"), "http://127.0.0.1:11434");
   EXPECT_EQ(NormalizeOllamaHost("gpu-box:8080"), "http://gpu-box:8080");
-  EXPECT_EQ(NormalizeOllamaHost("https://ollama.example.com/"), "https://ollama.example.com:11434");
+  EXPECT_EQ(NormalizeOllamaHost("https://ollama.example.com/"), "https://ollama.example.com:443");
+  EXPECT_EQ(NormalizeOllamaHost("http://box"), "http://box:80");
+  EXPECT_EQ(NormalizeOllamaHost("box"), "http://box:11434");
 }
 
 TEST(Prices, ShippedTableDatedSnapshotsAndWildcards) {

@@ -35,6 +35,7 @@ const char* TransportName(Transport t) {
     case Transport::kConnect: return "connection failed";
     case Transport::kTimeoutConnect: return "connect timeout";
     case Transport::kTimeoutFirstByte: return "time-to-first-byte timeout";
+    case Transport::kTimeoutFirstToken: return "time-to-first-token timeout";
     case Transport::kTimeoutIdle: return "idle timeout between stream chunks";
     case Transport::kTimeoutTotal: return "total timeout";
     case Transport::kCut: return "connection cut mid-response";
@@ -210,6 +211,9 @@ void HttpClient::Sweep(double now) {
       r.transport = Transport::kCancelled;
     } else if (t->last_byte == 0 && to.first_byte > 0 && now - t->started > to.first_byte) {
       r.transport = Transport::kTimeoutFirstByte;
+    } else if (to.first_token > 0 && now - t->started > to.first_token &&
+               (t->req.token_seen ? !t->req.token_seen->load() : t->last_byte == 0)) {
+      r.transport = Transport::kTimeoutFirstToken;
     } else if (t->last_byte > 0 && to.idle > 0 && now - t->last_byte > to.idle) {
       r.transport = Transport::kTimeoutIdle;
     } else {

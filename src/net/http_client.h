@@ -20,10 +20,13 @@ namespace sw::net {
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
 /// Timeouts, in seconds (<=0: none). first_byte runs from the start of the call to the first
-/// body byte; idle is the longest gap between body bytes once they flow.
+/// body byte; first_token from the start to the moment the caller sets token_seen (a stream
+/// that sends keep-alive pings or an empty role chunk first has bytes long before a token);
+/// idle is the longest gap between body bytes once they flow.
 struct HttpTimeouts {
   double connect = 10;
   double first_byte = 120;
+  double first_token = 120;
   double idle = 60;
   double total = 900;
 };
@@ -34,6 +37,9 @@ struct ClientRequest {
   Headers headers;
   std::string body;
   HttpTimeouts timeouts;
+  /// Set by the caller's body handler when the first real token arrives; null: the first
+  /// body byte counts (timeouts.first_token then acts like first_byte).
+  std::shared_ptr<std::atomic<bool>> token_seen;
 };
 
 enum class Transport {
@@ -41,6 +47,7 @@ enum class Transport {
   kConnect,          // could not connect / resolve / TLS
   kTimeoutConnect,
   kTimeoutFirstByte,
+  kTimeoutFirstToken,
   kTimeoutIdle,
   kTimeoutTotal,
   kCut,              // the connection broke in the middle of the response

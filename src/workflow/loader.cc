@@ -105,7 +105,9 @@ void Merge(FileCtx& ctx, const Settings& d, Node* n, const NodeInfo& info) {
   auto pick = [&](const auto& own, const auto& def) {
     return own ? own : (calls ? def : std::remove_cvref_t<decltype(own)>{});
   };
-  n->retry.attempts = pick(s.attempts, d.attempts).value_or(1);
+  // Model calls fail transiently (429, 5xx, cut streams) often enough that a model node
+  // retries twice unless told otherwise; a tool may not be safe to repeat, so it does not.
+  n->retry.attempts = pick(s.attempts, d.attempts).value_or(llm ? kDefaultModelAttempts : 1);
   n->retry.backoff = pick(s.backoff, d.backoff).value_or(RetryPolicy{}.backoff);
   n->retry.max_delay = pick(s.max_delay, d.max_delay).value_or(RetryPolicy{}.max_delay);
   n->timeout = pick(s.timeout, d.timeout).value_or(0);
