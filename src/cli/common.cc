@@ -84,6 +84,9 @@ void CheckModels(const workflow::Workflow& wf, const Env& env, std::vector<std::
       errors->push_back(s.message());
       continue;
     }
+    if (auto it = env.llm.providers.find(provider); it != env.llm.providers.end() &&
+        it->second.api == "openai-responses" && !n.model.stop.empty() && warned->insert(what + "/stop").second)
+      std::fprintf(stderr, "warning: %s: the Responses API has no stop sequences; `stop` is not sent\n", what.c_str());
     if (!env.prices.Lookup(provider, model) && warned->insert(n.model.model).second)
       std::fprintf(stderr,
                    "warning: no price known for %s; its calls will be recorded with cost unknown (add it to a "

@@ -22,6 +22,8 @@ struct Plan {
   std::vector<std::string> frames;
   bool chunked = false;
   int cut_after = -1;
+  int stall_after = -1;  // >= 0: wait stall_ms after this many frames
+  int stall_ms = 0;
 };
 
 struct Ctx {
@@ -358,6 +360,15 @@ std::string HttpDate(double seconds_from_now) {
   return buf;
 }
 
+std::string Rfc3339In(double seconds_from_now) {
+  time_t t = time(nullptr) + static_cast<time_t>(seconds_from_now + 0.999);
+  char buf[64];
+  struct tm tm;
+  gmtime_r(&t, &tm);
+  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 int64_t Words(const std::string& s) {
   int64_t n = 0;
   bool in = false;
@@ -376,6 +387,7 @@ FakeReply ReplyFromJson(const json& j) {
   r.retry_after = j.value("retry_after", 1.0);
   r.retry_after_http_date = j.value("retry_after_http_date", false);
   r.slow_ms = j.value("slow_ms", 2000);
+  r.ratelimit_reset = j.value("ratelimit_reset", 0.0);
   if (j.contains("usage")) {
     const json& u = j["usage"];
     r.usage.input = u.value("input", int64_t{-1});
@@ -439,6 +451,11 @@ std::map<std::string, int64_t> FakeLlmServer::FaultCounts() const {
   return counts_;
 }
 
+int FakeLlmServer::MaxInFlight() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return max_in_flight_;
+}
+
 FakeReply FakeLlmServer::Next() {
   std::lock_guard<std::mutex> l(mu_);
   if (!queue_.empty()) {
@@ -462,6 +479,7 @@ Status FakeLlmServer::LoadScript(const std::string& path) {
   SW_ASSIGN_OR_RETURN(json j, ParseYamlText(text, path));
   try {
     if (j.contains("options")) {
+      std::lock_guard<std::mutex> l(mu_);  // the loop thread may already be answering
       const json& o = j["options"];
       options_.latency_ms = o.value("latency_ms", options_.latency_ms);
       options_.chunks = o.value("chunks", options_.chunks);
@@ -510,9 +528,17 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
       c.include_usage = body["stream_options"].value("include_usage", false);
   }
   c.reply = Next();
+  int latency_ms, chunks, gap;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    latency_ms = options_.latency_ms;
+    chunks = options_.chunks;
+    gap = options_.chunk_gap_ms;
+    max_in_flight_ = std::max(max_in_flight_, ++in_flight_);
+  }
   c.in = c.reply.usage.input >= 0 ? c.reply.usage.input : static_cast<int64_t>(req.body.size() / 4 + 1);
   c.out = c.reply.usage.output >= 0 ? c.reply.usage.output : Words(c.reply.text) + 1;
-  c.pieces = Split(c.reply.text, options_.chunks);
+  c.pieces = Split(c.reply.text, chunks);
   {
     std::lock_guard<std::mutex> l(mu_);
     net::Headers hs;
@@ -523,7 +549,7 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
   }
 
   const std::string& fault = c.reply.fault;
-  int delay = options_.latency_ms + (fault == "slow" ? c.reply.slow_ms : 0);
+  int delay = latency_ms + (fault == "slow" ? c.reply.slow_ms : 0);
   Plan p;
   bool numeric = !fault.empty() && fault.find_first_not_of("0123456789") == std::string::npos;
   if (numeric) {
@@ -541,6 +567,11 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
       if (cred.empty()) cred = req.Header("x-goog-api-key");
       p.frames = {json{{"error", {{"message", "Incorrect API key provided: " + cred}, {"type", "invalid_request_error"}}}}.dump()};
     }
+  } else if (fault == "quota") {
+    p.status = 429;
+    p.headers = {{"Content-Type", "application/json"}};
+    p.frames = {json{{"error", {{"message", "You exceeded your current quota, please check your plan and billing details."},
+                                {"type", "insufficient_quota"}, {"param", nullptr}, {"code", "insufficient_quota"}}}}.dump()};
   } else if (fault == "html") {
     p.status = 502;
     p.headers = {{"Content-Type", "text/html"}};
@@ -554,6 +585,21 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
     p.headers = {{"Content-Type", !c.stream ? "application/json"
                                             : c.api == "ollama" ? "application/x-ndjson" : "text/event-stream"}};
     p.chunked = c.stream;
+    if (c.reply.ratelimit_reset > 0) {
+      std::string secs = std::to_string(static_cast<int64_t>(c.reply.ratelimit_reset));
+      if (c.api == "anthropic") {
+        p.headers.emplace_back("anthropic-ratelimit-requests-remaining", "0");
+        p.headers.emplace_back("anthropic-ratelimit-requests-reset", Rfc3339In(c.reply.ratelimit_reset));
+      } else {
+        p.headers.emplace_back("x-ratelimit-remaining-requests", "0");
+        p.headers.emplace_back("x-ratelimit-reset-requests", secs + "s");
+      }
+    }
+    if (c.stream && fault == "stall") {
+      // What each API sends before its first token; Gemini and Ollama send nothing.
+      p.stall_after = c.api == "openai" ? 1 : c.api == "openai-responses" ? 2 : c.api == "anthropic" ? 1 : 0;
+      p.stall_ms = c.reply.slow_ms;
+    }
     if (c.stream) {
       size_t mid = std::max<size_t>(1, p.frames.size() / 2);
       if (fault == "cut") p.cut_after = static_cast<int>(mid);
@@ -572,21 +618,29 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
     }
   }
 
-  int gap = options_.chunk_gap_ms;
-  w->After(delay, [w, p = std::move(p), gap]() mutable {
-    if (w->closed()) return;
+  // The answer is over when its last frame (or the cut) goes out, or the client left.
+  auto finished = std::make_shared<std::function<void()>>([this, once = std::make_shared<bool>(false)] {
+    if (*once) return;
+    *once = true;
+    std::lock_guard<std::mutex> l(mu_);
+    --in_flight_;
+  });
+  w->After(delay, [w, p = std::move(p), gap, finished]() mutable {
+    if (w->closed()) return (*finished)();
     if (!p.chunked) {
       w->Send(p.status, p.headers, p.frames.empty() ? "" : p.frames[0]);
-      return;
+      return (*finished)();
     }
     w->Begin(p.status, p.headers, true);
     auto frames = std::make_shared<std::vector<std::string>>(std::move(p.frames));
     int cut = p.cut_after;
-    // Frame i goes out at i * gap ms; a cut closes the socket instead of the next frame.
+    // Frame i goes out at i * gap ms (plus the stall once past stall_after); a cut closes
+    // the socket instead of the next frame.
     size_t n = frames->size();
     for (size_t i = 0; i <= n; ++i) {
-      auto step = [w, frames, i, n, cut] {
-        if (w->closed()) return;
+      bool last = i == n || (cut >= 0 && static_cast<int>(i) == cut);
+      auto step = [w, frames, i, n, cut, last, finished] {
+        if (w->closed()) return (*finished)();
         if (cut >= 0 && static_cast<int>(i) == cut) {
           w->Abort();
         } else if (i == n) {
@@ -594,13 +648,15 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
         } else {
           w->Write((*frames)[i]);
         }
+        if (last) (*finished)();
       };
-      if (gap <= 0) {
+      int at = static_cast<int>(i) * gap + (p.stall_after >= 0 && static_cast<int>(i) >= p.stall_after ? p.stall_ms : 0);
+      if (at <= 0) {
         step();
-        if (cut >= 0 && static_cast<int>(i) == cut) break;
       } else {
-        w->After(static_cast<int>(i) * gap, step);
+        w->After(at, step);
       }
+      if (last) break;
     }
   });
 }

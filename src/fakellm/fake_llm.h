@@ -36,9 +36,12 @@ struct FakeUsage {
   int64_t reasoning = 0;
 };
 
-/// Faults: "" (none), "429", "500", "529" (overloaded), "html" (502 with a non-JSON body),
-/// "slow" (first byte after slow_ms), "cut" (stream closed after half its chunks),
-/// "malformed" (a chunk that is not JSON), "stream_error" (the API's in-stream error event).
+/// Faults: "" (none), any HTTP status as digits ("429", "409", "500", "529" overloaded),
+/// "quota" (OpenAI's 429 insufficient_quota), "html" (502 with a non-JSON body), "slow" (first
+/// byte after slow_ms), "stall" (headers and the stream's preamble — role chunk, message_start,
+/// response.created — at once, the first token after slow_ms), "cut" (stream closed after half
+/// its chunks), "malformed" (a chunk that is not JSON), "stream_error" (the API's in-stream
+/// error event).
 struct FakeReply {
   std::string text = "ok";
   std::vector<FakeToolCall> tool_calls;
@@ -47,6 +50,9 @@ struct FakeReply {
   double retry_after = 1;          // seconds, for 429 and 529
   bool retry_after_http_date = false;
   int slow_ms = 2000;
+  /// > 0: a successful answer says the request quota is spent and resets in this many
+  /// seconds (x-ratelimit-* for OpenAI formats, anthropic-ratelimit-* for Anthropic).
+  double ratelimit_reset = 0;
 };
 
 struct FakeOptions {
@@ -87,6 +93,8 @@ class FakeLlmServer {
   std::vector<SeenRequest> Requests() const;
   /// Count of requests answered with each fault ("" = clean).
   std::map<std::string, int64_t> FaultCounts() const;
+  /// The most requests that were being answered at the same moment.
+  int MaxInFlight() const;
 
  private:
   explicit FakeLlmServer(FakeOptions o);
@@ -101,6 +109,7 @@ class FakeLlmServer {
   std::mt19937_64 rng_;
   std::deque<SeenRequest> seen_;
   std::map<std::string, int64_t> counts_;
+  int in_flight_ = 0, max_in_flight_ = 0;  // guarded by mu_
 };
 
 }  // namespace sw::fakellm

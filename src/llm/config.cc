@@ -47,7 +47,7 @@ std::string At(const std::string& path, const YAML::Node& n) {
 /// Expand replaces ${NAME} with the variable's value; an unset variable is reported through
 /// *missing (the value is still usable for keys that are optional).
 Result<std::string> Expand(const std::string& s, const GetEnv& env, std::string* missing, const std::string& where,
-                           bool* expanded = nullptr) {
+                           std::vector<std::string>* expanded = nullptr) {
   std::string out;
   for (size_t i = 0; i < s.size();) {
     if (s.compare(i, 2, "${") == 0) {
@@ -61,7 +61,7 @@ Result<std::string> Expand(const std::string& s, const GetEnv& env, std::string*
         if (missing) *missing = name;
       } else {
         out += *v;
-        if (expanded) *expanded = true;
+        if (expanded) expanded->push_back(*v);
       }
       i = end + 1;
     } else {
@@ -260,12 +260,12 @@ Status LoadConfigTree(const std::string& path, const YAML::Node& root, const Get
       if (!h.IsMap()) return InvalidInput(At(path, h) + ": headers must be a mapping");
       for (const auto& hv : h) {
         std::string missing;
-        bool secret = false;
+        std::vector<std::string> from_env;
         if (!hv.second.IsScalar()) return InvalidInput(At(path, hv.second) + ": a header value must be a string");
-        SW_ASSIGN_OR_RETURN(std::string val, Expand(hv.second.Scalar(), env, &missing, At(path, hv.second), &secret));
+        SW_ASSIGN_OR_RETURN(std::string val, Expand(hv.second.Scalar(), env, &missing, At(path, hv.second), &from_env));
         if (!missing.empty()) return InvalidInput(At(path, hv.second) + ": header uses ${" + missing + "}, which is not set");
-        // A value taken from the environment is treated as a secret (an Authorization token).
-        if (secret) p.secrets.push_back(val);
+        // What comes from the environment is treated as a secret (an Authorization token).
+        p.secrets.insert(p.secrets.end(), from_env.begin(), from_env.end());
         p.headers.emplace_back(hv.first.Scalar(), val);
       }
     }

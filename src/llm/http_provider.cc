@@ -111,9 +111,10 @@ double RetryAfter(const net::Headers& h, double now_unix) {
   auto consider = [&](const char* remaining, const char* reset, bool rfc3339) {
     std::string rem = net::HeaderValue(h, remaining), rst = net::HeaderValue(h, reset);
     if (rem != "0" || rst.empty()) return;
-    double v = rfc3339 ? ParseRfc3339(rst) - now_unix : ParseDuration(rst).value_or(-1);
-    if (rfc3339 && ParseRfc3339(rst) < 0) return;
-    if (!std::isfinite(v)) return;
+    double at = rfc3339 ? ParseRfc3339(rst) : 0;
+    std::optional<double> d = rfc3339 ? std::optional<double>(at - now_unix) : ParseDuration(rst);
+    if (!d || (rfc3339 && at < 0) || !std::isfinite(*d)) return;  // unreadable: no hint
+    double v = *d;
     wait = std::max(wait, std::max(0.0, v));
   };
   consider("x-ratelimit-remaining-requests", "x-ratelimit-reset-requests", false);
@@ -137,6 +138,25 @@ json ToolArguments(const std::string& args) {
   if (args.empty()) return json::object();
   auto j = json::parse(args, nullptr, false);
   return j.is_discarded() ? json(args) : j;
+}
+
+double TpmWait(const std::deque<TokenAdmission>& window, double now, int64_t tokens, double tpm) {
+  if (window.empty()) return 0;
+  int64_t used = 0;
+  for (const auto& e : window) used += e.tokens;
+  if (used + tokens <= tpm) return 0;
+  // Wait until enough of the window has aged out; if even an empty window is too small,
+  // wait until it is empty.
+  int64_t excess = used + tokens - static_cast<int64_t>(tpm);
+  double until = window.back().at + 60;
+  for (const auto& e : window) {
+    excess -= e.tokens;
+    if (excess <= 0) {
+      until = e.at + 60;
+      break;
+    }
+  }
+  return std::max(0.0, until - now);
 }
 
 HttpProvider::HttpProvider(ProviderConfig config, std::shared_ptr<net::HttpClient> client)
@@ -205,24 +225,7 @@ double HttpProvider::WaitNeeded(double now, int64_t tokens) {
   double wait = std::max(0.0, paused_until_ - now);
   if (config_.rpm >= 1 && !request_times_.empty() && request_times_.size() >= static_cast<size_t>(config_.rpm))
     wait = std::max(wait, request_times_.front() + 60 - now);
-  if (config_.tpm > 0 && !token_window_.empty()) {
-    int64_t used = 0;
-    for (const auto& e : token_window_) used += e.tokens;
-    if (used + tokens > config_.tpm) {
-      // Wait until enough of the window has aged out; a single call larger than the whole
-      // budget waits for an empty window and then runs alone in its minute.
-      int64_t excess = used + tokens - static_cast<int64_t>(config_.tpm);
-      double until = token_window_.back().at + 60;
-      for (const auto& e : token_window_) {
-        excess -= e.tokens;
-        if (excess <= 0) {
-          until = e.at + 60;
-          break;
-        }
-      }
-      wait = std::max(wait, until - now);
-    }
-  }
+  if (config_.tpm > 0) wait = std::max(wait, TpmWait(token_window_, now, tokens, config_.tpm));
   return wait;
 }
 
@@ -251,7 +254,7 @@ void HttpProvider::Pump() {
       ++running_;
       request_times_.push_back(now);
       queue_.front().window_id = next_window_id_++;
-      token_window_.push_back(WindowEntry{queue_.front().window_id, now, queue_.front().est_tokens});
+      token_window_.push_back(TokenAdmission{queue_.front().window_id, now, queue_.front().est_tokens});
       launch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }

@@ -100,6 +100,19 @@ std::string Redact(std::string s, const std::vector<std::string>& secrets);
 /// ToolArguments parses a tool call's argument JSON; an empty string is an empty object.
 nlohmann::json ToolArguments(const std::string& args);
 
+/// TokenAdmission is one admitted call in a tokens-per-minute window: estimated at
+/// admission, corrected to what the provider counted when it finishes.
+struct TokenAdmission {
+  uint64_t id;
+  double at;  // steady seconds
+  int64_t tokens;
+};
+
+/// TpmWait is how long (seconds, 0 = now) a call estimated at `tokens` must wait to fit a
+/// tokens-per-minute limit, given the admissions of the last minute in time order. A call
+/// larger than the whole limit waits for an empty window and then runs alone.
+double TpmWait(const std::deque<TokenAdmission>& window, double now, int64_t tokens, double tpm);
+
 class HttpProvider : public Provider, public std::enable_shared_from_this<HttpProvider> {
  public:
   HttpProvider(ProviderConfig config, std::shared_ptr<net::HttpClient> client = nullptr);
@@ -117,13 +130,6 @@ class HttpProvider : public Provider, public std::enable_shared_from_this<HttpPr
     DeltaFn on_delta;
     DoneFn done;
   };
-  /// One admitted call in the tokens-per-minute window: estimated at admission, corrected to
-  /// what the provider counted when it finishes.
-  struct WindowEntry {
-    uint64_t id;
-    double at;
-    int64_t tokens;
-  };
   net::HttpClient& Client();
   void Pump();
   void Launch(Pending p);
@@ -138,7 +144,7 @@ class HttpProvider : public Provider, public std::enable_shared_from_this<HttpPr
   std::deque<Pending> queue_;
   int running_ = 0;
   std::deque<double> request_times_;                    // starts within the last minute
-  std::deque<WindowEntry> token_window_;               // admissions within the last minute
+  std::deque<TokenAdmission> token_window_;               // admissions within the last minute
   uint64_t next_window_id_ = 1;
   double paused_until_ = 0;  // a provider's rate-limit headers said "wait"
   bool pump_scheduled_ = false;

@@ -374,6 +374,193 @@ TEST(Requests, EachApiPutsTheKeyInItsHeaderAndNeverTheUrl) {
   }
 }
 
+TEST(Decoders, ValuesOfTheWrongTypeFailTheCallAndNeverThrow) {
+  // Each line is valid JSON a real server should never send; the call fails (or the value is
+  // ignored), the process lives.
+  for (const char* bad : {"[1]\n", "{\"done\": 1}\n", "{\"message\": [1,2], \"done\": \"yes\"}\n", "7\n", "null\n"}) {
+    SCOPED_TRACE(bad);
+    auto d = Decode("ollama", bad, 3);
+    EXPECT_FALSE(d.feed.ok() && d.finish.ok()) << "no terminal event: the stream is incomplete";
+  }
+  for (const char* bad : {"data: {\"candidates\": [{\"content\": {\"parts\": [\"x\", {\"thought\": \"yes\"}]}}]}\r\n\r\n",
+                          "data: {\"candidates\": \"none\"}\r\n\r\n",
+                          "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": 5}]}, \"finishReason\": 3}]}\r\n\r\n"}) {
+    SCOPED_TRACE(bad);
+    auto d = Decode("gemini", bad, 5);
+    EXPECT_FALSE(d.feed.ok() && d.finish.ok());
+  }
+  for (const char* api : {"openai", "anthropic", "openai-responses"}) {
+    SCOPED_TRACE(api);
+    auto d = Decode(api, "data: {\"choices\": [{\"index\": \"0\", \"delta\": [], \"finish_reason\": {}}], \"type\": 4, "
+                         "\"usage\": [], \"delta\": null, \"index\": {}}\n\n", 4);
+    EXPECT_FALSE(d.feed.ok() && d.finish.ok());
+  }
+}
+
+TEST(OpenAiChat, RefusalIsAnErrorNotAnEmptyAnswer) {
+  std::string s =
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"refusal\":\"\"}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"refusal\":\"I can't help with that.\"}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}]}\n\n"
+      "data: [DONE]\n\n";
+  auto d = Decode("openai", s, 11);
+  ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+  EXPECT_NE(d.stream_error.find("I can't help with that."), std::string::npos) << d.stream_error;
+  EXPECT_FALSE(d.retryable);
+}
+
+TEST(OpenAiChat, ToolCallDeltasWithoutIndexSplitOnNewIds) {
+  std::string s =
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"id\":\"a\",\"function\":{\"name\":\"f\",\"arguments\":\"{\\\"x\\\"\"}}]}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"function\":{\"arguments\":\":1}\"}}]}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{\"tool_calls\":[{\"id\":\"b\",\"function\":{\"name\":\"g\",\"arguments\":\"{}\"}}]}}]}\n\n"
+      "data: {\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"tool_calls\"}]}\n\ndata: [DONE]\n\n";
+  auto d = Decode("openai", s, 13);
+  ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+  ASSERT_EQ(d.r.tool_calls.size(), 2u);
+  EXPECT_EQ(d.r.tool_calls[0].name, "f");
+  EXPECT_EQ(d.r.tool_calls[0].arguments_json, "{\"x\":1}");
+  EXPECT_EQ(d.r.tool_calls[1].name, "g");
+}
+
+TEST(Gemini, BlockedOutputIsAnErrorAndSignaturesGoBack) {
+  auto blocked = Decode("gemini",
+                        "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"\"}]}, \"finishReason\": \"SAFETY\"}]}\r\n\r\n", 64);
+  ASSERT_TRUE(blocked.finish.ok());
+  EXPECT_NE(blocked.stream_error.find("SAFETY"), std::string::npos);
+  EXPECT_FALSE(blocked.retryable);
+  // Gemini 3: a functionCall part's thoughtSignature must be sent back with the call.
+  auto d = Decode("gemini",
+                  "data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"f\", \"args\": {}}, "
+                  "\"thoughtSignature\": \"c2lnbmF0dXJl\"}, {\"functionCall\": {\"name\": \"f\", \"args\": {\"a\": 1}}}]}, "
+                  "\"finishReason\": \"STOP\"}]}\r\n\r\n", 64);
+  ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+  ASSERT_EQ(d.r.tool_calls.size(), 2u);
+  EXPECT_EQ(d.r.tool_calls[0].provider_data, "c2lnbmF0dXJl");
+  EXPECT_NE(d.r.tool_calls[0].id, d.r.tool_calls[1].id);
+  EXPECT_EQ(d.r.tool_calls[0].id, Decode("gemini", "data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": "
+                                                   "{\"name\": \"f\", \"args\": {}}}]}, \"finishReason\": \"STOP\"}]}\r\n\r\n", 64)
+                                        .r.tool_calls[0].id)
+      << "ids are deterministic, so a replayed run sends the same requests";
+  Request r;
+  r.model = "gemini-3-pro-preview";
+  r.messages = {{"user", "go", {}, {}}, {"assistant", "", {d.r.tool_calls[0]}, {}}, {"tool", "{}", {}, d.r.tool_calls[0].id}};
+  ProviderConfig c;
+  c.api = "gemini";
+  c.base_url = "http://127.0.0.1:1";
+  auto q = NewGemini()->Build(r, c);
+  ASSERT_TRUE(q.ok());
+  json b = json::parse(q->body);
+  EXPECT_EQ(b["contents"][1]["parts"][0]["thoughtSignature"], "c2lnbmF0dXJl");
+  EXPECT_EQ(b["contents"][2]["parts"][0]["functionResponse"]["name"], "f");
+}
+
+TEST(Requests, InvalidToolSchemaIsAnErrorAndJsonModeIsAskedFor) {
+  Request r;
+  r.model = "m";
+  r.messages = {{"user", "list three colours", {}, {}}};
+  r.tools = {{"f", "broken", "{not json"}};
+  ProviderConfig c;
+  c.base_url = "http://127.0.0.1:1";
+  for (std::string api : {"openai", "openai-responses", "anthropic", "gemini", "ollama"}) {
+    auto q = WireApiFor(api)->Build(r, c);
+    EXPECT_FALSE(q.ok()) << api;
+    if (!q.ok()) EXPECT_NE(q.status().message().find("tool \"f\""), std::string::npos) << q.status().message();
+  }
+  r.tools.clear();
+  r.json_output = true;
+  auto chat = NewOpenAiChat()->Build(r, c);
+  ASSERT_TRUE(chat.ok());
+  EXPECT_NE(chat->body.find("JSON object"), std::string::npos) << "OpenAI refuses JSON mode unless the messages ask for JSON";
+  r.messages[0].content = "list three colours as JSON";
+  chat = NewOpenAiChat()->Build(r, c);
+  EXPECT_EQ(chat->body.find("single JSON object"), std::string::npos) << "already asked";
+}
+
+TEST(RateLimits, TokensPerMinuteWindow) {
+  std::deque<TokenAdmission> w{{1, 0, 40}, {2, 10, 30}};
+  EXPECT_EQ(TpmWait({}, 5, 500, 100), 0) << "an empty window admits anything, even a call larger than the limit";
+  EXPECT_EQ(TpmWait(w, 20, 30, 100), 0);
+  EXPECT_DOUBLE_EQ(TpmWait(w, 20, 50, 100), 40) << "wait until the first admission ages out";
+  EXPECT_DOUBLE_EQ(TpmWait(w, 20, 90, 100), 50) << "both must age out";
+  EXPECT_DOUBLE_EQ(TpmWait(w, 20, 500, 100), 50) << "larger than the limit: wait for an empty window";
+}
+
+TEST(RetryAfter, NonFiniteAndNegativeHintsAreIgnored) {
+  EXPECT_LT(RetryAfter({{"retry-after", "inf"}}, 0), 0);
+  EXPECT_LT(RetryAfter({{"retry-after", "nan"}}, 0), 0);
+  EXPECT_LT(RetryAfter({{"retry-after-ms", "-5"}}, 0), 0);
+  EXPECT_LT(RetryAfter({{"x-ratelimit-remaining-requests", "0"}, {"x-ratelimit-reset-requests", "inf"}}, 0), 0);
+}
+
+GetEnv MapEnv(std::map<std::string, std::string> vars) {
+  return [vars](const std::string& k) -> std::optional<std::string> {
+    auto it = vars.find(k);
+    if (it == vars.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+std::string TempConfig(const std::string& text) {
+  std::string path = ::testing::TempDir() + "/sw_cfg_" + std::to_string(::getpid()) + ".yaml";
+  FILE* f = std::fopen(path.c_str(), "w");
+  std::fputs(text.c_str(), f);
+  std::fclose(f);
+  return path;
+}
+
+TEST(Config, ABaseUrlNeverHidesAMissingKey) {
+  auto env = MapEnv({});
+  auto cfg = BuiltinConfig(env);
+  std::string path = TempConfig("providers:\n  anthropic: {base_url: https://proxy.example.com}\n");
+  ASSERT_TRUE(LoadConfigFile(path, env, &cfg).ok());
+  Status s = CheckUsable(cfg, "anthropic", "node a");
+  EXPECT_FALSE(s.ok());
+  EXPECT_NE(s.message().find("ANTHROPIC_API_KEY"), std::string::npos) << s.message();
+  // ...and a key from ${ENV} makes it usable.
+  auto env2 = MapEnv({{"PROXY_KEY", "sk-proxy-123456"}});
+  cfg = BuiltinConfig(env2);
+  path = TempConfig("providers:\n  anthropic: {base_url: https://proxy.example.com, api_key: \"${PROXY_KEY}\"}\n");
+  ASSERT_TRUE(LoadConfigFile(path, env2, &cfg).ok());
+  EXPECT_TRUE(CheckUsable(cfg, "anthropic", "node a").ok());
+  path = TempConfig("providers:\n  anthropic: {api_key: \"${NOT_SET}\"}\n");
+  cfg = BuiltinConfig(env);
+  ASSERT_TRUE(LoadConfigFile(path, env, &cfg).ok());
+  s = CheckUsable(cfg, "anthropic", "node a");
+  EXPECT_NE(s.message().find("set NOT_SET"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find(":2:"), std::string::npos) << "names where the config refers to it: " << s.message();
+}
+
+TEST(Config, BadFilesAreErrorsAtTheirPositionAndNeverEchoSecrets) {
+  auto env = MapEnv({{"TOKEN", "tok-abcdef123456"}});
+  struct Case {
+    const char* text;
+    const char* expect;
+  } cases[] = {
+      {"providers:\n  openai: {api_key: \"sk-live-abcdef${\"}\n", ":2:"},
+      {"providers:\n  ? [a, b]\n  : {api: openai}\n", "specwright.yaml"},
+      {"providers:\n  x: {api: openai, base_url: http://h, rpm: 0.5}\n", "rpm must be 0 (unlimited) or at least 1"},
+      {"providers:\n  x: {api: openai, base_url: http://h, headers: {A: [1]}}\n", "a header value must be a string"},
+      {"providers: [1]\n", "providers must be a mapping"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    auto cfg = BuiltinConfig(env);
+    std::string path = TempConfig(c.text);
+    Status s = LoadConfigFile(path, env, &cfg);
+    ASSERT_FALSE(s.ok());
+    EXPECT_EQ(s.message().find("sk-live-abcdef"), std::string::npos) << s.message();
+    if (std::string(c.expect) != "specwright.yaml") EXPECT_NE(s.message().find(c.expect), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find(path), std::string::npos) << s.message();
+  }
+  // A header value taken from the environment is a secret like the key.
+  auto cfg = BuiltinConfig(env);
+  std::string path = TempConfig("providers:\n  x: {api: openai, base_url: http://h, headers: {Authorization: \"Bearer ${TOKEN}\"}}\n");
+  ASSERT_TRUE(LoadConfigFile(path, env, &cfg).ok());
+  HttpProvider p(cfg.providers["x"]);
+  EXPECT_EQ(Redact("got Bearer tok-abcdef123456", p.config().secrets), "got Bearer [key]");
+}
+
 TEST(Config, MissingKeyNamesTheVariable) {
   std::map<std::string, std::string> vars{{"OPENAI_API_KEY", "sk-x"}};
   GetEnv env = [&](const std::string& k) -> std::optional<std::string> {

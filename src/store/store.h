@@ -91,7 +91,7 @@ struct LlmCallRecord {
   double started_at = 0;
   double latency_ms = 0;
   double ttft_ms = 0;
-  std::string status;  // ok|error
+  std::string status;  // ok | error | timeout | cancelled
   std::string error;
   std::string request_blob;
   std::string response_blob;

@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -77,13 +78,14 @@ class ProvidersE2E : public ::testing::Test {
     }
     fs::remove_all(dir_);
   }
-  std::string StartFake() {
+  std::string StartFake(const std::string& script = "") {
     int fds[2];
     EXPECT_EQ(pipe(fds), 0);
     fake_ = fork();
     if (fake_ == 0) {
       dup2(fds[1], 1);
-      execl(SW_FAKELLM, SW_FAKELLM, "--latency-ms", "20", static_cast<char*>(nullptr));
+      if (script.empty()) execl(SW_FAKELLM, SW_FAKELLM, "--latency-ms", "20", static_cast<char*>(nullptr));
+      else execl(SW_FAKELLM, SW_FAKELLM, "--latency-ms", "20", "--script", script.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     close(fds[1]);
@@ -117,15 +119,35 @@ TEST_F(ProvidersE2E, MalformedConfigNamesFileLineAndColumn) {
 }
 
 TEST_F(ProvidersE2E, RunOverRealHttpRecordsUsageAndNeverTheKey) {
-  std::string url = StartFake();
+  // The first request is refused with a 401 whose body quotes the key back, as real
+  // providers do; neither the stored error nor the stored body may keep it.
+  std::ofstream(dir_ + "/fake.yaml") << "replies:\n  - {fault: 401}\n";
+  std::string url = StartFake(dir_ + "/fake.yaml");
   ASSERT_FALSE(url.empty());
   std::string secret = "sk-e2e-0123456789abcdef";
+  std::vector<std::string> env = {"OPENAI_COMPATIBLE_BASE_URL=" + url + "/v1", "OPENAI_COMPATIBLE_API_KEY=" + secret};
   Out r = Exec(SW_BINARY,
               {"run", dir_ + "/flow.yaml", "--store", dir_ + "/store", "--model", "openai-compatible/fake-model",
                "--prices", dir_ + "/prices.json"},
-              dir_, {"OPENAI_COMPATIBLE_BASE_URL=" + url + "/v1", "OPENAI_COMPATIBLE_API_KEY=" + secret});
+              dir_, env);
   ASSERT_EQ(r.code, 2) << "no price file yet: " << r.err;  // --prices names a missing file
+  // Without a price the run is refused under max_usd (unknown is never free), with a warning.
+  r = Exec(SW_BINARY, {"run", dir_ + "/flow.yaml", "--store", dir_ + "/store", "--model", "openai-compatible/fake-model"},
+           dir_, env);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("no price known for openai-compatible/fake-model"), std::string::npos) << r.err;
+  // A price file named in specwright.yaml (relative to it) prices the model.
   std::ofstream(dir_ + "/prices.json") << R"({"openai-compatible/fake-model": {"input_cost_per_token": 1e-6, "output_cost_per_token": 2e-6}})";
+  std::ofstream(dir_ + "/specwright.yaml") << "prices: prices.json\n";
+  r = Exec(SW_BINARY,
+           {"run", dir_ + "/flow.yaml", "--store", dir_ + "/store", "--model", "openai-compatible/fake-model", "--config",
+            dir_ + "/specwright.yaml"},
+           dir_, env);
+  EXPECT_EQ(r.code, 1) << r.err;
+  EXPECT_NE(r.err.find("Incorrect API key"), std::string::npos) << "the provider's own message: " << r.err;
+  EXPECT_EQ(r.err.find(secret), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("no price known"), std::string::npos) << r.err;
+  fs::remove(dir_ + "/specwright.yaml");
   r = Exec(SW_BINARY,
           {"run", dir_ + "/flow.yaml", "--store", dir_ + "/store", "--model", "openai-compatible/fake-model", "--prices",
            dir_ + "/prices.json", "--json"},
@@ -136,11 +158,24 @@ TEST_F(ProvidersE2E, RunOverRealHttpRecordsUsageAndNeverTheKey) {
     ASSERT_TRUE(st.ok());
     auto runs = (*st)->ListRuns(10);
     ASSERT_TRUE(runs.ok());
-    ASSERT_EQ(runs->size(), 1u);
-    auto calls = (*st)->ListLlmCalls(runs->front().id);
-    ASSERT_TRUE(calls.ok());
-    ASSERT_EQ(calls->size(), 1u);
-    const auto& c = calls->front();
+    ASSERT_EQ(runs->size(), 3u);  // refused for its price, failed on the 401, succeeded
+    std::vector<sw::store::LlmCallRecord> all;
+    for (const auto& run : *runs) {
+      auto calls = (*st)->ListLlmCalls(run.id);
+      ASSERT_TRUE(calls.ok());
+      all.insert(all.end(), calls->begin(), calls->end());
+    }
+    ASSERT_EQ(all.size(), 2u) << "the refused run made no call";
+    std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.started_at < b.started_at; });
+    EXPECT_EQ(all[0].status, "error");
+    EXPECT_NE(all[0].error.find("HTTP 401"), std::string::npos) << all[0].error;
+    auto body = (*st)->GetBlob(all[0].response_blob);
+    ASSERT_TRUE(body.ok());
+    EXPECT_NE(body->find("Incorrect API key provided: Bearer [key]"), std::string::npos) << *body;
+    auto request = (*st)->GetBlob(all[0].request_blob);
+    ASSERT_TRUE(request.ok());
+    EXPECT_NE(request->find("\"stream_options\""), std::string::npos) << "the wire request is stored: " << *request;
+    const auto& c = all[1];
     EXPECT_EQ(c.provider, "openai-compatible");
     EXPECT_EQ(c.model, "fake-model");
     EXPECT_EQ(c.status, "ok");

@@ -202,7 +202,9 @@ TEST_P(Adapter, EveryInjectedFault) {
         << c.result.error.status.message();
     // The 401 body echoes the key, as real providers do in part; it must not reach us.
     EXPECT_EQ(c.result.error.status.message().find(kKey), std::string::npos) << c.result.error.status.message();
-    if (std::string(fc.fault) == "429" || std::string(fc.fault) == "529") EXPECT_DOUBLE_EQ(c.result.error.retry_after, 3);
+    if (std::string(fc.fault) == "429" || std::string(fc.fault) == "529") {
+      EXPECT_DOUBLE_EQ(c.result.error.retry_after, 3);
+    }
   }
   // Retry-After as an HTTP date.
   FakeReply dated;
@@ -237,7 +239,98 @@ TEST_P(Adapter, A429PausesTheProviderForRetryAfter) {
   EXPECT_GT(next.seconds, 0.8);
 }
 
-TEST_P(Adapter, TimeToFirstTokenAndIdleTimeouts) {
+TEST_P(Adapter, ConflictIsRetriedQuotaAndCutErrorBodiesAreNot) {
+  FakeReply conflict;
+  conflict.fault = "409";
+  server_->Enqueue(conflict);
+  Call c = CallOnce(*Make(), Hello());
+  ASSERT_FALSE(c.result.ok());
+  EXPECT_TRUE(c.result.error.retryable);
+  EXPECT_NE(c.result.error.status.message().find("HTTP 409"), std::string::npos);
+  // 429 insufficient_quota is a billing problem: waiting will not help.
+  FakeReply quota;
+  quota.fault = "quota";
+  server_->Enqueue(quota);
+  c = CallOnce(*Make(), Hello());
+  ASSERT_FALSE(c.result.ok());
+  EXPECT_FALSE(c.result.error.retryable) << c.result.error.status.message();
+  EXPECT_NE(c.result.error.status.message().find("exceeded your current quota"), std::string::npos)
+      << c.result.error.status.message();
+  // The stored body of a failed call is what the provider said, with the key replaced.
+  FakeReply denied;
+  denied.fault = "401";
+  server_->Enqueue(denied);
+  c = CallOnce(*Make(), Hello());
+  EXPECT_NE(c.result.response_raw.find("Incorrect API key"), std::string::npos) << c.result.response_raw;
+  EXPECT_EQ(c.result.response_raw.find(kKey), std::string::npos) << c.result.response_raw;
+  EXPECT_NE(c.result.request_raw.find("say hello"), std::string::npos) << "the wire body is kept for the store";
+  EXPECT_EQ(c.result.request_raw.find(kKey), std::string::npos);
+}
+
+TEST_P(Adapter, RateLimitHeadersOnASuccessPauseTheProvider) {
+  FakeReply spent;
+  spent.ratelimit_reset = 1;
+  server_->Enqueue(spent);
+  Call first = CallOnce(*provider_, Hello());
+  ASSERT_TRUE(first.result.ok()) << first.result.error.status.message();
+  Call next = CallOnce(*provider_, Hello());  // "remaining: 0": held until the reset
+  EXPECT_TRUE(next.result.ok());
+  EXPECT_GT(next.seconds, 0.8);
+}
+
+TEST_P(Adapter, FirstTokenTimeoutCountsTokensNotPreambleBytes) {
+  if (!stream_) GTEST_SKIP() << "a plain body has no first token before its last byte";
+  net::HttpTimeouts t;
+  t.first_byte = 0;  // off: the preamble arrives at once anyway
+  t.first_token = 0.3;
+  FakeReply stall;
+  stall.fault = "stall";
+  stall.slow_ms = 3000;
+  server_->Enqueue(stall);
+  Call c = CallOnce(*Make(t), Hello());
+  ASSERT_FALSE(c.result.ok());
+  EXPECT_TRUE(c.result.error.retryable);
+  EXPECT_EQ(c.result.error.status.code(), Code::kTimeout);
+  EXPECT_NE(c.result.error.status.message().find("first-token"), std::string::npos) << c.result.error.status.message();
+  EXPECT_LT(c.seconds, 2.5);
+  // A stream whose tokens flow is not cut by the first-token limit.
+  server_->Enqueue(FakeReply{});
+  EXPECT_TRUE(CallOnce(*Make(t), Hello()).result.ok());
+}
+
+TEST_P(Adapter, IdleAndTotalTimeouts) {
+  if (!stream_) GTEST_SKIP() << "streams only";
+  {
+    net::HttpTimeouts t;
+    t.first_byte = 0;
+    t.first_token = 0;
+    t.total = 0.4;
+    FakeReply stall;
+    stall.fault = "stall";
+    stall.slow_ms = 3000;
+    server_->Enqueue(stall);
+    Call c = CallOnce(*Make(t), Hello());
+    ASSERT_FALSE(c.result.ok());
+    EXPECT_TRUE(c.result.error.retryable);
+    EXPECT_NE(c.result.error.status.message().find("total timeout"), std::string::npos) << c.result.error.status.message();
+    EXPECT_LT(c.seconds, 2.5);
+  }
+  if (api_ == "gemini" || api_ == "ollama") return;  // no preamble: no gap between bytes to time
+  net::HttpTimeouts t;
+  t.first_byte = 0;
+  t.first_token = 0;
+  t.idle = 0.3;
+  FakeReply stall;
+  stall.fault = "stall";
+  stall.slow_ms = 3000;
+  server_->Enqueue(stall);
+  Call c = CallOnce(*Make(t), Hello());
+  ASSERT_FALSE(c.result.ok());
+  EXPECT_NE(c.result.error.status.message().find("idle timeout"), std::string::npos) << c.result.error.status.message();
+  EXPECT_LT(c.seconds, 2.5);
+}
+
+TEST_P(Adapter, TimeToFirstByteTimeout) {
   net::HttpTimeouts t;
   t.first_byte = 0.3;
   auto p = Make(t);
@@ -253,7 +346,8 @@ TEST_P(Adapter, TimeToFirstTokenAndIdleTimeouts) {
 }
 
 TEST_P(Adapter, CutStreamKeepsReportedPartialUsage) {
-  if (!stream_ || api_ != "anthropic") GTEST_SKIP() << "only Anthropic reports usage before the end of a stream";
+  if (!stream_ || (api_ != "anthropic" && api_ != "gemini"))
+    GTEST_SKIP() << "only Anthropic (message_start) and Gemini (every chunk) report usage before a stream ends";
   FakeReply r;
   r.fault = "cut";
   r.usage.input = 777;
@@ -293,6 +387,7 @@ TEST(RateLimits, ConcurrencyCapAndRequestsPerMinute) {
   for (auto& f : calls) EXPECT_TRUE(f.get().result.ok());
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   EXPECT_GE(took, 0.29);
+  EXPECT_EQ((*server)->MaxInFlight(), 2) << "the server saw exactly the cap at once";
 
   c.max_concurrency = 0;
   c.rpm = 2;
@@ -355,10 +450,11 @@ struct EngineFixture {
   std::unique_ptr<store::Store> st;
   std::string dir;
 
-  explicit EngineFixture(double fault_rate) {
+  explicit EngineFixture(double fault_rate, std::string api = "openai",
+                         std::vector<std::string> kinds = {"429", "500", "529", "cut", "malformed"}) {
     fakellm::FakeOptions o;
     o.fault_rate = fault_rate;
-    o.fault_kinds = {"429", "500", "529", "cut", "malformed"};
+    o.fault_kinds = std::move(kinds);
     o.latency_ms = 5;
     server = std::move(FakeLlmServer::Start(o)).value();
     FakeReply def;
@@ -371,13 +467,13 @@ struct EngineFixture {
     server->SetDefault(def);
     llm::ProviderConfig c;
     c.name = "fake";
-    c.api = "openai";
-    c.base_url = server->base_url() + "/v1";
+    c.api = api;
+    c.base_url = server->base_url() + (api == "openai" ? "/v1" : "");
     providers.Add(std::make_shared<llm::HttpProvider>(c));
     // $0.000505 per clean call: 10 * 5e-7 + 200 * 2.5e-6.
     prices.Set("fake/m", llm::Price{5e-7, 2.5e-6});
     tools::AddBuiltins(&tools);
-    dir = ::testing::TempDir() + "/budget_" + std::to_string(::getpid()) + "_" + std::to_string(fault_rate);
+    dir = ::testing::TempDir() + "/budget_" + std::to_string(::getpid()) + "_" + api + "_" + std::to_string(fault_rate);
     std::filesystem::remove_all(dir);
     st = std::move(store::OpenSqlite(dir + "/store")).value();
   }
@@ -444,6 +540,32 @@ TEST(BudgetSafety, TwoHundredCallsWithTwentyPercentFaultsStayInBudget) {
   for (auto& [item, a] : attempts_per_item) EXPECT_LE(a, 4) << "item " << item;
   EXPECT_NEAR(sum, run->cost_usd, 1e-9);
   EXPECT_NEAR(run->cost_usd, 200 * 0.000505, 1e-9) << "failed attempts that reported no usage cost nothing";
+  EXPECT_LE(run->cost_usd, 0.5);
+}
+
+TEST(BudgetSafety, CutAnthropicStreamsChargeWhatTheyReportedBeforeTheCut) {
+  EngineFixture f(0.2, "anthropic", {"cut"});
+  auto run = f.Run("budget: {max_usd: 0.5, policy: stop}\n");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->status, "succeeded") << run->error;
+  auto calls = f.st->ListLlmCalls(run->run_id);
+  ASSERT_TRUE(calls.ok());
+  int cut = 0;
+  double sum = 0;
+  for (const auto& c : *calls) {
+    ASSERT_TRUE(c.cost_usd.has_value());
+    sum += *c.cost_usd;
+    if (c.status == "ok") continue;
+    ++cut;
+    // message_start said 10 input tokens and 1 output token before the connection broke.
+    EXPECT_EQ(c.tokens_in, 10);
+    EXPECT_EQ(c.tokens_out, 1);
+    EXPECT_NEAR(*c.cost_usd, 10 * 5e-7 + 1 * 2.5e-6, 1e-12);
+  }
+  EXPECT_GT(cut, 15);
+  EXPECT_EQ(static_cast<int>(calls->size()), 200 + cut);
+  EXPECT_NEAR(sum, run->cost_usd, 1e-9);
+  EXPECT_NEAR(run->cost_usd, 200 * 0.000505 + cut * 7.5e-6, 1e-9) << "partial tokens are spend, not lost";
   EXPECT_LE(run->cost_usd, 0.5);
 }
 
