@@ -252,9 +252,13 @@ void HttpProvider::Pump() {
         break;
       }
       ++running_;
-      request_times_.push_back(now);
-      queue_.front().window_id = next_window_id_++;
-      token_window_.push_back(TokenAdmission{queue_.front().window_id, now, queue_.front().est_tokens});
+      // The windows are kept only for the limits that are set: a thousand calls in flight
+      // must not each scan a thousand entries when they finish.
+      if (config_.rpm >= 1) request_times_.push_back(now);
+      if (config_.tpm > 0) {
+        queue_.front().window_id = next_window_id_++;
+        token_window_.push_back(TokenAdmission{queue_.front().window_id, now, queue_.front().est_tokens});
+      }
       launch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
@@ -293,7 +297,7 @@ void HttpProvider::OnFinished(uint64_t window_id, int64_t actual_tokens, double 
     if (pause > 0) paused_until_ = std::max(paused_until_, SteadyNow() + std::min(pause, kMaxPause));
     // The estimate made at admission becomes what the provider actually counted.
     for (auto& e : token_window_)
-      if (e.id == window_id) {
+      if (window_id != 0 && e.id == window_id) {
         if (actual_tokens > 0) e.tokens = actual_tokens;
         break;
       }

@@ -1,10 +1,14 @@
 #include "net/http_client.h"
 
 #include <curl/curl.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cmath>
 
 namespace sw::net {
 namespace {
@@ -110,6 +114,16 @@ HttpClient::HttpClient() {
   multi_ = curl_multi_init();
   // Reuse connections generously: a thousand concurrent calls to one host keep their sockets.
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 2048L);
+  epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
+  wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  epoll_event ev{};
+  ev.events = EPOLLIN;
+  ev.data.fd = wake_fd_;
+  epoll_ctl(epoll_fd_, EPOLL_CTL_ADD, wake_fd_, &ev);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETFUNCTION, &HttpClient::OnSocket);
+  curl_multi_setopt(multi_, CURLMOPT_SOCKETDATA, this);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERFUNCTION, &HttpClient::OnTimer);
+  curl_multi_setopt(multi_, CURLMOPT_TIMERDATA, this);
   thread_ = std::thread([this] { Loop(); });
 }
 
@@ -118,9 +132,42 @@ HttpClient::~HttpClient() {
     std::lock_guard<std::mutex> l(mu_);
     stop_ = true;
   }
-  curl_multi_wakeup(multi_);
+  Wake();
   thread_.join();
   curl_multi_cleanup(multi_);
+  ::close(epoll_fd_);
+  ::close(wake_fd_);
+}
+
+void HttpClient::Wake() {
+  uint64_t one = 1;
+  [[maybe_unused]] ssize_t n = ::write(wake_fd_, &one, sizeof one);
+}
+
+int HttpClient::OnSocket(void*, int fd, int what, void* self, void* socketp) {
+  auto* c = static_cast<HttpClient*>(self);
+  if (what == CURL_POLL_REMOVE) {
+    epoll_ctl(c->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // may already be closed: harmless
+    curl_multi_assign(c->multi_, fd, nullptr);
+    return 0;
+  }
+  epoll_event ev{};
+  ev.data.fd = fd;
+  if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
+  if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
+  if (socketp) {
+    epoll_ctl(c->epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
+  } else {
+    epoll_ctl(c->epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
+    curl_multi_assign(c->multi_, fd, c);  // non-null marks it registered
+  }
+  return 0;
+}
+
+int HttpClient::OnTimer(void*, long timeout_ms, void* self) {
+  auto* c = static_cast<HttpClient*>(self);
+  c->curl_due_ = timeout_ms < 0 ? -1 : SteadyNow() + timeout_ms / 1000.0;
+  return 0;
 }
 
 std::shared_ptr<HttpClient> HttpClient::Shared() {
@@ -140,7 +187,7 @@ void HttpClient::Send(ClientRequest req, ClientHandlers handlers, std::shared_pt
     std::lock_guard<std::mutex> l(mu_);
     incoming_.push_back(std::move(t));
   }
-  curl_multi_wakeup(multi_);
+  Wake();
 }
 
 void HttpClient::After(double delay, std::function<void()> fn) {
@@ -149,7 +196,7 @@ void HttpClient::After(double delay, std::function<void()> fn) {
     timers_.push_back(Timer{SteadyNow() + std::max(0.0, delay), timer_seq_++, std::move(fn)});
     std::push_heap(timers_.begin(), timers_.end(), std::greater<>());
   }
-  curl_multi_wakeup(multi_);
+  Wake();
 }
 
 void HttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
@@ -225,8 +272,39 @@ void HttpClient::Sweep(double now) {
   }
 }
 
+void HttpClient::Collect() {
+  int left = 0;
+  while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
+    if (m->msg != CURLMSG_DONE) continue;
+    Transfer* t = nullptr;
+    curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
+    CURLcode code = m->data.result;
+    ClientResult r;
+    r.status = t->Status();
+    if (code == CURLE_OK) {
+      r.transport = Transport::kOk;
+    } else if (t->aborted) {
+      r.transport = Transport::kAborted;
+    } else if (code == CURLE_OPERATION_TIMEDOUT) {
+      double connect_time = 0;
+      curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME, &connect_time);
+      r.transport = connect_time > 0 ? Transport::kTimeoutTotal : Transport::kTimeoutConnect;
+    } else if (code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_CONNECT ||
+               code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_SSL_CONNECT_ERROR ||
+               code == CURLE_PEER_FAILED_VERIFICATION || (!t->got_head && code == CURLE_SEND_ERROR)) {
+      r.transport = Transport::kConnect;
+    } else {
+      r.transport = Transport::kCut;
+    }
+    if (code != CURLE_OK) r.message = t->error[0] ? t->error : curl_easy_strerror(code);
+    Finish(t, std::move(r));
+  }
+}
+
 void HttpClient::Loop() {
   double last_sweep = 0;
+  std::vector<epoll_event> events(256);
+  int still = 0;
   for (;;) {
     std::deque<std::unique_ptr<Transfer>> incoming;
     std::vector<std::function<void()>> due;
@@ -257,42 +335,41 @@ void HttpClient::Loop() {
     for (auto& t : incoming) StartTransfer(std::move(t));
     for (auto& fn : due) fn();
 
-    int still = 0;
-    curl_multi_perform(multi_, &still);
-    int left = 0;
-    while (CURLMsg* m = curl_multi_info_read(multi_, &left)) {
-      if (m->msg != CURLMSG_DONE) continue;
-      Transfer* t = nullptr;
-      curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, reinterpret_cast<char**>(&t));
-      CURLcode code = m->data.result;
-      ClientResult r;
-      r.status = t->Status();
-      if (code == CURLE_OK) {
-        r.transport = Transport::kOk;
-      } else if (t->aborted) {
-        r.transport = Transport::kAborted;
-      } else if (code == CURLE_OPERATION_TIMEDOUT) {
-        double connect_time = 0;
-        curl_easy_getinfo(t->easy, CURLINFO_CONNECT_TIME, &connect_time);
-        r.transport = connect_time > 0 ? Transport::kTimeoutTotal : Transport::kTimeoutConnect;
-      } else if (code == CURLE_COULDNT_RESOLVE_HOST || code == CURLE_COULDNT_CONNECT ||
-                 code == CURLE_COULDNT_RESOLVE_PROXY || code == CURLE_SSL_CONNECT_ERROR ||
-                 code == CURLE_PEER_FAILED_VERIFICATION || (!t->got_head && code == CURLE_SEND_ERROR)) {
-        r.transport = Transport::kConnect;
-      } else {
-        r.transport = Transport::kCut;
-      }
-      if (code != CURLE_OK) r.message = t->error[0] ? t->error : curl_easy_strerror(code);
-      Finish(t, std::move(r));
+    // Sleep until a socket is ready, curl's own timer, one of ours, or the next sweep.
+    now = SteadyNow();
+    double wake_at = last_sweep + kSweepInterval;
+    if (curl_due_ >= 0) wake_at = std::min(wake_at, curl_due_);
+    if (next_timer >= 0) wake_at = std::min(wake_at, next_timer);
+    int wait_ms = std::clamp(static_cast<int>(std::ceil((wake_at - now) * 1000)), 0,
+                             static_cast<int>(kSweepInterval * 1000));
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      if (!incoming_.empty() || stop_) wait_ms = 0;
     }
+    int n = epoll_wait(epoll_fd_, events.data(), static_cast<int>(events.size()), wait_ms);
+    for (int i = 0; i < n; ++i) {
+      int fd = events[i].data.fd;
+      if (fd == wake_fd_) {
+        uint64_t v;
+        [[maybe_unused]] ssize_t r = ::read(wake_fd_, &v, sizeof v);
+        continue;
+      }
+      int flags = 0;
+      if (events[i].events & EPOLLIN) flags |= CURL_CSELECT_IN;
+      if (events[i].events & EPOLLOUT) flags |= CURL_CSELECT_OUT;
+      if (events[i].events & (EPOLLERR | EPOLLHUP)) flags |= CURL_CSELECT_ERR;
+      curl_multi_socket_action(multi_, fd, flags, &still);
+    }
+    if (curl_due_ >= 0 && SteadyNow() >= curl_due_) {
+      curl_due_ = -1;
+      curl_multi_socket_action(multi_, CURL_SOCKET_TIMEOUT, 0, &still);
+    }
+    Collect();
     now = SteadyNow();
     if (now - last_sweep >= kSweepInterval) {
       Sweep(now);
       last_sweep = now;
     }
-    int wait_ms = static_cast<int>(kSweepInterval * 1000);
-    if (next_timer >= 0) wait_ms = std::clamp(static_cast<int>((next_timer - now) * 1000) + 1, 0, wait_ms);
-    curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr);
   }
 }
 

@@ -104,10 +104,19 @@ class HttpClient {
     bool operator>(const Timer& o) const { return at != o.at ? at > o.at : seq > o.seq; }
   };
   void Loop();
+  void Wake();
   void StartTransfer(std::unique_ptr<Transfer> t);
   void Finish(Transfer* t, ClientResult r);
+  void Collect();  // finished transfers from curl
   void Sweep(double now);
+  static int OnSocket(void* easy, int fd, int what, void* self, void* socketp);
+  static int OnTimer(void* multi, long timeout_ms, void* self);
   void* multi_ = nullptr;
+  // curl tells us which sockets to watch and when to call it back (multi_socket_action), so
+  // a turn of the loop touches only the sockets that are ready, not all thousand.
+  int epoll_fd_ = -1;
+  int wake_fd_ = -1;
+  double curl_due_ = -1;  // steady seconds when curl wants CURL_SOCKET_TIMEOUT; <0 none
   std::thread thread_;
   std::mutex mu_;
   bool stop_ = false;

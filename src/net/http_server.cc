@@ -227,6 +227,7 @@ struct HttpConnection {
   bool lingering = false;          // write side shut; draining input until EOF or timeout
   bool peer_eof = false;
   bool closed = false;
+  bool flush_soon = false;         // queued in HttpServer::flush_soon_
 };
 
 // ---- ResponseWriter ----
@@ -270,7 +271,7 @@ void ResponseWriter::Begin(int status, const Headers& headers, bool chunked) {
   if (!keep_alive_ && !has_connection) head += "Connection: close\r\n";
   head += "\r\n";
   server_->Output(*c, head);
-  server_->Flush(c);
+  server_->FlushSoon(c);
 }
 
 void ResponseWriter::Write(std::string_view data) {
@@ -286,7 +287,7 @@ void ResponseWriter::Write(std::string_view data) {
   } else {
     server_->Output(*c, data);
   }
-  server_->Flush(c);
+  server_->FlushSoon(c);
 }
 
 void ResponseWriter::End() {
@@ -417,6 +418,22 @@ void HttpServer::Loop() {
       }
     }
     if (!stop_) RunDueTimers();
+    FlushPending();
+  }
+}
+
+void HttpServer::FlushSoon(const ConnPtr& c) {
+  if (c->flush_soon) return;
+  c->flush_soon = true;
+  flush_soon_.push_back(c);
+}
+
+void HttpServer::FlushPending() {
+  std::vector<ConnPtr> due;
+  due.swap(flush_soon_);
+  for (auto& c : due) {
+    c->flush_soon = false;
+    if (!c->closed) Flush(c);
   }
 }
 

@@ -138,6 +138,10 @@ class HttpServer {
   void Finished(const ConnPtr& c, bool keep_alive);
   void Output(HttpConnection& c, std::string_view data);
   void Flush(const ConnPtr& c);
+  /// FlushSoon sends c's output at the end of this loop turn, so the frames a handler writes
+  /// in one go leave in one send (and one TCP segment) instead of one each.
+  void FlushSoon(const ConnPtr& c);
+  void FlushPending();
   void Linger(const ConnPtr& c);
   void UpdateInterest(HttpConnection& c);
   void Close(HttpConnection& c);
@@ -152,6 +156,7 @@ class HttpServer {
   std::vector<std::function<void()>> posted_;  // guarded by post_mu_
   // Loop thread only:
   std::vector<Timer> timers_;  // min-heap on (at_ms, seq)
+  std::vector<ConnPtr> flush_soon_;  // loop thread only
   uint64_t timer_seq_ = 0;
   uint64_t next_conn_id_ = 2;  // 0 and 1 tag the listening socket and the wake eventfd
   std::unordered_map<uint64_t, ConnPtr> conns_;

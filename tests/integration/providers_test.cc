@@ -269,13 +269,14 @@ TEST_P(Adapter, ConflictIsRetriedQuotaAndCutErrorBodiesAreNot) {
 
 TEST_P(Adapter, RateLimitHeadersOnASuccessPauseTheProvider) {
   FakeReply spent;
-  spent.ratelimit_reset = 1;
+  spent.ratelimit_reset = 2;  // Anthropic's reset is a whole-second RFC 3339 time: 1-2 s from now
   server_->Enqueue(spent);
   Call first = CallOnce(*provider_, Hello());
   ASSERT_TRUE(first.result.ok()) << first.result.error.status.message();
   Call next = CallOnce(*provider_, Hello());  // "remaining: 0": held until the reset
   EXPECT_TRUE(next.result.ok());
   EXPECT_GT(next.seconds, 0.8);
+  EXPECT_LT(next.seconds, 3.5);
 }
 
 TEST_P(Adapter, FirstTokenTimeoutCountsTokensNotPreambleBytes) {
