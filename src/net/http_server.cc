@@ -307,7 +307,10 @@ void ResponseWriter::Send(int status, Headers headers, const std::string& body) 
 
 void ResponseWriter::Abort() {
   ended_ = true;
-  if (auto c = Live()) server_->Close(*c);
+  if (auto c = Live()) {
+    server_->Flush(c);  // what was written before the cut still goes out
+    if (!c->closed) server_->Close(*c);
+  }
 }
 
 void ResponseWriter::After(int delay_ms, std::function<void()> fn) {
