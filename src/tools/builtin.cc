@@ -34,6 +34,9 @@ class JsonTool : public Tool {
 void AddBuiltins(Registry* registry) {
   registry->Add(std::make_shared<EchoTool>());
   registry->Add(std::make_shared<JsonTool>());
+  AddFsTools(registry);
+  AddShellTool(registry);
+  AddGitTools(registry);
 }
 
 }  // namespace sw::tools

@@ -13,12 +13,20 @@
 
 namespace sw::tools {
 
+/// ShellLimits is what builtin://shell.run may do: the workflow's `shell:` section.
+struct ShellLimits {
+  std::vector<std::string> allow;  // program names; empty: shell.run refuses everything
+  double timeout = 120;            // seconds per command
+  size_t max_output = 64 << 10;    // bytes kept per stream
+};
+
 /// CallContext tells a tool where it runs and lets it notice cancellation.
 struct CallContext {
   std::string run_id;
   std::string node_id;
   std::string workspace;  // directory the tool may touch ("" = none)
   std::shared_ptr<std::atomic<bool>> cancel;
+  ShellLimits shell;
 };
 
 class Tool {
@@ -26,6 +34,8 @@ class Tool {
   virtual ~Tool() = default;
   virtual std::string uri() const = 0;  // e.g. builtin://echo
   virtual std::string description() const = 0;
+  /// schema is the JSON Schema of the arguments, shown to models and checked before a call.
+  virtual nlohmann::json schema() const { return {{"type", "object"}}; }
   /// Call runs the tool (on a blocking pool thread); the result becomes the node's output.
   virtual Result<nlohmann::json> Call(const nlohmann::json& args, const CallContext& ctx) = 0;
 };
@@ -48,8 +58,15 @@ class Registry {
   std::map<std::string, std::shared_ptr<Tool>> tools_;
 };
 
-/// AddBuiltins registers builtin://echo (returns args.text, or the args object) and
-/// builtin://json (returns args.value parsed as JSON when it is a string).
+/// AddBuiltins registers builtin://echo (returns args.text, or the args object),
+/// builtin://json (returns args.value parsed as JSON when it is a string), the workspace
+/// tools builtin://fs.read|write|edit|list|glob|grep, builtin://shell.run and
+/// builtin://git.diff|status|log.
 void AddBuiltins(Registry* registry);
+
+/// AddFsTools, AddShellTool and AddGitTools register the workspace tools (AddBuiltins calls them).
+void AddFsTools(Registry* registry);
+void AddShellTool(Registry* registry);
+void AddGitTools(Registry* registry);
 
 }  // namespace sw::tools

@@ -1,0 +1,297 @@
+#include "base/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "base/strings.h"
+
+namespace sw {
+namespace {
+
+double Now() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+constexpr size_t kStderrTail = 8 << 10;
+
+struct Pipes {
+  int fds[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+  ~Pipes() {
+    for (auto& p : fds)
+      for (int& fd : p)
+        if (fd >= 0) ::close(fd);
+  }
+  bool Open() {
+    for (auto& p : fds)
+      if (::pipe2(p, O_CLOEXEC) != 0) return false;
+    return true;
+  }
+  int Take(int i, int end) {
+    int fd = fds[i][end];
+    fds[i][end] = -1;
+    return fd;
+  }
+};
+
+/// Spawn starts the child in a new process group with the three pipe ends as stdio.
+Result<pid_t> Spawn(const SpawnOptions& o, Pipes& p) {
+  if (o.argv.empty() || o.argv[0].empty()) return InvalidInput("no program to run");
+  std::string prog = o.argv[0];
+  if (prog.find('/') == std::string::npos) {
+    prog = FindProgram(prog, o.path);
+    if (prog.empty()) return NotFound("program " + Quote(o.argv[0]) + " not found in " + o.path);
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, p.fds[0][0], 0);
+  posix_spawn_file_actions_adddup2(&fa, p.fds[1][1], 1);
+  posix_spawn_file_actions_adddup2(&fa, p.fds[2][1], 2);
+  if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, o.cwd.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  // Its own process group, so a timeout kills what it started too (make -> cc -> ...), and
+  // default signal handling whatever we block.
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  posix_spawnattr_setpgroup(&attr, 0);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> argv, envp;
+  for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : o.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, prog.c_str(), &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Failed("cannot start " + Quote(o.argv[0]) + ": " + std::strerror(rc));
+  return pid;
+}
+
+void Append(std::string* s, size_t* dropped, const char* data, size_t n, size_t cap) {
+  size_t room = s->size() < cap ? cap - s->size() : 0;
+  size_t take = std::min(room, n);
+  s->append(data, take);
+  *dropped += n - take;
+}
+
+}  // namespace
+
+std::string FindProgram(const std::string& name, const std::string& path) {
+  for (const auto& dir : Split(path, ':')) {
+    if (dir.empty()) continue;
+    std::string p = dir + "/" + name;
+    struct stat st;
+    if (::stat(p.c_str(), &st) == 0 && S_ISREG(st.st_mode) && ::access(p.c_str(), X_OK) == 0) return p;
+  }
+  return "";
+}
+
+Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& options) {
+  Pipes p;
+  if (!p.Open()) return Failed(std::string("pipe: ") + std::strerror(errno));
+  SW_ASSIGN_OR_RETURN(pid_t pid, Spawn(spawn, p));
+  ::close(p.Take(0, 0));
+  ::close(p.Take(1, 1));
+  ::close(p.Take(2, 1));
+  int in = p.Take(0, 1), out = p.Take(1, 0), err = p.Take(2, 0);
+  for (int fd : {in, out, err}) ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
+  RunResult r;
+  double t0 = Now();
+  size_t in_pos = 0;
+  if (options.stdin_data.empty()) {
+    ::close(in);
+    in = -1;
+  }
+  char buf[16384];
+  bool killed = false;
+  while (out >= 0 || err >= 0) {
+    double elapsed = Now() - t0;
+    bool cancel = options.cancel && options.cancel->load();
+    if (!killed && ((options.timeout > 0 && elapsed > options.timeout) || cancel)) {
+      ::kill(-pid, SIGKILL);
+      killed = true;
+      r.timed_out = !cancel;
+      r.cancelled = cancel;
+    }
+    pollfd fds[3];
+    int n = 0;
+    int io[3] = {-1, -1, -1};
+    if (out >= 0) fds[n] = {out, POLLIN, 0}, io[n++] = 1;
+    if (err >= 0) fds[n] = {err, POLLIN, 0}, io[n++] = 2;
+    if (in >= 0) fds[n] = {in, POLLOUT, 0}, io[n++] = 0;
+    int rc = ::poll(fds, n, 50);
+    if (rc < 0 && errno != EINTR) break;
+    for (int i = 0; i < n && rc > 0; ++i) {
+      if (!fds[i].revents) continue;
+      if (io[i] == 0) {
+        ssize_t w = ::write(in, options.stdin_data.data() + in_pos, options.stdin_data.size() - in_pos);
+        if (w > 0) in_pos += static_cast<size_t>(w);
+        if (w < 0 && errno != EAGAIN) in_pos = options.stdin_data.size();
+        if (in_pos >= options.stdin_data.size()) {
+          ::close(in);
+          in = -1;
+        }
+        continue;
+      }
+      int& fd = io[i] == 1 ? out : err;
+      ssize_t got = ::read(fd, buf, sizeof buf);
+      if (got > 0) {
+        if (io[i] == 1) Append(&r.out, &r.out_dropped, buf, static_cast<size_t>(got), options.max_output);
+        else Append(&r.err, &r.err_dropped, buf, static_cast<size_t>(got), options.max_output);
+      } else if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+        ::close(fd);
+        fd = -1;
+      }
+    }
+  }
+  if (in >= 0) ::close(in);
+  int status = 0;
+  // Output closed: the child is ending; a grandchild holding the pipes was killed with the group.
+  for (;;) {
+    pid_t w = ::waitpid(pid, &status, WNOHANG);
+    if (w == pid) break;
+    if (w < 0 && errno != EINTR) break;
+    double elapsed = Now() - t0;
+    if (!killed && ((options.timeout > 0 && elapsed > options.timeout) || (options.cancel && options.cancel->load()))) {
+      ::kill(-pid, SIGKILL);
+      killed = true;
+      r.timed_out = !(options.cancel && options.cancel->load());
+      r.cancelled = !r.timed_out;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  if (killed) ::kill(-pid, SIGKILL);  // whatever is left of the group
+  r.seconds = Now() - t0;
+  if (WIFEXITED(status)) r.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) r.signal = WTERMSIG(status);
+  return r;
+}
+
+Result<std::unique_ptr<Child>> Child::Start(const SpawnOptions& spawn) {
+  Pipes p;
+  if (!p.Open()) return Failed(std::string("pipe: ") + std::strerror(errno));
+  SW_ASSIGN_OR_RETURN(pid_t pid, Spawn(spawn, p));
+  std::unique_ptr<Child> c(new Child());
+  c->pid_ = pid;
+  ::close(p.Take(0, 0));
+  ::close(p.Take(1, 1));
+  ::close(p.Take(2, 1));
+  c->in_ = p.Take(0, 1);
+  c->out_ = p.Take(1, 0);
+  c->err_ = p.Take(2, 0);
+  ::fcntl(c->err_, F_SETFL, ::fcntl(c->err_, F_GETFL) | O_NONBLOCK);
+  ::fcntl(c->out_, F_SETFL, ::fcntl(c->out_, F_GETFL) | O_NONBLOCK);
+  return c;
+}
+
+Child::~Child() {
+  if (in_ >= 0) ::close(in_);
+  in_ = -1;
+  // A well-behaved server exits when its stdin closes; give it a moment, then kill.
+  for (int i = 0; i < 20 && Alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  Kill();
+  if (out_ >= 0) ::close(out_);
+  if (err_ >= 0) ::close(err_);
+}
+
+Status Child::Write(std::string_view data) {
+  if (in_ < 0) return Status(Code::kUnavailable, "stdin is closed");
+  size_t off = 0;
+  while (off < data.size()) {
+    ssize_t w = ::write(in_, data.data() + off, data.size() - off);
+    if (w > 0) {
+      off += static_cast<size_t>(w);
+    } else if (w < 0 && errno == EINTR) {
+      continue;
+    } else {
+      return Status(Code::kUnavailable, std::string("writing to the process: ") + std::strerror(errno));
+    }
+  }
+  return Status::Ok();
+}
+
+void Child::DrainStderr() {
+  if (err_ < 0) return;
+  char buf[4096];
+  for (;;) {
+    ssize_t n = ::read(err_, buf, sizeof buf);
+    if (n > 0) {
+      err_tail_.append(buf, static_cast<size_t>(n));
+      if (err_tail_.size() > kStderrTail) err_tail_.erase(0, err_tail_.size() - kStderrTail);
+      continue;
+    }
+    if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+      ::close(err_);
+      err_ = -1;
+    }
+    return;
+  }
+}
+
+Result<std::string> Child::ReadSome(double timeout) {
+  double deadline = Now() + timeout;
+  char buf[65536];
+  for (;;) {
+    if (out_ < 0) return NotFound("the process closed its output (" + ExitDescription() + ")");
+    pollfd fds[2] = {{out_, POLLIN, 0}, {err_, POLLIN, 0}};
+    int n = err_ >= 0 ? 2 : 1;
+    int wait_ms = static_cast<int>(std::max(0.0, deadline - Now()) * 1000);
+    int rc = ::poll(fds, n, std::min(wait_ms, 100));
+    if (rc < 0 && errno != EINTR) return Failed(std::string("poll: ") + std::strerror(errno));
+    if (n == 2 && fds[1].revents) DrainStderr();
+    if (fds[0].revents) {
+      ssize_t got = ::read(out_, buf, sizeof buf);
+      if (got > 0) return std::string(buf, static_cast<size_t>(got));
+      if (got == 0 || (errno != EAGAIN && errno != EINTR)) {
+        ::close(out_);
+        out_ = -1;
+        DrainStderr();
+        continue;
+      }
+    }
+    if (Now() >= deadline) return std::string();
+  }
+}
+
+bool Child::Alive() {
+  if (reaped_) return false;
+  pid_t w = ::waitpid(pid_, &status_, WNOHANG);
+  if (w == pid_) reaped_ = true;
+  return !reaped_;
+}
+
+std::string Child::ExitDescription() {
+  for (int i = 0; i < 50 && Alive(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  if (!reaped_) return "still running";
+  if (WIFEXITED(status_)) return "exited with status " + std::to_string(WEXITSTATUS(status_));
+  if (WIFSIGNALED(status_)) return "killed by signal " + std::to_string(WTERMSIG(status_));
+  return "ended";
+}
+
+std::string Child::StderrTail() {
+  DrainStderr();
+  return err_tail_;
+}
+
+void Child::Kill() {
+  if (!Alive()) return;
+  ::kill(-pid_, SIGKILL);
+  ::waitpid(pid_, &status_, 0);
+  reaped_ = true;
+}
+
+}  // namespace sw

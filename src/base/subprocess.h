@@ -1,0 +1,84 @@
+// Subprocess: the one place the process starts other programs (posix_spawn). Two shapes:
+// Run (wait for it, with a timeout and capped output: shell.run) and Child (a long-lived
+// process with pipes: an MCP server over stdio).
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace sw {
+
+/// SpawnOptions says what to start and in what surroundings. The environment is exactly
+/// `env` ("NAME=value" entries): nothing is inherited unless the caller copies it, so secrets
+/// in our environment do not leak into children by default.
+struct SpawnOptions {
+  std::vector<std::string> argv;  // argv[0] is a path, or a bare name looked up in `path`
+  std::vector<std::string> env;
+  std::string cwd;                // "" : ours
+  std::string path = "/usr/local/bin:/usr/bin:/bin";  // where bare names are looked up
+};
+
+/// FindProgram resolves a bare program name along a PATH-style list ("" when not found).
+std::string FindProgram(const std::string& name, const std::string& path);
+
+struct RunOptions {
+  double timeout = 60;          // seconds; the whole process group is killed after it
+  size_t max_output = 64 << 10; // bytes kept per stream; the rest is counted and dropped
+  std::string stdin_data;
+  std::shared_ptr<std::atomic<bool>> cancel;  // set: kill the process group
+};
+
+struct RunResult {
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;
+  bool timed_out = false;
+  bool cancelled = false;
+  std::string out, err;
+  size_t out_dropped = 0, err_dropped = 0;  // bytes beyond max_output
+  double seconds = 0;
+};
+
+/// RunProcess starts argv in its own process group, feeds stdin, captures both streams up to
+/// the cap and waits; a non-ok Result means it could not be started at all.
+Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& options);
+
+/// Child is a running process with its stdin and stdout as pipes (stderr goes to a bounded
+/// ring kept for error messages). Destroying it closes stdin, waits briefly, then kills.
+class Child {
+ public:
+  static Result<std::unique_ptr<Child>> Start(const SpawnOptions& spawn);
+  ~Child();
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  /// Write sends bytes to the child's stdin (blocking until written or the pipe breaks).
+  Status Write(std::string_view data);
+  /// ReadSome blocks up to timeout seconds for stdout bytes; "" with ok means timeout, and
+  /// kNotFound (with the exit status in the message) means the child closed stdout.
+  Result<std::string> ReadSome(double timeout);
+  /// Alive polls without blocking.
+  bool Alive();
+  /// ExitDescription is "exited with status N" / "killed by signal N" once it has ended.
+  std::string ExitDescription();
+  /// StderrTail is the last bytes the child wrote to stderr.
+  std::string StderrTail();
+  void Kill();
+  pid_t pid() const { return pid_; }
+
+ private:
+  Child() = default;
+  void DrainStderr();
+  pid_t pid_ = -1;
+  int in_ = -1, out_ = -1, err_ = -1;
+  int status_ = 0;
+  bool reaped_ = false;
+  std::string err_tail_;
+};
+
+}  // namespace sw

@@ -1,0 +1,243 @@
+#include "tools/git_repo.h"
+
+#include <git2.h>
+
+#include <filesystem>
+#include <mutex>
+
+namespace sw::tools {
+namespace {
+
+namespace fs = std::filesystem;
+
+void InitOnce() {
+  static std::once_flag once;
+  std::call_once(once, [] { git_libgit2_init(); });
+}
+
+/// Err turns libgit2's last error into a Status naming what we were doing.
+sw::Status Err(const std::string& what) {
+  const git_error* e = git_error_last();
+  return sw::Status(Code::kIo, "git: " + what + ": " + (e && e->message ? e->message : "unknown error"));
+}
+
+template <typename T, void (*Free)(T*)>
+struct Owned {
+  T* p = nullptr;
+  ~Owned() {
+    if (p) Free(p);
+  }
+  T** out() { return &p; }
+  T* get() const { return p; }
+};
+using Tree = Owned<git_tree, git_tree_free>;
+using Commit = Owned<git_commit, git_commit_free>;
+using Index = Owned<git_index, git_index_free>;
+using Diffp = Owned<git_diff, git_diff_free>;
+using Ref = Owned<git_reference, git_reference_free>;
+
+std::string OidHex(const git_oid& oid) {
+  char buf[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(buf, sizeof buf, &oid);
+  return buf;
+}
+
+/// TreeOf loads the tree of a commit id ("" leaves *tree null: the empty tree).
+sw::Status TreeOf(git_repository* repo, const std::string& id, Tree* tree) {
+  if (id.empty()) return sw::Status::Ok();
+  git_oid oid;
+  if (git_oid_fromstr(&oid, id.c_str()) != 0) return InvalidInput("not a commit id: " + id);
+  Commit c;
+  if (git_commit_lookup(c.out(), repo, &oid) != 0) return Err("looking up commit " + id);
+  if (git_commit_tree(tree->out(), c.get()) != 0) return Err("reading the tree of " + id);
+  return sw::Status::Ok();
+}
+
+Result<std::unique_ptr<git_diff, void (*)(git_diff*)>> MakeDiff(git_repository* repo, const std::string& from,
+                                                                 const std::string& to) {
+  Tree a, b;
+  SW_RETURN_IF_ERROR(TreeOf(repo, from, &a));
+  git_diff_options opts = GIT_DIFF_OPTIONS_INIT;
+  git_diff* diff = nullptr;
+  int rc;
+  if (to.empty()) {
+    opts.flags |= GIT_DIFF_INCLUDE_UNTRACKED | GIT_DIFF_RECURSE_UNTRACKED_DIRS | GIT_DIFF_SHOW_UNTRACKED_CONTENT;
+    rc = git_diff_tree_to_workdir_with_index(&diff, repo, a.get(), &opts);
+  } else {
+    SW_RETURN_IF_ERROR(TreeOf(repo, to, &b));
+    rc = git_diff_tree_to_tree(&diff, repo, a.get(), b.get(), &opts);
+  }
+  if (rc != 0) return Err("diff " + from + ".." + to);
+  return std::unique_ptr<git_diff, void (*)(git_diff*)>(diff, git_diff_free);
+}
+
+}  // namespace
+
+Result<std::unique_ptr<GitRepo>> GitRepo::Open(const std::string& dir) {
+  InitOnce();
+  git_repository* r = nullptr;
+  if (git_repository_open(&r, dir.c_str()) != 0) return Err("opening " + dir);
+  return std::unique_ptr<GitRepo>(new GitRepo(r, dir));
+}
+
+Result<std::unique_ptr<GitRepo>> GitRepo::Init(const std::string& dir, const std::string& branch) {
+  InitOnce();
+  git_repository_init_options o = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+  o.flags = GIT_REPOSITORY_INIT_MKPATH;
+  o.initial_head = branch.c_str();
+  git_repository* r = nullptr;
+  if (git_repository_init_ext(&r, dir.c_str(), &o) != 0) return Err("creating a repository in " + dir);
+  return std::unique_ptr<GitRepo>(new GitRepo(r, dir));
+}
+
+Result<std::unique_ptr<GitRepo>> GitRepo::AddWorktree(const std::string& repo_dir, const std::string& dir,
+                                                      const std::string& worktree_name, const std::string& branch) {
+  InitOnce();
+  git_repository* base = nullptr;
+  if (git_repository_open_ext(&base, repo_dir.c_str(), 0, nullptr) != 0)
+    return Err(repo_dir + " is not a git repository");
+  std::unique_ptr<git_repository, void (*)(git_repository*)> owned(base, git_repository_free);
+  git_oid head;
+  if (git_reference_name_to_id(&head, base, "HEAD") != 0) return Err("reading HEAD of " + repo_dir + " (no commits?)");
+  Commit c;
+  if (git_commit_lookup(c.out(), base, &head) != 0) return Err("reading HEAD of " + repo_dir);
+  Ref br;
+  if (git_branch_create(br.out(), base, branch.c_str(), c.get(), 0) != 0) return Err("creating branch " + branch);
+  git_worktree_add_options wo = GIT_WORKTREE_ADD_OPTIONS_INIT;
+  wo.ref = br.get();
+  git_worktree* wt = nullptr;
+  std::error_code ec;
+  fs::create_directories(fs::path(dir).parent_path(), ec);
+  if (git_worktree_add(&wt, base, worktree_name.c_str(), dir.c_str(), &wo) != 0)
+    return Err("adding a work tree at " + dir);
+  git_worktree_free(wt);
+  return Open(dir);
+}
+
+GitRepo::~GitRepo() { git_repository_free(repo_); }
+
+Result<std::string> GitRepo::Head() {
+  git_oid oid;
+  int rc = git_reference_name_to_id(&oid, repo_, "HEAD");
+  if (rc == GIT_ENOTFOUND || rc == GIT_EUNBORNBRANCH) return std::string();
+  if (rc != 0) return Err("reading HEAD");
+  return OidHex(oid);
+}
+
+Result<std::string> GitRepo::CommitAll(const std::string& message) {
+  Index idx;
+  if (git_repository_index(idx.out(), repo_) != 0) return Err("opening the index");
+  char star[] = "*";
+  char* paths[] = {star};
+  git_strarray spec = {paths, 1};
+  if (git_index_add_all(idx.get(), &spec, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr) != 0) return Err("staging changes");
+  if (git_index_update_all(idx.get(), &spec, nullptr, nullptr) != 0) return Err("staging deletions");
+  if (git_index_write(idx.get()) != 0) return Err("writing the index");
+  git_oid tree_id;
+  if (git_index_write_tree(&tree_id, idx.get()) != 0) return Err("writing the tree");
+  SW_ASSIGN_OR_RETURN(std::string head, Head());
+  Commit parent;
+  if (!head.empty()) {
+    git_oid pid;
+    git_oid_fromstr(&pid, head.c_str());
+    if (git_commit_lookup(parent.out(), repo_, &pid) != 0) return Err("reading HEAD");
+    if (git_oid_equal(git_commit_tree_id(parent.get()), &tree_id)) return std::string();  // nothing changed
+  }
+  Tree tree;
+  if (git_tree_lookup(tree.out(), repo_, &tree_id) != 0) return Err("reading the new tree");
+  git_signature* sig = nullptr;
+  if (git_signature_now(&sig, "Specwright", "specwright@localhost") != 0) return Err("making a signature");
+  git_oid id;
+  const git_commit* parents[] = {parent.get()};
+  int rc = git_commit_create(&id, repo_, "HEAD", sig, sig, "UTF-8", message.c_str(), tree.get(), head.empty() ? 0 : 1,
+                             parents);
+  git_signature_free(sig);
+  if (rc != 0) return Err("committing");
+  return OidHex(id);
+}
+
+Result<std::string> GitRepo::Diff(const std::string& from, const std::string& to) {
+  SW_ASSIGN_OR_RETURN(auto diff, MakeDiff(repo_, from, to));
+  std::string out;
+  auto cb = [](const git_diff_delta*, const git_diff_hunk*, const git_diff_line* l, void* payload) -> int {
+    auto* s = static_cast<std::string*>(payload);
+    if (l->origin == GIT_DIFF_LINE_CONTEXT || l->origin == GIT_DIFF_LINE_ADDITION || l->origin == GIT_DIFF_LINE_DELETION)
+      s->push_back(l->origin);
+    s->append(l->content, l->content_len);
+    return 0;
+  };
+  if (git_diff_print(diff.get(), GIT_DIFF_FORMAT_PATCH, cb, &out) != 0) return Err("printing the diff");
+  return out;
+}
+
+Result<std::vector<std::string>> GitRepo::ChangedFiles(const std::string& from, const std::string& to) {
+  SW_ASSIGN_OR_RETURN(auto diff, MakeDiff(repo_, from, to));
+  std::vector<std::string> out;
+  size_t n = git_diff_num_deltas(diff.get());
+  for (size_t i = 0; i < n; ++i) {
+    const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+    out.push_back(d->new_file.path ? d->new_file.path : d->old_file.path);
+  }
+  return out;
+}
+
+Result<nlohmann::json> GitRepo::Status() {
+  git_status_options o = GIT_STATUS_OPTIONS_INIT;
+  o.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR;
+  o.flags = GIT_STATUS_OPT_INCLUDE_UNTRACKED | GIT_STATUS_OPT_RECURSE_UNTRACKED_DIRS | GIT_STATUS_OPT_RENAMES_HEAD_TO_INDEX;
+  git_status_list* list = nullptr;
+  if (git_status_list_new(&list, repo_, &o) != 0) return Err("reading the status");
+  nlohmann::json out = nlohmann::json::array();
+  size_t n = git_status_list_entrycount(list);
+  for (size_t i = 0; i < n; ++i) {
+    const git_status_entry* e = git_status_byindex(list, i);
+    const git_diff_delta* d = e->index_to_workdir ? e->index_to_workdir : e->head_to_index;
+    if (!d) continue;
+    unsigned s = e->status;
+    const char* what = (s & (GIT_STATUS_WT_NEW | GIT_STATUS_INDEX_NEW))           ? "added"
+                       : (s & (GIT_STATUS_WT_DELETED | GIT_STATUS_INDEX_DELETED)) ? "deleted"
+                       : (s & (GIT_STATUS_WT_RENAMED | GIT_STATUS_INDEX_RENAMED)) ? "renamed"
+                                                                                   : "modified";
+    if (s & GIT_STATUS_WT_NEW) what = "untracked";
+    out.push_back({{"path", d->new_file.path ? d->new_file.path : d->old_file.path}, {"status", what}});
+  }
+  git_status_list_free(list);
+  return out;
+}
+
+Result<std::vector<CommitInfo>> GitRepo::Log(int max) {
+  std::vector<CommitInfo> out;
+  SW_ASSIGN_OR_RETURN(std::string head, Head());
+  if (head.empty()) return out;
+  git_revwalk* walk = nullptr;
+  if (git_revwalk_new(&walk, repo_) != 0) return Err("walking the history");
+  git_revwalk_sorting(walk, GIT_SORT_TIME);
+  git_revwalk_push_head(walk);
+  git_oid oid;
+  while (static_cast<int>(out.size()) < max && git_revwalk_next(&oid, walk) == 0) {
+    Commit c;
+    if (git_commit_lookup(c.out(), repo_, &oid) != 0) break;
+    const char* summary = git_commit_summary(c.get());
+    out.push_back(CommitInfo{OidHex(oid), summary ? summary : "", static_cast<double>(git_commit_time(c.get()))});
+  }
+  git_revwalk_free(walk);
+  return out;
+}
+
+sw::Status GitRepo::ResetHard(const std::string& commit) {
+  git_oid oid;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0) return InvalidInput("not a commit id: " + commit);
+  git_object* obj = nullptr;
+  if (git_object_lookup(&obj, repo_, &oid, GIT_OBJECT_COMMIT) != 0) return Err("looking up " + commit);
+  git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
+  int rc = git_reset(repo_, obj, GIT_RESET_HARD, &co);
+  git_object_free(obj);
+  if (rc != 0) return Err("resetting to " + commit);
+  // git_reset forces its own checkout strategy; files the commit does not know (and that are
+  // not ignored) need a second pass.
+  if (git_checkout_head(repo_, &co) != 0) return Err("removing untracked files");
+  return sw::Status::Ok();
+}
+
+}  // namespace sw::tools

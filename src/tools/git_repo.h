@@ -1,0 +1,63 @@
+// GitRepo: the run's workspace as a git repository, through libgit2 (never the git command).
+// A run works on its own branch `specwright/RUN_ID`; every node that changed files ends with
+// a commit there, which is what `specwright files` shows and what resume starts from.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+
+struct git_repository;
+
+namespace sw::tools {
+
+struct CommitInfo {
+  std::string id;
+  std::string summary;
+  double time = 0;  // unix seconds
+};
+
+class GitRepo {
+ public:
+  /// Open a repository whose work tree is dir.
+  static Result<std::unique_ptr<GitRepo>> Open(const std::string& dir);
+  /// Init a new repository in dir with HEAD on `branch` (unborn until the first commit).
+  static Result<std::unique_ptr<GitRepo>> Init(const std::string& dir, const std::string& branch);
+  /// AddWorktree checks out a new branch of the repository at repo_dir, started from its
+  /// HEAD, as a separate work tree at dir (the user's own checkout is not touched).
+  static Result<std::unique_ptr<GitRepo>> AddWorktree(const std::string& repo_dir, const std::string& dir,
+                                                      const std::string& worktree_name, const std::string& branch);
+  ~GitRepo();
+  GitRepo(const GitRepo&) = delete;
+  GitRepo& operator=(const GitRepo&) = delete;
+
+  const std::string& dir() const { return dir_; }
+  /// CommitAll stages every change in the work tree (honouring .gitignore, deletions
+  /// included) and commits it on HEAD; "" when nothing changed.
+  Result<std::string> CommitAll(const std::string& message);
+  /// Head is the commit HEAD points to ("" on an unborn branch).
+  Result<std::string> Head();
+  /// Diff is the unified patch from commit `from` ("" = the empty tree) to commit `to`
+  /// ("" = the work tree, untracked files included).
+  Result<std::string> Diff(const std::string& from, const std::string& to);
+  /// ChangedFiles lists the paths that differ between two commits.
+  Result<std::vector<std::string>> ChangedFiles(const std::string& from, const std::string& to);
+  /// Status lists changed and untracked paths: [{"path", "status"}].
+  Result<nlohmann::json> Status();
+  /// Log is the newest `max` commits reachable from HEAD.
+  Result<std::vector<CommitInfo>> Log(int max);
+  /// ResetHard makes the work tree exactly `commit` again: tracked files restored, untracked
+  /// (not ignored) files removed.
+  sw::Status ResetHard(const std::string& commit);
+
+ private:
+  GitRepo(git_repository* r, std::string dir) : repo_(r), dir_(std::move(dir)) {}
+  git_repository* repo_;
+  std::string dir_;
+};
+
+}  // namespace sw::tools

@@ -1,0 +1,228 @@
+// The workspace tools against a real temporary directory: every escape route out of the
+// sandbox is refused; fs edits, shell.run limits and git checkpoints behave as documented.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "base/fs.h"
+#include "tools/git_repo.h"
+#include "tools/sandbox.h"
+#include "tools/tool.h"
+
+namespace sw::tools {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+class ToolsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_tools_XXXXXX";
+    base_ = mkdtemp(tmpl);
+    ws_ = base_ + "/ws";
+    fs::create_directories(ws_ + "/src");
+    std::ofstream(ws_ + "/src/a.txt") << "alpha\nbeta\ngamma\nbeta\n";
+    std::ofstream(base_ + "/secret.txt") << "outside";
+    AddBuiltins(&reg_);
+    ctx_.workspace = ws_;
+    ctx_.shell.allow = {"echo", "sh", "env", "sleep", "cat"};
+    ctx_.shell.timeout = 5;
+  }
+  void TearDown() override { fs::remove_all(base_); }
+  Result<json> Call(const std::string& uri, const json& args) {
+    Tool* t = reg_.Get(uri);
+    EXPECT_NE(t, nullptr) << uri;
+    if (!t) return NotFound(uri);
+    return t->Call(args, ctx_);
+  }
+  std::string base_, ws_;
+  Registry reg_;
+  CallContext ctx_;
+};
+
+TEST_F(ToolsTest, EveryEscapeRouteIsRefused) {
+  fs::create_symlink(base_ + "/secret.txt", ws_ + "/link_out");      // a file link leading out
+  fs::create_directory_symlink(base_, ws_ + "/dir_out");             // a directory link leading out
+  fs::create_symlink(base_ + "/not-yet", ws_ + "/dangling");         // a dangling link leading out
+  fs::create_symlink("src/a.txt", ws_ + "/link_in");                 // a link that stays inside
+  struct Case {
+    const char* tool;
+    json args;
+  } cases[] = {
+      {"builtin://fs.read", {{"path", "../secret.txt"}}},
+      {"builtin://fs.read", {{"path", "src/../../secret.txt"}}},
+      {"builtin://fs.read", {{"path", base_ + "/secret.txt"}}},
+      {"builtin://fs.read", {{"path", "/etc/passwd"}}},
+      {"builtin://fs.read", {{"path", "link_out"}}},
+      {"builtin://fs.read", {{"path", "dir_out/secret.txt"}}},
+      {"builtin://fs.write", {{"path", "dir_out/new.txt"}, {"content", "x"}}},
+      {"builtin://fs.write", {{"path", "dangling"}, {"content", "x"}}},
+      {"builtin://fs.write", {{"path", "../new.txt"}, {"content", "x"}}},
+      {"builtin://fs.write", {{"path", ".git/config"}, {"content", "x"}}},
+      {"builtin://fs.edit", {{"path", "link_out"}, {"old_text", "outside"}, {"new_text", "pwned"}}},
+      {"builtin://fs.list", {{"path", "dir_out"}}},
+      {"builtin://fs.list", {{"path", ".."}}},
+      {"builtin://fs.grep", {{"pattern", "outside"}, {"path", "dir_out"}}},
+      {"builtin://fs.glob", {{"pattern", "../*"}}},
+      {"builtin://fs.glob", {{"pattern", "/etc/*"}}},
+      {"builtin://shell.run", {{"command", "cat secret.txt"}, {"cwd", ".."}}},
+      {"builtin://shell.run", {{"command", "echo hi"}, {"cwd", "dir_out"}}},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.tool) + " " + c.args.dump());
+    auto r = Call(c.tool, c.args);
+    ASSERT_FALSE(r.ok()) << r->dump();
+    EXPECT_TRUE(r.status().message().find("outside") != std::string::npos ||
+                r.status().message().find("absolute") != std::string::npos ||
+                r.status().message().find(".git") != std::string::npos ||
+                r.status().message().find("symlink") != std::string::npos)
+        << r.status().message();
+  }
+  EXPECT_EQ(*ReadFile(base_ + "/secret.txt"), "outside") << "nothing outside was changed";
+  EXPECT_FALSE(fs::exists(base_ + "/new.txt"));
+  EXPECT_FALSE(fs::exists(base_ + "/not-yet"));
+  // A link that stays inside is fine.
+  auto in = Call("builtin://fs.read", {{"path", "link_in"}});
+  ASSERT_TRUE(in.ok()) << in.status().message();
+  EXPECT_EQ(*in, "alpha\nbeta\ngamma\nbeta\n");
+}
+
+TEST_F(ToolsTest, FileToolsReadWriteEditListGlobGrep) {
+  auto w = Call("builtin://fs.write", {{"path", "deep/er/b.c"}, {"content", "int main() { return 1; }\n"}});
+  ASSERT_TRUE(w.ok()) << w.status().message();
+  EXPECT_EQ((*w)["created"], true);
+  EXPECT_EQ(*ReadFile(ws_ + "/deep/er/b.c"), "int main() { return 1; }\n");
+  auto part = Call("builtin://fs.read", {{"path", "src/a.txt"}, {"offset", 2}, {"limit", 2}});
+  ASSERT_TRUE(part.ok());
+  EXPECT_EQ(*part, "beta\ngamma\n");
+  // Exact replace with a uniqueness check.
+  auto twice = Call("builtin://fs.edit", {{"path", "src/a.txt"}, {"old_text", "beta"}, {"new_text", "BETA"}});
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("occurs 2 times"), std::string::npos) << twice.status().message();
+  auto missing = Call("builtin://fs.edit", {{"path", "src/a.txt"}, {"old_text", "delta"}, {"new_text", "x"}});
+  EXPECT_NE(missing.status().message().find("not found"), std::string::npos);
+  auto once = Call("builtin://fs.edit", {{"path", "src/a.txt"}, {"old_text", "alpha\nbeta"}, {"new_text", "ALPHA\nbeta"}});
+  ASSERT_TRUE(once.ok()) << once.status().message();
+  auto all = Call("builtin://fs.edit", {{"path", "src/a.txt"}, {"old_text", "beta"}, {"new_text", "b"}, {"replace_all", true}});
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ((*all)["replacements"], 2);
+  EXPECT_EQ(*ReadFile(ws_ + "/src/a.txt"), "ALPHA\nb\ngamma\nb\n");
+  auto list = Call("builtin://fs.list", {{"recursive", true}});
+  ASSERT_TRUE(list.ok());
+  std::vector<std::string> paths;
+  for (const auto& e : *list) paths.push_back(e["path"]);
+  EXPECT_EQ(paths, (std::vector<std::string>{"deep", "deep/er", "deep/er/b.c", "src", "src/a.txt"}));
+  auto glob = Call("builtin://fs.glob", {{"pattern", "**/*.c"}});
+  ASSERT_TRUE(glob.ok());
+  EXPECT_EQ(*glob, json::array({"deep/er/b.c"}));
+  auto grep = Call("builtin://fs.grep", {{"pattern", "g[a-z]+a$"}});
+  ASSERT_TRUE(grep.ok()) << grep.status().message();
+  ASSERT_EQ((*grep)["matches"].size(), 1u);
+  EXPECT_EQ((*grep)["matches"][0], json({{"path", "src/a.txt"}, {"line", 3}, {"text", "gamma"}}));
+  EXPECT_FALSE(Call("builtin://fs.grep", {{"pattern", "("}}).ok());
+  std::ofstream(ws_ + "/bin.dat") << std::string("a\0b", 3);
+  EXPECT_NE(Call("builtin://fs.read", {{"path", "bin.dat"}}).status().message().find("binary"), std::string::npos);
+}
+
+TEST_F(ToolsTest, ShellRunAllowlistCleanEnvironmentTimeoutAndCap) {
+  setenv("OPENAI_API_KEY", "sk-must-not-leak", 1);
+  auto env = Call("builtin://shell.run", {{"command", "env"}});
+  ASSERT_TRUE(env.ok()) << env.status().message();
+  EXPECT_EQ((*env)["exit_code"], 0);
+  EXPECT_EQ((*env)["stdout"].get<std::string>().find("sk-must-not-leak"), std::string::npos);
+  EXPECT_NE((*env)["stdout"].get<std::string>().find("HOME=" + ws_), std::string::npos);
+  unsetenv("OPENAI_API_KEY");
+  auto denied = Call("builtin://shell.run", {{"command", "rm -rf src"}});
+  ASSERT_FALSE(denied.ok());
+  EXPECT_NE(denied.status().message().find("not allowed"), std::string::npos);
+  EXPECT_TRUE(fs::exists(ws_ + "/src/a.txt"));
+  EXPECT_FALSE(Call("builtin://shell.run", {{"argv", {"/bin/echo", "x"}}}).ok()) << "a path sidesteps the allowlist";
+  auto fail = Call("builtin://shell.run", {{"argv", {"sh", "-c", "echo oops >&2; exit 3"}}});
+  ASSERT_TRUE(fail.ok());
+  EXPECT_EQ((*fail)["exit_code"], 3);
+  EXPECT_EQ((*fail)["stderr"], "oops\n");
+  auto quoted = Call("builtin://shell.run", {{"command", "echo 'a  b' \"$HOME\""}});
+  ASSERT_TRUE(quoted.ok());
+  EXPECT_EQ((*quoted)["stdout"], "a  b $HOME\n") << "no expansion";
+  ctx_.shell.timeout = 0.3;
+  auto slow = Call("builtin://shell.run", {{"argv", {"sh", "-c", "sleep 30 & sleep 30"}}});
+  ASSERT_TRUE(slow.ok());
+  EXPECT_TRUE(slow->contains("timed_out"));
+  EXPECT_LT((*slow)["seconds"].get<double>(), 5);
+  ctx_.shell.timeout = 5;
+  ctx_.shell.max_output = 100;
+  auto big = Call("builtin://shell.run", {{"argv", {"sh", "-c", "i=0; while [ $i -lt 100 ]; do echo 0123456789; i=$((i+1)); done"}}});
+  ASSERT_TRUE(big.ok());
+  EXPECT_NE((*big)["stdout"].get<std::string>().find("[... 1000 more bytes not captured]"), std::string::npos)
+      << (*big)["stdout"];
+}
+
+TEST_F(ToolsTest, GitCheckpointsDiffStatusLogAndReset) {
+  auto repo = GitRepo::Init(ws_, "specwright/run1");
+  ASSERT_TRUE(repo.ok()) << repo.status().message();
+  std::ofstream(ws_ + "/.gitignore") << "build/\n";
+  fs::create_directories(ws_ + "/build");
+  std::ofstream(ws_ + "/build/out.o") << "binary";
+  auto c1 = (*repo)->CommitAll("specwright: workspace");
+  ASSERT_TRUE(c1.ok()) << c1.status().message();
+  ASSERT_FALSE(c1->empty());
+  auto again = (*repo)->CommitAll("nothing");
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->empty()) << "no change, no commit";
+  std::ofstream(ws_ + "/src/a.txt") << "alpha\nBETA\n";
+  fs::remove(ws_ + "/.gitignore");
+  std::ofstream(ws_ + "/.gitignore") << "build/\n";
+  std::ofstream(ws_ + "/new.txt") << "fresh\n";
+  auto st = Call("builtin://git.status", json::object());
+  ASSERT_TRUE(st.ok()) << st.status().message();
+  EXPECT_NE(st->dump().find("new.txt"), std::string::npos);
+  EXPECT_EQ(st->dump().find("out.o"), std::string::npos) << "ignored files are not changes";
+  auto d = Call("builtin://git.diff", json::object());
+  ASSERT_TRUE(d.ok());
+  EXPECT_NE(d->get<std::string>().find("+BETA"), std::string::npos) << *d;
+  auto c2 = (*repo)->CommitAll("specwright: run run1 node fix attempt 1");
+  ASSERT_TRUE(c2.ok());
+  auto files = (*repo)->ChangedFiles(*c1, *c2);
+  ASSERT_TRUE(files.ok());
+  EXPECT_EQ(*files, (std::vector<std::string>{"new.txt", "src/a.txt"}));
+  auto patch = (*repo)->Diff(*c1, *c2);
+  ASSERT_TRUE(patch.ok());
+  EXPECT_NE(patch->find("-beta"), std::string::npos);
+  EXPECT_NE(patch->find("+fresh"), std::string::npos);
+  auto log = Call("builtin://git.log", json::object());
+  ASSERT_TRUE(log.ok());
+  ASSERT_EQ(log->size(), 2u);
+  EXPECT_EQ((*log)[0]["summary"], "specwright: run run1 node fix attempt 1");
+  // Reset drops what came after the checkpoint, tracked or not, and keeps ignored files.
+  std::ofstream(ws_ + "/src/a.txt") << "half-done edit\n";
+  std::ofstream(ws_ + "/stray.txt") << "x";
+  ASSERT_TRUE((*repo)->ResetHard(*c2).ok());
+  EXPECT_EQ(*ReadFile(ws_ + "/src/a.txt"), "alpha\nBETA\n");
+  EXPECT_FALSE(fs::exists(ws_ + "/stray.txt"));
+  EXPECT_TRUE(fs::exists(ws_ + "/build/out.o"));
+}
+
+TEST_F(ToolsTest, WorktreeOfAnExistingRepositoryLeavesItsCheckoutAlone) {
+  std::string user = base_ + "/user-repo";
+  fs::create_directories(user);
+  std::ofstream(user + "/README") << "mine\n";
+  auto r = GitRepo::Init(user, "main");
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE((*r)->CommitAll("initial").ok());
+  auto wt = GitRepo::AddWorktree(user, base_ + "/wt", "specwright-run2", "specwright/run2");
+  ASSERT_TRUE(wt.ok()) << wt.status().message();
+  EXPECT_EQ(*ReadFile(base_ + "/wt/README"), "mine\n");
+  std::ofstream(base_ + "/wt/README") << "changed by the run\n";
+  ASSERT_FALSE((*wt)->CommitAll("specwright: run run2 node n attempt 1")->empty());
+  EXPECT_EQ(*ReadFile(user + "/README"), "mine\n") << "the user's checkout is untouched";
+  auto log = (*r)->Log(5);
+  ASSERT_TRUE(log.ok());
+  EXPECT_EQ(log->size(), 1u) << "the user's branch has no run commits";
+}
+
+}  // namespace
+}  // namespace sw::tools
