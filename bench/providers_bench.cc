@@ -20,7 +20,7 @@
 
 #include "engine/engine.h"
 #include "llm/http_provider.h"
-#include "llm/stream.h"
+#include "net/stream.h"
 #include "store/store.h"
 
 namespace {
@@ -228,7 +228,7 @@ void BM_SseFraming(benchmark::State& state) {
   std::string bytes = OpenAiStreamBytes();
   size_t events = 0;
   for (auto _ : state) {
-    llm::SseParser p([&](std::string_view, std::string_view d) {
+    net::SseParser p([&](std::string_view, std::string_view d) {
       events += d.size() > 0;
       return true;
     });

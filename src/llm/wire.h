@@ -9,7 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llm/http_provider.h"
-#include "llm/stream.h"
+#include "net/stream.h"
 
 namespace sw::llm::wire {
 
@@ -47,8 +47,8 @@ class FramedDecoder : public Decoder {
   Status Dispatch(std::string_view event, std::string_view data);
   Framing framing_;
   std::string body_;  // kWhole: the body; others: the raw stream (bounded) for the store
-  SseParser sse_;
-  LineParser lines_;
+  net::SseParser sse_;
+  net::LineParser lines_;
   Status error_;
   std::map<int64_t, ToolCall> tools_;
 };

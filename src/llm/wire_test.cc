@@ -6,7 +6,7 @@
 
 #include "llm/config.h"
 #include "llm/http_provider.h"
-#include "llm/stream.h"
+#include "net/stream.h"
 
 namespace sw::llm {
 namespace {
@@ -49,9 +49,9 @@ void ForEachSplit(const std::string& api, const std::string& bytes, Check check,
   }
 }
 
-TEST(SseParser, FollowsTheEventStreamRules) {
+TEST(SseParserTest, FollowsTheEventStreamRules) {
   std::vector<std::pair<std::string, std::string>> got;
-  SseParser p([&](std::string_view ev, std::string_view data) {
+  net::SseParser p([&](std::string_view ev, std::string_view data) {
     got.emplace_back(std::string(ev), std::string(data));
     return true;
   });
@@ -63,9 +63,9 @@ TEST(SseParser, FollowsTheEventStreamRules) {
   EXPECT_EQ(got[1], (std::pair<std::string, std::string>{"", "x\ny"}));
 }
 
-TEST(LineParser, SplitsRecordsAndFlushesTheLast) {
+TEST(LineParserTest, SplitsRecordsAndFlushesTheLast) {
   std::vector<std::string> got;
-  LineParser p([&](std::string_view l) {
+  net::LineParser p([&](std::string_view l) {
     got.emplace_back(l);
     return true;
   });

@@ -1,8 +1,8 @@
-#include "llm/stream.h"
+#include "net/stream.h"
 
 #include <cstring>
 
-namespace sw::llm {
+namespace sw::net {
 
 bool SseParser::Feed(std::string_view bytes) {
   if (stopped_) return false;
@@ -118,4 +118,4 @@ bool LineParser::Flush() {
   return !stopped_;
 }
 
-}  // namespace sw::llm
+}  // namespace sw::net

@@ -1,4 +1,4 @@
-// Incremental framers for streamed model responses: Server-Sent Events (OpenAI, Anthropic,
+// Incremental framers for streamed HTTP bodies (model responses, MCP): Server-Sent Events (OpenAI, Anthropic,
 // Gemini) and newline-delimited JSON (Ollama). Both accept bytes in arbitrary pieces — a
 // network read may end in the middle of a line, or between the \r and \n of one.
 #pragma once
@@ -8,7 +8,7 @@
 #include <string>
 #include <string_view>
 
-namespace sw::llm {
+namespace sw::net {
 
 /// SseParser follows the WHATWG event-stream rules: lines end in \r\n, \n or \r; "data"
 /// lines of one event join with \n; a blank line dispatches; ":" lines are comments; a
@@ -51,4 +51,4 @@ class LineParser {
   bool stopped_ = false;
 };
 
-}  // namespace sw::llm
+}  // namespace sw::net
