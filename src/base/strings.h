@@ -18,6 +18,8 @@ std::vector<std::string> Split(std::string_view s, char sep);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 std::string Trim(std::string_view s);
+/// Lower lower-cases ASCII letters (header names, identifiers).
+std::string Lower(std::string_view s);
 
 /// Quote puts a string in double quotes, escaping what a terminal would not show.
 std::string Quote(std::string_view s);

@@ -618,18 +618,16 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
     }
   }
 
-  // The answer is over when its last frame (or the cut) goes out, or the client left.
-  auto finished = std::make_shared<std::function<void()>>([this, once = std::make_shared<bool>(false)] {
-    if (*once) return;
-    *once = true;
+  // The answer is in flight while any of its steps is scheduled: the guard's deleter runs
+  // when the last one is done or dropped (the client left, the server stopped).
+  std::shared_ptr<void> guard(nullptr, [this](void*) {
     std::lock_guard<std::mutex> l(mu_);
     --in_flight_;
   });
-  w->After(delay, [w, p = std::move(p), gap, finished]() mutable {
-    if (w->closed()) return (*finished)();
+  w->After(delay, [w, p = std::move(p), gap, guard]() mutable {
     if (!p.chunked) {
       w->Send(p.status, p.headers, p.frames.empty() ? "" : p.frames[0]);
-      return (*finished)();
+      return;
     }
     w->Begin(p.status, p.headers, true);
     auto frames = std::make_shared<std::vector<std::string>>(std::move(p.frames));
@@ -639,8 +637,8 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
     size_t n = frames->size();
     for (size_t i = 0; i <= n; ++i) {
       bool last = i == n || (cut >= 0 && static_cast<int>(i) == cut);
-      auto step = [w, frames, i, n, cut, last, finished] {
-        if (w->closed()) return (*finished)();
+      auto step = [w, frames, i, n, cut, guard] {
+        if (w->closed()) return;
         if (cut >= 0 && static_cast<int>(i) == cut) {
           w->Abort();
         } else if (i == n) {
@@ -648,7 +646,6 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
         } else {
           w->Write((*frames)[i]);
         }
-        if (last) (*finished)();
       };
       int at = static_cast<int>(i) * gap + (p.stall_after >= 0 && static_cast<int>(i) >= p.stall_after ? p.stall_ms : 0);
       if (at <= 0) {

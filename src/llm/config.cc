@@ -103,8 +103,6 @@ Result<bool> Bool(const YAML::Node& v, const std::string& path, const std::strin
 void FindMissing(LlmConfig* cfg) {
   cfg->missing_key.clear();
   for (auto& [name, p] : cfg->providers) {
-    p.secrets.erase(std::remove(p.secrets.begin(), p.secrets.end(), p.api_key), p.secrets.end());
-    if (!p.api_key.empty()) p.secrets.push_back(p.api_key);
     if (p.key_required && p.api_key.empty()) {
       std::string var = p.api_key_env.empty() ? "providers." + name + ".api_key" : p.api_key_env;
       cfg->missing_key[name] = p.key_where.empty()
@@ -264,8 +262,11 @@ Status LoadConfigTree(const std::string& path, const YAML::Node& root, const Get
         if (!hv.second.IsScalar()) return InvalidInput(At(path, hv.second) + ": a header value must be a string");
         SW_ASSIGN_OR_RETURN(std::string val, Expand(hv.second.Scalar(), env, &missing, At(path, hv.second), &from_env));
         if (!missing.empty()) return InvalidInput(At(path, hv.second) + ": header uses ${" + missing + "}, which is not set");
-        // What comes from the environment is treated as a secret (an Authorization token).
-        p.secrets.insert(p.secrets.end(), from_env.begin(), from_env.end());
+        // What a credential header takes from the environment is a secret (a bearer token).
+        std::string hname = Lower(hv.first.Scalar());
+        bool credential = hname == "authorization" || hname.find("key") != std::string::npos ||
+                          hname.find("token") != std::string::npos || hname.find("secret") != std::string::npos;
+        if (credential) p.secrets.insert(p.secrets.end(), from_env.begin(), from_env.end());
         p.headers.emplace_back(hv.first.Scalar(), val);
       }
     }
@@ -294,6 +295,8 @@ Status LoadConfigTree(const std::string& path, const YAML::Node& root, const Get
       }
       if (auto x = t["first_token"]) {
         SW_ASSIGN_OR_RETURN(p.timeouts.first_token, Number(x, path, "timeouts.first_token", true));
+        // No token can come before the first byte: the byte limit follows (0 turns both off).
+        p.timeouts.first_byte = p.timeouts.first_token;
       }
       if (auto x = t["idle"]) {
         SW_ASSIGN_OR_RETURN(p.timeouts.idle, Number(x, path, "timeouts.idle", true));

@@ -161,9 +161,13 @@ double TpmWait(const std::deque<TokenAdmission>& window, double now, int64_t tok
 
 HttpProvider::HttpProvider(ProviderConfig config, std::shared_ptr<net::HttpClient> client)
     : config_(std::move(config)), api_(WireApiFor(config_.api)), client_(std::move(client)) {
-  if (!config_.api_key.empty() &&
-      std::find(config_.secrets.begin(), config_.secrets.end(), config_.api_key) == config_.secrets.end())
-    config_.secrets.push_back(config_.api_key);
+  // Longest first, so a secret that is part of another never breaks the longer one's match.
+  if (!config_.api_key.empty()) config_.secrets.push_back(config_.api_key);
+  auto& s = config_.secrets;
+  std::sort(s.begin(), s.end(), [](const std::string& a, const std::string& b) {
+    return a.size() != b.size() ? a.size() > b.size() : a < b;
+  });
+  s.erase(std::unique(s.begin(), s.end()), s.end());
 }
 
 HttpProvider::~HttpProvider() {
@@ -307,11 +311,9 @@ void HttpProvider::OnFinished(uint64_t window_id, int64_t actual_tokens, double 
 
 namespace {
 
-/// Classify turns a finished HTTP exchange into the call's result: a response, or an error
-/// that says whether a retry may help and carries what the provider already counted.
+/// Exchange is what the handlers of one HTTP call gather for its classification in on_done.
 struct Exchange {
   int status = 0;
-  net::ClientResult transport;
   std::string error_body;
   Status decode_error;
 };
@@ -335,8 +337,11 @@ void HttpProvider::Launch(Pending p) {
   auto call = std::make_shared<Call>();
   call->dec = api_->NewDecoder(config_);
   call->dec->on_delta = std::move(p.on_delta);
-  call->dec->token_seen = std::make_shared<std::atomic<bool>>(false);
-  p.http.token_seen = call->dec->token_seen;
+  if (config_.stream) {
+    // A plain body has its "first token" only at its end; there the first byte counts.
+    call->dec->token_seen = std::make_shared<std::atomic<bool>>(false);
+    p.http.token_seen = call->dec->token_seen;
+  }
   call->t0 = SteadyNow();
   call->window_id = p.window_id;
   call->request_body = Redact(p.http.body, config_.secrets);
@@ -366,7 +371,9 @@ void HttpProvider::Launch(Pending p) {
       r.error.status = Status(code, Redact(who + ": " + msg, secrets));
       r.error.retryable = retryable;
       r.error.partial = dec.response.usage;
-      r.response_raw = Redact(dec.response.raw.empty() ? call->x.error_body : dec.response.raw, secrets);
+      std::string so_far = dec.RawSoFar();
+      r.response_raw = Redact(!so_far.empty() ? so_far : !dec.response.raw.empty() ? dec.response.raw : call->x.error_body,
+                              secrets);
     };
     int status = cr.status ? cr.status : call->x.status;
     bool http_error = status != 0 && (status < 200 || status >= 300);
@@ -408,7 +415,7 @@ void HttpProvider::Launch(Pending p) {
     }
     // Rate-limit headers on any response may say the quota is spent: hold new calls back.
     double pause = cr.transport == net::Transport::kOk ? RetryAfter(cr.headers, UnixNow()) : -1;
-    if (status == 429 || status == 529) pause = std::max(pause, r.error.retry_after);
+    if ((status == 429 || status == 529) && r.error.retryable) pause = std::max(pause, r.error.retry_after);
     int64_t actual = r.ok() ? r.response->usage.input + r.response->usage.output
                             : r.error.partial.input + r.error.partial.output;
     if (auto self = weak.lock()) self->OnFinished(call->window_id, actual, pause);

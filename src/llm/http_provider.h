@@ -50,6 +50,8 @@ class Decoder {
   /// Finish is called at the end of the body; a stream that never reached its terminal
   /// event is an error.
   virtual Status Finish() = 0;
+  /// RawSoFar is the body received so far (bounded), for the record of a failed call.
+  virtual std::string RawSoFar() const { return ""; }
 
   Response response;
   bool usage_seen = false;

@@ -26,6 +26,7 @@ class OllamaDecoder : public wire::FramedDecoder {
     }
     if (auto m = c.find("message"); m != c.end() && m->is_object()) {
       EmitText(Str(*m, "content"));
+      if (!Str(*m, "thinking").empty()) MarkToken();
       if (auto tcs = m->find("tool_calls"); tcs != m->end() && tcs->is_array()) {
         for (const auto& tc : *tcs) {
           int64_t i = next_tool_++;
@@ -83,7 +84,7 @@ class Ollama : public wire::Api<OllamaDecoder> {
     if (!r.stop.empty()) opts["stop"] = r.stop;
     if (!opts.empty()) body["options"] = opts;
     // A local Ollama takes no key; one behind a proxy may want a bearer token.
-    return wire::Post(c, "/api/chat", "Authorization", c.api_key.empty() ? "" : "Bearer " + c.api_key, body);
+    return wire::Post(c, "/api/chat", "Authorization", "Bearer " + c.api_key, body);
   }
 };
 

@@ -79,6 +79,9 @@ class ChatDecoder : public wire::FramedDecoder {
       if (d == choice.end() || !d->is_object()) continue;
       EmitText(Str(*d, "content"));
       refusal_ += Str(*d, "refusal");
+      // Reasoning streamed by vLLM, llama.cpp, DeepSeek, OpenRouter: the model is producing.
+      if (!Str(*d, "reasoning_content").empty() || !Str(*d, "reasoning").empty() || !Str(*d, "refusal").empty())
+        MarkToken();
       if (auto tcs = d->find("tool_calls"); tcs != d->end() && tcs->is_array()) {
         for (const auto& tc : *tcs) {
           // Deltas carry an index; a few compatible servers send none, and then a new id
@@ -191,6 +194,9 @@ class ResponsesDecoder : public wire::FramedDecoder {
     std::string type = Str(e, "type");
     if (type == "response.output_text.delta") {
       EmitText(Str(e, "delta"));
+    } else if (type == "response.reasoning_summary_text.delta" || type == "response.reasoning_text.delta" ||
+               type == "response.refusal.delta") {
+      MarkToken();
     } else if (type == "response.output_item.added" || type == "response.output_item.done") {
       auto item = e.find("item");
       if (item != e.end() && item->is_object() && Str(*item, "type") == "function_call") {

@@ -23,6 +23,7 @@ class FramedDecoder : public Decoder {
   explicit FramedDecoder(Framing f);
   Status Feed(std::string_view bytes) override;
   Status Finish() override;
+  std::string RawSoFar() const override { return body_; }
 
  protected:
   /// One streamed event (SSE event type, or "" for NDJSON lines and unnamed SSE events).

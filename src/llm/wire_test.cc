@@ -559,6 +559,12 @@ TEST(Config, BadFilesAreErrorsAtTheirPositionAndNeverEchoSecrets) {
   ASSERT_TRUE(LoadConfigFile(path, env, &cfg).ok());
   HttpProvider p(cfg.providers["x"]);
   EXPECT_EQ(Redact("got Bearer tok-abcdef123456", p.config().secrets), "got Bearer [key]");
+  // A slow local model: first_token moves the first-byte limit with it.
+  cfg = BuiltinConfig(env);
+  path = TempConfig("providers:\n  ollama: {timeouts: {first_token: 600s}}\n");
+  ASSERT_TRUE(LoadConfigFile(path, env, &cfg).ok());
+  EXPECT_EQ(cfg.providers["ollama"].timeouts.first_token, 600);
+  EXPECT_EQ(cfg.providers["ollama"].timeouts.first_byte, 600);
 }
 
 TEST(Config, MissingKeyNamesTheVariable) {

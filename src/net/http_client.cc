@@ -1,5 +1,8 @@
 #include "net/http_client.h"
 
+#include "base/clock.h"
+#include "base/strings.h"
+
 #include <curl/curl.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
@@ -8,20 +11,15 @@
 #include <algorithm>
 #include <cctype>
 #include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <cstdio>
 #include <cmath>
 
 namespace sw::net {
 namespace {
 
-double SteadyNow() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
-
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
+double SteadyNow() { return SystemClock::Default()->Now(); }
 
 std::string_view TrimView(std::string_view s) {
   while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
@@ -116,6 +114,11 @@ HttpClient::HttpClient() {
   curl_multi_setopt(multi_, CURLMOPT_MAXCONNECTS, 2048L);
   epoll_fd_ = epoll_create1(EPOLL_CLOEXEC);
   wake_fd_ = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+  // Without these no transfer could ever run; there is no way on from here.
+  if (epoll_fd_ < 0 || wake_fd_ < 0) {
+    std::fprintf(stderr, "specwright: http client: cannot create its event loop: %s\n", std::strerror(errno));
+    std::abort();
+  }
   epoll_event ev{};
   ev.events = EPOLLIN;
   ev.data.fd = wake_fd_;
@@ -147,20 +150,22 @@ void HttpClient::Wake() {
 int HttpClient::OnSocket(void*, int fd, int what, void* self, void* socketp) {
   auto* c = static_cast<HttpClient*>(self);
   if (what == CURL_POLL_REMOVE) {
-    epoll_ctl(c->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // may already be closed: harmless
-    curl_multi_assign(c->multi_, fd, nullptr);
+    epoll_ctl(c->epoll_fd_, EPOLL_CTL_DEL, fd, nullptr);  // curl forgets the socket itself
     return 0;
   }
   epoll_event ev{};
   ev.data.fd = fd;
   if (what & CURL_POLL_IN) ev.events |= EPOLLIN;
   if (what & CURL_POLL_OUT) ev.events |= EPOLLOUT;
-  if (socketp) {
-    epoll_ctl(c->epoll_fd_, EPOLL_CTL_MOD, fd, &ev);
-  } else {
-    epoll_ctl(c->epoll_fd_, EPOLL_CTL_ADD, fd, &ev);
-    curl_multi_assign(c->multi_, fd, c);  // non-null marks it registered
+  // socketp says whether we registered it before; fall back if the kernel disagrees (a
+  // descriptor number reused after a close we did not see).
+  int op = socketp ? EPOLL_CTL_MOD : EPOLL_CTL_ADD;
+  if (epoll_ctl(c->epoll_fd_, op, fd, &ev) != 0) {
+    int other = op == EPOLL_CTL_MOD ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
+    if (epoll_ctl(c->epoll_fd_, other, fd, &ev) != 0)
+      std::fprintf(stderr, "specwright: http client: cannot watch socket %d: %s\n", fd, std::strerror(errno));
   }
+  if (!socketp) curl_multi_assign(c->multi_, fd, c);  // non-null marks it registered
   return 0;
 }
 
@@ -266,7 +271,7 @@ void HttpClient::Sweep(double now) {
     } else {
       continue;
     }
-    r.status = t->got_head ? t->Status() : 0;
+    r.status = t->Status();  // headers may have come without a body byte (a stalled 429)
     r.message = TransportName(r.transport);
     Finish(t, std::move(r));
   }
@@ -342,6 +347,9 @@ void HttpClient::Loop() {
     if (next_timer >= 0) wake_at = std::min(wake_at, next_timer);
     int wait_ms = std::clamp(static_cast<int>(std::ceil((wake_at - now) * 1000)), 0,
                              static_cast<int>(kSweepInterval * 1000));
+    // Idle (nothing to sweep): sleep until a timer or a wakeup, not 20 times a second.
+    if (running_.empty() && curl_due_ < 0)
+      wait_ms = next_timer < 0 ? -1 : std::max(0, static_cast<int>(std::ceil((next_timer - now) * 1000)));
     {
       std::lock_guard<std::mutex> l(mu_);
       if (!incoming_.empty() || stop_) wait_ms = 0;

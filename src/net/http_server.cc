@@ -1,5 +1,7 @@
 #include "net/http_server.h"
 
+#include "base/strings.h"
+
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -55,12 +57,6 @@ const char* Reason(int s) {
     case 529: return "Overloaded";
     default: return "Status";
   }
-}
-
-std::string Lower(std::string_view s) {
-  std::string o(s);
-  for (auto& ch : o) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
-  return o;
 }
 
 std::string_view Trim(std::string_view s) {
@@ -308,7 +304,7 @@ void ResponseWriter::Send(int status, Headers headers, const std::string& body) 
 void ResponseWriter::Abort() {
   ended_ = true;
   if (auto c = Live()) {
-    server_->Flush(c);  // what was written before the cut still goes out
+    server_->Flush(c);  // what was written before the cut goes out, as far as the socket takes it now
     if (!c->closed) server_->Close(*c);
   }
 }
@@ -762,7 +758,9 @@ void HttpServer::Linger(const ConnPtr& c) {
 }
 
 void HttpServer::UpdateInterest(HttpConnection& c) {
-  uint32_t want = (Reading(c) ? uint32_t{EPOLLIN} : 0u) | (c.out_pos < c.out.size() ? uint32_t{EPOLLOUT} : 0u);
+  // Bytes waiting for FlushPending at the end of this turn need no EPOLLOUT yet.
+  bool unsent = c.out_pos < c.out.size() && !c.flush_soon;
+  uint32_t want = (Reading(c) ? uint32_t{EPOLLIN} : 0u) | (unsent ? uint32_t{EPOLLOUT} : 0u);
   if (want == c.interest) return;
   c.interest = want;
   epoll_event ev{};

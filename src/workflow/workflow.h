@@ -39,11 +39,11 @@ enum class HumanMode { kApprove, kInput };
 
 const char* NodeKindName(NodeKind k);
 
-/// RetryPolicy: `attempts` total tries (1 = no retry); delay before try n+1 is drawn uniformly
-/// from [0, min(max_delay, backoff * 2^(n-1))] seconds (exponential backoff, full jitter).
 /// Attempts a model (llm, agent) node makes when neither it nor `defaults` sets retry.
 constexpr int kDefaultModelAttempts = 3;
 
+/// RetryPolicy: `attempts` total tries (1 = no retry); delay before try n+1 is drawn uniformly
+/// from [0, min(max_delay, backoff * 2^(n-1))] seconds (exponential backoff, full jitter).
 struct RetryPolicy {
   int attempts = 1;
   double backoff = 1.0;
