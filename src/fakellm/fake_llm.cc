@@ -351,23 +351,18 @@ std::string StreamErrorFrame(const std::string& api) {
   return Sse({{"error", {{"message", "The server had an error while processing your request"}, {"type", "server_error"}}}});
 }
 
-std::string HttpDate(double seconds_from_now) {
+/// TimeIn formats the moment seconds_from_now (rounded up to a whole second) with strftime.
+std::string TimeIn(double seconds_from_now, const char* format) {
   time_t t = time(nullptr) + static_cast<time_t>(seconds_from_now + 0.999);
   char buf[64];
   struct tm tm;
   gmtime_r(&t, &tm);
-  strftime(buf, sizeof buf, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  strftime(buf, sizeof buf, format, &tm);
   return buf;
 }
 
-std::string Rfc3339In(double seconds_from_now) {
-  time_t t = time(nullptr) + static_cast<time_t>(seconds_from_now + 0.999);
-  char buf[64];
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string HttpDate(double seconds_from_now) { return TimeIn(seconds_from_now, "%a, %d %b %Y %H:%M:%S GMT"); }
+std::string Rfc3339In(double seconds_from_now) { return TimeIn(seconds_from_now, "%Y-%m-%dT%H:%M:%SZ"); }
 
 int64_t Words(const std::string& s) {
   int64_t n = 0;
