@@ -16,6 +16,7 @@ build: bootstrap $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
 test: build
+	@bash scripts/mcp-servers.sh
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
@@ -23,6 +24,7 @@ demo: build
 
 bench: bootstrap $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+	@bash scripts/mcp-servers.sh
 	@bash bench/run.sh $(BUILD)
 
 clean:

@@ -9,6 +9,12 @@ PKGS=(
   libfmt-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libgit2-dev
 )
 
+# Node.js and npm run the real MCP servers of the tests; a machine that has them already (from
+# anywhere) keeps its own.
+if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+  PKGS+=(nodejs npm)
+fi
+
 missing=()
 for p in "${PKGS[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -58,6 +58,8 @@ class StdioTransport : public McpTransport {
     child_.reset();  // closes stdin, waits briefly, then kills the group
   }
 
+  pid_t pid() const override { return child_->pid(); }
+
   Status Send(const json& msg) override {
     std::lock_guard<std::mutex> l(write_mu_);
     Status s = child_->Write(msg.dump(-1, ' ', false, json::error_handler_t::replace) + "\n");
@@ -291,6 +293,11 @@ Status McpClient::Send(const json& msg) {
   return t->Send(msg);
 }
 
+pid_t McpClient::server_pid() {
+  std::lock_guard<std::mutex> l(mu_);
+  return transport_ ? transport_->pid() : 0;
+}
+
 void McpClient::OnMessage(const json& msg) {
   if (!msg.is_object()) return;
   bool has_id = msg.contains("id") && !msg["id"].is_null();
@@ -303,8 +310,8 @@ void McpClient::OnMessage(const json& msg) {
     } else {
       reply["error"] = {{"code", -32601}, {"message", "method not supported by this client: " + method}};
     }
-    // Answer from another thread: this may run on the transport's own reader.
-    std::thread([this, reply] { Send(reply); }).detach();
+    // Safe from the transport's own thread: sending never waits for an answer.
+    Send(reply);
     return;
   }
   if (!has_id || !msg["id"].is_number_integer()) return;

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <sys/types.h>
 #include <string>
 #include <vector>
 
@@ -65,6 +66,8 @@ class McpClient {
   const std::string& protocol_version() const { return version_; }
   const nlohmann::json& server_info() const { return server_info_; }
   const McpServerSpec& spec() const { return spec_; }
+  /// server_pid is the stdio server's process id (0 for HTTP or when not running).
+  pid_t server_pid();
 
   /// The transport delivers every message from the server here (any thread).
   void OnMessage(const nlohmann::json& msg);
@@ -103,6 +106,7 @@ class McpTransport {
   virtual Status Send(const nlohmann::json& msg) = 0;
   /// After initialize: the version to announce (HTTP sends it as a header).
   virtual void SetProtocolVersion(const std::string& v) {}
+  virtual pid_t pid() const { return 0; }
 };
 
 }  // namespace sw::tools
