@@ -158,6 +158,7 @@ struct NodeInfo {
   std::vector<ExprUse> exprs;
   std::vector<std::string> file_texts;  // prompt/system/message file contents, in order
   Settings set;
+  std::vector<std::pair<std::string, Pos>> mcp_refs;  // agent tools naming an MCP server
 };
 
 class Loader;
@@ -183,6 +184,11 @@ void ParseNodes(FileCtx& ctx, Loader& loader, const Entry& nodes_entry, const Wo
 /// ValidateGraph checks needs, cycles, loops, maps and the references of every expression and
 /// template, then sorts nodes (and infos alongside) topologically and fills wf->index.
 void ValidateGraph(FileCtx& ctx, Workflow* wf, std::vector<NodeInfo>* infos);
+
+/// The sections agents act through (sections.cc).
+void ParseWorkspace(FileCtx& ctx, const Entry& e, WorkspaceDecl* out);
+void ParseShell(FileCtx& ctx, const Entry& e, ShellDecl* out);
+void ParseMcpServers(FileCtx& ctx, const Entry& e, std::vector<McpServerDecl>* out);
 
 /// Loader loads one top-level file and, recursively, its sub-workflows.
 class Loader {

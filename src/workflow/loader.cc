@@ -116,7 +116,7 @@ void Merge(FileCtx& ctx, const Settings& d, Node* n, const NodeInfo& info) {
   n->model.temperature = s.temperature ? s.temperature : d.temperature;
   n->model.max_tokens = s.max_tokens ? s.max_tokens : d.max_tokens;
   n->model.stop = s.stop ? *s.stop : d.stop.value_or(std::vector<std::string>{});
-  if (n->model.model.empty() && n->kind == NodeKind::kLlm && info.kind_ok && !s.model_key && !d.model_key)
+  if (n->model.model.empty() && info.kind_ok && !s.model_key && !d.model_key)
     ctx.Error(n->pos, "node " + Quote(n->id) + " has no model; set `model: provider/name` on the node or in defaults");
 }
 
@@ -163,7 +163,8 @@ std::shared_ptr<Workflow> Loader::Parse(const Source& src, const YAML::Node& roo
   FileCtx ctx(src, diags_);
   size_t errors_before = ctx.error_count();
   MapReader top(ctx, root, "the workflow");
-  top.CheckKeys({"name", "description", "inputs", "defaults", "budget", "concurrency", "nodes"});
+  top.CheckKeys({"name", "description", "inputs", "defaults", "budget", "concurrency", "workspace", "shell",
+                 "mcp_servers", "nodes"});
   Pos root_pos = ctx.PosOf(root);
   if (const Entry* e = top.Get("name")) {
     if (auto s = ctx.String(e->value, e->value_pos, "name")) {
@@ -196,6 +197,9 @@ std::shared_ptr<Workflow> Loader::Parse(const Source& src, const YAML::Node& roo
   wf->default_timeout = defaults.timeout.value_or(0);
   if (const Entry* e = top.Get("budget")) ParseBudget(ctx, *e, "the workflow", /*allow_policy=*/true, &wf->budget);
   if (const Entry* e = top.Get("concurrency")) ParseConcurrency(ctx, *e, &wf->concurrency);
+  if (const Entry* e = top.Get("workspace")) ParseWorkspace(ctx, *e, &wf->workspace);
+  if (const Entry* e = top.Get("shell")) ParseShell(ctx, *e, &wf->shell);
+  if (const Entry* e = top.Get("mcp_servers")) ParseMcpServers(ctx, *e, &wf->mcp_servers);
 
   std::vector<NodeInfo> infos;
   if (const Entry* e = top.Get("nodes")) {
@@ -204,6 +208,16 @@ std::shared_ptr<Workflow> Loader::Parse(const Source& src, const YAML::Node& roo
     ctx.Error(root_pos, "missing required key \"nodes\" in the workflow");
   }
   for (size_t i = 0; i < wf->nodes.size(); ++i) Merge(ctx, defaults, &wf->nodes[i], infos[i]);
+  // Agent tools that name an MCP server name one this workflow declares.
+  std::vector<std::string> servers;
+  for (const auto& s : wf->mcp_servers) servers.push_back(s.name);
+  for (const auto& info : infos)
+    for (const auto& [server, pos] : info.mcp_refs)
+      if (std::find(servers.begin(), servers.end(), server) == servers.end()) {
+        std::string near = DidYouMean(server, servers);
+        ctx.Error(pos, "MCP server " + Quote(server) + " is not declared in mcp_servers" +
+                           (near.empty() ? "" : " (did you mean " + Quote(near) + "?)"));
+      }
   ValidateGraph(ctx, wf.get(), &infos);
   if (ctx.error_count() == errors_before) {
     HashNodes(wf.get(), infos);

@@ -22,6 +22,8 @@ const std::vector<std::string> kLlmKeys = {"model", "temperature", "max_tokens",
 const std::vector<std::string> kToolKeys = {"tool", "args"};
 const std::vector<std::string> kHumanKeys = {"mode", "message"};
 const std::vector<std::string> kWorkflowKeys = {"workflow", "with"};
+const std::vector<std::string> kAgentKeys = {"model",  "temperature", "max_tokens", "stop",      "system",
+                                             "prompt", "tools",       "max_turns",  "loop_guard"};
 
 const std::vector<std::string>& KindKeys(NodeKind k) {
   switch (k) {
@@ -31,6 +33,8 @@ const std::vector<std::string>& KindKeys(NodeKind k) {
       return kHumanKeys;
     case NodeKind::kWorkflow:
       return kWorkflowKeys;
+    case NodeKind::kAgent:
+      return kAgentKeys;
     default:
       return kLlmKeys;
   }
@@ -93,6 +97,7 @@ class NodeParser {
   void ParseMap(const Entry& e);
   void ParseArgs(const YAML::Node& v, Pos pos, const std::string& ptr);
   void ParseWorkflow(const MapReader& m);
+  void ParseAgent(const MapReader& m);
 
   FileCtx& ctx_;
   Loader& loader_;
@@ -117,7 +122,7 @@ void NodeParser::CheckKeys(const MapReader& m) {
     }
     if (Contains(valid, e.key)) continue;
     bool other_kind = Contains(kLlmKeys, e.key) || Contains(kToolKeys, e.key) || Contains(kHumanKeys, e.key) ||
-                      Contains(kWorkflowKeys, e.key);
+                      Contains(kWorkflowKeys, e.key) || Contains(kAgentKeys, e.key);
     if (other_kind) {
       if (info_.kind_ok)
         ctx_.Error(e.key_pos, "key " + Quote(e.key) + " is not valid for a node of kind " + NodeKindName(n_.kind));
@@ -127,7 +132,7 @@ void NodeParser::CheckKeys(const MapReader& m) {
     std::string near = DidYouMean(e.key, valid);
     if (near.empty()) {
       std::vector<std::string> all = valid;
-      for (const auto* v : {&kLlmKeys, &kToolKeys, &kHumanKeys, &kWorkflowKeys})
+      for (const auto* v : {&kLlmKeys, &kToolKeys, &kHumanKeys, &kWorkflowKeys, &kAgentKeys})
         all.insert(all.end(), v->begin(), v->end());
       near = DidYouMean(e.key, all);
     }
@@ -409,6 +414,42 @@ void NodeParser::ParseWorkflow(const MapReader& m) {
                  "sub-workflow " + Quote(*rel) + " requires input " + Quote(d.name) + "; pass it in `with:`");
 }
 
+void NodeParser::ParseAgent(const MapReader& m) {
+  if (const Entry* t = m.Get("tools")) {
+    std::vector<Pos> positions;
+    if (auto l = ctx_.StringList(t->value, t->value_pos, "tools", &positions)) {
+      for (size_t i = 0; i < l->size(); ++i) {
+        const std::string& uri = (*l)[i];
+        if (!IsToolUri(uri)) {
+          ctx_.Error(positions[i], "invalid tool " + Quote(uri) + " in tools of " + where_ +
+                                       ": expected a URI like builtin://fs.read or mcp://server/tool");
+          continue;
+        }
+        if (uri.starts_with("mcp://")) {
+          std::string rest = uri.substr(6);
+          size_t slash = rest.find('/');
+          std::string server = rest.substr(0, slash);
+          if (slash == std::string::npos || slash + 1 >= rest.size()) {
+            ctx_.Error(positions[i], "MCP tool " + Quote(uri) + " needs a tool name: mcp://" + server +
+                                         "/TOOL, or mcp://" + server + "/* for all of them");
+            continue;
+          }
+          info_.mcp_refs.emplace_back(server, positions[i]);
+        }
+        if (Contains(n_.tools, uri)) {
+          ctx_.Error(positions[i], "duplicate tool " + Quote(uri) + " in " + where_);
+          continue;
+        }
+        n_.tools.push_back(uri);
+      }
+    }
+  }
+  if (const Entry* x = m.Get("max_turns"))
+    if (auto v = ctx_.Int(x->value, x->value_pos, "max_turns", 1, 1000)) n_.max_turns = static_cast<int>(*v);
+  if (const Entry* x = m.Get("loop_guard"))
+    if (auto v = ctx_.Int(x->value, x->value_pos, "loop_guard", 2, 100)) n_.loop_guard = static_cast<int>(*v);
+}
+
 void NodeParser::Parse(const Entry& e) {
   if (!e.value.IsMap()) {
     ctx_.Error(e.value_pos, "expected a map for " + where_ + ", got " + Describe(e.value));
@@ -420,10 +461,6 @@ void NodeParser::Parse(const Entry& e) {
     auto kind = ctx_.Enum(k->value, k->value_pos, "kind", kKinds);
     info_.kind_ok = kind.has_value();
     if (kind) n_.kind = static_cast<NodeKind>(std::find(kKinds.begin(), kKinds.end(), *kind) - kKinds.begin());
-    if (n_.kind == NodeKind::kAgent) {
-      ctx_.Error(k->value_pos, "node kind \"agent\" is not supported yet (" + where_ + ")");
-      info_.kind_ok = false;
-    }
   }
   CheckKeys(m);
   bool llm = n_.kind == NodeKind::kLlm || n_.kind == NodeKind::kAgent;
@@ -480,9 +517,10 @@ void NodeParser::Parse(const Entry& e) {
       if (const Entry* x = m.Get("system")) n_.system = ParseText(*x);
       if (const Entry* x = m.Get("prompt")) {
         n_.prompt = ParseText(*x);
-      } else if (n_.kind == NodeKind::kLlm && info_.kind_ok) {
-        ctx_.Error(n_.pos, where_ + " of kind llm needs \"prompt\"");
+      } else if (info_.kind_ok) {
+        ctx_.Error(n_.pos, where_ + " of kind " + NodeKindName(n_.kind) + " needs \"prompt\"");
       }
+      if (n_.kind == NodeKind::kAgent) ParseAgent(m);
       break;
     case NodeKind::kTool:
       if (const Entry* x = m.Get("tool")) {

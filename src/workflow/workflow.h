@@ -119,6 +119,11 @@ struct Node {
   std::optional<Text> system;
   std::optional<Text> prompt;
 
+  // agent: a model in a loop with tools
+  std::vector<std::string> tools;  // tool URIs; "mcp://SERVER/*" means every tool of SERVER
+  int max_turns = 20;              // model calls of one agent run
+  int loop_guard = 3;              // the same call with the same arguments this many times stops it
+
   // tool
   std::string tool;  // e.g. "builtin://echo"
   json args = json::object();  // string leaves are templates, pre-parsed in arg_templates
@@ -139,6 +144,36 @@ struct Node {
   /// definition_hash covers everything above that changes what the node does (canonical JSON
   /// of its YAML plus the text of any prompt files); part of the cache key.
   std::string definition_hash;
+};
+
+/// McpServerDecl is one `mcp_servers:` entry: a command started for the run (stdio) or the
+/// URL of a Streamable HTTP endpoint. `${VAR}` in env and header values is expanded at run
+/// start from the environment.
+struct McpServerDecl {
+  std::string name;
+  std::string command;
+  std::vector<std::string> args;
+  std::map<std::string, std::string> env;
+  std::string url;
+  std::map<std::string, std::string> headers;
+  double timeout = 60;  // seconds per request
+  Pos pos;
+};
+
+/// Workspace is where the run's tools act (`workspace:`): a fresh empty repository, a copy of
+/// a folder, or a new branch of an existing repository in a work tree of its own.
+enum class WorkspaceKind { kNone, kEmpty, kCopy, kRepo };
+struct WorkspaceDecl {
+  WorkspaceKind kind = WorkspaceKind::kNone;
+  std::string path;  // absolute: the folder to copy or the repository
+  Pos pos;
+};
+
+/// ShellDecl is what builtin://shell.run may run (`shell:`).
+struct ShellDecl {
+  std::vector<std::string> allow;
+  double timeout = 120;
+  int64_t max_output = 64 << 10;
 };
 
 struct InputDecl {
@@ -166,6 +201,9 @@ struct Workflow {
   double default_timeout = 0;
   Budget budget;
   Concurrency concurrency;
+  WorkspaceDecl workspace;
+  ShellDecl shell;
+  std::vector<McpServerDecl> mcp_servers;
   std::vector<Node> nodes;             // in a topological order (loop back edges ignored)
   std::map<std::string, int> index;    // node id -> position in nodes
   std::string source_hash;             // hash of the file bytes and every prompt file
