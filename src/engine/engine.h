@@ -90,7 +90,11 @@ struct RunOptions {
   json record_options = json::object();  // stored with the run (script path, flags)
   double store_poll_interval = 0.25;     // how often to look for `specwright cancel`
   double commit_interval = 0;            // >0: group commits (never delays a dependent)
-  int blocking_threads = 4;              // pool for tools
+  int blocking_threads = 4;              // pool for tools (an agent's parallel tool calls)
+  /// Where run workspaces are made (`<store>/workspaces`; "" = a temp dir). Sub-runs get
+  /// their parent's workspace in workspace_dir instead.
+  std::string workspace_root;
+  std::string workspace_dir;
 };
 
 struct RunSummary {

@@ -5,6 +5,7 @@
 
 #include "base/hash.h"
 #include "base/strings.h"
+#include "engine/agent.h"
 #include "engine/runner.h"
 #include "engine/scope.h"
 #include "workflow/json_schema.h"
@@ -50,17 +51,6 @@ void Runner::LaunchReady() {
   }
 }
 
-namespace {
-std::string RenderOr(const tmpl::Template& t, const expr::Scope& scope, std::vector<std::string>* missing,
-                     Status* err) {
-  auto r = t.Render(scope, missing);
-  if (!r.ok()) {
-    *err = r.status();
-    return "";
-  }
-  return std::move(r).value();
-}
-}  // namespace
 
 bool Runner::Prepare(int n, int u, Prepared* p) {
   NodeState& s = nodes_[n];
@@ -148,47 +138,10 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
         }
       }
     }
-    // Reserve the worst case before the call may start.
-    auto price = services_.prices ? services_.prices->Lookup(req.provider, req.model) : std::nullopt;
-    int64_t max_out = def.model.max_tokens.value_or(0);
-    if (max_out <= 0) max_out = price && price->max_output_tokens > 0 ? price->max_output_tokens : 4096;
-    req.max_tokens = max_out;
-    int64_t in_tokens = llm::EstimateInputTokens(req.messages);
-    Reservation r;
-    r.tokens = in_tokens + max_out;
-    r.usd_known = price.has_value();
-    r.usd = price ? llm::WorstCaseCost(in_tokens, max_out, *price) : 0;
-    std::string warning;
-    bool wait = false;
-    std::string why = budget_->Reserve(r, &warning, &wait);
-    bool run_level = !why.empty();
-    if (run_level && wait) {
-      // Only calls in flight stand in the way; they may come in under their worst case.
-      // Look again shortly instead of failing a run that may well fit.
-      unit.retry_at = services_.clock->Now() + kBudgetWaitSeconds;
-      retry_timers_.emplace(unit.retry_at, std::make_pair(n, u));
-      return false;
-    }
-    if (why.empty() && s.budget) {
-      why = s.budget->Reserve(r, &warning);
-      if (!why.empty()) budget_->Settle(r, 0, 0, true);
-    }
-    if (!warning.empty()) {
-      warnings_.push_back(warning);
-      Emit("budget_warning", n, item, 0, [&] { return json{{"message", warning}}; });
-    }
-    if (!why.empty()) {
-      unit.attempt += 1;
-      Emit("budget_refused", n, item, unit.attempt, [&] { return json{{"reason", why}}; });
-      NodeFailed(n, why);
-      if (run_level) StopRun("failed", why, false);
-      return false;
-    }
-    p->reservation = r;
-    p->reserved = true;
+    if (!Reserve(n, u, p)) return false;
   } else if (def.kind == workflow::NodeKind::kTool) {
-    if (!services_.tools || !services_.tools->Get(def.tool)) {
-      std::string hint = services_.tools ? DidYouMean(def.tool, services_.tools->Uris()) : "";
+    if (!run_tools_.Get(def.tool)) {
+      std::string hint = DidYouMean(def.tool, run_tools_.Uris());
       NodeFailed(n, "no tool \"" + def.tool + "\" is registered" + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
       return false;
     }
@@ -214,12 +167,31 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
       return false;
     }
     p->args = std::move(with);
+  } else if (def.kind == workflow::NodeKind::kAgent) {
+    bool fresh = false;
+    if (!PrepareAgent(n, u, p, &fresh)) return false;
+    if (!fresh) {
+      // The next model call of an agent run already under way: same attempt, same deadline.
+      unit.token = next_token_++;
+      unit.running = true;
+      ++running_units_;
+      ++s.units_running;
+      if (!s.provider.empty()) ++provider_running_[s.provider];
+      running_set_.insert({n, u});
+      p->token = unit.token;
+      p->attempt = unit.attempt;
+      return true;
+    }
   } else {
     NodeFailed(n, std::string("node kind ") + workflow::NodeKindName(def.kind) + " is not supported yet");
     return false;
   }
 
   unit.attempt += 1;
+  if (unit.agent) {
+    unit.agent->started = true;
+    p->request.attempt = unit.attempt;
+  }
   unit.token = next_token_++;
   unit.running = true;
   unit.started = services_.clock->WallNow();
@@ -239,6 +211,79 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
   });
   RecordNodeRun(n, item, unit.attempt, "running", nullptr, "");
   return true;
+}
+
+/// Reserve sets the call's max_tokens and reserves its worst case against the run's and the
+/// node's budgets; false when the unit must wait (a retry timer is set) or the node failed.
+bool Runner::Reserve(int n, int u, Prepared* p) {
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  Unit& unit = s.units[u];
+  int item = s.is_map ? u : -1;
+  llm::Request& req = p->request;
+  // Reserve the worst case before the call may start.
+  auto price = services_.prices ? services_.prices->Lookup(req.provider, req.model) : std::nullopt;
+  int64_t max_out = def.model.max_tokens.value_or(0);
+  if (max_out <= 0) max_out = price && price->max_output_tokens > 0 ? price->max_output_tokens : 4096;
+  req.max_tokens = max_out;
+  int64_t in_tokens = llm::EstimateInputTokens(req.messages);
+  Reservation r;
+  r.tokens = in_tokens + max_out;
+  r.usd_known = price.has_value();
+  r.usd = price ? llm::WorstCaseCost(in_tokens, max_out, *price) : 0;
+  std::string warning;
+  bool wait = false;
+  std::string why = budget_->Reserve(r, &warning, &wait);
+  bool run_level = !why.empty();
+  if (run_level && wait) {
+    // Only calls in flight stand in the way; they may come in under their worst case.
+    // Look again shortly instead of failing a run that may well fit.
+    unit.retry_at = services_.clock->Now() + kBudgetWaitSeconds;
+    retry_timers_.emplace(unit.retry_at, std::make_pair(n, u));
+    return false;
+  }
+  if (why.empty() && s.budget) {
+    why = s.budget->Reserve(r, &warning);
+    if (!why.empty()) budget_->Settle(r, 0, 0, true);
+  }
+  if (!warning.empty()) {
+    warnings_.push_back(warning);
+    Emit("budget_warning", n, item, 0, [&] { return json{{"message", warning}}; });
+  }
+  if (!why.empty()) {
+    unit.attempt += 1;
+    Emit("budget_refused", n, item, unit.attempt, [&] { return json{{"reason", why}}; });
+    NodeFailed(n, why);
+    if (run_level) StopRun("failed", why, false);
+    return false;
+  }
+  p->reservation = r;
+  p->reserved = true;
+  return true;
+}
+
+json NeutralRequest(const llm::Request& r) {
+  json msgs = json::array();
+  for (const auto& m : r.messages) {
+    json jm{{"role", m.role}, {"content", m.content}};
+    if (!m.tool_calls.empty()) {
+      json calls = json::array();
+      for (const auto& tc : m.tool_calls) calls.push_back({{"id", tc.id}, {"name", tc.name}, {"arguments", tc.arguments_json}});
+      jm["tool_calls"] = calls;
+    }
+    if (!m.tool_call_id.empty()) jm["tool_call_id"] = m.tool_call_id;
+    msgs.push_back(std::move(jm));
+  }
+  json rq{{"model", r.provider + "/" + r.model}, {"messages", msgs}, {"max_tokens", r.max_tokens}};
+  if (!r.tools.empty()) {
+    json tools = json::array();
+    for (const auto& t : r.tools) tools.push_back({{"name", t.name}, {"description", t.description}, {"parameters", t.parameters_json}});
+    rq["tools"] = tools;
+  }
+  if (r.temperature) rq["temperature"] = *r.temperature;
+  if (!r.stop.empty()) rq["stop"] = r.stop;
+  if (r.json_output) rq["json"] = true;
+  return rq;
 }
 
 namespace {
@@ -269,6 +314,23 @@ void Runner::Post(Prepared& p, Outcome o) {
 void Runner::Launch(Prepared& p) {
   switch (wf_->nodes[p.node].kind) {
     case workflow::NodeKind::kLlm: LaunchLlm(p); break;
+    case workflow::NodeKind::kAgent:
+      if (p.cached_turn) {
+        // An identical earlier call answered this turn: no call, no cost.
+        Outcome o;
+        o.is_llm = true;
+        o.cached = true;
+        o.ok = true;
+        o.value = p.cached_turn->value("text", "");
+        for (const auto& tc : p.cached_turn->value("tool_calls", json::array()))
+          o.tool_calls.push_back(llm::ToolCall{tc.value("id", ""), tc.value("name", ""), tc.value("arguments", ""),
+                                               tc.value("provider_data", "")});
+        o.cache_key = p.cache_key;
+        Post(p, std::move(o));
+      } else {
+        LaunchLlm(p);
+      }
+      break;
     case workflow::NodeKind::kTool: LaunchTool(p); break;
     case workflow::NodeKind::kHuman: LaunchHuman(p); break;
     case workflow::NodeKind::kWorkflow: LaunchWorkflow(p); break;
@@ -281,14 +343,7 @@ void Runner::LaunchLlm(Prepared& p) {
   Completion c = MakeCompletion(p, nodes_[p.node].iteration, nodes_[p.node].is_map);
   auto price = services_.prices ? services_.prices->Lookup(p.request.provider, p.request.model) : std::nullopt;
   std::string request_json;
-  if (services_.store) {
-    json msgs = json::array();
-    for (const auto& m : p.request.messages) msgs.push_back(json{{"role", m.role}, {"content", m.content}});
-    json rq{{"model", p.provider_name + "/" + p.request.model}, {"messages", msgs}, {"max_tokens", p.request.max_tokens}};
-    if (p.request.temperature) rq["temperature"] = *p.request.temperature;
-    if (p.request.json_output) rq["json"] = true;
-    request_json = rq.dump();
-  }
+  if (services_.store) request_json = NeutralRequest(p.request).dump();
   Clock* clock = services_.clock;
   double t0 = clock->Now();
   double wall0 = clock->WallNow();
@@ -319,6 +374,7 @@ void Runner::LaunchLlm(Prepared& p) {
                       o.ttft_ms = r.response->ttft_ms;
                       o.response_raw = std::move(r.response->raw);
                       o.value = std::move(r.response->text);
+                      o.tool_calls = std::move(r.response->tool_calls);
                     } else {
                       o.ok = false;
                       o.error = r.error.status.message();
@@ -336,12 +392,9 @@ void Runner::LaunchLlm(Prepared& p) {
 
 void Runner::LaunchTool(Prepared& p) {
   const auto& def = wf_->nodes[p.node];
-  tools::Tool* tool = services_.tools->Get(def.tool);
+  tools::Tool* tool = run_tools_.Get(def.tool);
   Completion c = MakeCompletion(p, nodes_[p.node].iteration, nodes_[p.node].is_map);
-  tools::CallContext ctx;
-  ctx.run_id = run_id_;
-  ctx.node_id = def.id;
-  ctx.cancel = nodes_[p.node].units[p.unit].cancel;
+  tools::CallContext ctx = ToolContext(p.node, p.unit);
   auto inbox = inbox_;
   {
     std::lock_guard<std::mutex> l(inbox->mu);

@@ -1,3 +1,4 @@
+#include "engine/agent.h"
 #include "engine/runner.h"
 
 #include <unistd.h>
@@ -34,12 +35,13 @@ namespace {
 bool IsFinal(NodeStatus s) {
   return s == NodeStatus::kSucceeded || s == NodeStatus::kFailed || s == NodeStatus::kSkipped;
 }
+}  // namespace
+
 double Jitter(double cap) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
   if (cap <= 0) return 0;
   return std::uniform_real_distribution<double>(0, cap)(rng);
 }
-}  // namespace
 
 Runner::Runner(std::shared_ptr<const workflow::Workflow> wf, const Services& services, RunOptions options)
     : wf_(std::move(wf)), services_(services), options_(std::move(options)), inbox_(std::make_shared<Inbox>()) {
@@ -93,6 +95,8 @@ Result<RunSummary> Runner::Start() {
     nodes_[i].pending_deps = static_cast<int>(nodes_[i].deps.size());
     if (nodes_[i].pending_deps == 0) ready_.push_back(static_cast<int>(i));
   }
+  Status setup = SetUpRun(nullptr);
+  if (!setup.ok()) StopRun("failed", setup.message(), false);
   return Loop();
 }
 
@@ -111,6 +115,8 @@ Result<RunSummary> Runner::Resume(const std::string& run_id) {
   run_.cancel_requested = false;
   batch_.run = run_;
   Emit("run_resumed", -1, -1, 0, [&] { return json{{"pid", ::getpid()}}; });
+  Status setup = SetUpRun(&events);
+  if (!setup.ok()) StopRun("failed", setup.message(), false);
   return Loop();
 }
 
@@ -243,6 +249,7 @@ Result<RunSummary> Runner::Loop() {
     services_.clock->WaitUntil(inbox_->cv, l, deadline);
   }
 
+  ShutDownRun();
   // After a stop, nothing may stay "running" or "pending" in the record.
   if (stopping_) {
     for (size_t i = 0; i < nodes_.size(); ++i) {
@@ -445,7 +452,7 @@ void Runner::StartNode(int n) {
   s.units_done = 0;
   s.units_running = 0;
   s.provider.clear();
-  if (def.kind == workflow::NodeKind::kLlm) {
+  if (def.kind == workflow::NodeKind::kLlm || def.kind == workflow::NodeKind::kAgent) {
     std::string prov, model;
     if (llm::SplitModel(def.model.model, &prov, &model).ok()) s.provider = prov;
   }
@@ -562,6 +569,11 @@ void Runner::HandleCompletion(Completion c) {
   if (c.unit >= static_cast<int>(s.units.size())) return;  // the node was reset by a loop
   Unit& unit = s.units[c.unit];
   if (!unit.running || unit.token != c.token) return;  // timed out or cancelled: spend recorded above
+  if (def.kind == workflow::NodeKind::kAgent && unit.agent) {
+    if (o.agent_call >= 0) AgentToolDone(c);
+    else AgentModelDone(c);
+    return;
+  }
   ReleaseUnit(c.node, c.unit);
   int item = s.is_map ? c.unit : -1;
   if (!o.approval_by.empty() && services_.store) {
@@ -653,6 +665,12 @@ void Runner::UnitFailed(int n, int u, const std::string& error, bool retryable, 
   Unit& unit = s.units[u];
   int item = s.is_map ? u : -1;
   int tries = unit.attempt - unit.attempt_base;
+  if (def.kind == workflow::NodeKind::kAgent) {
+    // An agent's model calls retry inside the run; the run itself (its tool calls changed
+    // the workspace) is not started over.
+    unit.agent.reset();
+    retryable = false;
+  }
   Emit("attempt_failed", n, item, unit.attempt, [&] { return json{{"error", error}, {"retryable", retryable}}; });
   if (retryable && tries < def.retry.attempts && !stopping_ && s.status == NodeStatus::kRunning) {
     double delay = Jitter(BackoffCap(def.retry, tries + 1));
@@ -705,6 +723,7 @@ void Runner::NodeSucceeded(int n) {
   }
   s.status = NodeStatus::kSucceeded;
   s.finished_at = services_.clock->WallNow();
+  if (!replaying_) Checkpoint(n);
   std::string text = s.output.is_string() ? s.output.get<std::string>() : s.output.dump(2);
   s.output_blob = PutBlob(s.output.is_string() ? text : s.output.dump());
   bool is_json = !s.output.is_string();
@@ -754,6 +773,7 @@ void Runner::NodeFailed(int n, const std::string& error) {
   s.error = error;
   s.finished_at = services_.clock->WallNow();
   Emit("node_failed", n, -1, 0, [&] { return json{{"error", error}}; });
+  if (!replaying_) Checkpoint(n);  // what a failed node changed is kept, and shown by `files`
   Finalize(n);
 }
 

@@ -17,6 +17,8 @@
 #include "engine/budget.h"
 #include "engine/engine.h"
 #include "engine/thread_pool.h"
+#include "tools/git_repo.h"
+#include "tools/mcp_client.h"
 
 namespace sw::engine {
 
@@ -42,12 +44,21 @@ struct Outcome {
   double latency_ms = 0, ttft_ms = 0, started_at = 0;
   std::string request_json, response_raw;
   std::string cache_key;
+  std::vector<llm::ToolCall> tool_calls;  // an agent's model call asked for these
+  // agent tool call: which call of the unit's current turn this result answers (-1: none)
+  int agent_call = -1;
   // human
   bool waiting = false;
   std::string approval_by;
   // sub-run
   int64_t sub_tokens_in = 0, sub_tokens_out = 0, sub_calls = 0;
   double sub_cost = 0;
+};
+
+/// RunWorkspace is the run's working tree and its repository (workspace.cc).
+struct RunWorkspace {
+  std::string dir;
+  std::unique_ptr<tools::GitRepo> repo;
 };
 
 /// Completion is a message from a worker back to the dispatcher.
@@ -92,6 +103,7 @@ struct Unit {
   uint64_t token = 0;
   llm::CancelFlag cancel;
   json value;
+  std::shared_ptr<struct AgentState> agent;  // an agent unit's conversation (agent.h)
 };
 
 struct NodeState {
@@ -131,6 +143,7 @@ struct Prepared {
   bool reserved = false;
   std::string cache_key;
   json args;  // tool arguments / sub-workflow inputs
+  std::optional<json> cached_turn;  // an agent turn answered from the cache: {text, tool_calls}
 };
 
 /// Restored is what a resumed run learned from the events about one node iteration.
@@ -152,6 +165,14 @@ struct Spend {
     calls += o.calls;
   }
 };
+
+/// Jitter draws a delay uniformly from [0, cap] (full jitter).
+double Jitter(double cap);
+
+/// NeutralRequest is a model call as provider-neutral JSON (messages with tool calls, tools,
+/// settings): what the store keeps when a provider has no wire format, and what agent turns
+/// are cached by.
+json NeutralRequest(const llm::Request& r);
 
 /// DescendantSpend sums the recorded calls of every sub-run below run_id (ids "run_id.*"),
 /// keyed by the parent node that started the top-level child.
@@ -200,6 +221,7 @@ class Runner {
   /// Prepare renders, checks the cache, reserves budget and records the attempt; it returns
   /// false when the unit finished or failed on the spot (cache hit, budget refusal).
   bool Prepare(int n, int u, Prepared* p);
+  bool Reserve(int n, int u, Prepared* p);
   void Launch(Prepared& p);
   void LaunchLlm(Prepared& p);
   void LaunchTool(Prepared& p);
@@ -215,6 +237,19 @@ class Runner {
 
   // resume (restore.cc)
   Status Restore(const std::vector<store::Event>& events);
+
+  // agents (agent.cc)
+  bool PrepareAgent(int n, int u, Prepared* p, bool* fresh);
+  void AgentModelDone(Completion& c);
+  void AgentToolDone(Completion& c);
+  void AgentNextTurn(int n, int u);
+  void AgentFail(int n, int u, const std::string& error);
+
+  // workspace and tools of the run (workspace.cc)
+  Status SetUpRun(const std::vector<store::Event>* resumed_events);
+  void Checkpoint(int n);
+  void ShutDownRun();
+  tools::CallContext ToolContext(int n, int u);
 
   std::string ItemLabel(int n, int item) const;
 
@@ -244,6 +279,9 @@ class Runner {
   bool replaying_ = false;
   std::vector<std::string> warnings_;
   std::unique_ptr<ThreadPool> pool_;
+  std::unique_ptr<RunWorkspace> workspace_;
+  tools::Registry run_tools_;  // the services' tools plus this run's MCP tools
+  std::vector<std::unique_ptr<tools::McpClient>> mcp_;
   std::vector<std::thread> threads_;  // human prompts and sub-runs
   int64_t tokens_in_ = 0, tokens_out_ = 0, calls_ = 0;
   double cost_ = 0;

@@ -53,4 +53,13 @@ std::optional<expr::json> RunScope::Resolve(const expr::Path& path) const {
   return std::nullopt;
 }
 
+std::string RenderOr(const tmpl::Template& t, const expr::Scope& scope, std::vector<std::string>* missing, Status* err) {
+  auto r = t.Render(scope, missing);
+  if (!r.ok()) {
+    *err = r.status();
+    return "";
+  }
+  return std::move(r).value();
+}
+
 }  // namespace sw::engine

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "workflow/expr.h"
+#include "workflow/template.h"
 
 namespace sw::engine {
 
@@ -19,5 +20,9 @@ class RunScope : public expr::Scope {
   int node_;
   int item_;
 };
+
+/// RenderOr renders t, or returns "" and sets *err when rendering fails; names that resolved
+/// to nothing are added to *missing.
+std::string RenderOr(const tmpl::Template& t, const expr::Scope& scope, std::vector<std::string>* missing, Status* err);
 
 }  // namespace sw::engine

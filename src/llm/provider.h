@@ -53,6 +53,7 @@ struct Request {
   int iteration = 0;
   int item = -1;
   int attempt = 1;
+  int turn = 0;  // agent nodes: which model call of the agent run this is (1-based); 0 otherwise
 };
 
 /// Usage maps every provider's token accounting to one record.

@@ -31,6 +31,7 @@ struct Entry {
   double latency_ms = -1;
   bool is_error = false;
   std::string error;
+  std::vector<ToolCall> tool_calls;
   bool retryable = true;
   double retry_after = -1;
 };
@@ -92,7 +93,7 @@ class Timer {
 
 Status ParseEntry(const json& e, const std::string& where, Entry* out) {
   if (!e.is_object()) return InvalidInput(where + ": expected an object");
-  static const std::vector<std::string> kKeys = {"node", "when", "text", "json", "usage", "latency_ms", "error"};
+  static const std::vector<std::string> kKeys = {"node", "when", "text", "json", "usage", "latency_ms", "error", "tool_calls"};
   for (auto& [k, v] : e.items()) {
     bool known = false;
     for (auto& kk : kKeys) known |= kk == k;
@@ -104,12 +105,28 @@ Status ParseEntry(const json& e, const std::string& where, Entry* out) {
   if (e.contains("when")) {
     if (!e["when"].is_object()) return InvalidInput(where + ": when must be an object");
     for (auto& [k, v] : e["when"].items()) {
-      if (k != "iteration" && k != "item" && k != "attempt" && k != "prompt_contains" && k != "prompt_hash")
+      if (k != "iteration" && k != "item" && k != "attempt" && k != "turn" && k != "prompt_contains" && k != "prompt_hash")
         return InvalidInput(where + ": unknown when key \"" + k + "\"");
     }
     out->when = e["when"];
   }
-  if (e.contains("text")) {
+  if (e.contains("tool_calls")) {
+    const json& tcs = e["tool_calls"];
+    if (!tcs.is_array() || tcs.empty()) return InvalidInput(where + ": tool_calls must be a non-empty list");
+    for (size_t i = 0; i < tcs.size(); ++i) {
+      const json& tc = tcs[i];
+      if (!tc.is_object() || !tc.contains("name") || !tc["name"].is_string())
+        return InvalidInput(where + ": tool_calls[" + std::to_string(i) + "] needs a name");
+      ToolCall call;
+      call.name = tc["name"].get<std::string>();
+      call.id = tc.contains("id") && tc["id"].is_string() ? tc["id"].get<std::string>() : "";
+      const json args = tc.contains("arguments") ? tc["arguments"] : json::object();
+      call.arguments_json = args.is_string() ? args.get<std::string>() : args.dump();
+      out->tool_calls.push_back(std::move(call));
+    }
+    if (e.contains("text") && !e["text"].is_string()) return InvalidInput(where + ": text must be a string");
+    out->text = e.value("text", "");
+  } else if (e.contains("text")) {
     if (!e["text"].is_string()) return InvalidInput(where + ": text must be a string");
     out->text = e["text"].get<std::string>();
   } else if (e.contains("json")) {
@@ -127,7 +144,7 @@ Status ParseEntry(const json& e, const std::string& where, Entry* out) {
       return InvalidInput(where + ": error must be a string or an object");
     }
   } else {
-    return InvalidInput(where + ": an entry needs text, json or error");
+    return InvalidInput(where + ": an entry needs text, json, tool_calls or error");
   }
   if (e.contains("usage")) {
     const json& u = e["usage"];
@@ -190,6 +207,11 @@ class ScriptedProvider : public Provider {
       resp.finish_reason = "length";
     }
     resp.text = std::move(text);
+    resp.tool_calls = e->tool_calls;
+    for (size_t i = 0; i < resp.tool_calls.size(); ++i)
+      if (resp.tool_calls[i].id.empty())
+        resp.tool_calls[i].id = "call_" + std::to_string(req.turn) + "_" + std::to_string(i + 1);
+    if (!resp.tool_calls.empty()) resp.finish_reason = "tool_calls";
     resp.usage = u;
     resp.raw = json{{"scripted", true}, {"text", resp.text}}.dump();
     if (on_delta) on_delta(resp.text);
@@ -227,20 +249,22 @@ class ScriptedProvider : public Provider {
         if (k == "iteration") ok &= v == req.iteration;
         if (k == "item") ok &= v == req.item;
         if (k == "attempt") ok &= v == req.attempt;
+        if (k == "turn") ok &= v == req.turn;
         if (k == "prompt_contains") ok &= v.is_string() && prompt.find(v.get<std::string>()) != std::string::npos;
         if (k == "prompt_hash") ok &= v.is_string() && v.get<std::string>() == Hash128Hex(prompt);
       }
       if (ok) return &e;
     }
     if (plain.empty()) return nullptr;
-    size_t idx = static_cast<size_t>(std::max(0, req.attempt - 1));
+    // An agent's entries play turn by turn; other nodes' attempt by attempt.
+    size_t idx = static_cast<size_t>(std::max(0, req.turn > 0 ? req.turn - 1 : req.attempt - 1));
     return plain[std::min(idx, plain.size() - 1)];
   }
 
   void LogCall(const Request& req) {
     if (call_log_.empty()) return;
     std::string line = req.node_id + "\t" + std::to_string(req.iteration) + "\t" + std::to_string(req.item) + "\t" +
-                       std::to_string(req.attempt) + "\n";
+                       std::to_string(req.attempt) + (req.turn > 0 ? "\t" + std::to_string(req.turn) : "") + "\n";
     int fd = ::open(call_log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
     if (fd < 0) return;
     ssize_t n = ::write(fd, line.data(), line.size());

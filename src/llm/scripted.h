@@ -10,10 +10,11 @@
 //         usage: {input: 120, output: 40, cached_read: 0, reasoning: 0}
 //         latency_ms: 50
 //       - error: {message: "overloaded", retryable: true, retry_after: 2}
-//       - when: {iteration: 1, item: 0, attempt: 2, prompt_contains: "x", prompt_hash: HEX}
+//       - when: {iteration: 1, item: 0, attempt: 2, turn: 3, prompt_contains: "x", prompt_hash: HEX}
 //         text: "..."
+//       - tool_calls: [{name: fs_read, arguments: {path: a.c}}]   # an agent turn (text optional)
 // Choice: the first entry whose `when` matches all its fields; otherwise the entries with no
-// `when`, indexed by attempt - 1 (the last repeats), so a retry sees the next entry and a
+// `when`, indexed by attempt - 1 — by turn - 1 for an agent's calls — (the last repeats), so a retry sees the next entry and a
 // resumed run sees the same answers as the original. Without usage, tokens are counted as
 // bytes/4 of the prompt and of the answer. Output is cut at the request's max_tokens with
 // finish_reason "length", as a real API would.

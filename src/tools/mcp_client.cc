@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "base/subprocess.h"
 #include "net/stream.h"
+#include "tools/tool.h"
 
 namespace sw::tools {
 namespace {
@@ -432,6 +433,47 @@ Result<json> McpClient::CallTool(const std::string& name, const json& arguments,
   if (!r.contains("content") || !r["content"].is_array()) r["content"] = json::array();
   r["isError"] = r.value("isError", false);
   return r;
+}
+
+namespace {
+
+class McpTool : public Tool {
+ public:
+  McpTool(McpClient* client, McpToolInfo info) : client_(client), info_(std::move(info)) {}
+  std::string uri() const override { return "mcp://" + client_->spec().name + "/" + info_.name; }
+  std::string description() const override { return info_.description.empty() ? info_.title : info_.description; }
+  json schema() const override { return info_.input_schema; }
+  Result<json> Call(const json& args, const CallContext& ctx) override {
+    SW_ASSIGN_OR_RETURN(json r, client_->CallTool(info_.name, args.is_null() ? json::object() : args, ctx.cancel));
+    std::string text = Text(r);
+    if (r["isError"].get<bool>()) return Failed(text.empty() ? r.dump() : text);
+    if (text.empty() && r.contains("structuredContent")) return r["structuredContent"];
+    return json(text);
+  }
+
+ private:
+  static std::string Text(const json& r) {
+    std::string out;
+    for (const auto& c : r["content"]) {
+      if (!c.is_object()) continue;
+      std::string type = c.value("type", "");
+      if (!out.empty()) out += "\n";
+      if (type == "text") out += c.value("text", "");
+      else if (type == "resource" && c.contains("resource")) out += c["resource"].value("text", "[resource " + c["resource"].value("uri", "") + "]");
+      else out += "[" + type + " content]";
+    }
+    return out;
+  }
+  McpClient* client_;
+  McpToolInfo info_;
+};
+
+}  // namespace
+
+Status AddMcpTools(McpClient* client, Registry* registry) {
+  SW_ASSIGN_OR_RETURN(auto tools, client->ListTools());
+  for (auto& t : tools) registry->Add(std::make_shared<McpTool>(client, std::move(t)));
+  return Status::Ok();
 }
 
 }  // namespace sw::tools

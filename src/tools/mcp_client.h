@@ -99,6 +99,11 @@ class McpClient {
   nlohmann::json server_info_;
 };
 
+/// AddMcpTools registers every tool of a connected server as mcp://SERVER/TOOL: a call
+/// returns the text content (or the structured content when there is no text); a result
+/// with isError is a failed call whose message is that text.
+Status AddMcpTools(McpClient* client, class Registry* registry);
+
 /// McpTransport moves JSON-RPC messages; incoming ones go to the client's OnMessage.
 class McpTransport {
  public:

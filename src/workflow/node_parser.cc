@@ -482,7 +482,7 @@ void NodeParser::Parse(const Entry& e) {
   }
   if (const Entry* x = m.Get("when")) n_.when = ParseExpr(*x, "when");
   if (const Entry* x = m.Get("budget")) ParseBudget(ctx_, *x, where_, /*allow_policy=*/false, &n_.budget);
-  n_.cache = n_.kind == NodeKind::kLlm;
+  n_.cache = n_.kind == NodeKind::kLlm || n_.kind == NodeKind::kAgent;  // model calls are cached by default
   if (const Entry* x = m.Get("cache"))
     if (auto b = ctx_.Bool(x->value, x->value_pos, "cache")) n_.cache = *b;
   if (const Entry* x = m.Get("artifact")) {

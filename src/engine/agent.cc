@@ -1,0 +1,362 @@
+// The agent node: a model in a loop with tools, driven by the dispatcher. A turn is one model
+// call (budgeted, retried, cached like any llm call); its tool calls run on the pool in
+// parallel; when every result is in, the next turn starts. max_turns, the node's budget and
+// timeout, and the loop guard stop it.
+#include "engine/agent.h"
+
+#include <algorithm>
+
+#include "base/hash.h"
+#include "base/strings.h"
+#include "engine/runner.h"
+#include "engine/scope.h"
+#include "workflow/json_schema.h"
+
+namespace sw::engine {
+namespace {
+
+constexpr size_t kPreview = 300;  // characters of a result shown in events; the blob has all
+
+std::string Canonical(const std::string& args) {
+  json j = json::parse(args.empty() ? "{}" : args, nullptr, false);
+  return j.is_discarded() ? args : j.dump();
+}
+
+std::string AsText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(2); }
+
+std::string Preview(const std::string& s) {
+  if (s.size() <= kPreview) return s;
+  return s.substr(0, kPreview) + "... (" + std::to_string(s.size()) + " bytes)";
+}
+
+}  // namespace
+
+std::string ModelToolName(const std::string& uri) {
+  std::string rest = uri;
+  if (size_t p = rest.find("://"); p != std::string::npos) rest = rest.substr(p + 3);
+  std::string out;
+  for (char c : rest) {
+    if (c == '/') out += "__";
+    else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-') out += c;
+    else out += '_';
+  }
+  if (out.empty()) out = "tool";
+  if (out.size() > 64) out = out.substr(0, 52) + "_" + Hash128Hex(uri).substr(0, 11);
+  return out;
+}
+
+int RepeatingCycle(const std::vector<std::string>& sig) {
+  for (size_t p = 2; p <= 8 && 2 * p <= sig.size(); ++p)
+    if (std::equal(sig.end() - static_cast<std::ptrdiff_t>(p), sig.end(), sig.end() - static_cast<std::ptrdiff_t>(2 * p)))
+      return static_cast<int>(p);
+  return 0;
+}
+
+bool Runner::PrepareAgent(int n, int u, Prepared* p, bool* fresh) {
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  Unit& unit = s.units[u];
+  int item = s.is_map ? u : -1;
+  *fresh = !unit.agent || !unit.agent->started;
+  llm::Request& req = p->request;
+  Status ms = llm::SplitModel(def.model.model, &req.provider, &req.model);
+  if (!ms.ok()) {
+    NodeFailed(n, ms.message());
+    return false;
+  }
+  if (!services_.providers || !services_.providers->Get(req.provider)) {
+    std::string hint = services_.providers ? DidYouMean(req.provider, services_.providers->Names()) : "";
+    NodeFailed(n, "no provider \"" + req.provider + "\" is configured" +
+                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+    return false;
+  }
+  p->provider_name = req.provider;
+  if (!unit.agent) {
+    RunScope scope(this, n, item);
+    std::vector<std::string> missing;
+    Status err;
+    std::string system = def.system ? RenderOr(*def.system->tmpl, scope, &missing, &err) : "";
+    std::string prompt = def.prompt ? RenderOr(*def.prompt->tmpl, scope, &missing, &err) : "";
+    if (!err.ok()) {
+      NodeFailed(n, "rendering the prompt: " + err.message());
+      return false;
+    }
+    auto st = std::make_shared<AgentState>();
+    if (!system.empty()) st->messages.push_back(llm::Message{"system", system, {}, {}});
+    st->messages.push_back(llm::Message{"user", prompt, {}, {}});
+    for (const auto& uri : def.tools) {
+      std::vector<std::string> uris;
+      if (uri.ends_with("/*")) {
+        std::string prefix = uri.substr(0, uri.size() - 1);
+        for (const auto& x : run_tools_.Uris())
+          if (x.starts_with(prefix)) uris.push_back(x);
+        if (uris.empty()) {
+          NodeFailed(n, "no tool matches " + Quote(uri));
+          return false;
+        }
+      } else if (!run_tools_.Get(uri)) {
+        std::string hint = DidYouMean(uri, run_tools_.Uris());
+        NodeFailed(n, "no tool " + Quote(uri) + " is registered" + (hint.empty() ? "" : " (did you mean " + Quote(hint) + "?)"));
+        return false;
+      } else {
+        uris.push_back(uri);
+      }
+      for (const auto& x : uris) {
+        std::string name = ModelToolName(x);
+        while (st->uri_of.count(name) && st->uri_of[name] != x) name += "_";
+        if (st->uri_of.count(name)) continue;
+        st->uri_of[name] = x;
+        tools::Tool* t = run_tools_.Get(x);
+        st->specs.push_back(llm::ToolSpec{name, t->description(), t->schema().dump()});
+      }
+    }
+    unit.agent = std::move(st);
+  }
+  AgentState& st = *unit.agent;
+  req.messages = st.messages;
+  req.tools = st.specs;
+  req.temperature = def.model.temperature;
+  req.stop = def.model.stop;
+  req.json_output = def.output == workflow::OutputKind::kJson;
+  req.run_id = run_id_;
+  req.node_id = def.id;
+  req.iteration = s.iteration;
+  req.item = item;
+  req.attempt = unit.attempt;
+  req.turn = st.turn + 1;
+  if (services_.store) {
+    Hasher h;
+    h.Add("agent-turn/1").Add(def.definition_hash).Add(def.model.model).Add(NeutralRequest(req).dump());
+    p->cache_key = h.HexDigest();
+  }
+  // An identical earlier request (the same conversation so far) answers from the cache:
+  // a resumed or re-run agent replays its finished turns without paying for them again.
+  if (options_.use_cache && def.cache && services_.store) {
+    auto hit = services_.store->GetCache(p->cache_key);
+    if (hit.ok() && hit->has_value()) {
+      auto blob = services_.store->GetBlob((*hit)->output_blob);
+      if (blob.ok()) {
+        json turn = json::parse(*blob, nullptr, false);
+        if (turn.is_object()) {
+          p->cached_turn = std::move(turn);
+          return true;
+        }
+      }
+    }
+  }
+  return Reserve(n, u, p);
+}
+
+void Runner::AgentFail(int n, int u, const std::string& error) {
+  NodeState& s = nodes_[n];
+  Unit& unit = s.units[u];
+  int item = s.is_map ? u : -1;
+  if (unit.cancel) unit.cancel->store(true);  // tools still running for this turn stop
+  ReleaseUnit(n, u);
+  RecordNodeRun(n, item, unit.attempt, "failed", nullptr, error);
+  UnitFailed(n, u, error, false, -1);
+}
+
+void Runner::AgentModelDone(Completion& c) {
+  int n = c.node, u = c.unit;
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  Unit& unit = s.units[u];
+  AgentState& st = *unit.agent;
+  int item = s.is_map ? u : -1;
+  Outcome& o = c.outcome;
+  if (!o.ok) {
+    ReleaseUnit(n, u);
+    bool retry = o.retryable && st.call_tries + 1 < def.retry.attempts && !stopping_ && s.status == NodeStatus::kRunning;
+    Emit("agent_call_failed", n, item, unit.attempt, [&] {
+      return json{{"turn", st.turn + 1}, {"error", o.error}, {"retryable", o.retryable}, {"retry", retry}};
+    });
+    if (retry && o.retry_after > def.retry.max_delay) {
+      AgentFail(n, u, o.error + " (the provider asks to wait " + HumanDuration(o.retry_after) +
+                          ", longer than retry.max_delay " + HumanDuration(def.retry.max_delay) + ")");
+      return;
+    }
+    if (!retry) {
+      AgentFail(n, u, "turn " + std::to_string(st.turn + 1) + ": " + o.error +
+                          (st.call_tries > 0 ? " (after " + std::to_string(st.call_tries + 1) + " tries)" : ""));
+      return;
+    }
+    ++st.call_tries;
+    double delay = std::max(o.retry_after, Jitter(BackoffCap(def.retry, st.call_tries + 1)));
+    unit.retry_at = services_.clock->Now() + delay;
+    retry_timers_.emplace(unit.retry_at, std::make_pair(n, u));
+    return;
+  }
+  st.call_tries = 0;
+  st.turn += 1;
+  std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
+  json calls = json::array();
+  for (const auto& tc : o.tool_calls) {
+    auto it = st.uri_of.find(tc.name);
+    calls.push_back({{"id", tc.id}, {"name", tc.name}, {"arguments", tc.arguments_json},
+                     {"tool", it == st.uri_of.end() ? "" : it->second}, {"provider_data", tc.provider_data}});
+  }
+  if (!o.cached && services_.store && def.cache && !o.cache_key.empty()) {
+    store::CacheEntry ce;
+    ce.key = o.cache_key;
+    ce.output_blob = PutBlob(json{{"text", text}, {"tool_calls", calls}}.dump());
+    ce.node = def.id;
+    ce.model = def.model.model;
+    ce.tokens_in = o.usage.input;
+    ce.tokens_out = o.usage.output;
+    ce.cost_usd = o.cost.value_or(0);
+    ce.created_at = services_.clock->WallNow();
+    batch_.cache.push_back(std::move(ce));
+  }
+  Emit("agent_turn", n, item, unit.attempt, [&] {
+    json d{{"turn", st.turn}, {"text", text}, {"tool_calls", calls}, {"cached", o.cached}};
+    if (!o.cached) d["usage"] = {{"input", o.usage.input}, {"output", o.usage.output}}, d["cost_usd"] = o.cost ? json(*o.cost) : json(nullptr);
+    return d;
+  });
+  if (o.tool_calls.empty()) {
+    // The final answer.
+    ReleaseUnit(n, u);
+    json value = text;
+    if (def.output == workflow::OutputKind::kJson) {
+      auto parsed = ParseOutput(n, text);
+      if (!parsed.ok()) {
+        AgentFail(n, u, "the final answer: " + parsed.status().message());
+        return;
+      }
+      value = std::move(parsed).value();
+    }
+    Emit("agent_finished", n, item, unit.attempt, [&] { return json{{"turns", st.turn}}; });
+    RecordNodeRun(n, item, unit.attempt, "succeeded", nullptr, "");
+    unit.agent.reset();
+    UnitSucceeded(n, u, std::move(value), false);
+    return;
+  }
+  if (st.turn >= def.max_turns) {
+    AgentFail(n, u, "the agent used its max_turns (" + std::to_string(def.max_turns) +
+                        " model calls) without a final answer; its last turn still asked for " +
+                        o.tool_calls.front().name);
+    return;
+  }
+  // The loop guard, part one: the same call with the same arguments, loop_guard times.
+  for (const auto& tc : o.tool_calls) {
+    std::string args = Canonical(tc.arguments_json);
+    int times = ++st.repeats[tc.name + "\n" + args];
+    if (times >= def.loop_guard) {
+      auto it = st.uri_of.find(tc.name);
+      AgentFail(n, u, "loop guard: " + (it == st.uri_of.end() ? tc.name : it->second) + " was called " +
+                          std::to_string(times) + " times with the same arguments " + Preview(args) +
+                          "; the agent is stopped (loop_guard: " + std::to_string(def.loop_guard) + ")");
+      return;
+    }
+  }
+  st.messages.push_back(llm::Message{"assistant", text, o.tool_calls, ""});
+  st.calls = o.tool_calls;
+  size_t count = st.calls.size();
+  st.results.assign(count, "");
+  st.done.assign(count, false);
+  st.pending = static_cast<int>(count);
+  if (!pool_) pool_ = std::make_unique<ThreadPool>(std::max(1, options_.blocking_threads));
+  auto inbox = inbox_;
+  for (size_t i = 0; i < count; ++i) {
+    const llm::ToolCall& tc = st.calls[i];
+    auto it = st.uri_of.find(tc.name);
+    tools::Tool* tool = it == st.uri_of.end() ? nullptr : run_tools_.Get(it->second);
+    json args = json::parse(tc.arguments_json.empty() ? "{}" : tc.arguments_json, nullptr, false);
+    Emit("tool_call", n, item, unit.attempt, [&] {
+      return json{{"turn", st.turn}, {"call_id", tc.id}, {"name", tc.name},
+                  {"tool", tool ? it->second : ""}, {"arguments", args.is_discarded() ? json(tc.arguments_json) : args}};
+    });
+    // Arguments are checked against the tool's schema before anything runs; a mistake goes
+    // back to the model as the result, to correct.
+    std::string refused;
+    if (!tool) {
+      std::vector<std::string> names;
+      for (const auto& [k, v] : st.uri_of) names.push_back(k);
+      refused = "there is no tool " + Quote(tc.name) + "; the tools are: " + Join(names, ", ");
+    } else if (args.is_discarded()) {
+      refused = "the arguments are not valid JSON: " + Preview(tc.arguments_json);
+    } else {
+      auto errors = jsonschema::Validate(tool->schema(), args);
+      if (errors.size() > 5) errors.resize(5);
+      if (!errors.empty()) refused = "invalid arguments: " + Join(errors, "; ");
+    }
+    Completion done;
+    done.node = n;
+    done.unit = u;
+    done.token = unit.token;
+    done.iteration = s.iteration;
+    done.item = item;
+    done.attempt = unit.attempt;
+    done.outcome.agent_call = static_cast<int>(i);
+    {
+      std::lock_guard<std::mutex> l(inbox->mu);
+      ++inbox->outstanding;
+    }
+    if (!refused.empty()) {
+      done.outcome.error = refused;
+      inbox->Push(std::move(done));
+      continue;
+    }
+    pool_->Submit([inbox, tool, args, ctx = ToolContext(n, u), done = std::move(done)]() mutable {
+      auto r = tool->Call(args, ctx);
+      if (r.ok()) {
+        done.outcome.ok = true;
+        done.outcome.value = std::move(r).value();
+      } else {
+        done.outcome.error = r.status().message();
+      }
+      inbox->Push(std::move(done));
+    });
+  }
+}
+
+void Runner::AgentToolDone(Completion& c) {
+  int n = c.node, u = c.unit;
+  NodeState& s = nodes_[n];
+  Unit& unit = s.units[u];
+  if (!unit.agent) return;
+  AgentState& st = *unit.agent;
+  size_t i = static_cast<size_t>(c.outcome.agent_call);
+  if (i >= st.calls.size() || st.done[i]) return;
+  const Outcome& o = c.outcome;
+  std::string result = o.ok ? AsText(o.value) : "error: " + o.error;
+  st.results[i] = result;
+  st.done[i] = true;
+  --st.pending;
+  auto it = st.uri_of.find(st.calls[i].name);
+  Emit("tool_result", n, s.is_map ? u : -1, unit.attempt, [&] {
+    return json{{"turn", st.turn}, {"call_id", st.calls[i].id}, {"tool", it == st.uri_of.end() ? "" : it->second},
+                {"ok", o.ok}, {"bytes", result.size()}, {"blob", PutBlob(result)}, {"preview", Preview(result)}};
+  });
+  if (st.pending == 0) AgentNextTurn(n, u);
+}
+
+void Runner::AgentNextTurn(int n, int u) {
+  NodeState& s = nodes_[n];
+  Unit& unit = s.units[u];
+  AgentState& st = *unit.agent;
+  Hasher h;
+  std::vector<std::string> names;
+  for (size_t i = 0; i < st.calls.size(); ++i) {
+    st.messages.push_back(llm::Message{"tool", st.results[i], {}, st.calls[i].id});
+    h.Add(st.calls[i].name).Add(Canonical(st.calls[i].arguments_json)).Add(st.results[i]);
+    names.push_back(st.calls[i].name);
+  }
+  st.turn_signatures.push_back(h.HexDigest());
+  // The loop guard, part two: a cycle of turns that brings back exactly what it brought before.
+  if (int period = RepeatingCycle(st.turn_signatures)) {
+    AgentFail(n, u, "loop guard: the last " + std::to_string(period) + " turns repeated the " + std::to_string(period) +
+                        " before them with the same results, so nothing new was learnt (last calls: " +
+                        Join(names, ", ") + ")");
+    return;
+  }
+  st.calls.clear();
+  st.results.clear();
+  st.done.clear();
+  ReleaseUnit(n, u);
+  if (stopping_ || s.status != NodeStatus::kRunning) return;
+  unit.queued = true;
+  launchable_.emplace_back(n, u);
+}
+
+}  // namespace sw::engine

@@ -1,0 +1,350 @@
+// Agent nodes against a real workspace (a git repository in a temp dir), the real builtin
+// tools, a real SQLite store and an in-test model that answers turn by turn.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "base/fs.h"
+#include "engine/agent.h"
+#include "engine/engine.h"
+#include "store/store.h"
+#include "tools/git_repo.h"
+
+namespace sw::engine {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+/// TurnModel answers each call with handler(request) and keeps every request.
+class TurnModel : public llm::Provider {
+ public:
+  using Handler = std::function<llm::CallResult(const llm::Request&)>;
+  explicit TurnModel(Handler h) : h_(std::move(h)) {}
+  std::string name() const override { return "fake"; }
+  void Start(const llm::Request& r, llm::CancelFlag, llm::DeltaFn, llm::DoneFn done) override {
+    {
+      std::lock_guard<std::mutex> l(mu_);
+      calls_.push_back(r);
+    }
+    done(h_(r));
+  }
+  std::vector<llm::Request> Calls() {
+    std::lock_guard<std::mutex> l(mu_);
+    return calls_;
+  }
+
+ private:
+  Handler h_;
+  std::mutex mu_;
+  std::vector<llm::Request> calls_;
+};
+
+llm::CallResult Say(const std::string& text) {
+  llm::CallResult r;
+  r.response = llm::Response{};
+  r.response->text = text;
+  r.response->usage = {100, 20, 0, 0, 0};
+  return r;
+}
+
+llm::CallResult Use(std::vector<std::pair<std::string, json>> calls, const std::string& text = "") {
+  llm::CallResult r = Say(text);
+  int i = 0;
+  for (auto& [name, args] : calls)
+    r.response->tool_calls.push_back(llm::ToolCall{"c" + std::to_string(++i), name, args.dump(), ""});
+  return r;
+}
+
+/// BarrierTool holds every call until `want` calls are in flight at once (or 3 s pass).
+class BarrierTool : public tools::Tool {
+ public:
+  explicit BarrierTool(int want) : want_(want) {}
+  std::string uri() const override { return "test://barrier"; }
+  std::string description() const override { return "waits for its siblings"; }
+  json schema() const override { return {{"type", "object"}, {"properties", {{"i", {{"type", "integer"}}}}}}; }
+  Result<json> Call(const json& args, const tools::CallContext&) override {
+    std::unique_lock<std::mutex> l(mu_);
+    peak_ = std::max(peak_, ++in_flight_);
+    cv_.notify_all();
+    cv_.wait_for(l, std::chrono::seconds(3), [&] { return in_flight_ >= want_ || released_; });
+    released_ = true;
+    cv_.notify_all();
+    --in_flight_;
+    return json("result " + std::to_string(args.value("i", 0)));
+  }
+  int peak() {
+    std::lock_guard<std::mutex> l(mu_);
+    return peak_;
+  }
+
+ private:
+  int want_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int in_flight_ = 0, peak_ = 0;
+  bool released_ = false;
+};
+
+class AgentTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_agent_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    fs::create_directories(dir_ + "/app");
+    std::ofstream(dir_ + "/app/a.txt") << "hello\n";
+    std::ofstream(dir_ + "/app/b.txt") << "other\n";
+    std::ofstream(dir_ + "/secret.txt") << "outside\n";
+    tools::AddBuiltins(&tools_);
+    auto st = store::OpenSqlite(dir_ + "/store");
+    ASSERT_TRUE(st.ok());
+    store_ = std::move(st).value();
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::shared_ptr<const workflow::Workflow> Load(const std::string& nodes, const std::string& extra = "") {
+    std::string path = dir_ + "/flow" + std::to_string(counter_++) + ".yaml";
+    std::ofstream(path) << "name: agent\nworkspace: {copy: app}\nshell: {allow: [cat, sleep, sh], timeout: 10s}\n" << extra
+                        << "defaults: {model: fake/m}\nnodes:\n"
+                        << nodes;
+    auto r = workflow::Load(path);
+    std::string errs;
+    for (auto& d : r.errors) errs += d.ToString() + "\n";
+    EXPECT_TRUE(r.errors.empty()) << errs;
+    return r.workflow;
+  }
+
+  RunSummary RunWith(TurnModel* model, std::shared_ptr<const workflow::Workflow> wf, bool cache = true) {
+    llm::Registry providers;
+    providers.Add(std::shared_ptr<llm::Provider>(model, [](llm::Provider*) {}));
+    Services s;
+    s.providers = &providers;
+    s.prices = &prices_;
+    s.tools = &tools_;
+    s.store = store_.get();
+    RunOptions o;
+    o.workspace_root = dir_ + "/workspaces";
+    o.use_cache = cache;
+    auto r = engine::Run(wf, s, o);
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : RunSummary{};
+  }
+
+  std::vector<store::Event> Events(const std::string& run, const std::string& type) {
+    std::vector<store::Event> out;
+    auto all = store_->ListEvents(run);
+    EXPECT_TRUE(all.ok());
+    for (auto& e : *all)
+      if (e.type == type) out.push_back(e);
+    return out;
+  }
+
+  std::string dir_;
+  int counter_ = 0;
+  llm::PriceTable prices_;
+  tools::Registry tools_;
+  std::unique_ptr<store::Store> store_;
+};
+
+TEST_F(AgentTest, ReadsEditsRunsAToolAndFinishesWithEveryStepRecorded) {
+  TurnModel model([](const llm::Request& r) {
+    switch (r.turn) {
+      case 1: return Use({{"fs_read", {{"path", "a.txt"}}}});
+      case 2: return Use({{"fs_edit", {{"path", "a.txt"}, {"old_text", "hello"}, {"new_text", "world"}}}}, "fixing");
+      case 3: return Use({{"shell_run", {{"command", "cat a.txt"}}}});
+      default: return Say("done: a.txt now says world");
+    }
+  });
+  auto wf = Load(R"(  fix:
+    kind: agent
+    system: "You fix files."
+    prompt: "Make a.txt say world."
+    tools: [builtin://fs.read, builtin://fs.edit, builtin://shell.run]
+)");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_EQ(s.outputs["fix"], "done: a.txt now says world");
+  auto calls = model.Calls();
+  ASSERT_EQ(calls.size(), 4u);
+  // Each turn sees the whole conversation: the tools, the calls and their results.
+  EXPECT_EQ(calls[0].tools.size(), 3u);
+  EXPECT_EQ(calls[0].tools[0].name, "fs_read");
+  EXPECT_NE(calls[0].tools[0].parameters_json.find("\"path\""), std::string::npos);
+  const auto& last = calls[3].messages;
+  ASSERT_EQ(last.size(), 2u + 3 * 2);  // system, user, then (assistant, tool) per turn
+  EXPECT_EQ(last[3].role, "tool");
+  EXPECT_EQ(last[3].content, "hello\n");
+  EXPECT_EQ(last[3].tool_call_id, "c1");
+  EXPECT_NE(last[7].content.find("\"stdout\": \"world\\n\""), std::string::npos) << last[7].content;
+  // The events tell the story; results are stored whole.
+  EXPECT_EQ(Events(s.run_id, "agent_turn").size(), 4u);
+  auto results = Events(s.run_id, "tool_result");
+  ASSERT_EQ(results.size(), 3u);
+  for (auto& e : results) EXPECT_TRUE(json::parse(e.data)["ok"].get<bool>()) << e.data;
+  auto blob = store_->GetBlob(json::parse(results[0].data)["blob"]);
+  ASSERT_TRUE(blob.ok());
+  EXPECT_EQ(*blob, "hello\n");
+  // The node's changes are a commit on the run's branch.
+  auto cps = Events(s.run_id, "checkpoint");
+  ASSERT_EQ(cps.size(), 1u);
+  json cp = json::parse(cps[0].data);
+  EXPECT_EQ(cp["files"], json::array({"a.txt"}));
+  EXPECT_NE(cp["message"].get<std::string>().find("run " + s.run_id + " node fix attempt 1"), std::string::npos);
+  std::string ws = dir_ + "/workspaces/" + s.run_id;
+  EXPECT_EQ(*ReadFile(ws + "/a.txt"), "world\n");
+  EXPECT_EQ(*ReadFile(dir_ + "/app/a.txt"), "hello\n") << "the source folder is a copy, untouched";
+  auto repo = tools::GitRepo::Open(ws);
+  ASSERT_TRUE(repo.ok());
+  auto diff = (*repo)->Diff(cp["parent"], cp["commit"]);
+  ASSERT_TRUE(diff.ok());
+  EXPECT_NE(diff->find("-hello\n+world"), std::string::npos) << *diff;
+}
+
+TEST_F(AgentTest, ToolCallsOfOneTurnRunInParallel) {
+  auto barrier = std::make_shared<BarrierTool>(3);
+  tools_.Add(barrier);
+  TurnModel model([](const llm::Request& r) {
+    if (r.turn == 1) return Use({{"barrier", {{"i", 1}}}, {"barrier", {{"i", 2}}}, {"barrier", {{"i", 3}}}});
+    return Say("all three answered");
+  });
+  auto wf = Load("  par: {kind: agent, prompt: go, tools: [\"test://barrier\"]}\n");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_EQ(barrier->peak(), 3);
+  auto calls = model.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  // Results go back in the order the model asked, whatever order they finished in.
+  const auto& m = calls[1].messages;
+  ASSERT_EQ(m.size(), 5u);
+  EXPECT_EQ(m[2].content, "result 1");
+  EXPECT_EQ(m[3].content, "result 2");
+  EXPECT_EQ(m[4].content, "result 3");
+}
+
+TEST_F(AgentTest, LoopGuardStopsTheSameCallRepeated) {
+  TurnModel model([](const llm::Request&) { return Use({{"fs_read", {{"path", "a.txt"}}}}); });
+  auto wf = Load("  stuck: {kind: agent, prompt: go, tools: [builtin://fs.read]}\n");
+  auto s = RunWith(&model, wf);
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_NE(s.error.find("loop guard: builtin://fs.read was called 3 times with the same arguments {\"path\":\"a.txt\"}"),
+            std::string::npos)
+      << s.error;
+  EXPECT_EQ(model.Calls().size(), 3u) << "stopped at the third identical call, before running it";
+}
+
+TEST_F(AgentTest, LoopGuardStopsACycleThatLearnsNothing) {
+  TurnModel model([](const llm::Request& r) {
+    return Use({{"fs_read", {{"path", r.turn % 2 ? "a.txt" : "b.txt"}}}});
+  });
+  auto wf = Load("  cycle: {kind: agent, prompt: go, tools: [builtin://fs.read], loop_guard: 10}\n");
+  auto s = RunWith(&model, wf);
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_NE(s.error.find("the last 2 turns repeated the 2 before them with the same results"), std::string::npos)
+      << s.error;
+  EXPECT_EQ(model.Calls().size(), 4u);
+}
+
+TEST_F(AgentTest, MaxTurnsStopsAnAgentThatNeverAnswers) {
+  TurnModel model([](const llm::Request& r) {
+    return Use({{"fs_list", {{"recursive", r.turn % 2 == 0}}}, {"fs_read", {{"path", r.turn % 3 ? "a.txt" : "b.txt"}}}});
+  });
+  auto wf = Load("  busy: {kind: agent, prompt: go, tools: [builtin://fs.list, builtin://fs.read], max_turns: 3, loop_guard: 50}\n");
+  auto s = RunWith(&model, wf);
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_NE(s.error.find("max_turns (3 model calls)"), std::string::npos) << s.error;
+  EXPECT_EQ(model.Calls().size(), 3u);
+}
+
+TEST_F(AgentTest, BadArgumentsUnknownToolsAndEscapesGoBackToTheModel) {
+  TurnModel model([](const llm::Request& r) {
+    if (r.turn == 1)
+      return Use({{"fs_read", json::object()}, {"rm_rf", {{"path", "/"}}}, {"fs_read", {{"path", "../secret.txt"}}}});
+    return Say("understood");
+  });
+  auto wf = Load("  careful: {kind: agent, prompt: go, tools: [builtin://fs.read]}\n");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  auto calls = model.Calls();
+  const auto& m = calls[1].messages;
+  ASSERT_EQ(m.size(), 5u);  // user, assistant, three results
+  EXPECT_NE(m[2].content.find("error: invalid arguments"), std::string::npos) << m[2].content;
+  EXPECT_NE(m[2].content.find("path"), std::string::npos) << m[2].content;
+  EXPECT_NE(m[3].content.find("error: there is no tool \"rm_rf\"; the tools are: fs_read"), std::string::npos) << m[3].content;
+  EXPECT_NE(m[4].content.find("leads outside the workspace"), std::string::npos) << m[4].content;
+  for (auto& e : Events(s.run_id, "tool_result")) EXPECT_FALSE(json::parse(e.data)["ok"].get<bool>());
+}
+
+TEST_F(AgentTest, ATransientModelErrorRetriesTheTurnNotTheAgent) {
+  std::atomic<int> failures{0};
+  TurnModel model([&](const llm::Request& r) {
+    if (r.turn == 2 && failures++ == 0) {
+      llm::CallResult e;
+      e.error.status = Status(Code::kUnavailable, "HTTP 503: overloaded");
+      e.error.retryable = true;
+      e.error.retry_after = 0;
+      return e;
+    }
+    return r.turn == 1 ? Use({{"fs_read", {{"path", "a.txt"}}}}) : Say("ok");
+  });
+  auto wf = Load("  flaky: {kind: agent, prompt: go, tools: [builtin://fs.read], retry: {attempts: 3, backoff: 10ms}}\n");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  auto calls = model.Calls();
+  ASSERT_EQ(calls.size(), 3u);  // turn 1, turn 2 (failed), turn 2 again
+  EXPECT_EQ(calls[2].turn, 2);
+  EXPECT_EQ(calls[2].attempt, 1) << "the same attempt of the agent";
+  EXPECT_EQ(Events(s.run_id, "tool_result").size(), 1u) << "the tool ran once";
+}
+
+TEST_F(AgentTest, ATimeoutStopsTheAgentAndItsRunningTool) {
+  TurnModel model([](const llm::Request&) { return Use({{"shell_run", {{"argv", {"sleep", "20"}}}}}); });
+  auto wf = Load("  slow: {kind: agent, prompt: go, tools: [builtin://shell.run], timeout: 500ms}\n");
+  auto t0 = std::chrono::steady_clock::now();
+  auto s = RunWith(&model, wf);
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_NE(s.error.find("timed out"), std::string::npos) << s.error;
+  EXPECT_EQ(model.Calls().size(), 1u) << "not started over";
+  EXPECT_LT(took, 10) << "the sleeping tool was cancelled";
+}
+
+TEST_F(AgentTest, AReRunReplaysFinishedTurnsFromTheCacheAtNoCost) {
+  TurnModel model([](const llm::Request& r) {
+    if (r.turn == 1) return Use({{"fs_edit", {{"path", "a.txt"}, {"old_text", "hello"}, {"new_text", "bye"}}}});
+    return Say("edited");
+  });
+  auto wf = Load("  once: {kind: agent, prompt: go, tools: [builtin://fs.edit]}\n");
+  auto first = RunWith(&model, wf);
+  ASSERT_EQ(first.status, "succeeded") << first.error;
+  EXPECT_EQ(model.Calls().size(), 2u);
+  auto second = RunWith(&model, wf);
+  ASSERT_EQ(second.status, "succeeded") << second.error;
+  EXPECT_EQ(model.Calls().size(), 2u) << "no new model call";
+  EXPECT_EQ(second.outputs["once"], "edited");
+  EXPECT_EQ(second.calls, 0);
+  EXPECT_EQ(second.cost_usd, 0);
+  // The tools really ran again, in the new run's own workspace.
+  EXPECT_EQ(*ReadFile(dir_ + "/workspaces/" + second.run_id + "/a.txt"), "bye\n");
+  auto turns = Events(second.run_id, "agent_turn");
+  ASSERT_EQ(turns.size(), 2u);
+  EXPECT_TRUE(json::parse(turns[0].data)["cached"].get<bool>());
+}
+
+TEST(AgentHelpers, ToolNamesEveryApiAcceptsAndCycleDetection) {
+  EXPECT_EQ(ModelToolName("builtin://fs.read"), "fs_read");
+  EXPECT_EQ(ModelToolName("mcp://everything/get-sum"), "everything__get-sum");
+  EXPECT_LE(ModelToolName("mcp://s/" + std::string(100, 'x')).size(), 64u);
+  EXPECT_EQ(RepeatingCycle({"a", "b", "a", "b"}), 2);
+  EXPECT_EQ(RepeatingCycle({"a", "b", "c", "a", "b", "c"}), 3);
+  EXPECT_EQ(RepeatingCycle({"a", "b", "a", "c"}), 0);
+  EXPECT_EQ(RepeatingCycle({"a", "a"}), 0) << "a single repeat is the other rule's";
+}
+
+}  // namespace
+}  // namespace sw::engine

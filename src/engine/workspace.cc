@@ -1,0 +1,211 @@
+// What a run acts through besides models: its workspace (a git repository on the run's
+// branch, committed after every node that changed files) and its tools (the services' tools
+// plus the tools of the MCP servers the workflow declares, connected for this run).
+#include <cstdlib>
+#include <filesystem>
+#include <future>
+
+#include "base/strings.h"
+#include "engine/runner.h"
+#include "tools/git_repo.h"
+
+namespace sw::engine {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+/// CopyTree copies a folder's files (not its .git) into dst.
+Status CopyTree(const fs::path& src, const fs::path& dst) {
+  std::error_code ec;
+  fs::create_directories(dst, ec);
+  if (ec) return IoError("creating " + dst.string() + ": " + ec.message());
+  for (auto it = fs::recursive_directory_iterator(src, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const fs::path& p = it->path();
+    fs::path rel = p.lexically_relative(src);
+    if (!rel.empty() && *rel.begin() == ".git") {
+      if (it->is_directory()) it.disable_recursion_pending();
+      continue;
+    }
+    fs::path to = dst / rel;
+    if (it->is_symlink()) {
+      fs::copy_symlink(p, to, ec);
+    } else if (it->is_directory()) {
+      fs::create_directories(to, ec);
+    } else if (it->is_regular_file()) {
+      fs::copy_file(p, to, fs::copy_options::overwrite_existing, ec);
+    }
+    if (ec) return IoError("copying " + p.string() + ": " + ec.message());
+  }
+  if (ec) return IoError("copying " + src.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
+/// Expand replaces ${NAME} with the environment's value; an unset variable is an error.
+Result<std::string> Expand(const std::string& s, const std::string& what) {
+  std::string out;
+  for (size_t i = 0; i < s.size();) {
+    if (s.compare(i, 2, "${") == 0) {
+      size_t end = s.find('}', i + 2);
+      if (end == std::string::npos) return InvalidInput(what + ": unterminated ${");
+      std::string name = s.substr(i + 2, end - i - 2);
+      const char* v = std::getenv(name.c_str());
+      if (!v) return InvalidInput(what + " uses ${" + name + "}, which is not set");
+      out += v;
+      i = end + 1;
+    } else {
+      out += s[i++];
+    }
+  }
+  return out;
+}
+
+/// UsedServers are the MCP servers some node of the workflow calls.
+std::set<std::string> UsedServers(const workflow::Workflow& wf) {
+  std::set<std::string> used;
+  auto add = [&](const std::string& uri) {
+    if (uri.starts_with("mcp://")) used.insert(uri.substr(6, uri.find('/', 6) - 6));
+  };
+  for (const auto& n : wf.nodes) {
+    for (const auto& t : n.tools) add(t);
+    add(n.tool);
+  }
+  return used;
+}
+
+}  // namespace
+
+Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
+  if (services_.tools) run_tools_ = *services_.tools;
+  // The workspace.
+  std::string dir = options_.workspace_dir;
+  bool inherited = !dir.empty();
+  if (!inherited && wf_->workspace.kind != workflow::WorkspaceKind::kNone) {
+    std::string root = options_.workspace_root.empty() ? (fs::temp_directory_path() / "specwright-workspaces").string()
+                                                       : options_.workspace_root;
+    dir = (fs::path(root) / run_id_).string();
+  }
+  if (!dir.empty()) {
+    auto ws = std::make_unique<RunWorkspace>();
+    ws->dir = dir;
+    std::string branch = "specwright/" + run_id_;
+    if (inherited || resumed_events) {
+      if (!fs::is_directory(dir)) return NotFound("the workspace of run " + run_id_ + " is gone: " + dir);
+      SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::Open(dir));
+    }
+    if (resumed_events && !inherited) {
+      // Start again from the last checkpoint: half-done changes of interrupted nodes go.
+      std::string commit;
+      for (const auto& e : *resumed_events) {
+        if (e.type != "workspace" && e.type != "checkpoint") continue;
+        json d = json::parse(e.data, nullptr, false);
+        if (d.is_object() && d.contains("commit")) commit = d["commit"].get<std::string>();
+      }
+      if (!commit.empty()) {
+        SW_RETURN_IF_ERROR(ws->repo->ResetHard(commit));
+        Emit("workspace_reset", -1, -1, 0, [&] { return json{{"commit", commit}}; });
+      }
+    } else if (!inherited) {
+      const auto& decl = wf_->workspace;
+      std::error_code ec;
+      if (fs::exists(dir)) return InvalidInput("workspace " + dir + " already exists");
+      if (decl.kind == workflow::WorkspaceKind::kRepo) {
+        SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::AddWorktree(decl.path, dir, "specwright-" + run_id_, branch));
+      } else {
+        if (decl.kind == workflow::WorkspaceKind::kCopy) SW_RETURN_IF_ERROR(CopyTree(decl.path, dir));
+        fs::create_directories(dir, ec);
+        SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::Init(dir, branch));
+        std::string what = decl.kind == workflow::WorkspaceKind::kCopy ? "a copy of " + decl.path : "empty";
+        SW_RETURN_IF_ERROR(ws->repo->CommitAll("specwright: workspace of run " + run_id_ + " (" + what + ")").status());
+      }
+      SW_ASSIGN_OR_RETURN(std::string head, ws->repo->Head());
+      Emit("workspace", -1, -1, 0, [&] {
+        return json{{"dir", dir}, {"branch", branch}, {"commit", head}, {"source", decl.path},
+                    {"kind", decl.kind == workflow::WorkspaceKind::kRepo   ? "repo"
+                             : decl.kind == workflow::WorkspaceKind::kCopy ? "copy"
+                                                                           : "empty"}};
+      });
+    }
+    workspace_ = std::move(ws);
+  }
+  // The MCP servers some node calls, connected in parallel (each may take a while to start).
+  std::set<std::string> used = UsedServers(*wf_);
+  std::vector<std::future<Result<std::unique_ptr<tools::McpClient>>>> pending;
+  for (const auto& decl : wf_->mcp_servers) {
+    if (!used.count(decl.name)) continue;
+    tools::McpServerSpec spec;
+    spec.name = decl.name;
+    spec.command = decl.command;
+    spec.args = decl.args;
+    spec.url = decl.url;
+    spec.timeout = decl.timeout;
+    spec.cwd = workspace_ ? workspace_->dir : "";
+    for (const auto& [k, v] : decl.env) {
+      SW_ASSIGN_OR_RETURN(std::string val, Expand(v, "mcp_servers." + decl.name + ".env." + k));
+      spec.env.push_back(k + "=" + val);
+    }
+    for (const auto& [k, v] : decl.headers) {
+      SW_ASSIGN_OR_RETURN(std::string val, Expand(v, "mcp_servers." + decl.name + ".headers." + k));
+      spec.headers.emplace_back(k, val);
+    }
+    pending.push_back(std::async(std::launch::async, [spec] { return tools::McpClient::Connect(spec); }));
+  }
+  Status first_error;
+  for (auto& f : pending) {
+    auto c = f.get();
+    if (!c.ok()) {
+      if (first_error.ok()) first_error = c.status();
+      continue;
+    }
+    Status s = tools::AddMcpTools(c->get(), &run_tools_);
+    if (!s.ok() && first_error.ok()) first_error = s;
+    mcp_.push_back(std::move(c).value());
+  }
+  return first_error;
+}
+
+void Runner::ShutDownRun() {
+  // Tools still running on the pool may use the clients; the pool is drained first.
+  pool_.reset();
+  mcp_.clear();
+}
+
+tools::CallContext Runner::ToolContext(int n, int u) {
+  tools::CallContext ctx;
+  ctx.run_id = run_id_;
+  ctx.node_id = wf_->nodes[n].id;
+  ctx.workspace = workspace_ ? workspace_->dir : "";
+  ctx.cancel = nodes_[n].units[u].cancel;
+  ctx.shell.allow = wf_->shell.allow;
+  ctx.shell.timeout = wf_->shell.timeout;
+  ctx.shell.max_output = static_cast<size_t>(wf_->shell.max_output);
+  return ctx;
+}
+
+void Runner::Checkpoint(int n) {
+  const auto& def = wf_->nodes[n];
+  if (!workspace_ || (def.kind != workflow::NodeKind::kAgent && def.kind != workflow::NodeKind::kTool)) return;
+  const NodeState& s = nodes_[n];
+  int attempt = s.units.empty() ? 0 : s.units[0].attempt;
+  std::string message = "specwright: run " + run_id_ + " node " + def.id +
+                        (s.iteration > 0 ? " iteration " + std::to_string(s.iteration) : "") + " attempt " +
+                        std::to_string(attempt) + " (" + StatusName(s.status) + ")";
+  auto parent = workspace_->repo->Head();
+  auto commit = workspace_->repo->CommitAll(message);
+  if (!commit.ok()) {
+    warnings_.push_back("checkpoint of node \"" + def.id + "\": " + commit.status().message());
+    Emit("warning", n, -1, attempt, [&] { return json{{"message", warnings_.back()}}; });
+    return;
+  }
+  if (commit->empty()) return;  // the node changed no file
+  std::vector<std::string> files;
+  if (parent.ok()) {
+    auto changed = workspace_->repo->ChangedFiles(*parent, *commit);
+    if (changed.ok()) files = *changed;
+  }
+  Emit("checkpoint", n, -1, attempt, [&] {
+    return json{{"commit", *commit}, {"parent", parent.ok() ? *parent : ""}, {"files", files}, {"message", message}};
+  });
+}
+
+}  // namespace sw::engine
