@@ -69,6 +69,8 @@ const std::vector<CommandEntry>& Table() {
        With({{"reject", false, false, "reject instead of approve"},
              {"text", true, false, "a comment, or the answer of an input gate"}}),
        "approve RUN NODE [--reject] [--text T]"},
+      {"files", "show what each node changed in the run's workspace, as diffs of its checkpoint commits", CmdFiles,
+       With({}), "files RUN [NODE]"},
   };
   return kTable;
 }

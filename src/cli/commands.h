@@ -1,6 +1,8 @@
 // The subcommands behind the table in cli.cc; each returns an exit code.
 #pragma once
 
+#include "store/store.h"
+
 #include <string>
 
 #include "cli/args.h"
@@ -23,5 +25,8 @@ int CmdRuns(Context& ctx);
 int CmdShow(Context& ctx);
 int CmdCancel(Context& ctx);
 int CmdApprove(Context& ctx);
+int CmdFiles(Context& ctx);
+/// PrintAgentSteps prints every agent turn, tool call and result of a run (show).
+void PrintAgentSteps(store::Store* st, const std::string& run_id);
 
 }  // namespace sw::cli

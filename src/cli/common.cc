@@ -4,6 +4,7 @@
 #include <set>
 
 #include "base/fs.h"
+#include "base/strings.h"
 #include "cli/cli.h"
 #include "llm/scripted.h"
 
@@ -66,7 +67,18 @@ void CheckModels(const workflow::Workflow& wf, const Env& env, std::vector<std::
                  std::set<std::string>* warned) {
   for (const auto& n : wf.nodes) {
     if (n.kind == workflow::NodeKind::kWorkflow && n.sub) CheckModels(*n.sub, env, errors, warned);
-    if (n.kind != workflow::NodeKind::kLlm) continue;
+    if (n.kind == workflow::NodeKind::kTool || n.kind == workflow::NodeKind::kAgent) {
+      std::vector<std::string> uris = n.tools;
+      if (!n.tool.empty()) uris.push_back(n.tool);
+      for (const auto& uri : uris) {
+        // MCP tools are only known once their server runs; builtin ones are known now.
+        if (uri.starts_with("mcp://") || env.tools.Get(uri)) continue;
+        std::string hint = DidYouMean(uri, env.tools.Uris());
+        errors->push_back(wf.file + ":" + std::to_string(n.pos.line) + ":" + std::to_string(n.pos.col) + ": node \"" +
+                          n.id + "\": no tool " + Quote(uri) + (hint.empty() ? "" : " (did you mean " + Quote(hint) + "?)"));
+      }
+    }
+    if (n.kind != workflow::NodeKind::kLlm && n.kind != workflow::NodeKind::kAgent) continue;
     std::string provider, model;
     std::string what = wf.file + ":" + std::to_string(n.pos.line) + ":" + std::to_string(n.pos.col) + ": node \"" +
                        n.id + "\" (model " + n.model.model + ")";
@@ -111,7 +123,7 @@ std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const 
                                                    const std::string& model) {
   auto copy = std::make_shared<workflow::Workflow>(*wf);
   for (auto& n : copy->nodes) {
-    if (n.kind == workflow::NodeKind::kLlm) n.model.model = model;
+    if (n.kind == workflow::NodeKind::kLlm || n.kind == workflow::NodeKind::kAgent) n.model.model = model;
     if (n.kind == workflow::NodeKind::kWorkflow && n.sub) n.sub = WithModel(n.sub, model);
   }
   return copy;

@@ -182,6 +182,7 @@ int CmdShow(Context& ctx) {
                 Duration(l.start, l.end).c_str(), static_cast<long long>(l.tokens), static_cast<long long>(l.calls),
                 FormatUsd(l.cost).c_str(), note.c_str());
   }
+  PrintAgentSteps(env.store.get(), run->id);
   return kExitOk;
 }
 

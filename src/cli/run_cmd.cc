@@ -79,6 +79,8 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
   sigaction(SIGTERM, &sa, nullptr);
   if (!options.auto_approve && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
 
+  // Workspaces live in the store, as absolute paths (the run records its own).
+  options.workspace_root = std::filesystem::absolute(ctx.store_dir + "/workspaces").lexically_normal().string();
   engine::Services services;
   services.providers = &env.providers;
   services.prices = &env.prices;

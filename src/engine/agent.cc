@@ -22,11 +22,21 @@ std::string Canonical(const std::string& args) {
   return j.is_discarded() ? args : j.dump();
 }
 
-std::string AsText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(2); }
+std::string AsText(const json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 std::string Preview(const std::string& s) {
   if (s.size() <= kPreview) return s;
   return s.substr(0, kPreview) + "... (" + std::to_string(s.size()) + " bytes)";
+}
+
+/// Totals is an agent run's spend in the shape RecordNodeRun reads.
+Outcome Totals(const AgentState& st) {
+  Outcome o;
+  o.usage.input = st.tokens_in;
+  o.usage.output = st.tokens_out;
+  o.cost = st.cost;
+  o.sub_calls = st.model_calls;  // RecordNodeRun counts these as the row's calls
+  return o;
 }
 
 }  // namespace
@@ -153,7 +163,8 @@ void Runner::AgentFail(int n, int u, const std::string& error) {
   int item = s.is_map ? u : -1;
   if (unit.cancel) unit.cancel->store(true);  // tools still running for this turn stop
   ReleaseUnit(n, u);
-  RecordNodeRun(n, item, unit.attempt, "failed", nullptr, error);
+  Outcome totals = unit.agent ? Totals(*unit.agent) : Outcome{};
+  RecordNodeRun(n, item, unit.attempt, "failed", &totals, error);
   UnitFailed(n, u, error, false, -1);
 }
 
@@ -189,6 +200,12 @@ void Runner::AgentModelDone(Completion& c) {
   }
   st.call_tries = 0;
   st.turn += 1;
+  if (!o.cached) {
+    st.tokens_in += o.usage.input;
+    st.tokens_out += o.usage.output;
+    st.cost += o.cost.value_or(0);
+    st.model_calls += 1;
+  }
   std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
   json calls = json::array();
   for (const auto& tc : o.tool_calls) {
@@ -226,7 +243,8 @@ void Runner::AgentModelDone(Completion& c) {
       value = std::move(parsed).value();
     }
     Emit("agent_finished", n, item, unit.attempt, [&] { return json{{"turns", st.turn}}; });
-    RecordNodeRun(n, item, unit.attempt, "succeeded", nullptr, "");
+    Outcome totals = Totals(st);
+    RecordNodeRun(n, item, unit.attempt, "succeeded", &totals, "");
     unit.agent.reset();
     UnitSucceeded(n, u, std::move(value), false);
     return;

@@ -25,6 +25,9 @@ struct AgentState {
   std::vector<std::string> results;
   std::vector<bool> done;
   int pending = 0;
+  // What this agent run has spent, for its node_runs row.
+  int64_t tokens_in = 0, tokens_out = 0, model_calls = 0;
+  double cost = 0;
 };
 
 /// ModelToolName turns a tool URI into a name every API accepts (^[A-Za-z0-9_-]{1,64}$):

@@ -181,7 +181,7 @@ TEST_F(AgentTest, ReadsEditsRunsAToolAndFinishesWithEveryStepRecorded) {
   EXPECT_EQ(last[3].role, "tool");
   EXPECT_EQ(last[3].content, "hello\n");
   EXPECT_EQ(last[3].tool_call_id, "c1");
-  EXPECT_NE(last[7].content.find("\"stdout\": \"world\\n\""), std::string::npos) << last[7].content;
+  EXPECT_NE(last[7].content.find("--- stdout\nworld\n"), std::string::npos) << last[7].content;
   // The events tell the story; results are stored whole.
   EXPECT_EQ(Events(s.run_id, "agent_turn").size(), 4u);
   auto results = Events(s.run_id, "tool_result");

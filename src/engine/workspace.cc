@@ -23,7 +23,8 @@ Status CopyTree(const fs::path& src, const fs::path& dst) {
   for (auto it = fs::recursive_directory_iterator(src, ec); !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const fs::path& p = it->path();
     fs::path rel = p.lexically_relative(src);
-    if (!rel.empty() && *rel.begin() == ".git") {
+    // Not the repository, not a store, and never the copy itself (a workspace under src).
+    if (!rel.empty() && (*rel.begin() == ".git" || *rel.begin() == ".specwright" || fs::equivalent(p, dst, ec))) {
       if (it->is_directory()) it.disable_recursion_pending();
       continue;
     }
@@ -80,7 +81,15 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
   // The workspace.
   std::string dir = options_.workspace_dir;
   bool inherited = !dir.empty();
-  if (!inherited && wf_->workspace.kind != workflow::WorkspaceKind::kNone) {
+  if (!inherited && resumed_events) {
+    // The run keeps the workspace it started with, wherever the store is opened from now.
+    for (const auto& e : *resumed_events)
+      if (e.type == "workspace") {
+        json d = json::parse(e.data, nullptr, false);
+        if (d.is_object()) dir = d.value("dir", "");
+      }
+  }
+  if (dir.empty() && !inherited && wf_->workspace.kind != workflow::WorkspaceKind::kNone) {
     std::string root = options_.workspace_root.empty() ? (fs::temp_directory_path() / "specwright-workspaces").string()
                                                        : options_.workspace_root;
     dir = (fs::path(root) / run_id_).string();

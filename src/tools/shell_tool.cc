@@ -61,7 +61,8 @@ class ShellRun : public Tool {
  public:
   std::string uri() const override { return "builtin://shell.run"; }
   std::string description() const override {
-    return "Run one program in the workspace and return its exit code, stdout and stderr. Give the command as a "
+    return "Run one program in the workspace; the result is the command, its exit code, then its stdout and stderr. "
+           "Give the command as a "
            "string (split like a shell would, but with no pipes, redirections or variables) or as argv. Only the "
            "programs the workflow allows can run.";
   }
@@ -105,15 +106,15 @@ class ShellRun : public Tool {
     ro.max_output = ctx.shell.max_output;
     ro.cancel = ctx.cancel;
     SW_ASSIGN_OR_RETURN(RunResult r, RunProcess(spawn, ro));
-    json out{{"command", Join(argv, " ")},
-             {"exit_code", r.exit_code},
-             {"stdout", Shown(r.out, r.out_dropped)},
-             {"stderr", Shown(r.err, r.err_dropped)},
-             {"seconds", r.seconds}};
-    if (r.signal) out["signal"] = r.signal;
-    if (r.timed_out) out["timed_out"] = "killed after " + HumanDuration(ctx.shell.timeout);
     if (r.cancelled) return Status(Code::kCancelled, "shell.run cancelled: " + Join(argv, " "));
-    return out;
+    // Plain text, the way a person reads a terminal: the command, how it ended, then each stream.
+    std::string status = r.timed_out ? "killed after the " + HumanDuration(ctx.shell.timeout) + " timeout"
+                         : r.signal  ? "killed by signal " + std::to_string(r.signal)
+                                     : "exit code " + std::to_string(r.exit_code);
+    std::string out = "$ " + Join(argv, " ") + "\n" + status + " (" + HumanDuration(r.seconds) + ")\n";
+    if (!r.out.empty() || r.out_dropped) out += "--- stdout\n" + Shown(r.out, r.out_dropped) + (r.out.ends_with('\n') ? "" : "\n");
+    if (!r.err.empty() || r.err_dropped) out += "--- stderr\n" + Shown(r.err, r.err_dropped) + (r.err.ends_with('\n') ? "" : "\n");
+    return json(out);
   }
 };
 
