@@ -66,7 +66,7 @@ void PrintAgentSteps(store::Store* st, const std::string& run_id) {
         std::printf("           -> %s %s\n", c.value("name", "").c_str(), OneLine(c.value("arguments", ""), 90).c_str());
     } else {
       std::printf("           <- %s %s %s\n", d.value("tool", "").c_str(), d.value("ok", false) ? "ok" : "ERROR",
-                  OneLine(d.value("preview", ""), 90).c_str());
+                  OneLine(d.value("preview", ""), 200).c_str());
     }
   }
 }

@@ -230,7 +230,9 @@ sw::Status GitRepo::ResetHard(const std::string& commit) {
   git_object* obj = nullptr;
   if (git_object_lookup(&obj, repo_, &oid, GIT_OBJECT_COMMIT) != 0) return Err("looking up " + commit);
   git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
-  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
+  // Ignored files go too: build outputs of an interrupted node are its state as much as its
+  // edits, and a resumed node must start from exactly what the checkpoint holds.
+  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_REMOVE_IGNORED;
   int rc = git_reset(repo_, obj, GIT_RESET_HARD, &co);
   git_object_free(obj);
   if (rc != 0) return Err("resetting to " + commit);

@@ -51,7 +51,7 @@ class GitRepo {
   /// Log is the newest `max` commits reachable from HEAD.
   Result<std::vector<CommitInfo>> Log(int max);
   /// ResetHard makes the work tree exactly `commit` again: tracked files restored, untracked
-  /// (not ignored) files removed.
+  /// and ignored files (build outputs) removed.
   sw::Status ResetHard(const std::string& commit);
 
  private:

@@ -111,7 +111,9 @@ class ShellRun : public Tool {
     std::string status = r.timed_out ? "killed after the " + HumanDuration(ctx.shell.timeout) + " timeout"
                          : r.signal  ? "killed by signal " + std::to_string(r.signal)
                                      : "exit code " + std::to_string(r.exit_code);
-    std::string out = "$ " + Join(argv, " ") + "\n" + status + " (" + HumanDuration(r.seconds) + ")\n";
+    // No timing in the text: the same run must give the same result, or a re-run's agent
+    // turns could not replay from the cache.
+    std::string out = "$ " + Join(argv, " ") + "\n" + status + "\n";
     if (!r.out.empty() || r.out_dropped) out += "--- stdout\n" + Shown(r.out, r.out_dropped) + (r.out.ends_with('\n') ? "" : "\n");
     if (!r.err.empty() || r.err_dropped) out += "--- stderr\n" + Shown(r.err, r.err_dropped) + (r.err.ends_with('\n') ? "" : "\n");
     return json(out);

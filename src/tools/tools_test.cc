@@ -133,7 +133,7 @@ TEST_F(ToolsTest, ShellRunAllowlistCleanEnvironmentTimeoutAndCap) {
   auto env = Call("builtin://shell.run", {{"command", "env"}});
   ASSERT_TRUE(env.ok()) << env.status().message();
   std::string shown = env->get<std::string>();
-  EXPECT_TRUE(shown.starts_with("$ env\nexit code 0 (")) << shown;
+  EXPECT_TRUE(shown.starts_with("$ env\nexit code 0\n")) << shown;
   EXPECT_EQ(shown.find("sk-must-not-leak"), std::string::npos);
   EXPECT_NE(shown.find("HOME=" + ws_), std::string::npos);
   unsetenv("OPENAI_API_KEY");
@@ -196,13 +196,14 @@ TEST_F(ToolsTest, GitCheckpointsDiffStatusLogAndReset) {
   ASSERT_TRUE(log.ok());
   ASSERT_EQ(log->size(), 2u);
   EXPECT_EQ((*log)[0]["summary"], "specwright: run run1 node fix attempt 1");
-  // Reset drops what came after the checkpoint, tracked or not, and keeps ignored files.
+  // Reset drops what came after the checkpoint: edits, new files, build outputs.
   std::ofstream(ws_ + "/src/a.txt") << "half-done edit\n";
   std::ofstream(ws_ + "/stray.txt") << "x";
   ASSERT_TRUE((*repo)->ResetHard(*c2).ok());
   EXPECT_EQ(*ReadFile(ws_ + "/src/a.txt"), "alpha\nBETA\n");
   EXPECT_FALSE(fs::exists(ws_ + "/stray.txt"));
-  EXPECT_TRUE(fs::exists(ws_ + "/build/out.o"));
+  EXPECT_FALSE(fs::exists(ws_ + "/build/out.o"));
+  EXPECT_TRUE(fs::exists(ws_ + "/.gitignore"));
 }
 
 TEST_F(ToolsTest, WorktreeOfAnExistingRepositoryLeavesItsCheckoutAlone) {

@@ -1,0 +1,127 @@
+// The agent example through the real binary: it reads the code, runs the real tests, sees
+// them fail, fixes the code and sees them pass; `show` tells every step and `files` the diff.
+// Then the same agent killed with SIGKILL mid-way and resumed: the workspace starts again
+// from its last checkpoint and the finished turns replay from the cache, never paid twice.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+#include "store/store.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace e2e;
+
+class AgentE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_agent_e2e_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = dir_ + "/store";
+    fs::copy(std::string(SW_SOURCE_DIR) + "/examples/agent-fix", dir_ + "/example", fs::copy_options::recursive);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string dir_, store_;
+};
+
+TEST_F(AgentE2E, TheExampleFixesTheCodeWithEveryStepVisible) {
+  auto run = RunCli({"run", dir_ + "/example/flow.yaml", "--script", dir_ + "/example/script.yaml", "--store", store_}, dir_);
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  auto show = RunCli({"show", "latest", "--store", store_}, dir_);
+  ASSERT_EQ(show.code, 0) << show.err;
+  for (const char* want : {"steps of agent \"fix\", attempt 1", "-> fs_read {\"path\":\"calc.c\"}", "-> shell_run {\"command\":\"make test\"}",
+                           "<- builtin://shell.run ok $ make test exit code 2", "FAIL mul(3, 4): got 7, want 12",
+                           "<- builtin://shell.run ok $ make test exit code 0", "turn 6   answer  Fixed mul()"}) {
+    EXPECT_NE(show.out.find(want), std::string::npos) << "missing " << want << " in\n" << show.out;
+  }
+  auto files = RunCli({"files", "latest", "fix", "--store", store_}, dir_);
+  ASSERT_EQ(files.code, 0) << files.err;
+  EXPECT_NE(files.out.find("== node fix attempt 1"), std::string::npos) << files.out;
+  EXPECT_NE(files.out.find("-  return a + b;\n+  return a * b;"), std::string::npos) << files.out;
+  auto none = RunCli({"files", "latest", "changelog", "--store", store_}, dir_);
+  EXPECT_EQ(none.code, 2) << none.out;
+  EXPECT_NE(none.err.find("changed no file (nodes that did: fix)"), std::string::npos) << none.err;
+  auto json_files = RunCli({"files", "latest", "--json", "--store", store_}, dir_);
+  ASSERT_EQ(json_files.code, 0);
+  auto j = nlohmann::json::parse(json_files.out);
+  ASSERT_EQ(j["checkpoints"].size(), 1u);
+  EXPECT_EQ(j["checkpoints"][0]["files"], nlohmann::json::array({"calc.c"}));
+  // The fix is real: the workspace's tests pass, and the example's own copy is untouched.
+  std::string ws = j["workspace"];
+  EXPECT_EQ(std::system(("make -s -C " + ws + " test > /dev/null").c_str()), 0);
+  EXPECT_NE(std::system(("make -s -C " + dir_ + "/example/app test > /dev/null 2>&1").c_str()), 0);
+}
+
+TEST_F(AgentE2E, KilledMidAgentResumesFromTheCheckpointWithoutPayingTwice) {
+  // Slow turns so the kill lands in the middle of the agent.
+  std::string script = Slurp(dir_ + "/example/script.yaml");
+  std::ofstream(dir_ + "/example/slow.yaml") << "latency_ms: 300\n" << script;
+  std::string log = dir_ + "/calls.log";
+  std::vector<std::string> env = {"SW_SCRIPTED_CALL_LOG=" + log};
+  Proc p = Spawn({"run", dir_ + "/example/flow.yaml", "--script", dir_ + "/example/slow.yaml", "--store", store_}, dir_, env);
+  std::string run_id;
+  int turns_before = 0;
+  for (int i = 0; i < 200 && turns_before < 3; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    auto st = sw::store::OpenSqlite(store_);
+    if (!st.ok()) continue;
+    auto runs = (*st)->ListRuns(1);
+    if (!runs.ok() || runs->empty()) continue;
+    run_id = runs->front().id;
+    auto events = (*st)->ListEvents(run_id);
+    if (!events.ok()) continue;
+    turns_before = 0;
+    for (auto& e : *events) turns_before += e.type == "agent_turn";
+  }
+  ASSERT_GE(turns_before, 3) << "the agent never got going";
+  ::kill(p.pid, SIGKILL);
+  Wait(p);
+  auto resumed = RunCli({"resume", run_id, "--store", store_}, dir_, env);
+  ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+  // Every finished turn was paid once: the provider saw each (node, turn) at most twice —
+  // and twice only for the turn that was in flight when the process died.
+  std::map<std::string, int> seen;
+  for (const auto& line : [&] {
+         std::vector<std::string> lines;
+         std::istringstream in(Slurp(log));
+         for (std::string l; std::getline(in, l);) lines.push_back(l);
+         return lines;
+       }())
+    ++seen[line];
+  int repeated = 0;
+  for (auto& [k, n] : seen) {
+    EXPECT_LE(n, 2) << k;
+    repeated += n > 1;
+  }
+  EXPECT_LE(repeated, 1) << "only the call in flight at the kill may repeat";
+  auto st = sw::store::OpenSqlite(store_);
+  ASSERT_TRUE(st.ok());
+  auto calls = (*st)->ListLlmCalls(run_id);
+  ASSERT_TRUE(calls.ok());
+  int fix_calls = 0;
+  for (auto& c : *calls) fix_calls += c.node == "fix";
+  EXPECT_LE(fix_calls, 6 + 1) << "six turns, plus at most the one cut by the kill";
+  auto events = (*st)->ListEvents(run_id);
+  ASSERT_TRUE(events.ok());
+  bool reset = false;
+  for (auto& e : *events) reset |= e.type == "workspace_reset";
+  EXPECT_TRUE(reset) << "the workspace went back to its last checkpoint";
+  auto files = RunCli({"files", run_id, "fix", "--store", store_}, dir_);
+  EXPECT_NE(files.out.find("+  return a * b;"), std::string::npos) << files.out << files.err;
+  size_t first = files.out.find("== node fix");
+  EXPECT_NE(first, std::string::npos);
+  EXPECT_EQ(files.out.find("== node fix", first + 1), std::string::npos) << "one checkpoint: the finished attempt's";
+}
+
+}  // namespace

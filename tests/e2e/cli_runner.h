@@ -1,0 +1,78 @@
+// Helpers for end-to-end tests: run the real `specwright` binary as a subprocess with its
+// output in files, and read them back.
+#pragma once
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+extern char** environ;
+
+namespace e2e {
+
+struct Proc {
+  pid_t pid = -1;
+  std::string out_path, err_path;
+};
+
+/// Spawn starts the binary with args; stdout/stderr go to files; extra env is appended.
+inline Proc Spawn(const std::vector<std::string>& args, const std::string& dir, const std::vector<std::string>& env = {}) {
+  static int n = 0;
+  Proc p;
+  p.out_path = dir + "/out" + std::to_string(n) + ".txt";
+  p.err_path = dir + "/err" + std::to_string(n++) + ".txt";
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  posix_spawn_file_actions_addopen(&fa, 2, p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  std::vector<std::string> all = {SW_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> envs;
+  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  for (auto& e : env) envs.push_back(e);
+  std::vector<char*> envp;
+  for (auto& e : envs) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  int rc = posix_spawn(&p.pid, SW_BINARY, &fa, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  EXPECT_EQ(rc, 0);
+  return p;
+}
+
+inline int Wait(const Proc& p) {
+  int status = 0;
+  waitpid(p.pid, &status, 0);
+  if (WIFEXITED(status)) return WEXITSTATUS(status);
+  return 128 + WTERMSIG(status);
+}
+
+inline std::string Slurp(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+inline Result RunCli(const std::vector<std::string>& args, const std::string& dir, const std::vector<std::string>& env = {}) {
+  Proc p = Spawn(args, dir, env);
+  int code = Wait(p);
+  return Result{code, Slurp(p.out_path), Slurp(p.err_path)};
+}
+
+}  // namespace e2e
