@@ -336,6 +336,40 @@ TEST_F(AgentTest, AReRunReplaysFinishedTurnsFromTheCacheAtNoCost) {
   EXPECT_TRUE(json::parse(turns[0].data)["cached"].get<bool>());
 }
 
+TEST_F(AgentTest, McpToolsOfARealServerForAgentsAndToolNodes) {
+  std::string server = std::string(SW_SOURCE_DIR) + "/tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js";
+  ASSERT_TRUE(fs::exists(server)) << "run scripts/mcp-servers.sh (make test does)";
+  TurnModel model([](const llm::Request& r) {
+    if (r.turn == 1) return Use({{"everything__echo", {{"message", "hi"}}}, {"everything__get-sum", {{"a", 2}, {"b", 3}}}});
+    return Say("echoed and summed");
+  });
+  auto wf = Load(R"(  ask: {kind: agent, prompt: go, tools: ["mcp://everything/echo", "mcp://everything/get-sum"]}
+  direct: {kind: tool, tool: "mcp://everything/get-sum", args: {a: 40, b: 2}}
+)", "mcp_servers:\n  everything: {command: node, args: [\"" + server + "\", stdio], timeout: 20s}\n");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  auto calls = model.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  ASSERT_EQ(calls[0].tools.size(), 2u);
+  EXPECT_NE(calls[0].tools[0].parameters_json.find("message"), std::string::npos) << "the server's own schema";
+  const auto& m = calls[1].messages;
+  ASSERT_EQ(m.size(), 4u);
+  EXPECT_EQ(m[2].content, "Echo: hi");
+  EXPECT_NE(m[3].content.find("5"), std::string::npos) << m[3].content;
+  EXPECT_NE(s.outputs["direct"].get<std::string>().find("42"), std::string::npos) << s.outputs["direct"];
+}
+
+TEST_F(AgentTest, AnMcpServerThatCannotStartFailsTheRunNamingIt) {
+  TurnModel model([](const llm::Request&) { return Say("never"); });
+  auto wf = Load("  ask: {kind: agent, prompt: go, tools: [\"mcp://broken/x\"]}\n",
+                 "mcp_servers:\n  broken: {command: no-such-mcp-binary}\n");
+  auto s = RunWith(&model, wf);
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_NE(s.error.find("MCP server \"broken\""), std::string::npos) << s.error;
+  EXPECT_NE(s.error.find("no-such-mcp-binary"), std::string::npos) << s.error;
+  EXPECT_TRUE(model.Calls().empty());
+}
+
 TEST(AgentHelpers, ToolNamesEveryApiAcceptsAndCycleDetection) {
   EXPECT_EQ(ModelToolName("builtin://fs.read"), "fs_read");
   EXPECT_EQ(ModelToolName("mcp://everything/get-sum"), "everything__get-sum");
