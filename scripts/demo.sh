@@ -19,11 +19,21 @@ echo "== show $RUN"
 echo
 echo "== the same run again: unchanged nodes come from the cache (zero model calls)"
 "$BIN" run "$FLOW" --script "$SCRIPT" --yes
+echo
+echo "== an agent fixes a failing test in a copy of examples/agent-fix/app (real make, real files)"
+"$BIN" run examples/agent-fix/flow.yaml --script examples/agent-fix/script.yaml
+AGENT=$("$BIN" runs --json --limit 1 | sed -n 's/.*"id": "\(.*\)".*/\1/p' | head -1)
+"$BIN" show "$AGENT"
+echo
+echo "== what the agent changed"
+"$BIN" files "$AGENT"
 cat <<MSG
 
 What to look at next (store: $SPECWRIGHT_STORE):
   $BIN runs                         every run with status, tokens and cost
   $BIN show $RUN     nodes, attempts, durations, tokens, cost
+  $BIN show $AGENT  the agent's turns, tool calls and results
+  $BIN files $AGENT the diff of each node's checkpoint commit
   $BIN run $FLOW --script $SCRIPT   (without --yes: the sign_off gate waits; approve with
                                      $BIN approve RUN sign_off, then $BIN resume RUN)
   sqlite3 $SPECWRIGHT_STORE/specwright.db 'select type,node,iteration,attempt from events limit 40'
