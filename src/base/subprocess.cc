@@ -11,6 +11,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 #include <thread>
 
 #include "base/strings.h"
@@ -56,6 +57,8 @@ Result<pid_t> Spawn(const SpawnOptions& o, Pipes& p) {
   posix_spawn_file_actions_adddup2(&fa, p.fds[0][0], 0);
   posix_spawn_file_actions_adddup2(&fa, p.fds[1][1], 1);
   posix_spawn_file_actions_adddup2(&fa, p.fds[2][1], 2);
+  // Nothing else of ours (sockets of model calls, the store) reaches the child.
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, o.cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
@@ -118,14 +121,24 @@ Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& option
   }
   char buf[16384];
   bool killed = false;
+  double killed_at = 0;
   while (out >= 0 || err >= 0) {
     double elapsed = Now() - t0;
     bool cancel = options.cancel && options.cancel->load();
     if (!killed && ((options.timeout > 0 && elapsed > options.timeout) || cancel)) {
       ::kill(-pid, SIGKILL);
       killed = true;
+      killed_at = Now();
       r.timed_out = !cancel;
       r.cancelled = cancel;
+    }
+    // A descendant that left the process group (setsid) may hold the pipes open forever;
+    // a second after the kill, stop listening to it.
+    if (killed && Now() - killed_at > 1.0) {
+      if (out >= 0) ::close(out);
+      if (err >= 0) ::close(err);
+      out = err = -1;
+      break;
     }
     pollfd fds[3];
     int n = 0;
@@ -182,6 +195,9 @@ Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& option
 }
 
 Result<std::unique_ptr<Child>> Child::Start(const SpawnOptions& spawn) {
+  // A write to a child that just died must be an error (EPIPE), not a signal that kills us.
+  static std::once_flag once;
+  std::call_once(once, [] { ::signal(SIGPIPE, SIG_IGN); });
   Pipes p;
   if (!p.Open()) return Failed(std::string("pipe: ") + std::strerror(errno));
   SW_ASSIGN_OR_RETURN(pid_t pid, Spawn(spawn, p));

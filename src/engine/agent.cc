@@ -29,8 +29,9 @@ std::string Preview(const std::string& s) {
   return s.substr(0, kPreview) + "... (" + std::to_string(s.size()) + " bytes)";
 }
 
-/// Totals is an agent run's spend in the shape RecordNodeRun reads.
-Outcome Totals(const AgentState& st) {
+}  // namespace
+
+Outcome AgentTotals(const AgentState& st) {
   Outcome o;
   o.usage.input = st.tokens_in;
   o.usage.output = st.tokens_out;
@@ -38,8 +39,6 @@ Outcome Totals(const AgentState& st) {
   o.sub_calls = st.model_calls;  // RecordNodeRun counts these as the row's calls
   return o;
 }
-
-}  // namespace
 
 std::string ModelToolName(const std::string& uri) {
   std::string rest = uri;
@@ -163,9 +162,8 @@ void Runner::AgentFail(int n, int u, const std::string& error) {
   int item = s.is_map ? u : -1;
   if (unit.cancel) unit.cancel->store(true);  // tools still running for this turn stop
   ReleaseUnit(n, u);
-  Outcome totals = unit.agent ? Totals(*unit.agent) : Outcome{};
-  RecordNodeRun(n, item, unit.attempt, "failed", &totals, error);
-  UnitFailed(n, u, error, false, -1);
+  (void)item;
+  UnitFailed(n, u, error, false, -1);  // records the attempt with what it spent
 }
 
 void Runner::AgentModelDone(Completion& c) {
@@ -243,7 +241,7 @@ void Runner::AgentModelDone(Completion& c) {
       value = std::move(parsed).value();
     }
     Emit("agent_finished", n, item, unit.attempt, [&] { return json{{"turns", st.turn}}; });
-    Outcome totals = Totals(st);
+    Outcome totals = AgentTotals(st);
     RecordNodeRun(n, item, unit.attempt, "succeeded", &totals, "");
     unit.agent.reset();
     UnitSucceeded(n, u, std::move(value), false);
@@ -255,15 +253,17 @@ void Runner::AgentModelDone(Completion& c) {
                         o.tool_calls.front().name);
     return;
   }
-  // The loop guard, part one: the same call with the same arguments, loop_guard times.
+  // The loop guard, part one: the same call with the same arguments, loop_guard times in a
+  // row with the same result (running the tests again after a change is not a loop).
   for (const auto& tc : o.tool_calls) {
     std::string args = Canonical(tc.arguments_json);
-    int times = ++st.repeats[tc.name + "\n" + args];
+    int times = st.repeats[tc.name + "\n" + args] + 1;
     if (times >= def.loop_guard) {
       auto it = st.uri_of.find(tc.name);
       AgentFail(n, u, "loop guard: " + (it == st.uri_of.end() ? tc.name : it->second) + " was called " +
                           std::to_string(times) + " times with the same arguments " + Preview(args) +
-                          "; the agent is stopped (loop_guard: " + std::to_string(def.loop_guard) + ")");
+                          " and the same result each time; the agent is stopped (loop_guard: " +
+                          std::to_string(def.loop_guard) + ")");
       return;
     }
   }
@@ -294,7 +294,12 @@ void Runner::AgentModelDone(Completion& c) {
     } else if (args.is_discarded()) {
       refused = "the arguments are not valid JSON: " + Preview(tc.arguments_json);
     } else {
-      auto errors = jsonschema::Validate(tool->schema(), args);
+      std::vector<std::string> errors;
+      try {
+        errors = jsonschema::Validate(tool->schema(), args);
+      } catch (const json::exception& ex) {
+        errors = {std::string("the tool's schema cannot be applied: ") + ex.what()};
+      }
       if (errors.size() > 5) errors.resize(5);
       if (!errors.empty()) refused = "invalid arguments: " + Join(errors, "; ");
     }
@@ -316,7 +321,7 @@ void Runner::AgentModelDone(Completion& c) {
       continue;
     }
     pool_->Submit([inbox, tool, args, ctx = ToolContext(n, u), done = std::move(done)]() mutable {
-      auto r = tool->Call(args, ctx);
+      auto r = tools::SafeCall(tool, args, ctx);
       if (r.ok()) {
         done.outcome.ok = true;
         done.outcome.value = std::move(r).value();
@@ -359,6 +364,14 @@ void Runner::AgentNextTurn(int n, int u) {
     st.messages.push_back(llm::Message{"tool", st.results[i], {}, st.calls[i].id});
     h.Add(st.calls[i].name).Add(Canonical(st.calls[i].arguments_json)).Add(st.results[i]);
     names.push_back(st.calls[i].name);
+    std::string key = st.calls[i].name + "\n" + Canonical(st.calls[i].arguments_json);
+    std::string result_hash = Hash128Hex(st.results[i]);
+    if (st.last_result.count(key) && st.last_result[key] == result_hash) {
+      ++st.repeats[key];
+    } else {
+      st.repeats[key] = 1;
+      st.last_result[key] = result_hash;
+    }
   }
   st.turn_signatures.push_back(h.HexDigest());
   // The loop guard, part two: a cycle of turns that brings back exactly what it brought before.

@@ -18,7 +18,9 @@ struct AgentState {
   std::map<std::string, std::string> uri_of;  // model-facing tool name -> tool URI
   int turn = 0;        // model answers received so far
   int call_tries = 0;  // failed tries of the model call now pending
-  std::map<std::string, int> repeats;        // "name\nargs" -> times called in this run
+  // "name\nargs" -> how many times in a row that call returned the same result (and which)
+  std::map<std::string, int> repeats;
+  std::map<std::string, std::string> last_result;
   std::vector<std::string> turn_signatures;  // per finished turn: hash of calls and results
   // The tool calls of the current turn and their results as they come in.
   std::vector<llm::ToolCall> calls;

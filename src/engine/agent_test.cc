@@ -232,10 +232,103 @@ TEST_F(AgentTest, LoopGuardStopsTheSameCallRepeated) {
   auto wf = Load("  stuck: {kind: agent, prompt: go, tools: [builtin://fs.read]}\n");
   auto s = RunWith(&model, wf);
   EXPECT_EQ(s.status, "failed");
-  EXPECT_NE(s.error.find("loop guard: builtin://fs.read was called 3 times with the same arguments {\"path\":\"a.txt\"}"),
+  EXPECT_NE(s.error.find("loop guard: builtin://fs.read was called 3 times with the same arguments {\"path\":\"a.txt\"} "
+                         "and the same result each time"),
             std::string::npos)
       << s.error;
   EXPECT_EQ(model.Calls().size(), 3u) << "stopped at the third identical call, before running it";
+}
+
+TEST_F(AgentTest, TestFixTestIsNotALoop) {
+  // The same command again after each change: its result differs, so the guard stays quiet.
+  TurnModel model([](const llm::Request& r) {
+    if (r.turn > 6) return Say("converged");
+    if (r.turn % 2) return Use({{"shell_run", {{"command", "cat a.txt"}}}});
+    return Use({{"fs_write", {{"path", "a.txt"}, {"content", "v" + std::to_string(r.turn) + "\n"}}}});
+  });
+  auto wf = Load("  iterate: {kind: agent, prompt: go, tools: [builtin://shell.run, builtin://fs.write]}\n");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_EQ(model.Calls().size(), 7u);
+}
+
+TEST_F(AgentTest, ABudgetStopsTheAgentAndItsRowShowsWhatItSpent) {
+  prices_.Set("fake/m", llm::Price{1e-5, 1e-5});
+  TurnModel model([](const llm::Request& r) { return Use({{"fs_list", {{"path", "."}, {"recursive", r.turn % 2 == 0}}},
+                                                         {"fs_read", {{"path", "a.txt"}, {"offset", r.turn}}}}); });
+  // Each turn reserves (prompt bytes + 100 max_tokens) at $1e-5: about $0.0015-0.003 apiece.
+  auto wf = Load("  spender: {kind: agent, prompt: go, tools: [builtin://fs.read, builtin://fs.list], max_tokens: 100, loop_guard: 50,\n"
+                 "           budget: {max_usd: 0.01}}\n");
+  auto s = RunWith(&model, wf);
+  EXPECT_EQ(s.status, "failed");
+  EXPECT_NE(s.error.find("budget"), std::string::npos) << s.error;
+  EXPECT_GE(model.Calls().size(), 2u);
+  EXPECT_LE(s.cost_usd, 0.01);
+  auto rows = store_->ListNodeRuns(s.run_id);
+  ASSERT_TRUE(rows.ok());
+  bool found = false;
+  for (const auto& r : *rows)
+    if (r.node == "spender") {
+      found = true;
+      EXPECT_EQ(r.status, "failed");
+      EXPECT_GT(r.calls, 0);
+      EXPECT_GT(r.tokens_in, 0);
+      EXPECT_GT(r.cost_usd, 0);
+    }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(AgentTest, ASubWorkflowsAgentWorksInItsParentsWorkspace) {
+  std::ofstream(dir_ + "/sub.yaml") << "name: sub\ndefaults: {model: fake/m}\nnodes:\n"
+                                       "  inner: {kind: agent, prompt: go, tools: [builtin://fs.edit]}\n";
+  TurnModel model([](const llm::Request& r) {
+    if (r.turn == 1) return Use({{"fs_edit", {{"path", "a.txt"}, {"old_text", "hello"}, {"new_text", "from the sub-run"}}}});
+    return Say("edited");
+  });
+  auto wf = Load("  outer: {kind: workflow, workflow: sub.yaml}\n");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_EQ(*ReadFile(dir_ + "/workspaces/" + s.run_id + "/a.txt"), "from the sub-run\n");
+  EXPECT_FALSE(fs::exists(dir_ + "/workspaces/" + s.run_id + ".outer")) << "no workspace of its own";
+}
+
+TEST_F(AgentTest, AResumeStartsFromTheLastSucceededCheckpoint) {
+  std::atomic<bool> second_try{false};
+  TurnModel model([&](const llm::Request& r) {
+    if (r.node_id == "prep") return r.turn == 1 ? Use({{"fs_write", {{"path", "prep.txt"}, {"content", "prepared\n"}}}}) : Say("ok");
+    // fix: edits a.txt, then fails the first time (a non-retryable error); succeeds when resumed.
+    if (r.turn == 1) return Use({{"fs_edit", {{"path", "a.txt"}, {"old_text", "hello"}, {"new_text", "hello hello"}}}});
+    if (!second_try) {
+      llm::CallResult e;
+      e.error.status = Status(Code::kFailed, "HTTP 400: bad request");
+      return e;
+    }
+    return Say("fixed");
+  });
+  auto wf = Load(R"(  prep: {kind: agent, prompt: prep, tools: [builtin://fs.write]}
+  fix: {kind: agent, needs: [prep], prompt: fix, tools: [builtin://fs.edit], cache: false}
+)");
+  auto first = RunWith(&model, wf);
+  ASSERT_EQ(first.status, "failed");
+  std::string ws = dir_ + "/workspaces/" + first.run_id;
+  EXPECT_EQ(*ReadFile(ws + "/a.txt"), "hello hello\n") << "the failed attempt's edit is there (and committed)";
+  EXPECT_EQ(Events(first.run_id, "checkpoint").size(), 2u);
+  second_try = true;
+  llm::Registry providers;
+  providers.Add(std::shared_ptr<llm::Provider>(&model, [](llm::Provider*) {}));
+  Services svc;
+  svc.providers = &providers;
+  svc.prices = &prices_;
+  svc.tools = &tools_;
+  svc.store = store_.get();
+  RunOptions o;
+  o.workspace_root = dir_ + "/workspaces";
+  auto resumed = engine::Resume(first.run_id, wf, svc, o);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().message();
+  ASSERT_EQ(resumed->status, "succeeded") << resumed->error;
+  // Back to prep's checkpoint before fix ran again: one "hello hello", not two.
+  EXPECT_EQ(*ReadFile(ws + "/a.txt"), "hello hello\n");
+  EXPECT_EQ(*ReadFile(ws + "/prep.txt"), "prepared\n");
 }
 
 TEST_F(AgentTest, LoopGuardStopsACycleThatLearnsNothing) {

@@ -155,6 +155,18 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
       NodeFailed(n, "rendering args: " + err.message());
       return false;
     }
+    // The same check an agent's calls get: the tool's schema, before anything runs.
+    std::vector<std::string> bad;
+    try {
+      bad = jsonschema::Validate(run_tools_.Get(def.tool)->schema(), args);
+    } catch (const json::exception& ex) {
+      bad = {ex.what()};
+    }
+    if (!bad.empty()) {
+      if (bad.size() > 5) bad.resize(5);
+      NodeFailed(n, "args of " + def.tool + " do not match its schema: " + Join(bad, "; "));
+      return false;
+    }
     p->args = std::move(args);
   } else if (def.kind == workflow::NodeKind::kHuman) {
     std::string msg = def.message ? RenderOr(*def.message->tmpl, scope, &missing, &err) : "Approve \"" + def.id + "\"?";
@@ -251,7 +263,8 @@ bool Runner::Reserve(int n, int u, Prepared* p) {
     Emit("budget_warning", n, item, 0, [&] { return json{{"message", warning}}; });
   }
   if (!why.empty()) {
-    unit.attempt += 1;
+    // A refused call is an attempt of its own, except inside an agent run already under way.
+    if (!(unit.agent && unit.agent->started)) unit.attempt += 1;
     Emit("budget_refused", n, item, unit.attempt, [&] { return json{{"reason", why}}; });
     NodeFailed(n, why);
     if (run_level) StopRun("failed", why, false);
@@ -403,7 +416,7 @@ void Runner::LaunchTool(Prepared& p) {
   // Started on first use: most runs call no tools, and a thread per run is costly.
   if (!pool_) pool_ = std::make_unique<ThreadPool>(std::max(1, options_.blocking_threads));
   pool_->Submit([inbox, tool, ctx, args = std::move(p.args), c = std::move(c)]() mutable {
-    auto r = tool->Call(args, ctx);
+    auto r = tools::SafeCall(tool, args, ctx);
     if (r.ok()) {
       c.outcome.ok = true;
       c.outcome.value = std::move(r).value();
@@ -498,6 +511,10 @@ Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& chil
   co.parent_budget = parent->budget_;
   co.store_poll_interval = parent->options_.store_poll_interval;
   co.blocking_threads = 2;
+  // The sub-run works in its parent's workspace (set up before the parent's loop, never
+  // changed after, so this thread may read it).
+  co.workspace_root = parent->options_.workspace_root;
+  if (parent->workspace_) co.workspace_dir = parent->workspace_->dir;
   if (parent->services_.store) {
     SW_ASSIGN_OR_RETURN(auto existing, parent->services_.store->GetRun(child_id));
     if (existing) {

@@ -668,6 +668,10 @@ void Runner::UnitFailed(int n, int u, const std::string& error, bool retryable, 
   if (def.kind == workflow::NodeKind::kAgent) {
     // An agent's model calls retry inside the run; the run itself (its tool calls changed
     // the workspace) is not started over.
+    if (unit.agent) {
+      Outcome totals = AgentTotals(*unit.agent);
+      RecordNodeRun(n, item, unit.attempt, "failed", &totals, error);
+    }
     unit.agent.reset();
     retryable = false;
   }
@@ -764,9 +768,17 @@ void Runner::NodeFailed(int n, const std::string& error) {
   NodeState& s = nodes_[n];
   if (IsFinal(s.status)) return;
   for (size_t u = 0; u < s.units.size(); ++u) {
-    if (s.units[u].running) {
-      if (s.units[u].cancel) s.units[u].cancel->store(true);
+    Unit& unit = s.units[u];
+    if (unit.running) {
+      if (unit.cancel) unit.cancel->store(true);
       ReleaseUnit(n, static_cast<int>(u));
+    }
+    // An agent stopped from outside (budget, a failed sibling item, the run stopping): its
+    // attempt row says so, with what it spent.
+    if (unit.agent && unit.agent->started) {
+      Outcome totals = AgentTotals(*unit.agent);
+      RecordNodeRun(n, s.is_map ? static_cast<int>(u) : -1, unit.attempt, "failed", &totals, error);
+      unit.agent.reset();
     }
   }
   s.status = NodeStatus::kFailed;

@@ -61,6 +61,9 @@ struct RunWorkspace {
   std::unique_ptr<tools::GitRepo> repo;
 };
 
+/// AgentTotals is what an agent run spent, in the shape RecordNodeRun reads (agent.cc).
+Outcome AgentTotals(const struct AgentState& st);
+
 /// Completion is a message from a worker back to the dispatcher.
 struct Completion {
   int node = 0;

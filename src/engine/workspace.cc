@@ -2,6 +2,7 @@
 // branch, committed after every node that changed files) and its tools (the services' tools
 // plus the tools of the MCP servers the workflow declares, connected for this run).
 #include <cstdlib>
+#include <mutex>
 #include <filesystem>
 #include <future>
 
@@ -103,12 +104,15 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
       SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::Open(dir));
     }
     if (resumed_events && !inherited) {
-      // Start again from the last checkpoint: half-done changes of interrupted nodes go.
+      // Start again from the last checkpoint of a node that succeeded: the changes of
+      // interrupted, failed or cancelled nodes go, since those nodes run again.
       std::string commit;
       for (const auto& e : *resumed_events) {
         if (e.type != "workspace" && e.type != "checkpoint") continue;
         json d = json::parse(e.data, nullptr, false);
-        if (d.is_object() && d.contains("commit")) commit = d["commit"].get<std::string>();
+        if (!d.is_object() || !d.contains("commit") || !d["commit"].is_string()) continue;
+        if (e.type == "checkpoint" && d.value("status", "") != "succeeded") continue;
+        commit = d["commit"].get<std::string>();
       }
       if (!commit.empty()) {
         SW_RETURN_IF_ERROR(ws->repo->ResetHard(commit));
@@ -199,6 +203,10 @@ void Runner::Checkpoint(int n) {
   std::string message = "specwright: run " + run_id_ + " node " + def.id +
                         (s.iteration > 0 ? " iteration " + std::to_string(s.iteration) : "") + " attempt " +
                         std::to_string(attempt) + " (" + StatusName(s.status) + ")";
+  // A sub-run commits to its parent's repository through a handle of its own: one index
+  // writer at a time.
+  static std::mutex commit_mu;
+  std::lock_guard<std::mutex> lock(commit_mu);
   auto parent = workspace_->repo->Head();
   auto commit = workspace_->repo->CommitAll(message);
   if (!commit.ok()) {
@@ -213,7 +221,8 @@ void Runner::Checkpoint(int n) {
     if (changed.ok()) files = *changed;
   }
   Emit("checkpoint", n, -1, attempt, [&] {
-    return json{{"commit", *commit}, {"parent", parent.ok() ? *parent : ""}, {"files", files}, {"message", message}};
+    return json{{"commit", *commit}, {"parent", parent.ok() ? *parent : ""}, {"files", files}, {"message", message},
+                {"status", StatusName(s.status)}};
   });
 }
 

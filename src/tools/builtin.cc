@@ -31,6 +31,14 @@ class JsonTool : public Tool {
 
 }  // namespace
 
+Result<nlohmann::json> SafeCall(Tool* tool, const nlohmann::json& args, const CallContext& ctx) {
+  try {
+    return tool->Call(args, ctx);
+  } catch (const std::exception& e) {
+    return Failed(tool->uri() + ": " + e.what());
+  }
+}
+
 void AddBuiltins(Registry* registry) {
   registry->Add(std::make_shared<EchoTool>());
   registry->Add(std::make_shared<JsonTool>());

@@ -223,9 +223,11 @@ class FsList : public Tool {
     json out = json::array();
     std::error_code ec;
     SW_RETURN_IF_ERROR(Walk(ctx.workspace, dir, args.value("recursive", false), [&](const fs::directory_entry& e, bool is_dir) {
+      bool link = e.is_symlink(ec);
       json item{{"path", RelativeToWorkspace(ctx.workspace, e.path().string())},
-                {"type", e.is_symlink(ec) ? "symlink" : is_dir ? "dir" : "file"}};
-      if (!is_dir && e.is_regular_file(ec)) item["size"] = e.file_size(ec);
+                {"type", link ? "symlink" : is_dir ? "dir" : "file"}};
+      // A link's target may be outside: say nothing about it, not even its size.
+      if (!link && !is_dir && e.is_regular_file(ec)) item["size"] = e.file_size(ec);
       out.push_back(std::move(item));
       return true;
     }));
@@ -242,7 +244,9 @@ class FsGlob : public Tool {
   json schema() const override { return Schema({{"pattern", {{"type", "string"}, {"minLength", 1}}}}, {"pattern"}); }
   Result<json> Call(const json& args, const CallContext& ctx) override {
     SW_ASSIGN_OR_RETURN(std::string pattern, StringArg(args, "pattern"));
-    if (pattern.starts_with("/") || pattern.find("..") != std::string::npos)
+    bool climbs = false;
+    for (const auto& part : Split(pattern, '/')) climbs |= part == "..";
+    if (pattern.starts_with("/") || climbs)
       return InvalidInput("glob " + Quote(pattern) + " leads outside the workspace (no leading / or ..)");
     RE2 re(GlobToRegex(pattern), Quiet());
     if (!re.ok()) return InvalidInput("invalid glob " + Quote(pattern) + ": " + re.error());
@@ -279,7 +283,10 @@ class FsGrep : public Tool {
     RE2 re(pattern, Quiet());
     if (!re.ok()) return InvalidInput("invalid regular expression " + Quote(pattern) + ": " + re.error());
     std::unique_ptr<RE2> glob_re;
-    if (!glob.empty()) glob_re = std::make_unique<RE2>(GlobToRegex(glob), Quiet());
+    if (!glob.empty()) {
+      glob_re = std::make_unique<RE2>(GlobToRegex(glob), Quiet());
+      if (!glob_re->ok()) return InvalidInput("invalid glob " + Quote(glob) + ": " + glob_re->error());
+    }
     SW_ASSIGN_OR_RETURN(std::string start, ResolveInWorkspace(ctx.workspace, rel, false));
     json out = json::array();
     bool more = false;
@@ -309,10 +316,13 @@ class FsGrep : public Tool {
       SW_RETURN_IF_ERROR(Walk(ctx.workspace, start, true, [&](const fs::directory_entry& e, bool is_dir) {
         std::error_code ec;
         if (is_dir || !e.is_regular_file(ec)) return true;
-        if (glob_re && !RE2::FullMatch(RelativeToWorkspace(ctx.workspace, e.path().string()), *glob_re) &&
-            !RE2::FullMatch(e.path().filename().string(), *glob_re))
+        std::string rel = RelativeToWorkspace(ctx.workspace, e.path().string());
+        if (glob_re && !RE2::FullMatch(rel, *glob_re) && !RE2::FullMatch(e.path().filename().string(), *glob_re))
           return true;
-        scan(e.path().string());
+        // A file symlink is read only when its target is inside the workspace too.
+        auto resolved = ResolveInWorkspace(ctx.workspace, rel, false);
+        if (!resolved.ok()) return true;
+        scan(*resolved);
         return !more;
       }));
     }

@@ -19,6 +19,19 @@ double Now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
+/// Str and Flag read fields of what a server sent, whatever their type (nlohmann's value()
+/// throws on a mismatch, and a server's JSON is not ours to trust).
+std::string Str(const json& j, const char* key, const std::string& fallback = "") {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+bool Flag(const json& j, const char* key) {
+  if (!j.is_object()) return false;
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
 std::string Tail(std::string s, size_t n) {
   if (s.size() > n) s = "..." + s.substr(s.size() - n);
   for (auto& c : s)
@@ -107,7 +120,8 @@ class StdioTransport : public McpTransport {
 class HttpTransport : public McpTransport {
  public:
   HttpTransport(const McpServerSpec& spec, McpClient* client)
-      : spec_(spec), client_(client), http_(net::HttpClient::Shared()) {}
+      : spec_(spec), client_(client), http_(net::HttpClient::Shared()),
+        cancel_(std::make_shared<std::atomic<bool>>(false)) {}
 
   ~HttpTransport() override {
     std::string session;
@@ -125,8 +139,15 @@ class HttpTransport : public McpTransport {
       q.timeouts.total = 2;
       Post(std::move(q), json());
     }
+    // Exchanges still streaming end now (the DELETE has 2 s of its own); their handlers point
+    // at this transport, so wait for every one of them to have finished.
+    {
+      std::unique_lock<std::mutex> l(mu_);
+      cv_.wait_for(l, std::chrono::seconds(2), [&] { return in_flight_ == 0; });
+    }
+    cancel_->store(true);
     std::unique_lock<std::mutex> l(mu_);
-    cv_.wait_for(l, std::chrono::seconds(5), [&] { return in_flight_ == 0; });
+    cv_.wait(l, [&] { return in_flight_ == 0; });
   }
 
   void SetProtocolVersion(const std::string& v) override {
@@ -210,7 +231,7 @@ class HttpTransport : public McpTransport {
       --in_flight_;
       cv_.notify_all();
     };
-    http_->Send(std::move(q), std::move(h), nullptr);
+    http_->Send(std::move(q), std::move(h), cancel_);
   }
 
   template <typename X>
@@ -229,6 +250,7 @@ class HttpTransport : public McpTransport {
   McpServerSpec spec_;
   McpClient* client_;
   std::shared_ptr<net::HttpClient> http_;
+  std::shared_ptr<std::atomic<bool>> cancel_;  // set when the transport goes away
   std::mutex mu_;
   std::condition_variable cv_;
   int in_flight_ = 0;
@@ -248,8 +270,13 @@ Result<std::unique_ptr<McpClient>> McpClient::Connect(McpServerSpec spec) {
 }
 
 McpClient::~McpClient() {
-  std::lock_guard<std::mutex> l(start_mu_);
-  transport_.reset();
+  std::lock_guard<std::mutex> sl(start_mu_);
+  std::shared_ptr<McpTransport> t;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    t = std::move(transport_);
+  }
+  t.reset();  // outside mu_: its reader thread may still be delivering a message
 }
 
 Status McpClient::Start() {
@@ -258,9 +285,9 @@ Status McpClient::Start() {
     closed_ = false;
     closed_why_.clear();
   }
-  std::unique_ptr<McpTransport> t;
+  std::shared_ptr<McpTransport> t;
   if (!spec_.url.empty()) {
-    t = std::make_unique<HttpTransport>(spec_, this);
+    t = std::make_shared<HttpTransport>(spec_, this);
   } else {
     SW_ASSIGN_OR_RETURN(auto st, StdioTransport::Start(spec_, this));
     t = std::move(st);
@@ -273,12 +300,12 @@ Status McpClient::Start() {
               {"capabilities", json::object()},
               {"clientInfo", {{"name", "specwright"}, {"version", "0.1"}}}};
   SW_ASSIGN_OR_RETURN(json r, Request("initialize", params, nullptr));
-  std::string v = r.value("protocolVersion", "");
+  std::string v = Str(r, "protocolVersion", r.contains("protocolVersion") ? r["protocolVersion"].dump() : "");
   if (std::find(kMcpVersions.begin(), kMcpVersions.end(), v) == kMcpVersions.end())
     return Failed("MCP server " + Quote(spec_.name) + " speaks protocol version " + Quote(v) +
                   "; this client speaks " + Join(kMcpVersions, ", "));
   version_ = v;
-  server_info_ = r.value("serverInfo", json::object());
+  server_info_ = r.contains("serverInfo") && r["serverInfo"].is_object() ? r["serverInfo"] : json::object();
   {
     std::lock_guard<std::mutex> l(mu_);
     transport_->SetProtocolVersion(v);
@@ -287,10 +314,14 @@ Status McpClient::Start() {
 }
 
 Status McpClient::Send(const json& msg) {
-  std::lock_guard<std::mutex> l(mu_);
-  if (!transport_) return Status(Code::kUnavailable, "MCP server " + Quote(spec_.name) + " is not connected");
-  McpTransport* t = transport_.get();
-  // Sending does not need mu_ (the transport has its own locks), but the pointer does.
+  std::shared_ptr<McpTransport> t;
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    t = transport_;
+  }
+  if (!t) return Status(Code::kUnavailable, "MCP server " + Quote(spec_.name) + " is not connected");
+  // Outside mu_: a write to a server that is slow to read must not stop its answers (the
+  // reader thread needs mu_ to deliver them).
   return t->Send(msg);
 }
 
@@ -304,7 +335,7 @@ void McpClient::OnMessage(const json& msg) {
   bool has_id = msg.contains("id") && !msg["id"].is_null();
   if (msg.contains("method")) {
     if (!has_id) return;  // a notification (log message, list changed): nothing to do here
-    std::string method = msg.value("method", "");
+    std::string method = Str(msg, "method");
     json reply{{"jsonrpc", "2.0"}, {"id", msg["id"]}};
     if (method == "ping") {
       reply["result"] = json::object();
@@ -375,7 +406,7 @@ Result<json> McpClient::Request(const std::string& method, json params, std::sha
   l.unlock();
   if (resp.contains("error")) {
     const json& e = resp["error"];
-    std::string msg = e.is_object() ? e.value("message", e.dump()) : e.dump();
+    std::string msg = Str(e, "message", e.dump());
     int64_t code = e.is_object() && e.contains("code") && e["code"].is_number_integer() ? e["code"].get<int64_t>() : 0;
     return Failed(who + " failed: " + msg + (code ? " (code " + std::to_string(code) + ")" : ""));
   }
@@ -396,8 +427,8 @@ Result<std::vector<McpToolInfo>> McpClient::ListTools() {
       if (!t.is_object() || !t.contains("name") || !t["name"].is_string()) continue;
       McpToolInfo info;
       info.name = t["name"];
-      info.title = t.value("title", "");
-      info.description = t.value("description", "");
+      info.title = Str(t, "title");
+      info.description = Str(t, "description");
       if (t.contains("inputSchema") && t["inputSchema"].is_object()) info.input_schema = t["inputSchema"];
       out.push_back(std::move(info));
     }
@@ -419,7 +450,7 @@ Result<json> McpClient::CallTool(const std::string& name, const json& arguments,
     }
     if (dead && spec_.url.empty() && restarts_ < spec_.max_restarts) {
       ++restarts_;
-      std::unique_ptr<McpTransport> old;
+      std::shared_ptr<McpTransport> old;
       {
         std::lock_guard<std::mutex> l(mu_);
         old = std::move(transport_);
@@ -431,7 +462,7 @@ Result<json> McpClient::CallTool(const std::string& name, const json& arguments,
   SW_ASSIGN_OR_RETURN(json r, Request("tools/call", json{{"name", name}, {"arguments", arguments}}, cancel));
   if (!r.is_object()) return Failed("MCP server " + Quote(spec_.name) + ": tools/call answered " + r.dump());
   if (!r.contains("content") || !r["content"].is_array()) r["content"] = json::array();
-  r["isError"] = r.value("isError", false);
+  r["isError"] = Flag(r, "isError");
   return r;
 }
 
@@ -447,7 +478,10 @@ class McpTool : public Tool {
     SW_ASSIGN_OR_RETURN(json r, client_->CallTool(info_.name, args.is_null() ? json::object() : args, ctx.cancel));
     std::string text = Text(r);
     if (r["isError"].get<bool>()) return Failed(text.empty() ? r.dump() : text);
-    if (text.empty() && r.contains("structuredContent")) return r["structuredContent"];
+    if (r.contains("structuredContent")) {
+      if (text.empty()) return r["structuredContent"];
+      return json(text + "\n" + r["structuredContent"].dump());  // both: the model sees the data too
+    }
     return json(text);
   }
 
@@ -456,10 +490,11 @@ class McpTool : public Tool {
     std::string out;
     for (const auto& c : r["content"]) {
       if (!c.is_object()) continue;
-      std::string type = c.value("type", "");
+      std::string type = Str(c, "type");
       if (!out.empty()) out += "\n";
-      if (type == "text") out += c.value("text", "");
-      else if (type == "resource" && c.contains("resource")) out += c["resource"].value("text", "[resource " + c["resource"].value("uri", "") + "]");
+      if (type == "text") out += Str(c, "text");
+      else if (type == "resource" && c.contains("resource"))
+        out += Str(c["resource"], "text", "[resource " + Str(c["resource"], "uri") + "]");
       else out += "[" + type + " content]";
     }
     return out;

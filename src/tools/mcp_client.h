@@ -86,7 +86,7 @@ class McpClient {
     nlohmann::json response;
   };
   McpServerSpec spec_;
-  std::unique_ptr<McpTransport> transport_;
+  std::shared_ptr<McpTransport> transport_;  // replaced on restart; copied under mu_ to send
   std::mutex mu_;
   std::condition_variable cv_;
   std::map<int64_t, std::shared_ptr<Pending>> pending_;

@@ -40,6 +40,11 @@ class Tool {
   virtual Result<nlohmann::json> Call(const nlohmann::json& args, const CallContext& ctx) = 0;
 };
 
+/// SafeCall runs tool->Call and turns an exception a tool let escape (a library that throws
+/// on unexpected input) into an error naming the tool: a worker thread must never terminate
+/// the process.
+Result<nlohmann::json> SafeCall(Tool* tool, const nlohmann::json& args, const CallContext& ctx);
+
 /// Registry maps URIs to tools.
 class Registry {
  public:

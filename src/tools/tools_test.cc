@@ -67,6 +67,7 @@ TEST_F(ToolsTest, EveryEscapeRouteIsRefused) {
       {"builtin://fs.list", {{"path", "dir_out"}}},
       {"builtin://fs.list", {{"path", ".."}}},
       {"builtin://fs.grep", {{"pattern", "outside"}, {"path", "dir_out"}}},
+      {"builtin://fs.grep", {{"pattern", "outside"}, {"path", "link_out"}}},
       {"builtin://fs.glob", {{"pattern", "../*"}}},
       {"builtin://fs.glob", {{"pattern", "/etc/*"}}},
       {"builtin://shell.run", {{"command", "cat secret.txt"}, {"cwd", ".."}}},
@@ -83,6 +84,15 @@ TEST_F(ToolsTest, EveryEscapeRouteIsRefused) {
         << r.status().message();
   }
   EXPECT_EQ(*ReadFile(base_ + "/secret.txt"), "outside") << "nothing outside was changed";
+  // Walking the whole tree never reads or sizes a link's target outside.
+  auto grep_all = Call("builtin://fs.grep", {{"pattern", "outside"}});
+  ASSERT_TRUE(grep_all.ok()) << grep_all.status().message();
+  EXPECT_TRUE((*grep_all)["matches"].empty()) << grep_all->dump();
+  auto list_all = Call("builtin://fs.list", {{"recursive", true}});
+  ASSERT_TRUE(list_all.ok());
+  for (const auto& e : *list_all)
+    if (e["path"] == "link_out") EXPECT_FALSE(e.contains("size")) << e.dump();
+  EXPECT_EQ(list_all->dump().find("secret"), std::string::npos) << "dir_out is not followed: " << list_all->dump();
   EXPECT_FALSE(fs::exists(base_ + "/new.txt"));
   EXPECT_FALSE(fs::exists(base_ + "/not-yet"));
   // A link that stays inside is fine.
@@ -96,6 +106,12 @@ TEST_F(ToolsTest, FileToolsReadWriteEditListGlobGrep) {
   ASSERT_TRUE(w.ok()) << w.status().message();
   EXPECT_EQ((*w)["created"], true);
   EXPECT_EQ(*ReadFile(ws_ + "/deep/er/b.c"), "int main() { return 1; }\n");
+  // Replacing a file keeps its mode.
+  std::ofstream(ws_ + "/run.sh") << "echo one\n";
+  fs::permissions(ws_ + "/run.sh", fs::perms::owner_all | fs::perms::group_read | fs::perms::others_read);
+  ASSERT_TRUE(Call("builtin://fs.edit", {{"path", "run.sh"}, {"old_text", "one"}, {"new_text", "two"}}).ok());
+  EXPECT_TRUE((fs::status(ws_ + "/run.sh").permissions() & fs::perms::owner_exec) != fs::perms::none);
+  fs::remove(ws_ + "/run.sh");
   auto part = Call("builtin://fs.read", {{"path", "src/a.txt"}, {"offset", 2}, {"limit", 2}});
   ASSERT_TRUE(part.ok());
   EXPECT_EQ(*part, "beta\ngamma\n");
@@ -153,6 +169,10 @@ TEST_F(ToolsTest, ShellRunAllowlistCleanEnvironmentTimeoutAndCap) {
   auto slow = Call("builtin://shell.run", {{"argv", {"sh", "-c", "sleep 30 & sleep 30"}}});
   ASSERT_TRUE(slow.ok());
   EXPECT_NE(slow->get<std::string>().find("killed after the 300ms timeout"), std::string::npos) << *slow;
+  // A descendant that escapes the process group cannot hold the call past the timeout.
+  auto escaped = Call("builtin://shell.run", {{"argv", {"sh", "-c", "setsid sleep 5 & echo started; sleep 30"}}});
+  ASSERT_TRUE(escaped.ok());
+  EXPECT_NE(escaped->get<std::string>().find("killed after"), std::string::npos) << *escaped;
   ctx_.shell.timeout = 5;
   ctx_.shell.max_output = 100;
   auto big = Call("builtin://shell.run", {{"argv", {"sh", "-c", "i=0; while [ $i -lt 100 ]; do echo 0123456789; i=$((i+1)); done"}}});
