@@ -68,18 +68,7 @@ bool Runner::PrepareAgent(int n, int u, Prepared* p, bool* fresh) {
   int item = s.is_map ? u : -1;
   *fresh = !unit.agent || !unit.agent->started;
   llm::Request& req = p->request;
-  Status ms = llm::SplitModel(def.model.model, &req.provider, &req.model);
-  if (!ms.ok()) {
-    NodeFailed(n, ms.message());
-    return false;
-  }
-  if (!services_.providers || !services_.providers->Get(req.provider)) {
-    std::string hint = services_.providers ? DidYouMean(req.provider, services_.providers->Names()) : "";
-    NodeFailed(n, "no provider \"" + req.provider + "\" is configured" +
-                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-    return false;
-  }
-  p->provider_name = req.provider;
+  if (!ResolveProvider(n, p)) return false;
   if (!unit.agent) {
     RunScope scope(this, n, item);
     std::vector<std::string> missing;
@@ -211,18 +200,7 @@ void Runner::AgentModelDone(Completion& c) {
     calls.push_back({{"id", tc.id}, {"name", tc.name}, {"arguments", tc.arguments_json},
                      {"tool", it == st.uri_of.end() ? "" : it->second}, {"provider_data", tc.provider_data}});
   }
-  if (!o.cached && services_.store && def.cache && !o.cache_key.empty()) {
-    store::CacheEntry ce;
-    ce.key = o.cache_key;
-    ce.output_blob = PutBlob(json{{"text", text}, {"tool_calls", calls}}.dump());
-    ce.node = def.id;
-    ce.model = def.model.model;
-    ce.tokens_in = o.usage.input;
-    ce.tokens_out = o.usage.output;
-    ce.cost_usd = o.cost.value_or(0);
-    ce.created_at = services_.clock->WallNow();
-    batch_.cache.push_back(std::move(ce));
-  }
+  CacheResult(n, o, json{{"text", text}, {"tool_calls", calls}}.dump());
   Emit("agent_turn", n, item, unit.attempt, [&] {
     json d{{"turn", st.turn}, {"text", text}, {"tool_calls", calls}, {"cached", o.cached}};
     if (!o.cached) d["usage"] = {{"input", o.usage.input}, {"output", o.usage.output}}, d["cost_usd"] = o.cost ? json(*o.cost) : json(nullptr);

@@ -71,18 +71,7 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
       return false;
     }
     llm::Request& req = p->request;
-    Status ms = llm::SplitModel(def.model.model, &req.provider, &req.model);
-    if (!ms.ok()) {
-      NodeFailed(n, ms.message());
-      return false;
-    }
-    if (!services_.providers || !services_.providers->Get(req.provider)) {
-      std::string hint = services_.providers ? DidYouMean(req.provider, services_.providers->Names()) : "";
-      NodeFailed(n, "no provider \"" + req.provider + "\" is configured" +
-                        (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-      return false;
-    }
-    p->provider_name = req.provider;
+    if (!ResolveProvider(n, p)) return false;
     if (!system.empty()) req.messages.push_back(llm::Message{"system", system, {}, {}});
     req.messages.push_back(llm::Message{"user", prompt, {}, {}});
     req.temperature = def.model.temperature;
@@ -184,14 +173,7 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
     if (!PrepareAgent(n, u, p, &fresh)) return false;
     if (!fresh) {
       // The next model call of an agent run already under way: same attempt, same deadline.
-      unit.token = next_token_++;
-      unit.running = true;
-      ++running_units_;
-      ++s.units_running;
-      if (!s.provider.empty()) ++provider_running_[s.provider];
-      running_set_.insert({n, u});
-      p->token = unit.token;
-      p->attempt = unit.attempt;
+      MarkRunning(n, u, p);
       return true;
     }
   } else {
@@ -204,17 +186,10 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
     unit.agent->started = true;
     p->request.attempt = unit.attempt;
   }
-  unit.token = next_token_++;
-  unit.running = true;
   unit.started = services_.clock->WallNow();
   unit.deadline = def.timeout > 0 ? services_.clock->Now() + def.timeout : kNever;
   unit.cancel = std::make_shared<std::atomic<bool>>(false);
-  ++running_units_;
-  ++s.units_running;
-  if (!s.provider.empty()) ++provider_running_[s.provider];
-  running_set_.insert({n, u});
-  p->token = unit.token;
-  p->attempt = unit.attempt;
+  MarkRunning(n, u, p);
   Emit("attempt_started", n, item, unit.attempt, [&] {
     json d = json::object();
     if (!p->cache_key.empty()) d["cache_key"] = p->cache_key;
@@ -223,6 +198,51 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
   });
   RecordNodeRun(n, item, unit.attempt, "running", nullptr, "");
   return true;
+}
+
+void Runner::MarkRunning(int n, int u, Prepared* p) {
+  NodeState& s = nodes_[n];
+  Unit& unit = s.units[u];
+  unit.token = next_token_++;
+  unit.running = true;
+  ++running_units_;
+  ++s.units_running;
+  if (!s.provider.empty()) ++provider_running_[s.provider];
+  running_set_.insert({n, u});
+  p->token = unit.token;
+  p->attempt = unit.attempt;
+}
+
+bool Runner::ResolveProvider(int n, Prepared* p) {
+  llm::Request& req = p->request;
+  Status ms = llm::SplitModel(wf_->nodes[n].model.model, &req.provider, &req.model);
+  if (!ms.ok()) {
+    NodeFailed(n, ms.message());
+    return false;
+  }
+  if (!services_.providers || !services_.providers->Get(req.provider)) {
+    std::string hint = services_.providers ? DidYouMean(req.provider, services_.providers->Names()) : "";
+    NodeFailed(n, "no provider \"" + req.provider + "\" is configured" +
+                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+    return false;
+  }
+  p->provider_name = req.provider;
+  return true;
+}
+
+void Runner::CacheResult(int n, const Outcome& o, const std::string& output) {
+  const auto& def = wf_->nodes[n];
+  if (o.cached || !services_.store || !def.cache || o.cache_key.empty()) return;
+  store::CacheEntry ce;
+  ce.key = o.cache_key;
+  ce.output_blob = PutBlob(output);
+  ce.node = def.id;
+  ce.model = def.model.model;
+  ce.tokens_in = o.usage.input;
+  ce.tokens_out = o.usage.output;
+  ce.cost_usd = o.cost.value_or(0);
+  ce.created_at = services_.clock->WallNow();
+  batch_.cache.push_back(std::move(ce));
 }
 
 /// Reserve sets the call's max_tokens and reserves its worst case against the run's and the

@@ -621,18 +621,7 @@ void Runner::HandleCompletion(Completion c) {
     value = std::move(parsed).value();
   }
   RecordNodeRun(c.node, item, unit.attempt, "succeeded", &o, "");
-  if (o.is_llm && !o.cached && services_.store && def.cache && !o.cache_key.empty()) {
-    store::CacheEntry ce;
-    ce.key = o.cache_key;
-    ce.output_blob = PutBlob(value.is_string() ? value.get<std::string>() : value.dump());
-    ce.node = def.id;
-    ce.model = def.model.model;
-    ce.tokens_in = o.usage.input;
-    ce.tokens_out = o.usage.output;
-    ce.cost_usd = o.cost.value_or(0);
-    ce.created_at = services_.clock->WallNow();
-    batch_.cache.push_back(std::move(ce));
-  }
+  if (o.is_llm) CacheResult(c.node, o, value.is_string() ? value.get<std::string>() : value.dump());
   UnitSucceeded(c.node, c.unit, std::move(value), o.cached);
 }
 

@@ -225,6 +225,12 @@ class Runner {
   /// false when the unit finished or failed on the spot (cache hit, budget refusal).
   bool Prepare(int n, int u, Prepared* p);
   bool Reserve(int n, int u, Prepared* p);
+  /// ResolveProvider splits the node's model into the request and checks the provider exists.
+  bool ResolveProvider(int n, Prepared* p);
+  /// MarkRunning gives the unit a new token and counts it as running.
+  void MarkRunning(int n, int u, Prepared* p);
+  /// CacheResult stores a model call's output under its cache key (when caching applies).
+  void CacheResult(int n, const Outcome& o, const std::string& output);
   void Launch(Prepared& p);
   void LaunchLlm(Prepared& p);
   void LaunchTool(Prepared& p);

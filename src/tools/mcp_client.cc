@@ -1,5 +1,6 @@
 #include "tools/mcp_client.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <future>
@@ -299,7 +300,8 @@ Status McpClient::Start() {
   json params{{"protocolVersion", kMcpVersions[0]},
               {"capabilities", json::object()},
               {"clientInfo", {{"name", "specwright"}, {"version", "0.1"}}}};
-  SW_ASSIGN_OR_RETURN(json r, Request("initialize", params, nullptr));
+  // Starting a server (node loading its modules) can take longer than a call may.
+  SW_ASSIGN_OR_RETURN(json r, Request("initialize", params, nullptr, std::max(spec_.timeout, spec_.start_timeout)));
   std::string v = Str(r, "protocolVersion", r.contains("protocolVersion") ? r["protocolVersion"].dump() : "");
   if (std::find(kMcpVersions.begin(), kMcpVersions.end(), v) == kMcpVersions.end())
     return Failed("MCP server " + Quote(spec_.name) + " speaks protocol version " + Quote(v) +
@@ -362,7 +364,9 @@ void McpClient::OnClosed(const std::string& why) {
   cv_.notify_all();
 }
 
-Result<json> McpClient::Request(const std::string& method, json params, std::shared_ptr<std::atomic<bool>> cancel) {
+Result<json> McpClient::Request(const std::string& method, json params, std::shared_ptr<std::atomic<bool>> cancel,
+                                double timeout) {
+  if (timeout < 0) timeout = spec_.timeout;
   auto p = std::make_shared<Pending>();
   int64_t id;
   {
@@ -380,7 +384,7 @@ Result<json> McpClient::Request(const std::string& method, json params, std::sha
     forget();
     return s;
   }
-  double deadline = Now() + spec_.timeout;
+  double deadline = Now() + timeout;
   std::string who = "MCP server " + Quote(spec_.name) + ": " + method;
   std::unique_lock<std::mutex> l(mu_);
   for (;;) {
@@ -397,7 +401,7 @@ Result<json> McpClient::Request(const std::string& method, json params, std::sha
       Send(json{{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"},
                 {"params", {{"requestId", id}, {"reason", cancelled ? "cancelled" : "timed out"}}}});
       if (cancelled) return Status(Code::kCancelled, who + " cancelled");
-      return Status(Code::kTimeout, who + " timed out after " + HumanDuration(spec_.timeout));
+      return Status(Code::kTimeout, who + " timed out after " + HumanDuration(timeout));
     }
     cv_.wait_for(l, std::chrono::milliseconds(50));
   }

@@ -32,7 +32,8 @@ struct McpServerSpec {
   // Streamable HTTP
   std::string url;
   net::Headers headers;
-  double timeout = 60;  // seconds per request
+  double timeout = 60;        // seconds per request
+  double start_timeout = 30;  // seconds for the server to start and answer initialize
   int max_restarts = 3; // a crashed stdio server is started again this many times per client
 };
 
@@ -78,7 +79,7 @@ class McpClient {
   explicit McpClient(McpServerSpec spec) : spec_(std::move(spec)) {}
   Status Start();
   Result<nlohmann::json> Request(const std::string& method, nlohmann::json params,
-                                 std::shared_ptr<std::atomic<bool>> cancel);
+                                 std::shared_ptr<std::atomic<bool>> cancel, double timeout = -1);
   Status Send(const nlohmann::json& msg);
 
   struct Pending {
