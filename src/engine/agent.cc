@@ -68,7 +68,7 @@ bool Runner::PrepareAgent(int n, int u, Prepared* p, bool* fresh) {
   int item = s.is_map ? u : -1;
   *fresh = !unit.agent || !unit.agent->started;
   llm::Request& req = p->request;
-  if (!ResolveProvider(n, p)) return false;
+  if (!ResolveProvider(n, item, p)) return false;
   if (!unit.agent) {
     RunScope scope(this, n, item);
     std::vector<std::string> missing;
@@ -113,13 +113,6 @@ bool Runner::PrepareAgent(int n, int u, Prepared* p, bool* fresh) {
   AgentState& st = *unit.agent;
   req.messages = st.messages;
   req.tools = st.specs;
-  req.temperature = def.model.temperature;
-  req.stop = def.model.stop;
-  req.json_output = def.output == workflow::OutputKind::kJson;
-  req.run_id = run_id_;
-  req.node_id = def.id;
-  req.iteration = s.iteration;
-  req.item = item;
   req.attempt = unit.attempt;
   req.turn = st.turn + 1;
   if (services_.store) {

@@ -71,16 +71,9 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
       return false;
     }
     llm::Request& req = p->request;
-    if (!ResolveProvider(n, p)) return false;
+    if (!ResolveProvider(n, item, p)) return false;
     if (!system.empty()) req.messages.push_back(llm::Message{"system", system, {}, {}});
     req.messages.push_back(llm::Message{"user", prompt, {}, {}});
-    req.temperature = def.model.temperature;
-    req.stop = def.model.stop;
-    req.json_output = def.output == workflow::OutputKind::kJson;
-    req.run_id = run_id_;
-    req.node_id = def.id;
-    req.iteration = s.iteration;
-    req.item = item;
     if (services_.store) {  // the cache lives in the store
       Hasher h;
       h.Add(def.definition_hash).Add(def.model.model).Add(system).Add(prompt);
@@ -213,8 +206,16 @@ void Runner::MarkRunning(int n, int u, Prepared* p) {
   p->attempt = unit.attempt;
 }
 
-bool Runner::ResolveProvider(int n, Prepared* p) {
+bool Runner::ResolveProvider(int n, int item, Prepared* p) {
+  const auto& def = wf_->nodes[n];
   llm::Request& req = p->request;
+  req.temperature = def.model.temperature;
+  req.stop = def.model.stop;
+  req.json_output = def.output == workflow::OutputKind::kJson;
+  req.run_id = run_id_;
+  req.node_id = def.id;
+  req.iteration = nodes_[n].iteration;
+  req.item = item;
   Status ms = llm::SplitModel(wf_->nodes[n].model.model, &req.provider, &req.model);
   if (!ms.ok()) {
     NodeFailed(n, ms.message());

@@ -225,8 +225,9 @@ class Runner {
   /// false when the unit finished or failed on the spot (cache hit, budget refusal).
   bool Prepare(int n, int u, Prepared* p);
   bool Reserve(int n, int u, Prepared* p);
-  /// ResolveProvider splits the node's model into the request and checks the provider exists.
-  bool ResolveProvider(int n, Prepared* p);
+  /// ResolveProvider fills the request's model, provider and settings from the node and
+  /// checks the provider exists (failing the node when not).
+  bool ResolveProvider(int n, int item, Prepared* p);
   /// MarkRunning gives the unit a new token and counts it as running.
   void MarkRunning(int n, int u, Prepared* p);
   /// CacheResult stores a model call's output under its cache key (when caching applies).
