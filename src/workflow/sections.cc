@@ -107,7 +107,10 @@ void ParseMcpServers(FileCtx& ctx, const Entry& e, std::vector<McpServerDecl>* o
     McpServerDecl d;
     d.name = s.key;
     d.pos = s.key_pos;
-    if (!IsIdentifier(s.key) && s.key.find('-') == std::string::npos) {
+    // The name is the host part of mcp://NAME/TOOL: letters, digits, '_' and '-' only.
+    bool name_ok = !s.key.empty() && s.key.find_first_not_of(
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == std::string::npos;
+    if (!name_ok) {
       ctx.Error(s.key_pos, "MCP server name " + Quote(s.key) + " must be letters, digits, '_' or '-'");
       continue;
     }
