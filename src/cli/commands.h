@@ -26,6 +26,15 @@ int CmdShow(Context& ctx);
 int CmdCancel(Context& ctx);
 int CmdApprove(Context& ctx);
 int CmdFiles(Context& ctx);
+int CmdTrace(Context& ctx);
+int CmdDebug(Context& ctx);
+int CmdCost(Context& ctx);
+int CmdArtifacts(Context& ctx);
+int CmdLineage(Context& ctx);
+int CmdReplay(Context& ctx);
+int CmdDiff(Context& ctx);
+int CmdExport(Context& ctx);
+int CmdGc(Context& ctx);
 /// PrintAgentSteps prints every agent turn, tool call and result of a run (show).
 void PrintAgentSteps(store::Store* st, const std::string& run_id);
 

@@ -6,6 +6,7 @@
 
 #include "base/status.h"
 #include "cli/commands.h"
+#include "engine/engine.h"
 #include "llm/config.h"
 #include "llm/prices.h"
 #include "llm/provider.h"
@@ -41,6 +42,12 @@ Status Preflight(const workflow::Workflow& wf, const Env& env);
 /// WithModel returns a copy of wf (and its sub-workflows) whose model nodes all use model.
 std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const workflow::Workflow>& wf,
                                                    const std::string& model);
+
+/// Execute runs (or, with resume_id, resumes) wf with a progress display, Ctrl-C handling,
+/// the terminal as the human gate (unless options.human is set), optional live OTLP export
+/// (--otlp-endpoint), and prints the summary; returns the exit code.
+int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf, engine::RunOptions options,
+            const std::string& resume_id);
 
 }  // namespace sw::cli
 

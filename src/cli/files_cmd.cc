@@ -1,5 +1,6 @@
 // `specwright files RUN [NODE]` (what each node changed in the workspace, as diffs of its
 // checkpoint commits) and the agent steps `specwright show` prints under its node table.
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -32,11 +33,17 @@ std::string OneLine(std::string s, size_t n) {
 }  // namespace
 
 void PrintAgentSteps(store::Store* st, const std::string& run_id) {
-  auto events = st->ListEvents(run_id);
-  if (!events.ok()) return;
+  // Only the agent events (by index): a run of 10,000 plain nodes has none to read.
+  std::vector<store::Event> all;
+  for (const char* type : {"agent_turn", "tool_result", "agent_call_failed"}) {
+    auto ev = st->ListEventsOfType(run_id, type);
+    if (!ev.ok()) return;
+    all.insert(all.end(), std::make_move_iterator(ev->begin()), std::make_move_iterator(ev->end()));
+  }
+  std::sort(all.begin(), all.end(), [](const store::Event& a, const store::Event& b) { return a.seq < b.seq; });
+  auto* events = &all;
   std::string current;
   for (const auto& e : *events) {
-    if (e.type != "agent_turn" && e.type != "tool_result" && e.type != "agent_call_failed") continue;
     std::string key = e.node + "#" + std::to_string(e.iteration) + "." + std::to_string(e.item) + "/" +
                       std::to_string(e.attempt);
     if (key != current) {

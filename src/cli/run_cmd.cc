@@ -19,6 +19,8 @@
 #include "cli/progress.h"
 #include "engine/engine.h"
 #include "llm/scripted.h"
+#include "observe/otlp_exporter.h"
+#include "base/ids.h"
 #include "workflow/workflow.h"
 
 namespace sw::cli {
@@ -65,6 +67,8 @@ engine::HumanFn TerminalHuman(ProgressDisplay* display) {
   };
 }
 
+}  // namespace
+
 int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf, engine::RunOptions options,
             const std::string& resume_id) {
   bool tty = ::isatty(STDERR_FILENO);
@@ -77,7 +81,16 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  if (!options.auto_approve && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
+  if (!options.auto_approve && !options.human && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
+  if (options.run_id.empty() && resume_id.empty()) options.run_id = NewRunId(SystemClock::Default()->WallNow());
+  std::unique_ptr<observe::LiveExporter> exporter;
+  if (ctx.args.Has("otlp-endpoint")) {
+    observe::ExporterOptions eo;
+    eo.endpoint = ctx.args.Get("otlp-endpoint");
+    eo.include_content = ctx.args.Has("include-content");
+    exporter = std::make_unique<observe::LiveExporter>(env.store.get(), resume_id.empty() ? options.run_id : resume_id, eo);
+    exporter->Start();
+  }
 
   // Workspaces live in the store, as absolute paths (the run records its own).
   options.workspace_root = std::filesystem::absolute(ctx.store_dir + "/workspaces").lexically_normal().string();
@@ -90,6 +103,12 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
                              : engine::Resume(resume_id, wf, services, std::move(options));
   display.Finish();
   signal(SIGINT, SIG_DFL);
+  if (exporter) {
+    std::string err = exporter->Stop();
+    if (!err.empty()) std::fprintf(stderr, "warning: %s\n", err.c_str());
+    else std::fprintf(stderr, "exported %lld spans to %s\n", static_cast<long long>(exporter->spans_sent()),
+                      ctx.args.Get("otlp-endpoint").c_str());
+  }
   if (!r.ok()) return Fail(ctx, r.status());
   const auto& s = *r;
   if (ctx.json) {
@@ -118,6 +137,8 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
   if (s.status == "waiting") return kExitWaiting;
   return kExitFailed;
 }
+
+namespace {
 
 }  // namespace
 

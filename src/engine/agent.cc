@@ -196,6 +196,7 @@ void Runner::AgentModelDone(Completion& c) {
   CacheResult(n, o, json{{"text", text}, {"tool_calls", calls}}.dump());
   Emit("agent_turn", n, item, unit.attempt, [&] {
     json d{{"turn", st.turn}, {"text", text}, {"tool_calls", calls}, {"cached", o.cached}};
+    if (o.cached && !o.request_hash.empty()) d["request_hash"] = o.request_hash;  // for offline replay
     if (!o.cached) d["usage"] = {{"input", o.usage.input}, {"output", o.usage.output}}, d["cost_usd"] = o.cost ? json(*o.cost) : json(nullptr);
     return d;
   });

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -95,6 +96,11 @@ struct RunOptions {
   /// their parent's workspace in workspace_dir instead.
   std::string workspace_root;
   std::string workspace_dir;
+  /// Replay: nodes named in `reuse` take their stored result from run `reuse_from` instead of
+  /// running (up to the given iteration of a loop body; see engine/replay.h). A node the
+  /// stored run never finished runs.
+  std::string reuse_from;
+  std::map<std::string, int> reuse;
 };
 
 struct RunSummary {

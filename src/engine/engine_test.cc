@@ -652,11 +652,17 @@ TEST_F(EngineTest, EventsAreRecordedForEveryStateChange) {
   ASSERT_TRUE(ev.ok());
   std::vector<std::string> types;
   for (auto& e : *ev) types.push_back(e.type);
-  std::vector<std::string> want = {"run_started", "node_started", "attempt_started", "node_succeeded", "run_finished"};
+  std::vector<std::string> want = {"run_started", "definitions", "node_started", "attempt_started", "node_succeeded",
+                                   "run_finished"};
   EXPECT_EQ(types, want);
   auto calls = Store()->ListLlmCalls(s.run_id);
   ASSERT_TRUE(calls.ok());
   ASSERT_EQ(calls->size(), 1u);
+  // What offline replay needs: the request's fingerprint and the neutral reply.
+  EXPECT_EQ((*calls)[0].request_hash.size(), 32u);
+  auto reply = Store()->GetBlob((*calls)[0].reply_blob);
+  ASSERT_TRUE(reply.ok());
+  EXPECT_NE(reply->find("\"text\":\"x\""), std::string::npos) << *reply;
   EXPECT_FALSE((*calls)[0].cost_usd.has_value());  // unknown price is unknown, not zero
   auto req = Store()->GetBlob((*calls)[0].request_blob);
   ASSERT_TRUE(req.ok());

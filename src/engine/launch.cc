@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "engine/agent.h"
 #include "engine/runner.h"
+#include "llm/replay.h"
 #include "engine/scope.h"
 #include "workflow/json_schema.h"
 
@@ -110,7 +111,10 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
           }
           unit.attempt += 1;
           unit.started = services_.clock->WallNow();
-          Emit("cache_hit", n, item, unit.attempt, [&] { return json{{"key", p->cache_key}}; });
+          // The fingerprint lets an offline replay answer this request from the stored output.
+          Emit("cache_hit", n, item, unit.attempt, [&] {
+            return json{{"key", p->cache_key}, {"request_hash", llm::RequestFingerprint(p->request)}};
+          });
           Outcome o;
           o.is_llm = true;
           o.cached = true;
@@ -360,6 +364,7 @@ void Runner::Launch(Prepared& p) {
           o.tool_calls.push_back(llm::ToolCall{tc.value("id", ""), tc.value("name", ""), tc.value("arguments", ""),
                                                tc.value("provider_data", "")});
         o.cache_key = p.cache_key;
+        o.request_hash = llm::RequestFingerprint(p.request);
         Post(p, std::move(o));
       } else {
         LaunchLlm(p);
@@ -376,8 +381,11 @@ void Runner::LaunchLlm(Prepared& p) {
   llm::Provider* provider = services_.providers->Get(p.provider_name);
   Completion c = MakeCompletion(p, nodes_[p.node].iteration, nodes_[p.node].is_map);
   auto price = services_.prices ? services_.prices->Lookup(p.request.provider, p.request.model) : std::nullopt;
-  std::string request_json;
-  if (services_.store) request_json = NeutralRequest(p.request).dump();
+  std::string request_json, request_hash;
+  if (services_.store) {
+    request_json = NeutralRequest(p.request).dump();
+    request_hash = llm::RequestFingerprint(p.request);
+  }
   Clock* clock = services_.clock;
   double t0 = clock->Now();
   double wall0 = clock->WallNow();
@@ -390,6 +398,7 @@ void Runner::LaunchLlm(Prepared& p) {
   std::string prov = p.provider_name, model = p.request.model;
   provider->Start(p.request, nodes_[p.node].units[p.unit].cancel, nullptr,
                   [inbox, c = std::move(c), price, clock, t0, wall0, request_json = std::move(request_json),
+                   request_hash = std::move(request_hash),
                    cache_key = std::move(cache_key), prov, model](llm::CallResult r) mutable {
                     Outcome& o = c.outcome;
                     o.is_llm = true;
@@ -398,6 +407,7 @@ void Runner::LaunchLlm(Prepared& p) {
                     o.started_at = wall0;
                     o.latency_ms = (clock->Now() - t0) * 1000;
                     o.request_json = std::move(request_json);
+                    o.request_hash = std::move(request_hash);
                     o.cache_key = std::move(cache_key);
                     // The wire request and body as exchanged (secrets already replaced);
                     // the provider-neutral form when the provider has no wire format.
@@ -406,6 +416,7 @@ void Runner::LaunchLlm(Prepared& p) {
                       o.ok = true;
                       o.usage = r.response->usage;
                       o.ttft_ms = r.response->ttft_ms;
+                      o.reply_json = llm::ReplyJson(*r.response);
                       o.response_raw = std::move(r.response->raw);
                       o.value = std::move(r.response->text);
                       o.tool_calls = std::move(r.response->tool_calls);

@@ -1,5 +1,6 @@
 #include "engine/agent.h"
 #include "engine/runner.h"
+#include "engine/replay.h"
 
 #include <unistd.h>
 
@@ -89,8 +90,22 @@ Result<RunSummary> Runner::Start() {
   run_.nodes_total = static_cast<int64_t>(nodes_.size());
   batch_.run = run_;
   Emit("run_started", -1, -1, 0, [&] {
-    return json{{"workflow", wf_->file}, {"name", wf_->name}, {"hash", wf_->source_hash}, {"inputs", options_.inputs}};
+    json d{{"workflow", wf_->file}, {"name", wf_->name}, {"hash", wf_->source_hash}, {"inputs", options_.inputs}};
+    if (!options_.reuse_from.empty()) d["replay_of"] = options_.reuse_from;
+    json b = json::object();
+    if (wf_->budget.max_usd) b["max_usd"] = *wf_->budget.max_usd;
+    if (wf_->budget.max_tokens) b["max_tokens"] = *wf_->budget.max_tokens;
+    if (wf_->budget.max_calls) b["max_calls"] = *wf_->budget.max_calls;
+    b["max_calls_default"] = options_.default_max_calls;
+    d["budget"] = b;
+    return d;
   });
+  // What each node was, so a later replay can tell which nodes changed since.
+  Emit("definitions", -1, -1, 0, [&] { return json{{"blob", PutBlob(DefinitionsJson(*wf_).dump())}}; });
+  if (!options_.reuse_from.empty()) {
+    Status rs = LoadReuse();
+    if (!rs.ok()) return rs;
+  }
   for (size_t i = 0; i < nodes_.size(); ++i) {
     nodes_[i].pending_deps = static_cast<int>(nodes_[i].deps.size());
     if (nodes_[i].pending_deps == 0) ready_.push_back(static_cast<int>(i));
@@ -440,7 +455,60 @@ void Runner::Decide(int n) {
       return;
     }
   }
+  if (TryReuse(n)) return;
   StartNode(n);
+}
+
+Status Runner::LoadReuse() {
+  if (!services_.store) return InvalidInput("replay needs a store");
+  SW_ASSIGN_OR_RETURN(auto done, services_.store->ListEventsOfType(options_.reuse_from, "node_succeeded"));
+  for (const auto& e : done) {
+    json d = json::parse(e.data, nullptr, false);
+    if (!d.is_object() || !d.contains("blob")) continue;
+    reusable_[{e.node, e.iteration}] = {d.value("blob", ""), d.value("json", false)};
+  }
+  return Status::Ok();
+}
+
+bool Runner::TryReuse(int n) {
+  if (reusable_.empty()) return false;
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  auto allowed = options_.reuse.find(def.id);
+  if (allowed == options_.reuse.end() || s.iteration > allowed->second) return false;
+  auto it = reusable_.find({def.id, s.iteration});
+  if (it == reusable_.end()) return false;
+  auto blob = services_.store->GetBlob(it->second.first);
+  if (!blob.ok()) return false;
+  json value = std::move(blob).value();
+  if (it->second.second) {
+    value = json::parse(value.get<std::string>(), nullptr, false);
+    if (value.is_discarded()) return false;
+  }
+  s.status = NodeStatus::kRunning;
+  s.started_at = services_.clock->WallNow();
+  s.error.clear();
+  s.is_map = false;
+  s.items.clear();
+  s.units.clear();
+  s.output = std::move(value);
+  s.cached = true;
+  Emit("node_started", n, -1, 0, [] { return json::object(); });
+  Emit("reused", n, -1, 0, [&] { return json{{"from", options_.reuse_from}, {"blob", it->second.first}}; });
+  if (services_.store) {
+    store::NodeRunRecord r;
+    r.run_id = run_id_;
+    r.node = def.id;
+    r.iteration = s.iteration;
+    r.attempt = 1;
+    r.status = "succeeded";
+    r.started_at = r.finished_at = s.started_at;
+    r.model = def.model.model;
+    r.cached = true;
+    batch_.node_runs.push_back(std::move(r));
+  }
+  NodeSucceeded(n);
+  return true;
 }
 
 void Runner::StartNode(int n) {
@@ -551,6 +619,8 @@ void Runner::HandleCompletion(Completion c) {
       r.error = o.error;
       r.request_blob = PutBlob(o.request_json);
       r.response_blob = PutBlob(o.response_raw.empty() ? o.error : o.response_raw);
+      r.request_hash = o.request_hash;
+      if (!o.reply_json.empty()) r.reply_blob = PutBlob(o.reply_json);
       batch_.llm_calls.push_back(std::move(r));
     }
   } else if (c.reserved) {
@@ -732,9 +802,11 @@ void Runner::NodeSucceeded(int n) {
     a.blob = s.output_blob;
     a.produced_by = def.id;
     json from = json::array();
+    // Named as stored: a loop body's later rounds are "name@iteration".
     for (int d : s.deps)
       if (nodes_[d].status == NodeStatus::kSucceeded)
-        from.push_back(wf_->nodes[d].artifact.empty() ? wf_->nodes[d].id : wf_->nodes[d].artifact);
+        from.push_back((wf_->nodes[d].artifact.empty() ? wf_->nodes[d].id : wf_->nodes[d].artifact) +
+                       (nodes_[d].iteration > 0 ? "@" + std::to_string(nodes_[d].iteration) : ""));
     a.derived_from = from.dump();
     a.created_at = s.finished_at;
     batch_.artifacts.push_back(std::move(a));

@@ -43,6 +43,7 @@ struct Outcome {
   std::optional<double> cost;
   double latency_ms = 0, ttft_ms = 0, started_at = 0;
   std::string request_json, response_raw;
+  std::string request_hash, reply_json;  // what offline replay matches and answers with
   std::string cache_key;
   std::vector<llm::ToolCall> tool_calls;  // an agent's model call asked for these
   // agent tool call: which call of the unit's current turn this result answers (-1: none)
@@ -201,6 +202,9 @@ class Runner {
   void HandleCompletion(Completion c);
   void Decide(int n);
   void StartNode(int n);
+  /// TryReuse finishes node n with the stored result of options_.reuse_from, if allowed.
+  bool TryReuse(int n);
+  Status LoadReuse();
   void UnitSucceeded(int n, int u, json value, bool cached);
   void UnitFailed(int n, int u, const std::string& error, bool retryable, double retry_after);
   void NodeSucceeded(int n);
@@ -277,6 +281,8 @@ class Runner {
   std::multimap<double, std::pair<int, int>> retry_timers_;
   std::set<std::pair<int, int>> running_set_;
   std::map<std::pair<int, int>, Restored> restored_;  // (node, iteration) -> restored state
+  /// Replay: (node id, iteration) -> (blob, is_json) of the source run's node_succeeded.
+  std::map<std::pair<std::string, int>, std::pair<std::string, bool>> reusable_;
   std::map<std::string, int> provider_running_;
   int running_units_ = 0;
   bool stopping_ = false;

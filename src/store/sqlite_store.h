@@ -39,6 +39,13 @@ enum class Sql {
   kRequestCancel,
   kCancelRequested,
   kIntegrityCheck,
+  kListEventsOfType,
+  kListRunsSince,
+  kListLlmCallsSince,
+  kListArtifactsNamed,
+  kListNodeRunsOf,
+  kListLlmCallsOf,
+  kListNodeEvents,
   kCount,  // not a statement: the size of the table
 };
 
@@ -60,6 +67,14 @@ class SqliteStore final : public Store {
   Result<std::vector<LlmCallRecord>> ListLlmCalls(const std::string& run_id) override;
   Result<std::vector<ArtifactRecord>> ListArtifacts(const std::string& run_id) override;
   Result<std::vector<ApprovalRecord>> ListApprovals(const std::string& run_id) override;
+  Result<std::vector<Event>> ListEventsOfType(const std::string& run_id, const std::string& type) override;
+  Result<std::vector<NodeRunRecord>> ListNodeRunsOf(const std::string& run_id, const std::string& node) override;
+  Result<std::vector<LlmCallRecord>> ListLlmCallsOf(const std::string& run_id, const std::string& node) override;
+  Result<std::vector<Event>> ListNodeEvents(const std::string& run_id, const std::string& node) override;
+  Result<std::vector<RunRecord>> ListRunsSince(double since) override;
+  Result<std::vector<LlmCallRecord>> ListLlmCallsSince(double since) override;
+  Result<std::vector<ArtifactRecord>> ListArtifactsNamed(const std::string& name) override;
+  Result<GcReport> CollectGarbage(const GcOptions& options) override;
   Result<std::optional<CacheEntry>> GetCache(const std::string& key) override;
   Result<std::string> GetBlob(const std::string& hash) override;
   Status RequestCancel(const std::string& run_id) override;

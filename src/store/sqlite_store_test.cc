@@ -536,13 +536,137 @@ TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 1);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 2);
   sqlite3_finalize(st);
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
   EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
   sqlite3_finalize(st);
   sqlite3_close(db);
+}
+
+TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
+  // A store as version 1 left it: its tables, a call row without the replay columns.
+  ASSERT_TRUE(std::filesystem::create_directories(dir_ + "/v1"));
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/v1/specwright.db").c_str(), &db), SQLITE_OK);
+  {
+    auto fresh = OpenSqlite(dir_ + "/tmpl");
+    ASSERT_TRUE(fresh.ok());
+  }
+  // Take version 1's schema text from a fresh store's first migration by rebuilding it.
+  sqlite3* tmpl = nullptr;
+  ASSERT_EQ(sqlite3_open((dir_ + "/tmpl/specwright.db").c_str(), &tmpl), SQLITE_OK);
+  sqlite3_stmt* q = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(tmpl, "SELECT sql FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'", -1, &q, nullptr), SQLITE_OK);
+  while (sqlite3_step(q) == SQLITE_ROW) {
+    std::string sql = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
+    // Version 1 had no replay columns.
+    for (const char* col : {", request_hash TEXT NOT NULL DEFAULT ''", ", reply_blob TEXT NOT NULL DEFAULT ''"}) {
+      size_t at = sql.find(col);
+      if (at != std::string::npos) sql.erase(at, std::string(col).size());
+    }
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK) << sql;
+  }
+  sqlite3_finalize(q);
+  sqlite3_close(tmpl);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "INSERT INTO llm_calls (run_id, node, iteration, item, attempt, provider, model, tokens_in, "
+                         "tokens_out, tokens_cached_read, tokens_cache_write, tokens_reasoning, cost_usd, started_at, "
+                         "latency_ms, ttft_ms, status, error, request_blob, response_blob) VALUES ('old', 'a', 0, -1, 1, "
+                         "'p', 'm', 5, 6, 0, 0, 0, 0.5, 1, 2, 3, 'ok', '', '', ''); PRAGMA user_version = 1;",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto s = OpenSqlite(dir_ + "/v1");
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  auto calls = (*s)->ListLlmCalls("old");
+  ASSERT_TRUE(calls.ok()) << calls.status().message();
+  ASSERT_EQ(calls->size(), 1u);
+  EXPECT_EQ((*calls)[0].tokens_out, 6);
+  EXPECT_EQ((*calls)[0].request_hash, "");
+  EXPECT_EQ(*(*s)->IntegrityCheck(), "ok");
+}
+
+TEST_F(StoreTest, GcDeletesOldRunsWithTheirRowsAndOnlyUnreferencedBlobs) {
+  auto s = Open();
+  std::string big_old(10000, 'o'), big_new(10000, 'n'), shared = "shared text", orphan(9000, 'x');
+  auto h = [](const std::string& d) { return Hash128Hex(d); };
+  Batch b;
+  RunRecord old = Run("old", 1);
+  old.status = "succeeded";
+  RunRecord child = Run("old-child", 2);
+  child.parent_id = "old";
+  child.status = "succeeded";
+  RunRecord stuck = Run("stuck", 3);  // old but still marked running: kept
+  RunRecord young = Run("young", 5000);
+  young.status = "succeeded";
+  for (const auto& r : {old, child, stuck, young}) {
+    Batch rb;
+    rb.run = r;
+    ASSERT_TRUE(s->Commit(rb).ok());
+  }
+  b.blobs = {{h(big_old), big_old}, {h(big_new), big_new}, {h(shared), shared}, {h(orphan), orphan}};
+  Event e;
+  e.run_id = "old";
+  e.type = "node_succeeded";
+  e.node = "a";
+  e.data = "{\"blob\":\"" + h(big_old) + "\"}";
+  b.events.push_back(e);
+  e.run_id = "young";
+  e.data = "{\"blob\":\"" + h(big_new) + "\"}";
+  b.events.push_back(e);
+  ArtifactRecord a;
+  a.run_id = "old";
+  a.name = "a";
+  a.blob = h(shared);
+  b.artifacts.push_back(a);
+  a.run_id = "young";
+  b.artifacts.push_back(a);  // the shared blob is still referenced by the young run
+  LlmCallRecord c;
+  c.run_id = "old-child";
+  c.node = "x";
+  c.status = "ok";
+  b.llm_calls.push_back(c);
+  ASSERT_TRUE(s->Commit(b).ok());
+
+  GcOptions o;
+  o.before = 1000;
+  o.blob_grace_seconds = 0;
+  o.dry_run = true;
+  auto dry = s->CollectGarbage(o);
+  ASSERT_TRUE(dry.ok()) << dry.status().message();
+  EXPECT_EQ(dry->runs_deleted, (std::vector<std::string>{"old", "old-child"}));
+  EXPECT_EQ(dry->runs_kept_running, (std::vector<std::string>{"stuck"}));
+  EXPECT_EQ(dry->blobs_deleted, 2);  // big_old (once referenced) and the orphan
+  EXPECT_TRUE(s->GetRun("old")->has_value()) << "a dry run changes nothing";
+  EXPECT_TRUE(s->GetBlob(h(big_old)).ok());
+
+  o.dry_run = false;
+  auto rep = s->CollectGarbage(o);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->runs_deleted, dry->runs_deleted);
+  EXPECT_EQ(rep->blobs_deleted, 2);
+  EXPECT_EQ(rep->blob_bytes_freed, static_cast<int64_t>(big_old.size() + orphan.size()));
+  EXPECT_FALSE(s->GetRun("old")->has_value());
+  EXPECT_FALSE(s->GetRun("old-child")->has_value());
+  EXPECT_TRUE(s->GetRun("stuck")->has_value());
+  EXPECT_TRUE(s->ListEvents("old")->empty());
+  EXPECT_TRUE(s->ListLlmCalls("old-child")->empty());
+  EXPECT_EQ(s->GetBlob(h(big_old)).status().code(), Code::kNotFound);
+  EXPECT_EQ(s->GetBlob(h(orphan)).status().code(), Code::kNotFound);
+  EXPECT_EQ(*s->GetBlob(h(big_new)), big_new);
+  EXPECT_EQ(*s->GetBlob(h(shared)), shared);
+  EXPECT_EQ(*s->IntegrityCheck(), "ok");
+  // Young unreferenced files survive the grace period (a writer may not have committed yet).
+  Batch late;
+  late.blobs = {{h(orphan), orphan}};
+  ASSERT_TRUE(s->Commit(late).ok());
+  o.blob_grace_seconds = 3600;
+  rep = s->CollectGarbage(o);
+  ASSERT_TRUE(rep.ok());
+  EXPECT_EQ(rep->blobs_deleted, 0);
+  EXPECT_TRUE(s->GetBlob(h(orphan)).ok());
 }
 
 TEST_F(StoreTest, RefusesNewerSchema) {

@@ -95,6 +95,11 @@ struct LlmCallRecord {
   std::string error;
   std::string request_blob;
   std::string response_blob;
+  /// request_hash is llm::RequestFingerprint of the provider-neutral request (what offline
+  /// replay matches on); reply_blob the provider-neutral answer {text, tool_calls, usage,
+  /// finish_reason}. Both "" for calls recorded before schema version 2.
+  std::string request_hash;
+  std::string reply_blob;
 };
 
 struct ArtifactRecord {
@@ -147,6 +152,27 @@ struct Batch {
   void clear() { *this = Batch(); }
 };
 
+/// GcOptions: what `specwright gc` removes.
+struct GcOptions {
+  double before = 0;        // delete top-level runs created before this (unix seconds), with their sub-runs
+  bool dry_run = false;     // count only
+  /// Blob files younger than this are kept even when unreferenced: another process may have
+  /// written them for a transaction it has not committed yet.
+  double blob_grace_seconds = 3600;
+  double now = 0;           // unix seconds; 0 = the system clock
+};
+
+struct GcReport {
+  std::vector<std::string> runs_deleted;  // top-level and sub-runs
+  std::vector<std::string> runs_kept_running;  // old but still marked running
+  int64_t rows_deleted = 0;    // events, node_runs, llm_calls, artifacts, approvals, cache
+  int64_t blobs_deleted = 0;
+  int64_t blob_bytes_freed = 0;       // inline and file blobs
+  int64_t blob_file_bytes_freed = 0;  // of which files (inline ones free database pages)
+  int64_t db_bytes_before = 0;
+  int64_t db_bytes_after = 0;
+};
+
 struct StoreOptions {
   /// true: PRAGMA synchronous=FULL (survives power loss); false: NORMAL, which in WAL mode
   /// survives any process crash including kill -9, and is much faster.
@@ -174,6 +200,23 @@ class Store {
   virtual Result<std::vector<LlmCallRecord>> ListLlmCalls(const std::string& run_id) = 0;
   virtual Result<std::vector<ArtifactRecord>> ListArtifacts(const std::string& run_id) = 0;
   virtual Result<std::vector<ApprovalRecord>> ListApprovals(const std::string& run_id) = 0;
+
+  /// ListEventsOfType returns one run's events of one type, in order.
+  virtual Result<std::vector<Event>> ListEventsOfType(const std::string& run_id, const std::string& type) = 0;
+  /// One node's rows, calls and events (indexed: a report on one node of a large run reads only it).
+  virtual Result<std::vector<NodeRunRecord>> ListNodeRunsOf(const std::string& run_id, const std::string& node) = 0;
+  virtual Result<std::vector<LlmCallRecord>> ListLlmCallsOf(const std::string& run_id, const std::string& node) = 0;
+  virtual Result<std::vector<Event>> ListNodeEvents(const std::string& run_id, const std::string& node) = 0;
+  /// ListRunsSince returns runs (sub-runs included) created at or after since, oldest first.
+  virtual Result<std::vector<RunRecord>> ListRunsSince(double since) = 0;
+  /// ListLlmCallsSince returns every model call started at or after since, in order.
+  virtual Result<std::vector<LlmCallRecord>> ListLlmCallsSince(double since) = 0;
+  /// ListArtifactsNamed returns the artifacts called name across runs, newest first.
+  virtual Result<std::vector<ArtifactRecord>> ListArtifactsNamed(const std::string& name) = 0;
+
+  /// CollectGarbage deletes old runs and every blob (inline or file) that nothing left in the
+  /// store references, then compacts the database.
+  virtual Result<GcReport> CollectGarbage(const GcOptions& options) = 0;
 
   virtual Result<std::optional<CacheEntry>> GetCache(const std::string& key) = 0;
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <gtest/gtest.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -74,5 +75,45 @@ inline Result RunCli(const std::vector<std::string>& args, const std::string& di
   int code = Wait(p);
   return Result{code, Slurp(p.out_path), Slurp(p.err_path)};
 }
+
+/// FakeLlm runs specwright-fakellm (a real HTTP server on 127.0.0.1) for the test's life;
+/// url is its base URL, read from the first line it prints.
+class FakeLlm {
+ public:
+  explicit FakeLlm(const std::vector<std::string>& args = {}) {
+    int fds[2];
+    EXPECT_EQ(pipe(fds), 0);
+    pid_ = fork();
+    if (pid_ == 0) {
+      dup2(fds[1], 1);
+      std::vector<std::string> all = {SW_FAKELLM};
+      all.insert(all.end(), args.begin(), args.end());
+      std::vector<char*> argv;
+      for (auto& a : all) argv.push_back(a.data());
+      argv.push_back(nullptr);
+      execv(SW_FAKELLM, argv.data());
+      _exit(127);
+    }
+    close(fds[1]);
+    char buf[256];
+    ssize_t n = read(fds[0], buf, sizeof buf - 1);
+    close(fds[0]);
+    url = std::string(buf, n > 0 ? static_cast<size_t>(n) : 0);
+    while (!url.empty() && url.back() == '\n') url.pop_back();
+  }
+  ~FakeLlm() { Stop(); }
+  void Stop() {
+    if (pid_ <= 0) return;
+    kill(pid_, SIGTERM);
+    waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+  }
+  FakeLlm(const FakeLlm&) = delete;
+  FakeLlm& operator=(const FakeLlm&) = delete;
+  std::string url;
+
+ private:
+  pid_t pid_ = -1;
+};
 
 }  // namespace e2e

@@ -10,9 +10,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "store/store.h"
+#include "cli_runner.h"
 
 extern char** environ;
 
@@ -25,12 +27,7 @@ struct Out {
   std::string out, err;
 };
 
-std::string Slurp(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
+using e2e::Slurp;
 
 /// Exec runs a binary with a clean provider environment plus env; returns its exit and output.
 Out Exec(const std::string& bin, const std::vector<std::string>& args, const std::string& dir,
@@ -72,32 +69,17 @@ class ProvidersE2E : public ::testing::Test {
                                           "    prompt: \"say hello\"\n";
   }
   void TearDown() override {
-    if (fake_ > 0) {
-      kill(fake_, SIGTERM);
-      waitpid(fake_, nullptr, 0);
-    }
+    fake_.reset();
     fs::remove_all(dir_);
   }
   std::string StartFake(const std::string& script = "") {
-    int fds[2];
-    EXPECT_EQ(pipe(fds), 0);
-    fake_ = fork();
-    if (fake_ == 0) {
-      dup2(fds[1], 1);
-      if (script.empty()) execl(SW_FAKELLM, SW_FAKELLM, "--latency-ms", "20", static_cast<char*>(nullptr));
-      else execl(SW_FAKELLM, SW_FAKELLM, "--latency-ms", "20", "--script", script.c_str(), static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    char buf[256];
-    ssize_t n = read(fds[0], buf, sizeof buf - 1);
-    close(fds[0]);
-    std::string url(buf, n > 0 ? n : 0);
-    while (!url.empty() && url.back() == '\n') url.pop_back();
-    return url;
+    std::vector<std::string> args = {"--latency-ms", "20"};
+    if (!script.empty()) args.insert(args.end(), {"--script", script});
+    fake_ = std::make_unique<e2e::FakeLlm>(args);
+    return fake_->url;
   }
   std::string dir_;
-  pid_t fake_ = -1;
+  std::unique_ptr<e2e::FakeLlm> fake_;
 };
 
 TEST_F(ProvidersE2E, MissingKeyFailsBeforeTheRunStartsAndNamesTheVariable) {

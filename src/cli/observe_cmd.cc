@@ -1,0 +1,493 @@
+// trace, debug, cost, artifacts, lineage, diff, export and gc: the commands that explain a
+// run. Each asks observe:: for a JSON report, prints it with --json, renders it otherwise.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+
+#include <nlohmann/json.hpp>
+
+#include "base/fs.h"
+#include "base/strings.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "observe/observe.h"
+
+namespace sw::cli {
+namespace {
+
+using json = nlohmann::json;
+
+Result<std::string> ResolveRun(const Context& ctx, Env* env, const std::string& id) {
+  SW_RETURN_IF_ERROR(OpenStore(ctx, env));
+  return env->store->ResolveRunId(id);
+}
+
+int Emit(const json& j) {
+  std::cout << j.dump(2) << "\n";
+  return kExitOk;
+}
+
+int Emit(const std::string& encoded) {
+  std::fwrite(encoded.data(), 1, encoded.size(), stdout);
+  std::fputc('\n', stdout);
+  return kExitOk;
+}
+
+std::string Usd(const observe::Bucket& b) {
+  if (b.unknown > 0 && b.usd == 0) return "unknown";
+  return FormatUsd(b.usd) + (b.unknown > 0 ? " + unknown" : "");
+}
+
+std::string Tokens(int64_t n) {
+  char b[32];
+  if (n >= 10'000'000) std::snprintf(b, sizeof(b), "%.1fM", n / 1e6);
+  else if (n >= 100'000) std::snprintf(b, sizeof(b), "%.0fk", n / 1e3);
+  else std::snprintf(b, sizeof(b), "%lld", static_cast<long long>(n));
+  return b;
+}
+
+std::string Label(const store::NodeRunRecord& r) {
+  std::string l = r.node;
+  if (r.iteration > 0) l += "#" + std::to_string(r.iteration + 1);
+  if (r.item >= 0) l += "[" + std::to_string(r.item) + "]";
+  if (r.attempt > 1) l += " a" + std::to_string(r.attempt);
+  return l;
+}
+
+/// Bar draws [start, end] on a width-cell axis over [t0, t1].
+std::string Bar(double t0, double t1, double s, double e, char fill, int width) {
+  std::string bar(static_cast<size_t>(width), ' ');
+  if (t1 <= t0 || s <= 0) return bar;
+  if (e <= 0) e = t1;
+  double span = t1 - t0;
+  int a = static_cast<int>(std::floor((s - t0) / span * width));
+  int b = static_cast<int>(std::ceil((e - t0) / span * width));
+  a = std::clamp(a, 0, width - 1);
+  b = std::clamp(b, a + 1, width);
+  for (int i = a; i < b; ++i) bar[static_cast<size_t>(i)] = fill;
+  return bar;
+}
+
+char Fill(const std::string& status, bool cached) {
+  if (cached) return ':';
+  if (status == "succeeded") return '=';
+  if (status == "failed") return 'x';
+  if (status == "running") return '>';
+  if (status == "waiting") return '?';
+  if (status == "cancelled" || status == "interrupted") return '/';
+  return '.';
+}
+
+}  // namespace
+
+int CmdTrace(Context& ctx) {
+  if (ctx.args.positional.size() != 1) return Usage(ctx, "trace needs exactly one RUN");
+  Env env;
+  auto id = ResolveRun(ctx, &env, ctx.args.positional[0]);
+  if (!id.ok()) return Fail(ctx, id.status());
+  std::string node = ctx.args.Get("node");
+  auto t = observe::Trace(env.store.get(), *id, node);
+  if (!t.ok()) return Fail(ctx, t.status());
+  if (ctx.json) return Emit(observe::ToJson(*t));
+  const observe::TraceReport& j = *t;
+  double t0 = j.start, t1 = j.end;
+  const int width = 48;
+  std::string total = HumanDuration(std::max(0.0, t1 - t0));
+  std::string out;
+  out.reserve(j.rows.size() * 120 + 1024);
+  char line[512];
+  std::snprintf(line, sizeof(line), "run %s  %s  %s  %s\n", j.run.id.c_str(), j.run.workflow_name.c_str(),
+                j.run.status.c_str(), total.c_str());
+  out += line;
+  std::string axis = "0s" + std::string(static_cast<size_t>(std::max(1, width - 2 - static_cast<int>(total.size()))), ' ') + total;
+  std::snprintf(line, sizeof(line), "%-28s |%s|\n", "", axis.c_str());
+  out += line;
+  for (const auto& r : j.rows) {
+    std::string bar = Bar(t0, t1, r.started_at, r.finished_at, Fill(r.status, r.cached), width);
+    std::string label = Label(r);
+    if (label.size() > 28) label = label.substr(0, 25) + "...";
+    double dur = r.finished_at - r.started_at;
+    std::snprintf(line, sizeof(line), "%-28s |%s| %-9s %7s %8s %9s %s\n", label.c_str(), bar.c_str(), r.status.c_str(),
+                  r.status == "skipped" ? "-" : HumanDuration(std::max(0.0, dur)).c_str(),
+                  Tokens(r.tokens_in + r.tokens_out).c_str(), FormatUsd(r.cost_usd).c_str(), r.cached ? "cached" : "");
+    out += line;
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  if (!node.empty()) {
+    std::printf("\nmodel calls of %s:\n", node.c_str());
+    for (const auto& c : j.calls) {
+      std::string cost = c.cost_usd ? FormatUsd(*c.cost_usd) : "unknown";
+      std::printf("  #%-5lld attempt %d%s  %s/%s  %-7s %8.0f ms (first token %.0f ms)  in %s out %s  %s%s%s\n",
+                  static_cast<long long>(c.id), c.attempt, c.item >= 0 ? (" item " + std::to_string(c.item)).c_str() : "",
+                  c.provider.c_str(), c.model.c_str(), c.status.c_str(), c.latency_ms, c.ttft_ms, Tokens(c.tokens_in).c_str(),
+                  Tokens(c.tokens_out).c_str(), cost.c_str(), c.error.empty() ? "" : "  ", c.error.c_str());
+    }
+    if (j.calls.empty()) std::printf("  (none)\n");
+    if (!j.tool_calls.empty()) {
+      std::printf("\ntool calls of %s:\n", node.c_str());
+      for (const auto& tc : j.tool_calls) {
+        double dur = tc.finished_at > 0 ? (tc.finished_at - tc.started_at) * 1000 : -1;
+        std::string args = tc.arguments;
+        if (args.size() > 80) args = args.substr(0, 77) + "...";
+        std::string preview = tc.preview;
+        for (char& ch : preview)
+          if (ch == '\n') ch = ' ';
+        if (preview.size() > 60) preview = preview.substr(0, 57) + "...";
+        std::printf("  turn %-3d %-18s %s  %s  %s -> %s\n", tc.turn, tc.name.c_str(),
+                    dur < 0 ? "running" : (std::to_string(static_cast<long long>(dur)) + " ms").c_str(),
+                    dur < 0 ? "" : (tc.ok ? "ok" : "error"), args.c_str(), preview.c_str());
+      }
+    }
+  }
+  std::printf("\nlegend: = succeeded  x failed  : cached/reused  > running  ? waiting  / cancelled\n");
+  return kExitOk;
+}
+
+int CmdDebug(Context& ctx) {
+  if (ctx.args.positional.size() > 1) return Usage(ctx, "debug takes one RUN (default latest)");
+  Env env;
+  auto id = ResolveRun(ctx, &env, ctx.args.positional.empty() ? "latest" : ctx.args.positional[0]);
+  if (!id.ok()) return Fail(ctx, id.status());
+  auto d = observe::Debug(env.store.get(), *id, ctx.args.Get("node"));
+  if (!d.ok()) return Fail(ctx, d.status());
+  if (ctx.json) return Emit(*d);
+  const json& run = (*d)["run"];
+  std::printf("run %s (%s) %s%s\n", run["id"].get<std::string>().c_str(), run["workflow"].get<std::string>().c_str(),
+              run["status"].get<std::string>().c_str(),
+              run["error"].get<std::string>().empty() ? "" : (": " + run["error"].get<std::string>()).c_str());
+  if ((*d)["nodes"].empty()) {
+    std::printf("no node failed or was skipped\n");
+    return kExitOk;
+  }
+  auto indent = [](const std::string& text, const char* pad) {
+    std::string out;
+    for (const auto& line : Split(text, '\n')) out += pad + line + "\n";
+    return out;
+  };
+  for (const auto& n : (*d)["nodes"]) {
+    std::string status = n["status"].get<std::string>();
+    std::printf("\n%s node \"%s\" %s", status == "failed" ? "FAILED" : status == "skipped" ? "SKIPPED" : "NODE",
+                n["node"].get<std::string>().c_str(), status.c_str());
+    if (n.contains("kind")) std::printf(" (%s%s)", n.value("kind", "").c_str(), n.value("model", "").empty() ? "" : (", " + n.value("model", "")).c_str());
+    std::printf("\n");
+    if (n.contains("error")) std::printf("  error: %s\n", n["error"].get<std::string>().c_str());
+    if (n.contains("reason")) std::printf("  why:   %s\n", n["reason"].get<std::string>().c_str());
+    if (n.contains("budget_refused")) std::printf("  budget: %s\n", n["budget_refused"].get<std::string>().c_str());
+    if (n.contains("calls") && !n["calls"].empty()) {
+      std::printf("  model calls (%zu, %d retries):\n", n["calls"].size(), n.value("retries", 0));
+      for (const auto& c : n["calls"])
+        std::printf("    attempt %d%s: %s %s/%s %.0f ms%s%s\n", c.value("attempt", 0),
+                    c.value("item", -1) >= 0 ? (" item " + std::to_string(c.value("item", -1))).c_str() : "",
+                    c.value("status", "").c_str(), c.value("provider", "").c_str(), c.value("model", "").c_str(),
+                    c.value("latency_ms", 0.0), c.value("error", "").empty() ? "" : ": ", c.value("error", "").c_str());
+    } else if (n.contains("attempts") && !n["attempts"].empty()) {
+      std::printf("  attempts:\n");
+      for (const auto& a : n["attempts"])
+        std::printf("    attempt %d: %s%s%s\n", a.value("attempt", 0), a.value("status", "").c_str(),
+                    a.value("error", "").empty() ? "" : ": ", a.value("error", "").c_str());
+    }
+    for (const auto& r : n.value("retry_schedule", json::array()))
+      std::printf("    retried after attempt %d, waiting %s\n", r.value("after_attempt", 0), HumanDuration(r.value("delay_s", 0.0)).c_str());
+    if (n.contains("prompt") && !n["prompt"].empty()) {
+      std::printf("  rendered prompt:\n");
+      for (const auto& m : n["prompt"]) std::printf("    [%s]\n%s", m.value("role", "").c_str(), indent(m.value("text", ""), "      ").c_str());
+    }
+    if (n.contains("inputs") && !n["inputs"].empty()) {
+      std::printf("  inputs:\n");
+      for (const auto& in : n["inputs"]) {
+        std::printf("    %s (%s)%s\n", in.value("node", "").c_str(), in.value("status", "").c_str(), in.value("output", "").empty() ? "" : ":");
+        if (!in.value("output", "").empty()) std::printf("%s", indent(in.value("output", ""), "      ").c_str());
+      }
+    }
+    if (n.contains("last_output") && !n["last_output"].get<std::string>().empty())
+      std::printf("  last output:\n%s", indent(n["last_output"].get<std::string>(), "    ").c_str());
+    if (n.contains("skipped_dependents") && !n["skipped_dependents"].empty()) {
+      std::printf("  took down:\n");
+      for (const auto& s : n["skipped_dependents"])
+        std::printf("    %s (%s)\n", s.value("node", "").c_str(), s.value("reason", "").c_str());
+    }
+  }
+  std::printf("\nnext: specwright trace %s --node NODE   (its calls on the time axis)\n      specwright resume %s   (re-runs only what did not finish)\n",
+              id->c_str(), id->c_str());
+  return kExitOk;
+}
+
+namespace {
+void PrintBuckets(const char* title, const std::vector<observe::Bucket>& arr, size_t limit) {
+  if (arr.empty()) return;
+  std::printf("\n%-32s %7s %10s %10s %10s %10s %10s %14s\n", title, "CALLS", "INPUT", "CACHED", "OUTPUT", "REASONING",
+              "CACHE-WR", "COST");
+  for (size_t i = 0; i < arr.size(); ++i) {
+    if (i == limit) {
+      std::printf("  ... %zu more (--json for all)\n", arr.size() - limit);
+      break;
+    }
+    const auto& b = arr[i];
+    std::string key = b.key.size() > 32 ? b.key.substr(0, 29) + "..." : b.key;
+    std::printf("%-32s %7lld %10s %10s %10s %10s %10s %14s\n", key.c_str(), static_cast<long long>(b.calls),
+                Tokens(b.input).c_str(), Tokens(b.cached_read).c_str(), Tokens(b.output).c_str(), Tokens(b.reasoning).c_str(),
+                Tokens(b.cache_write).c_str(), Usd(b).c_str());
+  }
+}
+}  // namespace
+
+int CmdCost(Context& ctx) {
+  Env env;
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  if (ctx.args.Has("since")) {
+    if (!ctx.args.positional.empty()) return Usage(ctx, "cost takes a RUN or --since, not both");
+    auto since = observe::ParseSince(ctx.args.Get("since"), static_cast<double>(std::time(nullptr)));
+    if (!since.ok()) return Usage(ctx, since.status().message());
+    auto c = observe::CostSince(env.store.get(), *since);
+    if (!c.ok()) return Fail(ctx, c.status());
+    if (ctx.json) return Emit(observe::ToJson(*c));
+    std::printf("since %s: %zu runs, %lld model calls, %s\n", ctx.args.Get("since").c_str(), c->runs.size(),
+                static_cast<long long>(c->total.calls), Usd(c->total).c_str());
+    PrintBuckets("DAY", c->by_day, 60);
+    PrintBuckets("WORKFLOW", c->by_workflow, 20);
+    PrintBuckets("MODEL", c->by_model, 20);
+    PrintBuckets("PROVIDER", c->by_provider, 20);
+    return kExitOk;
+  }
+  if (ctx.args.positional.size() != 1) return Usage(ctx, "cost needs a RUN, or --since 7d");
+  auto id = env.store->ResolveRunId(ctx.args.positional[0]);
+  if (!id.ok()) return Fail(ctx, id.status());
+  auto c = observe::RunCost(env.store.get(), *id);
+  if (!c.ok()) return Fail(ctx, c.status());
+  if (ctx.json) return Emit(observe::ToJson(*c));
+  const auto& t = c->total;
+  std::printf("run %s: %lld model calls, %s%s\n", id->c_str(), static_cast<long long>(t.calls), Usd(t).c_str(),
+              c->sub_runs ? (" (with " + std::to_string(c->sub_runs) + " sub-runs)").c_str() : "");
+  std::printf("tokens: input %s (cached %s, cache writes %s), output %s (reasoning %s)\n", Tokens(t.input).c_str(),
+              Tokens(t.cached_read).c_str(), Tokens(t.cache_write).c_str(), Tokens(t.output).c_str(),
+              Tokens(t.reasoning).c_str());
+  if (t.unknown > 0)
+    std::printf("price unknown for %lld calls: their cost is not in the total (add prices with --prices)\n",
+                static_cast<long long>(t.unknown));
+  if (c->max_usd)
+    std::printf("budget: %s of %s used, %s left\n", Usd(t).c_str(), FormatUsd(*c->max_usd).c_str(),
+                FormatUsd(std::max(0.0, *c->max_usd - t.usd)).c_str());
+  if (c->max_tokens)
+    std::printf("budget: %s of %s tokens, %s left\n", Tokens(t.input + t.output).c_str(), Tokens(*c->max_tokens).c_str(),
+                Tokens(std::max<int64_t>(0, *c->max_tokens - t.input - t.output)).c_str());
+  if (c->max_calls)
+    std::printf("calls: %lld of at most %lld\n", static_cast<long long>(t.calls), static_cast<long long>(*c->max_calls));
+  if (!c->max_usd && !c->max_tokens) std::printf("budget: none set\n");
+  PrintBuckets("NODE", c->by_node, 40);
+  PrintBuckets("MODEL", c->by_model, 20);
+  PrintBuckets("PROVIDER", c->by_provider, 20);
+  return kExitOk;
+}
+
+namespace {
+/// PrintTree draws the pre-order lines with branches: "`--" when no later sibling follows.
+void PrintTree(const std::vector<observe::TreeLine>& lines) {
+  // has_next: a later sibling follows (the next line at this depth before any shallower one).
+  std::vector<long> open;  // per depth: index of the last line seen at that depth
+  std::vector<bool> has_next(lines.size(), false);
+  for (size_t i = 0; i < lines.size(); ++i) {
+    size_t d = static_cast<size_t>(lines[i].depth);
+    if (open.size() <= d) open.resize(d + 1, -1);
+    if (open[d] >= 0) has_next[static_cast<size_t>(open[d])] = true;
+    open[d] = static_cast<long>(i);
+    for (size_t k = d + 1; k < open.size(); ++k) open[k] = -1;
+  }
+  std::string out;
+  std::vector<bool> continues;  // per depth: draw "|" for the ancestors that have a next sibling
+  for (size_t i = 0; i < lines.size(); ++i) {
+    const auto& l = lines[i];
+    size_t d = static_cast<size_t>(l.depth);
+    continues.resize(d + 1);
+    continues[d] = has_next[i];
+    std::string prefix;
+    for (size_t k = 1; k < d; ++k) prefix += continues[k] ? "|   " : "    ";
+    if (d > 0) prefix += has_next[i] ? "|-- " : "`-- ";
+    out += prefix + l.name;
+    if (l.missing) out += "  (not in the store)";
+    else if (!l.cycle.empty()) out += "  CYCLE: " + l.cycle;
+    else {
+      out += "  <- " + l.produced_by + "  " + l.media_type;
+      if (l.seen) out += "  (shown above)";
+    }
+    out += "\n";
+  }
+  std::fwrite(out.data(), 1, out.size(), stdout);
+}
+}  // namespace
+
+int CmdArtifacts(Context& ctx) {
+  if (ctx.args.positional.size() != 1) return Usage(ctx, "artifacts needs exactly one RUN");
+  Env env;
+  auto id = ResolveRun(ctx, &env, ctx.args.positional[0]);
+  if (!id.ok()) return Fail(ctx, id.status());
+  auto a = observe::Artifacts(env.store.get(), *id);
+  if (!a.ok()) return Fail(ctx, a.status());
+  if (ctx.json) return Emit(observe::ToJson(*a));
+  std::printf("run %s: %zu artifacts (each is derived from the ones below it)\n\n", id->c_str(), a->artifacts.size());
+  PrintTree(a->tree);
+  for (const auto& c : a->cycles) std::printf("\nwarning: derived_from has a cycle: %s\n", c.c_str());
+  std::printf("\nnext: specwright lineage NAME --run %s\n", id->c_str());
+  return kExitOk;
+}
+
+int CmdLineage(Context& ctx) {
+  if (ctx.args.positional.size() != 1) return Usage(ctx, "lineage needs exactly one ARTIFACT");
+  Env env;
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  std::string run;
+  if (ctx.args.Has("run")) {
+    auto id = env.store->ResolveRunId(ctx.args.Get("run"));
+    if (!id.ok()) return Fail(ctx, id.status());
+    run = *id;
+  }
+  auto l = observe::Lineage(env.store.get(), ctx.args.positional[0], run);
+  if (!l.ok()) return Fail(ctx, l.status());
+  if (ctx.json) return Emit(observe::ToJson(*l));
+  std::printf("lineage of %s in run %s\n\n", ctx.args.positional[0].c_str(), l->run_id.c_str());
+  PrintTree(l->tree);
+  for (const auto& c : l->cycles) std::printf("\nwarning: derived_from has a cycle: %s\n", c.c_str());
+  return kExitOk;
+}
+
+int CmdDiff(Context& ctx) {
+  if (ctx.args.positional.size() != 2) return Usage(ctx, "diff needs two runs: RUN_A RUN_B");
+  Env env;
+  auto a = ResolveRun(ctx, &env, ctx.args.positional[0]);
+  if (!a.ok()) return Fail(ctx, a.status());
+  auto b = env.store->ResolveRunId(ctx.args.positional[1]);
+  if (!b.ok()) return Fail(ctx, b.status());
+  int max_diffs = 50;
+  if (ctx.args.Has("diffs")) {
+    char* end = nullptr;
+    long v = std::strtol(ctx.args.Get("diffs").c_str(), &end, 10);
+    if (!end || *end || v < 0) return Usage(ctx, "--diffs needs a number (0 for all), got \"" + ctx.args.Get("diffs") + "\"");
+    max_diffs = static_cast<int>(v);
+  }
+  auto d = observe::Diff(env.store.get(), *a, *b, max_diffs);
+  if (!d.ok()) return Fail(ctx, d.status());
+  if (ctx.json) return Emit(observe::ToJson(*d));
+  for (const auto* r : {&d->a, &d->b})
+    std::printf("%s %s  %-10s %s tokens  %s  %s\n", r == &d->a ? "A" : "B", r->id.c_str(), r->status.c_str(),
+                Tokens(r->tokens_in + r->tokens_out).c_str(), FormatUsd(r->cost_usd).c_str(),
+                HumanDuration(r->finished_at > r->created_at ? r->finished_at - r->created_at : 0).c_str());
+  if (d->first_divergence < 0) {
+    std::printf("\nthe runs agree on every node (status, model and output)\n");
+  } else {
+    const auto& f = d->nodes[static_cast<size_t>(d->first_divergence)];
+    std::printf("\nfirst divergence: node \"%s\" (%s); %d nodes differ\n", f.node.c_str(), Join(f.differs, ", ").c_str(),
+                d->differing);
+  }
+  std::printf("\n%-24s %-21s %-17s %-17s %-19s %s\n", "NODE", "STATUS A/B", "DURATION A/B", "TOKENS A/B", "COST A/B",
+              "MODEL A/B");
+  std::string out;
+  char line[512];
+  auto pair = [](const std::optional<observe::DiffSide>& x, const std::optional<observe::DiffSide>& y, auto get) {
+    return (x ? get(*x) : std::string("-")) + "/" + (y ? get(*y) : std::string("-"));
+  };
+  for (const auto& n : d->nodes) {
+    std::string ma = n.a ? n.a->model : "-", mb = n.b ? n.b->model : "-";
+    std::snprintf(line, sizeof(line), "%s%-23s %-21s %-17s %-17s %-19s %s\n", n.differs.empty() ? " " : "*",
+                  n.node.substr(0, 23).c_str(), pair(n.a, n.b, [](const auto& s) { return s.status; }).c_str(),
+                  pair(n.a, n.b, [](const auto& s) { return HumanDuration(s.duration_s); }).c_str(),
+                  pair(n.a, n.b, [](const auto& s) { return Tokens(s.tokens); }).c_str(),
+                  pair(n.a, n.b, [](const auto& s) { return FormatUsd(s.cost_usd); }).c_str(),
+                  (ma == mb ? ma : ma + " / " + mb).c_str());
+    out += line;
+  }
+  for (const auto& n : d->nodes)
+    if (!n.diff.empty()) out += "\n" + n.diff;
+  if (d->diffs_omitted > 0)
+    out += "\n(" + std::to_string(d->diffs_omitted) + " more outputs differ; --diffs 0 shows every diff)\n";
+  std::fwrite(out.data(), 1, out.size(), stdout);
+  return kExitOk;
+}
+
+int CmdExport(Context& ctx) {
+  if (ctx.args.positional.size() != 1) return Usage(ctx, "export needs exactly one RUN");
+  std::string format = ctx.args.Get("format", "json");
+  if (format != "json" && format != "csv" && format != "otlp")
+    return Usage(ctx, "--format must be json, csv or otlp, got \"" + format + "\"");
+  Env env;
+  auto id = ResolveRun(ctx, &env, ctx.args.positional[0]);
+  if (!id.ok()) return Fail(ctx, id.status());
+  auto set = observe::CollectSpans(env.store.get(), *id);
+  if (!set.ok()) return Fail(ctx, set.status());
+  std::string out;
+  if (format == "csv") out = observe::SpansCsv(*set);
+  else if (format == "otlp") out = observe::OtlpJson(env.store.get(), *set, ctx.args.Has("include-content")) + "\n";
+  else out = observe::SpansJson(*set) + "\n";
+  std::string file = ctx.args.Get("output");
+  if (file.empty()) {
+    std::fwrite(out.data(), 1, out.size(), stdout);
+    return kExitOk;
+  }
+  SW_RETURN_IF_ERROR_EXIT(ctx, WriteFileAtomic(file, out));
+  std::fprintf(stderr, "wrote %zu spans to %s\n", set->spans.size(), file.c_str());
+  return kExitOk;
+}
+
+int CmdGc(Context& ctx) {
+  if (!ctx.args.positional.empty()) return Usage(ctx, "gc takes no arguments");
+  std::string older = ctx.args.Get("older-than", "30d");
+  double now = static_cast<double>(std::time(nullptr));
+  auto before = observe::ParseSince(older, now);
+  if (!before.ok()) return Usage(ctx, "--older-than: " + before.status().message());
+  Env env;
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  store::GcOptions o;
+  o.before = *before;
+  o.dry_run = ctx.args.Has("dry-run");
+  o.now = now;
+  if (ctx.args.Has("grace")) {
+    auto g = ParseDuration(ctx.args.Get("grace"));
+    if (!g) return Usage(ctx, "--grace needs a duration such as 1h or 0s");
+    o.blob_grace_seconds = *g;
+  }
+  auto rep = env.store->CollectGarbage(o);
+  if (!rep.ok()) return Fail(ctx, rep.status());
+  // Workspaces of deleted runs go too (only inside the store's own workspaces folder).
+  int64_t ws_bytes = 0;
+  int ws = 0;
+  std::string root = ctx.store_dir + "/workspaces";
+  for (const auto& r : rep->runs_deleted) {
+    std::filesystem::path p = std::filesystem::path(root) / r;
+    std::error_code ec;
+    if (!std::filesystem::is_directory(p, ec) || std::filesystem::is_symlink(p, ec)) continue;
+    for (auto it = std::filesystem::recursive_directory_iterator(p, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
+      if (it->is_regular_file(ec) && !it->is_symlink(ec)) ws_bytes += static_cast<int64_t>(it->file_size(ec));
+    if (!o.dry_run) std::filesystem::remove_all(p, ec);
+    ++ws;
+  }
+  if (ctx.json) {
+    return Emit(json{{"dry_run", o.dry_run},
+                          {"before", o.before},
+                          {"runs_deleted", rep->runs_deleted},
+                          {"runs_kept_running", rep->runs_kept_running},
+                          {"rows_deleted", rep->rows_deleted},
+                          {"blobs_deleted", rep->blobs_deleted},
+                          {"blob_bytes_freed", rep->blob_bytes_freed},
+                          {"workspaces_deleted", ws},
+                          {"workspace_bytes_freed", ws_bytes},
+                          {"db_bytes_before", rep->db_bytes_before},
+                          {"db_bytes_after", rep->db_bytes_after}});
+  }
+  const char* verb = o.dry_run ? "would delete" : "deleted";
+  std::printf("%s %zu runs older than %s (%lld rows), %lld unreferenced blobs (%lld bytes), %d workspaces (%lld bytes)\n",
+              verb, rep->runs_deleted.size(), older.c_str(), static_cast<long long>(rep->rows_deleted),
+              static_cast<long long>(rep->blobs_deleted), static_cast<long long>(rep->blob_bytes_freed), ws,
+              static_cast<long long>(ws_bytes));
+  if (!o.dry_run)
+    std::printf("database: %lld -> %lld bytes; freed %lld bytes in all\n", static_cast<long long>(rep->db_bytes_before),
+                static_cast<long long>(rep->db_bytes_after),
+                static_cast<long long>(rep->blob_file_bytes_freed + ws_bytes + std::max<int64_t>(0, rep->db_bytes_before - rep->db_bytes_after)));
+  if (!rep->runs_kept_running.empty())
+    std::printf("kept %zu old runs still marked running (%s); `specwright cancel` them to let gc take them\n",
+                rep->runs_kept_running.size(), Join(rep->runs_kept_running, ", ").c_str());
+  return kExitOk;
+}
+
+}  // namespace sw::cli

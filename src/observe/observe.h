@@ -1,0 +1,185 @@
+// observe: what happened in a run, read from the store — timelines, post-mortems, spend,
+// lineage, run-to-run diffs and OpenTelemetry spans. Each report is a plain struct that the
+// CLI renders as text and writes as JSON (`--json`), and the web UI's API serves as the same
+// JSON. Reports over a 10,000-node run are built from typed rows and written with JsonWriter:
+// assembling nlohmann::json documents of that size was ten times slower than the store reads.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "base/status.h"
+#include "store/store.h"
+
+namespace sw::observe {
+
+using json = nlohmann::json;
+
+// ---- trace ----
+
+struct ToolCallRow {
+  int turn = 0, item = -1, attempt = 0;
+  std::string call_id, name, tool, arguments;  // arguments as JSON text
+  double started_at = 0, finished_at = 0;      // finished_at 0: no result yet
+  bool ok = false;
+  int64_t bytes = 0;
+  std::string preview, result_blob;
+};
+
+/// TraceReport: the run and one row per node x iteration x item x attempt, in start order;
+/// with node set, that node's model calls and tool calls as well.
+struct TraceReport {
+  store::RunRecord run;
+  double start = 0, end = 0;
+  std::string node;
+  std::vector<store::NodeRunRecord> rows;
+  std::vector<store::LlmCallRecord> calls;
+  std::vector<ToolCallRow> tool_calls;
+};
+Result<TraceReport> Trace(store::Store* st, const std::string& run_id, const std::string& node = "");
+std::string ToJson(const TraceReport& r);
+
+// ---- debug ----
+
+/// Debug: for each failed node (or just `node`): the error, every attempt with the provider's
+/// own message, the retries, the rendered prompt, the inputs it received, its last output and
+/// the dependents it took down; then every skipped node with why.
+Result<json> Debug(store::Store* st, const std::string& run_id, const std::string& node = "");
+
+// ---- cost ----
+
+/// Bucket is one line of spend; unknown counts calls whose price is unknown (their cost is
+/// not in usd, and the bucket's cost is shown as unknown, never as zero).
+struct Bucket {
+  std::string key;
+  int64_t calls = 0, input = 0, output = 0, cached_read = 0, cache_write = 0, reasoning = 0, unknown = 0;
+  double usd = 0;
+  void Add(const store::LlmCallRecord& c);
+};
+
+struct CostReport {
+  store::RunRecord run;
+  int64_t sub_runs = 0;
+  Bucket total;
+  std::vector<Bucket> by_node, by_model, by_provider;  // most expensive first
+  std::optional<double> max_usd;
+  std::optional<int64_t> max_tokens, max_calls;
+};
+Result<CostReport> RunCost(store::Store* st, const std::string& run_id);
+std::string ToJson(const CostReport& r);
+
+struct RunSpend {
+  store::RunRecord run;
+  Bucket spend;
+};
+struct CostSinceReport {
+  double since = 0;
+  std::vector<RunSpend> runs;  // top-level runs, oldest first; sub-run spend folded in
+  Bucket total;
+  std::vector<Bucket> by_model, by_provider, by_workflow, by_day;  // by_day in date order
+};
+Result<CostSinceReport> CostSince(store::Store* st, double since);
+std::string ToJson(const CostSinceReport& r);
+
+// ---- artifacts and lineage ----
+
+/// TreeLine is one line of a derivation tree in pre-order; depth 0 is a root. seen: shown
+/// earlier in full; missing: named in derived_from but not stored; cycle: the path back.
+struct TreeLine {
+  int depth = 0;
+  std::string name, produced_by, media_type, blob;
+  double created_at = 0;
+  bool seen = false, missing = false;
+  std::string cycle;
+};
+
+struct ArtifactsReport {
+  std::string run_id;
+  std::vector<store::ArtifactRecord> artifacts;
+  std::vector<TreeLine> tree;       // artifacts nothing derives from are roots, newest first
+  std::vector<std::string> cycles;  // each reported once
+};
+Result<ArtifactsReport> Artifacts(store::Store* st, const std::string& run_id);
+/// Lineage of one artifact (in run_id, or the newest run that has it when run_id is "").
+Result<ArtifactsReport> Lineage(store::Store* st, const std::string& artifact, const std::string& run_id = "");
+std::string ToJson(const ArtifactsReport& r);
+
+// ---- diff ----
+
+struct DiffSide {
+  std::string status, model, output_blob;
+  double duration_s = 0, cost_usd = 0;
+  int64_t tokens = 0, calls = 0;
+  int attempts = 0;
+};
+struct DiffNode {
+  std::string node;
+  std::optional<DiffSide> a, b;
+  std::vector<std::string> differs;  // only in A/B, status, model, output
+  std::string diff;                  // unified diff of the outputs, when they differ
+};
+struct DiffReport {
+  store::RunRecord a, b;
+  std::vector<DiffNode> nodes;  // in A's start order, then B's own
+  int differing = 0;
+  int first_divergence = -1;  // index into nodes
+  int diffs_omitted = 0;      // differing outputs past max_diffs, left without a text diff
+};
+/// Diff compares two runs; text diffs are made for the first max_diffs differing outputs
+/// (<= 0: all), so two 10,000-node runs that differ everywhere still answer at once.
+Result<DiffReport> Diff(store::Store* st, const std::string& run_a, const std::string& run_b, int max_diffs = 50);
+std::string ToJson(const DiffReport& r);
+
+/// UnifiedDiff of two texts (`diff -u` style, `context` lines around each change).
+std::string UnifiedDiff(const std::string& a, const std::string& b, const std::string& label_a,
+                        const std::string& label_b, int context = 3);
+
+// ---- spans and export ----
+
+/// Span is one timed operation of a run: the run, a node attempt, a model call or a tool call.
+struct Span {
+  std::string kind;  // run | node | llm | tool
+  std::string span_id, parent_id;
+  std::string name;
+  std::string node;
+  int iteration = 0, item = -1, attempt = 0;
+  double start = 0, end = 0;  // unix seconds
+  std::string status;         // ok | error | running | waiting | timeout | cancelled
+  std::string error;
+  std::string provider, model, node_kind;
+  std::string tool, tool_call_id;
+  int64_t tokens_in = 0, tokens_out = 0, cached_read = 0, cache_write = 0, reasoning = 0;
+  bool cost_known = true;
+  double cost_usd = 0;
+  std::string request_blob, reply_blob, arguments, result_blob;
+};
+
+struct SpanSet {
+  std::string trace_id;  // 32 hex digits, derived from the run id
+  store::RunRecord run;
+  std::vector<Span> spans;
+};
+
+/// CollectSpans reads a run's spans (the run's own span first).
+Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id);
+
+/// OtlpJson encodes spans as an OTLP/JSON ExportTraceServiceRequest with the GenAI semantic
+/// conventions' attributes; message content only when include_content (read from the blobs).
+std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content);
+/// SpansJson / SpansCsv are the same spans as plain JSON and as CSV (one span a row).
+std::string SpansJson(const SpanSet& set);
+std::string SpansCsv(const SpanSet& set);
+
+// ---- helpers ----
+
+/// Definitions is the run's recorded workflow shape (node id -> {hash, kind, needs, model}),
+/// or null for runs recorded before it existed.
+json Definitions(store::Store* st, const std::string& run_id);
+
+/// ParseSince reads "7d", "12h", "30m", "2w" or a date "2026-11-01" into unix seconds.
+Result<double> ParseSince(const std::string& text, double now);
+
+}  // namespace sw::observe

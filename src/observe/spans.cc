@@ -1,0 +1,379 @@
+// A run as spans, and its three encodings: OTLP/JSON (GenAI semantic conventions), JSON, CSV.
+#include <cmath>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <charconv>
+
+#include "base/hash.h"
+#include "observe/internal.h"
+
+namespace sw::observe {
+namespace {
+
+std::string SpanId(const std::string& run_id, const std::string& key) {
+  return Hash128Hex(run_id + "\n" + key).substr(0, 16);
+}
+
+std::string NodeKey(const std::string& node, int iteration, int item, int attempt) {
+  return "node/" + node + "/" + std::to_string(iteration) + "/" + std::to_string(item) + "/" + std::to_string(attempt);
+}
+
+std::string Status(const std::string& s) {
+  if (s == "succeeded" || s == "ok") return "ok";
+  if (s == "running" || s == "waiting") return s;
+  return "error";
+}
+
+}  // namespace
+
+Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
+  SpanSet set;
+  SW_ASSIGN_OR_RETURN(set.run, RunOrError(st, run_id));
+  set.trace_id = Hash128Hex("trace\n" + run_id);
+  SW_ASSIGN_OR_RETURN(auto rows, st->ListNodeRuns(run_id));
+  SW_ASSIGN_OR_RETURN(auto calls, st->ListLlmCalls(run_id));
+  SW_ASSIGN_OR_RETURN(auto tool_calls, st->ListEventsOfType(run_id, "tool_call"));
+  SW_ASSIGN_OR_RETURN(auto tool_results, st->ListEventsOfType(run_id, "tool_result"));
+  std::set<std::string> agents;
+  for (const auto& e : tool_calls) agents.insert(e.node);
+  SW_ASSIGN_OR_RETURN(auto turns, st->ListEventsOfType(run_id, "agent_turn"));
+  for (const auto& e : turns) agents.insert(e.node);
+  std::set<std::string> llm_nodes;
+  std::map<std::string, std::pair<std::string, std::string>> model_of;  // node -> provider, model
+  for (const auto& c : calls) {
+    llm_nodes.insert(c.node);
+    model_of[c.node] = {c.provider, c.model};
+  }
+
+  const store::RunRecord& run = set.run;
+  double run_end = run.finished_at;
+  for (const auto& r : rows) run_end = std::max(run_end, r.finished_at);
+  Span root;
+  root.kind = "run";
+  root.span_id = SpanId(run_id, "run");
+  root.name = "invoke_workflow " + run.workflow_name;
+  root.node_kind = "workflow";
+  root.start = run.created_at;
+  root.end = run.finished_at;
+  root.status = Status(run.status);
+  root.error = run.error;
+  root.tokens_in = run.tokens_in;
+  root.tokens_out = run.tokens_out;
+  root.cost_usd = run.cost_usd;
+
+  std::vector<Span>& spans = set.spans;
+  spans.reserve(1 + rows.size() + calls.size() + tool_calls.size());
+  spans.push_back(Span{});  // the run's own span, filled in last
+  for (const auto& r : rows) {
+    if (r.status == "skipped") continue;
+    Span s;
+    s.kind = "node";
+    s.span_id = SpanId(run_id, NodeKey(r.node, r.iteration, r.item, r.attempt));
+    s.parent_id = root.span_id;
+    s.node = r.node;
+    s.iteration = r.iteration;
+    s.item = r.item;
+    s.attempt = r.attempt;
+    s.start = r.started_at;
+    s.end = r.finished_at;
+    s.status = Status(r.status);
+    s.error = r.error;
+    s.node_kind = agents.count(r.node) ? "agent" : llm_nodes.count(r.node) || !r.model.empty() ? "llm" : "task";
+    if (r.cached) s.node_kind += "+cached";
+    auto m = model_of.find(r.node);
+    if (m != model_of.end()) s.provider = m->second.first, s.model = m->second.second;
+    s.name = (agents.count(r.node) ? "invoke_agent " : "node ") + r.node;
+    s.tokens_in = r.tokens_in;
+    s.tokens_out = r.tokens_out;
+    s.cost_usd = r.cost_usd;
+    spans.push_back(std::move(s));
+  }
+  for (const auto& c : calls) {
+    Span s;
+    s.kind = "llm";
+    s.span_id = SpanId(run_id, "llm/" + std::to_string(c.id));
+    s.parent_id = SpanId(run_id, NodeKey(c.node, c.iteration, c.item, c.attempt));
+    s.name = "chat " + c.model;
+    s.node = c.node;
+    s.iteration = c.iteration;
+    s.item = c.item;
+    s.attempt = c.attempt;
+    s.start = c.started_at;
+    s.end = c.started_at + c.latency_ms / 1000.0;
+    s.status = c.status == "ok" ? "ok" : c.status;
+    s.error = c.error;
+    s.provider = c.provider;
+    s.model = c.model;
+    s.tokens_in = c.tokens_in;
+    s.tokens_out = c.tokens_out;
+    s.cached_read = c.tokens_cached_read;
+    s.cache_write = c.tokens_cache_write;
+    s.reasoning = c.tokens_reasoning;
+    s.cost_known = c.cost_usd.has_value();
+    s.cost_usd = c.cost_usd.value_or(0);
+    s.request_blob = c.request_blob;
+    s.reply_blob = c.reply_blob.empty() ? c.response_blob : c.reply_blob;
+    spans.push_back(std::move(s));
+  }
+  std::map<std::tuple<std::string, int, int, std::string>, const store::Event*> result_of;
+  for (const auto& e : tool_results) {
+    json d = json::parse(e.data, nullptr, false);
+    if (d.is_object()) result_of[{e.node, e.item, e.attempt, d.value("call_id", "")}] = &e;
+  }
+  for (const auto& e : tool_calls) {
+    json d = json::parse(e.data, nullptr, false);
+    if (!d.is_object()) continue;
+    Span s;
+    s.kind = "tool";
+    s.node = e.node;
+    s.iteration = e.iteration;
+    s.item = e.item;
+    s.attempt = e.attempt;
+    s.tool_call_id = d.value("call_id", "");
+    s.tool = d.value("name", "");
+    s.span_id = SpanId(run_id, "tool/" + std::to_string(e.seq));
+    s.parent_id = SpanId(run_id, NodeKey(e.node, e.iteration, e.item, e.attempt));
+    s.name = "execute_tool " + s.tool;
+    s.start = e.ts;
+    s.arguments = d.contains("arguments") ? (d["arguments"].is_string() ? d["arguments"].get<std::string>() : d["arguments"].dump()) : "";
+    auto it = result_of.find({e.node, e.item, e.attempt, s.tool_call_id});
+    if (it != result_of.end()) {
+      json rd = json::parse(it->second->data, nullptr, false);
+      s.end = it->second->ts;
+      s.status = rd.value("ok", false) ? "ok" : "error";
+      s.result_blob = rd.value("blob", "");
+      if (!rd.value("ok", false)) s.error = rd.value("preview", "");
+    } else {
+      s.status = "running";
+    }
+    spans.push_back(std::move(s));
+  }
+  spans[0] = std::move(root);
+  (void)run_end;
+  return set;
+}
+
+namespace {
+
+/// Attrs writes OTLP KeyValue objects: {"key": k, "value": {"stringValue": v}} and friends.
+struct Attrs {
+  JsonWriter& w;
+  void Str(std::string_view k, std::string_view v) {
+    w.BeginObject().Field("key", k).Key("value").BeginObject().Field("stringValue", v).EndObject().EndObject();
+  }
+  void Int(std::string_view k, int64_t v) {
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof(buf), v);
+    w.BeginObject().Field("key", k).Key("value").BeginObject().Field("intValue", std::string_view(buf, static_cast<size_t>(r.ptr - buf))).EndObject().EndObject();
+  }
+  void Dbl(std::string_view k, double v) {
+    w.BeginObject().Field("key", k).Key("value").BeginObject().Field("doubleValue", v).EndObject().EndObject();
+  }
+  void StrList(std::string_view k, const std::vector<std::string>& v) {
+    w.BeginObject().Field("key", k).Key("value").BeginObject().Key("arrayValue").BeginObject().Key("values").BeginArray();
+    for (const auto& x : v) w.BeginObject().Field("stringValue", x).EndObject();
+    w.EndArray().EndObject().EndObject().EndObject();
+  }
+};
+
+std::string Nanos(double unix_seconds) {
+  if (unix_seconds <= 0) return "0";
+  return std::to_string(static_cast<long long>(std::llround(unix_seconds * 1e6))) + "000";
+}
+
+/// ProviderName maps our provider names to the conventions' gen_ai.provider.name values.
+std::string ProviderName(const std::string& p) {
+  if (p == "gemini") return "gcp.gemini";
+  return p;
+}
+
+/// MessagesJson is the conventions' message form: [{role, parts: [{type: text, content}]}]
+/// (system instructions are a bare list of parts).
+std::string MessagesJson(const std::vector<Message>& msgs, bool system) {
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& m : msgs) {
+    if ((m.role == "system") != system) continue;
+    if (system) {
+      w.BeginObject().Field("type", "text").Field("content", m.text).EndObject();
+    } else {
+      w.BeginObject().Field("role", m.role == "model" ? "assistant" : m.role).Key("parts").BeginArray();
+      w.BeginObject().Field("type", "text").Field("content", m.text).EndObject().EndArray().EndObject();
+    }
+  }
+  w.EndArray();
+  return w.Take();
+}
+
+}  // namespace
+
+std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content) {
+  JsonWriter w;
+  w.Reserve(set.spans.size() * 1200);
+  Attrs a{w};
+  w.BeginObject().Key("resourceSpans").BeginArray().BeginObject();
+  w.Key("resource").BeginObject().Key("attributes").BeginArray();
+  a.Str("service.name", "specwright");
+  a.Str("service.version", "0.1.0");
+  a.Str("specwright.workflow", set.run.workflow_name);
+  w.EndArray().EndObject();
+  w.Key("scopeSpans").BeginArray().BeginObject();
+  w.Key("scope").BeginObject().Field("name", "specwright").Field("version", "0.1.0").EndObject();
+  w.Key("spans").BeginArray();
+  for (const auto& s : set.spans) {
+    int kind = s.kind == "llm" ? 3 : 1;  // SPAN_KIND_CLIENT for model calls, INTERNAL otherwise
+    w.BeginObject().Field("traceId", set.trace_id).Field("spanId", s.span_id);
+    if (!s.parent_id.empty()) w.Field("parentSpanId", s.parent_id);
+    w.Field("name", s.name).Field("kind", kind);
+    w.Field("startTimeUnixNano", Nanos(s.start)).Field("endTimeUnixNano", Nanos(s.end > 0 ? s.end : s.start));
+    w.Key("attributes").BeginArray();
+    a.Str("specwright.run.id", set.run.id);
+    if (s.kind == "run") {
+      a.Str("gen_ai.operation.name", "invoke_workflow");
+      a.Str("gen_ai.agent.name", set.run.workflow_name);
+      a.Int("gen_ai.usage.input_tokens", s.tokens_in);
+      a.Int("gen_ai.usage.output_tokens", s.tokens_out);
+      a.Dbl("specwright.cost_usd", s.cost_usd);
+    } else {
+      a.Str("specwright.node.id", s.node);
+      a.Int("specwright.iteration", s.iteration);
+      if (s.item >= 0) a.Int("specwright.item", s.item);
+      a.Int("specwright.attempt", s.attempt);
+    }
+    if (s.kind == "node") {
+      if (s.node_kind.rfind("agent", 0) == 0) {
+        a.Str("gen_ai.operation.name", "invoke_agent");
+        a.Str("gen_ai.agent.name", s.node);
+      }
+      if (!s.provider.empty()) a.Str("gen_ai.provider.name", ProviderName(s.provider));
+      if (!s.model.empty()) a.Str("gen_ai.request.model", s.model);
+      a.Str("specwright.node.kind", s.node_kind);
+      a.Int("gen_ai.usage.input_tokens", s.tokens_in);
+      a.Int("gen_ai.usage.output_tokens", s.tokens_out);
+      a.Dbl("specwright.cost_usd", s.cost_usd);
+    } else if (s.kind == "llm") {
+      a.Str("gen_ai.operation.name", "chat");
+      a.Str("gen_ai.provider.name", ProviderName(s.provider));
+      a.Str("gen_ai.request.model", s.model);
+      a.Int("gen_ai.usage.input_tokens", s.tokens_in);
+      a.Int("gen_ai.usage.output_tokens", s.tokens_out);
+      a.Int("gen_ai.usage.cache_read.input_tokens", s.cached_read);
+      a.Int("gen_ai.usage.cache_creation.input_tokens", s.cache_write);
+      a.Int("gen_ai.usage.reasoning.output_tokens", s.reasoning);
+      if (s.cost_known) a.Dbl("specwright.cost_usd", s.cost_usd);
+      else a.Str("specwright.cost", "unknown");
+      if (s.status != "ok") a.Str("error.type", s.status);
+      if (include_content && st) {
+        auto req = st->GetBlob(s.request_blob);
+        if (req.ok()) {
+          auto msgs = ExtractMessages(*req);
+          std::string sys = MessagesJson(msgs, true);
+          if (sys != "[]") a.Str("gen_ai.system_instructions", sys);
+          a.Str("gen_ai.input.messages", MessagesJson(msgs, false));
+        }
+        auto rep = s.status == "ok" ? st->GetBlob(s.reply_blob) : Result<std::string>(NotFound(""));
+        if (rep.ok()) {
+          json j = json::parse(*rep, nullptr, false);
+          std::string finish = j.is_object() ? j.value("finish_reason", "") : "";
+          JsonWriter out;
+          out.BeginArray().BeginObject().Field("role", "assistant").Key("parts").BeginArray();
+          out.BeginObject().Field("type", "text").Field("content", ReplyText(*rep)).EndObject().EndArray();
+          out.Field("finish_reason", finish.empty() ? "stop" : finish).EndObject().EndArray();
+          a.Str("gen_ai.output.messages", out.str());
+          if (!finish.empty()) a.StrList("gen_ai.response.finish_reasons", {finish});
+        }
+      }
+    } else if (s.kind == "tool") {
+      a.Str("gen_ai.operation.name", "execute_tool");
+      a.Str("gen_ai.tool.name", s.tool);
+      a.Str("gen_ai.tool.call.id", s.tool_call_id);
+      a.Str("gen_ai.tool.type", "function");
+      if (s.status == "error") a.Str("error.type", "tool_error");
+      if (include_content) {
+        a.Str("gen_ai.tool.call.arguments", s.arguments);
+        if (st && !s.result_blob.empty()) {
+          auto res = st->GetBlob(s.result_blob);
+          if (res.ok()) a.Str("gen_ai.tool.call.result", *res);
+        }
+      }
+    }
+    w.EndArray();
+    if (s.status == "ok") w.Key("status").BeginObject().Field("code", 1).EndObject();
+    else if (s.status != "running" && s.status != "waiting")
+      w.Key("status").BeginObject().Field("code", 2).Field("message", s.error).EndObject();
+    w.EndObject();
+  }
+  w.EndArray().EndObject().EndArray().EndObject().EndArray().EndObject();
+  return w.Take();
+}
+
+std::string SpansJson(const SpanSet& set) {
+  JsonWriter w;
+  w.Reserve(set.spans.size() * 500);
+  w.BeginObject().Field("run", set.run.id).Field("workflow", set.run.workflow_name).Field("trace_id", set.trace_id);
+  w.Key("spans").BeginArray();
+  for (const auto& s : set.spans) {
+    w.BeginObject()
+        .Field("kind", s.kind)
+        .Field("span_id", s.span_id)
+        .Field("parent_id", s.parent_id)
+        .Field("name", s.name)
+        .Field("node", s.node)
+        .Field("iteration", s.iteration)
+        .Field("item", s.item)
+        .Field("attempt", s.attempt)
+        .Field("start", s.start)
+        .Field("end", s.end)
+        .Field("status", s.status)
+        .Field("error", s.error)
+        .Field("provider", s.provider)
+        .Field("model", s.model)
+        .Field("tokens_in", s.tokens_in)
+        .Field("tokens_out", s.tokens_out)
+        .Field("tokens_cached_read", s.cached_read)
+        .Field("tokens_cache_write", s.cache_write)
+        .Field("tokens_reasoning", s.reasoning)
+        .Key("cost_usd");
+    s.cost_known ? w.Double(s.cost_usd) : w.Null();
+    if (s.kind == "tool") w.Field("tool", s.tool).Field("tool_call_id", s.tool_call_id);
+    if (s.kind == "node") w.Field("node_kind", s.node_kind);
+    w.EndObject();
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+std::string SpansCsv(const SpanSet& set) {
+  auto q = [](const std::string& v) {
+    if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
+    std::string o = "\"";
+    for (char c : v) o += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return o + "\"";
+  };
+  std::string out =
+      "kind,span_id,parent_id,name,node,iteration,item,attempt,start,end,duration_ms,status,provider,model,"
+      "tokens_in,tokens_out,tokens_cached_read,tokens_cache_write,tokens_reasoning,cost_usd,error\n";
+  char num[64];
+  for (const auto& s : set.spans) {
+    double dur = s.end > 0 && s.start > 0 ? (s.end - s.start) * 1000 : 0;
+    out += s.kind + "," + s.span_id + "," + s.parent_id + "," + q(s.name) + "," + q(s.node) + "," +
+           std::to_string(s.iteration) + "," + std::to_string(s.item) + "," + std::to_string(s.attempt) + ",";
+    std::snprintf(num, sizeof(num), "%.6f,%.6f,%.3f,", s.start, s.end, dur);
+    out += num;
+    out += s.status + "," + q(s.provider) + "," + q(s.model) + "," + std::to_string(s.tokens_in) + "," +
+           std::to_string(s.tokens_out) + "," + std::to_string(s.cached_read) + "," + std::to_string(s.cache_write) +
+           "," + std::to_string(s.reasoning) + ",";
+    if (s.cost_known) {
+      std::snprintf(num, sizeof(num), "%.8f", s.cost_usd);
+      out += num;
+    } else {
+      out += "unknown";
+    }
+    out += "," + q(s.error) + "\n";
+  }
+  return out;
+}
+
+}  // namespace sw::observe
