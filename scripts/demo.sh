@@ -27,6 +27,13 @@ AGENT=$("$BIN" runs --json --limit 1 | sed -n 's/.*"id": "\(.*\)".*/\1/p' | head
 echo
 echo "== what the agent changed"
 "$BIN" files "$AGENT"
+echo
+echo "== the launch run on a time axis, and what it cost"
+"$BIN" trace "$RUN"
+"$BIN" cost "$RUN"
+echo
+echo "== replay the launch run offline from its recorded answers: every output byte for byte"
+"$BIN" replay "$RUN" --offline --yes
 cat <<MSG
 
 What to look at next (store: $SPECWRIGHT_STORE):
@@ -34,6 +41,12 @@ What to look at next (store: $SPECWRIGHT_STORE):
   $BIN show $RUN     nodes, attempts, durations, tokens, cost
   $BIN show $AGENT  the agent's turns, tool calls and results
   $BIN files $AGENT the diff of each node's checkpoint commit
+  $BIN trace $AGENT --node fix    the agent's model and tool calls on a time axis
+  $BIN debug latest                 what failed or was skipped, and why
+  $BIN replay $RUN --from review --yes   re-run review and what follows; the rest is reused
+  $BIN diff RUN_A RUN_B             two runs node by node, with the first divergence
+  $BIN lineage publish              where an artifact came from
+  $BIN export $RUN --format otlp    OpenTelemetry spans (GenAI conventions) for Jaeger/Langfuse
   $BIN run $FLOW --script $SCRIPT   (without --yes: the sign_off gate waits; approve with
                                      $BIN approve RUN sign_off, then $BIN resume RUN)
   sqlite3 $SPECWRIGHT_STORE/specwright.db 'select type,node,iteration,attempt from events limit 40'

@@ -8,7 +8,7 @@ int main(int argc, char** argv) {
   // pages — a fifth of `export`'s time on a 10,000-node run. Keep big blocks on the heap and
   // keep freed memory for reuse instead.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   mallopt(M_TOP_PAD, 16 << 20);
   return sw::cli::Main(argc, argv);
 }

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <memory>
 #include <string>
+#include <exception>
 #include <vector>
 
 #include "base/strings.h"
@@ -175,7 +176,14 @@ int Main(int argc, char** argv) {
     const char* env = std::getenv("SPECWRIGHT_STORE");
     ctx.store_dir = env && *env ? env : ".specwright";
   }
-  return cmd->fn(ctx);
+  // Commands turn expected failures into statuses; anything thrown (a library's exception on
+  // data it did not expect, e.g. a hand-edited store) still ends with a message and exit 1.
+  try {
+    return cmd->fn(ctx);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "specwright %s: unexpected error: %s\n", cmd->name, e.what());
+    return kExitFailed;
+  }
 }
 
 }  // namespace sw::cli

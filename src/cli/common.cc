@@ -34,6 +34,14 @@ Status OpenStore(const Context& ctx, Env* env) {
   return Status::Ok();
 }
 
+Status SplitKeyValue(const std::string& flag, const std::string& kv, std::string* k, std::string* v) {
+  size_t eq = kv.find('=');
+  if (eq == std::string::npos || eq == 0) return InvalidInput("--" + flag + " takes NAME=VALUE, got \"" + kv + "\"");
+  *k = kv.substr(0, eq);
+  *v = kv.substr(eq + 1);
+  return Status::Ok();
+}
+
 Status SetupEnv(const Context& ctx, const std::string& script, const std::string& config_file,
                 const std::string& prices_file, Env* env) {
   SW_RETURN_IF_ERROR(OpenStore(ctx, env));

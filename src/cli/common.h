@@ -26,6 +26,9 @@ struct Env {
   bool scripted = false;
 };
 
+/// SplitKeyValue splits a `--flag k=v` value; the error names the flag and the value.
+Status SplitKeyValue(const std::string& flag, const std::string& kv, std::string* k, std::string* v);
+
 /// Fail prints "specwright CMD: message" and maps the status to an exit code.
 int Fail(const Context& ctx, const Status& s);
 /// Usage prints the problem and the command's usage line; exit code 2.

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "base/ids.h"
 #include "base/strings.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
@@ -27,7 +28,8 @@ Result<std::string> ResolveRun(const Context& ctx, Env* env, const std::string& 
 }
 
 int Emit(const json& j) {
-  std::cout << j.dump(2) << "\n";
+  // Blobs (tool output, model text) may hold invalid UTF-8: replace it rather than throw.
+  std::cout << j.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
   return kExitOk;
 }
 
@@ -113,7 +115,9 @@ int CmdTrace(Context& ctx) {
     double dur = r.finished_at - r.started_at;
     std::snprintf(line, sizeof(line), "%-28s |%s| %-9s %7s %8s %9s %s\n", label.c_str(), bar.c_str(), r.status.c_str(),
                   r.status == "skipped" ? "-" : HumanDuration(std::max(0.0, dur)).c_str(),
-                  Tokens(r.tokens_in + r.tokens_out).c_str(), FormatUsd(r.cost_usd).c_str(), r.cached ? "cached" : "");
+                  Tokens(r.tokens_in + r.tokens_out).c_str(),
+                  (r.cost_unknown ? (r.cost_usd > 0 ? FormatUsd(r.cost_usd) + "+?" : std::string("unknown")) : FormatUsd(r.cost_usd)).c_str(),
+                  r.cached ? "cached" : "");
     out += line;
   }
   std::fwrite(out.data(), 1, out.size(), stdout);
@@ -394,7 +398,7 @@ int CmdDiff(Context& ctx) {
                   n.node.substr(0, 23).c_str(), pair(n.a, n.b, [](const auto& s) { return s.status; }).c_str(),
                   pair(n.a, n.b, [](const auto& s) { return HumanDuration(s.duration_s); }).c_str(),
                   pair(n.a, n.b, [](const auto& s) { return Tokens(s.tokens); }).c_str(),
-                  pair(n.a, n.b, [](const auto& s) { return FormatUsd(s.cost_usd); }).c_str(),
+                  pair(n.a, n.b, [](const auto& s) { return s.cost_known ? FormatUsd(s.cost_usd) : std::string("unknown"); }).c_str(),
                   (ma == mb ? ma : ma + " / " + mb).c_str());
     out += line;
   }
@@ -454,6 +458,7 @@ int CmdGc(Context& ctx) {
   int ws = 0;
   std::string root = ctx.store_dir + "/workspaces";
   for (const auto& r : rep->runs_deleted) {
+    if (!ValidateRunId(r).ok()) continue;  // an id read back from the database never becomes a path unchecked
     std::filesystem::path p = std::filesystem::path(root) / r;
     std::error_code ec;
     if (!std::filesystem::is_directory(p, ec) || std::filesystem::is_symlink(p, ec)) continue;

@@ -1,6 +1,8 @@
 // replay: a new run of a stored run's workflow that takes the stored results of every node
 // not downstream of what changed, and runs the rest live; --offline answers every model call
 // from the recordings and checks that the outputs come back byte for byte.
+#include <signal.h>
+
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -26,21 +28,13 @@ namespace {
 
 using json = nlohmann::json;
 
-Status SplitPair(const std::string& flag, const std::string& kv, std::string* k, std::string* v) {
-  size_t eq = kv.find('=');
-  if (eq == std::string::npos || eq == 0 || eq + 1 == kv.size())
-    return InvalidInput("--" + flag + " takes NAME=VALUE, got \"" + kv + "\"");
-  *k = kv.substr(0, eq);
-  *v = kv.substr(eq + 1);
-  return Status::Ok();
-}
-
 /// RecordedHuman answers gates the way the stored run's approvals did; nullopt (wait) when
 /// the stored run has no decision for the gate.
 engine::HumanFn RecordedHuman(std::vector<store::ApprovalRecord> approvals) {
   return [approvals = std::move(approvals)](const engine::HumanRequest& req) -> std::optional<engine::HumanAnswer> {
     for (auto it = approvals.rbegin(); it != approvals.rend(); ++it) {
-      if (it->node != req.node || it->decision == "pending") continue;
+      if (it->node != req.node || it->iteration != req.iteration || it->item != req.item || it->decision == "pending")
+        continue;
       engine::HumanAnswer a;
       a.approved = it->decision != "rejected";
       a.text = it->text;
@@ -65,20 +59,24 @@ int CmdReplay(Context& ctx) {
   const store::RunRecord source = **rec;
   if (!source.parent_id.empty())
     return Fail(ctx, InvalidInput("run " + *id + " is a sub-run of " + source.parent_id + "; replay the parent"));
-  if (source.status == "running")
-    return Fail(ctx, InvalidInput("run " + *id + " is still running; replay it once it has stopped"));
+  if (source.status == "running" && source.pid > 0 && ::kill(static_cast<pid_t>(source.pid), 0) == 0 &&
+      std::filesystem::exists("/proc/" + std::to_string(source.pid)))
+    return Fail(ctx, InvalidInput("run " + *id + " is still running in process " + std::to_string(source.pid) +
+                                  "; replay it once it has stopped"));
   bool offline = ctx.args.Has("offline");
 
   engine::ReplayChanges changes;
   changes.from = ctx.args.All("from");
   for (const auto& kv : ctx.args.All("model")) {
     std::string k, v;
-    if (Status s = SplitPair("model", kv, &k, &v); !s.ok()) return Usage(ctx, s.message());
+    if (Status s = SplitKeyValue("model", kv, &k, &v); !s.ok() || v.empty())
+      return Usage(ctx, "--model takes NODE=provider/model, got \"" + kv + "\"");
     changes.models[k] = v;
   }
   for (const auto& kv : ctx.args.All("prompt")) {
     std::string k, v;
-    if (Status s = SplitPair("prompt", kv, &k, &v); !s.ok()) return Usage(ctx, s.message());
+    if (Status s = SplitKeyValue("prompt", kv, &k, &v); !s.ok() || v.empty())
+      return Usage(ctx, "--prompt takes NODE=FILE, got \"" + kv + "\"");
     auto text = ReadFile(v);
     if (!text.ok()) return Fail(ctx, text.status().Annotate("--prompt " + k));
     changes.prompts[k] = v;
@@ -91,7 +89,7 @@ int CmdReplay(Context& ctx) {
   std::map<std::string, std::string> overrides;
   for (const auto& kv : ctx.args.All("input")) {
     std::string k, v;
-    if (Status s = SplitPair("input", kv, &k, &v); !s.ok()) return Usage(ctx, s.message());
+    if (Status s = SplitKeyValue("input", kv, &k, &v); !s.ok()) return Usage(ctx, s.message());
     overrides[k] = v;
     given[k] = v;
   }
@@ -103,9 +101,15 @@ int CmdReplay(Context& ctx) {
     return Usage(ctx, "nothing to replay: pass --from NODE, --model NODE=P/M, --prompt NODE=FILE, --input K=V, or "
                       "--offline");
 
+  json opts = json::parse(source.options_json, nullptr, false);
+  if (!opts.is_object()) opts = json::object();
   auto loaded = workflow::LoadOrError(source.workflow_file);
   if (!loaded.ok()) return Fail(ctx, loaded.status().Annotate("the run's workflow"));
-  auto resolved = workflow::ResolveInputs(**loaded, given);
+  // The run as it ran: a `run --model` override applies to the replay too.
+  std::shared_ptr<const workflow::Workflow> base = *loaded;
+  std::string run_model = opts.value("model", "");
+  if (!run_model.empty()) base = WithModel(base, run_model);
+  auto resolved = workflow::ResolveInputs(*base, given);
   if (!resolved.ok()) return Fail(ctx, resolved.status());
   for (const auto& [k, v] : overrides)
     if (!inputs.contains(k) || inputs[k] != (*resolved)[k]) changes.inputs.insert(k);
@@ -113,7 +117,7 @@ int CmdReplay(Context& ctx) {
     std::fprintf(stderr, "note: --input gives the values the run already had\n");
 
   json defs = observe::Definitions(env.store.get(), *id);
-  auto plan = engine::PlanReplay(*loaded, changes, defs);
+  auto plan = engine::PlanReplay(base, changes, defs);
   if (!plan.ok()) return Fail(ctx, plan.status());
   std::vector<std::string> drift = plan->drift;
   if (defs.is_null() && (*loaded)->source_hash != source.workflow_hash)
@@ -129,8 +133,6 @@ int CmdReplay(Context& ctx) {
   }
 
   std::string script = ctx.args.Get("script");
-  json opts = json::parse(source.options_json, nullptr, false);
-  if (!opts.is_object()) opts = json::object();
   if (script.empty()) script = opts.value("script", "");
   std::shared_ptr<const workflow::Workflow> wf = plan->workflow;
   std::shared_ptr<llm::Recordings> recordings;
@@ -139,71 +141,92 @@ int CmdReplay(Context& ctx) {
     SW_RETURN_IF_ERROR_EXIT(ctx, SetupEnv(ctx, "", "", "", &env));
     recordings = std::make_shared<llm::Recordings>();
     std::set<std::string> providers;
-    auto calls = env.store->ListLlmCalls(*id);
-    if (!calls.ok()) return Fail(ctx, calls.status());
-    int unmatched = 0;
-    for (const auto& c : *calls) {
-      providers.insert(c.provider);
-      env.prices.Set(c.provider + "/" + c.model, llm::Price{});  // replaying costs nothing
-      if (c.request_hash.empty()) {
-        ++unmatched;
-        continue;
-      }
-      llm::Recording r;
-      r.ok = c.status == "ok" && !c.reply_blob.empty();
-      r.error = c.error;
-      if (r.ok) {
-        auto blob = env.store->GetBlob(c.reply_blob);
-        if (!blob.ok()) return Fail(ctx, blob.status().Annotate("recorded reply of node " + c.node));
-        auto resp = llm::ParseReply(*blob);
-        if (!resp.ok()) return Fail(ctx, resp.status().Annotate("recorded reply of node " + c.node));
-        r.response = std::move(resp).value();
-      }
-      (*recordings)[c.request_hash].push_back(std::move(r));
+    // Whose recordings answer: the run and its sub-runs, then (for nodes a replay reused) the
+    // run it replayed, and so on back; a fingerprint's answers keep that order.
+    std::vector<std::string> sources;
+    for (std::string at = *id; !at.empty() && sources.size() < 32;) {
+      auto rr = env.store->GetRun(at);
+      if (!rr.ok() || !*rr) break;
+      sources.push_back(at);
+      auto subs = observe::Descendants(env.store.get(), **rr);
+      if (!subs.ok()) return Fail(ctx, subs.status());
+      for (const auto& sub : *subs) sources.push_back(sub.id);
+      json o = json::parse((*rr)->options_json, nullptr, false);
+      at = o.is_object() && o.contains("replay") && o["replay"].is_object() ? o["replay"].value("of", "") : "";
     }
-    // Answers the run took from the cache (no call was made) are recordings too: the
-    // cache_hit and cached agent_turn events carry the request's fingerprint.
-    std::map<std::tuple<std::string, int, int>, std::string> outputs;
-    for (const char* type : {"node_succeeded", "item_succeeded"}) {
-      auto ev = env.store->ListEventsOfType(*id, type);
-      if (!ev.ok()) return Fail(ctx, ev.status());
-      for (const auto& e : *ev) {
+    int unmatched = 0, recorded = 0;
+    for (const auto& src : sources) {
+      auto calls = env.store->ListLlmCalls(src);
+      if (!calls.ok()) return Fail(ctx, calls.status());
+      for (const auto& c : *calls) {
+        providers.insert(c.provider);
+        env.prices.Set(c.provider + "/" + c.model, llm::Price{});  // replaying costs nothing
+        if (c.request_hash.empty()) {
+          ++unmatched;
+          continue;
+        }
+        llm::Recording r;
+        r.ok = c.status == "ok" && !c.reply_blob.empty();
+        r.error = c.error;
+        if (r.ok) {
+          auto blob = env.store->GetBlob(c.reply_blob);
+          if (!blob.ok()) return Fail(ctx, blob.status().Annotate("recorded reply of node " + c.node));
+          auto resp = llm::ParseReply(*blob);
+          if (!resp.ok()) return Fail(ctx, resp.status().Annotate("recorded reply of node " + c.node));
+          r.response = std::move(resp).value();
+        }
+        (*recordings)[c.request_hash].push_back(std::move(r));
+        ++recorded;
+      }
+      // Answers the run took from the cache (no call was made) are recordings too: the
+      // cache_hit and cached agent_turn events carry the request's fingerprint.
+      std::map<std::tuple<std::string, int, int>, std::string> outputs;
+      for (const char* type : {"node_succeeded", "item_succeeded"}) {
+        auto ev = env.store->ListEventsOfType(src, type);
+        if (!ev.ok()) return Fail(ctx, ev.status());
+        for (const auto& e : *ev)
+          outputs[{e.node, e.iteration, std::string(type) == "item_succeeded" ? e.item : -1}] = observe::BlobOf(e.data);
+      }
+      auto hits = env.store->ListEventsOfType(src, "cache_hit");
+      if (!hits.ok()) return Fail(ctx, hits.status());
+      for (const auto& e : *hits) {
         json d = json::parse(e.data, nullptr, false);
-        if (d.is_object()) outputs[{e.node, e.iteration, std::string(type) == "item_succeeded" ? e.item : -1}] = d.value("blob", "");
+        std::string fp = d.is_object() && d.contains("request_hash") && d["request_hash"].is_string()
+                             ? d["request_hash"].get<std::string>() : "";
+        auto out = outputs.find({e.node, e.iteration, e.item});
+        if (fp.empty() || out == outputs.end()) continue;
+        auto blob = env.store->GetBlob(out->second);
+        if (!blob.ok()) continue;
+        llm::Recording r;
+        r.ok = true;
+        r.response.text = *blob;
+        if (e.item >= 0) {  // a map item's blob is its JSON value
+          json v = json::parse(*blob, nullptr, false);
+          if (v.is_string()) r.response.text = v.get<std::string>();
+        }
+        (*recordings)[fp].push_back(std::move(r));
+        ++recorded;
+      }
+      auto turns = env.store->ListEventsOfType(src, "agent_turn");
+      if (!turns.ok()) return Fail(ctx, turns.status());
+      for (const auto& e : *turns) {
+        json d = json::parse(e.data, nullptr, false);
+        if (!d.is_object() || !d.value("cached", false) || !d.contains("request_hash") || !d["request_hash"].is_string())
+          continue;
+        llm::Recording r;
+        r.ok = true;
+        r.response.text = d.contains("text") && d["text"].is_string() ? d["text"].get<std::string>() : "";
+        if (d.contains("tool_calls") && d["tool_calls"].is_array())
+          for (const auto& tc : d["tool_calls"]) {
+            if (!tc.is_object()) continue;
+            auto str = [&](const char* k) { return tc.contains(k) && tc[k].is_string() ? tc[k].get<std::string>() : ""; };
+            r.response.tool_calls.push_back(llm::ToolCall{str("id"), str("name"), str("arguments"), str("provider_data")});
+          }
+        (*recordings)[d["request_hash"].get<std::string>()].push_back(std::move(r));
+        ++recorded;
       }
     }
-    auto hits = env.store->ListEventsOfType(*id, "cache_hit");
-    if (!hits.ok()) return Fail(ctx, hits.status());
-    for (const auto& e : *hits) {
-      json d = json::parse(e.data, nullptr, false);
-      std::string fp = d.is_object() ? d.value("request_hash", "") : "";
-      auto out = outputs.find({e.node, e.iteration, e.item});
-      if (fp.empty() || out == outputs.end()) continue;
-      auto blob = env.store->GetBlob(out->second);
-      if (!blob.ok()) continue;
-      llm::Recording r;
-      r.ok = true;
-      r.response.text = *blob;
-      if (e.item >= 0) {  // a map item's blob is its JSON value
-        json v = json::parse(*blob, nullptr, false);
-        if (v.is_string()) r.response.text = v.get<std::string>();
-      }
-      (*recordings)[fp].push_back(std::move(r));
-    }
-    auto turns = env.store->ListEventsOfType(*id, "agent_turn");
-    if (!turns.ok()) return Fail(ctx, turns.status());
-    for (const auto& e : *turns) {
-      json d = json::parse(e.data, nullptr, false);
-      if (!d.is_object() || !d.value("cached", false) || d.value("request_hash", "").empty()) continue;
-      llm::Recording r;
-      r.ok = true;
-      r.response.text = d.value("text", "");
-      for (const auto& tc : d.value("tool_calls", json::array()))
-        r.response.tool_calls.push_back(llm::ToolCall{tc.value("id", ""), tc.value("name", ""),
-                                                      tc.value("arguments", ""), tc.value("provider_data", "")});
-      (*recordings)[d.value("request_hash", "")].push_back(std::move(r));
-    }
-    if (unmatched > 0 && recordings->empty())
+    if (unmatched > 0 && recorded == 0)
       return Fail(ctx, InvalidInput("run " + *id + " was recorded before offline replay existed (its calls carry no "
                                     "request fingerprints); it cannot be replayed offline"));
     std::function<void(const workflow::Workflow&)> names = [&](const workflow::Workflow& w) {
@@ -243,10 +266,12 @@ int CmdReplay(Context& ctx) {
   for (const auto& [k, v] : changes.models) models[k] = v;
   for (const auto& [k, v] : changes.prompts) prompts[k] = std::filesystem::absolute(v).string();
   options.record_options = json{{"script", script}, {"no_cache", true}, {"yes", options.auto_approve},
+                                {"model", run_model},
                                 {"max_calls", options.default_max_calls}, {"config", opts.value("config", "")},
                                 {"prices", opts.value("prices", "")},
                                 {"replay", {{"of", *id}, {"offline", offline}, {"from", changes.from},
-                                            {"models", models}, {"prompts", prompts}, {"live", plan->live}}}};
+                                            {"models", models}, {"prompts", prompts}, {"inputs", changes.inputs},
+                                            {"live", plan->live}}}};
   if (!ctx.json) {
     if (offline)
       std::fprintf(stderr, "replaying run %s offline: %zu recorded model calls answer every request\n", id->c_str(),

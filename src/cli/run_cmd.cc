@@ -18,6 +18,7 @@
 #include "cli/common.h"
 #include "cli/progress.h"
 #include "engine/engine.h"
+#include "engine/replay.h"
 #include "llm/scripted.h"
 #include "observe/otlp_exporter.h"
 #include "base/ids.h"
@@ -232,16 +233,16 @@ int CmdRun(Context& ctx) {
   auto wf = *loaded;
   std::map<std::string, json> given;
   for (const auto& kv : ctx.args.All("input")) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return Usage(ctx, "--input takes k=v, got \"" + kv + "\"");
-    given[kv.substr(0, eq)] = kv.substr(eq + 1);
+    std::string k, v;
+    if (Status s = SplitKeyValue("input", kv, &k, &v); !s.ok()) return Usage(ctx, s.message());
+    given[k] = v;
   }
   for (const auto& kv : ctx.args.All("input-file")) {
-    size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return Usage(ctx, "--input-file takes k=path, got \"" + kv + "\"");
-    auto text = ReadFile(kv.substr(eq + 1));
-    if (!text.ok()) return Fail(ctx, text.status().Annotate("--input-file " + kv.substr(0, eq)));
-    given[kv.substr(0, eq)] = *text;
+    std::string k, path;
+    if (Status s = SplitKeyValue("input-file", kv, &k, &path); !s.ok()) return Usage(ctx, s.message());
+    auto text = ReadFile(path);
+    if (!text.ok()) return Fail(ctx, text.status().Annotate("--input-file " + k));
+    given[k] = *text;
   }
   auto inputs = workflow::ResolveInputs(*wf, given);
   if (!inputs.ok()) return Fail(ctx, inputs.status());
@@ -312,11 +313,34 @@ int CmdResume(Context& ctx) {
   std::string script = ctx.args.Get("script", opts.value("script", ""));
   std::shared_ptr<const workflow::Workflow> wf = *loaded;
   if (std::string model = opts.value("model", ""); !model.empty()) wf = WithModel(wf, model);
+  // A replay resumes as the replay it was: the same changes, the same stored results reused.
+  engine::RunOptions options;
+  if (opts.contains("replay") && opts["replay"].is_object()) {
+    const json& rp = opts["replay"];
+    if (rp.value("offline", false))
+      return Fail(ctx, InvalidInput("run " + *id + " is an offline replay of " + rp.value("of", "") +
+                                    "; it cannot be resumed: replay it again (`specwright replay " + rp.value("of", "") +
+                                    " --offline`)"));
+    engine::ReplayChanges ch;
+    for (const auto& f : rp.value("from", json::array())) ch.from.push_back(f.get<std::string>());
+    for (const auto& [k, v] : rp.value("models", json::object()).items()) ch.models[k] = v.get<std::string>();
+    for (const auto& [k, v] : rp.value("prompts", json::object()).items()) {
+      auto text = ReadFile(v.get<std::string>());
+      if (!text.ok()) return Fail(ctx, text.status().Annotate("the replayed prompt of node " + k));
+      ch.prompts[k] = v.get<std::string>();
+      ch.prompt_text[k] = *text;
+    }
+    for (const auto& k : rp.value("inputs", json::array())) ch.inputs.insert(k.get<std::string>());
+    auto plan = engine::PlanReplay(wf, ch, nullptr);
+    if (!plan.ok()) return Fail(ctx, plan.status());
+    wf = plan->workflow;
+    options.reuse_from = rp.value("of", "");
+    options.reuse = plan->reuse;
+  }
   s = SetupEnv(ctx, script, ctx.args.Get("config", opts.value("config", "")), opts.value("prices", ""), &env);
   if (!s.ok()) return Fail(ctx, s);
   s = Preflight(*wf, env);
   if (!s.ok()) return Fail(ctx, s);
-  engine::RunOptions options;
   options.use_cache = !opts.value("no_cache", false);
   options.auto_approve = ctx.args.Has("yes") || opts.value("yes", false);
   options.default_max_calls = opts.value("max_calls", int64_t{500});

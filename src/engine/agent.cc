@@ -36,6 +36,7 @@ Outcome AgentTotals(const AgentState& st) {
   o.usage.input = st.tokens_in;
   o.usage.output = st.tokens_out;
   o.cost = st.cost;
+  o.cost_unknown = st.cost_unknown;
   o.sub_calls = st.model_calls;  // RecordNodeRun counts these as the row's calls
   return o;
 }
@@ -184,6 +185,7 @@ void Runner::AgentModelDone(Completion& c) {
     st.tokens_in += o.usage.input;
     st.tokens_out += o.usage.output;
     st.cost += o.cost.value_or(0);
+    if (!o.cached && !o.cost) st.cost_unknown = true;
     st.model_calls += 1;
   }
   std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();

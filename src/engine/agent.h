@@ -30,6 +30,7 @@ struct AgentState {
   // What this agent run has spent, for its node_runs row.
   int64_t tokens_in = 0, tokens_out = 0, model_calls = 0;
   double cost = 0;
+  bool cost_unknown = false;  // some turn's model has no price
 };
 
 /// ModelToolName turns a tool URI into a name every API accepts (^[A-Za-z0-9_-]{1,64}$):

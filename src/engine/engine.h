@@ -39,6 +39,8 @@ struct HumanRequest {
   std::string node;
   bool approve_mode = true;
   std::string message;
+  int iteration = 0;  // which loop round and map item asks (a replay answers each as recorded)
+  int item = -1;
 };
 struct HumanAnswer {
   bool approved = true;

@@ -1,11 +1,13 @@
 // Scheduler, retries, budgets, loops, cache, resume and gates, against real YAML workflows,
 // a real SQLite store in a temp dir, and an in-test provider that records every call.
 #include "engine/engine.h"
+#include "engine/replay.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <filesystem>
@@ -817,6 +819,125 @@ nodes:
                    Svc(&p, false));
   EXPECT_EQ(t.status, "failed");
   EXPECT_LE(t.cost_usd, 0.16 + 1e-9);
+}
+
+}  // namespace
+}  // namespace sw::engine
+
+// ---- replay ----
+
+namespace sw::engine {
+namespace {
+
+TEST_F(EngineTest, ReplayPlanTakesExactlyTheDownstreamSetAndLoopRoundsAfterTheFirst) {
+  auto wf = Load(R"(
+name: plan
+inputs: {tone: {type: string, default: plain}}
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "a"}
+  side: {needs: [a], prompt: "side {{inputs.tone}}"}
+  draft: {needs: [a], prompt: "draft {{nodes.review.output}}"}
+  polish: {needs: [draft], prompt: "polish {{nodes.draft.output}}"}
+  review:
+    needs: [polish]
+    prompt: "review {{nodes.polish.output}}"
+    loop: {to: draft, while: "nodes.review.output == 'again'", max_iterations: 3}
+  end: {needs: [review, side], prompt: "end"}
+)");
+  ReplayChanges from_polish;
+  from_polish.from = {"polish"};
+  auto p = PlanReplay(wf, from_polish, DefinitionsJson(*wf));
+  ASSERT_TRUE(p.ok()) << p.status().message();
+  EXPECT_EQ(p->live, (std::vector<std::string>{"polish", "review", "end"}));
+  // draft is above the change inside the loop: its first round is reused, later rounds read
+  // the new review and run live.
+  EXPECT_EQ(p->reuse.at("draft"), 0);
+  EXPECT_GT(p->reuse.at("a"), 1000);
+  EXPECT_GT(p->reuse.at("side"), 1000);
+  EXPECT_TRUE(p->drift.empty());
+
+  ReplayChanges tone;
+  tone.inputs = {"tone"};
+  p = PlanReplay(wf, tone, DefinitionsJson(*wf));
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->changed, (std::vector<std::string>{"side"}));
+  EXPECT_EQ(p->live, (std::vector<std::string>{"side", "end"}));
+
+  ReplayChanges model;
+  model.models = {{"a", "fake/bigger"}};
+  p = PlanReplay(wf, model, DefinitionsJson(*wf));
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->live.size(), wf->nodes.size());
+  EXPECT_EQ(p->workflow->Find("a")->model.model, "fake/bigger");
+  EXPECT_NE(p->workflow->Find("a")->definition_hash, wf->Find("a")->definition_hash);
+
+  // Drift: a reusable node whose recorded definition differs.
+  json defs = DefinitionsJson(*wf);
+  defs["a"]["hash"] = "changed";
+  defs["polish"]["hash"] = "changed";  // downstream of --from: runs live, so no drift
+  p = PlanReplay(wf, from_polish, defs);
+  ASSERT_TRUE(p.ok());
+  EXPECT_EQ(p->drift, (std::vector<std::string>{"a"}));
+
+  ReplayChanges bad;
+  bad.from = {"polsh"};
+  auto e = PlanReplay(wf, bad, defs);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("did you mean \"polish\""), std::string::npos) << e.status().message();
+  bad = {};
+  bad.models = {{"a", "nomodel"}};
+  EXPECT_FALSE(PlanReplay(wf, bad, defs).ok());
+  bad = {};
+  bad.prompt_text = {{"polish", "{{nodes.end.output}}"}};
+  e = PlanReplay(wf, bad, defs);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("not upstream of \"polish\""), std::string::npos) << e.status().message();
+}
+
+TEST_F(EngineTest, ReusedNodesMakeNoCallsAndCarryTheStoredOutputs) {
+  std::atomic<int> round{0};
+  FakeProvider p([&](const llm::Request& r) {
+    if (r.node_id == "review") return Ok(r.iteration == 0 && round.load() == 0 ? "again" : "done");
+    return Ok(r.node_id + "@" + std::to_string(r.iteration) + "#" + std::to_string(round.load()));
+  });
+  auto wf = Load(R"(
+name: reuse
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "a"}
+  draft: {needs: [a], prompt: "draft {{nodes.a.output}} {{nodes.review.output}}"}
+  review:
+    needs: [draft]
+    prompt: "review {{nodes.draft.output}}"
+    loop: {to: draft, while: "nodes.review.output == 'again'", max_iterations: 3}
+)");
+  RunOptions o;
+  o.run_id = "src";
+  auto src = MustRun(wf, Svc(&p, true), o);
+  ASSERT_EQ(src.status, "succeeded") << src.error;
+  ASSERT_EQ(p.Calls().size(), 5u);  // a, draft x2, review x2
+  round = 1;
+  ReplayChanges ch;
+  ch.from = {"review"};
+  auto plan = PlanReplay(wf, ch, DefinitionsJson(*wf));
+  ASSERT_TRUE(plan.ok());
+  RunOptions r;
+  r.run_id = "again";
+  r.use_cache = false;
+  r.reuse_from = "src";
+  r.reuse = plan->reuse;
+  auto s = MustRun(plan->workflow, Svc(&p, true), r);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  std::vector<std::string> live;
+  for (size_t i = 5; i < p.Calls().size(); ++i)
+    live.push_back(p.Calls()[i].node_id + "@" + std::to_string(p.Calls()[i].iteration));
+  // a and draft's first round come from the store; review now says done at once.
+  EXPECT_EQ(live, (std::vector<std::string>{"review@0"}));
+  EXPECT_EQ(s.outputs["draft"], "draft@0#0");
+  auto ev = Store()->ListEventsOfType("again", "reused");
+  ASSERT_TRUE(ev.ok());
+  EXPECT_EQ(ev->size(), 2u);
 }
 
 }  // namespace

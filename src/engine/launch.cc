@@ -509,7 +509,8 @@ void Runner::LaunchHuman(Prepared& p) {
     std::lock_guard<std::mutex> l(inbox->mu);
     ++inbox->outstanding;
   }
-  HumanRequest req{run_id_, def.id, approve_mode, message};
+  HumanRequest req{run_id_, def.id, approve_mode, message, nodes_[p.node].iteration,
+                   nodes_[p.node].is_map ? p.unit : -1};
   threads_.emplace_back([inbox, fn = options_.human, req, approve_mode, c = std::move(c)]() mutable {
     auto answer = fn(req);
     if (!answer) {
@@ -594,7 +595,9 @@ void Runner::LaunchWorkflow(Prepared& p) {
       o.sub_cost = r->cost_usd;
       if (r->status == "succeeded") {
         o.ok = true;
-        o.value = json{{"output", r->last_output}, {"nodes", r->outputs}, {"run", r->run_id}};
+        // No run id in the value: the output is content, so a re-run (cache) or replay of the
+        // nodes reading it sees the same bytes; the sub-run is found by its parent_id.
+        o.value = json{{"output", r->last_output}, {"nodes", r->outputs}};
       } else if (r->status == "waiting") {
         o.waiting = true;
         o.error = "sub-run " + r->run_id + " waits for approval of " + Join(r->waiting, ", ");

@@ -107,35 +107,14 @@ Result<ReplayPlan> PlanReplay(std::shared_ptr<const workflow::Workflow> wf_in, c
     if (!node.prompt)
       return InvalidInput("--prompt " + id + "=" + file + ": node \"" + id + "\" is a " +
                           workflow::NodeKindName(node.kind) + " node and has no prompt");
-    size_t off = 0;
-    auto t = tmpl::Template::Parse(text, &off);
-    if (!t.ok()) {
-      int line = 1, col = 1;
-      for (size_t k = 0; k < off && k < text.size(); ++k) {
-        if (text[k] == '\n') {
-          ++line;
-          col = 1;
-        } else {
-          ++col;
-        }
-      }
-      return InvalidInput(file + ":" + std::to_string(line) + ":" + std::to_string(col) + ": " + t.status().message());
+    auto problems = workflow::CheckPrompt(*wf, id, file, text);
+    if (!problems.empty()) {
+      std::string msg;
+      for (const auto& d : problems) msg += (msg.empty() ? "" : "\n") + d.ToString();
+      return InvalidInput(msg);
     }
-    // The same rule the loader applies: a prompt reads declared inputs and upstream nodes.
-    std::vector<char> up = closure(i, deps);
-    for (const auto& path : (*t)->References()) {
-      if (path.size() < 2 || path[0].is_index() || path[1].is_index()) continue;
-      if (path[0].key == "inputs") {
-        bool declared = false;
-        for (const auto& d : wf->inputs) declared |= d.name == path[1].key;
-        if (!declared) return InvalidInput(file + ": the prompt reads inputs." + path[1].key + " but the workflow declares no such input");
-      } else if (path[0].key == "nodes") {
-        auto it = wf->index.find(path[1].key);
-        bool loop_owner = it != wf->index.end() && wf->nodes[static_cast<size_t>(it->second)].loop;
-        if (it == wf->index.end() || (!up[static_cast<size_t>(it->second)] && !loop_owner) || it->second == i)
-          return InvalidInput(file + ": the prompt reads nodes." + path[1].key + ", which is not upstream of \"" + id + "\"");
-      }
-    }
+    auto t = tmpl::Template::Parse(text);
+    if (!t.ok()) return InvalidInput(file + ": " + t.status().message());
     workflow::Text replaced = *node.prompt;
     replaced.tmpl = *t;
     replaced.file = file;
@@ -181,8 +160,9 @@ Result<ReplayPlan> PlanReplay(std::shared_ptr<const workflow::Workflow> wf_in, c
     }
     plan.reuse[node.id] = last_iteration[i];
     if (source_defs.is_object()) {
+      // A node added since has nothing stored: it simply runs. A changed one is drift.
       auto it = source_defs.find(node.id);
-      if (it == source_defs.end() || !it->is_object() || it->value("hash", "") != node.definition_hash)
+      if (it != source_defs.end() && (!it->is_object() || it->value("hash", "") != node.definition_hash))
         plan.drift.push_back(node.id);
     }
   }

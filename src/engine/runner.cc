@@ -123,6 +123,7 @@ Result<RunSummary> Runner::Resume(const std::string& run_id) {
   run_ = *rec;
   SW_ASSIGN_OR_RETURN(auto events, services_.store->ListEvents(run_id));
   SW_RETURN_IF_ERROR(Restore(events));
+  if (!options_.reuse_from.empty()) SW_RETURN_IF_ERROR(LoadReuse());  // a replay goes on reusing
   run_.status = "running";
   run_.finished_at = 0;
   run_.error.clear();
@@ -193,6 +194,7 @@ void Runner::RecordNodeRun(int n, int item, int attempt, const char* status, con
     r.cost_usd = o->cost.value_or(0) + o->sub_cost;
     r.calls = (o->is_llm && !o->cached ? 1 : 0) + o->sub_calls;
     r.cached = o->cached;
+    r.cost_unknown = (o->is_llm && !o->cached && !o->cost) || o->cost_unknown;
   }
   batch_.node_runs.push_back(std::move(r));
 }
@@ -464,8 +466,9 @@ Status Runner::LoadReuse() {
   SW_ASSIGN_OR_RETURN(auto done, services_.store->ListEventsOfType(options_.reuse_from, "node_succeeded"));
   for (const auto& e : done) {
     json d = json::parse(e.data, nullptr, false);
-    if (!d.is_object() || !d.contains("blob")) continue;
-    reusable_[{e.node, e.iteration}] = {d.value("blob", ""), d.value("json", false)};
+    if (!d.is_object() || !d.contains("blob") || !d["blob"].is_string()) continue;
+    bool is_json = d.contains("json") && d["json"].is_boolean() && d["json"].get<bool>();
+    reusable_[{e.node, e.iteration}] = {d["blob"].get<std::string>(), is_json};
   }
   return Status::Ok();
 }

@@ -44,6 +44,7 @@ struct Outcome {
   double latency_ms = 0, ttft_ms = 0, started_at = 0;
   std::string request_json, response_raw;
   std::string request_hash, reply_json;  // what offline replay matches and answers with
+  bool cost_unknown = false;              // an agent's totals include an unpriced call
   std::string cache_key;
   std::vector<llm::ToolCall> tool_calls;  // an agent's model call asked for these
   // agent tool call: which call of the unit's current turn this result answers (-1: none)
@@ -205,6 +206,7 @@ class Runner {
   /// TryReuse finishes node n with the stored result of options_.reuse_from, if allowed.
   bool TryReuse(int n);
   Status LoadReuse();
+  Status SeedFromReplayed(RunWorkspace* ws);
   void UnitSucceeded(int n, int u, json value, bool cached);
   void UnitFailed(int n, int u, const std::string& error, bool retryable, double retry_after);
   void NodeSucceeded(int n);

@@ -77,6 +77,46 @@ std::set<std::string> UsedServers(const workflow::Workflow& wf) {
 
 }  // namespace
 
+/// SeedFromReplayed gives a replay's workspace the files its reused nodes left: the stored
+/// run's tree at the last checkpoint of the longest run of reused nodes from the start (a
+/// checkpoint of a node that runs live ends it; what came after belongs to the live run).
+Status Runner::SeedFromReplayed(RunWorkspace* ws) {
+  const std::string& src = options_.reuse_from;
+  SW_ASSIGN_OR_RETURN(auto wev, services_.store->ListEventsOfType(src, "workspace"));
+  SW_ASSIGN_OR_RETURN(auto cps, services_.store->ListEventsOfType(src, "checkpoint"));
+  std::string src_dir, seed;
+  for (const auto& e : wev) {
+    json d = json::parse(e.data, nullptr, false);
+    if (d.is_object() && d.contains("dir") && d["dir"].is_string()) src_dir = d["dir"].get<std::string>();
+  }
+  for (const auto& e : cps) {
+    json d = json::parse(e.data, nullptr, false);
+    if (!d.is_object() || !d.contains("commit") || !d["commit"].is_string()) continue;
+    auto it = options_.reuse.find(e.node);
+    bool reused = it != options_.reuse.end() && e.iteration <= it->second && d.value("status", "") == "succeeded";
+    if (!reused) break;
+    seed = d["commit"].get<std::string>();
+  }
+  if (seed.empty() || src_dir.empty()) return Status::Ok();
+  auto from = tools::GitRepo::Open(src_dir);
+  if (!from.ok()) {
+    std::string msg = "the workspace of run " + src + " (" + src_dir + ") is gone: the replay starts without the files "
+                      "its reused nodes wrote";
+    warnings_.push_back(msg);
+    Emit("warning", -1, -1, 0, [&] { return json{{"message", msg}}; });
+    return Status::Ok();
+  }
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(ws->dir, ec))
+    if (entry.path().filename() != ".git") fs::remove_all(entry.path(), ec);
+  SW_RETURN_IF_ERROR((*from)->ExportTree(seed, ws->dir).Annotate("seeding the replay's workspace"));
+  SW_ASSIGN_OR_RETURN(std::string commit,
+                      ws->repo->CommitAll("specwright: the files of run " + src + " at " + seed.substr(0, 12) +
+                                          " (its reused nodes' work)"));
+  Emit("workspace_seeded", -1, -1, 0, [&] { return json{{"from", src}, {"source_commit", seed}, {"commit", commit}}; });
+  return Status::Ok();
+}
+
 Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
   if (services_.tools) run_tools_ = *services_.tools;
   // The workspace.
@@ -131,6 +171,7 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
         std::string what = decl.kind == workflow::WorkspaceKind::kCopy ? "a copy of " + decl.path : "empty";
         SW_RETURN_IF_ERROR(ws->repo->CommitAll("specwright: workspace of run " + run_id_ + " (" + what + ")").status());
       }
+      if (!options_.reuse_from.empty()) SW_RETURN_IF_ERROR(SeedFromReplayed(ws.get()));
       SW_ASSIGN_OR_RETURN(std::string head, ws->repo->Head());
       Emit("workspace", -1, -1, 0, [&] {
         return json{{"dir", dir}, {"branch", branch}, {"commit", head}, {"source", decl.path},

@@ -3,8 +3,10 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "llm/prices.h"
+#include "llm/replay.h"
 #include "llm/scripted.h"
 
 namespace sw::llm {
@@ -126,6 +128,78 @@ TEST(Provider, SplitModelAndPessimisticEstimate) {
   EXPECT_EQ(m, "meta/llama");
   EXPECT_FALSE(SplitModel("gpt-4o", &p, &m).ok());
   EXPECT_GE(EstimateInputTokens({Message{"user", std::string(1000, 'x'), {}, {}}}), 1000);
+}
+
+TEST(Replay, FingerprintIgnoresRunAttemptAndMaxTokensButNotContentOrPlace) {
+  Request a;
+  a.provider = "openai";
+  a.model = "gpt";
+  a.node_id = "n";
+  a.messages = {{"user", "hi", {}, {}}};
+  Request b = a;
+  b.run_id = "other";
+  b.attempt = 3;
+  b.max_tokens = 999;
+  EXPECT_EQ(RequestFingerprint(a), RequestFingerprint(b));
+  for (auto change : std::vector<std::function<void(Request&)>>{
+           [](Request& r) { r.messages[0].content = "ho"; }, [](Request& r) { r.iteration = 1; },
+           [](Request& r) { r.item = 0; },                    [](Request& r) { r.turn = 2; },
+           [](Request& r) { r.model = "gpt2"; },              [](Request& r) { r.temperature = 0.5; },
+           [](Request& r) { r.json_output = true; },          [](Request& r) { r.tools.push_back({"t", "d", "{}"}); }}) {
+    Request c = a;
+    change(c);
+    EXPECT_NE(RequestFingerprint(a), RequestFingerprint(c));
+  }
+}
+
+TEST(Replay, AnswersInRecordedOrderRepeatsTheLastAndNamesTheNodeWhenUnknown) {
+  Request req;
+  req.provider = "p";
+  req.model = "m";
+  req.node_id = "writer";
+  req.messages = {{"user", "go", {}, {}}};
+  auto recs = std::make_shared<Recordings>();
+  Response first, second;
+  first.text = "bad json";
+  second.text = "{\"ok\":true}";
+  second.tool_calls = {{"c1", "fs_read", "{}", ""}};
+  (*recs)[RequestFingerprint(req)] = {Recording{false, {}, "HTTP 429"}, Recording{true, first, ""}, Recording{true, second, ""}};
+  Request failing = req;
+  failing.node_id = "flaky";
+  (*recs)[RequestFingerprint(failing)] = {Recording{false, {}, "HTTP 500: down"}};
+  ReplayProvider p("p", recs, "run-1");
+  auto call = [&](const Request& r) {
+    CallResult out;
+    p.Start(r, nullptr, nullptr, [&](CallResult res) { out = std::move(res); });
+    return out;
+  };
+  auto r1 = call(req);
+  ASSERT_TRUE(r1.ok());
+  EXPECT_EQ(r1.response->text, "bad json");  // failures are skipped: the answers come in order
+  auto r2 = call(req);
+  EXPECT_EQ(r2.response->text, "{\"ok\":true}");
+  ASSERT_EQ(r2.response->tool_calls.size(), 1u);
+  EXPECT_EQ(call(req).response->text, "{\"ok\":true}");  // the last repeats
+  auto f = call(failing);
+  ASSERT_FALSE(f.ok());
+  EXPECT_FALSE(f.error.retryable);
+  EXPECT_NE(f.error.status.message().find("HTTP 500: down"), std::string::npos);
+  Request unknown = req;
+  unknown.messages[0].content = "changed";
+  unknown.iteration = 2;
+  auto u = call(unknown);
+  ASSERT_FALSE(u.ok());
+  EXPECT_NE(u.error.status.message().find("no recorded response for node \"writer\" (iteration 2)"), std::string::npos)
+      << u.error.status.message();
+  // The neutral reply round-trips.
+  second.usage = {5, 6, 1, 2, 3};
+  second.finish_reason = "stop";
+  auto back = ParseReply(ReplyJson(second));
+  ASSERT_TRUE(back.ok());
+  EXPECT_EQ(back->text, second.text);
+  EXPECT_EQ(back->usage.reasoning, 3);
+  EXPECT_EQ(back->tool_calls[0].name, "fs_read");
+  EXPECT_FALSE(ParseReply("{").ok());
 }
 
 }  // namespace

@@ -169,14 +169,23 @@ Result<std::vector<store::RunRecord>> Descendants(store::Store* st, const store:
   return out;
 }
 
-json Definitions(store::Store* st, const std::string& run_id) {
+json Definitions(store::Store* st, const std::string& run_id, const std::vector<std::string>* only) {
   auto ev = st->ListEventsOfType(run_id, "definitions");
   if (!ev.ok() || ev->empty()) return nullptr;
-  json d = json::parse(ev->back().data, nullptr, false);
-  if (!d.is_object()) return nullptr;
-  auto blob = st->GetBlob(d.value("blob", ""));
+  auto blob = st->GetBlob(BlobOf(ev->back().data));
   if (!blob.ok()) return nullptr;
-  json defs = json::parse(*blob, nullptr, false);
+  json defs;
+  if (only) {
+    std::set<std::string> keep(only->begin(), only->end());
+    defs = json::parse(
+        *blob,
+        [&](int depth, json::parse_event_t event, json& parsed) {
+          return !(depth == 1 && event == json::parse_event_t::key && !keep.count(parsed.get<std::string>()));
+        },
+        false);
+  } else {
+    defs = json::parse(*blob, nullptr, false);
+  }
   return defs.is_object() ? defs : json(nullptr);
 }
 
@@ -185,7 +194,7 @@ Result<double> ParseSince(const std::string& text, double now) {
   char unit = text.back();
   std::string num = text.substr(0, text.size() - 1);
   double mult = unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : unit == 'w' ? 7 * 86400 : 0;
-  if (mult > 0 && !num.empty() && num.find_first_not_of("0123456789") == std::string::npos)
+  if (mult > 0 && !num.empty() && num.size() <= 9 && num.find_first_not_of("0123456789") == std::string::npos)
     return now - std::stod(num) * mult;
   int y = 0, mo = 0, d = 0;
   char tail = 0;

@@ -32,7 +32,9 @@ struct NodeSummary {
   double cost = 0;
   std::string model;
   int attempts = 0;
+  bool cost_unknown = false;
   std::pair<int, double> last{-1, -1};
+  std::map<int, std::pair<int, std::string>> items;  // map item -> (last attempt, its status)
 };
 
 std::unordered_map<std::string, NodeSummary> Summaries(const std::vector<store::NodeRunRecord>& rows, std::vector<std::string>* order) {
@@ -47,14 +49,27 @@ std::unordered_map<std::string, NodeSummary> Summaries(const std::vector<store::
     s.calls += r.calls;
     s.cost += r.cost_usd;
     s.attempts = std::max(s.attempts, r.attempt);
+    s.cost_unknown |= r.cost_unknown;
     if (!r.model.empty()) s.model = r.model;
     std::pair<int, double> key{r.iteration, std::max(r.started_at, r.finished_at)};
     if (r.item < 0 && key >= s.last) {
       s.last = key;
       s.status = r.status;
-    } else if (r.item >= 0 && (s.status.empty() || r.status == "failed")) {
-      s.status = r.status;
+    } else if (r.item >= 0) {
+      auto& it = s.items[r.item];
+      if (r.attempt >= it.first) it = {r.attempt, r.status};
     }
+  }
+  // A map node is what its items ended as: failed if one's last attempt failed (a retry
+  // that succeeded is a success), running while one runs, else succeeded.
+  for (auto& [node, s] : m) {
+    if (s.items.empty()) continue;
+    std::string st = "succeeded";
+    for (const auto& [item, last] : s.items) {
+      if (last.second == "failed") st = "failed";
+      else if (st != "failed" && last.second != "succeeded") st = last.second;
+    }
+    s.status = st;
   }
   return m;
 }
@@ -169,6 +184,7 @@ Result<DiffReport> Diff(store::Store* st, const std::string& run_a, const std::s
     d.output_blob = blob;
     d.duration_s = s.end > s.start && s.start > 0 ? s.end - s.start : 0.0;
     d.cost_usd = s.cost;
+    d.cost_known = !s.cost_unknown;
     d.tokens = s.tokens;
     d.calls = s.calls;
     d.attempts = s.attempts;
@@ -218,7 +234,7 @@ std::string ToJson(const DiffReport& r) {
       return;
     }
     w.BeginObject().Field("status", s->status).Field("duration_s", s->duration_s).Field("tokens", s->tokens);
-    w.Field("calls", s->calls).Field("cost_usd", s->cost_usd).Field("model", s->model).Field("attempts", s->attempts);
+    w.Field("calls", s->calls).Field("cost_usd", s->cost_usd).Field("cost_known", s->cost_known).Field("model", s->model).Field("attempts", s->attempts);
     w.Field("output_blob", s->output_blob).EndObject();
   };
   w.BeginObject();

@@ -30,16 +30,11 @@ std::string Clip(const std::string& s, size_t max);
 /// RunOrError loads a run record, NotFound naming the id when absent.
 Result<store::RunRecord> RunOrError(store::Store* st, const std::string& run_id);
 
-/// BlobOf reads the "blob" field of an event's data without parsing the whole object (the
-/// engine writes it; "" when absent or not a blob hash).
-std::string BlobOf(const std::string& data);
 
 /// FinalOutputs maps node id to the output blob of its last node_succeeded (highest
 /// iteration), in the order nodes first succeeded.
 Result<std::vector<std::pair<std::string, std::string>>> FinalOutputs(store::Store* st, const std::string& run_id);
 
-/// Descendants lists run's sub-runs, recursively (a store-wide scan from its start time).
-Result<std::vector<store::RunRecord>> Descendants(store::Store* st, const store::RunRecord& run);
 
 /// WriteRun writes the run record's summary fields as an object (shared by the reports).
 void WriteRun(JsonWriter& w, const store::RunRecord& r);

@@ -112,6 +112,7 @@ std::string ToJson(const ArtifactsReport& r);
 struct DiffSide {
   std::string status, model, output_blob;
   double duration_s = 0, cost_usd = 0;
+  bool cost_known = true;
   int64_t tokens = 0, calls = 0;
   int attempts = 0;
 };
@@ -176,8 +177,16 @@ std::string SpansCsv(const SpanSet& set);
 // ---- helpers ----
 
 /// Definitions is the run's recorded workflow shape (node id -> {hash, kind, needs, model}),
-/// or null for runs recorded before it existed.
-json Definitions(store::Store* st, const std::string& run_id);
+/// or null for runs recorded before it existed; with only set, just those nodes (parsing
+/// skips the rest instead of building a 10,000-entry document).
+json Definitions(store::Store* st, const std::string& run_id, const std::vector<std::string>* only = nullptr);
+
+/// BlobOf reads the "blob" field of an event's data without parsing the whole object (the
+/// engine writes it; "" when absent or not a blob hash).
+std::string BlobOf(const std::string& data);
+
+/// Descendants lists run's sub-runs, recursively (a store-wide scan from its start time).
+Result<std::vector<store::RunRecord>> Descendants(store::Store* st, const store::RunRecord& run);
 
 /// ParseSince reads "7d", "12h", "30m", "2w" or a date "2026-11-01" into unix seconds.
 Result<double> ParseSince(const std::string& text, double now);

@@ -109,6 +109,7 @@ std::string ToJson(const TraceReport& r) {
         .Field("tokens_out", x.tokens_out)
         .Field("calls", x.calls)
         .Field("cost_usd", x.cost_usd)
+        .Field("cost_known", !x.cost_unknown)
         .Field("cached", x.cached)
         .Field("model", x.model)
         .Field("error", x.error)
@@ -216,7 +217,7 @@ Result<json> Debug(store::Store* st, const std::string& run_id, const std::strin
                                                                                 : "not finished";
     if (f.type == "node_failed") j["error"] = f.data.value("error", "");
     if (f.type == "node_skipped") j["reason"] = f.data.value("reason", ""), j["by_failure"] = f.data.value("by_failure", false);
-    if (!defs_loaded) defs = Definitions(st, run_id), defs_loaded = true;
+    if (!defs_loaded) defs = Definitions(st, run_id, &detailed), defs_loaded = true;
     if (defs.is_object() && defs.contains(n)) {
       j["kind"] = defs[n].value("kind", "");
       j["model"] = defs[n].value("model", "");
@@ -256,7 +257,8 @@ Result<json> Debug(store::Store* st, const std::string& run_id, const std::strin
     }
     json inputs = json::array();
     if (defs.is_object() && defs.contains(n))
-      for (const auto& need : defs[n].value("needs", json::array())) {
+      for (const auto& need : defs[n].contains("needs") && defs[n]["needs"].is_array() ? defs[n]["needs"] : json::array()) {
+        if (!need.is_string()) continue;
         std::string id = need.get<std::string>();
         SW_ASSIGN_OR_RETURN(auto up, st->ListNodeEvents(run_id, id));
         Final uf = final_of(up);
@@ -366,6 +368,19 @@ Result<CostSinceReport> CostSince(store::Store* st, double since) {
     }
     return id;
   };
+  // A call in the window may belong to a run started before it: look those runs up too.
+  std::vector<store::RunRecord> earlier;
+  std::set<std::string> looked;
+  for (const auto& c : calls)
+    if (!run_of.count(c.run_id) && looked.insert(c.run_id).second) {
+      auto r = st->GetRun(c.run_id);
+      if (r.ok() && *r) {
+        earlier.push_back(**r);
+        run_of[c.run_id] = nullptr;  // placeholder until the vector stops growing
+      }
+    }
+  for (const auto& r : earlier) run_of[r.id] = &r;
+  for (auto it = run_of.begin(); it != run_of.end();) it = it->second ? std::next(it) : run_of.erase(it);
   std::map<std::string, Bucket> by_model, by_provider, by_workflow, by_day, by_run;
   for (const auto& c : calls) {
     rep.total.Add(c);

@@ -3,6 +3,8 @@
 #include <map>
 #include <set>
 #include <tuple>
+#include <unordered_map>
+#include <unordered_set>
 
 #include <charconv>
 
@@ -36,20 +38,11 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
   SW_ASSIGN_OR_RETURN(auto calls, st->ListLlmCalls(run_id));
   SW_ASSIGN_OR_RETURN(auto tool_calls, st->ListEventsOfType(run_id, "tool_call"));
   SW_ASSIGN_OR_RETURN(auto tool_results, st->ListEventsOfType(run_id, "tool_result"));
-  std::set<std::string> agents;
+  std::unordered_set<std::string> agents;
   for (const auto& e : tool_calls) agents.insert(e.node);
   SW_ASSIGN_OR_RETURN(auto turns, st->ListEventsOfType(run_id, "agent_turn"));
   for (const auto& e : turns) agents.insert(e.node);
-  std::set<std::string> llm_nodes;
-  std::map<std::string, std::pair<std::string, std::string>> model_of;  // node -> provider, model
-  for (const auto& c : calls) {
-    llm_nodes.insert(c.node);
-    model_of[c.node] = {c.provider, c.model};
-  }
-
   const store::RunRecord& run = set.run;
-  double run_end = run.finished_at;
-  for (const auto& r : rows) run_end = std::max(run_end, r.finished_at);
   Span root;
   root.kind = "run";
   root.span_id = SpanId(run_id, "run");
@@ -62,6 +55,14 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
   root.tokens_in = run.tokens_in;
   root.tokens_out = run.tokens_out;
   root.cost_usd = run.cost_usd;
+
+  std::unordered_set<std::string> llm_nodes;
+  std::unordered_map<std::string, std::pair<std::string, std::string>> model_of;  // node -> provider, model
+  for (const auto& c : calls) {
+    if (!c.cost_usd) root.cost_known = false;
+    llm_nodes.insert(c.node);
+    model_of[c.node] = {c.provider, c.model};
+  }
 
   std::vector<Span>& spans = set.spans;
   spans.reserve(1 + rows.size() + calls.size() + tool_calls.size());
@@ -88,6 +89,7 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.tokens_in = r.tokens_in;
     s.tokens_out = r.tokens_out;
     s.cost_usd = r.cost_usd;
+    s.cost_known = !r.cost_unknown;
     spans.push_back(std::move(s));
   }
   for (const auto& c : calls) {
@@ -151,30 +153,61 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     spans.push_back(std::move(s));
   }
   spans[0] = std::move(root);
-  (void)run_end;
   return set;
 }
 
 namespace {
 
-/// Attrs writes OTLP KeyValue objects: {"key": k, "value": {"stringValue": v}} and friends.
+/// Attrs writes OTLP KeyValue objects: {"key": k, "value": {"stringValue": v}} and friends,
+/// each as one pre-assembled piece (a 10,000-node export writes 200,000 of them).
 struct Attrs {
   JsonWriter& w;
+  std::string buf;
+  void Begin(std::string_view k, std::string_view type) {
+    buf.clear();
+    buf += "{\"key\":";
+    AppendJsonString(&buf, k);
+    buf += ",\"value\":{\"";
+    buf += type;
+    buf += "\":";
+  }
+  void End() {
+    buf += "}}";
+    w.Raw(buf);
+  }
   void Str(std::string_view k, std::string_view v) {
-    w.BeginObject().Field("key", k).Key("value").BeginObject().Field("stringValue", v).EndObject().EndObject();
+    Begin(k, "stringValue");
+    AppendJsonString(&buf, v);
+    End();
   }
   void Int(std::string_view k, int64_t v) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof(buf), v);
-    w.BeginObject().Field("key", k).Key("value").BeginObject().Field("intValue", std::string_view(buf, static_cast<size_t>(r.ptr - buf))).EndObject().EndObject();
+    Begin(k, "intValue");
+    char num[24];
+    auto r = std::to_chars(num, num + sizeof(num), v);
+    buf += '"';
+    buf.append(num, r.ptr);
+    buf += '"';
+    End();
   }
   void Dbl(std::string_view k, double v) {
-    w.BeginObject().Field("key", k).Key("value").BeginObject().Field("doubleValue", v).EndObject().EndObject();
+    Begin(k, "doubleValue");
+    char num[32];
+    auto r = std::isfinite(v) ? std::to_chars(num, num + sizeof(num), v) : std::to_chars_result{num, {}};
+    if (r.ptr == num) buf += "0";
+    else buf.append(num, r.ptr);
+    End();
   }
   void StrList(std::string_view k, const std::vector<std::string>& v) {
-    w.BeginObject().Field("key", k).Key("value").BeginObject().Key("arrayValue").BeginObject().Key("values").BeginArray();
-    for (const auto& x : v) w.BeginObject().Field("stringValue", x).EndObject();
-    w.EndArray().EndObject().EndObject().EndObject();
+    Begin(k, "arrayValue");
+    buf += "{\"values\":[";
+    for (size_t i = 0; i < v.size(); ++i) {
+      if (i) buf += ',';
+      buf += "{\"stringValue\":";
+      AppendJsonString(&buf, v[i]);
+      buf += '}';
+    }
+    buf += "]}";
+    End();
   }
 };
 
@@ -212,7 +245,7 @@ std::string MessagesJson(const std::vector<Message>& msgs, bool system) {
 std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content) {
   JsonWriter w;
   w.Reserve(set.spans.size() * 1200);
-  Attrs a{w};
+  Attrs a{w, {}};
   w.BeginObject().Key("resourceSpans").BeginArray().BeginObject();
   w.Key("resource").BeginObject().Key("attributes").BeginArray();
   a.Str("service.name", "specwright");
@@ -233,9 +266,10 @@ std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content)
     if (s.kind == "run") {
       a.Str("gen_ai.operation.name", "invoke_workflow");
       a.Str("gen_ai.agent.name", set.run.workflow_name);
-      a.Int("gen_ai.usage.input_tokens", s.tokens_in);
-      a.Int("gen_ai.usage.output_tokens", s.tokens_out);
-      a.Dbl("specwright.cost_usd", s.cost_usd);
+      a.Int("specwright.usage.input_tokens", s.tokens_in);
+      a.Int("specwright.usage.output_tokens", s.tokens_out);
+      if (s.cost_known) a.Dbl("specwright.cost_usd", s.cost_usd);
+      else a.Str("specwright.cost", "unknown");
     } else {
       a.Str("specwright.node.id", s.node);
       a.Int("specwright.iteration", s.iteration);
@@ -250,9 +284,12 @@ std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content)
       if (!s.provider.empty()) a.Str("gen_ai.provider.name", ProviderName(s.provider));
       if (!s.model.empty()) a.Str("gen_ai.request.model", s.model);
       a.Str("specwright.node.kind", s.node_kind);
-      a.Int("gen_ai.usage.input_tokens", s.tokens_in);
-      a.Int("gen_ai.usage.output_tokens", s.tokens_out);
-      a.Dbl("specwright.cost_usd", s.cost_usd);
+      // Totals of the calls below, under our own names: gen_ai.usage.* is only on the chat
+      // spans, so a backend that sums usage over spans does not count a call twice.
+      a.Int("specwright.usage.input_tokens", s.tokens_in);
+      a.Int("specwright.usage.output_tokens", s.tokens_out);
+      if (s.cost_known) a.Dbl("specwright.cost_usd", s.cost_usd);
+      else a.Str("specwright.cost", "unknown");
     } else if (s.kind == "llm") {
       a.Str("gen_ai.operation.name", "chat");
       a.Str("gen_ai.provider.name", ProviderName(s.provider));
@@ -346,32 +383,67 @@ std::string SpansJson(const SpanSet& set) {
 }
 
 std::string SpansCsv(const SpanSet& set) {
-  auto q = [](const std::string& v) {
-    if (v.find_first_of(",\"\n\r") == std::string::npos) return v;
-    std::string o = "\"";
-    for (char c : v) o += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return o + "\"";
+  std::string out;
+  out.reserve(set.spans.size() * 220);
+  auto q = [&out](const std::string& v) {
+    if (v.find_first_of(",\"\n\r") == std::string::npos) {
+      out += v;
+      return;
+    }
+    out += '"';
+    for (char c : v) {
+      if (c == '"') out += '"';
+      out += c;
+    }
+    out += '"';
   };
-  std::string out =
+  auto num = [&out](int64_t v) {
+    char b[24];
+    auto r = std::to_chars(b, b + sizeof(b), v);
+    out.append(b, r.ptr);
+  };
+  out +=
       "kind,span_id,parent_id,name,node,iteration,item,attempt,start,end,duration_ms,status,provider,model,"
       "tokens_in,tokens_out,tokens_cached_read,tokens_cache_write,tokens_reasoning,cost_usd,error\n";
-  char num[64];
+  char b[96];
   for (const auto& s : set.spans) {
     double dur = s.end > 0 && s.start > 0 ? (s.end - s.start) * 1000 : 0;
-    out += s.kind + "," + s.span_id + "," + s.parent_id + "," + q(s.name) + "," + q(s.node) + "," +
-           std::to_string(s.iteration) + "," + std::to_string(s.item) + "," + std::to_string(s.attempt) + ",";
-    std::snprintf(num, sizeof(num), "%.6f,%.6f,%.3f,", s.start, s.end, dur);
-    out += num;
-    out += s.status + "," + q(s.provider) + "," + q(s.model) + "," + std::to_string(s.tokens_in) + "," +
-           std::to_string(s.tokens_out) + "," + std::to_string(s.cached_read) + "," + std::to_string(s.cache_write) +
-           "," + std::to_string(s.reasoning) + ",";
+    out += s.kind;
+    out += ',';
+    out += s.span_id;
+    out += ',';
+    out += s.parent_id;
+    out += ',';
+    q(s.name);
+    out += ',';
+    q(s.node);
+    out += ',';
+    num(s.iteration);
+    out += ',';
+    num(s.item);
+    out += ',';
+    num(s.attempt);
+    int n = std::snprintf(b, sizeof(b), ",%.6f,%.6f,%.3f,", s.start, s.end, dur);
+    out.append(b, static_cast<size_t>(n));
+    out += s.status;
+    out += ',';
+    q(s.provider);
+    out += ',';
+    q(s.model);
+    for (int64_t v : {s.tokens_in, s.tokens_out, s.cached_read, s.cache_write, s.reasoning}) {
+      out += ',';
+      num(v);
+    }
+    out += ',';
     if (s.cost_known) {
-      std::snprintf(num, sizeof(num), "%.8f", s.cost_usd);
-      out += num;
+      n = std::snprintf(b, sizeof(b), "%.8f", s.cost_usd);
+      out.append(b, static_cast<size_t>(n));
     } else {
       out += "unknown";
     }
-    out += "," + q(s.error) + "\n";
+    out += ',';
+    q(s.error);
+    out += '\n';
   }
   return out;
 }

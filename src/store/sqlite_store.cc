@@ -77,6 +77,7 @@ CREATE TABLE blobs (hash TEXT PRIMARY KEY, size INTEGER NOT NULL, data BLOB NOT 
 constexpr const char* kSchemaV2 = R"sql(
 ALTER TABLE llm_calls ADD COLUMN request_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE llm_calls ADD COLUMN reply_blob TEXT NOT NULL DEFAULT '';
+ALTER TABLE node_runs ADD COLUMN cost_unknown INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX llm_calls_by_start ON llm_calls (started_at);
 CREATE INDEX artifacts_by_name ON artifacts (name, created_at);
 CREATE INDEX events_by_type ON events (run_id, type, seq);
@@ -93,7 +94,7 @@ constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2};
   "nodes_succeeded, nodes_failed, nodes_skipped, cancel_requested"
 #define SW_NODE_RUN_COLS                                                                   \
   "run_id, node, iteration, item, attempt, status, started_at, finished_at, tokens_in, " \
-  "tokens_out, cost_usd, calls, model, error, output_blob, cached"
+  "tokens_out, cost_usd, calls, model, error, output_blob, cached, cost_unknown"
 #define SW_LLM_CALL_COLS                                                                       \
   "run_id, node, iteration, item, attempt, provider, model, tokens_in, tokens_out, "        \
   "tokens_cached_read, tokens_cache_write, tokens_reasoning, cost_usd, started_at, "        \
@@ -122,12 +123,12 @@ constexpr const char* kSqlText[] = {
     "INSERT INTO events (run_id, ts, type, node, iteration, item, attempt, data) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     "INSERT INTO node_runs (" SW_NODE_RUN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-    "?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (run_id, node, iteration, item, attempt) DO UPDATE "
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17) ON CONFLICT (run_id, node, iteration, item, attempt) DO UPDATE "
     "SET status = excluded.status, started_at = excluded.started_at, "
     "finished_at = excluded.finished_at, tokens_in = excluded.tokens_in, "
     "tokens_out = excluded.tokens_out, cost_usd = excluded.cost_usd, calls = excluded.calls, "
     "model = excluded.model, error = excluded.error, output_blob = excluded.output_blob, "
-    "cached = excluded.cached",
+    "cached = excluded.cached, cost_unknown = excluded.cost_unknown",
     "INSERT INTO llm_calls (" SW_LLM_CALL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
     "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
     "INSERT INTO artifacts (run_id, name, media_type, blob, produced_by, derived_from, created_at) "
@@ -360,6 +361,7 @@ NodeRunRecord ReadNodeRun(sqlite3_stmt* s) {
   n.error = Text(s, 13);
   n.output_blob = Text(s, 14);
   n.cached = Int(s, 15) != 0;
+  n.cost_unknown = Int(s, 16) != 0;
   return n;
 }
 
@@ -485,24 +487,26 @@ Status SqliteStore::Commit(Batch& batch) {
   for (const auto& [hash, data] : batch.blobs) {
     if (!IsHexDigest(hash)) return InvalidInput("commit: invalid blob hash " + Printable(hash));
   }
-  // Large blobs go to files first: a crash before COMMIT leaves only an unreferenced file.
-  for (const auto& [hash, data] : batch.blobs) {
-    if (data.size() <= options_.inline_blob_max) continue;
-    std::string path = BlobPath(hash);
-    // An existing file is touched, so a concurrent `gc` (which spares young files) does not
-    // delete a blob this commit is about to reference.
-    if (FileExists(path)) {
-      ::utime(path.c_str(), nullptr);
-      continue;
-    }
-    SW_RETURN_IF_ERROR(MakeDirs(dir_ + "/blobs/" + hash.substr(0, 2)));
-    SW_RETURN_IF_ERROR(WriteFileAtomic(path, data).Annotate("commit: writing blob"));
-  }
   std::vector<int64_t> seqs, ids;
   std::lock_guard<std::mutex> lock(mu_);
   {
     Reset r{Stmt(Sql::kBegin)};
     if (sqlite3_step(Stmt(Sql::kBegin)) != SQLITE_DONE) return Error("commit: begin");
+  }
+  // Large blobs go to files inside the write transaction (a crash before COMMIT leaves only
+  // an unreferenced file), so `gc`, which deletes files under the same lock, can never remove
+  // one a commit is about to reference.
+  for (const auto& [hash, data] : batch.blobs) {
+    if (data.size() <= options_.inline_blob_max) continue;
+    std::string path = BlobPath(hash);
+    if (FileExists(path)) continue;
+    Status ws = MakeDirs(dir_ + "/blobs/" + hash.substr(0, 2));
+    if (ws.ok()) ws = WriteFileAtomic(path, data).Annotate("commit: writing blob");
+    if (!ws.ok()) {
+      Reset r{Stmt(Sql::kRollback)};
+      sqlite3_step(Stmt(Sql::kRollback));
+      return ws;
+    }
   }
   Status s = WriteInBatch(batch, seqs, ids);
   if (s.ok()) {
@@ -545,7 +549,8 @@ Status SqliteStore::WriteInBatch(Batch& batch, std::vector<int64_t>& seqs, std::
   }
   for (const NodeRunRecord& n : batch.node_runs) {
     Bind(Stmt(Sql::kUpsertNodeRun), n.run_id, n.node, n.iteration, n.item, n.attempt, n.status, n.started_at,
-         n.finished_at, n.tokens_in, n.tokens_out, n.cost_usd, n.calls, n.model, n.error, n.output_blob, n.cached);
+         n.finished_at, n.tokens_in, n.tokens_out, n.cost_usd, n.calls, n.model, n.error, n.output_blob, n.cached,
+         n.cost_unknown);
     SW_RETURN_IF_ERROR(step(Sql::kUpsertNodeRun, "node_runs"));
   }
   ids.reserve(batch.llm_calls.size());
@@ -779,13 +784,13 @@ Result<GcReport> SqliteStore::CollectGarbage(const GcOptions& o) {
       std::string sql = "DELETE FROM cache WHERE created_at < " + std::to_string(o.before);
       s = exec(sql);
     }
-    if (s.ok())
-      s = run("SELECT output_blob FROM node_runs UNION SELECT request_blob FROM llm_calls UNION "
-              "SELECT response_blob FROM llm_calls UNION SELECT reply_blob FROM llm_calls UNION "
-              "SELECT blob FROM artifacts UNION SELECT output_blob FROM cache UNION "
-              "SELECT json_extract(data, '$.blob') FROM events WHERE json_valid(data) AND "
-              "json_type(data, '$.blob') = 'text'",
-              nullptr, [&](sqlite3_stmt* st) { referenced.insert(Text(st, 0)); });
+    const char* kReferenced =
+        "SELECT output_blob FROM node_runs UNION SELECT request_blob FROM llm_calls UNION "
+        "SELECT response_blob FROM llm_calls UNION SELECT reply_blob FROM llm_calls UNION "
+        "SELECT blob FROM artifacts UNION SELECT output_blob FROM cache UNION "
+        "SELECT json_extract(data, '$.blob') FROM events WHERE json_valid(data) AND "
+        "json_type(data, '$.blob') = 'text'";
+    if (s.ok()) s = run(kReferenced, nullptr, [&](sqlite3_stmt* st) { referenced.insert(Text(st, 0)); });
     std::vector<std::pair<std::string, int64_t>> inline_blobs;
     if (s.ok())
       s = run("SELECT hash, size FROM blobs", nullptr,
@@ -803,30 +808,56 @@ Result<GcReport> SqliteStore::CollectGarbage(const GcOptions& o) {
       }
       sqlite3_finalize(del);
     }
+    // Blob files nothing references and older than the grace period are candidates.
+    std::vector<std::pair<std::string, int64_t>> candidates;  // path, size
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir_ + "/blobs", ec);
+         s.ok() && !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (!it->is_regular_file(ec)) continue;
+      std::string name = it->path().filename().string();
+      if (!IsHexDigest(name) || referenced.count(name)) continue;
+      struct stat st {};
+      if (::stat(it->path().c_str(), &st) != 0) continue;
+      if (now - static_cast<double>(st.st_mtime) < o.blob_grace_seconds) continue;
+      candidates.emplace_back(it->path().string(), static_cast<int64_t>(st.st_size));
+    }
     if (!s.ok()) return fail(s);
     // A dry run measures by doing the work and rolling it back.
     s = Exec(db_, o.dry_run ? "ROLLBACK" : "COMMIT", what);
     if (!s.ok()) return fail(s);
-  }
-  // Blob files: referenced ones stay; so do young ones (a writer may not have committed yet).
-  std::error_code ec;
-  for (auto it = std::filesystem::recursive_directory_iterator(dir_ + "/blobs", ec);
-       !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
-    if (!it->is_regular_file(ec)) continue;
-    std::string name = it->path().filename().string();
-    if (!IsHexDigest(name) || referenced.count(name)) continue;
-    struct stat st {};
-    if (::stat(it->path().c_str(), &st) != 0) continue;
-    if (now - static_cast<double>(st.st_mtime) < o.blob_grace_seconds) continue;
-    if (!o.dry_run && ::unlink(it->path().c_str()) != 0) continue;
-    ++rep.blobs_deleted;
-    rep.blob_bytes_freed += static_cast<int64_t>(st.st_size);
-    rep.blob_file_bytes_freed += static_cast<int64_t>(st.st_size);
+    if (o.dry_run) {
+      for (const auto& [path, size] : candidates) {
+        ++rep.blobs_deleted;
+        rep.blob_bytes_freed += size;
+        rep.blob_file_bytes_freed += size;
+      }
+    } else if (!candidates.empty()) {
+      // Files go under the write lock, against the references as they are now: a commit
+      // writes and dedupes its files inside its own write transaction, so none can be about
+      // to reference a file deleted here.
+      SW_RETURN_IF_ERROR(Exec(db_, "BEGIN IMMEDIATE", what));
+      std::unordered_set<std::string> now_referenced;
+      Status rs = run(kReferenced, nullptr, [&](sqlite3_stmt* st) { now_referenced.insert(Text(st, 0)); });
+      if (rs.ok())
+        for (const auto& [path, size] : candidates) {
+          std::string name = std::filesystem::path(path).filename().string();
+          if (now_referenced.count(name) || ::unlink(path.c_str()) != 0) continue;
+          ++rep.blobs_deleted;
+          rep.blob_bytes_freed += size;
+          rep.blob_file_bytes_freed += size;
+        }
+      sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);  // nothing was written
+      SW_RETURN_IF_ERROR(rs);
+    }
   }
   std::lock_guard<std::mutex> lock(mu_);
-  if (!o.dry_run && (rep.rows_deleted > 0 || rep.blobs_deleted > 0 || !rep.runs_deleted.empty())) {
+  // VACUUM rewrites the whole file under the write lock: not while a run may be committing.
+  auto running = QueryInt(db_, "SELECT count(*) FROM runs WHERE status = 'running'", what);
+  if (!running.ok()) return running.status();
+  if (!o.dry_run && *running == 0 && (rep.rows_deleted > 0 || rep.blobs_deleted > 0 || !rep.runs_deleted.empty())) {
     SW_RETURN_IF_ERROR(Exec(db_, "VACUUM", what));
     SW_RETURN_IF_ERROR(Exec(db_, "PRAGMA wal_checkpoint(TRUNCATE)", what));
+    rep.vacuumed = true;
   }
   rep.db_bytes_after = FileBytes(db_path_) + FileBytes(db_path_ + "-wal");
   return rep;

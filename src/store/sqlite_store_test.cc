@@ -562,7 +562,8 @@ TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
   while (sqlite3_step(q) == SQLITE_ROW) {
     std::string sql = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
     // Version 1 had no replay columns.
-    for (const char* col : {", request_hash TEXT NOT NULL DEFAULT ''", ", reply_blob TEXT NOT NULL DEFAULT ''"}) {
+    for (const char* col : {", request_hash TEXT NOT NULL DEFAULT ''", ", reply_blob TEXT NOT NULL DEFAULT ''",
+                            ", cost_unknown INTEGER NOT NULL DEFAULT 0"}) {
       size_t at = sql.find(col);
       if (at != std::string::npos) sql.erase(at, std::string(col).size());
     }
@@ -591,6 +592,7 @@ TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
 TEST_F(StoreTest, GcDeletesOldRunsWithTheirRowsAndOnlyUnreferencedBlobs) {
   auto s = Open();
   std::string big_old(10000, 'o'), big_new(10000, 'n'), shared = "shared text", orphan(9000, 'x');
+  std::string small_orphan = "inline and unreferenced", cached = "kept by the cache", reply = "kept by a reply";
   auto h = [](const std::string& d) { return Hash128Hex(d); };
   Batch b;
   RunRecord old = Run("old", 1);
@@ -606,7 +608,13 @@ TEST_F(StoreTest, GcDeletesOldRunsWithTheirRowsAndOnlyUnreferencedBlobs) {
     rb.run = r;
     ASSERT_TRUE(s->Commit(rb).ok());
   }
-  b.blobs = {{h(big_old), big_old}, {h(big_new), big_new}, {h(shared), shared}, {h(orphan), orphan}};
+  b.blobs = {{h(big_old), big_old}, {h(big_new), big_new}, {h(shared), shared}, {h(orphan), orphan},
+             {h(small_orphan), small_orphan}, {h(cached), cached}, {h(reply), reply}};
+  CacheEntry ce;
+  ce.key = "k";
+  ce.output_blob = h(cached);
+  ce.created_at = 5000;  // young: kept, and so is its blob
+  b.cache.push_back(ce);
   Event e;
   e.run_id = "old";
   e.type = "node_succeeded";
@@ -628,6 +636,9 @@ TEST_F(StoreTest, GcDeletesOldRunsWithTheirRowsAndOnlyUnreferencedBlobs) {
   c.node = "x";
   c.status = "ok";
   b.llm_calls.push_back(c);
+  c.run_id = "young";
+  c.reply_blob = h(reply);
+  b.llm_calls.push_back(c);
   ASSERT_TRUE(s->Commit(b).ok());
 
   GcOptions o;
@@ -638,7 +649,7 @@ TEST_F(StoreTest, GcDeletesOldRunsWithTheirRowsAndOnlyUnreferencedBlobs) {
   ASSERT_TRUE(dry.ok()) << dry.status().message();
   EXPECT_EQ(dry->runs_deleted, (std::vector<std::string>{"old", "old-child"}));
   EXPECT_EQ(dry->runs_kept_running, (std::vector<std::string>{"stuck"}));
-  EXPECT_EQ(dry->blobs_deleted, 2);  // big_old (once referenced) and the orphan
+  EXPECT_EQ(dry->blobs_deleted, 3);  // big_old (once referenced), the orphan file, the inline orphan
   EXPECT_TRUE(s->GetRun("old")->has_value()) << "a dry run changes nothing";
   EXPECT_TRUE(s->GetBlob(h(big_old)).ok());
 
@@ -646,8 +657,13 @@ TEST_F(StoreTest, GcDeletesOldRunsWithTheirRowsAndOnlyUnreferencedBlobs) {
   auto rep = s->CollectGarbage(o);
   ASSERT_TRUE(rep.ok()) << rep.status().message();
   EXPECT_EQ(rep->runs_deleted, dry->runs_deleted);
-  EXPECT_EQ(rep->blobs_deleted, 2);
-  EXPECT_EQ(rep->blob_bytes_freed, static_cast<int64_t>(big_old.size() + orphan.size()));
+  EXPECT_EQ(rep->blobs_deleted, 3);
+  EXPECT_EQ(rep->blob_bytes_freed, static_cast<int64_t>(big_old.size() + orphan.size() + small_orphan.size()));
+  EXPECT_EQ(rep->blob_file_bytes_freed, static_cast<int64_t>(big_old.size() + orphan.size()));
+  EXPECT_EQ(s->GetBlob(h(small_orphan)).status().code(), Code::kNotFound);
+  EXPECT_EQ(*s->GetBlob(h(cached)), cached);
+  EXPECT_EQ(*s->GetBlob(h(reply)), reply);
+  EXPECT_FALSE(rep->vacuumed) << "a run is still marked running";
   EXPECT_FALSE(s->GetRun("old")->has_value());
   EXPECT_FALSE(s->GetRun("old-child")->has_value());
   EXPECT_TRUE(s->GetRun("stuck")->has_value());

@@ -69,6 +69,7 @@ struct NodeRunRecord {
   std::string error;
   std::string output_blob;  // blob hash of the output, "" if none
   bool cached = false;
+  bool cost_unknown = false;  // a model call of this attempt has no price: cost_usd is a lower bound
 };
 
 /// LlmCallRecord is one model request/response pair. cost_usd is unset when the price is
@@ -171,6 +172,7 @@ struct GcReport {
   int64_t blob_file_bytes_freed = 0;  // of which files (inline ones free database pages)
   int64_t db_bytes_before = 0;
   int64_t db_bytes_after = 0;
+  bool vacuumed = false;  // skipped while some run is marked running
 };
 
 struct StoreOptions {

@@ -5,6 +5,8 @@
 #include <filesystem>
 #include <mutex>
 
+#include "base/fs.h"
+
 namespace sw::tools {
 namespace {
 
@@ -239,6 +241,65 @@ sw::Status GitRepo::ResetHard(const std::string& commit) {
   // git_reset forces its own checkout strategy; files the commit does not know (and that are
   // not ignored) need a second pass.
   if (git_checkout_head(repo_, &co) != 0) return Err("removing untracked files");
+  return sw::Status::Ok();
+}
+
+sw::Status GitRepo::ExportTree(const std::string& commit, const std::string& dest) {
+  git_oid oid;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0) return InvalidInput("not a commit id: " + commit);
+  git_commit* c = nullptr;
+  if (git_commit_lookup(&c, repo_, &oid) != 0) return Err("looking up " + commit);
+  git_tree* tree = nullptr;
+  int rc = git_commit_tree(&tree, c);
+  git_commit_free(c);
+  if (rc != 0) return Err("reading the tree of " + commit);
+  struct Walk {
+    git_repository* repo;
+    std::string dest;
+    sw::Status status;
+  } walk{repo_, dest, sw::Status::Ok()};
+  auto cb = [](const char* root, const git_tree_entry* e, void* payload) -> int {
+    auto* w = static_cast<Walk*>(payload);
+    std::string name = git_tree_entry_name(e);
+    if (name.empty() || name == "." || name == ".." || name == ".git" || name.find('/') != std::string::npos) {
+      w->status = InvalidInput(std::string("commit has an unsafe path: ") + root + name);
+      return -1;
+    }
+    std::string path = w->dest + "/" + root + name;
+    git_filemode_t mode = git_tree_entry_filemode(e);
+    if (mode == GIT_FILEMODE_TREE) {
+      std::error_code ec;
+      std::filesystem::create_directories(path, ec);
+      if (ec) w->status = IoError("creating " + path + ": " + ec.message());
+      return ec ? -1 : 0;
+    }
+    if (mode == GIT_FILEMODE_COMMIT) return 0;  // a submodule: not part of this tree's files
+    git_blob* blob = nullptr;
+    if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(e)) != 0) {
+      w->status = IoError("reading " + std::string(root) + name);
+      return -1;
+    }
+    std::string data(static_cast<const char*>(git_blob_rawcontent(blob)), static_cast<size_t>(git_blob_rawsize(blob)));
+    git_blob_free(blob);
+    std::error_code ec;
+    std::filesystem::remove(path, ec);
+    if (mode == GIT_FILEMODE_LINK) {
+      std::filesystem::create_symlink(data, path, ec);
+      if (ec) w->status = IoError("creating link " + path + ": " + ec.message());
+      return ec ? -1 : 0;
+    }
+    sw::Status s = WriteFileAtomic(path, data);
+    if (s.ok() && mode == GIT_FILEMODE_BLOB_EXECUTABLE)
+      std::filesystem::permissions(path, std::filesystem::perms::owner_exec | std::filesystem::perms::group_exec |
+                                             std::filesystem::perms::others_exec,
+                                   std::filesystem::perm_options::add, ec);
+    if (!s.ok()) w->status = s;
+    return s.ok() ? 0 : -1;
+  };
+  rc = git_tree_walk(tree, GIT_TREEWALK_PRE, cb, &walk);
+  git_tree_free(tree);
+  if (!walk.status.ok()) return walk.status;
+  if (rc != 0) return Err("exporting " + commit);
   return sw::Status::Ok();
 }
 

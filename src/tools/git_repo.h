@@ -53,6 +53,9 @@ class GitRepo {
   /// ResetHard makes the work tree exactly `commit` again: tracked files restored, untracked
   /// and ignored files (build outputs) removed.
   sw::Status ResetHard(const std::string& commit);
+  /// ExportTree writes the files of `commit` into dest (an existing directory): regular and
+  /// executable files and symlinks; entry names that could leave dest are refused.
+  sw::Status ExportTree(const std::string& commit, const std::string& dest);
 
  private:
   GitRepo(git_repository* r, std::string dir) : repo_(r), dir_(std::move(dir)) {}

@@ -343,3 +343,55 @@ void ValidateGraph(FileCtx& ctx, Workflow* wf, std::vector<NodeInfo>* infos) {
 }
 
 }  // namespace sw::workflow::internal
+
+namespace sw::workflow {
+
+std::vector<Diagnostic> CheckPrompt(const Workflow& wf, const std::string& node_id, const std::string& file,
+                                    const std::string& text) {
+  using namespace internal;
+  Source src;
+  src.display = file;
+  src.text = text;
+  Diags diags;
+  FileCtx ctx(src, diags);
+  size_t off = 0;
+  auto t = tmpl::Template::Parse(text, &off);
+  if (!t.ok()) {
+    ctx.Error(PosFromOffset(text, off), t.status().message());
+    return diags.errors;
+  }
+  auto it = wf.index.find(node_id);
+  if (it == wf.index.end()) {
+    ctx.Error(Pos{1, 1}, "no node " + Quote(node_id));
+    return diags.errors;
+  }
+  // The graph the loader checked the workflow with (it is valid, so nothing is reported).
+  Graph g;
+  g.n = wf.nodes.size();
+  for (size_t i = 0; i < g.n; ++i) g.id.emplace(wf.nodes[i].id, static_cast<int>(i));
+  g.deps.assign(g.n, {});
+  g.dependents.assign(g.n, {});
+  for (size_t i = 0; i < g.n; ++i)
+    for (const auto& need : wf.nodes[i].needs) {
+      int j = g.Find(need);
+      if (j < 0 || static_cast<size_t>(j) == i) continue;
+      g.deps[i].push_back(j);
+      g.dependents[static_cast<size_t>(j)].push_back(static_cast<int>(i));
+    }
+  ComputeAncestors(&g);
+  std::vector<NodeInfo> infos(g.n);
+  Diags ignored;
+  FileCtx quiet(src, ignored);
+  CheckLoops(quiet, wf, infos, &g);
+  size_t i = static_cast<size_t>(it->second);
+  Site site;
+  site.file = file;
+  site.pos = Pos{1, 1};
+  site.in_file = true;
+  site.file_text = text;
+  RefCheck rc{ctx, wf, g, i, false, false, wf.nodes[i].map.has_value(), true};
+  rc.Check((*t)->References(), (*t)->source(), site);
+  return diags.errors;
+}
+
+}  // namespace sw::workflow

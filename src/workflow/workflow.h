@@ -229,6 +229,12 @@ LoadResult Load(const std::string& path);
 /// LoadOrError is Load folded into a Result: the status message lists every diagnostic.
 Result<std::shared_ptr<const Workflow>> LoadOrError(const std::string& path);
 
+/// CheckPrompt checks a template meant to replace node_id's prompt (`replay --prompt`) by the
+/// loader's own rules: syntax, declared inputs, upstream nodes, node fields. Every problem is
+/// a diagnostic in `file` with its line and column; empty when the template is fine.
+std::vector<Diagnostic> CheckPrompt(const Workflow& wf, const std::string& node_id, const std::string& file,
+                                    const std::string& text);
+
 /// ResolveInputs checks user-given inputs (strings from --input k=v, or JSON values) against
 /// the declarations: unknown names (with "did you mean"), missing required inputs, type
 /// mismatches; fills defaults. Strings are converted to the declared type ("3" -> 3).

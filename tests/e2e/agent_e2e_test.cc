@@ -125,3 +125,26 @@ TEST_F(AgentE2E, KilledMidAgentResumesFromTheCheckpointWithoutPayingTwice) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(AgentE2E, AReplayAfterAnAgentStartsFromTheFilesTheReusedAgentLeft) {
+  auto run = RunCli({"run", dir_ + "/example/flow.yaml", "--script", dir_ + "/example/script.yaml", "--store", store_,
+                     "--run-id", "fixed"},
+                    dir_);
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  // Only the changelog runs again; the agent's result and its edit of calc.c are reused.
+  auto rep = RunCli({"replay", "fixed", "--from", "changelog", "--store", store_, "--run-id", "again"}, dir_);
+  ASSERT_EQ(rep.code, 0) << rep.out << rep.err;
+  auto files = RunCli({"files", "again", "--json", "--store", store_}, dir_);
+  ASSERT_EQ(files.code, 0) << files.err;
+  std::string ws = nlohmann::json::parse(files.out)["workspace"];
+  EXPECT_NE(Slurp(ws + "/calc.c").find("return a * b;"), std::string::npos) << "the fix is in the replay's workspace";
+  EXPECT_EQ(std::system(("make -s -C " + ws + " test > /dev/null").c_str()), 0);
+  auto trace = RunCli({"trace", "again", "--json", "--store", store_}, dir_);
+  auto t = nlohmann::json::parse(trace.out);
+  for (const auto& row : t["rows"])
+    if (row["node"] == "fix") EXPECT_TRUE(row["cached"].get<bool>()) << "reused, not re-run";
+}
+
+}  // namespace

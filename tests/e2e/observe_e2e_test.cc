@@ -216,6 +216,18 @@ TEST_F(ObserveE2E, UnknownPricesAreShownAsUnknownNotZero) {
   r = Cli({"cost", "unpriced"});
   EXPECT_NE(r.out.find("unknown"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("price unknown for 1 calls"), std::string::npos) << r.out;
+  // Every other view says unknown too, never $0.00.
+  r = Cli({"trace", "unpriced", "--json"});
+  EXPECT_FALSE(Parse(r.out)["rows"][0]["cost_known"].get<bool>()) << r.out;
+  r = Cli({"trace", "unpriced"});
+  EXPECT_NE(r.out.find(" unknown"), std::string::npos) << r.out;
+  r = Cli({"diff", "unpriced", "unpriced", "--json"});
+  EXPECT_FALSE(Parse(r.out)["nodes"][0]["a"]["cost_known"].get<bool>()) << r.out;
+  r = Cli({"export", "unpriced", "--format", "csv"});
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 4) << r.out;  // header, run, node, call
+  size_t unknowns = 0;
+  for (size_t at = r.out.find(",unknown,"); at != std::string::npos; at = r.out.find(",unknown,", at + 1)) ++unknowns;
+  EXPECT_EQ(unknowns, 3u) << "the run, the node and the call: " << r.out;
 }
 
 TEST_F(ObserveE2E, ReplayFromANodeRerunsExactlyItsDownstreamSet) {
@@ -272,6 +284,29 @@ TEST_F(ObserveE2E, ReplayFromANodeRerunsExactlyItsDownstreamSet) {
   EXPECT_NE(r.err.find(dir_ + "/unclosed.md:2:"), std::string::npos) << r.err;
 }
 
+TEST_F(ObserveE2E, AReplayWaitingAtAGateResumesAsTheSameReplay) {
+  Write("gated.yaml", R"(name: gated
+defaults: {model: scripted/demo}
+nodes:
+  a: {prompt: "Outline"}
+  b: {needs: [a], prompt: "Draft from {{nodes.a.output}}"}
+  gate: {needs: [b], kind: human, message: "ship it?"}
+  e: {needs: [gate], prompt: "Merge {{nodes.b.output}}"}
+)");
+  auto r = Cli({"run", dir_ + "/gated.yaml", "--script", dir_ + "/script.yaml", "--yes", "--run-id", "g1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  size_t before = LogLines();
+  r = Cli({"replay", "g1", "--from", "b", "--run-id", "g2"});
+  ASSERT_EQ(r.code, 3) << "no terminal: the gate waits\n" << r.err << r.out;
+  r = Cli({"approve", "g2", "gate"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = Cli({"resume", "g2"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_EQ(CallsSince(before), (std::multiset<std::string>{"b", "e"}));
+  r = Cli({"diff", "g1", "g2", "--json"});
+  EXPECT_TRUE(Parse(r.out)["first_divergence"].is_null()) << r.out;
+}
+
 TEST_F(ObserveE2E, ReplayRefusesDriftUpstreamUnlessAllowed) {
   RunFlow("src");
   // Changing d (downstream of --from b) is fine: it runs live anyway.
@@ -300,7 +335,7 @@ TEST_F(ObserveE2E, ReplayRefusesDriftUpstreamUnlessAllowed) {
 }
 
 TEST_F(ObserveE2E, OfflineReplayReproducesEveryOutputByteForByteWithoutTheNetwork) {
-  // One node over real HTTP (the fake server), the rest scripted; a map node and a loop too.
+  // One node over real HTTP (the fake server), the rest scripted, and a map node.
   std::string flow = std::string(kFlow) +
                      "  http: {needs: [a], model: openai-compatible/fake-model, prompt: \"Expand {{nodes.a.output}}\"}\n"
                      "  each: {needs: [a], map: {over: \"['x', 'y', 'z']\"}, prompt: \"Item {{item}}\"}\n";
@@ -339,6 +374,52 @@ TEST_F(ObserveE2E, OfflineReplayReproducesEveryOutputByteForByteWithoutTheNetwor
   EXPECT_NE(r.out.find("no recorded response for node \"d\""), std::string::npos) << r.out;
   r = Cli({"replay", "live", "--offline", "--from", "b"});
   EXPECT_EQ(r.code, 2);
+}
+
+TEST_F(ObserveE2E, OfflineReplayCoversSubWorkflowsLoopsAndTheRunsModelOverride) {
+  Write("child.yaml", "name: child\ninputs: {topic: {type: string}}\ndefaults: {model: scripted/demo}\n"
+                      "nodes:\n  inner: {prompt: \"Inner on {{inputs.topic}}\"}\n");
+  Write("parent.yaml", R"(name: parent
+defaults: {model: scripted/demo}
+nodes:
+  a: {prompt: "Outline"}
+  sub: {kind: workflow, needs: [a], workflow: child.yaml, with: {topic: "{{nodes.a.output}}"}}
+  review:
+    needs: [sub]
+    prompt: "Review {{nodes.sub.output}}"
+    loop: {to: review, while: "nodes.review.output == 'again'", max_iterations: 3}
+)");
+  Write("parent.script.yaml", R"(prices:
+  scripted/demo: {input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}
+  scripted/big: {input_cost_per_token: 0.000002, output_cost_per_token: 0.000004}
+nodes:
+  a: [{text: "topic A"}]
+  inner: [{text: "inner answer"}]
+  review:
+    - {when: {iteration: 0}, text: "again"}
+    - {text: "fine"}
+)");
+  auto r = Cli({"run", dir_ + "/parent.yaml", "--script", dir_ + "/parent.script.yaml", "--model", "scripted/big",
+                "--run-id", "p1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  fs::rename(dir_ + "/parent.script.yaml", dir_ + "/parent.script.moved");
+  size_t before = LogLines();
+  r = Cli({"replay", "p1", "--offline", "--run-id", "p2"});
+  ASSERT_EQ(r.code, 0) << r.err << r.out;
+  EXPECT_NE(r.out.find("node outputs byte-identical"), std::string::npos) << r.out;
+  EXPECT_EQ(LogLines(), before);
+  r = Cli({"diff", "p1", "p2", "--json"});
+  json d = Parse(r.out);
+  EXPECT_TRUE(d["first_divergence"].is_null()) << r.out;
+  for (const auto& n : d["nodes"])
+    if (n["node"] == "review") EXPECT_EQ(n["b"]["model"], "scripted/big") << "the run's --model applies to its replay";
+  // A replay of the replay answers from the recordings its reused nodes point back to.
+  fs::rename(dir_ + "/parent.script.moved", dir_ + "/parent.script.yaml");
+  r = Cli({"replay", "p1", "--from", "review", "--run-id", "p3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  fs::rename(dir_ + "/parent.script.yaml", dir_ + "/parent.script.moved");
+  r = Cli({"replay", "p3", "--offline", "--run-id", "p4"});
+  EXPECT_EQ(r.code, 0) << r.err << r.out;
 }
 
 TEST_F(ObserveE2E, DiffCallsOutTheFirstDivergenceWithAUnifiedDiff) {
