@@ -118,6 +118,8 @@ Fixture& Get() {
                    std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
     fx.ok = true;
+    static std::string cleanup = fx.dir;
+    std::atexit([] { fs::remove_all(cleanup); });
     return fx;
   }();
   return f;

@@ -1,6 +1,8 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <string_view>
+#include <unordered_map>
 #include <set>
 
 #include "base/hash.h"
@@ -95,11 +97,12 @@ std::string BlobOf(const std::string& data) {
 
 Result<std::vector<std::pair<std::string, std::string>>> FinalOutputs(store::Store* st, const std::string& run_id) {
   SW_ASSIGN_OR_RETURN(auto events, st->ListEventsOfType(run_id, "node_succeeded"));
-  std::map<std::string, std::pair<size_t, int>> at;  // node -> (index, iteration)
+  std::unordered_map<std::string_view, std::pair<size_t, int>> at;  // node -> (index, iteration)
+  at.reserve(events.size());
   std::vector<std::pair<std::string, std::string>> out;
   out.reserve(events.size());
   for (const auto& e : events) {
-    auto it = at.find(e.node);
+    auto it = at.find(e.node);  // the views point into events, which outlive the map
     if (it == at.end()) {
       at.emplace(e.node, std::make_pair(out.size(), e.iteration));
       out.emplace_back(e.node, BlobOf(e.data));

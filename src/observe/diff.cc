@@ -1,7 +1,10 @@
 // diff: two runs node by node, and a line diff of their outputs.
 #include <algorithm>
 #include <map>
+#include <future>
 #include <set>
+#include <memory>
+#include <string_view>
 #include <unordered_map>
 
 #include "observe/internal.h"
@@ -24,21 +27,23 @@ std::vector<std::string> Lines(const std::string& s) {
   return out;
 }
 
-/// NodeSummary folds a node's attempt rows: the final status and totals.
+/// NodeSummary folds a node's attempt rows: the final status and totals. Strings point into
+/// the rows (10,000-node runs: no copies per row).
 struct NodeSummary {
-  std::string status;
+  std::string_view status, model;
   double start = 0, end = 0;
   int64_t tokens = 0, calls = 0;
   double cost = 0;
-  std::string model;
   int attempts = 0;
   bool cost_unknown = false;
   std::pair<int, double> last{-1, -1};
-  std::map<int, std::pair<int, std::string>> items;  // map item -> (last attempt, its status)
+  std::map<int, std::pair<int, std::string_view>> items;  // map item -> (last attempt, its status)
 };
 
-std::unordered_map<std::string, NodeSummary> Summaries(const std::vector<store::NodeRunRecord>& rows, std::vector<std::string>* order) {
-  std::unordered_map<std::string, NodeSummary> m;
+std::unordered_map<std::string_view, NodeSummary> Summaries(const std::vector<store::NodeRunRecord>& rows,
+                                                            std::vector<std::string_view>* order) {
+  std::unordered_map<std::string_view, NodeSummary> m;
+  m.reserve(rows.size());
   for (const auto& r : rows) {
     auto [it, fresh] = m.try_emplace(r.node);
     if (fresh) order->push_back(r.node);
@@ -56,15 +61,15 @@ std::unordered_map<std::string, NodeSummary> Summaries(const std::vector<store::
       s.last = key;
       s.status = r.status;
     } else if (r.item >= 0) {
-      auto& it = s.items[r.item];
-      if (r.attempt >= it.first) it = {r.attempt, r.status};
+      auto& last = s.items[r.item];
+      if (r.attempt >= last.first) last = {r.attempt, r.status};
     }
   }
   // A map node is what its items ended as: failed if one's last attempt failed (a retry
   // that succeeded is a success), running while one runs, else succeeded.
   for (auto& [node, s] : m) {
     if (s.items.empty()) continue;
-    std::string st = "succeeded";
+    std::string_view st = "succeeded";
     for (const auto& [item, last] : s.items) {
       if (last.second == "failed") st = "failed";
       else if (st != "failed" && last.second != "succeeded") st = last.second;
@@ -167,21 +172,41 @@ Result<DiffReport> Diff(store::Store* st, const std::string& run_a, const std::s
   DiffReport rep;
   SW_ASSIGN_OR_RETURN(rep.a, RunOrError(st, run_a));
   SW_ASSIGN_OR_RETURN(rep.b, RunOrError(st, run_b));
-  SW_ASSIGN_OR_RETURN(auto rows_a, st->ListNodeRuns(run_a));
-  SW_ASSIGN_OR_RETURN(auto rows_b, st->ListNodeRuns(run_b));
-  std::vector<std::string> order, order_b;
-  auto sa = Summaries(rows_a, &order);
-  auto sb = Summaries(rows_b, &order_b);
-  for (const auto& n : order_b)
-    if (!sa.count(n)) order.push_back(n);
-  SW_ASSIGN_OR_RETURN(auto oa, FinalOutputs(st, run_a));
-  SW_ASSIGN_OR_RETURN(auto ob, FinalOutputs(st, run_b));
-  std::unordered_map<std::string, std::string> out_a(oa.begin(), oa.end()), out_b(ob.begin(), ob.end());
-  auto side = [](const NodeSummary& s, const std::string& blob) {
+  // The two runs are read side by side, B on a second connection (two cores, two readers).
+  struct Side {
+    std::vector<store::NodeRunRecord> rows;  // the summaries' strings point into these
+    std::vector<std::string_view> order;
+    std::unordered_map<std::string_view, NodeSummary> summary;
+    std::vector<std::pair<std::string, std::string>> outputs;
+    std::unordered_map<std::string_view, std::string_view> output_of;
+  };
+  auto read = [](store::Store* s, const std::string& id) -> Result<std::unique_ptr<Side>> {
+    auto side = std::make_unique<Side>();
+    SW_ASSIGN_OR_RETURN(side->rows, s->ListNodeRuns(id));
+    side->summary = Summaries(side->rows, &side->order);
+    SW_ASSIGN_OR_RETURN(side->outputs, FinalOutputs(s, id));
+    side->output_of.reserve(side->outputs.size());
+    for (const auto& [n, blob] : side->outputs) side->output_of.emplace(n, blob);
+    return side;
+  };
+  auto reader = st->OpenReader();
+  store::Store* st_b = reader.ok() ? reader->get() : nullptr;
+  std::future<Result<std::unique_ptr<Side>>> fb;
+  if (st_b) fb = std::async(std::launch::async, read, st_b, run_b);
+  auto ra = read(st, run_a);
+  auto rb = st_b ? fb.get() : read(st, run_b);
+  if (!ra.ok()) return ra.status();
+  if (!rb.ok()) return rb.status();
+  Side& A = **ra;
+  Side& B = **rb;
+  std::vector<std::string_view> order = A.order;
+  for (const auto& n : B.order)
+    if (!A.summary.count(n)) order.push_back(n);
+  auto side = [](const NodeSummary& s, std::string_view blob) {
     DiffSide d;
-    d.status = s.status;
-    d.model = s.model;
-    d.output_blob = blob;
+    d.status = std::string(s.status);
+    d.model = std::string(s.model);
+    d.output_blob = std::string(blob);
     d.duration_s = s.end > s.start && s.start > 0 ? s.end - s.start : 0.0;
     d.cost_usd = s.cost;
     d.cost_known = !s.cost_unknown;
@@ -194,12 +219,13 @@ Result<DiffReport> Diff(store::Store* st, const std::string& run_a, const std::s
   int made = 0;
   for (const auto& n : order) {
     DiffNode dn;
-    dn.node = n;
-    auto ia = sa.find(n), ib = sb.find(n);
-    auto ba = out_a.find(n), bb = out_b.find(n);
-    std::string xa = ba == out_a.end() ? "" : ba->second, xb = bb == out_b.end() ? "" : bb->second;
-    if (ia != sa.end()) dn.a = side(ia->second, xa);
-    if (ib != sb.end()) dn.b = side(ib->second, xb);
+    dn.node = std::string(n);
+    auto ia = A.summary.find(n), ib = B.summary.find(n);
+    auto ba = A.output_of.find(n), bb = B.output_of.find(n);
+    std::string_view xa = ba == A.output_of.end() ? std::string_view() : ba->second;
+    std::string_view xb = bb == B.output_of.end() ? std::string_view() : bb->second;
+    if (ia != A.summary.end()) dn.a = side(ia->second, xa);
+    if (ib != B.summary.end()) dn.b = side(ib->second, xb);
     if (!dn.a || !dn.b) dn.differs.push_back(dn.a ? "only in " + run_a : "only in " + run_b);
     if (dn.a && dn.b && dn.a->status != dn.b->status) dn.differs.push_back("status");
     if (dn.a && dn.b && dn.a->model != dn.b->model) dn.differs.push_back("model");
@@ -208,8 +234,9 @@ Result<DiffReport> Diff(store::Store* st, const std::string& run_a, const std::s
       ++rep.diffs_omitted;
     } else if (xa != xb && !xa.empty() && !xb.empty()) {
       ++made;
-      auto ta = st->GetBlob(xa), tb = st->GetBlob(xb);
-      if (ta.ok() && tb.ok()) dn.diff = UnifiedDiff(Clip(*ta, 256 << 10), Clip(*tb, 256 << 10), run_a + "/" + n, run_b + "/" + n);
+      auto ta = st->GetBlob(std::string(xa)), tb = st->GetBlob(std::string(xb));
+      if (ta.ok() && tb.ok())
+        dn.diff = UnifiedDiff(Clip(*ta, 256 << 10), Clip(*tb, 256 << 10), run_a + "/" + dn.node, run_b + "/" + dn.node);
     }
     if (!dn.differs.empty()) {
       ++rep.differing;

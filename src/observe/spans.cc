@@ -1,5 +1,6 @@
 // A run as spans, and its three encodings: OTLP/JSON (GenAI semantic conventions), JSON, CSV.
 #include <cmath>
+#include <future>
 #include <map>
 #include <set>
 #include <tuple>
@@ -34,8 +35,16 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
   SpanSet set;
   SW_ASSIGN_OR_RETURN(set.run, RunOrError(st, run_id));
   set.trace_id = Hash128Hex("trace\n" + run_id);
-  SW_ASSIGN_OR_RETURN(auto rows, st->ListNodeRuns(run_id));
-  SW_ASSIGN_OR_RETURN(auto calls, st->ListLlmCalls(run_id));
+  // Rows and calls are read side by side, the calls on a second connection.
+  auto reader = st->OpenReader();
+  std::future<Result<std::vector<store::LlmCallRecord>>> calls_f;
+  if (reader.ok()) calls_f = std::async(std::launch::async, [&] { return (*reader)->ListLlmCalls(run_id); });
+  auto rows_r = st->ListNodeRuns(run_id);
+  auto calls_r = reader.ok() ? calls_f.get() : st->ListLlmCalls(run_id);
+  if (!rows_r.ok()) return rows_r.status();
+  if (!calls_r.ok()) return calls_r.status();
+  auto& rows = *rows_r;
+  auto& calls = *calls_r;
   SW_ASSIGN_OR_RETURN(auto tool_calls, st->ListEventsOfType(run_id, "tool_call"));
   SW_ASSIGN_OR_RETURN(auto tool_results, st->ListEventsOfType(run_id, "tool_result"));
   std::unordered_set<std::string> agents;

@@ -629,9 +629,14 @@ Result<std::vector<NodeRunRecord>> SqliteStore::ListNodeRuns(const std::string& 
   std::lock_guard<std::mutex> lock(mu_);
   Bind(Stmt(Sql::kListNodeRuns), run_id);
   SW_ASSIGN_OR_RETURN(auto rows, Collect(db_, Stmt(Sql::kListNodeRuns), ReadNodeRun, "reading node_runs"));
-  std::stable_sort(rows.begin(), rows.end(),
-                   [](const NodeRunRecord& a, const NodeRunRecord& b) { return a.started_at < b.started_at; });
-  return rows;
+  // Start order, ties in key order: sort small (time, index) pairs, then move each row once.
+  std::vector<std::pair<double, uint32_t>> order(rows.size());
+  for (size_t i = 0; i < rows.size(); ++i) order[i] = {rows[i].started_at, static_cast<uint32_t>(i)};
+  std::sort(order.begin(), order.end());
+  std::vector<NodeRunRecord> sorted;
+  sorted.reserve(rows.size());
+  for (const auto& [t, i] : order) sorted.push_back(std::move(rows[i]));
+  return sorted;
 }
 
 Result<std::vector<LlmCallRecord>> SqliteStore::ListLlmCalls(const std::string& run_id) {
@@ -882,6 +887,8 @@ Result<bool> SqliteStore::CancelRequested(const std::string& run_id) {
   if (rows.empty()) return NotFound("no run '" + run_id + "'");
   return static_cast<bool>(rows[0]);
 }
+
+Result<std::unique_ptr<Store>> SqliteStore::OpenReader() { return OpenSqlite(dir_, options_); }
 
 Result<std::string> SqliteStore::IntegrityCheck() {
   std::lock_guard<std::mutex> lock(mu_);
