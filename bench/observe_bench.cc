@@ -203,6 +203,13 @@ void BM_ExportOtlp(benchmark::State& s) {
     return observe::OtlpJson(f.store.get(), set, false);
   });
 }
+void BM_CollectSpans(benchmark::State& s) {
+  InProcess(s, [](Fixture& f) -> Result<std::string> {
+    SW_ASSIGN_OR_RETURN(auto set, observe::CollectSpans(f.store.get(), f.run_a));
+    return std::to_string(set.spans.size());
+  });
+}
+BENCHMARK(BM_CollectSpans)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Trace)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_TraceNode)->Unit(benchmark::kMillisecond)->UseRealTime();
 BENCHMARK(BM_Debug)->Unit(benchmark::kMillisecond)->UseRealTime();

@@ -478,7 +478,8 @@ int CmdGc(Context& ctx) {
                           {"workspaces_deleted", ws},
                           {"workspace_bytes_freed", ws_bytes},
                           {"db_bytes_before", rep->db_bytes_before},
-                          {"db_bytes_after", rep->db_bytes_after}});
+                          {"db_bytes_after", rep->db_bytes_after},
+                          {"vacuumed", rep->vacuumed}});
   }
   const char* verb = o.dry_run ? "would delete" : "deleted";
   std::printf("%s %zu runs older than %s (%lld rows), %lld unreferenced blobs (%lld bytes), %d workspaces (%lld bytes)\n",

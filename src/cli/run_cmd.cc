@@ -322,15 +322,18 @@ int CmdResume(Context& ctx) {
                                     "; it cannot be resumed: replay it again (`specwright replay " + rp.value("of", "") +
                                     " --offline`)"));
     engine::ReplayChanges ch;
-    for (const auto& f : rp.value("from", json::array())) ch.from.push_back(f.get<std::string>());
-    for (const auto& [k, v] : rp.value("models", json::object()).items()) ch.models[k] = v.get<std::string>();
-    for (const auto& [k, v] : rp.value("prompts", json::object()).items()) {
+    // Bound to names: items() of a temporary would iterate a destroyed object.
+    const json from = rp.value("from", json::array()), models = rp.value("models", json::object()),
+               prompts = rp.value("prompts", json::object()), inputs = rp.value("inputs", json::array());
+    for (const auto& f : from) ch.from.push_back(f.get<std::string>());
+    for (const auto& [k, v] : models.items()) ch.models[k] = v.get<std::string>();
+    for (const auto& [k, v] : prompts.items()) {
       auto text = ReadFile(v.get<std::string>());
       if (!text.ok()) return Fail(ctx, text.status().Annotate("the replayed prompt of node " + k));
       ch.prompts[k] = v.get<std::string>();
       ch.prompt_text[k] = *text;
     }
-    for (const auto& k : rp.value("inputs", json::array())) ch.inputs.insert(k.get<std::string>());
+    for (const auto& k : inputs) ch.inputs.insert(k.get<std::string>());
     auto plan = engine::PlanReplay(wf, ch, nullptr);
     if (!plan.ok()) return Fail(ctx, plan.status());
     wf = plan->workflow;

@@ -593,6 +593,7 @@ void Runner::LaunchWorkflow(Prepared& p) {
       o.sub_tokens_out = r->tokens_out;
       o.sub_calls = r->calls;
       o.sub_cost = r->cost_usd;
+      o.cost_unknown = r->cost_unknown;
       if (r->status == "succeeded") {
         o.ok = true;
         // No run id in the value: the output is content, so a re-run (cache) or replay of the

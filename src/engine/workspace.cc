@@ -3,6 +3,7 @@
 // plus the tools of the MCP servers the workflow declares, connected for this run).
 #include <cstdlib>
 #include <mutex>
+#include <algorithm>
 #include <filesystem>
 #include <future>
 
@@ -78,38 +79,72 @@ std::set<std::string> UsedServers(const workflow::Workflow& wf) {
 }  // namespace
 
 /// SeedFromReplayed gives a replay's workspace the files its reused nodes left: the stored
-/// run's tree at the last checkpoint of the longest run of reused nodes from the start (a
-/// checkpoint of a node that runs live ends it; what came after belongs to the live run).
+/// run's tree where it started (for a replay, the files it was seeded with), advanced through
+/// the checkpoints of reused nodes — its own and its sub-runs', in commit order — up to the
+/// first checkpoint of a node that runs live (what came after belongs to the live run).
 Status Runner::SeedFromReplayed(RunWorkspace* ws) {
   const std::string& src = options_.reuse_from;
   SW_ASSIGN_OR_RETURN(auto wev, services_.store->ListEventsOfType(src, "workspace"));
-  SW_ASSIGN_OR_RETURN(auto cps, services_.store->ListEventsOfType(src, "checkpoint"));
   std::string src_dir, seed;
   for (const auto& e : wev) {
     json d = json::parse(e.data, nullptr, false);
-    if (d.is_object() && d.contains("dir") && d["dir"].is_string()) src_dir = d["dir"].get<std::string>();
+    if (!d.is_object()) continue;
+    if (d.contains("dir") && d["dir"].is_string()) src_dir = d["dir"].get<std::string>();
+    if (d.contains("commit") && d["commit"].is_string()) seed = d["commit"].get<std::string>();
   }
-  for (const auto& e : cps) {
-    json d = json::parse(e.data, nullptr, false);
-    if (!d.is_object() || !d.contains("commit") || !d["commit"].is_string()) continue;
-    auto it = options_.reuse.find(e.node);
-    bool reused = it != options_.reuse.end() && e.iteration <= it->second && d.value("status", "") == "succeeded";
+  if (src_dir.empty()) return Status::Ok();  // the stored run had no workspace
+  // Checkpoints of the run and of its sub-runs (PARENT.NODE...), which share its workspace;
+  // a sub-run's belong to the workflow node that started it. seq orders them store-wide.
+  struct Cp {
+    int64_t seq;
+    std::string node;
+    int iteration;
+    std::string commit;
+    bool succeeded;
+  };
+  std::vector<Cp> cps;
+  auto collect = [&](const std::string& run, const std::string& as_node) -> Status {
+    SW_ASSIGN_OR_RETURN(auto ev, services_.store->ListEventsOfType(run, "checkpoint"));
+    for (const auto& e : ev) {
+      json d = json::parse(e.data, nullptr, false);
+      if (!d.is_object() || !d.contains("commit") || !d["commit"].is_string()) continue;
+      cps.push_back({e.seq, as_node.empty() ? e.node : as_node, as_node.empty() ? e.iteration : 0,
+                     d["commit"].get<std::string>(), d.value("status", "") == "succeeded"});
+    }
+    return Status::Ok();
+  };
+  SW_RETURN_IF_ERROR(collect(src, ""));
+  SW_ASSIGN_OR_RETURN(auto runs, services_.store->ListRunsSince(0));
+  for (const auto& r : runs) {
+    if (!StartsWith(r.id, src + ".")) continue;
+    std::string rest = r.id.substr(src.size() + 1);
+    SW_RETURN_IF_ERROR(collect(r.id, rest.substr(0, rest.find('.'))));
+  }
+  std::sort(cps.begin(), cps.end(), [](const Cp& a, const Cp& b) { return a.seq < b.seq; });
+  for (const auto& cp : cps) {
+    auto it = options_.reuse.find(cp.node);
+    bool reused = it != options_.reuse.end() && cp.iteration <= it->second;
     if (!reused) break;
-    seed = d["commit"].get<std::string>();
+    // A reused node's failed attempts left changes its later success replaced: skip them.
+    if (cp.succeeded) seed = cp.commit;
   }
-  if (seed.empty() || src_dir.empty()) return Status::Ok();
-  auto from = tools::GitRepo::Open(src_dir);
-  if (!from.ok()) {
-    std::string msg = "the workspace of run " + src + " (" + src_dir + ") is gone: the replay starts without the files "
-                      "its reused nodes wrote";
+  auto warn = [&](const std::string& msg) {
     warnings_.push_back(msg);
     Emit("warning", -1, -1, 0, [&] { return json{{"message", msg}}; });
     return Status::Ok();
-  }
+  };
+  if (seed.empty()) return Status::Ok();
+  auto from = tools::GitRepo::Open(src_dir);
+  if (!from.ok())
+    return warn("the workspace of run " + src + " (" + src_dir + ") is gone: the replay starts without the files its "
+                "reused nodes wrote");
   std::error_code ec;
   for (const auto& entry : fs::directory_iterator(ws->dir, ec))
     if (entry.path().filename() != ".git") fs::remove_all(entry.path(), ec);
-  SW_RETURN_IF_ERROR((*from)->ExportTree(seed, ws->dir).Annotate("seeding the replay's workspace"));
+  Status exported = (*from)->ExportTree(seed, ws->dir);
+  if (!exported.ok())
+    return warn("the files of run " + src + " at " + seed.substr(0, 12) + " could not be restored (" +
+                exported.message() + "): the replay starts without them");
   SW_ASSIGN_OR_RETURN(std::string commit,
                       ws->repo->CommitAll("specwright: the files of run " + src + " at " + seed.substr(0, 12) +
                                           " (its reused nodes' work)"));

@@ -192,6 +192,11 @@ TEST(JsonWriterTest, EscapesAndNumbers) {
   u.String("ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 bad \xFF\xC3 end");
   EXPECT_EQ(u.str(), "\"ok \xC3\xA9 \xE2\x82\xAC \xF0\x9F\x98\x80 bad \xEF\xBF\xBD\xEF\xBF\xBD end\"");
   EXPECT_TRUE(json::accept(u.str()));
+  for (const char* bad : {"\xF8\x80\x80", "\xC0\xAF", "\xED\xA0\x80", "\xF4\x90\x80\x80", "\xE2\x82"}) {
+    JsonWriter v;
+    v.String(bad);
+    EXPECT_TRUE(json::accept(v.str())) << v.str();
+  }
 }
 
 }  // namespace

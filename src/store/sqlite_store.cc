@@ -813,11 +813,16 @@ Result<GcReport> SqliteStore::CollectGarbage(const GcOptions& o) {
       }
       sqlite3_finalize(del);
     }
-    // Blob files nothing references and older than the grace period are candidates.
+    if (!s.ok()) return fail(s);
+    // A dry run measures by doing the work and rolling it back.
+    s = Exec(db_, o.dry_run ? "ROLLBACK" : "COMMIT", what);
+    if (!s.ok()) return fail(s);
+    // Blob files nothing referenced then, older than the grace period, are candidates. The
+    // scan holds no lock (a store of many files takes a while); the deletion below re-checks.
     std::vector<std::pair<std::string, int64_t>> candidates;  // path, size
     std::error_code ec;
     for (auto it = std::filesystem::recursive_directory_iterator(dir_ + "/blobs", ec);
-         s.ok() && !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
       if (!it->is_regular_file(ec)) continue;
       std::string name = it->path().filename().string();
       if (!IsHexDigest(name) || referenced.count(name)) continue;
@@ -826,10 +831,6 @@ Result<GcReport> SqliteStore::CollectGarbage(const GcOptions& o) {
       if (now - static_cast<double>(st.st_mtime) < o.blob_grace_seconds) continue;
       candidates.emplace_back(it->path().string(), static_cast<int64_t>(st.st_size));
     }
-    if (!s.ok()) return fail(s);
-    // A dry run measures by doing the work and rolling it back.
-    s = Exec(db_, o.dry_run ? "ROLLBACK" : "COMMIT", what);
-    if (!s.ok()) return fail(s);
     if (o.dry_run) {
       for (const auto& [path, size] : candidates) {
         ++rep.blobs_deleted;
@@ -887,8 +888,6 @@ Result<bool> SqliteStore::CancelRequested(const std::string& run_id) {
   if (rows.empty()) return NotFound("no run '" + run_id + "'");
   return static_cast<bool>(rows[0]);
 }
-
-Result<std::unique_ptr<Store>> SqliteStore::OpenReader() { return OpenSqlite(dir_, options_); }
 
 Result<std::string> SqliteStore::IntegrityCheck() {
   std::lock_guard<std::mutex> lock(mu_);

@@ -80,7 +80,6 @@ class SqliteStore final : public Store {
   Status RequestCancel(const std::string& run_id) override;
   Result<bool> CancelRequested(const std::string& run_id) override;
   Result<std::string> IntegrityCheck() override;
-  Result<std::unique_ptr<Store>> OpenReader() override;
 
  private:
   SqliteStore(std::string dir, const StoreOptions& options) : dir_(std::move(dir)), options_(options) {}

@@ -230,10 +230,6 @@ class Store {
   virtual Status RequestCancel(const std::string& run_id) = 0;
   virtual Result<bool> CancelRequested(const std::string& run_id) = 0;
 
-  /// OpenReader opens a second connection to the same store, so a report can read two things
-  /// at once on two threads (SQLite in WAL mode lets readers run side by side).
-  virtual Result<std::unique_ptr<Store>> OpenReader() = 0;
-
   /// IntegrityCheck runs PRAGMA integrity_check and returns its text ("ok" when healthy).
   virtual Result<std::string> IntegrityCheck() = 0;
 };

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <mutex>
+#include <set>
 
 #include "base/fs.h"
 
@@ -257,7 +258,8 @@ sw::Status GitRepo::ExportTree(const std::string& commit, const std::string& des
     git_repository* repo;
     std::string dest;
     sw::Status status;
-  } walk{repo_, dest, sw::Status::Ok()};
+    std::set<std::string> seen;  // a path written once: a tree listing a name twice is refused
+  } walk{repo_, dest, sw::Status::Ok(), {}};
   auto cb = [](const char* root, const git_tree_entry* e, void* payload) -> int {
     auto* w = static_cast<Walk*>(payload);
     std::string name = git_tree_entry_name(e);
@@ -266,10 +268,20 @@ sw::Status GitRepo::ExportTree(const std::string& commit, const std::string& des
       return -1;
     }
     std::string path = w->dest + "/" + root + name;
+    if (!w->seen.insert(std::string(root) + name).second) {
+      w->status = InvalidInput(std::string("commit lists a path twice: ") + root + name);
+      return -1;
+    }
     git_filemode_t mode = git_tree_entry_filemode(e);
+    std::error_code ec;
     if (mode == GIT_FILEMODE_TREE) {
-      std::error_code ec;
-      std::filesystem::create_directories(path, ec);
+      // Only a real directory of our own: never one reached through a link.
+      auto st = std::filesystem::symlink_status(path, ec);
+      if (std::filesystem::exists(st) && !std::filesystem::is_directory(st)) {
+        w->status = InvalidInput("commit puts a directory where " + path + " is not one");
+        return -1;
+      }
+      std::filesystem::create_directory(path, ec);
       if (ec) w->status = IoError("creating " + path + ": " + ec.message());
       return ec ? -1 : 0;
     }
@@ -281,7 +293,6 @@ sw::Status GitRepo::ExportTree(const std::string& commit, const std::string& des
     }
     std::string data(static_cast<const char*>(git_blob_rawcontent(blob)), static_cast<size_t>(git_blob_rawsize(blob)));
     git_blob_free(blob);
-    std::error_code ec;
     std::filesystem::remove(path, ec);
     if (mode == GIT_FILEMODE_LINK) {
       std::filesystem::create_symlink(data, path, ec);

@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include <git2.h>
+
 #include "base/fs.h"
 #include "tools/git_repo.h"
 #include "tools/sandbox.h"
@@ -242,6 +244,60 @@ TEST_F(ToolsTest, WorktreeOfAnExistingRepositoryLeavesItsCheckoutAlone) {
   auto log = (*r)->Log(5);
   ASSERT_TRUE(log.ok());
   EXPECT_EQ(log->size(), 1u) << "the user's branch has no run commits";
+}
+
+TEST_F(ToolsTest, ExportTreeWritesACommitsFilesAndRefusesATreeThatWouldEscape) {
+  auto repo = GitRepo::Init(ws_, "main");
+  ASSERT_TRUE(repo.ok()) << repo.status().message();
+  std::ofstream(ws_ + "/run.sh") << "#!/bin/sh\necho hi\n";
+  fs::permissions(ws_ + "/run.sh", fs::perms::owner_all);
+  fs::create_symlink("src/a.txt", ws_ + "/link");
+  auto good = (*repo)->CommitAll("files");
+  ASSERT_TRUE(good.ok() && !good->empty());
+  std::string out = base_ + "/out";
+  fs::create_directories(out);
+  ASSERT_TRUE((*repo)->ExportTree(*good, out).ok());
+  EXPECT_EQ(ReadFile(out + "/src/a.txt").value(), "alpha\nbeta\ngamma\nbeta\n");
+  EXPECT_TRUE((fs::status(out + "/run.sh").permissions() & fs::perms::owner_exec) != fs::perms::none);
+  EXPECT_EQ(fs::read_symlink(out + "/link"), "src/a.txt");
+  EXPECT_FALSE(fs::exists(out + "/.git"));
+
+  // A hand-made tree naming "a" twice: a link to the outside, then a directory holding a
+  // file. Written naively, the file would land outside through the link.
+  git_repository* raw = nullptr;
+  ASSERT_EQ(git_repository_open(&raw, ws_.c_str()), 0);
+  git_oid link_blob, file_blob, inner_tree, top_tree, commit;
+  std::string target = base_;
+  ASSERT_EQ(git_blob_create_from_buffer(&link_blob, raw, target.data(), target.size()), 0);
+  ASSERT_EQ(git_blob_create_from_buffer(&file_blob, raw, "pwned", 5), 0);
+  git_odb* odb = nullptr;
+  ASSERT_EQ(git_repository_odb(&odb, raw), 0);
+  auto entry = [](const char* mode, const char* name, const git_oid& id) {
+    std::string e = std::string(mode) + " " + name;
+    e.push_back('\0');
+    e.append(reinterpret_cast<const char*>(id.id), GIT_OID_RAWSZ);
+    return e;
+  };
+  std::string inner = entry("100644", "secret.txt", file_blob);
+  ASSERT_EQ(git_odb_write(&inner_tree, odb, inner.data(), inner.size(), GIT_OBJECT_TREE), 0);
+  std::string top = entry("120000", "a", link_blob) + entry("40000", "a", inner_tree);
+  ASSERT_EQ(git_odb_write(&top_tree, odb, top.data(), top.size(), GIT_OBJECT_TREE), 0);
+  git_tree* tree = nullptr;
+  ASSERT_EQ(git_tree_lookup(&tree, raw, &top_tree), 0);
+  git_signature* sig = nullptr;
+  ASSERT_EQ(git_signature_now(&sig, "t", "t@example.com"), 0);
+  ASSERT_EQ(git_commit_create(&commit, raw, nullptr, sig, sig, nullptr, "evil", tree, 0, nullptr), 0);
+  char hex[GIT_OID_HEXSZ + 1];
+  git_oid_tostr(hex, sizeof(hex), &commit);
+  git_signature_free(sig);
+  git_tree_free(tree);
+  git_odb_free(odb);
+  git_repository_free(raw);
+  std::string evil_out = base_ + "/evil";
+  fs::create_directories(evil_out);
+  Status s = (*repo)->ExportTree(hex, evil_out);
+  EXPECT_FALSE(s.ok());
+  EXPECT_EQ(ReadFile(base_ + "/secret.txt").value(), "outside") << "nothing was written through the link";
 }
 
 }  // namespace

@@ -143,8 +143,13 @@ TEST_F(AgentE2E, AReplayAfterAnAgentStartsFromTheFilesTheReusedAgentLeft) {
   EXPECT_EQ(std::system(("make -s -C " + ws + " test > /dev/null").c_str()), 0);
   auto trace = RunCli({"trace", "again", "--json", "--store", store_}, dir_);
   auto t = nlohmann::json::parse(trace.out);
+  int fix_rows = 0;
   for (const auto& row : t["rows"])
-    if (row["node"] == "fix") EXPECT_TRUE(row["cached"].get<bool>()) << "reused, not re-run";
+    if (row["node"] == "fix") {
+      ++fix_rows;
+      EXPECT_TRUE(row["cached"].get<bool>()) << "reused, not re-run";
+    }
+  EXPECT_EQ(fix_rows, 1) << trace.out;
 }
 
 }  // namespace

@@ -285,26 +285,43 @@ TEST_F(ObserveE2E, ReplayFromANodeRerunsExactlyItsDownstreamSet) {
 }
 
 TEST_F(ObserveE2E, AReplayWaitingAtAGateResumesAsTheSameReplay) {
+  // a -> gate -> b -> e; the replay runs the gate and what follows live, with a new prompt for
+  // b. It waits at the gate; after approve and resume, b must still get the new prompt and
+  // a must still be reused.
   Write("gated.yaml", R"(name: gated
 defaults: {model: scripted/demo}
 nodes:
   a: {prompt: "Outline"}
-  b: {needs: [a], prompt: "Draft from {{nodes.a.output}}"}
-  gate: {needs: [b], kind: human, message: "ship it?"}
-  e: {needs: [gate], prompt: "Merge {{nodes.b.output}}"}
+  gate: {needs: [a], kind: human, message: "ship it?"}
+  b: {needs: [gate], prompt: "Draft from {{nodes.a.output}}"}
+  e: {needs: [b], prompt: "Merge {{nodes.b.output}}"}
 )");
-  auto r = Cli({"run", dir_ + "/gated.yaml", "--script", dir_ + "/script.yaml", "--yes", "--run-id", "g1"});
+  Write("gated.script.yaml", R"(nodes:
+  a: [{text: "outline"}]
+  b:
+    - {when: {prompt_contains: "NEW"}, text: "new draft"}
+    - {text: "old draft"}
+  e: [{text: "merged"}]
+)");
+  auto r = Cli({"run", dir_ + "/gated.yaml", "--script", dir_ + "/gated.script.yaml", "--yes", "--run-id", "g1"});
   ASSERT_EQ(r.code, 0) << r.err;
+  Write("b2.md", "NEW draft from {{nodes.a.output}}");
   size_t before = LogLines();
-  r = Cli({"replay", "g1", "--from", "b", "--run-id", "g2"});
+  r = Cli({"replay", "g1", "--from", "gate", "--prompt", "b=" + dir_ + "/b2.md", "--run-id", "g2"});
   ASSERT_EQ(r.code, 3) << "no terminal: the gate waits\n" << r.err << r.out;
+  EXPECT_TRUE(CallsSince(before).empty());
   r = Cli({"approve", "g2", "gate"});
   ASSERT_EQ(r.code, 0) << r.err;
   r = Cli({"resume", "g2"});
   ASSERT_EQ(r.code, 0) << r.err << r.out;
   EXPECT_EQ(CallsSince(before), (std::multiset<std::string>{"b", "e"}));
   r = Cli({"diff", "g1", "g2", "--json"});
-  EXPECT_TRUE(Parse(r.out)["first_divergence"].is_null()) << r.out;
+  json d = Parse(r.out);
+  EXPECT_EQ(d["first_divergence"]["node"], "b") << r.out;
+  for (const auto& n : d["nodes"])
+    if (n["node"] == "a") {
+      EXPECT_EQ(n["a"]["output_blob"], n["b"]["output_blob"]);
+    }
 }
 
 TEST_F(ObserveE2E, ReplayRefusesDriftUpstreamUnlessAllowed) {
@@ -411,8 +428,13 @@ nodes:
   r = Cli({"diff", "p1", "p2", "--json"});
   json d = Parse(r.out);
   EXPECT_TRUE(d["first_divergence"].is_null()) << r.out;
+  bool review_seen = false;
   for (const auto& n : d["nodes"])
-    if (n["node"] == "review") EXPECT_EQ(n["b"]["model"], "scripted/big") << "the run's --model applies to its replay";
+    if (n["node"] == "review") {
+      review_seen = true;
+      EXPECT_EQ(n["b"]["model"], "scripted/big") << "the run's --model applies to its replay";
+    }
+  EXPECT_TRUE(review_seen) << r.out;
   // A replay of the replay answers from the recordings its reused nodes point back to.
   fs::rename(dir_ + "/parent.script.moved", dir_ + "/parent.script.yaml");
   r = Cli({"replay", "p1", "--from", "review", "--run-id", "p3"});
@@ -508,7 +530,9 @@ TEST_F(ObserveE2E, ExportOtlpFollowsTheGenAiConventions) {
   for (const auto& s : spans) {
     EXPECT_EQ(s["traceId"].get<std::string>().size(), 32u);
     EXPECT_EQ(s["spanId"].get<std::string>().size(), 16u);
-    if (s.contains("parentSpanId")) EXPECT_TRUE(ids.count(s["parentSpanId"].get<std::string>())) << s;
+    if (s.contains("parentSpanId")) {
+      EXPECT_TRUE(ids.count(s["parentSpanId"].get<std::string>())) << s;
+    }
     auto a = Attrs(s);
     EXPECT_FALSE(a.count("gen_ai.input.messages")) << "no content without --include-content";
     if (a.count("gen_ai.operation.name") && a["gen_ai.operation.name"]["stringValue"] == "chat") {
@@ -636,6 +660,7 @@ TEST_F(ObserveE2E, GcDeletesOldRunsAndTheBlobsOnlyTheyReferenced) {
   EXPECT_EQ(g["runs_deleted"], json::array({"old"}));
   EXPECT_EQ(g["blobs_deleted"], dry["blobs_deleted"]);
   EXPECT_GE(g["blob_bytes_freed"].get<int64_t>(), 20000);
+  EXPECT_TRUE(g["vacuumed"].get<bool>()) << "no run is running: the database is compacted";
   EXPECT_LT(count_files(), files_before);
   // What is left is whole: the new run reads back, replays offline, and the store checks out.
   r = Cli({"runs", "--json"});
