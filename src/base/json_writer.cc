@@ -81,6 +81,7 @@ JsonWriter& JsonWriter::BeginObject() {
 JsonWriter& JsonWriter::EndObject() {
   out_.push_back('}');
   first_.pop_back();
+  MaybeFlush();
   return *this;
 }
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -37,12 +38,30 @@ class JsonWriter {
   JsonWriter& Field(std::string_view k, bool v) { return Key(k).Bool(v); }
 
   void Reserve(size_t bytes) { out_.reserve(bytes); }
+  /// SetSink streams the output: whenever a value ends with more than `chunk` bytes buffered,
+  /// the buffer goes to sink and is reused (a 19 MB export never sits in memory whole).
+  /// Flush hands over the rest; str() and Take() then see only what was not flushed.
+  void SetSink(std::function<void(std::string_view)> sink, size_t chunk = 1 << 20) {
+    sink_ = std::move(sink);
+    chunk_ = chunk;
+    out_.reserve(chunk + (chunk >> 2));
+  }
+  void Flush() {
+    if (!sink_) return;  // without a sink the output stays for str() and Take()
+    if (!out_.empty()) sink_(out_);
+    out_.clear();
+  }
   const std::string& str() const { return out_; }
   std::string Take() { return std::move(out_); }
 
  private:
   void Separate();
+  void MaybeFlush() {
+    if (sink_ && out_.size() > chunk_) Flush();
+  }
   std::string out_;
+  std::function<void(std::string_view)> sink_;
+  size_t chunk_ = 0;
   std::vector<bool> first_;  // per open container: no element written yet
   bool after_key_ = false;
 };

@@ -420,11 +420,15 @@ int CmdExport(Context& ctx) {
   if (!id.ok()) return Fail(ctx, id.status());
   auto set = observe::CollectSpans(env.store.get(), *id);
   if (!set.ok()) return Fail(ctx, set.status());
-  std::string out;
-  if (format == "csv") out = observe::SpansCsv(*set);
-  else if (format == "otlp") out = observe::OtlpJson(env.store.get(), *set, ctx.args.Has("include-content")) + "\n";
-  else out = observe::SpansJson(*set) + "\n";
   std::string file = ctx.args.Get("output");
+  // To stdout the export streams (a large run's OTLP is tens of megabytes); to a file it is
+  // written whole and atomically.
+  observe::Sink sink;
+  if (file.empty()) sink = [](std::string_view part) { std::fwrite(part.data(), 1, part.size(), stdout); };
+  std::string out;
+  if (format == "csv") out = observe::SpansCsv(*set, sink);
+  else if (format == "otlp") out = observe::OtlpJson(env.store.get(), *set, ctx.args.Has("include-content"), sink) + "\n";
+  else out = observe::SpansJson(*set, sink) + "\n";
   if (file.empty()) {
     std::fwrite(out.data(), 1, out.size(), stdout);
     return kExitOk;

@@ -5,6 +5,7 @@
 // assembling nlohmann::json documents of that size was ten times slower than the store reads.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -169,10 +170,12 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id);
 
 /// OtlpJson encodes spans as an OTLP/JSON ExportTraceServiceRequest with the GenAI semantic
 /// conventions' attributes; message content only when include_content (read from the blobs).
-std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content);
+/// With sink set, the output is streamed to it in chunks and the result is "".
+using Sink = std::function<void(std::string_view)>;
+std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content, const Sink& sink = nullptr);
 /// SpansJson / SpansCsv are the same spans as plain JSON and as CSV (one span a row).
-std::string SpansJson(const SpanSet& set);
-std::string SpansCsv(const SpanSet& set);
+std::string SpansJson(const SpanSet& set, const Sink& sink = nullptr);
+std::string SpansCsv(const SpanSet& set, const Sink& sink = nullptr);
 
 // ---- helpers ----
 

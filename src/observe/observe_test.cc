@@ -180,6 +180,24 @@ TEST_F(StoreReports, SpansAndOtlpOfACall) {
   EXPECT_EQ((*chat)["endTimeUnixNano"], "101750000000");
   std::string csv = SpansCsv(*set);
   EXPECT_NE(csv.find(",unknown,"), std::string::npos) << csv;
+  // Streamed in chunks, every encoding is byte for byte what it is in one piece.
+  for (int kind = 0; kind < 3; ++kind) {
+    std::string streamed;
+    Sink sink = [&](std::string_view part) { streamed.append(part); };
+    std::string whole = kind == 0 ? OtlpJson(st_.get(), *set, false) : kind == 1 ? SpansJson(*set) : SpansCsv(*set);
+    std::string rest = kind == 0 ? OtlpJson(st_.get(), *set, false, sink) : kind == 1 ? SpansJson(*set, sink)
+                                                                                     : SpansCsv(*set, sink);
+    EXPECT_EQ(streamed + rest, whole) << kind;
+  }
+  JsonWriter small;
+  std::string got;
+  small.SetSink([&](std::string_view p) { got.append(p); }, 8);
+  small.BeginArray();
+  for (int i = 0; i < 50; ++i) small.BeginObject().Field("i", i).EndObject();
+  small.EndArray();
+  small.Flush();
+  json parsed = json::parse(got);
+  EXPECT_EQ(parsed.size(), 50u);
 }
 
 TEST(JsonWriterTest, EscapesAndNumbers) {

@@ -85,9 +85,9 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
   std::vector<Span>& spans = set.spans;
   spans.reserve(1 + rows.size() + calls.size() + tool_calls.size());
   spans.push_back(Span{});  // the run's own span, filled in last
-  for (const auto& r : rows) {
+  for (auto& r : rows) {
     if (r.status == "skipped") continue;
-    Span s;
+    Span& s = spans.emplace_back();  // built in place; the records' strings are moved, not copied
     s.kind = "node";
     s.span_id = NodeSpanId(run_id, r.node, r.iteration, r.item, r.attempt);
     s.parent_id = root.span_id;
@@ -98,7 +98,7 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.start = r.started_at;
     s.end = r.finished_at;
     s.status = Status(r.status);
-    s.error = r.error;
+    s.error = std::move(r.error);
     s.node_kind = agents.count(r.node) ? "agent" : llm_nodes.count(r.node) || !r.model.empty() ? "llm" : "task";
     if (r.cached) s.node_kind += "+cached";
     auto m = model_of.find(r.node);
@@ -109,10 +109,9 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.cost_usd = r.cost_usd;
     s.cost_known = !r.cost_unknown;
     if (r.cost_unknown) root.cost_known = false;  // a sub-run's unpriced calls count too
-    spans.push_back(std::move(s));
   }
-  for (const auto& c : calls) {
-    Span s;
+  for (auto& c : calls) {
+    Span& s = spans.emplace_back();
     s.kind = "llm";
     s.span_id = SpanId(run_id, "llm", {}, c.id);
     s.parent_id = NodeSpanId(run_id, c.node, c.iteration, c.item, c.attempt);
@@ -124,9 +123,9 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.start = c.started_at;
     s.end = c.started_at + c.latency_ms / 1000.0;
     s.status = c.status == "ok" ? "ok" : c.status;
-    s.error = c.error;
-    s.provider = c.provider;
-    s.model = c.model;
+    s.error = std::move(c.error);
+    s.provider = std::move(c.provider);
+    s.model = std::move(c.model);
     s.tokens_in = c.tokens_in;
     s.tokens_out = c.tokens_out;
     s.cached_read = c.tokens_cached_read;
@@ -134,9 +133,8 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.reasoning = c.tokens_reasoning;
     s.cost_known = c.cost_usd.has_value();
     s.cost_usd = c.cost_usd.value_or(0);
-    s.request_blob = c.request_blob;
-    s.reply_blob = c.reply_blob.empty() ? c.response_blob : c.reply_blob;
-    spans.push_back(std::move(s));
+    s.request_blob = std::move(c.request_blob);
+    s.reply_blob = std::move(c.reply_blob.empty() ? c.response_blob : c.reply_blob);
   }
   std::map<std::tuple<std::string, int, int, std::string>, const store::Event*> result_of;
   for (const auto& e : tool_results) {
@@ -261,22 +259,6 @@ std::string MessagesJson(const std::vector<Message>& msgs, bool system) {
 
 }  // namespace
 
-/// EncodeSpans writes each span with write (a JSON value per span) and returns them joined by
-/// commas. (Two threads writing halves was measured slower: allocator contention and copies.)
-template <typename Write>
-std::string EncodeSpans(const std::vector<Span>& spans, size_t per_span, const Write& write) {
-  auto part = [&](size_t from, size_t to) {
-    JsonWriter w;
-    w.Reserve((to - from) * per_span);
-    w.BeginArray();
-    for (size_t i = from; i < to; ++i) write(w, spans[i]);
-    w.EndArray();
-    std::string t = w.Take();
-    return t.substr(1, t.size() - 2);
-  };
-  return part(0, spans.size());
-}
-
 void WriteOtlpSpan(JsonWriter& w, store::Store* st, const SpanSet& set, const Span& s, bool include_content) {
   Attrs a{w, {}};
   int kind = s.kind == "llm" ? 3 : 1;  // SPAN_KIND_CLIENT for model calls, INTERNAL otherwise
@@ -366,8 +348,10 @@ void WriteOtlpSpan(JsonWriter& w, store::Store* st, const SpanSet& set, const Sp
   w.EndObject();
 }
 
-std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content) {
+std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content, const Sink& sink) {
   JsonWriter w;
+  if (sink) w.SetSink(sink);
+  else w.Reserve(set.spans.size() * 1100);
   Attrs a{w, {}};
   w.BeginObject().Key("resourceSpans").BeginArray().BeginObject();
   w.Key("resource").BeginObject().Key("attributes").BeginArray();
@@ -378,19 +362,19 @@ std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content)
   w.Key("scopeSpans").BeginArray().BeginObject();
   w.Key("scope").BeginObject().Field("name", "specwright").Field("version", "0.1.0").EndObject();
   w.Key("spans").BeginArray();
-  std::string spans = EncodeSpans(set.spans, 1100, [&](JsonWriter& pw, const Span& s) {
-    WriteOtlpSpan(pw, st, set, s, include_content);
-  });
-  if (!spans.empty()) w.Raw(spans);
+  for (const auto& s : set.spans) WriteOtlpSpan(w, st, set, s, include_content);
   w.EndArray().EndObject().EndArray().EndObject().EndArray().EndObject();
+  w.Flush();
   return w.Take();
 }
 
-std::string SpansJson(const SpanSet& set) {
+std::string SpansJson(const SpanSet& set, const Sink& sink) {
   JsonWriter w;
+  if (sink) w.SetSink(sink);
+  else w.Reserve(set.spans.size() * 480);
   w.BeginObject().Field("run", set.run.id).Field("workflow", set.run.workflow_name).Field("trace_id", set.trace_id);
   w.Key("spans").BeginArray();
-  std::string spans = EncodeSpans(set.spans, 480, [](JsonWriter& w, const Span& s) {
+  for (const auto& s : set.spans) {
     w.BeginObject()
         .Field("kind", s.kind)
         .Field("span_id", s.span_id)
@@ -416,13 +400,13 @@ std::string SpansJson(const SpanSet& set) {
     if (s.kind == "tool") w.Field("tool", s.tool).Field("tool_call_id", s.tool_call_id);
     if (s.kind == "node") w.Field("node_kind", s.node_kind);
     w.EndObject();
-  });
-  if (!spans.empty()) w.Raw(spans);
+  }
   w.EndArray().EndObject();
+  w.Flush();
   return w.Take();
 }
 
-std::string SpansCsv(const SpanSet& set) {
+std::string SpansCsv(const SpanSet& set, const Sink& sink) {
   auto rows = [&set](size_t from, size_t to) {
     std::string out;
     out.reserve((to - from) * 220);
@@ -489,8 +473,10 @@ std::string SpansCsv(const SpanSet& set) {
   std::string out =
       "kind,span_id,parent_id,name,node,iteration,item,attempt,start,end,duration_ms,status,provider,model,"
       "tokens_in,tokens_out,tokens_cached_read,tokens_cache_write,tokens_reasoning,cost_usd,error\n";
-  out += rows(0, set.spans.size());
-  return out;
+  if (!sink) return out + rows(0, set.spans.size());
+  sink(out);
+  for (size_t i = 0; i < set.spans.size(); i += 4096) sink(rows(i, std::min(set.spans.size(), i + 4096)));
+  return "";
 }
 
 }  // namespace sw::observe
