@@ -116,6 +116,7 @@ int CmdShow(Context& ctx) {
     double start = 0, end = 0;
     int64_t tokens = 0, calls = 0;
     double cost = 0;
+    bool cost_unknown = false;
     bool cached = false;
     std::string error;
     double last_ts = -1;
@@ -140,6 +141,7 @@ int CmdShow(Context& ctx) {
     l.tokens += r.tokens_in + r.tokens_out;
     l.calls += r.calls;
     l.cost += r.cost_usd;
+    l.cost_unknown |= r.cost_unknown;
     l.cached |= r.cached;
     double ts = std::max(r.started_at, r.finished_at);
     if (r.item < 0 && ts >= l.last_ts) {
@@ -158,7 +160,8 @@ int CmdShow(Context& ctx) {
       j["nodes"].push_back(json{{"node", l.node},   {"iteration", l.iteration}, {"status", l.status},
                                 {"attempts", l.attempts}, {"items", l.items},   {"started_at", l.start},
                                 {"finished_at", l.end}, {"tokens", l.tokens},   {"calls", l.calls},
-                                {"cost_usd", l.cost},   {"cached", l.cached},   {"error", l.error}});
+                                {"cost_usd", l.cost},   {"cost_known", !l.cost_unknown},
+                                {"cached", l.cached},   {"error", l.error}});
     std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
@@ -180,7 +183,8 @@ int CmdShow(Context& ctx) {
     if (note.size() > 100) note = note.substr(0, 97) + "...";
     std::printf("%-22s %-10s %8d %9s %8lld %6lld %10s  %s\n", label.c_str(), l.status.c_str(), l.attempts,
                 Duration(l.start, l.end).c_str(), static_cast<long long>(l.tokens), static_cast<long long>(l.calls),
-                FormatUsd(l.cost).c_str(), note.c_str());
+                (l.cost_unknown ? (l.cost > 0 ? FormatUsd(l.cost) + "+?" : std::string("unknown")) : FormatUsd(l.cost)).c_str(),
+                note.c_str());
   }
   PrintAgentSteps(env.store.get(), run->id);
   return kExitOk;
