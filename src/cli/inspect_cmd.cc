@@ -52,7 +52,8 @@ json RunJson(const store::RunRecord& r) {
               {"tokens_in", r.tokens_in},
               {"tokens_out", r.tokens_out},
               {"calls", r.calls},
-              {"cost_usd", r.cost_usd}};
+              {"cost_usd", r.cost_usd},
+              {"cost_known", !r.cost_unknown}};
 }
 
 Result<store::RunRecord> LoadRun(const Context& ctx, Env* env, const std::string& id_or_prefix) {
@@ -94,7 +95,9 @@ int CmdRuns(Context& ctx) {
     std::printf("%-24s %-10s %-16s %-19s %9s %9s %9lld %10s\n", r.id.c_str(), r.status.c_str(),
                 r.workflow_name.substr(0, 16).c_str(), When(r.created_at).c_str(),
                 Duration(r.created_at, r.finished_at).c_str(), nodes.c_str(),
-                static_cast<long long>(r.tokens_in + r.tokens_out), FormatUsd(r.cost_usd).c_str());
+                static_cast<long long>(r.tokens_in + r.tokens_out),
+                (r.cost_unknown ? (r.cost_usd > 0 ? FormatUsd(r.cost_usd) + "+?" : std::string("unknown"))
+                                : FormatUsd(r.cost_usd)).c_str());
   }
   return kExitOk;
 }
@@ -171,7 +174,7 @@ int CmdShow(Context& ctx) {
               Duration(run->created_at, run->finished_at).c_str());
   std::printf("spend     %lld model calls, %lld tokens in, %lld out, %s\n", static_cast<long long>(run->calls),
               static_cast<long long>(run->tokens_in), static_cast<long long>(run->tokens_out),
-              FormatUsd(run->cost_usd).c_str());
+              (FormatUsd(run->cost_usd) + (run->cost_unknown ? " + unknown (a model without a price)" : "")).c_str());
   if (!run->error.empty()) std::printf("error     %s\n", run->error.c_str());
   std::printf("\n%-22s %-10s %8s %9s %8s %6s %10s  %s\n", "NODE", "STATUS", "ATTEMPTS", "DURATION", "TOKENS", "CALLS",
               "COST", "ERROR / NOTE");

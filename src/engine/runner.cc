@@ -341,6 +341,7 @@ Status Runner::Flush() {
     batch_.run->tokens_out = tokens_out_;
     batch_.run->calls = calls_;
     batch_.run->cost_usd = cost_;
+    batch_.run->cost_unknown = cost_unknown_;
     Progress p = Snapshot();
     batch_.run->nodes_succeeded = p.succeeded;
     batch_.run->nodes_failed = p.failed;

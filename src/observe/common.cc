@@ -128,6 +128,7 @@ void WriteRun(JsonWriter& w, const store::RunRecord& r) {
       .Field("tokens_out", r.tokens_out)
       .Field("calls", r.calls)
       .Field("cost_usd", r.cost_usd)
+      .Field("cost_known", !r.cost_unknown)
       .Field("nodes_total", r.nodes_total)
       .Field("nodes_succeeded", r.nodes_succeeded)
       .Field("nodes_failed", r.nodes_failed)

@@ -73,6 +73,7 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
   root.tokens_in = run.tokens_in;
   root.tokens_out = run.tokens_out;
   root.cost_usd = run.cost_usd;
+  root.cost_known = !run.cost_unknown;
 
   std::unordered_set<std::string> llm_nodes;
   std::unordered_map<std::string, std::pair<std::string, std::string>> model_of;  // node -> provider, model

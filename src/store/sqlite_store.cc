@@ -78,6 +78,7 @@ constexpr const char* kSchemaV2 = R"sql(
 ALTER TABLE llm_calls ADD COLUMN request_hash TEXT NOT NULL DEFAULT '';
 ALTER TABLE llm_calls ADD COLUMN reply_blob TEXT NOT NULL DEFAULT '';
 ALTER TABLE node_runs ADD COLUMN cost_unknown INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE runs ADD COLUMN cost_unknown INTEGER NOT NULL DEFAULT 0;
 CREATE INDEX llm_calls_by_start ON llm_calls (started_at);
 CREATE INDEX artifacts_by_name ON artifacts (name, created_at);
 CREATE INDEX events_by_type ON events (run_id, type, seq);
@@ -91,7 +92,7 @@ constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2};
 #define SW_RUN_COLS                                                                                   \
   "id, parent_id, workflow_file, workflow_name, workflow_hash, status, created_at, finished_at, "   \
   "inputs_json, options_json, error, pid, tokens_in, tokens_out, calls, cost_usd, nodes_total, "   \
-  "nodes_succeeded, nodes_failed, nodes_skipped, cancel_requested"
+  "nodes_succeeded, nodes_failed, nodes_skipped, cancel_requested, cost_unknown"
 #define SW_NODE_RUN_COLS                                                                   \
   "run_id, node, iteration, item, attempt, status, started_at, finished_at, tokens_in, " \
   "tokens_out, cost_usd, calls, model, error, output_blob, cached, cost_unknown"
@@ -108,7 +109,7 @@ constexpr const char* kSqlText[] = {
     // kUpsertRun: an upsert never clears a cancel request made by another process, except on
     // the transition back into 'running' (a resume), where the engine's value wins.
     "INSERT INTO runs (" SW_RUN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21) ON CONFLICT (id) DO UPDATE SET "
+    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) ON CONFLICT (id) DO UPDATE SET "
     "parent_id = excluded.parent_id, workflow_file = excluded.workflow_file, "
     "workflow_name = excluded.workflow_name, workflow_hash = excluded.workflow_hash, "
     "created_at = excluded.created_at, finished_at = excluded.finished_at, "
@@ -117,6 +118,7 @@ constexpr const char* kSqlText[] = {
     "tokens_out = excluded.tokens_out, calls = excluded.calls, cost_usd = excluded.cost_usd, "
     "nodes_total = excluded.nodes_total, nodes_succeeded = excluded.nodes_succeeded, "
     "nodes_failed = excluded.nodes_failed, nodes_skipped = excluded.nodes_skipped, "
+    "cost_unknown = excluded.cost_unknown, "
     "cancel_requested = CASE WHEN runs.status <> 'running' AND excluded.status = 'running' "
     "THEN excluded.cancel_requested ELSE max(runs.cancel_requested, excluded.cancel_requested) END, "
     "status = excluded.status",
@@ -326,6 +328,7 @@ RunRecord ReadRun(sqlite3_stmt* s) {
   r.nodes_failed = Int(s, 18);
   r.nodes_skipped = Int(s, 19);
   r.cancel_requested = Int(s, 20) != 0;
+  r.cost_unknown = Int(s, 21) != 0;
   return r;
 }
 
@@ -538,7 +541,7 @@ Status SqliteStore::WriteInBatch(Batch& batch, std::vector<int64_t>& seqs, std::
     Bind(Stmt(Sql::kUpsertRun), r.id, r.parent_id, r.workflow_file, r.workflow_name, r.workflow_hash, r.status,
          r.created_at, r.finished_at, r.inputs_json, r.options_json, r.error, r.pid, r.tokens_in, r.tokens_out,
          r.calls, r.cost_usd, r.nodes_total, r.nodes_succeeded, r.nodes_failed, r.nodes_skipped,
-         r.cancel_requested);
+         r.cancel_requested, r.cost_unknown);
     SW_RETURN_IF_ERROR(step(Sql::kUpsertRun, "runs"));
   }
   seqs.reserve(batch.events.size());

@@ -36,6 +36,7 @@ struct RunRecord {
   int64_t nodes_failed = 0;
   int64_t nodes_skipped = 0;
   bool cancel_requested = false;
+  bool cost_unknown = false;  // some model call had no price: cost_usd is a lower bound
 };
 
 /// Event is one entry of the append-only trace. seq is assigned by Commit (monotonic per store).

@@ -223,6 +223,9 @@ TEST_F(ObserveE2E, UnknownPricesAreShownAsUnknownNotZero) {
   EXPECT_NE(r.out.find(" unknown"), std::string::npos) << r.out;
   r = Cli({"show", "unpriced", "--json"});
   EXPECT_FALSE(Parse(r.out)["nodes"][0]["cost_known"].get<bool>()) << r.out;
+  EXPECT_FALSE(Parse(r.out)["cost_known"].get<bool>()) << r.out;
+  r = Cli({"runs"});
+  EXPECT_NE(r.out.find("unknown"), std::string::npos) << r.out;
   r = Cli({"diff", "unpriced", "unpriced", "--json"});
   EXPECT_FALSE(Parse(r.out)["nodes"][0]["a"]["cost_known"].get<bool>()) << r.out;
   r = Cli({"export", "unpriced", "--format", "csv"});
