@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <ctime>
 
 namespace sw {
 
@@ -153,6 +154,15 @@ std::optional<double> ParseDuration(std::string_view s) {
     total += *num * unit;
   }
   return total;
+}
+
+std::string LocalTime(double unix_seconds, const char* format) {
+  std::time_t t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  localtime_r(&t, &tm);
+  char buf[64];
+  size_t n = std::strftime(buf, sizeof(buf), format, &tm);
+  return std::string(buf, n);
 }
 
 }  // namespace sw

@@ -23,6 +23,9 @@ std::string Lower(std::string_view s);
 
 /// Quote puts a string in double quotes, escaping what a terminal would not show.
 std::string Quote(std::string_view s);
+/// LocalTime formats unix seconds in the local time zone with a strftime format.
+std::string LocalTime(double unix_seconds, const char* format);
+
 /// HumanDuration formats seconds as "850ms", "12.3s" or "4m05s".
 std::string HumanDuration(double seconds);
 /// FormatUsd formats dollars with enough precision for cent-level accounting ("$0.0123").

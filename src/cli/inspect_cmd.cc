@@ -21,13 +21,7 @@ namespace {
 using json = nlohmann::json;
 
 std::string When(double unix_seconds) {
-  if (unix_seconds <= 0) return "-";
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d %H:%M:%S", &tm);
-  return buf;
+  return unix_seconds <= 0 ? "-" : LocalTime(unix_seconds, "%Y-%m-%d %H:%M:%S");
 }
 
 std::string Duration(double start, double end) {

@@ -148,7 +148,7 @@ int CmdReplay(Context& ctx) {
       auto rr = env.store->GetRun(at);
       if (!rr.ok() || !*rr) break;
       sources.push_back(at);
-      auto subs = observe::Descendants(env.store.get(), **rr);
+      auto subs = env.store->ListSubRuns(at);
       if (!subs.ok()) return Fail(ctx, subs.status());
       for (const auto& sub : *subs) sources.push_back(sub.id);
       json o = json::parse((*rr)->options_json, nullptr, false);

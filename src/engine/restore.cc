@@ -143,10 +143,10 @@ Status Runner::Restore(const std::vector<store::Event>& events) {
 Result<std::map<std::string, Spend>> DescendantSpend(store::Store* st, const std::string& run_id) {
   std::map<std::string, Spend> out;
   if (!st) return out;
-  SW_ASSIGN_OR_RETURN(auto runs, st->ListRuns(std::numeric_limits<int>::max(), true));
+  SW_ASSIGN_OR_RETURN(auto runs, st->ListSubRuns(run_id));
   std::string prefix = run_id + ".";
   for (const auto& r : runs) {
-    if (!StartsWith(r.id, prefix)) continue;
+    if (!StartsWith(r.id, prefix)) continue;  // sub-run ids are PARENT.NODE[.iN][.mK]
     std::string rest = r.id.substr(prefix.size());
     std::string node = rest.substr(0, rest.find('.'));
     SW_ASSIGN_OR_RETURN(auto calls, st->ListLlmCalls(r.id));

@@ -114,9 +114,9 @@ Status Runner::SeedFromReplayed(RunWorkspace* ws) {
     return Status::Ok();
   };
   SW_RETURN_IF_ERROR(collect(src, ""));
-  SW_ASSIGN_OR_RETURN(auto runs, services_.store->ListRunsSince(0));
+  SW_ASSIGN_OR_RETURN(auto runs, services_.store->ListSubRuns(src));
   for (const auto& r : runs) {
-    if (!StartsWith(r.id, src + ".")) continue;
+    if (!StartsWith(r.id, src + ".")) continue;  // sub-run ids are PARENT.NODE[.iN][.mK]
     std::string rest = r.id.substr(src.size() + 1);
     SW_RETURN_IF_ERROR(collect(r.id, rest.substr(0, rest.find('.'))));
   }

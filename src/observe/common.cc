@@ -160,19 +160,6 @@ void WriteBucket(JsonWriter& w, const Bucket& b) {
   w.Field("cost_usd", b.usd).Field("unknown_price_calls", b.unknown).Field("cost_known", b.unknown == 0).EndObject();
 }
 
-Result<std::vector<store::RunRecord>> Descendants(store::Store* st, const store::RunRecord& run) {
-  SW_ASSIGN_OR_RETURN(auto later, st->ListRunsSince(run.created_at));
-  std::set<std::string> ids{run.id};
-  std::vector<store::RunRecord> out;
-  // Sub-runs start after their parent, so one pass in start order finds every level.
-  for (const auto& r : later)
-    if (!r.parent_id.empty() && ids.count(r.parent_id) && !ids.count(r.id)) {
-      ids.insert(r.id);
-      out.push_back(r);
-    }
-  return out;
-}
-
 json Definitions(store::Store* st, const std::string& run_id, const std::vector<std::string>* only) {
   auto ev = st->ListEventsOfType(run_id, "definitions");
   if (!ev.ok() || ev->empty()) return nullptr;

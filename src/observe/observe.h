@@ -188,9 +188,6 @@ json Definitions(store::Store* st, const std::string& run_id, const std::vector<
 /// engine writes it; "" when absent or not a blob hash).
 std::string BlobOf(const std::string& data);
 
-/// Descendants lists run's sub-runs, recursively (a store-wide scan from its start time).
-Result<std::vector<store::RunRecord>> Descendants(store::Store* st, const store::RunRecord& run);
-
 /// ParseSince reads "7d", "12h", "30m", "2w" or a date "2026-11-01" into unix seconds.
 Result<double> ParseSince(const std::string& text, double now);
 

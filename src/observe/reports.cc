@@ -5,6 +5,7 @@
 #include <set>
 #include <tuple>
 
+#include "base/strings.h"
 #include "observe/internal.h"
 
 namespace sw::observe {
@@ -32,14 +33,7 @@ void WriteBuckets(JsonWriter& w, const char* key, const std::vector<Bucket>& v) 
   w.EndArray();
 }
 
-std::string Day(double unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  localtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%d", &tm);
-  return buf;
-}
+std::string Day(double unix_seconds) { return LocalTime(unix_seconds, "%Y-%m-%d"); }
 
 }  // namespace
 
@@ -301,7 +295,7 @@ Result<json> Debug(store::Store* st, const std::string& run_id, const std::strin
 Result<CostReport> RunCost(store::Store* st, const std::string& run_id) {
   CostReport rep;
   SW_ASSIGN_OR_RETURN(rep.run, RunOrError(st, run_id));
-  SW_ASSIGN_OR_RETURN(auto subs, Descendants(st, rep.run));
+  SW_ASSIGN_OR_RETURN(auto subs, st->ListSubRuns(rep.run.id));
   rep.sub_runs = static_cast<int64_t>(subs.size());
   std::vector<store::RunRecord> all{rep.run};
   all.insert(all.end(), subs.begin(), subs.end());

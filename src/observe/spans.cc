@@ -137,10 +137,13 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.request_blob = std::move(c.request_blob);
     s.reply_blob = std::move(c.reply_blob.empty() ? c.response_blob : c.reply_blob);
   }
-  std::map<std::tuple<std::string, int, int, std::string>, const store::Event*> result_of;
+  // Each result parsed once: (node, item, attempt, call id) -> (event, its data).
+  std::map<std::tuple<std::string, int, int, std::string>, std::pair<const store::Event*, json>> result_of;
   for (const auto& e : tool_results) {
     json d = json::parse(e.data, nullptr, false);
-    if (d.is_object()) result_of[{e.node, e.item, e.attempt, d.value("call_id", "")}] = &e;
+    if (!d.is_object()) continue;
+    std::string call_id = d.value("call_id", "");
+    result_of[{e.node, e.item, e.attempt, call_id}] = {&e, std::move(d)};
   }
   for (const auto& e : tool_calls) {
     json d = json::parse(e.data, nullptr, false);
@@ -160,8 +163,8 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.arguments = d.contains("arguments") ? (d["arguments"].is_string() ? d["arguments"].get<std::string>() : d["arguments"].dump()) : "";
     auto it = result_of.find({e.node, e.item, e.attempt, s.tool_call_id});
     if (it != result_of.end()) {
-      json rd = json::parse(it->second->data, nullptr, false);
-      s.end = it->second->ts;
+      const json& rd = it->second.second;
+      s.end = it->second.first->ts;
       s.status = rd.value("ok", false) ? "ok" : "error";
       s.result_blob = rd.value("blob", "");
       if (!rd.value("ok", false)) s.error = rd.value("preview", "");

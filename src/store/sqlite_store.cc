@@ -177,6 +177,9 @@ constexpr const char* kSqlText[] = {
     "SELECT id, " SW_LLM_CALL_COLS " FROM llm_calls WHERE run_id = ?1 AND node = ?2 ORDER BY id",
     "SELECT seq, run_id, ts, type, node, iteration, item, attempt, data FROM events "
     "WHERE run_id = ?1 AND node = ?2 ORDER BY seq",
+    "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = ?1 UNION "
+    "SELECT runs.id FROM runs JOIN tree ON runs.parent_id = tree.id) "
+    "SELECT " SW_RUN_COLS " FROM runs WHERE id IN (SELECT id FROM tree) ORDER BY created_at, id",
 };
 static_assert(sizeof(kSqlText) / sizeof(kSqlText[0]) == static_cast<size_t>(Sql::kCount));
 
@@ -709,6 +712,12 @@ Result<std::vector<Event>> SqliteStore::ListNodeEvents(const std::string& run_id
   std::lock_guard<std::mutex> lock(mu_);
   Bind(Stmt(Sql::kListNodeEvents), run_id, node);
   return Collect(db_, Stmt(Sql::kListNodeEvents), ReadEvent, "reading events");
+}
+
+Result<std::vector<RunRecord>> SqliteStore::ListSubRuns(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kListSubRuns), run_id);
+  return Collect(db_, Stmt(Sql::kListSubRuns), ReadRun, "listing sub-runs");
 }
 
 Result<std::vector<RunRecord>> SqliteStore::ListRunsSince(double since) {

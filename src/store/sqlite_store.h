@@ -46,6 +46,7 @@ enum class Sql {
   kListNodeRunsOf,
   kListLlmCallsOf,
   kListNodeEvents,
+  kListSubRuns,
   kCount,  // not a statement: the size of the table
 };
 
@@ -71,6 +72,7 @@ class SqliteStore final : public Store {
   Result<std::vector<NodeRunRecord>> ListNodeRunsOf(const std::string& run_id, const std::string& node) override;
   Result<std::vector<LlmCallRecord>> ListLlmCallsOf(const std::string& run_id, const std::string& node) override;
   Result<std::vector<Event>> ListNodeEvents(const std::string& run_id, const std::string& node) override;
+  Result<std::vector<RunRecord>> ListSubRuns(const std::string& run_id) override;
   Result<std::vector<RunRecord>> ListRunsSince(double since) override;
   Result<std::vector<LlmCallRecord>> ListLlmCallsSince(double since) override;
   Result<std::vector<ArtifactRecord>> ListArtifactsNamed(const std::string& name) override;

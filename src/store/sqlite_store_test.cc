@@ -685,6 +685,21 @@ TEST_F(StoreTest, GcDeletesOldRunsWithTheirRowsAndOnlyUnreferencedBlobs) {
   EXPECT_TRUE(s->GetBlob(h(orphan)).ok());
 }
 
+TEST_F(StoreTest, ListSubRunsFollowsParentsDownEveryLevel) {
+  auto s = Open();
+  for (const auto& r : {Run("r", 1), Run("r.a", 2, "r"), Run("r.a.b", 3, "r.a"), Run("rx", 4), Run("rx.c", 5, "rx")}) {
+    Batch b;
+    b.run = r;
+    ASSERT_TRUE(s->Commit(b).ok());
+  }
+  auto subs = s->ListSubRuns("r");
+  ASSERT_TRUE(subs.ok()) << subs.status().message();
+  std::vector<std::string> ids;
+  for (const auto& r : *subs) ids.push_back(r.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{"r.a", "r.a.b"}));
+  EXPECT_TRUE(s->ListSubRuns("r.a.b")->empty());
+}
+
 TEST_F(StoreTest, RefusesNewerSchema) {
   { ASSERT_TRUE(Open()); }
   sqlite3* db = nullptr;

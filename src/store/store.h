@@ -210,6 +210,9 @@ class Store {
   virtual Result<std::vector<NodeRunRecord>> ListNodeRunsOf(const std::string& run_id, const std::string& node) = 0;
   virtual Result<std::vector<LlmCallRecord>> ListLlmCallsOf(const std::string& run_id, const std::string& node) = 0;
   virtual Result<std::vector<Event>> ListNodeEvents(const std::string& run_id, const std::string& node) = 0;
+  /// ListSubRuns returns every sub-run below run_id (children, their children, ...) in start
+  /// order, following parent_id.
+  virtual Result<std::vector<RunRecord>> ListSubRuns(const std::string& run_id) = 0;
   /// ListRunsSince returns runs (sub-runs included) created at or after since, oldest first.
   virtual Result<std::vector<RunRecord>> ListRunsSince(double since) = 0;
   /// ListLlmCallsSince returns every model call started at or after since, in order.
