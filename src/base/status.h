@@ -21,6 +21,7 @@ enum class Code {
   kUnavailable,    // transient: retry may help
   kInternal,
   kIo,
+  kPermission,     // refused: outside what the caller may touch
 };
 
 /// Status carries a code and a human message; ok() is the common case and is cheap.

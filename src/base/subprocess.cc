@@ -194,6 +194,48 @@ Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& option
   return r;
 }
 
+Result<pid_t> SpawnDetached(const SpawnOptions& o, const std::string& log_path) {
+  if (o.argv.empty() || o.argv[0].empty()) return InvalidInput("no program to run");
+  std::string prog = o.argv[0];
+  if (prog.find('/') == std::string::npos) {
+    prog = FindProgram(prog, o.path);
+    if (prog.empty()) return NotFound("program " + Quote(o.argv[0]) + " not found in " + o.path);
+  }
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
+  posix_spawn_file_actions_adddup2(&fa, 1, 2);
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+  if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, o.cwd.c_str());
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  sigset_t none, all;
+  sigemptyset(&none);
+  sigfillset(&all);
+  posix_spawnattr_setsigmask(&attr, &none);
+  posix_spawnattr_setsigdefault(&attr, &all);
+  // A session of its own: a Ctrl-C in our terminal does not reach it.
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  std::vector<char*> argv, envp;
+  for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : o.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  pid_t pid = -1;
+  int rc = posix_spawn(&pid, prog.c_str(), &fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&fa);
+  posix_spawnattr_destroy(&attr);
+  if (rc != 0) return Failed("cannot start " + Quote(o.argv[0]) + ": " + std::strerror(rc));
+  return pid;
+}
+
+bool ReapIfExited(pid_t pid) {
+  int status = 0;
+  pid_t r = ::waitpid(pid, &status, WNOHANG);
+  return r == pid || (r < 0 && errno == ECHILD);
+}
+
 Result<std::unique_ptr<Child>> Child::Start(const SpawnOptions& spawn) {
   // A write to a child that just died must be an error (EPIPE), not a signal that kills us.
   static std::once_flag once;

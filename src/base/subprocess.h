@@ -48,6 +48,12 @@ struct RunResult {
 /// the cap and waits; a non-ok Result means it could not be started at all.
 Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& options);
 
+/// SpawnDetached starts argv in a session of its own, outliving us: stdin is /dev/null and
+/// stdout and stderr append to log_path. The caller reaps it with ReapIfExited.
+Result<pid_t> SpawnDetached(const SpawnOptions& spawn, const std::string& log_path);
+/// ReapIfExited collects pid's exit status without blocking; true once it has ended.
+bool ReapIfExited(pid_t pid);
+
 /// Child is a running process with its stdin and stdout as pipes (stderr goes to a bounded
 /// ring kept for error messages). Destroying it closes stdin, waits briefly, then kills.
 class Child {

@@ -48,6 +48,7 @@ const std::vector<CommandEntry>& Table() {
              {"script", true, false, "answer `scripted/...` models from this script file"},
              {"no-cache", false, false, "do not reuse cached node results for this run"},
              {"yes", false, false, "approve every human gate automatically"},
+{"wait", false, false, "at a human gate, wait for `specwright approve` or the web UI instead of stopping"},
              {"max-calls", true, false, "cap on model calls for this run (default 500)"},
              {"run-id", true, false, "use this id for the new run"},
              {"model", true, false, "use this provider/model for every model node (e.g. openai/gpt-4o-mini)"},
@@ -59,6 +60,7 @@ const std::vector<CommandEntry>& Table() {
       {"resume", "continue a stopped, crashed or waiting run; finished nodes are never re-run", CmdResume,
        With({{"script", true, false, "script file (default: the one the run started with)"},
              {"yes", false, false, "approve every human gate automatically"},
+{"wait", false, false, "at a human gate, wait for `specwright approve` or the web UI instead of stopping"},
              {"allow-changed", false, false, "resume even though the workflow file changed"},
              {"config", true, false, "provider config (default: the one the run started with)"},
              {"otlp-endpoint", true, false, "stream spans live to this OTLP/HTTP collector"},
@@ -94,6 +96,7 @@ const std::vector<CommandEntry>& Table() {
              {"prompt", true, true, "NODE=FILE: a different prompt template for a node (repeatable)"},
              {"input", true, true, "k=v: a different input; nodes that read it run live (repeatable)"},
              {"offline", false, false, "answer every model call from the recordings, no network; checks outputs match"},
+{"wait", false, false, "at a human gate, wait for `specwright approve` or the web UI instead of stopping"},
              {"allow-drift", false, false, "reuse results even though the workflow changed upstream"},
              {"yes", false, false, "approve every human gate automatically"},
              {"script", true, false, "script file for scripted models (default: the run's)"},
@@ -115,6 +118,13 @@ const std::vector<CommandEntry>& Table() {
              {"dry-run", false, false, "say what would go, delete nothing"},
              {"grace", true, false, "keep unreferenced blob files younger than this (default 1h)"}}),
        "gc [--older-than 30d] [--dry-run]"},
+      {"ui", "the web UI: runs, live graphs, node inspector, timeline, cost, approvals, replay, diff", CmdUi,
+       With({{"host", true, false, "address to listen on (default 127.0.0.1; any other needs a token)"},
+             {"port", true, false, "port (default 8420; 0: any free port)"},
+             {"token", true, false, "require this token on every request (generated when --host is not loopback)"},
+             {"dir", true, false, "where workflows are listed and read (default: the current directory)"},
+             {"ui-dir", true, false, "the built front end (default: ui/ beside the binary)"}}),
+       "ui [--host H] [--port P] [--token T] [--dir DIR]"},
   };
   return kTable;
 }

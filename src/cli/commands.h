@@ -35,6 +35,7 @@ int CmdReplay(Context& ctx);
 int CmdDiff(Context& ctx);
 int CmdExport(Context& ctx);
 int CmdGc(Context& ctx);
+int CmdUi(Context& ctx);
 /// PrintAgentSteps prints every agent turn, tool call and result of a run (show).
 void PrintAgentSteps(store::Store* st, const std::string& run_id);
 

@@ -14,6 +14,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "engine/control.h"
+#include "observe/observe.h"
 
 namespace sw::cli {
 namespace {
@@ -28,26 +30,6 @@ std::string Duration(double start, double end) {
   if (start <= 0) return "-";
   if (end <= 0) return "-";
   return HumanDuration(std::max(0.0, end - start));
-}
-
-json RunJson(const store::RunRecord& r) {
-  return json{{"id", r.id},
-              {"parent", r.parent_id},
-              {"workflow", r.workflow_name},
-              {"file", r.workflow_file},
-              {"status", r.status},
-              {"created_at", r.created_at},
-              {"finished_at", r.finished_at},
-              {"error", r.error},
-              {"nodes_total", r.nodes_total},
-              {"nodes_succeeded", r.nodes_succeeded},
-              {"nodes_failed", r.nodes_failed},
-              {"nodes_skipped", r.nodes_skipped},
-              {"tokens_in", r.tokens_in},
-              {"tokens_out", r.tokens_out},
-              {"calls", r.calls},
-              {"cost_usd", r.cost_usd},
-              {"cost_known", !r.cost_unknown}};
 }
 
 Result<store::RunRecord> LoadRun(const Context& ctx, Env* env, const std::string& id_or_prefix) {
@@ -73,9 +55,7 @@ int CmdRuns(Context& ctx) {
   auto runs = env.store->ListRuns(limit, ctx.args.Has("all"));
   if (!runs.ok()) return Fail(ctx, runs.status());
   if (ctx.json) {
-    json arr = json::array();
-    for (const auto& r : *runs) arr.push_back(RunJson(r));
-    std::cout << arr.dump(2) << "\n";
+    std::cout << json::parse(observe::RunsJson(*runs)).dump(2) << "\n";
     return kExitOk;
   }
   if (runs->empty()) {
@@ -101,65 +81,11 @@ int CmdShow(Context& ctx) {
   Env env;
   auto run = LoadRun(ctx, &env, ctx.args.positional[0]);
   if (!run.ok()) return Fail(ctx, run.status());
-  auto rows = env.store->ListNodeRuns(run->id);
-  if (!rows.ok()) return Fail(ctx, rows.status());
-  // One line per node x iteration; attempts and map items fold into it.
-  struct Line {
-    std::string node;
-    int iteration = 0;
-    std::string status;
-    int attempts = 0;
-    int items = 0;
-    double start = 0, end = 0;
-    int64_t tokens = 0, calls = 0;
-    double cost = 0;
-    bool cost_unknown = false;
-    bool cached = false;
-    std::string error;
-    double last_ts = -1;
-  };
-  std::vector<Line> lines;
-  std::map<std::pair<std::string, int>, size_t> at;
-  for (const auto& r : *rows) {
-    auto key = std::make_pair(r.node, r.iteration);
-    auto it = at.find(key);
-    if (it == at.end()) {
-      it = at.emplace(key, lines.size()).first;
-      Line fresh;
-      fresh.node = r.node;
-      fresh.iteration = r.iteration;
-      lines.push_back(fresh);
-    }
-    Line& l = lines[it->second];
-    if (r.item >= 0) l.items = std::max(l.items, r.item + 1);
-    l.attempts = std::max(l.attempts, r.attempt);
-    if (r.started_at > 0 && (l.start == 0 || r.started_at < l.start)) l.start = r.started_at;
-    l.end = std::max(l.end, r.finished_at);
-    l.tokens += r.tokens_in + r.tokens_out;
-    l.calls += r.calls;
-    l.cost += r.cost_usd;
-    l.cost_unknown |= r.cost_unknown;
-    l.cached |= r.cached;
-    double ts = std::max(r.started_at, r.finished_at);
-    if (r.item < 0 && ts >= l.last_ts) {
-      l.status = r.status;
-      l.error = r.error;
-      l.last_ts = ts;
-    } else if (r.item >= 0) {
-      if (l.status.empty() || r.status == "failed" || r.status == "running") l.status = r.status;
-      if (!r.error.empty() && r.status == "failed") l.error = "item " + std::to_string(r.item) + ": " + r.error;
-    }
-  }
+  auto show = observe::Show(env.store.get(), run->id);
+  if (!show.ok()) return Fail(ctx, show.status());
+  const auto& lines = show->lines;
   if (ctx.json) {
-    json j = RunJson(*run);
-    j["nodes"] = json::array();
-    for (const auto& l : lines)
-      j["nodes"].push_back(json{{"node", l.node},   {"iteration", l.iteration}, {"status", l.status},
-                                {"attempts", l.attempts}, {"items", l.items},   {"started_at", l.start},
-                                {"finished_at", l.end}, {"tokens", l.tokens},   {"calls", l.calls},
-                                {"cost_usd", l.cost},   {"cost_known", !l.cost_unknown},
-                                {"cached", l.cached},   {"error", l.error}});
-    std::cout << j.dump(2) << "\n";
+    std::cout << json::parse(observe::ToJson(*show)).dump(2) << "\n";
     return kExitOk;
   }
   std::printf("run       %s (%s)\nworkflow  %s  %s\nstatus    %s\nstarted   %s   duration %s\n", run->id.c_str(),
@@ -192,26 +118,9 @@ int CmdCancel(Context& ctx) {
   Env env;
   auto run = LoadRun(ctx, &env, ctx.args.positional[0]);
   if (!run.ok()) return Fail(ctx, run.status());
-  if (run->status != "running" && run->status != "waiting") {
-    std::printf("run %s is %s; nothing to cancel\n", run->id.c_str(), run->status.c_str());
-    return kExitOk;
-  }
-  bool alive = run->status == "running" && run->pid > 0 && ::kill(static_cast<pid_t>(run->pid), 0) == 0;
-  if (alive) {
-    SW_RETURN_IF_ERROR_EXIT(ctx, env.store->RequestCancel(run->id));
-    std::printf("asked run %s (process %lld) to cancel; it stops within a second\n", run->id.c_str(),
-                static_cast<long long>(run->pid));
-    return kExitOk;
-  }
-  // Nobody is running it (waiting, or its process died): mark it cancelled here.
-  store::Batch b;
-  store::RunRecord r = *run;
-  r.status = "cancelled";
-  r.error = "cancelled by `specwright cancel`";
-  r.cancel_requested = true;
-  b.run = r;
-  SW_RETURN_IF_ERROR_EXIT(ctx, env.store->Commit(b));
-  std::printf("run %s cancelled\n", run->id.c_str());
+  auto said = engine::Cancel(env.store.get(), *run, "`specwright cancel`");
+  if (!said.ok()) return Fail(ctx, said.status());
+  std::printf("%s\n", said->c_str());
   return kExitOk;
 }
 
@@ -220,32 +129,19 @@ int CmdApprove(Context& ctx) {
   Env env;
   auto run = LoadRun(ctx, &env, ctx.args.positional[0]);
   if (!run.ok()) return Fail(ctx, run.status());
-  const std::string& node = ctx.args.positional[1];
-  auto approvals = env.store->ListApprovals(run->id);
-  if (!approvals.ok()) return Fail(ctx, approvals.status());
-  const store::ApprovalRecord* pending = nullptr;
-  std::vector<std::string> waiting;
-  for (const auto& a : *approvals) {
-    if (a.decision != "pending") continue;
-    waiting.push_back(a.node);
-    if (a.node == node) pending = &a;
+  engine::Decision d;
+  d.node = ctx.args.positional[1];
+  d.approve = !ctx.args.Has("reject");
+  d.text = ctx.args.Get("text");
+  auto a = engine::Decide(env.store.get(), run->id, d);
+  if (!a.ok()) return Fail(ctx, a.status());
+  if (engine::ProcessAlive(*run)) {
+    std::printf("%s \"%s\" of run %s; its running process picks the decision up\n", a->decision.c_str(),
+                d.node.c_str(), run->id.c_str());
+  } else {
+    std::printf("%s \"%s\" of run %s\nnext: specwright resume %s\n", a->decision.c_str(), d.node.c_str(),
+                run->id.c_str(), run->id.c_str());
   }
-  if (!pending) {
-    std::string hint = DidYouMean(node, waiting);
-    return Fail(ctx, InvalidInput("node \"" + node + "\" of run " + run->id + " is not waiting for a decision" +
-                                  (waiting.empty() ? "" : " (waiting: " + Join(waiting, ", ") + ")") +
-                                  (hint.empty() ? "" : "; did you mean \"" + hint + "\"?")));
-  }
-  store::ApprovalRecord a = *pending;
-  a.decision = ctx.args.Has("reject") ? "rejected" : "approved";
-  a.text = ctx.args.Get("text");
-  a.by = "cli";
-  a.ts = static_cast<double>(std::time(nullptr));
-  store::Batch b;
-  b.approvals.push_back(a);
-  SW_RETURN_IF_ERROR_EXIT(ctx, env.store->Commit(b));
-  std::printf("%s \"%s\" of run %s\nnext: specwright resume %s\n", a.decision.c_str(), node.c_str(), run->id.c_str(),
-              run->id.c_str());
   return kExitOk;
 }
 

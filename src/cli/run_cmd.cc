@@ -16,6 +16,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "engine/control.h"
 #include "cli/progress.h"
 #include "engine/engine.h"
 #include "engine/replay.h"
@@ -82,6 +83,8 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  if (!options.auto_approve && !options.human && ctx.args.Has("wait"))
+    options.human = engine::AwaitDecisions(env.store.get(), g_cancel);
   if (!options.auto_approve && !options.human && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
   if (options.run_id.empty() && resume_id.empty()) options.run_id = NewRunId(SystemClock::Default()->WallNow());
   std::unique_ptr<observe::LiveExporter> exporter;

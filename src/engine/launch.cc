@@ -396,7 +396,24 @@ void Runner::LaunchLlm(Prepared& p) {
   }
   std::string cache_key = p.cache_key;
   std::string prov = p.provider_name, model = p.request.model;
-  provider->Start(p.request, nodes_[p.node].units[p.unit].cancel, nullptr,
+  // Streamed text goes to the live buffer, so the web UI can show a response as it arrives.
+  llm::DeltaFn on_delta;
+  if (services_.store) {
+    LiveBuffer::Key key{wf_->nodes[p.node].id, c.iteration, c.item, c.attempt};
+    on_delta = [live = live_, inbox, clock, key](std::string_view d) {
+      bool wake = false;
+      {
+        std::lock_guard<std::mutex> l(live->mu);
+        auto& e = live->calls[key];
+        e.text.append(d);
+        e.dirty = live->dirty = true;
+        double now = clock->Now();
+        if (now - live->last_wake >= kLiveInterval) wake = true, live->last_wake = now;
+      }
+      if (wake) inbox->cv.notify_one();
+    };
+  }
+  provider->Start(p.request, nodes_[p.node].units[p.unit].cancel, std::move(on_delta),
                   [inbox, c = std::move(c), price, clock, t0, wall0, request_json = std::move(request_json),
                    request_hash = std::move(request_hash),
                    cache_key = std::move(cache_key), prov, model](llm::CallResult r) mutable {

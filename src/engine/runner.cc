@@ -240,6 +240,7 @@ Result<RunSummary> Runner::Loop() {
     }
     CheckTimers();
     LaunchReady();
+    FlushLive(false);
     Status s = Flush();
     if (!s.ok()) {
       fatal_ = s;
@@ -259,6 +260,10 @@ Result<RunSummary> Runner::Loop() {
     if (services_.store && options_.store_poll_interval > 0)
       deadline = std::min(deadline, last_poll_ + options_.store_poll_interval);
     if (options_.cancel) deadline = std::min(deadline, services_.clock->Now() + 0.1);
+    if (services_.store) {
+      std::lock_guard<std::mutex> ll(live_->mu);
+      if (live_->dirty) deadline = std::min(deadline, last_live_write_ + kLiveInterval);
+    }
     if (!launchable_.empty() && running_units_ == 0 && retry_timers_.empty() && ready_.empty()) {
       // Nothing can make room: every launchable unit was refused (should not happen).
       break;
@@ -316,6 +321,12 @@ Result<RunSummary> Runner::Loop() {
   run_.error = error;
   run_.finished_at = status == "waiting" ? 0 : services_.clock->WallNow();
   Emit("run_finished", -1, -1, 0, [&] { return json{{"status", status}, {"error", error}}; });
+  if (services_.store) {
+    store::LiveText all;
+    all.run_id = run_id_;
+    all.done = true;
+    batch_.live.push_back(all);
+  }
   RunSummary summary = Summarize();
   batch_.run = run_;
   Status fs = Flush();
@@ -325,6 +336,29 @@ Result<RunSummary> Runner::Loop() {
   threads_.clear();
   if (!fatal_.ok()) return fatal_;
   return summary;
+}
+
+void Runner::FlushLive(bool force) {
+  if (!services_.store) return;
+  double now = services_.clock->Now();
+  if (!force && now - last_live_write_ < kLiveInterval) return;
+  std::lock_guard<std::mutex> l(live_->mu);
+  if (!live_->dirty) return;
+  live_->dirty = false;
+  last_live_write_ = now;
+  for (auto& [key, e] : live_->calls) {
+    if (!e.dirty) continue;
+    e.dirty = false;
+    store::LiveText t;
+    t.run_id = run_id_;
+    t.node = key.node;
+    t.iteration = key.iteration;
+    t.item = key.item;
+    t.attempt = key.attempt;
+    t.text = e.text;
+    t.updated_at = services_.clock->WallNow();
+    batch_.live.push_back(std::move(t));
+  }
 }
 
 Status Runner::Flush() {
@@ -583,6 +617,21 @@ void Runner::HandleCompletion(Completion c) {
   NodeState& s = nodes_[c.node];
   const auto& def = wf_->nodes[c.node];
   Outcome& o = c.outcome;
+  if (o.is_llm && services_.store) {
+    // The call ended: its streamed text is now the recorded response.
+    LiveBuffer::Key key{def.id, c.iteration, c.item, c.attempt};
+    std::lock_guard<std::mutex> l(live_->mu);
+    if (live_->calls.erase(key)) {
+      store::LiveText done;
+      done.run_id = run_id_;
+      done.node = def.id;
+      done.iteration = c.iteration;
+      done.item = c.item;
+      done.attempt = c.attempt;
+      done.done = true;
+      batch_.live.push_back(done);
+    }
+  }
   if (o.is_llm && !o.cached) {
     bool known = o.cost.has_value();
     double usd = o.cost.value_or(0);

@@ -23,6 +23,8 @@
 namespace sw::engine {
 
 constexpr double kNever = std::numeric_limits<double>::infinity();
+/// How often streamed text of calls in flight is written to the store (seconds).
+constexpr double kLiveInterval = 0.25;
 
 enum class NodeStatus { kPending, kRunning, kWaiting, kSucceeded, kFailed, kSkipped };
 const char* StatusName(NodeStatus s);
@@ -93,6 +95,24 @@ struct Inbox {
     }
     cv.notify_one();
   }
+};
+
+/// LiveBuffer collects what model calls in flight have streamed (written by the providers'
+/// threads); the dispatcher copies what changed into the store at most every kLiveInterval.
+struct LiveBuffer {
+  struct Key {
+    std::string node;
+    int iteration, item, attempt;
+    auto operator<=>(const Key&) const = default;
+  };
+  struct Entry {
+    std::string text;
+    bool dirty = false;
+  };
+  std::mutex mu;
+  std::map<Key, Entry> calls;
+  bool dirty = false;
+  double last_wake = 0;  // steady seconds of the last dispatcher wake-up a delta asked for
 };
 
 /// Unit is one attempt sequence: the whole node, or one item of a map node.
@@ -276,6 +296,10 @@ class Runner {
   store::RunRecord run_;
   std::vector<NodeState> nodes_;
   std::shared_ptr<Inbox> inbox_;
+  std::shared_ptr<LiveBuffer> live_ = std::make_shared<LiveBuffer>();
+  double last_live_write_ = 0;
+  /// FlushLive moves changed live text into the batch (done: the calls that ended).
+  void FlushLive(bool force);
   std::shared_ptr<BudgetAccount> budget_;
   std::deque<int> ready_;                       // nodes whose dependencies are all final
   std::deque<std::pair<int, int>> launchable_;  // (node, unit) waiting for capacity

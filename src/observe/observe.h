@@ -19,6 +19,51 @@ namespace sw::observe {
 
 using json = nlohmann::json;
 
+// ---- runs and show ----
+
+/// RunsJson is the run list (`runs --json`, GET /runs): each run's summary fields.
+std::string RunsJson(const std::vector<store::RunRecord>& runs);
+std::string RunJson(const store::RunRecord& run);
+
+/// ShowLine is one node x iteration of a run, attempts and map items folded in.
+struct ShowLine {
+  std::string node;
+  int iteration = 0;
+  std::string status;
+  int attempts = 0, items = 0;
+  double start = 0, end = 0;
+  int64_t tokens = 0, calls = 0;
+  double cost = 0;
+  bool cost_unknown = false, cached = false;
+  std::string error;
+  double last_ts = -1;
+};
+struct ShowReport {
+  store::RunRecord run;
+  std::vector<ShowLine> lines;  // in start order
+};
+Result<ShowReport> Show(store::Store* st, const std::string& run_id);
+std::string ToJson(const ShowReport& r);
+
+// ---- the web UI's views ----
+
+/// GraphJson is the run's recorded workflow shape with each node's latest state (the run
+/// graph): {run, nodes: [{id, kind, needs, model, status, ...}]}; nodes that never started
+/// are "pending".
+Result<std::string> GraphJson(store::Store* st, const std::string& run_id);
+
+/// NodeJson is everything about one node of a run (the node inspector): attempts, each model
+/// call with its rendered prompt and response, tool calls with arguments and results, the
+/// output, and the text of calls still streaming.
+Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const std::string& node);
+
+/// PendingApprovalsJson lists the gates waiting for a decision in the newest max_runs runs.
+Result<std::string> PendingApprovalsJson(store::Store* st, int max_runs = 1000);
+
+/// WorkflowJson loads a workflow file (or text in its place) and reports {path, text, ok,
+/// errors: [{line, column, message}], warnings, nodes: [{id, kind, needs, model, line}]}.
+std::string WorkflowJson(const std::string& path, const std::string* text = nullptr);
+
 // ---- trace ----
 
 struct ToolCallRow {

@@ -19,7 +19,7 @@
 namespace sw::store {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 /// Version 1: the tables mirror the structs of store.h column for column.
 constexpr const char* kSchemaV1 = R"sql(
@@ -87,7 +87,15 @@ CREATE INDEX llm_calls_by_node ON llm_calls (run_id, node, id);
 )sql";
 
 /// Migration i takes the schema from version i to i + 1; append, never edit, once shipped.
-constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2};
+/// Version 3: the text of model calls in flight, for the web UI (rows live only while a call runs).
+constexpr const char* kSchemaV3 = R"sql(
+CREATE TABLE live (
+  run_id TEXT NOT NULL, node TEXT NOT NULL, iteration INTEGER NOT NULL, item INTEGER NOT NULL,
+  attempt INTEGER NOT NULL, text TEXT NOT NULL, updated_at REAL NOT NULL,
+  PRIMARY KEY (run_id, node, iteration, item, attempt));
+)sql";
+
+constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3};
 
 #define SW_RUN_COLS                                                                                   \
   "id, parent_id, workflow_file, workflow_name, workflow_hash, status, created_at, finished_at, "   \
@@ -180,6 +188,13 @@ constexpr const char* kSqlText[] = {
     "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = ?1 UNION "
     "SELECT runs.id FROM runs JOIN tree ON runs.parent_id = tree.id) "
     "SELECT " SW_RUN_COLS " FROM runs WHERE id IN (SELECT id FROM tree) ORDER BY created_at, id",
+    "INSERT INTO live (run_id, node, iteration, item, attempt, text, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+    "ON CONFLICT (run_id, node, iteration, item, attempt) DO UPDATE SET text = excluded.text, "
+    "updated_at = excluded.updated_at",
+    "DELETE FROM live WHERE run_id = ?1 AND node = ?2 AND iteration = ?3 AND item = ?4 AND attempt = ?5",
+    "DELETE FROM live WHERE run_id = ?1",
+    "SELECT run_id, node, iteration, item, attempt, text, updated_at FROM live WHERE run_id = ?1 "
+    "ORDER BY node, iteration, item, attempt",
 };
 static_assert(sizeof(kSqlText) / sizeof(kSqlText[0]) == static_cast<size_t>(Sql::kCount));
 
@@ -409,6 +424,11 @@ ApprovalRecord ReadApproval(sqlite3_stmt* s) {
                         Text(s, 4), Text(s, 5), Text(s, 6),                   Real(s, 7)};
 }
 
+LiveText ReadLive(sqlite3_stmt* s) {
+  return LiveText{Text(s, 0), Text(s, 1), static_cast<int>(Int(s, 2)), static_cast<int>(Int(s, 3)),
+                  static_cast<int>(Int(s, 4)), Text(s, 5), Real(s, 6), false};
+}
+
 CacheEntry ReadCache(sqlite3_stmt* s) {
   return CacheEntry{Text(s, 0), Text(s, 1), Text(s, 2), Text(s, 3), Int(s, 4), Int(s, 5), Real(s, 6), Real(s, 7)};
 }
@@ -582,6 +602,18 @@ Status SqliteStore::WriteInBatch(Batch& batch, std::vector<int64_t>& seqs, std::
          c.created_at);
     SW_RETURN_IF_ERROR(step(Sql::kUpsertCache, "cache"));
   }
+  for (const LiveText& l : batch.live) {
+    if (l.done && l.node.empty()) {
+      Bind(Stmt(Sql::kDeleteRunLive), l.run_id);
+      SW_RETURN_IF_ERROR(step(Sql::kDeleteRunLive, "live"));
+    } else if (l.done) {
+      Bind(Stmt(Sql::kDeleteLive), l.run_id, l.node, l.iteration, l.item, l.attempt);
+      SW_RETURN_IF_ERROR(step(Sql::kDeleteLive, "live"));
+    } else {
+      Bind(Stmt(Sql::kUpsertLive), l.run_id, l.node, l.iteration, l.item, l.attempt, l.text, l.updated_at);
+      SW_RETURN_IF_ERROR(step(Sql::kUpsertLive, "live"));
+    }
+  }
   for (const auto& [hash, data] : batch.blobs) {
     if (data.size() > options_.inline_blob_max) continue;
     Bind(Stmt(Sql::kInsertBlob), hash, static_cast<int64_t>(data.size()), Blob{data});
@@ -661,6 +693,12 @@ Result<std::vector<ApprovalRecord>> SqliteStore::ListApprovals(const std::string
   std::lock_guard<std::mutex> lock(mu_);
   Bind(Stmt(Sql::kListApprovals), run_id);
   return Collect(db_, Stmt(Sql::kListApprovals), ReadApproval, "reading approvals");
+}
+
+Result<std::vector<LiveText>> SqliteStore::ListLive(const std::string& run_id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Bind(Stmt(Sql::kListLive), run_id);
+  return Collect(db_, Stmt(Sql::kListLive), ReadLive, "reading live");
 }
 
 Result<std::optional<CacheEntry>> SqliteStore::GetCache(const std::string& key) {
@@ -793,7 +831,7 @@ Result<GcReport> SqliteStore::CollectGarbage(const GcOptions& o) {
       s = run("SELECT id FROM gc_runs ORDER BY id", nullptr,
               [&](sqlite3_stmt* st) { rep.runs_deleted.push_back(Text(st, 0)); });
     }
-    for (const char* table : {"events", "node_runs", "llm_calls", "artifacts", "approvals"})
+    for (const char* table : {"events", "node_runs", "llm_calls", "artifacts", "approvals", "live"})
       if (s.ok()) s = exec(std::string("DELETE FROM ") + table + " WHERE run_id IN (SELECT id FROM gc_runs)");
     if (s.ok()) s = Exec(db_, "DELETE FROM runs WHERE id IN (SELECT id FROM gc_runs)", what);
     // Cache entries age out with the runs (they would otherwise keep their blobs forever).

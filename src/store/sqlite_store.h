@@ -47,6 +47,10 @@ enum class Sql {
   kListLlmCallsOf,
   kListNodeEvents,
   kListSubRuns,
+  kUpsertLive,
+  kDeleteLive,
+  kDeleteRunLive,
+  kListLive,
   kCount,  // not a statement: the size of the table
 };
 
@@ -78,6 +82,7 @@ class SqliteStore final : public Store {
   Result<std::vector<ArtifactRecord>> ListArtifactsNamed(const std::string& name) override;
   Result<GcReport> CollectGarbage(const GcOptions& options) override;
   Result<std::optional<CacheEntry>> GetCache(const std::string& key) override;
+  Result<std::vector<LiveText>> ListLive(const std::string& run_id) override;
   Result<std::string> GetBlob(const std::string& hash) override;
   Status RequestCancel(const std::string& run_id) override;
   Result<bool> CancelRequested(const std::string& run_id) override;

@@ -125,6 +125,19 @@ struct ApprovalRecord {
   double ts = 0;
 };
 
+/// LiveText is the text a model call still in flight has streamed so far (what the web UI
+/// shows while a node runs). Transient: the engine deletes it when the call ends.
+struct LiveText {
+  std::string run_id;
+  std::string node;  // with done and node "": every live row of the run goes
+  int iteration = 0;
+  int item = -1;
+  int attempt = 1;
+  std::string text;
+  double updated_at = 0;
+  bool done = false;  // delete the row instead of writing it
+};
+
 struct CacheEntry {
   std::string key;
   std::string output_blob;
@@ -145,11 +158,12 @@ struct Batch {
   std::vector<ArtifactRecord> artifacts;  // upsert by (run_id, name)
   std::vector<ApprovalRecord> approvals;  // upsert by (run_id, node, iteration, item)
   std::vector<CacheEntry> cache;          // upsert by key
+  std::vector<LiveText> live;             // upsert (or delete, when done) by (run_id, node, iteration, item, attempt)
   std::vector<std::pair<std::string, std::string>> blobs;  // (hash, data); hash = Hash128Hex(data)
 
   bool empty() const {
     return !run && events.empty() && node_runs.empty() && llm_calls.empty() && artifacts.empty() &&
-           approvals.empty() && cache.empty() && blobs.empty();
+           approvals.empty() && cache.empty() && live.empty() && blobs.empty();
   }
   void clear() { *this = Batch(); }
 };
@@ -225,6 +239,8 @@ class Store {
   virtual Result<GcReport> CollectGarbage(const GcOptions& options) = 0;
 
   virtual Result<std::optional<CacheEntry>> GetCache(const std::string& key) = 0;
+  /// ListLive returns the streamed-so-far text of run's calls in flight.
+  virtual Result<std::vector<LiveText>> ListLive(const std::string& run_id) = 0;
 
   /// GetBlob refuses anything that is not a 32-hex-digit hash (never touches the filesystem
   /// with it); NotFound when absent.

@@ -194,6 +194,8 @@ void ParseMcpServers(FileCtx& ctx, const Entry& e, std::vector<McpServerDecl>* o
 class Loader {
  public:
   explicit Loader(Diags& diags) : diags_(diags) {}
+  /// Override makes LoadFile read text for abs instead of the file (unsaved editor text).
+  void Override(const std::string& abs, std::string text) { overrides_[abs] = std::move(text); }
   /// LoadFile returns the (possibly partial) workflow, or null when the file is unusable.
   std::shared_ptr<Workflow> LoadFile(const std::string& abs, const std::string& display);
   /// LoadSub resolves rel against the including file and loads it, reporting include cycles
@@ -209,6 +211,7 @@ class Loader {
     bool ok = false;
   };
   std::map<std::string, Done> done_;  // absolute path -> result (each file is loaded once)
+  std::map<std::string, std::string> overrides_;
 };
 
 }  // namespace sw::workflow::internal

@@ -234,7 +234,8 @@ std::shared_ptr<Workflow> Loader::LoadFile(const std::string& abs, const std::st
     done_[abs] = Done{nullptr, false};
     return nullptr;
   };
-  Result<std::string> text = ReadFile(abs);
+  auto over = overrides_.find(abs);
+  Result<std::string> text = over != overrides_.end() ? Result<std::string>(over->second) : ReadFile(abs);
   if (!text.ok()) return fail(Pos{}, "cannot read workflow: " + text.status().message());
   Source src;
   src.display = display;
@@ -300,13 +301,16 @@ std::shared_ptr<Workflow> Loader::LoadSub(FileCtx& ctx, const std::string& rel, 
 
 }  // namespace internal
 
-LoadResult Load(const std::string& path) {
+LoadResult Load(const std::string& path) { return Load(path, nullptr); }
+
+LoadResult Load(const std::string& path, const std::string* text) {
   namespace fs = std::filesystem;
   internal::Diags diags;
   internal::Loader loader(diags);
   std::error_code ec;
   fs::path abs = fs::absolute(path, ec);
   if (ec) abs = path;
+  if (text) loader.Override(abs.lexically_normal().string(), *text);
   auto wf = loader.LoadFile(abs.lexically_normal().string(), path);
 
   // Group diagnostics by file (in order of first appearance), then by position; drop repeats.
@@ -332,6 +336,7 @@ LoadResult Load(const std::string& path) {
   r.errors = tidy(std::move(diags.errors));
   r.warnings = tidy(std::move(diags.warnings));
   if (r.errors.empty() && wf) r.workflow = wf;
+  r.partial = wf;
   return r;
 }
 

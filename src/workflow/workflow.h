@@ -217,6 +217,7 @@ struct Workflow {
 /// LoadResult carries the workflow when there were no errors, and all diagnostics either way.
 struct LoadResult {
   std::shared_ptr<const Workflow> workflow;  // null when errors is non-empty
+  std::shared_ptr<const Workflow> partial;   // what could be read despite errors (may be null)
   std::vector<Diagnostic> errors;
   std::vector<Diagnostic> warnings;
 };
@@ -225,6 +226,9 @@ struct LoadResult {
 /// first). Sub-workflows (`kind: workflow`) are loaded recursively; a file that includes
 /// itself, directly or not, is an error naming the chain.
 LoadResult Load(const std::string& path);
+/// Load with text (when not null) read in place of the top file's bytes: an editor's unsaved
+/// text, checked with the same rules and relative references as the file itself.
+LoadResult Load(const std::string& path, const std::string* text);
 
 /// LoadOrError is Load folded into a Result: the status message lists every diagnostic.
 Result<std::shared_ptr<const Workflow>> LoadOrError(const std::string& path);

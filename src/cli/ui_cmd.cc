@@ -1,0 +1,113 @@
+// `specwright ui`: the web UI over this store, on 127.0.0.1:8420 unless told otherwise.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+
+#include "base/fs.h"
+#include "base/hash.h"
+#include "base/strings.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "server/api.h"
+
+extern char** environ;
+
+namespace sw::cli {
+namespace {
+
+std::atomic<bool> g_stop{false};
+void OnStop(int) { g_stop = true; }
+
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
+}
+
+/// FindUiDir: --ui-dir, $SPECWRIGHT_UI_DIR, then beside the binary (build/ui, or an installed
+/// share/specwright/ui), so `specwright ui` works from any directory.
+std::string FindUiDir(const Context& ctx, const std::string& exe) {
+  namespace fs = std::filesystem;
+  if (ctx.args.Has("ui-dir")) return fs::absolute(ctx.args.Get("ui-dir")).lexically_normal().string();
+  if (const char* e = std::getenv("SPECWRIGHT_UI_DIR"); e && *e) return fs::absolute(e).lexically_normal().string();
+  fs::path bin = fs::path(exe).parent_path();
+  for (const fs::path& c : {bin / "ui", bin / ".." / "share" / "specwright" / "ui"})
+    if (FileExists((c / "index.html").string())) return c.lexically_normal().string();
+  return "";
+}
+
+std::string NewToken() {
+  std::string bytes(16, '\0');
+  FILE* f = std::fopen("/dev/urandom", "rb");
+  if (f) {
+    size_t got = std::fread(bytes.data(), 1, bytes.size(), f);
+    std::fclose(f);
+    if (got == bytes.size()) {
+      static const char* kHex = "0123456789abcdef";
+      std::string out;
+      for (unsigned char c : bytes) out += kHex[c >> 4], out += kHex[c & 15];
+      return out;
+    }
+  }
+  return "";
+}
+
+}  // namespace
+
+int CmdUi(Context& ctx) {
+  if (!ctx.args.positional.empty()) return Usage(ctx, "ui takes no positional arguments");
+  server::HttpOptions ho;
+  ho.host = ctx.args.Has("host") ? ctx.args.Get("host") : "127.0.0.1";
+  if (ctx.args.Has("port")) {
+    char* end = nullptr;
+    long p = std::strtol(ctx.args.Get("port").c_str(), &end, 10);
+    if (!end || *end || p < 0 || p > 65535)
+      return Usage(ctx, "--port needs a port number 0-65535, got \"" + ctx.args.Get("port") + "\"");
+    ho.port = static_cast<int>(p);
+  }
+  Env env;
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  server::ApiOptions ao;
+  ao.store_dir = std::filesystem::absolute(ctx.store_dir).lexically_normal().string();
+  std::string dir = ctx.args.Has("dir") ? ctx.args.Get("dir") : ".";
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) return Usage(ctx, "--dir \"" + dir + "\" is not a directory");
+  ao.work_dir = std::filesystem::canonical(dir, ec).string();
+  ao.self_exe = SelfExe();
+  ao.ui_dir = FindUiDir(ctx, ao.self_exe);
+  ao.token = ctx.args.Get("token");
+  bool generated = false;
+  if (ao.token.empty() && !server::IsLoopback(ho.host)) {
+    // Off loopback, anyone who can reach the port could read every prompt: require a token.
+    ao.token = NewToken();
+    if (ao.token.empty()) return Fail(ctx, Internal("cannot read /dev/urandom for a token"));
+    generated = true;
+  }
+  for (char** e = environ; e && *e; ++e) ao.child_env.emplace_back(*e);
+  server::Api api(env.store.get(), ao);
+  auto srv = server::HttpServer::Start(ho, [&api](const server::Request& r) { return api.Handle(r); });
+  if (!srv.ok()) return Fail(ctx, srv.status());
+  // The Host check of token-less requests accepts our own port only.
+  std::string host = ho.host.find(':') != std::string::npos ? "[" + ho.host + "]" : ho.host;
+  std::string url = "http://" + host + ":" + std::to_string((*srv)->port()) + "/";
+  if (!ao.token.empty()) url += "?token=" + ao.token;
+  std::printf("specwright ui: serving %s (store %s)\n", url.c_str(), ao.store_dir.c_str());
+  if (generated) std::printf("the token is required on every request (it was generated for --host %s)\n", ho.host.c_str());
+  if (ao.ui_dir.empty()) std::printf("note: the front end is not built (run `make`); the API answers under /api/v1\n");
+  std::fflush(stdout);
+  struct sigaction sa {};
+  sa.sa_handler = OnStop;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  (*srv)->Wait(&g_stop);
+  (*srv)->Stop();
+  std::printf("specwright ui: stopped\n");
+  return kExitOk;
+}
+
+}  // namespace sw::cli

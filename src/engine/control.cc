@@ -1,0 +1,95 @@
+#include "engine/control.h"
+
+#include <signal.h>
+
+#include <chrono>
+#include <ctime>
+#include <thread>
+#include <vector>
+
+#include "base/strings.h"
+
+namespace sw::engine {
+
+bool ProcessAlive(const store::RunRecord& run) {
+  return run.status == "running" && run.pid > 0 && ::kill(static_cast<pid_t>(run.pid), 0) == 0;
+}
+
+Result<store::ApprovalRecord> Decide(store::Store* st, const std::string& run_id, const Decision& d) {
+  SW_ASSIGN_OR_RETURN(auto approvals, st->ListApprovals(run_id));
+  const store::ApprovalRecord* pending = nullptr;
+  std::vector<std::string> waiting;
+  for (const auto& a : approvals) {
+    if (a.decision != "pending") continue;
+    waiting.push_back(a.node);
+    if (a.node != d.node) continue;
+    if (d.iteration && a.iteration != *d.iteration) continue;
+    if (d.item && a.item != *d.item) continue;
+    pending = &a;
+  }
+  if (!pending) {
+    std::string hint = DidYouMean(d.node, waiting);
+    return InvalidInput("node \"" + d.node + "\" of run " + run_id + " is not waiting for a decision" +
+                        (waiting.empty() ? "" : " (waiting: " + Join(waiting, ", ") + ")") +
+                        (hint.empty() ? "" : "; did you mean \"" + hint + "\"?"));
+  }
+  store::ApprovalRecord a = *pending;
+  a.decision = d.approve ? "approved" : "rejected";
+  a.text = d.text;
+  a.by = d.by;
+  a.ts = static_cast<double>(std::time(nullptr));
+  store::Batch b;
+  b.approvals.push_back(a);
+  SW_RETURN_IF_ERROR(st->Commit(b));
+  return a;
+}
+
+Result<std::string> Cancel(store::Store* st, const store::RunRecord& run, const std::string& by) {
+  if (run.status != "running" && run.status != "waiting")
+    return "run " + run.id + " is " + run.status + "; nothing to cancel";
+  if (ProcessAlive(run)) {
+    SW_RETURN_IF_ERROR(st->RequestCancel(run.id));
+    return "asked run " + run.id + " (process " + std::to_string(run.pid) + ") to cancel; it stops within a second";
+  }
+  // Nobody is running it (waiting, or its process died): mark it cancelled here.
+  store::Batch b;
+  store::RunRecord r = run;
+  r.status = "cancelled";
+  r.error = "cancelled by " + by;
+  r.cancel_requested = true;
+  b.run = r;
+  SW_RETURN_IF_ERROR(st->Commit(b));
+  return "run " + run.id + " cancelled";
+}
+
+HumanFn AwaitDecisions(store::Store* st, std::shared_ptr<std::atomic<bool>> stop, double poll_seconds) {
+  return [st, stop, poll_seconds](const HumanRequest& req) -> std::optional<HumanAnswer> {
+    store::ApprovalRecord pending;
+    pending.run_id = req.run_id;
+    pending.node = req.node;
+    pending.iteration = req.iteration;
+    pending.item = req.item;
+    pending.decision = "pending";
+    pending.text = req.message;
+    pending.ts = static_cast<double>(std::time(nullptr));
+    store::Batch b;
+    b.approvals.push_back(pending);
+    if (!st->Commit(b).ok()) return std::nullopt;
+    auto pause = std::chrono::milliseconds(static_cast<int>(poll_seconds * 1000));
+    for (;;) {
+      if (stop && stop->load()) return std::nullopt;
+      auto cancelled = st->CancelRequested(req.run_id);
+      if (cancelled.ok() && *cancelled) return std::nullopt;
+      auto approvals = st->ListApprovals(req.run_id);
+      if (approvals.ok()) {
+        for (const auto& a : *approvals) {
+          if (a.node != req.node || a.iteration != req.iteration || a.item != req.item || a.decision == "pending") continue;
+          return HumanAnswer{a.decision != "rejected", a.text, a.by.empty() ? "cli" : a.by};
+        }
+      }
+      std::this_thread::sleep_for(pause);
+    }
+  };
+}
+
+}  // namespace sw::engine

@@ -1,0 +1,41 @@
+// control: what a person does to a run from outside it — answer a human gate, cancel it.
+// One implementation serves `specwright approve`/`cancel` and the web UI.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <atomic>
+#include <memory>
+
+#include "base/status.h"
+#include "engine/engine.h"
+#include "store/store.h"
+
+namespace sw::engine {
+
+/// ProcessAlive says whether the process recorded as running run is still there.
+bool ProcessAlive(const store::RunRecord& run);
+
+struct Decision {
+  std::string node;
+  bool approve = true;
+  std::string text;
+  std::string by = "cli";             // recorded with the answer: cli, ui, ...
+  std::optional<int> iteration, item;  // which pending gate, when the node waits more than once
+};
+
+/// Decide stores the answer to a pending gate of run; the engine that runs the run next (or
+/// the one running it now) takes it. InvalidInput names the waiting nodes when node is not one.
+Result<store::ApprovalRecord> Decide(store::Store* st, const std::string& run_id, const Decision& d);
+
+/// Cancel asks a live run's process to stop (it does within a second), or marks a run that
+/// nobody is running as cancelled; returns what happened in one sentence.
+Result<std::string> Cancel(store::Store* st, const store::RunRecord& run, const std::string& by);
+
+/// AwaitDecisions is a HumanFn that waits for an answer given from outside the process
+/// (`specwright approve`, the web UI): it records the gate as pending, then polls the store
+/// until the gate is decided, the run is cancelled, or *stop is set (nullopt: the run waits).
+HumanFn AwaitDecisions(store::Store* st, std::shared_ptr<std::atomic<bool>> stop, double poll_seconds = 0.25);
+
+}  // namespace sw::engine

@@ -1,0 +1,371 @@
+// runs, show and the web UI's views (run graph, node inspector, approvals, workflow): the
+// same reports for the CLI's --json and the HTTP API.
+#include <algorithm>
+#include <ctime>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "base/fs.h"
+#include "observe/internal.h"
+#include "workflow/workflow.h"
+
+namespace sw::observe {
+namespace {
+
+std::string BlobText(store::Store* st, const std::string& hash, size_t max) {
+  if (hash.empty()) return "";
+  auto b = st->GetBlob(hash);
+  return b.ok() ? Clip(*b, max) : "";
+}
+
+void WriteLine(JsonWriter& w, const ShowLine& l) {
+  w.BeginObject()
+      .Field("node", l.node)
+      .Field("iteration", l.iteration)
+      .Field("status", l.status)
+      .Field("attempts", l.attempts)
+      .Field("items", l.items)
+      .Field("started_at", l.start)
+      .Field("finished_at", l.end)
+      .Field("tokens", l.tokens)
+      .Field("calls", l.calls)
+      .Field("cost_usd", l.cost)
+      .Field("cost_known", !l.cost_unknown)
+      .Field("cached", l.cached)
+      .Field("error", l.error)
+      .EndObject();
+}
+
+/// Fold turns node rows into one line per node x iteration (attempts and items folded).
+std::vector<ShowLine> Fold(const std::vector<store::NodeRunRecord>& rows) {
+  std::vector<ShowLine> lines;
+  std::map<std::pair<std::string, int>, size_t> at;
+  for (const auto& r : rows) {
+    auto key = std::make_pair(r.node, r.iteration);
+    auto it = at.find(key);
+    if (it == at.end()) {
+      it = at.emplace(key, lines.size()).first;
+      ShowLine fresh;
+      fresh.node = r.node;
+      fresh.iteration = r.iteration;
+      lines.push_back(fresh);
+    }
+    ShowLine& l = lines[it->second];
+    if (r.item >= 0) l.items = std::max(l.items, r.item + 1);
+    l.attempts = std::max(l.attempts, r.attempt);
+    if (r.started_at > 0 && (l.start == 0 || r.started_at < l.start)) l.start = r.started_at;
+    l.end = std::max(l.end, r.finished_at);
+    l.tokens += r.tokens_in + r.tokens_out;
+    l.calls += r.calls;
+    l.cost += r.cost_usd;
+    l.cost_unknown |= r.cost_unknown;
+    l.cached |= r.cached;
+    double ts = std::max(r.started_at, r.finished_at);
+    if (r.item < 0 && ts >= l.last_ts) {
+      l.status = r.status;
+      l.error = r.error;
+      l.last_ts = ts;
+    } else if (r.item >= 0) {
+      if (l.status.empty() || r.status == "failed" || r.status == "running") l.status = r.status;
+      if (!r.error.empty() && r.status == "failed") l.error = "item " + std::to_string(r.item) + ": " + r.error;
+    }
+  }
+  return lines;
+}
+
+}  // namespace
+
+std::string RunsJson(const std::vector<store::RunRecord>& runs) {
+  JsonWriter w;
+  w.Reserve(runs.size() * 420);
+  w.BeginArray();
+  for (const auto& r : runs) WriteRun(w, r);
+  w.EndArray();
+  return w.Take();
+}
+
+std::string RunJson(const store::RunRecord& run) {
+  JsonWriter w;
+  WriteRun(w, run);
+  return w.Take();
+}
+
+Result<ShowReport> Show(store::Store* st, const std::string& run_id) {
+  ShowReport r;
+  SW_ASSIGN_OR_RETURN(r.run, RunOrError(st, run_id));
+  SW_ASSIGN_OR_RETURN(auto rows, st->ListNodeRuns(run_id));
+  r.lines = Fold(rows);
+  return r;
+}
+
+std::string ToJson(const ShowReport& r) {
+  // The run's fields, then its nodes, in one object (what `show --json` always printed).
+  JsonWriter run;
+  WriteRun(run, r.run);
+  std::string out = run.Take();
+  out.pop_back();  // the closing brace
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& l : r.lines) WriteLine(w, l);
+  w.EndArray();
+  return out + ",\"nodes\":" + w.Take() + "}";
+}
+
+Result<std::string> GraphJson(store::Store* st, const std::string& run_id) {
+  SW_ASSIGN_OR_RETURN(auto run, RunOrError(st, run_id));
+  SW_ASSIGN_OR_RETURN(auto rows, st->ListNodeRuns(run_id));
+  std::vector<ShowLine> lines = Fold(rows);
+  // The latest iteration of each node is its state; spend adds up over iterations.
+  struct State {
+    const ShowLine* last = nullptr;
+    int64_t tokens = 0, calls = 0;
+    double cost = 0;
+    bool cost_unknown = false;
+    double start = 0;
+  };
+  std::unordered_map<std::string, State> state;
+  std::vector<std::string> order;  // nodes in first-start order (runs without definitions)
+  for (const auto& l : lines) {
+    auto [it, fresh] = state.try_emplace(l.node);
+    if (fresh) order.push_back(l.node);
+    State& s = it->second;
+    if (!s.last || l.iteration >= s.last->iteration) s.last = &l;
+    s.tokens += l.tokens;
+    s.calls += l.calls;
+    s.cost += l.cost;
+    s.cost_unknown |= l.cost_unknown;
+    if (l.start > 0 && (s.start == 0 || l.start < s.start)) s.start = l.start;
+  }
+  json defs = Definitions(st, run_id);
+  JsonWriter w;
+  w.Reserve(state.size() * 300 + 1024);
+  w.BeginObject().Key("run");
+  WriteRun(w, run);
+  w.Key("nodes").BeginArray();
+  auto write = [&](const std::string& id, const json* def) {
+    auto it = state.find(id);
+    const State* s = it == state.end() ? nullptr : &it->second;
+    w.BeginObject().Field("id", id);
+    w.Field("kind", def ? def->value("kind", "") : std::string());
+    w.Key("needs").BeginArray();
+    if (def && def->contains("needs") && (*def)["needs"].is_array())
+      for (const auto& n : (*def)["needs"])
+        if (n.is_string()) w.String(n.get<std::string>());
+    w.EndArray();
+    w.Field("model", def ? def->value("model", "") : std::string());
+    const ShowLine* l = s ? s->last : nullptr;
+    w.Field("status", l ? l->status : std::string("pending"))
+        .Field("iteration", l ? l->iteration : 0)
+        .Field("attempts", l ? l->attempts : 0)
+        .Field("items", l ? l->items : 0)
+        .Field("tokens", s ? s->tokens : int64_t{0})
+        .Field("calls", s ? s->calls : int64_t{0})
+        .Field("cost_usd", s ? s->cost : 0.0)
+        .Field("cost_known", !(s && s->cost_unknown))
+        .Field("cached", l ? l->cached : false)
+        .Field("started_at", s ? s->start : 0.0)
+        .Field("finished_at", l ? l->end : 0.0)
+        .Field("error", l ? l->error : std::string())
+        .EndObject();
+  };
+  if (defs.is_object()) {
+    for (auto it = defs.begin(); it != defs.end(); ++it) write(it.key(), &it.value());
+  } else {
+    for (const auto& id : order) write(id, nullptr);
+  }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const std::string& node) {
+  SW_ASSIGN_OR_RETURN(auto run, RunOrError(st, run_id));
+  std::vector<std::string> only{node};
+  json defs = Definitions(st, run_id, &only);
+  bool defined = defs.is_object() && defs.contains(node);
+  auto trace = Trace(st, run_id, node);
+  if (!trace.ok() && !defined) {
+    if (trace.status().code() != Code::kNotFound) return trace.status();
+    return NotFound("run " + run_id + " has no node \"" + node + "\"");
+  }
+  TraceReport empty;
+  const TraceReport& t = trace.ok() ? *trace : empty;
+  std::string status = "pending";
+  if (!t.rows.empty()) {
+    auto lines = Fold(t.rows);
+    const ShowLine* last = &lines.front();
+    for (const auto& l : lines)
+      if (l.iteration >= last->iteration) last = &l;
+    status = last->status;
+  }
+  JsonWriter w;
+  w.BeginObject().Field("run_id", run_id).Field("node", node);
+  w.Field("kind", defined ? defs[node].value("kind", "") : std::string());
+  w.Field("model", defined ? defs[node].value("model", "") : std::string());
+  w.Field("run_status", run.status).Field("status", status);
+  w.Key("needs").BeginArray();
+  if (defined && defs[node].contains("needs") && defs[node]["needs"].is_array())
+    for (const auto& n : defs[node]["needs"])
+      if (n.is_string()) w.String(n.get<std::string>());
+  w.EndArray();
+  w.Key("attempts").BeginArray();
+  for (const auto& x : t.rows)
+    w.BeginObject()
+        .Field("iteration", x.iteration)
+        .Field("item", x.item)
+        .Field("attempt", x.attempt)
+        .Field("status", x.status)
+        .Field("started_at", x.started_at)
+        .Field("finished_at", x.finished_at)
+        .Field("tokens_in", x.tokens_in)
+        .Field("tokens_out", x.tokens_out)
+        .Field("calls", x.calls)
+        .Field("cost_usd", x.cost_usd)
+        .Field("cost_known", !x.cost_unknown)
+        .Field("cached", x.cached)
+        .Field("model", x.model)
+        .Field("error", x.error)
+        .EndObject();
+  w.EndArray();
+  w.Key("calls").BeginArray();
+  for (const auto& c : t.calls) {
+    w.BeginObject()
+        .Field("id", c.id)
+        .Field("iteration", c.iteration)
+        .Field("item", c.item)
+        .Field("attempt", c.attempt)
+        .Field("provider", c.provider)
+        .Field("model", c.model)
+        .Field("status", c.status)
+        .Field("error", c.error)
+        .Field("started_at", c.started_at)
+        .Field("latency_ms", c.latency_ms)
+        .Field("ttft_ms", c.ttft_ms);
+    w.Key("tokens")
+        .BeginObject()
+        .Field("input", c.tokens_in)
+        .Field("cached_read", c.tokens_cached_read)
+        .Field("cache_write", c.tokens_cache_write)
+        .Field("output", c.tokens_out)
+        .Field("reasoning", c.tokens_reasoning)
+        .EndObject();
+    w.Key("cost_usd");
+    if (c.cost_usd) w.Double(*c.cost_usd);
+    else w.Null();
+    w.Key("prompt").BeginArray();
+    if (!c.request_blob.empty())
+      if (auto req = st->GetBlob(c.request_blob); req.ok())
+        for (const auto& m : ExtractMessages(*req))
+          w.BeginObject().Field("role", m.role).Field("content", Clip(m.text, 64 << 10)).EndObject();
+    w.EndArray();
+    std::string response = c.reply_blob.empty() ? BlobText(st, c.response_blob, 64 << 10)
+                                                : Clip(ReplyText(BlobText(st, c.reply_blob, 8 << 20)), 64 << 10);
+    w.Field("response", response).EndObject();
+  }
+  w.EndArray();
+  w.Key("tool_calls").BeginArray();
+  for (const auto& x : t.tool_calls) {
+    w.BeginObject()
+        .Field("turn", x.turn)
+        .Field("item", x.item)
+        .Field("attempt", x.attempt)
+        .Field("call_id", x.call_id)
+        .Field("name", x.name)
+        .Field("tool", x.tool)
+        .Field("arguments", x.arguments)
+        .Field("started_at", x.started_at)
+        .Field("finished_at", x.finished_at)
+        .Field("ok", x.ok)
+        .Field("bytes", x.bytes)
+        .Field("preview", x.preview)
+        .Field("result", x.result_blob.empty() ? x.preview : BlobText(st, x.result_blob, 64 << 10))
+        .EndObject();
+  }
+  w.EndArray();
+  // The output of its latest success.
+  std::string output;
+  if (!t.rows.empty()) {
+    SW_ASSIGN_OR_RETURN(auto events, st->ListNodeEvents(run_id, node));
+    for (const auto& e : events)
+      if (e.type == "node_succeeded") output = BlobOf(e.data);
+  }
+  w.Field("output", BlobText(st, output, 256 << 10));
+  w.Key("live").BeginArray();
+  SW_ASSIGN_OR_RETURN(auto live, st->ListLive(run_id));
+  for (const auto& l : live)
+    if (l.node == node)
+      w.BeginObject()
+          .Field("iteration", l.iteration)
+          .Field("item", l.item)
+          .Field("attempt", l.attempt)
+          .Field("text", l.text)
+          .Field("updated_at", l.updated_at)
+          .EndObject();
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+Result<std::string> PendingApprovalsJson(store::Store* st, int max_runs) {
+  SW_ASSIGN_OR_RETURN(auto runs, st->ListRuns(max_runs, true));
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& r : runs) {
+    if (r.status != "waiting" && r.status != "running") continue;
+    SW_ASSIGN_OR_RETURN(auto approvals, st->ListApprovals(r.id));
+    for (const auto& a : approvals) {
+      if (a.decision != "pending") continue;
+      w.BeginObject()
+          .Field("run_id", r.id)
+          .Field("workflow", r.workflow_name)
+          .Field("run_status", r.status)
+          .Field("node", a.node)
+          .Field("iteration", a.iteration)
+          .Field("item", a.item)
+          .Field("message", a.text)
+          .Field("since", a.ts)
+          .EndObject();
+    }
+  }
+  w.EndArray();
+  return w.Take();
+}
+
+std::string WorkflowJson(const std::string& path, const std::string* text) {
+  std::string body;
+  if (text) {
+    body = *text;
+  } else if (auto t = ReadFile(path); t.ok()) {
+    body = std::move(t).value();
+  }
+  workflow::LoadResult r = workflow::Load(path, text);
+  JsonWriter w;
+  w.BeginObject().Field("path", path).Field("text", body).Field("ok", r.errors.empty());
+  auto diags = [&](const char* key, const std::vector<workflow::Diagnostic>& v) {
+    w.Key(key).BeginArray();
+    for (const auto& d : v)
+      w.BeginObject()
+          .Field("file", d.file)
+          .Field("line", d.pos.line)
+          .Field("column", d.pos.col)
+          .Field("message", d.message)
+          .Field("text", d.ToString())
+          .EndObject();
+    w.EndArray();
+  };
+  diags("errors", r.errors);
+  diags("warnings", r.warnings);
+  w.Field("name", r.partial ? r.partial->name : std::string());
+  w.Key("nodes").BeginArray();
+  if (r.partial)
+    for (const auto& n : r.partial->nodes) {
+      w.BeginObject().Field("id", n.id).Field("kind", workflow::NodeKindName(n.kind));
+      w.Key("needs").BeginArray();
+      for (const auto& need : n.needs) w.String(need);
+      w.EndArray();
+      w.Field("model", n.model.model).Field("line", n.pos.line).EndObject();
+    }
+  w.EndArray().EndObject();
+  return w.Take();
+}
+
+}  // namespace sw::observe

@@ -1,0 +1,576 @@
+#include "server/api.h"
+
+#include <sys/wait.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "base/fs.h"
+#include "base/json_writer.h"
+#include "base/ids.h"
+#include "base/strings.h"
+#include "base/subprocess.h"
+#include "engine/control.h"
+#include "observe/observe.h"
+
+namespace sw::server {
+namespace {
+
+using json = nlohmann::json;
+namespace fs = std::filesystem;
+
+Response Json(std::string body, int status = 200) {
+  Response r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+Response ErrorResponse(int status, const std::string& message) { return Json(json{{"error", message}}.dump(), status); }
+
+int HttpStatusOf(const Status& s) {
+  switch (s.code()) {
+    case Code::kInvalidInput: return 400;
+    case Code::kNotFound: return 404;
+    default: return 500;
+  }
+}
+
+Response ErrorResponse(const Status& s) { return ErrorResponse(HttpStatusOf(s), s.message()); }
+
+template <typename T>
+Response JsonOr(const Result<T>& r) {
+  if (!r.ok()) return ErrorResponse(r.status());
+  return Json(*r);
+}
+
+/// SafeEqual compares secrets in time independent of where they first differ.
+bool SafeEqual(const std::string& a, const std::string& b) {
+  unsigned char diff = a.size() == b.size() ? 0 : 1;
+  for (size_t i = 0; i < a.size(); ++i) diff |= static_cast<unsigned char>(a[i] ^ b[i % (b.empty() ? 1 : b.size())]);
+  return diff == 0 && !b.empty();
+}
+
+std::string Query(const Request& r, const std::string& k, const std::string& def = "") {
+  auto it = r.query.find(k);
+  return it == r.query.end() ? def : it->second;
+}
+
+Result<int> IntParam(const Request& r, const std::string& k, int def, int min, int max) {
+  std::string v = Query(r, k);
+  if (v.empty()) return def;
+  char* end = nullptr;
+  long n = std::strtol(v.c_str(), &end, 10);
+  if (!end || *end || n < min || n > max)
+    return InvalidInput("query parameter " + k + "=" + Quote(v) + " is not an integer in " + std::to_string(min) +
+                        ".." + std::to_string(max));
+  return static_cast<int>(n);
+}
+
+Result<json> BodyJson(const Request& r) {
+  json j = json::parse(r.body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    try {
+      j = json::parse(r.body);
+    } catch (const json::parse_error& e) {
+      return InvalidInput(std::string("request body is not JSON: ") + e.what());
+    }
+    return InvalidInput("request body must be a JSON object");
+  }
+  return j;
+}
+
+/// RunSignature is what the event stream compares to tell that the run's summary changed.
+std::string RunSignature(const store::RunRecord& r) {
+  return r.status + "|" + std::to_string(r.tokens_in + r.tokens_out) + "|" + std::to_string(r.calls) + "|" +
+         std::to_string(r.nodes_succeeded) + "|" + std::to_string(r.nodes_failed) + "|" +
+         std::to_string(r.nodes_skipped) + "|" + std::to_string(r.finished_at) + "|" + std::to_string(r.cost_usd);
+}
+
+std::string SseEvent(const char* type, const std::string& data, int64_t id = -1) {
+  std::string out;
+  if (id >= 0) out += "id: " + std::to_string(id) + "\n";
+  out += "event: ";
+  out += type;
+  out += "\ndata: " + data + "\n\n";  // data is one line of JSON (JSON never holds a raw newline)
+  return out;
+}
+
+bool UnderDir(const fs::path& p, const fs::path& dir) {
+  auto rel = p.lexically_relative(dir);
+  return !rel.empty() && *rel.begin() != ".." && !rel.is_absolute();
+}
+
+bool LooksLikeWorkflow(const fs::path& p) {
+  auto ext = p.extension().string();
+  if (ext != ".yaml" && ext != ".yml") return false;
+  auto text = ReadFile(p.string());
+  if (!text.ok()) return false;
+  std::string_view t(*text);
+  t = t.substr(0, 64 << 10);
+  auto top = [&](std::string_view key) { return StartsWith(t, key) || t.find("\n" + std::string(key)) != std::string_view::npos; };
+  return top("nodes:") && top("name:");
+}
+
+}  // namespace
+
+Response Api::Handle(const Request& req) {
+  if (!options_.token.empty()) {
+    std::string given = Query(req, "token");
+    auto it = req.headers.find("authorization");
+    if (it != req.headers.end() && StartsWith(it->second, "Bearer ")) given = it->second.substr(7);
+    if (!SafeEqual(given, options_.token)) {
+      Response r = ErrorResponse(401, "this server needs its token: open the URL it printed (…/?token=…) or send "
+                                      "`Authorization: Bearer TOKEN`");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
+  } else {
+    // Token-less means loopback only: refuse other Host names, so a web page that rebinds its
+    // own DNS name to 127.0.0.1 cannot read the store through the victim's browser.
+    auto it = req.headers.find("host");
+    std::string host = it == req.headers.end() ? "" : it->second;
+    size_t colon = host.rfind(':');
+    std::string name = colon != std::string::npos && host.find(']') < colon ? host.substr(0, colon)
+                       : colon != std::string::npos && host.find('[') == std::string::npos ? host.substr(0, colon)
+                                                                                            : host;
+    if (!IsLoopback(name)) return ErrorResponse(403, "Host " + Quote(host) + " is not a loopback name");
+  }
+  if (StartsWith(req.path, "/api/")) {
+    Response r;
+    try {
+      r = Route(req);
+    } catch (const std::exception& e) {
+      r = ErrorResponse(500, std::string("internal error: ") + e.what());
+    }
+    r.headers.emplace_back("Cache-Control", "no-store");
+    return r;
+  }
+  if (req.method != "GET" && req.method != "HEAD") return ErrorResponse(405, req.method + " is not allowed here");
+  return StaticFile(options_.ui_dir, req.path);
+}
+
+Response Api::Route(const Request& req) {
+  if (!StartsWith(req.path, "/api/v1/")) return ErrorResponse(404, "unknown API path " + Quote(req.path) + " (try /api/v1/)");
+  std::vector<std::string> seg;
+  for (auto& s : Split(req.path.substr(8), '/'))
+    if (!s.empty()) seg.push_back(s);
+  if (seg.empty()) return ErrorResponse(404, "unknown API path " + Quote(req.path));
+  bool get = req.method == "GET" || req.method == "HEAD";
+  bool post = req.method == "POST";
+  if (post) {
+    // A cross-site form cannot send this content type without a preflight we never answer.
+    auto it = req.headers.find("content-type");
+    if (it == req.headers.end() || !StartsWith(Lower(it->second), "application/json"))
+      return ErrorResponse(415, "POST bodies must be Content-Type: application/json");
+  }
+  const std::string& top = seg[0];
+  if (top == "health" && get && seg.size() == 1)
+    return Json(json{{"version", "0.1.0"}, {"store", options_.store_dir}, {"work_dir", options_.work_dir}}.dump());
+  if (top == "runs" && seg.size() == 1 && get) {
+    auto limit = IntParam(req, "limit", 1000, 1, 100000);
+    if (!limit.ok()) return ErrorResponse(limit.status());
+    auto runs = st_->ListRuns(*limit, Query(req, "all") == "1");
+    if (!runs.ok()) return ErrorResponse(runs.status());
+    std::string status = Query(req, "status"), q = Lower(Query(req, "q"));
+    if (!status.empty() || !q.empty()) {
+      std::vector<store::RunRecord> keep;
+      for (auto& r : *runs) {
+        if (!status.empty() && r.status != status) continue;
+        if (!q.empty() && Lower(r.id).find(q) == std::string::npos &&
+            Lower(r.workflow_name).find(q) == std::string::npos && Lower(r.workflow_file).find(q) == std::string::npos)
+          continue;
+        keep.push_back(std::move(r));
+      }
+      *runs = std::move(keep);
+    }
+    return Json(observe::RunsJson(*runs));
+  }
+  if (top == "runs" && seg.size() >= 2) {
+    auto id = st_->ResolveRunId(seg[1]);
+    if (!id.ok()) return ErrorResponse(id.status());
+    const std::string what = seg.size() >= 3 ? seg[2] : "";
+    if (get && seg.size() == 2) {
+      auto r = observe::Show(st_, *id);
+      if (!r.ok()) return ErrorResponse(r.status());
+      return Json(observe::ToJson(*r));
+    }
+    if (get && seg.size() == 3) {
+      if (what == "graph") return JsonOr(observe::GraphJson(st_, *id));
+      if (what == "trace") {
+        auto r = observe::Trace(st_, *id);
+        if (!r.ok()) return ErrorResponse(r.status());
+        return Json(observe::ToJson(*r));
+      }
+      if (what == "debug") {
+        auto r = observe::Debug(st_, *id, Query(req, "node"));
+        if (!r.ok()) return ErrorResponse(r.status());
+        return Json(r->dump());
+      }
+      if (what == "cost") {
+        auto r = observe::RunCost(st_, *id);
+        if (!r.ok()) return ErrorResponse(r.status());
+        return Json(observe::ToJson(*r));
+      }
+      if (what == "artifacts") {
+        auto r = observe::Artifacts(st_, *id);
+        if (!r.ok()) return ErrorResponse(r.status());
+        return Json(observe::ToJson(*r));
+      }
+      if (what == "events") return Events(*id, req);
+    }
+    if (get && seg.size() == 4 && what == "nodes") return JsonOr(observe::NodeJson(st_, *id, seg[3]));
+    if (post && seg.size() == 3) {
+      if (what == "approve") return Approve(*id, req);
+      if (what == "replay") return Replay(*id, req);
+      if (what == "cancel") {
+        auto run = st_->GetRun(*id);
+        if (!run.ok()) return ErrorResponse(run.status());
+        if (!*run) return ErrorResponse(404, "no run " + *id);
+        auto said = engine::Cancel(st_, **run, "the web UI");
+        if (!said.ok()) return ErrorResponse(said.status());
+        return Json(json{{"run_id", *id}, {"message", *said}}.dump());
+      }
+    }
+  }
+  if (top == "cost" && seg.size() == 1 && get) {
+    auto since = observe::ParseSince(Query(req, "since", "7d"), static_cast<double>(std::time(nullptr)));
+    if (!since.ok()) return ErrorResponse(since.status());
+    auto r = observe::CostSince(st_, *since);
+    if (!r.ok()) return ErrorResponse(r.status());
+    return Json(observe::ToJson(*r));
+  }
+  if (top == "lineage" && seg.size() == 2 && get) {
+    std::string run = Query(req, "run");
+    if (!run.empty()) {
+      auto id = st_->ResolveRunId(run);
+      if (!id.ok()) return ErrorResponse(id.status());
+      run = *id;
+    }
+    auto r = observe::Lineage(st_, seg[1], run);
+    if (!r.ok()) return ErrorResponse(r.status());
+    return Json(observe::ToJson(*r));
+  }
+  if (top == "blobs" && seg.size() == 2 && get) {
+    auto b = st_->GetBlob(seg[1]);
+    if (!b.ok()) return ErrorResponse(b.status());
+    Response r = Json(std::move(b).value());
+    r.content_type = "text/plain; charset=utf-8";
+    return r;
+  }
+  if (top == "diff" && seg.size() == 1 && get) {
+    auto a = st_->ResolveRunId(Query(req, "a"));
+    if (!a.ok()) return ErrorResponse(a.status());
+    auto b = st_->ResolveRunId(Query(req, "b"));
+    if (!b.ok()) return ErrorResponse(b.status());
+    auto diffs = IntParam(req, "diffs", 50, 0, 100000);
+    if (!diffs.ok()) return ErrorResponse(diffs.status());
+    auto r = observe::Diff(st_, *a, *b, *diffs);
+    if (!r.ok()) return ErrorResponse(r.status());
+    return Json(observe::ToJson(*r));
+  }
+  if (top == "approvals" && seg.size() == 1 && get) {
+    auto list = observe::PendingApprovalsJson(st_);
+    if (!list.ok()) return ErrorResponse(list.status());
+    // Add whether a live process is waiting on each gate (it takes the decision itself).
+    json arr = json::parse(*list);
+    std::map<std::string, bool> alive;
+    for (auto& a : arr) {
+      std::string id = a.value("run_id", "");
+      if (!alive.count(id)) {
+        auto run = st_->GetRun(id);
+        alive[id] = run.ok() && *run && engine::ProcessAlive(**run);
+      }
+      a["alive"] = alive[id];
+    }
+    return Json(arr.dump());
+  }
+  if (top == "workflows" && seg.size() == 1 && get) return Workflows();
+  if (top == "workflow" && seg.size() == 1 && get) return Workflow(Query(req, "path"), nullptr);
+  if (top == "workflow" && seg.size() == 2 && seg[1] == "validate" && post) {
+    auto body = BodyJson(req);
+    if (!body.ok()) return ErrorResponse(body.status());
+    if (!body->contains("path") || !(*body)["path"].is_string() || !body->contains("text") || !(*body)["text"].is_string())
+      return ErrorResponse(400, "validate needs {\"path\": string, \"text\": string}");
+    std::string text = (*body)["text"].get<std::string>();
+    return Workflow((*body)["path"].get<std::string>(), &text);
+  }
+  return ErrorResponse(get || post ? 404 : 405, "no " + req.method + " " + req.path + " in the API (see docs/api.md)");
+}
+
+Response Api::Approve(const std::string& run_id, const Request& req) {
+  auto body = BodyJson(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  const json& b = *body;
+  if (!b.contains("node") || !b["node"].is_string()) return ErrorResponse(400, "approve needs \"node\" (a string)");
+  std::string decision = b.value("decision", "approved");
+  if (decision != "approved" && decision != "rejected")
+    return ErrorResponse(400, "\"decision\" must be \"approved\" or \"rejected\", got " + Quote(decision));
+  engine::Decision d;
+  d.node = b["node"].get<std::string>();
+  d.approve = decision == "approved";
+  d.text = b.contains("text") && b["text"].is_string() ? b["text"].get<std::string>() : "";
+  d.by = "ui";
+  if (b.contains("iteration") && b["iteration"].is_number_integer()) d.iteration = b["iteration"].get<int>();
+  if (b.contains("item") && b["item"].is_number_integer()) d.item = b["item"].get<int>();
+  auto a = engine::Decide(st_, run_id, d);
+  if (!a.ok()) return ErrorResponse(a.status().code() == Code::kInvalidInput ? 409 : 500, a.status().message());
+  auto run = st_->GetRun(run_id);
+  if (!run.ok() || !*run) return ErrorResponse(500, "run " + run_id + " vanished");
+  json out{{"run_id", run_id}, {"node", d.node}, {"decision", a->decision}};
+  if (engine::ProcessAlive(**run)) {
+    out["continued"] = "running process";
+    out["pid"] = (*run)->pid;
+  } else if ((*run)->status == "waiting") {
+    auto pid = StartCli({"resume", run_id, "--wait"}, run_id + "-resume");
+    if (!pid.ok()) return ErrorResponse(500, "decision stored, but resuming failed: " + pid.status().message());
+    out["continued"] = "resumed";
+    out["pid"] = *pid;
+  } else {
+    out["continued"] = "not running (" + (*run)->status + "): `specwright resume " + run_id + "` continues it";
+  }
+  return Json(out.dump());
+}
+
+Response Api::Replay(const std::string& run_id, const Request& req) {
+  auto body = BodyJson(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  const json& b = *body;
+  std::string new_id = NewRunId(static_cast<double>(std::time(nullptr)));
+  std::vector<std::string> args{"replay", run_id, "--run-id", new_id, "--wait"};
+  if (b.contains("from")) {
+    if (!b["from"].is_array()) return ErrorResponse(400, "\"from\" must be a list of node ids");
+    for (const auto& n : b["from"]) {
+      if (!n.is_string()) return ErrorResponse(400, "\"from\" must be a list of node ids");
+      args.push_back("--from");
+      args.push_back(n.get<std::string>());
+    }
+  }
+  auto pairs = [&](const char* key, const char* flag, bool file) -> Status {
+    if (!b.contains(key)) return Status::Ok();
+    if (!b[key].is_object()) return InvalidInput(std::string("\"") + key + "\" must be an object");
+    int i = 0;
+    for (auto it = b[key].begin(); it != b[key].end(); ++it, ++i) {
+      std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
+      if (file) {
+        // The CLI takes prompt files: write the text where the run can read it (in the store).
+        std::string path = options_.store_dir + "/ui/prompts/" + new_id + "-" + std::to_string(i) + ".md";
+        SW_RETURN_IF_ERROR(MakeDirs(options_.store_dir + "/ui/prompts"));
+        SW_RETURN_IF_ERROR(WriteFileAtomic(path, v));
+        v = path;
+      }
+      args.push_back(flag);
+      args.push_back(it.key() + "=" + v);
+    }
+    return Status::Ok();
+  };
+  for (auto [key, flag, file] : {std::tuple{"models", "--model", false}, std::tuple{"prompts", "--prompt", true},
+                                 std::tuple{"inputs", "--input", false}}) {
+    Status s = pairs(key, flag, file);
+    if (!s.ok()) return ErrorResponse(s);
+  }
+  if (b.value("allow_drift", false)) args.push_back("--allow-drift");
+  auto pid = StartCli(args, new_id);
+  if (!pid.ok()) return ErrorResponse(500, pid.status().message());
+  // The replay checks its flags before it records the run: wait for one or the other, so a
+  // mistake (an unknown node, a prompt that does not compile) comes back as this answer.
+  for (int i = 0; i < 200; ++i) {
+    auto run = st_->GetRun(new_id);
+    if (run.ok() && *run) return Json(json{{"run_id", new_id}, {"pid", *pid}}.dump(), 202);
+    int status = 0;
+    pid_t r;
+    {
+      std::lock_guard<std::mutex> l(children_mu_);
+      r = ::waitpid(*pid, &status, WNOHANG);
+    }
+    if (r == *pid) {
+      auto again = st_->GetRun(new_id);
+      if (again.ok() && *again) return Json(json{{"run_id", new_id}, {"pid", *pid}}.dump(), 202);
+      auto log = ReadFile(options_.store_dir + "/ui/logs/" + new_id + ".log");
+      std::string msg = log.ok() ? Trim(*log) : "replay exited with status " + std::to_string(WEXITSTATUS(status));
+      const std::string prefix = "specwright replay: ";
+      if (StartsWith(msg, prefix)) msg = msg.substr(prefix.size());
+      return ErrorResponse(WIFEXITED(status) && WEXITSTATUS(status) == 2 ? 400 : 500, msg);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return Json(json{{"run_id", new_id}, {"pid", *pid}, {"note", "the replay has not recorded its run yet"}}.dump(), 202);
+}
+
+Result<pid_t> Api::StartCli(const std::vector<std::string>& args, const std::string& log_name) {
+  {
+    std::lock_guard<std::mutex> l(children_mu_);
+    std::erase_if(children_, [](pid_t p) { return ReapIfExited(p); });
+  }
+  if (options_.self_exe.empty()) return Failed("the server does not know its own binary");
+  SW_RETURN_IF_ERROR(MakeDirs(options_.store_dir + "/ui/logs"));
+  SpawnOptions so;
+  so.argv.push_back(options_.self_exe);
+  so.argv.insert(so.argv.end(), args.begin(), args.end());
+  so.env = options_.child_env;
+  std::erase_if(so.env, [](const std::string& e) { return StartsWith(e, "SPECWRIGHT_STORE="); });
+  so.env.push_back("SPECWRIGHT_STORE=" + options_.store_dir);
+  so.cwd = options_.work_dir;
+  SW_ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(so, options_.store_dir + "/ui/logs/" + log_name + ".log"));
+  std::lock_guard<std::mutex> l(children_mu_);
+  children_.push_back(pid);
+  return pid;
+}
+
+Result<std::string> Api::AllowedWorkflow(const std::string& path) {
+  if (path.empty()) return InvalidInput("workflow needs ?path=FILE");
+  fs::path p(path);
+  if (p.is_relative()) p = fs::path(options_.work_dir) / p;
+  std::error_code ec;
+  fs::path canon = fs::weakly_canonical(p, ec);
+  if (ec) canon = p.lexically_normal();
+  std::string ext = canon.extension().string();
+  if (ext != ".yaml" && ext != ".yml") return InvalidInput(Quote(path) + " is not a .yaml workflow file");
+  fs::path root = fs::weakly_canonical(options_.work_dir, ec);
+  if (UnderDir(canon, root)) return canon.string();
+  // A run's own workflow file, wherever it lives, is part of what the store records.
+  SW_ASSIGN_OR_RETURN(auto runs, st_->ListRuns(1000, true));
+  for (const auto& r : runs)
+    if (!r.workflow_file.empty() && fs::weakly_canonical(r.workflow_file, ec) == canon) return canon.string();
+  return Status(Code::kPermission, Quote(path) + " is outside " + options_.work_dir + " and no run used it");
+}
+
+Response Api::Workflow(const std::string& path, const std::string* text) {
+  auto p = AllowedWorkflow(path);
+  if (!p.ok()) return ErrorResponse(p.status().code() == Code::kPermission ? 403 : 400, p.status().message());
+  if (!text && !FileExists(*p)) return ErrorResponse(404, "no workflow file " + *p);
+  return Json(observe::WorkflowJson(*p, text));
+}
+
+Response Api::Workflows() {
+  struct Entry {
+    std::string name;
+    int64_t runs = 0;
+    double last_run = 0;
+  };
+  std::map<std::string, Entry> found;
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(options_.work_dir, ec);
+  int visited = 0;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator() && visited < 20000; it.increment(ec), ++visited) {
+    const fs::path& p = it->path();
+    std::string name = p.filename().string();
+    if (it->is_directory(ec)) {
+      if (it.depth() >= 4 || name.starts_with(".") || name == "node_modules" || name.starts_with("build") ||
+          name == "dist")
+        it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec) && LooksLikeWorkflow(p)) found[p.string()];
+  }
+  auto runs = st_->ListRuns(1000, false);
+  if (!runs.ok()) return ErrorResponse(runs.status());
+  for (const auto& r : *runs) {
+    if (r.workflow_file.empty()) continue;
+    Entry& e = found[r.workflow_file];
+    ++e.runs;
+    e.last_run = std::max(e.last_run, r.created_at);
+    if (e.name.empty()) e.name = r.workflow_name;
+  }
+  json arr = json::array();
+  for (const auto& [path, e] : found) {
+    fs::path p(path);
+    std::string shown = UnderDir(p, root) ? p.lexically_relative(root).string() : path;
+    arr.push_back({{"path", shown}, {"abs", path}, {"name", e.name}, {"runs", e.runs}, {"last_run", e.last_run},
+                   {"exists", FileExists(path)}});
+  }
+  return Json(arr.dump());
+}
+
+Response Api::Events(const std::string& run_id, const Request& req) {
+  int64_t after = 0;
+  std::string from = Query(req, "after");
+  auto last = req.headers.find("last-event-id");
+  if (last != req.headers.end()) from = last->second;
+  if (!from.empty()) {
+    char* end = nullptr;
+    after = std::strtoll(from.c_str(), &end, 10);
+    if (!end || *end || after < 0) return ErrorResponse(400, "after=" + Quote(from) + " is not an event number");
+  }
+  auto first = st_->GetRun(run_id);
+  if (!first.ok()) return ErrorResponse(first.status());
+  Response r;
+  store::Store* st = st_;
+  double poll = options_.stream_poll;
+  r.stream = [st, run_id, after, poll](Stream& out) mutable {
+    std::string sig;
+    std::map<std::tuple<std::string, int, int, int>, std::string> live_sent;
+    auto last_ping = std::chrono::steady_clock::now();
+    while (!out.Stopping()) {
+      auto events = st->ListEvents(run_id, after);
+      if (!events.ok()) return;
+      std::string chunk;
+      for (const auto& e : *events) {
+        JsonWriter w;
+        w.BeginObject()
+            .Field("seq", e.seq)
+            .Field("type", e.type)
+            .Field("node", e.node)
+            .Field("iteration", e.iteration)
+            .Field("item", e.item)
+            .Field("attempt", e.attempt)
+            .Field("ts", e.ts)
+            .Key("data")
+            .Raw(e.data.empty() ? std::string_view("{}") : std::string_view(e.data))
+            .EndObject();
+        chunk += SseEvent("event", w.Take(), e.seq);
+        after = e.seq;
+        if (chunk.size() > (256 << 10)) {
+          if (!out.Send(chunk)) return;
+          chunk.clear();
+        }
+      }
+      auto run = st->GetRun(run_id);
+      if (!run.ok() || !*run) return;
+      std::string now_sig = RunSignature(**run);
+      if (now_sig != sig) {
+        sig = now_sig;
+        chunk += SseEvent("run", observe::RunJson(**run));
+      }
+      auto live = st->ListLive(run_id);
+      if (live.ok()) {
+        std::map<std::tuple<std::string, int, int, int>, std::string> seen;
+        for (const auto& l : *live) {
+          auto key = std::make_tuple(l.node, l.iteration, l.item, l.attempt);
+          seen[key] = l.text;
+          auto it = live_sent.find(key);
+          if (it != live_sent.end() && it->second == l.text) continue;
+          JsonWriter w;
+          w.BeginObject()
+              .Field("node", l.node)
+              .Field("iteration", l.iteration)
+              .Field("item", l.item)
+              .Field("attempt", l.attempt)
+              .Field("text", l.text)
+              .EndObject();
+          chunk += SseEvent("live", w.Take());
+        }
+        live_sent = std::move(seen);
+      }
+      bool over = (*run)->status != "running" && (*run)->status != "waiting" && events->empty();
+      if (over) chunk += SseEvent("end", "{\"status\":\"" + (*run)->status + "\"}");
+      auto now = std::chrono::steady_clock::now();
+      if (chunk.empty() && now - last_ping > std::chrono::seconds(15)) chunk = ": ping\n\n";
+      if (!chunk.empty()) {
+        last_ping = now;
+        if (!out.Send(chunk)) return;
+      }
+      if (over) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(static_cast<int>(poll * 1000)));
+    }
+  };
+  return r;
+}
+
+}  // namespace sw::server

@@ -1,0 +1,56 @@
+// api: the web UI's REST API under /api/v1, its live event stream and the front end's files.
+// Every answer is built by the functions the CLI uses (observe, engine/control, store); runs
+// the UI starts (resume after an approval, replay) are the CLI itself, started detached.
+#pragma once
+
+#include <sys/types.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "server/http.h"
+#include "store/store.h"
+
+namespace sw::server {
+
+struct ApiOptions {
+  std::string store_dir;  // absolute; SPECWRIGHT_STORE of the runs the UI starts
+  std::string work_dir;   // absolute; workflows are listed and read only below it (or as recorded by runs)
+  std::string ui_dir;     // the built front end (index.html and assets/); "" when not built
+  std::string token;      // required on every request when set
+  std::string self_exe;   // this binary: `resume` after an approval, `replay`
+  int port = 0;           // accepted in the Host header of token-less requests
+  std::vector<std::string> child_env;  // environment of started runs ("NAME=value")
+  double stream_poll = 0.25;           // seconds between store reads of an event stream
+};
+
+class Api {
+ public:
+  Api(store::Store* st, ApiOptions options) : st_(st), options_(std::move(options)) {}
+  Response Handle(const Request& req);
+
+ private:
+  Response Route(const Request& req);
+  Response Approve(const std::string& run_id, const Request& req);
+  Response Replay(const std::string& run_id, const Request& req);
+  Response Workflows();
+  Response Workflow(const std::string& path, const std::string* text);
+  Response Events(const std::string& run_id, const Request& req);
+  /// StartCli runs `specwright ARGS` detached in work_dir with the store's environment.
+  Result<pid_t> StartCli(const std::vector<std::string>& args, const std::string& log_name);
+  /// AllowedWorkflow resolves path and says whether the UI may read it (under work_dir, or
+  /// the workflow file of a recorded run).
+  Result<std::string> AllowedWorkflow(const std::string& path);
+
+  store::Store* st_;
+  ApiOptions options_;
+  std::mutex children_mu_;
+  std::vector<pid_t> children_;  // started runs, reaped as they end
+};
+
+/// StaticFile answers a GET for the front end: the file under ui_dir, or index.html for
+/// any path without an extension (client-side routes); never a path outside ui_dir.
+Response StaticFile(const std::string& ui_dir, const std::string& path);
+
+}  // namespace sw::server

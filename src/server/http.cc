@@ -1,0 +1,285 @@
+// The only file that includes Boost.Beast (its headers are heavy; the machines have 2 cores).
+#include "server/http.h"
+
+#include <sys/socket.h>
+#include <sys/time.h>
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <set>
+#include <thread>
+
+namespace sw::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+struct HttpServer::Impl {
+  HttpOptions options;
+  Handler handler;
+  asio::io_context ioc;
+  tcp::acceptor acceptor{ioc};
+  std::thread accept_thread;
+  std::atomic<bool> stopping{false};
+  std::mutex mu;
+  std::condition_variable cv;
+  std::set<int> open_fds;  // sessions' sockets, shut down on Stop
+  int sessions = 0;
+  bool stopped = false;
+
+  void AcceptLoop();
+  void Serve(tcp::socket socket);
+};
+
+namespace {
+
+class SocketStream final : public Stream {
+ public:
+  SocketStream(tcp::socket& s, const std::atomic<bool>& stopping) : s_(s), stopping_(stopping) {}
+  bool Send(std::string_view bytes) override {
+    boost::system::error_code ec;
+    asio::write(s_, asio::buffer(bytes.data(), bytes.size()), ec);
+    return !ec;
+  }
+  bool Stopping() const override { return stopping_.load(); }
+
+ private:
+  tcp::socket& s_;
+  const std::atomic<bool>& stopping_;
+};
+
+Request ToRequest(const http::request<http::string_body>& req, const std::string& peer, bool* ok) {
+  Request r;
+  r.method = std::string(req.method_string());
+  r.peer = peer;
+  std::string_view target = req.target();
+  size_t q = target.find('?');
+  *ok = PercentDecode(target.substr(0, q), false, &r.path);
+  if (q != std::string_view::npos) {
+    std::string_view rest = target.substr(q + 1);
+    while (!rest.empty()) {
+      size_t amp = rest.find('&');
+      std::string_view pair = rest.substr(0, amp);
+      size_t eq = pair.find('=');
+      std::string k, v;
+      *ok = *ok && PercentDecode(pair.substr(0, eq), true, &k);
+      if (eq != std::string_view::npos) *ok = *ok && PercentDecode(pair.substr(eq + 1), true, &v);
+      if (!k.empty()) r.query[k] = v;
+      if (amp == std::string_view::npos) break;
+      rest = rest.substr(amp + 1);
+    }
+  }
+  for (const auto& f : req) {
+    std::string name(f.name_string());
+    for (auto& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    r.headers[name] = std::string(f.value());
+  }
+  r.body = req.body();
+  return r;
+}
+
+const char* Reason(int status) {
+  return http::obsolete_reason(static_cast<http::status>(status)).data();
+}
+
+}  // namespace
+
+bool IsLoopback(const std::string& host) {
+  if (host == "localhost" || host == "::1" || host == "[::1]") return true;
+  boost::system::error_code ec;
+  auto a = asio::ip::make_address(host, ec);
+  return !ec && a.is_loopback();
+}
+
+bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
+  out->clear();
+  out->reserve(in.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int h = hex(in[i + 1]), l = hex(in[i + 2]);
+      if (h < 0 || l < 0 || (h == 0 && l == 0)) return false;  // a NUL byte is never a valid name
+      out->push_back(static_cast<char>(h * 16 + l));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out->push_back(' ');
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
+void HttpServer::Impl::AcceptLoop() {
+  for (;;) {
+    boost::system::error_code ec;
+    tcp::socket socket(ioc);
+    acceptor.accept(socket, ec);
+    if (stopping.load()) return;
+    if (ec) {
+      if (ec == asio::error::bad_descriptor || ec == asio::error::operation_aborted) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));  // EMFILE and the like: back off
+      continue;
+    }
+    {
+      std::lock_guard<std::mutex> l(mu);
+      if (sessions >= options.max_connections) continue;  // the socket closes as it goes out of scope
+      ++sessions;
+      open_fds.insert(socket.native_handle());
+    }
+    std::thread([this, s = std::move(socket)]() mutable { Serve(std::move(s)); }).detach();
+  }
+}
+
+void HttpServer::Impl::Serve(tcp::socket socket) {
+  int fd = socket.native_handle();
+  // Sync reads with a timeout: an idle kept-alive connection does not hold a thread forever.
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(options.idle_timeout);
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string peer;
+  {
+    boost::system::error_code ec;
+    auto ep = socket.remote_endpoint(ec);
+    if (!ec) peer = ep.address().to_string();
+  }
+  beast::flat_buffer buffer;
+  for (;;) {
+    boost::system::error_code ec;
+    http::request_parser<http::string_body> parser;
+    parser.body_limit(options.max_body);
+    parser.header_limit(64 << 10);
+    http::read(socket, buffer, parser, ec);
+    if (ec) {
+      if (ec == http::error::body_limit) {
+        http::response<http::string_body> res{http::status::payload_too_large, 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = "{\"error\":\"request body larger than " + std::to_string(options.max_body) + " bytes\"}";
+        res.keep_alive(false);
+        res.prepare_payload();
+        http::write(socket, res, ec);
+      } else if (ec != http::error::end_of_stream && !stopping.load() &&
+                 ec.category() == http::make_error_code(http::error::bad_target).category()) {
+        http::response<http::string_body> res{http::status::bad_request, 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = "{\"error\":\"malformed HTTP request: " + ec.message() + "\"}";
+        res.keep_alive(false);
+        res.prepare_payload();
+        http::write(socket, res, ec);
+      }
+      break;
+    }
+    const auto& req = parser.get();
+    bool ok = true;
+    Request r = ToRequest(req, peer, &ok);
+    Response resp;
+    if (!ok) {
+      resp.status = 400;
+      resp.body = "{\"error\":\"malformed percent-encoding in the request target\"}";
+    } else {
+      resp = handler(r);
+    }
+    if (resp.stream) {
+      std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
+                         "X-Content-Type-Options: nosniff\r\nConnection: close\r\n";
+      for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
+      head += "\r\n";
+      SocketStream stream(socket, stopping);
+      if (stream.Send(head)) resp.stream(stream);
+      break;
+    }
+    http::response<http::string_body> res{static_cast<http::status>(resp.status), req.version()};
+    res.set(http::field::server, "specwright");
+    res.set(http::field::content_type, resp.content_type);
+    res.set("X-Content-Type-Options", "nosniff");
+    for (const auto& [k, v] : resp.headers) res.set(k, v);
+    res.keep_alive(req.keep_alive() && !stopping.load());
+    res.body() = std::move(resp.body);
+    if (r.method == "HEAD") {
+      res.content_length(res.body().size());
+      res.body().clear();
+    } else {
+      res.prepare_payload();
+    }
+    bool keep = res.keep_alive();
+    http::write(socket, res, ec);
+    if (ec || !keep) break;
+  }
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_both, ignored);
+  std::lock_guard<std::mutex> l(mu);
+  open_fds.erase(fd);
+  socket.close(ignored);
+  --sessions;
+  cv.notify_all();
+}
+
+Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, Handler handler) {
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->handler = std::move(handler);
+  boost::system::error_code ec;
+  auto addr = asio::ip::make_address(options.host == "localhost" ? "127.0.0.1" : options.host, ec);
+  if (ec) return InvalidInput("--host \"" + options.host + "\" is not an IP address: " + ec.message());
+  if (options.port < 0 || options.port > 65535)
+    return InvalidInput("--port " + std::to_string(options.port) + " is not a port number (0-65535)");
+  tcp::endpoint ep(addr, static_cast<unsigned short>(options.port));
+  impl->acceptor.open(ep.protocol(), ec);
+  if (!ec) impl->acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) impl->acceptor.bind(ep, ec);
+  if (!ec) impl->acceptor.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec)
+    return Status(Code::kUnavailable, "cannot listen on " + options.host + ":" + std::to_string(options.port) + ": " +
+                                          ec.message());
+  Impl* raw = impl.get();
+  impl->accept_thread = std::thread([raw] { raw->AcceptLoop(); });
+  return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
+}
+
+HttpServer::HttpServer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+HttpServer::~HttpServer() { Stop(); }
+
+int HttpServer::port() const {
+  boost::system::error_code ec;
+  auto ep = impl_->acceptor.local_endpoint(ec);
+  return ec ? -1 : ep.port();
+}
+
+void HttpServer::Stop() {
+  {
+    std::lock_guard<std::mutex> l(impl_->mu);
+    if (impl_->stopped) return;
+    impl_->stopped = true;
+  }
+  impl_->stopping = true;
+  // Wake the blocking accept: shut the listening socket down, then close it once joined.
+  ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
+  if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
+  boost::system::error_code ec;
+  impl_->acceptor.close(ec);
+  std::unique_lock<std::mutex> l(impl_->mu);
+  for (int fd : impl_->open_fds) ::shutdown(fd, SHUT_RDWR);
+  impl_->cv.wait_for(l, std::chrono::seconds(10), [&] { return impl_->sessions == 0; });
+}
+
+void HttpServer::Wait(const std::atomic<bool>* interrupt) {
+  std::unique_lock<std::mutex> l(impl_->mu);
+  while (!impl_->stopped && !(interrupt && interrupt->load()))
+    impl_->cv.wait_for(l, std::chrono::milliseconds(100));
+}
+
+}  // namespace sw::server

@@ -1,0 +1,406 @@
+// The web UI's API against a real `specwright ui` process over a store filled by real runs
+// of the real binary: every report equals the CLI's --json, approvals continue a waiting run
+// (by resume) and a live one (its own process picks the decision up), replay starts a run,
+// the event stream carries events, live streamed text and the end, and bad requests, forged
+// Host names, missing tokens and paths outside the work dir are refused.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+#include "http_util.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace e2e;
+
+const char* kFlow = R"(name: ui-flow
+inputs:
+  topic: {type: string, default: "tides"}
+defaults: {model: scripted/demo}
+nodes:
+  plan: {prompt: "Plan an essay on {{inputs.topic}}", artifact: plan.md}
+  facts: {needs: [plan], prompt: "Facts for {{nodes.plan.output}}"}
+  write: {needs: [plan, facts], prompt: "Write from {{nodes.plan.output}} and {{nodes.facts.output}}", artifact: essay.md}
+  gate:
+    kind: human
+    needs: [write]
+    message: "Publish this essay?"
+  publish: {needs: [gate], prompt: "Announce {{nodes.write.output}}"}
+)";
+
+const char* kScript = R"(prices:
+  scripted/demo: {input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}
+nodes:
+  plan: [{text: "1. moon\n2. water"}]
+  facts: [{text: "high tide twice a day"}]
+  write: [{text: "The moon pulls the water, twice a day."}]
+  publish: [{text: "Published."}]
+)";
+
+json Parse(const std::string& s) {
+  json j = json::parse(s, nullptr, false);
+  EXPECT_FALSE(j.is_discarded()) << s;
+  return j;
+}
+
+class UiApiE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_ui_e2e_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    store_ = dir_ + "/store";
+    Write("flow.yaml", kFlow);
+    Write("script.yaml", kScript);
+  }
+  void TearDown() override {
+    StopUi();
+    fs::remove_all(dir_);
+  }
+  void Write(const std::string& name, const std::string& text) { std::ofstream(dir_ + "/" + name) << text; }
+  Result Cli(std::vector<std::string> args, std::vector<std::string> env = {}) {
+    args.insert(args.end(), {"--store", store_});
+    return RunCli(args, dir_, env);
+  }
+  /// StartUi starts `specwright ui --port 0` and reads its port from the line it prints.
+  void StartUi(std::vector<std::string> extra = {}) {
+    std::vector<std::string> args{"ui", "--port", "0", "--dir", dir_, "--store", store_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ui_ = Spawn(args, dir_);
+    for (int i = 0; i < 200 && port_ == 0; ++i) {
+      std::string out = Slurp(ui_.out_path);
+      size_t at = out.find("http://127.0.0.1:");
+      if (at != std::string::npos && out.find('/', at + 17) != std::string::npos)
+        port_ = std::stoi(out.substr(at + 17));
+      else
+        std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    }
+    ASSERT_GT(port_, 0) << Slurp(ui_.out_path) << Slurp(ui_.err_path);
+  }
+  void StopUi() {
+    if (ui_.pid <= 0) return;
+    kill(ui_.pid, SIGTERM);
+    EXPECT_EQ(Wait(ui_), 0) << Slurp(ui_.err_path);
+    ui_.pid = -1;
+  }
+  HttpReply Get(const std::string& target) { return Http(port_, "GET", target); }
+  json GetJson(const std::string& target) {
+    HttpReply r = Get(target);
+    EXPECT_EQ(r.status, 200) << target << ": " << r.body;
+    return Parse(r.body);
+  }
+  std::string RunFlow(const std::string& id, std::vector<std::string> extra = {"--yes"}) {
+    std::vector<std::string> args{"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--run-id", id};
+    args.insert(args.end(), extra.begin(), extra.end());
+    auto r = Cli(args);
+    EXPECT_TRUE(r.code == 0 || r.code == 3) << r.err << r.out;
+    return id;
+  }
+  /// WaitStatus polls the API until the run has status (or 20 s pass).
+  std::string WaitStatus(const std::string& id, const std::string& status) {
+    std::string now;
+    for (int i = 0; i < 400; ++i) {
+      now = Parse(Get("/api/v1/runs/" + id).body).value("status", "");
+      if (now == status) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return now;
+  }
+  std::string dir_, store_;
+  Proc ui_;
+  int port_ = 0;
+};
+
+TEST_F(UiApiE2E, ReportsAreTheCliReports) {
+  RunFlow("r1");
+  RunFlow("r2", {"--yes", "--no-cache", "--input", "topic=moons"});
+  StartUi();
+
+  json runs = GetJson("/api/v1/runs");
+  ASSERT_EQ(runs.size(), 2u);
+  EXPECT_EQ(runs[0]["id"], "r2");  // newest first
+  EXPECT_EQ(GetJson("/api/v1/runs?q=R1").size(), 1u);
+  EXPECT_EQ(GetJson("/api/v1/runs?status=failed").size(), 0u);
+
+  // Each report is byte-for-byte the same document as the CLI's --json.
+  for (auto [path, args] : std::vector<std::pair<std::string, std::vector<std::string>>>{
+           {"/api/v1/runs/r1", {"show", "r1", "--json"}},
+           {"/api/v1/runs/r1/trace", {"trace", "r1", "--json"}},
+           {"/api/v1/runs/r1/cost", {"cost", "r1", "--json"}},
+           {"/api/v1/runs/r1/artifacts", {"artifacts", "r1", "--json"}},
+           {"/api/v1/cost?since=7d", {"cost", "--since", "7d", "--json"}},
+           {"/api/v1/diff?a=r1&b=r2", {"diff", "r1", "r2", "--json"}},
+           {"/api/v1/lineage/essay.md?run=r1", {"lineage", "essay.md", "--run", "r1", "--json"}}}) {
+    auto cli = Cli(args);
+    ASSERT_EQ(cli.code, 0) << cli.err;
+    json api = GetJson(path);
+    json want = Parse(cli.out);
+    if (path.find("cost?since") != std::string::npos) {
+      api.erase("since");  // "7d" is read at two slightly different moments
+      want.erase("since");
+    }
+    EXPECT_EQ(api, want) << path;
+  }
+
+  // The graph: the recorded shape with each node's state; edges are needs.
+  json g = GetJson("/api/v1/runs/r1/graph");
+  std::map<std::string, json> nodes;
+  for (const auto& n : g["nodes"]) nodes[n["id"]] = n;
+  ASSERT_EQ(nodes.size(), 5u) << g.dump(2);
+  EXPECT_EQ(nodes["write"]["needs"], json({"plan", "facts"}));
+  EXPECT_EQ(nodes["write"]["kind"], "llm");
+  EXPECT_EQ(nodes["gate"]["kind"], "human");
+  EXPECT_EQ(nodes["write"]["status"], "succeeded");
+  EXPECT_EQ(nodes["write"]["model"], "scripted/demo");
+  EXPECT_GT(nodes["write"]["tokens"].get<int>(), 0);
+
+  // The node inspector: the rendered prompt and the response.
+  json n = GetJson("/api/v1/runs/r1/nodes/write");
+  ASSERT_EQ(n["calls"].size(), 1u) << n.dump(2);
+  const json& call = n["calls"][0];
+  EXPECT_EQ(call["response"], "The moon pulls the water, twice a day.");
+  std::string prompt = call["prompt"].back()["content"];
+  EXPECT_EQ(prompt, "Write from 1. moon\n2. water and high tide twice a day");
+  EXPECT_GT(call["tokens"]["input"].get<int>(), 0);
+  EXPECT_TRUE(call["cost_usd"].is_number());
+  EXPECT_EQ(n["output"], "The moon pulls the water, twice a day.");
+  EXPECT_EQ(n["attempts"].size(), 1u);
+  EXPECT_EQ(n["needs"], json({"plan", "facts"}));
+
+  // An artifact's content through its blob.
+  json arts = GetJson("/api/v1/runs/r1/artifacts");
+  std::string blob;
+  for (const auto& a : arts["artifacts"])
+    if (a["name"] == "essay.md") blob = a["blob"];
+  ASSERT_FALSE(blob.empty());
+  HttpReply b = Get("/api/v1/blobs/" + blob);
+  EXPECT_EQ(b.status, 200);
+  EXPECT_EQ(b.body, "The moon pulls the water, twice a day.");
+  EXPECT_EQ(b.headers["content-type"], "text/plain; charset=utf-8");
+
+  // Unknown things are 404s that say what was asked for; a prefix of a run id resolves.
+  EXPECT_EQ(Get("/api/v1/runs/nope").status, 404);
+  HttpReply unknown = Get("/api/v1/runs/r1/nodes/wirte");
+  EXPECT_EQ(unknown.status, 404);
+  EXPECT_NE(unknown.body.find("wirte"), std::string::npos);
+  EXPECT_EQ(Get("/api/v1/runs/latest").status, 200);
+  EXPECT_EQ(Get("/api/v1/blobs/../../specwright.db").status, 404);
+  EXPECT_EQ(Get("/api/v1/blobs/not-a-hash").status, 400);
+  EXPECT_EQ(Get("/api/v1/runs?limit=abc").status, 400);
+  EXPECT_EQ(Get("/api/v1/cost?since=yesterday").status, 400);
+  EXPECT_EQ(Get("/api/v1/nothing").status, 404);
+}
+
+TEST_F(UiApiE2E, ApprovingAWaitingRunResumesIt) {
+  RunFlow("w1", {});  // no --yes, no terminal: the run stops at the gate
+  StartUi();
+  json list = GetJson("/api/v1/approvals");
+  ASSERT_EQ(list.size(), 1u) << list.dump();
+  EXPECT_EQ(list[0]["run_id"], "w1");
+  EXPECT_EQ(list[0]["node"], "gate");
+  EXPECT_EQ(list[0]["message"], "Publish this essay?");
+  EXPECT_EQ(list[0]["alive"], false);
+
+  // A bad decision and a node that is not waiting are refused, and change nothing.
+  HttpReply bad = Http(port_, "POST", "/api/v1/runs/w1/approve", R"({"node": "gate", "decision": "maybe"})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  HttpReply wrong = Http(port_, "POST", "/api/v1/runs/w1/approve", R"({"node": "gat"})");
+  EXPECT_EQ(wrong.status, 409) << wrong.body;
+  EXPECT_NE(wrong.body.find("did you mean \\\"gate\\\""), std::string::npos) << wrong.body;
+  EXPECT_EQ(GetJson("/api/v1/approvals").size(), 1u);
+
+  HttpReply ok = Http(port_, "POST", "/api/v1/runs/w1/approve",
+                      R"({"node": "gate", "decision": "approved", "text": "ship it"})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  json a = Parse(ok.body);
+  EXPECT_EQ(a["continued"], "resumed");
+  EXPECT_EQ(WaitStatus("w1", "succeeded"), "succeeded") << Slurp(store_ + "/ui/logs/w1-resume.log");
+  json g = GetJson("/api/v1/runs/w1/graph");
+  for (const auto& n : g["nodes"]) EXPECT_EQ(n["status"], "succeeded") << n.dump();
+  EXPECT_EQ(GetJson("/api/v1/approvals").size(), 0u);
+  // The decision is recorded as the UI's, with its note.
+  json gate = GetJson("/api/v1/runs/w1/nodes/gate");
+  EXPECT_EQ(gate["output"].get<std::string>().find("ship it") != std::string::npos, true) << gate.dump();
+}
+
+TEST_F(UiApiE2E, ALiveRunWaitingAtAGateTakesTheDecisionItself) {
+  StartUi();
+  Proc run = Spawn({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--run-id", "live", "--wait",
+                    "--store", store_},
+                   dir_);
+  json list;
+  for (int i = 0; i < 200; ++i) {
+    list = GetJson("/api/v1/approvals");
+    if (!list.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_EQ(list.size(), 1u);
+  EXPECT_EQ(list[0]["alive"], true);
+  EXPECT_EQ(list[0]["run_status"], "running");
+  HttpReply ok = Http(port_, "POST", "/api/v1/runs/live/approve", R"({"node": "gate", "decision": "rejected", "text": "not yet"})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  EXPECT_EQ(Parse(ok.body)["continued"], "running process");
+  EXPECT_EQ(Wait(run), 1) << Slurp(run.err_path);  // a rejected gate fails the run
+  json g = GetJson("/api/v1/runs/live/graph");
+  std::map<std::string, std::string> st;
+  for (const auto& n : g["nodes"]) st[n["id"]] = n["status"];
+  EXPECT_EQ(st["gate"], "failed");
+  EXPECT_EQ(st["publish"], "skipped");
+  EXPECT_NE(GetJson("/api/v1/runs/live")["error"].get<std::string>().find("not yet"), std::string::npos);
+}
+
+TEST_F(UiApiE2E, ReplayStartsARunAndBadFlagsComeBackAsErrors) {
+  RunFlow("src");
+  StartUi();
+  HttpReply bad = Http(port_, "POST", "/api/v1/runs/src/replay", R"({"from": ["wirte"]})");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("did you mean \\\"write\\\""), std::string::npos) << bad.body;
+  HttpReply bad_prompt =
+      Http(port_, "POST", "/api/v1/runs/src/replay", R"({"prompts": {"write": "Again {{nodes.nothing.output}}"}})");
+  EXPECT_EQ(bad_prompt.status, 400) << bad_prompt.body;
+  EXPECT_NE(bad_prompt.body.find("nothing"), std::string::npos) << bad_prompt.body;
+
+  HttpReply ok = Http(port_, "POST", "/api/v1/runs/src/replay",
+                      R"({"from": ["write"], "prompts": {"publish": "Announce loudly: {{nodes.write.output}}"}})");
+  ASSERT_EQ(ok.status, 202) << ok.body;
+  std::string id = Parse(ok.body)["run_id"];
+  // The replay waits at the gate (it runs with --wait); approve it from the API too.
+  for (int i = 0; i < 200 && GetJson("/api/v1/approvals").empty(); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  HttpReply a = Http(port_, "POST", "/api/v1/runs/" + id + "/approve", R"({"node": "gate"})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(WaitStatus(id, "succeeded"), "succeeded") << Slurp(store_ + "/ui/logs/" + id + ".log");
+  json n = GetJson("/api/v1/runs/" + id + "/nodes/plan");
+  EXPECT_EQ(n["calls"].size(), 0u);  // reused, not called again
+  json p = GetJson("/api/v1/runs/" + id + "/nodes/publish");
+  ASSERT_EQ(p["calls"].size(), 1u);
+  EXPECT_NE(p["calls"][0]["prompt"].back()["content"].get<std::string>().find("Announce loudly"), std::string::npos);
+}
+
+TEST_F(UiApiE2E, EventStreamCarriesEventsLiveTextAndTheEnd) {
+  FakeLlm fake({"--chunks", "12", "--chunk-gap-ms", "150"});
+  ASSERT_FALSE(fake.url.empty());
+  Write("slow.yaml", R"(name: slow
+nodes:
+  talk: {model: openai-compatible/fake-model, prompt: "Say something long"}
+)");
+  StartUi();
+  Proc run = Spawn({"run", dir_ + "/slow.yaml", "--run-id", "slow", "--store", store_}, dir_,
+                   {"OPENAI_COMPATIBLE_BASE_URL=" + fake.url + "/v1", "OPENAI_COMPATIBLE_API_KEY=sk-test"});
+  for (int i = 0; i < 200 && Get("/api/v1/runs/slow").status != 200; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  std::string raw = ReadStream(
+      port_, "/api/v1/runs/slow/events", [](const std::string& s) { return s.find("event: end") != std::string::npos; }, 30);
+  EXPECT_EQ(Wait(run), 0) << Slurp(run.err_path);
+  EXPECT_NE(raw.find("text/event-stream"), std::string::npos);
+  EXPECT_NE(raw.find("\"type\":\"run_started\""), std::string::npos);
+  EXPECT_NE(raw.find("\"type\":\"node_succeeded\""), std::string::npos);
+  EXPECT_NE(raw.find("event: run\n"), std::string::npos);
+  ASSERT_NE(raw.find("event: end"), std::string::npos) << raw;
+  // At least one live update arrived mid-stream with part of the answer, not all of it.
+  json final_node = GetJson("/api/v1/runs/slow/nodes/talk");
+  std::string answer = final_node["calls"][0]["response"];
+  ASSERT_FALSE(answer.empty());
+  bool partial = false;
+  for (size_t at = raw.find("event: live\ndata: "); at != std::string::npos; at = raw.find("event: live\ndata: ", at + 1)) {
+    size_t start = at + 18, nl = raw.find('\n', start);
+    json l = Parse(raw.substr(start, nl - start));
+    std::string t = l["text"];
+    EXPECT_EQ(answer.compare(0, t.size(), t), 0) << t;  // a prefix of the final answer
+    partial |= !t.empty() && t.size() < answer.size();
+  }
+  EXPECT_TRUE(partial) << raw;
+  EXPECT_TRUE(final_node["live"].empty());  // gone once the call ended
+
+  // A reconnect after the last event gets only the end.
+  size_t last_id = raw.rfind("id: ");
+  std::string seq = raw.substr(last_id + 4, raw.find('\n', last_id) - last_id - 4);
+  std::string again = ReadStream(
+      port_, "/api/v1/runs/slow/events?after=" + seq, [](const std::string& s) { return s.find("event: end") != std::string::npos; }, 10);
+  EXPECT_EQ(again.find("event: event"), std::string::npos) << again;
+  EXPECT_NE(again.find("event: end"), std::string::npos);
+}
+
+TEST_F(UiApiE2E, RefusesForgedHostsBadBodiesAndPathsOutside) {
+  RunFlow("r1");
+  Write("broken.yaml", "name: broken\ndefaults: {model: scripted/demo}\nnodes:\n  a: {prompt: \"x\", needs: [b]}\n");
+  StartUi();
+  // DNS rebinding: a page served as evil.example that resolves to 127.0.0.1 is refused.
+  HttpReply forged = Http(port_, "GET", "/api/v1/runs", "", {"Host: evil.example:8420"});
+  EXPECT_EQ(forged.status, 403);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/runs", "", {"Host: localhost:" + std::to_string(port_)}).status, 200);
+  // POST needs JSON (a cross-site form cannot send it without a preflight).
+  HttpReply form = Http(port_, "POST", "/api/v1/runs/r1/cancel", "a=b", {"Content-Type: application/x-www-form-urlencoded"});
+  EXPECT_EQ(form.status, 415);
+  HttpReply notjson = Http(port_, "POST", "/api/v1/runs/r1/approve", "{\"node\": ");
+  EXPECT_EQ(notjson.status, 400);
+  EXPECT_NE(notjson.body.find("not JSON"), std::string::npos) << notjson.body;
+  HttpReply huge = Http(port_, "POST", "/api/v1/workflow/validate", std::string(5 << 20, 'x'));
+  EXPECT_EQ(huge.status, 413);
+  // Static files never leave the front end's folder.
+  EXPECT_EQ(Get("/../../../etc/passwd").body.find("root:x"), std::string::npos);
+  EXPECT_EQ(Get("/%2e%2e/%2e%2e/etc/passwd").body.find("root:x"), std::string::npos);
+  // Workflows: only under --dir (or a run's own file); errors at their line and column.
+  EXPECT_EQ(Get("/api/v1/workflow?path=/etc/passwd.yaml").status, 403);
+  EXPECT_EQ(Get("/api/v1/workflow?path=../x.yaml").status, 403);
+  EXPECT_EQ(Get("/api/v1/workflow?path=flow.txt").status, 400);
+  json w = GetJson("/api/v1/workflow?path=broken.yaml");
+  EXPECT_EQ(w["ok"], false);
+  ASSERT_EQ(w["errors"].size(), 1u) << w.dump(2);
+  EXPECT_EQ(w["errors"][0]["line"], 4);
+  EXPECT_NE(w["errors"][0]["message"].get<std::string>().find("\"b\""), std::string::npos);
+  json fixed = Parse(Http(port_, "POST", "/api/v1/workflow/validate",
+                          json{{"path", "broken.yaml"}, {"text", "name: broken\ndefaults: {model: scripted/demo}\nnodes:\n  a: {prompt: \"x\"}\n  b: {needs: [zzz], prompt: \"y\"}\n"}}.dump())
+                         .body);
+  EXPECT_EQ(fixed["ok"], false);
+  ASSERT_FALSE(fixed["errors"].empty());
+  EXPECT_EQ(fixed["errors"][0]["line"], 5) << fixed.dump(2);
+  json good = GetJson("/api/v1/workflow?path=flow.yaml");
+  EXPECT_EQ(good["ok"], true);
+  EXPECT_EQ(good["nodes"].size(), 5u);
+  json list = GetJson("/api/v1/workflows");
+  bool listed = false;
+  for (const auto& e : list) listed |= e["path"] == "flow.yaml" && e["runs"] == 1;
+  EXPECT_TRUE(listed) << list.dump(2);
+  // The broken file on disk is unchanged by validating other text for it.
+  EXPECT_EQ(Slurp(dir_ + "/broken.yaml"), "name: broken\ndefaults: {model: scripted/demo}\nnodes:\n  a: {prompt: \"x\", needs: [b]}\n");
+}
+
+TEST_F(UiApiE2E, ATokenIsCheckedOnEveryRequest) {
+  StartUi({"--token", "s3cret-token"});
+  EXPECT_EQ(Get("/api/v1/runs").status, 401);
+  EXPECT_EQ(Get("/api/v1/runs?token=wrong").status, 401);
+  EXPECT_EQ(Get("/").status, 401);
+  EXPECT_EQ(Get("/api/v1/runs?token=s3cret-token").status, 200);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/runs", "", {"Authorization: Bearer s3cret-token"}).status, 200);
+  // The token never reaches the store or the log of the server.
+  StopUi();
+  for (const auto& e : fs::recursive_directory_iterator(store_))
+    if (e.is_regular_file()) EXPECT_EQ(Slurp(e.path()).find("s3cret-token"), std::string::npos) << e.path();
+}
+
+TEST_F(UiApiE2E, OffLoopbackATokenIsGeneratedAndPrinted) {
+  Proc p = Spawn({"ui", "--host", "0.0.0.0", "--port", "0", "--store", store_}, dir_);
+  std::string out;
+  for (int i = 0; i < 200 && out.find("token=") == std::string::npos; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    out = Slurp(p.out_path);
+  }
+  kill(p.pid, SIGTERM);
+  Wait(p);
+  size_t at = out.find("?token=");
+  ASSERT_NE(at, std::string::npos) << out;
+  EXPECT_EQ(out.substr(at + 7, 32).find_first_not_of("0123456789abcdef"), std::string::npos);
+  auto r = Cli({"ui", "--port", "70000"});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("70000"), std::string::npos);
+}
+
+}  // namespace
