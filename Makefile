@@ -14,9 +14,11 @@ $(BUILD)/build.ninja: CMakeLists.txt
 
 build: bootstrap $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+	@bash scripts/ui.sh $(BUILD)
 
 test: build
 	@bash scripts/mcp-servers.sh
+	@bash scripts/browser.sh
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 demo: build
@@ -24,7 +26,9 @@ demo: build
 
 bench: bootstrap $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
+	@bash scripts/ui.sh $(BUILD)
 	@bash scripts/mcp-servers.sh
+	@bash scripts/browser.sh
 	@bash bench/run.sh $(BUILD)
 
 clean:

@@ -217,6 +217,7 @@ Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const 
         .Field("status", x.status)
         .Field("started_at", x.started_at)
         .Field("finished_at", x.finished_at)
+        .Field("tokens", x.tokens_in + x.tokens_out)
         .Field("tokens_in", x.tokens_in)
         .Field("tokens_out", x.tokens_out)
         .Field("calls", x.calls)

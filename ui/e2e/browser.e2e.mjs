@@ -1,0 +1,258 @@
+// The web UI end to end: a real `specwright ui` over a store filled by real runs of the real
+// binary (scripted provider, and specwright-fakellm over HTTP for a slowly streamed answer),
+// driven in headless Debian chromium by playwright-core. Every page is opened and checked;
+// any console error or uncaught exception fails the test. With SW_SCREENSHOTS=DIR each page
+// is also saved as a PNG (docs/screenshots is made this way).
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { background, cli, cliJson, launchBrowser, need, ready, SOURCE, startFakeLlm, startUi, tempDir } from './harness.mjs';
+
+need('SW_BINARY', 'SW_FAKELLM', 'SW_UI_DIR', 'SW_SOURCE_DIR');
+const shots = process.env.SW_SCREENSHOTS;
+if (shots) mkdirSync(shots, { recursive: true });
+
+const tmp = tempDir('sw-ui-e2e-');
+const store = join(tmp, 'store');
+const work = join(tmp, 'work');
+cpSync(join(SOURCE, 'examples'), work, { recursive: true });
+writeFileSync(join(work, 'broken.yaml'), 'name: broken\ndefaults: {model: scripted/demo}\nnodes:\n  a: {prompt: "x", needs: [b]}\n');
+writeFileSync(join(work, 'slow.yaml'), `name: slow-stream
+defaults: {model: scripted/demo}
+nodes:
+  outline: {prompt: "Outline a note on tides"}
+  write: {needs: [outline], model: openai-compatible/fake-model, prompt: "Write the note from {{nodes.outline.output}}"}
+  title: {needs: [write], prompt: "Title for {{nodes.write.output}}"}
+`);
+// The fake model streams a long answer in 40 pieces, 120 ms apart (about 5 s).
+writeFileSync(join(tmp, 'fake.yaml'), 'default: {text: "' + Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ') + '"}\n');
+writeFileSync(join(work, 'slow-script.yaml'), 'nodes:\n  "*": [{text: "Tides rise twice a day."}]\n');
+
+const launch = join(work, 'launch/flow.yaml');
+const launchScript = join(work, 'launch/script.yaml');
+cli(store, ['run', launch, '--script', launchScript, '--yes', '--run-id', 'launch-ok'], { cwd: work });
+cli(store, ['run', launch, '--script', launchScript, '--run-id', 'launch-wait', '--no-cache'], { cwd: work, ok: [3] });
+cli(store, ['run', join(work, 'agent-fix/flow.yaml'), '--script', join(work, 'agent-fix/script.yaml'), '--run-id', 'agent'], { cwd: work });
+cli(store, ['replay', 'launch-ok', '--from', 'review', '--yes', '--run-id', 'launch-replay'], { cwd: work });
+
+const ui = await startUi(store, work);
+const fake = await startFakeLlm(['--chunks', '40', '--chunk-gap-ms', '120', '--script', join(tmp, 'fake.yaml')]);
+const browser = await launchBrowser();
+const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+const problems = [];
+const page = await context.newPage();
+const watch = (p) => {
+  p.on('console', (m) => { if (m.type() === 'error') problems.push(`console error on ${p.url()}: ${m.text()}`); });
+  p.on('pageerror', (e) => problems.push(`uncaught on ${p.url()}: ${e.message}`));
+};
+watch(page);
+const api = async (path) => {
+  const r = await fetch(ui.url + 'api/v1/' + path);
+  assert.equal(r.status, 200, `GET ${path}: ${r.status}`);
+  return r.json();
+};
+const open = async (hash, name) => {
+  await page.goto(ui.url + '#/' + hash);
+  await ready(page, name);
+};
+const shot = async (name) => {
+  if (shots) await page.screenshot({ path: join(shots, name + '.png') });
+};
+
+const failures = [];
+async function check(name, fn) {
+  const t0 = Date.now();
+  try {
+    await fn();
+    console.log(`ok   ${name} (${Date.now() - t0} ms)`);
+  } catch (e) {
+    failures.push(name);
+    console.log(`FAIL ${name}: ${e.stack || e}`);
+    if (shots) await page.screenshot({ path: join(shots, 'FAILED-' + name.replace(/\W+/g, '-') + '.png') }).catch(() => {});
+  }
+}
+
+try {
+  await check('runs list shows every run with its status', async () => {
+    await open('runs', 'runs');
+    const runs = await api('runs');
+    const rows = page.getByTestId('run-row');
+    assert.equal(await rows.count(), runs.length);
+    for (const r of runs) {
+      const row = page.locator(`[data-testid="run-row"][data-run-id="${r.id}"]`);
+      assert.equal(await row.getAttribute('data-status'), r.status, r.id);
+    }
+    await shot('runs');
+  });
+
+  await check('run graph shows each node with its status', async () => {
+    await open('runs/launch-ok', 'graph');
+    const graph = await api('runs/launch-ok/graph');
+    assert.equal(await page.getByTestId('graph-node').count(), graph.nodes.length);
+    for (const n of graph.nodes) {
+      const el = page.locator(`[data-testid="graph-node"][data-node-id="${n.id}"]`);
+      assert.equal(await el.getAttribute('data-status'), n.status, n.id);
+    }
+    await shot('graph');
+  });
+
+  await check("node inspector shows the node's prompt and response", async () => {
+    await open('runs/launch-ok/nodes/draft', 'node');
+    const node = await api('runs/launch-ok/nodes/draft');
+    const prompt = await page.getByTestId('prompt').first().innerText();
+    const last = node.calls[node.calls.length - 1];
+    for (const line of last.prompt[last.prompt.length - 1].content.split('\n').filter(Boolean).slice(0, 3))
+      assert.ok(prompt.includes(line.trim()), `prompt shows ${JSON.stringify(line)}`);
+    const responses = await page.getByTestId('response').allInnerTexts();
+    assert.ok(responses.some((t) => t.includes(last.response.trim().split('\n')[0])), 'response shown');
+    assert.ok((await page.getByTestId('attempts').innerText()).includes('succeeded'));
+    await shot('node');
+  });
+
+  await check("an agent's tool calls appear with their arguments", async () => {
+    const node = await api('runs/agent/nodes/fix');
+    assert.ok(node.tool_calls.length > 0);
+    await open('runs/agent/nodes/fix', 'node');
+    const text = await page.locator('body').innerText();
+    assert.ok(text.includes(node.tool_calls[0].name), 'first tool name shown');
+    await shot('node-agent');
+  });
+
+  await check('timeline draws one bar per attempt', async () => {
+    await open('runs/launch-ok/timeline', 'timeline');
+    const trace = await api('runs/launch-ok/trace');
+    assert.equal(await page.getByTestId('gantt-bar').count(), trace.rows.length);
+    await shot('timeline');
+  });
+
+  await check("a run's cost total equals `specwright cost RUN --json`", async () => {
+    await open('runs/launch-ok/cost', 'cost');
+    const want = cliJson(store, ['cost', 'launch-ok']).total.cost_usd;
+    const got = Number(await page.getByTestId('cost-total').getAttribute('data-usd'));
+    assert.equal(got, want);
+    await shot('cost-run');
+  });
+
+  await check('the cost page across runs equals `specwright cost --since 7d --json`', async () => {
+    await open('cost?since=7d', 'cost');
+    const want = cliJson(store, ['cost', '--since', '7d']).total.cost_usd;
+    const got = Number(await page.getByTestId('cost-total').getAttribute('data-usd'));
+    assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
+    await shot('cost');
+  });
+
+  await check('artifacts show their content and lineage', async () => {
+    await open('runs/launch-ok/artifacts', 'artifacts');
+    const arts = await api('runs/launch-ok/artifacts');
+    const text = await page.locator('body').innerText();
+    for (const a of arts.artifacts.slice(0, 3)) assert.ok(text.includes(a.name), a.name);
+    await shot('artifacts');
+  });
+
+  await check('diff compares two runs node by node', async () => {
+    await open('diff?a=launch-ok&b=launch-replay', 'diff');
+    const d = await api('diff?a=launch-ok&b=launch-replay');
+    assert.equal(await page.getByTestId('diff-row').count(), d.nodes.length);
+    await shot('diff');
+  });
+
+  await check('replay page offers the nodes of the run', async () => {
+    await open('replay/launch-ok', 'replay');
+    const text = await page.locator('body').innerText();
+    assert.ok(text.includes('review') && text.includes('draft'));
+    await shot('replay');
+  });
+
+  await check('workflows: YAML beside its graph, errors at their line', async () => {
+    await open('workflows', 'workflows');
+    assert.ok((await page.locator('body').innerText()).includes('launch/flow.yaml'));
+    await shot('workflows');
+    await open('workflow?path=launch/flow.yaml', 'workflow');
+    assert.ok((await page.getByTestId('graph-node').count()) >= 8);
+    await shot('workflow');
+    await open('workflow?path=broken.yaml', 'workflow');
+    const err = page.getByTestId('workflow-error').first();
+    assert.equal(await err.getAttribute('data-line'), '4');
+    assert.ok((await err.innerText()).includes('"b"'));
+  });
+
+  await check('a live run updates over SSE: running, streamed text, then succeeded', async () => {
+    const run = background(store, ['run', join(work, 'slow.yaml'), '--script', join(work, 'slow-script.yaml'), '--run-id', 'live'], {
+      cwd: work,
+      env: { OPENAI_COMPATIBLE_BASE_URL: fake.url + '/v1', OPENAI_COMPATIBLE_API_KEY: 'sk-test' },
+    });
+    for (let i = 0; i < 100; i++) {
+      if ((await fetch(ui.url + 'api/v1/runs/live')).status === 200) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    await open('runs/live', 'graph');
+    const write = page.locator('[data-testid="graph-node"][data-node-id="write"]');
+    await page.waitForFunction(() => document.querySelector('[data-testid="graph-node"][data-node-id="write"]')?.getAttribute('data-status') === 'running', null, { timeout: 15000 });
+    await shot('graph-live');
+    // The inspector in a second tab shows the answer as it streams.
+    const tab = await context.newPage();
+    watch(tab);
+    await tab.goto(ui.url + '#/runs/live/nodes/write');
+    await tab.waitForFunction(() => (document.querySelector('[data-testid="live-text"]')?.textContent || '').length > 0, null, { timeout: 15000 });
+    const partial = await tab.getByTestId('live-text').innerText();
+    if (shots) await tab.screenshot({ path: join(shots, 'node-live.png') });
+    await tab.close();
+    // Back on the graph, without a reload, the node and the run finish.
+    await page.waitForFunction(() => document.querySelector('[data-testid="graph-node"][data-node-id="title"]')?.getAttribute('data-status') === 'succeeded', null, { timeout: 30000 });
+    assert.equal(await write.getAttribute('data-status'), 'succeeded');
+    const { code, err } = await run.done;
+    assert.equal(code, 0, err);
+    const node = await api('runs/live/nodes/write');
+    const answer = node.calls[0].response;
+    assert.ok(answer.startsWith(partial.trim()), `streamed text ${JSON.stringify(partial)} begins the answer`);
+    assert.ok(partial.trim().length < answer.length, 'the inspector showed the answer while it was still arriving');
+    await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent?.includes('succeeded'), null, { timeout: 10000 });
+  });
+
+  await check('approving a waiting gate continues the run', async () => {
+    await open('approvals', 'approvals');
+    const item = page.locator('[data-testid="approval"][data-run-id="launch-wait"][data-node="sign_off"]');
+    assert.equal(await item.count(), 1);
+    await item.getByTestId('approval-note').fill('ship it');
+    await shot('approvals');
+    await item.getByTestId('approve').click();
+    await page.waitForFunction(() => document.body.innerText.includes('resumed'), null, { timeout: 10000 });
+    for (let i = 0; i < 200; i++) {
+      if ((await api('runs/launch-wait')).status === 'succeeded') break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await open('runs/launch-wait', 'graph');
+    assert.ok((await page.getByTestId('run-status').innerText()).includes('succeeded'));
+    const gate = await api('runs/launch-wait/nodes/sign_off');
+    assert.ok(gate.output.includes('ship it'), gate.output);
+    assert.equal((await api('approvals')).length, 0);
+  });
+
+  await check('dark theme renders every main page', async () => {
+    await open('runs', 'runs');
+    const before = await page.evaluate(() => document.documentElement.dataset.theme || document.documentElement.className);
+    await page.getByTestId('theme-toggle').click();
+    const after = await page.evaluate(() => document.documentElement.dataset.theme || document.documentElement.className);
+    assert.notEqual(after, before);
+    await shot('runs-dark');
+    await open('runs/launch-ok', 'graph');
+    await shot('graph-dark');
+    await open('runs/launch-ok/nodes/draft', 'node');
+    await shot('node-dark');
+    await page.getByTestId('theme-toggle').click();
+  });
+
+  await check('no console errors on any page', async () => {
+    assert.deepEqual(problems, []);
+  });
+} finally {
+  await browser.close();
+  ui.stop();
+  fake.stop();
+}
+
+if (failures.length) {
+  console.log(`\n${failures.length} check(s) failed: ${failures.join('; ')}`);
+  process.exit(1);
+}
+console.log('\nall browser checks passed');

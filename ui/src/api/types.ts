@@ -1,0 +1,382 @@
+// The JSON shapes of /api/v1 (docs/api.md), as written by src/observe ToJson and the server.
+// Times are unix seconds (float); money is USD; cost_known false means cost_usd is a lower bound.
+
+export type RunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | (string & {});
+export type NodeStatus =
+  | 'pending'
+  | 'running'
+  | 'waiting'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'cancelled'
+  | (string & {});
+
+/** A run summary: GET /runs items, the `run` of most reports and the SSE `run` event. */
+export interface Run {
+  id: string;
+  parent: string;
+  workflow: string;
+  file: string;
+  status: RunStatus;
+  error: string;
+  created_at: number;
+  finished_at: number;
+  tokens_in: number;
+  tokens_out: number;
+  calls: number;
+  cost_usd: number;
+  cost_known: boolean;
+  nodes_total: number;
+  nodes_succeeded: number;
+  nodes_failed: number;
+  nodes_skipped: number;
+}
+
+/** GET /runs/{id}: the run plus one line per node × iteration. */
+export interface RunShow extends Run {
+  nodes: ShowNode[];
+}
+
+export interface ShowNode {
+  node: string;
+  iteration: number;
+  status: NodeStatus;
+  attempts: number;
+  items: number;
+  started_at: number;
+  finished_at: number;
+  tokens: number;
+  calls: number;
+  cost_usd: number;
+  cost_known: boolean;
+  cached: boolean;
+  error: string;
+}
+
+/** GET /runs/{id}/graph */
+export interface RunGraph {
+  run: Run;
+  nodes: GraphNode[];
+}
+
+export interface GraphNode {
+  id: string;
+  kind: string;
+  needs: string[];
+  model: string;
+  status: NodeStatus;
+  iteration: number;
+  attempts: number;
+  items: number;
+  tokens: number;
+  calls: number;
+  cost_usd: number;
+  cost_known: boolean;
+  cached: boolean;
+  started_at: number;
+  finished_at: number;
+  error: string;
+}
+
+/** One attempt row of GET /runs/{id}/trace (and the inspector's `attempts`). */
+export interface TraceRow {
+  node: string;
+  iteration: number;
+  item: number; // -1 when the node is not a map
+  attempt: number;
+  status: NodeStatus;
+  started_at: number;
+  finished_at: number; // 0 while it runs
+  tokens: number;
+  tokens_in: number;
+  tokens_out: number;
+  calls: number;
+  cost_usd: number;
+  cost_known: boolean;
+  cached: boolean;
+  model: string;
+  error: string;
+}
+
+export interface Trace {
+  run: Run;
+  start: number;
+  end: number;
+  rows: TraceRow[];
+}
+
+export interface TokenKinds {
+  input: number;
+  cached_read: number;
+  cache_write: number;
+  output: number;
+  reasoning: number;
+}
+
+export interface PromptMessage {
+  role: string;
+  content: string;
+}
+
+export interface ModelCall {
+  id: number | string;
+  iteration: number;
+  item: number;
+  attempt: number;
+  provider: string;
+  model: string;
+  status: string;
+  error: string;
+  started_at: number;
+  latency_ms: number;
+  ttft_ms: number;
+  tokens: TokenKinds;
+  cost_usd: number | null; // null: the model has no price
+  prompt: PromptMessage[];
+  response: string;
+}
+
+export interface ToolCall {
+  turn: number;
+  item: number;
+  attempt: number;
+  call_id: string;
+  name: string;
+  tool: string;
+  arguments: unknown; // a JSON value, or its text
+  started_at: number;
+  finished_at: number;
+  ok: boolean;
+  bytes: number;
+  preview: string;
+  result: string | null;
+}
+
+/** Text streamed so far by a model call still in flight (inspector `live`, SSE `live`). */
+export interface LiveText {
+  node?: string;
+  iteration: number;
+  item: number;
+  attempt: number;
+  text: string;
+}
+
+/** GET /runs/{id}/nodes/{node} */
+export interface NodeDetail {
+  run_id: string;
+  node: string;
+  kind: string;
+  model: string;
+  status: NodeStatus;
+  attempts: TraceRow[];
+  calls: ModelCall[];
+  tool_calls: ToolCall[];
+  output: string | null;
+  live: LiveText[];
+}
+
+/** A spend bucket of the cost reports. */
+export interface Bucket {
+  key: string;
+  calls: number;
+  tokens: TokenKinds;
+  cost_usd: number;
+  unknown_price_calls: number;
+  cost_known: boolean;
+}
+
+/** The run's budget (reports.cc ToJson(CostReport)); each limit appears only when set. */
+export interface Budget {
+  max_usd?: number;
+  left_usd?: number;
+  used_fraction?: number;
+  max_tokens?: number;
+  left_tokens?: number;
+  max_calls?: number;
+  left_calls?: number;
+}
+
+/** GET /runs/{id}/cost */
+export interface RunCost {
+  run: Run;
+  sub_runs: number;
+  total: Bucket;
+  by_node: Bucket[];
+  by_model: Bucket[];
+  by_provider: Bucket[];
+  budget?: Budget;
+}
+
+/** GET /cost?since= */
+export interface CostSince {
+  since: number;
+  total: Bucket;
+  runs: { id: string; workflow: string; status: RunStatus; created_at: number; spend: Bucket }[];
+  by_model: Bucket[];
+  by_provider: Bucket[];
+  by_workflow: Bucket[];
+  by_day: Bucket[]; // key is a local date, YYYY-MM-DD, oldest first
+}
+
+export interface Artifact {
+  name: string;
+  produced_by: string;
+  media_type: string;
+  blob: string;
+  created_at: number;
+  derived_from: string[];
+}
+
+/** A derivation tree node: `missing` sources have only a name; `seen` repeats one shown earlier. */
+export interface TreeNode {
+  name: string;
+  produced_by?: string;
+  media_type?: string;
+  blob?: string;
+  created_at?: number;
+  missing?: boolean;
+  seen?: boolean;
+  cycle?: string; // "a -> b -> a" when this source closes a cycle (not followed)
+  derived_from: TreeNode[];
+}
+
+/** GET /runs/{id}/artifacts and GET /lineage/{name} */
+export interface Artifacts {
+  run: string;
+  artifacts: Artifact[];
+  tree: TreeNode[];
+  cycles: string[];
+}
+
+export interface DiffRunHeader {
+  id: string;
+  workflow: string;
+  status: RunStatus;
+  tokens: number;
+  cost_usd: number;
+  calls: number;
+  duration_s: number;
+}
+
+export interface DiffSide {
+  status: NodeStatus;
+  duration_s: number;
+  tokens: number;
+  calls: number;
+  cost_usd: number;
+  cost_known: boolean;
+  model: string;
+  attempts: number;
+  output_blob: string;
+}
+
+export interface DiffNode {
+  node: string;
+  a: DiffSide | null;
+  b: DiffSide | null;
+  same: boolean;
+  differs: string[];
+  diff?: string; // unified diff of the outputs
+}
+
+/** GET /diff?a=&b= */
+export interface DiffReport {
+  a: DiffRunHeader;
+  b: DiffRunHeader;
+  nodes: DiffNode[];
+  differing: number;
+  diffs_omitted: number;
+  first_divergence: { node: string; differs: string[] } | null;
+}
+
+/** GET /approvals items */
+export interface Approval {
+  run_id: string;
+  workflow: string;
+  run_status: RunStatus;
+  node: string;
+  iteration: number;
+  item: number;
+  message: string;
+  since: number;
+  alive: boolean;
+}
+
+export interface ApproveRequest {
+  node: string;
+  decision: 'approved' | 'rejected';
+  text: string;
+  iteration?: number;
+  item?: number;
+}
+
+export interface ApproveResponse {
+  run_id: string;
+  node: string;
+  decision: string;
+  continued: 'running process' | 'resumed' | (string & {});
+  pid: number;
+}
+
+export interface ReplayRequest {
+  from: string[];
+  models: Record<string, string>;
+  prompts: Record<string, string>;
+  inputs: Record<string, unknown>;
+  allow_drift: boolean;
+}
+
+export interface ReplayResponse {
+  run_id: string;
+  pid: number;
+}
+
+/** GET /workflows items */
+export interface WorkflowFile {
+  path: string;
+  name: string;
+  runs: number;
+  last_run: number | string | null; // a time or a run id: shown as given
+}
+
+export interface WorkflowError {
+  line: number;
+  column: number;
+  message: string;
+}
+
+export interface WorkflowNode {
+  id: string;
+  kind: string;
+  needs: string[];
+  model: string;
+  line: number;
+}
+
+/** GET /workflow?path= and POST /workflow/validate */
+export interface WorkflowDoc {
+  path: string;
+  text: string;
+  ok: boolean;
+  errors: WorkflowError[];
+  nodes: WorkflowNode[];
+}
+
+export interface Health {
+  version: string;
+  store: string;
+  read_only: boolean;
+}
+
+/** SSE `event`: one stored event. `data` is the event's JSON (an object, or its text). */
+export interface StoredEvent {
+  seq: number;
+  type: string;
+  node: string;
+  iteration: number;
+  item: number;
+  attempt: number;
+  ts: number;
+  data: unknown;
+}

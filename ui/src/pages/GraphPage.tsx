@@ -1,0 +1,98 @@
+// Run graph: the recorded DAG with each node's state, updated live from the run's stream.
+import { useCallback, useMemo, useRef, useState } from 'react';
+import { api } from '../api/client';
+import type { GraphNode } from '../api/types';
+import { DagView, type DagItem } from '../components/DagView';
+import { ErrorBanner } from '../components/ErrorBanner';
+import { StatusBadge } from '../components/StatusBadge';
+import { int, money } from '../lib/format';
+import { useApi, useReady, useThrottled } from '../lib/hooks';
+import { liveTextsOf, withLiveStatus } from '../lib/live';
+import { href, navigate } from '../lib/router';
+import type { RunPageProps } from './RunLayout';
+
+const items = new WeakMap<GraphNode, DagItem>(); // one item per fetched/overlaid node object
+
+function toItem(n: GraphNode, streaming: string | undefined): DagItem {
+  const note = streaming !== undefined ? `streaming… ${streaming.slice(-60)}` : n.error ? n.error : undefined;
+  const cached = items.get(n);
+  if (cached && cached.note === note) return cached;
+  const item: DagItem = {
+    id: n.id,
+    needs: n.needs ?? [],
+    status: n.status || 'pending',
+    kind: n.kind,
+    model: n.model,
+    tokens: n.tokens,
+    cost: n.cost_usd,
+    costKnown: n.cost_known,
+    note,
+    className: n.cached ? 'cached' : undefined,
+    title: [
+      n.id,
+      [n.kind, n.model].filter(Boolean).join(' · '),
+      `${n.status || 'pending'}${n.attempts > 1 ? ` · ${n.attempts} attempts` : ''}${n.items ? ` · ${n.items} items` : ''}${n.iteration ? ` · iteration ${n.iteration + 1}` : ''}${n.cached ? ' · cache hit' : ''}`,
+      `${int(n.tokens)} tokens · ${int(n.calls)} calls · ${money(n.cost_usd, n.cost_known)}`,
+      n.error,
+    ]
+      .filter(Boolean)
+      .join('\n'),
+  };
+  items.set(n, item);
+  return item;
+}
+
+export function GraphPage({ id, live, running }: RunPageProps) {
+  const endedRef = useRef(live.ended);
+  endedRef.current = live.ended;
+  // Tokens and cost come with the graph: refetch when nodes change state (at most every 2 s) and at the end.
+  const version = useThrottled(running ? live.version : 0, 2000);
+  const graph = useApi(async () => ({ g: await api.graph(id), ended: endedRef.current }), [id, live.ended, version]);
+  const [ready, setReady] = useState(false);
+
+  const nodes = useMemo(() => {
+    if (!graph.data) return [];
+    const { g, ended } = graph.data;
+    // After the stream ended, a graph fetched later is final (a cancel writes no node event).
+    return live.ended > 0 && ended >= live.ended ? g.nodes : withLiveStatus(g.nodes, (n) => n.id, live);
+  }, [graph.data, live]);
+  const dagItems = useMemo(
+    () =>
+      nodes.map((n) => {
+        const texts = liveTextsOf(live, n.id);
+        return toItem(n, texts.length ? (texts[texts.length - 1]?.text ?? '') : undefined);
+      }),
+    [nodes, live],
+  );
+  const counts = useMemo(() => {
+    const c = new Map<string, number>();
+    for (const n of nodes) c.set(n.status || 'pending', (c.get(n.status || 'pending') ?? 0) + 1);
+    return [...c].sort();
+  }, [nodes]);
+
+  const onNodeClick = useCallback((node: string) => navigate(href({ page: 'node', id, node })), [id]);
+  const onReady = useCallback(() => setReady(true), []);
+  useReady('graph', ready && graph.data !== undefined);
+
+  return (
+    <>
+      <ErrorBanner error={graph.error} onRetry={graph.reload} />
+      {graph.data && (
+        <div className="graph-bar">
+          <span className="muted">{nodes.length} nodes</span>
+          {counts.map(([s, k]) => (
+            <span key={s} className="count">
+              <StatusBadge status={s} /> {k}
+            </span>
+          ))}
+          {running && <span className="live-dot">live</span>}
+        </div>
+      )}
+      {graph.data && (
+        <div className="graph-wrap">
+          <DagView items={dagItems} onNodeClick={onNodeClick} onReady={onReady} />
+        </div>
+      )}
+    </>
+  );
+}
