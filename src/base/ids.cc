@@ -20,8 +20,8 @@ std::string NewRunId(double wall_seconds) {
   gmtime_r(&t, &tm);
   static thread_local std::mt19937 rng(std::random_device{}());
   char buf[40];
-  std::snprintf(buf, sizeof(buf), "%04d%02d%02d-%02d%02d%02d-%04x", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(rng() & 0xffff));
+  std::snprintf(buf, sizeof(buf), "%04d%02d%02d-%02d%02d%02d-%06x", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<unsigned>(rng() & 0xffffff));
   return buf;
 }
 

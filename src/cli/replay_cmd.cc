@@ -253,7 +253,7 @@ int CmdReplay(Context& ctx) {
   options.auto_approve = ctx.args.Has("yes");
   options.default_max_calls = opts.value("max_calls", int64_t{500});
   options.run_id = ctx.args.Get("run-id");
-  if (options.run_id.empty()) options.run_id = NewRunId(SystemClock::Default()->WallNow());
+  if (options.run_id.empty()) options.run_id = store::UnusedRunId(env.store.get(), SystemClock::Default()->WallNow());
   if (offline) {
     auto approvals = env.store->ListApprovals(*id);
     if (!approvals.ok()) return Fail(ctx, approvals.status());

@@ -86,7 +86,8 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
   if (!options.auto_approve && !options.human && ctx.args.Has("wait"))
     options.human = engine::AwaitDecisions(env.store.get(), g_cancel);
   if (!options.auto_approve && !options.human && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
-  if (options.run_id.empty() && resume_id.empty()) options.run_id = NewRunId(SystemClock::Default()->WallNow());
+  if (options.run_id.empty() && resume_id.empty())
+    options.run_id = store::UnusedRunId(env.store.get(), SystemClock::Default()->WallNow());
   std::unique_ptr<observe::LiveExporter> exporter;
   if (ctx.args.Has("otlp-endpoint")) {
     observe::ExporterOptions eo;

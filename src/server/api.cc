@@ -341,7 +341,7 @@ Response Api::Replay(const std::string& run_id, const Request& req) {
   auto body = BodyJson(req);
   if (!body.ok()) return ErrorResponse(body.status());
   const json& b = *body;
-  std::string new_id = NewRunId(static_cast<double>(std::time(nullptr)));
+  std::string new_id = store::UnusedRunId(st_, static_cast<double>(std::time(nullptr)));
   std::vector<std::string> args{"replay", run_id, "--run-id", new_id, "--wait"};
   if (b.contains("from")) {
     if (!b["from"].is_array()) return ErrorResponse(400, "\"from\" must be a list of node ids");

@@ -13,8 +13,8 @@
 #include <vector>
 
 #include "base/fs.h"
-#include "base/hash.h"
 #include "base/ids.h"
+#include "base/hash.h"
 
 namespace sw::store {
 namespace {
@@ -452,6 +452,16 @@ Result<std::vector<T>> Collect(sqlite3* db, sqlite3_stmt* s, T (*read)(sqlite3_s
 }
 
 }  // namespace
+
+std::string UnusedRunId(Store* st, double wall_seconds) {
+  std::string id;
+  for (int i = 0; i < 16; ++i) {
+    id = NewRunId(wall_seconds);
+    auto taken = st->GetRun(id);
+    if (taken.ok() && !*taken) break;
+  }
+  return id;
+}
 
 Result<std::unique_ptr<Store>> OpenSqlite(const std::string& dir, const StoreOptions& options) {
   SW_ASSIGN_OR_RETURN(std::unique_ptr<SqliteStore> store, SqliteStore::Open(dir, options));

@@ -254,6 +254,10 @@ class Store {
   virtual Result<std::string> IntegrityCheck() = 0;
 };
 
+/// UnusedRunId draws run ids (NewRunId: the time and 24 random bits) until one is not in st:
+/// concurrent runs started in the same second never collide.
+std::string UnusedRunId(Store* st, double wall_seconds);
+
 /// OpenSqlite opens (creating if needed) the store in dir: dir/specwright.db (WAL) and
 /// dir/blobs/. Applies the schema and migrations.
 Result<std::unique_ptr<Store>> OpenSqlite(const std::string& dir, const StoreOptions& options = {});
