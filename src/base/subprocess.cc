@@ -44,44 +44,57 @@ struct Pipes {
   }
 };
 
-/// Spawn starts the child in a new process group with the three pipe ends as stdio.
-Result<pid_t> Spawn(const SpawnOptions& o, Pipes& p) {
-  if (o.argv.empty() || o.argv[0].empty()) return InvalidInput("no program to run");
-  std::string prog = o.argv[0];
-  if (prog.find('/') == std::string::npos) {
-    prog = FindProgram(prog, o.path);
-    if (prog.empty()) return NotFound("program " + Quote(o.argv[0]) + " not found in " + o.path);
+/// SpawnWith starts o.argv with the given stdio actions: in a new process group (so a timeout
+/// kills what it started too: make -> cc -> ...), or with new_session in a session of its own
+/// (a Ctrl-C in our terminal does not reach it); default signal handling whatever we block.
+/// It consumes fa.
+Result<pid_t> SpawnWith(const SpawnOptions& o, posix_spawn_file_actions_t* fa, bool new_session) {
+  std::string prog = o.argv.empty() ? "" : o.argv[0];
+  if (!prog.empty() && prog.find('/') == std::string::npos) prog = FindProgram(prog, o.path);
+  if (o.argv.empty() || o.argv[0].empty() || prog.empty()) {
+    posix_spawn_file_actions_destroy(fa);
+    if (o.argv.empty() || o.argv[0].empty()) return InvalidInput("no program to run");
+    return NotFound("program " + Quote(o.argv[0]) + " not found in " + o.path);
   }
-  posix_spawn_file_actions_t fa;
-  posix_spawn_file_actions_init(&fa);
-  posix_spawn_file_actions_adddup2(&fa, p.fds[0][0], 0);
-  posix_spawn_file_actions_adddup2(&fa, p.fds[1][1], 1);
-  posix_spawn_file_actions_adddup2(&fa, p.fds[2][1], 2);
   // Nothing else of ours (sockets of model calls, the store) reaches the child.
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, o.cwd.c_str());
+  posix_spawn_file_actions_addclosefrom_np(fa, 3);
+  if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(fa, o.cwd.c_str());
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
-  // Its own process group, so a timeout kills what it started too (make -> cc -> ...), and
-  // default signal handling whatever we block.
   sigset_t none, all;
   sigemptyset(&none);
   sigfillset(&all);
   posix_spawnattr_setsigmask(&attr, &none);
   posix_spawnattr_setsigdefault(&attr, &all);
-  posix_spawnattr_setpgroup(&attr, 0);
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
+  short flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF;
+  if (new_session) {
+    flags |= POSIX_SPAWN_SETSID;
+  } else {
+    posix_spawnattr_setpgroup(&attr, 0);
+    flags |= POSIX_SPAWN_SETPGROUP;
+  }
+  posix_spawnattr_setflags(&attr, flags);
   std::vector<char*> argv, envp;
   for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
   argv.push_back(nullptr);
   for (const auto& e : o.env) envp.push_back(const_cast<char*>(e.c_str()));
   envp.push_back(nullptr);
   pid_t pid = -1;
-  int rc = posix_spawn(&pid, prog.c_str(), &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
+  int rc = posix_spawn(&pid, prog.c_str(), fa, &attr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(fa);
   posix_spawnattr_destroy(&attr);
   if (rc != 0) return Failed("cannot start " + Quote(o.argv[0]) + ": " + std::strerror(rc));
   return pid;
+}
+
+/// Spawn starts the child in a new process group with the three pipe ends as stdio.
+Result<pid_t> Spawn(const SpawnOptions& o, Pipes& p) {
+  posix_spawn_file_actions_t fa;
+  posix_spawn_file_actions_init(&fa);
+  posix_spawn_file_actions_adddup2(&fa, p.fds[0][0], 0);
+  posix_spawn_file_actions_adddup2(&fa, p.fds[1][1], 1);
+  posix_spawn_file_actions_adddup2(&fa, p.fds[2][1], 2);
+  return SpawnWith(o, &fa, false);
 }
 
 void Append(std::string* s, size_t* dropped, const char* data, size_t n, size_t cap) {
@@ -195,39 +208,12 @@ Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& option
 }
 
 Result<pid_t> SpawnDetached(const SpawnOptions& o, const std::string& log_path) {
-  if (o.argv.empty() || o.argv[0].empty()) return InvalidInput("no program to run");
-  std::string prog = o.argv[0];
-  if (prog.find('/') == std::string::npos) {
-    prog = FindProgram(prog, o.path);
-    if (prog.empty()) return NotFound("program " + Quote(o.argv[0]) + " not found in " + o.path);
-  }
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0600);
   posix_spawn_file_actions_adddup2(&fa, 1, 2);
-  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
-  if (!o.cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, o.cwd.c_str());
-  posix_spawnattr_t attr;
-  posix_spawnattr_init(&attr);
-  sigset_t none, all;
-  sigemptyset(&none);
-  sigfillset(&all);
-  posix_spawnattr_setsigmask(&attr, &none);
-  posix_spawnattr_setsigdefault(&attr, &all);
-  // A session of its own: a Ctrl-C in our terminal does not reach it.
-  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSID | POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
-  std::vector<char*> argv, envp;
-  for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
-  argv.push_back(nullptr);
-  for (const auto& e : o.env) envp.push_back(const_cast<char*>(e.c_str()));
-  envp.push_back(nullptr);
-  pid_t pid = -1;
-  int rc = posix_spawn(&pid, prog.c_str(), &fa, &attr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&fa);
-  posix_spawnattr_destroy(&attr);
-  if (rc != 0) return Failed("cannot start " + Quote(o.argv[0]) + ": " + std::strerror(rc));
-  return pid;
+  return SpawnWith(o, &fa, true);
 }
 
 bool ReapIfExited(pid_t pid) {

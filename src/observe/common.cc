@@ -136,6 +136,27 @@ void WriteRun(JsonWriter& w, const store::RunRecord& r) {
       .EndObject();
 }
 
+void WriteNodeRun(JsonWriter& w, const store::NodeRunRecord& x) {
+  w.BeginObject()
+      .Field("node", x.node)
+      .Field("iteration", x.iteration)
+      .Field("item", x.item)
+      .Field("attempt", x.attempt)
+      .Field("status", x.status)
+      .Field("started_at", x.started_at)
+      .Field("finished_at", x.finished_at)
+      .Field("tokens", x.tokens_in + x.tokens_out)
+      .Field("tokens_in", x.tokens_in)
+      .Field("tokens_out", x.tokens_out)
+      .Field("calls", x.calls)
+      .Field("cost_usd", x.cost_usd)
+      .Field("cost_known", !x.cost_unknown)
+      .Field("cached", x.cached)
+      .Field("model", x.model)
+      .Field("error", x.error)
+      .EndObject();
+}
+
 void Bucket::Add(const store::LlmCallRecord& c) {
   ++calls;
   input += c.tokens_in;

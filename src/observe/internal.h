@@ -38,6 +38,8 @@ Result<std::vector<std::pair<std::string, std::string>>> FinalOutputs(store::Sto
 
 /// WriteRun writes the run record's summary fields as an object (shared by the reports).
 void WriteRun(JsonWriter& w, const store::RunRecord& r);
+/// WriteNodeRun writes one node_runs row (node x iteration x item x attempt) as an object.
+void WriteNodeRun(JsonWriter& w, const store::NodeRunRecord& x);
 /// WriteBucket writes one spend bucket as an object.
 void WriteBucket(JsonWriter& w, const Bucket& b);
 

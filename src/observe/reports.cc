@@ -90,24 +90,7 @@ std::string ToJson(const TraceReport& r) {
   WriteRun(w, r.run);
   w.Field("start", r.start).Field("end", r.end).Key("rows").BeginArray();
   for (const auto& x : r.rows)
-    w.BeginObject()
-        .Field("node", x.node)
-        .Field("iteration", x.iteration)
-        .Field("item", x.item)
-        .Field("attempt", x.attempt)
-        .Field("status", x.status)
-        .Field("started_at", x.started_at)
-        .Field("finished_at", x.finished_at)
-        .Field("tokens", x.tokens_in + x.tokens_out)
-        .Field("tokens_in", x.tokens_in)
-        .Field("tokens_out", x.tokens_out)
-        .Field("calls", x.calls)
-        .Field("cost_usd", x.cost_usd)
-        .Field("cost_known", !x.cost_unknown)
-        .Field("cached", x.cached)
-        .Field("model", x.model)
-        .Field("error", x.error)
-        .EndObject();
+    WriteNodeRun(w, x);
   w.EndArray();
   if (!r.node.empty()) {
     w.Key("calls").BeginArray();

@@ -210,23 +210,7 @@ Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const 
   w.EndArray();
   w.Key("attempts").BeginArray();
   for (const auto& x : t.rows)
-    w.BeginObject()
-        .Field("iteration", x.iteration)
-        .Field("item", x.item)
-        .Field("attempt", x.attempt)
-        .Field("status", x.status)
-        .Field("started_at", x.started_at)
-        .Field("finished_at", x.finished_at)
-        .Field("tokens", x.tokens_in + x.tokens_out)
-        .Field("tokens_in", x.tokens_in)
-        .Field("tokens_out", x.tokens_out)
-        .Field("calls", x.calls)
-        .Field("cost_usd", x.cost_usd)
-        .Field("cost_known", !x.cost_unknown)
-        .Field("cached", x.cached)
-        .Field("model", x.model)
-        .Field("error", x.error)
-        .EndObject();
+    WriteNodeRun(w, x);
   w.EndArray();
   w.Key("calls").BeginArray();
   for (const auto& c : t.calls) {
