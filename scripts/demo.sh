@@ -37,6 +37,9 @@ echo "== replay the launch run offline from its recorded answers: every output b
 cat <<MSG
 
 What to look at next (store: $SPECWRIGHT_STORE):
+  SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN ui
+                                    the web UI at http://127.0.0.1:8420/: runs, live graphs, prompts,
+                                    timeline, cost, approvals, replay, diff
   $BIN runs                         every run with status, tokens and cost
   $BIN show $RUN     nodes, attempts, durations, tokens, cost
   $BIN show $AGENT  the agent's turns, tool calls and results
