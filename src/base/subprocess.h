@@ -51,6 +51,8 @@ Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& option
 /// SpawnDetached starts argv in a session of its own, outliving us: stdin is /dev/null and
 /// stdout and stderr append to log_path. The caller reaps it with ReapIfExited.
 Result<pid_t> SpawnDetached(const SpawnOptions& spawn, const std::string& log_path);
+/// ProcessRunning says whether pid is a live process (a zombie that nobody reaped is not).
+bool ProcessRunning(int64_t pid);
 /// ReapIfExited collects pid's exit status without blocking; true once it has ended.
 bool ReapIfExited(pid_t pid);
 

@@ -54,6 +54,7 @@ int CmdRuns(Context& ctx) {
   }
   auto runs = env.store->ListRuns(limit, ctx.args.Has("all"));
   if (!runs.ok()) return Fail(ctx, runs.status());
+  *runs = observe::FilterRuns(std::move(*runs), ctx.args.Get("status"), ctx.args.Get("search"));
   if (ctx.json) {
     std::cout << json::parse(observe::RunsJson(*runs)).dump(2) << "\n";
     return kExitOk;

@@ -302,8 +302,7 @@ int CmdResume(Context& ctx) {
     std::printf("run %s already succeeded; nothing to resume\n", id->c_str());
     return kExitOk;
   }
-  if (run.status == "running" && run.pid > 0 && run.pid != ::getpid() && ::kill(static_cast<pid_t>(run.pid), 0) == 0 &&
-      std::filesystem::exists("/proc/" + std::to_string(run.pid)))
+  if (run.pid != ::getpid() && engine::ProcessAlive(run))
     return Fail(ctx, InvalidInput("run " + *id + " is still running in process " + std::to_string(run.pid) +
                                   " (use `specwright cancel " + *id + "` first)"));
   auto loaded = workflow::LoadOrError(run.workflow_file);

@@ -91,7 +91,6 @@ int CmdUi(Context& ctx) {
   server::Api api(env.store.get(), ao);
   auto srv = server::HttpServer::Start(ho, [&api](const server::Request& r) { return api.Handle(r); });
   if (!srv.ok()) return Fail(ctx, srv.status());
-  // The Host check of token-less requests accepts our own port only.
   std::string host = ho.host.find(':') != std::string::npos ? "[" + ho.host + "]" : ho.host;
   std::string url = "http://" + host + ":" + std::to_string((*srv)->port()) + "/";
   if (!ao.token.empty()) url += "?token=" + ao.token;

@@ -8,12 +8,11 @@
 #include <vector>
 
 #include "base/strings.h"
+#include "base/subprocess.h"
 
 namespace sw::engine {
 
-bool ProcessAlive(const store::RunRecord& run) {
-  return run.status == "running" && run.pid > 0 && ::kill(static_cast<pid_t>(run.pid), 0) == 0;
-}
+bool ProcessAlive(const store::RunRecord& run) { return run.status == "running" && ProcessRunning(run.pid); }
 
 Result<store::ApprovalRecord> Decide(store::Store* st, const std::string& run_id, const Decision& d) {
   SW_ASSIGN_OR_RETURN(auto approvals, st->ListApprovals(run_id));

@@ -24,6 +24,10 @@ using json = nlohmann::json;
 /// RunsJson is the run list (`runs --json`, GET /runs): each run's summary fields.
 std::string RunsJson(const std::vector<store::RunRecord>& runs);
 std::string RunJson(const store::RunRecord& run);
+/// FilterRuns keeps the runs with status (when set) whose id, workflow name or file contains
+/// query (case-insensitive, when set): `runs --status --search` and the Runs page.
+std::vector<store::RunRecord> FilterRuns(std::vector<store::RunRecord> runs, const std::string& status,
+                                         const std::string& query);
 
 /// ShowLine is one node x iteration of a run, attempts and map items folded in.
 struct ShowLine {
@@ -57,12 +61,19 @@ Result<std::string> GraphJson(store::Store* st, const std::string& run_id);
 /// output, and the text of calls still streaming.
 Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const std::string& node);
 
-/// PendingApprovalsJson lists the gates waiting for a decision in the newest max_runs runs.
+/// PendingApprovalsJson lists the human gates waiting for a decision in the newest max_runs
+/// runs (sub-runs included): run, node, message, since, whether a live process waits on it
+/// (`alive`: it takes the decision itself) and the top-level run to resume otherwise.
 Result<std::string> PendingApprovalsJson(store::Store* st, int max_runs = 1000);
 
 /// WorkflowJson loads a workflow file (or text in its place) and reports {path, text, ok,
 /// errors: [{line, column, message}], warnings, nodes: [{id, kind, needs, model, line}]}.
-std::string WorkflowJson(const std::string& path, const std::string* text = nullptr);
+/// confine: referenced files must lie inside it (see workflow::Load).
+std::string WorkflowJson(const std::string& path, const std::string* text = nullptr, const std::string& confine = "");
+
+/// WorkflowsJson lists the workflow files below dir (depth 4; hidden folders, node_modules,
+/// build* and dist skipped) and those recorded runs used: [{path, abs, name, runs, last_run, exists}].
+Result<std::string> WorkflowsJson(store::Store* st, const std::string& dir);
 
 // ---- trace ----
 

@@ -6,7 +6,11 @@
 #include <set>
 #include <unordered_map>
 
+#include <filesystem>
+
 #include "base/fs.h"
+#include "base/strings.h"
+#include "base/subprocess.h"
 #include "observe/internal.h"
 #include "workflow/workflow.h"
 
@@ -83,6 +87,18 @@ std::string RunsJson(const std::vector<store::RunRecord>& runs) {
   for (const auto& r : runs) WriteRun(w, r);
   w.EndArray();
   return w.Take();
+}
+
+std::vector<store::RunRecord> FilterRuns(std::vector<store::RunRecord> runs, const std::string& status,
+                                         const std::string& query) {
+  if (status.empty() && query.empty()) return runs;
+  std::string q = Lower(query);
+  std::erase_if(runs, [&](const store::RunRecord& r) {
+    if (!status.empty() && r.status != status) return true;
+    return !q.empty() && Lower(r.id).find(q) == std::string::npos && Lower(r.workflow_name).find(q) == std::string::npos &&
+           Lower(r.workflow_file).find(q) == std::string::npos;
+  });
+  return runs;
 }
 
 std::string RunJson(const store::RunRecord& run) {
@@ -292,17 +308,31 @@ Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const 
 
 Result<std::string> PendingApprovalsJson(store::Store* st, int max_runs) {
   SW_ASSIGN_OR_RETURN(auto runs, st->ListRuns(max_runs, true));
+  std::unordered_map<std::string, const store::RunRecord*> by_id;
+  for (const auto& r : runs) by_id[r.id] = &r;
   JsonWriter w;
   w.BeginArray();
   for (const auto& r : runs) {
     if (r.status != "waiting" && r.status != "running") continue;
     SW_ASSIGN_OR_RETURN(auto approvals, st->ListApprovals(r.id));
+    json defs;
+    bool defs_read = false;
     for (const auto& a : approvals) {
       if (a.decision != "pending") continue;
+      // A parent's `kind: workflow` node waits while its sub-run's gate does: list the gate only.
+      if (!defs_read) defs = Definitions(st, r.id), defs_read = true;
+      if (defs.is_object() && defs.contains(a.node) && defs[a.node].value("kind", "") != "human") continue;
+      // The top-level run is what a resume continues (a sub-run resumes with its parent).
+      const store::RunRecord* root = &r;
+      for (int depth = 0; !root->parent_id.empty() && by_id.count(root->parent_id) && depth < 64; ++depth)
+        root = by_id[root->parent_id];
+      bool alive = r.status == "running" && ProcessRunning(r.pid);
       w.BeginObject()
           .Field("run_id", r.id)
+          .Field("root_run", root->id)
           .Field("workflow", r.workflow_name)
           .Field("run_status", r.status)
+          .Field("alive", alive)
           .Field("node", a.node)
           .Field("iteration", a.iteration)
           .Field("item", a.item)
@@ -315,14 +345,14 @@ Result<std::string> PendingApprovalsJson(store::Store* st, int max_runs) {
   return w.Take();
 }
 
-std::string WorkflowJson(const std::string& path, const std::string* text) {
+std::string WorkflowJson(const std::string& path, const std::string* text, const std::string& confine) {
   std::string body;
   if (text) {
     body = *text;
   } else if (auto t = ReadFile(path); t.ok()) {
     body = std::move(t).value();
   }
-  workflow::LoadResult r = workflow::Load(path, text);
+  workflow::LoadResult r = workflow::Load(path, text, confine);
   JsonWriter w;
   w.BeginObject().Field("path", path).Field("text", body).Field("ok", r.errors.empty());
   auto diags = [&](const char* key, const std::vector<workflow::Diagnostic>& v) {
@@ -350,6 +380,74 @@ std::string WorkflowJson(const std::string& path, const std::string* text) {
       w.Field("model", n.model.model).Field("line", n.pos.line).EndObject();
     }
   w.EndArray().EndObject();
+  return w.Take();
+}
+
+}  // namespace sw::observe
+
+namespace sw::observe {
+namespace {
+
+bool LooksLikeWorkflow(const std::filesystem::path& p) {
+  auto ext = p.extension().string();
+  if (ext != ".yaml" && ext != ".yml") return false;
+  auto text = ReadFile(p.string());
+  if (!text.ok()) return false;
+  std::string_view t(*text);
+  t = t.substr(0, 64 << 10);
+  auto top = [&](std::string_view key) { return StartsWith(t, key) || t.find("\n" + std::string(key)) != std::string_view::npos; };
+  return top("nodes:") && top("name:");
+}
+
+}  // namespace
+
+Result<std::string> WorkflowsJson(store::Store* st, const std::string& dir) {
+  namespace fs = std::filesystem;
+  struct Entry {
+    std::string name;
+    int64_t runs = 0;
+    double last_run = 0;
+  };
+  std::map<std::string, Entry> found;
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(dir, ec);
+  int visited = 0;
+  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator() && visited < 20000; it.increment(ec), ++visited) {
+    const fs::path& p = it->path();
+    std::string name = p.filename().string();
+    if (it->is_directory(ec)) {
+      if (it.depth() >= 4 || name.starts_with(".") || name == "node_modules" || name.starts_with("build") ||
+          name == "dist")
+        it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file(ec) && LooksLikeWorkflow(p)) found[p.string()];
+  }
+  SW_ASSIGN_OR_RETURN(auto runs, st->ListRuns(1000, false));
+  for (const auto& r : runs) {
+    if (r.workflow_file.empty()) continue;
+    Entry& e = found[r.workflow_file];
+    ++e.runs;
+    e.last_run = std::max(e.last_run, r.created_at);
+    if (e.name.empty()) e.name = r.workflow_name;
+  }
+  JsonWriter w;
+  w.BeginArray();
+  for (const auto& [path, e] : found) {
+    fs::path p(path);
+    auto rel = p.lexically_relative(root);
+    bool under = !rel.empty() && *rel.begin() != "..";
+    w.BeginObject()
+        .Field("path", under ? rel.string() : path)
+        .Field("abs", path)
+        .Field("name", e.name)
+        .Field("runs", e.runs)
+        .Field("last_run", e.last_run)
+        .Field("exists", FileExists(path))
+        .EndObject();
+  }
+  w.EndArray();
   return w.Take();
 }
 

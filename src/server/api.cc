@@ -36,7 +36,9 @@ Response ErrorResponse(int status, const std::string& message) { return Json(jso
 int HttpStatusOf(const Status& s) {
   switch (s.code()) {
     case Code::kInvalidInput: return 400;
+    case Code::kPermission: return 403;
     case Code::kNotFound: return 404;
+    case Code::kUnavailable: return 503;
     default: return 500;
   }
 }
@@ -106,31 +108,15 @@ bool UnderDir(const fs::path& p, const fs::path& dir) {
   return !rel.empty() && *rel.begin() != ".." && !rel.is_absolute();
 }
 
-bool LooksLikeWorkflow(const fs::path& p) {
-  auto ext = p.extension().string();
-  if (ext != ".yaml" && ext != ".yml") return false;
-  auto text = ReadFile(p.string());
-  if (!text.ok()) return false;
-  std::string_view t(*text);
-  t = t.substr(0, 64 << 10);
-  auto top = [&](std::string_view key) { return StartsWith(t, key) || t.find("\n" + std::string(key)) != std::string_view::npos; };
-  return top("nodes:") && top("name:");
-}
-
 }  // namespace
 
 Response Api::Handle(const Request& req) {
-  if (!options_.token.empty()) {
-    std::string given = Query(req, "token");
-    auto it = req.headers.find("authorization");
-    if (it != req.headers.end() && StartsWith(it->second, "Bearer ")) given = it->second.substr(7);
-    if (!SafeEqual(given, options_.token)) {
-      Response r = ErrorResponse(401, "this server needs its token: open the URL it printed (…/?token=…) or send "
-                                      "`Authorization: Bearer TOKEN`");
-      r.headers.emplace_back("WWW-Authenticate", "Bearer");
-      return r;
-    }
-  } else {
+  {
+    std::lock_guard<std::mutex> l(children_mu_);
+    std::erase_if(children_, [](const auto& c) { return ReapIfExited(c.second); });
+  }
+  bool for_api = StartsWith(req.path, "/api/");
+  if (options_.token.empty()) {
     // Token-less means loopback only: refuse other Host names, so a web page that rebinds its
     // own DNS name to 127.0.0.1 cannot read the store through the victim's browser.
     auto it = req.headers.find("host");
@@ -140,8 +126,20 @@ Response Api::Handle(const Request& req) {
                        : colon != std::string::npos && host.find('[') == std::string::npos ? host.substr(0, colon)
                                                                                             : host;
     if (!IsLoopback(name)) return ErrorResponse(403, "Host " + Quote(host) + " is not a loopback name");
+  } else if (for_api) {
+    // The front end's files hold no data and load without the token (a page cannot add it to
+    // its script tags); every API call must carry it.
+    std::string given = Query(req, "token");
+    auto it = req.headers.find("authorization");
+    if (it != req.headers.end() && StartsWith(it->second, "Bearer ")) given = it->second.substr(7);
+    if (!SafeEqual(given, options_.token)) {
+      Response r = ErrorResponse(401, "this server needs its token: open the URL it printed (…/?token=…) or send "
+                                      "`Authorization: Bearer TOKEN`");
+      r.headers.emplace_back("WWW-Authenticate", "Bearer");
+      return r;
+    }
   }
-  if (StartsWith(req.path, "/api/")) {
+  if (for_api) {
     Response r;
     try {
       r = Route(req);
@@ -151,15 +149,18 @@ Response Api::Handle(const Request& req) {
     r.headers.emplace_back("Cache-Control", "no-store");
     return r;
   }
-  if (req.method != "GET" && req.method != "HEAD") return ErrorResponse(405, req.method + " is not allowed here");
+  if (req.method != "GET" && req.method != "HEAD") {
+    Response r = ErrorResponse(405, req.method + " is not allowed here");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
+  }
   return StaticFile(options_.ui_dir, req.path);
 }
 
 Response Api::Route(const Request& req) {
   if (!StartsWith(req.path, "/api/v1/")) return ErrorResponse(404, "unknown API path " + Quote(req.path) + " (try /api/v1/)");
-  std::vector<std::string> seg;
-  for (auto& s : Split(req.path.substr(8), '/'))
-    if (!s.empty()) seg.push_back(s);
+  // Segments were split before decoding, so a name may hold "/" (an artifact "launch/a.md").
+  std::vector<std::string> seg(req.segments.size() >= 2 ? req.segments.begin() + 2 : req.segments.end(), req.segments.end());
   if (seg.empty()) return ErrorResponse(404, "unknown API path " + Quote(req.path));
   bool get = req.method == "GET" || req.method == "HEAD";
   bool post = req.method == "POST";
@@ -177,18 +178,7 @@ Response Api::Route(const Request& req) {
     if (!limit.ok()) return ErrorResponse(limit.status());
     auto runs = st_->ListRuns(*limit, Query(req, "all") == "1");
     if (!runs.ok()) return ErrorResponse(runs.status());
-    std::string status = Query(req, "status"), q = Lower(Query(req, "q"));
-    if (!status.empty() || !q.empty()) {
-      std::vector<store::RunRecord> keep;
-      for (auto& r : *runs) {
-        if (!status.empty() && r.status != status) continue;
-        if (!q.empty() && Lower(r.id).find(q) == std::string::npos &&
-            Lower(r.workflow_name).find(q) == std::string::npos && Lower(r.workflow_file).find(q) == std::string::npos)
-          continue;
-        keep.push_back(std::move(r));
-      }
-      *runs = std::move(keep);
-    }
+    *runs = observe::FilterRuns(std::move(*runs), Query(req, "status"), Query(req, "q"));
     return Json(observe::RunsJson(*runs));
   }
   if (top == "runs" && seg.size() >= 2) {
@@ -274,23 +264,8 @@ Response Api::Route(const Request& req) {
     if (!r.ok()) return ErrorResponse(r.status());
     return Json(observe::ToJson(*r));
   }
-  if (top == "approvals" && seg.size() == 1 && get) {
-    auto list = observe::PendingApprovalsJson(st_);
-    if (!list.ok()) return ErrorResponse(list.status());
-    // Add whether a live process is waiting on each gate (it takes the decision itself).
-    json arr = json::parse(*list);
-    std::map<std::string, bool> alive;
-    for (auto& a : arr) {
-      std::string id = a.value("run_id", "");
-      if (!alive.count(id)) {
-        auto run = st_->GetRun(id);
-        alive[id] = run.ok() && *run && engine::ProcessAlive(**run);
-      }
-      a["alive"] = alive[id];
-    }
-    return Json(arr.dump());
-  }
-  if (top == "workflows" && seg.size() == 1 && get) return Workflows();
+  if (top == "approvals" && seg.size() == 1 && get) return JsonOr(observe::PendingApprovalsJson(st_));
+  if (top == "workflows" && seg.size() == 1 && get) return JsonOr(observe::WorkflowsJson(st_, options_.work_dir));
   if (top == "workflow" && seg.size() == 1 && get) return Workflow(Query(req, "path"), nullptr);
   if (top == "workflow" && seg.size() == 2 && seg[1] == "validate" && post) {
     auto body = BodyJson(req);
@@ -300,41 +275,115 @@ Response Api::Route(const Request& req) {
     std::string text = (*body)["text"].get<std::string>();
     return Workflow((*body)["path"].get<std::string>(), &text);
   }
-  return ErrorResponse(get || post ? 404 : 405, "no " + req.method + " " + req.path + " in the API (see docs/api.md)");
+  if (!get && !post) {
+    Response r = ErrorResponse(405, req.method + " is not allowed in the API");
+    r.headers.emplace_back("Allow", "GET, HEAD, POST");
+    return r;
+  }
+  return ErrorResponse(404, "no " + req.method + " " + req.path + " in the API (see docs/api.md)");
 }
+
+namespace {
+
+/// Field reads an optional field of a request body, refusing a value of the wrong type.
+template <typename T>
+Status Field(const json& b, const char* key, T* out) {
+  if (!b.contains(key) || b[key].is_null()) return Status::Ok();
+  const json& v = b[key];
+  bool ok = false;
+  if constexpr (std::is_same_v<T, std::string>) ok = v.is_string();
+  else if constexpr (std::is_same_v<T, bool>) ok = v.is_boolean();
+  else if constexpr (std::is_same_v<T, int>) ok = v.is_number_integer();
+  if (!ok) return InvalidInput(std::string("\"") + key + "\" has the wrong type: " + v.dump());
+  *out = v.get<T>();
+  return Status::Ok();
+}
+
+}  // namespace
 
 Response Api::Approve(const std::string& run_id, const Request& req) {
   auto body = BodyJson(req);
   if (!body.ok()) return ErrorResponse(body.status());
   const json& b = *body;
-  if (!b.contains("node") || !b["node"].is_string()) return ErrorResponse(400, "approve needs \"node\" (a string)");
-  std::string decision = b.value("decision", "approved");
+  engine::Decision d;
+  std::string decision = "approved";
+  int iteration = 0, item = 0;
+  for (Status s : {Field(b, "node", &d.node), Field(b, "decision", &decision), Field(b, "text", &d.text),
+                   Field(b, "iteration", &iteration), Field(b, "item", &item)})
+    if (!s.ok()) return ErrorResponse(s);
+  if (d.node.empty()) return ErrorResponse(400, "approve needs \"node\" (a string)");
   if (decision != "approved" && decision != "rejected")
     return ErrorResponse(400, "\"decision\" must be \"approved\" or \"rejected\", got " + Quote(decision));
-  engine::Decision d;
-  d.node = b["node"].get<std::string>();
   d.approve = decision == "approved";
-  d.text = b.contains("text") && b["text"].is_string() ? b["text"].get<std::string>() : "";
   d.by = "ui";
-  if (b.contains("iteration") && b["iteration"].is_number_integer()) d.iteration = b["iteration"].get<int>();
-  if (b.contains("item") && b["item"].is_number_integer()) d.item = b["item"].get<int>();
+  if (b.contains("iteration")) d.iteration = iteration;
+  if (b.contains("item")) d.item = item;
   auto a = engine::Decide(st_, run_id, d);
   if (!a.ok()) return ErrorResponse(a.status().code() == Code::kInvalidInput ? 409 : 500, a.status().message());
   auto run = st_->GetRun(run_id);
   if (!run.ok() || !*run) return ErrorResponse(500, "run " + run_id + " vanished");
   json out{{"run_id", run_id}, {"node", d.node}, {"decision", a->decision}};
-  if (engine::ProcessAlive(**run)) {
-    out["continued"] = "running process";
-    out["pid"] = (*run)->pid;
-  } else if ((*run)->status == "waiting") {
-    auto pid = StartCli({"resume", run_id, "--wait"}, run_id + "-resume");
-    if (!pid.ok()) return ErrorResponse(500, "decision stored, but resuming failed: " + pid.status().message());
-    out["continued"] = "resumed";
-    out["pid"] = *pid;
-  } else {
-    out["continued"] = "not running (" + (*run)->status + "): `specwright resume " + run_id + "` continues it";
+  // A sub-run continues with its top-level run: that is what a resume takes.
+  store::RunRecord root = **run;
+  for (int depth = 0; !root.parent_id.empty() && depth < 64; ++depth) {
+    auto parent = st_->GetRun(root.parent_id);
+    if (!parent.ok() || !*parent) break;
+    root = **parent;
   }
+  if (engine::ProcessAlive(**run) || engine::ProcessAlive(root)) {
+    out["continued"] = "running process";
+    out["pid"] = engine::ProcessAlive(**run) ? (*run)->pid : root.pid;
+    return Json(out.dump());
+  }
+  if (root.status != "waiting") {
+    out["continued"] = "not running (" + root.status + "): `specwright resume " + root.id + "` continues it";
+    return Json(out.dump());
+  }
+  {
+    std::lock_guard<std::mutex> l(children_mu_);
+    for (const auto& [id, pid] : children_)
+      if (id == root.id) {
+        out["continued"] = "running process";  // a resume the server started is on its way
+        out["pid"] = pid;
+        return Json(out.dump());
+      }
+  }
+  std::string log = root.id + "-resume-" + std::to_string(std::time(nullptr));
+  auto pid = StartCli(root.id, {"resume", root.id, "--wait"}, log);
+  if (!pid.ok()) return ErrorResponse(500, "decision stored, but resuming failed: " + pid.status().message());
+  auto started = StartedOrError(root.id, *pid, log, false);
+  if (!started.ok()) return ErrorResponse(500, "decision stored, but `specwright resume " + root.id + "` failed: " +
+                                                   started.status().message());
+  out["continued"] = "resumed";
+  out["resumed_run"] = root.id;
+  out["pid"] = *pid;
   return Json(out.dump());
+}
+
+Result<bool> Api::StartedOrError(const std::string& run_id, pid_t pid, const std::string& log_name, bool fresh) {
+  for (int i = 0; i < 200; ++i) {
+    auto run = st_->GetRun(run_id);
+    if (run.ok() && *run && (fresh || ((*run)->pid == pid && (*run)->status == "running"))) return true;
+    int status = 0;
+    pid_t r;
+    {
+      std::lock_guard<std::mutex> l(children_mu_);
+      r = ::waitpid(pid, &status, WNOHANG);
+      if (r == pid) std::erase_if(children_, [&](const auto& c) { return c.second == pid; });
+    }
+    if (r == pid) {
+      auto again = st_->GetRun(run_id);
+      if (again.ok() && *again && (fresh || (*again)->status != "waiting")) return true;  // it ran, and is done
+      auto text = ReadFile(options_.store_dir + "/ui/logs/" + log_name + ".log");
+      std::string msg = text.ok() ? Trim(*text) : "";
+      size_t colon = msg.find(": ");
+      if (StartsWith(msg, "specwright ") && colon != std::string::npos) msg = msg.substr(colon + 2);
+      if (msg.empty()) msg = "it exited with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+      return Status(WIFEXITED(status) && WEXITSTATUS(status) == 2 ? Code::kInvalidInput : Code::kFailed, msg);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return true;  // still starting after 10 s: it is running, slowly
 }
 
 Response Api::Replay(const std::string& run_id, const Request& req) {
@@ -344,16 +393,16 @@ Response Api::Replay(const std::string& run_id, const Request& req) {
   std::string new_id = store::UnusedRunId(st_, static_cast<double>(std::time(nullptr)));
   std::vector<std::string> args{"replay", run_id, "--run-id", new_id, "--wait"};
   if (b.contains("from")) {
-    if (!b["from"].is_array()) return ErrorResponse(400, "\"from\" must be a list of node ids");
+    if (!b["from"].is_array()) return ErrorResponse(400, "\"from\" must be a list of node ids, got " + b["from"].dump());
     for (const auto& n : b["from"]) {
-      if (!n.is_string()) return ErrorResponse(400, "\"from\" must be a list of node ids");
+      if (!n.is_string()) return ErrorResponse(400, "\"from\" must be a list of node ids, got " + b["from"].dump());
       args.push_back("--from");
       args.push_back(n.get<std::string>());
     }
   }
   auto pairs = [&](const char* key, const char* flag, bool file) -> Status {
     if (!b.contains(key)) return Status::Ok();
-    if (!b[key].is_object()) return InvalidInput(std::string("\"") + key + "\" must be an object");
+    if (!b[key].is_object()) return InvalidInput(std::string("\"") + key + "\" must be an object, got " + b[key].dump());
     int i = 0;
     for (auto it = b[key].begin(); it != b[key].end(); ++it, ++i) {
       std::string v = it.value().is_string() ? it.value().get<std::string>() : it.value().dump();
@@ -374,39 +423,19 @@ Response Api::Replay(const std::string& run_id, const Request& req) {
     Status s = pairs(key, flag, file);
     if (!s.ok()) return ErrorResponse(s);
   }
-  if (b.value("allow_drift", false)) args.push_back("--allow-drift");
-  auto pid = StartCli(args, new_id);
+  bool drift = false;
+  if (Status s = Field(b, "allow_drift", &drift); !s.ok()) return ErrorResponse(s);
+  if (drift) args.push_back("--allow-drift");
+  auto pid = StartCli(new_id, args, new_id);
   if (!pid.ok()) return ErrorResponse(500, pid.status().message());
   // The replay checks its flags before it records the run: wait for one or the other, so a
   // mistake (an unknown node, a prompt that does not compile) comes back as this answer.
-  for (int i = 0; i < 200; ++i) {
-    auto run = st_->GetRun(new_id);
-    if (run.ok() && *run) return Json(json{{"run_id", new_id}, {"pid", *pid}}.dump(), 202);
-    int status = 0;
-    pid_t r;
-    {
-      std::lock_guard<std::mutex> l(children_mu_);
-      r = ::waitpid(*pid, &status, WNOHANG);
-    }
-    if (r == *pid) {
-      auto again = st_->GetRun(new_id);
-      if (again.ok() && *again) return Json(json{{"run_id", new_id}, {"pid", *pid}}.dump(), 202);
-      auto log = ReadFile(options_.store_dir + "/ui/logs/" + new_id + ".log");
-      std::string msg = log.ok() ? Trim(*log) : "replay exited with status " + std::to_string(WEXITSTATUS(status));
-      const std::string prefix = "specwright replay: ";
-      if (StartsWith(msg, prefix)) msg = msg.substr(prefix.size());
-      return ErrorResponse(WIFEXITED(status) && WEXITSTATUS(status) == 2 ? 400 : 500, msg);
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return Json(json{{"run_id", new_id}, {"pid", *pid}, {"note", "the replay has not recorded its run yet"}}.dump(), 202);
+  auto started = StartedOrError(new_id, *pid, new_id, true);
+  if (!started.ok()) return ErrorResponse(started.status());
+  return Json(json{{"run_id", new_id}, {"pid", *pid}}.dump(), 202);
 }
 
-Result<pid_t> Api::StartCli(const std::vector<std::string>& args, const std::string& log_name) {
-  {
-    std::lock_guard<std::mutex> l(children_mu_);
-    std::erase_if(children_, [](pid_t p) { return ReapIfExited(p); });
-  }
+Result<pid_t> Api::StartCli(const std::string& run_id, const std::vector<std::string>& args, const std::string& log_name) {
   if (options_.self_exe.empty()) return Failed("the server does not know its own binary");
   SW_RETURN_IF_ERROR(MakeDirs(options_.store_dir + "/ui/logs"));
   SpawnOptions so;
@@ -418,7 +447,7 @@ Result<pid_t> Api::StartCli(const std::vector<std::string>& args, const std::str
   so.cwd = options_.work_dir;
   SW_ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(so, options_.store_dir + "/ui/logs/" + log_name + ".log"));
   std::lock_guard<std::mutex> l(children_mu_);
-  children_.push_back(pid);
+  children_.emplace_back(run_id, pid);
   return pid;
 }
 
@@ -444,48 +473,12 @@ Response Api::Workflow(const std::string& path, const std::string* text) {
   auto p = AllowedWorkflow(path);
   if (!p.ok()) return ErrorResponse(p.status().code() == Code::kPermission ? 403 : 400, p.status().message());
   if (!text && !FileExists(*p)) return ErrorResponse(404, "no workflow file " + *p);
-  return Json(observe::WorkflowJson(*p, text));
-}
-
-Response Api::Workflows() {
-  struct Entry {
-    std::string name;
-    int64_t runs = 0;
-    double last_run = 0;
-  };
-  std::map<std::string, Entry> found;
+  // What the file references is read only inside the work dir (or, for a run's own file
+  // elsewhere, its folder): posted text must not reach the rest of the disk.
   std::error_code ec;
   fs::path root = fs::weakly_canonical(options_.work_dir, ec);
-  int visited = 0;
-  for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
-       !ec && it != fs::recursive_directory_iterator() && visited < 20000; it.increment(ec), ++visited) {
-    const fs::path& p = it->path();
-    std::string name = p.filename().string();
-    if (it->is_directory(ec)) {
-      if (it.depth() >= 4 || name.starts_with(".") || name == "node_modules" || name.starts_with("build") ||
-          name == "dist")
-        it.disable_recursion_pending();
-      continue;
-    }
-    if (it->is_regular_file(ec) && LooksLikeWorkflow(p)) found[p.string()];
-  }
-  auto runs = st_->ListRuns(1000, false);
-  if (!runs.ok()) return ErrorResponse(runs.status());
-  for (const auto& r : *runs) {
-    if (r.workflow_file.empty()) continue;
-    Entry& e = found[r.workflow_file];
-    ++e.runs;
-    e.last_run = std::max(e.last_run, r.created_at);
-    if (e.name.empty()) e.name = r.workflow_name;
-  }
-  json arr = json::array();
-  for (const auto& [path, e] : found) {
-    fs::path p(path);
-    std::string shown = UnderDir(p, root) ? p.lexically_relative(root).string() : path;
-    arr.push_back({{"path", shown}, {"abs", path}, {"name", e.name}, {"runs", e.runs}, {"last_run", e.last_run},
-                   {"exists", FileExists(path)}});
-  }
-  return Json(arr.dump());
+  std::string confine = UnderDir(*p, root) ? root.string() : fs::path(*p).parent_path().string();
+  return Json(observe::WorkflowJson(*p, text, confine));
 }
 
 Response Api::Events(const std::string& run_id, const Request& req) {

@@ -20,7 +20,6 @@ struct ApiOptions {
   std::string ui_dir;     // the built front end (index.html and assets/); "" when not built
   std::string token;      // required on every request when set
   std::string self_exe;   // this binary: `resume` after an approval, `replay`
-  int port = 0;           // accepted in the Host header of token-less requests
   std::vector<std::string> child_env;  // environment of started runs ("NAME=value")
   double stream_poll = 0.25;           // seconds between store reads of an event stream
 };
@@ -34,11 +33,10 @@ class Api {
   Response Route(const Request& req);
   Response Approve(const std::string& run_id, const Request& req);
   Response Replay(const std::string& run_id, const Request& req);
-  Response Workflows();
   Response Workflow(const std::string& path, const std::string* text);
   Response Events(const std::string& run_id, const Request& req);
   /// StartCli runs `specwright ARGS` detached in work_dir with the store's environment.
-  Result<pid_t> StartCli(const std::vector<std::string>& args, const std::string& log_name);
+  Result<pid_t> StartCli(const std::string& run_id, const std::vector<std::string>& args, const std::string& log_name);
   /// AllowedWorkflow resolves path and says whether the UI may read it (under work_dir, or
   /// the workflow file of a recorded run).
   Result<std::string> AllowedWorkflow(const std::string& path);
@@ -46,7 +44,11 @@ class Api {
   store::Store* st_;
   ApiOptions options_;
   std::mutex children_mu_;
-  std::vector<pid_t> children_;  // started runs, reaped as they end
+  /// Runs started by the server (run id -> process), reaped as they end; one resume per run.
+  std::vector<std::pair<std::string, pid_t>> children_;
+  /// StartedOrError waits until run_id is recorded as running by pid (or, with fresh, exists
+  /// at all) or pid exits, which is then an error carrying the CLI's own message.
+  Result<bool> StartedOrError(const std::string& run_id, pid_t pid, const std::string& log_name, bool fresh);
 };
 
 /// StaticFile answers a GET for the front end: the file under ui_dir, or index.html for

@@ -10,7 +10,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <mutex>
-#include <set>
+#include <map>
 #include <thread>
 
 namespace sw::server {
@@ -26,15 +26,27 @@ struct HttpServer::Impl {
   asio::io_context ioc;
   tcp::acceptor acceptor{ioc};
   std::thread accept_thread;
+  std::thread reaper;
   std::atomic<bool> stopping{false};
   std::mutex mu;
   std::condition_variable cv;
-  std::set<int> open_fds;  // sessions' sockets, shut down on Stop
+  /// Each session's socket and when it last did something; a streaming session is never idle.
+  struct Session {
+    std::chrono::steady_clock::time_point active;
+    bool streaming = false;
+  };
+  std::map<int, Session> open;  // by socket fd; shut down on Stop, or when idle too long
   int sessions = 0;
   bool stopped = false;
 
   void AcceptLoop();
-  void Serve(tcp::socket socket);
+  void ReapIdle();
+  void Serve(tcp::socket& socket);
+  void Touch(int fd, bool streaming) {
+    std::lock_guard<std::mutex> l(mu);
+    auto it = open.find(fd);
+    if (it != open.end()) it->second = Session{std::chrono::steady_clock::now(), streaming};
+  }
 };
 
 namespace {
@@ -81,6 +93,14 @@ Request ToRequest(const http::request<http::string_body>& req, const std::string
     r.headers[name] = std::string(f.value());
   }
   r.body = req.body();
+  for (std::string_view rest = target.substr(0, q); !rest.empty();) {
+    size_t slash = rest.find('/');
+    std::string part;
+    *ok = *ok && PercentDecode(rest.substr(0, slash), false, &part);
+    if (!part.empty()) r.segments.push_back(std::move(part));
+    if (slash == std::string_view::npos) break;
+    rest = rest.substr(slash + 1);
+  }
   return r;
 }
 
@@ -134,22 +154,55 @@ void HttpServer::Impl::AcceptLoop() {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));  // EMFILE and the like: back off
       continue;
     }
+    bool full;
     {
       std::lock_guard<std::mutex> l(mu);
-      if (sessions >= options.max_connections) continue;  // the socket closes as it goes out of scope
-      ++sessions;
-      open_fds.insert(socket.native_handle());
+      full = sessions >= options.max_connections;
+      if (!full) {
+        ++sessions;
+        open[socket.native_handle()] = Session{std::chrono::steady_clock::now(), false};
+      }
     }
-    std::thread([this, s = std::move(socket)]() mutable { Serve(std::move(s)); }).detach();
+    if (full) {
+      static constexpr std::string_view kBusy =
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
+          "Connection: close\r\nContent-Length: 45\r\n\r\n{\"error\":\"too many connections; try again\"}\n";
+      asio::write(socket, asio::buffer(kBusy.data(), kBusy.size()), ec);
+      continue;
+    }
+    std::thread([this, s = std::move(socket)]() mutable {
+      int fd = s.native_handle();
+      {
+        tcp::socket socket = std::move(s);
+        Serve(socket);
+        boost::system::error_code ignored;
+        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        std::lock_guard<std::mutex> l(mu);
+        open.erase(fd);
+        socket.close(ignored);
+      }  // the socket is gone before Stop can see the count reach zero
+      std::lock_guard<std::mutex> l(mu);
+      --sessions;
+      cv.notify_all();
+    }).detach();
   }
 }
 
-void HttpServer::Impl::Serve(tcp::socket socket) {
+// Blocking reads cannot time out in Asio (it polls again on EAGAIN): a kept-alive connection
+// that sits idle past idle_timeout is shut down from here instead, so idle sockets cannot hold
+// every session slot.
+void HttpServer::Impl::ReapIdle() {
+  std::unique_lock<std::mutex> l(mu);
+  while (!stopped) {
+    cv.wait_for(l, std::chrono::seconds(1));
+    auto limit = std::chrono::steady_clock::now() - std::chrono::milliseconds(static_cast<int>(options.idle_timeout * 1000));
+    for (auto& [fd, s] : open)
+      if (!s.streaming && s.active < limit) ::shutdown(fd, SHUT_RDWR);
+  }
+}
+
+void HttpServer::Impl::Serve(tcp::socket& socket) {
   int fd = socket.native_handle();
-  // Sync reads with a timeout: an idle kept-alive connection does not hold a thread forever.
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(options.idle_timeout);
-  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   std::string peer;
   {
     boost::system::error_code ec;
@@ -163,6 +216,7 @@ void HttpServer::Impl::Serve(tcp::socket socket) {
     parser.body_limit(options.max_body);
     parser.header_limit(64 << 10);
     http::read(socket, buffer, parser, ec);
+    Touch(fd, false);
     if (ec) {
       if (ec == http::error::body_limit) {
         http::response<http::string_body> res{http::status::payload_too_large, 11};
@@ -180,7 +234,7 @@ void HttpServer::Impl::Serve(tcp::socket socket) {
         res.prepare_payload();
         http::write(socket, res, ec);
       }
-      break;
+      return;
     }
     const auto& req = parser.get();
     bool ok = true;
@@ -192,18 +246,19 @@ void HttpServer::Impl::Serve(tcp::socket socket) {
     } else {
       resp = handler(r);
     }
-    if (resp.stream) {
+    if (resp.stream && r.method == "GET") {
       std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"
                          "X-Content-Type-Options: nosniff\r\nConnection: close\r\n";
       for (const auto& [k, v] : resp.headers) head += k + ": " + v + "\r\n";
       head += "\r\n";
+      Touch(fd, true);
       SocketStream stream(socket, stopping);
       if (stream.Send(head)) resp.stream(stream);
-      break;
+      return;
     }
     http::response<http::string_body> res{static_cast<http::status>(resp.status), req.version()};
     res.set(http::field::server, "specwright");
-    res.set(http::field::content_type, resp.content_type);
+    res.set(http::field::content_type, resp.stream ? "text/event-stream" : resp.content_type);
     res.set("X-Content-Type-Options", "nosniff");
     for (const auto& [k, v] : resp.headers) res.set(k, v);
     res.keep_alive(req.keep_alive() && !stopping.load());
@@ -216,15 +271,9 @@ void HttpServer::Impl::Serve(tcp::socket socket) {
     }
     bool keep = res.keep_alive();
     http::write(socket, res, ec);
-    if (ec || !keep) break;
+    Touch(fd, false);
+    if (ec || !keep) return;
   }
-  boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_both, ignored);
-  std::lock_guard<std::mutex> l(mu);
-  open_fds.erase(fd);
-  socket.close(ignored);
-  --sessions;
-  cv.notify_all();
 }
 
 Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options, Handler handler) {
@@ -246,6 +295,7 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Start(const HttpOptions& options
                                           ec.message());
   Impl* raw = impl.get();
   impl->accept_thread = std::thread([raw] { raw->AcceptLoop(); });
+  impl->reaper = std::thread([raw] { raw->ReapIdle(); });
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
@@ -266,14 +316,18 @@ void HttpServer::Stop() {
     impl_->stopped = true;
   }
   impl_->stopping = true;
+  impl_->cv.notify_all();
   // Wake the blocking accept: shut the listening socket down, then close it once joined.
   ::shutdown(impl_->acceptor.native_handle(), SHUT_RDWR);
   if (impl_->accept_thread.joinable()) impl_->accept_thread.join();
+  if (impl_->reaper.joinable()) impl_->reaper.join();
   boost::system::error_code ec;
   impl_->acceptor.close(ec);
+  // Every session ends once its socket is shut down (event streams see Stopping() within a
+  // poll); wait for all of them, since their threads use this object.
   std::unique_lock<std::mutex> l(impl_->mu);
-  for (int fd : impl_->open_fds) ::shutdown(fd, SHUT_RDWR);
-  impl_->cv.wait_for(l, std::chrono::seconds(10), [&] { return impl_->sessions == 0; });
+  for (auto& [fd, s] : impl_->open) ::shutdown(fd, SHUT_RDWR);
+  impl_->cv.wait(l, [&] { return impl_->sessions == 0; });
 }
 
 void HttpServer::Wait(const std::atomic<bool>* interrupt) {

@@ -17,6 +17,7 @@ namespace sw::server {
 struct Request {
   std::string method;  // GET, POST, ...
   std::string path;    // decoded, without the query
+  std::vector<std::string> segments;  // the path split on '/' first, then each part decoded (a name may hold "%2F")
   std::map<std::string, std::string> query;
   std::map<std::string, std::string> headers;  // names in lower case
   std::string body;

@@ -42,24 +42,29 @@ Response StaticFile(const std::string& ui_dir, const std::string& path) {
              "<code>specwright ui --ui-dir DIR</code>. The API is up at <a href=\"/api/v1/runs\">/api/v1/runs</a>.</p>";
     return r;
   }
+  auto missing = [&] {
+    r.status = 404;
+    r.content_type = "application/json";
+    r.body = "{\"error\":\"no such file\"}";
+    return r;
+  };
   std::string rel = path.empty() || path == "/" ? "index.html" : path.substr(1);
+  // Only plain names below ui_dir: no empty part (a leading "/" would make the path absolute
+  // and replace ui_dir when joined), no "..", no hidden files, no backslashes or NULs.
   for (const auto& part : Split(rel, '/'))
-    if (part == ".." || part == "." || StartsWith(part, ".")) {
-      r.status = 404;
-      r.content_type = "application/json";
-      r.body = "{\"error\":\"no such file\"}";
-      return r;
-    }
-  fs::path file = fs::path(ui_dir) / rel;
+    if (part.empty() || part == ".." || StartsWith(part, ".") || part.find('\\') != std::string::npos ||
+        part.find('\0') != std::string::npos)
+      return missing();
   std::error_code ec;
+  fs::path root = fs::canonical(ui_dir, ec);
+  if (ec) return missing();
+  fs::path file = root / rel;
+  fs::path real = fs::weakly_canonical(file, ec);
+  auto inside = real.lexically_relative(root);
+  if (ec || inside.empty() || *inside.begin() == "..") return missing();  // a link out of ui_dir
   if (!fs::is_regular_file(file, ec)) {
-    if (fs::path(rel).has_extension()) {
-      r.status = 404;
-      r.content_type = "application/json";
-      r.body = "{\"error\":\"no such file\"}";
-      return r;
-    }
-    file = fs::path(ui_dir) / "index.html";  // a client-side route
+    if (fs::path(rel).has_extension()) return missing();
+    file = root / "index.html";  // a client-side route
   }
   auto data = ReadFile(file.string());
   if (!data.ok()) {

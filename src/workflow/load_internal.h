@@ -31,6 +31,11 @@ struct Source {
 struct Diags {
   std::vector<Diagnostic> errors;
   std::vector<Diagnostic> warnings;
+  /// confine, when set, is the folder every referenced file (sub-workflow, prompt file) must
+  /// resolve into: text from a web page must not make the loader read the rest of the disk.
+  std::string confine;
+  /// Outside says whether abs (absolute, normalised) is out of bounds.
+  bool Outside(const std::string& abs) const;
 };
 
 /// PosFromOffset maps a byte offset in text to a 1-based line and column.

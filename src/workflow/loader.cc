@@ -290,6 +290,10 @@ std::shared_ptr<Workflow> Loader::LoadSub(FileCtx& ctx, const std::string& rel, 
     *ok = it->second.ok;
     return it->second.wf;
   }
+  if (diags_.Outside(abs)) {
+    ctx.Error(pos, "workflow file " + Quote(rel) + " is outside " + diags_.confine + ", where this check may read");
+    return nullptr;
+  }
   if (!FileExists(abs)) {
     ctx.Error(pos, "workflow file " + Quote(rel) + " not found (resolved to " + abs + ")");
     return nullptr;
@@ -301,11 +305,23 @@ std::shared_ptr<Workflow> Loader::LoadSub(FileCtx& ctx, const std::string& rel, 
 
 }  // namespace internal
 
+bool internal::Diags::Outside(const std::string& abs) const {
+  if (confine.empty()) return false;
+  std::error_code ec;
+  auto real = std::filesystem::weakly_canonical(abs, ec);
+  auto rel = (ec ? std::filesystem::path(abs) : real).lexically_relative(confine);
+  return rel.empty() || *rel.begin() == ".." || rel.is_absolute();
+}
+
 LoadResult Load(const std::string& path) { return Load(path, nullptr); }
 
-LoadResult Load(const std::string& path, const std::string* text) {
+LoadResult Load(const std::string& path, const std::string* text, const std::string& confine) {
   namespace fs = std::filesystem;
   internal::Diags diags;
+  if (!confine.empty()) {
+    std::error_code ec;
+    diags.confine = fs::weakly_canonical(confine, ec).string();
+  }
   internal::Loader loader(diags);
   std::error_code ec;
   fs::path abs = fs::absolute(path, ec);

@@ -173,6 +173,11 @@ std::optional<Text> NodeParser::ParseText(const Entry& e) {
     if (!rel) return std::nullopt;
     fs::path p(*rel);
     file = (p.is_absolute() ? p : fs::path(ctx_.src().dir) / p).lexically_normal().string();
+    if (ctx_.diags().Outside(file)) {
+      ctx_.Error(f->value_pos, "prompt file " + Quote(*rel) + " is outside " + ctx_.diags().confine +
+                                   ", where this check may read");
+      return std::nullopt;
+    }
     if (!FileExists(file)) {
       ctx_.Error(f->value_pos, "prompt file " + Quote(*rel) + " not found (resolved to " + file + ")");
       return std::nullopt;

@@ -227,8 +227,10 @@ struct LoadResult {
 /// itself, directly or not, is an error naming the chain.
 LoadResult Load(const std::string& path);
 /// Load with text (when not null) read in place of the top file's bytes: an editor's unsaved
-/// text, checked with the same rules and relative references as the file itself.
-LoadResult Load(const std::string& path, const std::string* text);
+/// text, checked with the same rules and relative references as the file itself. With
+/// confine set, a referenced file (sub-workflow, prompt file) outside that folder is an error
+/// and is never read.
+LoadResult Load(const std::string& path, const std::string* text, const std::string& confine = "");
 
 /// LoadOrError is Load folded into a Result: the status message lists every diagnostic.
 Result<std::shared_ptr<const Workflow>> LoadOrError(const std::string& path);

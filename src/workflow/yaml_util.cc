@@ -43,7 +43,8 @@ size_t LineStart(std::string_view text, int line) {
 std::string Describe(const YAML::Node& v) {
   switch (v.Type()) {
     case YAML::NodeType::Scalar:
-      return Quote(v.Scalar());
+      // A long scalar is clipped: a message must not carry a whole file that was read as YAML.
+      return v.Scalar().size() > 80 ? Quote(v.Scalar().substr(0, 77) + "...") : Quote(v.Scalar());
     case YAML::NodeType::Sequence:
       return "a list";
     case YAML::NodeType::Map:
