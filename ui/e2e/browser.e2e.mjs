@@ -269,6 +269,22 @@ try {
     await page.getByTestId('theme-toggle').click();
   });
 
+  await check('with a token, the page opened from the printed URL works and the API needs it', async () => {
+    const secured = await startUi(store, work, ['--token', 'e2e-token-123']);
+    try {
+      assert.ok(secured.url.endsWith('?token=e2e-token-123'), secured.url);
+      assert.equal((await fetch(secured.url.replace(/\?.*/, '') + 'api/v1/runs')).status, 401);
+      await page.goto(secured.url);
+      await ready(page, 'runs');
+      assert.ok((await page.getByTestId('run-row').count()) > 0);
+      assert.ok(!page.url().includes('token='), 'the token left the address bar');
+      await page.goto(secured.url.replace(/\?.*/, '') + '#/runs/launch-ok');  // later pages use the kept token
+      await ready(page, 'graph');
+    } finally {
+      secured.stop();
+    }
+  });
+
   await check('no console errors on any page', async () => {
     assert.deepEqual(problems, []);
   });
