@@ -157,6 +157,21 @@ void WriteNodeRun(JsonWriter& w, const store::NodeRunRecord& x) {
       .EndObject();
 }
 
+void WriteCallHead(JsonWriter& w, const store::LlmCallRecord& c) {
+  w.BeginObject()
+        .Field("id", c.id)
+        .Field("iteration", c.iteration)
+        .Field("item", c.item)
+        .Field("attempt", c.attempt)
+        .Field("provider", c.provider)
+        .Field("model", c.model)
+        .Field("status", c.status)
+        .Field("error", c.error)
+        .Field("started_at", c.started_at)
+        .Field("latency_ms", c.latency_ms)
+        .Field("ttft_ms", c.ttft_ms);
+}
+
 void Bucket::Add(const store::LlmCallRecord& c) {
   ++calls;
   input += c.tokens_in;

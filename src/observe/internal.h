@@ -40,6 +40,9 @@ Result<std::vector<std::pair<std::string, std::string>>> FinalOutputs(store::Sto
 void WriteRun(JsonWriter& w, const store::RunRecord& r);
 /// WriteNodeRun writes one node_runs row (node x iteration x item x attempt) as an object.
 void WriteNodeRun(JsonWriter& w, const store::NodeRunRecord& x);
+/// WriteCallHead opens an object for a model call and writes what every view shows of it
+/// (ids, provider, model, status, timing); the caller adds the rest and closes it.
+void WriteCallHead(JsonWriter& w, const store::LlmCallRecord& c);
 /// WriteBucket writes one spend bucket as an object.
 void WriteBucket(JsonWriter& w, const Bucket& b);
 

@@ -95,19 +95,8 @@ std::string ToJson(const TraceReport& r) {
   if (!r.node.empty()) {
     w.Key("calls").BeginArray();
     for (const auto& c : r.calls) {
-      w.BeginObject()
-          .Field("id", c.id)
-          .Field("iteration", c.iteration)
-          .Field("item", c.item)
-          .Field("attempt", c.attempt)
-          .Field("provider", c.provider)
-          .Field("model", c.model)
-          .Field("status", c.status)
-          .Field("error", c.error)
-          .Field("started_at", c.started_at)
-          .Field("latency_ms", c.latency_ms)
-          .Field("ttft_ms", c.ttft_ms)
-          .Field("tokens_in", c.tokens_in)
+      WriteCallHead(w, c);
+      w.Field("tokens_in", c.tokens_in)
           .Field("tokens_out", c.tokens_out)
           .Field("tokens_cached_read", c.tokens_cached_read)
           .Field("tokens_cache_write", c.tokens_cache_write)

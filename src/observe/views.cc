@@ -230,18 +230,7 @@ Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const 
   w.EndArray();
   w.Key("calls").BeginArray();
   for (const auto& c : t.calls) {
-    w.BeginObject()
-        .Field("id", c.id)
-        .Field("iteration", c.iteration)
-        .Field("item", c.item)
-        .Field("attempt", c.attempt)
-        .Field("provider", c.provider)
-        .Field("model", c.model)
-        .Field("status", c.status)
-        .Field("error", c.error)
-        .Field("started_at", c.started_at)
-        .Field("latency_ms", c.latency_ms)
-        .Field("ttft_ms", c.ttft_ms);
+    WriteCallHead(w, c);
     w.Key("tokens")
         .BeginObject()
         .Field("input", c.tokens_in)
