@@ -111,10 +111,7 @@ bool UnderDir(const fs::path& p, const fs::path& dir) {
 }  // namespace
 
 Response Api::Handle(const Request& req) {
-  {
-    std::lock_guard<std::mutex> l(children_mu_);
-    std::erase_if(children_, [](const auto& c) { return ReapIfExited(c.second); });
-  }
+  ReapChildren();
   bool for_api = StartsWith(req.path, "/api/");
   if (options_.token.empty()) {
     // Token-less means loopback only: refuse other Host names, so a web page that rebinds its
@@ -316,8 +313,8 @@ Response Api::Approve(const std::string& run_id, const Request& req) {
     return ErrorResponse(400, "\"decision\" must be \"approved\" or \"rejected\", got " + Quote(decision));
   d.approve = decision == "approved";
   d.by = "ui";
-  if (b.contains("iteration")) d.iteration = iteration;
-  if (b.contains("item")) d.item = item;
+  if (b.contains("iteration") && !b["iteration"].is_null()) d.iteration = iteration;
+  if (b.contains("item") && !b["item"].is_null()) d.item = item;
   auto a = engine::Decide(st_, run_id, d);
   if (!a.ok()) return ErrorResponse(a.status().code() == Code::kInvalidInput ? 409 : 500, a.status().message());
   auto run = st_->GetRun(run_id);
@@ -339,17 +336,20 @@ Response Api::Approve(const std::string& run_id, const Request& req) {
     out["continued"] = "not running (" + root.status + "): `specwright resume " + root.id + "` continues it";
     return Json(out.dump());
   }
+  std::string log = root.id + "-resume-" + std::to_string(std::time(nullptr));
+  Result<pid_t> pid = pid_t{-1};
   {
+    // One resume per run: the check, the start and the record happen under one lock, so two
+    // approvals arriving together start one process.
     std::lock_guard<std::mutex> l(children_mu_);
-    for (const auto& [id, pid] : children_)
+    for (const auto& [id, child] : children_)
       if (id == root.id) {
         out["continued"] = "running process";  // a resume the server started is on its way
-        out["pid"] = pid;
+        out["pid"] = child;
         return Json(out.dump());
       }
+    pid = StartCliLocked(root.id, {"resume", root.id, "--wait"}, log);
   }
-  std::string log = root.id + "-resume-" + std::to_string(std::time(nullptr));
-  auto pid = StartCli(root.id, {"resume", root.id, "--wait"}, log);
   if (!pid.ok()) return ErrorResponse(500, "decision stored, but resuming failed: " + pid.status().message());
   auto started = StartedOrError(root.id, *pid, log, false);
   if (!started.ok()) return ErrorResponse(500, "decision stored, but `specwright resume " + root.id + "` failed: " +
@@ -364,22 +364,18 @@ Result<bool> Api::StartedOrError(const std::string& run_id, pid_t pid, const std
   for (int i = 0; i < 200; ++i) {
     auto run = st_->GetRun(run_id);
     if (run.ok() && *run && (fresh || ((*run)->pid == pid && (*run)->status == "running"))) return true;
-    int status = 0;
-    pid_t r;
-    {
-      std::lock_guard<std::mutex> l(children_mu_);
-      r = ::waitpid(pid, &status, WNOHANG);
-      if (r == pid) std::erase_if(children_, [&](const auto& c) { return c.second == pid; });
-    }
-    if (r == pid) {
+    std::optional<int> status = ExitOf(pid);
+    if (status) {
       auto again = st_->GetRun(run_id);
-      if (again.ok() && *again && (fresh || (*again)->status != "waiting")) return true;  // it ran, and is done
+      if (again.ok() && *again && fresh) return true;  // it recorded the run, and is done already
       auto text = ReadFile(options_.store_dir + "/ui/logs/" + log_name + ".log");
       std::string msg = text.ok() ? Trim(*text) : "";
       size_t colon = msg.find(": ");
       if (StartsWith(msg, "specwright ") && colon != std::string::npos) msg = msg.substr(colon + 2);
-      if (msg.empty()) msg = "it exited with status " + std::to_string(WIFEXITED(status) ? WEXITSTATUS(status) : -1);
-      return Status(WIFEXITED(status) && WEXITSTATUS(status) == 2 ? Code::kInvalidInput : Code::kFailed, msg);
+      bool clean = WIFEXITED(*status) && (WEXITSTATUS(*status) == 0 || WEXITSTATUS(*status) == 3);
+      if (!fresh && clean && again.ok() && *again && (*again)->status != "running") return true;  // it ran
+      if (msg.empty()) msg = "it exited with status " + std::to_string(WIFEXITED(*status) ? WEXITSTATUS(*status) : -1);
+      return Status(WIFEXITED(*status) && WEXITSTATUS(*status) == 2 ? Code::kInvalidInput : Code::kFailed, msg);
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -436,6 +432,12 @@ Response Api::Replay(const std::string& run_id, const Request& req) {
 }
 
 Result<pid_t> Api::StartCli(const std::string& run_id, const std::vector<std::string>& args, const std::string& log_name) {
+  std::lock_guard<std::mutex> l(children_mu_);
+  return StartCliLocked(run_id, args, log_name);
+}
+
+Result<pid_t> Api::StartCliLocked(const std::string& run_id, const std::vector<std::string>& args,
+                                  const std::string& log_name) {
   if (options_.self_exe.empty()) return Failed("the server does not know its own binary");
   SW_RETURN_IF_ERROR(MakeDirs(options_.store_dir + "/ui/logs"));
   SpawnOptions so;
@@ -446,9 +448,27 @@ Result<pid_t> Api::StartCli(const std::string& run_id, const std::vector<std::st
   so.env.push_back("SPECWRIGHT_STORE=" + options_.store_dir);
   so.cwd = options_.work_dir;
   SW_ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(so, options_.store_dir + "/ui/logs/" + log_name + ".log"));
-  std::lock_guard<std::mutex> l(children_mu_);
   children_.emplace_back(run_id, pid);
   return pid;
+}
+
+void Api::ReapChildren() {
+  std::lock_guard<std::mutex> l(children_mu_);
+  std::erase_if(children_, [&](const auto& c) {
+    int status = 0;
+    pid_t r = ::waitpid(c.second, &status, WNOHANG);
+    if (r == c.second) exited_[c.second] = status;
+    return r == c.second || (r < 0 && errno == ECHILD);
+  });
+  while (exited_.size() > 256) exited_.erase(exited_.begin());  // (pids only grow, mostly: the oldest go)
+}
+
+std::optional<int> Api::ExitOf(pid_t pid) {
+  ReapChildren();
+  std::lock_guard<std::mutex> l(children_mu_);
+  auto it = exited_.find(pid);
+  if (it != exited_.end()) return it->second;
+  return std::nullopt;
 }
 
 Result<std::string> Api::AllowedWorkflow(const std::string& path) {
@@ -473,11 +493,15 @@ Response Api::Workflow(const std::string& path, const std::string* text) {
   auto p = AllowedWorkflow(path);
   if (!p.ok()) return ErrorResponse(p.status().code() == Code::kPermission ? 403 : 400, p.status().message());
   if (!text && !FileExists(*p)) return ErrorResponse(404, "no workflow file " + *p);
-  // What the file references is read only inside the work dir (or, for a run's own file
-  // elsewhere, its folder): posted text must not reach the rest of the disk.
-  std::error_code ec;
-  fs::path root = fs::weakly_canonical(options_.work_dir, ec);
-  std::string confine = UnderDir(*p, root) ? root.string() : fs::path(*p).parent_path().string();
+  // Posted text may reference files only inside the work dir (or, for a run's own file
+  // elsewhere, its folder): a web page must not make the loader read the rest of the disk.
+  // A file on disk is checked as `specwright validate` checks it.
+  std::string confine;
+  if (text) {
+    std::error_code ec;
+    fs::path root = fs::weakly_canonical(options_.work_dir, ec);
+    confine = UnderDir(*p, root) ? root.string() : fs::path(*p).parent_path().string();
+  }
   return Json(observe::WorkflowJson(*p, text, confine));
 }
 

@@ -5,7 +5,9 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -37,6 +39,11 @@ class Api {
   Response Events(const std::string& run_id, const Request& req);
   /// StartCli runs `specwright ARGS` detached in work_dir with the store's environment.
   Result<pid_t> StartCli(const std::string& run_id, const std::vector<std::string>& args, const std::string& log_name);
+  Result<pid_t> StartCliLocked(const std::string& run_id, const std::vector<std::string>& args, const std::string& log_name);
+  /// ReapChildren collects the started processes that ended, keeping their exit status for
+  /// ExitOf (whichever request reaps a child, the one waiting on it still learns how it ended).
+  void ReapChildren();
+  std::optional<int> ExitOf(pid_t pid);
   /// AllowedWorkflow resolves path and says whether the UI may read it (under work_dir, or
   /// the workflow file of a recorded run).
   Result<std::string> AllowedWorkflow(const std::string& path);
@@ -46,6 +53,7 @@ class Api {
   std::mutex children_mu_;
   /// Runs started by the server (run id -> process), reaped as they end; one resume per run.
   std::vector<std::pair<std::string, pid_t>> children_;
+  std::map<pid_t, int> exited_;  // pid -> wait status of started processes that ended
   /// StartedOrError waits until run_id is recorded as running by pid (or, with fresh, exists
   /// at all) or pid exits, which is then an error carrying the CLI's own message.
   Result<bool> StartedOrError(const std::string& run_id, pid_t pid, const std::string& log_name, bool fresh);

@@ -164,22 +164,37 @@ void HttpServer::Impl::AcceptLoop() {
       }
     }
     if (full) {
-      static constexpr std::string_view kBusy =
-          "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nRetry-After: 1\r\n"
-          "Connection: close\r\nContent-Length: 45\r\n\r\n{\"error\":\"too many connections; try again\"}\n";
-      asio::write(socket, asio::buffer(kBusy.data(), kBusy.size()), ec);
+      // Say so, then let the client's request drain before closing (a close with unread data
+      // is a reset, and the client would see that instead of the answer).
+      static const std::string kBody = "{\"error\":\"too many connections; try again\"}";
+      static const std::string kBusy = "HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                                       "Retry-After: 1\r\nConnection: close\r\nContent-Length: " +
+                                       std::to_string(kBody.size()) + "\r\n\r\n" + kBody;
+      asio::write(socket, asio::buffer(kBusy), ec);
+      socket.shutdown(tcp::socket::shutdown_send, ec);
+      socket.non_blocking(true, ec);
+      char drain[4096];
+      for (int i = 0; i < 16 && !ec; ++i) {
+        socket.read_some(asio::buffer(drain), ec);
+        if (ec == asio::error::would_block) {
+          ec.clear();
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+      }
       continue;
     }
-    std::thread([this, s = std::move(socket)]() mutable {
-      int fd = s.native_handle();
+    auto owned = std::make_unique<tcp::socket>(std::move(socket));
+    std::thread([this, s = std::move(owned)]() mutable {
+      int fd = s->native_handle();
       {
-        tcp::socket socket = std::move(s);
-        Serve(socket);
+        std::unique_ptr<tcp::socket> sock = std::move(s);  // the capture is empty from here on
+        Serve(*sock);
         boost::system::error_code ignored;
-        socket.shutdown(tcp::socket::shutdown_both, ignored);
+        sock->shutdown(tcp::socket::shutdown_both, ignored);
         std::lock_guard<std::mutex> l(mu);
         open.erase(fd);
-        socket.close(ignored);
+        sock->close(ignored);
+        sock.reset();
       }  // the socket is gone before Stop can see the count reach zero
       std::lock_guard<std::mutex> l(mu);
       --sessions;
@@ -244,7 +259,9 @@ void HttpServer::Impl::Serve(tcp::socket& socket) {
       resp.status = 400;
       resp.body = "{\"error\":\"malformed percent-encoding in the request target\"}";
     } else {
+      Touch(fd, true);  // busy, not idle, while the handler works
       resp = handler(r);
+      Touch(fd, false);
     }
     if (resp.stream && r.method == "GET") {
       std::string head = "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nCache-Control: no-cache\r\n"

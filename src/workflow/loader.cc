@@ -319,8 +319,10 @@ LoadResult Load(const std::string& path, const std::string* text, const std::str
   namespace fs = std::filesystem;
   internal::Diags diags;
   if (!confine.empty()) {
+    // Fail closed: a confine that cannot be resolved still confines, to its plain absolute form.
     std::error_code ec;
-    diags.confine = fs::weakly_canonical(confine, ec).string();
+    fs::path c = fs::weakly_canonical(confine, ec);
+    diags.confine = ec || c.empty() ? fs::absolute(confine).lexically_normal().string() : c.string();
   }
   internal::Loader loader(diags);
   std::error_code ec;

@@ -57,6 +57,11 @@ void ParseWorkspace(FileCtx& ctx, const Entry& e, WorkspaceDecl* out) {
   auto dir = ctx.String(x->value, x->value_pos, x->key);
   if (!dir) return;
   std::string abs = Absolute(ctx, *dir);
+  if (ctx.diags().Outside(abs)) {
+    ctx.Error(x->value_pos, "workspace " + x->key + ": " + Quote(*dir) + " is outside " + ctx.diags().confine +
+                                ", where this check may look");
+    return;
+  }
   if (!fs::is_directory(abs)) {
     ctx.Error(x->value_pos, "workspace " + x->key + ": " + Quote(*dir) + " is not a directory (resolved to " + abs + ")");
     return;

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -423,6 +425,46 @@ TEST_F(UiApiE2E, ATokenIsCheckedOnEveryRequest) {
     if (e.is_regular_file()) {
       EXPECT_EQ(Slurp(e.path()).find("s3cret-token"), std::string::npos) << e.path();
     }
+}
+
+TEST_F(UiApiE2E, TwoApprovalsAtOnceStartOneResume) {
+  Write("two.yaml", R"(name: two-gates
+defaults: {model: scripted/demo}
+nodes:
+  plan: {prompt: "Plan an essay on tides"}
+  g1: {kind: human, needs: [plan], message: "First?"}
+  g2: {kind: human, needs: [plan], message: "Second?"}
+  done: {needs: [g1, g2], prompt: "Done"}
+)");
+  Write("two-script.yaml", "nodes:\n  \"*\": [{text: \"ok\"}]\n");
+  auto r = Cli({"run", dir_ + "/two.yaml", "--script", dir_ + "/two-script.yaml", "--run-id", "T"});
+  ASSERT_EQ(r.code, 3) << r.err << r.out;
+  StartUi();
+  ASSERT_EQ(GetJson("/api/v1/approvals").size(), 2u);
+  HttpReply a, b;
+  std::thread t1([&] { a = Http(port_, "POST", "/api/v1/runs/T/approve", R"({"node": "g1"})"); });
+  std::thread t2([&] { b = Http(port_, "POST", "/api/v1/runs/T/approve", R"({"node": "g2"})"); });
+  t1.join();
+  t2.join();
+  ASSERT_EQ(a.status, 200) << a.body;
+  ASSERT_EQ(b.status, 200) << b.body;
+  std::multiset<std::string> how{Parse(a.body)["continued"], Parse(b.body)["continued"]};
+  EXPECT_EQ(how.count("resumed"), 1u) << a.body << b.body;
+  EXPECT_EQ(WaitStatus("T", "succeeded"), "succeeded");
+}
+
+TEST_F(UiApiE2E, AReplaysErrorComesBackWhileOtherRequestsGoOn) {
+  RunFlow("src");
+  StartUi();
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    while (!stop) Get("/api/v1/health");  // each request reaps finished children
+  });
+  HttpReply bad = Http(port_, "POST", "/api/v1/runs/src/replay", R"({"from": ["nope"]})");
+  stop = true;
+  busy.join();
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_NE(bad.body.find("nope"), std::string::npos) << bad.body;
 }
 
 TEST_F(UiApiE2E, ABadPortIsRefusedByName) {
