@@ -11,3 +11,5 @@ echo "== bench/ui_bench.mjs"
 ABS=$(cd "$BUILD" && pwd)
 SW_BINARY="$ABS/specwright" SW_FAKELLM="$ABS/specwright-fakellm" SW_UI_DIR="$ABS/ui" SW_SOURCE_DIR="$PWD" \
   node bench/ui_bench.mjs
+echo "== bench/spec_bench.sh"
+bash bench/spec_bench.sh "$ABS/specwright"

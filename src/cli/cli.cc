@@ -127,6 +127,11 @@ const std::vector<CommandEntry>& Table() {
              {"dir", true, false, "where workflows are listed and read (default: the current directory)"},
              {"ui-dir", true, false, "the built front end (default: ui/ beside the binary)"}}),
        "ui [--host H] [--port P] [--token T] [--dir DIR]"},
+      {"spec", "traceability: check the IDs from requirement to code and test; trace, impact, matrix", CmdSpec,
+       With({{"dir", true, false, "the project (default: the current directory)"},
+             {"since", true, false, "impact: the IDs changed in the spec documents since this git revision"},
+             {"format", true, false, "matrix: md (default), csv or json"}}),
+       "spec check | spec trace ID | spec impact ID... | spec impact --since REV | spec matrix [--format md|csv|json]"},
   };
   return kTable;
 }

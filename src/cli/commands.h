@@ -36,6 +36,7 @@ int CmdDiff(Context& ctx);
 int CmdExport(Context& ctx);
 int CmdGc(Context& ctx);
 int CmdUi(Context& ctx);
+int CmdSpec(Context& ctx);
 /// PrintAgentSteps prints every agent turn, tool call and result of a run (show).
 void PrintAgentSteps(store::Store* st, const std::string& run_id);
 

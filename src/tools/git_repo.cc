@@ -7,6 +7,7 @@
 #include <set>
 
 #include "base/fs.h"
+#include "base/strings.h"
 
 namespace sw::tools {
 namespace {
@@ -243,6 +244,50 @@ sw::Status GitRepo::ResetHard(const std::string& commit) {
   // not ignored) need a second pass.
   if (git_checkout_head(repo_, &co) != 0) return Err("removing untracked files");
   return sw::Status::Ok();
+}
+
+Result<std::map<std::string, std::string>> GitRepo::ReadFilesAt(const std::string& rev, const std::string& prefix,
+                                                                const std::string& suffix) {
+  git_object* obj = nullptr;
+  if (git_revparse_single(&obj, repo_, rev.c_str()) != 0) return InvalidInput(Err("git revision " + Quote(rev)).message());
+  git_tree* tree = nullptr;
+  int rc = git_object_peel(reinterpret_cast<git_object**>(&tree), obj, GIT_OBJECT_TREE);
+  git_object_free(obj);
+  if (rc != 0) return InvalidInput(Err("revision " + Quote(rev) + " has no tree").message());
+  struct Walk {
+    git_repository* repo;
+    std::string prefix, suffix;
+    std::map<std::string, std::string> files;
+    sw::Status status;
+  } walk{repo_, prefix.empty() || prefix.back() == '/' ? prefix : prefix + "/", suffix, {}, sw::Status::Ok()};
+  auto cb = [](const char* root, const git_tree_entry* e, void* payload) -> int {
+    auto* w = static_cast<Walk*>(payload);
+    std::string path = std::string(root) + git_tree_entry_name(e);
+    if (git_tree_entry_filemode(e) == GIT_FILEMODE_TREE) {
+      // Descend only into folders on the way to (or inside) the prefix.
+      std::string dir = path + "/";
+      bool on_way = w->prefix.compare(0, dir.size(), dir) == 0 || dir.compare(0, w->prefix.size(), w->prefix) == 0;
+      return on_way ? 0 : 1;
+    }
+    if (git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB && git_tree_entry_filemode(e) != GIT_FILEMODE_BLOB_EXECUTABLE)
+      return 0;
+    if (path.compare(0, w->prefix.size(), w->prefix) != 0) return 0;
+    if (path.size() < w->suffix.size() || path.compare(path.size() - w->suffix.size(), w->suffix.size(), w->suffix) != 0)
+      return 0;
+    git_blob* blob = nullptr;
+    if (git_blob_lookup(&blob, w->repo, git_tree_entry_id(e)) != 0) {
+      w->status = IoError("reading " + path);
+      return -1;
+    }
+    w->files[path] = std::string(static_cast<const char*>(git_blob_rawcontent(blob)), static_cast<size_t>(git_blob_rawsize(blob)));
+    git_blob_free(blob);
+    return 0;
+  };
+  rc = git_tree_walk(tree, GIT_TREEWALK_PRE, cb, &walk);
+  git_tree_free(tree);
+  if (!walk.status.ok()) return walk.status;
+  if (rc < 0) return Err("walking the tree of " + rev);
+  return std::move(walk.files);
 }
 
 sw::Status GitRepo::ExportTree(const std::string& commit, const std::string& dest) {

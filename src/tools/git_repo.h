@@ -3,6 +3,7 @@
 // a commit there, which is what `specwright files` shows and what resume starts from.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -56,6 +57,11 @@ class GitRepo {
   /// ExportTree writes the files of `commit` into dest (an existing directory): regular and
   /// executable files and symlinks; entry names that could leave dest are refused.
   sw::Status ExportTree(const std::string& commit, const std::string& dest);
+  /// ReadFilesAt returns the files below prefix (a folder, "" = all) whose names end with
+  /// suffix, as they are at revision rev (any revision git understands: HEAD~2, a tag, a
+  /// short id), by path.
+  Result<std::map<std::string, std::string>> ReadFilesAt(const std::string& rev, const std::string& prefix,
+                                                         const std::string& suffix);
 
  private:
   GitRepo(git_repository* r, std::string dir) : repo_(r), dir_(std::move(dir)) {}

@@ -1,0 +1,414 @@
+// The trace graph and what is read from it: check, trace, impact, matrix.
+#include <algorithm>
+#include <deque>
+#include <unordered_set>
+
+#include <nlohmann/json.hpp>
+
+#include "base/strings.h"
+#include "spec/spec.h"
+
+namespace sw::spec {
+namespace {
+
+using json = nlohmann::json;
+const std::vector<std::string> kNone;
+const std::vector<Citation> kNoCites;
+
+const char* SeverityName(Severity s) { return s == Severity::kError ? "error" : s == Severity::kWarning ? "warning" : "off"; }
+
+/// Bfs walks edges from start (not included), nearest first, each id once (cycle-safe).
+std::vector<std::string> Bfs(const std::map<std::string, std::vector<std::string>>& edges, const std::string& start) {
+  std::vector<std::string> out;
+  std::unordered_set<std::string> seen{start};
+  std::deque<std::string> q{start};
+  while (!q.empty()) {
+    std::string id = q.front();
+    q.pop_front();
+    auto it = edges.find(id);
+    if (it == edges.end()) continue;
+    for (const auto& next : it->second)
+      if (seen.insert(next).second) {
+        out.push_back(next);
+        q.push_back(next);
+      }
+  }
+  return out;
+}
+
+}  // namespace
+
+Graph::Graph(const Corpus& c, const Config& config) : corpus_(c), config_(config) {
+  for (const auto& it : c.items) defs_[it.id].push_back(&it);
+  for (const auto& [id, defs] : defs_) {
+    auto& up = up_[id];
+    for (const auto& l : defs.front()->links)
+      if (std::find(up.begin(), up.end(), l.id) == up.end()) up.push_back(l.id);
+    for (const auto& target : up) down_[target].push_back(id);
+  }
+  for (const auto& ci : c.citations) cites_[ci.id].push_back(ci);
+  // Cycles among links: strongly connected components (Tarjan, iterative), each reported once.
+  std::map<std::string, int> index, low;
+  std::set<std::string> on;
+  std::vector<std::string> st;
+  int counter = 0;
+  for (const auto& [root, _] : up_) {
+    if (index.count(root)) continue;
+    std::vector<std::pair<std::string, size_t>> frames{{root, 0}};
+    index[root] = low[root] = counter++;
+    st.push_back(root);
+    on.insert(root);
+    while (!frames.empty()) {
+      auto& [v, i] = frames.back();
+      const auto& next = up_.count(v) ? up_.at(v) : kNone;
+      if (i < next.size()) {
+        const std::string w = next[i++];
+        if (!defs_.count(w)) continue;
+        if (!index.count(w)) {
+          index[w] = low[w] = counter++;
+          st.push_back(w);
+          on.insert(w);
+          frames.emplace_back(w, 0);
+        } else if (on.count(w)) {
+          low[v] = std::min(low[v], index[w]);
+        }
+        continue;
+      }
+      if (low[v] == index[v]) {
+        std::vector<std::string> comp;
+        for (;;) {
+          std::string w = st.back();
+          st.pop_back();
+          on.erase(w);
+          comp.push_back(w);
+          if (w == v) break;
+        }
+        if (comp.size() > 1) {
+          std::reverse(comp.begin(), comp.end());
+          cycles_.push_back(comp);
+        }
+      }
+      std::string done = v;
+      frames.pop_back();
+      if (!frames.empty()) low[frames.back().first] = std::min(low[frames.back().first], low[done]);
+    }
+  }
+}
+
+const Item* Graph::Find(const std::string& id) const {
+  auto it = defs_.find(id);
+  return it == defs_.end() ? nullptr : it->second.front();
+}
+std::vector<std::string> Graph::Up(const std::string& id) const { return Bfs(up_, id); }
+std::vector<std::string> Graph::Down(const std::string& id) const { return Bfs(down_, id); }
+const std::vector<Citation>& Graph::CitationsOf(const std::string& id) const {
+  auto it = cites_.find(id);
+  return it == cites_.end() ? kNoCites : it->second;
+}
+const std::vector<std::string>& Graph::Parents(const std::string& id) const {
+  auto it = up_.find(id);
+  return it == up_.end() ? kNone : it->second;
+}
+const std::vector<std::string>& Graph::Children(const std::string& id) const {
+  auto it = down_.find(id);
+  return it == down_.end() ? kNone : it->second;
+}
+
+std::vector<Finding> Graph::Check() const {
+  std::vector<Finding> out;
+  auto sev = [&](const std::string& rule) {
+    auto it = config_.rules.find(rule);
+    return it == config_.rules.end() ? Severity::kWarning : it->second;
+  };
+  auto add = [&](const std::string& rule, const Location& at, const std::string& id, std::string msg) {
+    Severity s = sev(rule);
+    if (s != Severity::kOff) out.push_back(Finding{rule, s, at, id, std::move(msg)});
+  };
+  std::vector<std::string> known;
+  for (const auto& [id, _] : defs_) known.push_back(id);
+  auto hint = [&](const std::string& id) {
+    std::string near = DidYouMean(id, known);
+    return near.empty() ? std::string() : " (did you mean " + near + "?)";
+  };
+  const std::string& req = config_.requirement_prefix;
+  for (const auto& [id, defs] : defs_) {
+    for (size_t i = 1; i < defs.size(); ++i)
+      add("duplicate-id", defs[i]->at, id, id + " is defined again (first at " + defs[0]->at.ToString() + ")");
+    const Item& it = *defs.front();
+    for (const auto& l : it.links)
+      if (!defs_.count(l.id)) add("dangling-link", l.at, l.id, id + " links to " + l.id + ", which no spec defines" + hint(l.id));
+    if (it.prefix == req) {
+      if (Children(id).empty()) add("req-no-downstream", it.at, id, id + " has no story, design or test deriving from it");
+      std::vector<std::string> reach = Down(id);
+      reach.insert(reach.begin(), id);
+      bool code = false, test = false;
+      for (const auto& r : reach) {
+        for (const auto& ci : CitationsOf(r)) (ci.test ? test : code) = true;
+        const Item* ri = Find(r);
+        if (ri && ri->prefix == config_.test_case_prefix) test = true;
+      }
+      if (!code) add("req-no-code", it.at, id, id + " is not reached by any code (nothing cites it or what derives from it)");
+      if (!test) add("req-no-test", it.at, id, id + " is not reached by any test case or test");
+    } else {
+      bool has_req = false;
+      for (const auto& u : Up(id)) {
+        const Item* ui = Find(u);
+        has_req = has_req || (ui && ui->prefix == req);
+      }
+      if (!has_req) add("no-upstream", it.at, id, id + " does not trace up to any requirement (" + req + ")");
+    }
+  }
+  for (const auto& ci : corpus_.citations)
+    if (!defs_.count(ci.id)) add("unknown-citation", ci.at, ci.id, ci.id + " is cited, but no spec defines it" + hint(ci.id));
+  for (const auto& cyc : cycles_) {
+    std::string path = Join(cyc, " -> ") + " -> " + cyc.front();
+    add("link-cycle", Find(cyc.front())->at, cyc.front(), "link cycle: " + path);
+  }
+  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    if (a.at != b.at) return a.at < b.at;
+    return a.rule < b.rule;
+  });
+  return out;
+}
+
+std::string ToText(const std::vector<Finding>& f) {
+  std::string out;
+  for (const auto& x : f) out += x.at.ToString() + ": " + SeverityName(x.severity) + ": " + x.message + " [" + x.rule + "]\n";
+  return out;
+}
+
+std::string ToJson(const std::vector<Finding>& f) {
+  json a = json::array();
+  for (const auto& x : f)
+    a.push_back({{"rule", x.rule}, {"severity", SeverityName(x.severity)}, {"file", x.at.file}, {"line", x.at.line},
+                 {"id", x.id}, {"message", x.message}});
+  return a.dump(2);
+}
+
+Result<TraceReport> Trace(const Graph& g, const std::string& id) {
+  TraceReport r;
+  r.id = id;
+  r.item = g.Find(id);
+  if (!r.item && g.CitationsOf(id).empty() && g.Children(id).empty()) {
+    std::vector<std::string> known;
+    for (const auto& it : g.corpus().items) known.push_back(it.id);
+    std::string near = DidYouMean(id, known);
+    return NotFound("no spec defines " + id + (near.empty() ? "" : " (did you mean " + near + "?)"));
+  }
+  r.up = g.Up(id);
+  r.down = g.Down(id);
+  std::vector<std::string> reach = r.down;
+  reach.insert(reach.begin(), id);
+  for (const auto& x : reach)
+    for (const auto& ci : g.CitationsOf(x)) (ci.test ? r.tests : r.code).push_back(ci);
+  auto by_loc = [](const Citation& a, const Citation& b) { return a.at < b.at; };
+  std::sort(r.code.begin(), r.code.end(), by_loc);
+  std::sort(r.tests.begin(), r.tests.end(), by_loc);
+  return r;
+}
+
+namespace {
+std::string Describe(const Graph& g, const std::string& id) {
+  const Item* it = g.Find(id);
+  return it ? id + " " + it->title + "  (" + it->at.ToString() + ")" : id + "  (not defined)";
+}
+json ItemJson(const Graph& g, const std::string& id) {
+  const Item* it = g.Find(id);
+  json j{{"id", id}, {"defined", it != nullptr}};
+  if (it) j.update({{"title", it->title}, {"prefix", it->prefix}, {"file", it->at.file}, {"line", it->at.line}});
+  j["links"] = g.Parents(id);
+  return j;
+}
+json CitesJson(const std::vector<Citation>& v) {
+  json a = json::array();
+  for (const auto& c : v) a.push_back({{"id", c.id}, {"file", c.at.file}, {"line", c.at.line}});
+  return a;
+}
+}  // namespace
+
+std::string ToText(const Graph& g, const TraceReport& r) {
+  std::string out = Describe(g, r.id) + "\n";
+  out += "\nup (what it derives from, up to the requirements):\n";
+  if (r.up.empty()) out += "  (nothing)\n";
+  for (const auto& u : r.up) out += "  " + Describe(g, u) + "\n";
+  out += "\ndown (what derives from it):\n";
+  if (r.down.empty()) out += "  (nothing)\n";
+  for (const auto& d : r.down) out += "  " + Describe(g, d) + "\n";
+  out += "\ncode:\n";
+  if (r.code.empty()) out += "  (nothing cites it)\n";
+  for (const auto& c : r.code) out += "  " + c.at.ToString() + "  " + c.id + "\n";
+  out += "\ntests:\n";
+  if (r.tests.empty()) out += "  (no test cites it)\n";
+  for (const auto& c : r.tests) out += "  " + c.at.ToString() + "  " + c.id + "\n";
+  return out;
+}
+
+std::string ToJson(const Graph& g, const TraceReport& r) {
+  json j = ItemJson(g, r.id);
+  j["up"] = json::array();
+  for (const auto& u : r.up) j["up"].push_back(ItemJson(g, u));
+  j["down"] = json::array();
+  for (const auto& d : r.down) j["down"].push_back(ItemJson(g, d));
+  j["code"] = CitesJson(r.code);
+  j["tests"] = CitesJson(r.tests);
+  return j.dump(2);
+}
+
+Impact ImpactOf(const Graph& g, const std::vector<std::string>& ids) {
+  Impact r;
+  std::set<std::string> seen;
+  for (const auto& id : ids) {
+    if (std::find(r.changed.begin(), r.changed.end(), id) == r.changed.end()) r.changed.push_back(id);
+    if (!g.Find(id) && g.Children(id).empty() && g.CitationsOf(id).empty()) r.unknown.push_back(id);
+  }
+  for (const auto& id : r.changed) {
+    if (seen.insert(id).second && g.Find(id)) r.items.push_back(id);
+    for (const auto& d : g.Down(id))
+      if (seen.insert(d).second) r.items.push_back(d);
+  }
+  for (const auto& id : seen)
+    for (const auto& c : g.CitationsOf(id)) (c.test ? r.tests : r.code)[c.at.file].push_back(c.at.line);
+  for (auto* m : {&r.code, &r.tests})
+    for (auto& [f, lines] : *m) {
+      std::sort(lines.begin(), lines.end());
+      lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
+    }
+  return r;
+}
+
+void SpecChanges(const std::vector<Item>& before, const std::vector<Item>& after, Impact* out) {
+  std::map<std::string, const Item*> a, b;
+  for (const auto& it : before) a.emplace(it.id, &it);
+  for (const auto& it : after) b.emplace(it.id, &it);
+  for (const auto& [id, it] : b) {
+    auto old = a.find(id);
+    if (old == a.end()) out->added.push_back(id);
+    else if (old->second->title != it->title || old->second->body != it->body) out->modified.push_back(id);
+  }
+  for (const auto& [id, _] : a)
+    if (!b.count(id)) out->removed.push_back(id);
+}
+
+std::string ToText(const Impact& r) {
+  std::string out;
+  if (!r.added.empty() || !r.removed.empty() || !r.modified.empty()) {
+    out += "added:    " + (r.added.empty() ? "-" : Join(r.added, ", ")) + "\n";
+    out += "removed:  " + (r.removed.empty() ? "-" : Join(r.removed, ", ")) + "\n";
+    out += "changed:  " + (r.modified.empty() ? "-" : Join(r.modified, ", ")) + "\n\n";
+  }
+  for (const auto& u : r.unknown) out += "warning: no spec defines " + u + "\n";
+  out += "items (" + std::to_string(r.items.size()) + "): " + (r.items.empty() ? "-" : Join(r.items, ", ")) + "\n";
+  auto files = [&](const char* what, const std::map<std::string, std::vector<int>>& m) {
+    out += std::string(what) + " (" + std::to_string(m.size()) + " files):\n";
+    for (const auto& [f, lines] : m) {
+      std::vector<std::string> ls;
+      for (int l : lines) ls.push_back(std::to_string(l));
+      out += "  " + f + ":" + Join(ls, ",") + "\n";
+    }
+  };
+  files("code", r.code);
+  files("tests", r.tests);
+  return out;
+}
+
+std::string ToJson(const Impact& r) {
+  json j{{"changed", r.changed}, {"added", r.added}, {"removed", r.removed}, {"modified", r.modified},
+         {"items", r.items},     {"unknown", r.unknown}};
+  for (auto [key, m] : {std::pair{"code", &r.code}, std::pair{"tests", &r.tests}}) {
+    json a = json::array();
+    for (const auto& [f, lines] : *m) a.push_back({{"file", f}, {"lines", lines}});
+    j[key] = a;
+  }
+  return j.dump(2);
+}
+
+Matrix MatrixOf(const Graph& g) {
+  Matrix m;
+  const Config& c = g.config();
+  m.columns = c.matrix_levels;
+  m.columns.push_back("code");
+  m.columns.push_back("tests");
+  std::vector<int> filled(m.columns.size(), 0);
+  for (const auto& it : g.corpus().items) {
+    if (it.prefix != c.requirement_prefix || g.Find(it.id) != &it) continue;
+    Matrix::Row row{it.id, it.title, std::vector<std::vector<std::string>>(m.columns.size())};
+    std::vector<std::string> reach = g.Down(it.id);
+    std::set<std::string> code, tests;
+    std::vector<std::string> all = reach;
+    all.insert(all.begin(), it.id);
+    for (const auto& id : all) {
+      const Item* d = g.Find(id);
+      if (d && id != it.id) {
+        for (size_t k = 0; k < c.matrix_levels.size(); ++k)
+          if (d->prefix == c.matrix_levels[k]) row.cells[k].push_back(id);
+        if (d->prefix == c.test_case_prefix) tests.insert(id);
+      }
+      for (const auto& ci : g.CitationsOf(id)) (ci.test ? tests : code).insert(ci.at.file);
+    }
+    row.cells[m.columns.size() - 2].assign(code.begin(), code.end());
+    row.cells[m.columns.size() - 1].assign(tests.begin(), tests.end());
+    for (size_t k = 0; k < m.columns.size(); ++k) filled[k] += row.cells[k].empty() ? 0 : 1;
+    m.rows.push_back(std::move(row));
+  }
+  for (int f : filled) m.coverage.push_back(m.rows.empty() ? 0 : 100.0 * f / static_cast<double>(m.rows.size()));
+  return m;
+}
+
+namespace {
+std::string Percent(double p) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%.1f%%", p);
+  return b;
+}
+std::string CsvField(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string o = "\"";
+  for (char ch : s) o += ch == '"' ? std::string("\"\"") : std::string(1, ch);
+  return o + "\"";
+}
+}  // namespace
+
+std::string ToMarkdown(const Matrix& m) {
+  std::string out = "| requirement |";
+  for (const auto& c : m.columns) out += " " + c + " |";
+  out += "\n|---|";
+  for (size_t i = 0; i < m.columns.size(); ++i) out += "---|";
+  out += "\n";
+  for (const auto& r : m.rows) {
+    out += "| " + r.id + " " + r.title + " |";
+    for (const auto& cell : r.cells) out += " " + (cell.empty() ? std::string("—") : Join(cell, "<br>")) + " |";
+    out += "\n";
+  }
+  out += "| **coverage** |";
+  for (double p : m.coverage) out += " " + Percent(p) + " |";
+  return out + "\n";
+}
+
+std::string ToCsv(const Matrix& m) {
+  std::string out = "requirement,title";
+  for (const auto& c : m.columns) out += "," + CsvField(c);
+  out += "\n";
+  for (const auto& r : m.rows) {
+    out += CsvField(r.id) + "," + CsvField(r.title);
+    for (const auto& cell : r.cells) out += "," + CsvField(Join(cell, " "));
+    out += "\n";
+  }
+  out += "coverage,";
+  for (double p : m.coverage) out += "," + Percent(p);
+  return out + "\n";
+}
+
+std::string ToJson(const Matrix& m) {
+  json j{{"columns", m.columns}};
+  j["rows"] = json::array();
+  for (const auto& r : m.rows) {
+    json row{{"id", r.id}, {"title", r.title}};
+    for (size_t k = 0; k < m.columns.size(); ++k) row[m.columns[k]] = r.cells[k];
+    j["rows"].push_back(row);
+  }
+  j["coverage"] = json::object();
+  for (size_t k = 0; k < m.columns.size(); ++k) j["coverage"][m.columns[k]] = m.coverage[k];
+  return j.dump(2);
+}
+
+}  // namespace sw::spec

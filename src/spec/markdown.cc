@@ -1,0 +1,161 @@
+// Spec documents: Markdown parsed by cmark (a real CommonMark parser), so an ID inside a code
+// span or a code block is not mistaken for a link.
+#include <cmark.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "base/fs.h"
+#include "base/strings.h"
+#include "spec/spec.h"
+
+namespace sw::spec {
+namespace {
+
+struct Doc {
+  cmark_node* root;
+  explicit Doc(const std::string& text) : root(cmark_parse_document(text.data(), text.size(), CMARK_OPT_DEFAULT)) {}
+  ~Doc() { cmark_node_free(root); }
+};
+
+std::string Literal(cmark_node* n) {
+  const char* s = cmark_node_get_literal(n);
+  return s ? s : "";
+}
+
+/// InlineText is the plain text of a heading (its text, code and the text of its links).
+std::string InlineText(cmark_node* n) {
+  std::string out;
+  for (cmark_node* c = cmark_node_first_child(n); c; c = cmark_node_next(c)) {
+    cmark_node_type t = cmark_node_get_type(c);
+    if (t == CMARK_NODE_TEXT || t == CMARK_NODE_CODE) out += Literal(c);
+    else if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK) out += ' ';
+    else out += InlineText(c);
+  }
+  return out;
+}
+
+/// Links collects the IDs a block mentions, with their lines: text always, code only when
+/// the item opted in. Lines advance at soft and hard breaks (cmark keeps positions per block).
+void Links(const Grammar& g, cmark_node* block, const std::string& file, bool in_code, std::vector<Link>* out) {
+  int line = cmark_node_get_start_line(block);
+  cmark_iter* it = cmark_iter_new(block);
+  for (cmark_event_type ev; (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE;) {
+    if (ev != CMARK_EVENT_ENTER) continue;
+    cmark_node* n = cmark_iter_get_node(it);
+    cmark_node_type t = cmark_node_get_type(n);
+    if (n != block && (t == CMARK_NODE_PARAGRAPH || t == CMARK_NODE_HEADING || t == CMARK_NODE_ITEM ||
+                       t == CMARK_NODE_CODE_BLOCK || t == CMARK_NODE_HTML_BLOCK || t == CMARK_NODE_BLOCK_QUOTE ||
+                       t == CMARK_NODE_LIST)) {
+      if (cmark_node_get_start_line(n) > 0) line = cmark_node_get_start_line(n);
+    }
+    if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK) {
+      ++line;
+      continue;
+    }
+    bool code = t == CMARK_NODE_CODE || t == CMARK_NODE_CODE_BLOCK;
+    if (t != CMARK_NODE_TEXT && !code) continue;
+    if (code && !in_code) continue;
+    std::string text = Literal(n);
+    int base = t == CMARK_NODE_CODE_BLOCK ? line + 1 : line;  // a fenced block's text starts below its fence
+    g.Find(text, false, [&](std::string_view id, size_t off) {
+      int l = base + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(off), '\n'));
+      out->push_back(Link{std::string(id), Location{file, l}});
+    });
+  }
+  cmark_iter_free(it);
+}
+
+bool OptsIntoCode(const std::string& body) {
+  for (const auto& line : Split(body, '\n')) {
+    std::string l = Lower(Trim(line));
+    if (l == "links-in-code: yes" || l == "links-in-code: true") return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pair<std::string, std::string>>& docs) {
+  std::vector<Item> items;
+  for (const auto& [file, text] : docs) {
+    Doc doc(text);
+    std::vector<std::string> lines = Split(text, '\n');
+    std::vector<cmark_node*> blocks;
+    for (cmark_node* b = cmark_node_first_child(doc.root); b; b = cmark_node_next(b)) blocks.push_back(b);
+    // Which top-level headings start an item, and at what level.
+    struct Head {
+      size_t block;
+      int level;
+      std::string id, title;
+    };
+    std::vector<Head> heads;
+    std::vector<int> head_level(blocks.size(), 0);
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      if (cmark_node_get_type(blocks[i]) != CMARK_NODE_HEADING) continue;
+      head_level[i] = cmark_node_get_heading_level(blocks[i]);
+      std::string t = Trim(InlineText(blocks[i]));
+      std::string id;
+      g.Find(t, false, [&](std::string_view found, size_t off) {
+        if (off == 0 && id.empty()) id = std::string(found);
+      });
+      if (id.empty()) continue;
+      std::string title = Trim(t.substr(id.size()));
+      while (!title.empty() && (title[0] == ':' || title[0] == '-' || title[0] == ' ')) title.erase(0, 1);
+      heads.push_back(Head{i, head_level[i], id, title});
+    }
+    for (size_t h = 0; h < heads.size(); ++h) {
+      const Head& head = heads[h];
+      // The body: up to the next heading of the same or a higher level, or the next item.
+      size_t end = blocks.size();
+      for (size_t i = head.block + 1; i < blocks.size(); ++i) {
+        bool item_head = h + 1 < heads.size() && heads[h + 1].block == i;
+        if ((head_level[i] > 0 && head_level[i] <= head.level) || item_head) {
+          end = i;
+          break;
+        }
+      }
+      Item it;
+      it.id = head.id;
+      it.prefix = g.PrefixOf(head.id);
+      it.title = head.title;
+      it.level = head.level;
+      it.at = Location{file, cmark_node_get_start_line(blocks[head.block])};
+      int first = it.at.line + 1;  // 1-based line after the heading
+      int last = end < blocks.size() ? cmark_node_get_start_line(blocks[end]) - 1 : static_cast<int>(lines.size());
+      for (int l = first; l <= last && l - 1 < static_cast<int>(lines.size()); ++l) {
+        it.body += lines[static_cast<size_t>(l - 1)];
+        it.body += '\n';
+      }
+      while (!it.body.empty() && (it.body.back() == '\n' || it.body.back() == ' ')) it.body.pop_back();
+      bool in_code = OptsIntoCode(it.body);
+      // IDs in the heading after its own are links too ("## US-01-002 Sign-in (REQ-01-001)").
+      std::vector<Link> heading_links;
+      Links(g, blocks[head.block], file, in_code, &heading_links);
+      it.links = std::move(heading_links);
+      for (size_t i = head.block + 1; i < end; ++i) Links(g, blocks[i], file, in_code, &it.links);
+      // A mention of its own ID is not a link.
+      std::erase_if(it.links, [&](const Link& l) { return l.id == it.id; });
+      items.push_back(std::move(it));
+    }
+  }
+  return items;
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> ReadSpecDocs(const Config& c) {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<std::string, std::string>> docs;
+  fs::path dir = fs::path(c.root) / c.specs_dir;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) return docs;
+  for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
+       !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (!it->is_regular_file(ec) || it->path().extension() != ".md") continue;
+    SW_ASSIGN_OR_RETURN(std::string text, ReadFile(it->path().string()));
+    docs.emplace_back(it->path().lexically_relative(c.root).string(), std::move(text));
+  }
+  std::sort(docs.begin(), docs.end());
+  return docs;
+}
+
+}  // namespace sw::spec

@@ -1,0 +1,251 @@
+// The code scan: every file below the root that git would not ignore, read in parallel, every
+// cited ID with its line. .gitignore files are honoured at every level (last match wins,
+// `!` re-includes, `dir/` matches folders only, a pattern with a slash is anchored).
+#include <fcntl.h>
+#include <re2/re2.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <atomic>
+#include <cstring>
+#include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include "base/fs.h"
+#include "base/strings.h"
+#include "spec/spec.h"
+
+namespace sw::spec {
+namespace {
+
+namespace fs = std::filesystem;
+
+/// GlobRegex turns a gitignore-style glob into an RE2 pattern over '/'-separated paths.
+std::string GlobRegex(const std::string& glob) {
+  std::string out;
+  for (size_t i = 0; i < glob.size(); ++i) {
+    char c = glob[i];
+    if (c == '*') {
+      if (i + 1 < glob.size() && glob[i + 1] == '*') {
+        bool slash_after = i + 2 < glob.size() && glob[i + 2] == '/';
+        out += slash_after ? "(?:.*/)?" : ".*";
+        i += slash_after ? 2 : 1;
+      } else {
+        out += "[^/]*";
+      }
+    } else if (c == '?') {
+      out += "[^/]";
+    } else if (c == '[') {
+      size_t close = glob.find(']', i + 1);
+      if (close == std::string::npos) {
+        out += "\\[";
+      } else {
+        std::string set = glob.substr(i + 1, close - i - 1);
+        if (!set.empty() && set[0] == '!') set[0] = '^';
+        out += "[" + set + "]";
+        i = close;
+      }
+    } else if (c == '\\' && i + 1 < glob.size()) {
+      out += RE2::QuoteMeta(std::string(1, glob[++i]));
+    } else {
+      out += RE2::QuoteMeta(std::string(1, c));
+    }
+  }
+  return out;
+}
+
+struct Rule {
+  std::shared_ptr<RE2> re;
+  bool negate = false, dir_only = false;
+  std::string base;  // the folder of its .gitignore, relative to the root ("" or "a/b/")
+};
+
+void ReadIgnore(const fs::path& dir, const std::string& base, std::vector<Rule>* rules) {
+  auto text = ReadFile((dir / ".gitignore").string());
+  if (!text.ok()) return;
+  for (std::string line : Split(*text, '\n')) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    while (!line.empty() && line.back() == ' ' && (line.size() < 2 || line[line.size() - 2] != '\\')) line.pop_back();
+    if (line.empty() || line[0] == '#') continue;
+    Rule r;
+    r.base = base;
+    if (line[0] == '!') r.negate = true, line.erase(0, 1);
+    if (!line.empty() && line.back() == '/') r.dir_only = true, line.pop_back();
+    if (line.empty()) continue;
+    bool anchored = line.find('/') != std::string::npos;
+    if (line[0] == '/') line.erase(0, 1);
+    std::string re = anchored ? GlobRegex(line) : "(?:.*/)?" + GlobRegex(line);
+    r.re = std::make_shared<RE2>(re);
+    if (r.re->ok()) rules->push_back(std::move(r));
+  }
+}
+
+/// Ignored applies the rules in order (the last match decides) to rel, a path relative to
+/// the root; a rule only sees paths below its own folder.
+bool Ignored(const std::vector<Rule>& rules, const std::string& rel, bool is_dir) {
+  bool ignored = false;
+  for (const auto& r : rules) {
+    if (r.dir_only && !is_dir) continue;
+    if (!r.base.empty() && rel.compare(0, r.base.size(), r.base) != 0) continue;
+    re2::StringPiece sub(rel.data() + r.base.size(), rel.size() - r.base.size());
+    if (RE2::FullMatch(sub, *r.re)) ignored = !r.negate;
+  }
+  return ignored;
+}
+
+struct Walked {
+  std::vector<std::string> files;  // relative to the root
+};
+
+void Walk(const Config& c, Walked* out) {
+  struct Dir {
+    fs::path path;
+    std::string rel;  // "" or "a/b/"
+    std::vector<Rule> rules;
+  };
+  std::vector<Dir> stack;
+  Dir top{fs::path(c.root), "", {}};
+  ReadIgnore(top.path, "", &top.rules);
+  stack.push_back(std::move(top));
+  std::string specs = fs::path(c.specs_dir).lexically_normal().string();
+  while (!stack.empty()) {
+    Dir d = std::move(stack.back());
+    stack.pop_back();
+    std::error_code ec;
+    std::vector<std::pair<std::string, bool>> entries;
+    for (fs::directory_iterator it(d.path, fs::directory_options::skip_permission_denied, ec), end; !ec && it != end;
+         it.increment(ec)) {
+      // The types come from readdir (no stat per entry); links are not followed (they may
+      // leave the tree).
+      if (it->is_symlink(ec) || ec) continue;
+      bool dir = it->is_directory(ec);
+      if (!dir && !it->is_regular_file(ec)) continue;
+      entries.emplace_back(it->path().filename().string(), dir);
+    }
+    std::sort(entries.begin(), entries.end());
+    for (const auto& [name, is_dir] : entries) {
+      std::string rel = d.rel + name;
+      if (is_dir) {
+        if (name == ".git" || rel == specs) continue;
+        if (Ignored(d.rules, rel, true)) continue;
+        Dir sub{d.path / name, rel + "/", d.rules};
+        ReadIgnore(sub.path, sub.rel, &sub.rules);
+        stack.push_back(std::move(sub));
+      } else if (!Ignored(d.rules, rel, false)) {
+        out->files.push_back(rel);
+      }
+    }
+  }
+}
+
+/// CountNewlines counts '\n' in [p, p + n), eight bytes at a time (exact: a byte is zero
+/// after the xor exactly when the high bit of ~((x & 0x7f..) + 0x7f.. | x | 0x7f..) is set).
+int CountNewlines(const char* p, size_t n) {
+  constexpr uint64_t kLow = 0x7f7f7f7f7f7f7f7fULL, kNl = 0x0a0a0a0a0a0a0a0aULL;
+  int count = 0;
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t w;
+    std::memcpy(&w, p + i, 8);
+    uint64_t x = w ^ kNl;
+    uint64_t t = ~(((x & kLow) + kLow) | x | kLow);  // 0x80 in each byte that was '\n'
+    count += static_cast<int>(((t >> 7) * 0x0101010101010101ULL) >> 56);  // sum of the bytes' 0/1
+  }
+  for (; i < n; ++i) count += p[i] == '\n';
+  return count;
+}
+
+}  // namespace
+
+Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_t* files_out, int64_t* bytes_out) {
+  Walked w;
+  Walk(c, &w);
+  std::vector<std::unique_ptr<RE2>> tests;
+  for (const auto& glob : c.test_globs) {
+    std::string re = GlobRegex(glob);
+    // "**/x" also matches "x" at the top.
+    if (StartsWith(glob, "**/")) re = "(?:.*/)?" + GlobRegex(glob.substr(3));
+    tests.push_back(std::make_unique<RE2>(re));
+  }
+  int n = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  n = std::min<int>(n, std::max<size_t>(1, w.files.size() / 64 + 1));
+  std::atomic<size_t> next{0};
+  std::atomic<int64_t> bytes{0};
+  std::vector<std::vector<Citation>> found(static_cast<size_t>(n));
+  // Files are opened relative to the root's descriptor: no walk of the root's own path each time.
+  int root_fd = ::open(c.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (root_fd < 0) return IoError("cannot open " + c.root + ": " + std::strerror(errno));
+  auto work = [&](int t) {
+    // One buffer per thread, grown as needed and never cleared (std::string::resize would
+    // zero-fill every file's worth of bytes first).
+    size_t cap = 1 << 20;
+    std::unique_ptr<char[]> mem(new char[cap]);
+    for (size_t i; (i = next.fetch_add(1)) < w.files.size();) {
+      const std::string& rel = w.files[i];
+      int fd = ::openat(root_fd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+      if (fd < 0) continue;
+      size_t got = 0;
+      for (;;) {
+        if (got == cap) {
+          std::unique_ptr<char[]> bigger(new char[cap * 2]);
+          std::memcpy(bigger.get(), mem.get(), got);
+          mem = std::move(bigger);
+          cap *= 2;
+        }
+        ssize_t r = ::read(fd, mem.get() + got, cap - got);
+        if (r <= 0) break;
+        got += static_cast<size_t>(r);
+      }
+      ::close(fd);
+      std::string_view buf(mem.get(), got);
+      bytes += static_cast<int64_t>(got);
+      // Binary: a NUL byte in the first 8 KiB (what git and grep go by).
+      if (std::memchr(buf.data(), 0, std::min<size_t>(got, 8192))) continue;
+      bool is_test = false;
+      size_t line_at = 0;
+      int line = 1;
+      bool classified = false;
+      g.Find(buf, true, [&](std::string_view id, size_t off) {
+        if (!classified) {
+          for (const auto& re : tests) is_test = is_test || RE2::FullMatch(rel, *re);
+          classified = true;
+        }
+        line += CountNewlines(buf.data() + line_at, off - line_at);
+        line_at = off;
+        found[static_cast<size_t>(t)].push_back(Citation{std::string(id), Location{rel, line}, is_test});
+      });
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 1; t < n; ++t) threads.emplace_back(work, t);
+  work(0);
+  for (auto& th : threads) th.join();
+  ::close(root_fd);
+  std::vector<Citation> all;
+  for (auto& f : found) all.insert(all.end(), std::make_move_iterator(f.begin()), std::make_move_iterator(f.end()));
+  std::sort(all.begin(), all.end(), [](const Citation& a, const Citation& b) { return a.at < b.at; });
+  if (files_out) *files_out = static_cast<int64_t>(w.files.size());
+  if (bytes_out) *bytes_out = bytes.load();
+  return all;
+}
+
+Result<Corpus> Load(const Config& c, const Grammar& g) {
+  Corpus corpus;
+  SW_ASSIGN_OR_RETURN(auto docs, ReadSpecDocs(c));
+  for (const auto& d : docs) corpus.spec_files.push_back(d.first);
+  // The specs are parsed while the code is scanned.
+  Result<std::vector<Item>> items = std::vector<Item>{};
+  std::thread parse([&] { items = ParseSpecs(g, docs); });
+  auto cites = ScanCode(c, g, &corpus.code_files, &corpus.code_bytes);
+  parse.join();
+  if (!items.ok()) return items.status();
+  if (!cites.ok()) return cites.status();
+  corpus.items = std::move(items).value();
+  corpus.citations = std::move(cites).value();
+  return corpus;
+}
+
+}  // namespace sw::spec

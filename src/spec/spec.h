@@ -1,0 +1,198 @@
+// spec: traceability a machine can check. Spec documents (Markdown under specs/) define items
+// whose headings start with an ID (`## REQ-01-001 User can sign up`); an ID mentioned in an
+// item's body links it to that (upstream) item; code and tests cite IDs in comments or test
+// names. The trace graph joins them, and check / trace / impact / matrix read it.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace sw::spec {
+
+/// Severity of a rule's findings: error fails `spec check` (exit 1), warning is reported, off
+/// is not checked.
+enum class Severity { kOff, kWarning, kError };
+
+/// Config is the `spec:` section of specwright.yaml; every field has a default.
+struct Config {
+  std::string root = ".";        // the project (paths below are relative to it)
+  std::string specs_dir = "specs";
+  std::vector<std::string> prefixes{"REQ", "BR", "ENT", "US", "SVC", "API", "ERR", "TC", "DEC"};
+  /// id_pattern is an RE2 regular expression for one whole ID, dashes as separators; "" = the
+  /// default PREFIX-NN-NNN over `prefixes`. In code, '_' is accepted wherever it has '-'.
+  std::string id_pattern;
+  std::string requirement_prefix = "REQ";
+  std::string test_case_prefix = "TC";
+  /// A code file is a test when its path matches one of these globs.
+  std::vector<std::string> test_globs{"**/test/**", "**/tests/**", "**/*_test.*", "**/*.test.*", "**/test_*",
+                                      "**/*_spec.*", "**/*.spec.*", "**/*Test.*"};
+  /// Matrix columns after the requirement: prefixes, then code and tests.
+  std::vector<std::string> matrix_levels{"US", "SVC", "API"};
+  std::map<std::string, Severity> rules;  // rule name -> severity (defaults in DefaultRules)
+  int threads = 0;                        // code scan threads; 0 = hardware concurrency
+};
+
+/// DefaultRules: duplicate-id, dangling-link, unknown-citation are errors; the coverage rules
+/// (req-no-downstream, no-upstream, req-no-code, req-no-test) and link-cycle are warnings.
+std::map<std::string, Severity> DefaultRules();
+
+/// LoadConfig reads the `spec:` section of root/specwright.yaml (absent: defaults); errors
+/// name the file, line and the offending value.
+Result<Config> LoadConfig(const std::string& root);
+
+/// Grammar recognises IDs: in spec text (dashes) and in code (dashes or underscores).
+class Grammar {
+ public:
+  static Result<Grammar> Make(const Config& c);
+  /// Find calls fn(id, offset) for every ID in text, code spelling allowed when code is set
+  /// (ids normalised to dashes); an ID touching a letter or digit is not one.
+  void Find(std::string_view text, bool code, const std::function<void(std::string_view id, size_t offset)>& fn) const;
+  std::string PrefixOf(const std::string& id) const;
+  bool IsId(const std::string& s) const;
+  struct Impl;
+  std::shared_ptr<const Impl> impl;
+};
+
+/// Location is a file (relative to the root) and a 1-based line.
+struct Location {
+  std::string file;
+  int line = 0;
+  std::string ToString() const { return file + ":" + std::to_string(line); }
+  auto operator<=>(const Location&) const = default;
+};
+
+/// Link is an ID an item's body mentions (its upstream), and where.
+struct Link {
+  std::string id;
+  Location at;
+};
+
+/// Item is one spec item: a heading that starts with an ID, its body up to the next heading of
+/// the same or a higher level.
+struct Item {
+  std::string id, prefix, title;
+  Location at;
+  int level = 0;
+  std::string body;  // the Markdown source of the body (what --since compares)
+  std::vector<Link> links;
+};
+
+/// Citation is an ID cited in code or a test.
+struct Citation {
+  std::string id;
+  Location at;
+  bool test = false;
+};
+
+/// Corpus is everything the graph is built from.
+struct Corpus {
+  std::vector<Item> items;       // in file order
+  std::vector<Citation> citations;
+  std::vector<std::string> spec_files;
+  int64_t code_files = 0, code_bytes = 0;
+};
+
+/// ParseSpecs parses Markdown documents ({path relative to root, text}) with cmark. IDs in
+/// code spans and code blocks are not links unless the item has a line `Links-in-code: yes`.
+Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pair<std::string, std::string>>& docs);
+
+/// ReadSpecDocs reads every *.md below root/specs_dir, sorted by path.
+Result<std::vector<std::pair<std::string, std::string>>> ReadSpecDocs(const Config& c);
+
+/// ScanCode walks root in parallel (honouring .gitignore files, skipping .git, the specs
+/// folder and binary files) and reports every cited ID with file:line.
+Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_t* files = nullptr,
+                                       int64_t* bytes = nullptr);
+
+/// Load is ReadSpecDocs + ParseSpecs + ScanCode.
+Result<Corpus> Load(const Config& c, const Grammar& g);
+
+/// Finding is one problem `spec check` reports.
+struct Finding {
+  std::string rule;
+  Severity severity = Severity::kWarning;
+  Location at;
+  std::string id;
+  std::string message;
+};
+
+/// Graph is the trace graph: items by ID, links both ways, citations by ID.
+class Graph {
+ public:
+  explicit Graph(const Corpus& c, const Config& config);
+  std::vector<Finding> Check() const;  // sorted by file, line
+  const Item* Find(const std::string& id) const;
+  /// Up is every item id reachable by following links (what id derives from), nearest first.
+  std::vector<std::string> Up(const std::string& id) const;
+  /// Down is every item that derives from id, directly or not, nearest first.
+  std::vector<std::string> Down(const std::string& id) const;
+  const std::vector<Citation>& CitationsOf(const std::string& id) const;
+  const std::vector<std::string>& Parents(const std::string& id) const;   // ids its body links to
+  const std::vector<std::string>& Children(const std::string& id) const;  // items linking to it
+  const std::vector<std::vector<std::string>>& Cycles() const { return cycles_; }
+  const Corpus& corpus() const { return corpus_; }
+  const Config& config() const { return config_; }
+
+ private:
+  const Corpus& corpus_;
+  const Config& config_;
+  std::map<std::string, std::vector<const Item*>> defs_;
+  std::map<std::string, std::vector<std::string>> up_, down_;
+  std::map<std::string, std::vector<Citation>> cites_;
+  std::vector<std::vector<std::string>> cycles_;
+};
+
+/// TraceReport: the chain of one ID up to the requirements and down to code and tests.
+struct TraceReport {
+  std::string id;
+  const Item* item = nullptr;
+  std::vector<std::string> up, down;
+  std::vector<Citation> code, tests;  // citing the id or anything below it
+};
+Result<TraceReport> Trace(const Graph& g, const std::string& id);
+std::string ToText(const Graph& g, const TraceReport& r);
+std::string ToJson(const Graph& g, const TraceReport& r);
+
+/// Impact is everything downstream of changed IDs: the modification router's input.
+struct Impact {
+  std::vector<std::string> changed, added, removed, modified;  // added/removed/modified: --since only
+  std::vector<std::string> items;                               // changed and below, in order
+  std::map<std::string, std::vector<int>> code;                 // file -> lines citing them
+  std::map<std::string, std::vector<int>> tests;
+  std::vector<std::string> unknown;  // asked-for IDs that no spec defines
+};
+Impact ImpactOf(const Graph& g, const std::vector<std::string>& ids);
+/// SpecChanges compares the items of two spec trees: added, removed and changed IDs.
+void SpecChanges(const std::vector<Item>& before, const std::vector<Item>& after, Impact* out);
+/// ReadSpecDocsAt reads the spec documents as they were at git revision rev of root's repo.
+Result<std::vector<std::pair<std::string, std::string>>> ReadSpecDocsAt(const Config& c, const std::string& rev);
+std::string ToText(const Impact& r);
+std::string ToJson(const Impact& r);
+
+/// Matrix: one row per requirement; columns the matrix levels, code and tests; coverage is the
+/// share of requirements with at least one entry per column.
+struct Matrix {
+  std::vector<std::string> columns;  // e.g. US, SVC, API, code, tests
+  struct Row {
+    std::string id, title;
+    std::vector<std::vector<std::string>> cells;
+  };
+  std::vector<Row> rows;
+  std::vector<double> coverage;  // percent, per column
+};
+Matrix MatrixOf(const Graph& g);
+std::string ToMarkdown(const Matrix& m);
+std::string ToCsv(const Matrix& m);
+std::string ToJson(const Matrix& m);
+
+std::string ToText(const std::vector<Finding>& f);
+std::string ToJson(const std::vector<Finding>& f);
+
+}  // namespace sw::spec
