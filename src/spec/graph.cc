@@ -84,8 +84,30 @@ Graph::Graph(const Corpus& c, const Config& config) : corpus_(c), config_(config
           if (w == v) break;
         }
         if (comp.size() > 1) {
-          std::reverse(comp.begin(), comp.end());
-          cycles_.push_back(comp);
+          // Report a real cycle through the component's first node (a component can hold
+          // several): the shortest path back to it along links inside the component.
+          std::set<std::string> in(comp.begin(), comp.end());
+          const std::string start = *in.begin();
+          std::map<std::string, std::string> from;
+          std::deque<std::string> q{start};
+          std::string back;
+          while (!q.empty() && back.empty()) {
+            std::string x = q.front();
+            q.pop_front();
+            for (const auto& y : up_.count(x) ? up_.at(x) : kNone) {
+              if (!in.count(y)) continue;
+              if (y == start) {
+                back = x;
+                break;
+              }
+              if (!from.count(y)) from[y] = x, q.push_back(y);
+            }
+          }
+          std::vector<std::string> path;
+          for (std::string x = back; !x.empty() && x != start; x = from.count(x) ? from[x] : "") path.push_back(x);
+          path.push_back(start);
+          std::reverse(path.begin(), path.end());
+          cycles_.push_back(path);
         }
       }
       std::string done = v;
@@ -114,56 +136,83 @@ const std::vector<std::string>& Graph::Children(const std::string& id) const {
   return it == down_.end() ? kNone : it->second;
 }
 
+std::vector<std::string> Graph::Reach(const std::string& id) const {
+  // What derives from a requirement, without passing through another requirement (a
+  // requirement that mentions this one has its own code and tests).
+  std::vector<std::string> out{id};
+  std::unordered_set<std::string> seen{id};
+  for (size_t i = 0; i < out.size(); ++i) {
+    const Item* it = Find(out[i]);
+    if (i > 0 && it && it->prefix == config_.requirement_prefix) continue;
+    for (const auto& next : Children(out[i]))
+      if (seen.insert(next).second) out.push_back(next);
+  }
+  std::erase_if(out, [&](const std::string& x) {
+    const Item* it = Find(x);
+    return x != id && it && it->prefix == config_.requirement_prefix;
+  });
+  return out;
+}
+
 std::vector<Finding> Graph::Check() const {
   std::vector<Finding> out;
   auto sev = [&](const std::string& rule) {
     auto it = config_.rules.find(rule);
     return it == config_.rules.end() ? Severity::kWarning : it->second;
   };
-  auto add = [&](const std::string& rule, const Location& at, const std::string& id, std::string msg) {
+  // msg is built only for a rule that is on (a hint costs a search of the known IDs).
+  auto add = [&](const std::string& rule, const Location& at, const std::string& id, const auto& msg) {
     Severity s = sev(rule);
-    if (s != Severity::kOff) out.push_back(Finding{rule, s, at, id, std::move(msg)});
+    if (s != Severity::kOff) out.push_back(Finding{rule, s, at, id, msg()});
   };
-  std::vector<std::string> known;
-  for (const auto& [id, _] : defs_) known.push_back(id);
+  // Hints come from the IDs of the same prefix, once per unknown ID.
+  std::map<std::string, std::vector<std::string>> known;
+  for (const auto& [id, defs] : defs_) known[defs.front()->prefix].push_back(id);
+  std::map<std::string, std::string> hints;
   auto hint = [&](const std::string& id) {
-    std::string near = DidYouMean(id, known);
-    return near.empty() ? std::string() : " (did you mean " + near + "?)";
+    auto [it, fresh] = hints.try_emplace(id);
+    if (fresh) {
+      auto k = known.find(id.substr(0, id.find('-')));
+      std::string near = k == known.end() ? "" : DidYouMean(id, k->second);
+      it->second = near.empty() ? std::string() : " (did you mean " + near + "?)";
+    }
+    return it->second;
   };
   const std::string& req = config_.requirement_prefix;
   for (const auto& [id, defs] : defs_) {
     for (size_t i = 1; i < defs.size(); ++i)
-      add("duplicate-id", defs[i]->at, id, id + " is defined again (first at " + defs[0]->at.ToString() + ")");
+      add("duplicate-id", defs[i]->at, id, [&] { return id + " is defined again (first at " + defs[0]->at.ToString() + ")"; });
+    for (const Item* def : defs)
+      for (const auto& l : def->links)
+        if (!defs_.count(l.id))
+          add("dangling-link", l.at, l.id, [&] { return id + " links to " + l.id + ", which no spec defines" + hint(l.id); });
     const Item& it = *defs.front();
-    for (const auto& l : it.links)
-      if (!defs_.count(l.id)) add("dangling-link", l.at, l.id, id + " links to " + l.id + ", which no spec defines" + hint(l.id));
     if (it.prefix == req) {
-      if (Children(id).empty()) add("req-no-downstream", it.at, id, id + " has no story, design or test deriving from it");
-      std::vector<std::string> reach = Down(id);
-      reach.insert(reach.begin(), id);
+      if (Children(id).empty())
+        add("req-no-downstream", it.at, id, [&] { return id + " has no story, design or test deriving from it"; });
       bool code = false, test = false;
-      for (const auto& r : reach) {
+      for (const auto& r : Reach(id)) {
         for (const auto& ci : CitationsOf(r)) (ci.test ? test : code) = true;
         const Item* ri = Find(r);
         if (ri && ri->prefix == config_.test_case_prefix) test = true;
       }
-      if (!code) add("req-no-code", it.at, id, id + " is not reached by any code (nothing cites it or what derives from it)");
-      if (!test) add("req-no-test", it.at, id, id + " is not reached by any test case or test");
+      if (!code)
+        add("req-no-code", it.at, id, [&] { return id + " is not reached by any code (nothing cites it or what derives from it)"; });
+      if (!test) add("req-no-test", it.at, id, [&] { return id + " is not reached by any test case or test"; });
     } else {
       bool has_req = false;
       for (const auto& u : Up(id)) {
         const Item* ui = Find(u);
         has_req = has_req || (ui && ui->prefix == req);
       }
-      if (!has_req) add("no-upstream", it.at, id, id + " does not trace up to any requirement (" + req + ")");
+      if (!has_req) add("no-upstream", it.at, id, [&] { return id + " does not trace up to any requirement (" + req + ")"; });
     }
   }
   for (const auto& ci : corpus_.citations)
-    if (!defs_.count(ci.id)) add("unknown-citation", ci.at, ci.id, ci.id + " is cited, but no spec defines it" + hint(ci.id));
-  for (const auto& cyc : cycles_) {
-    std::string path = Join(cyc, " -> ") + " -> " + cyc.front();
-    add("link-cycle", Find(cyc.front())->at, cyc.front(), "link cycle: " + path);
-  }
+    if (!defs_.count(ci.id))
+      add("unknown-citation", ci.at, ci.id, [&] { return ci.id + " is cited, but no spec defines it" + hint(ci.id); });
+  for (const auto& cyc : cycles_)
+    add("link-cycle", Find(cyc.front())->at, cyc.front(), [&] { return "link cycle: " + Join(cyc, " -> ") + " -> " + cyc.front(); });
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
     if (a.at != b.at) return a.at < b.at;
     return a.rule < b.rule;
@@ -294,7 +343,7 @@ std::string ToText(const Impact& r) {
   if (!r.added.empty() || !r.removed.empty() || !r.modified.empty()) {
     out += "added:    " + (r.added.empty() ? "-" : Join(r.added, ", ")) + "\n";
     out += "removed:  " + (r.removed.empty() ? "-" : Join(r.removed, ", ")) + "\n";
-    out += "changed:  " + (r.modified.empty() ? "-" : Join(r.modified, ", ")) + "\n\n";
+    out += "modified: " + (r.modified.empty() ? "-" : Join(r.modified, ", ")) + "\n\n";
   }
   for (const auto& u : r.unknown) out += "warning: no spec defines " + u + "\n";
   out += "items (" + std::to_string(r.items.size()) + "): " + (r.items.empty() ? "-" : Join(r.items, ", ")) + "\n";
@@ -332,10 +381,8 @@ Matrix MatrixOf(const Graph& g) {
   for (const auto& it : g.corpus().items) {
     if (it.prefix != c.requirement_prefix || g.Find(it.id) != &it) continue;
     Matrix::Row row{it.id, it.title, std::vector<std::vector<std::string>>(m.columns.size())};
-    std::vector<std::string> reach = g.Down(it.id);
     std::set<std::string> code, tests;
-    std::vector<std::string> all = reach;
-    all.insert(all.begin(), it.id);
+    std::vector<std::string> all = g.Reach(it.id);
     for (const auto& id : all) {
       const Item* d = g.Find(id);
       if (d && id != it.id) {

@@ -36,31 +36,36 @@ std::string InlineText(cmark_node* n) {
 }
 
 /// Links collects the IDs a block mentions, with their lines: text always, code only when
-/// the item opted in. Lines advance at soft and hard breaks (cmark keeps positions per block).
-void Links(const Grammar& g, cmark_node* block, const std::string& file, bool in_code, std::vector<Link>* out) {
-  int line = cmark_node_get_start_line(block);
+/// the item opted in. cmark gives positions per block only, so each ID is found again in the
+/// block's source lines, in order from where the previous one was (code spans that are not
+/// links move the cursor too): a code span or link title over two lines cannot shift a line.
+void Links(const Grammar& g, cmark_node* block, const std::string& file, bool in_code,
+           const std::vector<std::string>& lines, std::vector<Link>* out) {
+  int first = cmark_node_get_start_line(block), last = cmark_node_get_end_line(block);
+  if (last < first) last = first;
+  size_t cur_line = static_cast<size_t>(std::max(first, 1)), cur_col = 0;
+  auto locate = [&](std::string_view id) -> int {
+    for (size_t l = cur_line; l <= static_cast<size_t>(last) && l <= lines.size(); ++l) {
+      size_t at = lines[l - 1].find(id, l == cur_line ? cur_col : 0);
+      if (at == std::string::npos) continue;
+      cur_line = l;
+      cur_col = at + id.size();
+      return static_cast<int>(l);
+    }
+    return static_cast<int>(cur_line);  // not verbatim in the source (an entity): the cursor's line
+  };
   cmark_iter* it = cmark_iter_new(block);
   for (cmark_event_type ev; (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE;) {
     if (ev != CMARK_EVENT_ENTER) continue;
     cmark_node* n = cmark_iter_get_node(it);
     cmark_node_type t = cmark_node_get_type(n);
-    if (n != block && (t == CMARK_NODE_PARAGRAPH || t == CMARK_NODE_HEADING || t == CMARK_NODE_ITEM ||
-                       t == CMARK_NODE_CODE_BLOCK || t == CMARK_NODE_HTML_BLOCK || t == CMARK_NODE_BLOCK_QUOTE ||
-                       t == CMARK_NODE_LIST)) {
-      if (cmark_node_get_start_line(n) > 0) line = cmark_node_get_start_line(n);
-    }
-    if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK) {
-      ++line;
-      continue;
-    }
     bool code = t == CMARK_NODE_CODE || t == CMARK_NODE_CODE_BLOCK;
     if (t != CMARK_NODE_TEXT && !code) continue;
-    if (code && !in_code) continue;
     std::string text = Literal(n);
-    int base = t == CMARK_NODE_CODE_BLOCK ? line + 1 : line;  // a fenced block's text starts below its fence
-    g.Find(text, false, [&](std::string_view id, size_t off) {
-      int l = base + static_cast<int>(std::count(text.begin(), text.begin() + static_cast<long>(off), '\n'));
-      out->push_back(Link{std::string(id), Location{file, l}});
+    bool eligible = !code || in_code;
+    g.Find(text, false, [&](std::string_view id, size_t) {
+      int l = locate(id);
+      if (eligible) out->push_back(Link{std::string(id), Location{file, l}});
     });
   }
   cmark_iter_free(it);
@@ -104,16 +109,29 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
       while (!title.empty() && (title[0] == ':' || title[0] == '-' || title[0] == ' ')) title.erase(0, 1);
       heads.push_back(Head{i, head_level[i], id, title});
     }
-    for (size_t h = 0; h < heads.size(); ++h) {
-      const Head& head = heads[h];
-      // The body: up to the next heading of the same or a higher level, or the next item.
-      size_t end = blocks.size();
-      for (size_t i = head.block + 1; i < blocks.size(); ++i) {
-        bool item_head = h + 1 < heads.size() && heads[h + 1].block == i;
-        if ((head_level[i] > 0 && head_level[i] <= head.level) || item_head) {
-          end = i;
+    // Each item's range: to the next heading of the same or a higher level.
+    std::vector<size_t> end(heads.size(), blocks.size());
+    for (size_t h = 0; h < heads.size(); ++h)
+      for (size_t i = heads[h].block + 1; i < blocks.size(); ++i)
+        if (head_level[i] > 0 && head_level[i] <= heads[h].level) {
+          end[h] = i;
           break;
         }
+    auto block_last_line = [&](size_t i) {
+      return i + 1 < blocks.size() ? cmark_node_get_start_line(blocks[i + 1]) - 1 : static_cast<int>(lines.size());
+    };
+    for (size_t h = 0; h < heads.size(); ++h) {
+      const Head& head = heads[h];
+      // Its own blocks: its range without the ranges of the items nested in it.
+      std::vector<size_t> own;
+      for (size_t i = head.block + 1; i < end[h];) {
+        size_t nested = h + 1;
+        while (nested < heads.size() && heads[nested].block < i) ++nested;
+        if (nested < heads.size() && heads[nested].block == i) {
+          i = end[nested];
+          continue;
+        }
+        own.push_back(i++);
       }
       Item it;
       it.id = head.id;
@@ -121,19 +139,16 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
       it.title = head.title;
       it.level = head.level;
       it.at = Location{file, cmark_node_get_start_line(blocks[head.block])};
-      int first = it.at.line + 1;  // 1-based line after the heading
-      int last = end < blocks.size() ? cmark_node_get_start_line(blocks[end]) - 1 : static_cast<int>(lines.size());
-      for (int l = first; l <= last && l - 1 < static_cast<int>(lines.size()); ++l) {
-        it.body += lines[static_cast<size_t>(l - 1)];
-        it.body += '\n';
-      }
+      for (size_t i : own)
+        for (int l = cmark_node_get_start_line(blocks[i]); l <= block_last_line(i) && l - 1 < static_cast<int>(lines.size()); ++l) {
+          it.body += lines[static_cast<size_t>(l - 1)];
+          it.body += '\n';
+        }
       while (!it.body.empty() && (it.body.back() == '\n' || it.body.back() == ' ')) it.body.pop_back();
       bool in_code = OptsIntoCode(it.body);
       // IDs in the heading after its own are links too ("## US-01-002 Sign-in (REQ-01-001)").
-      std::vector<Link> heading_links;
-      Links(g, blocks[head.block], file, in_code, &heading_links);
-      it.links = std::move(heading_links);
-      for (size_t i = head.block + 1; i < end; ++i) Links(g, blocks[i], file, in_code, &it.links);
+      Links(g, blocks[head.block], file, in_code, lines, &it.links);
+      for (size_t i : own) Links(g, blocks[i], file, in_code, lines, &it.links);
       // A mention of its own ID is not a link.
       std::erase_if(it.links, [&](const Link& l) { return l.id == it.id; });
       items.push_back(std::move(it));

@@ -101,6 +101,14 @@ struct Walked {
 };
 
 void Walk(const Config& c, Walked* out) {
+  std::vector<std::unique_ptr<RE2>> exclude;
+  for (const auto& glob : c.exclude)
+    exclude.push_back(std::make_unique<RE2>(StartsWith(glob, "**/") ? "(?:.*/)?" + GlobRegex(glob.substr(3)) : GlobRegex(glob)));
+  auto excluded = [&](const std::string& rel) {
+    for (const auto& re : exclude)
+      if (RE2::FullMatch(rel, *re)) return true;
+    return false;
+  };
   struct Dir {
     fs::path path;
     std::string rel;  // "" or "a/b/"
@@ -134,7 +142,7 @@ void Walk(const Config& c, Walked* out) {
         Dir sub{d.path / name, rel + "/", d.rules};
         ReadIgnore(sub.path, sub.rel, &sub.rules);
         stack.push_back(std::move(sub));
-      } else if (!Ignored(d.rules, rel, false)) {
+      } else if (!Ignored(d.rules, rel, false) && !excluded(rel)) {
         out->files.push_back(rel);
       }
     }
@@ -188,6 +196,7 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
       int fd = ::openat(root_fd, rel.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
       if (fd < 0) continue;
       size_t got = 0;
+      bool binary = false;
       for (;;) {
         if (got == cap) {
           std::unique_ptr<char[]> bigger(new char[cap * 2]);
@@ -197,13 +206,18 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
         }
         ssize_t r = ::read(fd, mem.get() + got, cap - got);
         if (r <= 0) break;
+        // Binary: a NUL byte in the first 8 KiB (what git and grep go by); stop reading it.
+        size_t before = got;
         got += static_cast<size_t>(r);
+        if (before < 8192 && std::memchr(mem.get() + before, 0, std::min<size_t>(got, 8192) - before)) {
+          binary = true;
+          break;
+        }
       }
       ::close(fd);
       std::string_view buf(mem.get(), got);
       bytes += static_cast<int64_t>(got);
-      // Binary: a NUL byte in the first 8 KiB (what git and grep go by).
-      if (std::memchr(buf.data(), 0, std::min<size_t>(got, 8192))) continue;
+      if (binary) continue;
       bool is_test = false;
       size_t line_at = 0;
       int line = 1;
@@ -226,7 +240,8 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
   ::close(root_fd);
   std::vector<Citation> all;
   for (auto& f : found) all.insert(all.end(), std::make_move_iterator(f.begin()), std::make_move_iterator(f.end()));
-  std::sort(all.begin(), all.end(), [](const Citation& a, const Citation& b) { return a.at < b.at; });
+  // Stable: one file is read by one thread, so citations on one line keep their order in it.
+  std::stable_sort(all.begin(), all.end(), [](const Citation& a, const Citation& b) { return a.at < b.at; });
   if (files_out) *files_out = static_cast<int64_t>(w.files.size());
   if (bytes_out) *bytes_out = bytes.load();
   return all;

@@ -33,6 +33,9 @@ struct Config {
   /// A code file is a test when its path matches one of these globs.
   std::vector<std::string> test_globs{"**/test/**", "**/tests/**", "**/*_test.*", "**/*.test.*", "**/test_*",
                                       "**/*_spec.*", "**/*.spec.*", "**/*Test.*"};
+  /// Files the code scan leaves out (globs, relative to the root): Markdown outside the specs
+  /// (a README or PR.md that lists IDs is not code citing them) and the config itself.
+  std::vector<std::string> exclude{"**/*.md", "specwright.yaml"};
   /// Matrix columns after the requirement: prefixes, then code and tests.
   std::vector<std::string> matrix_levels{"US", "SVC", "API"};
   std::map<std::string, Severity> rules;  // rule name -> severity (defaults in DefaultRules)
@@ -133,6 +136,9 @@ class Graph {
   std::vector<std::string> Up(const std::string& id) const;
   /// Down is every item that derives from id, directly or not, nearest first.
   std::vector<std::string> Down(const std::string& id) const;
+  /// Reach is a requirement and what derives from it, not through other requirements (what
+  /// counts for its coverage).
+  std::vector<std::string> Reach(const std::string& id) const;
   const std::vector<Citation>& CitationsOf(const std::string& id) const;
   const std::vector<std::string>& Parents(const std::string& id) const;   // ids its body links to
   const std::vector<std::string>& Children(const std::string& id) const;  // items linking to it
@@ -162,7 +168,8 @@ std::string ToJson(const Graph& g, const TraceReport& r);
 
 /// Impact is everything downstream of changed IDs: the modification router's input.
 struct Impact {
-  std::vector<std::string> changed, added, removed, modified;  // added/removed/modified: --since only
+  std::vector<std::string> changed;                 // the IDs asked about (with --since: every changed one)
+  std::vector<std::string> added, removed, modified;  // --since only
   std::vector<std::string> items;                               // changed and below, in order
   std::map<std::string, std::vector<int>> code;                 // file -> lines citing them
   std::map<std::string, std::vector<int>> tests;

@@ -167,6 +167,84 @@ TEST_F(SpecTest, MatrixCountsCoveragePerLevel) {
   EXPECT_NE(ToCsv(m).find("REQ-01-003,Admin sees every account,,,,,"), std::string::npos) << ToCsv(m);
 }
 
+TEST_F(SpecTest, TheThreadedScanFindsWhatOneThreadFinds) {
+  for (int f = 0; f < 400; ++f) {
+    std::string text;
+    for (int l = 0; l < 50; ++l)
+      text += l == f % 50 ? "// Implements: REQ-01-00" + std::to_string(f % 3 + 1) + " and TC_06_009_x\n" : "int x_1 = f(y_2);\n";
+    Write("gen/d" + std::to_string(f % 7) + "/f" + std::to_string(f) + ".cc", text);
+  }
+  Write("README.md", "REQ-01-003 mentioned in docs is not a citation\n");
+  std::vector<std::vector<std::string>> runs;
+  for (int threads : {1, 4}) {
+    Write("specwright.yaml", "spec:\n  threads: " + std::to_string(threads) + "\n  specs_dir: ./specs/\n");
+    Open();
+    std::vector<std::string> got;
+    for (const auto& c : corpus_.citations) got.push_back(c.at.ToString() + " " + c.id);
+    runs.push_back(got);
+  }
+  EXPECT_EQ(runs[0].size(), 805u);  // 400 files x 2, and the fixture's 5
+  EXPECT_EQ(runs[0], runs[1]);
+  for (const auto& c : runs[1]) {
+    EXPECT_EQ(c.find("README.md"), std::string::npos) << c;
+    EXPECT_EQ(c.find("specs/"), std::string::npos) << c;  // "./specs/" is still the specs folder
+  }
+}
+
+TEST_F(SpecTest, LinesAndOwnershipInsideBodies) {
+  Write("specs/more.md",
+        "# More\n"                                           // 1
+        "\n"                                                 // 2
+        "## REQ-02-001 Parent\n"                             // 3
+        "Text with a `code span\n"                           // 4
+        "over two lines` then REQ-02-077 here.\n"            // 5
+        "- a list item\n"                                    // 6
+        "  that goes on with REQ-02-078\n"                   // 7
+        "\n"                                                 // 8
+        "### US-03-001 Nested story\n"                       // 9
+        "Traces: REQ-02-001\n"                               // 10
+        "\n"                                                 // 11
+        "### Acceptance\n"                                   // 12
+        "The parent's again: REQ-02-079\n"                   // 13
+        "\n"                                                 // 14
+        "## US-03-002 A\n"                                   // 15
+        "Traces: US-03-003, US-03-004, REQ-02-001\n"         // 16
+        "\n"                                                 // 17
+        "## US-03-003 B\n"                                   // 18
+        "Traces: US-03-002\n"                                // 19
+        "\n"                                                 // 20
+        "## US-03-004 C\n"                                   // 21
+        "Traces: US-03-002\n");                              // 22
+  Open();
+  std::map<std::string, std::string> dangling;
+  std::vector<std::string> cycles;
+  for (const auto& f : graph_->Check()) {
+    if (f.rule == "dangling-link" && f.at.file == "specs/more.md") dangling[f.id] = f.at.ToString();
+    if (f.rule == "link-cycle" && f.at.file == "specs/more.md") cycles.push_back(f.message);
+  }
+  EXPECT_EQ(dangling, (std::map<std::string, std::string>{{"REQ-02-077", "specs/more.md:5"},
+                                                          {"REQ-02-078", "specs/more.md:7"},
+                                                          {"REQ-02-079", "specs/more.md:13"}}));
+  // The section after the nested story is the parent's, and the story's own link is its own.
+  const Item* parent = graph_->Find("REQ-02-001");
+  ASSERT_NE(parent, nullptr);
+  EXPECT_NE(parent->body.find("REQ-02-079"), std::string::npos);
+  EXPECT_EQ(parent->body.find("Nested story"), std::string::npos);
+  EXPECT_EQ(graph_->Parents("US-03-001"), std::vector<std::string>{"REQ-02-001"});
+  // A and B, A and C link both ways: one cycle is reported, and it is a real one.
+  ASSERT_EQ(cycles.size(), 1u);
+  EXPECT_EQ(cycles[0], "link cycle: US-03-002 -> US-03-003 -> US-03-002");
+}
+
+TEST_F(SpecTest, ARequirementDoesNotInheritTheCoverageOfOneThatMentionsIt) {
+  Open();
+  // REQ-01-002's body mentions REQ-01-001: sign-in code is not sign-up coverage.
+  Matrix m = MatrixOf(*graph_);
+  ASSERT_EQ(m.rows[0].id, "REQ-01-001");
+  EXPECT_EQ(m.rows[0].cells[0], std::vector<std::string>{"US-02-001"});
+  EXPECT_EQ(m.rows[0].cells[3], std::vector<std::string>{"src/signup.cc"});
+}
+
 TEST_F(SpecTest, ConfiguredGrammarAndRules) {
   Write("specwright.yaml",
         "spec:\n  prefixes: [REQ, US]\n  id_pattern: \"(?:REQ|US)-[A-Z]{2}-[A-Z0-9]{3}\"\n  rules: {no-upstream: error, "
