@@ -173,7 +173,21 @@ std::vector<Finding> Graph::Check() const {
     auto [it, fresh] = hints.try_emplace(id);
     if (fresh) {
       auto k = known.find(id.substr(0, id.find('-')));
-      std::string near = k == known.end() ? "" : DidYouMean(id, k->second);
+      std::string near;
+      if (k != known.end() && k->second.size() <= 500) {
+        near = DidYouMean(id, k->second);
+      } else if (k != known.end()) {
+        // Many IDs of this prefix: only a one-character slip (the usual typo), found in O(n).
+        for (const auto& cand : k->second) {
+          if (cand.size() != id.size()) continue;
+          int diff = 0;
+          for (size_t i = 0; i < id.size() && diff < 2; ++i) diff += cand[i] != id[i];
+          if (diff == 1) {
+            near = cand;
+            break;
+          }
+        }
+      }
       it->second = near.empty() ? std::string() : " (did you mean " + near + "?)";
     }
     return it->second;
