@@ -17,45 +17,13 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "spec/spec.h"
+#include "tools/glob.h"
 
 namespace sw::spec {
 namespace {
 
 namespace fs = std::filesystem;
 
-/// GlobRegex turns a gitignore-style glob into an RE2 pattern over '/'-separated paths.
-std::string GlobRegex(const std::string& glob) {
-  std::string out;
-  for (size_t i = 0; i < glob.size(); ++i) {
-    char c = glob[i];
-    if (c == '*') {
-      if (i + 1 < glob.size() && glob[i + 1] == '*') {
-        bool slash_after = i + 2 < glob.size() && glob[i + 2] == '/';
-        out += slash_after ? "(?:.*/)?" : ".*";
-        i += slash_after ? 2 : 1;
-      } else {
-        out += "[^/]*";
-      }
-    } else if (c == '?') {
-      out += "[^/]";
-    } else if (c == '[') {
-      size_t close = glob.find(']', i + 1);
-      if (close == std::string::npos) {
-        out += "\\[";
-      } else {
-        std::string set = glob.substr(i + 1, close - i - 1);
-        if (!set.empty() && set[0] == '!') set[0] = '^';
-        out += "[" + set + "]";
-        i = close;
-      }
-    } else if (c == '\\' && i + 1 < glob.size()) {
-      out += RE2::QuoteMeta(std::string(1, glob[++i]));
-    } else {
-      out += RE2::QuoteMeta(std::string(1, c));
-    }
-  }
-  return out;
-}
 
 struct Rule {
   std::shared_ptr<RE2> re;
@@ -77,7 +45,7 @@ void ReadIgnore(const fs::path& dir, const std::string& base, std::vector<Rule>*
     if (line.empty()) continue;
     bool anchored = line.find('/') != std::string::npos;
     if (line[0] == '/') line.erase(0, 1);
-    std::string re = anchored ? GlobRegex(line) : "(?:.*/)?" + GlobRegex(line);
+    std::string re = anchored ? tools::GlobToRegex(line) : "(?:.*/)?" + tools::GlobToRegex(line);
     r.re = std::make_shared<RE2>(re);
     if (r.re->ok()) rules->push_back(std::move(r));
   }
@@ -103,7 +71,7 @@ struct Walked {
 void Walk(const Config& c, Walked* out) {
   std::vector<std::unique_ptr<RE2>> exclude;
   for (const auto& glob : c.exclude)
-    exclude.push_back(std::make_unique<RE2>(StartsWith(glob, "**/") ? "(?:.*/)?" + GlobRegex(glob.substr(3)) : GlobRegex(glob)));
+    exclude.push_back(std::make_unique<RE2>(StartsWith(glob, "**/") ? "(?:.*/)?" + tools::GlobToRegex(glob.substr(3)) : tools::GlobToRegex(glob)));
   auto excluded = [&](const std::string& rel) {
     for (const auto& re : exclude)
       if (RE2::FullMatch(rel, *re)) return true;
@@ -173,9 +141,9 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
   Walk(c, &w);
   std::vector<std::unique_ptr<RE2>> tests;
   for (const auto& glob : c.test_globs) {
-    std::string re = GlobRegex(glob);
+    std::string re = tools::GlobToRegex(glob);
     // "**/x" also matches "x" at the top.
-    if (StartsWith(glob, "**/")) re = "(?:.*/)?" + GlobRegex(glob.substr(3));
+    if (StartsWith(glob, "**/")) re = "(?:.*/)?" + tools::GlobToRegex(glob.substr(3));
     tests.push_back(std::make_unique<RE2>(re));
   }
   int n = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
