@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "spec/spec.h"
+#include "tools/glob.h"
 
 namespace sw::spec {
 
@@ -242,6 +243,13 @@ Result<Config> LoadConfig(const std::string& root) {
   if (sd.is_absolute() || norm == ".." || norm.rfind("../", 0) == 0)
     return InvalidInput(file + ": spec.specs_dir " + Quote(c.specs_dir) + " must be a folder inside the project");
   c.specs_dir = norm;  // "specs/" and "./specs" are "specs": the scan compares paths
+  for (auto& glob : c.exclude) {
+    while (glob.size() > 1 && glob.back() == '/') glob.pop_back();  // "vendor/" names the folder
+    RE2::Options quiet;
+    quiet.set_log_errors(false);
+    RE2 re(tools::GlobToRegex(glob), quiet);
+    if (!re.ok()) return InvalidInput(file + ": spec.exclude " + Quote(glob) + " is not a usable glob: " + re.error());
+  }
   return c;
 }
 

@@ -172,7 +172,11 @@ std::vector<Finding> Graph::Check() const {
   auto hint = [&](const std::string& id) {
     auto [it, fresh] = hints.try_emplace(id);
     if (fresh) {
-      auto k = known.find(id.substr(0, id.find('-')));
+      // The prefix as items have it: the longest configured prefix the ID starts with.
+      std::string prefix;
+      for (const auto& p : config_.prefixes)
+        if (id.compare(0, p.size(), p) == 0 && p.size() > prefix.size()) prefix = p;
+      auto k = known.find(prefix);
       std::string near;
       if (k != known.end() && k->second.size() <= 500) {
         near = DidYouMean(id, k->second);
@@ -202,7 +206,7 @@ std::vector<Finding> Graph::Check() const {
           add("dangling-link", l.at, l.id, [&] { return id + " links to " + l.id + ", which no spec defines" + hint(l.id); });
     const Item& it = *defs.front();
     if (it.prefix == req) {
-      if (Children(id).empty())
+      if (Reach(id).size() == 1)
         add("req-no-downstream", it.at, id, [&] { return id + " has no story, design or test deriving from it"; });
       bool code = false, test = false;
       for (const auto& r : Reach(id)) {
@@ -260,9 +264,8 @@ Result<TraceReport> Trace(const Graph& g, const std::string& id) {
   }
   r.up = g.Up(id);
   r.down = g.Down(id);
-  std::vector<std::string> reach = r.down;
-  reach.insert(reach.begin(), id);
-  for (const auto& x : reach)
+  // Code and tests of what derives from it, not of another requirement that mentions it.
+  for (const auto& x : g.Reach(id))
     for (const auto& ci : g.CitationsOf(x)) (ci.test ? r.tests : r.code).push_back(ci);
   auto by_loc = [](const Citation& a, const Citation& b) { return a.at < b.at; };
   std::sort(r.code.begin(), r.code.end(), by_loc);

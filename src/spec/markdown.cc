@@ -37,28 +37,60 @@ std::string InlineText(cmark_node* n) {
 
 /// Links collects the IDs a block mentions, with their lines: text always, code only when
 /// the item opted in. cmark gives positions per block only, so each ID is found again in the
-/// block's source lines, in order from where the previous one was (code spans that are not
-/// links move the cursor too): a code span or link title over two lines cannot shift a line.
+/// block's source lines, in order from where the previous one was (code spans, link targets
+/// and HTML that are not links move the cursor too): a code span or link title over two lines
+/// cannot shift a line. Text not verbatim in the source (an escape) takes the line its block's
+/// breaks give.
 void Links(const Grammar& g, cmark_node* block, const std::string& file, bool in_code,
            const std::vector<std::string>& lines, std::vector<Link>* out) {
   int first = cmark_node_get_start_line(block), last = cmark_node_get_end_line(block);
   if (last < first) last = first;
   size_t cur_line = static_cast<size_t>(std::max(first, 1)), cur_col = 0;
+  int soft_line = std::max(first, 1);  // the block's line counted by its breaks: a lower bound
+  auto word = [](char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'); };
+  // locate finds id verbatim at or after the cursor, as a whole ID (not inside a longer
+  // word), and moves the cursor past it; text that is not verbatim in the source (an escape,
+  // an entity) leaves the cursor where it is and takes its line.
   auto locate = [&](std::string_view id) -> int {
     for (size_t l = cur_line; l <= static_cast<size_t>(last) && l <= lines.size(); ++l) {
-      size_t at = lines[l - 1].find(id, l == cur_line ? cur_col : 0);
-      if (at == std::string::npos) continue;
-      cur_line = l;
-      cur_col = at + id.size();
-      return static_cast<int>(l);
+      const std::string& src = lines[l - 1];
+      for (size_t at = src.find(id, l == cur_line ? cur_col : 0); at != std::string::npos; at = src.find(id, at + 1)) {
+        if ((at > 0 && word(src[at - 1])) || (at + id.size() < src.size() && word(src[at + id.size()]))) continue;
+        cur_line = l;
+        cur_col = at + id.size();
+        return static_cast<int>(l);
+      }
     }
-    return static_cast<int>(cur_line);  // not verbatim in the source (an entity): the cursor's line
+    return std::max(static_cast<int>(cur_line), soft_line);
+  };
+  auto skip = [&](const char* s) {  // IDs the source holds but that are not links: pass them
+    if (!s) return;
+    std::string text = s;
+    g.Find(text, false, [&](std::string_view id, size_t) { locate(id); });
   };
   cmark_iter* it = cmark_iter_new(block);
   for (cmark_event_type ev; (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE;) {
-    if (ev != CMARK_EVENT_ENTER) continue;
     cmark_node* n = cmark_iter_get_node(it);
     cmark_node_type t = cmark_node_get_type(n);
+    if (ev == CMARK_EVENT_EXIT) {
+      // A link's destination and title come after its text in the source.
+      if (t == CMARK_NODE_LINK || t == CMARK_NODE_IMAGE) {
+        skip(cmark_node_get_url(n));
+        skip(cmark_node_get_title(n));
+      }
+      continue;
+    }
+    if (t == CMARK_NODE_SOFTBREAK || t == CMARK_NODE_LINEBREAK) {
+      ++soft_line;
+      continue;
+    }
+    if (n != block && cmark_node_get_start_line(n) > soft_line &&
+        (t == CMARK_NODE_PARAGRAPH || t == CMARK_NODE_ITEM || t == CMARK_NODE_CODE_BLOCK || t == CMARK_NODE_HEADING))
+      soft_line = cmark_node_get_start_line(n);
+    if (t == CMARK_NODE_HTML_INLINE || t == CMARK_NODE_HTML_BLOCK) {
+      skip(cmark_node_get_literal(n));
+      continue;
+    }
     bool code = t == CMARK_NODE_CODE || t == CMARK_NODE_CODE_BLOCK;
     if (t != CMARK_NODE_TEXT && !code) continue;
     std::string text = Literal(n);

@@ -70,8 +70,11 @@ struct Walked {
 
 void Walk(const Config& c, Walked* out) {
   std::vector<std::unique_ptr<RE2>> exclude;
+  RE2::Options quiet;
+  quiet.set_log_errors(false);
   for (const auto& glob : c.exclude)
-    exclude.push_back(std::make_unique<RE2>(StartsWith(glob, "**/") ? "(?:.*/)?" + tools::GlobToRegex(glob.substr(3)) : tools::GlobToRegex(glob)));
+    exclude.push_back(std::make_unique<RE2>(
+        StartsWith(glob, "**/") ? "(?:.*/)?" + tools::GlobToRegex(glob.substr(3)) : tools::GlobToRegex(glob), quiet));
   auto excluded = [&](const std::string& rel) {
     for (const auto& re : exclude)
       if (RE2::FullMatch(rel, *re)) return true;
@@ -106,7 +109,7 @@ void Walk(const Config& c, Walked* out) {
       std::string rel = d.rel + name;
       if (is_dir) {
         if (name == ".git" || rel == specs) continue;
-        if (Ignored(d.rules, rel, true)) continue;
+        if (Ignored(d.rules, rel, true) || excluded(rel)) continue;  // an excluded folder is not entered
         Dir sub{d.path / name, rel + "/", d.rules};
         ReadIgnore(sub.path, sub.rel, &sub.rules);
         stack.push_back(std::move(sub));

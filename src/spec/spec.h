@@ -35,7 +35,7 @@ struct Config {
                                       "**/*_spec.*", "**/*.spec.*", "**/*Test.*"};
   /// Files the code scan leaves out (globs, relative to the root): Markdown outside the specs
   /// (a README or PR.md that lists IDs is not code citing them) and the config itself.
-  std::vector<std::string> exclude{"**/*.md", "specwright.yaml"};
+  std::vector<std::string> exclude{"**/*.md", "**/*.markdown", "specwright.yaml"};
   /// Matrix columns after the requirement: prefixes, then code and tests.
   std::vector<std::string> matrix_levels{"US", "SVC", "API"};
   std::map<std::string, Severity> rules;  // rule name -> severity (defaults in DefaultRules)

@@ -105,7 +105,7 @@ TEST_F(SpecTest, TraceGoesUpToTheRequirementsAndDownToCodeAndTests) {
   std::vector<std::string> code, tests;
   for (const auto& c : r->code) code.push_back(c.at.ToString());
   for (const auto& c : r->tests) tests.push_back(c.at.ToString());
-  EXPECT_EQ(code, (std::vector<std::string>{"src/signin.py:1", "src/signup.cc:1", "vendor/keep.cc:1"}));
+  EXPECT_EQ(code, std::vector<std::string>{"src/signup.cc:1"});  // not REQ-01-002's code, which mentions it
   EXPECT_EQ(tests, (std::vector<std::string>{"tests/signup_test.cc:2"}));
   auto missing = Trace(*graph_, "REQ-01-004");
   EXPECT_FALSE(missing.ok());
@@ -214,7 +214,13 @@ TEST_F(SpecTest, LinesAndOwnershipInsideBodies) {
         "Traces: US-03-002\n"                                // 19
         "\n"                                                 // 20
         "## US-03-004 C\n"                                   // 21
-        "Traces: US-03-002\n");                              // 22
+        "Traces: US-03-002\n"                                // 22
+        "\n"                                                 // 23
+        "## US-03-005 Tricky\n"                              // 24
+        "See [the rule](other.md#REQ-02-080) and\n"          // 25
+        "XREQ-02-081 is a word, <span title=\"REQ-02-082\">x</span>\n"  // 26
+        "REQ\\-02\\-083 escaped, then REQ-02-080\n"           // 27
+        "and REQ-02-081 and REQ-02-082.\n");                 // 28
   Open();
   std::map<std::string, std::string> dangling;
   std::vector<std::string> cycles;
@@ -224,7 +230,11 @@ TEST_F(SpecTest, LinesAndOwnershipInsideBodies) {
   }
   EXPECT_EQ(dangling, (std::map<std::string, std::string>{{"REQ-02-077", "specs/more.md:5"},
                                                           {"REQ-02-078", "specs/more.md:7"},
-                                                          {"REQ-02-079", "specs/more.md:13"}}));
+                                                          {"REQ-02-079", "specs/more.md:13"},
+                                                          {"REQ-02-080", "specs/more.md:27"},
+                                                          {"REQ-02-081", "specs/more.md:28"},
+                                                          {"REQ-02-082", "specs/more.md:28"},
+                                                          {"REQ-02-083", "specs/more.md:27"}}));
   // The section after the nested story is the parent's, and the story's own link is its own.
   const Item* parent = graph_->Find("REQ-02-001");
   ASSERT_NE(parent, nullptr);
