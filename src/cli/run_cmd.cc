@@ -351,6 +351,11 @@ int CmdResume(Context& ctx) {
   options.auto_approve = ctx.args.Has("yes") || opts.value("yes", false);
   options.default_max_calls = opts.value("max_calls", int64_t{500});
   options.record_options = opts;
+  // Claim the run: of two resumes started at once (two approvals, or a terminal and the web
+  // UI), one goes on and the other stops here, before it pays for anything.
+  auto claimed = env.store->ClaimRun(run.id, run.status, run.pid, ::getpid());
+  if (!claimed.ok()) return Fail(ctx, claimed.status());
+  if (!*claimed) return Fail(ctx, InvalidInput("run " + *id + " is being resumed by another process"));
   return Execute(ctx, env, wf, std::move(options), *id);
 }
 

@@ -40,6 +40,12 @@ Result<store::ApprovalRecord> Decide(store::Store* st, const std::string& run_id
   store::Batch b;
   b.approvals.push_back(a);
   SW_RETURN_IF_ERROR(st->Commit(b));
+  // The store changes only a pending row: another answer that came first stands.
+  SW_ASSIGN_OR_RETURN(auto now, st->ListApprovals(run_id));
+  for (const auto& x : now)
+    if (x.node == a.node && x.iteration == a.iteration && x.item == a.item &&
+        (x.decision != a.decision || x.by != a.by || x.ts != a.ts || x.text != a.text))
+      return InvalidInput("node \"" + a.node + "\" of run " + run_id + " was just " + x.decision + " by " + x.by);
   return a;
 }
 

@@ -147,7 +147,10 @@ constexpr const char* kSqlText[] = {
     "derived_from = excluded.derived_from, created_at = excluded.created_at",
     "INSERT INTO approvals (run_id, node, iteration, item, decision, text, \"by\", ts) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (run_id, node, iteration, item) DO UPDATE "
-    "SET decision = excluded.decision, text = excluded.text, \"by\" = excluded.\"by\", ts = excluded.ts",
+    "SET decision = excluded.decision, text = excluded.text, \"by\" = excluded.\"by\", ts = excluded.ts "
+    // A gate is decided once: only a pending row changes (two people answering at once, or a
+    // pending row written late, cannot overwrite a decision).
+    "WHERE approvals.decision = 'pending'",
     "INSERT INTO cache (key, output_blob, node, model, tokens_in, tokens_out, cost_usd, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT (key) DO UPDATE SET "
     "output_blob = excluded.output_blob, node = excluded.node, model = excluded.model, "
@@ -195,6 +198,7 @@ constexpr const char* kSqlText[] = {
     "DELETE FROM live WHERE run_id = ?1",
     "SELECT run_id, node, iteration, item, attempt, text, updated_at FROM live WHERE run_id = ?1 "
     "ORDER BY node, iteration, item, attempt",
+    "UPDATE runs SET status = 'running', pid = ?1 WHERE id = ?2 AND status = ?3 AND pid = ?4",
 };
 static_assert(sizeof(kSqlText) / sizeof(kSqlText[0]) == static_cast<size_t>(Sql::kCount));
 
@@ -703,6 +707,17 @@ Result<std::vector<ApprovalRecord>> SqliteStore::ListApprovals(const std::string
   std::lock_guard<std::mutex> lock(mu_);
   Bind(Stmt(Sql::kListApprovals), run_id);
   return Collect(db_, Stmt(Sql::kListApprovals), ReadApproval, "reading approvals");
+}
+
+Result<bool> SqliteStore::ClaimRun(const std::string& run_id, const std::string& seen_status, int64_t seen_pid,
+                                   int64_t pid) {
+  std::lock_guard<std::mutex> lock(mu_);
+  sqlite3_stmt* st = Stmt(Sql::kClaimRun);
+  Bind(st, pid, run_id, seen_status, seen_pid);
+  Reset reset{st};
+  int rc = sqlite3_step(st);
+  if (rc != SQLITE_DONE) return SqliteStatus(db_, rc, "claiming run '" + run_id + "'");
+  return sqlite3_changes(db_) == 1;
 }
 
 Result<std::vector<LiveText>> SqliteStore::ListLive(const std::string& run_id) {

@@ -51,6 +51,7 @@ enum class Sql {
   kDeleteLive,
   kDeleteRunLive,
   kListLive,
+  kClaimRun,
   kCount,  // not a statement: the size of the table
 };
 
@@ -85,6 +86,8 @@ class SqliteStore final : public Store {
   Result<std::vector<LiveText>> ListLive(const std::string& run_id) override;
   Result<std::string> GetBlob(const std::string& hash) override;
   Status RequestCancel(const std::string& run_id) override;
+  Result<bool> ClaimRun(const std::string& run_id, const std::string& seen_status, int64_t seen_pid,
+                        int64_t pid) override;
   Result<bool> CancelRequested(const std::string& run_id) override;
   Result<std::string> IntegrityCheck() override;
 

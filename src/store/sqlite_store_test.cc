@@ -545,6 +545,34 @@ TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {
   sqlite3_close(db);
 }
 
+TEST_F(StoreTest, OneClaimOfARunWinsAndADecisionIsNotOverwritten) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  Batch b;
+  RunRecord r;
+  r.id = "r1";
+  r.status = "waiting";
+  r.pid = 100;
+  b.run = r;
+  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "pending", "ok?", "", 1});
+  ASSERT_TRUE(s->Commit(b).ok());
+  EXPECT_TRUE(*s->ClaimRun("r1", "waiting", 100, 200));
+  EXPECT_FALSE(*s->ClaimRun("r1", "waiting", 100, 300));  // it saw the same, but came second
+  EXPECT_EQ((*s->GetRun("r1"))->pid, 200);
+  EXPECT_EQ((*s->GetRun("r1"))->status, "running");
+  b.clear();
+  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "approved", "yes", "ui", 2});
+  ASSERT_TRUE(s->Commit(b).ok());
+  b.clear();
+  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "rejected", "no", "cli", 3});  // too late
+  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "pending", "ok?", "", 4});     // a late pending row
+  ASSERT_TRUE(s->Commit(b).ok());
+  auto a = s->ListApprovals("r1");
+  ASSERT_EQ(a->size(), 1u);
+  EXPECT_EQ((*a)[0].decision, "approved");
+  EXPECT_EQ((*a)[0].by, "ui");
+}
+
 TEST_F(StoreTest, LiveTextIsUpsertedListedAndDeleted) {
   auto s = Open();
   ASSERT_TRUE(s);

@@ -156,7 +156,7 @@ struct Batch {
   std::vector<NodeRunRecord> node_runs;  // upsert by (run_id, node, iteration, item, attempt)
   std::vector<LlmCallRecord> llm_calls;
   std::vector<ArtifactRecord> artifacts;  // upsert by (run_id, name)
-  std::vector<ApprovalRecord> approvals;  // upsert by (run_id, node, iteration, item)
+  std::vector<ApprovalRecord> approvals;  // insert, or update a row still pending, by (run_id, node, iteration, item)
   std::vector<CacheEntry> cache;          // upsert by key
   std::vector<LiveText> live;             // upsert (or delete, when done) by (run_id, node, iteration, item, attempt)
   std::vector<std::pair<std::string, std::string>> blobs;  // (hash, data); hash = Hash128Hex(data)
@@ -248,6 +248,10 @@ class Store {
 
   /// RequestCancel sets runs.cancel_requested (another process may be running the run).
   virtual Status RequestCancel(const std::string& run_id) = 0;
+  /// ClaimRun marks run as running in process pid if it is still as the caller saw it (status
+  /// and pid): of two processes about to resume one run, exactly one gets true.
+  virtual Result<bool> ClaimRun(const std::string& run_id, const std::string& seen_status, int64_t seen_pid,
+                                int64_t pid) = 0;
   virtual Result<bool> CancelRequested(const std::string& run_id) = 0;
 
   /// IntegrityCheck runs PRAGMA integrity_check and returns its text ("ok" when healthy).

@@ -453,6 +453,32 @@ nodes:
   EXPECT_EQ(WaitStatus("T", "succeeded"), "succeeded");
 }
 
+TEST_F(UiApiE2E, TwoResumesOfOneRunAtOnceRunItOnce) {
+  // Slow answers, so that the two resumes overlap.
+  Write("slow-script.yaml", std::string("latency_ms: 400\n") + kScript);
+  auto r = Cli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/slow-script.yaml", "--run-id", "dup"});
+  ASSERT_EQ(r.code, 3) << r.err;
+  auto a = Cli({"approve", "dup", "gate"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  Proc p1 = Spawn({"resume", "dup", "--store", store_}, dir_);
+  Proc p2 = Spawn({"resume", "dup", "--store", store_}, dir_);
+  int c1 = Wait(p1), c2 = Wait(p2);
+  std::multiset<int> codes{c1, c2};
+  EXPECT_EQ(codes, (std::multiset<int>{0, 2})) << Slurp(p1.err_path) << Slurp(p2.err_path);
+  std::string loser = Slurp(c1 == 2 ? p1.err_path : p2.err_path);
+  EXPECT_TRUE(loser.find("being resumed by another process") != std::string::npos ||
+              loser.find("still running in process") != std::string::npos)
+      << loser;
+  // publish ran once: one model call after the gate.
+  auto cost = Cli({"cost", "dup", "--json"});
+  int publish_calls = -1;
+  json spend = Parse(cost.out);  // bound: a range-for over a member of a temporary reads freed memory
+  for (const auto& n : spend["by_node"])
+    if (n["key"] == "publish") publish_calls = n["calls"].get<int>();
+  EXPECT_EQ(publish_calls, 1) << cost.out;
+  EXPECT_EQ(Parse(Cli({"show", "dup", "--json"}).out)["status"], "succeeded");
+}
+
 TEST_F(UiApiE2E, AReplaysErrorComesBackWhileOtherRequestsGoOn) {
   RunFlow("src");
   StartUi();
