@@ -1,7 +1,4 @@
 // runs, show, cancel and approve: commands that read or annotate the store.
-#include <signal.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
@@ -136,7 +133,7 @@ int CmdApprove(Context& ctx) {
   d.text = ctx.args.Get("text");
   auto a = engine::Decide(env.store.get(), run->id, d);
   if (!a.ok()) return Fail(ctx, a.status());
-  if (engine::ProcessAlive(*run)) {
+  if (store::ProcessAlive(*run)) {
     std::printf("%s \"%s\" of run %s; its running process picks the decision up\n", a->decision.c_str(),
                 d.node.c_str(), run->id.c_str());
   } else {

@@ -19,7 +19,6 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
-#include "engine/control.h"
 #include "engine/replay.h"
 #include "llm/replay.h"
 #include "observe/observe.h"
@@ -60,7 +59,7 @@ int CmdReplay(Context& ctx) {
   const store::RunRecord source = **rec;
   if (!source.parent_id.empty())
     return Fail(ctx, InvalidInput("run " + *id + " is a sub-run of " + source.parent_id + "; replay the parent"));
-  if (engine::ProcessAlive(source))
+  if (store::ProcessAlive(source))
     return Fail(ctx, InvalidInput("run " + *id + " is still running in process " + std::to_string(source.pid) +
                                   "; replay it once it has stopped"));
   bool offline = ctx.args.Has("offline");

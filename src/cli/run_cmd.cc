@@ -302,7 +302,7 @@ int CmdResume(Context& ctx) {
     std::printf("run %s already succeeded; nothing to resume\n", id->c_str());
     return kExitOk;
   }
-  if (run.pid != ::getpid() && engine::ProcessAlive(run))
+  if (run.pid != ::getpid() && store::ProcessAlive(run))
     return Fail(ctx, InvalidInput("run " + *id + " is still running in process " + std::to_string(run.pid) +
                                   " (use `specwright cancel " + *id + "` first)"));
   auto loaded = workflow::LoadOrError(run.workflow_file);

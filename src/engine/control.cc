@@ -1,6 +1,5 @@
 #include "engine/control.h"
 
-#include <signal.h>
 
 #include <chrono>
 #include <ctime>
@@ -8,11 +7,8 @@
 #include <vector>
 
 #include "base/strings.h"
-#include "base/subprocess.h"
 
 namespace sw::engine {
-
-bool ProcessAlive(const store::RunRecord& run) { return run.status == "running" && ProcessRunning(run.pid); }
 
 Result<store::ApprovalRecord> Decide(store::Store* st, const std::string& run_id, const Decision& d) {
   SW_ASSIGN_OR_RETURN(auto approvals, st->ListApprovals(run_id));
@@ -52,7 +48,7 @@ Result<store::ApprovalRecord> Decide(store::Store* st, const std::string& run_id
 Result<std::string> Cancel(store::Store* st, const store::RunRecord& run, const std::string& by) {
   if (run.status != "running" && run.status != "waiting")
     return "run " + run.id + " is " + run.status + "; nothing to cancel";
-  if (ProcessAlive(run)) {
+  if (store::ProcessAlive(run)) {
     SW_RETURN_IF_ERROR(st->RequestCancel(run.id));
     return "asked run " + run.id + " (process " + std::to_string(run.pid) + ") to cancel; it stops within a second";
   }

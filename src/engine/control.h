@@ -14,9 +14,6 @@
 
 namespace sw::engine {
 
-/// ProcessAlive says whether the process recorded as running run is still there.
-bool ProcessAlive(const store::RunRecord& run);
-
 struct Decision {
   std::string node;
   bool approve = true;

@@ -10,7 +10,6 @@
 
 #include "base/fs.h"
 #include "base/strings.h"
-#include "base/subprocess.h"
 #include "observe/internal.h"
 #include "workflow/workflow.h"
 
@@ -315,7 +314,7 @@ Result<std::string> PendingApprovalsJson(store::Store* st, int max_runs) {
       const store::RunRecord* root = &r;
       for (int depth = 0; !root->parent_id.empty() && by_id.count(root->parent_id) && depth < 64; ++depth)
         root = by_id[root->parent_id];
-      bool alive = r.status == "running" && ProcessRunning(r.pid);
+      bool alive = store::ProcessAlive(r);
       w.BeginObject()
           .Field("run_id", r.id)
           .Field("root_run", root->id)

@@ -327,9 +327,9 @@ Response Api::Approve(const std::string& run_id, const Request& req) {
     if (!parent.ok() || !*parent) break;
     root = **parent;
   }
-  if (engine::ProcessAlive(**run) || engine::ProcessAlive(root)) {
+  if (store::ProcessAlive(**run) || store::ProcessAlive(root)) {
     out["continued"] = "running process";
-    out["pid"] = engine::ProcessAlive(**run) ? (*run)->pid : root.pid;
+    out["pid"] = store::ProcessAlive(**run) ? (*run)->pid : root.pid;
     return Json(out.dump());
   }
   if (root.status != "waiting") {

@@ -2,7 +2,6 @@
 #include "server/http.h"
 
 #include <sys/socket.h>
-#include <sys/time.h>
 
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>

@@ -14,6 +14,7 @@
 
 #include "base/fs.h"
 #include "base/ids.h"
+#include "base/subprocess.h"
 #include "base/hash.h"
 
 namespace sw::store {
@@ -456,6 +457,8 @@ Result<std::vector<T>> Collect(sqlite3* db, sqlite3_stmt* s, T (*read)(sqlite3_s
 }
 
 }  // namespace
+
+bool ProcessAlive(const RunRecord& run) { return run.status == "running" && ProcessRunning(run.pid); }
 
 std::string UnusedRunId(Store* st, double wall_seconds) {
   std::string id;

@@ -258,6 +258,10 @@ class Store {
   virtual Result<std::string> IntegrityCheck() = 0;
 };
 
+/// ProcessAlive says whether the process recorded as running run is still there (a zombie
+/// nobody reaped is not): the engine, the CLI, the web UI and the approvals view ask it.
+bool ProcessAlive(const RunRecord& run);
+
 /// UnusedRunId draws run ids (NewRunId: the time and 24 random bits) until one is not in st:
 /// concurrent runs started in the same second never collide.
 std::string UnusedRunId(Store* st, double wall_seconds);
