@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Installs what Specwright needs to build and test, from Debian's packages only.
+# Installs what Specwright needs to build and test, from Debian's packages only; extra package
+# names given as arguments are installed the same way (scripts/browser.sh).
 # Idempotent: packages already present are not reinstalled; apt is touched only when something is missing.
 set -euo pipefail
 
-PKGS=(
+PKGS=("$@")
+PKGS+=(
   build-essential cmake ninja-build pkg-config git
   libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libre2-dev libxxhash-dev
   libfmt-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libgit2-dev
