@@ -95,6 +95,7 @@ struct TraceReport {
   std::vector<store::NodeRunRecord> rows;
   std::vector<store::LlmCallRecord> calls;
   std::vector<ToolCallRow> tool_calls;
+  std::string output_blob;  // with node set: the output of its latest success
 };
 Result<TraceReport> Trace(store::Store* st, const std::string& run_id, const std::string& node = "");
 std::string ToJson(const TraceReport& r);

@@ -56,7 +56,9 @@ Result<TraceReport> Trace(store::Store* st, const std::string& run_id, const std
   SW_ASSIGN_OR_RETURN(auto events, st->ListNodeEvents(run_id, node));
   std::map<std::tuple<int, int, std::string>, size_t> open;
   for (const auto& e : events) {
-    if (e.type == "tool_call") {
+    if (e.type == "node_succeeded") {
+      r.output_blob = BlobOf(e.data);
+    } else if (e.type == "tool_call") {
       json d = EventData(e);
       ToolCallRow t;
       t.turn = d.value("turn", 0);

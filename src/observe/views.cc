@@ -271,14 +271,7 @@ Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const 
         .EndObject();
   }
   w.EndArray();
-  // The output of its latest success.
-  std::string output;
-  if (!t.rows.empty()) {
-    SW_ASSIGN_OR_RETURN(auto events, st->ListNodeEvents(run_id, node));
-    for (const auto& e : events)
-      if (e.type == "node_succeeded") output = BlobOf(e.data);
-  }
-  w.Field("output", BlobText(st, output, 256 << 10));
+  w.Field("output", BlobText(st, t.output_blob, 256 << 10));  // its latest success, read by Trace
   w.Key("live").BeginArray();
   SW_ASSIGN_OR_RETURN(auto live, st->ListLive(run_id));
   for (const auto& l : live)
