@@ -37,6 +37,8 @@ int CmdExport(Context& ctx);
 int CmdGc(Context& ctx);
 int CmdUi(Context& ctx);
 int CmdSpec(Context& ctx);
+int CmdDevelop(Context& ctx);
+int CmdModify(Context& ctx);
 /// PrintAgentSteps prints every agent turn, tool call and result of a run (show).
 void PrintAgentSteps(store::Store* st, const std::string& run_id);
 

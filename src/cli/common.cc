@@ -1,4 +1,5 @@
 #include "cli/common.h"
+#include "spec/spec.h"
 
 #include <cstdio>
 #include <set>
@@ -46,6 +47,7 @@ Status SetupEnv(const Context& ctx, const std::string& script, const std::string
                 const std::string& prices_file, Env* env) {
   SW_RETURN_IF_ERROR(OpenStore(ctx, env));
   tools::AddBuiltins(&env->tools);
+  spec::AddSpecTools(&env->tools);
   auto getenv = llm::ProcessEnv();
   env->llm = llm::BuiltinConfig(getenv);
   std::string cfg = config_file;

@@ -46,6 +46,10 @@ Status Preflight(const workflow::Workflow& wf, const Env& env);
 std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const workflow::Workflow>& wf,
                                                    const std::string& model);
 
+class ProgressDisplay;
+/// TerminalHuman asks on the controlling terminal; without one, the run waits.
+engine::HumanFn TerminalHuman(ProgressDisplay* display);
+
 /// Execute runs (or, with resume_id, resumes) wf with a progress display, Ctrl-C handling,
 /// the terminal as the human gate (unless options.human is set), optional live OTLP export
 /// (--otlp-endpoint), and prints the summary; returns the exit code.

@@ -38,6 +38,8 @@ void OnSigint(int) {
   if (++g_sigints >= 3) _exit(kExitCancelled);  // a third Ctrl-C means "now"
 }
 
+}  // namespace
+
 /// TerminalHuman asks on the controlling terminal; without one, the run waits.
 engine::HumanFn TerminalHuman(ProgressDisplay* display) {
   return [display](const engine::HumanRequest& req) -> std::optional<engine::HumanAnswer> {
@@ -69,7 +71,6 @@ engine::HumanFn TerminalHuman(ProgressDisplay* display) {
   };
 }
 
-}  // namespace
 
 int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf, engine::RunOptions options,
             const std::string& resume_id) {

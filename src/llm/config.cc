@@ -199,7 +199,8 @@ namespace {
 Status LoadConfigTree(const std::string& path, const YAML::Node& root, const GetEnv& env, LlmConfig* cfg) {
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return InvalidInput(At(path, root) + ": expected a mapping with providers: and prices:");
-  SW_RETURN_IF_ERROR(CheckKeys(root, {"providers", "prices"}, path, "specwright.yaml"));
+  // spec: (traceability), roles: and process: (the developer process) are read by their own layers.
+  SW_RETURN_IF_ERROR(CheckKeys(root, {"providers", "prices", "spec", "roles", "process"}, path, "specwright.yaml"));
   std::string dir = std::filesystem::absolute(path).parent_path().string();
   if (auto prices = root["prices"]) {
     if (!prices.IsScalar()) return InvalidInput(At(path, prices) + ": prices must be a file path");

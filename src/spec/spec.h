@@ -14,6 +14,10 @@
 
 #include "base/status.h"
 
+namespace sw::tools {
+class Registry;
+}
+
 namespace sw::spec {
 
 /// Severity of a rule's findings: error fails `spec check` (exit 1), warning is reported, off
@@ -201,5 +205,20 @@ std::string ToJson(const Matrix& m);
 
 std::string ToText(const std::vector<Finding>& f);
 std::string ToJson(const std::vector<Finding>& f);
+
+/// MergeItems puts the items of `incoming` (Markdown with item headings) into `doc`: an item
+/// whose ID the document has replaces that item's section (heading to the end of its body) and
+/// nothing else (an item given back unchanged is not reported as replaced); a new ID is appended. Rewriting an existing item not in `allowed`, or adding
+/// one that `known` says another document defines, is an error naming it, so an update can
+/// only touch what it was given. Text outside the incoming items is ignored.
+Result<std::string> MergeItems(const Grammar& g, const std::string& doc, const std::string& incoming,
+                               const std::set<std::string>& allowed, const std::set<std::string>& known,
+                               std::vector<std::string>* replaced = nullptr, std::vector<std::string>* added = nullptr);
+
+/// AddSpecTools registers the traceability tools, for any workflow: builtin://spec.check
+/// (the `spec check` findings of the workspace, optionally limited to some rules and ID
+/// prefixes) and builtin://spec.merge (write items into a spec document: the whole text, or
+/// MergeItems limited to `allowed` IDs).
+void AddSpecTools(tools::Registry* registry);
 
 }  // namespace sw::spec

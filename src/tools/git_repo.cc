@@ -128,36 +128,66 @@ Result<std::string> GitRepo::Head() {
   return OidHex(oid);
 }
 
-Result<std::string> GitRepo::CommitAll(const std::string& message) {
+namespace {
+
+/// CommitSpec stages the pathspec (changes, additions, deletions) and commits the
+/// index on HEAD; "" when the tree did not change.
+Result<std::string> CommitSpec(git_repository* repo, GitRepo* self, const std::string& message,
+                               const std::vector<std::string>& paths, bool literal) {
   Index idx;
-  if (git_repository_index(idx.out(), repo_) != 0) return Err("opening the index");
-  char star[] = "*";
-  char* paths[] = {star};
-  git_strarray spec = {paths, 1};
-  if (git_index_add_all(idx.get(), &spec, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr) != 0) return Err("staging changes");
+  if (git_repository_index(idx.out(), repo) != 0) return Err("opening the index");
+  std::vector<char*> ptrs;
+  for (const auto& p : paths) ptrs.push_back(const_cast<char*>(p.c_str()));
+  git_strarray spec = {ptrs.data(), ptrs.size()};
+  // Literal paths are names, not patterns: a file called "*" stages only itself.
+  unsigned flags = literal ? GIT_INDEX_ADD_DISABLE_PATHSPEC_MATCH : GIT_INDEX_ADD_DEFAULT;
+  if (git_index_add_all(idx.get(), &spec, flags, nullptr, nullptr) != 0) return Err("staging changes");
   if (git_index_update_all(idx.get(), &spec, nullptr, nullptr) != 0) return Err("staging deletions");
   if (git_index_write(idx.get()) != 0) return Err("writing the index");
   git_oid tree_id;
   if (git_index_write_tree(&tree_id, idx.get()) != 0) return Err("writing the tree");
-  SW_ASSIGN_OR_RETURN(std::string head, Head());
+  SW_ASSIGN_OR_RETURN(std::string head, self->Head());
   Commit parent;
   if (!head.empty()) {
     git_oid pid;
     git_oid_fromstr(&pid, head.c_str());
-    if (git_commit_lookup(parent.out(), repo_, &pid) != 0) return Err("reading HEAD");
+    if (git_commit_lookup(parent.out(), repo, &pid) != 0) return Err("reading HEAD");
     if (git_oid_equal(git_commit_tree_id(parent.get()), &tree_id)) return std::string();  // nothing changed
   }
   Tree tree;
-  if (git_tree_lookup(tree.out(), repo_, &tree_id) != 0) return Err("reading the new tree");
+  if (git_tree_lookup(tree.out(), repo, &tree_id) != 0) return Err("reading the new tree");
   git_signature* sig = nullptr;
   if (git_signature_now(&sig, "Specwright", "specwright@localhost") != 0) return Err("making a signature");
   git_oid id;
   const git_commit* parents[] = {parent.get()};
-  int rc = git_commit_create(&id, repo_, "HEAD", sig, sig, "UTF-8", message.c_str(), tree.get(), head.empty() ? 0 : 1,
+  int rc = git_commit_create(&id, repo, "HEAD", sig, sig, "UTF-8", message.c_str(), tree.get(), head.empty() ? 0 : 1,
                              parents);
   git_signature_free(sig);
   if (rc != 0) return Err("committing");
   return OidHex(id);
+}
+
+}  // namespace
+
+Result<std::string> GitRepo::CommitAll(const std::string& message) { return CommitSpec(repo_, this, message, {"*"}, false); }
+
+Result<std::string> GitRepo::CommitPaths(const std::string& message, const std::vector<std::string>& paths) {
+  for (const auto& p : paths)
+    if (p.empty() || p[0] == '/' || p.find("..") != std::string::npos)
+      return InvalidInput("cannot commit path " + Quote(p) + ": paths are relative to the work tree");
+  if (paths.empty()) return std::string();
+  return CommitSpec(repo_, this, message, paths, true);
+}
+
+sw::Status GitRepo::ResetMixed(const std::string& commit) {
+  git_oid oid;
+  if (git_oid_fromstr(&oid, commit.c_str()) != 0) return InvalidInput("not a commit id: " + commit);
+  git_object* obj = nullptr;
+  if (git_object_lookup(&obj, repo_, &oid, GIT_OBJECT_COMMIT) != 0) return Err("looking up " + commit);
+  int rc = git_reset(repo_, obj, GIT_RESET_MIXED, nullptr);
+  git_object_free(obj);
+  if (rc != 0) return Err("resetting to " + commit);
+  return sw::Status::Ok();
 }
 
 Result<std::string> GitRepo::Diff(const std::string& from, const std::string& to) {
@@ -228,7 +258,7 @@ Result<std::vector<CommitInfo>> GitRepo::Log(int max) {
   return out;
 }
 
-sw::Status GitRepo::ResetHard(const std::string& commit) {
+sw::Status GitRepo::ResetHard(const std::string& commit, bool remove_ignored) {
   git_oid oid;
   if (git_oid_fromstr(&oid, commit.c_str()) != 0) return InvalidInput("not a commit id: " + commit);
   git_object* obj = nullptr;
@@ -236,7 +266,8 @@ sw::Status GitRepo::ResetHard(const std::string& commit) {
   git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
   // Ignored files go too: build outputs of an interrupted node are its state as much as its
   // edits, and a resumed node must start from exactly what the checkpoint holds.
-  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED | GIT_CHECKOUT_REMOVE_IGNORED;
+  co.checkout_strategy = GIT_CHECKOUT_FORCE | GIT_CHECKOUT_REMOVE_UNTRACKED;
+  if (remove_ignored) co.checkout_strategy |= GIT_CHECKOUT_REMOVE_IGNORED;
   int rc = git_reset(repo_, obj, GIT_RESET_HARD, &co);
   git_object_free(obj);
   if (rc != 0) return Err("resetting to " + commit);

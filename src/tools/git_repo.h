@@ -53,7 +53,13 @@ class GitRepo {
   Result<std::vector<CommitInfo>> Log(int max);
   /// ResetHard makes the work tree exactly `commit` again: tracked files restored, untracked
   /// and ignored files (build outputs) removed.
-  sw::Status ResetHard(const std::string& commit);
+  sw::Status ResetHard(const std::string& commit, bool remove_ignored = true);
+  /// ResetMixed moves HEAD (and the index) to `commit` and leaves the work tree alone, so the
+  /// changes since can be committed again in other slices (CommitPaths).
+  sw::Status ResetMixed(const std::string& commit);
+  /// CommitPaths stages only the given paths (relative; changes, additions and deletions) and
+  /// commits them on HEAD; "" when none of them changed.
+  Result<std::string> CommitPaths(const std::string& message, const std::vector<std::string>& paths);
   /// ExportTree writes the files of `commit` into dest (an existing directory): regular and
   /// executable files and symlinks; entry names that could leave dest are refused.
   sw::Status ExportTree(const std::string& commit, const std::string& dest);

@@ -1,0 +1,163 @@
+// `specwright develop BRIEF` and `specwright modify "REQUEST"`: the built-in developer process
+// (src/process), with the terminal (or the web UI, --wait) as the person it asks.
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <iostream>
+
+#include "base/fs.h"
+#include "base/strings.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/common.h"
+#include "cli/progress.h"
+#include "engine/control.h"
+#include "process/process.h"
+
+namespace sw::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+std::shared_ptr<std::atomic<bool>> g_process_cancel;
+
+void OnProcessSigint(int) {
+  if (g_process_cancel) g_process_cancel->store(true);
+}
+
+/// Models the roles name, each checked for a usable provider before anything runs.
+Status CheckRoles(const process::Roles& r, const Env& env) {
+  std::vector<std::pair<std::string, std::string>> all{
+      {"architect", r.architect}, {"developer", r.developer}, {"verifier", r.verifier}, {"qa", r.qa}};
+  for (size_t i = 0; i < r.reviewers.size(); ++i) all.emplace_back("reviewer " + std::to_string(i + 1), r.reviewers[i]);
+  for (const auto& [role, model] : all) {
+    std::string prov, name;
+    SW_RETURN_IF_ERROR(llm::SplitModel(model, &prov, &name));
+    if (env.providers.Get(prov)) continue;
+    if (prov == "scripted")
+      return InvalidInput("role " + role + " uses " + model + ", which needs --script FILE (a recording of answers)");
+    SW_RETURN_IF_ERROR(llm::CheckUsable(env.llm, prov, "role " + role + " (" + model + ")"));
+    return InvalidInput("role " + role + " uses " + model + ", but provider " + Quote(prov) + " is not available");
+  }
+  return Status::Ok();
+}
+
+int RunProcess(Context& ctx, bool develop) {
+  const auto& pos = ctx.args.positional;
+  if (pos.size() != 1)
+    return Usage(ctx, develop ? "develop needs exactly one BRIEF file" : "modify needs exactly one change request, in quotes");
+  std::string script = ctx.args.Get("script");
+  if (script.empty())
+    if (const char* e = std::getenv("SPECWRIGHT_SCRIPT")) script = e;
+  if (!script.empty()) script = fs::absolute(script).string();
+  std::string config = ctx.args.Get("config");
+  if (const char* e = std::getenv("SPECWRIGHT_CONFIG"); config.empty() && e) config = e;
+  if (config.empty() && FileExists("specwright.yaml")) config = "specwright.yaml";
+  if (!config.empty()) config = fs::absolute(config).string();
+  Env env;
+  SW_RETURN_IF_ERROR_EXIT(ctx, SetupEnv(ctx, script, config, ctx.args.Get("prices"), &env));
+
+  process::Options o;
+  o.store = env.store.get();
+  o.yes = ctx.args.Has("yes");
+  o.until = ctx.args.Get("until");
+  static const std::vector<std::string> kUntil{"complexity", "requirements", "domain", "stories", "architecture",
+                                               "api", "tasks", "development", "tests"};
+  if (!o.until.empty() && std::find(kUntil.begin(), kUntil.end(), o.until) == kUntil.end()) {
+    std::string hint = DidYouMean(o.until, kUntil);
+    return Usage(ctx, "--until " + Quote(o.until) + " is not a phase" + (hint.empty() ? "" : " (did you mean " + Quote(hint) + "?)") +
+                          "; the phases are " + Join(kUntil, ", "));
+  }
+  auto pdir = process::FindProcessDir(ctx.args.Get("process-dir"), "/proc/self/exe");
+  if (!pdir.ok()) return Fail(ctx, pdir.status());
+  o.process_dir = *pdir;
+  std::string ws = ctx.args.Get("workspace");
+  if (ws.empty()) {
+    if (develop) ws = fs::path(pos[0]).stem().string();
+    else ws = ".";
+  }
+  o.project = fs::absolute(ws).lexically_normal().string();
+  if (!o.project.empty() && o.project.back() == '/') o.project.pop_back();
+  o.prefs_dir = fs::current_path().string();
+  // Roles: specwright.yaml `roles:`; without it, from the providers that have keys (or the
+  // recording's role names when a script answers).
+  std::vector<std::string> configured;
+  if (script.empty())
+    for (const auto& [name, p] : env.llm.providers)
+      if (!env.llm.missing_key.count(name) && env.providers.Get(name)) configured.push_back(name);
+  SW_RETURN_IF_ERROR_EXIT(ctx, process::LoadProcessConfig(config, configured, &o));
+  SW_RETURN_IF_ERROR_EXIT(ctx, CheckRoles(o.roles, env));
+
+  bool tty = ::isatty(STDERR_FILENO);
+  ProgressDisplay display(stderr, tty);
+  g_process_cancel = std::make_shared<std::atomic<bool>>(false);
+  struct sigaction sa {};
+  sa.sa_handler = OnProcessSigint;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+  o.say = [&](const std::string& line) {
+    display.Pause();
+    std::fprintf(stderr, "%s\n", line.c_str());
+  };
+  bool wait = ctx.args.Has("wait");
+  o.run = [&](const process::StepRun& step) -> Result<engine::RunSummary> {
+    if (g_process_cancel->load()) return Status(Code::kCancelled, "cancelled");
+    engine::RunOptions options;
+    options.inputs = step.inputs;
+    options.run_id = step.run_id;
+    options.workspace_dir = step.workspace;
+    options.auto_approve = o.yes;
+    options.listener = &display;
+    options.cancel = g_process_cancel;
+    if (!o.yes && wait) options.human = engine::AwaitDecisions(env.store.get(), g_process_cancel);
+    if (!o.yes && !options.human && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
+    options.record_options = json{{"process", step.label}, {"script", script}, {"config", config},
+                                  {"yes", o.yes}, {"project", o.project}};
+    engine::Services services;
+    services.providers = &env.providers;
+    services.prices = &env.prices;
+    services.tools = &env.tools;
+    services.store = env.store.get();
+    auto r = step.resume_id.empty() ? engine::Run(step.wf, services, std::move(options))
+                                    : engine::Resume(step.resume_id, step.wf, services, std::move(options));
+    display.Finish();
+    if (r.ok()) {
+      std::fprintf(stderr, "  %s: run %s %s, %lld model calls, %lld tokens, %s\n", step.label.c_str(), r->run_id.c_str(),
+                   r->status.c_str(), static_cast<long long>(r->calls), static_cast<long long>(r->tokens_in + r->tokens_out),
+                   FormatUsd(r->cost_usd).c_str());
+      for (const auto& w : r->warnings) std::fprintf(stderr, "  warning: %s\n", w.c_str());
+    }
+    return r;
+  };
+  auto out = develop ? process::Develop(o, pos[0]) : process::Modify(o, pos[0]);
+  signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
+  if (!out.ok()) {
+    if (g_process_cancel->load()) {
+      std::fprintf(stderr, "specwright %s: interrupted; run the same command again to continue\n", ctx.command.c_str());
+      return kExitCancelled;
+    }
+    return Fail(ctx, out.status());
+  }
+  if (!out->message.empty()) std::printf("%s\n", out->message.c_str());
+  if (out->waiting) return kExitWaiting;
+  if (!out->stopped) {
+    std::printf("project: %s (git branch specwright/develop)\n", o.project.c_str());
+    std::printf("next: read %s/PR.md (summary, traceability matrix, verification, review, QA)\n", o.project.c_str());
+    std::printf("      specwright spec check --dir %s   specwright spec matrix --dir %s\n", o.project.c_str(), o.project.c_str());
+    std::printf("      specwright modify \"CHANGE REQUEST\" --workspace %s\n", o.project.c_str());
+  }
+  return kExitOk;
+}
+
+}  // namespace
+
+int CmdDevelop(Context& ctx) { return RunProcess(ctx, true); }
+int CmdModify(Context& ctx) { return RunProcess(ctx, false); }
+
+}  // namespace sw::cli

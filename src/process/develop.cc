@@ -1,0 +1,385 @@
+// specwright develop: brief -> complexity -> requirements -> domain -> stories -> architecture
+// -> API -> tasks -> development waves -> test cases and their code -> review -> QA -> PR.md.
+#include <filesystem>
+#include <set>
+
+#include "base/fs.h"
+#include "base/hash.h"
+#include "base/strings.h"
+#include "process/internal.h"
+
+namespace sw::process {
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kSpecPhases{"requirements", "domain", "stories", "architecture", "api"};
+
+std::string Guideline(const Session& s, const PhaseDef& p, const std::string& tier) {
+  auto it = p.guideline.find(tier);
+  if (it == p.guideline.end()) it = p.guideline.find("all");
+  if (it == p.guideline.end()) return "";
+  return s.options().process_dir.empty() ? "" : [&] {
+    auto t = ReadFile(s.options().process_dir + "/" + it->second);
+    return t.ok() ? *t : std::string();
+  }();
+}
+
+}  // namespace
+
+std::vector<std::string> PhasesBefore(const Session& s, const std::string& name) {
+  std::vector<std::string> out;
+  for (const auto& p : s.phases()) {
+    if (p.name == name) break;
+    if (!p.doc.empty() && p.name != "tasks") out.push_back(p.name);
+  }
+  return out;
+}
+
+json PhaseInputs(Session& s, const PhaseDef& p, const std::string& upstream) {
+  const json& st = s.state();
+  std::string tier = st.contains("complexity") ? st["complexity"].value("tier", "standard") : "standard";
+  return json{{"phase", p.name},
+              {"title", p.title},
+              {"tier", tier},
+              {"ids", p.IdForms()},
+              {"prefixes", Join(p.prefixes, ", ")},
+              {"guideline", Guideline(s, p, tier)},
+              {"brief", s.Read(st.value("brief", "BRIEF.md"))},
+              {"upstream", upstream},
+              {"context", s.Context()},
+              {"preferences", s.PreferencesText(p.name)},
+              {"path", p.doc},
+              {"gate", p.gate}};
+}
+
+std::string CommitMessage(const PhaseDef& p) {
+  return "specs(" + p.name + "): " + p.title + (p.prefixes.empty() ? "" : " (" + Join(p.prefixes, ", ") + ")");
+}
+
+Status CommitTasks(Session& s, const std::string& start, const std::vector<Task>& tasks, const std::string& run,
+                   json* record) {
+  SW_RETURN_IF_ERROR(s.repo()->ResetMixed(start));
+  json commits = json::array();
+  std::set<std::string> declared;
+  for (const auto& t : tasks) {
+    declared.insert(t.files.begin(), t.files.end());
+    std::string msg = t.id + ": " + t.title + "\n\nImplements: " + Join(t.implements, ", ") + "\nPath to code: " + t.path +
+                      " (" + t.path_reason + ")\nRun: " + run;
+    // A single task owns everything its run changed; tasks of a parallel wave own their files.
+    auto c = tasks.size() == 1 ? s.repo()->CommitAll(msg) : s.repo()->CommitPaths(msg, t.files);
+    if (!c.ok()) return c.status();
+    commits.push_back({{"task", t.id}, {"commit", *c}});
+  }
+  SW_ASSIGN_OR_RETURN(std::string before, s.repo()->Head());
+  SW_ASSIGN_OR_RETURN(std::string rest, s.repo()->CommitAll("development: files no task of the wave declared\n\nRun: " + run));
+  if (!rest.empty()) {
+    SW_ASSIGN_OR_RETURN(auto files, s.repo()->ChangedFiles(before, rest));
+    s.state()["gotchas"].push_back("a parallel wave changed files no task declared: " + Join(files, ", "));
+    commits.push_back({{"task", "undeclared"}, {"commit", rest}, {"files", files}});
+  }
+  *record = commits;
+  return Status::Ok();
+}
+
+Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::string& label, const std::vector<Task>& tasks,
+                             const std::string& specs, const std::string& feedback) {
+  json list = json::array(), design = json::array();
+  std::vector<std::string> design_ids;
+  for (const auto& t : tasks) {
+    list.push_back(t.ToJson());
+    if (t.path == "design") {
+      design.push_back(t.ToJson());
+      design_ids.push_back(t.id);
+    }
+  }
+  // The design path: a design note per task that needs one, before any code.
+  if (!design.empty()) {
+    s.Say("design notes first for " + Join(design_ids, ", "));
+    SW_ASSIGN_OR_RETURN(StepOutcome d, s.RunStep(key + "-design", "design notes (" + Join(design_ids, ", ") + ")",
+                                                "design.yaml", {{"tasks", design}, {"specs", specs}},
+                                                "specs(architecture): design notes for " + Join(design_ids, ", ")));
+    if (d.waiting) return d;
+  }
+  json inputs{{"tasks", list},
+              {"design", design.empty() ? std::string() : s.Read("specs/architecture/design-notes.md")},
+              {"specs", specs},
+              {"context", s.Context()},
+              {"preferences", s.PreferencesText("development")},
+              {"feedback", feedback}};
+  return s.RunStep(key, label, "development.yaml", inputs, "", [&](const std::string& start, const json& outputs) {
+    json commits;
+    std::string run = s.Step(key).value("run", "");
+    SW_RETURN_IF_ERROR(CommitTasks(s, start, tasks, run, &commits));
+    s.Step(key)["commits"] = commits;
+    (void)outputs;
+    return Status::Ok();
+  });
+}
+
+Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key, json inputs) {
+  s.Say("phase " + p.name + ": " + p.title);
+  SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, p.name, "phase.yaml", inputs, CommitMessage(p)));
+  if (out.waiting) return false;
+  // The verifier's rounds, for the PR.
+  auto runs = s.options().store->ListNodeRunsOf(out.run_id, "verify");
+  int rounds = 0;
+  if (runs.ok())
+    for (const auto& r : *runs)
+      if (r.status == "succeeded") rounds = std::max(rounds, r.iteration + 1);
+  json& st = s.Step(key);
+  if (!st.contains("verify_rounds") || rounds > 0) st["verify_rounds"] = std::max(rounds, st.value("verify_rounds", 0));
+  SW_RETURN_IF_ERROR(s.Save());
+  return true;
+}
+
+Result<std::vector<std::string>> TestCaseIds(Session& s) {
+  spec::Config c;
+  spec::Grammar g;
+  spec::Corpus corpus;
+  SW_RETURN_IF_ERROR(s.LoadSpec(&c, &g, &corpus));
+  std::vector<std::string> ids;
+  for (const auto& it : corpus.items)
+    if (it.prefix == c.test_case_prefix) ids.push_back(it.id);
+  return ids;
+}
+
+Result<Outcome> Waiting(Session& s, const std::string& key) {
+  std::string run = s.Step(key).value("run", "");
+  Outcome o;
+  o.waiting = true;
+  o.message = "waiting for a decision in run " + run + ": answer it with `specwright approve " + run +
+              " NODE` (or --reject, or in the web UI's Approvals page), then run the same command again; or pass --yes";
+  return o;
+}
+
+Result<Outcome> Questions(Session& s, bool* waiting) {
+  *waiting = false;
+  json& st = s.state();
+  const json questions = s.Step("complexity")["outputs"]["assess"].value("questions", json::array());
+  Preferences phase = Preferences::Parse(s.Read(s.PhasePrefsPath("requirements")));
+  auto wtext = ReadFile(s.WorkspacePrefsPath());
+  Preferences workspace = Preferences::Parse(wtext.ok() ? *wtext : "");
+  int i = 0;
+  for (const auto& q : questions) {
+    std::string topic = q.value("topic", ""), question = q.value("question", ""), suggestion = q.value("suggestion", "");
+    std::string key = "question-" + std::to_string(++i);
+    if (topic.empty()) continue;
+    if (s.Step(key).value("status", "") == "done") continue;
+    std::string answer, source;
+    // Resolution order: this phase's preferences, the workspace's, then a person.
+    if (auto a = phase.Get(topic)) {
+      answer = *a;
+      source = "specs/requirements/preferences.md";
+    } else if (auto w = workspace.Get(topic)) {
+      answer = *w;
+      source = "workspace preferences";
+    } else if (s.options().yes) {
+      answer = suggestion;
+      source = "suggested answer, taken with --yes";
+    } else {
+      s.Say("question (" + topic + "): " + question);
+      SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, "question " + topic, "ask.yaml",
+                                                    {{"topic", topic}, {"question", question}, {"suggestion", suggestion}},
+                                                    ""));
+      if (out.waiting) {
+        *waiting = true;
+        return Waiting(s, key);
+      }
+      answer = out.outputs.value("ask", json("")).is_string() ? out.outputs["ask"].get<std::string>() : "";
+      if (Trim(answer).empty()) answer = suggestion;
+      source = "answered by a person";
+    }
+    phase.Set(topic, answer, source);
+    workspace.Set(topic, answer, "answered for " + fs::path(s.options().project).filename().string());
+    st["decisions"].push_back(topic + ": " + answer + " (" + source + ")");
+    s.Step(key)["status"] = "done";
+    SW_RETURN_IF_ERROR(s.Write(s.PhasePrefsPath("requirements"), phase.ToMarkdown("Preferences: requirements")));
+    MakeDirs(fs::path(s.WorkspacePrefsPath()).parent_path().string());
+    SW_RETURN_IF_ERROR(WriteFileAtomic(s.WorkspacePrefsPath(), workspace.ToMarkdown("Workspace preferences")));
+    SW_RETURN_IF_ERROR(s.Save());
+  }
+  return Outcome{};
+}
+
+Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
+  Session s(o);
+  SW_RETURN_IF_ERROR(s.Load());
+  auto brief = ReadFile(brief_path);
+  if (!brief.ok()) return brief.status().Annotate("the brief");
+  if (Trim(*brief).empty()) return InvalidInput("the brief " + brief_path + " is empty");
+  std::string brief_hash = Hash128Hex(*brief);
+  json& st = s.state();
+  if (s.HasState()) {
+    if (st.value("brief_hash", "") != brief_hash)
+      return InvalidInput(o.project + " was developed from another brief (" + st.value("brief_source", std::string("?")) +
+                          "); use `specwright modify \"...\"` to change it, or develop into a new --workspace");
+    if (st.value("status", "") == "done") {
+      Outcome out;
+      out.message = o.project + " is already developed (PR.md has the summary). To change it, use `specwright modify "
+                    "\"CHANGE REQUEST\" --workspace " + o.project + "`";
+      return out;
+    }
+    SW_RETURN_IF_ERROR(s.OpenRepo());
+    s.Say("continuing the develop of " + o.project);
+  } else {
+    if (fs::exists(o.project) && !fs::is_empty(o.project) && !fs::exists(s.Path(".specwright")))
+      return InvalidInput(o.project + " exists and is not empty; develop into a new folder (--workspace DIR)");
+    MakeDirs(o.project);
+    SW_RETURN_IF_ERROR(s.InitRepo());
+    SW_RETURN_IF_ERROR(s.Write("BRIEF.md", *brief));
+    SW_RETURN_IF_ERROR(s.Write(".gitignore", ".specwright/\nbuild/\n*.o\nnode_modules/\n__pycache__/\n"));
+    st = json{{"version", 1},
+              {"brief", "BRIEF.md"},
+              {"brief_source", brief_path},
+              {"brief_hash", brief_hash},
+              {"status", "developing"},
+              {"decisions", json::array()},
+              {"gotchas", json::array()},
+              {"steps", json::object()}};
+    SW_RETURN_IF_ERROR(s.WriteContext());
+    SW_ASSIGN_OR_RETURN(std::string c, s.repo()->CommitAll("specwright: the brief\n\nFrom " + brief_path));
+    st["base"] = c;
+    SW_RETURN_IF_ERROR(s.Save());
+    s.Say("developing " + brief_path + " into " + o.project + " (git branch specwright/develop)");
+  }
+  auto stop_after = [&](const std::string& phase) { return !o.until.empty() && o.until == phase; };
+  auto stopped = [&](const std::string& phase) {
+    Outcome out;
+    out.stopped = true;
+    out.message = "stopped after " + phase + " (--until); run the same command without --until to continue";
+    return out;
+  };
+
+  // 1. Complexity.
+  s.Say("phase complexity: assessing the brief");
+  SW_ASSIGN_OR_RETURN(StepOutcome cx,
+                      s.RunStep("complexity", "complexity", "complexity.yaml",
+                                {{"brief", *brief}, {"preferences", s.PreferencesText("requirements")}}, "",
+                                [&](const std::string& start, const json& outputs) -> Status {
+                                  SW_ASSIGN_OR_RETURN(Complexity c, ScoreComplexity(outputs.value("assess", json())));
+                                  st["complexity"] = {{"score", c.score}, {"tier", c.tier}};
+                                  SW_RETURN_IF_ERROR(s.Write("specs/complexity.md", c.ToMarkdown()));
+                                  SW_RETURN_IF_ERROR(s.WriteContext());
+                                  return s.Squash(start, "specs: complexity " + std::to_string(c.score) + "/10, tier " +
+                                                             c.tier).status();
+                                }));
+  if (cx.waiting) return Waiting(s, "complexity");
+  s.Say("complexity " + std::to_string(st["complexity"].value("score", 0)) + "/10: template tier " +
+        st["complexity"].value("tier", std::string()));
+  if (stop_after("complexity")) return stopped("complexity");
+
+  // 2. Open questions, one at a time.
+  bool waiting = false;
+  SW_ASSIGN_OR_RETURN(Outcome q, Questions(s, &waiting));
+  if (waiting) return q;
+  if (s.Step("decisions").value("status", "") != "done") {
+    SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
+    SW_RETURN_IF_ERROR(s.WriteContext());
+    SW_RETURN_IF_ERROR(s.Squash(head, "specs: decisions and preferences").status());
+    s.Step("decisions")["status"] = "done";
+    SW_RETURN_IF_ERROR(s.Save());
+  }
+
+  // 3. The spec phases.
+  for (const auto& name : kSpecPhases) {
+    const PhaseDef* p = s.Phase(name);
+    if (!p) return Internal("process.yaml has no phase " + name);
+    json inputs = PhaseInputs(s, *p, s.Docs(PhasesBefore(s, name)));
+    SW_ASSIGN_OR_RETURN(bool done, RunSpecPhase(s, *p, name, inputs));
+    if (!done) return Waiting(s, name);
+    if (stop_after(name)) return stopped(name);
+  }
+
+  // 4. The task plan.
+  const PhaseDef* tp = s.Phase("tasks");
+  std::string all_specs = s.Docs(kSpecPhases);
+  s.Say("phase tasks: planning the development");
+  SW_ASSIGN_OR_RETURN(
+      StepOutcome plan,
+      s.RunStep("tasks", "tasks", "tasks.yaml",
+                {{"brief", *brief},
+                 {"guideline", Guideline(s, *tp, "all")},
+                 {"upstream", all_specs},
+                 {"context", s.Context()},
+                 {"preferences", s.PreferencesText("tasks")},
+                 {"path", tp->doc},
+                 {"gate", tp->gate}},
+                "", [&](const std::string& start, const json& outputs) -> Status {
+                  SW_ASSIGN_OR_RETURN(auto tasks, ParseTasks(outputs.value("plan", json())));
+                  auto waves = PlanWaves(tasks);
+                  json tj = json::array();
+                  for (const auto& t : tasks) tj.push_back(t.ToJson());
+                  st["tasks"] = tj;
+                  st["waves"] = waves;
+                  SW_RETURN_IF_ERROR(s.Write(tp->doc, TasksMarkdown(tasks, waves)));
+                  return s.Squash(start, "specs(tasks): the task plan (" + std::to_string(tasks.size()) + " tasks in " +
+                                             std::to_string(waves.size()) + " waves)")
+                      .status();
+                }));
+  if (plan.waiting) return Waiting(s, "tasks");
+  if (stop_after("tasks")) return stopped("tasks");
+
+  // 5. Development, wave by wave.
+  std::vector<Task> tasks;
+  for (const auto& t : st["tasks"]) {
+    SW_ASSIGN_OR_RETURN(auto one, ParseTasks(json{{"tasks", json::array({t})}}));
+    tasks.push_back(one[0]);
+  }
+  SW_ASSIGN_OR_RETURN(std::string dev_base, s.repo()->Head());
+  if (!st.contains("dev_base")) st["dev_base"] = dev_base;
+  auto waves = st["waves"].get<std::vector<std::vector<int>>>();
+  for (size_t w = 0; w < waves.size(); ++w) {
+    std::vector<Task> wave;
+    std::vector<std::string> ids;
+    for (int i : waves[w]) {
+      wave.push_back(tasks[static_cast<size_t>(i)]);
+      ids.push_back(tasks[static_cast<size_t>(i)].id);
+    }
+    std::string label = "development wave " + std::to_string(w + 1) + " (" + Join(ids, ", ") + ")";
+    s.Say("phase " + label);
+    SW_ASSIGN_OR_RETURN(StepOutcome out, RunTasks(s, "development-" + std::to_string(w + 1), label, wave,
+                                                  s.Docs(kSpecPhases) + s.Read("specs/architecture/design-notes.md"), ""));
+    if (out.waiting) return Waiting(s, "development-" + std::to_string(w + 1));
+  }
+  if (stop_after("development")) return stopped("development");
+
+  // 6. Test cases, then their code.
+  const PhaseDef* tc = s.Phase("tests");
+  json tin = PhaseInputs(s, *tc, s.Docs(kSpecPhases));
+  SW_ASSIGN_OR_RETURN(bool tdone, RunSpecPhase(s, *tc, "tests", tin));
+  if (!tdone) return Waiting(s, "tests");
+  SW_ASSIGN_OR_RETURN(auto tc_ids, TestCaseIds(s));
+  Task tt;
+  tt.id = "TASK-T1";
+  tt.title = "Implement the test cases";
+  tt.description = "Write a test for every test case in " + tc->doc + ", named after it (TC_06_NNN_...), printing "
+                   "PASS/FAIL lines with the test case's ID, and make `" + o.qa_command + "` build and run them.";
+  tt.implements = tc_ids;
+  tt.files = {"tests/"};
+  tt.components = {"tests"};
+  tt.path = "direct";
+  tt.path_reason = "the test cases describe each test fully";
+  s.Say("phase tests: writing the tests of " + std::to_string(tc_ids.size()) + " test cases");
+  SW_ASSIGN_OR_RETURN(StepOutcome tcode, RunTasks(s, "tests-code", "test code", {tt}, s.Docs({"api"}) + s.Read(tc->doc), ""));
+  if (tcode.waiting) return Waiting(s, "tests-code");
+  if (stop_after("tests")) return stopped("tests");
+
+  // 7. Review, 8. QA, 9. PR.md.
+  SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, "", st.value("dev_base", dev_base), tp->doc,
+                                             s.Docs({"requirements", "domain", "stories", "architecture", "api", "tests"})));
+  if (rv.waiting || rv.stopped) return rv;
+  SW_RETURN_IF_ERROR(WritePr(s));
+  SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
+  SW_RETURN_IF_ERROR(s.WriteContext());
+  SW_RETURN_IF_ERROR(s.Squash(head, "PR.md: summary, traceability matrix, verification, review and QA").status());
+  st["status"] = "done";
+  SW_RETURN_IF_ERROR(s.Save());
+  if (!st.value("qa", json::object()).value("passed", false))
+    return Failed(rv.message + "; PR.md lists the failing test cases. Fix them with `specwright modify \"...\"`");
+  Outcome out;
+  out.message = rv.message;
+  return out;
+}
+
+}  // namespace sw::process

@@ -1,0 +1,318 @@
+// specwright modify "REQUEST": classify and route the change, show its impact plan (items,
+// files, tests, an estimate of tokens and dollars from what develop spent), then run the phases
+// from the entry level in update mode over the impacted items only. Spec items outside the
+// impact are never rewritten (builtin://spec.merge refuses), and files outside it are
+// restored if a developer touched them.
+#include <cmath>
+#include <filesystem>
+#include <set>
+
+#include "base/strings.h"
+#include "process/internal.h"
+
+namespace sw::process {
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::vector<std::string> kLevels{"requirements", "domain", "stories", "architecture", "api", "tests"};
+
+void PushUnique(json* list, const json& v) {
+  if (!list->is_array()) *list = json::array();
+  if (std::find(list->begin(), list->end(), v) == list->end()) list->push_back(v);
+}
+
+std::string Usd(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "$%.4f", v);
+  return b;
+}
+
+}  // namespace
+
+Result<Outcome> Modify(const Options& o, const std::string& request) {
+  Session s(o);
+  SW_RETURN_IF_ERROR(s.Load());
+  json& st = s.state();
+  if (Trim(request).empty()) return InvalidInput("the change request is empty; say what to change, in quotes");
+  if (!s.HasState())
+    return InvalidInput(o.project + " has no develop to modify (no .specwright/process.json); run `specwright develop "
+                        "BRIEF.md --workspace " + o.project + "` first");
+  if (st.value("status", "") != "done")
+    return InvalidInput("the develop of " + o.project + " has not finished; run `specwright develop` again to finish it "
+                        "first");
+  SW_RETURN_IF_ERROR(s.OpenRepo());
+  json& mods = st["modifies"];
+  if (!mods.is_array()) mods = json::array();
+  if (!mods.empty() && mods.back().value("status", "") != "done") {
+    if (mods.back().value("request", "") != request)
+      return InvalidInput("another modify of " + o.project + " has not finished: \"" + mods.back().value("request", "") +
+                          "\"; run it again to finish it first");
+    s.Say("continuing the modify: " + request);
+  } else {
+    SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
+    mods.push_back({{"request", request}, {"status", "running"}, {"start", head}});
+    SW_RETURN_IF_ERROR(s.Save());
+  }
+  json& m = mods.back();
+  const std::string n = std::to_string(mods.size());
+  const std::string prefix = "m" + n + "-";
+  const std::string start = m.value("start", "");
+
+  // 1. Classify and route.
+  s.Say("classifying the change request");
+  // The classifier reads the index of the specs (ID, title, what it traces to), not every word.
+  std::string index;
+  {
+    spec::Config ic;
+    spec::Grammar ig;
+    spec::Corpus icorpus;
+    SW_RETURN_IF_ERROR(s.LoadSpec(&ic, &ig, &icorpus));
+    for (const auto& it : icorpus.items) {
+      std::vector<std::string> ups;
+      for (const auto& l : it.links) ups.push_back(l.id);
+      index += it.id + " " + it.title + (ups.empty() ? "" : " <- " + Join(ups, ", ")) + "\n";
+    }
+  }
+  SW_ASSIGN_OR_RETURN(StepOutcome cl, s.RunStep(prefix + "classify", "classify", "classify.yaml",
+                                               {{"request", request}, {"specs", index}}, ""));
+  if (cl.waiting) return Waiting(s, prefix + "classify");
+  const json& c = cl.outputs.value("classify", json::object());
+  std::string category = c.value("category", "");
+  SW_ASSIGN_OR_RETURN(std::string entry, EntryPhase(category));
+  spec::Config config;
+  spec::Grammar grammar;
+  spec::Corpus corpus;
+  SW_RETURN_IF_ERROR(s.LoadSpec(&config, &grammar, &corpus));
+  spec::Graph graph(corpus, config);
+  std::vector<std::string> targets, unknown;
+  for (const auto& t : c.value("targets", json::array())) {
+    std::string id = t.is_string() ? t.get<std::string>() : "";
+    (graph.Find(id) ? targets : unknown).push_back(id);
+  }
+  if (!unknown.empty()) s.Say("warning: the classifier named IDs no spec defines, left out: " + Join(unknown, ", "));
+  m["category"] = category;
+  m["entry"] = entry;
+  m["reason"] = c.value("reason", "");
+  m["targets"] = targets;
+  s.Say("route: " + category + " -> " +
+        (category == "bug" ? "development only, with a new regression test case" : "enters at " + entry) + ". Why: " +
+        c.value("reason", ""));
+
+  // 2. The impact plan.
+  spec::Impact impact = spec::ImpactOf(graph, targets);
+  std::set<std::string> impacted(impact.items.begin(), impact.items.end());
+  std::vector<std::string> run_phases;
+  if (category == "bug") {
+    run_phases = {"tests"};
+  } else {
+    bool on = false;
+    for (const auto& l : kLevels) {
+      if (l == entry) on = true;
+      if (on) run_phases.push_back(l);
+    }
+  }
+  std::set<std::string> files, test_files;
+  for (const auto& [f, lines] : impact.code) files.insert(f);
+  for (const auto& [f, lines] : impact.tests) test_files.insert(f);
+  std::string plan = "# Change " + n + ": " + request + "\n\nRoute: " + category + " (" + c.value("reason", "") +
+                     ")\nEntry: " + (category == "bug" ? "development, with a regression test case" : entry) + "\n";
+  plan += "Changed items: " + (targets.empty() ? std::string("none (new items only)") : Join(targets, ", ")) + "\n";
+  plan += "Impacted items: " + (impact.items.empty() ? std::string("none") : Join(impact.items, ", ")) + "\n";
+  plan += "Code files: " + (files.empty() ? std::string("none") : Join({files.begin(), files.end()}, ", ")) + "\n";
+  plan += "Test files: " + (test_files.empty() ? std::string("none") : Join({test_files.begin(), test_files.end()}, ", ")) + "\n";
+  // Estimate: what develop spent on each phase, scaled by the share of its items (or files)
+  // the change touches; review and QA as in develop's first round.
+  int64_t est_tokens = 0;
+  double est_usd = 0;
+  std::string est_lines;
+  auto add_estimate = [&](const std::string& what, const std::string& step_prefix, double share) {
+    int64_t t = 0;
+    double u = 0;
+    s.Spent(step_prefix, &t, &u);
+    share = std::min(1.0, share);
+    est_tokens += static_cast<int64_t>(std::llround(static_cast<double>(t) * share));
+    est_usd += u * share;
+    est_lines += "  - " + what + ": ~" + std::to_string(std::llround(static_cast<double>(t) * share)) + " tokens, " +
+                 Usd(u * share) + "\n";
+  };
+  for (const auto& name : run_phases) {
+    const PhaseDef* p = s.Phase(name);
+    int total = 0, hit = 0;
+    for (const auto& it : corpus.items)
+      if (std::find(p->prefixes.begin(), p->prefixes.end(), it.prefix) != p->prefixes.end()) {
+        ++total;
+        hit += impacted.count(it.id) ? 1 : 0;
+      }
+    if (category == "bug") hit = 1;
+    if (hit == 0 && name != entry) continue;
+    add_estimate("phase " + name, name, total ? (hit + 0.5) / total : 1.0);
+  }
+  std::set<std::string> all_code;
+  for (const auto& ci : corpus.citations) all_code.insert(ci.at.file);
+  double file_share = all_code.empty() ? 1.0 : (static_cast<double>(files.size() + test_files.size()) + 0.5) / all_code.size();
+  add_estimate("development", "development-", file_share);
+  add_estimate("review", "review-1", file_share);
+  add_estimate("QA", "qa-1", 1.0);
+  plan += "Estimate: at most ~" + std::to_string(est_tokens) + " tokens, " + Usd(est_usd) +
+          " (what develop spent on the same work, scaled to the impacted share; less when fewer items really change)\n" +
+          est_lines;
+  m["plan"] = plan;
+  m["estimate"] = {{"tokens", est_tokens}, {"usd", est_usd}};
+  SW_RETURN_IF_ERROR(s.Save());
+  for (size_t a = 0, b; a < plan.size(); a = b + 1) {
+    b = plan.find('\n', a);
+    if (b == std::string::npos) b = plan.size();
+    if (b > a) s.Say(plan.substr(a, b - a));
+  }
+  if (!o.yes) {
+    SW_ASSIGN_OR_RETURN(StepOutcome g, s.RunStep(prefix + "plan", "impact plan", "gate.yaml",
+                                                {{"message", "Run this change? " + request + " (" + std::to_string(est_tokens) +
+                                                                 " tokens, " + Usd(est_usd) + " estimated)"}},
+                                                ""));
+    if (g.waiting) return Waiting(s, prefix + "plan");
+  }
+
+  // 3. The spec phases from the entry level, in update mode. The impact above is the upper
+  // bound; what runs follows the real changes: a phase looks at its items that link directly
+  // to an item changed (or added) above it, and an item given back unchanged stops there.
+  std::set<std::string> changed;  // items rewritten or added so far
+  std::set<std::string> touched_docs;
+  for (const auto& name : run_phases) {
+    const PhaseDef* p = s.Phase(name);
+    SW_RETURN_IF_ERROR(s.LoadSpec(&config, &grammar, &corpus));
+    spec::Graph now(corpus, config);
+    auto in_phase = [&](const std::string& id) {
+      return std::find(p->prefixes.begin(), p->prefixes.end(), grammar.PrefixOf(id)) != p->prefixes.end();
+    };
+    std::set<std::string> mine;
+    for (const auto& it : corpus.items) {
+      if (!in_phase(it.id)) continue;
+      bool target = std::find(targets.begin(), targets.end(), it.id) != targets.end();
+      bool below_change = false;
+      for (const auto& up : now.Parents(it.id)) below_change |= changed.count(up) > 0;
+      if (target || below_change) mine.insert(it.id);
+    }
+    if (name == entry)  // the entry level may also rewrite its items that derive from a target
+      for (const auto& t : targets)
+        for (const auto& d : now.Children(t))
+          if (in_phase(d)) mine.insert(d);
+    bool new_upstream = !changed.empty() && category != "bug";
+    bool runs = category == "bug" || name == entry || !mine.empty() ||
+                (new_upstream && m.contains("added") && !m["added"].empty());
+    if (!runs) {
+      PushUnique(&m["skipped"], name);
+      SW_RETURN_IF_ERROR(s.Save());
+      continue;
+    }
+    std::string key = prefix + name;
+    std::set<std::string> upstream_ids = changed;
+    for (const auto& t : targets)
+      if (!in_phase(t)) upstream_ids.insert(t);
+    json inputs = PhaseInputs(s, *p, ItemsText(corpus, upstream_ids));
+    inputs["mode"] = "update";
+    inputs["write_mode"] = "merge";
+    inputs["gate"] = false;
+    inputs["current"] = mine.empty() ? std::string("(none of this phase's items is impacted)") : ItemsText(corpus, mine);
+    inputs["allowed"] = Join({mine.begin(), mine.end()}, ", ");
+    inputs["change"] = category == "bug" ? "Bug: " + request + "\nAdd one regression test case (a new " + p->IdForms() +
+                                               " item) that fails while the bug is there, tracing to " + Join(targets, ", ") +
+                                               ". Rewrite nothing else."
+                                         : request + "\n(" + c.value("reason", "") + ")";
+    s.Say("phase " + name + " (update): " + (mine.empty() ? std::string("new items only") : Join({mine.begin(), mine.end()}, ", ")));
+    SW_ASSIGN_OR_RETURN(bool done, RunSpecPhase(s, *p, key, inputs));
+    if (!done) return Waiting(s, key);
+    const json& w = s.Step(key)["outputs"].value("write", json::object());
+    for (const auto& id : w.value("replaced", json::array())) changed.insert(id.get<std::string>());
+    for (const auto& id : w.value("added", json::array())) {
+      changed.insert(id.get<std::string>());
+      PushUnique(&m["added"], id);
+    }
+    touched_docs.insert(p->doc);
+    PushUnique(&m["phases"], name);
+    m["changed"] = std::vector<std::string>(changed.begin(), changed.end());
+    SW_RETURN_IF_ERROR(s.Save());
+  }
+  // A bug changes no spec item but the new regression test; its targets' code is what to fix.
+  std::set<std::string> code_ids = changed;
+  if (category == "bug") code_ids.insert(targets.begin(), targets.end());
+  files.clear();
+  test_files.clear();
+  SW_RETURN_IF_ERROR(s.LoadSpec(&config, &grammar, &corpus));
+  for (const auto& ci : corpus.citations)
+    if (code_ids.count(ci.id)) (ci.test ? test_files : files).insert(ci.at.file);
+  if (category == "bug") {
+    // A bug's code is what its targets reach, however far down the citation is.
+    for (const auto& [f, lines] : impact.code) files.insert(f);
+    for (const auto& [f, lines] : impact.tests) test_files.insert(f);
+  }
+  // A new test case has no test yet: it goes beside the existing ones.
+  bool new_case = false;
+  for (const auto& id : m.value("added", json::array()))
+    if (grammar.PrefixOf(id.get<std::string>()) == config.test_case_prefix) new_case = true;
+  if (new_case)
+    for (const auto& ci : corpus.citations)
+      if (ci.test) test_files.insert(ci.at.file);
+  for (const auto& f : test_files) files.erase(f);
+
+  // 4. Development: one task over the files citing what changed (code and tests).
+  Task t;
+  t.id = "TASK-M" + n;
+  t.title = (category == "bug" ? "Fix: " : "Change: ") + request;
+  t.implements.assign(changed.begin(), changed.end());
+  for (const auto& f : files) t.files.push_back(f);
+  for (const auto& f : test_files) t.files.push_back(f);
+  if (t.files.empty()) t.files = {"src/", "tests/"};
+  t.description = "Update the code and its tests for the changed spec items below, and nothing else. Change only these "
+                  "files: " + Join(t.files, ", ") + (category == "bug" ? ". Add the regression test first." : ".");
+  t.path = "direct";
+  t.path_reason = "an update of existing code over the impacted items";
+  s.Say("phase development (update): " + Join(t.files, ", "));
+  SW_ASSIGN_OR_RETURN(StepOutcome dev, RunTasks(s, prefix + "development", "development (update)", {t},
+                                                ItemsText(corpus, changed), "Change request: " + request));
+  if (dev.waiting) return Waiting(s, prefix + "development");
+
+  // 5. Nothing outside the impact changes: files a developer touched anyway are restored.
+  if (!files.empty() || !test_files.empty()) {
+    SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
+    SW_ASSIGN_OR_RETURN(auto changed_files, s.repo()->ChangedFiles(start, head));
+    SW_ASSIGN_OR_RETURN(auto before, s.repo()->ReadFilesAt(start, "", ""));
+    std::vector<std::string> restored;
+    for (const auto& f : changed_files) {
+      bool allowed = files.count(f) || test_files.count(f) || touched_docs.count(f) || f == "CONTEXT.md" || f == "PR.md" ||
+                     f.ends_with("/preferences.md") || f == "specs/architecture/design-notes.md";
+      if (allowed || !before.count(f)) continue;
+      SW_RETURN_IF_ERROR(s.Write(f, before.at(f)));
+      restored.push_back(f);
+    }
+    if (!restored.empty()) {
+      s.Say("warning: restored files outside the impact that the developer changed: " + Join(restored, ", "));
+      st["gotchas"].push_back("modify " + n + ": the developer changed files outside the impact (" + Join(restored, ", ") +
+                              "); they were restored");
+      SW_RETURN_IF_ERROR(s.repo()->CommitAll("modify " + n + ": restore files outside the impact").status());
+      m["restored"] = restored;
+    }
+  }
+
+  // 6. Review and QA over the change, 7. PR.md.
+  SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, prefix, start, plan, ItemsText(corpus, changed)));
+  if (rv.waiting) return rv;
+  m["status"] = "done";
+  int64_t tokens = 0;
+  double usd = 0;
+  s.Spent(prefix, &tokens, &usd);
+  m["spent"] = {{"tokens", tokens}, {"usd", usd}};
+  SW_RETURN_IF_ERROR(WritePr(s));
+  SW_RETURN_IF_ERROR(s.WriteContext());
+  SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
+  SW_RETURN_IF_ERROR(s.Squash(head, "modify " + n + ": " + request + "\n\nPR.md updated").status());
+  SW_RETURN_IF_ERROR(s.Save());
+  if (!st.value(prefix + "qa", json::object()).value("passed", false))
+    return Failed("change " + n + " is in, but " + rv.message + "; PR.md lists the failing test cases");
+  Outcome out;
+  out.message = "change " + n + " done: " + std::to_string(tokens) + " tokens, " + Usd(usd) + " (estimated " +
+                std::to_string(est_tokens) + "). " + rv.message;
+  return out;
+}
+
+}  // namespace sw::process

@@ -1,0 +1,170 @@
+// Review (N reviewers, consensus or the architect's arbitration, bounded fixes) and QA (the
+// project's own tests run for real, failures back to the developer with the real output).
+#include <set>
+
+#include "base/strings.h"
+#include "process/internal.h"
+
+namespace sw::process {
+namespace {
+
+std::vector<Review> ParseReviews(const json& outputs, const Roles& roles) {
+  std::vector<Review> out;
+  for (size_t i = 0; i < roles.reviewers.size(); ++i) {
+    std::string node = "review_" + std::to_string(i + 1);
+    if (!outputs.contains(node)) continue;
+    const json& r = outputs[node];
+    Review v;
+    v.reviewer = node;
+    v.model = roles.reviewers[i];
+    v.approve = r.value("verdict", "") == "approve";
+    for (const auto& f : r.value("findings", json::array()))
+      v.findings.push_back({node + "/" + f.value("id", ""), f.value("severity", "minor"), f.value("file", ""),
+                            f.value("finding", "")});
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+std::string ReviewsText(const std::vector<Review>& reviews) {
+  std::string out;
+  for (const auto& r : reviews) {
+    out += "### " + r.reviewer + " (" + r.model + "): " + (r.approve ? "approve" : "changes") + "\n";
+    for (const auto& f : r.findings) out += "- " + f.id + " [" + f.severity + "] " + f.file + ": " + f.finding + "\n";
+    out += "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::string& base, const std::string& plan,
+                            const std::string& all_specs) {
+  json& st = s.state();
+  const Options& o = s.options();
+  int review_rounds = s.Limit("review_rounds", 2);
+  for (int r = 1; r <= review_rounds; ++r) {
+    std::string key = prefix + "review-" + std::to_string(r);
+    SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
+    SW_ASSIGN_OR_RETURN(std::string diff, s.repo()->Diff(base, head));
+    s.Say("phase review, round " + std::to_string(r) + ": " + std::to_string(o.roles.reviewers.size()) + " reviewers");
+    SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, "review round " + std::to_string(r), "review.yaml",
+                                                  {{"round", r},
+                                                   {"plan", s.Read(plan).empty() ? plan : s.Read(plan)},
+                                                   {"specs", all_specs},
+                                                   {"diff", diff},
+                                                   {"context", s.Context()}},
+                                                  ""));
+    if (out.waiting) return Waiting(s, key);
+    std::vector<Review> reviews = ParseReviews(out.outputs, o.roles);
+    Consensus c = Judge(reviews);
+    json& rs = s.Step(key);
+    rs["consensus"] = ConsensusName(c);
+    rs["reviews"] = ReviewsText(reviews);
+    s.Say("review round " + std::to_string(r) + ": " + ConsensusName(c));
+    if (c == Consensus::kApproved) break;
+    std::vector<ReviewFinding> apply;
+    std::set<std::string> files;
+    for (const auto& v : reviews)
+      for (const auto& f : v.findings) {
+        if (c == Consensus::kAgreeOnChanges) apply.push_back(f);
+      }
+    if (c == Consensus::kDisagree) {
+      std::string akey = prefix + "arbitrate-" + std::to_string(r);
+      s.Say("the reviewers disagree: the architect decides");
+      SW_ASSIGN_OR_RETURN(StepOutcome arb, s.RunStep(akey, "arbitration round " + std::to_string(r), "arbitrate.yaml",
+                                                    {{"reviews", ReviewsText(reviews)}, {"plan", s.Read(plan)}, {"diff", diff}},
+                                                    ""));
+      if (arb.waiting) return Waiting(s, akey);
+      const json& d = arb.outputs.value("decide", json::object());
+      std::set<std::string> chosen;
+      for (const auto& a : d.value("apply", json::array())) {
+        chosen.insert(a.value("id", ""));
+        st["decisions"].push_back("review round " + std::to_string(r) + ": apply " + a.value("id", "") + " - " +
+                                  a.value("why", ""));
+      }
+      for (const auto& a : d.value("reject", json::array()))
+        st["decisions"].push_back("review round " + std::to_string(r) + ": reject " + a.value("id", "") + " - " +
+                                  a.value("why", ""));
+      for (const auto& v : reviews)
+        for (const auto& f : v.findings)
+          if (chosen.count(f.id) || chosen.count(f.id.substr(f.id.find('/') + 1))) apply.push_back(f);
+      rs["arbitration"] = d;
+      SW_RETURN_IF_ERROR(s.WriteContext());
+    }
+    if (apply.empty()) {
+      rs["applied"] = json::array();
+      break;
+    }
+    std::string feedback;
+    Task t;
+    t.id = "TASK-R" + std::to_string(r);
+    t.title = "Apply the review findings of round " + std::to_string(r);
+    for (const auto& f : apply) {
+      feedback += "- " + f.id + " [" + f.severity + "] " + f.file + ": " + f.finding + "\n";
+      if (!f.file.empty()) files.insert(f.file);
+      rs["applied"].push_back(f.id);
+    }
+    t.description = "Apply exactly these review findings and nothing else.";
+    t.files.assign(files.begin(), files.end());
+    t.implements = {"review"};
+    t.path = "direct";
+    t.path_reason = "the findings say what to change";
+    SW_RETURN_IF_ERROR(s.Save());
+    SW_ASSIGN_OR_RETURN(StepOutcome fix, RunTasks(s, prefix + "review-fix-" + std::to_string(r),
+                                                  "review fixes, round " + std::to_string(r), {t}, all_specs, feedback));
+    if (fix.waiting) return Waiting(s, prefix + "review-fix-" + std::to_string(r));
+  }
+
+  SW_ASSIGN_OR_RETURN(auto tc_ids, TestCaseIds(s));
+  int qa_rounds = s.Limit("qa_rounds", 3);
+  Outcome result;
+  for (int q = 1; q <= qa_rounds; ++q) {
+    std::string key = prefix + "qa-" + std::to_string(q);
+    s.Say("phase QA, round " + std::to_string(q) + ": " + o.qa_command);
+    SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, "QA round " + std::to_string(q), "qa.yaml",
+                                                  {{"command", o.qa_command}, {"specs", s.Read("specs/tests/test-cases.md")}},
+                                                  ""));
+    if (out.waiting) return Waiting(s, key);
+    std::string text = out.outputs.value("test", json("")).is_string() ? out.outputs["test"].get<std::string>() : "";
+    TestReport rep = ParseTestRun(text, tc_ids);
+    json& qs = s.Step(key);
+    qs["passed"] = rep.passed;
+    qs["exit_code"] = rep.exit_code;
+    qs["cases"] = json(rep.per_case);
+    json summary = json::object();
+    summary["passed"] = rep.passed;
+    summary["rounds"] = q;
+    summary["cases"] = json(rep.per_case);
+    summary["passed_cases"] = rep.passed_cases;
+    summary["failed_cases"] = rep.failed_cases;
+    summary["missing_cases"] = rep.missing_cases;
+    st[prefix + "qa"] = summary;
+    result.message = "QA: " + std::string(rep.passed ? "tests pass" : "tests FAIL") + " (" +
+                     std::to_string(rep.passed_cases) + " of " + std::to_string(tc_ids.size()) + " test cases passed, " +
+                     std::to_string(rep.failed_cases) + " failed) after " + std::to_string(q) + " round" + (q > 1 ? "s" : "");
+    s.Say(result.message);
+    if (rep.passed) break;
+    std::string triage = out.outputs.value("triage", json("")).is_string() ? out.outputs["triage"].get<std::string>() : "";
+    std::string first = triage.substr(0, triage.find('\n'));
+    if (!first.empty()) st["gotchas"].push_back("QA round " + std::to_string(q) + ": " + first);
+    SW_RETURN_IF_ERROR(s.WriteContext());
+    SW_RETURN_IF_ERROR(s.Save());
+    if (q == qa_rounds) break;
+    Task t;
+    t.id = "TASK-Q" + std::to_string(q);
+    t.title = "Make the failing tests pass (QA round " + std::to_string(q) + ")";
+    t.description = "The project's tests fail. Fix the code (not the tests, unless a test contradicts its test case).";
+    t.implements = {"qa"};
+    t.files = {"src/", "tests/"};
+    t.path = "direct";
+    t.path_reason = "the real test output says what is wrong";
+    SW_ASSIGN_OR_RETURN(StepOutcome fix, RunTasks(s, prefix + "qa-fix-" + std::to_string(q), "QA fixes, round " + std::to_string(q),
+                                                  {t}, all_specs, "## Test output\n" + text + "\n## QA's triage\n" + triage));
+    if (fix.waiting) return Waiting(s, prefix + "qa-fix-" + std::to_string(q));
+  }
+  SW_RETURN_IF_ERROR(s.Save());
+  return result;
+}
+
+}  // namespace sw::process

@@ -1,0 +1,104 @@
+// Session: one develop or modify in a project folder — the process definition (process.yaml),
+// the state file (.specwright/process.json), the project's git repository, and RunStep, which
+// runs one shipped workflow as an engine run so that an interrupted step continues.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "process/process.h"
+#include "spec/spec.h"
+#include "tools/git_repo.h"
+
+namespace sw::process {
+
+/// PhaseDef is one entry of process.yaml's `phases:`.
+struct PhaseDef {
+  std::string name, title, number, doc;
+  std::vector<std::string> prefixes;
+  std::map<std::string, std::string> guideline;  // tier (or "all") -> file in process/
+  bool gate = false;
+  /// The ID forms it defines: "REQ-01-NNN, BR-01-NNN".
+  std::string IdForms() const;
+};
+
+/// StepOutcome: a step finished (its node outputs), or waits for a person.
+struct StepOutcome {
+  bool waiting = false;
+  json outputs = json::object();
+  std::string run_id;
+};
+
+class Session {
+ public:
+  explicit Session(const Options& o) : o_(o) {}
+  Status Load();  // process.yaml and, when present, the state file
+  Status Save();
+
+  const Options& options() const { return o_; }
+  json& state() { return state_; }
+  /// Step is the state of step key (an object, created empty).
+  json& Step(const std::string& key) {
+    json& j = state_["steps"][key];
+    if (!j.is_object()) j = json::object();
+    return j;
+  }
+  bool HasState() const { return !state_.empty(); }
+  const std::vector<PhaseDef>& phases() const { return phases_; }
+  const PhaseDef* Phase(const std::string& name) const;
+  int Limit(const std::string& name, int fallback) const;
+  tools::GitRepo* repo() { return repo_.get(); }
+  Status OpenRepo();
+  Status InitRepo();
+
+  /// RunStep runs process/<file> as step `key` (done steps are skipped and give their stored
+  /// outputs). An unfinished step starts again from the commit it started at, as a new run:
+  /// the model calls that finished come from the engine's cache, so nothing is paid twice. A
+  /// step waiting for a person is resumed instead. `finish` runs after success and before the
+  /// step is marked done (it commits); the default squashes the step's changes into one commit
+  /// with `message` ("" = no commit).
+  Result<StepOutcome> RunStep(const std::string& key, const std::string& label, const std::string& file, json inputs,
+                              const std::string& message,
+                              const std::function<Status(const std::string& start, const json& outputs)>& finish = {});
+  /// Squash commits everything changed since `start` as one commit.
+  Result<std::string> Squash(const std::string& start, const std::string& message);
+
+  // Files of the project.
+  std::string Path(const std::string& rel) const;
+  std::string Read(const std::string& rel) const;  // "" when missing
+  Status Write(const std::string& rel, const std::string& text);
+
+  /// Spec text: the documents of these phases, each under its path.
+  std::string Docs(const std::vector<std::string>& phase_names) const;
+  /// The traceability corpus of the project as it is now.
+  Status LoadSpec(spec::Config* config, spec::Grammar* grammar, spec::Corpus* corpus) const;
+
+  /// Preferences of a phase merged with the workspace-wide ones, as text for prompts.
+  std::string PreferencesText(const std::string& phase) const;
+  std::string PhasePrefsPath(const std::string& phase) const { return "specs/" + phase + "/preferences.md"; }
+  std::string WorkspacePrefsPath() const;
+  /// CONTEXT.md: decisions, conventions and gotchas, rebuilt from the state.
+  Status WriteContext();
+  std::string Context() const { return Read("CONTEXT.md"); }
+
+  void Say(const std::string& line) const {
+    if (o_.say) o_.say(line);
+  }
+  /// Tokens and dollars every recorded run of the steps whose key starts with prefix spent.
+  void Spent(const std::string& prefix, int64_t* tokens, double* usd) const;
+
+ private:
+  const Options& o_;
+  std::vector<PhaseDef> phases_;
+  json limits_ = json::object();
+  json state_;
+  std::unique_ptr<tools::GitRepo> repo_;
+};
+
+/// ItemsText is the Markdown of the given items (heading and body), in corpus order.
+std::string ItemsText(const spec::Corpus& c, const std::set<std::string>& ids);
+/// WritePr writes PR.md from the state and the trace graph.
+Status WritePr(Session& s);
+
+}  // namespace sw::process
