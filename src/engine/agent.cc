@@ -109,6 +109,7 @@ bool Runner::PrepareAgent(int n, int u, Prepared* p, bool* fresh) {
         st->specs.push_back(llm::ToolSpec{name, t->description(), t->schema().dump()});
       }
     }
+    unit.tool_uris = std::make_shared<const std::map<std::string, std::string>>(st->uri_of);
     unit.agent = std::move(st);
   }
   AgentState& st = *unit.agent;

@@ -691,7 +691,25 @@ void Runner::HandleCompletion(Completion c) {
 
   if (c.unit >= static_cast<int>(s.units.size())) return;  // the node was reset by a loop
   Unit& unit = s.units[c.unit];
-  if (!unit.running || unit.token != c.token) return;  // timed out or cancelled: spend recorded above
+  if (!unit.running || unit.token != c.token) {
+    // Timed out or cancelled: the spend is recorded above. An answer that did arrive is kept
+    // in the cache, so the node run again (resume, or the same step again) does not pay twice.
+    if (o.is_llm && o.ok && !o.cached && o.agent_call < 0) {
+      if (def.kind == workflow::NodeKind::kAgent && unit.tool_uris) {
+        json calls = json::array();
+        for (const auto& tc : o.tool_calls) {
+          auto it = unit.tool_uris->find(tc.name);
+          calls.push_back({{"id", tc.id}, {"name", tc.name}, {"arguments", tc.arguments_json},
+                           {"tool", it == unit.tool_uris->end() ? "" : it->second}, {"provider_data", tc.provider_data}});
+        }
+        std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
+        CacheResult(c.node, o, json{{"text", text}, {"tool_calls", calls}}.dump());
+      } else if (def.kind == workflow::NodeKind::kLlm && def.output == workflow::OutputKind::kText && o.value.is_string()) {
+        CacheResult(c.node, o, o.value.get<std::string>());
+      }
+    }
+    return;
+  }
   if (def.kind == workflow::NodeKind::kAgent && unit.agent) {
     if (o.agent_call >= 0) AgentToolDone(c);
     else AgentModelDone(c);

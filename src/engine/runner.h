@@ -129,6 +129,9 @@ struct Unit {
   llm::CancelFlag cancel;
   json value;
   std::shared_ptr<struct AgentState> agent;  // an agent unit's conversation (agent.h)
+  /// The agent's model-facing tool names -> URIs; kept after the agent stops, so an answer
+  /// that arrives late can still be cached as the turn it was.
+  std::shared_ptr<const std::map<std::string, std::string>> tool_uris;
 };
 
 struct NodeState {

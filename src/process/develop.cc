@@ -338,8 +338,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
     }
     std::string label = "development wave " + std::to_string(w + 1) + " (" + Join(ids, ", ") + ")";
     s.Say("phase " + label);
-    SW_ASSIGN_OR_RETURN(StepOutcome out, RunTasks(s, "development-" + std::to_string(w + 1), label, wave,
-                                                  s.Docs(kSpecPhases) + s.Read("specs/architecture/design-notes.md"), ""));
+    SW_ASSIGN_OR_RETURN(StepOutcome out, RunTasks(s, "development-" + std::to_string(w + 1), label, wave, s.Docs(kSpecPhases), ""));
     if (out.waiting) return Waiting(s, "development-" + std::to_string(w + 1));
   }
   if (stop_after("development")) return stopped("development");

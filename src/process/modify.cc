@@ -233,6 +233,23 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     m["changed"] = std::vector<std::string>(changed.begin(), changed.end());
     SW_RETURN_IF_ERROR(s.Save());
   }
+  if (changed.empty() && category != "bug") {
+    // The specs already say what was asked: there is nothing to regenerate.
+    m["status"] = "done";
+    m["spent"] = json::object();
+    int64_t tokens = 0;
+    double usd = 0;
+    s.Spent(prefix, &tokens, &usd);
+    m["spent"] = {{"tokens", tokens}, {"usd", usd}};
+    SW_RETURN_IF_ERROR(WritePr(s));
+    SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
+    SW_RETURN_IF_ERROR(s.Squash(head, "modify " + n + ": " + request + " (no spec item changed)").status());
+    SW_RETURN_IF_ERROR(s.Save());
+    Outcome out;
+    out.message = "change " + n + ": the " + entry + " phase changed no spec item, so nothing below it runs (" +
+                  std::to_string(tokens) + " tokens, " + Usd(usd) + ")";
+    return out;
+  }
   // A bug changes no spec item but the new regression test; its targets' code is what to fix.
   std::set<std::string> code_ids = changed;
   if (category == "bug") code_ids.insert(targets.begin(), targets.end());

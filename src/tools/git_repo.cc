@@ -245,7 +245,7 @@ Result<std::vector<CommitInfo>> GitRepo::Log(int max) {
   if (head.empty()) return out;
   git_revwalk* walk = nullptr;
   if (git_revwalk_new(&walk, repo_) != 0) return Err("walking the history");
-  git_revwalk_sorting(walk, GIT_SORT_TIME);
+  git_revwalk_sorting(walk, GIT_SORT_TOPOLOGICAL | GIT_SORT_TIME);  // parents after children, as git log
   git_revwalk_push_head(walk);
   git_oid oid;
   while (static_cast<int>(out.size()) < max && git_revwalk_next(&oid, walk) == 0) {

@@ -1,0 +1,670 @@
+// The developer process, run for real: the shipped process/ workflows on the engine, with the
+// scripted provider answering from the tipsplit recording (entries prepended per test to steer
+// a case), builtin and spec tools acting in a temp project, real git, real `make test`.
+#include <gtest/gtest.h>
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "base/fs.h"
+#include "llm/prices.h"
+#include "llm/scripted.h"
+#include "process/process.h"
+#include "spec/spec.h"
+#include "store/sqlite_store.h"
+#include "tools/git_repo.h"
+#include "tools/tool.h"
+#include "workflow/yaml_json.h"
+
+namespace sw::process {
+namespace {
+
+namespace fs = std::filesystem;
+const std::string kSource = SW_SOURCE_DIR;
+const std::string kExample = kSource + "/examples/develop/tipsplit";
+
+Status Put(const std::string& path, const std::string& text) {
+  fs::create_directories(fs::path(path).parent_path());
+  return WriteFileAtomic(path, text);
+}
+
+std::map<std::string, std::string> Snapshot(const std::string& root) {
+  std::map<std::string, std::string> out;
+  for (auto it = fs::recursive_directory_iterator(root); it != fs::recursive_directory_iterator(); ++it) {
+    std::string rel = fs::relative(it->path(), root).string();
+    if (rel == ".git" || rel == ".specwright" || rel == "build") {
+      it.disable_recursion_pending();
+      continue;
+    }
+    if (it->is_regular_file()) out[rel] = *ReadFile(it->path().string());
+  }
+  return out;
+}
+
+class ProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw-process-XXXXXX";
+    root_ = mkdtemp(tmpl);
+    auto st = store::OpenSqlite(root_ + "/store");
+    ASSERT_TRUE(st.ok()) << st.status().message();
+    store_ = std::move(st).value();
+    tools::AddBuiltins(&tools_);
+    spec::AddSpecTools(&tools_);
+    auto y = sw::ParseYamlText(*ReadFile(kExample + "/recording.yaml"), "recording.yaml");
+    ASSERT_TRUE(y.ok()) << y.status().message();
+    script_ = *y;
+    project_ = root_ + "/tipsplit";
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  /// Prepend puts entry first among node's answers, so it wins where its `when` matches.
+  void Prepend(const std::string& node, json entry) {
+    json& list = script_["nodes"][node];
+    if (!list.is_array()) list = json::array();
+    list.insert(list.begin(), std::move(entry));
+  }
+
+  Options Make() {
+    auto p = llm::ScriptedFromJson(script_.dump(), "test script", &prices_, llm::ScriptedOptions{root_ + "/calls.log"});
+    EXPECT_TRUE(p.ok()) << p.status().message();
+    providers_.Add(*p);
+    Options o;
+    o.store = store_.get();
+    o.process_dir = kSource + "/process";
+    o.project = project_;
+    o.prefs_dir = root_;
+    o.roles = DefaultRoles({});
+    o.yes = true;
+    o.run = [this](const StepRun& step) -> Result<engine::RunSummary> {
+      engine::RunOptions ro;
+      ro.inputs = step.inputs;
+      ro.run_id = step.run_id;
+      ro.workspace_dir = step.workspace;
+      ro.auto_approve = true;
+      ro.cancel = cancel_;
+      engine::Services sv;
+      sv.providers = &providers_;
+      sv.prices = &prices_;
+      sv.tools = &tools_;
+      sv.store = store_.get();
+      labels_[step.run_id.empty() ? step.resume_id : step.run_id] = step.label;
+      return step.resume_id.empty() ? engine::Run(step.wf, sv, std::move(ro))
+                                    : engine::Resume(step.resume_id, step.wf, sv, std::move(ro));
+    };
+    return o;
+  }
+
+  Result<Outcome> Develop(Options o) { return process::Develop(o, kExample + "/BRIEF.md"); }
+
+  json State() { return json::parse(*ReadFile(project_ + "/.specwright/process.json")); }
+
+  /// Calls lists "step/node" for every model call of the steps whose key starts with prefix.
+  std::multiset<std::string> Calls(const std::string& prefix) {
+    std::multiset<std::string> out;
+    json st = State();
+    for (const auto& [key, step] : st["steps"].items()) {
+      if (!key.starts_with(prefix)) continue;
+      for (const auto& r : step.value("runs", json::array())) {
+        auto calls = store_->ListLlmCalls(r.get<std::string>());
+        for (const auto& c : *calls) out.insert(key + "/" + c.node);
+      }
+    }
+    return out;
+  }
+
+  std::string PromptOf(const std::string& step, const std::string& node) {
+    json st = State();
+    std::string run = st["steps"][step]["run"];
+    auto calls = store_->ListLlmCallsOf(run, node);
+    if (!calls.ok() || calls->empty()) return "";
+    auto blob = store_->GetBlob(calls->back().request_blob);
+    return blob.ok() ? *blob : "";
+  }
+
+  std::string root_, project_;
+  std::unique_ptr<store::Store> store_;
+  tools::Registry tools_;
+  llm::Registry providers_;
+  llm::PriceTable prices_;
+  json script_;
+  std::shared_ptr<std::atomic<bool>> cancel_ = std::make_shared<std::atomic<bool>>(false);
+  std::map<std::string, std::string> labels_;
+};
+
+int SpecErrors(const std::string& project, int* warnings) {
+  auto c = spec::LoadConfig(project);
+  auto g = spec::Grammar::Make(*c);
+  auto corpus = spec::Load(*c, *g);
+  spec::Graph graph(*corpus, *c);
+  int errors = 0;
+  *warnings = 0;
+  for (const auto& f : graph.Check()) (f.severity == spec::Severity::kError ? errors : *warnings)++;
+  return errors;
+}
+
+std::vector<std::string> GitLog(const std::string& dir) {
+  auto r = tools::GitRepo::Open(dir);
+  auto log = (*r)->Log(100);
+  std::vector<std::string> out;
+  for (const auto& c : *log) out.push_back(c.summary);
+  return out;
+}
+
+// ---- the decisions -------------------------------------------------------------------------
+
+TEST(Logic, ComplexityTiersAndRanges) {
+  auto dims = [](int t, int u, int i, int c, int s) {
+    auto d = [](int v) { return json{{"score", v}, {"reason", "r"}}; };
+    return json{{"technical", d(t)}, {"users", d(u)}, {"integrations", d(i)}, {"compliance", d(c)}, {"scale", d(s)}};
+  };
+  EXPECT_EQ(ScoreComplexity(dims(1, 0, 0, 0, 0))->tier, "minimal");
+  EXPECT_EQ(ScoreComplexity(dims(2, 1, 0, 0, 0))->tier, "minimal");  // 3
+  EXPECT_EQ(ScoreComplexity(dims(2, 1, 1, 0, 0))->tier, "standard");  // 4
+  EXPECT_EQ(ScoreComplexity(dims(3, 2, 1, 1, 0))->tier, "standard");  // 7
+  auto full = ScoreComplexity(dims(3, 2, 2, 1, 0));
+  EXPECT_EQ(full->score, 8);
+  EXPECT_EQ(full->tier, "full");
+  EXPECT_EQ(ScoreComplexity(dims(3, 2, 2, 2, 1))->score, 10);
+  auto bad = ScoreComplexity(dims(4, 0, 0, 0, 0));
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("technical is scored 4; it must be 0-3"), std::string::npos);
+  json missing = dims(1, 0, 0, 0, 0);
+  missing.erase("scale");
+  EXPECT_NE(ScoreComplexity(missing).status().message().find("\"scale\""), std::string::npos);
+}
+
+TEST(Logic, PathToCodeAndWaves) {
+  Task a{"TASK-01", "", "", {"API-05-001"}, {"src/a.c"}, {"core"}, true, true, false, "", ""};
+  ChoosePath(&a);
+  EXPECT_EQ(a.path, "direct");
+  Task b = a;
+  b.components = {"core", "cli"};
+  ChoosePath(&b);
+  EXPECT_EQ(b.path, "design");
+  EXPECT_NE(b.path_reason.find("2 components"), std::string::npos);
+  Task c = a;
+  c.performance_sensitive = true;
+  ChoosePath(&c);
+  EXPECT_EQ(c.path, "design");
+  EXPECT_NE(c.path_reason.find("performance"), std::string::npos);
+  Task d = a;
+  d.interfaces_clear = false;
+  ChoosePath(&d);
+  EXPECT_EQ(d.path, "design");
+
+  // Parallel tasks share a wave only when their files do not overlap.
+  auto task = [](std::string id, std::vector<std::string> files, bool parallel) {
+    Task t;
+    t.id = id;
+    t.files = files;
+    t.parallel = parallel;
+    return t;
+  };
+  std::vector<Task> ts{task("T1", {"a.c"}, true), task("T2", {"b.c"}, true), task("T3", {"b.c", "c.c"}, true),
+                       task("T4", {"d.c"}, false), task("T5", {"e.c"}, true), task("T6", {"f.c"}, true)};
+  auto waves = PlanWaves(ts);
+  std::vector<std::vector<int>> want{{0, 1}, {2}, {3}, {4, 5}};
+  EXPECT_EQ(waves, want);
+
+  auto bad = ParseTasks(json{{"tasks", {{{"id", "TASK-01"}, {"files", {"../etc/passwd"}}}}}});
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("not inside the project"), std::string::npos);
+  auto dup = ParseTasks(json{{"tasks", {{{"id", "T"}, {"files", {"a"}}}, {{"id", "T"}, {"files", {"b"}}}}}});
+  EXPECT_NE(dup.status().message().find("task T twice"), std::string::npos);
+}
+
+TEST(Logic, ReviewConsensus) {
+  Review yes{"r1", "m1", true, {}};
+  Review minor{"r2", "m2", true, {{"F1", "minor", "a.c", "x"}}};
+  Review no{"r3", "m3", false, {{"F1", "major", "a.c", "x"}}};
+  EXPECT_EQ(Judge({yes, minor}), Consensus::kApproved);  // minor findings with an approval
+  EXPECT_EQ(Judge({no, no}), Consensus::kAgreeOnChanges);
+  EXPECT_EQ(Judge({yes, no}), Consensus::kDisagree);
+}
+
+TEST(Logic, TestReportPerCase) {
+  std::string out = "$ make test\nexit code 2\n--- stdout\nPASS TC-06-001 ok\nFAIL TC-06-002: got 3\nTC_06_003_x ... ok\n";
+  auto r = ParseTestRun(out, {"TC-06-001", "TC-06-002", "TC-06-003", "TC-06-004"});
+  EXPECT_FALSE(r.passed);
+  EXPECT_EQ(r.exit_code, 2);
+  EXPECT_EQ(r.per_case["TC-06-001"], "passed");
+  EXPECT_EQ(r.per_case["TC-06-002"], "failed");
+  EXPECT_EQ(r.per_case["TC-06-003"], "passed");
+  EXPECT_EQ(r.per_case["TC-06-004"], "not run");
+  EXPECT_TRUE(ParseTestRun("$ make test\nexit code 0\n", {}).passed);
+}
+
+TEST(Logic, RouterCategories) {
+  EXPECT_EQ(*EntryPhase("bug"), "development");
+  for (const char* level : {"requirements", "domain", "stories", "architecture", "api"}) EXPECT_EQ(*EntryPhase(level), level);
+  auto bad = EntryPhase("feature");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("expected one of requirements, domain"), std::string::npos);
+}
+
+TEST(Logic, PreferencesKeepTheCurrentDecisionOnly) {
+  Preferences p = Preferences::Parse("# P\n\n## Data storage\n\nSQLite\n\nSource: a person\n");
+  EXPECT_EQ(*p.Get("data-storage"), "SQLite");
+  p.Set("Data Storage", "PostgreSQL", "modify 2");
+  p.Set("language", "C99", "preferences");
+  std::string md = p.ToMarkdown("Preferences");
+  EXPECT_EQ(md.find("SQLite"), std::string::npos);
+  Preferences again = Preferences::Parse(md);
+  EXPECT_EQ(*again.Get("data storage"), "PostgreSQL");
+  EXPECT_EQ(again.Topics().size(), 2u);
+}
+
+TEST(Logic, RolesDefaultsConfigAndBinding) {
+  Roles none = DefaultRoles({});
+  EXPECT_EQ(none.architect, "scripted/architect");
+  Roles two = DefaultRoles({"openai", "anthropic"});
+  EXPECT_EQ(two.architect, "anthropic/claude-opus-4-5");   // the strongest model architects
+  EXPECT_EQ(two.developer, "anthropic/claude-sonnet-4-5");  // a cheaper one develops
+  ASSERT_EQ(two.reviewers.size(), 2u);                      // reviewers from different providers
+  EXPECT_EQ(two.reviewers[1], "openai/gpt-5");
+
+  char tmpl[] = "/tmp/sw-roles-XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  ASSERT_TRUE(WriteFileAtomic(dir + "/a.yaml", "roles:\n  architect: openai/o3\n  reviewers: [openai/gpt-5, gemini/gemini-2.5-pro]\nprocess:\n  qa_command: make check\n").ok());
+  Options o;
+  ASSERT_TRUE(LoadProcessConfig(dir + "/a.yaml", {"anthropic"}, &o).ok());
+  EXPECT_EQ(o.roles.architect, "openai/o3");
+  EXPECT_EQ(o.roles.developer, "anthropic/claude-sonnet-4-5");
+  EXPECT_EQ(o.roles.reviewers.size(), 2u);
+  EXPECT_EQ(o.qa_command, "make check");
+  ASSERT_TRUE(WriteFileAtomic(dir + "/b.yaml", "roles:\n  architekt: openai/o3\n").ok());
+  Status s = LoadProcessConfig(dir + "/b.yaml", {}, &o);
+  EXPECT_NE(s.message().find("b.yaml:2:3: unknown role \"architekt\" (did you mean \"architect\"?)"), std::string::npos)
+      << s.message();
+  ASSERT_TRUE(WriteFileAtomic(dir + "/c.yaml", "roles:\n  developer: gpt-5\n").ok());
+  s = LoadProcessConfig(dir + "/c.yaml", {}, &o);
+  EXPECT_NE(s.message().find("c.yaml:2:14: roles.developer is \"gpt-5\"; expected provider/model"), std::string::npos)
+      << s.message();
+  fs::remove_all(dir);
+
+  auto wf = workflow::LoadOrError(kSource + "/process/review.yaml");
+  ASSERT_TRUE(wf.ok()) << wf.status().message();
+  auto bound = BindRoles(**wf, two);
+  ASSERT_TRUE(bound.ok());
+  ASSERT_EQ((*bound)->nodes.size(), 2u);
+  EXPECT_EQ((*bound)->nodes[0].id, "review_1");
+  EXPECT_EQ((*bound)->nodes[1].model.model, "openai/gpt-5");
+  EXPECT_NE((*bound)->Find("review_2"), nullptr);
+}
+
+// ---- develop -------------------------------------------------------------------------------
+
+TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
+  auto out = Develop(Make());
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  // The project's own tests pass (QA ran them for real) and its traceability is clean.
+  int warnings = 0;
+  EXPECT_EQ(SpecErrors(project_, &warnings), 0);
+  EXPECT_EQ(warnings, 0);
+  json st = State();
+  EXPECT_EQ(st["status"], "done");
+  EXPECT_TRUE(st["qa"]["passed"].get<bool>());
+  EXPECT_EQ(st["qa"]["passed_cases"], 6);
+  EXPECT_EQ(st["complexity"]["tier"], "minimal");
+  // A commit per phase and per task, on the branch specwright/develop.
+  auto log = GitLog(project_);
+  std::vector<std::string> want{"PR.md: summary, traceability matrix, verification, review and QA",
+                                "specwright: QA round 1",
+                                "TASK-T1: Implement the test cases",
+                                "specs(tests): test cases (TC)",
+                                "TASK-02: The command line and the build",
+                                "TASK-01: The core: shares and amounts",
+                                "specs(architecture): design notes for TASK-01",
+                                "specs(tasks): the task plan (2 tasks in 1 waves)",
+                                "specs(api): API (API, ERR)",
+                                "specs(architecture): architecture (SVC, DEC)",
+                                "specs(stories): user stories (US)",
+                                "specs(domain): domain model (ENT)",
+                                "specs(requirements): requirements (REQ, BR)",
+                                "specs: decisions and preferences",
+                                "specs: complexity 1/10, tier minimal",
+                                "specwright: the brief"};
+  EXPECT_EQ(log, want);
+  // Each task's commit holds its own files: the two tasks of the parallel wave are separate.
+  auto repo = tools::GitRepo::Open(project_);
+  auto head = (*repo)->Log(100);
+  std::map<std::string, std::string> by_summary;
+  for (const auto& c : *head) by_summary[c.summary] = c.id;
+  auto files_of = [&](const std::string& summary) {
+    for (size_t i = 0; i + 1 < head->size(); ++i)
+      if ((*head)[i].summary == summary) return *(*repo)->ChangedFiles((*head)[i + 1].id, (*head)[i].id);
+    return std::vector<std::string>{};
+  };
+  EXPECT_EQ(files_of("TASK-01: The core: shares and amounts"), (std::vector<std::string>{"src/split.c", "src/split.h"}));
+  EXPECT_EQ(files_of("TASK-02: The command line and the build"), (std::vector<std::string>{"Makefile", "src/main.c"}));
+  // The verify-fix loop: the verifier's finding went back to the architect, who fixed it.
+  EXPECT_EQ(st["steps"]["requirements"]["verify_rounds"], 2);
+  auto calls = Calls("requirements");
+  EXPECT_EQ(calls.count("requirements/produce"), 2u);
+  EXPECT_EQ(calls.count("requirements/verify"), 2u);
+  EXPECT_NE(PromptOf("requirements", "produce").find("no business rule states that limit"), std::string::npos);
+  // Disagreeing reviewers: the architect decided, and why is recorded.
+  EXPECT_EQ(st["steps"]["review-1"]["consensus"], "disagree");
+  EXPECT_EQ(Calls("arbitrate-1").count("arbitrate-1/decide"), 1u);
+  std::string pr = *ReadFile(project_ + "/PR.md");
+  EXPECT_NE(pr.find("| REQ-01-003 Round shares up to the cent | US-03-001 | SVC-04-001 |"), std::string::npos);
+  EXPECT_NE(pr.find("| requirements | 2 | approve after fixes |"), std::string::npos);
+  EXPECT_NE(pr.find("reject review_2/F1: A leading space"), std::string::npos);
+  EXPECT_NE(pr.find("| TC-06-006 | passed |"), std::string::npos);
+  EXPECT_NE(pr.find("| TASK-01 The core: shares and amounts | design | its public interfaces are not obvious"),
+            std::string::npos);
+  std::string context = *ReadFile(project_ + "/CONTEXT.md");
+  EXPECT_NE(context.find("rounding: Round each share up to the cent"), std::string::npos);
+  EXPECT_NE(PromptOf("development-1", "develop").find("## Project context (CONTEXT.md)"), std::string::npos);
+  // Preferences: the answer is this project's and the workspace's.
+  EXPECT_NE(ReadFile(project_ + "/specs/requirements/preferences.md")->find("## rounding"), std::string::npos);
+  EXPECT_NE(ReadFile(root_ + "/.specwright/preferences.md")->find("## rounding"), std::string::npos);
+
+  // A finished develop says to use modify and runs nothing.
+  auto again = Develop(Make());
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->message.find("use `specwright modify"), std::string::npos);
+}
+
+TEST_F(ProcessTest, EachComplexityTierPicksItsTemplates) {
+  for (auto [score, tier] : std::vector<std::pair<int, std::string>>{{2, "minimal"}, {5, "standard"}, {9, "full"}}) {
+    fs::remove_all(project_);
+    // A store of its own: the same prompts would come from the engine's cache otherwise.
+    store_ = std::move(store::OpenSqlite(root_ + "/store-" + tier)).value();
+    auto d = [](int v) { return json{{"score", v}, {"reason", "because"}}; };
+    int t = std::min(score, 3), rest = score - t;
+    int u = std::min(rest, 2);
+    rest -= u;
+    int i = std::min(rest, 2);
+    rest -= i;
+    int c = std::min(rest, 2);
+    rest -= c;
+    json a{{"technical", d(t)}, {"users", d(u)}, {"integrations", d(i)}, {"compliance", d(c)}, {"scale", d(rest)},
+           {"questions", json::array()}};
+    script_["nodes"]["assess"] = json::array({json{{"json", a}}});
+    Options o = Make();
+    o.until = "architecture";
+    auto out = Develop(o);
+    ASSERT_TRUE(out.ok()) << out.status().message();
+    EXPECT_TRUE(out->stopped);
+    json st = State();
+    EXPECT_EQ(st["complexity"]["score"], score);
+    EXPECT_EQ(st["complexity"]["tier"], tier);
+    EXPECT_NE(ReadFile(project_ + "/specs/complexity.md")->find("template tier **" + tier + "**"), std::string::npos);
+    std::string want = "Tier: " + tier + " (";
+    EXPECT_NE(PromptOf("requirements", "produce").find(want), std::string::npos) << tier;
+    std::string arch = PromptOf("architecture", "produce");
+    EXPECT_NE(arch.find("Tier: " + tier + "."), std::string::npos) << tier;
+    EXPECT_FALSE(fs::exists(project_ + "/specs/tasks/tasks.md"));  // --until architecture
+  }
+}
+
+TEST_F(ProcessTest, ReviewersWhoAgreeOnChangesGetThemApplied) {
+  json changes{{"verdict", "changes"},
+               {"findings", {{{"id", "F1"}, {"severity", "major"}, {"file", "src/main.c"}, {"finding", "say usage first"}}}}};
+  Prepend("review_1", {{"when", {{"prompt_contains", "Review round: 1"}}}, {"json", changes}});
+  Prepend("review_2", {{"when", {{"prompt_contains", "Review round: 1"}}}, {"json", changes}});
+  Prepend("develop", {{"when", {{"turn", 1}, {"prompt_contains", "Task: TASK-R1 "}}},
+                      {"tool_calls", {{{"name", "fs_edit"},
+                                       {"arguments",
+                                        {{"path", "src/main.c"},
+                                         {"old_text", "/* The tipsplit command line."},
+                                         {"new_text", "/* The tipsplit command line (usage: tipsplit AMOUNT PEOPLE [TIP])."}}}}}}});
+  Prepend("develop", {{"when", {{"turn", 2}, {"prompt_contains", "Task: TASK-R1 "}}}, {"text", "Applied F1."}});
+  auto out = Develop(Make());
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  json st = State();
+  EXPECT_EQ(st["steps"]["review-1"]["consensus"], "agree on changes");
+  EXPECT_FALSE(st["steps"].contains("arbitrate-1"));  // nobody to arbitrate
+  EXPECT_EQ(st["steps"]["review-1"]["applied"], json::array({"review_1/F1", "review_2/F1"}));
+  EXPECT_EQ(st["steps"]["review-2"]["consensus"], "disagree");  // round 2: the recording's answers
+  EXPECT_NE(ReadFile(project_ + "/src/main.c")->find("usage: tipsplit AMOUNT PEOPLE [TIP])."), std::string::npos);
+  EXPECT_NE(GitLog(project_)[0].find("PR.md"), std::string::npos);
+  auto log = GitLog(project_);
+  EXPECT_NE(std::find(log.begin(), log.end(), "TASK-R1: Apply the review findings of round 1"), log.end());
+}
+
+TEST_F(ProcessTest, ReviewersWhoAgreeApproveAndTheArchitectCanApplyAFinding) {
+  // All approve: no arbitration, no fixes.
+  Prepend("review_2", {{"json", {{"verdict", "approve"}, {"findings", json::array()}}}});
+  auto out = Develop(Make());
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  json st = State();
+  EXPECT_EQ(st["steps"]["review-1"]["consensus"], "all approve");
+  EXPECT_FALSE(st["steps"].contains("arbitrate-1"));
+  EXPECT_FALSE(st["steps"].contains("review-fix-1"));
+}
+
+TEST_F(ProcessTest, TheArchitectDecidesToApplyAFinding) {
+  Prepend("decide", {{"json", {{"apply", {{{"id", "review_2/F1"}, {"why", "ERR-05-001 says malformed"}}}}, {"reject", json::array()}}}});
+  Prepend("develop", {{"when", {{"turn", 1}, {"prompt_contains", "Task: TASK-R1 "}}}, {"text", "Nothing to change after all."}});
+  Prepend("review_2", {{"when", {{"prompt_contains", "Review round: 2"}}}, {"json", {{"verdict", "approve"}, {"findings", json::array()}}}});
+  auto out = Develop(Make());
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  json st = State();
+  EXPECT_EQ(st["steps"]["review-1"]["consensus"], "disagree");
+  EXPECT_EQ(st["steps"]["review-1"]["applied"], json::array({"review_2/F1"}));
+  EXPECT_EQ(st["steps"]["review-2"]["consensus"], "all approve");
+  EXPECT_NE(PromptOf("review-fix-1", "develop").find("review_2/F1 [minor] src/main.c: strtol accepts"), std::string::npos);
+  EXPECT_NE(ReadFile(project_ + "/CONTEXT.md")->find("apply review_2/F1 - ERR-05-001 says malformed"), std::string::npos);
+}
+
+TEST_F(ProcessTest, QaFailureGoesBackToTheDeveloperWithTheRealOutput) {
+  // TASK-01 first rounds shares down, so TC-06-003 fails for real.
+  json& dev = script_["nodes"]["develop"];
+  json first;
+  for (const auto& e : dev)
+    if (e.contains("when") && e["when"].value("prompt_contains", "") == "Task: TASK-01 " && e["when"].value("turn", 0) == 1)
+      first = e;
+  ASSERT_FALSE(first.is_null());
+  std::string correct = first["tool_calls"][1]["arguments"]["content"];
+  json buggy = first;
+  std::string down = correct;
+  size_t at = down.find("(with_tip + per - 1) / per");
+  ASSERT_NE(at, std::string::npos);
+  down.replace(at, 26, "with_tip / per");
+  buggy["tool_calls"][1]["arguments"]["content"] = down;
+  Prepend("develop", buggy);
+  Prepend("develop", {{"when", {{"turn", 1}, {"prompt_contains", "Task: TASK-Q1 "}}},
+                      {"tool_calls", {{{"name", "fs_write"}, {"arguments", {{"path", "src/split.c"}, {"content", correct}}}}}}});
+  Prepend("develop", {{"when", {{"turn", 2}, {"prompt_contains", "Task: TASK-Q1 "}}}, {"text", "split_bill rounds up again."}});
+  Prepend("triage", {{"text", "TC-06-003 fails: split_bill rounds down; it must round up (REQ-01-003)."}});
+  // The test writer's own run sees the failure too; it leaves the fix to QA.
+  auto out = Develop(Make());
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  json st = State();
+  EXPECT_FALSE(st["steps"]["qa-1"]["passed"].get<bool>());
+  EXPECT_EQ(st["steps"]["qa-1"]["cases"]["TC-06-003"], "failed");
+  EXPECT_EQ(st["steps"]["qa-1"]["cases"]["TC-06-001"], "passed");
+  EXPECT_TRUE(st["steps"]["qa-2"]["passed"].get<bool>());
+  EXPECT_EQ(st["qa"]["rounds"], 2);
+  std::string fix_prompt = PromptOf("qa-fix-1", "develop");
+  EXPECT_NE(fix_prompt.find("FAIL TC-06-003: 10.00 for 3 with no tip is 3.34 each"), std::string::npos);
+  EXPECT_NE(fix_prompt.find("split_bill rounds down"), std::string::npos);
+  EXPECT_NE(ReadFile(project_ + "/CONTEXT.md")->find("QA round 1: TC-06-003 fails"), std::string::npos);
+  EXPECT_NE(ReadFile(project_ + "/PR.md")->find("pass** after 2 round(s)"), std::string::npos);
+}
+
+TEST_F(ProcessTest, AnInterruptedDevelopmentResumesWithoutPayingTwice) {
+  // Slow down the second turn of each developer agent, and interrupt while it is in flight.
+  for (auto& e : script_["nodes"]["develop"])
+    if (e.contains("when") && e["when"].value("turn", 0) == 2) e["latency_ms"] = 400;
+  Options o = Make();
+  std::atomic<bool> stop{false};
+  std::thread interrupter([&] {
+    while (!stop) {
+      auto log = ReadFile(root_ + "/calls.log");
+      if (log.ok() && log->find("develop\t") != std::string::npos) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        cancel_->store(true);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  auto first = Develop(o);
+  stop = true;
+  interrupter.join();
+  ASSERT_FALSE(first.ok());
+  json st = State();
+  ASSERT_EQ(st["steps"]["development-1"]["status"], "cancelled") << st["steps"]["development-1"].dump();
+  EXPECT_TRUE(st["steps"]["api"]["status"] == "done");
+  auto paid_before = Calls("development-1");
+  // Continue: a new Develop picks up at the interrupted wave.
+  cancel_->store(false);
+  for (auto& e : script_["nodes"]["develop"]) e.erase("latency_ms");
+  auto second = Develop(Make());
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  // The calls that finished before the interruption came from the cache: the agent turns
+  // that succeeded are paid once in all.
+  int ok_calls = 0;
+  json now = State();
+  for (const auto& r : now["steps"]["development-1"]["runs"])
+    for (const auto& c : *store_->ListLlmCalls(r.get<std::string>()))
+      if (c.node == "develop" && c.status == "ok") ++ok_calls;
+
+  EXPECT_EQ(ok_calls, 4);  // two agents, two turns each, as in a run never interrupted
+  EXPECT_EQ(now["steps"]["development-1"]["runs"].size(), 2u);
+  EXPECT_GE(paid_before.size(), 2u);  // the first turns were paid in the interrupted run
+  // Phases before the wave were not run again.
+  EXPECT_EQ(now["steps"]["api"]["runs"].size(), 1u);
+  EXPECT_TRUE(now["qa"]["passed"].get<bool>());
+  auto log = GitLog(project_);
+  EXPECT_EQ(std::count(log.begin(), log.end(), "TASK-01: The core: shares and amounts"), 1);
+}
+
+// ---- modify --------------------------------------------------------------------------------
+
+TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {
+  ASSERT_TRUE(Develop(Make()).ok());
+  auto before = Snapshot(project_);
+  auto out = process::Modify(Make(), "Allow tips up to 50%");
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  // Exactly these nodes called a model.
+  std::multiset<std::string> want{"m1-classify/classify", "m1-requirements/produce", "m1-requirements/verify",
+                                  "m1-api/produce",       "m1-api/verify",           "m1-tests/produce",
+                                  "m1-tests/verify",      "m1-development/develop",  "m1-development/develop",
+                                  "m1-development/develop", "m1-review-1/review_1",  "m1-review-1/review_2"};
+  EXPECT_EQ(Calls("m1-"), want);
+  json st = State();
+  EXPECT_EQ(st["modifies"][0]["category"], "requirements");
+  EXPECT_EQ(st["modifies"][0]["skipped"], json::array({"domain", "stories", "architecture"}));
+  EXPECT_EQ(st["modifies"][0]["changed"], json::array({"BR-01-001", "TC-06-004"}));
+  // Files outside the impact are byte-identical.
+  auto after = Snapshot(project_);
+  std::set<std::string> differ;
+  for (const auto& [f, text] : after)
+    if (!before.count(f) || before[f] != text) differ.insert(f);
+  for (const auto& [f, text] : before)
+    if (!after.count(f)) differ.insert(f);
+  std::set<std::string> expected{"PR.md", "specs/requirements/requirements.md", "specs/tests/test-cases.md",
+                                 "src/split.h", "tests/test_split.c"};
+  EXPECT_EQ(differ, expected);
+  // Inside the changed documents, every item but the changed ones is byte-identical.
+  auto items = [](const std::string& project) {
+    auto c = spec::LoadConfig(project);
+    auto g = spec::Grammar::Make(*c);
+    auto corpus = spec::Load(*c, *g);
+    std::map<std::string, std::string> m;
+    for (const auto& it : corpus->items) m[it.id] = it.title + "\n" + it.body;
+    return m;
+  };
+  for (const auto& [f, text] : before) ASSERT_TRUE(Put(root_ + "/old/" + f, text).ok());
+  auto old_items = items(root_ + "/old"), new_items = items(project_);
+  ASSERT_EQ(old_items.size(), new_items.size());
+  for (const auto& [id, body] : old_items) {
+    if (id == "BR-01-001" || id == "TC-06-004") EXPECT_NE(new_items[id], body) << id;
+    else EXPECT_EQ(new_items[id], body) << id;
+  }
+  EXPECT_NE(ReadFile(project_ + "/src/split.h")->find("#define SPLIT_MAX_TIP 50"), std::string::npos);
+  EXPECT_TRUE(st["m1-qa"]["passed"].get<bool>());
+  int warnings = 0;
+  EXPECT_EQ(SpecErrors(project_, &warnings), 0);
+  EXPECT_EQ(warnings, 0);
+  // The modify spent a fraction of the develop.
+  int64_t dev_tokens = 0, mod_tokens = 0;
+  for (const auto& [key, step] : st["steps"].items()) (key.starts_with("m1-") ? mod_tokens : dev_tokens) += step.value("tokens", int64_t{0});
+  EXPECT_LT(mod_tokens, dev_tokens / 3);
+  EXPECT_NE(ReadFile(project_ + "/PR.md")->find("## Change 1: Allow tips up to 50%"), std::string::npos);
+}
+
+TEST_F(ProcessTest, AnApiLevelChangeThatChangesNothingStopsThere) {
+  ASSERT_TRUE(Develop(Make()).ok());
+  auto before = Snapshot(project_);
+  Prepend("classify", {{"json", {{"category", "api"}, {"reason", "the error's wording"}, {"targets", {"ERR-05-001"}}}}});
+  auto out = process::Modify(Make(), "Name the usage line in ERR-05-001");
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_NE(out->message.find("changed no spec item"), std::string::npos);
+  std::multiset<std::string> want{"m1-classify/classify", "m1-api/produce", "m1-api/verify"};
+  EXPECT_EQ(Calls("m1-"), want);
+  auto after = Snapshot(project_);
+  for (const auto& [f, text] : before)
+    if (f != "PR.md") EXPECT_EQ(after[f], text) << f;
+}
+
+TEST_F(ProcessTest, ABugGoesToDevelopmentWithARegressionTestCase) {
+  ASSERT_TRUE(Develop(Make()).ok());
+  Prepend("classify", {{"json", {{"category", "bug"}, {"reason", "REQ-01-003 is right; the code must follow it"},
+                                 {"targets", {"REQ-01-003"}}}}});
+  Prepend("produce", {{"when", {{"prompt_contains", "Phase: tests (update)"}}},
+                      {"text", "## TC-06-007 Regression: a share of 0.01 people\n\n1.00 for 100 people with no tip is 0.01 each.\n\nTraces: REQ-01-003, US-03-001\n"}});
+  Prepend("develop", {{"when", {{"turn", 1}, {"prompt_contains", "Task: TASK-M1 "}}},
+                      {"tool_calls",
+                       {{{"name", "fs_edit"},
+                         {"arguments",
+                          {{"path", "tests/test_split.c"},
+                           {"old_text", "int main(void) {\n"},
+                           {"new_text", "static void TC_06_007_regression_tiny_share(void) {\n  struct bill b = {100, 0, 100};\n  long share = 0;\n  check(\"TC-06-007\", split_bill(&b, &share) == SPLIT_OK && share == 1, \"1.00 for 100 is 0.01 each\");\n}\n\nint main(void) {\n  TC_06_007_regression_tiny_share();\n"}}}}}}});
+  Prepend("develop", {{"when", {{"turn", 2}, {"prompt_contains", "Task: TASK-M1 "}}}, {"text", "Added TC_06_007; the code already passes it."}});
+  auto before = Snapshot(project_);
+  auto out = process::Modify(Make(), "Tiny shares come out as zero");
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  json st = State();
+  EXPECT_EQ(st["modifies"][0]["entry"], "development");
+  EXPECT_EQ(st["modifies"][0]["phases"], json::array({"tests"}));
+  EXPECT_EQ(st["modifies"][0]["added"], json::array({"TC-06-007"}));
+  // review_2 keeps its finding on this diff too, so the architect decides again.
+  std::multiset<std::string> want{"m1-classify/classify", "m1-tests/produce", "m1-tests/verify",
+                                  "m1-development/develop", "m1-development/develop", "m1-review-1/review_1",
+                                  "m1-review-1/review_2", "m1-arbitrate-1/decide"};
+  EXPECT_EQ(Calls("m1-"), want);
+  EXPECT_EQ(st["m1-qa"]["cases"]["TC-06-007"], "passed");
+  auto after = Snapshot(project_);
+  for (const auto& f : {"specs/requirements/requirements.md", "specs/stories/stories.md", "specs/api/api.md", "src/main.c",
+                        "Makefile"})
+    EXPECT_EQ(after[f], before[f]) << f;
+}
+
+TEST_F(ProcessTest, BadInputIsRefusedWithoutTouchingAnything) {
+  Options o = Make();
+  auto none = process::Modify(o, "anything");
+  ASSERT_FALSE(none.ok());
+  EXPECT_NE(none.status().message().find("has no develop to modify"), std::string::npos);
+  ASSERT_TRUE(WriteFileAtomic(root_ + "/empty.md", "  \n").ok());
+  auto empty = process::Develop(o, root_ + "/empty.md");
+  EXPECT_NE(empty.status().message().find("is empty"), std::string::npos);
+  auto missing = process::Develop(o, root_ + "/nope.md");
+  EXPECT_FALSE(missing.ok());
+  ASSERT_TRUE(Put(project_ + "/keep.txt", "mine").ok());
+  auto occupied = Develop(o);
+  ASSERT_FALSE(occupied.ok());
+  EXPECT_NE(occupied.status().message().find("exists and is not empty"), std::string::npos);
+  EXPECT_EQ(*ReadFile(project_ + "/keep.txt"), "mine");
+  fs::remove_all(project_);
+  // A malformed answer from the model is the step's failure, with what was wrong.
+  script_["nodes"]["assess"] = json::array({json{{"json", {{"technical", {{"score", 7}, {"reason", "x"}}}}}}});
+  auto bad = Develop(Make());
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("complexity"), std::string::npos) << bad.status().message();
+}
+
+}  // namespace
+}  // namespace sw::process
