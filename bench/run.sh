@@ -7,6 +7,7 @@ for b in "$BUILD"/*_bench; do
   echo "== $b"
   "$b" --benchmark_counters_tabular=true
 done
+# develop_bench ignores the flag: it prints its own table (tokens and dollars, not time).
 echo "== bench/ui_bench.mjs"
 ABS=$(cd "$BUILD" && pwd)
 SW_BINARY="$ABS/specwright" SW_FAKELLM="$ABS/specwright-fakellm" SW_UI_DIR="$ABS/ui" SW_SOURCE_DIR="$PWD" \

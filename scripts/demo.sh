@@ -1,60 +1,55 @@
 #!/usr/bin/env bash
-# `make demo`: run the launch example offline, then run it again to show the cache.
+# `make demo`: the LLM developer, offline. `specwright develop` turns the tipsplit brief into a
+# small C project (specs with IDs, tasks, code, tests, review, QA) with the answers of a
+# RECORDING (examples/develop/tipsplit/recording.yaml: what a capable model answers to each
+# prompt, labelled as such; no API key, no network). Then `specwright modify` changes one
+# business rule and regenerates only what it touches.
 set -euo pipefail
 BIN=${1:-build/specwright}
+BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 cd "$(dirname "$0")/.."
 export SPECWRIGHT_STORE="$PWD/.specwright"
-FLOW=examples/launch/flow.yaml
-SCRIPT=examples/launch/script.yaml
+EX=examples/develop/tipsplit
+PROJECT=demo/tipsplit
+REC=(--script "$EX/recording.yaml" --config "$EX/specwright.yaml")
+rm -rf "$PROJECT"
+mkdir -p demo
 
-echo "== validate"
-"$BIN" validate "$FLOW"
+echo "== specwright develop $EX/BRIEF.md   (recorded answers: $EX/recording.yaml)"
+"$BIN" develop "$EX/BRIEF.md" --workspace "$PROJECT" --yes "${REC[@]}"
 echo
-echo "== run (scripted provider, offline; --yes approves the human gate)"
-"$BIN" run "$FLOW" --script "$SCRIPT" --yes
-RUN=$("$BIN" runs --json --limit 1 | sed -n 's/.*"id": "\(.*\)".*/\1/p' | head -1)
+echo "== the project's own tests, run again here"
+make -s -C "$PROJECT" test
 echo
-echo "== show $RUN"
-"$BIN" show "$RUN"
+echo "== specwright spec check: every ID traced from requirement to code and test"
+"$BIN" spec check --dir "$PROJECT"
 echo
-echo "== the same run again: unchanged nodes come from the cache (zero model calls)"
-"$BIN" run "$FLOW" --script "$SCRIPT" --yes
+echo "== the git branch: a commit per phase and per task"
+git -C "$PROJECT" log --oneline
 echo
-echo "== an agent fixes a failing test in a copy of examples/agent-fix/app (real make, real files)"
-"$BIN" run examples/agent-fix/flow.yaml --script examples/agent-fix/script.yaml
-AGENT=$("$BIN" runs --json --limit 1 | sed -n 's/.*"id": "\(.*\)".*/\1/p' | head -1)
-"$BIN" show "$AGENT"
+BEFORE=$(git -C "$PROJECT" rev-parse HEAD)
+echo "== specwright modify \"Allow tips up to 50%\""
+"$BIN" modify "Allow tips up to 50%" --workspace "$PROJECT" --yes "${REC[@]}"
 echo
-echo "== what the agent changed"
-"$BIN" files "$AGENT"
-echo
-echo "== the launch run on a time axis, and what it cost"
-"$BIN" trace "$RUN"
-"$BIN" cost "$RUN"
-echo
-echo "== replay the launch run offline from its recorded answers: every output byte for byte"
-"$BIN" replay "$RUN" --offline --yes
+echo "== what the change touched (everything else is byte-identical)"
+git -C "$PROJECT" diff --stat "$BEFORE" HEAD
+"$BIN" spec check --dir "$PROJECT"
 cat <<MSG
 
-What to look at next (store: $SPECWRIGHT_STORE):
+What to look at next:
+  $PROJECT/PR.md                   summary, traceability matrix, verification, review, QA, the change
+  $PROJECT/specs/                  requirements, domain, stories, architecture, API, tasks, test cases
+  $PROJECT/CONTEXT.md              decisions, conventions and gotchas every agent was given
+  $BIN spec matrix --dir $PROJECT
+  $BIN spec trace BR-01-001 --dir $PROJECT     the rule the modify changed, down to code and tests
+  $BIN runs                        every phase's run: tokens and dollars (store: $SPECWRIGHT_STORE)
   SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN ui
-                                    the web UI at http://127.0.0.1:8420/: runs, live graphs, prompts,
-                                    timeline, cost, approvals, replay, diff
-  $BIN runs                         every run with status, tokens and cost
-  $BIN show $RUN     nodes, attempts, durations, tokens, cost
-  $BIN show $AGENT  the agent's turns, tool calls and results
-  $BIN files $AGENT the diff of each node's checkpoint commit
-  $BIN trace $AGENT --node fix    the agent's model and tool calls on a time axis
-  $BIN debug latest                 what failed or was skipped, and why
-  $BIN replay $RUN --from review --yes   re-run review and what follows; the rest is reused
-  $BIN diff RUN_A RUN_B             two runs node by node, with the first divergence
-  $BIN lineage publish              where an artifact came from
-  $BIN export $RUN --format otlp    OpenTelemetry spans (GenAI conventions) for Jaeger/Langfuse
-  $BIN run $FLOW --script $SCRIPT   (without --yes: the sign_off gate waits; approve with
-                                     $BIN approve RUN sign_off, then $BIN resume RUN)
-  sqlite3 $SPECWRIGHT_STORE/specwright.db 'select type,node,iteration,attempt from events limit 40'
+                                   the web UI at http://127.0.0.1:8420/: each phase's graph, prompts,
+                                   answers, tool calls, cost
 
-The same workflow on a real model (README, "Models"):
-  OPENAI_API_KEY=sk-... $BIN run $FLOW --model openai/gpt-4o-mini --yes
-  $BIN run $FLOW --model ollama/llama3.2 --yes        (a local Ollama; cost \$0)
+The same brief with real models: name them in a specwright.yaml (see $EX/specwright.yaml), then
+  ANTHROPIC_API_KEY=... OPENAI_API_KEY=... $BIN develop $EX/BRIEF.md --workspace tipsplit-live
+(without --yes it stops for your approval after the requirements and after the task plan).
+
+The engine on its own: $BIN run examples/launch/flow.yaml --script examples/launch/script.yaml --yes
 MSG

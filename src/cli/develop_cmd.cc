@@ -39,7 +39,9 @@ Status CheckRoles(const process::Roles& r, const Env& env) {
     SW_RETURN_IF_ERROR(llm::SplitModel(model, &prov, &name));
     if (env.providers.Get(prov)) continue;
     if (prov == "scripted")
-      return InvalidInput("role " + role + " uses " + model + ", which needs --script FILE (a recording of answers)");
+      return InvalidInput("role " + role + " uses " + model + ": no provider has an API key (ANTHROPIC_API_KEY, "
+                          "OPENAI_API_KEY, GEMINI_API_KEY) and specwright.yaml names no roles; set a key, name models "
+                          "under roles: (a local Ollama too), or answer from a recording with --script FILE");
     SW_RETURN_IF_ERROR(llm::CheckUsable(env.llm, prov, "role " + role + " (" + model + ")"));
     return InvalidInput("role " + role + " uses " + model + ", but provider " + Quote(prov) + " is not available");
   }
@@ -82,7 +84,7 @@ int RunProcess(Context& ctx, bool develop) {
   }
   o.project = fs::absolute(ws).lexically_normal().string();
   if (!o.project.empty() && o.project.back() == '/') o.project.pop_back();
-  o.prefs_dir = fs::current_path().string();
+  o.prefs_file = fs::absolute(ctx.store_dir + "/preferences.md").lexically_normal().string();
   // Roles: specwright.yaml `roles:`; without it, from the providers that have keys (or the
   // recording's role names when a script answers).
   std::vector<std::string> configured;

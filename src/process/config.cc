@@ -18,7 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-/// The strong and the cheaper model of each built-in provider.
+/// The strong and the cheaper model of each built-in provider with a key. Local servers
+/// (Ollama, vLLM, llama.cpp) serve whatever was pulled: they are named in roles:.
 struct ProviderModels {
   const char* provider;
   const char* strong;
@@ -28,7 +29,6 @@ constexpr ProviderModels kModels[] = {
     {"anthropic", "anthropic/claude-opus-4-5", "anthropic/claude-sonnet-4-5"},
     {"openai", "openai/gpt-5", "openai/gpt-5-mini"},
     {"gemini", "gemini/gemini-2.5-pro", "gemini/gemini-2.5-flash"},
-    {"ollama", "ollama/qwen2.5-coder:32b", "ollama/qwen2.5-coder:7b"},
 };
 
 std::string At(const std::string& file, const YAML::Node& n) {

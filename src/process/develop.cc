@@ -118,7 +118,6 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
 }
 
 Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key, json inputs) {
-  s.Say("phase " + p.name + ": " + p.title);
   SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, p.name, "phase.yaml", inputs, CommitMessage(p)));
   if (out.waiting) return false;
   // The verifier's rounds, for the PR.
@@ -286,6 +285,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
     const PhaseDef* p = s.Phase(name);
     if (!p) return Internal("process.yaml has no phase " + name);
     json inputs = PhaseInputs(s, *p, s.Docs(PhasesBefore(s, name)));
+    s.Say("phase " + p->name + ": " + p->title);
     SW_ASSIGN_OR_RETURN(bool done, RunSpecPhase(s, *p, name, inputs));
     if (!done) return Waiting(s, name);
     if (stop_after(name)) return stopped(name);
@@ -346,6 +346,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   // 6. Test cases, then their code.
   const PhaseDef* tc = s.Phase("tests");
   json tin = PhaseInputs(s, *tc, s.Docs(kSpecPhases));
+  s.Say("phase tests: test cases");
   SW_ASSIGN_OR_RETURN(bool tdone, RunSpecPhase(s, *tc, "tests", tin));
   if (!tdone) return Waiting(s, "tests");
   SW_ASSIGN_OR_RETURN(auto tc_ids, TestCaseIds(s));

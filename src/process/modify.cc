@@ -211,6 +211,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
       if (!in_phase(t)) upstream_ids.insert(t);
     json inputs = PhaseInputs(s, *p, ItemsText(corpus, upstream_ids));
     inputs["mode"] = "update";
+    inputs["brief"] = "";  // the items already say what the brief asked; the change is what is new
     inputs["write_mode"] = "merge";
     inputs["gate"] = false;
     inputs["current"] = mine.empty() ? std::string("(none of this phase's items is impacted)") : ItemsText(corpus, mine);

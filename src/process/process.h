@@ -34,9 +34,11 @@ struct Roles {
   std::string architect, developer, verifier, qa;
   std::vector<std::string> reviewers;
 };
-/// DefaultRoles picks models from the providers that are configured: the strongest model of
-/// the first provider for the architect, a cheaper one for the developer, the verifier and
-/// QA, and one reviewer per provider (up to three) so reviews come from different vendors.
+/// DefaultRoles picks models from the providers that have keys (Anthropic, OpenAI, Gemini, in
+/// that order): the strongest model of the first for the architect, a cheaper one for the
+/// developer and QA, the verifier from the second provider when there is one, and one
+/// reviewer per provider (up to three) so reviews come from different vendors. With none,
+/// the scripted role names a recording answers.
 Roles DefaultRoles(const std::vector<std::string>& providers);
 /// BindRoles copies wf with every `role/NAME` model replaced by the role's model; a node
 /// whose model is `role/reviewer` is cloned once per reviewer (review_1, review_2, ...).
@@ -160,7 +162,9 @@ struct Options {
   RunFn run;
   std::string process_dir;  // the shipped process/ folder
   std::string project;      // the generated project (absolute)
-  std::string prefs_dir;    // holds .specwright/preferences.md, kept across projects
+  /// The workspace-wide preferences, kept across projects (the CLI: preferences.md in the
+  /// store's folder, by default ./.specwright/preferences.md).
+  std::string prefs_file;
   Roles roles;
   bool yes = false;         // approve gates and take suggested answers
   std::string until;        // stop after this phase ("" = run them all)

@@ -80,7 +80,7 @@ class ProcessTest : public ::testing::Test {
     o.store = store_.get();
     o.process_dir = kSource + "/process";
     o.project = project_;
-    o.prefs_dir = root_;
+    o.prefs_file = root_ + "/.specwright/preferences.md";
     o.roles = DefaultRoles({});
     o.yes = true;
     o.run = [this](const StepRun& step) -> Result<engine::RunSummary> {

@@ -113,7 +113,7 @@ Status Session::LoadSpec(spec::Config* config, spec::Grammar* grammar, spec::Cor
 }
 
 std::string Session::WorkspacePrefsPath() const {
-  return (fs::path(o_.prefs_dir.empty() ? o_.project : o_.prefs_dir) / ".specwright/preferences.md").string();
+  return o_.prefs_file.empty() ? Path(".specwright/preferences.md") : o_.prefs_file;
 }
 
 std::string Session::PreferencesText(const std::string& phase) const {

@@ -1,0 +1,118 @@
+// `specwright develop` and `specwright modify` as a user runs them: the demo's brief and its
+// recording, exit codes, the gate without --yes, and malformed input.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_runner.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+using namespace e2e;
+
+const std::string kEx = std::string(SW_SOURCE_DIR) + "/examples/develop/tipsplit";
+
+class DevelopE2E : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_develop_e2e_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    env_ = {"SPECWRIGHT_STORE=" + dir_ + "/store"};
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  Result Cli(std::vector<std::string> args, bool recording = true) {
+    if (recording) args.insert(args.end(), {"--script", kEx + "/recording.yaml", "--config", kEx + "/specwright.yaml"});
+    return RunCli(args, dir_, env_);
+  }
+  std::string dir_;
+  std::vector<std::string> env_;
+};
+
+TEST_F(DevelopE2E, DevelopThenModifyWithTheRecording) {
+  std::string project = dir_ + "/tipsplit";
+  auto d = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project, "--yes"});
+  ASSERT_EQ(d.code, 0) << d.out << d.err;
+  EXPECT_NE(d.err.find("complexity 1/10: template tier minimal"), std::string::npos) << d.err;
+  EXPECT_NE(d.out.find("QA: tests pass (6 of 6 test cases passed, 0 failed)"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("next: read " + project + "/PR.md"), std::string::npos);
+  auto check = RunCli({"spec", "check", "--dir", project}, dir_, env_);
+  EXPECT_EQ(check.code, 0);
+  EXPECT_NE(check.out.find("0 errors, 0 warnings"), std::string::npos) << check.out;
+  EXPECT_EQ(std::system(("make -s -C " + project + " test >/dev/null").c_str()), 0);
+  // The workspace-wide preferences sit beside the store.
+  EXPECT_TRUE(fs::exists(dir_ + "/store/preferences.md"));
+  // Every phase is an ordinary run in the store.
+  auto runs = RunCli({"runs", "--json"}, dir_, env_);
+  EXPECT_GE(json::parse(runs.out).size(), 14u);
+
+  auto again = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project, "--yes"});
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.out.find("is already developed"), std::string::npos) << again.out;
+
+  auto m = Cli({"modify", "Allow tips up to 50%", "--workspace", project, "--yes"});
+  ASSERT_EQ(m.code, 0) << m.out << m.err;
+  EXPECT_NE(m.err.find("route: requirements -> enters at requirements"), std::string::npos) << m.err;
+  EXPECT_NE(m.err.find("Impacted items: BR-01-001, ERR-05-001, TC-06-004, DEC-04-002"), std::string::npos) << m.err;
+  EXPECT_NE(m.err.find("Estimate: at most ~"), std::string::npos);
+  EXPECT_NE(m.out.find("change 1 done"), std::string::npos) << m.out;
+}
+
+TEST_F(DevelopE2E, WithoutYesTheRequirementsGateWaits) {
+  std::string project = dir_ + "/gated";
+  // stdin is /dev/null: no terminal to ask, so the gate waits for `specwright approve`.
+  auto d = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project});
+  ASSERT_EQ(d.code, 3) << d.out << d.err;
+  EXPECT_NE(d.err.find("question (rounding)"), std::string::npos) << d.err;
+  json st = json::parse(std::ifstream(project + "/.specwright/process.json"));
+  std::string run = st["steps"]["question-1"]["run"];
+  EXPECT_NE(d.out.find("specwright approve " + run), std::string::npos) << d.out;
+  auto a = RunCli({"approve", run, "ask", "--text", "Round each share up to the cent"}, dir_, env_);
+  ASSERT_EQ(a.code, 0) << a.out << a.err;
+  // The next develop takes the answer and stops at the requirements gate.
+  auto d2 = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project});
+  ASSERT_EQ(d2.code, 3) << d2.out << d2.err;
+  st = json::parse(std::ifstream(project + "/.specwright/process.json"));
+  EXPECT_EQ(st["steps"]["requirements"]["status"], "waiting");
+  std::string req = st["steps"]["requirements"]["run"];
+  ASSERT_EQ(RunCli({"approve", req, "approve"}, dir_, env_).code, 0);
+  auto d3 = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project, "--until", "requirements"});
+  EXPECT_EQ(d3.code, 0) << d3.out << d3.err;
+  EXPECT_NE(d3.out.find("stopped after requirements (--until)"), std::string::npos) << d3.out;
+  std::stringstream prefs;
+  prefs << std::ifstream(project + "/specs/requirements/preferences.md").rdbuf();
+  EXPECT_NE(prefs.str().find("## rounding\n\nRound each share up to the cent\n\nSource: answered by a person"),
+            std::string::npos)
+      << prefs.str();
+}
+
+TEST_F(DevelopE2E, MalformedInput) {
+  auto until = Cli({"develop", kEx + "/BRIEF.md", "--workspace", dir_ + "/p", "--until", "architecure"});
+  EXPECT_EQ(until.code, 2);
+  EXPECT_NE(until.err.find("--until \"architecure\" is not a phase (did you mean \"architecture\"?)"), std::string::npos)
+      << until.err;
+  auto none = Cli({"modify", "anything", "--workspace", dir_ + "/nothing", "--yes"});
+  EXPECT_NE(none.code, 0);
+  EXPECT_NE(none.err.find("has no develop to modify"), std::string::npos) << none.err;
+  auto missing = Cli({"develop", dir_ + "/no-such-brief.md", "--workspace", dir_ + "/p", "--yes"});
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.err.find("no-such-brief.md"), std::string::npos) << missing.err;
+  std::ofstream(dir_ + "/bad.yaml") << "roles:\n  architect: opus\n";
+  auto bad = RunCli({"develop", kEx + "/BRIEF.md", "--workspace", dir_ + "/p", "--config", dir_ + "/bad.yaml",
+                     "--script", kEx + "/recording.yaml"},
+                    dir_, env_);
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("bad.yaml:2:14: roles.architect is \"opus\"; expected provider/model"), std::string::npos) << bad.err;
+  auto nokey = RunCli({"develop", kEx + "/BRIEF.md", "--workspace", dir_ + "/p"}, dir_,
+                      {"SPECWRIGHT_STORE=" + dir_ + "/store", "ANTHROPIC_API_KEY=", "OPENAI_API_KEY=", "GEMINI_API_KEY="});
+  EXPECT_NE(nokey.code, 0);
+  EXPECT_NE(nokey.err.find("no provider has an API key"), std::string::npos) << nokey.err;
+  EXPECT_FALSE(fs::exists(dir_ + "/p"));  // nothing was created
+}
+
+}  // namespace
