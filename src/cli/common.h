@@ -46,6 +46,11 @@ Status Preflight(const workflow::Workflow& wf, const Env& env);
 std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const workflow::Workflow>& wf,
                                                    const std::string& model);
 
+/// ProcessStepOf says how to continue a run that is a step of `specwright develop` or
+/// `modify` ("" for any other run): the process binds its roles and commits the step, so such
+/// a run continues through that command, not `specwright resume`.
+std::string ProcessStepOf(const store::RunRecord& run);
+
 class ProgressDisplay;
 /// TerminalHuman asks on the controlling terminal; without one, the run waits.
 engine::HumanFn TerminalHuman(ProgressDisplay* display);

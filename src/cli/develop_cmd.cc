@@ -50,8 +50,11 @@ Status CheckRoles(const process::Roles& r, const Env& env) {
 
 int RunProcess(Context& ctx, bool develop) {
   const auto& pos = ctx.args.positional;
-  if (pos.size() != 1)
-    return Usage(ctx, develop ? "develop needs exactly one BRIEF file" : "modify needs exactly one change request, in quotes");
+  bool abandon = !develop && ctx.args.Has("abandon");
+  if (pos.size() != (abandon ? 0u : 1u))
+    return Usage(ctx, develop   ? "develop needs exactly one BRIEF file"
+                      : abandon ? "modify --abandon takes no change request"
+                                : "modify needs exactly one change request, in quotes");
   std::string script = ctx.args.Get("script");
   if (script.empty())
     if (const char* e = std::getenv("SPECWRIGHT_SCRIPT")) script = e;
@@ -66,6 +69,7 @@ int RunProcess(Context& ctx, bool develop) {
   process::Options o;
   o.store = env.store.get();
   o.yes = ctx.args.Has("yes");
+  o.abandon = abandon;
   o.until = ctx.args.Get("until");
   static const std::vector<std::string> kUntil{"complexity", "requirements", "domain", "stories", "architecture",
                                                "api", "tasks", "development", "tests"};
@@ -113,6 +117,7 @@ int RunProcess(Context& ctx, bool develop) {
     options.inputs = step.inputs;
     options.run_id = step.run_id;
     options.workspace_dir = step.workspace;
+    options.use_cache = !step.no_cache;
     options.auto_approve = o.yes;
     options.listener = &display;
     options.cancel = g_process_cancel;
@@ -136,7 +141,7 @@ int RunProcess(Context& ctx, bool develop) {
     }
     return r;
   };
-  auto out = develop ? process::Develop(o, pos[0]) : process::Modify(o, pos[0]);
+  auto out = develop ? process::Develop(o, pos[0]) : process::Modify(o, abandon ? std::string("-") : pos[0]);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   if (!out.ok()) {
@@ -148,7 +153,7 @@ int RunProcess(Context& ctx, bool develop) {
   }
   if (!out->message.empty()) std::printf("%s\n", out->message.c_str());
   if (out->waiting) return kExitWaiting;
-  if (!out->stopped) {
+  if (!out->stopped && !abandon) {
     std::printf("project: %s (git branch specwright/develop)\n", o.project.c_str());
     std::printf("next: read %s/PR.md (summary, traceability matrix, verification, review, QA)\n", o.project.c_str());
     std::printf("      specwright spec check --dir %s   specwright spec matrix --dir %s\n", o.project.c_str(), o.project.c_str());

@@ -150,6 +150,16 @@ void Runner::AgentFail(int n, int u, const std::string& error) {
   UnitFailed(n, u, error, false, -1);  // records the attempt with what it spent
 }
 
+json TurnCalls(const std::vector<llm::ToolCall>& tool_calls, const std::map<std::string, std::string>& uri_of) {
+  json calls = json::array();
+  for (const auto& tc : tool_calls) {
+    auto it = uri_of.find(tc.name);
+    calls.push_back({{"id", tc.id}, {"name", tc.name}, {"arguments", tc.arguments_json},
+                     {"tool", it == uri_of.end() ? "" : it->second}, {"provider_data", tc.provider_data}});
+  }
+  return calls;
+}
+
 void Runner::AgentModelDone(Completion& c) {
   int n = c.node, u = c.unit;
   NodeState& s = nodes_[n];
@@ -190,12 +200,7 @@ void Runner::AgentModelDone(Completion& c) {
     st.model_calls += 1;
   }
   std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
-  json calls = json::array();
-  for (const auto& tc : o.tool_calls) {
-    auto it = st.uri_of.find(tc.name);
-    calls.push_back({{"id", tc.id}, {"name", tc.name}, {"arguments", tc.arguments_json},
-                     {"tool", it == st.uri_of.end() ? "" : it->second}, {"provider_data", tc.provider_data}});
-  }
+  json calls = TurnCalls(o.tool_calls, st.uri_of);
   CacheResult(n, o, json{{"text", text}, {"tool_calls", calls}}.dump());
   Emit("agent_turn", n, item, unit.attempt, [&] {
     json d{{"turn", st.turn}, {"text", text}, {"tool_calls", calls}, {"cached", o.cached}};

@@ -696,14 +696,8 @@ void Runner::HandleCompletion(Completion c) {
     // in the cache, so the node run again (resume, or the same step again) does not pay twice.
     if (o.is_llm && o.ok && !o.cached && o.agent_call < 0) {
       if (def.kind == workflow::NodeKind::kAgent && unit.tool_uris) {
-        json calls = json::array();
-        for (const auto& tc : o.tool_calls) {
-          auto it = unit.tool_uris->find(tc.name);
-          calls.push_back({{"id", tc.id}, {"name", tc.name}, {"arguments", tc.arguments_json},
-                           {"tool", it == unit.tool_uris->end() ? "" : it->second}, {"provider_data", tc.provider_data}});
-        }
         std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
-        CacheResult(c.node, o, json{{"text", text}, {"tool_calls", calls}}.dump());
+        CacheResult(c.node, o, json{{"text", text}, {"tool_calls", TurnCalls(o.tool_calls, *unit.tool_uris)}}.dump());
       } else if (def.kind == workflow::NodeKind::kLlm && def.output == workflow::OutputKind::kText && o.value.is_string()) {
         CacheResult(c.node, o, o.value.get<std::string>());
       }

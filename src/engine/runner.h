@@ -201,6 +201,9 @@ double Jitter(double cap);
 /// settings): what the store keeps when a provider has no wire format, and what agent turns
 /// are cached by.
 json NeutralRequest(const llm::Request& r);
+/// TurnCalls is an agent turn's tool calls as the agent_turn event and the cache hold them:
+/// id, model-facing name, arguments, the tool's URI (by uri_of) and provider data.
+json TurnCalls(const std::vector<llm::ToolCall>& tool_calls, const std::map<std::string, std::string>& uri_of);
 
 /// DescendantSpend sums the recorded calls of every sub-run below run_id (ids "run_id.*"),
 /// keyed by the parent node that started the top-level child.

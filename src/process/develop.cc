@@ -75,11 +75,17 @@ Status CommitTasks(Session& s, const std::string& start, const std::vector<Task>
   SW_ASSIGN_OR_RETURN(std::string rest, s.repo()->CommitAll("development: files no task of the wave declared\n\nRun: " + run));
   if (!rest.empty()) {
     SW_ASSIGN_OR_RETURN(auto files, s.repo()->ChangedFiles(before, rest));
-    s.state()["gotchas"].push_back("a parallel wave changed files no task declared: " + Join(files, ", "));
+    PushUnique(&s.state()["gotchas"], "a parallel wave changed files no task declared: " + Join(files, ", "));
     commits.push_back({{"task", "undeclared"}, {"commit", rest}, {"files", files}});
   }
   *record = commits;
   return Status::Ok();
+}
+
+std::vector<std::string> DeclaredFiles(const std::vector<Task>& tasks) {
+  std::set<std::string> all{"tests/"};
+  for (const auto& t : tasks) all.insert(t.files.begin(), t.files.end());
+  return {all.begin(), all.end()};
 }
 
 Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::string& label, const std::vector<Task>& tasks,
@@ -93,12 +99,35 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
       design_ids.push_back(t.id);
     }
   }
-  // The design path: a design note per task that needs one, before any code.
+  // The design path: a design note per task that needs one, before any code. Each note gets
+  // the next free DEC-04 ID here, so two notes never claim the same one.
   if (!design.empty()) {
+    spec::Config c;
+    spec::Grammar g;
+    spec::Corpus corpus;
+    SW_RETURN_IF_ERROR(s.LoadSpec(&c, &g, &corpus));
+    int next = 1;
+    for (const auto& it : corpus.items)
+      if (it.id.starts_with("DEC-04-")) next = std::max(next, std::atoi(it.id.c_str() + 7) + 1);
+    for (auto& d : design) {
+      char id[16];
+      std::snprintf(id, sizeof id, "DEC-04-%03d", next++);
+      d["dec_id"] = id;
+    }
     s.Say("design notes first for " + Join(design_ids, ", "));
-    SW_ASSIGN_OR_RETURN(StepOutcome d, s.RunStep(key + "-design", "design notes (" + Join(design_ids, ", ") + ")",
-                                                "design.yaml", {{"tasks", design}, {"specs", specs}},
-                                                "specs(architecture): design notes for " + Join(design_ids, ", ")));
+    std::string commit_msg = "specs(architecture): design notes for " + Join(design_ids, ", ");
+    SW_ASSIGN_OR_RETURN(
+        StepOutcome d,
+        s.RunStep(key + "-design", "design notes (" + Join(design_ids, ", ") + ")", "design.yaml",
+                  {{"tasks", design},
+                   {"specs", specs + s.Read("specs/architecture/design-notes.md")},
+                   {"context", s.Context()}}, "",
+                  [&](const std::string& start, const json& outputs) -> Status {
+                    const json notes = outputs.value("notes", json::object());
+                    if (!notes.value("ok", false))
+                      return Failed("the design notes could not be written: " + Str(notes, "error"));
+                    return s.Squash(start, commit_msg).status();
+                  }));
     if (d.waiting) return d;
   }
   json inputs{{"tasks", list},
@@ -110,9 +139,16 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
   return s.RunStep(key, label, "development.yaml", inputs, "", [&](const std::string& start, const json& outputs) {
     json commits;
     std::string run = s.Step(key).value("run", "");
+    // The machine check of the code: every ID it cites is defined by a spec.
+    const json check = outputs.value("check", json::object());
+    if (check.is_object() && !check.value("ok", true)) {
+      std::vector<std::string> f;
+      for (const auto& x : check.value("findings", json::array()))
+        if (x.is_string()) f.push_back(x.get<std::string>());
+      return Failed("the code cites IDs no spec defines: " + Join(f, "; "));
+    }
     SW_RETURN_IF_ERROR(CommitTasks(s, start, tasks, run, &commits));
     s.Step(key)["commits"] = commits;
-    (void)outputs;
     return Status::Ok();
   });
 }
@@ -120,16 +156,20 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
 Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key, json inputs) {
   SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, p.name, "phase.yaml", inputs, CommitMessage(p)));
   if (out.waiting) return false;
+  SW_RETURN_IF_ERROR(RecordVerifyRounds(s, key, out.run_id));
+  return true;
+}
+
+Status RecordVerifyRounds(Session& s, const std::string& key, const std::string& run_id) {
   // The verifier's rounds, for the PR.
-  auto runs = s.options().store->ListNodeRunsOf(out.run_id, "verify");
+  auto runs = s.options().store->ListNodeRunsOf(run_id, "verify");
   int rounds = 0;
   if (runs.ok())
     for (const auto& r : *runs)
       if (r.status == "succeeded") rounds = std::max(rounds, r.iteration + 1);
   json& st = s.Step(key);
-  if (!st.contains("verify_rounds") || rounds > 0) st["verify_rounds"] = std::max(rounds, st.value("verify_rounds", 0));
-  SW_RETURN_IF_ERROR(s.Save());
-  return true;
+  st["verify_rounds"] = std::max(rounds, st.value("verify_rounds", 0));
+  return s.Save();
 }
 
 Result<std::vector<std::string>> TestCaseIds(Session& s) {
@@ -161,7 +201,7 @@ Result<Outcome> Questions(Session& s, bool* waiting) {
   Preferences workspace = Preferences::Parse(wtext.ok() ? *wtext : "");
   int i = 0;
   for (const auto& q : questions) {
-    std::string topic = q.value("topic", ""), question = q.value("question", ""), suggestion = q.value("suggestion", "");
+    std::string topic = Str(q, "topic"), question = Str(q, "question"), suggestion = Str(q, "suggestion");
     std::string key = "question-" + std::to_string(++i);
     if (topic.empty()) continue;
     if (s.Step(key).value("status", "") == "done") continue;
@@ -190,12 +230,17 @@ Result<Outcome> Questions(Session& s, bool* waiting) {
       source = "answered by a person";
     }
     phase.Set(topic, answer, source);
-    workspace.Set(topic, answer, "answered for " + fs::path(s.options().project).filename().string());
-    st["decisions"].push_back(topic + ": " + answer + " (" + source + ")");
+    // Only a person's answer is a decision for other projects; a suggestion taken with --yes
+    // stays this project's.
+    if (source == "answered by a person")
+      workspace.Set(topic, answer, "answered for " + fs::path(s.options().project).filename().string());
+    PushUnique(&st["decisions"], topic + ": " + answer + " (" + source + ")");
     s.Step(key)["status"] = "done";
     SW_RETURN_IF_ERROR(s.Write(s.PhasePrefsPath("requirements"), phase.ToMarkdown("Preferences: requirements")));
-    MakeDirs(fs::path(s.WorkspacePrefsPath()).parent_path().string());
-    SW_RETURN_IF_ERROR(WriteFileAtomic(s.WorkspacePrefsPath(), workspace.ToMarkdown("Workspace preferences")));
+    if (source == "answered by a person") {
+      MakeDirs(fs::path(s.WorkspacePrefsPath()).parent_path().string());
+      SW_RETURN_IF_ERROR(WriteFileAtomic(s.WorkspacePrefsPath(), workspace.ToMarkdown("Workspace preferences")));
+    }
     SW_RETURN_IF_ERROR(s.Save());
   }
   return Outcome{};
@@ -222,8 +267,16 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
     SW_RETURN_IF_ERROR(s.OpenRepo());
     s.Say("continuing the develop of " + o.project);
   } else {
-    if (fs::exists(o.project) && !fs::is_empty(o.project) && !fs::exists(s.Path(".specwright")))
-      return InvalidInput(o.project + " exists and is not empty; develop into a new folder (--workspace DIR)");
+    // A new project goes into a new folder: never over someone's files or repository (the
+    // store's own .specwright/ may already be there when the project is the current folder).
+    if (fs::exists(o.project)) {
+      for (const auto& e : fs::directory_iterator(o.project)) {
+        std::string name = e.path().filename().string();
+        if (name == ".specwright" && fs::is_directory(e.path()) && !fs::exists(e.path() / "process.json")) continue;
+        return InvalidInput(o.project + " exists and is not empty (it has " + Quote(name) +
+                            "); develop into a new folder (--workspace DIR)");
+      }
+    }
     MakeDirs(o.project);
     SW_RETURN_IF_ERROR(s.InitRepo());
     SW_RETURN_IF_ERROR(s.Write("BRIEF.md", *brief));
@@ -307,6 +360,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
                  {"gate", tp->gate}},
                 "", [&](const std::string& start, const json& outputs) -> Status {
                   SW_ASSIGN_OR_RETURN(auto tasks, ParseTasks(outputs.value("plan", json())));
+                  for (auto& t : tasks) ChoosePath(&t);  // the process decides the path, not the model
                   auto waves = PlanWaves(tasks);
                   json tj = json::array();
                   for (const auto& t : tasks) tj.push_back(t.ToJson());
@@ -318,6 +372,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
                       .status();
                 }));
   if (plan.waiting) return Waiting(s, "tasks");
+  SW_RETURN_IF_ERROR(RecordVerifyRounds(s, "tasks", plan.run_id));
   if (stop_after("tasks")) return stopped("tasks");
 
   // 5. Development, wave by wave.
@@ -367,7 +422,8 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
 
   // 7. Review, 8. QA, 9. PR.md.
   SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, "", st.value("dev_base", dev_base), tp->doc,
-                                             s.Docs({"requirements", "domain", "stories", "architecture", "api", "tests"})));
+                                             s.Docs({"requirements", "domain", "stories", "architecture", "api", "tests"}),
+                                             DeclaredFiles(tasks)));
   if (rv.waiting || rv.stopped) return rv;
   SW_RETURN_IF_ERROR(WritePr(s));
   SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());

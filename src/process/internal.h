@@ -1,12 +1,25 @@
 // Helpers shared by develop.cc, modify.cc and review_qa.cc.
 #pragma once
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
 #include "process/session.h"
 
 namespace sw::process {
+
+/// Str is j[key] when it is a string, else "": model output is read without trusting its types.
+inline std::string Str(const json& j, const char* key) {
+  if (!j.is_object()) return "";
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : "";
+}
+/// PushUnique appends v to the list unless it is there (a step that runs again adds nothing).
+inline void PushUnique(json* list, const json& v) {
+  if (!list->is_array()) *list = json::array();
+  if (std::find(list->begin(), list->end(), v) == list->end()) list->push_back(v);
+}
 
 /// The spec phases with documents that come before `name`, in order.
 std::vector<std::string> PhasesBefore(const Session& s, const std::string& name);
@@ -19,13 +32,16 @@ Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key,
 Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::string& label, const std::vector<Task>& tasks,
                              const std::string& specs, const std::string& feedback);
 Result<std::vector<std::string>> TestCaseIds(Session& s);
+/// RecordVerifyRounds notes how many rounds the step's verifier took (for PR.md).
+Status RecordVerifyRounds(Session& s, const std::string& key, const std::string& run_id);
 Result<Outcome> Waiting(Session& s, const std::string& key);
 /// ReviewAndQa: review rounds over the diff since base (consensus, arbitration, fixes), then
 /// QA rounds (the project's tests for real, fixes with the real output). Steps are keyed
 /// with prefix; the results go to the state for PR.md.
 /// specs is what reviewers and fixers read: every document for develop, the changed items for a
 /// modify.
+/// fix_files are the files review and QA fixes may change.
 Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::string& base, const std::string& plan,
-                            const std::string& specs);
+                            const std::string& specs, const std::vector<std::string>& fix_files);
 
 }  // namespace sw::process

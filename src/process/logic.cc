@@ -129,9 +129,21 @@ std::vector<std::vector<int>> PlanWaves(const std::vector<Task>& tasks) {
   std::vector<std::vector<int>> waves;
   std::set<std::string> wave_files;
   bool open = false;  // the last wave takes more parallel tasks
+  // Paths compare normalised, and a folder ("src/") overlaps everything below it.
+  auto norm = [](const std::string& f) { return std::filesystem::path(f).lexically_normal().generic_string(); };
+  auto clash = [&](const std::string& a, const std::string& b) {
+    if (a == b) return true;
+    auto under = [](const std::string& x, const std::string& dir) {
+      std::string d = dir.ends_with("/") ? dir : dir + "/";
+      return x.starts_with(d);
+    };
+    return under(a, b) || under(b, a);
+  };
   for (int i = 0; i < static_cast<int>(tasks.size()); ++i) {
     const Task& t = tasks[static_cast<size_t>(i)];
-    bool overlaps = std::any_of(t.files.begin(), t.files.end(), [&](const std::string& f) { return wave_files.count(f); });
+    bool overlaps = std::any_of(t.files.begin(), t.files.end(), [&](const std::string& f) {
+      return std::any_of(wave_files.begin(), wave_files.end(), [&](const std::string& w) { return clash(norm(f), w); });
+    });
     if (t.parallel && open && !overlaps) {
       waves.back().push_back(i);
     } else {
@@ -139,7 +151,7 @@ std::vector<std::vector<int>> PlanWaves(const std::vector<Task>& tasks) {
       wave_files.clear();
       open = t.parallel;
     }
-    wave_files.insert(t.files.begin(), t.files.end());
+    for (const auto& f : t.files) wave_files.insert(norm(f));
   }
   return waves;
 }
@@ -188,25 +200,49 @@ const char* ConsensusName(Consensus c) {
 
 // ---- QA ----------------------------------------------------------------------------------
 
+namespace {
+
+/// Verdict of one output line: its first or last word (PASS, PASSED, OK / FAIL, FAILED,
+/// ERROR; "[  FAILED  ]" and "[       OK ]" of googletest count), so a description that
+/// says "fails" is not a failure. 1 passed, -1 failed, 0 neither.
+int LineVerdict(const std::string& line) {
+  std::vector<std::string> words;
+  std::string w;
+  for (char c : line + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_') {
+      w.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    } else if (!w.empty()) {
+      words.push_back(w);
+      w.clear();
+    }
+  }
+  if (words.empty()) return 0;
+  auto verdict = [](const std::string& x) {
+    if (x == "PASS" || x == "PASSED" || x == "OK") return 1;
+    if (x == "FAIL" || x == "FAILED" || x == "ERROR") return -1;
+    return 0;
+  };
+  if (int v = verdict(words.front())) return v;
+  return verdict(words.back());
+}
+
+}  // namespace
+
 TestReport ParseTestRun(const std::string& out, const std::vector<std::string>& cases) {
   TestReport r;
   size_t at = out.find("\nexit code ");
   if (at != std::string::npos) r.exit_code = std::atoi(out.c_str() + at + 11);
-  r.passed = r.exit_code == 0;
   std::map<std::string, bool> pass, fail;
   std::istringstream in(out);
   std::string line;
   while (std::getline(in, line)) {
-    std::string up = line;
-    for (auto& c : up) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    bool is_fail = up.find("FAIL") != std::string::npos || up.find("ERROR") != std::string::npos;
-    bool is_pass = !is_fail && (up.find("PASS") != std::string::npos || up.find(" OK") != std::string::npos);
+    int v = LineVerdict(line);
+    if (v == 0) continue;
     for (const auto& tc : cases) {
       std::string under = tc;
       std::replace(under.begin(), under.end(), '-', '_');
       if (line.find(tc) == std::string::npos && line.find(under) == std::string::npos) continue;
-      if (is_fail) fail[tc] = true;
-      if (is_pass) pass[tc] = true;
+      (v > 0 ? pass : fail)[tc] = true;
     }
   }
   for (const auto& tc : cases) {
@@ -214,6 +250,8 @@ TestReport ParseTestRun(const std::string& out, const std::vector<std::string>& 
     r.per_case[tc] = s;
     (s == "passed" ? r.passed_cases : s == "failed" ? r.failed_cases : r.missing_cases)++;
   }
+  // The run passes when the command did and no test case reported a failure.
+  r.passed = r.exit_code == 0 && r.failed_cases == 0;
   return r;
 }
 

@@ -17,17 +17,6 @@ namespace {
 
 const std::vector<std::string> kLevels{"requirements", "domain", "stories", "architecture", "api", "tests"};
 
-void PushUnique(json* list, const json& v) {
-  if (!list->is_array()) *list = json::array();
-  if (std::find(list->begin(), list->end(), v) == list->end()) list->push_back(v);
-}
-
-std::string Usd(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "$%.4f", v);
-  return b;
-}
-
 }  // namespace
 
 Result<Outcome> Modify(const Options& o, const std::string& request) {
@@ -44,10 +33,23 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   SW_RETURN_IF_ERROR(s.OpenRepo());
   json& mods = st["modifies"];
   if (!mods.is_array()) mods = json::array();
-  if (!mods.empty() && mods.back().value("status", "") != "done") {
+  if (o.abandon) {
+    if (mods.empty() || mods.back().value("status", "") == "done" || mods.back().value("status", "") == "abandoned")
+      return InvalidInput("no unfinished modify in " + o.project + " to abandon");
+    json& last = mods.back();
+    // The change's commits and files go; its runs stay in the store for the record.
+    SW_RETURN_IF_ERROR(s.repo()->ResetHard(last.value("start", ""), /*remove_ignored=*/false));
+    last["status"] = "abandoned";
+    SW_RETURN_IF_ERROR(s.Save());
+    Outcome out;
+    out.message = "abandoned the change \"" + last.value("request", "") + "\"; the project is back where it was before it";
+    return out;
+  }
+
+  if (!mods.empty() && mods.back().value("status", "") != "done" && mods.back().value("status", "") != "abandoned") {
     if (mods.back().value("request", "") != request)
       return InvalidInput("another modify of " + o.project + " has not finished: \"" + mods.back().value("request", "") +
-                          "\"; run it again to finish it first");
+                          "\"; run it again to finish it, or drop it with `specwright modify --abandon`");
     s.Say("continuing the modify: " + request);
   } else {
     SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
@@ -75,7 +77,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     }
   }
   SW_ASSIGN_OR_RETURN(StepOutcome cl, s.RunStep(prefix + "classify", "classify", "classify.yaml",
-                                               {{"request", request}, {"specs", index}}, ""));
+                                               {{"request", request}, {"specs", index}, {"context", s.Context()}}, ""));
   if (cl.waiting) return Waiting(s, prefix + "classify");
   const json& c = cl.outputs.value("classify", json::object());
   std::string category = c.value("category", "");
@@ -134,7 +136,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     est_tokens += static_cast<int64_t>(std::llround(static_cast<double>(t) * share));
     est_usd += u * share;
     est_lines += "  - " + what + ": ~" + std::to_string(std::llround(static_cast<double>(t) * share)) + " tokens, " +
-                 Usd(u * share) + "\n";
+                 FormatUsd(u * share) + "\n";
   };
   for (const auto& name : run_phases) {
     const PhaseDef* p = s.Phase(name);
@@ -154,9 +156,9 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   add_estimate("development", "development-", file_share);
   add_estimate("review", "review-1", file_share);
   add_estimate("QA", "qa-1", 1.0);
-  plan += "Estimate: at most ~" + std::to_string(est_tokens) + " tokens, " + Usd(est_usd) +
-          " (what develop spent on the same work, scaled to the impacted share; less when fewer items really change)\n" +
-          est_lines;
+  plan += "Estimate: ~" + std::to_string(est_tokens) + " tokens, " + FormatUsd(est_usd) +
+          " (what develop spent on the same work, scaled to the impacted share; less when fewer items really change, "
+          "more when fixes are needed)\n" + est_lines;
   m["plan"] = plan;
   m["estimate"] = {{"tokens", est_tokens}, {"usd", est_usd}};
   SW_RETURN_IF_ERROR(s.Save());
@@ -168,7 +170,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   if (!o.yes) {
     SW_ASSIGN_OR_RETURN(StepOutcome g, s.RunStep(prefix + "plan", "impact plan", "gate.yaml",
                                                 {{"message", "Run this change? " + request + " (" + std::to_string(est_tokens) +
-                                                                 " tokens, " + Usd(est_usd) + " estimated)"}},
+                                                                 " tokens, " + FormatUsd(est_usd) + " estimated)"}},
                                                 ""));
     if (g.waiting) return Waiting(s, prefix + "plan");
   }
@@ -248,7 +250,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     SW_RETURN_IF_ERROR(s.Save());
     Outcome out;
     out.message = "change " + n + ": the " + entry + " phase changed no spec item, so nothing below it runs (" +
-                  std::to_string(tokens) + " tokens, " + Usd(usd) + ")";
+                  std::to_string(tokens) + " tokens, " + FormatUsd(usd) + ")";
     return out;
   }
   // A bug changes no spec item but the new regression test; its targets' code is what to fix.
@@ -290,31 +292,45 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
                                                 ItemsText(corpus, changed), "Change request: " + request));
   if (dev.waiting) return Waiting(s, prefix + "development");
 
-  // 5. Nothing outside the impact changes: files a developer touched anyway are restored.
-  if (!files.empty() || !test_files.empty()) {
+  // 5. Nothing outside the impact changes: what a developer touched anyway is put back (an
+  // existing file restored, a new one removed), after development and again after the review
+  // and QA fixes.
+  auto guard = [&]() -> Status {
     SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
     SW_ASSIGN_OR_RETURN(auto changed_files, s.repo()->ChangedFiles(start, head));
     SW_ASSIGN_OR_RETURN(auto before, s.repo()->ReadFilesAt(start, "", ""));
-    std::vector<std::string> restored;
+    auto allowed = [&](const std::string& f) {
+      if (touched_docs.count(f) || f == "CONTEXT.md" || f == "PR.md" || f.ends_with("/preferences.md") ||
+          f == "specs/architecture/design-notes.md")
+        return true;
+      for (const auto& a : t.files)
+        if (f == a || (a.ends_with("/") && f.starts_with(a))) return true;
+      return false;
+    };
+    std::vector<std::string> put_back;
     for (const auto& f : changed_files) {
-      bool allowed = files.count(f) || test_files.count(f) || touched_docs.count(f) || f == "CONTEXT.md" || f == "PR.md" ||
-                     f.ends_with("/preferences.md") || f == "specs/architecture/design-notes.md";
-      if (allowed || !before.count(f)) continue;
-      SW_RETURN_IF_ERROR(s.Write(f, before.at(f)));
-      restored.push_back(f);
+      if (allowed(f)) continue;
+      if (before.count(f)) {
+        SW_RETURN_IF_ERROR(s.Write(f, before.at(f)));
+      } else {
+        std::error_code ec;
+        fs::remove(s.Path(f), ec);
+      }
+      put_back.push_back(f);
     }
-    if (!restored.empty()) {
-      s.Say("warning: restored files outside the impact that the developer changed: " + Join(restored, ", "));
-      st["gotchas"].push_back("modify " + n + ": the developer changed files outside the impact (" + Join(restored, ", ") +
-                              "); they were restored");
-      SW_RETURN_IF_ERROR(s.repo()->CommitAll("modify " + n + ": restore files outside the impact").status());
-      m["restored"] = restored;
-    }
-  }
+    if (put_back.empty()) return Status::Ok();
+    s.Say("warning: put back files outside the impact that were changed: " + Join(put_back, ", "));
+    PushUnique(&st["gotchas"], "modify " + n + ": files outside the impact were changed (" + Join(put_back, ", ") +
+                                   ") and put back");
+    for (const auto& f : put_back) PushUnique(&m["restored"], f);
+    return s.repo()->CommitAll("modify " + n + ": put back files outside the impact").status();
+  };
+  SW_RETURN_IF_ERROR(guard());
 
   // 6. Review and QA over the change, 7. PR.md.
-  SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, prefix, start, plan, ItemsText(corpus, changed)));
+  SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, prefix, start, plan, ItemsText(corpus, changed), t.files));
   if (rv.waiting) return rv;
+  SW_RETURN_IF_ERROR(guard());
   m["status"] = "done";
   int64_t tokens = 0;
   double usd = 0;
@@ -328,7 +344,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   if (!st.value(prefix + "qa", json::object()).value("passed", false))
     return Failed("change " + n + " is in, but " + rv.message + "; PR.md lists the failing test cases");
   Outcome out;
-  out.message = "change " + n + " done: " + std::to_string(tokens) + " tokens, " + Usd(usd) + " (estimated " +
+  out.message = "change " + n + " done: " + std::to_string(tokens) + " tokens, " + FormatUsd(usd) + " (estimated " +
                 std::to_string(est_tokens) + "). " + rv.message;
   return out;
 }

@@ -8,12 +8,6 @@
 namespace sw::process {
 namespace {
 
-std::string Usd(double v) {
-  char b[32];
-  std::snprintf(b, sizeof b, "$%.4f", v);
-  return b;
-}
-
 void QaSection(const json& qa, std::string* out) {
   if (!qa.is_object()) {
     *out += "QA did not run.\n";
@@ -37,9 +31,9 @@ void ReviewSection(const json& steps, const std::string& prefix, std::string* ou
     if (st.contains("arbitration")) {
       *out += "The architect decided:\n";
       for (const auto& a : st["arbitration"].value("apply", json::array()))
-        *out += "- apply " + a.value("id", "") + ": " + a.value("why", "") + "\n";
+        *out += "- apply " + Str(a, "id") + ": " + Str(a, "why") + "\n";
       for (const auto& a : st["arbitration"].value("reject", json::array()))
-        *out += "- reject " + a.value("id", "") + ": " + a.value("why", "") + "\n";
+        *out += "- reject " + Str(a, "id") + ": " + Str(a, "why") + "\n";
     }
     if (st.contains("applied") && !st["applied"].empty()) {
       std::vector<std::string> ids;
@@ -84,8 +78,8 @@ Status WritePr(Session& s) {
   int64_t mtokens = 0;
   double musd = 0;
   s.Spent("m", &mtokens, &musd);
-  out += "- Spent: " + std::to_string(tokens - mtokens) + " tokens, " + Usd(usd - musd) + " on develop";
-  if (mtokens) out += "; " + std::to_string(mtokens) + " tokens, " + Usd(musd) + " on changes";
+  out += "- Spent: " + std::to_string(tokens - mtokens) + " tokens, " + FormatUsd(usd - musd) + " on develop";
+  if (mtokens) out += "; " + std::to_string(mtokens) + " tokens, " + FormatUsd(musd) + " on changes";
   out += "\n\n## Traceability matrix\n\n" + spec::ToMarkdown(spec::MatrixOf(graph));
   if (!findings.empty()) out += "\n### spec check\n\n```\n" + spec::ToText(findings) + "```\n";
 
@@ -121,8 +115,8 @@ Status WritePr(Session& s) {
     out += "- Phases run in update mode: " + (ph.empty() ? std::string("none") : Join(ph, ", ")) + ", then development\n";
     const json& e = m.value("estimate", json::object());
     const json& sp = m.value("spent", json::object());
-    out += "- Estimated " + std::to_string(e.value("tokens", int64_t{0})) + " tokens, " + Usd(e.value("usd", 0.0)) +
-           "; spent " + std::to_string(sp.value("tokens", int64_t{0})) + " tokens, " + Usd(sp.value("usd", 0.0)) + "\n";
+    out += "- Estimated " + std::to_string(e.value("tokens", int64_t{0})) + " tokens, " + FormatUsd(e.value("usd", 0.0)) +
+           "; spent " + std::to_string(sp.value("tokens", int64_t{0})) + " tokens, " + FormatUsd(sp.value("usd", 0.0)) + "\n";
     if (m.contains("restored")) out += "- Restored files outside the impact: " + m["restored"].dump() + "\n";
     out += "\n```\n" + m.value("plan", std::string()) + "```\n";
     out += "\n### Review\n";

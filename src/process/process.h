@@ -152,6 +152,9 @@ struct StepRun {
   std::string run_id;     // the new run's id (chosen by the process, recorded before it starts)
   std::string resume_id;  // set instead: resume this run (it waits on a decision)
   std::string workspace;  // the project folder the run's tools act in
+  /// The step's last run failed on what the models answered: run without the cache, so they
+  /// answer afresh (a cancelled or crashed step keeps the cache: nothing is paid twice).
+  bool no_cache = false;
 };
 /// RunFn runs (or resumes) one step and blocks until it ends; the CLI gives one with a
 /// progress display, the terminal or the web UI as the human, and --yes.
@@ -168,6 +171,7 @@ struct Options {
   Roles roles;
   bool yes = false;         // approve gates and take suggested answers
   std::string until;        // stop after this phase ("" = run them all)
+  bool abandon = false;     // modify: drop the unfinished change, back to where it started
   std::string qa_command = "make test";
   std::vector<std::string> qa_allow{"make"};
   std::function<void(const std::string&)> say;  // one line of progress for the user

@@ -88,7 +88,8 @@ class ProcessTest : public ::testing::Test {
       ro.inputs = step.inputs;
       ro.run_id = step.run_id;
       ro.workspace_dir = step.workspace;
-      ro.auto_approve = true;
+      ro.use_cache = !step.no_cache;
+      ro.auto_approve = yes_;
       ro.cancel = cancel_;
       engine::Services sv;
       sv.providers = &providers_;
@@ -137,6 +138,7 @@ class ProcessTest : public ::testing::Test {
   json script_;
   std::shared_ptr<std::atomic<bool>> cancel_ = std::make_shared<std::atomic<bool>>(false);
   std::map<std::string, std::string> labels_;
+  bool yes_ = true;  // what the gates get: approved, or nobody to answer (the run waits)
 };
 
 int SpecErrors(const std::string& project, int* warnings) {
@@ -213,6 +215,11 @@ TEST(Logic, PathToCodeAndWaves) {
   auto waves = PlanWaves(ts);
   std::vector<std::vector<int>> want{{0, 1}, {2}, {3}, {4, 5}};
   EXPECT_EQ(waves, want);
+  // A folder overlaps what is below it, and paths compare normalised.
+  std::vector<Task> dirs{task("T1", {"src/"}, true), task("T2", {"src/a.c"}, true), task("T3", {"./lib/b.c"}, true),
+                         task("T4", {"lib/b.c"}, true)};
+  std::vector<std::vector<int>> want_dirs{{0}, {1, 2}, {3}};
+  EXPECT_EQ(PlanWaves(dirs), want_dirs);
 
   auto bad = ParseTasks(json{{"tasks", {{{"id", "TASK-01"}, {"files", {"../etc/passwd"}}}}}});
   ASSERT_FALSE(bad.ok());
@@ -231,15 +238,19 @@ TEST(Logic, ReviewConsensus) {
 }
 
 TEST(Logic, TestReportPerCase) {
-  std::string out = "$ make test\nexit code 2\n--- stdout\nPASS TC-06-001 ok\nFAIL TC-06-002: got 3\nTC_06_003_x ... ok\n";
-  auto r = ParseTestRun(out, {"TC-06-001", "TC-06-002", "TC-06-003", "TC-06-004"});
+  std::string out = "$ make test\nexit code 2\n--- stdout\nPASS TC-06-001 refused input fails with exit 2\n"
+                    "FAIL TC-06-002: got 3\nTC_06_003_x ... ok\n[  FAILED  ] Split.TC_06_005_y (0 ms)\n";
+  auto r = ParseTestRun(out, {"TC-06-001", "TC-06-002", "TC-06-003", "TC-06-004", "TC-06-005"});
   EXPECT_FALSE(r.passed);
   EXPECT_EQ(r.exit_code, 2);
   EXPECT_EQ(r.per_case["TC-06-001"], "passed");
   EXPECT_EQ(r.per_case["TC-06-002"], "failed");
   EXPECT_EQ(r.per_case["TC-06-003"], "passed");
   EXPECT_EQ(r.per_case["TC-06-004"], "not run");
+  EXPECT_EQ(r.per_case["TC-06-005"], "failed");
   EXPECT_TRUE(ParseTestRun("$ make test\nexit code 0\n", {}).passed);
+  // A case that reports a failure fails the run even when the command exits 0.
+  EXPECT_FALSE(ParseTestRun("$ make test\nexit code 0\n--- stdout\nFAIL TC-06-001: no\n", {"TC-06-001"}).passed);
 }
 
 TEST(Logic, RouterCategories) {
@@ -364,9 +375,9 @@ TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
   std::string context = *ReadFile(project_ + "/CONTEXT.md");
   EXPECT_NE(context.find("rounding: Round each share up to the cent"), std::string::npos);
   EXPECT_NE(PromptOf("development-1", "develop").find("## Project context (CONTEXT.md)"), std::string::npos);
-  // Preferences: the answer is this project's and the workspace's.
+  // Preferences: a suggestion taken with --yes is this project's decision, not the workspace's.
   EXPECT_NE(ReadFile(project_ + "/specs/requirements/preferences.md")->find("## rounding"), std::string::npos);
-  EXPECT_NE(ReadFile(root_ + "/.specwright/preferences.md")->find("## rounding"), std::string::npos);
+  EXPECT_FALSE(fs::exists(root_ + "/.specwright/preferences.md"));
 
   // A finished develop says to use modify and runs nothing.
   auto again = Develop(Make());
@@ -496,7 +507,7 @@ TEST_F(ProcessTest, QaFailureGoesBackToTheDeveloperWithTheRealOutput) {
 TEST_F(ProcessTest, AnInterruptedDevelopmentResumesWithoutPayingTwice) {
   // Slow down the second turn of each developer agent, and interrupt while it is in flight.
   for (auto& e : script_["nodes"]["develop"])
-    if (e.contains("when") && e["when"].value("turn", 0) == 2) e["latency_ms"] = 400;
+    if (e.contains("when") && e["when"].value("turn", 0) == 2) e["latency_ms"] = 1500;
   Options o = Make();
   std::atomic<bool> stop{false};
   std::thread interrupter([&] {
@@ -596,6 +607,50 @@ TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {
   EXPECT_NE(ReadFile(project_ + "/PR.md")->find("## Change 1: Allow tips up to 50%"), std::string::npos);
 }
 
+TEST_F(ProcessTest, FilesOutsideTheImpactArePutBackAndAChangeCanBeAbandoned) {
+  ASSERT_TRUE(Develop(Make()).ok());
+  auto before = Snapshot(project_);
+  // The developer also "tidies" main.c and adds a stray file: neither is in the impact.
+  for (auto& e : script_["nodes"]["develop"])
+    if (e.contains("when") && e["when"].value("prompt_contains", "") == "Task: TASK-M1 " && e["when"].value("turn", 0) == 1) {
+      e["tool_calls"].push_back({{"name", "fs_edit"},
+                                 {"arguments", {{"path", "src/main.c"}, {"old_text", "The tipsplit command line."},
+                                                {"new_text", "The tipsplit command line, tidied."}}}});
+      e["tool_calls"].push_back({{"name", "fs_write"}, {"arguments", {{"path", "NOTES.txt"}, {"content", "stray"}}}});
+      // And it cannot reach Specwright's own state.
+      e["tool_calls"].push_back({{"name", "fs_write"}, {"arguments", {{"path", ".specwright/process.json"}, {"content", "{}"}}}});
+    }
+  auto out = process::Modify(Make(), "Allow tips up to 50%");
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  json st = State();
+  EXPECT_EQ(st["modifies"][0]["restored"], json::array({"NOTES.txt", "src/main.c"}));
+  auto after = Snapshot(project_);
+  EXPECT_EQ(after["src/main.c"], before["src/main.c"]);
+  EXPECT_FALSE(after.count("NOTES.txt"));
+  EXPECT_NE(ReadFile(project_ + "/CONTEXT.md")->find("were changed (NOTES.txt, src/main.c) and put back"), std::string::npos);
+  EXPECT_EQ(st["status"], "done");  // the state file was not overwritten by the agent
+
+  // A second change stopped at its plan gate can be dropped, and the project is as it was.
+  auto mid = Snapshot(project_);
+  Options o = Make();
+  o.yes = false;  // the plan gate waits: nobody answers in a test
+  yes_ = false;
+  Prepend("classify", {{"json", {{"category", "requirements"}, {"reason", "r"}, {"targets", {"REQ-01-002"}}}}});
+  auto waiting = process::Modify(o, "Make the default tip 18%");
+  ASSERT_TRUE(waiting.ok()) << waiting.status().message();
+  EXPECT_TRUE(waiting->waiting);
+  yes_ = true;
+  auto other = process::Modify(Make(), "Something else");
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.status().message().find("specwright modify --abandon"), std::string::npos);
+  Options ab = Make();
+  ab.abandon = true;
+  auto dropped = process::Modify(ab, "-");
+  ASSERT_TRUE(dropped.ok()) << dropped.status().message();
+  EXPECT_EQ(State()["modifies"][1]["status"], "abandoned");
+  EXPECT_EQ(Snapshot(project_), mid);
+}
+
 TEST_F(ProcessTest, AnApiLevelChangeThatChangesNothingStopsThere) {
   ASSERT_TRUE(Develop(Make()).ok());
   auto before = Snapshot(project_);
@@ -608,6 +663,40 @@ TEST_F(ProcessTest, AnApiLevelChangeThatChangesNothingStopsThere) {
   auto after = Snapshot(project_);
   for (const auto& [f, text] : before)
     if (f != "PR.md") EXPECT_EQ(after[f], text) << f;
+}
+
+TEST_F(ProcessTest, EachSpecLevelIsAnEntryPoint) {
+  ASSERT_TRUE(Develop(Make()).ok());
+  // Each level's change enters there: nothing above it runs. The architect gives the item
+  // back unchanged, so the walk stops at the entry level.
+  int n = 0;
+  for (auto [level, id] : std::vector<std::pair<std::string, std::string>>{
+           {"domain", "ENT-02-002"}, {"stories", "US-03-002"}, {"architecture", "DEC-04-001"}}) {
+    ++n;
+    auto c = spec::LoadConfig(project_);
+    auto g = spec::Grammar::Make(*c);
+    auto corpus = spec::Load(*c, *g);
+    std::string section;
+    for (const auto& it : corpus->items) {
+      if (it.id != id) continue;
+      std::string doc = *ReadFile(project_ + "/" + it.at.file);
+      size_t from = doc.find("## " + id);
+      size_t to = doc.find("\n## ", from + 3);
+      section = doc.substr(from, to == std::string::npos ? std::string::npos : to + 1 - from);
+    }
+    ASSERT_FALSE(section.empty()) << id;
+    script_["nodes"]["classify"] =
+        json::array({json{{"json", {{"category", level}, {"reason", "it changes the " + level}, {"targets", {id}}}}}});
+    Prepend("produce", {{"when", {{"prompt_contains", "Phase: " + level + " (update)"}}}, {"text", section}});
+    auto out = process::Modify(Make(), "A change to " + id);
+    ASSERT_TRUE(out.ok()) << level << ": " << out.status().message();
+    std::string prefix = "m" + std::to_string(n) + "-";
+    std::multiset<std::string> want{prefix + "classify/classify", prefix + level + "/produce", prefix + level + "/verify"};
+    EXPECT_EQ(Calls(prefix), want) << level;
+    json st = State();
+    EXPECT_EQ(st["modifies"][n - 1]["entry"], level);
+    EXPECT_EQ(st["modifies"][n - 1]["phases"], json::array({level}));
+  }
 }
 
 TEST_F(ProcessTest, ABugGoesToDevelopmentWithARegressionTestCase) {

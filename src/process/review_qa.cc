@@ -17,10 +17,10 @@ std::vector<Review> ParseReviews(const json& outputs, const Roles& roles) {
     Review v;
     v.reviewer = node;
     v.model = roles.reviewers[i];
-    v.approve = r.value("verdict", "") == "approve";
+    v.approve = Str(r, "verdict") == "approve";
     for (const auto& f : r.value("findings", json::array()))
-      v.findings.push_back({node + "/" + f.value("id", ""), f.value("severity", "minor"), f.value("file", ""),
-                            f.value("finding", "")});
+      v.findings.push_back({node + "/" + Str(f, "id"), Str(f, "severity").empty() ? "minor" : Str(f, "severity"),
+                            Str(f, "file"), Str(f, "finding")});
     out.push_back(std::move(v));
   }
   return out;
@@ -39,7 +39,7 @@ std::string ReviewsText(const std::vector<Review>& reviews) {
 }  // namespace
 
 Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::string& base, const std::string& plan,
-                            const std::string& all_specs) {
+                            const std::string& all_specs, const std::vector<std::string>& fix_files) {
   json& st = s.state();
   const Options& o = s.options();
   int review_rounds = s.Limit("review_rounds", 2);
@@ -73,19 +73,20 @@ Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::st
       std::string akey = prefix + "arbitrate-" + std::to_string(r);
       s.Say("the reviewers disagree: the architect decides");
       SW_ASSIGN_OR_RETURN(StepOutcome arb, s.RunStep(akey, "arbitration round " + std::to_string(r), "arbitrate.yaml",
-                                                    {{"reviews", ReviewsText(reviews)}, {"plan", s.Read(plan)}, {"diff", diff}},
+                                                    {{"reviews", ReviewsText(reviews)},
+                                                     {"plan", s.Read(plan).empty() ? plan : s.Read(plan)},
+                                                     {"diff", diff},
+                                                     {"context", s.Context()}},
                                                     ""));
       if (arb.waiting) return Waiting(s, akey);
       const json& d = arb.outputs.value("decide", json::object());
       std::set<std::string> chosen;
       for (const auto& a : d.value("apply", json::array())) {
-        chosen.insert(a.value("id", ""));
-        st["decisions"].push_back("review round " + std::to_string(r) + ": apply " + a.value("id", "") + " - " +
-                                  a.value("why", ""));
+        chosen.insert(Str(a, "id"));
+        PushUnique(&st["decisions"], "review round " + std::to_string(r) + ": apply " + Str(a, "id") + " - " + Str(a, "why"));
       }
       for (const auto& a : d.value("reject", json::array()))
-        st["decisions"].push_back("review round " + std::to_string(r) + ": reject " + a.value("id", "") + " - " +
-                                  a.value("why", ""));
+        PushUnique(&st["decisions"], "review round " + std::to_string(r) + ": reject " + Str(a, "id") + " - " + Str(a, "why"));
       for (const auto& v : reviews)
         for (const auto& f : v.findings)
           if (chosen.count(f.id) || chosen.count(f.id.substr(f.id.find('/') + 1))) apply.push_back(f);
@@ -103,10 +104,14 @@ Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::st
     for (const auto& f : apply) {
       feedback += "- " + f.id + " [" + f.severity + "] " + f.file + ": " + f.finding + "\n";
       if (!f.file.empty()) files.insert(f.file);
-      rs["applied"].push_back(f.id);
+      PushUnique(&rs["applied"], f.id);
     }
-    t.description = "Apply exactly these review findings and nothing else.";
-    t.files.assign(files.begin(), files.end());
+    t.description = "Apply exactly these review findings and nothing else. Change only: " + Join(fix_files, ", ");
+    // A finding names its file; the fix stays inside the files this work may change.
+    for (const auto& f : files)
+      for (const auto& a : fix_files)
+        if (f == a || (a.ends_with("/") && f.starts_with(a))) t.files.push_back(f);
+    if (t.files.empty()) t.files = fix_files;
     t.implements = {"review"};
     t.path = "direct";
     t.path_reason = "the findings say what to change";
@@ -147,7 +152,7 @@ Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::st
     if (rep.passed) break;
     std::string triage = out.outputs.value("triage", json("")).is_string() ? out.outputs["triage"].get<std::string>() : "";
     std::string first = triage.substr(0, triage.find('\n'));
-    if (!first.empty()) st["gotchas"].push_back("QA round " + std::to_string(q) + ": " + first);
+    if (!first.empty()) PushUnique(&st["gotchas"], "QA round " + std::to_string(q) + ": " + first);
     SW_RETURN_IF_ERROR(s.WriteContext());
     SW_RETURN_IF_ERROR(s.Save());
     if (q == qa_rounds) break;
@@ -156,7 +161,8 @@ Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::st
     t.title = "Make the failing tests pass (QA round " + std::to_string(q) + ")";
     t.description = "The project's tests fail. Fix the code (not the tests, unless a test contradicts its test case).";
     t.implements = {"qa"};
-    t.files = {"src/", "tests/"};
+    t.files = fix_files;
+    t.description += " Change only: " + Join(fix_files, ", ") + ".";
     t.path = "direct";
     t.path_reason = "the real test output says what is wrong";
     SW_ASSIGN_OR_RETURN(StepOutcome fix, RunTasks(s, prefix + "qa-fix-" + std::to_string(q), "QA fixes, round " + std::to_string(q),

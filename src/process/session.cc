@@ -208,6 +208,10 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
     if (rec && store::ProcessAlive(*rec))
       return Failed("step " + label + " is running in another process (run " + last + ", pid " +
                                 std::to_string(rec->pid) + ")");
+    if (st.value("status", "") == "failed") {
+      run.no_cache = true;
+      Say("the last attempt at " + label + " failed; running it again without the cache, so the models answer afresh");
+    }
     std::string start = st.value("start", "");
     if (!start.empty()) {
       // What an interrupted attempt wrote goes; the new run redoes it, its model calls from the cache.
@@ -261,7 +265,13 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
   out.run_id = id;
   std::string start = st.value("start", "");
   if (finish) {
-    SW_RETURN_IF_ERROR(finish(start, out.outputs));
+    Status f = finish(start, out.outputs);
+    if (!f.ok()) {
+      // What the models answered could not be used: the next attempt asks them afresh.
+      st["status"] = "failed";
+      SW_RETURN_IF_ERROR(Save());
+      return f.Annotate(label + " (run " + id + ")");
+    }
   } else {
     // The engine's checkpoints of the step become one commit ("" when nothing changed).
     SW_ASSIGN_OR_RETURN(std::string c, Squash(start, (message.empty() ? "specwright: " + label : message) + "\n\nRun: " + id));

@@ -33,6 +33,8 @@ Result<std::string> ResolveInWorkspace(const std::string& root, const std::strin
     return InvalidInput("path " + Quote(rel) + " leads outside the workspace");
   if (!norm.empty() && (*norm.begin() == ".git"))
     return InvalidInput("path " + Quote(rel) + " is inside .git, which holds the run's checkpoints");
+  if (!norm.empty() && (*norm.begin() == ".specwright"))
+    return InvalidInput("path " + Quote(rel) + " is inside .specwright, which holds Specwright's own state");
   fs::path joined = (real_root / norm).lexically_normal();
   // Resolve symlinks on the longest prefix that exists; whatever is left does not exist yet
   // (and so cannot be a link).
@@ -57,6 +59,8 @@ Result<std::string> ResolveInWorkspace(const std::string& root, const std::strin
   fs::path rel_out = out.lexically_relative(real_root);
   if (!rel_out.empty() && *rel_out.begin() == ".git")
     return InvalidInput("path " + Quote(rel) + " is inside .git, which holds the run's checkpoints");
+  if (!rel_out.empty() && *rel_out.begin() == ".specwright")
+    return InvalidInput("path " + Quote(rel) + " is inside .specwright, which holds Specwright's own state");
   return out.string();
 }
 
