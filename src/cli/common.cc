@@ -139,12 +139,4 @@ std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const 
   return copy;
 }
 
-std::string ProcessStepOf(const store::RunRecord& run) {
-  nlohmann::json o = nlohmann::json::parse(run.options_json, nullptr, false);
-  if (!o.is_object() || !o.contains("process") || !o["process"].is_string()) return "";
-  std::string project = o.value("project", std::string("DIR"));
-  return "run `specwright develop BRIEF.md --workspace " + project + "` (or the same `specwright modify`) again: run " +
-         run.id + " is its \"" + o["process"].get<std::string>() + "\" step";
-}
-
 }  // namespace sw::cli

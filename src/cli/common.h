@@ -6,6 +6,7 @@
 
 #include "base/status.h"
 #include "cli/commands.h"
+#include "engine/control.h"
 #include "engine/engine.h"
 #include "llm/config.h"
 #include "llm/prices.h"
@@ -45,11 +46,6 @@ Status Preflight(const workflow::Workflow& wf, const Env& env);
 /// WithModel returns a copy of wf (and its sub-workflows) whose model nodes all use model.
 std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const workflow::Workflow>& wf,
                                                    const std::string& model);
-
-/// ProcessStepOf says how to continue a run that is a step of `specwright develop` or
-/// `modify` ("" for any other run): the process binds its roles and commits the step, so such
-/// a run continues through that command, not `specwright resume`.
-std::string ProcessStepOf(const store::RunRecord& run);
 
 class ProgressDisplay;
 /// TerminalHuman asks on the controlling terminal; without one, the run waits.

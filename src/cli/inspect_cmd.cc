@@ -136,7 +136,7 @@ int CmdApprove(Context& ctx) {
   if (store::ProcessAlive(*run)) {
     std::printf("%s \"%s\" of run %s; its running process picks the decision up\n", a->decision.c_str(),
                 d.node.c_str(), run->id.c_str());
-  } else if (std::string step = ProcessStepOf(*run); !step.empty()) {
+  } else if (std::string step = engine::ProcessStepOf(*run); !step.empty()) {
     std::printf("%s \"%s\" of run %s\nnext: %s\n", a->decision.c_str(), d.node.c_str(), run->id.c_str(), step.c_str());
   } else {
     std::printf("%s \"%s\" of run %s\nnext: specwright resume %s\n", a->decision.c_str(), d.node.c_str(),

@@ -303,7 +303,7 @@ int CmdResume(Context& ctx) {
     std::printf("run %s already succeeded; nothing to resume\n", id->c_str());
     return kExitOk;
   }
-  if (std::string step = ProcessStepOf(run); !step.empty())
+  if (std::string step = engine::ProcessStepOf(run); !step.empty())
     return Fail(ctx, InvalidInput("cannot resume run " + *id + " on its own; " + step));
   if (run.pid != ::getpid() && store::ProcessAlive(run))
     return Fail(ctx, InvalidInput("run " + *id + " is still running in process " + std::to_string(run.pid) +

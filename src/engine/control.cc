@@ -1,5 +1,7 @@
 #include "engine/control.h"
 
+#include <nlohmann/json.hpp>
+
 
 #include <chrono>
 #include <ctime>
@@ -91,6 +93,14 @@ HumanFn AwaitDecisions(store::Store* st, std::shared_ptr<std::atomic<bool>> stop
       std::this_thread::sleep_for(pause);
     }
   };
+}
+
+std::string ProcessStepOf(const store::RunRecord& run) {
+  nlohmann::json o = nlohmann::json::parse(run.options_json, nullptr, false);
+  if (!o.is_object() || !o.contains("process") || !o["process"].is_string()) return "";
+  std::string project = o.contains("project") && o["project"].is_string() ? o["project"].get<std::string>() : "DIR";
+  return "run `specwright develop BRIEF.md --workspace " + project + "` (or the same `specwright modify`) again: run " +
+         run.id + " is its \"" + o["process"].get<std::string>() + "\" step";
 }
 
 }  // namespace sw::engine

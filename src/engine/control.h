@@ -35,4 +35,9 @@ Result<std::string> Cancel(store::Store* st, const store::RunRecord& run, const 
 /// until the gate is decided, the run is cancelled, or *stop is set (nullopt: the run waits).
 HumanFn AwaitDecisions(store::Store* st, std::shared_ptr<std::atomic<bool>> stop, double poll_seconds = 0.25);
 
+/// ProcessStepOf says how to continue a run that is a step of `specwright develop` or
+/// `modify` ("" for any other run): the process binds its roles and commits the step, so such
+/// a run continues through that command, not `specwright resume` (the CLI and the web UI ask).
+std::string ProcessStepOf(const store::RunRecord& run);
+
 }  // namespace sw::engine

@@ -106,13 +106,25 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
     spec::Grammar g;
     spec::Corpus corpus;
     SW_RETURN_IF_ERROR(s.LoadSpec(&c, &g, &corpus));
-    int next = 1;
-    for (const auto& it : corpus.items)
-      if (it.id.starts_with("DEC-04-")) next = std::max(next, std::atoi(it.id.c_str() + 7) + 1);
-    for (auto& d : design) {
-      char id[16];
-      std::snprintf(id, sizeof id, "DEC-04-%03d", next++);
-      d["dec_id"] = id;
+    // Numbered once and kept: a re-run of an interrupted step sees the same IDs (and prompts).
+    json& ids = s.Step(key + "-design")["dec_ids"];
+    if (!ids.is_array() || ids.size() != design.size()) {
+      int next = 1;
+      for (const auto& it : corpus.items)
+        if (it.id.starts_with("DEC-04-")) next = std::max(next, std::atoi(it.id.c_str() + 7) + 1);
+      ids = json::array();
+      for (size_t i = 0; i < design.size(); ++i) {
+        char id[16];
+        std::snprintf(id, sizeof id, "DEC-04-%03d", next++);
+        ids.push_back(id);
+      }
+      SW_RETURN_IF_ERROR(s.Save());
+    }
+    for (size_t i = 0; i < design.size(); ++i) design[i]["dec_id"] = ids[i];
+    std::string design_specs = s.Step(key + "-design").value("specs", std::string());
+    if (design_specs.empty()) {
+      design_specs = specs + s.Read("specs/architecture/design-notes.md");
+      s.Step(key + "-design")["specs"] = design_specs;
     }
     s.Say("design notes first for " + Join(design_ids, ", "));
     std::string commit_msg = "specs(architecture): design notes for " + Join(design_ids, ", ");
@@ -120,7 +132,7 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
         StepOutcome d,
         s.RunStep(key + "-design", "design notes (" + Join(design_ids, ", ") + ")", "design.yaml",
                   {{"tasks", design},
-                   {"specs", specs + s.Read("specs/architecture/design-notes.md")},
+                   {"specs", design_specs},
                    {"context", s.Context()}}, "",
                   [&](const std::string& start, const json& outputs) -> Status {
                     const json notes = outputs.value("notes", json::object());

@@ -88,9 +88,11 @@ Result<std::vector<Task>> ParseTasks(const json& plan) {
   std::set<std::string> ids;
   for (const auto& t : plan["tasks"]) {
     Task k;
-    k.id = t.value("id", "");
-    k.title = t.value("title", "");
-    k.description = t.value("description", "");
+    if (!t.is_object()) return InvalidInput("a task of the plan is not an object");
+    auto str = [&](const char* key) { return t.contains(key) && t[key].is_string() ? t[key].get<std::string>() : ""; };
+    k.id = str("id");
+    k.title = str("title");
+    k.description = str("description");
     k.implements = Strings(t.value("implements", json()));
     k.files = Strings(t.value("files", json()));
     k.components = Strings(t.value("components", json()));
@@ -103,7 +105,7 @@ Result<std::vector<Task>> ParseTasks(const json& plan) {
     for (const auto& f : k.files)
       if (!SafeRelative(f)) return InvalidInput("task " + k.id + " names file " + Quote(f) + ", which is not inside the project");
     if (t.contains("path") && t["path"].is_string()) k.path = t["path"].get<std::string>();
-    k.path_reason = t.value("path_reason", "");
+    if (t.contains("path_reason") && t["path_reason"].is_string()) k.path_reason = t["path_reason"].get<std::string>();
     if (k.path.empty()) ChoosePath(&k);
     out.push_back(std::move(k));
   }
@@ -203,8 +205,9 @@ const char* ConsensusName(Consensus c) {
 namespace {
 
 /// Verdict of one output line: its first or last word (PASS, PASSED, OK / FAIL, FAILED,
-/// ERROR; "[  FAILED  ]" and "[       OK ]" of googletest count), so a description that
-/// says "fails" is not a failure. 1 passed, -1 failed, 0 neither.
+/// ERROR; googletest's "[       OK ]" and "[  FAILED  ]", pytest's "... PASSED", TAP's "ok" and
+/// "not ok" count), so a description that says "fails" is not a failure. 1 passed, -1
+/// failed, 0 neither.
 int LineVerdict(const std::string& line) {
   std::vector<std::string> words;
   std::string w;
@@ -216,14 +219,26 @@ int LineVerdict(const std::string& line) {
       w.clear();
     }
   }
+  // Timing and progress at the end ("0.01 sec", "[ 50%]", "(3 ms)") are not the verdict.
+  auto noise = [](const std::string& x) {
+    return x.find_first_not_of("0123456789") == std::string::npos || x == "MS" || x == "S" || x == "SEC" ||
+           x == "SECS" || x == "SECONDS";
+  };
+  while (!words.empty() && noise(words.back())) words.pop_back();
   if (words.empty()) return 0;
-  auto verdict = [](const std::string& x) {
+  if (words.size() > 1 && words[0] == "NOT" && words[1] == "OK") return -1;  // TAP
+  auto first = [](const std::string& x) {
     if (x == "PASS" || x == "PASSED" || x == "OK") return 1;
     if (x == "FAIL" || x == "FAILED" || x == "ERROR") return -1;
     return 0;
   };
-  if (int v = verdict(words.front())) return v;
-  return verdict(words.back());
+  if (int v = first(words.front())) return v;
+  // At the end of a line only a status column counts (pytest, ctest): a description that ends
+  // with "error" or "fail" is not a verdict.
+  const std::string& x = words.back();
+  if (x == "PASSED" || x == "PASS" || x == "OK") return 1;  // "test tc_06_001 ... ok" (cargo)
+  if (x == "FAILED") return -1;
+  return 0;
 }
 
 }  // namespace

@@ -295,7 +295,12 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   // 5. Nothing outside the impact changes: what a developer touched anyway is put back (an
   // existing file restored, a new one removed), after development and again after the review
   // and QA fixes.
-  auto guard = [&]() -> Status {
+  // New files may appear beside the files the change may touch (a new module, a new test
+  // for a new test case); existing files elsewhere may not change.
+  std::set<std::string> new_dirs;
+  for (const auto& f : t.files) new_dirs.insert(f.ends_with("/") ? f : fs::path(f).parent_path().generic_string() + "/");
+  if (new_case) new_dirs.insert("tests/");
+  auto guard = [&]() -> Result<int> {
     SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
     SW_ASSIGN_OR_RETURN(auto changed_files, s.repo()->ChangedFiles(start, head));
     SW_ASSIGN_OR_RETURN(auto before, s.repo()->ReadFilesAt(start, "", ""));
@@ -310,6 +315,10 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     std::vector<std::string> put_back;
     for (const auto& f : changed_files) {
       if (allowed(f)) continue;
+      bool beside = std::any_of(new_dirs.begin(), new_dirs.end(), [&](const std::string& d) {
+        return d == "/" ? f.find('/') == std::string::npos : f.starts_with(d);
+      });
+      if (!before.count(f) && beside) continue;
       if (before.count(f)) {
         SW_RETURN_IF_ERROR(s.Write(f, before.at(f)));
       } else {
@@ -318,19 +327,26 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
       }
       put_back.push_back(f);
     }
-    if (put_back.empty()) return Status::Ok();
+    if (put_back.empty()) return 0;
     s.Say("warning: put back files outside the impact that were changed: " + Join(put_back, ", "));
     PushUnique(&st["gotchas"], "modify " + n + ": files outside the impact were changed (" + Join(put_back, ", ") +
                                    ") and put back");
     for (const auto& f : put_back) PushUnique(&m["restored"], f);
-    return s.repo()->CommitAll("modify " + n + ": put back files outside the impact").status();
+    SW_RETURN_IF_ERROR(s.repo()->CommitAll("modify " + n + ": put back files outside the impact").status());
+    return static_cast<int>(put_back.size());
   };
-  SW_RETURN_IF_ERROR(guard());
+  SW_RETURN_IF_ERROR(guard().status());
 
   // 6. Review and QA over the change, 7. PR.md.
   SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, prefix, start, plan, ItemsText(corpus, changed), t.files));
   if (rv.waiting) return rv;
-  SW_RETURN_IF_ERROR(guard());
+  SW_ASSIGN_OR_RETURN(int put_back, guard());
+  if (put_back > 0) {
+    // What QA passed is not what is left: test what is.
+    std::string text;
+    SW_ASSIGN_OR_RETURN(StepOutcome qa, RunQa(s, prefix, prefix + "qa-after-put-back", 1, &rv.message, &text));
+    if (qa.waiting) return Waiting(s, prefix + "qa-after-put-back");
+  }
   m["status"] = "done";
   int64_t tokens = 0;
   double usd = 0;

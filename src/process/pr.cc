@@ -108,6 +108,11 @@ Status WritePr(Session& s) {
   for (size_t i = 0; i < mods.size(); ++i) {
     const json& m = mods[i];
     std::string prefix = "m" + std::to_string(i + 1) + "-";
+    if (m.value("status", "") == "abandoned") {
+      out += "\n## Change " + std::to_string(i + 1) + " (abandoned): " + m.value("request", "") + "\n\nDropped with "
+             "`specwright modify --abandon`; nothing of it is in the project.\n";
+      continue;
+    }
     out += "\n## Change " + std::to_string(i + 1) + ": " + m.value("request", "") + "\n\n";
     out += "- Route: " + m.value("category", "") + " (entry: " + m.value("entry", "") + "). " + m.value("reason", "") + "\n";
     std::vector<std::string> ph;

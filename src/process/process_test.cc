@@ -249,6 +249,14 @@ TEST(Logic, TestReportPerCase) {
   EXPECT_EQ(r.per_case["TC-06-004"], "not run");
   EXPECT_EQ(r.per_case["TC-06-005"], "failed");
   EXPECT_TRUE(ParseTestRun("$ make test\nexit code 0\n", {}).passed);
+  auto formats = ParseTestRun(
+      "$ make test\nexit code 1\n--- stdout\n[       OK ] Split.TC_06_001_x (0 ms)\n"
+      "tests/test_a.py::test_TC_06_002 PASSED\nok 3 - TC-06-003\nnot ok 4 - TC-06-004\n"
+      "tests/test_a.py::test_TC_06_005 FAILED\n",
+      {"TC-06-001", "TC-06-002", "TC-06-003", "TC-06-004", "TC-06-005"});
+  EXPECT_EQ(formats.passed_cases, 3);
+  EXPECT_EQ(formats.per_case["TC-06-004"], "failed");
+  EXPECT_EQ(formats.per_case["TC-06-005"], "failed");
   // A case that reports a failure fails the run even when the command exits 0.
   EXPECT_FALSE(ParseTestRun("$ make test\nexit code 0\n--- stdout\nFAIL TC-06-001: no\n", {"TC-06-001"}).passed);
 }
@@ -618,7 +626,7 @@ TEST_F(ProcessTest, FilesOutsideTheImpactArePutBackAndAChangeCanBeAbandoned) {
                                                 {"new_text", "The tipsplit command line, tidied."}}}});
       e["tool_calls"].push_back({{"name", "fs_write"}, {"arguments", {{"path", "NOTES.txt"}, {"content", "stray"}}}});
       // And it cannot reach Specwright's own state.
-      e["tool_calls"].push_back({{"name", "fs_write"}, {"arguments", {{"path", ".specwright/process.json"}, {"content", "{}"}}}});
+      e["tool_calls"].push_back({{"name", "fs_write"}, {"arguments", {{"path", ".specwright/stray"}, {"content", "{}"}}}});
     }
   auto out = process::Modify(Make(), "Allow tips up to 50%");
   ASSERT_TRUE(out.ok()) << out.status().message();
@@ -628,18 +636,21 @@ TEST_F(ProcessTest, FilesOutsideTheImpactArePutBackAndAChangeCanBeAbandoned) {
   EXPECT_EQ(after["src/main.c"], before["src/main.c"]);
   EXPECT_FALSE(after.count("NOTES.txt"));
   EXPECT_NE(ReadFile(project_ + "/CONTEXT.md")->find("were changed (NOTES.txt, src/main.c) and put back"), std::string::npos);
-  EXPECT_EQ(st["status"], "done");  // the state file was not overwritten by the agent
+  EXPECT_FALSE(fs::exists(project_ + "/.specwright/stray"));  // the sandbox refused it
+  EXPECT_EQ(st["status"], "done");
 
-  // A second change stopped at its plan gate can be dropped, and the project is as it was.
+  // A second change that stops halfway (its stories phase has no answer, after the
+  // requirements phase committed) can be dropped, and the project is as it was.
   auto mid = Snapshot(project_);
-  Options o = Make();
-  o.yes = false;  // the plan gate waits: nobody answers in a test
-  yes_ = false;
+  std::string mid_head = GitLog(project_)[0];
   Prepend("classify", {{"json", {{"category", "requirements"}, {"reason", "r"}, {"targets", {"REQ-01-002"}}}}});
-  auto waiting = process::Modify(o, "Make the default tip 18%");
-  ASSERT_TRUE(waiting.ok()) << waiting.status().message();
-  EXPECT_TRUE(waiting->waiting);
-  yes_ = true;
+  Prepend("produce", {{"when", {{"prompt_contains", "Only these items may be rewritten: REQ-01-002"}}},
+                      {"text", "## REQ-01-002 Default tip\n\nWhen no tip is given, the tool shall use a tip of 18%.\n\n"
+                               "Acceptance: 100.00 for 2 people with no tip given gives 59.00 each.\n"}});
+  auto stuck = process::Modify(Make(), "Make the default tip 18%");
+  ASSERT_FALSE(stuck.ok());
+  EXPECT_NE(stuck.status().message().find("domain failed"), std::string::npos) << stuck.status().message();
+  EXPECT_NE(ReadFile(project_ + "/specs/requirements/requirements.md")->find("tip of 18%"), std::string::npos);
   auto other = process::Modify(Make(), "Something else");
   ASSERT_FALSE(other.ok());
   EXPECT_NE(other.status().message().find("specwright modify --abandon"), std::string::npos);
@@ -649,6 +660,12 @@ TEST_F(ProcessTest, FilesOutsideTheImpactArePutBackAndAChangeCanBeAbandoned) {
   ASSERT_TRUE(dropped.ok()) << dropped.status().message();
   EXPECT_EQ(State()["modifies"][1]["status"], "abandoned");
   EXPECT_EQ(Snapshot(project_), mid);
+  EXPECT_EQ(GitLog(project_)[0], mid_head);
+  // The next change gets a number of its own.
+  script_["nodes"]["classify"].erase(script_["nodes"]["classify"].begin());
+  auto next = process::Modify(Make(), "Allow tips up to 50%");
+  ASSERT_TRUE(next.ok()) << next.status().message();
+  EXPECT_EQ(State()["modifies"][2]["status"], "done");
 }
 
 TEST_F(ProcessTest, AnApiLevelChangeThatChangesNothingStopsThere) {
@@ -732,6 +749,79 @@ TEST_F(ProcessTest, ABugGoesToDevelopmentWithARegressionTestCase) {
     EXPECT_EQ(after[f], before[f]) << f;
 }
 
+TEST_F(ProcessTest, AStepThatFailedOnTheAnswersIsAskedAfresh) {
+  // A question whose topic is not a string.
+  script_["nodes"]["assess"] = json::array({json{{"json",
+                                                  {{"technical", {{"score", 1}, {"reason", "x"}}},
+                                                   {"users", {{"score", 0}, {"reason", "x"}}},
+                                                   {"integrations", {{"score", 0}, {"reason", "x"}}},
+                                                   {"compliance", {{"score", 0}, {"reason", "x"}}},
+                                                   {"scale", {{"score", 0}, {"reason", "x"}}},
+                                                   {"questions", {{{"topic", 7}, {"question", "?"}, {"suggestion", "s"}}}}}}}});
+  Options o = Make();
+  o.until = "complexity";
+  auto typed = Develop(o);  // the schema refuses it: a failed step with the reason, not a crash
+  ASSERT_FALSE(typed.ok());
+  EXPECT_NE(typed.status().message().find("complexity failed"), std::string::npos) << typed.status().message();
+  fs::remove_all(project_);
+  auto rec = sw::ParseYamlText(*ReadFile(kExample + "/recording.yaml"), "recording.yaml");
+  script_["nodes"]["assess"] = (*rec)["nodes"]["assess"];
+  // A plan naming a file outside the project is refused when the step finishes...
+  script_["nodes"]["plan"] = json::array({json{{"json", {{"tasks", {{{"id", "TASK-01"}, {"title", "t"}, {"implements", {"REQ-01-001"}},
+                                                                      {"files", {"../outside.c"}}, {"parallel", false},
+                                                                      {"components", {"core"}}, {"interfaces_clear", true},
+                                                                      {"performance_sensitive", false}}}}}}}});
+  o = Make();
+  o.until = "tasks";
+  auto first = Develop(o);
+  ASSERT_FALSE(first.ok());
+  EXPECT_NE(first.status().message().find("not inside the project"), std::string::npos) << first.status().message();
+  EXPECT_EQ(State()["steps"]["tasks"].value("fresh", false), true);
+  // ...and the next attempt asks the architect again instead of replaying the cached plan.
+  script_["nodes"]["plan"] = (*rec)["nodes"]["plan"];
+  o = Make();
+  o.until = "tasks";
+  auto second = Develop(o);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  EXPECT_EQ(Calls("tasks").count("tasks/plan"), 2u);  // paid again, on purpose: the first answer was unusable
+  EXPECT_EQ(State()["tasks"].size(), 2u);
+}
+
+TEST_F(ProcessTest, CodeCitingUnknownIdsFailsTheWave) {
+  for (auto& e : script_["nodes"]["develop"])
+    if (e.contains("when") && e["when"].value("prompt_contains", "") == "Task: TASK-02 " && e["when"].value("turn", 0) == 1) {
+      std::string c = e["tool_calls"][0]["arguments"]["content"];
+      e["tool_calls"][0]["arguments"]["content"] = "/* Implements: API-05-099 */\n" + c;
+    }
+  auto out = Develop(Make());
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("the code cites IDs no spec defines"), std::string::npos) << out.status().message();
+  EXPECT_NE(out.status().message().find("API-05-099"), std::string::npos);
+  json st = State();
+  EXPECT_EQ(st["steps"]["development-1"]["status"], "failed");
+  EXPECT_EQ(st["steps"]["development-1"].value("fresh", false), true);
+}
+
+TEST(Logic, MergeReplacesOnlyAllowedItemsAndToleratesUnchangedOnes) {
+  spec::Config c;
+  auto g = spec::Grammar::Make(c);
+  std::string doc = "# R\n\n## REQ-01-001 A\n\nOne.\n\n## REQ-01-002 B\n\nTwo.\n";
+  std::vector<std::string> replaced, added;
+  auto same = spec::MergeItems(*g, doc, "## REQ-01-001 A\n\nOne.\n\n## REQ-01-002 B\n\nTwo, now.\n", {"REQ-01-002"}, {},
+                               &replaced, &added);
+  ASSERT_TRUE(same.ok()) << same.status().message();  // REQ-01-001 came back unchanged: no trespass
+  EXPECT_EQ(*same, "# R\n\n## REQ-01-001 A\n\nOne.\n\n## REQ-01-002 B\n\nTwo, now.\n");
+  EXPECT_EQ(replaced, std::vector<std::string>{"REQ-01-002"});
+  auto trespass = spec::MergeItems(*g, doc, "## REQ-01-001 A\n\nChanged.\n", {"REQ-01-002"}, {});
+  ASSERT_FALSE(trespass.ok());
+  EXPECT_NE(trespass.status().message().find("REQ-01-001 is outside the change"), std::string::npos);
+  auto add = spec::MergeItems(*g, doc, "## REQ-01-003 C\n\nThree.\n", {}, {}, nullptr, &added);
+  ASSERT_TRUE(add.ok());
+  EXPECT_TRUE(add->ends_with("Two.\n\n## REQ-01-003 C\n\nThree.\n")) << *add;
+  auto elsewhere = spec::MergeItems(*g, doc, "## US-03-001 S\n\nx\n", {}, {"US-03-001"});
+  EXPECT_NE(elsewhere.status().message().find("defined in another document"), std::string::npos);
+}
+
 TEST_F(ProcessTest, BadInputIsRefusedWithoutTouchingAnything) {
   Options o = Make();
   auto none = process::Modify(o, "anything");
@@ -747,6 +837,11 @@ TEST_F(ProcessTest, BadInputIsRefusedWithoutTouchingAnything) {
   ASSERT_FALSE(occupied.ok());
   EXPECT_NE(occupied.status().message().find("exists and is not empty"), std::string::npos);
   EXPECT_EQ(*ReadFile(project_ + "/keep.txt"), "mine");
+  fs::remove_all(project_);
+  fs::create_directories(project_ + "/.git");
+  auto repo = Develop(o);
+  ASSERT_FALSE(repo.ok());
+  EXPECT_NE(repo.status().message().find("it has \".git\""), std::string::npos) << repo.status().message();
   fs::remove_all(project_);
   // A malformed answer from the model is the step's failure, with what was wrong.
   script_["nodes"]["assess"] = json::array({json{{"json", {{"technical", {{"score", 7}, {"reason", "x"}}}}}}});

@@ -38,6 +38,38 @@ std::string ReviewsText(const std::vector<Review>& reviews) {
 
 }  // namespace
 
+Result<StepOutcome> RunQa(Session& s, const std::string& prefix, const std::string& key, int round,
+                          std::string* message, std::string* output) {
+  json& st = s.state();
+  SW_ASSIGN_OR_RETURN(auto tc_ids, TestCaseIds(s));
+  s.Say("phase QA, round " + std::to_string(round) + ": " + s.options().qa_command);
+  SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, "QA round " + std::to_string(round), "qa.yaml",
+                                                {{"command", s.options().qa_command},
+                                                 {"specs", s.Read("specs/tests/test-cases.md")}},
+                                                ""));
+  if (out.waiting) return out;
+  *output = out.outputs.value("test", json("")).is_string() ? out.outputs["test"].get<std::string>() : "";
+  TestReport rep = ParseTestRun(*output, tc_ids);
+  json& qs = s.Step(key);
+  qs["passed"] = rep.passed;
+  qs["exit_code"] = rep.exit_code;
+  qs["cases"] = json(rep.per_case);
+  json summary = json::object();
+  summary["passed"] = rep.passed;
+  summary["rounds"] = round;
+  summary["cases"] = json(rep.per_case);
+  summary["passed_cases"] = rep.passed_cases;
+  summary["failed_cases"] = rep.failed_cases;
+  summary["missing_cases"] = rep.missing_cases;
+  st[prefix + "qa"] = summary;
+  *message = "QA: " + std::string(rep.passed ? "tests pass" : "tests FAIL") + " (" + std::to_string(rep.passed_cases) +
+             " of " + std::to_string(tc_ids.size()) + " test cases passed, " + std::to_string(rep.failed_cases) +
+             " failed) after " + std::to_string(round) + " round" + (round > 1 ? "s" : "");
+  s.Say(*message);
+  SW_RETURN_IF_ERROR(s.Save());
+  return out;
+}
+
 Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::string& base, const std::string& plan,
                             const std::string& all_specs, const std::vector<std::string>& fix_files) {
   json& st = s.state();
@@ -121,35 +153,15 @@ Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::st
     if (fix.waiting) return Waiting(s, prefix + "review-fix-" + std::to_string(r));
   }
 
-  SW_ASSIGN_OR_RETURN(auto tc_ids, TestCaseIds(s));
   int qa_rounds = s.Limit("qa_rounds", 3);
   Outcome result;
   for (int q = 1; q <= qa_rounds; ++q) {
     std::string key = prefix + "qa-" + std::to_string(q);
-    s.Say("phase QA, round " + std::to_string(q) + ": " + o.qa_command);
-    SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, "QA round " + std::to_string(q), "qa.yaml",
-                                                  {{"command", o.qa_command}, {"specs", s.Read("specs/tests/test-cases.md")}},
-                                                  ""));
+    std::string text;
+    SW_ASSIGN_OR_RETURN(StepOutcome out, RunQa(s, prefix, key, q, &result.message, &text));
     if (out.waiting) return Waiting(s, key);
-    std::string text = out.outputs.value("test", json("")).is_string() ? out.outputs["test"].get<std::string>() : "";
-    TestReport rep = ParseTestRun(text, tc_ids);
-    json& qs = s.Step(key);
-    qs["passed"] = rep.passed;
-    qs["exit_code"] = rep.exit_code;
-    qs["cases"] = json(rep.per_case);
-    json summary = json::object();
-    summary["passed"] = rep.passed;
-    summary["rounds"] = q;
-    summary["cases"] = json(rep.per_case);
-    summary["passed_cases"] = rep.passed_cases;
-    summary["failed_cases"] = rep.failed_cases;
-    summary["missing_cases"] = rep.missing_cases;
-    st[prefix + "qa"] = summary;
-    result.message = "QA: " + std::string(rep.passed ? "tests pass" : "tests FAIL") + " (" +
-                     std::to_string(rep.passed_cases) + " of " + std::to_string(tc_ids.size()) + " test cases passed, " +
-                     std::to_string(rep.failed_cases) + " failed) after " + std::to_string(q) + " round" + (q > 1 ? "s" : "");
-    s.Say(result.message);
-    if (rep.passed) break;
+    bool passed = st[prefix + "qa"].value("passed", false);
+    if (passed) break;
     std::string triage = out.outputs.value("triage", json("")).is_string() ? out.outputs["triage"].get<std::string>() : "";
     std::string first = triage.substr(0, triage.find('\n'));
     if (!first.empty()) PushUnique(&st["gotchas"], "QA round " + std::to_string(q) + ": " + first);

@@ -208,9 +208,10 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
     if (rec && store::ProcessAlive(*rec))
       return Failed("step " + label + " is running in another process (run " + last + ", pid " +
                                 std::to_string(rec->pid) + ")");
-    if (st.value("status", "") == "failed") {
+    if (st.value("fresh", false)) {
       run.no_cache = true;
-      Say("the last attempt at " + label + " failed; running it again without the cache, so the models answer afresh");
+      Say("the last attempt at " + label + " failed on what the models answered; running it again without the cache, "
+          "so they answer afresh");
     }
     std::string start = st.value("start", "");
     if (!start.empty()) {
@@ -255,11 +256,16 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
   }
   if (summary->status != "succeeded") {
     st["status"] = summary->status;
+    // A verify-fix loop that ran out is about what the models wrote: the cache would give the
+    // same answers again. Anything else (a provider down, a cancel) keeps the cache.
+    bool content = summary->error.find("reached max_iterations") != std::string::npos;
+    if (content) st["fresh"] = true;
     SW_RETURN_IF_ERROR(Save());
-    return Status(Code::kFailed, label + " " + summary->status + (summary->error.empty() ? "" : ": " + summary->error) +
-                                     " (run " + id + "; `specwright show " + id +
-                                     "` has the details). Run the same command again to continue: finished model calls "
-                                     "come from the cache and are not paid twice.");
+    return Status(Code::kFailed,
+                  label + " " + summary->status + (summary->error.empty() ? "" : ": " + summary->error) + " (run " + id +
+                      "; `specwright show " + id + "` has the details). Run the same command again to continue" +
+                      (content ? ": the models will answer afresh."
+                               : ": finished model calls come from the cache and are not paid twice."));
   }
   out.outputs = summary->outputs;
   out.run_id = id;
@@ -269,6 +275,7 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
     if (!f.ok()) {
       // What the models answered could not be used: the next attempt asks them afresh.
       st["status"] = "failed";
+      st["fresh"] = true;
       SW_RETURN_IF_ERROR(Save());
       return f.Annotate(label + " (run " + id + ")");
     }
@@ -278,6 +285,7 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
     st["commit"] = c;
   }
   st["status"] = "done";
+  st.erase("fresh");
   st["outputs"] = out.outputs;
   SW_RETURN_IF_ERROR(Save());
   return out;

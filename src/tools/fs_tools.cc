@@ -50,7 +50,7 @@ Status WalkFrom(const std::string& root, const fs::path& dir, bool recursive, Fn
   std::sort(entries.begin(), entries.end(), [](const auto& a, const auto& b) { return a.path() < b.path(); });
   for (const auto& e : entries) {
     if (*stop) return Status::Ok();
-    if (e.path().filename() == ".git") continue;
+    if (e.path().filename() == ".git" || e.path().filename() == ".specwright") continue;  // not the workspace's files
     if (++*visited > kMaxWalk)
       return Status(Code::kFailed, "more than " + std::to_string(kMaxWalk) + " entries; narrow the path");
     bool is_dir = e.is_directory(ec) && !e.is_symlink(ec);

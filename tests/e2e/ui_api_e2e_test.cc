@@ -534,3 +534,29 @@ nodes:
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(UiApiE2E, ApprovingAStepOfDevelopInTheUiLetsDevelopContinue) {
+  const std::string ex = std::string(SW_SOURCE_DIR) + "/examples/develop/tipsplit";
+  const std::vector<std::string> rec{"--script", ex + "/recording.yaml", "--config", ex + "/specwright.yaml"};
+  std::vector<std::string> dev{"develop", ex + "/BRIEF.md", "--workspace", dir_ + "/tipsplit"};
+  dev.insert(dev.end(), rec.begin(), rec.end());
+  auto d = Cli(dev);
+  ASSERT_EQ(d.code, 3) << d.out << d.err;  // the open question waits
+  StartUi();
+  json list = GetJson("/api/v1/approvals");
+  ASSERT_EQ(list.size(), 1u) << list.dump();
+  std::string run = list[0]["run_id"];
+  EXPECT_EQ(list[0]["node"], "ask");
+  HttpReply ok = Http(port_, "POST", "/api/v1/runs/" + run + "/approve",
+                      R"({"node": "ask", "decision": "approved", "text": "Round each share up to the cent"})");
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  // No `specwright resume` is started for a process step: develop itself continues it.
+  EXPECT_NE(Parse(ok.body).value("continued", "").find("specwright develop"), std::string::npos) << ok.body;
+  auto again = Cli(dev);
+  EXPECT_EQ(again.code, 3) << again.out << again.err;  // past the question, now at the requirements gate
+  EXPECT_NE(again.err.find("phase requirements"), std::string::npos) << again.err;
+}
+
+}  // namespace
