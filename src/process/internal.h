@@ -35,15 +35,15 @@ Result<std::vector<std::string>> TestCaseIds(Session& s);
 /// RecordVerifyRounds notes how many rounds the step's verifier took (for PR.md).
 Status RecordVerifyRounds(Session& s, const std::string& key, const std::string& run_id);
 Result<Outcome> Waiting(Session& s, const std::string& key);
+/// RunQa runs QA once as step key (round n): the project's tests, the per-case report into the
+/// state (prefix + "qa"), the summary line in *message and the real output in *output.
+Result<StepOutcome> RunQa(Session& s, const std::string& prefix, const std::string& key, int round,
+                          std::string* message, std::string* output);
 /// ReviewAndQa: review rounds over the diff since base (consensus, arbitration, fixes), then
 /// QA rounds (the project's tests for real, fixes with the real output). Steps are keyed
 /// with prefix; the results go to the state for PR.md.
 /// specs is what reviewers and fixers read: every document for develop, the changed items for a
 /// modify.
-/// RunQa runs QA once as step key (round n): the project's tests, the per-case report into the
-/// state (prefix + "qa"), the summary line in *message and the real output in *output.
-Result<StepOutcome> RunQa(Session& s, const std::string& prefix, const std::string& key, int round,
-                          std::string* message, std::string* output);
 /// fix_files are the files review and QA fixes may change.
 Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::string& base, const std::string& plan,
                             const std::string& specs, const std::vector<std::string>& fix_files);

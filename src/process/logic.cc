@@ -233,11 +233,11 @@ int LineVerdict(const std::string& line) {
     return 0;
   };
   if (int v = first(words.front())) return v;
-  // At the end of a line only a status column counts (pytest, ctest): a description that ends
-  // with "error" or "fail" is not a verdict.
+  // At the end of a line only a status column counts (pytest, ctest, cargo): a description
+  // that ends with "error" is not a verdict.
   const std::string& x = words.back();
   if (x == "PASSED" || x == "PASS" || x == "OK") return 1;  // "test tc_06_001 ... ok" (cargo)
-  if (x == "FAILED") return -1;
+  if (x == "FAILED" || x == "FAIL") return -1;
   return 0;
 }
 

@@ -300,7 +300,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   std::set<std::string> new_dirs;
   for (const auto& f : t.files) new_dirs.insert(f.ends_with("/") ? f : fs::path(f).parent_path().generic_string() + "/");
   if (new_case) new_dirs.insert("tests/");
-  auto guard = [&]() -> Result<int> {
+  auto guard = [&](bool after_qa) -> Result<int> {
     SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
     SW_ASSIGN_OR_RETURN(auto changed_files, s.repo()->ChangedFiles(start, head));
     SW_ASSIGN_OR_RETURN(auto before, s.repo()->ReadFilesAt(start, "", ""));
@@ -332,19 +332,24 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     PushUnique(&st["gotchas"], "modify " + n + ": files outside the impact were changed (" + Join(put_back, ", ") +
                                    ") and put back");
     for (const auto& f : put_back) PushUnique(&m["restored"], f);
+    // Recorded before the commit: a crash between the two still re-tests what is left.
+    if (after_qa) m["qa_after_put_back"] = true;
+    SW_RETURN_IF_ERROR(s.Save());
     SW_RETURN_IF_ERROR(s.repo()->CommitAll("modify " + n + ": put back files outside the impact").status());
     return static_cast<int>(put_back.size());
   };
-  SW_RETURN_IF_ERROR(guard().status());
+  SW_RETURN_IF_ERROR(guard(/*after_qa=*/false).status());
 
   // 6. Review and QA over the change, 7. PR.md.
   SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, prefix, start, plan, ItemsText(corpus, changed), t.files));
   if (rv.waiting) return rv;
-  SW_ASSIGN_OR_RETURN(int put_back, guard());
-  if (put_back > 0) {
+  if (!m.contains("qa_after_round")) m["qa_after_round"] = st.value(prefix + "qa", json::object()).value("rounds", 0) + 1;
+  SW_RETURN_IF_ERROR(guard(/*after_qa=*/true).status());
+  if (m.value("qa_after_put_back", false)) {
     // What QA passed is not what is left: test what is.
     std::string text;
-    SW_ASSIGN_OR_RETURN(StepOutcome qa, RunQa(s, prefix, prefix + "qa-after-put-back", 1, &rv.message, &text));
+    SW_ASSIGN_OR_RETURN(StepOutcome qa, RunQa(s, prefix, prefix + "qa-after-put-back", m["qa_after_round"].get<int>(),
+                                              &rv.message, &text));
     if (qa.waiting) return Waiting(s, prefix + "qa-after-put-back");
   }
   m["status"] = "done";

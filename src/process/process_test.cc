@@ -625,17 +625,38 @@ TEST_F(ProcessTest, FilesOutsideTheImpactArePutBackAndAChangeCanBeAbandoned) {
                                  {"arguments", {{"path", "src/main.c"}, {"old_text", "The tipsplit command line."},
                                                 {"new_text", "The tipsplit command line, tidied."}}}});
       e["tool_calls"].push_back({{"name", "fs_write"}, {"arguments", {{"path", "NOTES.txt"}, {"content", "stray"}}}});
+      // A new file beside the change's files is part of the change.
+      e["tool_calls"].push_back({{"name", "fs_write"}, {"arguments", {{"path", "src/limits.txt"}, {"content", "0-50"}}}});
       // And it cannot reach Specwright's own state.
       e["tool_calls"].push_back({{"name", "fs_write"}, {"arguments", {{"path", ".specwright/stray"}, {"content", "{}"}}}});
     }
+  // A reviewer asks for a fix, the architect applies it, and the fix strays into the Makefile:
+  // put back after QA, and QA runs again on what is left.
+  Prepend("review_1", {{"when", {{"prompt_contains", "+#define SPLIT_MAX_TIP 50"}}},
+                       {"json", {{"verdict", "changes"},
+                                 {"findings", {{{"id", "F9"}, {"severity", "minor"}, {"file", "src/split.h"},
+                                                {"finding", "say 50 in the comment of SPLIT_MAX_TIP"}}}}}}});
+  Prepend("review_1", {{"when", {{"prompt_contains", "Review round: 2"}}}, {"json", {{"verdict", "approve"}, {"findings", json::array()}}}});
+  Prepend("decide", {{"when", {{"prompt_contains", "F9"}}},
+                     {"json", {{"apply", {{{"id", "review_1/F9"}, {"why", "cheap and clearer"}}}}, {"reject", json::array()}}}});
+  Prepend("develop", {{"when", {{"turn", 1}, {"prompt_contains", "Task: TASK-R1 "}}},
+                      {"tool_calls", {{{"name", "fs_edit"},
+                                       {"arguments", {{"path", "Makefile"}, {"old_text", "CFLAGS ?="}, {"new_text", "CFLAGS ?= -g"}}}}}}});
+  Prepend("develop", {{"when", {{"turn", 2}, {"prompt_contains", "Task: TASK-R1 "}}}, {"text", "Done."}});
   auto out = process::Modify(Make(), "Allow tips up to 50%");
   ASSERT_TRUE(out.ok()) << out.status().message();
   json st = State();
-  EXPECT_EQ(st["modifies"][0]["restored"], json::array({"NOTES.txt", "src/main.c"}));
+  EXPECT_EQ(st["modifies"][0]["restored"], json::array({"NOTES.txt", "src/main.c", "Makefile"}));
+  EXPECT_TRUE(fs::exists(project_ + "/src/limits.txt"));
+  EXPECT_EQ(*ReadFile(project_ + "/Makefile"), before["Makefile"]);
+  EXPECT_EQ(st["steps"]["m1-qa-after-put-back"]["status"], "done");
+  EXPECT_TRUE(st["m1-qa"]["passed"].get<bool>());
+  EXPECT_EQ(st["m1-qa"]["rounds"], 2);
   auto after = Snapshot(project_);
   EXPECT_EQ(after["src/main.c"], before["src/main.c"]);
   EXPECT_FALSE(after.count("NOTES.txt"));
   EXPECT_NE(ReadFile(project_ + "/CONTEXT.md")->find("were changed (NOTES.txt, src/main.c) and put back"), std::string::npos);
+  EXPECT_NE(ReadFile(project_ + "/CONTEXT.md")->find("were changed (Makefile) and put back"), std::string::npos);
   EXPECT_FALSE(fs::exists(project_ + "/.specwright/stray"));  // the sandbox refused it
   EXPECT_EQ(st["status"], "done");
 
@@ -785,6 +806,14 @@ TEST_F(ProcessTest, AStepThatFailedOnTheAnswersIsAskedAfresh) {
   ASSERT_TRUE(second.ok()) << second.status().message();
   EXPECT_EQ(Calls("tasks").count("tasks/plan"), 2u);  // paid again, on purpose: the first answer was unusable
   EXPECT_EQ(State()["tasks"].size(), 2u);
+}
+
+TEST_F(ProcessTest, AProviderFailureKeepsTheCache) {
+  script_["nodes"]["assess"] = json::array({json{{"error", {{"message", "overloaded"}, {"retryable", false}}}}});
+  auto out = Develop(Make());
+  ASSERT_FALSE(out.ok());
+  EXPECT_NE(out.status().message().find("not paid twice"), std::string::npos) << out.status().message();
+  EXPECT_FALSE(State()["steps"]["complexity"].contains("fresh"));
 }
 
 TEST_F(ProcessTest, CodeCitingUnknownIdsFailsTheWave) {

@@ -210,6 +210,7 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
                                 std::to_string(rec->pid) + ")");
     if (st.value("fresh", false)) {
       run.no_cache = true;
+      st.erase("fresh");  // once: if this attempt is only interrupted, the next keeps its cache
       Say("the last attempt at " + label + " failed on what the models answered; running it again without the cache, "
           "so they answer afresh");
     }
@@ -256,9 +257,12 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
   }
   if (summary->status != "succeeded") {
     st["status"] = summary->status;
-    // A verify-fix loop that ran out is about what the models wrote: the cache would give the
-    // same answers again. Anything else (a provider down, a cancel) keeps the cache.
-    bool content = summary->error.find("reached max_iterations") != std::string::npos;
+    // A verify-fix loop that ran out, or an agent stopped for what it did (its turns are in
+    // the cache), is about what the models wrote: the cache would give the same answers
+    // again. Anything else (a provider down, a cancel) keeps the cache.
+    bool content = false;
+    for (const char* why : {"reached max_iterations", "used its max_turns", "loop guard:", "the final answer:"})
+      content |= summary->error.find(why) != std::string::npos;
     if (content) st["fresh"] = true;
     SW_RETURN_IF_ERROR(Save());
     return Status(Code::kFailed,

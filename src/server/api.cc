@@ -332,14 +332,14 @@ Response Api::Approve(const std::string& run_id, const Request& req) {
     out["pid"] = store::ProcessAlive(**run) ? (*run)->pid : root.pid;
     return Json(out.dump());
   }
-  if (root.status != "waiting") {
-    out["continued"] = "not running (" + root.status + "): `specwright resume " + root.id + "` continues it";
-    return Json(out.dump());
-  }
   if (std::string step = engine::ProcessStepOf(root); !step.empty()) {
     // A step of `specwright develop`/`modify` continues through that command (it binds the
     // process's roles and commits the step), which picks the decision up.
     out["continued"] = "decision stored; " + step;
+    return Json(out.dump());
+  }
+  if (root.status != "waiting") {
+    out["continued"] = "not running (" + root.status + "): `specwright resume " + root.id + "` continues it";
     return Json(out.dump());
   }
   std::string log = root.id + "-resume-" + std::to_string(std::time(nullptr));
