@@ -8,11 +8,13 @@ set -euo pipefail
 BIN=${1:-build/specwright}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 cd "$(dirname "$0")/.."
-export SPECWRIGHT_STORE="$PWD/.specwright"
+# A store of the demo's own, new each time, so every phase shows what it spends (a store kept
+# from an earlier demo would answer every call from its cache).
+export SPECWRIGHT_STORE="$PWD/demo/store"
 EX=examples/develop/tipsplit
 PROJECT=demo/tipsplit
 REC=(--script "$EX/recording.yaml" --config "$EX/specwright.yaml")
-rm -rf "$PROJECT"
+rm -rf demo
 mkdir -p demo
 
 echo "== specwright develop $EX/BRIEF.md   (recorded answers: $EX/recording.yaml)"
@@ -42,7 +44,8 @@ What to look at next:
   $PROJECT/CONTEXT.md              decisions, conventions and gotchas every agent was given
   $BIN spec matrix --dir $PROJECT
   $BIN spec trace BR-01-001 --dir $PROJECT     the rule the modify changed, down to code and tests
-  $BIN runs                        every phase's run: tokens and dollars (store: $SPECWRIGHT_STORE)
+  SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN runs
+                                   every phase's run, with its tokens and dollars
   SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN ui
                                    the web UI at http://127.0.0.1:8420/: each phase's graph, prompts,
                                    answers, tool calls, cost
