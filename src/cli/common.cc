@@ -35,6 +35,15 @@ Status OpenStore(const Context& ctx, Env* env) {
   return Status::Ok();
 }
 
+engine::Services ServicesOf(Env& env) {
+  engine::Services services;
+  services.providers = &env.providers;
+  services.prices = &env.prices;
+  services.tools = &env.tools;
+  services.store = env.store.get();
+  return services;
+}
+
 Status SplitKeyValue(const std::string& flag, const std::string& kv, std::string* k, std::string* v) {
   size_t eq = kv.find('=');
   if (eq == std::string::npos || eq == 0) return InvalidInput("--" + flag + " takes NAME=VALUE, got \"" + kv + "\"");

@@ -27,6 +27,9 @@ struct Env {
   bool scripted = false;
 };
 
+/// ServicesOf is what a run acts through, from the command's environment.
+engine::Services ServicesOf(Env& env);
+
 /// SplitKeyValue splits a `--flag k=v` value; the error names the flag and the value.
 Status SplitKeyValue(const std::string& flag, const std::string& kv, std::string* k, std::string* v);
 

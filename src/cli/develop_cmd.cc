@@ -125,11 +125,7 @@ int RunProcess(Context& ctx, bool develop) {
     if (!o.yes && !options.human && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
     options.record_options = json{{"process", step.label}, {"script", script}, {"config", config},
                                   {"yes", o.yes}, {"project", o.project}};
-    engine::Services services;
-    services.providers = &env.providers;
-    services.prices = &env.prices;
-    services.tools = &env.tools;
-    services.store = env.store.get();
+    engine::Services services = ServicesOf(env);
     auto r = step.resume_id.empty() ? engine::Run(step.wf, services, std::move(options))
                                     : engine::Resume(step.resume_id, step.wf, services, std::move(options));
     display.Finish();

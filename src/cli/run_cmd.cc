@@ -100,11 +100,7 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
 
   // Workspaces live in the store, as absolute paths (the run records its own).
   options.workspace_root = std::filesystem::absolute(ctx.store_dir + "/workspaces").lexically_normal().string();
-  engine::Services services;
-  services.providers = &env.providers;
-  services.prices = &env.prices;
-  services.tools = &env.tools;
-  services.store = env.store.get();
+  engine::Services services = ServicesOf(env);
   auto r = resume_id.empty() ? engine::Run(wf, services, std::move(options))
                              : engine::Resume(resume_id, wf, services, std::move(options));
   display.Finish();

@@ -19,10 +19,8 @@ std::string Guideline(const Session& s, const PhaseDef& p, const std::string& ti
   auto it = p.guideline.find(tier);
   if (it == p.guideline.end()) it = p.guideline.find("all");
   if (it == p.guideline.end()) return "";
-  return s.options().process_dir.empty() ? "" : [&] {
-    auto t = ReadFile(s.options().process_dir + "/" + it->second);
-    return t.ok() ? *t : std::string();
-  }();
+  auto t = ReadFile(s.options().process_dir + "/" + it->second);
+  return t.ok() ? *t : std::string();
 }
 
 }  // namespace
@@ -102,15 +100,12 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
   // The design path: a design note per task that needs one, before any code. Each note gets
   // the next free DEC-04 ID here, so two notes never claim the same one.
   if (!design.empty()) {
-    spec::Config c;
-    spec::Grammar g;
-    spec::Corpus corpus;
-    SW_RETURN_IF_ERROR(s.LoadSpec(&c, &g, &corpus));
+    SW_ASSIGN_OR_RETURN(spec::Project project, s.Spec());
     // Numbered once and kept: a re-run of an interrupted step sees the same IDs (and prompts).
     json& ids = s.Step(key + "-design")["dec_ids"];
     if (!ids.is_array() || ids.size() != design.size()) {
       int next = 1;
-      for (const auto& it : corpus.items)
+      for (const auto& it : project.corpus.items)
         if (it.id.starts_with("DEC-04-")) next = std::max(next, std::atoi(it.id.c_str() + 7) + 1);
       ids = json::array();
       for (size_t i = 0; i < design.size(); ++i) {
@@ -185,13 +180,10 @@ Status RecordVerifyRounds(Session& s, const std::string& key, const std::string&
 }
 
 Result<std::vector<std::string>> TestCaseIds(Session& s) {
-  spec::Config c;
-  spec::Grammar g;
-  spec::Corpus corpus;
-  SW_RETURN_IF_ERROR(s.LoadSpec(&c, &g, &corpus));
+  SW_ASSIGN_OR_RETURN(spec::Project project, s.Spec());
   std::vector<std::string> ids;
-  for (const auto& it : corpus.items)
-    if (it.prefix == c.test_case_prefix) ids.push_back(it.id);
+  for (const auto& it : project.corpus.items)
+    if (it.prefix == project.config.test_case_prefix) ids.push_back(it.id);
   return ids;
 }
 
@@ -338,9 +330,8 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   SW_ASSIGN_OR_RETURN(Outcome q, Questions(s, &waiting));
   if (waiting) return q;
   if (s.Step("decisions").value("status", "") != "done") {
-    SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
     SW_RETURN_IF_ERROR(s.WriteContext());
-    SW_RETURN_IF_ERROR(s.Squash(head, "specs: decisions and preferences").status());
+    SW_RETURN_IF_ERROR(s.repo()->CommitAll("specs: decisions and preferences").status());
     s.Step("decisions")["status"] = "done";
     SW_RETURN_IF_ERROR(s.Save());
   }
@@ -433,14 +424,13 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   if (stop_after("tests")) return stopped("tests");
 
   // 7. Review, 8. QA, 9. PR.md.
-  SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, "", st.value("dev_base", dev_base), tp->doc,
+  SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, "", st.value("dev_base", dev_base), s.Read(tp->doc),
                                              s.Docs({"requirements", "domain", "stories", "architecture", "api", "tests"}),
                                              DeclaredFiles(tasks)));
   if (rv.waiting || rv.stopped) return rv;
   SW_RETURN_IF_ERROR(WritePr(s));
-  SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
   SW_RETURN_IF_ERROR(s.WriteContext());
-  SW_RETURN_IF_ERROR(s.Squash(head, "PR.md: summary, traceability matrix, verification, review and QA").status());
+  SW_RETURN_IF_ERROR(s.repo()->CommitAll("PR.md: summary, traceability matrix, verification, review and QA").status());
   st["status"] = "done";
   SW_RETURN_IF_ERROR(s.Save());
   if (!st.value("qa", json::object()).value("passed", false))

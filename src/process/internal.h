@@ -41,7 +41,8 @@ Result<StepOutcome> RunQa(Session& s, const std::string& prefix, const std::stri
                           std::string* message, std::string* output);
 /// ReviewAndQa: review rounds over the diff since base (consensus, arbitration, fixes), then
 /// QA rounds (the project's tests for real, fixes with the real output). Steps are keyed
-/// with prefix; the results go to the state for PR.md.
+/// with prefix; the results go to the state for PR.md. plan is the text reviewers check the
+/// change against (the task plan, or a modify's impact plan).
 /// specs is what reviewers and fixers read: every document for develop, the changed items for a
 /// modify.
 /// fix_files are the files review and QA fixes may change.

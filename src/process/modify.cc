@@ -64,17 +64,15 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   // 1. Classify and route.
   s.Say("classifying the change request");
   // The classifier reads the index of the specs (ID, title, what it traces to), not every word.
+  SW_ASSIGN_OR_RETURN(spec::Project project, s.Spec());
+  spec::Config& config = project.config;
+  spec::Grammar& grammar = project.grammar;
+  spec::Corpus& corpus = project.corpus;
   std::string index;
-  {
-    spec::Config ic;
-    spec::Grammar ig;
-    spec::Corpus icorpus;
-    SW_RETURN_IF_ERROR(s.LoadSpec(&ic, &ig, &icorpus));
-    for (const auto& it : icorpus.items) {
-      std::vector<std::string> ups;
-      for (const auto& l : it.links) ups.push_back(l.id);
-      index += it.id + " " + it.title + (ups.empty() ? "" : " <- " + Join(ups, ", ")) + "\n";
-    }
+  for (const auto& it : corpus.items) {
+    std::vector<std::string> ups;
+    for (const auto& l : it.links) ups.push_back(l.id);
+    index += it.id + " " + it.title + (ups.empty() ? "" : " <- " + Join(ups, ", ")) + "\n";
   }
   SW_ASSIGN_OR_RETURN(StepOutcome cl, s.RunStep(prefix + "classify", "classify", "classify.yaml",
                                                {{"request", request}, {"specs", index}, {"context", s.Context()}}, ""));
@@ -82,10 +80,6 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   const json& c = cl.outputs.value("classify", json::object());
   std::string category = c.value("category", "");
   SW_ASSIGN_OR_RETURN(std::string entry, EntryPhase(category));
-  spec::Config config;
-  spec::Grammar grammar;
-  spec::Corpus corpus;
-  SW_RETURN_IF_ERROR(s.LoadSpec(&config, &grammar, &corpus));
   spec::Graph graph(corpus, config);
   std::vector<std::string> targets, unknown;
   for (const auto& t : c.value("targets", json::array())) {
@@ -182,7 +176,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   std::set<std::string> touched_docs;
   for (const auto& name : run_phases) {
     const PhaseDef* p = s.Phase(name);
-    SW_RETURN_IF_ERROR(s.LoadSpec(&config, &grammar, &corpus));
+    SW_ASSIGN_OR_RETURN(project, s.Spec());
     spec::Graph now(corpus, config);
     auto in_phase = [&](const std::string& id) {
       return std::find(p->prefixes.begin(), p->prefixes.end(), grammar.PrefixOf(id)) != p->prefixes.end();
@@ -236,18 +230,21 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     m["changed"] = std::vector<std::string>(changed.begin(), changed.end());
     SW_RETURN_IF_ERROR(s.Save());
   }
-  if (changed.empty() && category != "bug") {
-    // The specs already say what was asked: there is nothing to regenerate.
+  // The change is in: what it spent, PR.md and CONTEXT.md, one last commit.
+  int64_t tokens = 0;
+  double usd = 0;
+  auto finish = [&](const std::string& commit_message) -> Status {
     m["status"] = "done";
-    m["spent"] = json::object();
-    int64_t tokens = 0;
-    double usd = 0;
     s.Spent(prefix, &tokens, &usd);
     m["spent"] = {{"tokens", tokens}, {"usd", usd}};
     SW_RETURN_IF_ERROR(WritePr(s));
-    SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
-    SW_RETURN_IF_ERROR(s.Squash(head, "modify " + n + ": " + request + " (no spec item changed)").status());
-    SW_RETURN_IF_ERROR(s.Save());
+    SW_RETURN_IF_ERROR(s.WriteContext());
+    SW_RETURN_IF_ERROR(s.repo()->CommitAll(commit_message).status());
+    return s.Save();
+  };
+  if (changed.empty() && category != "bug") {
+    // The specs already say what was asked: there is nothing to regenerate.
+    SW_RETURN_IF_ERROR(finish("modify " + n + ": " + request + " (no spec item changed)"));
     Outcome out;
     out.message = "change " + n + ": the " + entry + " phase changed no spec item, so nothing below it runs (" +
                   std::to_string(tokens) + " tokens, " + FormatUsd(usd) + ")";
@@ -258,7 +255,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   if (category == "bug") code_ids.insert(targets.begin(), targets.end());
   files.clear();
   test_files.clear();
-  SW_RETURN_IF_ERROR(s.LoadSpec(&config, &grammar, &corpus));
+  SW_ASSIGN_OR_RETURN(project, s.Spec());
   for (const auto& ci : corpus.citations)
     if (code_ids.count(ci.id)) (ci.test ? test_files : files).insert(ci.at.file);
   if (category == "bug") {
@@ -352,16 +349,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
                                               &rv.message, &text));
     if (qa.waiting) return Waiting(s, prefix + "qa-after-put-back");
   }
-  m["status"] = "done";
-  int64_t tokens = 0;
-  double usd = 0;
-  s.Spent(prefix, &tokens, &usd);
-  m["spent"] = {{"tokens", tokens}, {"usd", usd}};
-  SW_RETURN_IF_ERROR(WritePr(s));
-  SW_RETURN_IF_ERROR(s.WriteContext());
-  SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
-  SW_RETURN_IF_ERROR(s.Squash(head, "modify " + n + ": " + request + "\n\nPR.md updated").status());
-  SW_RETURN_IF_ERROR(s.Save());
+  SW_RETURN_IF_ERROR(finish("modify " + n + ": " + request + "\n\nPR.md updated"));
   if (!st.value(prefix + "qa", json::object()).value("passed", false))
     return Failed("change " + n + " is in, but " + rv.message + "; PR.md lists the failing test cases");
   Outcome out;

@@ -48,11 +48,9 @@ void ReviewSection(const json& steps, const std::string& prefix, std::string* ou
 Status WritePr(Session& s) {
   json& st = s.state();
   const json& steps = st["steps"];
-  spec::Config config;
-  spec::Grammar grammar;
-  spec::Corpus corpus;
-  SW_RETURN_IF_ERROR(s.LoadSpec(&config, &grammar, &corpus));
-  spec::Graph graph(corpus, config);
+  SW_ASSIGN_OR_RETURN(spec::Project project, s.Spec());
+  const spec::Corpus& corpus = project.corpus;
+  spec::Graph graph(corpus, project.config);
   auto findings = graph.Check();
   int errors = 0, warnings = 0;
   for (const auto& f : findings) (f.severity == spec::Severity::kError ? errors : warnings)++;

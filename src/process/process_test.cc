@@ -142,10 +142,8 @@ class ProcessTest : public ::testing::Test {
 };
 
 int SpecErrors(const std::string& project, int* warnings) {
-  auto c = spec::LoadConfig(project);
-  auto g = spec::Grammar::Make(*c);
-  auto corpus = spec::Load(*c, *g);
-  spec::Graph graph(*corpus, *c);
+  auto p = spec::Open(project);
+  spec::Graph graph(p->corpus, p->config);
   int errors = 0;
   *warnings = 0;
   for (const auto& f : graph.Check()) (f.severity == spec::Severity::kError ? errors : *warnings)++;
@@ -589,11 +587,9 @@ TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {
   EXPECT_EQ(differ, expected);
   // Inside the changed documents, every item but the changed ones is byte-identical.
   auto items = [](const std::string& project) {
-    auto c = spec::LoadConfig(project);
-    auto g = spec::Grammar::Make(*c);
-    auto corpus = spec::Load(*c, *g);
     std::map<std::string, std::string> m;
-    for (const auto& it : corpus->items) m[it.id] = it.title + "\n" + it.body;
+    auto opened = spec::Open(project);  // bound: a member of a temporary would dangle in the loop
+    for (const auto& it : opened->corpus.items) m[it.id] = it.title + "\n" + it.body;
     return m;
   };
   for (const auto& [f, text] : before) ASSERT_TRUE(Put(root_ + "/old/" + f, text).ok());
@@ -711,11 +707,9 @@ TEST_F(ProcessTest, EachSpecLevelIsAnEntryPoint) {
   for (auto [level, id] : std::vector<std::pair<std::string, std::string>>{
            {"domain", "ENT-02-002"}, {"stories", "US-03-002"}, {"architecture", "DEC-04-001"}}) {
     ++n;
-    auto c = spec::LoadConfig(project_);
-    auto g = spec::Grammar::Make(*c);
-    auto corpus = spec::Load(*c, *g);
+    auto opened = spec::Open(project_);
     std::string section;
-    for (const auto& it : corpus->items) {
+    for (const auto& it : opened->corpus.items) {
       if (it.id != id) continue;
       std::string doc = *ReadFile(project_ + "/" + it.at.file);
       size_t from = doc.find("## " + id);

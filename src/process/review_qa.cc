@@ -82,7 +82,7 @@ Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::st
     s.Say("phase review, round " + std::to_string(r) + ": " + std::to_string(o.roles.reviewers.size()) + " reviewers");
     SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, "review round " + std::to_string(r), "review.yaml",
                                                   {{"round", r},
-                                                   {"plan", s.Read(plan).empty() ? plan : s.Read(plan)},
+                                                   {"plan", plan},
                                                    {"specs", all_specs},
                                                    {"diff", diff},
                                                    {"context", s.Context()}},
@@ -106,7 +106,7 @@ Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::st
       s.Say("the reviewers disagree: the architect decides");
       SW_ASSIGN_OR_RETURN(StepOutcome arb, s.RunStep(akey, "arbitration round " + std::to_string(r), "arbitrate.yaml",
                                                     {{"reviews", ReviewsText(reviews)},
-                                                     {"plan", s.Read(plan).empty() ? plan : s.Read(plan)},
+                                                     {"plan", plan},
                                                      {"diff", diff},
                                                      {"context", s.Context()}},
                                                     ""));

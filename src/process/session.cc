@@ -105,13 +105,6 @@ std::string Session::Docs(const std::vector<std::string>& names) const {
   return out;
 }
 
-Status Session::LoadSpec(spec::Config* config, spec::Grammar* grammar, spec::Corpus* corpus) const {
-  SW_ASSIGN_OR_RETURN(*config, spec::LoadConfig(o_.project));
-  SW_ASSIGN_OR_RETURN(*grammar, spec::Grammar::Make(*config));
-  SW_ASSIGN_OR_RETURN(*corpus, spec::Load(*config, *grammar));
-  return Status::Ok();
-}
-
 std::string Session::WorkspacePrefsPath() const {
   return o_.prefs_file.empty() ? Path(".specwright/preferences.md") : o_.prefs_file;
 }

@@ -71,8 +71,8 @@ class Session {
 
   /// Spec text: the documents of these phases, each under its path.
   std::string Docs(const std::vector<std::string>& phase_names) const;
-  /// The traceability corpus of the project as it is now.
-  Status LoadSpec(spec::Config* config, spec::Grammar* grammar, spec::Corpus* corpus) const;
+  /// The traceability of the project as it is now.
+  Result<spec::Project> Spec() const { return spec::Open(o_.project); }
 
   /// Preferences of a phase merged with the workspace-wide ones, as text for prompts.
   std::string PreferencesText(const std::string& phase) const;

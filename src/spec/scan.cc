@@ -234,4 +234,12 @@ Result<Corpus> Load(const Config& c, const Grammar& g) {
   return corpus;
 }
 
+Result<Project> Open(const std::string& root) {
+  Project p;
+  SW_ASSIGN_OR_RETURN(p.config, LoadConfig(root));
+  SW_ASSIGN_OR_RETURN(p.grammar, Grammar::Make(p.config));
+  SW_ASSIGN_OR_RETURN(p.corpus, Load(p.config, p.grammar));
+  return p;
+}
+
 }  // namespace sw::spec

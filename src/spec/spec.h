@@ -121,6 +121,16 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
 /// Load is ReadSpecDocs + ParseSpecs + ScanCode.
 Result<Corpus> Load(const Config& c, const Grammar& g);
 
+/// Project is a project's traceability as it is now: its `spec:` config, the grammar it
+/// defines, and the corpus (spec items and code citations).
+struct Project {
+  Config config;
+  Grammar grammar;
+  Corpus corpus;
+};
+/// Open is LoadConfig(root) + Grammar::Make + Load.
+Result<Project> Open(const std::string& root);
+
 /// Finding is one problem `spec check` reports.
 struct Finding {
   std::string rule;

@@ -38,19 +38,9 @@ std::vector<std::string> StringList(const json& v) {
   return out;
 }
 
-struct Project {
-  Config config;
-  Grammar grammar;
-  Corpus corpus;
-};
-
-Result<std::unique_ptr<Project>> OpenProject(const std::string& root) {
+Result<Project> OpenWorkspace(const std::string& root) {
   if (root.empty()) return InvalidInput("the spec tools need a workspace (the workflow has none)");
-  auto p = std::make_unique<Project>();
-  SW_ASSIGN_OR_RETURN(p->config, LoadConfig(root));
-  SW_ASSIGN_OR_RETURN(p->grammar, Grammar::Make(p->config));
-  SW_ASSIGN_OR_RETURN(p->corpus, Load(p->config, p->grammar));
-  return p;
+  return Open(root);
 }
 
 class SpecCheck : public tools::Tool {
@@ -69,15 +59,15 @@ class SpecCheck : public tools::Tool {
                 {"additionalProperties", false}};
   }
   Result<json> Call(const json& args, const tools::CallContext& ctx) override {
-    SW_ASSIGN_OR_RETURN(auto p, OpenProject(ctx.workspace));
-    Graph g(p->corpus, p->config);
+    SW_ASSIGN_OR_RETURN(Project p, OpenWorkspace(ctx.workspace));
+    Graph g(p.corpus, p.config);
     std::vector<std::string> rules = StringList(args.value("rules", json()));
     std::vector<std::string> prefixes = StringList(args.value("prefixes", json()));
     std::vector<Finding> kept;
     for (const auto& f : g.Check()) {
       if (!rules.empty() && std::find(rules.begin(), rules.end(), f.rule) == rules.end()) continue;
       if (!prefixes.empty()) {
-        std::string pre = p->grammar.PrefixOf(f.id);
+        std::string pre = p.grammar.PrefixOf(f.id);
         if (std::find(prefixes.begin(), prefixes.end(), pre) == prefixes.end()) continue;
       }
       kept.push_back(f);
@@ -89,7 +79,7 @@ class SpecCheck : public tools::Tool {
       list.push_back(f.at.ToString() + ": " + (f.severity == Severity::kError ? "error" : "warning") + " [" + f.rule +
                      "] " + f.message);
     }
-    return json{{"ok", errors == 0}, {"errors", errors}, {"findings", list}, {"items", p->corpus.items.size()}};
+    return json{{"ok", errors == 0}, {"errors", errors}, {"findings", list}, {"items", p.corpus.items.size()}};
   }
 };
 
@@ -119,7 +109,7 @@ class SpecMerge : public tools::Tool {
     if (mode != "replace" && mode != "merge")
       return InvalidInput("spec.merge mode must be \"replace\" or \"merge\", got " + Quote(mode));
     SW_ASSIGN_OR_RETURN(std::string path, tools::ResolveInWorkspace(ctx.workspace, rel, true));
-    SW_ASSIGN_OR_RETURN(auto p, OpenProject(ctx.workspace));
+    SW_ASSIGN_OR_RETURN(Project p, OpenWorkspace(ctx.workspace));
     std::string before;
     if (fs::exists(path)) {
       SW_ASSIGN_OR_RETURN(before, ReadFile(path));
@@ -133,9 +123,9 @@ class SpecMerge : public tools::Tool {
       std::vector<std::string> allow = StringList(args.value("allowed", json()));
       std::set<std::string> known;
       std::string doc_rel = tools::RelativeToWorkspace(ctx.workspace, path);
-      for (const auto& it : p->corpus.items)
+      for (const auto& it : p.corpus.items)
         if (it.at.file != doc_rel) known.insert(it.id);
-      auto merged = MergeItems(p->grammar, before, text, {allow.begin(), allow.end()}, known, &replaced, &added);
+      auto merged = MergeItems(p.grammar, before, text, {allow.begin(), allow.end()}, known, &replaced, &added);
       // A refused merge is an answer for the writer to fix, not a failure of the tool.
       if (!merged.ok()) return json{{"ok", false}, {"path", rel}, {"error", merged.status().message()}};
       after = std::move(merged).value();
