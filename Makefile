@@ -1,6 +1,8 @@
 # The two commands: `make demo` and `make test`. Both set the machine up first.
 BUILD ?= build
 JOBS ?= $(shell nproc)
+# The Node.js that scripts/node.sh installs where the system's is too old goes first on PATH.
+export PATH := $(CURDIR)/scripts/node/node_modules/.bin:$(PATH)
 
 .PHONY: all bootstrap build test demo bench clean
 

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Installs what Specwright needs to build and test, from Debian's packages only; extra package
-# names given as arguments are installed the same way (scripts/browser.sh).
+# Installs what Specwright needs to build and test: Debian's packages, then (scripts/node.sh) a
+# Node.js from the npm registry where the system's is too old for the front-end tooling. Extra
+# package names given as arguments are installed the same way (scripts/browser.sh).
 # Idempotent: packages already present are not reinstalled; apt is touched only when something is missing.
 set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+source "$here/node-env.sh"
 
 PKGS=("$@")
 PKGS+=(
@@ -12,9 +15,10 @@ PKGS+=(
   libboost1.81-dev libcmark-dev
 )
 
-# Node.js and npm run the real MCP servers of the tests; a machine that has them already (from
-# anywhere) keeps its own.
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+# Node.js and npm build the web UI and run the real MCP servers of the tests. A machine that has
+# them already (from anywhere) keeps its own; Debian's (18) is only old enough to fetch a newer
+# one from the npm registry, which scripts/node.sh does below.
+if ! PATH=$SW_SYSTEM_PATH command -v node >/dev/null 2>&1 || ! PATH=$SW_SYSTEM_PATH command -v npm >/dev/null 2>&1; then
   PKGS+=(nodejs npm)
 fi
 
@@ -25,17 +29,17 @@ for p in "${PKGS[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  SUDO=""
+  if [ "$(id -u)" -ne 0 ]; then
+    if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
+      echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2; exit 2
+    fi
+  fi
+  echo "bootstrap: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  if command -v sudo >/dev/null 2>&1; then SUDO="sudo"; else
-    echo "bootstrap: need root or sudo to install: ${missing[*]}" >&2; exit 2
-  fi
-fi
-echo "bootstrap: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+bash "$here/node.sh"

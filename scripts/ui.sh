@@ -5,10 +5,8 @@
 set -euo pipefail
 BUILD=$(cd "${1:-build}" && pwd)
 cd "$(dirname "$0")/../ui"
-if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
-  echo "ui: node and npm are needed (scripts/bootstrap.sh installs them)" >&2
-  exit 2
-fi
+source ../scripts/node-env.sh
+require_node ui
 stamp=node_modules/.specwright-lock
 if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   echo "ui: installing the front end's packages from npm"
