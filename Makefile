@@ -2,7 +2,7 @@
 BUILD ?= build
 JOBS ?= $(shell nproc)
 # The Node.js that scripts/node.sh installs where the system's is too old goes first on PATH.
-export PATH := $(CURDIR)/scripts/node/node_modules/.bin:$(PATH)
+export PATH := $(CURDIR)/scripts/node/installed/bin:$(PATH)
 
 .PHONY: all bootstrap build test demo bench clean
 

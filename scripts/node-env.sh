@@ -1,8 +1,8 @@
 # Sourced by the scripts that run Node.js. Puts the project's own Node.js first on PATH (it is in
-# scripts/node/node_modules/.bin only where scripts/node.sh had to install it), and says which
+# scripts/node/installed/bin only where scripts/node.sh had to install it), and says which
 # versions the front-end tooling runs on: Vite 8 and vitest 4 need "^20.19.0 || >=22.12.0",
 # the MCP SDK of the test servers ">=20". Debian 12's own nodejs is 18.
-SW_NODE_BIN="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/node/node_modules/.bin"
+SW_NODE_BIN="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/node/installed/bin"
 # SW_SYSTEM_PATH is PATH without it: the system's own node and npm.
 SW_SYSTEM_PATH=":$PATH:"
 while [[ "$SW_SYSTEM_PATH" == *":$SW_NODE_BIN:"* ]]; do SW_SYSTEM_PATH=${SW_SYSTEM_PATH//":$SW_NODE_BIN:"/:}; done
