@@ -4,7 +4,7 @@
 # `apt-get install git make ca-certificates`, `git clone` of this checkout's HEAD, `make demo`,
 # `make test`, and `make test` once more (the second run shows what a warm checkout costs).
 # Each step is timed; the summary line says PASS or FAIL. Not run by CI: it needs root, mounts
-# and half an hour.
+# and about 20 minutes.
 #
 #   sudo scripts/fresh-debian.sh [--root DIR] [--keep] [--with-debian-node]
 #
