@@ -31,7 +31,7 @@ while [ $# -gt 0 ]; do
 done
 if [ "$(id -u)" -ne 0 ]; then echo "fresh-debian: run as root (debootstrap, chroot and mounts need it)" >&2; exit 2; fi
 
-src=$(cd "$(dirname "$0")/.." && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd -P)
 head=$(git -C "$src" rev-parse --short HEAD)
 if [ -n "$(git -C "$src" status --porcelain --untracked-files=no)" ]; then
   echo "fresh-debian: note: testing HEAD ($head); the uncommitted changes in $src are not in it"
@@ -44,7 +44,7 @@ fi
 
 if [ -z "$root" ]; then root=$(mktemp -d /var/tmp/specwright-fresh.XXXXXX); fi
 mkdir -p "$root"
-root=$(cd "$root" && pwd)
+root=$(cd "$root" && pwd -P)
 if [ "$root" = / ] || [ -n "$(ls -A "$root")" ]; then
   echo "fresh-debian: $root is not empty; give a new or empty folder with --root" >&2
   exit 2
@@ -72,10 +72,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# The host's Debian sources, when it is a Debian 12 with a bookworm main archive; otherwise
-# debootstrap's own default mirror.
-sources=$(apt-get indextargets --format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(COMPONENT)' 2>/dev/null |
-  awk '$1 == "deb" && $3 ~ /^bookworm/ { print "deb " $2 " " $3 " " $4 }' | sort -u || true)
+# The host's Debian archive sources (its mirror of bookworm, -updates and -security; not any
+# third-party repository, whose keys the new root does not have), when it has a bookworm main
+# archive over http; otherwise debootstrap's own default mirror.
+sources=$(apt-get indextargets --format '$(TARGET_OF) $(REPO_URI) $(RELEASE) $(COMPONENT) $(ORIGIN)' 2>/dev/null |
+  awk '$1 == "deb" && $2 ~ /^http:/ && $3 ~ /^bookworm(-updates|-security)?$/ && $5 == "Debian" {
+         print "deb " $2 " " $3 " " $4 }' | sort -u || true)
 mirror=$(awk '$3 == "bookworm" && $4 == "main" { print $2; exit }' <<<"$sources")
 
 t0=$(date +%s)
@@ -99,6 +101,7 @@ git clone -q --bare --no-local "$src" "$root/root/specwright.git"
 mount -t proc proc "$root/proc"
 mount -t sysfs sys "$root/sys"
 mount --bind /dev "$root/dev"
+mount --make-rslave "$root/dev"
 mount --bind /dev/pts "$root/dev/pts"
 mount -t tmpfs -o mode=1777,nosuid,nodev shm "$root/dev/shm"
 

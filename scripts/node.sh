@@ -5,16 +5,17 @@
 # into scripts/node/installed: `npm pack` (the system's npm, any version since 7) fetches each
 # package from the npm registry, its tarball is checked against the pinned sha512, and the
 # whole toolchain is staged beside and moved into place only once it runs. The official Linux
-# build of Node.js ships inside the registry package node-linux-<arch>. Nothing outside
-# scripts/node changes. Idempotent: once a fitting node is there and the pins have not
+# build of Node.js ships inside the registry package node-linux-<arch>. It writes only under
+# scripts/node (and npm's download cache, ~/.npm). Idempotent: once a fitting node is there and the pins have not
 # changed, it does nothing.
 set -euo pipefail
-here=$(cd "$(dirname "$0")" && pwd)
+here=$(cd "$(dirname "$0")" && pwd -P)
 source "$here/node-env.sh"
 pins=$here/node/pins
 dest=$here/node/installed
 
-if [ -f "$dest/pins" ] && cmp -s "$pins" "$dest/pins" && node_fits "$SW_NODE_BIN/node"; then exit 0; fi
+if [ -f "$dest/pins" ] && cmp -s "$pins" "$dest/pins" && node_fits "$SW_NODE_BIN/node" &&
+  "$SW_NODE_BIN/npm" --version >/dev/null 2>&1; then exit 0; fi
 if [ ! -e "$dest" ] && node_fits && command -v npm >/dev/null 2>&1; then exit 0; fi
 
 die() { echo "node: $*" >&2; exit 2; }
@@ -73,6 +74,8 @@ node_fits "$stage/bin/node" || die "the Node.js fetched for $(uname -m) does not
 PATH="$stage/bin:$SW_SYSTEM_PATH" npm --version >/dev/null || die "the npm fetched does not run on the Node.js fetched"
 cp "$pins" "$stage/pins"
 
-rm -rf "$dest"
-mv "$stage" "$dest"
+# The old toolchain moves aside (into $work, removed on exit) before the new one moves in, so
+# scripts/node/installed is always either the old toolchain or the new one, never a mixture.
+if [ -e "$dest" ]; then mv -T "$dest" "$work/old"; fi
+mv -T "$stage" "$dest"
 echo "node: using Node.js $("$SW_NODE_BIN/node" --version) and npm $("$SW_NODE_BIN/npm" --version) from $SW_NODE_BIN"

@@ -35,8 +35,8 @@ SH
   echo "$tmp/sys-$1"
 }
 
-# Which versions fit: Vite 8's "^20.19.0 || >=22.12.0".
-for v in 18.20.4 20.18.3 21.7.3 22.11.0 ""; do
+# Which versions fit: Vite 8's "^20.19.0 || >=22.12.0" and vitest 4's "^20.0.0 || ^22.0.0 || >=24.0.0".
+for v in 18.20.4 20.18.3 21.7.3 22.11.0 23.11.1 ""; do
   d=$(fake_node "${v:-garbage}")
   [ -z "$v" ] && printf '#!/bin/sh\necho not-a-version\n' >"$d/node"
   check "node ${v:-garbage} does not fit" bash -c "source '$src/scripts/node-env.sh'; ! node_fits '$d/node'"
