@@ -201,6 +201,18 @@ void Runner::AgentModelDone(Completion& c) {
   }
   std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
   json calls = TurnCalls(o.tool_calls, st.uri_of);
+  if (!o.truncated.empty()) {
+    // A cut turn may hold a half-written tool call: it is never cached, and it fails the
+    // agent unless the node accepts cut answers.
+    if (def.on_truncated != workflow::TruncatedPolicy::kAccept || !o.tool_calls.empty()) {
+      AgentFail(n, u, "turn " + std::to_string(st.turn) + ": " + o.truncated);
+      return;
+    }
+    std::string msg = "node " + Quote(def.id) + ": turn " + std::to_string(st.turn) + ": " + o.truncated +
+                      "; the cut answer is used (on_truncated: accept)";
+    warnings_.push_back(msg);
+    Emit("warning", n, item, unit.attempt, [&] { return json{{"message", msg}}; });
+  }
   CacheResult(n, o, json{{"text", text}, {"tool_calls", calls}}.dump());
   Emit("agent_turn", n, item, unit.attempt, [&] {
     json d{{"turn", st.turn}, {"text", text}, {"tool_calls", calls}, {"cached", o.cached}};
@@ -213,12 +225,25 @@ void Runner::AgentModelDone(Completion& c) {
     ReleaseUnit(n, u);
     json value = text;
     if (def.output == workflow::OutputKind::kJson) {
-      auto parsed = ParseOutput(n, text);
-      if (!parsed.ok()) {
-        AgentFail(n, u, "the final answer: " + parsed.status().message());
+      llm::JsonAnswer ans = ParseOutput(n, text);
+      if (!ans.ok()) {
+        // A repair turn in the same conversation, bounded by the node's attempts and max_turns.
+        if (st.repairs + 1 < def.retry.attempts && st.turn < def.max_turns && !stopping_ &&
+            s.status == NodeStatus::kRunning) {
+          ++st.repairs;
+          st.messages.push_back(llm::Message{"assistant", text, {}, ""});
+          st.messages.push_back(llm::Message{"user", RepairMessage(ans.error, def.schema), {}, ""});
+          Emit("repair_requested", n, item, unit.attempt, [&] { return json{{"turn", st.turn}, {"error", ans.error}}; });
+          unit.queued = true;
+          launchable_.emplace_back(n, u);
+          return;
+        }
+        AgentFail(n, u, "the final answer: " + ans.error);
         return;
       }
-      value = std::move(parsed).value();
+      if (!ans.repaired.empty())
+        Emit("output_repaired", n, item, unit.attempt, [&] { return json{{"how", ans.repaired}}; });
+      value = std::move(*ans.value);
     }
     Emit("agent_finished", n, item, unit.attempt, [&] { return json{{"turns", st.turn}}; });
     Outcome totals = AgentTotals(st);

@@ -18,6 +18,7 @@ struct AgentState {
   std::map<std::string, std::string> uri_of;  // model-facing tool name -> tool URI
   int turn = 0;        // model answers received so far
   int call_tries = 0;  // failed tries of the model call now pending
+  int repairs = 0;     // turns that asked the model to correct an unusable final answer
   // "name\nargs" -> how many times in a row that call returned the same result (and which)
   std::map<std::string, int> repeats;
   std::map<std::string, std::string> last_result;

@@ -7,6 +7,7 @@
 #include "base/strings.h"
 #include "engine/agent.h"
 #include "engine/runner.h"
+#include "llm/finish.h"
 #include "llm/replay.h"
 #include "engine/scope.h"
 #include "workflow/json_schema.h"
@@ -75,6 +76,8 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
     if (!ResolveProvider(n, item, p)) return false;
     if (!system.empty()) req.messages.push_back(llm::Message{"system", system, {}, {}});
     req.messages.push_back(llm::Message{"user", prompt, {}, {}});
+    // A repair turn or a continuation: the model's answer and what to do about it.
+    for (const auto& m : unit.followup) req.messages.push_back(m);
     if (services_.store) {  // the cache lives in the store
       Hasher h;
       h.Add(def.definition_hash).Add(def.model.model).Add(system).Add(prompt);
@@ -93,13 +96,13 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
       suspicious.push_back(m);
     }
     missing = std::move(suspicious);
-    if (!missing.empty() && unit.attempt == unit.attempt_base) {
+    if (!missing.empty() && unit.attempt == unit.attempt_base && unit.followup.empty()) {
       std::string msg = "node \"" + def.id + "\": template names resolved to nothing: " + Join(missing, ", ");
       warnings_.push_back(msg);
       Emit("warning", n, item, 0, [&] { return json{{"message", msg}}; });
     }
     // A cached result from an identical earlier call costs nothing and starts no call.
-    if (options_.use_cache && def.cache && services_.store) {
+    if (options_.use_cache && def.cache && services_.store && unit.followup.empty()) {
       auto hit = services_.store->GetCache(p->cache_key);
       if (hit.ok() && hit->has_value()) {
         auto blob = services_.store->GetBlob((*hit)->output_blob);
@@ -107,7 +110,7 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
           json value = *blob;
           if (def.output == workflow::OutputKind::kJson) {
             auto parsed = ParseOutput(n, *blob);
-            if (parsed.ok()) value = std::move(parsed).value();
+            if (parsed.value) value = std::move(*parsed.value);
           }
           unit.attempt += 1;
           unit.started = services_.clock->WallNow();
@@ -416,7 +419,8 @@ void Runner::LaunchLlm(Prepared& p) {
   provider->Start(p.request, nodes_[p.node].units[p.unit].cancel, std::move(on_delta),
                   [inbox, c = std::move(c), price, clock, t0, wall0, request_json = std::move(request_json),
                    request_hash = std::move(request_hash),
-                   cache_key = std::move(cache_key), prov, model](llm::CallResult r) mutable {
+                   cache_key = std::move(cache_key), prov, model,
+                   max_tokens = p.request.max_tokens](llm::CallResult r) mutable {
                     Outcome& o = c.outcome;
                     o.is_llm = true;
                     o.provider = prov;
@@ -431,6 +435,18 @@ void Runner::LaunchLlm(Prepared& p) {
                     if (!r.request_raw.empty()) o.request_json = std::move(r.request_raw);
                     if (r.ok()) {
                       o.ok = true;
+                      // One meaning per finish reason (llm/finish.h): a refusal, a filter or
+                      // an overflowing context fails the call; a cut answer is the node's call.
+                      if (auto v = llm::finish::FinishProblemOf(*r.response, max_tokens)) {
+                        if (v->problem == llm::finish::Problem::kTruncated) {
+                          o.truncated = v->message;
+                        } else {
+                          o.ok = false;
+                          o.error = v->message;
+                          o.retryable = v->retryable;
+                          o.error_kind = "error";
+                        }
+                      }
                       o.usage = r.response->usage;
                       o.ttft_ms = r.response->ttft_ms;
                       o.reply_json = llm::ReplyJson(*r.response);
@@ -447,7 +463,10 @@ void Runner::LaunchLlm(Prepared& p) {
                       Code code = r.error.status.code();
                       o.error_kind = code == Code::kTimeout ? "timeout" : code == Code::kCancelled ? "cancelled" : "error";
                     }
-                    if (price) o.cost = llm::CostOf(o.usage, *price);
+                    // No usage reported: the cost is unknown (never $0.00), and the budget
+                    // keeps the call's worst case (runner.cc, Settle).
+                    if (r.ok() && !r.response->usage_known) o.usage_unknown = true;
+                    if (price && !o.usage_unknown) o.cost = llm::CostOf(o.usage, *price);
                     inbox->Push(std::move(c));
                   });
 }
@@ -627,30 +646,5 @@ void Runner::LaunchWorkflow(Prepared& p) {
   });
 }
 
-Result<json> Runner::ParseOutput(int n, const std::string& text) {
-  const auto& def = wf_->nodes[n];
-  std::string t = Trim(text);
-  if (StartsWith(t, "```")) {
-    size_t nl = t.find('\n');
-    t = nl == std::string::npos ? "" : t.substr(nl + 1);
-    size_t end = t.rfind("```");
-    if (end != std::string::npos) t = t.substr(0, end);
-  }
-  json v;
-  try {
-    v = json::parse(t);
-  } catch (const json::parse_error& e) {
-    std::string preview = t.substr(0, 80);
-    return Failed("output is not valid JSON (" + std::string(e.what()) + "); it starts with: " + preview);
-  }
-  if (def.schema) {
-    auto errors = jsonschema::Validate(*def.schema, v);
-    if (!errors.empty()) {
-      if (errors.size() > 5) errors.resize(5);
-      return Failed("output does not match the schema: " + Join(errors, "; "));
-    }
-  }
-  return v;
-}
 
 }  // namespace sw::engine

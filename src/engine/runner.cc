@@ -637,8 +637,13 @@ void Runner::HandleCompletion(Completion c) {
     double usd = o.cost.value_or(0);
     int64_t toks = o.usage.input + o.usage.output;
     if (c.reserved) {
-      budget_->Settle(c.reservation, usd, toks, known);
-      if (s.budget) s.budget->Settle(c.reservation, usd, toks, known);
+      // A call whose usage was not reported stays charged at its worst case: a budget never
+      // counts unknown spend as free.
+      double settle_usd = o.usage_unknown ? c.reservation.usd : usd;
+      int64_t settle_toks = o.usage_unknown ? c.reservation.tokens : toks;
+      bool settle_known = o.usage_unknown ? c.reservation.usd_known : known;
+      budget_->Settle(c.reservation, settle_usd, settle_toks, settle_known);
+      if (s.budget) s.budget->Settle(c.reservation, settle_usd, settle_toks, settle_known);
     }
     tokens_in_ += o.usage.input;
     tokens_out_ += o.usage.output;
@@ -694,7 +699,7 @@ void Runner::HandleCompletion(Completion c) {
   if (!unit.running || unit.token != c.token) {
     // Timed out or cancelled: the spend is recorded above. An answer that did arrive is kept
     // in the cache, so the node run again (resume, or the same step again) does not pay twice.
-    if (o.is_llm && o.ok && !o.cached && o.agent_call < 0) {
+    if (o.is_llm && o.ok && !o.cached && o.agent_call < 0 && o.truncated.empty()) {
       if (def.kind == workflow::NodeKind::kAgent && unit.tool_uris) {
         std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
         CacheResult(c.node, o, json{{"text", text}, {"tool_calls", TurnCalls(o.tool_calls, *unit.tool_uris)}}.dump());
@@ -745,19 +750,12 @@ void Runner::HandleCompletion(Completion c) {
     UnitFailed(c.node, c.unit, o.error, o.retryable, o.retry_after);
     return;
   }
-  json value = std::move(o.value);
-  if (o.is_llm && !o.cached && def.output == workflow::OutputKind::kJson) {
-    auto parsed = ParseOutput(c.node, value.is_string() ? value.get<std::string>() : value.dump());
-    if (!parsed.ok()) {
-      RecordNodeRun(c.node, item, unit.attempt, "failed", &o, parsed.status().message());
-      UnitFailed(c.node, c.unit, parsed.status().message(), true, -1);
-      return;
-    }
-    value = std::move(parsed).value();
+  if (o.is_llm) {
+    LlmAnswered(c);
+    return;
   }
   RecordNodeRun(c.node, item, unit.attempt, "succeeded", &o, "");
-  if (o.is_llm) CacheResult(c.node, o, value.is_string() ? value.get<std::string>() : value.dump());
-  UnitSucceeded(c.node, c.unit, std::move(value), o.cached);
+  UnitSucceeded(c.node, c.unit, std::move(o.value), o.cached);
 }
 
 void Runner::UnitSucceeded(int n, int u, json value, bool cached) {

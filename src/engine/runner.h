@@ -17,6 +17,7 @@
 #include "engine/budget.h"
 #include "engine/engine.h"
 #include "engine/thread_pool.h"
+#include "llm/json_answer.h"
 #include "tools/git_repo.h"
 #include "tools/mcp_client.h"
 
@@ -47,8 +48,12 @@ struct Outcome {
   std::string request_json, response_raw;
   std::string request_hash, reply_json;  // what offline replay matches and answers with
   bool cost_unknown = false;              // an agent's totals include an unpriced call
+  bool usage_unknown = false;             // the provider reported no usage for this call
   std::string cache_key;
   std::vector<llm::ToolCall> tool_calls;  // an agent's model call asked for these
+  // Non-empty: the answer was cut at max_tokens or paused (llm/finish.h's message); the
+  // node's on_truncated decides what happens.
+  std::string truncated;
   // agent tool call: which call of the unit's current turn this result answers (-1: none)
   int agent_call = -1;
   // human
@@ -64,6 +69,10 @@ struct RunWorkspace {
   std::string dir;
   std::unique_ptr<tools::GitRepo> repo;
 };
+
+/// RepairMessage is the turn that shows a model why its answer cannot be used and asks for the
+/// corrected JSON only (answer.cc; llm nodes and agents' final answers).
+std::string RepairMessage(const std::string& error, const std::optional<json>& schema);
 
 /// AgentTotals is what an agent run spent, in the shape RecordNodeRun reads (agent.cc).
 Outcome AgentTotals(const struct AgentState& st);
@@ -132,6 +141,12 @@ struct Unit {
   /// The agent's model-facing tool names -> URIs; kept after the agent stops, so an answer
   /// that arrives late can still be cached as the turn it was.
   std::shared_ptr<const std::map<std::string, std::string>> tool_uris;
+  /// An llm unit's conversation beyond its prompt: the model's earlier answer and what to do
+  /// about it (a repair turn after an unusable answer, "continue" after a cut one). The next
+  /// attempt sends the prompt plus these (followup.cc).
+  std::vector<llm::Message> followup;
+  std::string joined;     // the cut answers so far, which the next answer continues
+  int continuations = 0;  // of the current answer (bounded by kMaxContinuations)
 };
 
 struct NodeState {
@@ -270,7 +285,18 @@ class Runner {
   void LaunchHuman(Prepared& p);
   void LaunchWorkflow(Prepared& p);
   void Post(Prepared& p, Outcome o);  // hand an outcome to the inbox from the dispatcher thread
-  Result<json> ParseOutput(int n, const std::string& text);
+  /// ParseOutput finds node n's JSON in a model's answer (fenced, in prose) and checks it
+  /// against the node's schema (answer.cc).
+  llm::JsonAnswer ParseOutput(int n, const std::string& text);
+
+  // what an llm node makes of an answer (answer.cc)
+  /// LlmAnswered takes a successful model call of an llm node: a cut answer follows
+  /// on_truncated, a JSON answer is found or repaired, and the unit succeeds or goes on.
+  void LlmAnswered(Completion& c);
+  /// FollowUp starts the unit's next attempt at once with the model's answer and a message
+  /// appended to its conversation (a repair turn, or "continue").
+  void FollowUp(int n, int u, const std::string& answer, const std::string& message, const char* event,
+                const json& data);
 
   // events and persistence (runner.cc)
   void Emit(const char* type, int n, int item, int attempt, const std::function<json()>& data);

@@ -48,7 +48,13 @@ std::vector<std::string> Split(const std::string& text, int n) {
   return out;
 }
 
-std::string Finish(const Ctx& c) { return c.reply.tool_calls.empty() ? "stop" : "tool_calls"; }
+/// Chat Completions' finish_reason (a refusal ends with "stop" and a refusal field).
+std::string Finish(const Ctx& c) {
+  const std::string& f = c.reply.finish;
+  if (f == "length" || f == "content_filter") return f;
+  return c.reply.tool_calls.empty() ? "stop" : "tool_calls";
+}
+bool Refuses(const Ctx& c) { return c.reply.finish == "refusal"; }
 
 // ---- OpenAI Chat Completions ----
 
@@ -72,8 +78,8 @@ Plan OpenAiChat(const Ctx& c) {
     return Sse(j);
   };
   if (!c.stream) {
-    json msg{{"role", "assistant"}, {"content", c.reply.text.empty() ? json(nullptr) : json(c.reply.text)},
-             {"refusal", nullptr}};
+    json msg{{"role", "assistant"}, {"content", c.reply.text.empty() || Refuses(c) ? json(nullptr) : json(c.reply.text)},
+             {"refusal", Refuses(c) ? json(c.reply.text) : json(nullptr)}};
     if (!c.reply.tool_calls.empty()) {
       json calls = json::array();
       for (const auto& t : c.reply.tool_calls)
@@ -83,11 +89,12 @@ Plan OpenAiChat(const Ctx& c) {
     json body{{"id", "chatcmpl-fake"}, {"object", "chat.completion"}, {"created", 1700000000}, {"model", c.model},
               {"choices", json::array({json{{"index", 0}, {"message", msg}, {"logprobs", nullptr}, {"finish_reason", Finish(c)}}})},
               {"usage", ChatUsage(c)}, {"system_fingerprint", "fp_fake"}};
+    if (c.reply.omit_usage) body.erase("usage");
     p.frames.push_back(body.dump());
     return p;
   }
   p.frames.push_back(chunk(json{{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr));
-  for (const auto& piece : c.pieces) p.frames.push_back(chunk(json{{"content", piece}}, nullptr));
+  for (const auto& piece : c.pieces) p.frames.push_back(chunk(json{{Refuses(c) ? "refusal" : "content", piece}}, nullptr));
   for (size_t i = 0; i < c.reply.tool_calls.size(); ++i) {
     const auto& t = c.reply.tool_calls[i];
     p.frames.push_back(chunk(json{{"tool_calls", json::array({json{{"index", i}, {"id", t.id}, {"type", "function"},
@@ -97,7 +104,7 @@ Plan OpenAiChat(const Ctx& c) {
       p.frames.push_back(chunk(json{{"tool_calls", json::array({json{{"index", i}, {"function", {{"arguments", part}}}}})}}, nullptr));
   }
   p.frames.push_back(chunk(json::object(), Finish(c)));
-  if (c.include_usage) {
+  if (c.include_usage && !c.reply.omit_usage) {
     json u = base;
     u["choices"] = json::array();
     u["usage"] = ChatUsage(c);
@@ -117,11 +124,28 @@ json ResponsesUsage(const Ctx& c) {
               {"total_tokens", c.in + c.out}};
 }
 
+json ResponsesPart(const Ctx& c) {
+  if (Refuses(c)) return json{{"type", "refusal"}, {"refusal", c.reply.text}};
+  return json{{"type", "output_text"}, {"text", c.reply.text}, {"annotations", json::array()}};
+}
+
+/// status and incomplete_details of a finished response.
+void ResponsesStatus(const Ctx& c, json* resp) {
+  const std::string& f = c.reply.finish;
+  if (f == "length" || f == "content_filter") {
+    (*resp)["status"] = "incomplete";
+    (*resp)["incomplete_details"] = {{"reason", f == "length" ? "max_output_tokens" : "content_filter"}};
+  } else {
+    (*resp)["status"] = "completed";
+    (*resp)["incomplete_details"] = nullptr;
+  }
+}
+
 json ResponsesOutput(const Ctx& c) {
   json out = json::array();
   if (!c.reply.text.empty())
     out.push_back(json{{"id", "msg_fake"}, {"type", "message"}, {"status", "completed"}, {"role", "assistant"},
-                       {"content", json::array({json{{"type", "output_text"}, {"text", c.reply.text}, {"annotations", json::array()}}})}});
+                       {"content", json::array({ResponsesPart(c)})}});
   for (size_t i = 0; i < c.reply.tool_calls.size(); ++i) {
     const auto& t = c.reply.tool_calls[i];
     out.push_back(json{{"id", "fc_" + std::to_string(i)}, {"type", "function_call"}, {"status", "completed"},
@@ -134,7 +158,7 @@ Plan OpenAiResponses(const Ctx& c) {
   Plan p;
   json resp{{"id", "resp_fake"}, {"object", "response"}, {"created_at", 1700000000}, {"model", c.model}};
   if (!c.stream) {
-    resp["status"] = "completed";
+    ResponsesStatus(c, &resp);
     resp["output"] = ResponsesOutput(c);
     resp["usage"] = ResponsesUsage(c);
     p.frames.push_back(resp.dump());
@@ -157,14 +181,16 @@ Plan OpenAiResponses(const Ctx& c) {
     p.frames.push_back(ev("response.output_item.added",
                           {{"output_index", index},
                            {"item", {{"id", "msg_fake"}, {"type", "message"}, {"status", "in_progress"}, {"role", "assistant"}, {"content", json::array()}}}}));
+    json empty_part = Refuses(c) ? json{{"type", "refusal"}, {"refusal", ""}}
+                                 : json{{"type", "output_text"}, {"text", ""}, {"annotations", json::array()}};
     p.frames.push_back(ev("response.content_part.added",
-                          {{"item_id", "msg_fake"}, {"output_index", index}, {"content_index", 0},
-                           {"part", {{"type", "output_text"}, {"text", ""}, {"annotations", json::array()}}}}));
+                          {{"item_id", "msg_fake"}, {"output_index", index}, {"content_index", 0}, {"part", empty_part}}));
+    std::string kind = Refuses(c) ? "response.refusal" : "response.output_text";
     for (const auto& piece : c.pieces)
-      p.frames.push_back(ev("response.output_text.delta",
+      p.frames.push_back(ev(kind + ".delta",
                             {{"item_id", "msg_fake"}, {"output_index", index}, {"content_index", 0}, {"delta", piece}}));
-    p.frames.push_back(ev("response.output_text.done",
-                          {{"item_id", "msg_fake"}, {"output_index", index}, {"content_index", 0}, {"text", c.reply.text}}));
+    p.frames.push_back(ev(kind + ".done", {{"item_id", "msg_fake"}, {"output_index", index}, {"content_index", 0},
+                                          {Refuses(c) ? "refusal" : "text", c.reply.text}}));
     p.frames.push_back(ev("response.output_item.done", {{"output_index", index}, {"item", ResponsesOutput(c)[0]}}));
     ++index;
   }
@@ -181,10 +207,10 @@ Plan OpenAiResponses(const Ctx& c) {
                           {{"item_id", id}, {"output_index", index}, {"arguments", t.arguments_json}}));
   }
   json done = resp;
-  done["status"] = "completed";
+  ResponsesStatus(c, &done);
   done["output"] = ResponsesOutput(c);
   done["usage"] = ResponsesUsage(c);
-  p.frames.push_back(ev("response.completed", {{"response", done}}));
+  p.frames.push_back(ev(done["status"] == "incomplete" ? "response.incomplete" : "response.completed", {{"response", done}}));
   return p;
 }
 
@@ -195,7 +221,13 @@ Plan Anthropic(const Ctx& c) {
   const auto& u = c.reply.usage;
   // Anthropic's input_tokens excludes cache reads and writes.
   int64_t plain_in = std::max<int64_t>(0, c.in - u.cached_read - u.cache_write);
-  std::string stop = c.reply.tool_calls.empty() ? "end_turn" : "tool_use";
+  const std::string& f = c.reply.finish;
+  std::string stop = f == "length"           ? "max_tokens"
+                     : f == "refusal"        ? "refusal"
+                     : f == "pause_turn"     ? "pause_turn"
+                     : f == "context_window" ? "model_context_window_exceeded"
+                     : c.reply.tool_calls.empty() ? "end_turn"
+                                                  : "tool_use";
   if (!c.stream) {
     json content = json::array();
     if (!c.reply.text.empty()) content.push_back(json{{"type", "text"}, {"text", c.reply.text}});
@@ -258,7 +290,13 @@ Plan Gemini(const Ctx& c) {
   Plan p;
   auto chunk = [&](json parts, bool final) {
     json cand{{"content", {{"parts", parts}, {"role", "model"}}}, {"index", 0}};
-    if (final) cand["finishReason"] = "STOP";
+    if (final) {
+      const std::string& f = c.reply.finish;
+      cand["finishReason"] = f == "length"                ? "MAX_TOKENS"
+                             : f == "content_filter"      ? "SAFETY"
+                             : f == "malformed_tool_call" ? "MALFORMED_FUNCTION_CALL"
+                                                          : "STOP";
+    }
     return json{{"candidates", json::array({cand})}, {"usageMetadata", GeminiUsage(c, final)},
                 {"modelVersion", c.model}, {"responseId", "fake-response"}};
   };
@@ -289,7 +327,7 @@ Plan Ollama(const Ctx& c) {
   auto line = [&](json message, bool done) {
     json j{{"model", c.model}, {"created_at", "2026-11-22T10:00:00.000000Z"}, {"message", message}, {"done", done}};
     if (done) {
-      j["done_reason"] = "stop";
+      j["done_reason"] = c.reply.finish == "length" ? "length" : "stop";
       j["total_duration"] = 4883583458LL;
       j["load_duration"] = 1334875;
       j["prompt_eval_count"] = c.in;
@@ -383,6 +421,8 @@ FakeReply ReplyFromJson(const json& j) {
   r.retry_after_http_date = j.value("retry_after_http_date", false);
   r.slow_ms = j.value("slow_ms", 2000);
   r.ratelimit_reset = j.value("ratelimit_reset", 0.0);
+  r.finish = j.value("finish", "");
+  r.omit_usage = j.value("omit_usage", false);
   if (j.contains("usage")) {
     const json& u = j["usage"];
     r.usage.input = u.value("input", int64_t{-1});

@@ -53,6 +53,14 @@ struct FakeReply {
   /// > 0: a successful answer says the request quota is spent and resets in this many
   /// seconds (x-ratelimit-* for OpenAI formats, anthropic-ratelimit-* for Anthropic).
   double ratelimit_reset = 0;
+  /// How the answer ends, in each API's own words: "" (complete, or tool calls), "length"
+  /// (cut at max_tokens), "refusal" (text is the model's refusal), "content_filter",
+  /// "pause_turn", "context_window", "malformed_tool_call". An API that has no such ending
+  /// ends normally (docs/testing.md lists which API has which).
+  std::string finish;
+  /// OpenAI Chat Completions: no usage at all (no usage chunk even when the request asks for
+  /// one, no usage field in a plain body), as many OpenAI-compatible servers answer.
+  bool omit_usage = false;
 };
 
 struct FakeOptions {

@@ -1,6 +1,8 @@
 // Anthropic Messages API.
 #include "llm/wire.h"
 
+#include <set>
+
 namespace sw::llm {
 namespace {
 
@@ -22,11 +24,15 @@ void MergeUsage(const json& u, Usage* out) {
   out->input = plain + out->cached_read + out->cache_write;
 }
 
-std::string FinishReason(const std::string& stop) {
-  if (stop == "end_turn" || stop == "stop_sequence") return "stop";
-  if (stop == "max_tokens") return "length";
-  if (stop == "tool_use") return "tool_calls";
-  return stop;
+/// stop_reason: end_turn | stop_sequence | max_tokens | tool_use | pause_turn | refusal |
+/// model_context_window_exceeded.
+void SetFinish(Response* r, const std::string& stop) {
+  r->finish_raw = stop;
+  if (stop == "end_turn" || stop == "stop_sequence") r->finish_reason = finish::kStop;
+  else if (stop == "max_tokens") r->finish_reason = finish::kLength;
+  else if (stop == "tool_use") r->finish_reason = finish::kToolCalls;
+  else if (stop == "model_context_window_exceeded") r->finish_reason = finish::kContextWindow;
+  else r->finish_reason = stop;  // refusal and pause_turn are canonical names already
 }
 
 class AnthropicDecoder : public wire::FramedDecoder {
@@ -49,17 +55,21 @@ class AnthropicDecoder : public wire::FramedDecoder {
         ToolCall& t = Tool(Int(e, "index"));
         t.id = Str(*b, "id");
         t.name = Str(*b, "name");
+        client_tools_.insert(Int(e, "index"));
       }
+      // server_tool_use (web search, code execution) runs on Anthropic's side: its input
+      // deltas are not a call for us to make.
     } else if (type == "content_block_delta") {
       auto d = e.find("delta");
       if (d == e.end() || !d->is_object()) return Status::Ok();
       std::string dt = Str(*d, "type");
       if (dt == "text_delta") EmitText(Str(*d, "text"));
-      else if (dt == "input_json_delta") Tool(Int(e, "index")).arguments_json += Str(*d, "partial_json");
-      else if (dt == "thinking_delta") MarkToken();
+      else if (dt == "input_json_delta" && client_tools_.count(Int(e, "index")))
+        Tool(Int(e, "index")).arguments_json += Str(*d, "partial_json");
+      else if (dt == "thinking_delta" || dt == "input_json_delta") MarkToken();
     } else if (type == "message_delta") {
       if (auto d = e.find("delta"); d != e.end() && d->is_object())
-        if (auto s = Str(*d, "stop_reason"); !s.empty()) response.finish_reason = FinishReason(s);
+        if (auto s = Str(*d, "stop_reason"); !s.empty()) SetFinish(&response, s);
       if (auto u = e.find("usage"); u != e.end() && u->is_object()) Merge(*u);
     } else if (type == "message_stop") {
       done_ = true;
@@ -78,7 +88,7 @@ class AnthropicDecoder : public wire::FramedDecoder {
 
   Status OnWhole(const json& m) override {
     if (auto u = m.find("usage"); u != m.end() && u->is_object()) Merge(*u);
-    response.finish_reason = FinishReason(Str(m, "stop_reason"));
+    SetFinish(&response, Str(m, "stop_reason"));
     if (auto cs = m.find("content"); cs != m.end() && cs->is_array()) {
       int64_t i = 0;
       for (const auto& b : *cs) {
@@ -104,6 +114,7 @@ class AnthropicDecoder : public wire::FramedDecoder {
     MergeUsage(u, &x);
     SetUsage(x);
   }
+  std::set<int64_t> client_tools_;  // indices of tool_use blocks (not server_tool_use)
 };
 
 class Anthropic : public wire::Api<AnthropicDecoder> {

@@ -19,10 +19,16 @@ Usage GeminiUsage(const json& u) {
   return out;
 }
 
+/// finishReason: STOP | MAX_TOKENS | SAFETY | RECITATION | LANGUAGE | OTHER | BLOCKLIST |
+/// PROHIBITED_CONTENT | SPII | MALFORMED_FUNCTION_CALL | IMAGE_* | UNEXPECTED_TOOL_CALL | ...
 std::string FinishReason(const std::string& r) {
-  if (r == "STOP") return "stop";
-  if (r == "MAX_TOKENS") return "length";
-  return r.empty() ? "" : r;
+  if (r == "STOP") return finish::kStop;
+  if (r == "MAX_TOKENS") return finish::kLength;
+  if (r == "SAFETY" || r == "RECITATION" || r == "BLOCKLIST" || r == "PROHIBITED_CONTENT" || r == "SPII" ||
+      r == "IMAGE_SAFETY" || r == "IMAGE_PROHIBITED_CONTENT" || r == "IMAGE_RECITATION")
+    return finish::kContentFilter;
+  if (r == "MALFORMED_FUNCTION_CALL" || r == "UNEXPECTED_TOOL_CALL") return finish::kMalformedCall;
+  return r;
 }
 
 class GeminiDecoder : public wire::FramedDecoder {
@@ -51,7 +57,9 @@ class GeminiDecoder : public wire::FramedDecoder {
     if (auto u = c.find("usageMetadata"); u != c.end() && u->is_object()) SetUsage(GeminiUsage(*u));
     if (auto pf = c.find("promptFeedback"); pf != c.end() && pf->is_object()) {
       if (auto br = Str(*pf, "blockReason"); !br.empty()) {
-        stream_error = "prompt blocked: " + br;
+        // The prompt itself was blocked: no candidate follows.
+        response.finish_reason = finish::kContentFilter;
+        response.finish_raw = "prompt blocked: " + br;
         done_ = true;
       }
     }
@@ -82,12 +90,8 @@ class GeminiDecoder : public wire::FramedDecoder {
     }
     if (auto fr = Str(cand, "finishReason"); !fr.empty()) {
       response.finish_reason = FinishReason(fr);
+      response.finish_raw = fr;
       done_ = true;
-      // Blocked output is not an answer; the same prompt will be blocked again.
-      if (fr == "SAFETY" || fr == "RECITATION" || fr == "PROHIBITED_CONTENT" || fr == "BLOCKLIST" || fr == "SPII") {
-        stream_error = "the response was blocked (finishReason " + fr + ")";
-        stream_error_retryable = false;
-      }
     }
     return Status::Ok();
   }

@@ -400,6 +400,7 @@ void HttpProvider::Launch(Pending p) {
              dec.stream_error_retryable);
       } else {
         Response resp = std::move(dec.response);
+        resp.usage_known = dec.usage_seen;
         resp.raw = Redact(std::move(resp.raw), secrets);
         resp.ttft_ms = dec.first_token_at > 0 ? (dec.first_token_at - call->t0) * 1000 : 0;
         r.response = std::move(resp);

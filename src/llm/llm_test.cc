@@ -5,6 +5,7 @@
 #include <fstream>
 #include <functional>
 
+#include "llm/json_answer.h"
 #include "llm/prices.h"
 #include "llm/replay.h"
 #include "llm/scripted.h"
@@ -200,6 +201,70 @@ TEST(Replay, AnswersInRecordedOrderRepeatsTheLastAndNamesTheNodeWhenUnknown) {
   EXPECT_EQ(back->usage.reasoning, 3);
   EXPECT_EQ(back->tool_calls[0].name, "fs_read");
   EXPECT_FALSE(ParseReply("{").ok());
+}
+
+}  // namespace
+}  // namespace sw::llm
+
+namespace sw::llm {
+namespace {
+
+TEST(FindJson, FindsTheValueWhereRealModelsPutIt) {
+  struct Case {
+    std::string text;
+    nlohmann::json want;
+    std::string how;
+  };
+  std::vector<Case> cases = {
+      {"{\"a\": 1}", {{"a", 1}}, ""},
+      {"  [1, 2]\n", {1, 2}, ""},
+      {"```json\n{\"a\": 1}\n```", {{"a", 1}}, "inside a ```json fence"},
+      {"```JSON\n{\"a\": 1}\n```", {{"a", 1}}, "inside a ```JSON fence"},
+      {"Here you go:\n```\n{\"a\": 1}\n```\nAnything else?", {{"a", 1}}, "inside a ``` fence"},
+      {"Some code:\n```python\nprint({1: 2})\n```\nand the answer:\n```json\n{\"a\": 2}\n```", {{"a", 2}},
+       "inside a ```json fence"},
+      {"The result is {\"a\": \"} { [\"} as computed.", {{"a", "} { ["}}, "after 1 line of prose, before 1 line of prose"},
+      {"I checked [the docs] and:\n{\"ok\": true}", {{"ok", true}}, "after 1 line of prose"},
+      {"{\"a\": 1}\n\nNote: the value is approximate.", {{"a", 1}}, "before 1 line of prose"},
+      // A cut answer whose fence never closes still yields its value when that is complete.
+      {"```json\n{\"a\": 1}\n", {{"a", 1}}, "inside a ```json fence"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.text);
+    auto a = FindJson(c.text);
+    ASSERT_TRUE(a.ok()) << a.error;
+    EXPECT_EQ(*a.value, c.want);
+    EXPECT_EQ(a.repaired, c.how);
+  }
+}
+
+TEST(FindJson, SaysWhyAnAnswerCannotBeUsed) {
+  auto none = FindJson("I think the answer is 42.");
+  EXPECT_FALSE(none.ok());
+  EXPECT_FALSE(none.value.has_value()) << "a bare number in prose is not an answer";
+  EXPECT_NE(none.error.find("not valid JSON"), std::string::npos) << none.error;
+  EXPECT_NE(none.error.find("I think the answer"), std::string::npos) << none.error;
+
+  auto cut = FindJson("{\"a\": [1, 2");
+  EXPECT_FALSE(cut.ok());
+  EXPECT_NE(cut.error.find("not valid JSON"), std::string::npos) << cut.error;
+
+  // With a check, the first candidate that passes wins; else the first one's errors.
+  JsonCheck needs_b = [](const nlohmann::json& v) {
+    return v.contains("b") ? std::vector<std::string>{} : std::vector<std::string>{"b is required"};
+  };
+  auto second = FindJson("Draft: {\"a\": 1}\nFinal: {\"b\": 2}", needs_b);
+  ASSERT_TRUE(second.ok()) << second.error;
+  EXPECT_EQ(*second.value, (nlohmann::json{{"b", 2}}));
+  auto neither = FindJson("{\"a\": 1}", needs_b);
+  EXPECT_FALSE(neither.ok());
+  ASSERT_TRUE(neither.value.has_value());
+  EXPECT_NE(neither.error.find("does not match the schema: b is required"), std::string::npos) << neither.error;
+
+  // Bounded: a long answer full of brackets costs at most 32 parses.
+  std::string many;
+  for (int i = 0; i < 10000; ++i) many += "[x] ";
+  EXPECT_FALSE(FindJson(many).ok());
 }
 
 }  // namespace

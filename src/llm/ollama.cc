@@ -46,8 +46,9 @@ class OllamaDecoder : public wire::FramedDecoder {
       u.input = Int(c, "prompt_eval_count");
       u.output = Int(c, "eval_count");
       SetUsage(u);
-      response.finish_reason = Str(c, "done_reason");
-      if (response.finish_reason.empty()) response.finish_reason = "stop";
+      // done_reason: stop | length | load | unload.
+      response.finish_raw = Str(c, "done_reason");
+      response.finish_reason = response.finish_raw.empty() ? finish::kStop : response.finish_raw;
       done_ = true;
     }
     return Status::Ok();

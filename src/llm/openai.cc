@@ -18,7 +18,10 @@ Usage OpenAiUsage(const json& u) {
   out.input = Int(u, responses ? "input_tokens" : "prompt_tokens");
   out.output = Int(u, responses ? "output_tokens" : "completion_tokens");
   auto in_d = u.find(responses ? "input_tokens_details" : "prompt_tokens_details");
-  if (in_d != u.end() && in_d->is_object()) out.cached_read = Int(*in_d, "cached_tokens");
+  if (in_d != u.end() && in_d->is_object()) {
+    out.cached_read = Int(*in_d, "cached_tokens");
+    out.cache_write = Int(*in_d, "cache_write_tokens");
+  }
   auto out_d = u.find(responses ? "output_tokens_details" : "completion_tokens_details");
   if (out_d != u.end() && out_d->is_object()) out.reasoning = Int(*out_d, "reasoning_tokens");
   return out;
@@ -72,7 +75,7 @@ class ChatDecoder : public wire::FramedDecoder {
     for (const auto& choice : *ch) {
       if (Int(choice, "index") != 0) continue;
       if (auto fr = Str(choice, "finish_reason"); !fr.empty()) {
-        response.finish_reason = fr;
+        SetChatFinish(fr);
         finished_ = true;
       }
       auto d = choice.find("delta");
@@ -110,7 +113,7 @@ class ChatDecoder : public wire::FramedDecoder {
     auto ch = body.find("choices");
     if (ch == body.end() || !ch->is_array() || ch->empty()) return Status(Code::kFailed, "response has no choices");
     const json& choice = (*ch)[0];
-    response.finish_reason = Str(choice, "finish_reason");
+    SetChatFinish(Str(choice, "finish_reason"));
     if (auto m = choice.find("message"); m != choice.end() && m->is_object()) {
       EmitText(Str(*m, "content"));
       refusal_ = Str(*m, "refusal");
@@ -132,15 +135,18 @@ class ChatDecoder : public wire::FramedDecoder {
 
   Status Finish() override {
     SW_RETURN_IF_ERROR(FramedDecoder::Finish());
-    // A refusal is an answer, but not the one asked for: the node must not succeed with "".
-    if (!refusal_.empty() && response.text.empty()) {
-      stream_error = "the model refused: " + refusal_;
-      stream_error_retryable = false;
-    }
+    // A refusal is an answer, but not the one asked for (llm/finish.h decides what it means).
+    response.refusal = refusal_;
+    if (!refusal_.empty() && response.text.empty() && response.tool_calls.empty()) response.finish_reason = finish::kRefusal;
     return Status::Ok();
   }
 
  private:
+  // stop | length | tool_calls | content_filter | function_call (deprecated) are documented.
+  void SetChatFinish(const std::string& fr) {
+    response.finish_raw = fr;
+    response.finish_reason = fr == "function_call" ? finish::kToolCalls : fr;
+  }
   bool finished_ = false;
   std::string refusal_;
   std::string last_id_;
@@ -194,9 +200,13 @@ class ResponsesDecoder : public wire::FramedDecoder {
     std::string type = Str(e, "type");
     if (type == "response.output_text.delta") {
       EmitText(Str(e, "delta"));
-    } else if (type == "response.reasoning_summary_text.delta" || type == "response.reasoning_text.delta" ||
-               type == "response.refusal.delta") {
+    } else if (type == "response.reasoning_summary_text.delta" || type == "response.reasoning_text.delta") {
       MarkToken();
+    } else if (type == "response.refusal.delta") {
+      MarkToken();
+      response.refusal += Str(e, "delta");
+    } else if (type == "response.refusal.done") {
+      response.refusal = Str(e, "refusal");
     } else if (type == "response.output_item.added" || type == "response.output_item.done") {
       auto item = e.find("item");
       if (item != e.end() && item->is_object() && Str(*item, "type") == "function_call") {
@@ -213,11 +223,10 @@ class ResponsesDecoder : public wire::FramedDecoder {
       const json& resp = e.contains("response") ? e["response"] : e;
       if (auto u = resp.find("usage"); u != resp.end() && u->is_object()) SetUsage(OpenAiUsage(*u));
       if (type == "response.completed") {
-        response.finish_reason = "stop";
+        response.finish_reason = finish::kStop;
+        response.finish_raw = "completed";
       } else if (type == "response.incomplete") {
-        auto d = resp.find("incomplete_details");
-        std::string why = d != resp.end() && d->is_object() ? Str(*d, "reason") : "";
-        response.finish_reason = why == "max_output_tokens" ? "length" : (why.empty() ? "incomplete" : why);
+        SetIncomplete(resp);
       } else {
         StreamError(this, resp.contains("error") ? resp["error"] : json("response failed"));
       }
@@ -238,8 +247,10 @@ class ResponsesDecoder : public wire::FramedDecoder {
         std::string t = Str(item, "type");
         if (t == "message") {
           if (auto cs = item.find("content"); cs != item.end() && cs->is_array())
-            for (const auto& part : *cs)
+            for (const auto& part : *cs) {
               if (Str(part, "type") == "output_text") EmitText(Str(part, "text"));
+              if (Str(part, "type") == "refusal") response.refusal += Str(part, "refusal");
+            }
         } else if (t == "function_call") {
           ToolCall& tc = Tool(i);
           tc.id = Str(item, "call_id");
@@ -251,9 +262,28 @@ class ResponsesDecoder : public wire::FramedDecoder {
     }
     std::string status = Str(resp, "status");
     if (status == "failed") StreamError(this, resp.contains("error") ? resp["error"] : json("response failed"));
-    response.finish_reason = status == "incomplete" ? "length" : "stop";
+    if (status == "incomplete") SetIncomplete(resp);
+    else response.finish_reason = finish::kStop, response.finish_raw = status;
     done_ = true;
     return Status::Ok();
+  }
+
+  Status Finish() override {
+    SW_RETURN_IF_ERROR(FramedDecoder::Finish());
+    if (!response.refusal.empty() && response.text.empty() && response.tool_calls.empty())
+      response.finish_reason = finish::kRefusal;
+    return Status::Ok();
+  }
+
+ private:
+  // incomplete_details.reason: max_output_tokens | content_filter.
+  void SetIncomplete(const json& resp) {
+    auto d = resp.find("incomplete_details");
+    std::string why = d != resp.end() && d->is_object() ? Str(*d, "reason") : "";
+    response.finish_raw = why.empty() ? "incomplete" : why;
+    response.finish_reason = why == "max_output_tokens" ? finish::kLength
+                             : why == "content_filter"  ? finish::kContentFilter
+                                                        : response.finish_raw;
   }
 };
 

@@ -69,7 +69,16 @@ struct Response {
   std::string text;
   std::vector<ToolCall> tool_calls;
   Usage usage;
+  /// False when the provider reported no usage (a stream without its usage chunk, as many
+  /// OpenAI-compatible servers send): the call's tokens and cost are unknown, not zero.
+  bool usage_known = true;
+  /// Canonical across providers (llm/finish.h): stop | tool_calls | length | refusal |
+  /// content_filter | pause_turn | context_window | malformed_tool_call, or the API's own word
+  /// when it is none of those; finish_raw is the API's own word ("max_tokens", "MAX_TOKENS").
   std::string finish_reason;
+  std::string finish_raw;
+  /// The model's own words when it declined (OpenAI's refusal field, a refusal content part).
+  std::string refusal;
   std::string raw;  // the provider's response body (secrets stripped), for the store
   double ttft_ms = 0;
 };

@@ -34,7 +34,11 @@ std::string ReplyJson(const Response& r) {
          {"cached_read", r.usage.cached_read},
          {"cache_write", r.usage.cache_write},
          {"reasoning", r.usage.reasoning}};
-  return json{{"text", r.text}, {"tool_calls", calls}, {"usage", u}, {"finish_reason", r.finish_reason}}.dump();
+  json j{{"text", r.text}, {"tool_calls", calls}, {"usage", u}, {"finish_reason", r.finish_reason}};
+  if (!r.finish_raw.empty() && r.finish_raw != r.finish_reason) j["finish_raw"] = r.finish_raw;
+  if (!r.refusal.empty()) j["refusal"] = r.refusal;
+  if (!r.usage_known) j["usage_known"] = false;
+  return j.dump();
 }
 
 Result<Response> ParseReply(const std::string& reply_json) {
@@ -52,6 +56,9 @@ Result<Response> ParseReply(const std::string& reply_json) {
     r.usage.cache_write = u.value("cache_write", int64_t{0});
     r.usage.reasoning = u.value("reasoning", int64_t{0});
     r.finish_reason = j.value("finish_reason", "");
+    r.finish_raw = j.value("finish_raw", "");
+    r.refusal = j.value("refusal", "");
+    r.usage_known = j.value("usage_known", true);
     r.raw = reply_json;
     return r;
   } catch (const json::exception& e) {

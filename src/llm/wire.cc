@@ -69,8 +69,8 @@ Status FramedDecoder::Finish() {
   body_.clear();
   for (auto& [i, tc] : tools_) response.tool_calls.push_back(std::move(tc));
   tools_.clear();
-  if (!response.tool_calls.empty() && (response.finish_reason.empty() || response.finish_reason == "stop"))
-    response.finish_reason = "tool_calls";
+  if (!response.tool_calls.empty() && (response.finish_reason.empty() || response.finish_reason == finish::kStop))
+    response.finish_reason = finish::kToolCalls;
   if (!Complete()) return Status(Code::kUnavailable, "stream ended before its final event (cut mid-way)");
   return Status::Ok();
 }

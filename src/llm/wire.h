@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "llm/finish.h"
 #include "llm/http_provider.h"
 #include "net/stream.h"
 

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llm/config.h"
+#include "llm/finish.h"
 #include "llm/http_provider.h"
 #include "net/stream.h"
 
@@ -397,7 +398,7 @@ TEST(Decoders, ValuesOfTheWrongTypeFailTheCallAndNeverThrow) {
   }
 }
 
-TEST(OpenAiChat, RefusalIsAnErrorNotAnEmptyAnswer) {
+TEST(OpenAiChat, RefusalIsARefusalNotAnEmptyAnswer) {
   std::string s =
       "data: {\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":null,\"refusal\":\"\"}}]}\n\n"
       "data: {\"choices\":[{\"index\":0,\"delta\":{\"refusal\":\"I can't help with that.\"}}]}\n\n"
@@ -405,8 +406,143 @@ TEST(OpenAiChat, RefusalIsAnErrorNotAnEmptyAnswer) {
       "data: [DONE]\n\n";
   auto d = Decode("openai", s, 11);
   ASSERT_TRUE(d.finish.ok()) << d.finish.message();
-  EXPECT_NE(d.stream_error.find("I can't help with that."), std::string::npos) << d.stream_error;
-  EXPECT_FALSE(d.retryable);
+  EXPECT_EQ(d.r.finish_reason, "refusal");
+  EXPECT_EQ(d.r.refusal, "I can't help with that.");
+  auto v = finish::FinishProblemOf(d.r, 100);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->problem, finish::Problem::kRefused);
+  EXPECT_NE(v->message.find("I can't help with that."), std::string::npos) << v->message;
+  EXPECT_FALSE(v->retryable);
+}
+
+// Each API's documented stop reasons, in its own wire shape (not streamed and streamed), all
+// come out as one canonical reason with one meaning.
+TEST(FinishReasons, OneMeaningAcrossProviders) {
+  struct Case {
+    const char* api;
+    bool stream;
+    std::string bytes;
+    const char* canonical;
+    std::optional<finish::Problem> problem;
+  };
+  auto chat = [](const std::string& fr, const std::string& content) {
+    return "{\"id\":\"c\",\"object\":\"chat.completion\",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\","
+           "\"content\":" + content + ",\"refusal\":null},\"finish_reason\":\"" + fr + "\"}],"
+           "\"usage\":{\"prompt_tokens\":5,\"completion_tokens\":16,\"total_tokens\":21}}";
+  };
+  auto anthropic = [](const std::string& stop) {
+    return "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\",\"model\":\"claude\",\"content\":"
+           "[{\"type\":\"text\",\"text\":\"Half an ans\"}],\"stop_reason\":\"" + stop + "\",\"stop_sequence\":null,"
+           "\"usage\":{\"input_tokens\":5,\"output_tokens\":16}}";
+  };
+  auto anthropic_stream = [](const std::string& stop) {
+    return "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\","
+           "\"role\":\"assistant\",\"content\":[],\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n"
+           "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+           "{\"type\":\"text\",\"text\":\"\"}}\n\n"
+           "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+           "{\"type\":\"text_delta\",\"text\":\"Half\"}}\n\n"
+           "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+           "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"" + stop +
+           "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":16}}\n\n"
+           "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+  };
+  auto gemini = [](const std::string& fr) {
+    return "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"Half\"}],\"role\": \"model\"},"
+           "\"finishReason\": \"" + fr + "\",\"index\": 0}],\"usageMetadata\": {\"promptTokenCount\": 5,"
+           "\"candidatesTokenCount\": 16,\"totalTokenCount\": 21}}\r\n\r\n";
+  };
+  auto responses = [](const std::string& status, const std::string& reason, const std::string& content) {
+    return "{\"id\":\"resp_1\",\"object\":\"response\",\"status\":\"" + status + "\",\"incomplete_details\":" +
+           (reason.empty() ? std::string("null") : "{\"reason\":\"" + reason + "\"}") +
+           ",\"output\":[{\"type\":\"message\",\"id\":\"msg_1\",\"status\":\"completed\",\"role\":\"assistant\","
+           "\"content\":[" + content + "]}],\"usage\":{\"input_tokens\":5,\"output_tokens\":16,\"total_tokens\":21}}";
+  };
+  const std::string text_part = "{\"type\":\"output_text\",\"text\":\"Half\",\"annotations\":[]}";
+  std::vector<Case> cases = {
+      {"openai", false, chat("stop", "\"Done.\""), "stop", std::nullopt},
+      {"openai", false, chat("length", "\"Half an ans\""), "length", finish::Problem::kTruncated},
+      {"openai", false, chat("content_filter", "null"), "content_filter", finish::Problem::kFiltered},
+      {"openai-responses", false, responses("completed", "", text_part), "stop", std::nullopt},
+      {"openai-responses", false, responses("incomplete", "max_output_tokens", text_part), "length",
+       finish::Problem::kTruncated},
+      {"openai-responses", false, responses("incomplete", "content_filter", text_part), "content_filter",
+       finish::Problem::kFiltered},
+      {"openai-responses", false,
+       responses("completed", "", "{\"type\":\"refusal\",\"refusal\":\"I can't help with that.\"}"), "refusal",
+       finish::Problem::kRefused},
+      {"anthropic", false, anthropic("end_turn"), "stop", std::nullopt},
+      {"anthropic", false, anthropic("max_tokens"), "length", finish::Problem::kTruncated},
+      {"anthropic", false, anthropic("refusal"), "refusal", finish::Problem::kRefused},
+      {"anthropic", false, anthropic("pause_turn"), "pause_turn", finish::Problem::kTruncated},
+      {"anthropic", false, anthropic("model_context_window_exceeded"), "context_window", finish::Problem::kContext},
+      {"anthropic", true, anthropic_stream("max_tokens"), "length", finish::Problem::kTruncated},
+      {"anthropic", true, anthropic_stream("refusal"), "refusal", finish::Problem::kRefused},
+      {"gemini", true, gemini("STOP"), "stop", std::nullopt},
+      {"gemini", true, gemini("MAX_TOKENS"), "length", finish::Problem::kTruncated},
+      {"gemini", true, gemini("SAFETY"), "content_filter", finish::Problem::kFiltered},
+      {"gemini", true, gemini("MALFORMED_FUNCTION_CALL"), "malformed_tool_call", finish::Problem::kMalformed},
+      {"gemini", true,
+       "data: {\"promptFeedback\": {\"blockReason\": \"PROHIBITED_CONTENT\"},\"usageMetadata\": "
+       "{\"promptTokenCount\": 5,\"totalTokenCount\": 5}}\r\n\r\n",
+       "content_filter", finish::Problem::kFiltered},
+      {"ollama", true,
+       "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"Half\"},\"done\":false}\n"
+       "{\"model\":\"m\",\"message\":{\"role\":\"assistant\",\"content\":\"\"},\"done_reason\":\"length\","
+       "\"done\":true,\"prompt_eval_count\":5,\"eval_count\":16}\n",
+       "length", finish::Problem::kTruncated},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(std::string(c.api) + " " + c.bytes.substr(0, 200));
+    ForEachSplit(
+        c.api, c.bytes,
+        [&](const Decoded& d) {
+          ASSERT_TRUE(d.feed.ok() && d.finish.ok()) << d.feed.message() << d.finish.message();
+          EXPECT_TRUE(d.stream_error.empty()) << d.stream_error;
+          EXPECT_EQ(d.r.finish_reason, c.canonical);
+          auto v = finish::FinishProblemOf(d.r, 16);
+          ASSERT_EQ(v.has_value(), c.problem.has_value()) << (v ? v->message : "");
+          if (!v) return;
+          EXPECT_EQ(v->problem, *c.problem);
+          EXPECT_EQ(v->retryable, *c.problem == finish::Problem::kMalformed) << v->message;
+          if (*c.problem == finish::Problem::kTruncated && d.r.finish_reason == "length")
+            EXPECT_NE(v->message.find("max_tokens 16 (finish reason length"), std::string::npos) << v->message;
+          if (*c.problem == finish::Problem::kRefused)
+            EXPECT_NE(v->message.find(d.r.refusal.empty() ? "Half" : "I can't help"), std::string::npos) << v->message;
+        },
+        c.stream);
+  }
+}
+
+// Server-side tools (web search, code execution) run at Anthropic: their blocks are no call for
+// the client, and their input deltas must not create a nameless one.
+TEST(Anthropic, ServerToolUseIsNoClientToolCall) {
+  std::string s =
+      "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"m\",\"type\":\"message\","
+      "\"role\":\"assistant\",\"content\":[],\"usage\":{\"input_tokens\":5,\"output_tokens\":1}}}\n\n"
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":"
+      "{\"type\":\"server_tool_use\",\"id\":\"srvtoolu_1\",\"name\":\"web_search\",\"input\":{}}}\n\n"
+      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":0,\"delta\":"
+      "{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"query\\\": \\\"weather\\\"}\"}}\n\n"
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":0}\n\n"
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,\"content_block\":"
+      "{\"type\":\"web_search_tool_result\",\"tool_use_id\":\"srvtoolu_1\",\"content\":[]}}\n\n"
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":1}\n\n"
+      "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":2,\"content_block\":"
+      "{\"type\":\"tool_use\",\"id\":\"toolu_1\",\"name\":\"get_weather\",\"input\":{}}}\n\n"
+      "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":2,\"delta\":"
+      "{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"city\\\": \\\"Paris\\\"}\"}}\n\n"
+      "event: content_block_stop\ndata: {\"type\":\"content_block_stop\",\"index\":2}\n\n"
+      "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"tool_use\"},"
+      "\"usage\":{\"output_tokens\":30}}\n\n"
+      "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
+  ForEachSplit("anthropic", s, [](const Decoded& d) {
+    ASSERT_TRUE(d.finish.ok()) << d.finish.message();
+    ASSERT_EQ(d.r.tool_calls.size(), 1u);
+    EXPECT_EQ(d.r.tool_calls[0].name, "get_weather");
+    EXPECT_EQ(d.r.tool_calls[0].arguments_json, "{\"city\": \"Paris\"}");
+    EXPECT_EQ(d.r.finish_reason, "tool_calls");
+  });
 }
 
 TEST(OpenAiChat, ToolCallDeltasWithoutIndexSplitOnNewIds) {
@@ -427,8 +563,11 @@ TEST(Gemini, BlockedOutputIsAnErrorAndSignaturesGoBack) {
   auto blocked = Decode("gemini",
                         "data: {\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"\"}]}, \"finishReason\": \"SAFETY\"}]}\r\n\r\n", 64);
   ASSERT_TRUE(blocked.finish.ok());
-  EXPECT_NE(blocked.stream_error.find("SAFETY"), std::string::npos);
-  EXPECT_FALSE(blocked.retryable);
+  EXPECT_EQ(blocked.r.finish_reason, "content_filter");
+  auto v = finish::FinishProblemOf(blocked.r, 0);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_NE(v->message.find("SAFETY"), std::string::npos) << v->message;
+  EXPECT_FALSE(v->retryable);
   // Gemini 3: a functionCall part's thoughtSignature must be sent back with the call.
   auto d = Decode("gemini",
                   "data: {\"candidates\": [{\"content\": {\"parts\": [{\"functionCall\": {\"name\": \"f\", \"args\": {}}, "

@@ -18,12 +18,13 @@ namespace fs = std::filesystem;
 const std::vector<std::string> kKinds = {"llm", "tool", "human", "workflow", "agent"};
 const std::vector<std::string> kCommonKeys = {"kind",  "description", "needs", "when", "retry",  "timeout", "budget",
                                               "cache", "artifact",    "loop",  "map",  "output", "schema"};
-const std::vector<std::string> kLlmKeys = {"model", "temperature", "max_tokens", "stop", "system", "prompt"};
+const std::vector<std::string> kLlmKeys = {"model",  "temperature", "max_tokens", "stop",
+                                           "system", "prompt",      "on_truncated"};
 const std::vector<std::string> kToolKeys = {"tool", "args"};
 const std::vector<std::string> kHumanKeys = {"mode", "message"};
 const std::vector<std::string> kWorkflowKeys = {"workflow", "with"};
-const std::vector<std::string> kAgentKeys = {"model",  "temperature", "max_tokens", "stop",      "system",
-                                             "prompt", "tools",       "max_turns",  "loop_guard"};
+const std::vector<std::string> kAgentKeys = {"model",  "temperature", "max_tokens", "stop",       "system",
+                                             "prompt", "tools",       "max_turns",  "loop_guard", "on_truncated"};
 
 const std::vector<std::string>& KindKeys(NodeKind k) {
   switch (k) {
@@ -503,6 +504,15 @@ void NodeParser::Parse(const Entry& e) {
   if (const Entry* x = m.Get("output"))
     if (auto v = ctx_.Enum(x->value, x->value_pos, "output", {"text", "json"}))
       n_.output = *v == "json" ? OutputKind::kJson : OutputKind::kText;
+  if (const Entry* x = m.Get("on_truncated")) {
+    // An agent's cut turn has no clean way to go on (a half-written tool call): fail or accept.
+    std::vector<std::string> allowed = n_.kind == NodeKind::kAgent ? std::vector<std::string>{"fail", "accept"}
+                                                                    : std::vector<std::string>{"fail", "accept", "continue"};
+    if (auto v = ctx_.Enum(x->value, x->value_pos, "on_truncated", allowed))
+      n_.on_truncated = *v == "accept" ? TruncatedPolicy::kAccept
+                        : *v == "continue" ? TruncatedPolicy::kContinue
+                                           : TruncatedPolicy::kFail;
+  }
   if (const Entry* x = m.Get("schema")) {
     if (n_.output != OutputKind::kJson) {
       ctx_.Error(x->key_pos, "schema of " + where_ + " needs `output: json`");

@@ -34,6 +34,8 @@ struct Diagnostic {
 
 enum class NodeKind { kLlm, kTool, kHuman, kWorkflow, kAgent };
 enum class OutputKind { kText, kJson };
+/// What an answer cut at max_tokens (or paused by the provider) does to its node.
+enum class TruncatedPolicy { kFail, kAccept, kContinue };
 enum class BudgetPolicy { kStop, kWarn };
 enum class HumanMode { kApprove, kInput };
 
@@ -111,6 +113,7 @@ struct Node {
   Budget budget;       // per-node limits (max_usd / max_tokens / max_calls)
   ModelSettings model; // merged with workflow defaults by the loader
   OutputKind output = OutputKind::kText;
+  TruncatedPolicy on_truncated = TruncatedPolicy::kFail;  // llm and agent nodes
   std::optional<json> schema;  // for output: json
   bool cache = true;           // llm default true; tool/human/workflow default false
   std::string artifact;        // name the output is stored under ("" = node id)

@@ -1,0 +1,304 @@
+// Answers as real models give them, through the engine over real HTTP (the fake server speaks
+// each API's wire format): JSON in fences and prose, a repair turn that shows the model its
+// answer and the error, every provider's truncation and refusal with one meaning, and
+// on_truncated's three policies.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "engine/engine.h"
+#include "fakellm/fake_llm.h"
+#include "llm/config.h"
+#include "llm/http_provider.h"
+#include "store/store.h"
+#include "tools/tool.h"
+#include "workflow/workflow.h"
+
+namespace sw {
+namespace {
+
+using json = nlohmann::json;
+using fakellm::FakeLlmServer;
+using fakellm::FakeReply;
+
+const std::vector<std::string> kApis = {"openai", "openai-responses", "anthropic", "gemini", "ollama"};
+
+struct Fixture {
+  std::unique_ptr<FakeLlmServer> server;
+  llm::Registry providers;
+  llm::PriceTable prices;
+  tools::Registry tools;
+  std::unique_ptr<store::Store> st;
+  std::string dir;
+
+  explicit Fixture(const std::string& api, bool stream = true) {
+    server = std::move(FakeLlmServer::Start({})).value();
+    llm::ProviderConfig c;
+    c.name = "fake";
+    c.api = api;
+    c.stream = stream;
+    c.base_url = server->base_url() + (api == "openai" || api == "openai-responses" ? "/v1" : "");
+    providers.Add(std::make_shared<llm::HttpProvider>(c));
+    prices.Set("fake/m", llm::Price{1e-6, 2e-6});
+    tools::AddBuiltins(&tools);
+    static int seq = 0;
+    dir = ::testing::TempDir() + "/answers_" + std::to_string(::getpid()) + "_" + std::to_string(++seq);
+    std::filesystem::remove_all(dir);
+    st = std::move(store::OpenSqlite(dir + "/store")).value();
+  }
+
+  Result<engine::RunSummary> Run(const std::string& node_extra) {
+    std::filesystem::create_directories(dir);
+    std::string path = dir + "/flow.yaml";
+    std::ofstream(path) << "name: answers\nnodes:\n  ask:\n    model: fake/m\n    max_tokens: 64\n"
+                           "    retry: {attempts: 3, backoff: 10ms, max_delay: 50ms}\n"
+                           "    prompt: \"Give the totals as JSON.\"\n" + node_extra;
+    auto wf = workflow::LoadOrError(path);
+    if (!wf.ok()) return wf.status();
+    engine::Services s;
+    s.providers = &providers;
+    s.prices = &prices;
+    s.tools = &tools;
+    s.store = st.get();
+    engine::RunOptions opt;
+    return engine::Run(*wf, s, opt);
+  }
+
+  std::vector<std::string> EventTypes(const std::string& run) {
+    std::vector<std::string> out;
+    for (const auto& e : *st->ListEvents(run)) out.push_back(e.type);
+    return out;
+  }
+  json EventData(const std::string& run, const std::string& type) {
+    auto evs = *st->ListEventsOfType(run, type);
+    return evs.empty() ? json() : json::parse(evs.back().data);
+  }
+};
+
+FakeReply Text(const std::string& text, const std::string& finish = "") {
+  FakeReply r;
+  r.text = text;
+  r.finish = finish;
+  r.usage.input = 20;
+  r.usage.output = 16;
+  return r;
+}
+
+/// The messages of a received request, as (role, text) in the API's own shape.
+std::string LastUserText(const json& body) {
+  std::string out;
+  auto scan = [&](const json& arr) {
+    for (const auto& m : arr) {
+      if (m.contains("content") && m["content"].is_string()) out = m["content"].get<std::string>();
+      else if (m.contains("content") && m["content"].is_array() && !m["content"].empty()) {
+        const json& p = m["content"].back();
+        if (p.contains("text")) out = p["text"].get<std::string>();
+      } else if (m.contains("parts") && !m["parts"].empty() && m["parts"].back().contains("text")) {
+        out = m["parts"].back()["text"].get<std::string>();
+      }
+    }
+  };
+  for (const char* k : {"messages", "input", "contents"})
+    if (body.contains(k) && body[k].is_array()) scan(body[k]);
+  return out;
+}
+
+class Answers : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Answers, JsonInAFenceAfterProseIsFoundAndRecordedAsRepaired) {
+  Fixture f(GetParam());
+  f.server->Enqueue(Text("Sure! Here are the totals you asked for:\n\n```json\n{\"total\": 42, \"items\": [1, 2]}\n```\n"
+                         "Let me know if you need anything else."));
+  auto run = f.Run("    output: json\n    schema: {type: object, required: [total], properties: {total: {type: integer}}}\n");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_EQ(run->status, "succeeded") << run->error;
+  EXPECT_EQ(run->outputs["ask"]["total"], 42);
+  EXPECT_EQ(f.server->Requests().size(), 1u) << "found, not retried";
+  EXPECT_EQ(f.EventData(run->run_id, "output_repaired").value("how", ""), "inside a ```json fence");
+}
+
+TEST_P(Answers, ProseAroundBareJsonIsFound) {
+  Fixture f(GetParam());
+  f.server->Enqueue(Text("The answer is {\"total\": 7} as computed."));
+  auto run = f.Run("    output: json\n");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_EQ(run->status, "succeeded") << run->error;
+  EXPECT_EQ(run->outputs["ask"]["total"], 7);
+  EXPECT_EQ(f.EventData(run->run_id, "output_repaired").value("how", ""),
+            "after 1 line of prose, before 1 line of prose");
+}
+
+TEST_P(Answers, AnUnusableAnswerGetsARepairTurnNotTheSamePromptAgain) {
+  Fixture f(GetParam());
+  f.server->Enqueue(Text("I think the total is forty-two."));
+  f.server->Enqueue(Text("{\"total\": \"many\"}"));
+  f.server->Enqueue(Text("{\"total\": 42}"));
+  auto run = f.Run("    output: json\n    schema: {type: object, required: [total], properties: {total: {type: integer}}}\n");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_EQ(run->status, "succeeded") << run->error;
+  EXPECT_EQ(run->outputs["ask"]["total"], 42);
+  auto seen = f.server->Requests();
+  ASSERT_EQ(seen.size(), 3u);
+  // The second request continues the conversation: the model's own answer, then the error.
+  std::string body2 = seen[1].body.dump();
+  EXPECT_NE(body2.find("I think the total is forty-two."), std::string::npos) << body2;
+  std::string repair = LastUserText(seen[1].body);
+  EXPECT_NE(repair.find("not valid JSON"), std::string::npos) << repair;
+  std::string repair2 = LastUserText(seen[2].body);
+  EXPECT_NE(repair2.find("does not match the schema"), std::string::npos) << repair2;
+  EXPECT_NE(repair2.find("total"), std::string::npos) << repair2;
+  EXPECT_EQ(seen[2].body.dump().find("forty-two"), std::string::npos) << "only the latest answer is shown";
+  EXPECT_EQ((*f.st->ListEventsOfType(run->run_id, "repair_requested")).size(), 2u);
+  // Every attempt is recorded with what it cost.
+  EXPECT_EQ((*f.st->ListLlmCalls(run->run_id)).size(), 3u);
+}
+
+TEST_P(Answers, RepairIsBoundedByTheNodesAttempts) {
+  Fixture f(GetParam());
+  FakeReply prose = Text("No JSON here, sorry.");
+  f.server->SetDefault(prose);
+  auto run = f.Run("    output: json\n");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_NE(run->error.find("not valid JSON"), std::string::npos) << run->error;
+  EXPECT_NE(run->error.find("after 3 attempts"), std::string::npos) << run->error;
+  EXPECT_EQ(f.server->Requests().size(), 3u);
+}
+
+TEST_P(Answers, ATruncatedAnswerFailsByDefaultWithTheLimitItHit) {
+  Fixture f(GetParam());
+  f.server->Enqueue(Text("The first half of a long docu", "length"));
+  auto run = f.Run("");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_NE(run->error.find("cut at max_tokens 64"), std::string::npos) << run->error;
+  EXPECT_NE(run->error.find("16 output tokens"), std::string::npos) << run->error;
+  EXPECT_EQ(f.server->Requests().size(), 1u) << "the same request would be cut again: not retried";
+  // It was paid for, and recorded.
+  EXPECT_GT(run->cost_usd, 0);
+}
+
+TEST_P(Answers, OnTruncatedContinueJoinsTheParts) {
+  Fixture f(GetParam());
+  f.server->Enqueue(Text("{\"total\": 4", "length"));
+  f.server->Enqueue(Text("2, \"note\": \"jo", "length"));
+  f.server->Enqueue(Text("ined\"}"));
+  auto run = f.Run("    output: json\n    on_truncated: continue\n");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_EQ(run->status, "succeeded") << run->error;
+  EXPECT_EQ(run->outputs["ask"], (json{{"total", 42}, {"note", "joined"}}));
+  auto seen = f.server->Requests();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_NE(LastUserText(seen[1].body).find("Continue exactly where it stopped"), std::string::npos);
+  EXPECT_NE(seen[2].body.dump().find("{\\\"total\\\": 42, \\\"note\\\": \\\"jo"), std::string::npos)
+      << "the model sees everything so far";
+  EXPECT_EQ(f.EventData(run->run_id, "answer_joined").value("parts", 0), 3);
+}
+
+TEST_P(Answers, OnTruncatedAcceptKeepsTheCutAnswerWithAWarning) {
+  Fixture f(GetParam());
+  f.server->Enqueue(Text("A summary that stops mid-sen", "length"));
+  auto run = f.Run("    on_truncated: accept\n");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_EQ(run->status, "succeeded") << run->error;
+  EXPECT_EQ(run->outputs["ask"], "A summary that stops mid-sen");
+  ASSERT_EQ(run->warnings.size(), 1u);
+  EXPECT_NE(run->warnings[0].find("on_truncated: accept"), std::string::npos) << run->warnings[0];
+}
+
+TEST_P(Answers, ContentFilteringFailsTheNodeWithoutRetrying) {
+  const std::string api = GetParam();
+  if (api == "anthropic" || api == "ollama") GTEST_SKIP() << api << " has no content-filter stop reason";
+  Fixture f(api);
+  f.server->Enqueue(Text("", "content_filter"));
+  auto run = f.Run("");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_NE(run->error.find("content filter"), std::string::npos) << run->error;
+  EXPECT_EQ(f.server->Requests().size(), 1u);
+}
+
+TEST_P(Answers, ARefusalFailsTheNodeWithTheModelsWords) {
+  const std::string api = GetParam();
+  if (api == "gemini" || api == "ollama") GTEST_SKIP() << api << " has no refusal stop reason";
+  Fixture f(api);
+  f.server->Enqueue(Text("I can't help with that request.", "refusal"));
+  auto run = f.Run("");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_NE(run->error.find("the model refused"), std::string::npos) << run->error;
+  EXPECT_NE(run->error.find("I can't help with that request."), std::string::npos) << run->error;
+  EXPECT_EQ(f.server->Requests().size(), 1u) << "a refusal is not retried";
+}
+
+INSTANTIATE_TEST_SUITE_P(AllApis, Answers, ::testing::ValuesIn(kApis), [](const auto& info) {
+  std::string n = info.param;
+  for (auto& ch : n)
+    if (ch == '-') ch = '_';
+  return n;
+});
+
+TEST(AnswersAnthropic, PauseTurnAndContextWindowHaveTheirOwnMeaning) {
+  {
+    Fixture f("anthropic");
+    f.server->Enqueue(Text("Searching", "pause_turn"));
+    auto run = f.Run("");
+    ASSERT_TRUE(run.ok());
+    EXPECT_EQ(run->status, "failed");
+    EXPECT_NE(run->error.find("paused the turn"), std::string::npos) << run->error;
+  }
+  {
+    Fixture f("anthropic");
+    f.server->Enqueue(Text("Part", "context_window"));
+    auto run = f.Run("");
+    ASSERT_TRUE(run.ok());
+    EXPECT_EQ(run->status, "failed");
+    EXPECT_NE(run->error.find("context window"), std::string::npos) << run->error;
+    EXPECT_EQ(f.server->Requests().size(), 1u);
+  }
+}
+
+TEST(AnswersGemini, AMalformedFunctionCallIsRetried) {
+  Fixture f("gemini");
+  f.server->Enqueue(Text("", "malformed_tool_call"));
+  f.server->Enqueue(Text("fine"));
+  auto run = f.Run("");
+  ASSERT_TRUE(run.ok());
+  ASSERT_EQ(run->status, "succeeded") << run->error;
+  EXPECT_EQ(run->outputs["ask"], "fine");
+  EXPECT_EQ(f.server->Requests().size(), 2u);
+}
+
+TEST(Usage, AStreamWithoutUsageHasUnknownCostAndKeepsItsWorstCaseCharged) {
+  Fixture f("openai");
+  FakeReply r = Text("an answer");
+  r.omit_usage = true;
+  f.server->SetDefault(r);
+  // Each call reserves its worst case: (prompt bytes + overhead) at $1/M in, 64 at $2/M out.
+  // Unknown usage keeps that charged, so max_usd admits only as many calls as worst cases fit.
+  auto run = f.Run("    map: {over: \"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\", as: x, max_parallel: 1}\n"
+                   "    budget: {max_usd: 0.0004}\n");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_TRUE(run->cost_unknown);
+  auto calls = *f.st->ListLlmCalls(run->run_id);
+  ASSERT_FALSE(calls.empty());
+  for (const auto& c : calls) EXPECT_FALSE(c.cost_usd.has_value()) << "unknown, never $0.00";
+  EXPECT_EQ(run->status, "failed") << "the node budget stops calls whose spend cannot be known";
+  EXPECT_NE(run->error.find("budget would be exceeded"), std::string::npos) << run->error;
+  EXPECT_LT(calls.size(), 10u);
+  EXPECT_EQ(f.server->Requests().size(), calls.size());
+}
+
+TEST(AnswersLoad, OnTruncatedIsCheckedAtLoad) {
+  Fixture f("openai");
+  auto run = f.Run("    on_truncated: later\n");
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find("on_truncated"), std::string::npos) << run.status().message();
+  EXPECT_NE(run.status().message().find("flow.yaml:"), std::string::npos) << run.status().message();
+}
+
+}  // namespace
+}  // namespace sw
