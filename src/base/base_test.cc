@@ -23,6 +23,14 @@ TEST(Ids, RunIdsAreSafeAndSortable) {
   EXPECT_FALSE(ValidateRunId("../x").ok());
   EXPECT_FALSE(ValidateRunId("a/b").ok());
   EXPECT_FALSE(ValidateRunId("..").ok());
+  // git's ref-name rules: run ids name refs.
+  for (const char* bad : {"...", ".hidden", "a..b", "ends.", "x.lock", "-n", ""}) {
+    SCOPED_TRACE(bad);
+    auto s = ValidateRunId(bad);
+    EXPECT_FALSE(s.ok());
+    if (*bad) EXPECT_NE(s.message().find(bad), std::string::npos) << s.message();
+  }
+  EXPECT_TRUE(ValidateRunId("v1.2_rc-3").ok());
   EXPECT_TRUE(ValidateRunId("20261122-223512-3f9a").ok());
   std::string a = NewRunId(1700000000), b = NewRunId(1700000001);
   EXPECT_TRUE(ValidateRunId(a).ok());

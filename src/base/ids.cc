@@ -30,6 +30,14 @@ Status ValidateRunId(std::string_view id) {
     return InvalidInput("invalid run id " + Quote(id));
   for (char c : id)
     if (!IsNameChar(c)) return InvalidInput("invalid run id " + Quote(id) + ": only letters, digits, '.', '_' and '-'");
+  // A run id names its git ref (refs/specwright/...), so git's ref-name rules apply too, and
+  // a leading '-' would read as an option.
+  auto bad = [&](const char* why) { return InvalidInput("invalid run id " + Quote(id) + ": " + why); };
+  if (id.front() == '.') return bad("it may not start with '.'");
+  if (id.front() == '-') return bad("it may not start with '-'");
+  if (id.back() == '.') return bad("it may not end with '.'");
+  if (id.find("..") != std::string_view::npos) return bad("it may not contain \"..\"");
+  if (id.size() >= 5 && id.substr(id.size() - 5) == ".lock") return bad("it may not end with \".lock\"");
   return Status::Ok();
 }
 

@@ -11,7 +11,8 @@ namespace sw {
 /// NewRunId makes a sortable, readable id such as "20261122-223512-3f9a".
 std::string NewRunId(double wall_seconds);
 
-/// ValidateRunId accepts [A-Za-z0-9._-], 1..128 chars, and never "." or "..".
+/// ValidateRunId accepts [A-Za-z0-9._-], 1..128 chars, that make a git ref name: not starting
+/// with '.' or '-', not ending with '.' or ".lock", no "..".
 Status ValidateRunId(std::string_view id);
 
 /// ValidateArtifactName accepts relative names made of [A-Za-z0-9._-] segments joined by '/';

@@ -2,6 +2,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "workflow/yaml_json.h"
+
 #include <cstdlib>
 #include <filesystem>
 
@@ -185,7 +187,8 @@ Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg
   // errors at the file, line and column.
   try {
     LlmConfig next = *cfg;
-    SW_RETURN_IF_ERROR(LoadConfigTree(path, YAML::Load(text), env, &next));
+    SW_ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(text, path));
+    SW_RETURN_IF_ERROR(LoadConfigTree(path, root, env, &next));
     FindMissing(&next);
     *cfg = std::move(next);
     return Status::Ok();

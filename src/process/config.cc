@@ -9,6 +9,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "workflow/yaml_json.h"
+
 #include "base/fs.h"
 #include "base/strings.h"
 #include "process/process.h"
@@ -73,13 +75,7 @@ Roles DefaultRoles(const std::vector<std::string>& providers) {
 Status LoadProcessConfig(const std::string& file, const std::vector<std::string>& providers, Options* o) {
   o->roles = DefaultRoles(providers);
   if (file.empty() || !fs::exists(file)) return Status::Ok();
-  YAML::Node root;
-  try {
-    root = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    return InvalidInput(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) + ": " +
-                        e.msg);
-  }
+  SW_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlFile(file));
   if (!root.IsMap()) return Status::Ok();
   static const std::vector<std::string> kRoles{"architect", "developer", "verifier", "qa", "reviewers"};
   if (YAML::Node roles = root["roles"]; roles) {

@@ -5,6 +5,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "workflow/yaml_json.h"
+
 #include "base/clock.h"
 #include "base/fs.h"
 #include "base/strings.h"
@@ -25,7 +27,7 @@ std::string PhaseDef::IdForms() const {
 Status Session::Load() {
   std::string file = o_.process_dir + "/process.yaml";
   try {
-    YAML::Node root = YAML::LoadFile(file);
+    SW_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlFile(file));
     for (const auto& p : root["phases"]) {
       PhaseDef d;
       d.name = p["name"].as<std::string>();

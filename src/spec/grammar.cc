@@ -2,6 +2,8 @@
 #include <re2/re2.h>
 #include <yaml-cpp/yaml.h>
 
+#include "workflow/yaml_json.h"
+
 #include <cstring>
 #include <filesystem>
 
@@ -173,13 +175,7 @@ Result<Config> LoadConfig(const std::string& root) {
   c.rules = DefaultRules();
   std::string file = c.root + "/specwright.yaml";
   if (!FileExists(file)) return c;
-  YAML::Node top;
-  try {
-    top = YAML::LoadFile(file);
-  } catch (const YAML::Exception& e) {
-    return InvalidInput(file + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
-                        ": invalid YAML: " + e.msg);
-  }
+  SW_ASSIGN_OR_RETURN(YAML::Node top, LoadYamlFile(file));
   YAML::Node s = top.IsMap() ? top["spec"] : YAML::Node();
   if (!s || s.IsNull()) return c;
   if (!s.IsMap()) return InvalidInput(Where(file, s) + ": spec must be a map");

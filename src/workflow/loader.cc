@@ -10,6 +10,7 @@
 #include "base/ids.h"
 #include "base/strings.h"
 #include "workflow/load_internal.h"
+#include "workflow/yaml_json.h"
 
 namespace sw::workflow {
 namespace internal {
@@ -237,6 +238,9 @@ std::shared_ptr<Workflow> Loader::LoadFile(const std::string& abs, const std::st
   auto over = overrides_.find(abs);
   Result<std::string> text = over != overrides_.end() ? Result<std::string>(over->second) : ReadFile(abs);
   if (!text.ok()) return fail(Pos{}, "cannot read workflow: " + text.status().message());
+  if (text->size() > kMaxYamlFileBytes)
+    return fail(Pos{}, "the workflow is " + std::to_string(text->size()) + " bytes; a workflow may hold at most " +
+                           std::to_string(kMaxYamlFileBytes >> 20) + " MiB");
   Source src;
   src.display = display;
   src.display_dir = fs::path(display).parent_path().string();
@@ -246,6 +250,10 @@ std::shared_ptr<Workflow> Loader::LoadFile(const std::string& abs, const std::st
   std::shared_ptr<Workflow> wf;
   stack_.push_back(abs);
   try {
+    if (auto limit = CheckYamlLimits(src.text)) {
+      stack_.pop_back();
+      return fail(Pos{limit->line, limit->col}, limit->message);
+    }
     YAML::Node root = YAML::Load(src.text);
     if (root.IsNull() || !root.IsDefined()) {
       stack_.pop_back();

@@ -10,6 +10,7 @@
 
 #include "base/fs.h"
 #include "workflow/workflow.h"
+#include "workflow/yaml_json.h"
 
 namespace sw::workflow {
 namespace {
@@ -339,6 +340,71 @@ TEST_F(ResolveInputsTest, ReportsUnknownMissingAndMismatched) {
   auto bad_list = ResolveInputs(*wf_, {{"brief", "x"}, {"tags", "{\"a\":1}"}});
   ASSERT_FALSE(bad_list.ok());
   EXPECT_NE(bad_list.status().message().find("\"tags\" must be of type list"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace sw::workflow
+
+namespace sw::workflow {
+namespace {
+
+/// The classic alias bomb: each level holds nine aliases of the one before.
+std::string AliasBomb(int levels) {
+  std::string y = "a0: &a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]\n";
+  for (int i = 1; i < levels; ++i) {
+    std::string p = "*a" + std::to_string(i - 1);
+    y += "a" + std::to_string(i) + ": &a" + std::to_string(i) + " [" + p;
+    for (int k = 1; k < 9; ++k) y += ", " + p;
+    y += "]\n";
+  }
+  return y;
+}
+
+TEST(YamlLimits, AnAliasBombIsAnErrorAtItsPositionBeforeAnythingExpands) {
+  TempDir dir;
+  std::string flow = "name: bomb\n" + AliasBomb(9) + "nodes:\n  a: {prompt: hi, model: p/m}\n";
+  ASSERT_LT(flow.size(), 600u);
+  std::string path = dir.Write("flow.yaml", flow);
+  auto r = Load(path);
+  ASSERT_EQ(r.errors.size(), 1u) << AllErrors(r);
+  EXPECT_NE(r.errors[0].message.find("YAML aliases"), std::string::npos) << r.errors[0].message;
+  EXPECT_EQ(r.errors[0].pos.line, 7) << "the first alias past the limit: " << r.errors[0].ToString();
+  EXPECT_GT(r.errors[0].pos.col, 1);
+  // The same text as an editor's unsaved buffer (the web UI's validate endpoint).
+  std::string text = flow;
+  auto u = Load(path, &text);
+  ASSERT_EQ(u.errors.size(), 1u) << AllErrors(u);
+  // Every other YAML reader: scripts, the fake server's replies, specwright.yaml.
+  auto j = ParseYamlText(AliasBomb(9), "script.yaml");
+  ASSERT_FALSE(j.ok());
+  EXPECT_NE(j.status().message().find("script.yaml:"), std::string::npos) << j.status().message();
+  auto f = LoadYamlFile(dir.Write("specwright.yaml", AliasBomb(9)));
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("specwright.yaml:"), std::string::npos) << f.status().message();
+}
+
+TEST(YamlLimits, AliasesWithinTheLimitsStillWork) {
+  auto ok = ParseYamlText(AliasBomb(4) + "b: {<<: x, c: *a3}\n", "ok.yaml");  // 9^3 leaves: fine
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ((*ok)["a3"].size(), 9u);
+  EXPECT_EQ((*ok)["b"]["c"][8][8][8][8], "lol");
+  // Depth: an alias of an alias of ... nine deep, each small.
+  std::string deep = "d0: &d0 [x]\n";
+  for (int i = 1; i <= 9; ++i) deep += "d" + std::to_string(i) + ": &d" + std::to_string(i) + " [*d" + std::to_string(i - 1) + "]\n";
+  auto d = ParseYamlText(deep, "deep.yaml");
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("nest 9 deep"), std::string::npos) << d.status().message();
+  EXPECT_NE(d.status().message().find("deep.yaml:10:"), std::string::npos) << d.status().message();
+}
+
+TEST(YamlLimits, AFileLargerThanTheCapIsRefused) {
+  TempDir dir;
+  std::string big(kMaxYamlFileBytes + 1, '#');
+  std::string path = dir.Write("big.yaml", big);
+  auto r = Load(path);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].message.find("at most 16 MiB"), std::string::npos) << r.errors[0].message;
+  EXPECT_FALSE(LoadYamlFile(path).ok());
 }
 
 }  // namespace

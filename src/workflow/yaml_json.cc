@@ -48,8 +48,9 @@ nlohmann::json YamlToJson(const YAML::Node& node) {
 }
 
 Result<nlohmann::json> ParseYamlText(const std::string& text, const std::string& origin) {
+  SW_ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(text, origin));
   try {
-    return YamlToJson(YAML::Load(text));
+    return YamlToJson(root);
   } catch (const YAML::Exception& e) {
     return InvalidInput(origin + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
                         ": invalid YAML: " + e.msg);
