@@ -52,11 +52,21 @@ Status SplitKeyValue(const std::string& flag, const std::string& kv, std::string
   return Status::Ok();
 }
 
+void AddRunTools(tools::Registry* r) {
+  tools::AddBuiltins(r);
+  spec::AddSpecTools(r);
+}
+
+std::vector<std::string> RunToolUris() {
+  tools::Registry r;
+  AddRunTools(&r);
+  return r.Uris();
+}
+
 Status SetupEnv(const Context& ctx, const std::string& script, const std::string& config_file,
                 const std::string& prices_file, Env* env) {
   SW_RETURN_IF_ERROR(OpenStore(ctx, env));
-  tools::AddBuiltins(&env->tools);
-  spec::AddSpecTools(&env->tools);
+  AddRunTools(&env->tools);
   auto getenv = llm::ProcessEnv();
   env->llm = llm::BuiltinConfig(getenv);
   std::string cfg = config_file;

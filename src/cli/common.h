@@ -38,6 +38,10 @@ int Fail(const Context& ctx, const Status& s);
 /// Usage prints the problem and the command's usage line; exit code 2.
 int Usage(const Context& ctx, const std::string& problem);
 Status OpenStore(const Context& ctx, Env* env);
+/// AddRunTools registers the tools every run has (builtin://…, the spec tools); RunToolUris
+/// lists them, for the checks that name an unknown one before a run starts.
+void AddRunTools(tools::Registry* r);
+std::vector<std::string> RunToolUris();
 /// SetupEnv opens the store (if not yet), registers builtin tools, the HTTP providers
 /// (environment, then config_file or ./specwright.yaml), the price table (shipped, then the
 /// config's and prices_file) and, when script is set, the scripted provider.

@@ -204,8 +204,12 @@ int CmdValidate(Context& ctx) {
   if (ctx.args.positional.empty()) return Usage(ctx, "validate needs at least one FILE");
   json out = json::array();
   int bad = 0;
+  std::vector<std::string> tool_uris = RunToolUris();
   for (const auto& path : ctx.args.positional) {
     auto r = workflow::Load(path);
+    // What a run would refuse, validate refuses: a tool that does not exist.
+    if (auto w = r.workflow ? r.workflow : r.partial)
+      for (auto& d : workflow::CheckTools(*w, tool_uris)) r.errors.push_back(std::move(d));
     json item{{"file", path}, {"ok", r.errors.empty()}, {"errors", json::array()}, {"warnings", json::array()}};
     for (const auto& d : r.errors) {
       item["errors"].push_back(json{{"file", d.file}, {"line", d.pos.line}, {"column", d.pos.col}, {"message", d.message}});
@@ -232,6 +236,11 @@ int CmdRun(Context& ctx) {
   auto loaded = workflow::LoadOrError(ctx.args.positional[0]);
   if (!loaded.ok()) return Fail(ctx, loaded.status());
   auto wf = *loaded;
+  if (auto bad = workflow::CheckTools(*wf, RunToolUris()); !bad.empty()) {
+    std::string msg;
+    for (const auto& d : bad) msg += (msg.empty() ? "" : "\n") + d.ToString();
+    return Fail(ctx, InvalidInput(msg));
+  }
   std::map<std::string, json> given;
   for (const auto& kv : ctx.args.All("input")) {
     std::string k, v;

@@ -88,6 +88,7 @@ int CmdUi(Context& ctx) {
     generated = true;
   }
   for (char** e = environ; e && *e; ++e) ao.child_env.emplace_back(*e);
+  ao.builtin_tools = RunToolUris();
   server::Api api(env.store.get(), ao);
   auto srv = server::HttpServer::Start(ho, [&api](const server::Request& r) { return api.Handle(r); });
   if (!srv.ok()) return Fail(ctx, srv.status());

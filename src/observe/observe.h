@@ -68,8 +68,10 @@ Result<std::string> PendingApprovalsJson(store::Store* st, int max_runs = 1000);
 
 /// WorkflowJson loads a workflow file (or text in its place) and reports {path, text, ok,
 /// errors: [{line, column, message}], warnings, nodes: [{id, kind, needs, model, line}]}.
-/// confine: referenced files must lie inside it (see workflow::Load).
-std::string WorkflowJson(const std::string& path, const std::string* text = nullptr, const std::string& confine = "");
+/// confine: referenced files must lie inside it (see workflow::Load). builtin_tools, when
+/// given, are the tool URIs a run has: a builtin:// tool not among them is an error.
+std::string WorkflowJson(const std::string& path, const std::string* text = nullptr, const std::string& confine = "",
+                         const std::vector<std::string>& builtin_tools = {});
 
 /// WorkflowsJson lists the workflow files below dir (depth 4; hidden folders, node_modules,
 /// build* and dist skipped) and those recorded runs used: [{path, abs, name, runs, last_run, exists}].

@@ -326,7 +326,8 @@ Result<std::string> PendingApprovalsJson(store::Store* st, int max_runs) {
   return w.Take();
 }
 
-std::string WorkflowJson(const std::string& path, const std::string* text, const std::string& confine) {
+std::string WorkflowJson(const std::string& path, const std::string* text, const std::string& confine,
+                         const std::vector<std::string>& builtin_tools) {
   std::string body;
   if (text) {
     body = *text;
@@ -334,6 +335,8 @@ std::string WorkflowJson(const std::string& path, const std::string* text, const
     body = std::move(t).value();
   }
   workflow::LoadResult r = workflow::Load(path, text, confine);
+  if (auto wf = r.workflow ? r.workflow : r.partial; wf && !builtin_tools.empty())
+    for (auto& d : workflow::CheckTools(*wf, builtin_tools)) r.errors.push_back(std::move(d));
   JsonWriter w;
   w.BeginObject().Field("path", path).Field("text", body).Field("ok", r.errors.empty());
   auto diags = [&](const char* key, const std::vector<workflow::Diagnostic>& v) {

@@ -508,7 +508,7 @@ Response Api::Workflow(const std::string& path, const std::string* text) {
     fs::path root = fs::weakly_canonical(options_.work_dir, ec);
     confine = UnderDir(*p, root) ? root.string() : fs::path(*p).parent_path().string();
   }
-  return Json(observe::WorkflowJson(*p, text, confine));
+  return Json(observe::WorkflowJson(*p, text, confine, options_.builtin_tools));
 }
 
 Response Api::Events(const std::string& run_id, const Request& req) {

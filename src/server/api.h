@@ -24,6 +24,8 @@ struct ApiOptions {
   std::string self_exe;   // this binary: `resume` after an approval, `replay`
   std::vector<std::string> child_env;  // environment of started runs ("NAME=value")
   double stream_poll = 0.25;           // seconds between store reads of an event stream
+  /// The tool URIs runs have (builtins and spec tools): the editor's checks name unknown ones.
+  std::vector<std::string> builtin_tools;
 };
 
 class Api {

@@ -482,10 +482,9 @@ class McpTool : public Tool {
     SW_ASSIGN_OR_RETURN(json r, client_->CallTool(info_.name, args.is_null() ? json::object() : args, ctx.cancel));
     std::string text = Text(r);
     if (r["isError"].get<bool>()) return Failed(text.empty() ? r.dump() : text);
-    if (r.contains("structuredContent")) {
-      if (text.empty()) return r["structuredContent"];
-      return json(text + "\n" + r["structuredContent"].dump());  // both: the model sees the data too
-    }
+    // The structured form is the result (the node's JSON, what a model is shown); the text
+    // blocks beside it are, by the spec, its serialisation for clients that cannot read it.
+    if (r.contains("structuredContent") && !r["structuredContent"].is_null()) return r["structuredContent"];
     return json(text);
   }
 

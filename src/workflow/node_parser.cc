@@ -68,6 +68,7 @@ bool IsToolUri(std::string_view s) {
   return true;
 }
 
+
 /// WithoutColumn drops a trailing " at column N" / " at offset N" from a parser message: the
 /// diagnostic already points at the spot in the file.
 std::string WithoutColumn(const std::string& m) {
@@ -447,6 +448,7 @@ void NodeParser::ParseAgent(const MapReader& m) {
           continue;
         }
         n_.tools.push_back(uri);
+        n_.tools_pos.push_back(positions[i]);
       }
     }
   }
@@ -540,11 +542,16 @@ void NodeParser::Parse(const Entry& e) {
     case NodeKind::kTool:
       if (const Entry* x = m.Get("tool")) {
         if (auto s = ctx_.String(x->value, x->value_pos, "tool")) {
-          if (IsToolUri(*s)) {
-            n_.tool = *s;
-          } else {
+          if (!IsToolUri(*s)) {
             ctx_.Error(x->value_pos,
                        "invalid tool " + Quote(*s) + ": expected a URI scheme://path, e.g. \"builtin://echo\"");
+          } else {
+            n_.tool = *s;
+            n_.tool_pos = x->value_pos;
+            if (s->starts_with("mcp://")) {
+              std::string rest = s->substr(6);
+              info_.mcp_refs.emplace_back(rest.substr(0, rest.find('/')), x->value_pos);
+            }
           }
         }
       } else {

@@ -2,6 +2,7 @@
 // reads; then the topological order. Works on nodes in file order, sorts at the end.
 #include <algorithm>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <set>
 
@@ -392,6 +393,48 @@ std::vector<Diagnostic> CheckPrompt(const Workflow& wf, const std::string& node_
   RefCheck rc{ctx, wf, g, i, false, false, wf.nodes[i].map.has_value(), true};
   rc.Check((*t)->References(), (*t)->source(), site);
   return diags.errors;
+}
+
+std::vector<Diagnostic> CheckTools(const Workflow& wf, const std::vector<std::string>& known) {
+  std::vector<Diagnostic> out;
+  std::set<const Workflow*> seen;
+  std::set<std::string> schemes{"mcp"};
+  for (const auto& k : known) schemes.insert(k.substr(0, k.find("://")));
+  std::function<void(const Workflow&)> walk = [&](const Workflow& w) {
+    if (!seen.insert(&w).second) return;
+    std::error_code ec;
+    std::string file = std::filesystem::proximate(w.file, ec).string();
+    if (ec || file.empty()) file = w.file;
+    auto check = [&](const std::string& uri, Pos pos) {
+      if (uri.empty() || uri.starts_with("mcp://") || std::find(known.begin(), known.end(), uri) != known.end()) return;
+      std::string scheme = uri.substr(0, uri.find("://"));
+      std::string msg;
+      if (schemes.count(scheme)) {
+        std::vector<std::string> same;  // the names of that scheme, for the hint and the list
+        for (const auto& k : known)
+          if (k.starts_with(scheme + "://")) same.push_back(k.substr(scheme.size() + 3));
+        std::string near = DidYouMean(uri.substr(scheme.size() + 3), same);
+        msg = "no " + scheme + " tool " + Quote(uri) +
+              (near.empty() ? "" : " (did you mean " + Quote(scheme + "://" + near) + "?)") + "; the " + scheme +
+              " tools are " + Join(same, ", ");
+      } else {
+        std::vector<std::string> all(schemes.begin(), schemes.end());
+        std::string near = DidYouMean(scheme, all);
+        for (auto& a : all) a += "://";
+        msg = "unsupported tool scheme " + Quote(scheme + "://") + " in " + Quote(uri) +
+              (near.empty() ? "" : " (did you mean " + Quote(near + "://") + "?)") + "; the schemes are " +
+              Join(all, ", ");
+      }
+      out.push_back(Diagnostic{file, pos, msg});
+    };
+    for (const auto& n : w.nodes) {
+      if (n.kind == NodeKind::kTool) check(n.tool, n.tool_pos);
+      for (size_t i = 0; i < n.tools.size(); ++i) check(n.tools[i], i < n.tools_pos.size() ? n.tools_pos[i] : n.pos);
+      if (n.sub) walk(*n.sub);
+    }
+  };
+  walk(wf);
+  return out;
 }
 
 }  // namespace sw::workflow

@@ -124,11 +124,13 @@ struct Node {
 
   // agent: a model in a loop with tools
   std::vector<std::string> tools;  // tool URIs; "mcp://SERVER/*" means every tool of SERVER
+  std::vector<Pos> tools_pos;      // where each of tools is written
   int max_turns = 20;              // model calls of one agent run
   int loop_guard = 3;              // the same call with the same arguments this many times stops it
 
   // tool
   std::string tool;  // e.g. "builtin://echo"
+  Pos tool_pos;
   json args = json::object();  // string leaves are templates, pre-parsed in arg_templates
   std::map<std::string, tmpl::TemplatePtr> arg_templates;  // JSON pointer -> template
 
@@ -234,6 +236,13 @@ LoadResult Load(const std::string& path);
 /// confine set, a referenced file (sub-workflow, prompt file) outside that folder is an error
 /// and is never read.
 LoadResult Load(const std::string& path, const std::string* text, const std::string& confine = "");
+
+/// CheckTools reports each tool URI that wf (or a sub-workflow) names and a run would not
+/// have: known is the URIs of the run's tool registry; mcp:// tools come from the servers the
+/// workflow declares (the loader checks those). An unknown name gets a did-you-mean, an
+/// unknown scheme the list of those that exist. Which tools exist is the runtime's to say,
+/// so the loader leaves this to its callers (validate, run, the editor).
+std::vector<Diagnostic> CheckTools(const Workflow& wf, const std::vector<std::string>& known);
 
 /// LoadOrError is Load folded into a Result: the status message lists every diagnostic.
 Result<std::shared_ptr<const Workflow>> LoadOrError(const std::string& path);
