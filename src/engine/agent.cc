@@ -120,6 +120,7 @@ bool Runner::PrepareAgent(int n, int u, Prepared* p, bool* fresh) {
   if (services_.store) {
     Hasher h;
     h.Add("agent-turn/1").Add(def.definition_hash).Add(def.model.model).Add(NeutralRequest(req).dump());
+    if (s.iteration > 0) h.Add("iteration").Add(std::to_string(s.iteration));  // as for llm nodes
     p->cache_key = h.HexDigest();
   }
   // An identical earlier request (the same conversation so far) answers from the cache:

@@ -256,14 +256,15 @@ TEST_F(AgentTest, ABudgetStopsTheAgentAndItsRowShowsWhatItSpent) {
   prices_.Set("fake/m", llm::Price{1e-5, 1e-5});
   TurnModel model([](const llm::Request& r) { return Use({{"fs_list", {{"path", "."}, {"recursive", r.turn % 2 == 0}}},
                                                          {"fs_read", {{"path", "a.txt"}, {"offset", r.turn}}}}); });
-  // Each turn reserves (prompt bytes + 100 max_tokens) at $1e-5: about $0.0015-0.003 apiece.
+  // Each turn reserves (the bytes sent, the two tools' schemas included, + 100 max_tokens) at
+  // $1e-5: about $0.01-0.02 apiece.
   auto wf = Load("  spender: {kind: agent, prompt: go, tools: [builtin://fs.read, builtin://fs.list], max_tokens: 100, loop_guard: 50,\n"
-                 "           budget: {max_usd: 0.01}}\n");
+                 "           budget: {max_usd: 0.05}}\n");
   auto s = RunWith(&model, wf);
   EXPECT_EQ(s.status, "failed");
   EXPECT_NE(s.error.find("budget"), std::string::npos) << s.error;
   EXPECT_GE(model.Calls().size(), 2u);
-  EXPECT_LE(s.cost_usd, 0.01);
+  EXPECT_LE(s.cost_usd, 0.05);
   auto rows = store_->ListNodeRuns(s.run_id);
   ASSERT_TRUE(rows.ok());
   bool found = false;
@@ -450,6 +451,35 @@ TEST_F(AgentTest, McpToolsOfARealServerForAgentsAndToolNodes) {
   EXPECT_EQ(m[2].content, "Echo: hi");
   EXPECT_NE(m[3].content.find("5"), std::string::npos) << m[3].content;
   EXPECT_NE(s.outputs["direct"].get<std::string>().find("42"), std::string::npos) << s.outputs["direct"];
+}
+
+// MCP tools that return structuredContent (the SDK's registerTool with an outputSchema): the
+// structured form is the node's JSON, conditions read it, and the model sees the data once.
+TEST_F(AgentTest, StructuredContentOfARealServerIsTheNodesJson) {
+  std::string server = std::string(SW_SOURCE_DIR) + "/tests/mcp/node_modules/@modelcontextprotocol/server-everything/dist/index.js";
+  ASSERT_TRUE(fs::exists(server)) << "run scripts/mcp-servers.sh (make test does)";
+  TurnModel model([](const llm::Request& r) {
+    if (r.turn == 1) return Use({{"everything__get-structured-content", {{"location", "Chicago"}}}});
+    return Say("wet");
+  });
+  auto wf = Load(R"(  weather: {kind: tool, tool: "mcp://everything/get-structured-content", args: {location: Chicago}}
+  humid:
+    kind: tool
+    needs: [weather]
+    when: "nodes.weather.json.humidity > 80"
+    tool: builtin://echo
+    args: {text: "{{nodes.weather.json.conditions}}"}
+  ask: {kind: agent, prompt: go, tools: ["mcp://everything/get-structured-content"]}
+)", "mcp_servers:\n  everything: {command: node, args: [\"" + server + "\", stdio], timeout: 20s}\n");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_EQ(s.outputs["weather"], (json{{"temperature", 36}, {"conditions", "Light rain / drizzle"}, {"humidity", 82}}));
+  EXPECT_EQ(s.outputs["humid"], "Light rain / drizzle") << "the condition read the structured field";
+  auto calls = model.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  const auto& m = calls[1].messages;
+  ASSERT_EQ(m.size(), 3u);
+  EXPECT_EQ(json::parse(m[2].content), s.outputs["weather"]) << "the data once, not text and JSON glued: " << m[2].content;
 }
 
 TEST_F(AgentTest, AnMcpServerThatCannotStartFailsTheRunNamingIt) {

@@ -25,9 +25,11 @@ std::string BudgetAccount::Check(const Reservation& r, bool ignore_in_flight) co
   if (limits_.max_usd) {
     if (!r.usd_known)
       return name_ + ": cannot enforce max_usd: the model's price is unknown (add it to the price table)";
-    if (spent_usd_ + reserved_usd + r.usd > *limits_.max_usd + 1e-12) {
+    // In flight and new worst cases alike grow by what the provider has been seen to overrun.
+    double usd = r.usd * overrun_, in_flight = reserved_usd * overrun_;
+    if (spent_usd_ + in_flight + usd > *limits_.max_usd + 1e-12) {
       return name_ + ": budget would be exceeded (spent " + FormatUsd(spent_usd_) + ", in flight " +
-             FormatUsd(reserved_usd) + ", this call up to " + FormatUsd(r.usd) + ", max_usd " +
+             FormatUsd(in_flight) + ", this call up to " + FormatUsd(usd) + ", max_usd " +
              FormatUsd(*limits_.max_usd) + ")";
     }
   }
@@ -63,6 +65,7 @@ void BudgetAccount::Settle(const Reservation& r, double usd, int64_t tokens, boo
     reserved_usd_ -= r.usd;
     reserved_tokens_ -= r.tokens;
     if (usd_known) spent_usd_ += usd;
+    if (usd_known && r.usd > 0 && usd > r.usd) overrun_ = std::min(10.0, std::max(overrun_, usd / r.usd));
     spent_tokens_ += tokens;
   }
   if (parent_) parent_->Settle(r, usd, tokens, usd_known);

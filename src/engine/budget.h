@@ -29,7 +29,8 @@ class BudgetAccount {
   /// *wait (optional) is set when the refusal is only due to other calls in flight: once they
   /// settle the call may fit, so the caller should wait rather than fail.
   std::string Reserve(const Reservation& r, std::string* warning, bool* wait = nullptr);
-  /// Settle replaces a reservation with what was actually spent.
+  /// Settle replaces a reservation with what was actually spent. A reservation keeps the
+  /// worst case it was admitted with; the account's own scale applies to new ones.
   void Settle(const Reservation& r, double usd, int64_t tokens, bool usd_known);
   /// AddSpent records spend that had no reservation (restored on resume).
   void AddSpent(double usd, int64_t tokens, int64_t calls);
@@ -45,6 +46,9 @@ class BudgetAccount {
   workflow::Budget limits_;
   std::shared_ptr<BudgetAccount> parent_;
   double spent_usd_ = 0, reserved_usd_ = 0;
+  /// Once a call cost more than its reservation (a provider that counts more tokens than the
+  /// bytes it was sent), every later worst case is scaled by the worst ratio seen (at most 10).
+  double overrun_ = 1;
   int64_t spent_tokens_ = 0, reserved_tokens_ = 0;
   int64_t calls_ = 0;
 };

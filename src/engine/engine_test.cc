@@ -1,5 +1,6 @@
 // Scheduler, retries, budgets, loops, cache, resume and gates, against real YAML workflows,
 // a real SQLite store in a temp dir, and an in-test provider that records every call.
+#include "engine/budget.h"
 #include "engine/engine.h"
 #include "engine/replay.h"
 
@@ -938,6 +939,31 @@ nodes:
   auto ev = Store()->ListEventsOfType("again", "reused");
   ASSERT_TRUE(ev.ok());
   EXPECT_EQ(ev->size(), 2u);
+}
+
+}  // namespace
+}  // namespace sw::engine
+
+namespace sw::engine {
+namespace {
+
+// A provider that bills more than a call's reservation (its tokenizer counted more than the
+// bytes sent) makes every later worst case larger by the ratio it overran.
+TEST(BudgetAccountTest, AnOverrunScalesLaterWorstCases) {
+  workflow::Budget limits;
+  limits.max_usd = 1.0;
+  limits.policy = workflow::BudgetPolicy::kStop;
+  BudgetAccount a("run", limits, nullptr);
+  std::string warning;
+  Reservation r{0.1, 10, true};
+  ASSERT_EQ(a.Reserve(r, &warning), "");
+  a.Settle(r, 0.3, 30, true);  // three times the worst case
+  EXPECT_NE(a.Reserve(Reservation{0.3, 10, true}, &warning), "") << "0.3 + 3 x 0.3 > 1";
+  Reservation small{0.2, 10, true};
+  EXPECT_EQ(a.Reserve(small, &warning), "") << "0.3 + 3 x 0.2 <= 1";
+  EXPECT_NE(a.Reserve(Reservation{0.05, 1, true}, &warning), "") << "in flight counts scaled too: 0.3 + 0.6 + 0.15";
+  a.Settle(small, 0.2, 10, true);
+  EXPECT_DOUBLE_EQ(a.spent_usd(), 0.5);
 }
 
 }  // namespace

@@ -82,6 +82,9 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
       Hasher h;
       h.Add(def.definition_hash).Add(def.model.model).Add(system).Add(prompt);
       if (item >= 0) h.Add(s.items[static_cast<size_t>(item)].dump());
+      // A loop's later rounds never take an earlier round's answer: asking again is the point
+      // of the loop. A re-run or a resume still finds each round's own answer.
+      if (s.iteration > 0) h.Add("iteration").Add(std::to_string(s.iteration));
       p->cache_key = h.HexDigest();
     }
     // Names of nodes that have not produced output (skipped branches, a loop owner before its
@@ -182,10 +185,9 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
   }
 
   unit.attempt += 1;
-  if (unit.agent) {
-    unit.agent->started = true;
-    p->request.attempt = unit.attempt;
-  }
+  if (unit.agent) unit.agent->started = true;
+  // Which attempt this call is: scripted and replayed answers play attempt by attempt.
+  p->request.attempt = unit.attempt;
   unit.started = services_.clock->WallNow();
   unit.deadline = def.timeout > 0 ? services_.clock->Now() + def.timeout : kNever;
   unit.cancel = std::make_shared<std::atomic<bool>>(false);
@@ -266,7 +268,7 @@ bool Runner::Reserve(int n, int u, Prepared* p) {
   int64_t max_out = def.model.max_tokens.value_or(0);
   if (max_out <= 0) max_out = price && price->max_output_tokens > 0 ? price->max_output_tokens : 4096;
   req.max_tokens = max_out;
-  int64_t in_tokens = llm::EstimateInputTokens(req.messages);
+  int64_t in_tokens = llm::EstimateInputTokens(req);
   Reservation r;
   r.tokens = in_tokens + max_out;
   r.usd_known = price.has_value();
@@ -408,7 +410,7 @@ void Runner::LaunchLlm(Prepared& p) {
       {
         std::lock_guard<std::mutex> l(live->mu);
         auto& e = live->calls[key];
-        e.text.append(d);
+        e.Append(d);
         e.dirty = live->dirty = true;
         double now = clock->Now();
         if (now - live->last_wake >= kLiveInterval) wake = true, live->last_wake = now;
@@ -465,7 +467,7 @@ void Runner::LaunchLlm(Prepared& p) {
                     }
                     // No usage reported: the cost is unknown (never $0.00), and the budget
                     // keeps the call's worst case (runner.cc, Settle).
-                    if (r.ok() && !r.response->usage_known) o.usage_unknown = true;
+                    if (r.ok() ? !r.response->usage_known : !r.error.usage_known) o.usage_unknown = true;
                     if (price && !o.usage_unknown) o.cost = llm::CostOf(o.usage, *price);
                     inbox->Push(std::move(c));
                   });

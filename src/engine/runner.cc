@@ -355,7 +355,7 @@ void Runner::FlushLive(bool force) {
     t.iteration = key.iteration;
     t.item = key.item;
     t.attempt = key.attempt;
-    t.text = e.text;
+    t.text = e.Shown();
     t.updated_at = services_.clock->WallNow();
     batch_.live.push_back(std::move(t));
   }

@@ -114,9 +114,24 @@ struct LiveBuffer {
     int iteration, item, attempt;
     auto operator<=>(const Key&) const = default;
   };
+  /// A live row shows the latest kMaxText bytes of a streamed answer (the stored call keeps
+  /// all of it, within the response's cap): the UI follows the tail, the store stays small.
+  static constexpr size_t kMaxText = 256 << 10;
   struct Entry {
     std::string text;
+    size_t dropped = 0;  // bytes cut from the front
     bool dirty = false;
+    void Append(std::string_view d) {
+      text.append(d);
+      if (text.size() > 2 * kMaxText) {  // amortised: cut back to kMaxText at most once per kMaxText
+        size_t cut = text.size() - kMaxText;
+        text.erase(0, cut);
+        dropped += cut;
+      }
+    }
+    std::string Shown() const {
+      return dropped == 0 ? text : "[… " + std::to_string(dropped) + " earlier bytes not shown …]\n" + text;
+    }
   };
   std::mutex mu;
   std::map<Key, Entry> calls;

@@ -23,6 +23,7 @@ struct Plan {
   bool chunked = false;
   int cut_after = -1;
   int stall_after = -1;  // >= 0: wait stall_ms after this many frames
+  bool endless = false;  // the last frame repeats for as long as the client reads
   int stall_ms = 0;
 };
 
@@ -55,6 +56,23 @@ std::string Finish(const Ctx& c) {
   return c.reply.tool_calls.empty() ? "stop" : "tool_calls";
 }
 bool Refuses(const Ctx& c) { return c.reply.finish == "refusal"; }
+
+/// EndlessPump writes its frame, then schedules a copy of itself: a stream without end that
+/// stops when the client goes away.
+template <typename Writer>
+struct EndlessPump {
+  Writer w;
+  std::shared_ptr<const std::string> frame;
+  int gap_ms;
+  std::shared_ptr<void> guard;
+  void operator()() const {
+    if (w->closed()) return;
+    if (w->Unsent() < (4u << 20)) w->Write(*frame);
+    w->After(gap_ms, *this);
+  }
+};
+template <typename Writer>
+EndlessPump(Writer, std::shared_ptr<const std::string>, int, std::shared_ptr<void>) -> EndlessPump<Writer>;
 
 // ---- OpenAI Chat Completions ----
 
@@ -423,6 +441,7 @@ FakeReply ReplyFromJson(const json& j) {
   r.ratelimit_reset = j.value("ratelimit_reset", 0.0);
   r.finish = j.value("finish", "");
   r.omit_usage = j.value("omit_usage", false);
+  r.endless_bytes = j.value("endless_bytes", int64_t{1} << 20);
   if (j.contains("usage")) {
     const json& u = j["usage"];
     r.usage.input = u.value("input", int64_t{-1});
@@ -573,6 +592,13 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
   }
   c.in = c.reply.usage.input >= 0 ? c.reply.usage.input : static_cast<int64_t>(req.body.size() / 4 + 1);
   c.out = c.reply.usage.output >= 0 ? c.reply.usage.output : Words(c.reply.text) + 1;
+  bool endless = c.reply.fault == "endless" && c.stream;
+  if (endless) {
+    // One delta of endless_bytes, built by the API's own plan: its frames up to and including
+    // the first that carries the delta are sent, then that frame again and again.
+    c.reply.text = std::string(static_cast<size_t>(std::max<int64_t>(1, c.reply.endless_bytes)), 'x');
+    chunks = 1;
+  }
   c.pieces = Split(c.reply.text, chunks);
   {
     std::lock_guard<std::mutex> l(mu_);
@@ -635,7 +661,16 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
       p.stall_after = c.api == "openai" ? 1 : c.api == "openai-responses" ? 2 : c.api == "anthropic" ? 1 : 0;
       p.stall_ms = c.reply.slow_ms;
     }
-    if (c.stream) {
+    if (endless) {
+      std::string marker(std::min<size_t>(64, c.reply.text.size()), 'x');
+      for (size_t i = 0; i < p.frames.size(); ++i)
+        if (p.frames[i].find(marker) != std::string::npos) {
+          p.frames.resize(i + 1);
+          p.endless = true;
+          break;
+        }
+    }
+    if (c.stream && !endless) {
       size_t mid = std::max<size_t>(1, p.frames.size() / 2);
       if (fault == "cut") p.cut_after = static_cast<int>(mid);
       if (fault == "malformed")
@@ -665,6 +700,13 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
       return;
     }
     w->Begin(p.status, p.headers, true);
+    if (p.endless) {
+      // The preamble, then the delta frame for as long as the client reads (never faster
+      // than it reads: the writer waits while 4 MiB are unsent).
+      for (size_t i = 0; i + 1 < p.frames.size(); ++i) w->Write(p.frames[i]);
+      EndlessPump{w, std::make_shared<const std::string>(p.frames.back()), std::max(1, gap), guard}();
+      return;
+    }
     auto frames = std::make_shared<std::vector<std::string>>(std::move(p.frames));
     int cut = p.cut_after;
     // Frame i goes out at i * gap ms (plus the stall once past stall_after); a cut closes

@@ -41,7 +41,8 @@ struct FakeUsage {
 /// byte after slow_ms), "stall" (headers and the stream's preamble — role chunk, message_start,
 /// response.created — at once, the first token after slow_ms), "cut" (stream closed after half
 /// its chunks), "malformed" (a chunk that is not JSON), "stream_error" (the API's in-stream
-/// error event).
+/// error event), "endless" (streamed: the preamble, then text deltas of endless_bytes each,
+/// for as long as the client reads).
 struct FakeReply {
   std::string text = "ok";
   std::vector<FakeToolCall> tool_calls;
@@ -61,6 +62,7 @@ struct FakeReply {
   /// OpenAI Chat Completions: no usage at all (no usage chunk even when the request asks for
   /// one, no usage field in a plain body), as many OpenAI-compatible servers answer.
   bool omit_usage = false;
+  int64_t endless_bytes = 1 << 20;  // "endless": the size of each delta
 };
 
 struct FakeOptions {

@@ -213,6 +213,7 @@ void HttpProvider::Start(const Request& request, CancelFlag cancel, DeltaFn on_d
   int64_t in_bytes = 0;
   for (const auto& m : request.messages) in_bytes += static_cast<int64_t>(m.content.size());
   p.est_tokens = in_bytes / 4 + (request.max_tokens > 0 ? request.max_tokens : 1024);
+  p.cap = CapFor(request.max_tokens);
   p.cancel = std::move(cancel);
   p.on_delta = std::move(on_delta);
   p.done = std::move(done);
@@ -316,7 +317,14 @@ struct Exchange {
   int status = 0;
   std::string error_body;
   Status decode_error;
+  std::string capped;  // why the response was cut at its cap ("" when it was not)
 };
+
+std::string CapMessage(const ResponseCap& cap, const char* what, int64_t limit) {
+  return "the response passed its cap of " + std::to_string(limit) + " " + what + " for " +
+         (cap.max_tokens > 0 ? "max_tokens " + std::to_string(cap.max_tokens) : std::string("the default max_tokens")) +
+         " and was cut (a stream without end?)";
+}
 
 bool QuotaExhausted(const std::string& body) {
   // OpenAI answers an unpaid account with 429 insufficient_quota: waiting will not help.
@@ -325,10 +333,21 @@ bool QuotaExhausted(const std::string& body) {
 
 }  // namespace
 
+ResponseCap CapFor(int64_t max_tokens) {
+  int64_t t = max_tokens > 0 ? max_tokens : 32768;
+  ResponseCap c;
+  c.max_tokens = max_tokens;
+  c.text_bytes = std::clamp<int64_t>(t * 64, 64 << 10, int64_t{16} << 20);
+  c.wire_bytes = std::clamp<int64_t>(t * 2048, 1 << 20, int64_t{64} << 20);
+  return c;
+}
+
 void HttpProvider::Launch(Pending p) {
   struct Call {
     std::unique_ptr<Decoder> dec;
     Exchange x;
+    ResponseCap cap;
+    int64_t wire_bytes = 0;
     double t0 = 0;
     uint64_t window_id = 0;
     std::string request_body;  // redacted, for the store
@@ -343,6 +362,7 @@ void HttpProvider::Launch(Pending p) {
     p.http.token_seen = call->dec->token_seen;
   }
   call->t0 = SteadyNow();
+  call->cap = p.cap;
   call->window_id = p.window_id;
   call->request_body = Redact(p.http.body, config_.secrets);
   call->done = std::move(p.done);
@@ -356,9 +376,19 @@ void HttpProvider::Launch(Pending p) {
         call->x.error_body.append(b.substr(0, kMaxErrorBody - call->x.error_body.size()));
       return true;
     }
+    // Bounded: a response past its caps (a stream that never ends) is cut here.
+    call->wire_bytes += static_cast<int64_t>(b.size());
+    if (call->wire_bytes > call->cap.wire_bytes) {
+      call->x.capped = CapMessage(call->cap, "bytes on the wire", call->cap.wire_bytes);
+      return false;
+    }
     Status s = call->dec->Feed(b);
     if (!s.ok()) {
       call->x.decode_error = s;
+      return false;
+    }
+    if (static_cast<int64_t>(call->dec->response.text.size()) > call->cap.text_bytes) {
+      call->x.capped = CapMessage(call->cap, "bytes of text", call->cap.text_bytes);
       return false;
     }
     return true;
@@ -371,6 +401,9 @@ void HttpProvider::Launch(Pending p) {
       r.error.status = Status(code, Redact(who + ": " + msg, secrets));
       r.error.retryable = retryable;
       r.error.partial = dec.response.usage;
+      // A 2xx body that began is billed for what was generated, and a cut or failed stream
+      // never brings its final usage: what it reported so far is a lower bound, its cost unknown.
+      r.error.usage_known = call->wire_bytes == 0;
       std::string so_far = dec.RawSoFar();
       r.response_raw = Redact(!so_far.empty() ? so_far : !dec.response.raw.empty() ? dec.response.raw : call->x.error_body,
                               secrets);
@@ -386,6 +419,8 @@ void HttpProvider::Launch(Pending p) {
       bool retry = RetryableStatus(status) && !(status == 429 && QuotaExhausted(call->x.error_body));
       fail(retry ? Code::kUnavailable : Code::kFailed, msg, retry);
       r.error.retry_after = RetryAfter(cr.headers, UnixNow());
+    } else if (cr.transport == net::Transport::kAborted && !call->x.capped.empty()) {
+      fail(Code::kUnavailable, call->x.capped, true);
     } else if (cr.transport == net::Transport::kAborted && !call->x.decode_error.ok()) {
       const Status& de = call->x.decode_error;
       fail(de.code() == Code::kUnavailable ? Code::kUnavailable : Code::kFailed, "malformed response: " + de.message(),

@@ -68,6 +68,19 @@ class Decoder {
   void MarkToken();
 };
 
+/// ResponseCap bounds one response: the text (and tool-call arguments) a model may send for
+/// its max_tokens, and the bytes on the wire, framing included. Past either the call is cut
+/// and fails retryably: a stream that never ends costs a bounded amount of memory and store.
+struct ResponseCap {
+  int64_t text_bytes = 0;
+  int64_t wire_bytes = 0;
+  int64_t max_tokens = 0;
+};
+/// CapFor derives the caps from max_tokens (0: the provider's default, taken as 32768): 64
+/// bytes of text and 2 KiB on the wire per token, at least 64 KiB and 1 MiB, at most 16 MiB
+/// and 64 MiB (today's largest outputs, 128k tokens, are about 1 MB of text).
+ResponseCap CapFor(int64_t max_tokens);
+
 /// WireApi is one API's wire format.
 class WireApi {
  public:
@@ -127,6 +140,7 @@ class HttpProvider : public Provider, public std::enable_shared_from_this<HttpPr
   struct Pending {
     net::ClientRequest http;
     int64_t est_tokens = 0;
+    ResponseCap cap;
     uint64_t window_id = 0;  // its entry in token_window_
     CancelFlag cancel;
     DeltaFn on_delta;

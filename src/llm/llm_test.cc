@@ -128,7 +128,13 @@ TEST(Provider, SplitModelAndPessimisticEstimate) {
   EXPECT_TRUE(SplitModel("openrouter/meta/llama", &p, &m).ok());
   EXPECT_EQ(m, "meta/llama");
   EXPECT_FALSE(SplitModel("gpt-4o", &p, &m).ok());
-  EXPECT_GE(EstimateInputTokens({Message{"user", std::string(1000, 'x'), {}, {}}}), 1000);
+  Request big;
+  big.messages = {Message{"user", std::string(1000, 'x'), {}, {}}};
+  EXPECT_GE(EstimateInputTokens(big), 1000);
+  // Tool schemas are sent, and billed, as prompt tokens.
+  Request with_tools = big;
+  with_tools.tools = {ToolSpec{"search", "Search the web", std::string(5000, ' ')}};
+  EXPECT_GE(EstimateInputTokens(with_tools), EstimateInputTokens(big) + 5000);
 }
 
 TEST(Replay, FingerprintIgnoresRunAttemptAndMaxTokensButNotContentOrPlace) {

@@ -11,12 +11,19 @@ Status SplitModel(const std::string& full, std::string* provider, std::string* m
   return Status::Ok();
 }
 
-int64_t EstimateInputTokens(const std::vector<Message>& messages) {
+int64_t EstimateInputTokens(const Request& r) {
   int64_t n = 8;
-  for (const auto& m : messages) {
-    n += 8 + static_cast<int64_t>(m.content.size());
-    for (const auto& tc : m.tool_calls) n += 8 + static_cast<int64_t>(tc.name.size() + tc.arguments_json.size());
+  for (const auto& m : r.messages) {
+    n += 8 + static_cast<int64_t>(m.content.size() + m.tool_call_id.size());
+    for (const auto& tc : m.tool_calls)
+      n += 8 + static_cast<int64_t>(tc.id.size() + tc.name.size() + tc.arguments_json.size() + tc.provider_data.size());
   }
+  // Tool definitions are prompt tokens too: every API bills their names, descriptions and
+  // schemas as input.
+  for (const auto& t : r.tools)
+    n += 16 + static_cast<int64_t>(t.name.size() + t.description.size() + t.parameters_json.size());
+  for (const auto& s : r.stop) n += static_cast<int64_t>(s.size());
+  if (r.json_output) n += 16;  // the JSON instruction an adapter may add
   return n;
 }
 

@@ -91,6 +91,9 @@ struct CallError {
   bool retryable = false;
   double retry_after = -1;
   Usage partial;
+  /// False when a 2xx response began (the provider bills what it generated) and then failed:
+  /// partial is a lower bound and the cost is unknown.
+  bool usage_known = true;
 };
 
 /// CallResult is a Response or a CallError.
@@ -140,7 +143,8 @@ class Registry {
 Status SplitModel(const std::string& full, std::string* provider, std::string* model);
 
 /// EstimateInputTokens is a pessimistic upper bound on prompt tokens: one token per byte of
-/// content plus a per-message overhead (no tokenizer produces more tokens than bytes).
-int64_t EstimateInputTokens(const std::vector<Message>& messages);
+/// everything sent (messages, tool calls, tool definitions and their schemas, stop
+/// sequences) plus a per-item overhead (no tokenizer produces more tokens than bytes).
+int64_t EstimateInputTokens(const Request& r);
 
 }  // namespace sw::llm

@@ -270,6 +270,11 @@ void ResponseWriter::Begin(int status, const Headers& headers, bool chunked) {
   server_->FlushSoon(c);
 }
 
+size_t ResponseWriter::Unsent() const {
+  auto c = Live();
+  return c && !c->closed ? c->out.size() - c->out_pos : 0;
+}
+
 void ResponseWriter::Write(std::string_view data) {
   auto c = Live();
   // An empty chunk would read as the terminating one.

@@ -68,6 +68,9 @@ class ResponseWriter {
   void Abort();
   /// closed is true once the peer went away or the connection was closed.
   bool closed() const;
+  /// Unsent is how many written bytes the kernel has not taken yet (0 once closed): a writer
+  /// that streams without end waits while it is large.
+  size_t Unsent() const;
   bool begun() const { return begun_; }
   /// After runs fn on the loop thread in delay_ms, unless the connection has closed by then.
   void After(int delay_ms, std::function<void()> fn);

@@ -127,6 +127,26 @@ TEST_F(E2E, ValidateReportsEveryProblemWithPositionAndExitsTwo) {
   EXPECT_NE(j.out.find("\"line\": 4"), std::string::npos) << j.out;
 }
 
+TEST_F(E2E, ValidateAndRunRefuseToolsThatDoNotExist) {
+  Write("tools.yaml",
+        "name: tools\nnodes:\n  a:\n    kind: tool\n    tool: builtin://web_search\n"
+        "  b:\n    kind: tool\n    tool: builtin://fs.reed\n    args: {path: x}\n  c:\n    kind: tool\n    tool: python://m.f\n");
+  Result r = RunCli({"validate", dir_ + "/tools.yaml"}, dir_);
+  EXPECT_EQ(r.code, 2) << r.out;
+  EXPECT_NE(r.err.find("tools.yaml:5:11: error: no builtin tool \"builtin://web_search\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("tools.yaml:8:11: error: no builtin tool \"builtin://fs.reed\" (did you mean \"builtin://fs.read\"?)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("tools.yaml:12:11: error: unsupported tool scheme \"python://\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("the schemes are builtin://, mcp://"), std::string::npos) << r.err;
+  Write("one.yaml", "name: one\nnodes:\n  a:\n    kind: tool\n    tool: builtin://web_search\n");
+  Result v = RunCli({"validate", dir_ + "/one.yaml"}, dir_);
+  EXPECT_EQ(v.code, 2);
+  Result run = RunCli({"run", dir_ + "/one.yaml", "--store", store_}, dir_);
+  EXPECT_EQ(run.code, 2) << run.out << run.err;
+  EXPECT_NE(run.err.find("no builtin tool \"builtin://web_search\""), std::string::npos) << run.err;
+}
+
 TEST_F(E2E, UsageErrorsExitTwoWithSuggestions) {
   Result r = RunCli({"rnu"}, dir_);
   EXPECT_EQ(r.code, 2);
@@ -211,8 +231,27 @@ TEST_F(E2E, InitWritesAStarterThatRuns) {
   ASSERT_EQ(i.code, 0) << i.err;
   Result v = RunCli({"validate", dir_ + "/proj/flow.yaml"}, dir_);
   EXPECT_EQ(v.code, 0) << v.err;
-  Result r = RunCli({"run", dir_ + "/proj/flow.yaml", "--script", dir_ + "/proj/flow.script.yaml", "--store", store_}, dir_);
+  Result r = RunCli({"run", dir_ + "/proj/flow.yaml", "--script", dir_ + "/proj/flow.script.yaml", "--store", store_,
+                     "--run-id", "starter-1"},
+                    dir_);
   EXPECT_EQ(r.code, 0) << r.out << r.err;
+  // The second review approves, as the script intends: a loop round is never answered from an
+  // earlier round's cache entry although its prompt is the same.
+  EXPECT_EQ((r.out + r.err).find("max_iterations"), std::string::npos) << r.out << r.err;
+  auto st = sw::store::OpenSqlite(store_);
+  ASSERT_TRUE(st.ok());
+  auto reviews = (*st)->ListLlmCallsOf("starter-1", "review");
+  ASSERT_TRUE(reviews.ok());
+  EXPECT_EQ(reviews->size(), 2u);
+  // A second run replays both rounds from the cache: nothing is paid twice.
+  Result r2 = RunCli({"run", dir_ + "/proj/flow.yaml", "--script", dir_ + "/proj/flow.script.yaml", "--store", store_,
+                      "--run-id", "starter-2"},
+                     dir_);
+  EXPECT_EQ(r2.code, 0) << r2.out << r2.err;
+  EXPECT_EQ((r2.out + r2.err).find("max_iterations"), std::string::npos) << r2.out << r2.err;
+  auto paid = (*st)->ListLlmCalls("starter-2");
+  ASSERT_TRUE(paid.ok());
+  EXPECT_EQ(paid->size(), 0u) << "every round came from the cache";
   Result again = RunCli({"init", dir_ + "/proj"}, dir_);
   EXPECT_EQ(again.code, 2);
 }

@@ -4,6 +4,7 @@
 // on_truncated's three policies.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 
@@ -50,11 +51,11 @@ struct Fixture {
     st = std::move(store::OpenSqlite(dir + "/store")).value();
   }
 
-  Result<engine::RunSummary> Run(const std::string& node_extra) {
+  Result<engine::RunSummary> Run(const std::string& node_extra, int max_tokens = 64, int attempts = 3) {
     std::filesystem::create_directories(dir);
     std::string path = dir + "/flow.yaml";
-    std::ofstream(path) << "name: answers\nnodes:\n  ask:\n    model: fake/m\n    max_tokens: 64\n"
-                           "    retry: {attempts: 3, backoff: 10ms, max_delay: 50ms}\n"
+    std::ofstream(path) << "name: answers\nnodes:\n  ask:\n    model: fake/m\n    max_tokens: " << max_tokens
+                        << "\n    retry: {attempts: " << attempts << ", backoff: 10ms, max_delay: 50ms}\n"
                            "    prompt: \"Give the totals as JSON.\"\n" + node_extra;
     auto wf = workflow::LoadOrError(path);
     if (!wf.ok()) return wf.status();
@@ -64,6 +65,7 @@ struct Fixture {
     s.tools = &tools;
     s.store = st.get();
     engine::RunOptions opt;
+    opt.workspace_root = dir + "/workspaces";
     return engine::Run(*wf, s, opt);
   }
 
@@ -290,6 +292,70 @@ TEST(Usage, AStreamWithoutUsageHasUnknownCostAndKeepsItsWorstCaseCharged) {
   EXPECT_NE(run->error.find("budget would be exceeded"), std::string::npos) << run->error;
   EXPECT_LT(calls.size(), 10u);
   EXPECT_EQ(f.server->Requests().size(), calls.size());
+}
+
+// The server bills what it was sent: the tool definitions too. A reservation that counted only
+// the messages let four parallel agents spend $0.0056 against max_usd 0.005; counting
+// everything sent, the recorded spend stays within the budget.
+TEST(Budget, ToolSchemasAreReservedSoPolicyStopHoldsOverHttp) {
+  Fixture f("openai");
+  FakeReply r = Text("done");
+  r.usage.input = 1200;  // larger than the messages alone (~100 bytes), within what was sent
+  r.usage.output = 64;
+  f.server->SetDefault(r);
+  auto run = f.Run("    kind: agent\n    cache: false\n    tools: [builtin://fs.read, builtin://fs.write, "
+                   "builtin://fs.edit, builtin://fs.list, builtin://fs.glob, builtin://fs.grep]\n"
+                   "    map: {over: \"[1, 2, 3, 4, 5, 6, 7, 8, 9, 10]\", as: x, max_parallel: 4}\n"
+                   "budget: {max_usd: 0.005, policy: stop}\n");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  auto seen = f.server->Requests();
+  ASSERT_FALSE(seen.empty());
+  EXPECT_GT(seen[0].body["tools"].dump().size(), 1200u) << "the schemas are at least what the server bills";
+  double spent = 0;
+  for (const auto& c : *f.st->ListLlmCalls(run->run_id)) spent += c.cost_usd.value_or(1);
+  EXPECT_GT(spent, 0.002);
+  EXPECT_LE(spent, 0.005 + 1e-12) << "policy stop: recorded spend never passes max_usd";
+  EXPECT_LE(run->cost_usd, 0.005 + 1e-12);
+  EXPECT_EQ(run->status, "failed") << "the budget stopped the map";
+}
+
+// A stream that never ends: each call is cut at its cap (64 KiB of text for max_tokens 64),
+// retried, and the node fails saying so; nothing grows without bound.
+TEST_P(Answers, AStreamWithoutEndIsCutAtItsCap) {
+  Fixture f(GetParam());
+  FakeReply r = Text("");
+  r.fault = "endless";
+  r.endless_bytes = 1 << 20;
+  f.server->SetDefault(r);
+  auto t0 = std::chrono::steady_clock::now();
+  auto run = f.Run("");
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_NE(run->error.find("passed its cap"), std::string::npos) << run->error;
+  EXPECT_NE(run->error.find("after 3 attempts"), std::string::npos) << run->error;
+  EXPECT_LT(secs, 20) << "each cut comes at the first oversized delta";
+  auto calls = *f.st->ListLlmCalls(run->run_id);
+  ASSERT_EQ(calls.size(), 3u);
+  for (const auto& c : calls) EXPECT_FALSE(c.cost_usd.has_value()) << "a cut stream without usage: unknown";
+  EXPECT_TRUE(run->cost_unknown);
+}
+
+// Small deltas that keep coming: the node's timeout ends the call within a second of it.
+TEST(Timeout, ANodeTimeoutHoldsAgainstAStreamWithoutEnd) {
+  Fixture f("openai");
+  FakeReply r = Text("");
+  r.fault = "endless";
+  r.endless_bytes = 512;
+  f.server->SetDefault(r);
+  auto t0 = std::chrono::steady_clock::now();
+  auto run = f.Run("    timeout: 1s\n", 100000, 1);  // caps of 6.4 MB: the timeout comes first
+  double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_NE(run->error.find("timed out"), std::string::npos) << run->error;
+  EXPECT_LT(secs, 2.0) << "within a second of the node's timeout";
+  EXPECT_GT(f.server->Requests().size(), 0u);
 }
 
 TEST(AnswersLoad, OnTruncatedIsCheckedAtLoad) {
