@@ -123,8 +123,15 @@ bool Runner::PrepareAgent(int n, int u, Prepared* p, bool* fresh) {
     if (s.iteration > 0) h.Add("iteration").Add(std::to_string(s.iteration));  // as for llm nodes
     p->cache_key = h.HexDigest();
   }
+  // A turn this run already finished (before a crash) replays from the run's own journal,
+  // cache or no cache: a resume never pays twice.
+  if (auto it = turn_journal_.find(p->cache_key + ":" + std::to_string(item));
+      !p->cache_key.empty() && it != turn_journal_.end()) {
+    p->cached_turn = it->second;
+    return true;
+  }
   // An identical earlier request (the same conversation so far) answers from the cache:
-  // a resumed or re-run agent replays its finished turns without paying for them again.
+  // a re-run agent replays its finished turns without paying for them again.
   if (options_.use_cache && def.cache && services_.store) {
     auto hit = services_.store->GetCache(p->cache_key);
     if (hit.ok() && hit->has_value()) {
@@ -217,6 +224,7 @@ void Runner::AgentModelDone(Completion& c) {
   CacheResult(n, o, json{{"text", text}, {"tool_calls", calls}}.dump());
   Emit("agent_turn", n, item, unit.attempt, [&] {
     json d{{"turn", st.turn}, {"text", text}, {"tool_calls", calls}, {"cached", o.cached}};
+    if (!o.cache_key.empty()) d["key"] = o.cache_key;  // the run's journal of finished turns
     if (o.cached && !o.request_hash.empty()) d["request_hash"] = o.request_hash;  // for offline replay
     if (!o.cached) d["usage"] = {{"input", o.usage.input}, {"output", o.usage.output}}, d["cost_usd"] = o.cost ? json(*o.cost) : json(nullptr);
     return d;

@@ -332,6 +332,45 @@ TEST_F(AgentTest, AResumeStartsFromTheLastSucceededCheckpoint) {
   EXPECT_EQ(*ReadFile(ws + "/prep.txt"), "prepared\n");
 }
 
+// cache: false (or --no-cache) must not make a resume pay again for turns the run finished:
+// they are journaled with the run and replayed from there.
+TEST_F(AgentTest, AResumeNeverPaysTwiceForFinishedTurnsEvenWithTheCacheOff) {
+  std::atomic<bool> resumed_run{false};
+  TurnModel model([&](const llm::Request& r) {
+    if (r.turn <= 3) return Use({{"fs_read", {{"path", "a.txt"}, {"offset", r.turn}}}});
+    if (!resumed_run) {
+      llm::CallResult e;
+      e.error.status = Status(Code::kFailed, "HTTP 400: bad request");
+      return e;
+    }
+    return Say("read it thrice");
+  });
+  auto wf = Load("  reader: {kind: agent, prompt: read, tools: [builtin://fs.read], cache: false, loop_guard: 10}\n");
+  auto first = RunWith(&model, wf, /*cache=*/false);
+  ASSERT_EQ(first.status, "failed");
+  size_t paid_before = model.Calls().size();
+  ASSERT_EQ(paid_before, 4u) << "three turns, then the failing fourth";
+  resumed_run = true;
+  llm::Registry providers;
+  providers.Add(std::shared_ptr<llm::Provider>(&model, [](llm::Provider*) {}));
+  Services svc;
+  svc.providers = &providers;
+  svc.prices = &prices_;
+  svc.tools = &tools_;
+  svc.store = store_.get();
+  RunOptions o;
+  o.workspace_root = dir_ + "/workspaces";
+  o.use_cache = false;
+  auto resumed = engine::Resume(first.run_id, wf, svc, o);
+  ASSERT_TRUE(resumed.ok()) << resumed.status().message();
+  ASSERT_EQ(resumed->status, "succeeded") << resumed->error;
+  EXPECT_EQ(model.Calls().size(), paid_before + 1) << "only the turn that never finished is asked again";
+  auto turns = Events(first.run_id, "agent_turn");
+  int replayed = 0;
+  for (const auto& e : turns) replayed += json::parse(e.data).value("cached", false);
+  EXPECT_EQ(replayed, 3);
+}
+
 TEST_F(AgentTest, LoopGuardStopsACycleThatLearnsNothing) {
   TurnModel model([](const llm::Request& r) {
     return Use({{"fs_read", {{"path", r.turn % 2 ? "a.txt" : "b.txt"}}}});

@@ -50,6 +50,11 @@ Status Runner::Restore(const std::vector<store::Event>& events) {
     } else if (t == "attempt_started" || t == "cache_hit" || t == "budget_refused") {
       int& a = restored_[{n, e.iteration}].attempts[e.item];
       a = std::max(a, e.attempt);
+    } else if (t == "agent_turn") {
+      // A finished turn: a resumed agent that asks the same again gets it free (agent.cc).
+      if (std::string key = data.value("key", ""); !key.empty())
+        turn_journal_[key + ":" + std::to_string(e.item)] =
+            json{{"text", data.value("text", "")}, {"tool_calls", data.value("tool_calls", json::array())}};
     } else if (t == "item_succeeded") {
       json v;
       SW_RETURN_IF_ERROR(load(data.value("blob", ""), true, &v));

@@ -354,6 +354,9 @@ class Runner {
   std::multimap<double, std::pair<int, int>> retry_timers_;
   std::set<std::pair<int, int>> running_set_;
   std::map<std::pair<int, int>, Restored> restored_;  // (node, iteration) -> restored state
+  /// The agent turns this run finished before a crash, by "cache key:item" (restore.cc): a
+  /// resume replays them free whether or not the cache is on, so it never pays twice.
+  std::map<std::string, json> turn_journal_;
   /// Replay: (node id, iteration) -> (blob, is_json) of the source run's node_succeeded.
   std::map<std::pair<std::string, int>, std::pair<std::string, bool>> reusable_;
   std::map<std::string, int> provider_running_;
