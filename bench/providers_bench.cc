@@ -19,6 +19,7 @@
 #include <mutex>
 
 #include "engine/engine.h"
+#include "fake_process.h"
 #include "llm/http_provider.h"
 #include "net/stream.h"
 #include "store/store.h"
@@ -45,36 +46,10 @@ double CurrentRssMb() {
   return resident * sysconf(_SC_PAGESIZE) / (1024.0 * 1024.0);
 }
 
-/// FakeServerProcess runs specwright-fakellm and reads its base URL.
-struct FakeServerProcess {
-  pid_t pid = -1;
-  std::string url;
-  explicit FakeServerProcess(int latency_ms) {
-    int fds[2];
-    if (pipe(fds) != 0) return;
-    pid = fork();
-    if (pid == 0) {
-      dup2(fds[1], 1);
-      close(fds[0]);
-      std::string lat = std::to_string(latency_ms);
-      execl(SW_FAKELLM, SW_FAKELLM, "--latency-ms", lat.c_str(), "--chunks", "8", static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    close(fds[1]);
-    char buf[256];
-    ssize_t n = read(fds[0], buf, sizeof buf - 1);
-    close(fds[0]);
-    if (n > 0) {
-      url.assign(buf, n);
-      while (!url.empty() && (url.back() == '\n' || url.back() == '\r')) url.pop_back();
-    }
-  }
-  ~FakeServerProcess() {
-    if (pid > 0) {
-      kill(pid, SIGTERM);
-      waitpid(pid, nullptr, 0);
-    }
-  }
+/// FakeServerProcess answers every call after latency_ms, streamed in 8 chunks.
+struct FakeServerProcess : FakeProcess {
+  explicit FakeServerProcess(int latency_ms)
+      : FakeProcess({"--latency-ms", std::to_string(latency_ms), "--chunks", "8"}) {}
 };
 
 /// Report puts the first (cold: 250 TCP connects) and the worst iteration beside the best,

@@ -17,10 +17,12 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "engine/engine.h"
+#include "fake_process.h"
 #include "llm/prices.h"
 #include "llm/scripted.h"
 #include "store/store.h"
@@ -29,34 +31,6 @@
 
 namespace fs = std::filesystem;
 namespace {
-
-struct Proc {
-  pid_t pid = -1;
-  std::string first_line;
-};
-
-/// StartFake runs specwright-fakellm with a reply script and reads its base URL.
-Proc StartFake(const std::string& script) {
-  Proc p;
-  int fds[2];
-  if (pipe(fds) != 0) return p;
-  p.pid = fork();
-  if (p.pid == 0) {
-    dup2(fds[1], 1);
-    close(fds[0]);
-    execl(SW_FAKELLM, SW_FAKELLM, "--script", script.c_str(), static_cast<char*>(nullptr));
-    _exit(127);
-  }
-  close(fds[1]);
-  char buf[256];
-  ssize_t n = read(fds[0], buf, sizeof buf - 1);
-  close(fds[0]);
-  if (n > 0) {
-    p.first_line.assign(buf, static_cast<size_t>(n));
-    while (!p.first_line.empty() && (p.first_line.back() == '\n' || p.first_line.back() == '\r')) p.first_line.pop_back();
-  }
-  return p;
-}
 
 uint64_t DirBytes(const std::string& dir) {
   uint64_t n = 0;
@@ -74,13 +48,13 @@ void EndlessStream(benchmark::State& state, int delta_bytes, int gap_ms, int max
   fs::create_directories(dir);
   std::ofstream(dir + "/fake.yaml") << "options: {chunk_gap_ms: " << gap_ms << "}\n"
                                     << "default: {fault: endless, endless_bytes: " << delta_bytes << "}\n";
-  Proc fake = StartFake(dir + "/fake.yaml");
-  if (fake.first_line.empty()) {
+  auto fake = std::make_unique<FakeProcess>(std::vector<std::string>{"--script", dir + "/fake.yaml"});
+  if (fake->url.empty()) {
     state.SkipWithError("fake server did not start");
     return;
   }
   std::ofstream(dir + "/specwright.yaml") << "providers:\n  fake:\n    api: openai-compatible\n    base_url: "
-                                          << fake.first_line << "/v1\n    api_key: none\n";
+                                          << fake->url << "/v1\n    api_key: none\n";
   std::ofstream(dir + "/flow.yaml") << "name: endless\nnodes:\n  ask:\n    model: fake/m\n    max_tokens: " << max_tokens
                                     << "\n    timeout: " << timeout_s << "s\n    retry: 1\n    prompt: go on\n";
   double secs = 0, rss_mb = 0, store_mb = 0;
@@ -105,8 +79,7 @@ void EndlessStream(benchmark::State& state, int delta_bytes, int gap_ms, int max
     store_mb = DirBytes(dir + "/store") / (1024.0 * 1024.0);
     code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
-  kill(fake.pid, SIGTERM);
-  waitpid(fake.pid, nullptr, 0);
+  fake.reset();
   fs::remove_all(dir);
   if (code != 1) state.SkipWithError(("the run should fail (exit 1), it exited " + std::to_string(code)).c_str());
   state.counters["seconds_to_fail"] = secs;

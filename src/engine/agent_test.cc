@@ -136,6 +136,21 @@ class AgentTest : public ::testing::Test {
     return r.ok() ? *r : RunSummary{};
   }
 
+  Result<RunSummary> ResumeWith(TurnModel* model, const std::string& run_id, std::shared_ptr<const workflow::Workflow> wf,
+                                bool cache = true) {
+    llm::Registry providers;
+    providers.Add(std::shared_ptr<llm::Provider>(model, [](llm::Provider*) {}));
+    Services svc;
+    svc.providers = &providers;
+    svc.prices = &prices_;
+    svc.tools = &tools_;
+    svc.store = store_.get();
+    RunOptions o;
+    o.workspace_root = dir_ + "/workspaces";
+    o.use_cache = cache;
+    return engine::Resume(run_id, wf, svc, o);
+  }
+
   std::vector<store::Event> Events(const std::string& run, const std::string& type) {
     std::vector<store::Event> out;
     auto all = store_->ListEvents(run);
@@ -315,16 +330,7 @@ TEST_F(AgentTest, AResumeStartsFromTheLastSucceededCheckpoint) {
   EXPECT_EQ(*ReadFile(ws + "/a.txt"), "hello hello\n") << "the failed attempt's edit is there (and committed)";
   EXPECT_EQ(Events(first.run_id, "checkpoint").size(), 2u);
   second_try = true;
-  llm::Registry providers;
-  providers.Add(std::shared_ptr<llm::Provider>(&model, [](llm::Provider*) {}));
-  Services svc;
-  svc.providers = &providers;
-  svc.prices = &prices_;
-  svc.tools = &tools_;
-  svc.store = store_.get();
-  RunOptions o;
-  o.workspace_root = dir_ + "/workspaces";
-  auto resumed = engine::Resume(first.run_id, wf, svc, o);
+  auto resumed = ResumeWith(&model, first.run_id, wf);
   ASSERT_TRUE(resumed.ok()) << resumed.status().message();
   ASSERT_EQ(resumed->status, "succeeded") << resumed->error;
   // Back to prep's checkpoint before fix ran again: one "hello hello", not two.
@@ -351,17 +357,7 @@ TEST_F(AgentTest, AResumeNeverPaysTwiceForFinishedTurnsEvenWithTheCacheOff) {
   size_t paid_before = model.Calls().size();
   ASSERT_EQ(paid_before, 4u) << "three turns, then the failing fourth";
   resumed_run = true;
-  llm::Registry providers;
-  providers.Add(std::shared_ptr<llm::Provider>(&model, [](llm::Provider*) {}));
-  Services svc;
-  svc.providers = &providers;
-  svc.prices = &prices_;
-  svc.tools = &tools_;
-  svc.store = store_.get();
-  RunOptions o;
-  o.workspace_root = dir_ + "/workspaces";
-  o.use_cache = false;
-  auto resumed = engine::Resume(first.run_id, wf, svc, o);
+  auto resumed = ResumeWith(&model, first.run_id, wf, /*cache=*/false);
   ASSERT_TRUE(resumed.ok()) << resumed.status().message();
   ASSERT_EQ(resumed->status, "succeeded") << resumed->error;
   EXPECT_EQ(model.Calls().size(), paid_before + 1) << "only the turn that never finished is asked again";
