@@ -120,7 +120,18 @@ class AgentTest : public ::testing::Test {
     return r.workflow;
   }
 
+  /// RunWith runs wf with model as its only provider; ResumeWith resumes run_id the same way.
   RunSummary RunWith(TurnModel* model, std::shared_ptr<const workflow::Workflow> wf, bool cache = true) {
+    auto r = With(model, cache, [&](const Services& s, const RunOptions& o) { return engine::Run(wf, s, o); });
+    EXPECT_TRUE(r.ok()) << r.status().message();
+    return r.ok() ? *r : RunSummary{};
+  }
+  Result<RunSummary> ResumeWith(TurnModel* model, const std::string& run_id, std::shared_ptr<const workflow::Workflow> wf,
+                                bool cache = true) {
+    return With(model, cache, [&](const Services& s, const RunOptions& o) { return engine::Resume(run_id, wf, s, o); });
+  }
+  template <typename F>
+  Result<RunSummary> With(TurnModel* model, bool cache, F f) {
     llm::Registry providers;
     providers.Add(std::shared_ptr<llm::Provider>(model, [](llm::Provider*) {}));
     Services s;
@@ -131,24 +142,7 @@ class AgentTest : public ::testing::Test {
     RunOptions o;
     o.workspace_root = dir_ + "/workspaces";
     o.use_cache = cache;
-    auto r = engine::Run(wf, s, o);
-    EXPECT_TRUE(r.ok()) << r.status().message();
-    return r.ok() ? *r : RunSummary{};
-  }
-
-  Result<RunSummary> ResumeWith(TurnModel* model, const std::string& run_id, std::shared_ptr<const workflow::Workflow> wf,
-                                bool cache = true) {
-    llm::Registry providers;
-    providers.Add(std::shared_ptr<llm::Provider>(model, [](llm::Provider*) {}));
-    Services svc;
-    svc.providers = &providers;
-    svc.prices = &prices_;
-    svc.tools = &tools_;
-    svc.store = store_.get();
-    RunOptions o;
-    o.workspace_root = dir_ + "/workspaces";
-    o.use_cache = cache;
-    return engine::Resume(run_id, wf, svc, o);
+    return f(s, o);
   }
 
   std::vector<store::Event> Events(const std::string& run, const std::string& type) {
