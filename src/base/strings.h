@@ -21,6 +21,8 @@ std::string Trim(std::string_view s);
 /// Lower lower-cases ASCII letters (header names, identifiers).
 std::string Lower(std::string_view s);
 
+/// Utf8Prefix is at most max_bytes of s, cut before a UTF-8 character that would not fit.
+std::string Utf8Prefix(std::string_view s, size_t max_bytes);
 /// Quote puts a string in double quotes, escaping what a terminal would not show.
 std::string Quote(std::string_view s);
 /// LocalTime formats unix seconds in the local time zone with a strftime format.

@@ -119,7 +119,7 @@ bool Runner::PrepareAgent(int n, int u, Prepared* p, bool* fresh) {
   req.turn = st.turn + 1;
   if (services_.store) {
     Hasher h;
-    h.Add("agent-turn/1").Add(def.definition_hash).Add(def.model.model).Add(NeutralRequest(req).dump());
+    h.Add("agent-turn/1").Add(def.definition_hash).Add(ModelOf(n, u)).Add(NeutralRequest(req).dump());
     if (s.iteration > 0) h.Add("iteration").Add(std::to_string(s.iteration));  // as for llm nodes
     p->cache_key = h.HexDigest();
   }
@@ -188,8 +188,14 @@ void Runner::AgentModelDone(Completion& c) {
       return;
     }
     if (!retry) {
-      AgentFail(n, u, "turn " + std::to_string(st.turn + 1) + ": " + o.error +
-                          (st.call_tries > 0 ? " (after " + std::to_string(st.call_tries + 1) + " tries)" : ""));
+      std::string msg = "turn " + std::to_string(st.turn + 1) + ": " + o.error +
+                        (st.call_tries > 0 ? " (after " + std::to_string(st.call_tries + 1) + " tries)" : "");
+      // The conversation goes on with the next model when this one cannot serve.
+      if (IsUnavailable(o) && TryFallback(n, u, msg)) {
+        st.call_tries = 0;
+        return;
+      }
+      AgentFail(n, u, msg);
       return;
     }
     ++st.call_tries;

@@ -80,7 +80,7 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
     for (const auto& m : unit.followup) req.messages.push_back(m);
     if (services_.store) {  // the cache lives in the store
       Hasher h;
-      h.Add(def.definition_hash).Add(def.model.model).Add(system).Add(prompt);
+      h.Add(def.definition_hash).Add(ModelOf(n, u)).Add(system).Add(prompt);
       if (item >= 0) h.Add(s.items[static_cast<size_t>(item)].dump());
       // A loop's later rounds never take an earlier round's answer: asking again is the point
       // of the loop. A re-run or a resume still finds each round's own answer.
@@ -225,16 +225,24 @@ bool Runner::ResolveProvider(int n, int item, Prepared* p) {
   req.node_id = def.id;
   req.iteration = nodes_[n].iteration;
   req.item = item;
-  Status ms = llm::SplitModel(wf_->nodes[n].model.model, &req.provider, &req.model);
-  if (!ms.ok()) {
-    NodeFailed(n, ms.message());
-    return false;
-  }
-  if (!services_.providers || !services_.providers->Get(req.provider)) {
+  int u = item >= 0 ? item : 0;
+  for (;;) {
+    Status ms = llm::SplitModel(ModelOf(n, u), &req.provider, &req.model);
+    if (!ms.ok()) {
+      NodeFailed(n, ms.message());
+      return false;
+    }
+    if (services_.providers && services_.providers->Get(req.provider)) break;
     std::string hint = services_.providers ? DidYouMean(req.provider, services_.providers->Names()) : "";
-    NodeFailed(n, "no provider \"" + req.provider + "\" is configured" +
-                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
-    return false;
+    std::string why = "no provider \"" + req.provider + "\" is configured" +
+                      (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)");
+    // A fallback is tried at once; the queued launch it schedules is not needed here.
+    if (!TryFallback(n, u, why)) {
+      NodeFailed(n, why);
+      return false;
+    }
+    launchable_.pop_back();
+    nodes_[n].units[static_cast<size_t>(u)].queued = false;
   }
   p->provider_name = req.provider;
   return true;
@@ -401,6 +409,7 @@ void Runner::LaunchLlm(Prepared& p) {
   }
   std::string cache_key = p.cache_key;
   std::string prov = p.provider_name, model = p.request.model;
+  bool followup = !nodes_[p.node].units[static_cast<size_t>(p.unit)].followup.empty();
   // Streamed text goes to the live buffer, so the web UI can show a response as it arrives.
   llm::DeltaFn on_delta;
   if (services_.store) {
@@ -422,9 +431,10 @@ void Runner::LaunchLlm(Prepared& p) {
                   [inbox, c = std::move(c), price, clock, t0, wall0, request_json = std::move(request_json),
                    request_hash = std::move(request_hash),
                    cache_key = std::move(cache_key), prov, model,
-                   max_tokens = p.request.max_tokens](llm::CallResult r) mutable {
+                   max_tokens = p.request.max_tokens, followup](llm::CallResult r) mutable {
                     Outcome& o = c.outcome;
                     o.is_llm = true;
+                    o.followup = followup;
                     o.provider = prov;
                     o.model = model;
                     o.started_at = wall0;
@@ -461,6 +471,7 @@ void Runner::LaunchLlm(Prepared& p) {
                       o.retryable = r.error.retryable;
                       o.retry_after = r.error.retry_after;
                       o.usage = r.error.partial;
+                      o.http_status = r.error.http_status;
                       o.response_raw = std::move(r.response_raw);
                       Code code = r.error.status.code();
                       o.error_kind = code == Code::kTimeout ? "timeout" : code == Code::kCancelled ? "cancelled" : "error";

@@ -5,6 +5,19 @@
 
 namespace sw::engine {
 
+/// WorstCaseOf is what a budget keeps charged for a call of unknown cost restored from the
+/// store: its reservation's worst case, rebuilt from the request as sent (a byte a token) and
+/// the node's max_tokens, at the model's price; 0 when the model has no price.
+double Runner::WorstCaseOf(const store::LlmCallRecord& c, int n) {
+  auto price = services_.prices ? services_.prices->Lookup(c.provider, c.model) : std::nullopt;
+  if (!price) return 0;
+  int64_t in = 0;
+  if (auto blob = services_.store->GetBlob(c.request_blob); blob.ok()) in = static_cast<int64_t>(blob->size());
+  int64_t out = n >= 0 ? wf_->nodes[static_cast<size_t>(n)].model.max_tokens.value_or(0) : 0;
+  if (out <= 0) out = price->max_output_tokens > 0 ? price->max_output_tokens : 4096;
+  return llm::WorstCaseCost(in, out, *price);
+}
+
 Status Runner::Restore(const std::vector<store::Event>& events) {
   try {
     options_.inputs = json::parse(run_.inputs_json);
@@ -83,6 +96,7 @@ Status Runner::Restore(const std::vector<store::Event>& events) {
   }
   // What was paid stays paid: restore the spend so budgets and caps continue from it.
   SW_ASSIGN_OR_RETURN(auto calls, services_.store->ListLlmCalls(run_id_));
+  double unknown_charge = 0;  // what budgets keep charged for calls of unknown cost
   for (const auto& c : calls) {
     tokens_in_ += c.tokens_in;
     tokens_out_ += c.tokens_out;
@@ -90,13 +104,15 @@ Status Runner::Restore(const std::vector<store::Event>& events) {
     cost_ += c.cost_usd.value_or(0);
     if (!c.cost_usd) cost_unknown_ = true;
     auto it = wf_->index.find(c.node);
+    double charge = c.cost_usd ? *c.cost_usd : WorstCaseOf(c, it == wf_->index.end() ? -1 : it->second);
+    if (!c.cost_usd) unknown_charge += charge;
     if (it == wf_->index.end()) continue;
     NodeState& s = nodes_[it->second];
     s.tokens_in += c.tokens_in;
     s.tokens_out += c.tokens_out;
     s.calls += 1;
     s.cost += c.cost_usd.value_or(0);
-    if (s.budget) s.budget->AddSpent(c.cost_usd.value_or(0), c.tokens_in + c.tokens_out, 1);
+    if (s.budget) s.budget->AddSpent(charge, c.tokens_in + c.tokens_out, 1);
   }
   // Sub-runs record their calls under their own ids; what they paid before the crash is this
   // run's spend too (a resumed child reports only what it spends from now on).
@@ -115,7 +131,7 @@ Status Runner::Restore(const std::vector<store::Event>& events) {
     s.calls += sp.calls;
     s.cost += sp.usd;
   }
-  budget_->AddSpent(cost_, tokens_in_ + tokens_out_, calls_);
+  budget_->AddSpent(cost_ + unknown_charge, tokens_in_ + tokens_out_, calls_);
   // Succeeded nodes are final and never run again. Failed, cancelled, interrupted and
   // stop-skipped nodes run again, and so does anything downstream of them.
   for (size_t i = 0; i < nodes_.size(); ++i) {

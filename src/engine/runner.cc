@@ -149,7 +149,8 @@ void Runner::Emit(const char* type, int n, int item, int attempt, const std::fun
     }
     e.item = item;
     e.attempt = attempt;
-    e.data = data().dump();
+    // Model text cut at a byte count may end inside a UTF-8 character: replace, never throw.
+    e.data = data().dump(-1, ' ', false, json::error_handler_t::replace);
     batch_.events.push_back(std::move(e));
   }
   if (options_.listener) {
@@ -455,6 +456,8 @@ void Runner::CheckTimers() {
     Unit& unit = nodes_[n].units[u];
     if (unit.cancel) unit.cancel->store(true);
     ReleaseUnit(n, u);
+    // A model that does not answer in the node's time is unavailable to it.
+    unit.unavailable = wf_->nodes[n].kind == workflow::NodeKind::kLlm;
     UnitFailed(n, u, "timed out after " + HumanDuration(wf_->nodes[n].timeout), true, -1);
   }
 }
@@ -699,7 +702,7 @@ void Runner::HandleCompletion(Completion c) {
   if (!unit.running || unit.token != c.token) {
     // Timed out or cancelled: the spend is recorded above. An answer that did arrive is kept
     // in the cache, so the node run again (resume, or the same step again) does not pay twice.
-    if (o.is_llm && o.ok && !o.cached && o.agent_call < 0 && o.truncated.empty()) {
+    if (o.is_llm && o.ok && !o.cached && o.agent_call < 0 && o.truncated.empty() && !o.followup) {
       if (def.kind == workflow::NodeKind::kAgent && unit.tool_uris) {
         std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
         CacheResult(c.node, o, json{{"text", text}, {"tool_calls", TurnCalls(o.tool_calls, *unit.tool_uris)}}.dump());
@@ -715,6 +718,7 @@ void Runner::HandleCompletion(Completion c) {
     return;
   }
   ReleaseUnit(c.node, c.unit);
+  unit.unavailable = false;  // set again below when this failure says so
   int item = s.is_map ? c.unit : -1;
   if (!o.approval_by.empty() && services_.store) {
     store::ApprovalRecord a;
@@ -747,6 +751,7 @@ void Runner::HandleCompletion(Completion c) {
   }
   if (!o.ok) {
     RecordNodeRun(c.node, item, unit.attempt, "failed", &o, o.error);
+    unit.unavailable = IsUnavailable(o);
     UnitFailed(c.node, c.unit, o.error, o.retryable, o.retry_after);
     return;
   }
@@ -805,6 +810,7 @@ void Runner::UnitFailed(int n, int u, const std::string& error, bool retryable, 
       // header) fails now instead of parking the run for hours.
       std::string msg = error + " (the provider asks to wait " + HumanDuration(retry_after) +
                         ", longer than retry.max_delay " + HumanDuration(def.retry.max_delay) + ")";
+      if (unit.unavailable && TryFallback(n, u, msg)) return;
       if (s.is_map) msg = "item " + std::to_string(u) + ": " + msg;
       NodeFailed(n, msg);
       return;
@@ -817,6 +823,7 @@ void Runner::UnitFailed(int n, int u, const std::string& error, bool retryable, 
   }
   std::string msg = error;
   if (tries > 1) msg += " (after " + std::to_string(tries) + " attempts)";
+  if (unit.unavailable && TryFallback(n, u, msg)) return;
   if (s.is_map) msg = "item " + std::to_string(u) + ": " + msg;
   NodeFailed(n, msg);
 }

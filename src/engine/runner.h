@@ -37,6 +37,7 @@ struct Outcome {
   double retry_after = -1;
   std::string error;
   std::string error_kind;  // llm_calls.status of a failed call: error | timeout | cancelled
+  int http_status = 0;     // a failed model call's HTTP status (0: none)
   json value;             // output value (string for text output)
   bool cached = false;
   // LLM accounting (unset for tools and humans)
@@ -54,6 +55,7 @@ struct Outcome {
   // Non-empty: the answer was cut at max_tokens or paused (llm/finish.h's message); the
   // node's on_truncated decides what happens.
   std::string truncated;
+  bool followup = false;  // a repair turn or a continuation: its answer alone is no cache entry
   // agent tool call: which call of the unit's current turn this result answers (-1: none)
   int agent_call = -1;
   // human
@@ -69,6 +71,9 @@ struct RunWorkspace {
   std::string dir;
   std::unique_ptr<tools::GitRepo> repo;
 };
+
+/// IsUnavailable says a failed model call means its model cannot serve now (fallback.cc).
+bool IsUnavailable(const Outcome& o);
 
 /// RepairMessage is the turn that shows a model why its answer cannot be used and asks for the
 /// corrected JSON only (answer.cc; llm nodes and agents' final answers).
@@ -158,10 +163,13 @@ struct Unit {
   std::shared_ptr<const std::map<std::string, std::string>> tool_uris;
   /// An llm unit's conversation beyond its prompt: the model's earlier answer and what to do
   /// about it (a repair turn after an unusable answer, "continue" after a cut one). The next
-  /// attempt sends the prompt plus these (followup.cc).
+  /// attempt sends the prompt plus these (answer.cc).
   std::vector<llm::Message> followup;
   std::string joined;     // the cut answers so far, which the next answer continues
   int continuations = 0;  // of the current answer (bounded by kMaxContinuations)
+  /// Which model the unit calls: 0 the node's model, k its fallbacks[k - 1] (fallback.cc).
+  int model_choice = 0;
+  bool unavailable = false;  // the last failure said the model is unavailable
 };
 
 struct NodeState {
@@ -290,6 +298,13 @@ class Runner {
   /// ResolveProvider fills the request's model, provider and settings from the node and
   /// checks the provider exists (failing the node when not).
   bool ResolveProvider(int n, int item, Prepared* p);
+
+  // fallback models (fallback.cc)
+  /// ModelOf is the "provider/model" unit u of node n calls now.
+  const std::string& ModelOf(int n, int u) const;
+  /// TryFallback moves unit u to its node's next fallback model and starts it at once (with
+  /// retries of its own); false when there is none left.
+  bool TryFallback(int n, int u, const std::string& error);
   /// MarkRunning gives the unit a new token and counts it as running.
   void MarkRunning(int n, int u, Prepared* p);
   /// CacheResult stores a model call's output under its cache key (when caching applies).
@@ -320,6 +335,7 @@ class Runner {
 
   // resume (restore.cc)
   Status Restore(const std::vector<store::Event>& events);
+  double WorstCaseOf(const store::LlmCallRecord& c, int n);
 
   // agents (agent.cc)
   bool PrepareAgent(int n, int u, Prepared* p, bool* fresh);

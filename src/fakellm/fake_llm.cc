@@ -510,8 +510,13 @@ int FakeLlmServer::MaxInFlight() const {
   return max_in_flight_;
 }
 
-FakeReply FakeLlmServer::Next() {
+FakeReply FakeLlmServer::Next(const std::string& model) {
   std::lock_guard<std::mutex> l(mu_);
+  if (auto it = options_.model_faults.find(model); it != options_.model_faults.end()) {
+    FakeReply r = default_;
+    r.fault = it->second;
+    return r;
+  }
   if (!queue_.empty()) {
     FakeReply r = std::move(queue_.front());
     queue_.pop_front();
@@ -543,6 +548,8 @@ Status FakeLlmServer::LoadScript(const std::string& path) {
         options_.fault_kinds.clear();
         for (const auto& k : o["fault_kinds"]) options_.fault_kinds.push_back(k.is_string() ? k.get<std::string>() : k.dump());
       }
+      if (o.contains("model_faults"))
+        for (auto& [m, f] : o["model_faults"].items()) options_.model_faults[m] = f.is_string() ? f.get<std::string>() : f.dump();
       if (o.contains("seed")) rng_.seed(o["seed"].get<uint64_t>());
     }
     if (j.contains("default")) SetDefault(ReplyFromJson(j["default"]));
@@ -581,7 +588,7 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
     if (body.contains("stream_options") && body["stream_options"].is_object())
       c.include_usage = body["stream_options"].value("include_usage", false);
   }
-  c.reply = Next();
+  c.reply = Next(c.model);
   int latency_ms, chunks, gap;
   {
     std::lock_guard<std::mutex> l(mu_);

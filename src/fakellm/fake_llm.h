@@ -73,6 +73,9 @@ struct FakeOptions {
   std::vector<std::string> fault_kinds{"429", "500", "529", "cut"};
   uint64_t seed = 1;
   size_t keep_requests = 10000;  // how many received requests Requests() remembers
+  /// model -> fault: every request for that model gets the fault (a model that is down, or
+  /// unknown: "503", "404", "401"), leaving the queued replies to the others.
+  std::map<std::string, std::string> model_faults;
 };
 
 struct SeenRequest {
@@ -109,7 +112,7 @@ class FakeLlmServer {
  private:
   explicit FakeLlmServer(FakeOptions o);
   void Handle(const net::IncomingRequest& req, std::shared_ptr<net::ResponseWriter> w);
-  FakeReply Next();
+  FakeReply Next(const std::string& model);
 
   FakeOptions options_;
   std::unique_ptr<net::HttpServer> server_;

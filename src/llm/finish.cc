@@ -8,7 +8,7 @@ namespace {
 std::string Said(const Response& r) {
   std::string words = !r.refusal.empty() ? r.refusal : r.text;
   if (words.empty()) return "";
-  if (words.size() > 300) words = words.substr(0, 300) + "…";
+  if (words.size() > 300) words = Utf8Prefix(words, 300) + "…";
   return ": " + Quote(words);
 }
 
@@ -45,6 +45,8 @@ std::optional<Verdict> FinishProblemOf(const Response& r, int64_t max_tokens) {
                    false};
   if (f == kMalformedCall)
     return Verdict{Problem::kMalformed, "the model wrote a malformed tool call" + Raw(r), true};
+  if (f == kOther)
+    return Verdict{Problem::kOther, "the provider ended the answer without finishing it" + Raw(r), true};
   return std::nullopt;
 }
 

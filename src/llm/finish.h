@@ -20,6 +20,7 @@ inline constexpr const char* kContentFilter = "content_filter";      // the prov
 inline constexpr const char* kPause = "pause_turn";                  // a server-side turn paused (Anthropic)
 inline constexpr const char* kContextWindow = "context_window";      // the conversation no longer fits
 inline constexpr const char* kMalformedCall = "malformed_tool_call"; // the model wrote a broken tool call
+inline constexpr const char* kOther = "other";                       // ended for a reason not listed above
 
 /// What a finish reason means for the node that asked.
 enum class Problem {
@@ -28,6 +29,7 @@ enum class Problem {
   kFiltered,    // content_filter: not retried
   kContext,     // context_window: not retried
   kMalformed,   // malformed_tool_call: retried
+  kOther,       // other (Gemini OTHER, LANGUAGE, …; a Responses answer cancelled): retried
 };
 
 struct Verdict {

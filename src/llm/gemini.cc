@@ -28,7 +28,9 @@ std::string FinishReason(const std::string& r) {
       r == "IMAGE_SAFETY" || r == "IMAGE_PROHIBITED_CONTENT" || r == "IMAGE_RECITATION")
     return finish::kContentFilter;
   if (r == "MALFORMED_FUNCTION_CALL" || r == "UNEXPECTED_TOOL_CALL") return finish::kMalformedCall;
-  return r;
+  // OTHER, LANGUAGE, TOO_MANY_TOOL_CALLS, MISSING_THOUGHT_SIGNATURE, NO_IMAGE, IMAGE_OTHER,
+  // FINISH_REASON_UNSPECIFIED and whatever comes next: not a finished answer.
+  return r.empty() ? r : finish::kOther;
 }
 
 class GeminiDecoder : public wire::FramedDecoder {

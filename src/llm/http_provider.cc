@@ -397,19 +397,22 @@ void HttpProvider::Launch(Pending p) {
     Decoder& dec = *call->dec;
     CallResult r;
     r.request_raw = std::move(call->request_body);
+    int status = cr.status ? cr.status : call->x.status;
+    bool http_error = status != 0 && (status < 200 || status >= 300);
     auto fail = [&](Code code, const std::string& msg, bool retryable) {
       r.error.status = Status(code, Redact(who + ": " + msg, secrets));
       r.error.retryable = retryable;
       r.error.partial = dec.response.usage;
-      // A 2xx body that began is billed for what was generated, and a cut or failed stream
-      // never brings its final usage: what it reported so far is a lower bound, its cost unknown.
-      r.error.usage_known = call->wire_bytes == 0;
+      // A request that reached the provider is billed for what it generated, and a cut,
+      // failed, timed-out or cancelled answer never brings its final usage: what it reported
+      // is a lower bound and its cost unknown. Known (nothing billed) only when the provider
+      // refused the request or it never left.
+      r.error.usage_known = http_error || cr.transport == net::Transport::kConnect ||
+                            cr.transport == net::Transport::kTimeoutConnect;
       std::string so_far = dec.RawSoFar();
       r.response_raw = Redact(!so_far.empty() ? so_far : !dec.response.raw.empty() ? dec.response.raw : call->x.error_body,
                               secrets);
     };
-    int status = cr.status ? cr.status : call->x.status;
-    bool http_error = status != 0 && (status < 200 || status >= 300);
     if (cr.transport == net::Transport::kCancelled) {
       fail(Code::kCancelled, "cancelled", false);
     } else if (http_error) {
@@ -418,6 +421,7 @@ void HttpProvider::Launch(Pending p) {
       if (cr.transport != net::Transport::kOk) msg += " (" + std::string(net::TransportName(cr.transport)) + ")";
       bool retry = RetryableStatus(status) && !(status == 429 && QuotaExhausted(call->x.error_body));
       fail(retry ? Code::kUnavailable : Code::kFailed, msg, retry);
+      r.error.http_status = status;
       r.error.retry_after = RetryAfter(cr.headers, UnixNow());
     } else if (cr.transport == net::Transport::kAborted && !call->x.capped.empty()) {
       fail(Code::kUnavailable, call->x.capped, true);

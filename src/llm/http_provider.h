@@ -68,8 +68,8 @@ class Decoder {
   void MarkToken();
 };
 
-/// ResponseCap bounds one response: the text (and tool-call arguments) a model may send for
-/// its max_tokens, and the bytes on the wire, framing included. Past either the call is cut
+/// ResponseCap bounds one response: the text a model may send for its max_tokens, and the
+/// bytes on the wire, framing and tool-call arguments included. Past either the call is cut
 /// and fails retryably: a stream that never ends costs a bounded amount of memory and store.
 struct ResponseCap {
   int64_t text_bytes = 0;

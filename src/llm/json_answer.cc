@@ -14,7 +14,7 @@ struct Candidate {
   std::string how;
 };
 
-/// Fenced blocks: a line starting with ``` (or ~~~) opens, the next such line closes. The
+/// Fenced blocks: ``` then a label to the end of the line opens, the next ``` closes. The
 /// ```json ones come first.
 std::vector<Candidate> Fences(std::string_view t) {
   std::vector<Candidate> labelled, other;
@@ -81,7 +81,9 @@ JsonAnswer FindJson(std::string_view text, const JsonCheck& check) {
     if ((whole[i] != '{' && whole[i] != '[') || i < covered) continue;
     ++starts;
     size_t end = BalancedEnd(whole, i);
-    if (end == std::string_view::npos) continue;
+    // A value that never closes (a cut answer) holds the rest: an object inside it is a
+    // fragment, not the answer.
+    if (end == std::string_view::npos) break;
     std::string how;
     std::string before = Trim(whole.substr(0, i)), after = Trim(whole.substr(end));
     if (!before.empty()) how = "after " + Lines(before) + " of prose";
@@ -114,7 +116,7 @@ JsonAnswer FindJson(std::string_view text, const JsonCheck& check) {
     }
   }
   if (best.value) return best;
-  std::string preview = whole.size() > 120 ? whole.substr(0, 120) + "…" : whole;
+  std::string preview = whole.size() > 120 ? Utf8Prefix(whole, 120) + "…" : whole;
   return JsonAnswer{std::nullopt, "",
                     "the answer is not valid JSON (" + first_parse_error + "); it starts with: " + Quote(preview)};
 }

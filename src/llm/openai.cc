@@ -263,7 +263,7 @@ class ResponsesDecoder : public wire::FramedDecoder {
     std::string status = Str(resp, "status");
     if (status == "failed") StreamError(this, resp.contains("error") ? resp["error"] : json("response failed"));
     if (status == "incomplete") SetIncomplete(resp);
-    else response.finish_reason = finish::kStop, response.finish_raw = status;
+    else response.finish_reason = status == "completed" ? finish::kStop : finish::kOther, response.finish_raw = status;
     done_ = true;
     return Status::Ok();
   }

@@ -22,8 +22,11 @@ int64_t EstimateInputTokens(const Request& r) {
   // schemas as input.
   for (const auto& t : r.tools)
     n += 16 + static_cast<int64_t>(t.name.size() + t.description.size() + t.parameters_json.size());
+  // Providers add a system prompt of their own for tool use (Anthropic documents 300-350
+  // tokens for it) that is billed as input but never sent by us.
+  if (!r.tools.empty()) n += 512;
   for (const auto& s : r.stop) n += static_cast<int64_t>(s.size());
-  if (r.json_output) n += 16;  // the JSON instruction an adapter may add
+  if (r.json_output) n += 64;  // the JSON instruction an adapter may add
   return n;
 }
 

@@ -91,8 +91,11 @@ struct CallError {
   bool retryable = false;
   double retry_after = -1;
   Usage partial;
-  /// False when a 2xx response began (the provider bills what it generated) and then failed:
-  /// partial is a lower bound and the cost is unknown.
+  /// The HTTP status of a refused request (401, 404, 429, 503...); 0 when none came back.
+  int http_status = 0;
+  /// False when the request reached the provider and no complete answer came back (a timeout,
+  /// a cut or failed stream, a cancel): it bills what it generated, partial is a lower bound
+  /// and the cost is unknown. True when it refused the request (non-2xx) or it never left.
   bool usage_known = true;
 };
 

@@ -145,6 +145,7 @@ struct Settings {
   std::optional<double> temperature;
   std::optional<int64_t> max_tokens;
   std::optional<std::vector<std::string>> stop;
+  std::optional<std::vector<std::string>> fallbacks;
   std::optional<int> attempts;
   std::optional<double> backoff;
   std::optional<double> max_delay;

@@ -117,6 +117,7 @@ void Merge(FileCtx& ctx, const Settings& d, Node* n, const NodeInfo& info) {
   n->model.temperature = s.temperature ? s.temperature : d.temperature;
   n->model.max_tokens = s.max_tokens ? s.max_tokens : d.max_tokens;
   n->model.stop = s.stop ? *s.stop : d.stop.value_or(std::vector<std::string>{});
+  n->model.fallbacks = s.fallbacks ? *s.fallbacks : d.fallbacks.value_or(std::vector<std::string>{});
   if (n->model.model.empty() && info.kind_ok && !s.model_key && !d.model_key)
     ctx.Error(n->pos, "node " + Quote(n->id) + " has no model; set `model: provider/name` on the node or in defaults");
 }
@@ -131,6 +132,7 @@ void HashNodes(Workflow* wf, const std::vector<NodeInfo>& infos) {
                      {"temperature", n.model.temperature ? json(*n.model.temperature) : json(nullptr)},
                      {"max_tokens", n.model.max_tokens ? json(*n.model.max_tokens) : json(nullptr)},
                      {"stop", n.model.stop},
+                     {"fallbacks", n.model.fallbacks},
                      {"retry", {n.retry.attempts, n.retry.backoff, n.retry.max_delay}},
                      {"timeout", n.timeout}};
     Hasher h;
@@ -184,7 +186,7 @@ std::shared_ptr<Workflow> Loader::Parse(const Source& src, const YAML::Node& roo
       ctx.Error(e->value_pos, "expected a map for defaults, got " + Describe(e->value));
     } else {
       MapReader m(ctx, e->value, "defaults");
-      m.CheckKeys({"model", "temperature", "max_tokens", "stop", "retry", "timeout"});
+      m.CheckKeys({"model", "fallbacks", "temperature", "max_tokens", "stop", "retry", "timeout"});
       ParseSettings(ctx, m, "defaults", /*model_keys=*/true, &defaults);
     }
   }
@@ -192,6 +194,7 @@ std::shared_ptr<Workflow> Loader::Parse(const Source& src, const YAML::Node& roo
   wf->default_model.temperature = defaults.temperature;
   wf->default_model.max_tokens = defaults.max_tokens;
   wf->default_model.stop = defaults.stop.value_or(std::vector<std::string>{});
+  wf->default_model.fallbacks = defaults.fallbacks.value_or(std::vector<std::string>{});
   wf->default_retry.attempts = defaults.attempts.value_or(1);
   wf->default_retry.backoff = defaults.backoff.value_or(RetryPolicy{}.backoff);
   wf->default_retry.max_delay = defaults.max_delay.value_or(RetryPolicy{}.max_delay);

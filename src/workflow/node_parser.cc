@@ -18,13 +18,14 @@ namespace fs = std::filesystem;
 const std::vector<std::string> kKinds = {"llm", "tool", "human", "workflow", "agent"};
 const std::vector<std::string> kCommonKeys = {"kind",  "description", "needs", "when", "retry",  "timeout", "budget",
                                               "cache", "artifact",    "loop",  "map",  "output", "schema"};
-const std::vector<std::string> kLlmKeys = {"model",  "temperature", "max_tokens", "stop",
-                                           "system", "prompt",      "on_truncated"};
+const std::vector<std::string> kLlmKeys = {"model",  "fallbacks", "temperature", "max_tokens",
+                                           "stop",   "system",    "prompt",      "on_truncated"};
 const std::vector<std::string> kToolKeys = {"tool", "args"};
 const std::vector<std::string> kHumanKeys = {"mode", "message"};
 const std::vector<std::string> kWorkflowKeys = {"workflow", "with"};
-const std::vector<std::string> kAgentKeys = {"model",  "temperature", "max_tokens", "stop",       "system",
-                                             "prompt", "tools",       "max_turns",  "loop_guard", "on_truncated"};
+const std::vector<std::string> kAgentKeys = {"model",     "fallbacks", "temperature", "max_tokens",
+                                             "stop",      "system",    "prompt",      "tools",
+                                             "max_turns", "loop_guard", "on_truncated"};
 
 const std::vector<std::string>& KindKeys(NodeKind k) {
   switch (k) {

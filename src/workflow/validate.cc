@@ -407,6 +407,10 @@ std::vector<Diagnostic> CheckTools(const Workflow& wf, const std::vector<std::st
     if (ec || file.empty()) file = w.file;
     auto check = [&](const std::string& uri, Pos pos) {
       if (uri.empty() || uri.starts_with("mcp://") || std::find(known.begin(), known.end(), uri) != known.end()) return;
+      if (uri.ends_with("*")) {  // an agent's "scheme://prefix*": every tool it names
+        std::string prefix = uri.substr(0, uri.size() - 1);
+        if (std::any_of(known.begin(), known.end(), [&](const std::string& k) { return k.starts_with(prefix); })) return;
+      }
       std::string scheme = uri.substr(0, uri.find("://"));
       std::string msg;
       if (schemes.count(scheme)) {

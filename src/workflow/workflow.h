@@ -63,6 +63,9 @@ struct Budget {
 /// ModelSettings: `model` is "provider/name" (e.g. "scripted/demo", "openai/gpt-4o").
 struct ModelSettings {
   std::string model;
+  /// Tried in order when the model is unavailable (connection failures, 5xx and 429 after
+  /// their retries, timeouts, model not found, auth errors); "provider/model" each.
+  std::vector<std::string> fallbacks;
   std::optional<double> temperature;
   std::optional<int64_t> max_tokens;
   std::vector<std::string> stop;

@@ -24,6 +24,7 @@ Result<nlohmann::json> ParseYamlText(const std::string& text, const std::string&
 // (yaml_limits.cc); yaml-cpp itself bounds nesting depth.
 inline constexpr uint64_t kMaxYamlAliasNodes = 100000;  // nodes that aliases bring in, in all
 inline constexpr int kMaxYamlAliasDepth = 8;            // aliases within what aliases bring in
+inline constexpr uint64_t kMaxYamlAliasBytes = 64 << 20;  // scalar text that aliases repeat
 
 struct YamlLimitError {
   int line = 0, col = 0;  // 1-based, of the alias that went past the limit

@@ -24,42 +24,50 @@ class AliasCounter : public YAML::EventHandler {
 
   void OnDocumentStart(const YAML::Mark&) override {}
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& m, YAML::anchor_t a) override { Leaf(m, a); }
-  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t a, const std::string&) override { Leaf(m, a); }
+  void OnNull(const YAML::Mark& m, YAML::anchor_t a) override { Leaf(m, a, 0); }
+  void OnScalar(const YAML::Mark& m, const std::string&, YAML::anchor_t a, const std::string& v) override {
+    Leaf(m, a, v.size());
+  }
   void OnAlias(const YAML::Mark& m, YAML::anchor_t a) override {
     auto it = anchors_.find(a);
-    Size s = it == anchors_.end() ? Size{1, 0} : it->second;
+    Size s = it == anchors_.end() ? Size{1, 0, 0} : it->second;
     s.depth += 1;
     if (s.depth > kMaxYamlAliasDepth)
       throw Limit{m, "YAML aliases nest " + std::to_string(s.depth) + " deep (an alias of an anchor that holds "
                      "aliases…); at most " + std::to_string(kMaxYamlAliasDepth) + " levels are allowed"};
     aliased_ += s.nodes;
+    aliased_bytes_ += s.bytes;
     if (aliased_ > kMaxYamlAliasNodes)
       throw Limit{m, "YAML aliases expand to more than " + std::to_string(kMaxYamlAliasNodes) +
                      " nodes (an alias bomb?); write the values out or use fewer aliases"};
+    if (aliased_bytes_ > kMaxYamlAliasBytes)
+      throw Limit{m, "YAML aliases repeat more than " + std::to_string(kMaxYamlAliasBytes >> 20) +
+                     " MiB of text (a large anchored value aliased many times); write it once"};
     Add(s);
   }
   void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t a, YAML::EmitterStyle::value) override {
-    open_.push_back({a, {1, 0}});
+    open_.push_back({a, {1, 0, 0}});
   }
   void OnSequenceEnd() override { Close(); }
   void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t a, YAML::EmitterStyle::value) override {
-    open_.push_back({a, {1, 0}});
+    open_.push_back({a, {1, 0, 0}});
   }
   void OnMapEnd() override { Close(); }
 
  private:
   struct Size {
     uint64_t nodes;
-    int depth;  // how many aliases deep the deepest alias inside goes
+    int depth;       // how many aliases deep the deepest alias inside goes
+    uint64_t bytes;  // scalar text inside
   };
-  void Leaf(const YAML::Mark&, YAML::anchor_t a) {
-    if (a) anchors_[a] = Size{1, 0};
-    Add(Size{1, 0});
+  void Leaf(const YAML::Mark&, YAML::anchor_t a, uint64_t bytes) {
+    if (a) anchors_[a] = Size{1, 0, bytes};
+    Add(Size{1, 0, bytes});
   }
   void Add(const Size& s) {
     if (open_.empty()) return;
     open_.back().second.nodes += s.nodes;
+    open_.back().second.bytes += s.bytes;
     open_.back().second.depth = std::max(open_.back().second.depth, s.depth);
   }
   void Close() {
@@ -71,7 +79,7 @@ class AliasCounter : public YAML::EventHandler {
   }
   std::map<YAML::anchor_t, Size> anchors_;
   std::vector<std::pair<YAML::anchor_t, Size>> open_;
-  uint64_t aliased_ = 0;
+  uint64_t aliased_ = 0, aliased_bytes_ = 0;
 };
 
 }  // namespace

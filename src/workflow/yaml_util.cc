@@ -364,6 +364,18 @@ void ParseSettings(FileCtx& ctx, const MapReader& m, const std::string& context,
       out->max_tokens = *n;
   if (const Entry* e = m.Get("stop"))
     if (auto l = ctx.StringList(e->value, e->value_pos, "stop")) out->stop = *l;
+  if (const Entry* e = m.Get("fallbacks")) {
+    std::vector<Pos> positions;
+    if (auto l = ctx.StringList(e->value, e->value_pos, "fallbacks", &positions)) {
+      bool ok = true;
+      for (size_t i = 0; i < l->size(); ++i)
+        if (std::string err = CheckModelName((*l)[i]); !err.empty()) {
+          ctx.Error(positions[i], "fallbacks: " + err);
+          ok = false;
+        }
+      if (ok) out->fallbacks = *l;
+    }
+  }
 }
 
 void ParseBudget(FileCtx& ctx, const Entry& e, const std::string& context, bool allow_policy, Budget* out) {

@@ -34,9 +34,10 @@ struct Fixture {
   tools::Registry tools;
   std::unique_ptr<store::Store> st;
   std::string dir;
+  std::string model = "fake/m";  // the node's model
 
-  explicit Fixture(const std::string& api, bool stream = true) {
-    server = std::move(FakeLlmServer::Start({})).value();
+  explicit Fixture(const std::string& api, bool stream = true, fakellm::FakeOptions options = {}) {
+    server = std::move(FakeLlmServer::Start(options)).value();
     llm::ProviderConfig c;
     c.name = "fake";
     c.api = api;
@@ -54,7 +55,7 @@ struct Fixture {
   Result<engine::RunSummary> Run(const std::string& node_extra, int max_tokens = 64, int attempts = 3) {
     std::filesystem::create_directories(dir);
     std::string path = dir + "/flow.yaml";
-    std::ofstream(path) << "name: answers\nnodes:\n  ask:\n    model: fake/m\n    max_tokens: " << max_tokens
+    std::ofstream(path) << "name: answers\nnodes:\n  ask:\n    model: " << model << "\n    max_tokens: " << max_tokens
                         << "\n    retry: {attempts: " << attempts << ", backoff: 10ms, max_delay: 50ms}\n"
                            "    prompt: \"Give the totals as JSON.\"\n" + node_extra;
     auto wf = workflow::LoadOrError(path);
@@ -356,6 +357,84 @@ TEST(Timeout, ANodeTimeoutHoldsAgainstAStreamWithoutEnd) {
   EXPECT_NE(run->error.find("timed out"), std::string::npos) << run->error;
   EXPECT_LT(secs, 2.0) << "within a second of the node's timeout";
   EXPECT_GT(f.server->Requests().size(), 0u);
+}
+
+// ---- fallback models ----
+
+fakellm::FakeOptions Down(std::map<std::string, std::string> faults) {
+  fakellm::FakeOptions o;
+  o.model_faults = std::move(faults);
+  return o;
+}
+
+TEST(Fallbacks, AModelThatIsDownHandsOverAfterItsRetries) {
+  Fixture f("openai", true, Down({{"down", "503"}}));
+  f.model = "fake/down";
+  f.prices.Set("fake/down", llm::Price{1e-3, 1e-3});  // dearer: the answer is priced as fake/m
+  f.server->SetDefault(Text("from the fallback"));
+  auto run = f.Run("    fallbacks: [fake/m]\n", 64, 2);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_EQ(run->status, "succeeded") << run->error;
+  EXPECT_EQ(run->outputs["ask"], "from the fallback");
+  auto seen = f.server->Requests();
+  ASSERT_EQ(seen.size(), 3u) << "two tries of the model that is down, then the fallback";
+  EXPECT_EQ(seen[0].body["model"], "down");
+  EXPECT_EQ(seen[1].body["model"], "down");
+  EXPECT_EQ(seen[2].body["model"], "m");
+  auto ev = f.EventData(run->run_id, "model_fallback");
+  EXPECT_EQ(ev.value("from", ""), "fake/down");
+  EXPECT_EQ(ev.value("to", ""), "fake/m");
+  EXPECT_NE(ev.value("error", "").find("503"), std::string::npos) << ev.dump();
+  auto calls = *f.st->ListLlmCalls(run->run_id);
+  ASSERT_EQ(calls.size(), 3u);
+  EXPECT_EQ(calls[2].model, "m") << "the call is recorded under the model that answered";
+  ASSERT_TRUE(calls[2].cost_usd.has_value());
+  EXPECT_NEAR(*calls[2].cost_usd, 20 * 1e-6 + 16 * 2e-6, 1e-12) << "and priced as it";
+  ASSERT_EQ(run->warnings.size(), 1u);
+  EXPECT_NE(run->warnings[0].find("fake/down is unavailable"), std::string::npos) << run->warnings[0];
+}
+
+TEST(Fallbacks, NotFoundAndUnconfiguredModelsHandOverAtOnce) {
+  {
+    Fixture f("anthropic", true, Down({{"gone", "404"}}));
+    f.model = "fake/gone";
+    f.server->SetDefault(Text("fine"));
+    auto run = f.Run("    fallbacks: [fake/m]\n");
+    ASSERT_TRUE(run.ok());
+    ASSERT_EQ(run->status, "succeeded") << run->error;
+    EXPECT_EQ(f.server->Requests().size(), 2u) << "a 404 is not retried: the next model is asked";
+  }
+  {
+    Fixture f("openai");
+    f.model = "nowhere/x";
+    f.server->SetDefault(Text("fine"));
+    auto run = f.Run("    fallbacks: [nowhere/y, fake/m]\n");
+    ASSERT_TRUE(run.ok());
+    ASSERT_EQ(run->status, "succeeded") << run->error;
+    EXPECT_EQ(f.server->Requests().size(), 1u);
+    EXPECT_EQ((*f.st->ListEventsOfType(run->run_id, "model_fallback")).size(), 2u);
+  }
+}
+
+TEST(Fallbacks, ABadRequestIsNoReasonToFallBack) {
+  Fixture f("openai", true, Down({{"m", "400"}}));
+  auto run = f.Run("    fallbacks: [fake/other]\n");
+  ASSERT_TRUE(run.ok());
+  EXPECT_EQ(run->status, "failed");
+  EXPECT_EQ(f.server->Requests().size(), 1u);
+  EXPECT_TRUE((*f.st->ListEventsOfType(run->run_id, "model_fallback")).empty());
+}
+
+TEST(Fallbacks, AnAgentGoesOnWithTheNextModel) {
+  Fixture f("openai", true, Down({{"down", "500"}}));
+  f.model = "fake/down";
+  f.server->SetDefault(Text("done"));
+  auto run = f.Run("    kind: agent\n    tools: [builtin://fs.read]\n    fallbacks: [fake/m]\n", 64, 1);
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_EQ(run->status, "succeeded") << run->error;
+  auto seen = f.server->Requests();
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[1].body["model"], "m");
 }
 
 TEST(AnswersLoad, OnTruncatedIsCheckedAtLoad) {

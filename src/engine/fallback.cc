@@ -1,0 +1,47 @@
+// Fallback models: `fallbacks: [provider/model, ...]` on a node or in defaults. When a model
+// is unavailable — its provider is not configured, its calls fail on the connection, with 5xx
+// or 429 after their retries, time out, or are refused as unauthorised or not found — the unit
+// moves to the next model and starts again at once with retries of its own. Each call is
+// recorded under the model that answered it, and priced and budgeted as that model; the
+// `model_fallback` event says which model was asked and why it was left.
+#include "base/strings.h"
+#include "engine/runner.h"
+
+namespace sw::engine {
+
+const std::string& Runner::ModelOf(int n, int u) const {
+  const auto& def = wf_->nodes[n];
+  int k = nodes_[n].units.empty() ? 0 : nodes_[n].units[static_cast<size_t>(u)].model_choice;
+  return k == 0 ? def.model.model : def.model.fallbacks[static_cast<size_t>(k - 1)];
+}
+
+bool IsUnavailable(const Outcome& o) {
+  if (!o.is_llm || o.ok) return false;
+  if (o.error_kind == "timeout") return true;
+  if (o.http_status == 401 || o.http_status == 403 || o.http_status == 404) return true;
+  return o.retryable;  // the connection, 5xx, 429, a cut or capped stream
+}
+
+bool Runner::TryFallback(int n, int u, const std::string& error) {
+  NodeState& s = nodes_[n];
+  const auto& def = wf_->nodes[n];
+  Unit& unit = s.units[static_cast<size_t>(u)];
+  if (unit.model_choice >= static_cast<int>(def.model.fallbacks.size()) || stopping_ ||
+      s.status != NodeStatus::kRunning)
+    return false;
+  std::string from = ModelOf(n, u);
+  ++unit.model_choice;
+  std::string to = ModelOf(n, u);
+  unit.attempt_base = unit.attempt;  // the next model gets retries of its own
+  unit.unavailable = false;
+  int item = s.is_map ? u : -1;
+  std::string msg = "node " + Quote(def.id) + (item >= 0 ? " item " + std::to_string(item) : "") + ": " + from +
+                    " is unavailable (" + error + "); trying " + to;
+  warnings_.push_back(msg);
+  Emit("model_fallback", n, item, unit.attempt, [&] { return json{{"from", from}, {"to", to}, {"error", error}}; });
+  unit.queued = true;
+  launchable_.emplace_back(n, u);
+  return true;
+}
+
+}  // namespace sw::engine
