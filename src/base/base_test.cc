@@ -31,6 +31,14 @@ TEST(Ids, RunIdsAreSafeAndSortable) {
     if (*bad) EXPECT_NE(s.message().find(bad), std::string::npos) << s.message();
   }
   EXPECT_TRUE(ValidateRunId("v1.2_rc-3").ok());
+}
+
+TEST(Strings, Utf8PrefixNeverCutsACharacter) {
+  std::string s = "caf\xC3\xA9 \xE2\x80\x99ok";  // "café ’ok"
+  EXPECT_EQ(Utf8Prefix(s, 4), "caf");                 // é would be cut: left out
+  EXPECT_EQ(Utf8Prefix(s, 5), "caf\xC3\xA9");
+  EXPECT_EQ(Utf8Prefix(s, 7), "caf\xC3\xA9 ");        // ’ is three bytes
+  EXPECT_EQ(Utf8Prefix(s, 100), s);
   EXPECT_TRUE(ValidateRunId("20261122-223512-3f9a").ok());
   std::string a = NewRunId(1700000000), b = NewRunId(1700000001);
   EXPECT_TRUE(ValidateRunId(a).ok());

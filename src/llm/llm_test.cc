@@ -253,6 +253,9 @@ TEST(FindJson, SaysWhyAnAnswerCannotBeUsed) {
 
   auto cut = FindJson("{\"a\": [1, 2");
   EXPECT_FALSE(cut.ok());
+  // A value that never closes is not mined for a fragment inside it.
+  auto open = FindJson("{\"result\": {\"score\": 7}, \"notes\": \"ok\"");
+  EXPECT_FALSE(open.ok()) << open.value->dump();
   EXPECT_NE(cut.error.find("not valid JSON"), std::string::npos) << cut.error;
 
   // With a check, the first candidate that passes wins; else the first one's errors.

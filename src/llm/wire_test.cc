@@ -482,6 +482,8 @@ TEST(FinishReasons, OneMeaningAcrossProviders) {
       {"gemini", true, gemini("MAX_TOKENS"), "length", finish::Problem::kTruncated},
       {"gemini", true, gemini("SAFETY"), "content_filter", finish::Problem::kFiltered},
       {"gemini", true, gemini("MALFORMED_FUNCTION_CALL"), "malformed_tool_call", finish::Problem::kMalformed},
+      {"gemini", true, gemini("OTHER"), "other", finish::Problem::kOther},
+      {"gemini", true, gemini("LANGUAGE"), "other", finish::Problem::kOther},
       {"gemini", true,
        "data: {\"promptFeedback\": {\"blockReason\": \"PROHIBITED_CONTENT\"},\"usageMetadata\": "
        "{\"promptTokenCount\": 5,\"totalTokenCount\": 5}}\r\n\r\n",
@@ -504,7 +506,8 @@ TEST(FinishReasons, OneMeaningAcrossProviders) {
           ASSERT_EQ(v.has_value(), c.problem.has_value()) << (v ? v->message : "");
           if (!v) return;
           EXPECT_EQ(v->problem, *c.problem);
-          EXPECT_EQ(v->retryable, *c.problem == finish::Problem::kMalformed) << v->message;
+          EXPECT_EQ(v->retryable, *c.problem == finish::Problem::kMalformed || *c.problem == finish::Problem::kOther)
+              << v->message;
           if (*c.problem == finish::Problem::kTruncated && d.r.finish_reason == "length")
             EXPECT_NE(v->message.find("max_tokens 16 (finish reason length"), std::string::npos) << v->message;
           if (*c.problem == finish::Problem::kRefused)

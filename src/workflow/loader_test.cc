@@ -397,6 +397,15 @@ TEST(YamlLimits, AliasesWithinTheLimitsStillWork) {
   EXPECT_NE(d.status().message().find("deep.yaml:10:"), std::string::npos) << d.status().message();
 }
 
+TEST(YamlLimits, AliasesRepeatingALargeValueAreBoundedInBytes) {
+  std::string y = "big: &big \"" + std::string(1 << 20, 'x') + "\"\nmany: [";
+  for (int i = 0; i < 100; ++i) y += std::string(i ? ", " : "") + "*big";
+  y += "]\n";
+  auto r = ParseYamlText(y, "big.yaml");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("MiB of text"), std::string::npos) << r.status().message();
+}
+
 TEST(YamlLimits, AFileLargerThanTheCapIsRefused) {
   TempDir dir;
   std::string big(kMaxYamlFileBytes + 1, '#');
