@@ -94,6 +94,22 @@ TEST(Scripted, MalformedScriptsNameTheProblem) {
   auto ok = LoadScripted(dir + "/ok.jsonl", nullptr);
   ASSERT_TRUE(ok.ok()) << ok.status().message();
   EXPECT_EQ(Call(**ok, "a").response->text, "from jsonl");
+  // A mistake inside an entry names the entry's line and column, and never quotes a huge
+  // value whole.
+  std::ofstream(dir + "/entry.yaml") << "nodes:\n  a:\n    - {text: fine}\n    - {text: [1, 2]}\n";
+  auto e = LoadScripted(dir + "/entry.yaml", nullptr);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("entry.yaml:4:7: nodes.a[1]: text must be a string"), std::string::npos)
+      << e.status().message();
+  std::ofstream(dir + "/line.jsonl") << "{\"node\": \"a\", \"text\": \"x\"}\n{\"node\": \"a\", \"txet\": \"y\"}\n";
+  auto l = LoadScripted(dir + "/line.jsonl", nullptr);
+  ASSERT_FALSE(l.ok());
+  EXPECT_NE(l.status().message().find("line.jsonl:2: nodes.a[1]: unknown key \"txet\""), std::string::npos)
+      << l.status().message();
+  std::ofstream(dir + "/huge.yaml") << "nodes:\n  a:\n    - {" << std::string(100000, 'k') << ": 1}\n";
+  auto h = LoadScripted(dir + "/huge.yaml", nullptr);
+  ASSERT_FALSE(h.ok());
+  EXPECT_LT(h.status().message().size(), 400u) << "a 100 KB key is not echoed whole";
   std::filesystem::remove_all(dir);
 }
 

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <functional>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -17,6 +18,8 @@
 #include "base/hash.h"
 #include "base/strings.h"
 #include "workflow/yaml_json.h"
+
+#include <yaml-cpp/yaml.h>
 
 namespace sw::llm {
 namespace {
@@ -91,6 +94,9 @@ class Timer {
   std::thread thread_;
 };
 
+/// Short is a value as an error may quote it: at most 80 bytes, never a whole huge value.
+std::string Short(const std::string& s) { return s.size() > 80 ? Utf8Prefix(s, 80) + "…" : s; }
+
 Status ParseEntry(const json& e, const std::string& where, Entry* out) {
   if (!e.is_object()) return InvalidInput(where + ": expected an object");
   static const std::vector<std::string> kKeys = {"node", "when", "text", "json", "usage", "latency_ms", "error", "tool_calls"};
@@ -99,14 +105,14 @@ Status ParseEntry(const json& e, const std::string& where, Entry* out) {
     for (auto& kk : kKeys) known |= kk == k;
     if (!known) {
       std::string hint = DidYouMean(k, kKeys);
-      return InvalidInput(where + ": unknown key \"" + k + "\"" + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
+      return InvalidInput(where + ": unknown key \"" + Short(k) + "\"" + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)"));
     }
   }
   if (e.contains("when")) {
     if (!e["when"].is_object()) return InvalidInput(where + ": when must be an object");
     for (auto& [k, v] : e["when"].items()) {
       if (k != "iteration" && k != "item" && k != "attempt" && k != "turn" && k != "prompt_contains" && k != "prompt_hash")
-        return InvalidInput(where + ": unknown when key \"" + k + "\"");
+        return InvalidInput(where + ": unknown when key \"" + Short(k) + "\"");
     }
     out->when = e["when"];
   }
@@ -280,18 +286,17 @@ class ScriptedProvider : public Provider {
 
 }  // namespace
 
-Result<std::shared_ptr<Provider>> ScriptedFromJson(const std::string& script_json, const std::string& origin,
-                                                   PriceTable* prices, const ScriptedOptions& options) {
-  json root;
-  try {
-    root = json::parse(script_json);
-  } catch (const json::parse_error& e) {
-    return InvalidInput(origin + ": invalid JSON: " + e.what());
-  }
+namespace {
+
+/// Where an entry of a script was written ("12:7", "" when unknown), for its errors.
+using EntryLocator = std::function<std::string(const std::string& node, size_t index)>;
+
+Result<std::shared_ptr<Provider>> Build(json root, const std::string& origin, PriceTable* prices,
+                                        const ScriptedOptions& options, const EntryLocator& locate) {
   if (!root.is_object()) return InvalidInput(origin + ": a script is an object with nodes:");
   for (auto& [k, v] : root.items()) {
     if (k != "nodes" && k != "latency_ms" && k != "prices")
-      return InvalidInput(origin + ": unknown key \"" + k + "\" (expected nodes, latency_ms, prices)");
+      return InvalidInput(origin + ": unknown key \"" + Short(k) + "\" (expected nodes, latency_ms, prices)");
   }
   std::map<std::string, std::vector<Entry>> entries;
   if (root.contains("nodes")) {
@@ -300,7 +305,9 @@ Result<std::shared_ptr<Provider>> ScriptedFromJson(const std::string& script_jso
       json l = list.is_array() ? list : json::array({list});
       for (size_t i = 0; i < l.size(); ++i) {
         Entry e;
-        SW_RETURN_IF_ERROR(ParseEntry(l[i], origin + ": nodes." + node + "[" + std::to_string(i) + "]", &e));
+        std::string at = locate ? locate(node, i) : "";
+        SW_RETURN_IF_ERROR(
+            ParseEntry(l[i], origin + (at.empty() ? "" : ":" + at) + ": nodes." + Short(node) + "[" + std::to_string(i) + "]", &e));
         entries[node].push_back(std::move(e));
       }
     }
@@ -313,12 +320,32 @@ Result<std::shared_ptr<Provider>> ScriptedFromJson(const std::string& script_jso
   return std::shared_ptr<Provider>(std::make_shared<ScriptedProvider>(std::move(entries), latency, log));
 }
 
+}  // namespace
+
+Result<std::shared_ptr<Provider>> ScriptedFromJson(const std::string& script_json, const std::string& origin,
+                                                   PriceTable* prices, const ScriptedOptions& options) {
+  json root;
+  try {
+    root = json::parse(script_json);
+  } catch (const json::parse_error& e) {
+    return InvalidInput(origin + ": invalid JSON: " + Utf8Prefix(e.what(), 200));
+  }
+  return Build(std::move(root), origin, prices, options, nullptr);
+}
+
 Result<std::shared_ptr<Provider>> LoadScripted(const std::string& path, PriceTable* prices,
                                                const ScriptedOptions& options) {
   SW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   json root;
+  EntryLocator locate;
+  std::map<std::string, std::vector<int>> lines;  // .jsonl: node -> the line of each entry
+  YAML::Node yaml;
   if (path.size() > 6 && path.substr(path.size() - 6) == ".jsonl") {
     root = json{{"nodes", json::object()}};
+    locate = [&lines](const std::string& node, size_t i) {
+      auto it = lines.find(node);
+      return it == lines.end() || i >= it->second.size() ? std::string() : std::to_string(it->second[i]);
+    };
     int line_no = 0;
     for (const auto& line : Split(text, '\n')) {
       ++line_no;
@@ -327,19 +354,37 @@ Result<std::shared_ptr<Provider>> LoadScripted(const std::string& path, PriceTab
       try {
         e = json::parse(line);
       } catch (const json::parse_error& ex) {
-        return InvalidInput(path + ":" + std::to_string(line_no) + ": invalid JSON: " + ex.what());
+        return InvalidInput(path + ":" + std::to_string(line_no) + ": invalid JSON: " + Utf8Prefix(ex.what(), 200));
       }
       if (!e.is_object() || !e.contains("node") || !e["node"].is_string())
         return InvalidInput(path + ":" + std::to_string(line_no) + ": each line needs \"node\": ID");
       std::string node = e["node"].get<std::string>();
       e.erase("node");
       root["nodes"][node].push_back(e);
+      lines[node].push_back(line_no);
     }
   } else {
-    SW_ASSIGN_OR_RETURN(root, ParseYamlText(text, path));
+    SW_ASSIGN_OR_RETURN(yaml, LoadYaml(text, path));
+    try {
+      root = YamlToJson(yaml);
+    } catch (const YAML::Exception& e) {
+      return InvalidInput(path + ":" + std::to_string(e.mark.line + 1) + ":" + std::to_string(e.mark.column + 1) +
+                          ": invalid YAML: " + e.msg);
+    }
     if (root.is_null()) root = json::object();
+    locate = [&yaml](const std::string& node, size_t i) -> std::string {
+      try {
+        const YAML::Node& y = yaml;  // const: looking never inserts
+        const YAML::Node list = y["nodes"][node];
+        const YAML::Node entry = list.IsSequence() ? list[i] : list;
+        if (!entry.IsDefined()) return "";
+        return std::to_string(entry.Mark().line + 1) + ":" + std::to_string(entry.Mark().column + 1);
+      } catch (const YAML::Exception&) {
+        return "";
+      }
+    };
   }
-  return ScriptedFromJson(root.dump(), path, prices, options);
+  return Build(std::move(root), path, prices, options, locate);
 }
 
 }  // namespace sw::llm
