@@ -4,6 +4,13 @@
 #include "base/hash.h"
 #include "base/ids.h"
 #include "base/strings.h"
+#include "base/subprocess.h"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <filesystem>
 
 namespace sw {
 namespace {
@@ -85,6 +92,63 @@ TEST(Clock, ManualClockJumpsToDeadlinesAndRecordsThem) {
   EXPECT_DOUBLE_EQ(c.Now(), 103.5);
   ASSERT_EQ(c.Sleeps().size(), 1u);
   EXPECT_DOUBLE_EQ(c.Sleeps()[0], 3.5);
+}
+
+}  // namespace
+}  // namespace sw
+
+namespace sw {
+namespace {
+
+// A tool's processes die with us: SIGKILL the process running shell.run's RunProcess and
+// neither the program nor what it started in the background writes anything afterwards.
+TEST(Subprocess, WhatWeStartedDiesWhenWeAreKilled) {
+  char tmpl[] = "/tmp/sw_guard_XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  pid_t runner = fork();
+  ASSERT_GE(runner, 0);
+  if (runner == 0) {
+    SpawnOptions so;
+    so.argv = {"/bin/sh", "-c", "(sleep 1; echo late > background.txt) & sleep 1; echo late > foreground.txt; wait"};
+    so.cwd = dir;
+    so.env = {"PATH=/usr/bin:/bin"};
+    RunOptions ro;
+    ro.timeout = 30;
+    auto r = RunProcess(so, ro);
+    _exit(r.ok() ? 0 : 1);
+  }
+  usleep(300 * 1000);
+  kill(runner, SIGKILL);
+  waitpid(runner, nullptr, 0);
+  sleep(2);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/foreground.txt")) << "the program outlived us";
+  EXPECT_FALSE(std::filesystem::exists(dir + "/background.txt")) << "its background job outlived us";
+  std::filesystem::remove_all(dir);
+}
+
+TEST(Subprocess, ExitCodesSignalsAndTimeoutsAreAsBefore) {
+  SpawnOptions so;
+  so.env = {"PATH=/usr/bin:/bin"};
+  RunOptions ro;
+  ro.timeout = 10;
+  so.argv = {"/bin/sh", "-c", "echo out; echo err >&2; exit 7"};
+  auto r = RunProcess(so, ro);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 7);
+  EXPECT_EQ(r->out, "out\n");
+  EXPECT_EQ(r->err, "err\n");
+  so.argv = {"/bin/sh", "-c", "kill -TERM $$"};
+  r = RunProcess(so, ro);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->signal, SIGTERM);
+  so.argv = {"/bin/sh", "-c", "sleep 5 & sleep 5"};
+  ro.timeout = 0.3;
+  r = RunProcess(so, ro);
+  ASSERT_TRUE(r.ok());
+  EXPECT_TRUE(r->timed_out);
+  EXPECT_LT(r->seconds, 3);
+  so.argv = {"no-such-program-here"};
+  EXPECT_FALSE(RunProcess(so, ro).ok());
 }
 
 }  // namespace

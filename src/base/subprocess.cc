@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -98,6 +99,74 @@ Result<pid_t> Spawn(const SpawnOptions& o, Pipes& p) {
   return SpawnWith(o, &fa, false);
 }
 
+/// KillGroup is the guard's SIGTERM handler: every process of its group dies, the guard too.
+void KillGroup(int) { ::kill(0, SIGKILL); }
+
+/// SpawnGuarded starts o.argv under a guard: a fork of ours that leads a new process group,
+/// asks the kernel for SIGTERM when we die (PR_SET_PDEATHSIG), then forks and execs the
+/// program in its group and waits for it, exiting as it exited. If we die — SIGKILL
+/// included — the guard's handler kills the whole group: make, cc and whatever they started
+/// stop writing into a workspace a resume is about to reset. Between fork and exec only
+/// async-signal-safe calls are made (we are multithreaded). The returned pid is the guard's,
+/// which is also the group's id, so a timeout's kill(-pid) still reaches everything.
+Result<pid_t> SpawnGuarded(const SpawnOptions& o, Pipes& p) {
+  std::string prog = o.argv.empty() ? "" : o.argv[0];
+  if (!prog.empty() && prog.find('/') == std::string::npos) prog = FindProgram(prog, o.path);
+  if (o.argv.empty() || o.argv[0].empty()) return InvalidInput("no program to run");
+  if (prog.empty()) return NotFound("program " + Quote(o.argv[0]) + " not found in " + o.path);
+  if (::access(prog.c_str(), X_OK) != 0) return Failed("cannot start " + Quote(o.argv[0]) + ": " + std::strerror(errno));
+  std::vector<char*> argv, envp;
+  for (const auto& a : o.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  for (const auto& e : o.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  const char* cwd = o.cwd.empty() ? nullptr : o.cwd.c_str();
+  pid_t parent = ::getpid();
+  int in = p.fds[0][0], out = p.fds[1][1], err = p.fds[2][1];
+  pid_t guard = ::fork();
+  if (guard < 0) return Failed(std::string("fork: ") + std::strerror(errno));
+  if (guard == 0) {
+    ::setpgid(0, 0);
+    struct sigaction sa {};
+    sa.sa_handler = KillGroup;
+    ::sigaction(SIGTERM, &sa, nullptr);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::prctl(PR_SET_PDEATHSIG, SIGTERM);
+    if (::getppid() != parent) KillGroup(0);  // we died before the request took
+    if (::dup2(in, 0) < 0 || ::dup2(out, 1) < 0 || ::dup2(err, 2) < 0) ::_exit(127);
+    ::closefrom(3);  // nothing else of ours (sockets of model calls, the store) stays open
+    pid_t worker = ::fork();
+    if (worker < 0) ::_exit(127);
+    if (worker == 0) {
+      struct sigaction dfl {};
+      dfl.sa_handler = SIG_DFL;
+      for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
+      ::prctl(PR_SET_PDEATHSIG, 0);
+      if (cwd && ::chdir(cwd) != 0) ::_exit(127);
+      ::execve(prog.c_str(), argv.data(), envp.data());
+      ::_exit(127);
+    }
+    int st = 0;
+    while (::waitpid(worker, &st, 0) < 0) {
+      if (errno != EINTR) ::_exit(127);
+    }
+    if (WIFEXITED(st)) ::_exit(WEXITSTATUS(st));
+    // Killed by a signal: die of the same one, so our parent sees what the program saw.
+    int sig = WTERMSIG(st);
+    ::prctl(PR_SET_PDEATHSIG, 0);
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    ::sigaction(sig, &dfl, nullptr);
+    ::kill(::getpid(), sig);
+    ::_exit(128 + sig);
+  }
+  // The group exists before we signal it (a timeout within microseconds).
+  ::setpgid(guard, guard);
+  return guard;
+}
+
 void Append(std::string* s, size_t* dropped, const char* data, size_t n, size_t cap) {
   size_t room = s->size() < cap ? cap - s->size() : 0;
   size_t take = std::min(room, n);
@@ -120,7 +189,7 @@ std::string FindProgram(const std::string& name, const std::string& path) {
 Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& options) {
   Pipes p;
   if (!p.Open()) return Failed(std::string("pipe: ") + std::strerror(errno));
-  SW_ASSIGN_OR_RETURN(pid_t pid, Spawn(spawn, p));
+  SW_ASSIGN_OR_RETURN(pid_t pid, SpawnGuarded(spawn, p));
   ::close(p.Take(0, 0));
   ::close(p.Take(1, 1));
   ::close(p.Take(2, 1));

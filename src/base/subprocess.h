@@ -1,6 +1,6 @@
-// Subprocess: the one place the process starts other programs (posix_spawn). Two shapes:
-// Run (wait for it, with a timeout and capped output: shell.run) and Child (a long-lived
-// process with pipes: an MCP server over stdio).
+// Subprocess: the one place the process starts other programs. Two shapes: Run (wait for it,
+// with a timeout and capped output: shell.run; fork under a guard that dies with us) and
+// Child (a long-lived process with pipes: an MCP server over stdio; posix_spawn).
 #pragma once
 
 #include <sys/types.h>
@@ -45,7 +45,10 @@ struct RunResult {
 };
 
 /// RunProcess starts argv in its own process group, feeds stdin, captures both streams up to
-/// the cap and waits; a non-ok Result means it could not be started at all.
+/// the cap and waits; a non-ok Result means it could not be started at all. The group is led
+/// by a guard that kills it when we die (PR_SET_PDEATHSIG), SIGKILL included, so nothing it
+/// started keeps writing after us. The calling thread must outlive the call (it does: Run
+/// waits), because the kernel ties the death signal to the thread that forked.
 Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& options);
 
 /// SpawnDetached starts argv in a session of its own, outliving us: stdin is /dev/null and
