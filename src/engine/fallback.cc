@@ -35,9 +35,10 @@ bool Runner::TryFallback(int n, int u, const std::string& error) {
   unit.attempt_base = unit.attempt;  // the next model gets retries of its own
   unit.unavailable = false;
   int item = s.is_map ? u : -1;
-  std::string msg = "node " + Quote(def.id) + (item >= 0 ? " item " + std::to_string(item) : "") + ": " + from +
-                    " is unavailable (" + error + "); trying " + to;
-  warnings_.push_back(msg);
+  // One warning per node and pair of models (a map's items all meet the same outage); every
+  // unit's event is kept.
+  if (fallback_warned_.insert(def.id + "\n" + from + "\n" + to).second)
+    warnings_.push_back("node " + Quote(def.id) + ": " + from + " is unavailable (" + error + "); trying " + to);
   Emit("model_fallback", n, item, unit.attempt, [&] { return json{{"from", from}, {"to", to}, {"error", error}}; });
   unit.queued = true;
   launchable_.emplace_back(n, u);

@@ -373,6 +373,7 @@ class Runner {
   /// The agent turns this run finished before a crash, by "cache key:item" (restore.cc): a
   /// resume replays them free whether or not the cache is on, so it never pays twice.
   std::map<std::string, json> turn_journal_;
+  std::set<std::string> fallback_warned_;  // "node\nfrom\nto" already warned about (fallback.cc)
   /// Replay: (node id, iteration) -> (blob, is_json) of the source run's node_succeeded.
   std::map<std::pair<std::string, int>, std::pair<std::string, bool>> reusable_;
   std::map<std::string, int> provider_running_;

@@ -57,6 +57,19 @@ std::string Finish(const Ctx& c) {
 }
 bool Refuses(const Ctx& c) { return c.reply.finish == "refusal"; }
 
+/// StripUsage removes every usage record from one frame (an SSE event, an NDJSON line or a
+/// whole body) in any API's shape: what a server that reports no usage sends.
+std::string StripUsage(const std::string& frame) {
+  size_t a = frame.find('{'), b = frame.rfind('}');
+  if (a == std::string::npos || b == std::string::npos || b < a) return frame;
+  json j = json::parse(frame.substr(a, b - a + 1), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return frame;
+  for (const char* k : {"usage", "usageMetadata", "prompt_eval_count", "eval_count"}) j.erase(k);
+  for (const char* inner : {"message", "response"})
+    if (j.contains(inner) && j[inner].is_object()) j[inner].erase("usage");
+  return frame.substr(0, a) + j.dump() + frame.substr(b + 1);
+}
+
 /// EndlessPump writes its frame, then schedules a copy of itself: a stream without end that
 /// stops when the client goes away.
 template <typename Writer>
@@ -668,6 +681,8 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
       p.stall_after = c.api == "openai" ? 1 : c.api == "openai-responses" ? 2 : c.api == "anthropic" ? 1 : 0;
       p.stall_ms = c.reply.slow_ms;
     }
+    if (c.reply.omit_usage)
+      for (auto& f : p.frames) f = StripUsage(f);
     if (endless) {
       std::string marker(std::min<size_t>(64, c.reply.text.size()), 'x');
       for (size_t i = 0; i < p.frames.size(); ++i)

@@ -59,8 +59,8 @@ struct FakeReply {
   /// "pause_turn", "context_window", "malformed_tool_call". An API that has no such ending
   /// ends normally (docs/testing.md lists which API has which).
   std::string finish;
-  /// OpenAI Chat Completions: no usage at all (no usage chunk even when the request asks for
-  /// one, no usage field in a plain body), as many OpenAI-compatible servers answer.
+  /// No usage at all, in every API's shape (no usage chunk even when the request asks for one,
+  /// no usage fields in a plain body), as many OpenAI-compatible servers and proxies answer.
   bool omit_usage = false;
   int64_t endless_bytes = 1 << 20;  // "endless": the size of each delta
 };

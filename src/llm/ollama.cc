@@ -42,10 +42,13 @@ class OllamaDecoder : public wire::FramedDecoder {
       }
     }
     if (wire::Bool(c, "done")) {
-      Usage u;
-      u.input = Int(c, "prompt_eval_count");
-      u.output = Int(c, "eval_count");
-      SetUsage(u);
+      // Counts that are absent (a proxy that drops them) are unknown, not zero.
+      if (c.contains("prompt_eval_count") || c.contains("eval_count")) {
+        Usage u;
+        u.input = Int(c, "prompt_eval_count");
+        u.output = Int(c, "eval_count");
+        SetUsage(u);
+      }
       // done_reason: stop | length | load | unload.
       response.finish_raw = Str(c, "done_reason");
       response.finish_reason = response.finish_raw.empty() ? finish::kStop : response.finish_raw;

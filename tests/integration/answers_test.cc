@@ -275,8 +275,8 @@ TEST(AnswersGemini, AMalformedFunctionCallIsRetried) {
   EXPECT_EQ(f.server->Requests().size(), 2u);
 }
 
-TEST(Usage, AStreamWithoutUsageHasUnknownCostAndKeepsItsWorstCaseCharged) {
-  Fixture f("openai");
+TEST_P(Answers, AnAnswerWithoutUsageHasUnknownCostAndKeepsItsWorstCaseCharged) {
+  Fixture f(GetParam());
   FakeReply r = Text("an answer");
   r.omit_usage = true;
   f.server->SetDefault(r);
