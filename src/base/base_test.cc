@@ -126,6 +126,25 @@ TEST(Subprocess, WhatWeStartedDiesWhenWeAreKilled) {
   std::filesystem::remove_all(dir);
 }
 
+// A tool call's background job that lets go of the pipes is killed when the call ends.
+TEST(Subprocess, WhatACallLeftBehindDiesWithIt) {
+  char tmpl[] = "/tmp/sw_guard_XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  SpawnOptions so;
+  so.argv = {"/bin/sh", "-c", "(sleep 1; echo late > left.txt) >/dev/null 2>&1 & echo started"};
+  so.cwd = dir;
+  so.env = {"PATH=/usr/bin:/bin"};
+  RunOptions ro;
+  ro.timeout = 30;
+  auto r = RunProcess(so, ro);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(r->exit_code, 0);
+  EXPECT_LT(r->seconds, 0.9) << "the call does not wait for what it left behind";
+  sleep(2);
+  EXPECT_FALSE(std::filesystem::exists(dir + "/left.txt"));
+  std::filesystem::remove_all(dir);
+}
+
 TEST(Subprocess, ExitCodesSignalsAndTimeoutsAreAsBefore) {
   SpawnOptions so;
   so.env = {"PATH=/usr/bin:/bin"};

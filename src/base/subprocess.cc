@@ -156,6 +156,7 @@ Result<pid_t> SpawnGuarded(const SpawnOptions& o, Pipes& p) {
     // Killed by a signal: die of the same one, so our parent sees what the program saw.
     int sig = WTERMSIG(st);
     ::prctl(PR_SET_PDEATHSIG, 0);
+    ::prctl(PR_SET_DUMPABLE, 0);  // no core file of our copy of the engine for a SIGSEGV there
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
     ::sigaction(sig, &dfl, nullptr);
@@ -258,9 +259,18 @@ Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& option
   int status = 0;
   // Output closed: the child is ending; a grandchild holding the pipes was killed with the group.
   for (;;) {
-    pid_t w = ::waitpid(pid, &status, WNOHANG);
-    if (w == pid) break;
-    if (w < 0 && errno != EINTR) break;
+    // Seen exited but not yet reaped: its pid, the group's id, stays ours until waitpid, so the
+    // group's leftovers (a background job that let go of the pipes) are killed without any
+    // risk of hitting a group that reused the id.
+    siginfo_t info{};
+    int wr = ::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT);
+    if (wr == 0 && info.si_pid == pid) {
+      ::kill(-pid, SIGKILL);
+      while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+      }
+      break;
+    }
+    if (wr < 0 && errno != EINTR) break;
     double elapsed = Now() - t0;
     if (!killed && ((options.timeout > 0 && elapsed > options.timeout) || (options.cancel && options.cancel->load()))) {
       ::kill(-pid, SIGKILL);

@@ -108,31 +108,44 @@ void CheckModels(const workflow::Workflow& wf, const Env& env, std::vector<std::
       }
     }
     if (n.kind != workflow::NodeKind::kLlm && n.kind != workflow::NodeKind::kAgent) continue;
-    std::string provider, model;
-    std::string what = wf.file + ":" + std::to_string(n.pos.line) + ":" + std::to_string(n.pos.col) + ": node \"" +
-                       n.id + "\" (model " + n.model.model + ")";
-    Status s = llm::SplitModel(n.model.model, &provider, &model);
-    if (!s.ok()) {
-      errors->push_back(what + ": " + s.message());
-      continue;
+    // A node can run when one of its models can: the node's own, or a fallback (which the
+    // engine moves to when the model before it is unavailable). Unusable fallbacks warn.
+    std::vector<std::string> models{n.model.model};
+    models.insert(models.end(), n.model.fallbacks.begin(), n.model.fallbacks.end());
+    std::string first_error;
+    bool usable = false;
+    for (size_t k = 0; k < models.size(); ++k) {
+      const std::string& full = models[k];
+      std::string provider, model;
+      std::string what = wf.file + ":" + std::to_string(n.pos.line) + ":" + std::to_string(n.pos.col) + ": node \"" +
+                         n.id + "\" (" + (k == 0 ? "model " : "fallback ") + full + ")";
+      std::string why;
+      if (Status s = llm::SplitModel(full, &provider, &model); !s.ok()) {
+        why = what + ": " + s.message();
+      } else if (provider == "scripted") {
+        if (!env.scripted) why = what + ": scripted models answer from a script; pass --script FILE";
+      } else if (Status u = llm::CheckUsable(env.llm, provider, what); !u.ok()) {
+        why = u.message();
+      }
+      if (!why.empty()) {
+        if (first_error.empty()) first_error = why;
+        if (k > 0 && warned->insert(why).second) std::fprintf(stderr, "warning: %s\n", why.c_str());
+        continue;
+      }
+      usable = true;
+      if (provider == "scripted") continue;
+      if (auto it = env.llm.providers.find(provider); it != env.llm.providers.end() &&
+          it->second.api == "openai-responses" && !n.model.stop.empty() && warned->insert(what + "/stop").second)
+        std::fprintf(stderr, "warning: %s: the Responses API has no stop sequences; `stop` is not sent\n", what.c_str());
+      if (!env.prices.Lookup(provider, model) && warned->insert(full).second)
+        std::fprintf(stderr,
+                     "warning: no price known for %s; its calls will be recorded with cost unknown (add it to a "
+                     "LiteLLM-format price file: prices: in specwright.yaml, or --prices FILE)\n",
+                     full.c_str());
     }
-    if (provider == "scripted") {
-      if (!env.scripted) errors->push_back(what + ": scripted models answer from a script; pass --script FILE");
-      continue;
-    }
-    s = llm::CheckUsable(env.llm, provider, what);
-    if (!s.ok()) {
-      errors->push_back(s.message());
-      continue;
-    }
-    if (auto it = env.llm.providers.find(provider); it != env.llm.providers.end() &&
-        it->second.api == "openai-responses" && !n.model.stop.empty() && warned->insert(what + "/stop").second)
-      std::fprintf(stderr, "warning: %s: the Responses API has no stop sequences; `stop` is not sent\n", what.c_str());
-    if (!env.prices.Lookup(provider, model) && warned->insert(n.model.model).second)
-      std::fprintf(stderr,
-                   "warning: no price known for %s; its calls will be recorded with cost unknown (add it to a "
-                   "LiteLLM-format price file: prices: in specwright.yaml, or --prices FILE)\n",
-                   n.model.model.c_str());
+    if (!usable) errors->push_back(first_error);
+    else if (!first_error.empty() && first_error.find("(model ") != std::string::npos && warned->insert(first_error).second)
+      std::fprintf(stderr, "warning: %s; its fallbacks will answer\n", first_error.c_str());
   }
 }
 

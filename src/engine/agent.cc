@@ -183,8 +183,13 @@ void Runner::AgentModelDone(Completion& c) {
       return json{{"turn", st.turn + 1}, {"error", o.error}, {"retryable", o.retryable}, {"retry", retry}};
     });
     if (retry && o.retry_after > def.retry.max_delay) {
-      AgentFail(n, u, o.error + " (the provider asks to wait " + HumanDuration(o.retry_after) +
-                          ", longer than retry.max_delay " + HumanDuration(def.retry.max_delay) + ")");
+      std::string msg = o.error + " (the provider asks to wait " + HumanDuration(o.retry_after) +
+                        ", longer than retry.max_delay " + HumanDuration(def.retry.max_delay) + ")";
+      if (IsUnavailable(o) && TryFallback(n, u, msg)) {
+        st.call_tries = 0;
+        return;
+      }
+      AgentFail(n, u, msg);
       return;
     }
     if (!retry) {

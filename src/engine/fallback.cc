@@ -18,7 +18,11 @@ const std::string& Runner::ModelOf(int n, int u) const {
 bool IsUnavailable(const Outcome& o) {
   if (!o.is_llm || o.ok) return false;
   if (o.error_kind == "timeout") return true;
-  if (o.http_status == 401 || o.http_status == 403 || o.http_status == 404) return true;
+  // Unauthorised, forbidden, not found, out of credits (402), out of quota (a 429 that says
+  // so is not retried, but it is the most common reason to go elsewhere).
+  if (o.http_status == 401 || o.http_status == 402 || o.http_status == 403 || o.http_status == 404 ||
+      o.http_status == 429)
+    return true;
   return o.retryable;  // the connection, 5xx, 429, a cut or capped stream
 }
 

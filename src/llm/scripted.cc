@@ -305,9 +305,20 @@ Result<std::shared_ptr<Provider>> Build(json root, const std::string& origin, Pr
       json l = list.is_array() ? list : json::array({list});
       for (size_t i = 0; i < l.size(); ++i) {
         Entry e;
-        std::string at = locate ? locate(node, i) : "";
-        SW_RETURN_IF_ERROR(
-            ParseEntry(l[i], origin + (at.empty() ? "" : ":" + at) + ": nodes." + Short(node) + "[" + std::to_string(i) + "]", &e));
+        std::string entry = "nodes." + Short(node) + "[" + std::to_string(i) + "]";
+        Status st;
+        try {
+          st = ParseEntry(l[i], origin + ": " + entry, &e);
+        } catch (const json::exception& ex) {  // a value of the wrong type deep in an entry
+          st = InvalidInput(origin + ": " + entry + ": " + Utf8Prefix(ex.what(), 200));
+        }
+        if (!st.ok()) {
+          // Only now look up where the entry was written (yaml-cpp finds map keys one by one).
+          std::string at = locate ? locate(node, i) : "";
+          std::string msg = st.message();
+          if (!at.empty() && msg.starts_with(origin + ": ")) msg = origin + ":" + at + msg.substr(origin.size());
+          return InvalidInput(msg);
+        }
         entries[node].push_back(std::move(e));
       }
     }
