@@ -144,8 +144,15 @@ Result<pid_t> SpawnGuarded(const SpawnOptions& o, Pipes& p) {
       dfl.sa_handler = SIG_DFL;
       for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);
       ::prctl(PR_SET_PDEATHSIG, 0);
-      if (cwd && ::chdir(cwd) != 0) ::_exit(127);
+      // Only write(2) to say why: the message reaches the call's stderr.
+      static const char kNoDir[] = "specwright: cannot enter the working directory\n";
+      static const char kNoExec[] = "specwright: cannot execute the program\n";
+      if (cwd && ::chdir(cwd) != 0) {
+        (void)!::write(2, kNoDir, sizeof kNoDir - 1);
+        ::_exit(127);
+      }
       ::execve(prog.c_str(), argv.data(), envp.data());
+      (void)!::write(2, kNoExec, sizeof kNoExec - 1);
       ::_exit(127);
     }
     int st = 0;
