@@ -96,17 +96,6 @@ void CheckModels(const workflow::Workflow& wf, const Env& env, std::vector<std::
                  std::set<std::string>* warned) {
   for (const auto& n : wf.nodes) {
     if (n.kind == workflow::NodeKind::kWorkflow && n.sub) CheckModels(*n.sub, env, errors, warned);
-    if (n.kind == workflow::NodeKind::kTool || n.kind == workflow::NodeKind::kAgent) {
-      std::vector<std::string> uris = n.tools;
-      if (!n.tool.empty()) uris.push_back(n.tool);
-      for (const auto& uri : uris) {
-        // MCP tools are only known once their server runs; builtin ones are known now.
-        if (uri.starts_with("mcp://") || env.tools.Get(uri)) continue;
-        std::string hint = DidYouMean(uri, env.tools.Uris());
-        errors->push_back(wf.file + ":" + std::to_string(n.pos.line) + ":" + std::to_string(n.pos.col) + ": node \"" +
-                          n.id + "\": no tool " + Quote(uri) + (hint.empty() ? "" : " (did you mean " + Quote(hint) + "?)"));
-      }
-    }
     if (n.kind != workflow::NodeKind::kLlm && n.kind != workflow::NodeKind::kAgent) continue;
     // A node can run when one of its models can: the node's own, or a fallback (which the
     // engine moves to when the model before it is unavailable). Unusable fallbacks warn.
@@ -154,6 +143,9 @@ void CheckModels(const workflow::Workflow& wf, const Env& env, std::vector<std::
 Status Preflight(const workflow::Workflow& wf, const Env& env) {
   std::vector<std::string> errors;
   std::set<std::string> warned;
+  // The tools a run would not have (sub-workflows included); MCP tools are known once their
+  // server runs, so only their server's declaration is checked (by the loader).
+  for (const auto& d : workflow::CheckTools(wf, env.tools.Uris())) errors.push_back(d.ToString());
   CheckModels(wf, env, &errors, &warned);
   if (errors.empty()) return Status::Ok();
   std::string msg = "cannot start:";

@@ -236,11 +236,6 @@ int CmdRun(Context& ctx) {
   auto loaded = workflow::LoadOrError(ctx.args.positional[0]);
   if (!loaded.ok()) return Fail(ctx, loaded.status());
   auto wf = *loaded;
-  if (auto bad = workflow::CheckTools(*wf, RunToolUris()); !bad.empty()) {
-    std::string msg;
-    for (const auto& d : bad) msg += (msg.empty() ? "" : "\n") + d.ToString();
-    return Fail(ctx, InvalidInput(msg));
-  }
   std::map<std::string, json> given;
   for (const auto& kv : ctx.args.All("input")) {
     std::string k, v;

@@ -28,7 +28,7 @@ std::string RepairMessage(const std::string& error, const std::optional<json>& s
                   "and no text before or after it.";
   if (schema) {
     std::string s = schema->dump();
-    if (s.size() > kMaxSchemaQuoted) s = s.substr(0, kMaxSchemaQuoted) + "…";
+    if (s.size() > kMaxSchemaQuoted) s = Utf8Prefix(s, kMaxSchemaQuoted) + "…";
     m += "\nIt must match this JSON Schema: " + s;
   }
   return m;

@@ -27,6 +27,13 @@ bool IsUnavailable(const Outcome& o) {
 }
 
 bool Runner::TryFallback(int n, int u, const std::string& error) {
+  if (!NextModel(n, u, error)) return false;
+  nodes_[n].units[static_cast<size_t>(u)].queued = true;
+  launchable_.emplace_back(n, u);
+  return true;
+}
+
+bool Runner::NextModel(int n, int u, const std::string& error) {
   NodeState& s = nodes_[n];
   const auto& def = wf_->nodes[n];
   Unit& unit = s.units[static_cast<size_t>(u)];
@@ -44,8 +51,6 @@ bool Runner::TryFallback(int n, int u, const std::string& error) {
   if (fallback_warned_.insert(def.id + "\n" + from + "\n" + to).second)
     warnings_.push_back("node " + Quote(def.id) + ": " + from + " is unavailable (" + error + "); trying " + to);
   Emit("model_fallback", n, item, unit.attempt, [&] { return json{{"from", from}, {"to", to}, {"error", error}}; });
-  unit.queued = true;
-  launchable_.emplace_back(n, u);
   return true;
 }
 

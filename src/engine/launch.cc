@@ -236,13 +236,11 @@ bool Runner::ResolveProvider(int n, int item, Prepared* p) {
     std::string hint = services_.providers ? DidYouMean(req.provider, services_.providers->Names()) : "";
     std::string why = "no provider \"" + req.provider + "\" is configured" +
                       (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)");
-    // A fallback is tried at once; the queued launch it schedules is not needed here.
-    if (!TryFallback(n, u, why)) {
+    // The unit is being prepared now: the next model is resolved in this same launch.
+    if (!NextModel(n, u, why)) {
       NodeFailed(n, why);
       return false;
     }
-    launchable_.pop_back();
-    nodes_[n].units[static_cast<size_t>(u)].queued = false;
   }
   p->provider_name = req.provider;
   return true;

@@ -302,8 +302,10 @@ class Runner {
   // fallback models (fallback.cc)
   /// ModelOf is the "provider/model" unit u of node n calls now.
   const std::string& ModelOf(int n, int u) const;
-  /// TryFallback moves unit u to its node's next fallback model and starts it at once (with
-  /// retries of its own); false when there is none left.
+  /// NextModel moves unit u to its node's next fallback model (with retries of its own),
+  /// saying so in a warning and an event; false when there is none left. TryFallback does
+  /// that and starts the unit again at once.
+  bool NextModel(int n, int u, const std::string& error);
   bool TryFallback(int n, int u, const std::string& error);
   /// MarkRunning gives the unit a new token and counts it as running.
   void MarkRunning(int n, int u, Prepared* p);
