@@ -182,25 +182,20 @@ void Runner::AgentModelDone(Completion& c) {
     Emit("agent_call_failed", n, item, unit.attempt, [&] {
       return json{{"turn", st.turn + 1}, {"error", o.error}, {"retryable", o.retryable}, {"retry", retry}};
     });
+    // Giving up on this model: the conversation goes on with the next one when this one
+    // cannot serve, else the agent fails.
+    auto give_up = [&](const std::string& msg) {
+      if (IsUnavailable(o) && TryFallback(n, u, msg)) st.call_tries = 0;
+      else AgentFail(n, u, msg);
+    };
     if (retry && o.retry_after > def.retry.max_delay) {
-      std::string msg = o.error + " (the provider asks to wait " + HumanDuration(o.retry_after) +
-                        ", longer than retry.max_delay " + HumanDuration(def.retry.max_delay) + ")";
-      if (IsUnavailable(o) && TryFallback(n, u, msg)) {
-        st.call_tries = 0;
-        return;
-      }
-      AgentFail(n, u, msg);
+      give_up(o.error + " (the provider asks to wait " + HumanDuration(o.retry_after) + ", longer than retry.max_delay " +
+              HumanDuration(def.retry.max_delay) + ")");
       return;
     }
     if (!retry) {
-      std::string msg = "turn " + std::to_string(st.turn + 1) + ": " + o.error +
-                        (st.call_tries > 0 ? " (after " + std::to_string(st.call_tries + 1) + " tries)" : "");
-      // The conversation goes on with the next model when this one cannot serve.
-      if (IsUnavailable(o) && TryFallback(n, u, msg)) {
-        st.call_tries = 0;
-        return;
-      }
-      AgentFail(n, u, msg);
+      give_up("turn " + std::to_string(st.turn + 1) + ": " + o.error +
+              (st.call_tries > 0 ? " (after " + std::to_string(st.call_tries + 1) + " tries)" : ""));
       return;
     }
     ++st.call_tries;
@@ -229,8 +224,7 @@ void Runner::AgentModelDone(Completion& c) {
     }
     std::string msg = "node " + Quote(def.id) + ": turn " + std::to_string(st.turn) + ": " + o.truncated +
                       "; the cut answer is used (on_truncated: accept)";
-    warnings_.push_back(msg);
-    Emit("warning", n, item, unit.attempt, [&] { return json{{"message", msg}}; });
+    Warn(n, item, unit.attempt, msg);
   }
   CacheResult(n, o, json{{"text", text}, {"tool_calls", calls}}.dump());
   Emit("agent_turn", n, item, unit.attempt, [&] {

@@ -89,8 +89,7 @@ void Runner::LlmAnswered(Completion& c) {
       return;
     }
     std::string msg = "node " + Quote(def.id) + ": " + o.truncated + "; the cut answer is used (on_truncated: accept)";
-    warnings_.push_back(msg);
-    Emit("warning", n, item, unit.attempt, [&] { return json{{"message", msg}}; });
+    Warn(n, item, unit.attempt, msg);
   }
   if (!unit.joined.empty()) {
     text = unit.joined + text;

@@ -101,8 +101,7 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
     missing = std::move(suspicious);
     if (!missing.empty() && unit.attempt == unit.attempt_base && unit.followup.empty()) {
       std::string msg = "node \"" + def.id + "\": template names resolved to nothing: " + Join(missing, ", ");
-      warnings_.push_back(msg);
-      Emit("warning", n, item, 0, [&] { return json{{"message", msg}}; });
+      Warn(n, item, 0, msg);
     }
     // A cached result from an identical earlier call costs nothing and starts no call.
     if (options_.use_cache && def.cache && services_.store && unit.followup.empty()) {

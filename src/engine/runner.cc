@@ -136,6 +136,11 @@ Result<RunSummary> Runner::Resume(const std::string& run_id) {
   return Loop();
 }
 
+void Runner::Warn(int n, int item, int attempt, const std::string& msg) {
+  warnings_.push_back(msg);
+  Emit("warning", n, item, attempt, [&] { return json{{"message", msg}}; });
+}
+
 void Runner::Emit(const char* type, int n, int item, int attempt, const std::function<json()>& data) {
   if (replaying_) return;
   if (services_.store) {
@@ -889,8 +894,7 @@ void Runner::NodeSucceeded(int n) {
   }
   if (!exhausted.empty()) {
     std::string msg = "node \"" + def.id + "\": " + exhausted;
-    warnings_.push_back(msg);
-    Emit("warning", n, -1, 0, [&] { return json{{"message", msg}}; });
+    Warn(n, -1, 0, msg);
   }
   Finalize(n);
 }

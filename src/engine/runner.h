@@ -332,6 +332,8 @@ class Runner {
 
   // events and persistence (runner.cc)
   void Emit(const char* type, int n, int item, int attempt, const std::function<json()>& data);
+  /// Warn keeps msg for the run's summary and records it as a `warning` event.
+  void Warn(int n, int item, int attempt, const std::string& msg);
   void RecordNodeRun(int n, int item, int attempt, const char* status, const Outcome* o, const std::string& error);
   std::string PutBlob(const std::string& data);
 

@@ -129,8 +129,7 @@ Status Runner::SeedFromReplayed(RunWorkspace* ws) {
     if (cp.succeeded) seed = cp.commit;
   }
   auto warn = [&](const std::string& msg) {
-    warnings_.push_back(msg);
-    Emit("warning", -1, -1, 0, [&] { return json{{"message", msg}}; });
+    Warn(-1, -1, 0, msg);
     return Status::Ok();
   };
   if (seed.empty()) return Status::Ok();
@@ -286,8 +285,7 @@ void Runner::Checkpoint(int n) {
   auto parent = workspace_->repo->Head();
   auto commit = workspace_->repo->CommitAll(message);
   if (!commit.ok()) {
-    warnings_.push_back("checkpoint of node \"" + def.id + "\": " + commit.status().message());
-    Emit("warning", n, -1, attempt, [&] { return json{{"message", warnings_.back()}}; });
+    Warn(n, -1, attempt, "checkpoint of node \"" + def.id + "\": " + commit.status().message());
     return;
   }
   if (commit->empty()) return;  // the node changed no file
