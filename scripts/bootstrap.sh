@@ -12,7 +12,7 @@ PKGS+=(
   build-essential cmake ninja-build pkg-config git
   libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libre2-dev libxxhash-dev
   libfmt-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libgit2-dev
-  libboost1.81-dev libcmark-dev
+  libboost1.81-dev libcmark-dev libvalijson-dev
 )
 
 # Node.js and npm build the web UI and run the real MCP servers of the tests. A machine that has

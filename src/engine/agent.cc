@@ -313,12 +313,7 @@ void Runner::AgentModelDone(Completion& c) {
     } else if (args.is_discarded()) {
       refused = "the arguments are not valid JSON: " + Preview(tc.arguments_json);
     } else {
-      std::vector<std::string> errors;
-      try {
-        errors = jsonschema::Validate(tool->schema(), args);
-      } catch (const json::exception& ex) {
-        errors = {std::string("the tool's schema cannot be applied: ") + ex.what()};
-      }
+      std::vector<std::string> errors = jsonschema::Validate(tool->schema(), args, /*lenient=*/true);
       if (errors.size() > 5) errors.resize(5);
       if (!errors.empty()) refused = "invalid arguments: " + Join(errors, "; ");
     }

@@ -38,13 +38,7 @@ llm::JsonAnswer Runner::ParseOutput(int n, const std::string& text) {
   const auto& def = wf_->nodes[n];
   llm::JsonCheck check;
   if (def.schema) {
-    check = [&def](const json& v) {
-      try {
-        return jsonschema::Validate(*def.schema, v);
-      } catch (const json::exception& e) {
-        return std::vector<std::string>{std::string("the schema cannot be applied: ") + e.what()};
-      }
-    };
+    check = [&def](const json& v) { return jsonschema::Validate(*def.schema, v); };
   }
   return llm::FindJson(text, check);
 }

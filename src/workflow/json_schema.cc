@@ -1,5 +1,17 @@
 #include "workflow/json_schema.h"
 
+#define VALIJSON_USE_EXCEPTIONS 1
+#include <valijson/adapters/nlohmann_json_adapter.hpp>
+#include <valijson/constraint_builder.hpp>
+#include <valijson/constraints/concrete_constraints.hpp>
+#include <valijson/schema.hpp>
+#include <valijson/schema_parser.hpp>
+#include <valijson/validation_results.hpp>
+#include <valijson/validator.hpp>
+
+#include <cmath>
+#include <memory>
+#include <regex>
 #include <set>
 
 #include <re2/re2.h>
@@ -10,18 +22,46 @@ using json = nlohmann::json;
 
 namespace {
 
+// The keyword our translated `pattern` travels under (valijson ignores unknown keywords, and
+// hands this one to PatternBuilder).
+constexpr const char* kPatternKey = "x-specwright-pattern";
+// patternProperties is valijson's, matched with std::regex against property names: names up to
+// this size are safe from its per-character recursion (it crashes near 100 KB).
+constexpr size_t kMaxPatternName = 4096;
+
 const std::set<std::string>& Known() {
   static const std::set<std::string> k = {
-      "type", "properties", "required", "additionalProperties", "items", "prefixItems", "enum", "const",
-      "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum", "minLength", "maxLength", "pattern",
-      "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties", "anyOf", "oneOf", "allOf", "not",
-      "title", "description", "default", "examples", "$schema", "$id", "$comment"};
+      // draft 07 validation
+      "type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+      "maxLength", "minLength", "pattern", "items", "additionalItems", "maxItems", "minItems", "uniqueItems",
+      "contains", "maxProperties", "minProperties", "required", "properties", "patternProperties",
+      "additionalProperties", "dependencies", "propertyNames", "if", "then", "else", "allOf", "anyOf", "oneOf",
+      "not", "$ref", "definitions",
+      // draft 2020-12, translated
+      "prefixItems", "$defs",
+      // annotations
+      "title", "description", "default", "examples", "readOnly", "writeOnly", "format", "contentMediaType",
+      "contentEncoding", "$schema", "$id", "$comment"};
   return k;
 }
 
 bool KnownType(const std::string& t) {
   return t == "string" || t == "number" || t == "integer" || t == "boolean" || t == "object" || t == "array" ||
          t == "null";
+}
+
+Status Check(const json& s, const std::string& ptr);
+
+Status CheckSchemaList(const json& v, const std::string& at) {
+  if (!v.is_array() || v.empty()) return InvalidInput("\"" + at + "\" must be a non-empty list of schemas");
+  for (size_t i = 0; i < v.size(); ++i) SW_RETURN_IF_ERROR(Check(v[i], at + "/" + std::to_string(i)));
+  return Status::Ok();
+}
+
+Status CheckSchemaMap(const json& v, const std::string& at) {
+  if (!v.is_object()) return InvalidInput("\"" + at + "\" must be an object of schemas");
+  for (auto& [pk, pv] : v.items()) SW_RETURN_IF_ERROR(Check(pv, at + "/" + pk));
+  return Status::Ok();
 }
 
 Status Check(const json& s, const std::string& ptr) {
@@ -38,22 +78,48 @@ Status Check(const json& s, const std::string& ptr) {
         for (auto& t : v) good &= ok(t);
       }
       if (!good) return InvalidInput("invalid type at \"" + at + "\": " + v.dump());
-    } else if (k == "properties") {
+    } else if (k == "properties" || k == "definitions" || k == "$defs") {
+      SW_RETURN_IF_ERROR(CheckSchemaMap(v, at));
+    } else if (k == "patternProperties") {
+      SW_RETURN_IF_ERROR(CheckSchemaMap(v, at));
+      for (auto& [pk, pv] : v.items()) {
+        try {
+          std::regex re(pk, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+          return InvalidInput("invalid pattern at \"" + at + "/" + pk + "\": " + e.what());
+        }
+      }
+    } else if (k == "dependencies") {
       if (!v.is_object()) return InvalidInput("\"" + at + "\" must be an object");
-      for (auto& [pk, pv] : v.items()) SW_RETURN_IF_ERROR(Check(pv, at + "/" + pk));
+      for (auto& [dk, dv] : v.items()) {
+        if (dv.is_array()) {
+          for (auto& n : dv)
+            if (!n.is_string()) return InvalidInput("\"" + at + "/" + dk + "\" must be a list of names or a schema");
+        } else {
+          SW_RETURN_IF_ERROR(Check(dv, at + "/" + dk));
+        }
+      }
     } else if (k == "required") {
       if (!v.is_array()) return InvalidInput("\"" + at + "\" must be a list of names");
       for (auto& r : v)
         if (!r.is_string()) return InvalidInput("\"" + at + "\" must be a list of names");
-    } else if (k == "additionalProperties" || k == "items" || k == "not") {
+    } else if (k == "items") {
+      if (v.is_array()) {
+        for (size_t i = 0; i < v.size(); ++i) SW_RETURN_IF_ERROR(Check(v[i], at + "/" + std::to_string(i)));
+      } else {
+        SW_RETURN_IF_ERROR(Check(v, at));
+      }
+    } else if (k == "additionalProperties" || k == "additionalItems" || k == "not" || k == "contains" ||
+               k == "propertyNames" || k == "if" || k == "then" || k == "else") {
       SW_RETURN_IF_ERROR(Check(v, at));
     } else if (k == "prefixItems" || k == "anyOf" || k == "oneOf" || k == "allOf") {
-      if (!v.is_array() || v.empty()) return InvalidInput("\"" + at + "\" must be a non-empty list of schemas");
-      for (size_t i = 0; i < v.size(); ++i) SW_RETURN_IF_ERROR(Check(v[i], at + "/" + std::to_string(i)));
+      SW_RETURN_IF_ERROR(CheckSchemaList(v, at));
     } else if (k == "enum") {
       if (!v.is_array()) return InvalidInput("\"" + at + "\" must be a list");
     } else if (k == "minimum" || k == "maximum" || k == "exclusiveMinimum" || k == "exclusiveMaximum") {
       if (!v.is_number()) return InvalidInput("\"" + at + "\" must be a number");
+    } else if (k == "multipleOf") {
+      if (!v.is_number() || v.get<double>() <= 0) return InvalidInput("\"" + at + "\" must be a number > 0");
     } else if (k == "minLength" || k == "maxLength" || k == "minItems" || k == "maxItems" || k == "minProperties" ||
                k == "maxProperties") {
       if (!v.is_number_integer() && !v.is_number_unsigned()) return InvalidInput("\"" + at + "\" must be an integer");
@@ -61,154 +127,193 @@ Status Check(const json& s, const std::string& ptr) {
     } else if (k == "pattern") {
       if (!v.is_string()) return InvalidInput("\"" + at + "\" must be a string");
       RE2 re(v.get<std::string>(), RE2::Quiet);
-      if (!re.ok()) return InvalidInput("invalid pattern at \"" + at + "\": " + re.error());
-    } else if (k == "uniqueItems") {
+      if (!re.ok())
+        return InvalidInput("invalid pattern at \"" + at + "\": " + re.error() +
+                            " (patterns are matched with RE2: no look-around or back-references)");
+    } else if (k == "uniqueItems" || k == "readOnly" || k == "writeOnly") {
       if (!v.is_boolean()) return InvalidInput("\"" + at + "\" must be true or false");
+    } else if (k == "$ref") {
+      if (!v.is_string() || v.get<std::string>().rfind('#', 0) != 0)
+        return InvalidInput("\"" + at + "\" must refer inside the schema (\"#/$defs/name\"), got " + v.dump());
     }
   }
   return Status::Ok();
 }
 
-std::string TypeOf(const json& v) {
-  if (v.is_number_integer() || v.is_number_unsigned()) return "integer";
-  if (v.is_number_float()) return "number";
-  return v.type_name();
-}
-
-bool HasType(const json& v, const std::string& t) {
-  if (t == "integer") return v.is_number_integer() || v.is_number_unsigned() ||
-                             (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())));
-  if (t == "number") return v.is_number();
-  if (t == "string") return v.is_string();
-  if (t == "boolean") return v.is_boolean();
-  if (t == "object") return v.is_object();
-  if (t == "array") return v.is_array();
-  if (t == "null") return v.is_null();
-  return false;
-}
-
-bool Eq(const json& a, const json& b) {
-  if (a.is_number() && b.is_number()) return a.get<double>() == b.get<double>();
-  return a == b;
-}
-
-void Validate(const json& s, const json& v, const std::string& path, std::vector<std::string>* errs) {
-  if (s.is_boolean()) {
-    if (!s.get<bool>()) errs->push_back(path + ": not allowed here");
-    return;
+/// A `pattern` matched with RE2 (see the header for why not std::regex).
+class PatternConstraint : public valijson::constraints::PolyConstraint {
+ public:
+  explicit PatternConstraint(const std::string& pattern)
+      : pattern_(pattern), re_(std::make_shared<RE2>(pattern, RE2::Quiet)) {
+    if (!re_->ok()) throw std::runtime_error("invalid pattern " + json(pattern).dump() + ": " + re_->error());
   }
-  if (!s.is_object()) return;
-  auto add = [&](const std::string& m) { errs->push_back(path + ": " + m); };
-  if (auto it = s.find("type"); it != s.end()) {
-    bool ok = false;
-    std::string want;
-    if (it->is_string()) {
-      ok = HasType(v, *it);
-      want = *it;
+
+  bool validate(const valijson::adapters::Adapter& target, const std::vector<std::string>& context,
+                valijson::ValidationResults* results) const override {
+    if (!target.isString()) return true;
+    if (RE2::PartialMatch(target.getString(), *re_)) return true;
+    if (results) results->pushError(context, "String does not match pattern " + json(pattern_).dump() + ".");
+    return false;
+  }
+
+ private:
+  Constraint* cloneInto(void* where) const override { return new (where) PatternConstraint(*this); }
+  size_t sizeOf() const override { return sizeof(PatternConstraint); }
+
+  std::string pattern_;
+  std::shared_ptr<RE2> re_;
+};
+
+class PatternBuilder : public valijson::ConstraintBuilder {
+ public:
+  valijson::constraints::Constraint* make(const valijson::adapters::Adapter& a) const override {
+    std::string p;
+    if (!a.getString(p)) throw std::runtime_error("pattern must be a string");
+    return new PatternConstraint(p);
+  }
+};
+
+/// Draft07 turns a schema into what valijson's draft-07 parser reads: `prefixItems` (+ `items`)
+/// become `items: [...]` (+ `additionalItems`), `pattern` moves to kPatternKey. The walk follows
+/// keyword positions only, so a property named "pattern" stays a property.
+json Draft07(const json& s, bool* pattern_properties) {
+  if (!s.is_object()) return s;
+  json out = json::object();
+  auto map_of = [&](const json& m) {
+    if (!m.is_object()) return m;
+    json r = json::object();
+    for (auto& [k, v] : m.items()) r[k] = Draft07(v, pattern_properties);
+    return r;
+  };
+  auto list_of = [&](const json& l) {
+    if (!l.is_array()) return l;
+    json r = json::array();
+    for (auto& v : l) r.push_back(Draft07(v, pattern_properties));
+    return r;
+  };
+  for (auto& [k, v] : s.items()) {
+    if (k == "properties" || k == "definitions" || k == "$defs") {
+      out[k] = map_of(v);
+    } else if (k == "patternProperties") {
+      *pattern_properties = true;
+      out[k] = map_of(v);
+    } else if (k == "dependencies") {
+      json r = json::object();
+      if (v.is_object())
+        for (auto& [dk, dv] : v.items()) r[dk] = dv.is_array() ? dv : Draft07(dv, pattern_properties);
+      out[k] = r;
+    } else if (k == "allOf" || k == "anyOf" || k == "oneOf") {
+      out[k] = list_of(v);
+    } else if (k == "items") {
+      if (s.contains("prefixItems")) out["additionalItems"] = Draft07(v, pattern_properties);
+      else out[k] = v.is_array() ? list_of(v) : Draft07(v, pattern_properties);
+    } else if (k == "prefixItems") {
+      out["items"] = list_of(v);
+      out[k] = v;  // kept, so a `$ref` into it still resolves
+    } else if (k == "additionalProperties" || k == "additionalItems" || k == "not" || k == "contains" ||
+               k == "propertyNames" || k == "if" || k == "then" || k == "else") {
+      out[k] = Draft07(v, pattern_properties);
+    } else if (k == "pattern") {
+      out[kPatternKey] = v;
     } else {
-      for (auto& t : *it) {
-        ok |= HasType(v, t);
-        want += (want.empty() ? "" : " or ") + t.get<std::string>();
-      }
-    }
-    if (!ok) {
-      add("expected " + want + ", got " + TypeOf(v));
-      return;
+      out[k] = v;
     }
   }
-  if (auto it = s.find("enum"); it != s.end()) {
-    bool ok = false;
-    for (auto& e : *it) ok |= Eq(e, v);
-    if (!ok) add("must be one of " + it->dump() + ", got " + v.dump());
-  }
-  if (auto it = s.find("const"); it != s.end() && !Eq(*it, v)) add("must be " + it->dump() + ", got " + v.dump());
-  if (v.is_number()) {
-    double x = v.get<double>();
-    if (auto it = s.find("minimum"); it != s.end() && x < it->get<double>()) add("must be >= " + it->dump());
-    if (auto it = s.find("maximum"); it != s.end() && x > it->get<double>()) add("must be <= " + it->dump());
-    if (auto it = s.find("exclusiveMinimum"); it != s.end() && x <= it->get<double>()) add("must be > " + it->dump());
-    if (auto it = s.find("exclusiveMaximum"); it != s.end() && x >= it->get<double>()) add("must be < " + it->dump());
-  }
-  if (v.is_string()) {
-    const std::string& str = v.get_ref<const std::string&>();
-    size_t len = 0;
-    for (unsigned char c : str) len += (c & 0xC0) != 0x80;  // code points
-    if (auto it = s.find("minLength"); it != s.end() && len < it->get<size_t>()) add("shorter than " + it->dump() + " characters");
-    if (auto it = s.find("maxLength"); it != s.end() && len > it->get<size_t>()) add("longer than " + it->dump() + " characters");
-    if (auto it = s.find("pattern"); it != s.end()) {
-      RE2 re(it->get<std::string>(), RE2::Quiet);
-      if (re.ok() && !RE2::PartialMatch(str, re)) add("does not match pattern " + it->dump());
-    }
+  return out;
+}
+
+/// Integral floats become integers (2.0 is an integer from draft 6 on; valijson says no).
+/// Returns the first object key too long for patternProperties, if any.
+json Normalized(const json& v, const std::string& path, bool check_names, std::string* long_name) {
+  if (v.is_number_float()) {
+    double d = v.get<double>();
+    if (std::isfinite(d) && std::floor(d) == d && std::fabs(d) < 9.0e15) return static_cast<int64_t>(d);
+    return v;
   }
   if (v.is_array()) {
-    if (auto it = s.find("minItems"); it != s.end() && v.size() < it->get<size_t>()) add("fewer than " + it->dump() + " items");
-    if (auto it = s.find("maxItems"); it != s.end() && v.size() > it->get<size_t>()) add("more than " + it->dump() + " items");
-    if (auto it = s.find("uniqueItems"); it != s.end() && it->get<bool>()) {
-      for (size_t i = 0; i < v.size(); ++i)
-        for (size_t j = i + 1; j < v.size(); ++j)
-          if (Eq(v[i], v[j])) add("items " + std::to_string(i) + " and " + std::to_string(j) + " are equal");
-    }
-    size_t prefix = 0;
-    if (auto it = s.find("prefixItems"); it != s.end()) {
-      prefix = it->size();
-      for (size_t i = 0; i < v.size() && i < prefix; ++i)
-        Validate((*it)[i], v[i], path + "[" + std::to_string(i) + "]", errs);
-    }
-    if (auto it = s.find("items"); it != s.end())
-      for (size_t i = prefix; i < v.size(); ++i) Validate(*it, v[i], path + "[" + std::to_string(i) + "]", errs);
+    json r = json::array();
+    for (size_t i = 0; i < v.size(); ++i)
+      r.push_back(Normalized(v[i], path + "[" + std::to_string(i) + "]", check_names, long_name));
+    return r;
   }
   if (v.is_object()) {
-    if (auto it = s.find("minProperties"); it != s.end() && v.size() < it->get<size_t>()) add("fewer than " + it->dump() + " properties");
-    if (auto it = s.find("maxProperties"); it != s.end() && v.size() > it->get<size_t>()) add("more than " + it->dump() + " properties");
-    if (auto it = s.find("required"); it != s.end())
-      for (auto& r : *it)
-        if (!v.contains(r.get<std::string>())) add("missing required property \"" + r.get<std::string>() + "\"");
-    const json* props = s.contains("properties") ? &s["properties"] : nullptr;
-    for (auto& [k, pv] : v.items()) {
-      std::string sub = path + "." + k;
-      if (props && props->contains(k)) {
-        Validate((*props)[k], pv, sub, errs);
-      } else if (auto ap = s.find("additionalProperties"); ap != s.end()) {
-        if (ap->is_boolean() && !ap->get<bool>()) add("unexpected property \"" + k + "\"");
-        else Validate(*ap, pv, sub, errs);
-      }
+    json r = json::object();
+    for (auto& [k, e] : v.items()) {
+      if (check_names && k.size() > kMaxPatternName && long_name->empty())
+        *long_name = path + ": a property name of " + std::to_string(k.size()) +
+                     " bytes is too long for patternProperties (at most " + std::to_string(kMaxPatternName) + ")";
+      r[k] = Normalized(e, path + "." + k, check_names, long_name);
     }
+    return r;
   }
-  if (auto it = s.find("allOf"); it != s.end())
-    for (auto& sub : *it) Validate(sub, v, path, errs);
-  if (auto it = s.find("anyOf"); it != s.end()) {
-    bool any = false;
-    for (auto& sub : *it) {
-      std::vector<std::string> e;
-      Validate(sub, v, path, &e);
-      any |= e.empty();
-    }
-    if (!any) add("matches none of anyOf");
+  return v;
+}
+
+/// "$.tasks[2].title" from valijson's context ["<root>", "[tasks]", "[2]", "[title]"].
+std::string PathOf(const std::vector<std::string>& context) {
+  std::string p = "$";
+  for (size_t i = 1; i < context.size(); ++i) {
+    const std::string& c = context[i];
+    std::string inner = c.size() >= 2 && c.front() == '[' && c.back() == ']' ? c.substr(1, c.size() - 2) : c;
+    bool index = !inner.empty() && inner.find_first_not_of("0123456789") == std::string::npos;
+    p += index ? "[" + inner + "]" : "." + inner;
   }
-  if (auto it = s.find("oneOf"); it != s.end()) {
-    int n = 0;
-    for (auto& sub : *it) {
-      std::vector<std::string> e;
-      Validate(sub, v, path, &e);
-      n += e.empty();
-    }
-    if (n != 1) add("must match exactly one of oneOf, matched " + std::to_string(n));
+  return p;
+}
+
+/// Compile parses the translated schema; the error is valijson's (an unresolvable `$ref`...).
+Status Compile(const json& translated, valijson::Schema* compiled) {
+  try {
+    valijson::SchemaParser parser(valijson::SchemaParser::kDraft7);
+    parser.addConstraintBuilder(kPatternKey, new PatternBuilder());  // the parser owns it
+    valijson::adapters::NlohmannJsonAdapter adapter(translated);
+    parser.populateSchema(adapter, *compiled);
+  } catch (const std::exception& e) {
+    return InvalidInput(std::string("the schema cannot be used: ") + e.what());
   }
-  if (auto it = s.find("not"); it != s.end()) {
-    std::vector<std::string> e;
-    Validate(*it, v, path, &e);
-    if (e.empty()) add("must not match the \"not\" schema");
-  }
+  return Status::Ok();
+}
+
+/// A parent's "Failed to validate ... property name 'x'" / "item #2" only repeats the error
+/// reported at the child's own path, so it is left out.
+bool Echo(const std::string& description) {
+  return description.rfind("Failed to validate against schema associated with property name", 0) == 0 ||
+         description.rfind("Failed to validate item #", 0) == 0;
 }
 
 }  // namespace
 
-Status CheckSchema(const json& schema) { return Check(schema, ""); }
+Status CheckSchema(const json& schema) {
+  SW_RETURN_IF_ERROR(Check(schema, ""));
+  bool pattern_properties = false;
+  valijson::Schema compiled;
+  return Compile(Draft07(schema, &pattern_properties), &compiled);
+}
 
-std::vector<std::string> Validate(const json& schema, const json& instance) {
+std::vector<std::string> Validate(const json& schema, const json& instance, bool lenient) {
+  bool pattern_properties = false;
+  valijson::Schema compiled;
+  if (Status s = Compile(Draft07(schema, &pattern_properties), &compiled); !s.ok()) {
+    if (lenient) return {};
+    return {"$: " + s.message()};
+  }
+  std::string long_name;
+  json normalized = Normalized(instance, "$", pattern_properties, &long_name);
+  if (!long_name.empty()) return {long_name};
+  valijson::Validator validator;
+  valijson::ValidationResults results;
+  valijson::adapters::NlohmannJsonAdapter target(normalized);
   std::vector<std::string> errs;
-  Validate(schema, instance, "$", &errs);
-  return errs;
+  try {
+    if (validator.validate(compiled, target, &results)) return errs;
+  } catch (const std::exception& e) {
+    return {std::string("$: the schema cannot be checked: ") + e.what()};
+  }
+  valijson::ValidationResults::Error error;
+  std::vector<std::string> echoes;
+  while (results.popError(error))
+    (Echo(error.description) ? echoes : errs).push_back(PathOf(error.context) + ": " + error.description);
+  return errs.empty() ? echoes : errs;
 }
 
 }  // namespace sw::jsonschema
