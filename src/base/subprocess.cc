@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/prctl.h>
@@ -9,10 +10,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <chrono>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <mutex>
 #include <thread>
 
@@ -194,10 +199,134 @@ std::string FindProgram(const std::string& name, const std::string& path) {
   return "";
 }
 
+namespace {
+
+std::string BootId() {
+  std::ifstream f("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(f, id);
+  return id;
+}
+
+/// ProcStat reads a process's group and start time (clock ticks since boot) from
+/// /proc/PID/stat; false when it is gone or a zombie (dead, only not yet reaped).
+bool ProcStat(pid_t pid, pid_t* pgrp, unsigned long long* start) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return false;
+  size_t close = line.rfind(')');  // the command name may hold spaces and parentheses
+  if (close == std::string::npos) return false;
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  // Fields after the name: 3 state, 4 ppid, 5 pgrp, ..., 22 starttime.
+  for (int i = 3; i <= 22 && rest >> field; ++i) {
+    if (i == 3 && (field == "Z" || field == "X")) return false;
+    if (i == 5) *pgrp = static_cast<pid_t>(std::strtol(field.c_str(), nullptr, 10));
+    if (i == 22) {
+      *start = std::strtoull(field.c_str(), nullptr, 10);
+      return true;
+    }
+  }
+  return false;
+}
+
+/// Ledger records a running group in RunOptions::ledger_dir and removes the record when done.
+class Ledger {
+ public:
+  Ledger(const std::string& dir, pid_t group) {
+    if (dir.empty()) return;
+    pid_t pgrp = 0;
+    unsigned long long start = 0;
+    if (!ProcStat(group, &pgrp, &start)) return;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    path_ = dir + "/" + std::to_string(group);
+    std::ofstream(path_) << BootId() << " " << start << "\n";
+  }
+  ~Ledger() {
+    std::error_code ec;
+    if (!path_.empty()) std::filesystem::remove(path_, ec);
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+Result<int> KillRecordedGroups(const std::string& ledger_dir, double wait_seconds) {
+  std::error_code ec;
+  if (ledger_dir.empty() || !std::filesystem::is_directory(ledger_dir, ec)) return 0;
+  std::string boot = BootId();
+  struct Group {
+    pid_t id;
+    unsigned long long start;
+    std::string record;
+  };
+  std::vector<Group> groups;
+  for (const auto& e : std::filesystem::directory_iterator(ledger_dir, ec)) {
+    std::string name = e.path().filename().string();
+    char* end = nullptr;
+    long id = std::strtol(name.c_str(), &end, 10);
+    std::ifstream f(e.path());
+    std::string b;
+    unsigned long long start = 0;
+    if (id > 1 && *end == '\0' && (f >> b >> start) && b == boot) groups.push_back({static_cast<pid_t>(id), start, e.path().string()});
+    else std::filesystem::remove(e.path(), ec);  // another boot's, or not a record
+  }
+  if (groups.empty()) return 0;
+  // The members: every process in a recorded group that started no earlier than its leader.
+  auto members = [&] {
+    std::vector<pid_t> found;
+    std::error_code ec2;
+    for (const auto& e : std::filesystem::directory_iterator("/proc", ec2)) {
+      std::string name = e.path().filename().string();
+      if (name.empty() || name.find_first_not_of("0123456789") != std::string::npos) continue;
+      pid_t pid = static_cast<pid_t>(std::strtol(name.c_str(), nullptr, 10));
+      pid_t pgrp = 0;
+      unsigned long long start = 0;
+      if (!ProcStat(pid, &pgrp, &start)) continue;
+      for (const auto& g : groups)
+        if (pgrp == g.id && start >= g.start) found.push_back(pid);
+    }
+    return found;
+  };
+  int killed = 0;
+  double deadline = Now() + wait_seconds;
+  for (;;) {
+    auto left = members();
+    if (left.empty()) break;
+    for (pid_t pid : left)
+      if (::kill(pid, SIGKILL) == 0) ++killed;
+    if (Now() > deadline)
+      return Failed(std::to_string(left.size()) + " process(es) of a recorded group survived SIGKILL for " +
+                    std::to_string(static_cast<int>(wait_seconds)) + " s (first pid " + std::to_string(left[0]) + ")");
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  for (const auto& g : groups) std::filesystem::remove(g.record, ec);
+  return killed;
+}
+
+namespace {
+std::atomic<pid_t> cached_pid{0};
+void ForgetPid() { cached_pid.store(0, std::memory_order_relaxed); }
+}  // namespace
+
+pid_t ProcessId() {
+  pid_t p = cached_pid.load(std::memory_order_relaxed);
+  if (p != 0) return p;
+  static const bool registered = [] { return ::pthread_atfork(nullptr, nullptr, ForgetPid) == 0; }();
+  (void)registered;
+  p = ::getpid();
+  cached_pid.store(p, std::memory_order_relaxed);
+  return p;
+}
+
 Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& options) {
   Pipes p;
   if (!p.Open()) return Failed(std::string("pipe: ") + std::strerror(errno));
   SW_ASSIGN_OR_RETURN(pid_t pid, SpawnGuarded(spawn, p));
+  Ledger ledger(options.ledger_dir, pid);
   ::close(p.Take(0, 0));
   ::close(p.Take(1, 1));
   ::close(p.Take(2, 1));

@@ -24,6 +24,10 @@ struct SpawnOptions {
   std::string path = "/usr/local/bin:/usr/bin:/bin";  // where bare names are looked up
 };
 
+/// ProcessId is getpid() without a system call per use (one costs ~1 µs on a VM); a forked
+/// child sees its own.
+pid_t ProcessId();
+
 /// FindProgram resolves a bare program name along a PATH-style list ("" when not found).
 std::string FindProgram(const std::string& name, const std::string& path);
 
@@ -32,6 +36,10 @@ struct RunOptions {
   size_t max_output = 64 << 10; // bytes kept per stream; the rest is counted and dropped
   std::string stdin_data;
   std::shared_ptr<std::atomic<bool>> cancel;  // set: kill the process group
+  // A directory where the group is recorded while it runs (one file per group, removed when
+  // the call ends): what a run that died mid-call left running can be found and killed there
+  // (KillRecordedGroups) before anything touches the files it was writing. "" : not recorded.
+  std::string ledger_dir;
 };
 
 struct RunResult {
@@ -50,6 +58,15 @@ struct RunResult {
 /// started keeps writing after us. The calling thread must outlive the call (it does: Run
 /// waits), because the kernel ties the death signal to the thread that forked.
 Result<RunResult> RunProcess(const SpawnOptions& spawn, const RunOptions& options);
+
+/// KillRecordedGroups SIGKILLs every process still in a group recorded in ledger_dir (by a
+/// RunProcess whose caller died before the call ended: the guard normally does this, but a
+/// guard can be killed too) and waits up to wait_seconds for them to be gone, so the caller can
+/// reset the files they were writing. A record names the group's id, its leader's start time
+/// and the boot: a process counts only when it is in that group and started no earlier than
+/// the leader, on the same boot, so an id reused since is never hit. Returns how many
+/// processes it killed; an error when some survive the wait (a process stuck in the kernel).
+Result<int> KillRecordedGroups(const std::string& ledger_dir, double wait_seconds = 5);
 
 /// SpawnDetached starts argv in a session of its own, outliving us: stdin is /dev/null and
 /// stdout and stderr append to log_path. The caller reaps it with ReapIfExited.

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <future>
 
+#include "base/subprocess.h"
 #include "base/strings.h"
 #include "engine/runner.h"
 #include "tools/git_repo.h"
@@ -151,6 +152,12 @@ Status Runner::SeedFromReplayed(RunWorkspace* ws) {
   return Status::Ok();
 }
 
+namespace {
+/// ProcessLedgerOf is where the run's tools record the process groups they start: inside the
+/// repository's own directory, so it is never part of the work tree a checkpoint commits.
+std::string ProcessLedgerOf(const tools::GitRepo& repo) { return repo.GitDir() + "specwright-processes"; }
+}  // namespace
+
 Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
   if (services_.tools) run_tools_ = *services_.tools;
   // The workspace.
@@ -178,6 +185,13 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
       SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::Open(dir));
     }
     if (resumed_events && !inherited) {
+      // What the dead run's tools left running dies first (their guards normally saw to it,
+      // but a guard can be killed too), so nothing writes into the files about to be reset.
+      auto killed = KillRecordedGroups(ProcessLedgerOf(*ws->repo));
+      if (!killed.ok()) return Failed("cannot resume run " + run_id_ + ": " + killed.status().message());
+      if (*killed > 0) {
+        Warn(-1, -1, 0, "killed " + std::to_string(*killed) + " process(es) the interrupted run's tools left running");
+      }
       // Start again from the last checkpoint of a node that succeeded: the changes of
       // interrupted, failed or cancelled nodes go, since those nodes run again.
       std::string commit;
@@ -214,6 +228,7 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
                                                                            : "empty"}};
       });
     }
+    ws->process_ledger = ProcessLedgerOf(*ws->repo);
     workspace_ = std::move(ws);
   }
   // The MCP servers some node calls, connected in parallel (each may take a while to start).
@@ -267,6 +282,7 @@ tools::CallContext Runner::ToolContext(int n, int u) {
   ctx.shell.allow = wf_->shell.allow;
   ctx.shell.timeout = wf_->shell.timeout;
   ctx.shell.max_output = static_cast<size_t>(wf_->shell.max_output);
+  ctx.process_ledger = workspace_ ? workspace_->process_ledger : "";
   return ctx;
 }
 

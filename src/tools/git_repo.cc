@@ -390,4 +390,6 @@ sw::Status GitRepo::ExportTree(const std::string& commit, const std::string& des
   return sw::Status::Ok();
 }
 
+std::string GitRepo::GitDir() const { return git_repository_path(repo_); }
+
 }  // namespace sw::tools

@@ -37,6 +37,9 @@ class GitRepo {
   GitRepo& operator=(const GitRepo&) = delete;
 
   const std::string& dir() const { return dir_; }
+  /// GitDir is the repository's own directory for this work tree (".git/", or
+  /// ".git/worktrees/NAME/" of a linked work tree), ending in '/'.
+  std::string GitDir() const;
   /// CommitAll stages every change in the work tree (honouring .gitignore, deletions
   /// included) and commits it on HEAD; "" when nothing changed.
   Result<std::string> CommitAll(const std::string& message);

@@ -105,6 +105,7 @@ class ShellRun : public Tool {
     ro.timeout = ctx.shell.timeout;
     ro.max_output = ctx.shell.max_output;
     ro.cancel = ctx.cancel;
+    ro.ledger_dir = ctx.process_ledger;
     SW_ASSIGN_OR_RETURN(RunResult r, RunProcess(spawn, ro));
     if (r.cancelled) return Status(Code::kCancelled, "shell.run cancelled: " + Join(argv, " "));
     // Plain text, the way a person reads a terminal: the command, how it ended, then each stream.

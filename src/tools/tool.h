@@ -27,6 +27,9 @@ struct CallContext {
   std::string workspace;  // directory the tool may touch ("" = none)
   std::shared_ptr<std::atomic<bool>> cancel;
   ShellLimits shell;
+  // Where a tool records the process groups it starts while they run (RunOptions::ledger_dir),
+  // so a resume can kill what a dead run left writing into the workspace. "" : not recorded.
+  std::string process_ledger;
 };
 
 class Tool {

@@ -153,3 +153,121 @@ TEST_F(AgentE2E, AReplayAfterAnAgentStartsFromTheFilesTheReusedAgentLeft) {
 }
 
 }  // namespace
+
+namespace {
+
+/// The first line of a file ("" when it is missing).
+std::string FirstLine(const std::string& path) {
+  std::ifstream f(path);
+  std::string l;
+  std::getline(f, l);
+  return l;
+}
+
+bool Alive(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(f, line)) return false;
+  size_t close = line.rfind(')');
+  return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z';
+}
+
+// A tool whose child keeps writing into the workspace, and a run killed together with the
+// guard that would have killed the child: the resume must kill what was left before it resets
+// the workspace, so none of the dead run's writes lands in the resumed node's checkpoint.
+TEST_F(AgentE2E, AResumeKillsWhatTheDeadRunLeftWritingBeforeTheReset) {
+  std::string flow = dir_ + "/ticks.yaml";
+  // The child notes its pid and group, then appends a tick every 50 ms to a file named after
+  // itself: 60 ticks (3 s) when nobody stops it.
+  std::ofstream(flow) << R"(name: ticks
+workspace: empty
+shell: {allow: [sh], timeout: 60s}
+nodes:
+  tick:
+    kind: tool
+    tool: builtin://shell.run
+    args:
+      argv: [sh, -c, "cut -d' ' -f5 /proc/$$/stat > group.$$; echo $$ >> pids; i=0; while [ $i -lt 60 ]; do echo $i >> ticks.$$; i=$((i+1)); sleep 0.05; done"]
+)";
+  Proc p = Spawn({"run", flow, "--store", store_, "--run-id", "ticking"}, dir_);
+  std::string ws = store_ + "/workspaces/ticking";
+  std::string first_pid;
+  for (int i = 0; i < 400 && first_pid.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    first_pid = FirstLine(ws + "/pids");
+  }
+  ASSERT_FALSE(first_pid.empty()) << "the tool never started: " << Slurp(p.err_path);
+  std::string group;
+  for (int i = 0; i < 100 && group.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    group = FirstLine(ws + "/group." + first_pid);
+  }
+  ASSERT_FALSE(group.empty());
+  pid_t child = std::stoi(first_pid), guard = std::stoi(group);
+  ASSERT_NE(guard, child) << "the guard leads the group, not the program";
+  // Guard first, then the engine: nothing is left to pass the engine's death on.
+  ASSERT_EQ(::kill(guard, SIGKILL), 0);
+  ASSERT_EQ(::kill(p.pid, SIGKILL), 0);
+  Wait(p);
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ASSERT_TRUE(Alive(child)) << "the orphaned child should still be running (the case under test)";
+  auto resumed = RunCli({"resume", "ticking", "--store", store_}, dir_);
+  ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+  EXPECT_FALSE(Alive(child)) << "the resume killed the dead run's child";
+  EXPECT_NE(resumed.err.find(" process(es) the interrupted run's tools left running"), std::string::npos)
+      << resumed.err;
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // The dead child's file went with the reset and never came back; the resumed node's own
+  // child finished its 60 ticks.
+  EXPECT_FALSE(fs::exists(ws + "/ticks." + first_pid)) << "a write of the dead run reached the resumed workspace";
+  std::string second_pid;
+  {
+    std::ifstream f(ws + "/pids");
+    std::getline(f, second_pid);
+  }
+  ASSERT_NE(second_pid, first_pid);
+  std::ifstream ticks(ws + "/ticks." + second_pid);
+  int n = 0;
+  for (std::string l; std::getline(ticks, l);) ++n;
+  EXPECT_EQ(n, 60);
+  auto files = RunCli({"files", "ticking", "--json", "--store", store_}, dir_);
+  ASSERT_EQ(files.code, 0) << files.err;
+  EXPECT_EQ(files.out.find("ticks." + first_pid), std::string::npos) << files.out;
+  // And the ledger is empty again: nothing is left recorded as running.
+  auto ledger = ws + "/.git/specwright-processes";
+  EXPECT_TRUE(!fs::exists(ledger) || fs::is_empty(ledger));
+}
+
+// The plain case: the engine alone is SIGKILLed; its guard kills the child at once.
+TEST_F(AgentE2E, AToolsChildDiesWithTheEngine) {
+  std::string flow = dir_ + "/ticks.yaml";
+  std::ofstream(flow) << R"(name: ticks
+workspace: empty
+shell: {allow: [sh], timeout: 60s}
+nodes:
+  tick:
+    kind: tool
+    tool: builtin://shell.run
+    args: {argv: [sh, -c, "echo $$ > pid; while true; do echo . >> ticks; sleep 0.05; done"]}
+)";
+  Proc p = Spawn({"run", flow, "--store", store_, "--run-id", "dies"}, dir_);
+  std::string ws = store_ + "/workspaces/dies", pid;
+  for (int i = 0; i < 400 && pid.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    pid = FirstLine(ws + "/pid");
+  }
+  ASSERT_FALSE(pid.empty()) << Slurp(p.err_path);
+  ASSERT_EQ(::kill(p.pid, SIGKILL), 0);
+  Wait(p);
+  bool gone = false;
+  for (int i = 0; i < 100 && !gone; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    gone = !Alive(std::stoi(pid));
+  }
+  EXPECT_TRUE(gone) << "the child outlived the engine";
+  auto size = fs::file_size(ws + "/ticks");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  EXPECT_EQ(fs::file_size(ws + "/ticks"), size) << "something still writes";
+}
+
+}  // namespace
