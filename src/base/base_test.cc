@@ -64,6 +64,9 @@ TEST(Hash, StableHexAndPartsAreDelimited) {
   EXPECT_EQ(Hash128Hex("abc"), Hash128Hex("abc"));
   EXPECT_NE(Hash128Hex("abc"), Hash128Hex("abd"));
   EXPECT_TRUE(IsHexDigest(Hash128Hex("")));
+  // The stored form: stores written by earlier versions are read by these names.
+  EXPECT_EQ(Hash128Hex(""), "99aa06d3014798d86001c324468d497f");
+  EXPECT_EQ(Hash128Hex("abc"), "06b05ab6733a618578af5f94892f3950");
   Hasher h1, h2;
   h1.Add("ab").Add("c");
   h2.Add("a").Add("bc");

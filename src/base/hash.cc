@@ -9,10 +9,13 @@
 namespace sw {
 namespace {
 std::string ToHex(XXH128_hash_t h) {
-  char buf[33];
-  std::snprintf(buf, sizeof(buf), "%016llx%016llx", static_cast<unsigned long long>(h.high64),
-                static_cast<unsigned long long>(h.low64));
-  return std::string(buf, 32);
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out(32, '0');
+  for (int i = 0; i < 16; ++i) {
+    out[static_cast<size_t>(15 - i)] = kDigits[(h.high64 >> (4 * i)) & 0xf];
+    out[static_cast<size_t>(31 - i)] = kDigits[(h.low64 >> (4 * i)) & 0xf];
+  }
+  return out;
 }
 }  // namespace
 

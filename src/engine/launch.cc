@@ -147,12 +147,8 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
       return false;
     }
     // The same check an agent's calls get: the tool's schema, before anything runs.
-    std::vector<std::string> bad;
-    try {
-      bad = jsonschema::Validate(run_tools_.Get(def.tool)->schema(), args);
-    } catch (const json::exception& ex) {
-      bad = {ex.what()};
-    }
+    // Lenient: a tool's schema valijson cannot use is left to the tool to enforce.
+    std::vector<std::string> bad = jsonschema::Validate(run_tools_.Get(def.tool)->schema(), args, /*lenient=*/true);
     if (!bad.empty()) {
       if (bad.size() > 5) bad.resize(5);
       NodeFailed(n, "args of " + def.tool + " do not match its schema: " + Join(bad, "; "));
@@ -260,6 +256,14 @@ void Runner::CacheResult(int n, const Outcome& o, const std::string& output) {
   batch_.cache.push_back(std::move(ce));
 }
 
+std::optional<llm::Price> Runner::PriceOf(const std::string& provider, const std::string& model) {
+  if (!services_.prices) return std::nullopt;
+  std::string key = provider + "/" + model;
+  auto it = prices_seen_.find(key);
+  if (it == prices_seen_.end()) it = prices_seen_.emplace(key, services_.prices->Lookup(provider, model)).first;
+  return it->second;
+}
+
 /// Reserve sets the call's max_tokens and reserves its worst case against the run's and the
 /// node's budgets; false when the unit must wait (a retry timer is set) or the node failed.
 bool Runner::Reserve(int n, int u, Prepared* p) {
@@ -269,7 +273,7 @@ bool Runner::Reserve(int n, int u, Prepared* p) {
   int item = s.is_map ? u : -1;
   llm::Request& req = p->request;
   // Reserve the worst case before the call may start.
-  auto price = services_.prices ? services_.prices->Lookup(req.provider, req.model) : std::nullopt;
+  auto price = PriceOf(req.provider, req.model);
   int64_t max_out = def.model.max_tokens.value_or(0);
   if (max_out <= 0) max_out = price && price->max_output_tokens > 0 ? price->max_output_tokens : 4096;
   req.max_tokens = max_out;
@@ -390,7 +394,7 @@ void Runner::Launch(Prepared& p) {
 void Runner::LaunchLlm(Prepared& p) {
   llm::Provider* provider = services_.providers->Get(p.provider_name);
   Completion c = MakeCompletion(p, nodes_[p.node].iteration, nodes_[p.node].is_map);
-  auto price = services_.prices ? services_.prices->Lookup(p.request.provider, p.request.model) : std::nullopt;
+  auto price = PriceOf(p.request.provider, p.request.model);
   std::string request_json, request_hash;
   if (services_.store) {
     request_json = NeutralRequest(p.request).dump();
@@ -425,7 +429,8 @@ void Runner::LaunchLlm(Prepared& p) {
     };
   }
   provider->Start(p.request, nodes_[p.node].units[p.unit].cancel, std::move(on_delta),
-                  [inbox, c = std::move(c), price, clock, t0, wall0, request_json = std::move(request_json),
+                  [inbox, c = std::move(c), price, clock, t0, wall0, record = services_.store != nullptr,
+                   request_json = std::move(request_json),
                    request_hash = std::move(request_hash),
                    cache_key = std::move(cache_key), prov, model,
                    max_tokens = p.request.max_tokens, followup](llm::CallResult r) mutable {
@@ -458,7 +463,8 @@ void Runner::LaunchLlm(Prepared& p) {
                       }
                       o.usage = r.response->usage;
                       o.ttft_ms = r.response->ttft_ms;
-                      o.reply_json = llm::ReplyJson(*r.response);
+                      // What offline replay answers with: only worth building when it is kept.
+                      if (record) o.reply_json = llm::ReplyJson(*r.response);
                       o.response_raw = std::move(r.response->raw);
                       o.value = std::move(r.response->text);
                       o.tool_calls = std::move(r.response->tool_calls);

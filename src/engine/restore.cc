@@ -9,7 +9,7 @@ namespace sw::engine {
 /// store: its reservation's worst case, rebuilt from the request as sent (a byte a token) and
 /// the node's max_tokens, at the model's price; 0 when the model has no price.
 double Runner::WorstCaseOf(const store::LlmCallRecord& c, int n) {
-  auto price = services_.prices ? services_.prices->Lookup(c.provider, c.model) : std::nullopt;
+  auto price = PriceOf(c.provider, c.model);
   if (!price) return 0;
   int64_t in = 0;
   if (auto blob = services_.store->GetBlob(c.request_blob); blob.ok()) in = static_cast<int64_t>(blob->size());

@@ -12,12 +12,15 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <unordered_map>
+#include <optional>
 #include <vector>
 
 #include "engine/budget.h"
 #include "engine/engine.h"
 #include "engine/thread_pool.h"
 #include "llm/json_answer.h"
+#include "llm/prices.h"
 #include "tools/git_repo.h"
 #include "tools/mcp_client.h"
 
@@ -70,6 +73,7 @@ struct Outcome {
 struct RunWorkspace {
   std::string dir;
   std::unique_ptr<tools::GitRepo> repo;
+  std::string process_ledger;  // the tools' running process groups (base/subprocess.h)
 };
 
 /// IsUnavailable says a failed model call means its model cannot serve now (fallback.cc).
@@ -126,6 +130,7 @@ struct LiveBuffer {
     std::string text;
     size_t dropped = 0;  // bytes cut from the front
     bool dirty = false;
+    bool stored = false;  // a live row was written: the call's end deletes it
     void Append(std::string_view d) {
       text.append(d);
       if (text.size() > 2 * kMaxText) {  // amortised: cut back to kMaxText at most once per kMaxText
@@ -391,6 +396,10 @@ class Runner {
   uint64_t next_token_ = 1;
   bool replaying_ = false;
   std::vector<std::string> warnings_;
+  // Prices by "provider/model": the table's lookup (a regex for dated snapshots) once per
+  // model and run, not twice per call.
+  std::unordered_map<std::string, std::optional<llm::Price>> prices_seen_;
+  std::optional<llm::Price> PriceOf(const std::string& provider, const std::string& model);
   std::unique_ptr<ThreadPool> pool_;
   std::unique_ptr<RunWorkspace> workspace_;
   tools::Registry run_tools_;  // the services' tools plus this run's MCP tools

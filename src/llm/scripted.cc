@@ -187,13 +187,13 @@ class ScriptedProvider : public Provider {
       return;
     }
     Usage u;
-    std::string prompt_text;
-    for (const auto& m : req.messages) prompt_text += m.content;
     std::string text = e->text;
     if (e->has_usage) {
       u = e->usage;
     } else {
-      u.input = static_cast<int64_t>((prompt_text.size() + 3) / 4);
+      size_t prompt_size = 0;
+      for (const auto& m : req.messages) prompt_size += m.content.size();
+      u.input = static_cast<int64_t>((prompt_size + 3) / 4);
       u.output = e->is_error ? 0 : static_cast<int64_t>((text.size() + 3) / 4);
     }
     double latency = e->latency_ms >= 0 ? e->latency_ms : latency_ms_;
@@ -219,7 +219,7 @@ class ScriptedProvider : public Provider {
         resp.tool_calls[i].id = "call_" + std::to_string(req.turn) + "_" + std::to_string(i + 1);
     if (!resp.tool_calls.empty()) resp.finish_reason = "tool_calls";
     resp.usage = u;
-    resp.raw = json{{"scripted", true}, {"text", resp.text}}.dump();
+    resp.raw = R"({"scripted":true,"text":)" + json(resp.text).dump() + "}";
     if (on_delta) on_delta(resp.text);
     r.response = std::move(resp);
     Finish(std::move(r), latency, std::move(done));
@@ -242,8 +242,14 @@ class ScriptedProvider : public Provider {
     if (it == entries_.end()) it = entries_.find("*");
     if (it == entries_.end() || it->second.empty()) return nullptr;
     const auto& list = it->second;
-    std::string prompt;
-    for (const auto& m : req.messages) prompt += m.content;
+    std::string prompt;  // built only for an entry that looks at it
+    bool have_prompt = false;
+    auto whole_prompt = [&]() -> const std::string& {
+      if (!have_prompt)
+        for (const auto& m : req.messages) prompt += m.content;
+      have_prompt = true;
+      return prompt;
+    };
     std::vector<const Entry*> plain;
     for (const auto& e : list) {
       if (e.when.is_null()) {
@@ -256,8 +262,8 @@ class ScriptedProvider : public Provider {
         if (k == "item") ok &= v == req.item;
         if (k == "attempt") ok &= v == req.attempt;
         if (k == "turn") ok &= v == req.turn;
-        if (k == "prompt_contains") ok &= v.is_string() && prompt.find(v.get<std::string>()) != std::string::npos;
-        if (k == "prompt_hash") ok &= v.is_string() && v.get<std::string>() == Hash128Hex(prompt);
+        if (k == "prompt_contains") ok &= v.is_string() && whole_prompt().find(v.get<std::string>()) != std::string::npos;
+        if (k == "prompt_hash") ok &= v.is_string() && v.get<std::string>() == Hash128Hex(whole_prompt());
       }
       if (ok) return &e;
     }
