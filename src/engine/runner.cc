@@ -11,6 +11,7 @@
 #include "base/hash.h"
 #include "base/ids.h"
 #include "base/strings.h"
+#include "base/subprocess.h"
 #include "engine/scope.h"
 
 namespace sw::engine {
@@ -31,12 +32,6 @@ double BackoffCap(const workflow::RetryPolicy& p, int next_attempt) {
   double cap = p.backoff * std::pow(2.0, std::max(0, next_attempt - 2));
   return std::min(cap, p.max_delay);
 }
-
-namespace {
-bool IsFinal(NodeStatus s) {
-  return s == NodeStatus::kSucceeded || s == NodeStatus::kFailed || s == NodeStatus::kSkipped;
-}
-}  // namespace
 
 double Jitter(double cap) {
   static thread_local std::mt19937_64 rng(std::random_device{}());
@@ -86,9 +81,9 @@ Result<RunSummary> Runner::Start() {
   run_.created_at = services_.clock->WallNow();
   run_.inputs_json = options_.inputs.dump();
   run_.options_json = options_.record_options.dump();
-  run_.pid = ::getpid();
+  run_.pid = ProcessId();
   run_.nodes_total = static_cast<int64_t>(nodes_.size());
-  batch_.run = run_;
+  if (services_.store) batch_.run = run_;  // a copy only worth making to write it
   Emit("run_started", -1, -1, 0, [&] {
     json d{{"workflow", wf_->file}, {"name", wf_->name}, {"hash", wf_->source_hash}, {"inputs", options_.inputs}};
     if (!options_.reuse_from.empty()) d["replay_of"] = options_.reuse_from;
@@ -127,10 +122,10 @@ Result<RunSummary> Runner::Resume(const std::string& run_id) {
   run_.status = "running";
   run_.finished_at = 0;
   run_.error.clear();
-  run_.pid = ::getpid();
+  run_.pid = ProcessId();
   run_.cancel_requested = false;
-  batch_.run = run_;
-  Emit("run_resumed", -1, -1, 0, [&] { return json{{"pid", ::getpid()}}; });
+  if (services_.store) batch_.run = run_;  // a copy only worth making to write it
+  Emit("run_resumed", -1, -1, 0, [&] { return json{{"pid", ProcessId()}}; });
   Status setup = SetUpRun(&events);
   if (!setup.ok()) StopRun("failed", setup.message(), false);
   return Loop();
@@ -173,6 +168,8 @@ void Runner::Emit(const char* type, int n, int item, int attempt, const std::fun
 }
 
 std::string Runner::PutBlob(const std::string& data) {
+  // Without a store nothing can ever read a blob back: no hash to compute.
+  if (!services_.store) return "";
   std::string h = Hash128Hex(data);
   if (services_.store && !replaying_) batch_.blobs.emplace_back(h, data);
   return h;
@@ -334,7 +331,7 @@ Result<RunSummary> Runner::Loop() {
     batch_.live.push_back(all);
   }
   RunSummary summary = Summarize();
-  batch_.run = run_;
+  if (services_.store) batch_.run = run_;  // a copy only worth making to write it
   Status fs = Flush();
   if (!fs.ok() && fatal_.ok()) fatal_ = fs;
   for (auto& t : threads_)
@@ -355,6 +352,7 @@ void Runner::FlushLive(bool force) {
   for (auto& [key, e] : live_->calls) {
     if (!e.dirty) continue;
     e.dirty = false;
+    e.stored = true;
     store::LiveText t;
     t.run_id = run_id_;
     t.node = key.node;
@@ -618,394 +616,6 @@ void Runner::StartNode(int n) {
     for (auto& unit : s.units) arr.push_back(unit.value);
     s.output = std::move(arr);
     NodeSucceeded(n);
-  }
-}
-
-void Runner::HandleCompletion(Completion c) {
-  NodeState& s = nodes_[c.node];
-  const auto& def = wf_->nodes[c.node];
-  Outcome& o = c.outcome;
-  if (o.is_llm && services_.store) {
-    // The call ended: its streamed text is now the recorded response.
-    LiveBuffer::Key key{def.id, c.iteration, c.item, c.attempt};
-    std::lock_guard<std::mutex> l(live_->mu);
-    if (live_->calls.erase(key)) {
-      store::LiveText done;
-      done.run_id = run_id_;
-      done.node = def.id;
-      done.iteration = c.iteration;
-      done.item = c.item;
-      done.attempt = c.attempt;
-      done.done = true;
-      batch_.live.push_back(done);
-    }
-  }
-  if (o.is_llm && !o.cached) {
-    bool known = o.cost.has_value();
-    double usd = o.cost.value_or(0);
-    int64_t toks = o.usage.input + o.usage.output;
-    if (c.reserved) {
-      // A call whose usage was not reported stays charged at its worst case: a budget never
-      // counts unknown spend as free.
-      double settle_usd = o.usage_unknown ? c.reservation.usd : usd;
-      int64_t settle_toks = o.usage_unknown ? c.reservation.tokens : toks;
-      bool settle_known = o.usage_unknown ? c.reservation.usd_known : known;
-      budget_->Settle(c.reservation, settle_usd, settle_toks, settle_known);
-      if (s.budget) s.budget->Settle(c.reservation, settle_usd, settle_toks, settle_known);
-    }
-    tokens_in_ += o.usage.input;
-    tokens_out_ += o.usage.output;
-    calls_ += 1;
-    cost_ += usd;
-    if (!known) cost_unknown_ = true;
-    s.tokens_in += o.usage.input;
-    s.tokens_out += o.usage.output;
-    s.calls += 1;
-    s.cost += usd;
-    if (!known) s.cost_unknown = true;
-    if (services_.store) {
-      store::LlmCallRecord r;
-      r.run_id = run_id_;
-      r.node = def.id;
-      r.iteration = c.iteration;
-      r.item = c.item;
-      r.attempt = c.attempt;
-      r.provider = o.provider;
-      r.model = o.model;
-      r.tokens_in = o.usage.input;
-      r.tokens_out = o.usage.output;
-      r.tokens_cached_read = o.usage.cached_read;
-      r.tokens_cache_write = o.usage.cache_write;
-      r.tokens_reasoning = o.usage.reasoning;
-      r.cost_usd = o.cost;
-      r.started_at = o.started_at;
-      r.latency_ms = o.latency_ms;
-      r.ttft_ms = o.ttft_ms;
-      r.status = o.ok ? "ok" : o.error_kind.empty() ? "error" : o.error_kind;
-      r.error = o.error;
-      r.request_blob = PutBlob(o.request_json);
-      r.response_blob = PutBlob(o.response_raw.empty() ? o.error : o.response_raw);
-      r.request_hash = o.request_hash;
-      if (!o.reply_json.empty()) r.reply_blob = PutBlob(o.reply_json);
-      batch_.llm_calls.push_back(std::move(r));
-    }
-  } else if (c.reserved) {
-    budget_->Settle(c.reservation, 0, 0, true);
-    if (s.budget) s.budget->Settle(c.reservation, 0, 0, true);
-  }
-  tokens_in_ += o.sub_tokens_in;
-  tokens_out_ += o.sub_tokens_out;
-  cost_ += o.sub_cost;
-  calls_ += o.sub_calls;
-  s.tokens_in += o.sub_tokens_in;
-  s.tokens_out += o.sub_tokens_out;
-  s.cost += o.sub_cost;
-  s.calls += o.sub_calls;
-
-  if (c.unit >= static_cast<int>(s.units.size())) return;  // the node was reset by a loop
-  Unit& unit = s.units[c.unit];
-  if (!unit.running || unit.token != c.token) {
-    // Timed out or cancelled: the spend is recorded above. An answer that did arrive is kept
-    // in the cache, so the node run again (resume, or the same step again) does not pay twice.
-    if (o.is_llm && o.ok && !o.cached && o.agent_call < 0 && o.truncated.empty() && !o.followup) {
-      if (def.kind == workflow::NodeKind::kAgent && unit.tool_uris) {
-        std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
-        CacheResult(c.node, o, json{{"text", text}, {"tool_calls", TurnCalls(o.tool_calls, *unit.tool_uris)}}.dump());
-      } else if (def.kind == workflow::NodeKind::kLlm && def.output == workflow::OutputKind::kText && o.value.is_string()) {
-        CacheResult(c.node, o, o.value.get<std::string>());
-      }
-    }
-    return;
-  }
-  if (def.kind == workflow::NodeKind::kAgent && unit.agent) {
-    if (o.agent_call >= 0) AgentToolDone(c);
-    else AgentModelDone(c);
-    return;
-  }
-  ReleaseUnit(c.node, c.unit);
-  unit.unavailable = false;  // set again below when this failure says so
-  int item = s.is_map ? c.unit : -1;
-  if (!o.approval_by.empty() && services_.store) {
-    store::ApprovalRecord a;
-    a.run_id = run_id_;
-    a.node = def.id;
-    a.iteration = s.iteration;
-    a.item = item;
-    a.decision = o.ok ? (def.human_mode == workflow::HumanMode::kInput ? "input" : "approved") : "rejected";
-    a.text = o.value.is_string() ? o.value.get<std::string>() : o.value.value("text", "");
-    a.by = o.approval_by;
-    a.ts = services_.clock->WallNow();
-    batch_.approvals.push_back(a);
-  }
-  if (o.waiting) {
-    s.status = NodeStatus::kWaiting;
-    Emit("node_waiting", c.node, item, unit.attempt, [&] { return json{{"message", o.error}}; });
-    RecordNodeRun(c.node, item, unit.attempt, "waiting", nullptr, "");
-    if (services_.store) {
-      store::ApprovalRecord a;
-      a.run_id = run_id_;
-      a.node = def.id;
-      a.iteration = s.iteration;
-      a.item = item;
-      a.decision = "pending";
-      a.text = o.error;
-      a.ts = services_.clock->WallNow();
-      batch_.approvals.push_back(a);
-    }
-    return;
-  }
-  if (!o.ok) {
-    RecordNodeRun(c.node, item, unit.attempt, "failed", &o, o.error);
-    unit.unavailable = IsUnavailable(o);
-    UnitFailed(c.node, c.unit, o.error, o.retryable, o.retry_after);
-    return;
-  }
-  if (o.is_llm) {
-    LlmAnswered(c);
-    return;
-  }
-  RecordNodeRun(c.node, item, unit.attempt, "succeeded", &o, "");
-  UnitSucceeded(c.node, c.unit, std::move(o.value), o.cached);
-}
-
-void Runner::UnitSucceeded(int n, int u, json value, bool cached) {
-  NodeState& s = nodes_[n];
-  Unit& unit = s.units[u];
-  unit.done = true;
-  unit.value = std::move(value);
-  ++s.units_done;
-  if (cached) s.cached = true;
-  if (s.is_map) {
-    Emit("item_succeeded", n, u, unit.attempt, [&] {
-      return json{{"blob", PutBlob(unit.value.dump())}, {"cached", cached}};
-    });
-  }
-  if (s.units_done < static_cast<int>(s.units.size())) return;
-  if (s.is_map) {
-    json arr = json::array();
-    for (auto& un : s.units) arr.push_back(un.value);
-    s.output = std::move(arr);
-  } else {
-    s.output = std::move(unit.value);
-  }
-  NodeSucceeded(n);
-}
-
-void Runner::UnitFailed(int n, int u, const std::string& error, bool retryable, double retry_after) {
-  NodeState& s = nodes_[n];
-  const auto& def = wf_->nodes[n];
-  Unit& unit = s.units[u];
-  int item = s.is_map ? u : -1;
-  int tries = unit.attempt - unit.attempt_base;
-  if (def.kind == workflow::NodeKind::kAgent) {
-    // An agent's model calls retry inside the run; the run itself (its tool calls changed
-    // the workspace) is not started over.
-    if (unit.agent) {
-      Outcome totals = AgentTotals(*unit.agent);
-      RecordNodeRun(n, item, unit.attempt, "failed", &totals, error);
-    }
-    unit.agent.reset();
-    retryable = false;
-  }
-  Emit("attempt_failed", n, item, unit.attempt, [&] { return json{{"error", error}, {"retryable", retryable}}; });
-  if (retryable && tries < def.retry.attempts && !stopping_ && s.status == NodeStatus::kRunning) {
-    double delay = Jitter(BackoffCap(def.retry, tries + 1));
-    if (retry_after > def.retry.max_delay) {
-      // A provider asking for a longer wait than the policy allows (a daily quota, a bogus
-      // header) fails now instead of parking the run for hours.
-      std::string msg = error + " (the provider asks to wait " + HumanDuration(retry_after) +
-                        ", longer than retry.max_delay " + HumanDuration(def.retry.max_delay) + ")";
-      if (unit.unavailable && TryFallback(n, u, msg)) return;
-      if (s.is_map) msg = "item " + std::to_string(u) + ": " + msg;
-      NodeFailed(n, msg);
-      return;
-    }
-    if (retry_after > delay) delay = retry_after;
-    unit.retry_at = services_.clock->Now() + delay;
-    retry_timers_.emplace(unit.retry_at, std::make_pair(n, u));
-    Emit("retry_scheduled", n, item, unit.attempt, [&] { return json{{"delay", delay}, {"error", error}}; });
-    return;
-  }
-  std::string msg = error;
-  if (tries > 1) msg += " (after " + std::to_string(tries) + " attempts)";
-  if (unit.unavailable && TryFallback(n, u, msg)) return;
-  if (s.is_map) msg = "item " + std::to_string(u) + ": " + msg;
-  NodeFailed(n, msg);
-}
-
-void Runner::NodeSucceeded(int n) {
-  NodeState& s = nodes_[n];
-  const auto& def = wf_->nodes[n];
-  // A loop owner decides first: an error or an exhausted `on_exhausted: fail` loop fails it.
-  bool loop_again = false;
-  std::string exhausted;
-  if (def.loop && !replaying_) {
-    RunScope scope(this, n, -1);
-    auto r = def.loop->cond.expr->EvalBool(scope);
-    if (!r.ok()) {
-      NodeFailed(n, "loop.while: " + r.status().message());
-      return;
-    }
-    if (*r) {
-      if (s.loops + 1 < def.loop->max_iterations) {
-        loop_again = true;
-      } else {
-        exhausted = "loop reached max_iterations " + std::to_string(def.loop->max_iterations) +
-                    " while its condition still holds (" + def.loop->cond.expr->source() + ")";
-        if (def.loop->fail_on_exhausted) {
-          NodeFailed(n, exhausted);
-          return;
-        }
-      }
-    }
-  }
-  s.status = NodeStatus::kSucceeded;
-  s.finished_at = services_.clock->WallNow();
-  if (!replaying_) Checkpoint(n);
-  std::string text = s.output.is_string() ? s.output.get<std::string>() : s.output.dump(2);
-  s.output_blob = PutBlob(s.output.is_string() ? text : s.output.dump());
-  bool is_json = !s.output.is_string();
-  Emit("node_succeeded", n, -1, s.units.empty() ? 0 : s.units[0].attempt, [&] {
-    return json{{"blob", s.output_blob}, {"json", is_json}, {"cached", s.cached}};
-  });
-  if (services_.store && !replaying_) {
-    store::ArtifactRecord a;
-    a.run_id = run_id_;
-    a.name = def.artifact.empty() ? def.id : def.artifact;
-    if (s.iteration > 0) a.name += "@" + std::to_string(s.iteration);
-    a.media_type = is_json ? "application/json" : "text/markdown";
-    a.blob = s.output_blob;
-    a.produced_by = def.id;
-    json from = json::array();
-    // Named as stored: a loop body's later rounds are "name@iteration".
-    for (int d : s.deps)
-      if (nodes_[d].status == NodeStatus::kSucceeded)
-        from.push_back((wf_->nodes[d].artifact.empty() ? wf_->nodes[d].id : wf_->nodes[d].artifact) +
-                       (nodes_[d].iteration > 0 ? "@" + std::to_string(nodes_[d].iteration) : ""));
-    a.derived_from = from.dump();
-    a.created_at = s.finished_at;
-    batch_.artifacts.push_back(std::move(a));
-  }
-  if (loop_again) {
-    int to = wf_->index.at(def.loop->to);
-    Emit("loop_next", n, -1, 0, [&] { return json{{"to", def.loop->to}, {"iteration", s.loops + 1}}; });
-    ResetBody(n, to);
-    return;
-  }
-  if (!exhausted.empty()) {
-    std::string msg = "node \"" + def.id + "\": " + exhausted;
-    Warn(n, -1, 0, msg);
-  }
-  Finalize(n);
-}
-
-void Runner::NodeFailed(int n, const std::string& error) {
-  NodeState& s = nodes_[n];
-  if (IsFinal(s.status)) return;
-  for (size_t u = 0; u < s.units.size(); ++u) {
-    Unit& unit = s.units[u];
-    if (unit.running) {
-      if (unit.cancel) unit.cancel->store(true);
-      ReleaseUnit(n, static_cast<int>(u));
-    }
-    // An agent stopped from outside (budget, a failed sibling item, the run stopping): its
-    // attempt row says so, with what it spent.
-    if (unit.agent && unit.agent->started) {
-      Outcome totals = AgentTotals(*unit.agent);
-      RecordNodeRun(n, s.is_map ? static_cast<int>(u) : -1, unit.attempt, "failed", &totals, error);
-      unit.agent.reset();
-    }
-  }
-  s.status = NodeStatus::kFailed;
-  s.error = error;
-  s.finished_at = services_.clock->WallNow();
-  Emit("node_failed", n, -1, 0, [&] { return json{{"error", error}}; });
-  if (!replaying_) Checkpoint(n);  // what a failed node changed is kept, and shown by `files`
-  Finalize(n);
-}
-
-void Runner::NodeSkipped(int n, const std::string& reason, bool by_failure) {
-  NodeState& s = nodes_[n];
-  s.status = NodeStatus::kSkipped;
-  s.error = reason;
-  s.failed_by_dep = by_failure;
-  s.finished_at = services_.clock->WallNow();
-  Emit("node_skipped", n, -1, 0, [&] { return json{{"reason", reason}, {"by_failure", by_failure}}; });
-  RecordSkip(n, reason);
-  Finalize(n);
-}
-
-void Runner::RecordSkip(int n, const std::string& reason) {
-  if (!services_.store || replaying_) return;
-  store::NodeRunRecord r;
-  r.run_id = run_id_;
-  r.node = wf_->nodes[n].id;
-  r.iteration = nodes_[n].iteration;
-  r.attempt = 0;
-  r.status = "skipped";
-  r.started_at = r.finished_at = services_.clock->WallNow();
-  r.error = reason;
-  batch_.node_runs.push_back(std::move(r));
-}
-
-void Runner::Finalize(int n) {
-  NodeState& s = nodes_[n];
-  s.propagated = true;
-  for (int d : s.dependents)
-    if (--nodes_[d].pending_deps == 0 && nodes_[d].status == NodeStatus::kPending) ready_.push_back(d);
-}
-
-std::vector<int> Runner::LoopBody(int owner, int to) const {
-  // Body: descendants of `to` that are ancestors of `owner` (inclusive).
-  std::vector<char> anc(nodes_.size(), 0), desc(nodes_.size(), 0);
-  std::vector<int> stack{owner};
-  anc[owner] = 1;
-  while (!stack.empty()) {
-    int x = stack.back();
-    stack.pop_back();
-    for (int d : nodes_[x].deps)
-      if (!anc[d]) anc[d] = 1, stack.push_back(d);
-  }
-  stack = {to};
-  desc[to] = 1;
-  while (!stack.empty()) {
-    int x = stack.back();
-    stack.pop_back();
-    for (int d : nodes_[x].dependents)
-      if (!desc[d]) desc[d] = 1, stack.push_back(d);
-  }
-  std::vector<int> body;
-  for (size_t i = 0; i < nodes_.size(); ++i)
-    if (anc[i] && desc[i]) body.push_back(static_cast<int>(i));
-  return body;
-}
-
-void Runner::ResetBody(int owner, int to) {
-  nodes_[owner].loops += 1;
-  std::vector<int> body = LoopBody(owner, to);
-  std::vector<char> in_body(nodes_.size(), 0);
-  for (int b : body) in_body[b] = 1;
-  for (int b : body) {
-    NodeState& s = nodes_[b];
-    // A loop nested in the body starts counting afresh each time the outer loop comes round.
-    if (b != owner) s.loops = 0;
-    if (s.propagated) {
-      for (int d : s.dependents) ++nodes_[d].pending_deps;
-    }
-    s.status = NodeStatus::kPending;
-    s.propagated = false;
-    s.iteration += 1;
-    s.failed_by_dep = false;
-    s.error.clear();
-    s.units.clear();
-    s.cached = false;
-  }
-  for (int b : body) {
-    NodeState& s = nodes_[b];
-    s.pending_deps = 0;
-    for (int d : s.deps)
-      if (!nodes_[d].propagated) ++s.pending_deps;
-    if (s.pending_deps == 0 && !replaying_) ready_.push_back(b);
   }
 }
 
