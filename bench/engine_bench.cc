@@ -6,10 +6,12 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 
+#include "base/hash.h"
 #include "engine/engine.h"
 #include "llm/scripted.h"
 #include "store/store.h"
@@ -116,6 +118,22 @@ void BM_Chain3(benchmark::State& s) { Bench(s, ChainYaml(), s.range(0)); }
 void BM_FanOut5Join(benchmark::State& s) { Bench(s, FanOutYaml(), s.range(0)); }
 void BM_Layered100x100(benchmark::State& s) { Bench(s, LayeredYaml(100, 100), s.range(0)); }
 
+// The machine's own speed, for comparing with a baseline recorded elsewhere or on a busier
+// day (bench/compare.mjs divides every figure by this one): hashing, sorting and allocating,
+// the mix the engine does, with no engine code.
+void BM_Calibration(benchmark::State& state) {
+  std::vector<std::string> words;
+  for (int i = 0; i < 20000; ++i) words.push_back("node-" + std::to_string((i * 7919) % 20000) + "-output");
+  for (auto _ : state) {
+    auto copy = words;
+    std::sort(copy.begin(), copy.end());
+    std::string joined;
+    for (const auto& w : copy) joined += w;
+    benchmark::DoNotOptimize(Hash128Hex(joined));
+  }
+}
+
+BENCHMARK(BM_Calibration)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Chain3)->ArgName("persist")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_FanOut5Join)->ArgName("persist")->Arg(0)->Arg(1)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_Layered100x100)->ArgName("persist")->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->Iterations(3);

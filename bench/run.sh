@@ -3,9 +3,21 @@
 # headless chromium, and prints the figures.
 set -euo pipefail
 BUILD=${1:-build}
+status=0
 for b in "$BUILD"/*_bench; do
   echo "== $b"
-  "$b" --benchmark_counters_tabular=true
+  if [[ $(basename "$b") == engine_bench ]]; then
+    # Medians of 3, kept as JSON and compared with bench/baseline/engine.json (normalised by the
+    # machine's calibration figure): a regression fails `make bench`. UPDATE_BASELINE=1 stores
+    # this run as the new baseline.
+    "$b" --benchmark_counters_tabular=true --benchmark_repetitions=3 --benchmark_report_aggregates_only=true \
+      --benchmark_out="$BUILD/engine_bench.json" --benchmark_out_format=json
+    flags=()
+    [[ ${UPDATE_BASELINE:-0} == 1 ]] && flags+=(--update)
+    node bench/compare.mjs bench/baseline/engine.json "$BUILD/engine_bench.json" "${flags[@]}" || status=1
+  else
+    "$b" --benchmark_counters_tabular=true
+  fi
 done
 # develop_bench ignores the flag: it prints its own table (tokens and dollars, not time).
 echo "== bench/ui_bench.mjs"
@@ -14,3 +26,4 @@ SW_BINARY="$ABS/specwright" SW_FAKELLM="$ABS/specwright-fakellm" SW_UI_DIR="$ABS
   node bench/ui_bench.mjs
 echo "== bench/spec_bench.sh"
 bash bench/spec_bench.sh "$ABS/specwright"
+exit $status
