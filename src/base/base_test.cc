@@ -10,7 +10,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
 
 namespace sw {
 namespace {
@@ -171,6 +175,67 @@ TEST(Subprocess, ExitCodesSignalsAndTimeoutsAreAsBefore) {
   EXPECT_LT(r->seconds, 3);
   so.argv = {"no-such-program-here"};
   EXPECT_FALSE(RunProcess(so, ro).ok());
+}
+
+}  // namespace
+}  // namespace sw
+
+namespace sw {
+namespace {
+
+/// The start time (field 22 of /proc/PID/stat) of a live process.
+unsigned long long StartOf(pid_t pid) {
+  std::ifstream f("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  std::getline(f, line);
+  std::istringstream rest(line.substr(line.rfind(')') + 2));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) rest >> field;
+  return std::stoull(field);
+}
+
+std::string BootIdNow() {
+  std::ifstream f("/proc/sys/kernel/random/boot_id");
+  std::string id;
+  std::getline(f, id);
+  return id;
+}
+
+TEST(Subprocess, KillRecordedGroupsKillsOnlyTheRecordedGroup) {
+  char tmpl[] = "/tmp/sw_ledger_XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  // A group of its own, as a guard leads one: `sleep` in a new process group.
+  pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::setpgid(0, 0);
+    ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  ::setpgid(child, child);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  unsigned long long start = StartOf(child);
+  // A record whose leader started at another time names a reused id: nothing is killed.
+  std::ofstream(dir + "/" + std::to_string(child)) << BootIdNow() << " " << start + 1 << "\n";
+  auto none = KillRecordedGroups(dir);
+  ASSERT_TRUE(none.ok()) << none.status().message();
+  EXPECT_EQ(*none, 0);
+  EXPECT_EQ(::kill(child, 0), 0) << "a process the record does not name was killed";
+  EXPECT_FALSE(std::filesystem::exists(dir + "/" + std::to_string(child))) << "the stale record is dropped";
+  // Another boot's record is dropped too.
+  std::ofstream(dir + "/" + std::to_string(child)) << "another-boot " << start << "\n";
+  EXPECT_EQ(*KillRecordedGroups(dir), 0);
+  EXPECT_EQ(::kill(child, 0), 0);
+  // The real record: the group dies, and the call waits until it has.
+  std::ofstream(dir + "/" + std::to_string(child)) << BootIdNow() << " " << start << "\n";
+  auto one = KillRecordedGroups(dir);
+  ASSERT_TRUE(one.ok()) << one.status().message();
+  EXPECT_EQ(*one, 1);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  EXPECT_TRUE(std::filesystem::is_empty(dir));
+  std::filesystem::remove_all(dir);
 }
 
 }  // namespace

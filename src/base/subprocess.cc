@@ -19,6 +19,7 @@
 #include <fstream>
 #include <sstream>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "base/strings.h"
@@ -274,8 +275,20 @@ Result<int> KillRecordedGroups(const std::string& ledger_dir, double wait_second
     if (id > 1 && *end == '\0' && (f >> b >> start) && b == boot) groups.push_back({static_cast<pid_t>(id), start, e.path().string()});
     else std::filesystem::remove(e.path(), ec);  // another boot's, or not a record
   }
+  // A group whose leader's pid now belongs to a process started at another time was gone
+  // entirely (Linux does not reuse a pid while a group of that id exists): the id is someone
+  // else's now.
+  std::erase_if(groups, [&](const Group& g) {
+    pid_t pgrp = 0;
+    unsigned long long start = 0;
+    bool reused = ProcStat(g.id, &pgrp, &start) && start != g.start;
+    if (reused) std::filesystem::remove(g.record, ec);
+    return reused;
+  });
   if (groups.empty()) return 0;
-  // The members: every process in a recorded group that started no earlier than its leader.
+  // The members: every process of ours in a recorded group that started no earlier than its
+  // leader.
+  uid_t me = ::getuid();
   auto members = [&] {
     std::vector<pid_t> found;
     std::error_code ec2;
@@ -285,26 +298,27 @@ Result<int> KillRecordedGroups(const std::string& ledger_dir, double wait_second
       pid_t pid = static_cast<pid_t>(std::strtol(name.c_str(), nullptr, 10));
       pid_t pgrp = 0;
       unsigned long long start = 0;
-      if (!ProcStat(pid, &pgrp, &start)) continue;
+      struct stat st {};
+      if (!ProcStat(pid, &pgrp, &start) || ::stat(e.path().c_str(), &st) != 0 || st.st_uid != me) continue;
       for (const auto& g : groups)
         if (pgrp == g.id && start >= g.start) found.push_back(pid);
     }
     return found;
   };
-  int killed = 0;
+  std::set<pid_t> killed;
   double deadline = Now() + wait_seconds;
   for (;;) {
     auto left = members();
     if (left.empty()) break;
     for (pid_t pid : left)
-      if (::kill(pid, SIGKILL) == 0) ++killed;
+      if (::kill(pid, SIGKILL) == 0) killed.insert(pid);
     if (Now() > deadline)
       return Failed(std::to_string(left.size()) + " process(es) of a recorded group survived SIGKILL for " +
                     std::to_string(static_cast<int>(wait_seconds)) + " s (first pid " + std::to_string(left[0]) + ")");
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   for (const auto& g : groups) std::filesystem::remove(g.record, ec);
-  return killed;
+  return static_cast<int>(killed.size());
 }
 
 namespace {

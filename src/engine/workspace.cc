@@ -184,14 +184,17 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
       if (!fs::is_directory(dir)) return NotFound("the workspace of run " + run_id_ + " is gone: " + dir);
       SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::Open(dir));
     }
-    if (resumed_events && !inherited) {
+    if (resumed_events) {
       // What the dead run's tools left running dies first (their guards normally saw to it,
-      // but a guard can be killed too), so nothing writes into the files about to be reset.
+      // but a guard can be killed too), so nothing writes into the files a resume resets or
+      // the resumed nodes read.
       auto killed = KillRecordedGroups(ProcessLedgerOf(*ws->repo));
       if (!killed.ok()) return Failed("cannot resume run " + run_id_ + ": " + killed.status().message());
       if (*killed > 0) {
         Warn(-1, -1, 0, "killed " + std::to_string(*killed) + " process(es) the interrupted run's tools left running");
       }
+    }
+    if (resumed_events && !inherited) {
       // Start again from the last checkpoint of a node that succeeded: the changes of
       // interrupted, failed or cancelled nodes go, since those nodes run again.
       std::string commit;

@@ -10,6 +10,8 @@
 #include <valijson/validator.hpp>
 
 #include <cmath>
+#include <functional>
+#include <map>
 #include <memory>
 #include <regex>
 #include <set>
@@ -25,6 +27,8 @@ namespace {
 // The keyword our translated `pattern` travels under (valijson ignores unknown keywords, and
 // hands this one to PatternBuilder).
 constexpr const char* kPatternKey = "x-specwright-pattern";
+// And `format`, kept as an annotation valijson does not act on.
+constexpr const char* kFormatKey = "x-specwright-format";
 // patternProperties is valijson's, matched with std::regex against property names: names up to
 // this size are safe from its per-character recursion (it crashes near 100 KB).
 constexpr size_t kMaxPatternName = 4096;
@@ -215,11 +219,95 @@ json Draft07(const json& s, bool* pattern_properties) {
       out[k] = Draft07(v, pattern_properties);
     } else if (k == "pattern") {
       out[kPatternKey] = v;
+    } else if (k == "format") {
+      // An annotation, as 2019-09 on say by default: valijson would check date and time
+      // formats with std::regex (the crash above) and throw on a non-string value.
+      out[kFormatKey] = v;
     } else {
       out[k] = v;
     }
   }
+  // Draft 07 ignores every keyword beside a `$ref`; 2019-09 on (and authors) expect them to
+  // apply too: the reference becomes one more allOf entry.
+  if (out.contains("$ref") && out.size() > 1) {
+    json ref = json{{"$ref", out["$ref"]}};
+    out.erase("$ref");
+    if (!out.contains("allOf") || !out["allOf"].is_array()) out["allOf"] = json::array();
+    out["allOf"].push_back(std::move(ref));
+  }
   return out;
+}
+
+/// Escape makes a property name one JSON-pointer segment.
+std::string Escape(const std::string& key) {
+  std::string r;
+  for (char c : key) r += c == '~' ? "~0" : c == '/' ? "~1" : std::string(1, c);
+  return r;
+}
+
+/// ForEachSubschema calls fn(subschema, pointer) for every schema directly inside s.
+void ForEachSubschema(const json& s, const std::string& ptr, const std::function<void(const json&, const std::string&)>& fn) {
+  if (!s.is_object()) return;
+  for (auto& [k, v] : s.items()) {
+    std::string at = ptr + "/" + Escape(k);
+    if (k == "properties" || k == "patternProperties" || k == "definitions" || k == "$defs" || k == "dependencies") {
+      if (v.is_object())
+        for (auto& [pk, pv] : v.items())
+          if (pv.is_object()) fn(pv, at + "/" + Escape(pk));
+    } else if (k == "allOf" || k == "anyOf" || k == "oneOf" || k == "prefixItems" || (k == "items" && v.is_array())) {
+      if (v.is_array())
+        for (size_t i = 0; i < v.size(); ++i) fn(v[i], at + "/" + std::to_string(i));
+    } else if (k == "items" || k == "additionalItems" || k == "additionalProperties" || k == "not" || k == "contains" ||
+               k == "propertyNames" || k == "if" || k == "then" || k == "else") {
+      fn(v, at);
+    }
+  }
+}
+
+/// RefCycles refuses a schema whose references loop without looking inside the value
+/// ({"$ref": "#"}, or a → b → a through $ref, allOf, anyOf, oneOf, not, if/then/else or a
+/// dependency): checking it would recurse until the stack ran out. A reference that descends
+/// first (a tree whose children are "#") is fine. Also refuses references that point nowhere.
+Status RefCycles(const json& root) {
+  std::map<std::string, int> state;  // 1: on the current path, 2: done
+  std::function<Status(const json&, const std::string&)> in_place = [&](const json& s, const std::string& ptr) -> Status {
+    if (!s.is_object()) return Status::Ok();
+    int& st = state[ptr];
+    if (st == 1)
+      return InvalidInput("the schema at \"" + (ptr.empty() ? "#" : ptr) +
+                          "\" refers back to itself through $ref without looking inside the value: checking it would never end");
+    if (st == 2) return Status::Ok();
+    st = 1;
+    if (auto r = s.find("$ref"); r != s.end() && r->is_string()) {
+      std::string target = r->get<std::string>().substr(1);
+      const json* t = nullptr;
+      try {
+        json::json_pointer jp(target);
+        if (root.contains(jp)) t = &root.at(jp);
+      } catch (const json::exception&) {
+      }
+      if (!t) return InvalidInput("\"$ref\": " + json(r->get<std::string>()).dump() + " at \"" + ptr + "\" points nowhere in the schema");
+      SW_RETURN_IF_ERROR(in_place(*t, target));
+    }
+    for (const char* k : {"allOf", "anyOf", "oneOf"})
+      if (auto it = s.find(k); it != s.end() && it->is_array())
+        for (size_t i = 0; i < it->size(); ++i) SW_RETURN_IF_ERROR(in_place((*it)[i], ptr + "/" + k + "/" + std::to_string(i)));
+    for (const char* k : {"not", "if", "then", "else"})
+      if (auto it = s.find(k); it != s.end()) SW_RETURN_IF_ERROR(in_place(*it, ptr + "/" + k));
+    if (auto it = s.find("dependencies"); it != s.end() && it->is_object())
+      for (auto& [dk, dv] : it->items()) SW_RETURN_IF_ERROR(in_place(dv, ptr + "/dependencies/" + Escape(dk)));
+    state[ptr] = 2;
+    return Status::Ok();
+  };
+  // Every schema in the document is a start: a loop may hide below a property.
+  Status result = Status::Ok();
+  std::function<void(const json&, const std::string&)> walk = [&](const json& s, const std::string& ptr) {
+    if (!result.ok()) return;
+    result = in_place(s, ptr);
+    if (result.ok()) ForEachSubschema(s, ptr, walk);
+  };
+  walk(root, "");
+  return result;
 }
 
 /// Integral floats become integers (2.0 is an integer from draft 6 on; valijson says no).
@@ -285,6 +373,7 @@ bool Echo(const std::string& description) {
 
 Status CheckSchema(const json& schema) {
   SW_RETURN_IF_ERROR(Check(schema, ""));
+  SW_RETURN_IF_ERROR(RefCycles(schema));
   bool pattern_properties = false;
   valijson::Schema compiled;
   return Compile(Draft07(schema, &pattern_properties), &compiled);
@@ -293,7 +382,9 @@ Status CheckSchema(const json& schema) {
 std::vector<std::string> Validate(const json& schema, const json& instance, bool lenient) {
   bool pattern_properties = false;
   valijson::Schema compiled;
-  if (Status s = Compile(Draft07(schema, &pattern_properties), &compiled); !s.ok()) {
+  Status usable = RefCycles(schema);
+  if (usable.ok()) usable = Compile(Draft07(schema, &pattern_properties), &compiled);
+  if (Status s = usable; !s.ok()) {
     if (lenient) return {};
     return {"$: " + s.message()};
   }
