@@ -131,6 +131,26 @@ int CmdTrace(Context& ctx) {
                   Tokens(c.tokens_out).c_str(), cost.c_str(), c.error.empty() ? "" : "  ", c.error.c_str());
     }
     if (j.calls.empty()) std::printf("  (none)\n");
+    // How the answers were taken: repair turns, continuations, repaired JSON, fallbacks.
+    auto events = env.store->ListNodeEvents(*id, node);
+    if (events.ok()) {
+      std::string notes;
+      for (const auto& e : *events) {
+        json d = json::parse(e.data, nullptr, false);
+        if (!d.is_object()) continue;
+        std::string what;
+        if (e.type == "repair_requested") what = "repair turn: " + d.value("error", "");
+        else if (e.type == "output_repaired") what = "JSON taken from the answer: " + d.value("how", "");
+        else if (e.type == "answer_continued") what = "cut answer continued (" + d.value("reason", "") + ")";
+        else if (e.type == "model_fallback")
+          what = "fell back from " + d.value("from", "") + " to " + d.value("to", "") + ": " + d.value("error", "");
+        else continue;
+        if (what.size() > 200) what = Utf8Prefix(what, 197) + "...";
+        notes += "  attempt " + std::to_string(e.attempt) + (e.item >= 0 ? " item " + std::to_string(e.item) : "") +
+                 "  " + what + "\n";
+      }
+      if (!notes.empty()) std::printf("\nanswers of %s:\n%s", node.c_str(), notes.c_str());
+    }
     if (!j.tool_calls.empty()) {
       std::printf("\ntool calls of %s:\n", node.c_str());
       for (const auto& tc : j.tool_calls) {

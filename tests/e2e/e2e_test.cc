@@ -257,3 +257,29 @@ TEST_F(E2E, InitWritesAStarterThatRuns) {
 }
 
 }  // namespace
+
+namespace {
+
+// A model that answers in prose with the wrong type gets a repair turn; `trace --node` says so,
+// with the schema error the model was shown.
+TEST_F(E2E, TraceOfANodeShowsItsRepairTurns) {
+  Write("wf.yaml", R"(name: rep
+defaults: {model: scripted/m}
+nodes:
+  plan:
+    prompt: "give JSON"
+    output: json
+    schema: {type: object, required: [n], properties: {n: {type: integer}}}
+)");
+  Write("s.yaml", "nodes:\n  plan:\n    - {text: \"Sure! ```json\\n{\\\"n\\\": \\\"x\\\"}\\n```\"}\n    - {text: \"{\\\"n\\\": 3}\"}\n");
+  auto run = RunCli({"run", dir_ + "/wf.yaml", "--script", dir_ + "/s.yaml", "--store", store_}, dir_);
+  ASSERT_EQ(run.code, 0) << run.out << run.err;
+  auto trace = RunCli({"trace", "latest", "--node", "plan", "--store", store_}, dir_);
+  ASSERT_EQ(trace.code, 0) << trace.err;
+  EXPECT_NE(trace.out.find("answers of plan:\n  attempt 1  repair turn: the JSON does not match the schema: $.n: "
+                           "Value type not permitted by 'type' constraint."),
+            std::string::npos)
+      << trace.out;
+}
+
+}  // namespace
