@@ -172,23 +172,23 @@ bool Alive(pid_t pid) {
   return close != std::string::npos && line.size() > close + 2 && line[close + 2] != 'Z';
 }
 
+/// TicksFlow writes a workflow whose one tool node runs `sh -c SCRIPT` in an empty workspace.
+std::string TicksFlow(const std::string& dir, const std::string& script) {
+  std::string flow = dir + "/ticks.yaml";
+  std::ofstream(flow) << "name: ticks\nworkspace: empty\nshell: {allow: [sh], timeout: 60s}\nnodes:\n  tick:\n"
+                         "    kind: tool\n    tool: builtin://shell.run\n    args: {argv: [sh, -c, "
+                      << nlohmann::json(script).dump() << "]}\n";
+  return flow;
+}
+
 // A tool whose child keeps writing into the workspace, and a run killed together with the
 // guard that would have killed the child: the resume must kill what was left before it resets
 // the workspace, so none of the dead run's writes lands in the resumed node's checkpoint.
 TEST_F(AgentE2E, AResumeKillsWhatTheDeadRunLeftWritingBeforeTheReset) {
-  std::string flow = dir_ + "/ticks.yaml";
   // The child notes its pid and group, then appends a tick every 50 ms to a file named after
   // itself: 60 ticks (3 s) when nobody stops it.
-  std::ofstream(flow) << R"(name: ticks
-workspace: empty
-shell: {allow: [sh], timeout: 60s}
-nodes:
-  tick:
-    kind: tool
-    tool: builtin://shell.run
-    args:
-      argv: [sh, -c, "cut -d' ' -f5 /proc/$$/stat > group.$$; echo $$ >> pids; i=0; while [ $i -lt 60 ]; do echo $i >> ticks.$$; i=$((i+1)); sleep 0.05; done"]
-)";
+  std::string flow = TicksFlow(dir_, "cut -d' ' -f5 /proc/$$/stat > group.$$; echo $$ >> pids; i=0; "
+                                     "while [ $i -lt 60 ]; do echo $i >> ticks.$$; i=$((i+1)); sleep 0.05; done");
   Proc p = Spawn({"run", flow, "--store", store_, "--run-id", "ticking"}, dir_);
   std::string ws = store_ + "/workspaces/ticking";
   std::string first_pid;
@@ -240,16 +240,7 @@ nodes:
 
 // The plain case: the engine alone is SIGKILLed; its guard kills the child at once.
 TEST_F(AgentE2E, AToolsChildDiesWithTheEngine) {
-  std::string flow = dir_ + "/ticks.yaml";
-  std::ofstream(flow) << R"(name: ticks
-workspace: empty
-shell: {allow: [sh], timeout: 60s}
-nodes:
-  tick:
-    kind: tool
-    tool: builtin://shell.run
-    args: {argv: [sh, -c, "echo $$ > pid; while true; do echo . >> ticks; sleep 0.05; done"]}
-)";
+  std::string flow = TicksFlow(dir_, "echo $$ > pid; while true; do echo . >> ticks; sleep 0.05; done");
   Proc p = Spawn({"run", flow, "--store", store_, "--run-id", "dies"}, dir_);
   std::string ws = store_ + "/workspaces/dies", pid;
   for (int i = 0; i < 400 && pid.empty(); ++i) {
