@@ -125,9 +125,12 @@ int CmdTrace(Context& ctx) {
     std::printf("\nmodel calls of %s:\n", node.c_str());
     for (const auto& c : j.calls) {
       std::string cost = c.cost_usd ? FormatUsd(*c.cost_usd) : "unknown";
+      // The model that answered, when the provider named another ("gpt-4o" answered by a snapshot).
+      std::string model = c.model;
+      if (!c.response_model.empty() && c.response_model != c.model) model += " (answered by " + c.response_model + ")";
       std::printf("  #%-5lld attempt %d%s  %s/%s  %-7s %8.0f ms (first token %.0f ms)  in %s out %s  %s%s%s\n",
                   static_cast<long long>(c.id), c.attempt, c.item >= 0 ? (" item " + std::to_string(c.item)).c_str() : "",
-                  c.provider.c_str(), c.model.c_str(), c.status.c_str(), c.latency_ms, c.ttft_ms, Tokens(c.tokens_in).c_str(),
+                  c.provider.c_str(), model.c_str(), c.status.c_str(), c.latency_ms, c.ttft_ms, Tokens(c.tokens_in).c_str(),
                   Tokens(c.tokens_out).c_str(), cost.c_str(), c.error.empty() ? "" : "  ", c.error.c_str());
     }
     if (j.calls.empty()) std::printf("  (none)\n");

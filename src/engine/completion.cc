@@ -81,6 +81,7 @@ void Runner::HandleCompletion(Completion c) {
       r.response_blob = PutBlob(o.response_raw.empty() ? o.error : o.response_raw);
       r.request_hash = o.request_hash;
       if (!o.reply_json.empty()) r.reply_blob = PutBlob(o.reply_json);
+      r.response_model = o.answered_model;
       batch_.llm_calls.push_back(std::move(r));
     }
   } else if (c.reserved) {

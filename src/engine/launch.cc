@@ -463,6 +463,7 @@ void Runner::LaunchLlm(Prepared& p) {
                       }
                       o.usage = r.response->usage;
                       o.ttft_ms = r.response->ttft_ms;
+                      o.answered_model = r.response->model;
                       // What offline replay answers with: only worth building when it is kept.
                       if (record) o.reply_json = llm::ReplyJson(*r.response);
                       o.response_raw = std::move(r.response->raw);

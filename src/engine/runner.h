@@ -46,6 +46,7 @@ struct Outcome {
   // LLM accounting (unset for tools and humans)
   bool is_llm = false;
   std::string provider, model;
+  std::string answered_model;  // as the provider named it ("" : it did not say)
   llm::Usage usage;
   std::optional<double> cost;
   double latency_ms = 0, ttft_ms = 0, started_at = 0;

@@ -453,6 +453,7 @@ FakeReply ReplyFromJson(const json& j) {
   r.slow_ms = j.value("slow_ms", 2000);
   r.ratelimit_reset = j.value("ratelimit_reset", 0.0);
   r.finish = j.value("finish", "");
+  r.answer_model = j.value("answer_model", "");
   r.omit_usage = j.value("omit_usage", false);
   r.endless_bytes = j.value("endless_bytes", int64_t{1} << 20);
   if (j.contains("usage")) {
@@ -602,6 +603,7 @@ void FakeLlmServer::Handle(const net::IncomingRequest& req, std::shared_ptr<net:
       c.include_usage = body["stream_options"].value("include_usage", false);
   }
   c.reply = Next(c.model);
+  if (!c.reply.answer_model.empty()) c.model = c.reply.answer_model;  // the name it answers with
   int latency_ms, chunks, gap;
   {
     std::lock_guard<std::mutex> l(mu_);

@@ -45,6 +45,9 @@ struct FakeUsage {
 /// for as long as the client reads).
 struct FakeReply {
   std::string text = "ok";
+  /// The model the response names, as providers name a dated snapshot for an alias
+  /// ("" : the one requested).
+  std::string answer_model;
   std::vector<FakeToolCall> tool_calls;
   FakeUsage usage;
   std::string fault;

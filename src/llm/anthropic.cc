@@ -43,8 +43,10 @@ class AnthropicDecoder : public wire::FramedDecoder {
   Status OnEvent(std::string_view, const json& e) override {
     std::string type = Str(e, "type");
     if (type == "message_start") {
-      if (auto m = e.find("message"); m != e.end() && m->is_object())
+      if (auto m = e.find("message"); m != e.end() && m->is_object()) {
+        NoteModel(*m, "model");
         if (auto u = m->find("usage"); u != m->end() && u->is_object()) Merge(*u);
+      }
     } else if (type == "content_block_start") {
       auto b = e.find("content_block");
       if (b == e.end() || !b->is_object()) return Status::Ok();
@@ -88,6 +90,7 @@ class AnthropicDecoder : public wire::FramedDecoder {
 
   Status OnWhole(const json& m) override {
     if (auto u = m.find("usage"); u != m.end() && u->is_object()) Merge(*u);
+    NoteModel(m, "model");
     SetFinish(&response, Str(m, "stop_reason"));
     if (auto cs = m.find("content"); cs != m.end() && cs->is_array()) {
       int64_t i = 0;

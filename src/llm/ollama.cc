@@ -18,6 +18,7 @@ class OllamaDecoder : public wire::FramedDecoder {
 
  private:
   Status Chunk(const json& c) {
+    NoteModel(c, "model");
     if (auto e = c.find("error"); e != c.end()) {
       stream_error = e->is_string() ? e->get<std::string>() : e->dump();
       stream_error_retryable = true;  // mid-stream failures are the runner's (OOM, crash)

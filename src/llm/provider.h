@@ -79,6 +79,9 @@ struct Response {
   std::string finish_raw;
   /// The model's own words when it declined (OpenAI's refusal field, a refusal content part).
   std::string refusal;
+  /// The model that answered, as the provider named it ("gpt-4o-2024-08-06" for a request of
+  /// "gpt-4o", Gemini's modelVersion); "" when the response did not say.
+  std::string model;
   std::string raw;  // the provider's response body (secrets stripped), for the store
   double ttft_ms = 0;
 };

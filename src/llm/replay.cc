@@ -38,6 +38,7 @@ std::string ReplyJson(const Response& r) {
   if (!r.finish_raw.empty() && r.finish_raw != r.finish_reason) j["finish_raw"] = r.finish_raw;
   if (!r.refusal.empty()) j["refusal"] = r.refusal;
   if (!r.usage_known) j["usage_known"] = false;
+  if (!r.model.empty()) j["model"] = r.model;
   return j.dump();
 }
 
@@ -59,6 +60,7 @@ Result<Response> ParseReply(const std::string& reply_json) {
     r.finish_raw = j.value("finish_raw", "");
     r.refusal = j.value("refusal", "");
     r.usage_known = j.value("usage_known", true);
+    r.model = j.value("model", "");
     r.raw = reply_json;
     return r;
   } catch (const json::exception& e) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "llm/finish.h"
 #include "llm/http_provider.h"
 #include "net/stream.h"
@@ -41,6 +42,13 @@ class FramedDecoder : public Decoder {
   void SetUsage(const Usage& u) {
     response.usage = u;
     usage_seen = true;
+  }
+  /// NoteModel keeps the answering model's name from obj[key] when it is a non-empty string.
+  void NoteModel(const json& obj, const char* key) {
+    if (!obj.is_object()) return;
+    auto it = obj.find(key);
+    if (it != obj.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
+      response.model = Utf8Prefix(it->get<std::string>(), 200);
   }
 
   bool done_ = false;

@@ -94,6 +94,7 @@ data: [DONE]
 
 TEST(OpenAiChat, StreamTextAndUsage) {
   ForEachSplit("openai", kOpenAiStream, [](const Decoded& d) {
+    EXPECT_EQ(d.r.model, "gpt-4o-mini");  // the model that answered, as the API names it
     ASSERT_TRUE(d.feed.ok()) << d.feed.message();
     ASSERT_TRUE(d.finish.ok()) << d.finish.message();
     EXPECT_EQ(d.r.text, "Hello there");
@@ -202,6 +203,7 @@ data: {"type":"message_stop"}
 
 TEST(Anthropic, StreamTextToolUseAndCacheUsage) {
   ForEachSplit("anthropic", kAnthropicStream, [](const Decoded& d) {
+    EXPECT_EQ(d.r.model, "claude-sonnet-4-5");  // from message_start
     ASSERT_TRUE(d.finish.ok()) << d.finish.message();
     EXPECT_EQ(d.r.text, "Okay, let's check.");
     ASSERT_EQ(d.r.tool_calls.size(), 1u);
@@ -248,6 +250,7 @@ const char* kGeminiStream =
 
 TEST(Gemini, StreamTextFunctionCallAndThinkingTokens) {
   ForEachSplit("gemini", kGeminiStream, [](const Decoded& d) {
+    EXPECT_EQ(d.r.model, "gemini-2.5-flash");  // the model that answered, as the API names it
     ASSERT_TRUE(d.finish.ok()) << d.finish.message();
     EXPECT_EQ(d.r.text, "The answer");
     ASSERT_EQ(d.r.tool_calls.size(), 1u);
@@ -273,6 +276,7 @@ const char* kOllamaStream =
 
 TEST(Ollama, StreamTextToolCallsAndCounts) {
   ForEachSplit("ollama", kOllamaStream, [](const Decoded& d) {
+    EXPECT_EQ(d.r.model, "llama3.2");  // the model that answered, as the API names it
     ASSERT_TRUE(d.finish.ok()) << d.finish.message();
     EXPECT_EQ(d.r.text, "The sky");
     ASSERT_EQ(d.r.tool_calls.size(), 1u);

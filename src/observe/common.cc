@@ -165,6 +165,7 @@ void WriteCallHead(JsonWriter& w, const store::LlmCallRecord& c) {
         .Field("attempt", c.attempt)
         .Field("provider", c.provider)
         .Field("model", c.model)
+        .Field("response_model", c.response_model)
         .Field("status", c.status)
         .Field("error", c.error)
         .Field("started_at", c.started_at)

@@ -211,6 +211,7 @@ struct Span {
   std::string status;         // ok | error | running | waiting | timeout | cancelled
   std::string error;
   std::string provider, model, node_kind;
+  std::string response_model;  // llm spans: the model that answered, as the provider named it
   std::string tool, tool_call_id;
   int64_t tokens_in = 0, tokens_out = 0, cached_read = 0, cache_write = 0, reasoning = 0;
   bool cost_known = true;

@@ -127,6 +127,7 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.error = std::move(c.error);
     s.provider = std::move(c.provider);
     s.model = std::move(c.model);
+    s.response_model = std::move(c.response_model);
     s.tokens_in = c.tokens_in;
     s.tokens_out = c.tokens_out;
     s.cached_read = c.tokens_cached_read;
@@ -303,6 +304,7 @@ void WriteOtlpSpan(JsonWriter& w, store::Store* st, const SpanSet& set, const Sp
     a.Str("gen_ai.operation.name", "chat");
     a.Str("gen_ai.provider.name", ProviderName(s.provider));
     a.Str("gen_ai.request.model", s.model);
+    if (!s.response_model.empty()) a.Str("gen_ai.response.model", s.response_model);
     a.Int("gen_ai.usage.input_tokens", s.tokens_in);
     a.Int("gen_ai.usage.output_tokens", s.tokens_out);
     a.Int("gen_ai.usage.cache_read.input_tokens", s.cached_read);

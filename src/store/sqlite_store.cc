@@ -99,10 +99,12 @@ CREATE TABLE live (
 /// Version 4: fewer indexes to write. Events by type cost every event a third index entry
 /// (~7% of a durable node's time) for a few reads that now scan one run's events
 /// (events_by_run); llm_calls_by_run is the prefix of llm_calls_by_node (a run's calls in id
-/// order are read through it and sorted).
+/// order are read through it and sorted). And the model that answered, as the provider
+/// named it, beside the one requested.
 constexpr const char* kSchemaV4 = R"sql(
 DROP INDEX IF EXISTS events_by_type;
 DROP INDEX IF EXISTS llm_calls_by_run;
+ALTER TABLE llm_calls ADD COLUMN response_model TEXT NOT NULL DEFAULT '';
 )sql";
 
 constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
@@ -117,7 +119,8 @@ constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSche
 #define SW_LLM_CALL_COLS                                                                       \
   "run_id, node, iteration, item, attempt, provider, model, tokens_in, tokens_out, "        \
   "tokens_cached_read, tokens_cache_write, tokens_reasoning, cost_usd, started_at, "        \
-  "latency_ms, ttft_ms, status, error, request_blob, response_blob, request_hash, reply_blob"
+  "latency_ms, ttft_ms, status, error, request_blob, response_blob, request_hash, reply_blob, "  \
+  "response_model"
 
 /// kSqlText is indexed by Sql; every literal is a compile-time constant, prepared once.
 constexpr const char* kSqlText[] = {
@@ -150,7 +153,7 @@ constexpr const char* kSqlText[] = {
     "model = excluded.model, error = excluded.error, output_blob = excluded.output_blob, "
     "cached = excluded.cached, cost_unknown = excluded.cost_unknown",
     "INSERT INTO llm_calls (" SW_LLM_CALL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22)",
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
     "INSERT INTO artifacts (run_id, name, media_type, blob, produced_by, derived_from, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, name) DO UPDATE SET "
     "media_type = excluded.media_type, blob = excluded.blob, produced_by = excluded.produced_by, "
@@ -425,6 +428,7 @@ LlmCallRecord ReadLlmCall(sqlite3_stmt* s) {
   c.response_blob = Text(s, 20);
   c.request_hash = Text(s, 21);
   c.reply_blob = Text(s, 22);
+  c.response_model = Text(s, 23);
   return c;
 }
 
@@ -610,7 +614,7 @@ Status SqliteStore::WriteInBatch(Batch& batch, std::vector<int64_t>& seqs, std::
     Bind(Stmt(Sql::kInsertLlmCall), c.run_id, c.node, c.iteration, c.item, c.attempt, c.provider, c.model,
          c.tokens_in, c.tokens_out, c.tokens_cached_read, c.tokens_cache_write, c.tokens_reasoning, c.cost_usd,
          c.started_at, c.latency_ms, c.ttft_ms, c.status, c.error, c.request_blob, c.response_blob,
-         c.request_hash, c.reply_blob);
+         c.request_hash, c.reply_blob, c.response_model);
     SW_RETURN_IF_ERROR(step(Sql::kInsertLlmCall, "llm_calls"));
     ids.push_back(sqlite3_last_insert_rowid(db_));
   }

@@ -617,9 +617,9 @@ TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
   while (sqlite3_step(q) == SQLITE_ROW) {
     std::string sql = reinterpret_cast<const char*>(sqlite3_column_text(q, 0));
     if (sql.find("CREATE TABLE live") == 0) continue;  // version 3's
-    // Version 1 had no replay columns.
+    // Version 1 had no replay columns (2) and no response_model (4).
     for (const char* col : {", request_hash TEXT NOT NULL DEFAULT ''", ", reply_blob TEXT NOT NULL DEFAULT ''",
-                            ", cost_unknown INTEGER NOT NULL DEFAULT 0"}) {
+                            ", cost_unknown INTEGER NOT NULL DEFAULT 0", ", response_model TEXT NOT NULL DEFAULT ''"}) {
       size_t at = sql.find(col);
       if (at != std::string::npos) sql.erase(at, std::string(col).size());
     }
@@ -642,6 +642,7 @@ TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
   ASSERT_EQ(calls->size(), 1u);
   EXPECT_EQ((*calls)[0].tokens_out, 6);
   EXPECT_EQ((*calls)[0].request_hash, "");
+  EXPECT_EQ((*calls)[0].response_model, "");
   EXPECT_EQ(*(*s)->IntegrityCheck(), "ok");
 }
 

@@ -102,6 +102,9 @@ struct LlmCallRecord {
   /// finish_reason}. Both "" for calls recorded before schema version 2.
   std::string request_hash;
   std::string reply_blob;
+  /// The model that answered as the provider named it ("" when it did not say); `model` is the
+  /// one requested.
+  std::string response_model;
 };
 
 struct ArtifactRecord {

@@ -123,6 +123,23 @@ TEST_P(Answers, JsonInAFenceAfterProseIsFoundAndRecordedAsRepaired) {
   EXPECT_EQ(f.EventData(run->run_id, "output_repaired").value("how", ""), "inside a ```json fence");
 }
 
+// Every API names the model that answered; the call records it beside the one requested, and
+// the trace's OTLP span carries it as gen_ai.response.model.
+TEST_P(Answers, TheModelThatAnsweredIsRecordedBesideTheOneRequested) {
+  Fixture f(GetParam());
+  FakeReply r = Text("hello");
+  r.answer_model = "m-2026-01-15";
+  f.server->Enqueue(r);
+  auto run = f.Run("");
+  ASSERT_TRUE(run.ok()) << run.status().message();
+  ASSERT_EQ(run->status, "succeeded") << run->error;
+  auto calls = f.st->ListLlmCalls(run->run_id);
+  ASSERT_TRUE(calls.ok());
+  ASSERT_EQ(calls->size(), 1u);
+  EXPECT_EQ((*calls)[0].model, "m");
+  EXPECT_EQ((*calls)[0].response_model, "m-2026-01-15");
+}
+
 TEST_P(Answers, ProseAroundBareJsonIsFound) {
   Fixture f(GetParam());
   f.server->Enqueue(Text("The answer is {\"total\": 7} as computed."));
