@@ -1,5 +1,7 @@
 // `specwright develop BRIEF` and `specwright modify "REQUEST"`: the built-in developer process
 // (src/process), with the terminal (or the web UI, --wait) as the person it asks.
+#include <cctype>
+#include <fstream>
 #include <signal.h>
 #include <unistd.h>
 
@@ -19,6 +21,35 @@
 
 namespace sw::cli {
 namespace {
+
+/// DefaultProjectName is the folder a develop builds in when --workspace is not given: the
+/// brief's title up to a dash or colon, as a lowercase slug ("# tipsplit — split a bill" ->
+/// "tipsplit"); without a title, the brief's file name ("BRIEF" would name every project the
+/// same, so it is lowercased only as the last resort).
+std::string DefaultProjectName(const std::string& brief) {
+  std::ifstream in(brief);
+  std::string title;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("# ", 0) == 0) {
+      title = line.substr(2);
+      break;
+    }
+  }
+  for (const char* cut : {" — ", " – ", " - ", ":"})
+    if (size_t at = title.find(cut); at != std::string::npos) title = title.substr(0, at);
+  std::string slug;
+  for (unsigned char c : title) {
+    if (std::isalnum(c)) slug += static_cast<char>(std::tolower(c));
+    else if (!slug.empty() && slug.back() != '-') slug += '-';
+    if (slug.size() >= 40) break;
+  }
+  while (!slug.empty() && slug.back() == '-') slug.pop_back();
+  if (slug.empty()) {
+    slug = std::filesystem::path(brief).stem().string();
+    for (char& c : slug) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  return slug.empty() ? "project" : slug;
+}
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
@@ -83,8 +114,13 @@ int RunProcess(Context& ctx, bool develop) {
   o.process_dir = *pdir;
   std::string ws = ctx.args.Get("workspace");
   if (ws.empty()) {
-    if (develop) ws = fs::path(pos[0]).stem().string();
-    else ws = ".";
+    if (develop) {
+      ws = DefaultProjectName(pos[0]);
+      std::fprintf(stderr, "workspace: %s (named after the brief's title; --workspace DIR chooses another)\n",
+                   fs::absolute(ws).lexically_normal().c_str());
+    } else {
+      ws = ".";
+    }
   }
   o.project = fs::absolute(ws).lexically_normal().string();
   if (!o.project.empty() && o.project.back() == '/') o.project.pop_back();
@@ -95,8 +131,10 @@ int RunProcess(Context& ctx, bool develop) {
   if (script.empty())
     for (const auto& [name, p] : env.llm.providers)
       if (!env.llm.missing_key.count(name) && env.providers.Get(name)) configured.push_back(name);
-  SW_RETURN_IF_ERROR_EXIT(ctx, process::LoadProcessConfig(config, configured, &o));
-  SW_RETURN_IF_ERROR_EXIT(ctx, CheckRoles(o.roles, env));
+  if (!abandon) {  // abandoning only puts git back: no model is needed, none is checked
+    SW_RETURN_IF_ERROR_EXIT(ctx, process::LoadProcessConfig(config, configured, &o));
+    SW_RETURN_IF_ERROR_EXIT(ctx, CheckRoles(o.roles, env));
+  }
 
   bool tty = ::isatty(STDERR_FILENO);
   ProgressDisplay display(stderr, tty);

@@ -38,7 +38,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
       return InvalidInput("no unfinished modify in " + o.project + " to abandon");
     json& last = mods.back();
     // The change's commits and files go; its runs stay in the store for the record.
-    SW_RETURN_IF_ERROR(s.repo()->ResetHard(last.value("start", ""), /*remove_ignored=*/false));
+    SW_RETURN_IF_ERROR(s.ResetKeepingAside(last.value("start", ""), "the change was abandoned"));
     last["status"] = "abandoned";
     SW_RETURN_IF_ERROR(s.Save());
     Outcome out;

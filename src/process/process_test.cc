@@ -558,6 +558,96 @@ TEST_F(ProcessTest, AnInterruptedDevelopmentResumesWithoutPayingTwice) {
   EXPECT_EQ(std::count(log.begin(), log.end(), "TASK-01: The core: shares and amounts"), 1);
 }
 
+// A person edits the project while a develop is interrupted: a tracked file changed, one
+// deleted, a new file. Running develop again resets the project to the step's start, as it
+// must, but nothing of theirs is deleted: it is kept in git under refs/specwright/kept/…,
+// listed with how to take it back, and recorded in the state.
+TEST_F(ProcessTest, APersonsEditsSurviveTheRerunOfAnInterruptedStep) {
+  for (auto& e : script_["nodes"]["develop"])
+    if (e.contains("when") && e["when"].value("turn", 0) == 2) e["latency_ms"] = 1500;
+  std::atomic<bool> stop{false};
+  std::thread interrupter([&] {
+    while (!stop) {
+      auto log = ReadFile(root_ + "/calls.log");
+      if (log.ok() && log->find("develop\t") != std::string::npos) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(150));
+        cancel_->store(true);
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  auto first = Develop(Make());
+  stop = true;
+  interrupter.join();
+  ASSERT_FALSE(first.ok());
+  ASSERT_EQ(State()["steps"]["development-1"]["status"], "cancelled");
+  // The person's changes: an edit, a deletion and two new files.
+  std::ofstream(project_ + "/BRIEF.md", std::ios::app) << "\nA note of mine.\n";
+  ASSERT_TRUE(fs::remove(project_ + "/CONTEXT.md"));
+  fs::create_directories(project_ + "/notes");
+  std::ofstream(project_ + "/notes/todo.txt") << "ask about rounding\n";
+  std::ofstream(project_ + "/scratch.md") << "mine\n";
+  std::vector<std::string> said;
+  Options o = Make();
+  o.say = [&](const std::string& line) { said.push_back(line); };
+  cancel_->store(false);
+  for (auto& e : script_["nodes"]["develop"]) e.erase("latency_ms");
+  auto second = Develop(o);
+  ASSERT_TRUE(second.ok()) << second.status().message();
+  json st = State();
+  ASSERT_TRUE(st["kept"].is_array());
+  ASSERT_EQ(st["kept"].size(), 1u) << st["kept"].dump();
+  const json& k = st["kept"][0];
+  std::string ref = k["ref"];
+  EXPECT_EQ(ref.rfind("refs/specwright/kept/", 0), 0u) << ref;
+  std::map<std::string, std::string> files;
+  for (const auto& f : k["files"]) files[f["path"]] = f["status"];
+  EXPECT_EQ(files["BRIEF.md"], "modified");
+  EXPECT_EQ(files["CONTEXT.md"], "deleted");
+  EXPECT_EQ(files["notes/todo.txt"], "untracked");
+  EXPECT_EQ(files["scratch.md"], "untracked");
+  std::string all;
+  for (const auto& l : said) all += l + "\n";
+  EXPECT_NE(all.find("kept aside"), std::string::npos) << all;
+  EXPECT_NE(all.find("notes/todo.txt"), std::string::npos) << all;
+  EXPECT_NE(all.find("checkout " + ref + " -- PATH"), std::string::npos) << all;
+  // Every one of them is in git, as the person left it.
+  auto repo = tools::GitRepo::Open(project_);
+  ASSERT_TRUE(repo.ok());
+  auto kept = (*repo)->ReadFilesAt(ref, "", "");
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_EQ((*kept)["notes/todo.txt"], "ask about rounding\n");
+  EXPECT_EQ((*kept)["scratch.md"], "mine\n");
+  EXPECT_NE((*kept)["BRIEF.md"].find("A note of mine."), std::string::npos);
+  EXPECT_EQ(kept->count("CONTEXT.md"), 0u) << "deleted, as the person left it";
+  // And the develop finished as one never interrupted.
+  EXPECT_TRUE(st["qa"]["passed"].get<bool>());
+}
+
+// The process's messages name only flags `specwright approve` has (it had --note, which it
+// does not).
+TEST(ProcessFiles, GateMessagesNameOnlyFlagsThatExist) {
+  const std::set<std::string> flags = {"--reject", "--text", "--store"};
+  int seen = 0;
+  for (const auto& e : fs::directory_iterator(kSource + "/process")) {
+    if (e.path().extension() != ".yaml") continue;
+    std::ifstream in(e.path());
+    for (std::string line; std::getline(in, line);) {
+      size_t at = line.find("specwright approve");
+      if (at == std::string::npos) continue;
+      ++seen;
+      std::string rest = line.substr(at);
+      for (size_t p = rest.find("--"); p != std::string::npos; p = rest.find("--", p + 2)) {
+        size_t end = rest.find_first_not_of("abcdefghijklmnopqrstuvwxyz-", p + 2);
+        std::string flag = rest.substr(p, end == std::string::npos ? std::string::npos : end - p);
+        EXPECT_TRUE(flags.count(flag)) << e.path() << ": " << flag << " in: " << line;
+      }
+    }
+  }
+  EXPECT_GE(seen, 2);
+}
+
 // ---- modify --------------------------------------------------------------------------------
 
 TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {

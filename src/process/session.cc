@@ -157,6 +157,28 @@ void Session::Spent(const std::string& prefix, int64_t* tokens, double* usd) con
   }
 }
 
+Status Session::ResetKeepingAside(const std::string& start, const std::string& why) {
+  SW_ASSIGN_OR_RETURN(tools::KeptAside kept, repo_->KeepAside("specwright: kept aside before " + why));
+  if (!kept.files.empty()) {
+    std::string list;
+    json files = json::array();
+    for (size_t i = 0; i < kept.files.size(); ++i) {
+      files.push_back({{"path", kept.files[i].first}, {"status", kept.files[i].second}});
+      if (i < 12) list += "\n    " + kept.files[i].second + "  " + kept.files[i].first;
+    }
+    if (kept.files.size() > 12) list += "\n    … and " + std::to_string(kept.files.size() - 12) + " more";
+    Say("kept aside " + std::to_string(kept.files.size()) + " change(s) that no finished step committed (your edits, "
+        "or what the interrupted run had half-written) before " + why + ":" + list +
+        "\n  they are in git at " + kept.ref + "; take one back with `git -C " + o_.project + " checkout " + kept.ref +
+        " -- PATH`, or see them all with `git -C " + o_.project + " show --stat " + kept.ref + "`");
+    if (!state_["kept"].is_array()) state_["kept"] = json::array();
+    state_["kept"].push_back({{"ref", kept.ref}, {"commit", kept.commit}, {"before", why}, {"files", files},
+                              {"at", SystemClock::Default()->WallNow()}});
+    SW_RETURN_IF_ERROR(Save());
+  }
+  return repo_->ResetHard(start, /*remove_ignored=*/false);
+}
+
 Result<std::string> Session::Squash(const std::string& start, const std::string& message) {
   SW_RETURN_IF_ERROR(repo_->ResetMixed(start));
   return repo_->CommitAll(message);
@@ -211,8 +233,9 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
     }
     std::string start = st.value("start", "");
     if (!start.empty()) {
-      // What an interrupted attempt wrote goes; the new run redoes it, its model calls from the cache.
-      SW_RETURN_IF_ERROR(repo_->ResetHard(start, /*remove_ignored=*/false));
+      // What an interrupted attempt wrote goes (kept in git, never deleted); the new run redoes
+      // it, its model calls from the cache.
+      SW_RETURN_IF_ERROR(ResetKeepingAside(start, label + " started again"));
       Say("continuing " + label + " from where it stopped (finished model calls come from the cache)");
     } else {
       SW_ASSIGN_OR_RETURN(start, repo_->Head());

@@ -63,6 +63,12 @@ class Session {
                               const std::function<Status(const std::string& start, const json& outputs)>& finish = {});
   /// Squash commits everything changed since `start` as one commit.
   Result<std::string> Squash(const std::string& start, const std::string& message);
+  /// ResetKeepingAside makes the project `start` again, as a step run again must, but never
+  /// deletes what no finished step committed (a person's edits, new and deleted files, or what
+  /// an interrupted run half-wrote): those are first kept in git under refs/specwright/kept/…
+  /// (GitRepo::KeepAside), listed to the person with how to take them back, and recorded in
+  /// the state's "kept". `why` says which step is starting again.
+  Status ResetKeepingAside(const std::string& start, const std::string& why);
 
   // Files of the project.
   std::string Path(const std::string& rel) const;

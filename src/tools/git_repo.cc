@@ -1,5 +1,6 @@
 #include "tools/git_repo.h"
 
+#include <ctime>
 #include <git2.h>
 
 #include <filesystem>
@@ -177,6 +178,59 @@ Result<std::string> GitRepo::CommitPaths(const std::string& message, const std::
       return InvalidInput("cannot commit path " + Quote(p) + ": paths are relative to the work tree");
   if (paths.empty()) return std::string();
   return CommitSpec(repo_, this, message, paths, true);
+}
+
+Result<KeptAside> GitRepo::KeepAside(const std::string& message) {
+  KeptAside kept;
+  SW_ASSIGN_OR_RETURN(nlohmann::json status, Status());
+  for (const auto& f : status) kept.files.emplace_back(f.value("path", ""), f.value("status", ""));
+  if (kept.files.empty()) return kept;
+  // The tree of the work tree as it is, built in the repository's index object and then
+  // forgotten (read back from disk): the index file itself is never written.
+  Index idx;
+  if (git_repository_index(idx.out(), repo_) != 0) return Err("opening the index");
+  char star[] = "*";
+  char* pats[] = {star};
+  git_strarray spec = {pats, 1};
+  int rc = git_index_add_all(idx.get(), &spec, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr);
+  if (rc == 0) rc = git_index_update_all(idx.get(), &spec, nullptr, nullptr);
+  git_oid tree_id;
+  if (rc == 0) rc = git_index_write_tree(&tree_id, idx.get());
+  git_index_read(idx.get(), 1);
+  if (rc != 0) return Err("reading the work tree to keep it aside");
+  SW_ASSIGN_OR_RETURN(std::string head, Head());
+  Commit parent;
+  if (!head.empty()) {
+    git_oid pid;
+    git_oid_fromstr(&pid, head.c_str());
+    if (git_commit_lookup(parent.out(), repo_, &pid) != 0) return Err("reading HEAD");
+  }
+  Tree tree;
+  if (git_tree_lookup(tree.out(), repo_, &tree_id) != 0) return Err("reading the kept tree");
+  // A ref of its own: refs/specwright/kept/20261206-031500, then -2, -3... if taken.
+  std::time_t now = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&now, &tm);
+  char stamp[32];
+  std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  std::string base = std::string("refs/specwright/kept/") + stamp;
+  kept.ref = base;
+  for (int n = 2;; ++n) {
+    git_reference* existing = nullptr;
+    if (git_reference_lookup(&existing, repo_, kept.ref.c_str()) != 0) break;
+    git_reference_free(existing);
+    kept.ref = base + "-" + std::to_string(n);
+  }
+  git_signature* sig = nullptr;
+  if (git_signature_now(&sig, "Specwright", "specwright@localhost") != 0) return Err("making a signature");
+  git_oid id;
+  const git_commit* parents[] = {parent.get()};
+  rc = git_commit_create(&id, repo_, kept.ref.c_str(), sig, sig, "UTF-8", message.c_str(), tree.get(),
+                         head.empty() ? 0 : 1, parents);
+  git_signature_free(sig);
+  if (rc != 0) return Err("keeping the changes aside");
+  kept.commit = OidHex(id);
+  return kept;
 }
 
 sw::Status GitRepo::ResetMixed(const std::string& commit) {

@@ -16,6 +16,13 @@ struct git_repository;
 
 namespace sw::tools {
 
+/// KeptAside is what GitRepo::KeepAside saved: the ref and commit holding it, and each path with
+/// its status (modified, deleted, untracked...). Empty files: there was nothing to keep.
+struct KeptAside {
+  std::string ref, commit;
+  std::vector<std::pair<std::string, std::string>> files;
+};
+
 struct CommitInfo {
   std::string id;
   std::string summary;
@@ -57,6 +64,12 @@ class GitRepo {
   /// ResetHard makes the work tree exactly `commit` again: tracked files restored, untracked
   /// and ignored files (build outputs) removed.
   sw::Status ResetHard(const std::string& commit, bool remove_ignored = true);
+  /// KeepAside saves every change of the work tree that HEAD does not have (modified, deleted
+  /// and untracked files; ignored ones stay out) as a commit on HEAD under a ref of its own,
+  /// refs/specwright/kept/<time>, touching neither HEAD, the index nor the work tree: what a
+  /// reset is about to remove stays in git, to be taken back with
+  /// `git checkout REF -- PATH`.
+  Result<KeptAside> KeepAside(const std::string& message);
   /// ResetMixed moves HEAD (and the index) to `commit` and leaves the work tree alone, so the
   /// changes since can be committed again in other slices (CommitPaths).
   sw::Status ResetMixed(const std::string& commit);

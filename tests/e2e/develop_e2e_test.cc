@@ -120,3 +120,28 @@ TEST_F(DevelopE2E, MalformedInput) {
 }
 
 }  // namespace
+
+namespace {
+
+// Without --workspace, a develop builds in a folder named after the brief's title (not
+// "BRIEF"), and says where; abandoning a modify needs no configured model.
+TEST_F(DevelopE2E, TheDefaultWorkspaceIsNamedAfterTheBriefsTitle) {
+  fs::copy_file(kEx + "/BRIEF.md", dir_ + "/BRIEF.md");
+  // From the brief's own folder, as a person runs it (the runner has no working directory).
+  std::string cmd = "cd " + dir_ + " && SPECWRIGHT_STORE=" + dir_ + "/store " + SW_BINARY +
+                    " develop BRIEF.md --yes --until complexity --script " + kEx + "/recording.yaml --config " + kEx +
+                    "/specwright.yaml > out.txt 2> err.txt";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << Slurp(dir_ + "/err.txt");
+  std::string err = Slurp(dir_ + "/err.txt");
+  EXPECT_NE(err.find("workspace: " + dir_ + "/tipsplit (named after the brief's title"), std::string::npos) << err;
+  EXPECT_TRUE(fs::exists(dir_ + "/tipsplit/.specwright/process.json"));
+  EXPECT_FALSE(fs::exists(dir_ + "/BRIEF"));
+  // No model configured: the answer to --abandon is about the project, not keys or roles.
+  auto a = RunCli({"modify", "--abandon", "--workspace", dir_ + "/tipsplit"}, dir_, env_);
+  EXPECT_EQ(a.code, 2) << a.out << a.err;
+  EXPECT_NE(a.err.find("has not finished"), std::string::npos) << a.err;
+  EXPECT_EQ(a.err.find("role"), std::string::npos) << a.err;
+  EXPECT_EQ(a.err.find("key"), std::string::npos) << a.err;
+}
+
+}  // namespace
