@@ -51,6 +51,12 @@ int CmdRuns(Context& ctx) {
   }
   auto runs = env.store->ListRuns(limit, ctx.args.Has("all"));
   if (!runs.ok()) return Fail(ctx, runs.status());
+  // A run left "running" by a process that died shows as abandoned, with what its calls
+  // really cost (read here, not written: closing it is for the next develop or resume).
+  for (auto& r : *runs) {
+    if (r.status != "running" || store::ProcessAlive(r)) continue;
+    if (engine::Recount(env.store.get(), &r).ok()) r.status = "abandoned";
+  }
   *runs = observe::FilterRuns(std::move(*runs), ctx.args.Get("status"), ctx.args.Get("search"));
   if (ctx.json) {
     std::cout << json::parse(observe::RunsJson(*runs)).dump(2) << "\n";
@@ -81,6 +87,9 @@ int CmdShow(Context& ctx) {
   if (!run.ok()) return Fail(ctx, run.status());
   auto show = observe::Show(env.store.get(), run->id);
   if (!show.ok()) return Fail(ctx, show.status());
+  if (run->status == "running" && !store::ProcessAlive(*run) && engine::Recount(env.store.get(), &*run).ok())
+    run->status = "abandoned (its process, pid " + std::to_string(run->pid) + ", ended while it ran; `specwright resume " +
+                  run->id + "` continues it)";
   const auto& lines = show->lines;
   if (ctx.json) {
     std::cout << json::parse(observe::ToJson(*show)).dump(2) << "\n";

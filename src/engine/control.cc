@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <thread>
@@ -54,15 +55,66 @@ Result<std::string> Cancel(store::Store* st, const store::RunRecord& run, const 
     SW_RETURN_IF_ERROR(st->RequestCancel(run.id));
     return "asked run " + run.id + " (process " + std::to_string(run.pid) + ") to cancel; it stops within a second";
   }
-  // Nobody is running it (waiting, or its process died): mark it cancelled here.
+  // Nobody is running it (waiting, or its process died): mark it cancelled here, with what
+  // it really spent.
   store::Batch b;
   store::RunRecord r = run;
+  if (run.status == "running") SW_RETURN_IF_ERROR(Recount(st, &r));
   r.status = "cancelled";
   r.error = "cancelled by " + by;
   r.cancel_requested = true;
   b.run = r;
   SW_RETURN_IF_ERROR(st->Commit(b));
   return "run " + run.id + " cancelled";
+}
+
+Status Recount(store::Store* st, store::RunRecord* run) {
+  std::vector<std::string> ids{run->id};
+  SW_ASSIGN_OR_RETURN(auto subs, st->ListSubRuns(run->id));
+  for (const auto& s : subs) ids.push_back(s.id);
+  int64_t in = 0, out = 0, calls = 0;
+  double usd = 0;
+  bool unknown = false;
+  for (const auto& id : ids) {
+    SW_ASSIGN_OR_RETURN(auto list, st->ListLlmCalls(id));
+    for (const auto& c : list) {
+      in += c.tokens_in;
+      out += c.tokens_out;
+      ++calls;
+      if (c.cost_usd) usd += *c.cost_usd;
+      else unknown = true;
+    }
+    SW_ASSIGN_OR_RETURN(auto nodes, st->ListNodeRuns(id));
+    for (const auto& n : nodes) unknown |= n.status == "running";
+  }
+  // Never less than it had recorded itself (a total flushed before the calls' rows, say).
+  run->tokens_in = std::max(run->tokens_in, in);
+  run->tokens_out = std::max(run->tokens_out, out);
+  run->calls = std::max(run->calls, calls);
+  run->cost_usd = std::max(run->cost_usd, usd);
+  run->cost_unknown = run->cost_unknown || unknown;
+  return Status::Ok();
+}
+
+Result<store::RunRecord> CloseAbandoned(store::Store* st, const store::RunRecord& run) {
+  if (run.status != "running" || store::ProcessAlive(run)) return run;
+  store::RunRecord r = run;
+  SW_RETURN_IF_ERROR(Recount(st, &r));
+  r.status = "failed";
+  r.error = "abandoned: its process (pid " + std::to_string(run.pid) + ") ended while it ran" +
+            (run.error.empty() ? "" : " (" + run.error + ")");
+  if (r.finished_at <= 0) {
+    // When it was last heard of: its newest event.
+    SW_ASSIGN_OR_RETURN(auto events, st->ListEvents(run.id));
+    r.finished_at = events.empty() ? run.created_at : events.back().ts;
+  }
+  store::Batch b;
+  b.run = r;
+  SW_RETURN_IF_ERROR(st->Commit(b));
+  SW_ASSIGN_OR_RETURN(auto subs, st->ListSubRuns(run.id));
+  for (const auto& s : subs)
+    if (s.status == "running") SW_RETURN_IF_ERROR(CloseAbandoned(st, s).status());
+  return r;
 }
 
 HumanFn AwaitDecisions(store::Store* st, std::shared_ptr<std::atomic<bool>> stop, double poll_seconds) {

@@ -30,6 +30,17 @@ Result<store::ApprovalRecord> Decide(store::Store* st, const std::string& run_id
 /// nobody is running as cancelled; returns what happened in one sentence.
 Result<std::string> Cancel(store::Store* st, const store::RunRecord& run, const std::string& by);
 
+/// Recount sets a run's spend from what the store holds: the model calls of the run and of
+/// its sub-runs (tokens, calls, dollars; unknown when a call's cost is). A run whose process
+/// died never wrote its last totals: this is what it really spent. The cost is also unknown
+/// when a node attempt was still running: the call in flight was never reported.
+Status Recount(store::Store* st, store::RunRecord* run);
+
+/// CloseAbandoned closes a run whose process died while it ran (status "running", no live
+/// process): "failed", the error saying it was abandoned, its spend recounted (Recount), and
+/// the same for its sub-runs. Any other run is returned unchanged.
+Result<store::RunRecord> CloseAbandoned(store::Store* st, const store::RunRecord& run);
+
 /// AwaitDecisions is a HumanFn that waits for an answer given from outside the process
 /// (`specwright approve`, the web UI): it records the gate as pending, then polls the store
 /// until the gate is decided, the run is cancelled, or *stop is set (nullopt: the run waits).

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -137,6 +138,32 @@ class ProcessTest : public ::testing::Test {
   llm::PriceTable prices_;
   json script_;
   std::shared_ptr<std::atomic<bool>> cancel_ = std::make_shared<std::atomic<bool>>(false);
+  /// InterruptTheFirstDeveloperTurn runs a develop and cancels it while the first developer
+  /// agent's second turn is in flight; the next Develop continues at that wave.
+  void InterruptTheFirstDeveloperTurn() {
+    for (auto& e : script_["nodes"]["develop"])
+      if (e.contains("when") && e["when"].value("turn", 0) == 2) e["latency_ms"] = 1500;
+    std::atomic<bool> stop{false};
+    std::thread interrupter([&] {
+      while (!stop) {
+        auto log = ReadFile(root_ + "/calls.log");
+        if (log.ok() && log->find("develop\t") != std::string::npos) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(150));
+          cancel_->store(true);
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+      }
+    });
+    auto first = Develop(Make());
+    stop = true;
+    interrupter.join();
+    ASSERT_FALSE(first.ok());
+    ASSERT_EQ(State()["steps"]["development-1"]["status"], "cancelled");
+    cancel_->store(false);
+    for (auto& e : script_["nodes"]["develop"]) e.erase("latency_ms");
+  }
+
   std::map<std::string, std::string> labels_;
   bool yes_ = true;  // what the gates get: approved, or nobody to answer (the run waits)
 };
@@ -563,25 +590,7 @@ TEST_F(ProcessTest, AnInterruptedDevelopmentResumesWithoutPayingTwice) {
 // must, but nothing of theirs is deleted: it is kept in git under refs/specwright/kept/…,
 // listed with how to take it back, and recorded in the state.
 TEST_F(ProcessTest, APersonsEditsSurviveTheRerunOfAnInterruptedStep) {
-  for (auto& e : script_["nodes"]["develop"])
-    if (e.contains("when") && e["when"].value("turn", 0) == 2) e["latency_ms"] = 1500;
-  std::atomic<bool> stop{false};
-  std::thread interrupter([&] {
-    while (!stop) {
-      auto log = ReadFile(root_ + "/calls.log");
-      if (log.ok() && log->find("develop\t") != std::string::npos) {
-        std::this_thread::sleep_for(std::chrono::milliseconds(150));
-        cancel_->store(true);
-        return;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  });
-  auto first = Develop(Make());
-  stop = true;
-  interrupter.join();
-  ASSERT_FALSE(first.ok());
-  ASSERT_EQ(State()["steps"]["development-1"]["status"], "cancelled");
+  InterruptTheFirstDeveloperTurn();
   // The person's changes: an edit, a deletion and two new files.
   std::ofstream(project_ + "/BRIEF.md", std::ios::app) << "\nA note of mine.\n";
   ASSERT_TRUE(fs::remove(project_ + "/CONTEXT.md"));
@@ -591,8 +600,6 @@ TEST_F(ProcessTest, APersonsEditsSurviveTheRerunOfAnInterruptedStep) {
   std::vector<std::string> said;
   Options o = Make();
   o.say = [&](const std::string& line) { said.push_back(line); };
-  cancel_->store(false);
-  for (auto& e : script_["nodes"]["develop"]) e.erase("latency_ms");
   auto second = Develop(o);
   ASSERT_TRUE(second.ok()) << second.status().message();
   json st = State();
@@ -646,6 +653,54 @@ TEST(ProcessFiles, GateMessagesNameOnlyFlagsThatExist) {
     }
   }
   EXPECT_GE(seen, 2);
+}
+
+// A step's process that died mid-run (SIGKILL, a crash) left its run "running" with the
+// totals of its last flush: running develop again closes it as abandoned with what its calls
+// really cost, and the step's spend (PR.md's) counts it.
+TEST_F(ProcessTest, AnAbandonedRunIsClosedWithWhatItReallySpent) {
+  InterruptTheFirstDeveloperTurn();
+  json st = State();
+  std::string dead_run = st["steps"]["development-1"]["run"];
+  // Make it look as a SIGKILL leaves it: still running, no totals, a process that is gone.
+  pid_t gone = ::fork();
+  if (gone == 0) ::_exit(0);
+  ::waitpid(gone, nullptr, 0);
+  auto rec = *store_->GetRun(dead_run);
+  ASSERT_TRUE(rec);
+  store::RunRecord r = *rec;
+  r.status = "running";
+  r.pid = gone;
+  r.tokens_in = r.tokens_out = r.calls = 0;
+  r.cost_usd = 0;
+  store::Batch b;
+  b.run = r;
+  ASSERT_TRUE(store_->Commit(b).ok());
+  double paid = 0;
+  int64_t tokens = 0;
+  for (const auto& c : *store_->ListLlmCalls(dead_run)) paid += c.cost_usd.value_or(0), tokens += c.tokens_in + c.tokens_out;
+  ASSERT_GT(paid, 0);
+  std::vector<std::string> said;
+  Options o = Make();
+  o.say = [&](const std::string& line) { said.push_back(line); };
+  auto again = Develop(o);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  auto closed = *store_->GetRun(dead_run);
+  EXPECT_EQ(closed->status, "failed");
+  EXPECT_NE(closed->error.find("abandoned: its process (pid " + std::to_string(gone) + ") ended while it ran"),
+            std::string::npos) << closed->error;
+  EXPECT_DOUBLE_EQ(closed->cost_usd, paid);
+  EXPECT_EQ(closed->tokens_in + closed->tokens_out, tokens);
+  EXPECT_GT(closed->finished_at, 0);
+  std::string all;
+  for (const auto& l : said) all += l + "\n";
+  EXPECT_NE(all.find("run " + dead_run + " of "), std::string::npos) << all;
+  // The step's spend is both runs' real spend.
+  json now = State();
+  double step_usd = 0;
+  for (const auto& id : now["steps"]["development-1"]["runs"]) step_usd += (*store_->GetRun(id.get<std::string>()))->cost_usd;
+  EXPECT_DOUBLE_EQ(now["steps"]["development-1"]["cost_usd"].get<double>(), step_usd);
+  EXPECT_GE(step_usd, paid);
 }
 
 // ---- modify --------------------------------------------------------------------------------

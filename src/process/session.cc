@@ -10,6 +10,7 @@
 #include "base/clock.h"
 #include "base/fs.h"
 #include "base/strings.h"
+#include "engine/control.h"
 
 namespace sw::process {
 namespace fs = std::filesystem;
@@ -217,6 +218,15 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
   std::optional<store::RunRecord> rec;
   if (!last.empty()) {
     SW_ASSIGN_OR_RETURN(rec, o_.store->GetRun(last));
+  }
+  if (rec && rec->status == "running" && !store::ProcessAlive(*rec)) {
+    // Its process died mid-run (a crash, a kill): close it with what it really spent, so this
+    // step's spend, PR.md and `specwright runs` count it.
+    SW_ASSIGN_OR_RETURN(store::RunRecord closed, engine::CloseAbandoned(o_.store, *rec));
+    rec = closed;
+    Say("run " + last + " of " + label + " was abandoned when its process ended; closed with what it spent: " +
+        FormatUsd(closed.cost_usd) + (closed.cost_unknown ? " + unknown" : "") + ", " +
+        std::to_string(closed.tokens_in + closed.tokens_out) + " tokens");
   }
   if (rec && rec->status == "waiting") {
     run.resume_id = last;

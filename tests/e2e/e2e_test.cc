@@ -18,6 +18,8 @@
 #include <thread>
 
 #include "store/store.h"
+#include <nlohmann/json.hpp>
+
 #include "cli_runner.h"
 
 namespace {
@@ -82,6 +84,25 @@ TEST_F(E2E, KillDashNineThenResumeNeverRerunsCompletedNodes) {
     auto run = (*st)->GetRun("crash-1");
     ASSERT_TRUE(run.ok() && run->has_value());
     EXPECT_EQ((*run)->status, "running");  // it died without finishing
+    // `runs` shows it abandoned, with what its recorded calls spent (not its last flush).
+    auto calls = (*st)->ListLlmCalls("crash-1");
+    ASSERT_TRUE(calls.ok());
+    int64_t in = 0;
+    for (const auto& c : *calls) in += c.tokens_in;
+    auto listed = RunCli({"runs", "--json", "--store", store_}, dir_);
+    ASSERT_EQ(listed.code, 0) << listed.err;
+    bool found = false;
+    for (const auto& row : nlohmann::json::parse(listed.out))
+      if (row["id"] == "crash-1") {
+        found = true;
+        EXPECT_EQ(row["status"], "abandoned");
+        EXPECT_EQ(row["tokens_in"].get<int64_t>(), std::max<int64_t>(in, (*run)->tokens_in));
+        EXPECT_EQ(row["calls"].get<int64_t>(), std::max<int64_t>(static_cast<int64_t>(calls->size()), (*run)->calls));
+      }
+    EXPECT_TRUE(found) << listed.out;
+    auto show = RunCli({"show", "crash-1", "--store", store_}, dir_);
+    EXPECT_NE(show.out.find("status    abandoned (its process, pid " + std::to_string(p.pid) + ", ended while it ran"),
+              std::string::npos) << show.out;
   }
   ASSERT_GE(done_before_kill.size(), 7u);
   ASSERT_LT(done_before_kill.size(), 24u);
