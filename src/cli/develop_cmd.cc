@@ -101,6 +101,7 @@ int RunProcess(Context& ctx, bool develop) {
   o.store = env.store.get();
   o.yes = ctx.args.Has("yes");
   o.abandon = abandon;
+  o.no_cache = ctx.args.Has("no-cache");
   o.until = ctx.args.Get("until");
   static const std::vector<std::string> kUntil{"complexity", "requirements", "domain", "stories", "architecture",
                                                "api", "tasks", "development", "tests"};

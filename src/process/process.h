@@ -172,6 +172,7 @@ struct Options {
   bool yes = false;         // approve gates and take suggested answers
   std::string until;        // stop after this phase ("" = run them all)
   bool abandon = false;     // modify: drop the unfinished change, back to where it started
+  bool no_cache = false;    // --no-cache: every step's model calls are made afresh, none from the cache
   std::string qa_command = "make test";
   std::vector<std::string> qa_allow{"make"};
   std::function<void(const std::string&)> say;  // one line of progress for the user

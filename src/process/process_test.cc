@@ -703,6 +703,24 @@ TEST_F(ProcessTest, AnAbandonedRunIsClosedWithWhatItReallySpent) {
   EXPECT_GE(step_usd, paid);
 }
 
+// --no-cache: the step run again pays for every call, the turns that finished before the
+// interruption included (by default they come from the cache: four paid turns in all).
+TEST_F(ProcessTest, NoCacheMakesEveryCallAfresh) {
+  InterruptTheFirstDeveloperTurn();
+  Options o = Make();
+  o.no_cache = true;
+  auto again = Develop(o);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  json now = State();
+  int ok_calls = 0, cached = 0;
+  for (const auto& r : now["steps"]["development-1"]["runs"])
+    for (const auto& c : *store_->ListLlmCalls(r.get<std::string>()))
+      if (c.node == "develop" && c.status == "ok") ++ok_calls;
+  for (const auto& n : *store_->ListNodeRuns(now["steps"]["development-1"]["run"].get<std::string>())) cached += n.cached;
+  EXPECT_GT(ok_calls, 4) << "the finished first turns were paid again";
+  EXPECT_EQ(cached, 0);
+}
+
 // ---- modify --------------------------------------------------------------------------------
 
 TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {

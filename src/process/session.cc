@@ -235,6 +235,7 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
     if (rec && store::ProcessAlive(*rec))
       return Failed("step " + label + " is running in another process (run " + last + ", pid " +
                                 std::to_string(rec->pid) + ")");
+    if (o_.no_cache) run.no_cache = true;
     if (st.value("fresh", false)) {
       run.no_cache = true;
       st.erase("fresh");  // once: if this attempt is only interrupted, the next keeps its cache
