@@ -126,7 +126,9 @@ void Runner::HandleCompletion(Completion c) {
     a.node = def.id;
     a.iteration = s.iteration;
     a.item = item;
-    a.decision = o.ok ? (def.human_mode == workflow::HumanMode::kInput ? "input" : "approved") : "rejected";
+    // A gate dialogue's rejection is the node's answer (ok), still a rejection in the record.
+    bool rejected = !o.ok || (o.value.is_object() && !o.value.value("approved", true));
+    a.decision = rejected ? "rejected" : def.human_mode == workflow::HumanMode::kInput ? "input" : "approved";
     a.text = o.value.is_string() ? o.value.get<std::string>() : o.value.value("text", "");
     a.by = o.approval_by;
     a.ts = services_.clock->WallNow();

@@ -514,9 +514,19 @@ void Runner::LaunchTool(Prepared& p) {
 }
 
 namespace {
-Outcome HumanOutcome(bool approve_mode, bool approved, const std::string& text, const std::string& by) {
+/// HumanOutcome is a person's answer as the node's outcome. A rejection fails an approve node,
+/// unless the node owns a loop (`dialogue`): then it is the node's answer like any other,
+/// {approved: false, text}, and the loop's `while` decides whether the work goes round again
+/// with the person's words (a gate dialogue).
+Outcome HumanOutcome(bool approve_mode, bool approved, const std::string& text, const std::string& by,
+                     bool dialogue) {
   Outcome o;
   o.approval_by = by;
+  if (approve_mode && !approved && dialogue) {
+    o.ok = true;
+    o.value = json{{"approved", false}, {"text", text}};
+    return o;
+  }
   if (approve_mode && !approved) {
     o.error = "rejected by " + by + (text.empty() ? "" : ": " + text);
     o.value = json{{"approved", false}, {"text", text}};
@@ -532,10 +542,11 @@ void Runner::LaunchHuman(Prepared& p) {
   const auto& def = wf_->nodes[p.node];
   const NodeState& s = nodes_[p.node];
   bool approve_mode = def.human_mode == workflow::HumanMode::kApprove;
+  bool dialogue = def.loop.has_value();
   int item = s.is_map ? p.unit : -1;
   std::string message = p.args.value("message", "");
   if (options_.auto_approve) {
-    Post(p, HumanOutcome(approve_mode, true, "", "auto"));
+    Post(p, HumanOutcome(approve_mode, true, "", "auto", dialogue));
     return;
   }
   if (services_.store) {
@@ -543,7 +554,7 @@ void Runner::LaunchHuman(Prepared& p) {
     if (approvals.ok()) {
       for (const auto& a : *approvals) {
         if (a.node == def.id && a.iteration == s.iteration && a.item == item && a.decision != "pending") {
-          Post(p, HumanOutcome(approve_mode, a.decision != "rejected", a.text, a.by.empty() ? "cli" : a.by));
+          Post(p, HumanOutcome(approve_mode, a.decision != "rejected", a.text, a.by.empty() ? "cli" : a.by, dialogue));
           return;
         }
       }
@@ -564,13 +575,13 @@ void Runner::LaunchHuman(Prepared& p) {
   }
   HumanRequest req{run_id_, def.id, approve_mode, message, nodes_[p.node].iteration,
                    nodes_[p.node].is_map ? p.unit : -1};
-  threads_.emplace_back([inbox, fn = options_.human, req, approve_mode, c = std::move(c)]() mutable {
+  threads_.emplace_back([inbox, fn = options_.human, req, approve_mode, dialogue, c = std::move(c)]() mutable {
     auto answer = fn(req);
     if (!answer) {
       c.outcome.waiting = true;
       c.outcome.error = req.message;
     } else {
-      c.outcome = HumanOutcome(approve_mode, answer->approved, answer->text, answer->by);
+      c.outcome = HumanOutcome(approve_mode, answer->approved, answer->text, answer->by, dialogue);
     }
     inbox->Push(std::move(c));
   });

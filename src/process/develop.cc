@@ -176,6 +176,15 @@ Status RecordVerifyRounds(Session& s, const std::string& key, const std::string&
       if (r.status == "succeeded") rounds = std::max(rounds, r.iteration + 1);
   json& st = s.Step(key);
   st["verify_rounds"] = std::max(rounds, st.value("verify_rounds", 0));
+  // The gate dialogue: every answer at the step's gate, in order (who, what, when).
+  auto approvals = s.options().store->ListApprovals(run_id);
+  if (approvals.ok()) {
+    json gate = json::array();
+    for (const auto& a : *approvals)
+      if (a.node == "approve" && a.decision != "pending")
+        gate.push_back({{"round", a.iteration + 1}, {"decision", a.decision}, {"by", a.by}, {"text", a.text}, {"at", a.ts}});
+    if (!gate.empty()) st["gate"] = gate;
+  }
   return s.Save();
 }
 

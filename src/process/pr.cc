@@ -89,6 +89,22 @@ Status WritePr(Session& s) {
     out += std::string("| ") + name + " | " + std::to_string(rounds) + " | " + v.value("verdict", std::string("approve")) +
            (rounds > 1 ? " after fixes" : "") + " |\n";
   }
+  // The gate dialogues: what a person said at each gate, round by round.
+  std::string gates;
+  for (const auto& name : {"requirements", "tasks"}) {
+    if (!steps.contains(name) || !steps[name].contains("gate")) continue;
+    for (const auto& g : steps[name]["gate"]) {
+      if (g.value("by", "") == "auto") continue;  // --yes approves without a word
+      std::string text = g.value("text", "");
+      for (char& c : text)
+        if (c == '\n' || c == '|') c = ' ';
+      gates += std::string("| ") + name + " | " + std::to_string(g.value("round", 1)) + " | " + g.value("decision", "") +
+               " | " + g.value("by", "") + " | " + LocalTime(g.value("at", 0.0), "%Y-%m-%d %H:%M") + " | " + text + " |\n";
+    }
+  }
+  if (!gates.empty())
+    out += "\n## Gate dialogue\n\nWhat a person said at each gate; a rejection or a comment sent the document back to "
+           "the architect:\n\n| gate | round | decision | by | when | words |\n|---|---|---|---|---|---|\n" + gates;
   out += "\n## Tasks\n\n| task | path to code | why | commit |\n|---|---|---|---|\n";
   std::map<std::string, std::string> commits;
   for (const auto& [key, step] : steps.items())

@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "base/fs.h"
+#include "engine/control.h"
 #include "llm/prices.h"
 #include "llm/scripted.h"
 #include "process/process.h"
@@ -719,6 +720,84 @@ TEST_F(ProcessTest, NoCacheMakesEveryCallAfresh) {
   for (const auto& n : *store_->ListNodeRuns(now["steps"]["development-1"]["run"].get<std::string>())) cached += n.cached;
   EXPECT_GT(ok_calls, 4) << "the finished first turns were paid again";
   EXPECT_EQ(cached, 0);
+}
+
+// A gate is a dialogue: the person rejects the requirements with a note, the note (and the
+// document it is about) reaches the architect in a new model call, the revised document is
+// verified and the gate asks again; a plain approval ends it. Every round is in the store.
+TEST_F(ProcessTest, AGateDialogueRevisesTheDocumentUntilApproved) {
+  json reqs = script_["nodes"]["produce"][1];
+  std::string revised = reqs["text"].get<std::string>() + "\nEach share is rounded up to the cent.\n";
+  Prepend("produce", {{"when", {{"prompt_contains", "Their words:\nRound each share up to the cent"}}}, {"text", revised}});
+  yes_ = false;
+  Options o = Make();
+  o.yes = false;
+  o.until = "requirements";
+  // Whatever waits before the requirements gate (the open question) is answered.
+  std::string gate_run;
+  for (int round = 0; round < 4 && gate_run.empty(); ++round) {
+    auto d = Develop(o);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    ASSERT_TRUE(d->waiting) << d->message;
+    json st = State();
+    if (st["steps"].contains("requirements") && st["steps"]["requirements"]["status"] == "waiting") {
+      gate_run = st["steps"]["requirements"]["run"];
+      break;
+    }
+    for (const auto& [key, step] : st["steps"].items())
+      if (step.value("status", "") == "waiting")
+        ASSERT_TRUE(engine::Decide(store_.get(), step["run"], {"ask", true, "Round each share up to the cent", "test"}).ok());
+  }
+  ASSERT_FALSE(gate_run.empty()) << State().dump();
+  std::string first_prompt = PromptOf("requirements", "produce");
+  // Round 1: not approved, with a note.
+  ASSERT_TRUE(engine::Decide(store_.get(), gate_run, {"approve", false, "Round each share up to the cent", "ana"}).ok());
+  auto d2 = Develop(o);
+  ASSERT_TRUE(d2.ok()) << d2.status().message();
+  EXPECT_TRUE(d2->waiting) << "the gate asks again about the revised document";
+  std::string prompt = PromptOf("requirements", "produce");
+  EXPECT_NE(prompt, first_prompt) << "a new model call, not the cached one";
+  prompt = json::parse(prompt)["messages"].back()["content"];
+  EXPECT_NE(prompt.find("They did not approve it. Their words:\nRound each share up to the cent"), std::string::npos)
+      << prompt.substr(prompt.size() > 3000 ? prompt.size() - 3000 : 0);
+  EXPECT_NE(prompt.find("## Your last version\n# Requirements"), std::string::npos) << "the document it concerns";
+  EXPECT_NE(ReadFile(project_ + "/specs/requirements/requirements.md")->find("Each share is rounded up to the cent."),
+            std::string::npos);
+  // Round 2: approved.
+  engine::Decision yes{"approve", true, "", "ana"};
+  yes.iteration = 1;
+  ASSERT_TRUE(engine::Decide(store_.get(), gate_run, yes).ok());
+  auto d3 = Develop(o);
+  ASSERT_TRUE(d3.ok()) << d3.status().message();
+  EXPECT_TRUE(d3->stopped) << d3->message;
+  EXPECT_EQ(State()["steps"]["requirements"]["status"], "done");
+  auto approvals = store_->ListApprovals(gate_run);
+  ASSERT_TRUE(approvals.ok());
+  std::vector<std::string> rounds;
+  for (const auto& a : *approvals)
+    if (a.node == "approve") rounds.push_back(std::to_string(a.iteration) + " " + a.decision + " by " + a.by + ": " + a.text);
+  EXPECT_EQ(rounds, (std::vector<std::string>{"0 rejected by ana: Round each share up to the cent", "1 approved by ana: "}));
+  EXPECT_EQ(State()["steps"]["requirements"]["gate"].size(), 2u);
+
+  // The task-plan gate is a dialogue too: an approval with a comment sends the plan back once.
+  o.until = "tasks";
+  auto t1 = Develop(o);
+  ASSERT_TRUE(t1.ok()) << t1.status().message();
+  ASSERT_TRUE(t1->waiting) << t1->message;
+  std::string tasks_run = State()["steps"]["tasks"]["run"];
+  ASSERT_TRUE(engine::Decide(store_.get(), tasks_run, {"approve", true, "Keep TASK-01 first", "ana"}).ok());
+  auto t2 = Develop(o);
+  ASSERT_TRUE(t2.ok()) << t2.status().message();
+  ASSERT_TRUE(t2->waiting) << "asked again after the comment";
+  std::string plan_prompt = json::parse(PromptOf("tasks", "plan"))["messages"].back()["content"];
+  EXPECT_NE(plan_prompt.find("They approved it with a comment. Their words:\nKeep TASK-01 first"), std::string::npos);
+  EXPECT_NE(plan_prompt.find("## Your last plan\n{"), std::string::npos);
+  engine::Decision ok{"approve", true, "", "ana"};
+  ok.iteration = 1;
+  ASSERT_TRUE(engine::Decide(store_.get(), tasks_run, ok).ok());
+  auto t3 = Develop(o);
+  ASSERT_TRUE(t3.ok()) << t3.status().message();
+  EXPECT_TRUE(t3->stopped) << t3->message;
 }
 
 // ---- modify --------------------------------------------------------------------------------
