@@ -47,7 +47,9 @@ engine::HumanFn TerminalHuman(ProgressDisplay* display) {
     if (!tty) return std::nullopt;
     display->Pause();
     std::fprintf(tty, "\n[%s] %s\n%s ", req.node.c_str(), req.message.c_str(),
-                 req.approve_mode ? "approve? [y/n, or type a comment to approve with it]" : "answer:");
+                 req.approve_mode ? "approve? [y = approve, n = reject, or type what should change (at a process gate "
+                                    "it goes back to the architect and the gate asks again)]"
+                                  : "answer:");
     std::fflush(tty);
     char buf[4096];
     if (!std::fgets(buf, sizeof(buf), tty)) {
@@ -64,6 +66,14 @@ engine::HumanFn TerminalHuman(ProgressDisplay* display) {
     }
     if (line == "n" || line == "no" || line == "N") {
       a.approved = false;
+      // A rejection with its reason: the reason is what a gate dialogue sends back.
+      tty = std::fopen("/dev/tty", "r+");
+      if (tty) {
+        std::fprintf(tty, "why (optional)? ");
+        std::fflush(tty);
+        if (std::fgets(buf, sizeof(buf), tty)) a.text = Trim(buf);
+        std::fclose(tty);
+      }
     } else if (!(line.empty() || line == "y" || line == "yes" || line == "Y")) {
       a.text = line;
     }
