@@ -71,6 +71,8 @@ const std::vector<CommandEntry>& Table() {
              {"status", true, false, "only runs with this status (running, waiting, succeeded, failed, cancelled)"},
              {"search", true, false, "only runs whose id, workflow or file contains this text"}}),
        "runs [--limit N] [--status S] [--search TEXT]"},
+      {"sessions", "list develop and modify sessions: their phases, gate rounds and spend", CmdSessions,
+       With({{"limit", true, false, "how many sessions (default 20)"}}), "sessions [--limit N] [--json]"},
       {"show", "show a run's nodes: status, attempts, duration, tokens, cost, error", CmdShow, With({}), "show RUN"},
       {"cancel", "cancel a running run (in-flight work stops, nothing half-written)", CmdCancel, With({}),
        "cancel RUN"},

@@ -22,6 +22,7 @@ int CmdValidate(Context& ctx);
 int CmdRun(Context& ctx);
 int CmdResume(Context& ctx);
 int CmdRuns(Context& ctx);
+int CmdSessions(Context& ctx);
 int CmdShow(Context& ctx);
 int CmdCancel(Context& ctx);
 int CmdApprove(Context& ctx);

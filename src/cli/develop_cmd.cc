@@ -157,6 +157,8 @@ int RunProcess(Context& ctx, bool develop) {
     options.run_id = step.run_id;
     options.workspace_dir = step.workspace;
     options.use_cache = !step.no_cache;
+    options.session = step.session;
+    options.label = step.label;
     options.auto_approve = o.yes;
     options.listener = &display;
     options.cancel = g_process_cancel;

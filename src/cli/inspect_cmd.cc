@@ -66,16 +66,91 @@ int CmdRuns(Context& ctx) {
     std::printf("no runs yet in %s (start one with `specwright run FILE`)\n", ctx.store_dir.c_str());
     return kExitOk;
   }
-  std::printf("%-24s %-10s %-16s %-19s %9s %9s %9s %10s\n", "RUN", "STATUS", "WORKFLOW", "STARTED", "DURATION",
+  std::printf("%-24s %-10s %-24s %-19s %9s %9s %9s %10s\n", "RUN", "STATUS", "WORKFLOW / STEP", "STARTED", "DURATION",
               "NODES", "TOKENS", "COST");
   for (const auto& r : *runs) {
     std::string nodes = std::to_string(r.nodes_succeeded) + "/" + std::to_string(r.nodes_total);
-    std::printf("%-24s %-10s %-16s %-19s %9s %9s %9lld %10s\n", r.id.c_str(), r.status.c_str(),
-                r.workflow_name.substr(0, 16).c_str(), When(r.created_at).c_str(),
+    // A develop's or modify's run says which step it was (its workflow is a generic phase).
+    std::string what = r.label.empty() ? r.workflow_name : r.label;
+    if (what.size() > 24) what = Utf8Prefix(what, 21) + "...";
+    std::printf("%-24s %-10s %-24s %-19s %9s %9s %9lld %10s\n", r.id.c_str(), r.status.c_str(),
+                what.c_str(), When(r.created_at).c_str(),
                 Duration(r.created_at, r.finished_at).c_str(), nodes.c_str(),
                 static_cast<long long>(r.tokens_in + r.tokens_out),
                 (r.cost_unknown ? (r.cost_usd > 0 ? FormatUsd(r.cost_usd) + "+?" : std::string("unknown"))
                                 : FormatUsd(r.cost_usd)).c_str());
+  }
+  return kExitOk;
+}
+
+int CmdSessions(Context& ctx) {
+  Env env;
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  int limit = 20;
+  if (ctx.args.Has("limit")) {
+    char* end = nullptr;
+    long v = std::strtol(ctx.args.Get("limit").c_str(), &end, 10);
+    if (!end || *end || v < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
+    limit = static_cast<int>(v);
+  }
+  auto runs = env.store->ListRuns(-1, false);
+  if (!runs.ok()) return Fail(ctx, runs.status());
+  struct Row {
+    std::string id, project, status;
+    double started = 0, last = 0, cost = 0;
+    int64_t tokens = 0, runs = 0, gate_rounds = 0;
+    bool cost_unknown = false;
+    std::vector<std::string> steps;
+  };
+  std::map<std::string, Row> by_id;
+  std::vector<std::string> order;  // newest session first (runs come newest first)
+  for (auto r : *runs) {
+    if (r.session.empty()) continue;
+    if (r.status == "running" && !store::ProcessAlive(r) && engine::Recount(env.store.get(), &r).ok()) r.status = "abandoned";
+    auto [it, fresh] = by_id.try_emplace(r.session);
+    Row& row = it->second;
+    if (fresh) {
+      order.push_back(r.session);
+      row.id = r.session;
+      row.status = r.status;  // the newest run's
+      row.last = r.created_at;
+      json opts = json::parse(r.options_json, nullptr, false);
+      if (opts.is_object()) row.project = opts.value("project", "");
+    }
+    row.started = r.created_at;
+    row.runs += 1;
+    row.tokens += r.tokens_in + r.tokens_out;
+    row.cost += r.cost_usd;
+    row.cost_unknown |= r.cost_unknown;
+    if (!r.label.empty() && std::find(row.steps.begin(), row.steps.end(), r.label) == row.steps.end())
+      row.steps.insert(row.steps.begin(), r.label);  // oldest first
+    auto approvals = env.store->ListApprovals(r.id);
+    if (approvals.ok())
+      for (const auto& a : *approvals) row.gate_rounds += a.node == "approve" && a.decision != "pending" && a.by != "auto";
+  }
+  if (static_cast<int>(order.size()) > limit) order.resize(static_cast<size_t>(limit));
+  if (ctx.json) {
+    json out = json::array();
+    for (const auto& id : order) {
+      const Row& r = by_id[id];
+      out.push_back({{"session", r.id}, {"kind", r.id.substr(0, r.id.find('-'))}, {"project", r.project},
+                     {"status", r.status}, {"started_at", r.started}, {"last_run_at", r.last}, {"runs", r.runs},
+                     {"steps", r.steps}, {"gate_rounds", r.gate_rounds}, {"tokens", r.tokens}, {"cost_usd", r.cost},
+                     {"cost_known", !r.cost_unknown}});
+    }
+    std::cout << out.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (order.empty()) {
+    std::printf("no develop or modify sessions in %s (start one with `specwright develop BRIEF.md`)\n", ctx.store_dir.c_str());
+    return kExitOk;
+  }
+  for (const auto& id : order) {
+    const Row& r = by_id[id];
+    std::printf("%s  %s  %s\n  started %s, %lld runs, %lld gate rounds, %lld tokens, %s\n  steps: %s\n\n", r.id.c_str(),
+                r.status.c_str(), r.project.c_str(), When(r.started).c_str(), static_cast<long long>(r.runs),
+                static_cast<long long>(r.gate_rounds), static_cast<long long>(r.tokens),
+                (FormatUsd(r.cost) + (r.cost_unknown ? " + unknown" : "")).c_str(), Join(r.steps, ", ").c_str());
   }
   return kExitOk;
 }
@@ -89,7 +164,7 @@ int CmdShow(Context& ctx) {
   if (!show.ok()) return Fail(ctx, show.status());
   if (run->status == "running" && !store::ProcessAlive(*run) && engine::Recount(env.store.get(), &*run).ok())
     run->status = "abandoned (its process, pid " + std::to_string(run->pid) + ", ended while it ran; `specwright resume " +
-                  run->id + "` continues it)";
+                  run->id + "` continues it, or, for a develop's step, `specwright develop` again)";
   const auto& lines = show->lines;
   if (ctx.json) {
     std::cout << json::parse(observe::ToJson(*show)).dump(2) << "\n";

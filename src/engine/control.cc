@@ -85,7 +85,8 @@ Status Recount(store::Store* st, store::RunRecord* run) {
       else unknown = true;
     }
     SW_ASSIGN_OR_RETURN(auto nodes, st->ListNodeRuns(id));
-    for (const auto& n : nodes) unknown |= n.status == "running";
+    // A model call in flight when the process died was never reported (a tool's costs nothing).
+    for (const auto& n : nodes) unknown |= n.status == "running" && !n.model.empty();
   }
   // Never less than it had recorded itself (a total flushed before the calls' rows, say).
   run->tokens_in = std::max(run->tokens_in, in);

@@ -82,6 +82,8 @@ class BudgetAccount;
 struct RunOptions {
   json inputs = json::object();  // already resolved against the declarations
   bool use_cache = true;
+  /// Recorded on the run: the develop/modify session it belongs to and what it is for in it.
+  std::string session, label;
   bool auto_approve = false;
   HumanFn human;
   int64_t default_max_calls = 500;

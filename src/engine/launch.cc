@@ -598,6 +598,7 @@ Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& chil
   RunOptions co;
   co.inputs = std::move(inputs);
   co.use_cache = parent->options_.use_cache;
+  co.session = parent->options_.session;  // a sub-run belongs to its parent's session
   co.auto_approve = parent->options_.auto_approve;
   co.human = parent->options_.human;
   co.default_max_calls = parent->options_.default_max_calls;

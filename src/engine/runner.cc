@@ -81,6 +81,8 @@ Result<RunSummary> Runner::Start() {
   run_.created_at = services_.clock->WallNow();
   run_.inputs_json = options_.inputs.dump();
   run_.options_json = options_.record_options.dump();
+  run_.session = options_.session;
+  run_.label = options_.label;
   run_.pid = ProcessId();
   run_.nodes_total = static_cast<int64_t>(nodes_.size());
   if (services_.store) batch_.run = run_;  // a copy only worth making to write it

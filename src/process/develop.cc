@@ -5,6 +5,8 @@
 
 #include "base/fs.h"
 #include "base/hash.h"
+#include "base/clock.h"
+#include "base/ids.h"
 #include "base/strings.h"
 #include "process/internal.h"
 
@@ -308,6 +310,12 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
     SW_RETURN_IF_ERROR(s.Save());
     s.Say("developing " + brief_path + " into " + o.project + " (git branch specwright/develop)");
   }
+  // The session this develop is: one id for all its runs, kept with the project's state.
+  if (!st.contains("session") || !st["session"].is_string()) {
+    st["session"] = "develop-" + NewRunId(SystemClock::Default()->WallNow());
+    SW_RETURN_IF_ERROR(s.Save());
+  }
+  s.SetSessionId(st["session"].get<std::string>());
   auto stop_after = [&](const std::string& phase) { return !o.until.empty() && o.until == phase; };
   auto stopped = [&](const std::string& phase) {
     Outcome out;

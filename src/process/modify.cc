@@ -7,6 +7,8 @@
 #include <filesystem>
 #include <set>
 
+#include "base/clock.h"
+#include "base/ids.h"
 #include "base/strings.h"
 #include "process/internal.h"
 
@@ -58,6 +60,12 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   }
   json& m = mods.back();
   const std::string n = std::to_string(mods.size());
+  // Each modify is a session of its own.
+  if (!m.contains("session") || !m["session"].is_string()) {
+    m["session"] = "modify-" + NewRunId(SystemClock::Default()->WallNow());
+    SW_RETURN_IF_ERROR(s.Save());
+  }
+  s.SetSessionId(m["session"].get<std::string>());
   const std::string prefix = "m" + n + "-";
   const std::string start = m.value("start", "");
 

@@ -147,6 +147,7 @@ std::string TopicKey(const std::string& topic);
 /// StepRun is one engine run the process asks for.
 struct StepRun {
   std::string label;  // what the user sees: "requirements", "development wave 1"
+  std::string session;  // the develop or modify this step belongs to (recorded on its run)
   std::shared_ptr<const workflow::Workflow> wf;
   json inputs;
   std::string run_id;     // the new run's id (chosen by the process, recorded before it starts)

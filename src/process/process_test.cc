@@ -91,6 +91,8 @@ class ProcessTest : public ::testing::Test {
       ro.run_id = step.run_id;
       ro.workspace_dir = step.workspace;
       ro.use_cache = !step.no_cache;
+      ro.session = step.session;
+      ro.label = step.label;
       ro.auto_approve = yes_;
       ro.cancel = cancel_;
       engine::Services sv;
@@ -576,6 +578,13 @@ TEST_F(ProcessTest, APersonsEditsSurviveTheRerunOfAnInterruptedStep) {
   fs::create_directories(project_ + "/notes");
   std::ofstream(project_ + "/notes/todo.txt") << "ask about rounding\n";
   std::ofstream(project_ + "/scratch.md") << "mine\n";
+  // And a commit of their own on the branch, which a reset to the step's start would drop.
+  std::ofstream(project_ + "/mine.txt") << "committed by me\n";
+  {
+    auto repo = tools::GitRepo::Open(project_);
+    ASSERT_TRUE(repo.ok());
+    ASSERT_TRUE((*repo)->CommitPaths("my own commit", {"mine.txt"}).ok());
+  }
   std::vector<std::string> said;
   Options o = Make();
   o.say = [&](const std::string& line) { said.push_back(line); };
@@ -591,8 +600,9 @@ TEST_F(ProcessTest, APersonsEditsSurviveTheRerunOfAnInterruptedStep) {
   for (const auto& f : k["files"]) files[f["path"]] = f["status"];
   EXPECT_EQ(files["BRIEF.md"], "modified");
   EXPECT_EQ(files["CONTEXT.md"], "deleted");
-  EXPECT_EQ(files["notes/todo.txt"], "untracked");
-  EXPECT_EQ(files["scratch.md"], "untracked");
+  EXPECT_EQ(files["notes/todo.txt"], "added");
+  EXPECT_EQ(files["scratch.md"], "added");
+  EXPECT_EQ(files["mine.txt"], "added");
   std::string all;
   for (const auto& l : said) all += l + "\n";
   EXPECT_NE(all.find("kept aside"), std::string::npos) << all;
@@ -607,6 +617,7 @@ TEST_F(ProcessTest, APersonsEditsSurviveTheRerunOfAnInterruptedStep) {
   EXPECT_EQ((*kept)["scratch.md"], "mine\n");
   EXPECT_NE((*kept)["BRIEF.md"].find("A note of mine."), std::string::npos);
   EXPECT_EQ(kept->count("CONTEXT.md"), 0u) << "deleted, as the person left it";
+  EXPECT_EQ((*kept)["mine.txt"], "committed by me\n");
   // And the develop finished as one never interrupted.
   EXPECT_TRUE(st["qa"]["passed"].get<bool>());
 }

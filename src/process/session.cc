@@ -159,7 +159,7 @@ void Session::Spent(const std::string& prefix, int64_t* tokens, double* usd) con
 }
 
 Status Session::ResetKeepingAside(const std::string& start, const std::string& why) {
-  SW_ASSIGN_OR_RETURN(tools::KeptAside kept, repo_->KeepAside("specwright: kept aside before " + why));
+  SW_ASSIGN_OR_RETURN(tools::KeptAside kept, repo_->KeepAside("specwright: kept aside before " + why, start));
   if (!kept.files.empty()) {
     std::string list;
     json files = json::array();
@@ -168,8 +168,8 @@ Status Session::ResetKeepingAside(const std::string& start, const std::string& w
       if (i < 12) list += "\n    " + kept.files[i].second + "  " + kept.files[i].first;
     }
     if (kept.files.size() > 12) list += "\n    … and " + std::to_string(kept.files.size() - 12) + " more";
-    Say("kept aside " + std::to_string(kept.files.size()) + " change(s) that no finished step committed (your edits, "
-        "or what the interrupted run had half-written) before " + why + ":" + list +
+    Say("kept aside " + std::to_string(kept.files.size()) + " changed file(s) since the step began — your edits and "
+        "commits, or what the interrupted run had written — before " + why + ":" + list +
         "\n  they are in git at " + kept.ref + "; take one back with `git -C " + o_.project + " checkout " + kept.ref +
         " -- PATH`, or see them all with `git -C " + o_.project + " show --stat " + kept.ref + "`");
     if (!state_["kept"].is_array()) state_["kept"] = json::array();
@@ -211,6 +211,7 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
 
   StepRun run;
   run.label = label;
+  run.session = session_id_;
   run.wf = bound;
   run.inputs = resolved;
   run.workspace = o_.project;

@@ -37,6 +37,10 @@ class Session {
   Status Save();
 
   const Options& options() const { return o_; }
+  /// The session the steps run now belong to: the develop's, or one modify's. Recorded on
+  /// every step's run, so `specwright runs` and `sessions` can group them.
+  void SetSessionId(std::string id) { session_id_ = std::move(id); }
+  const std::string& session_id() const { return session_id_; }
   json& state() { return state_; }
   /// Step is the state of step key (an object, created empty).
   json& Step(const std::string& key) {
@@ -99,6 +103,7 @@ class Session {
   std::vector<PhaseDef> phases_;
   json limits_ = json::object();
   json state_;
+  std::string session_id_;
   std::unique_ptr<tools::GitRepo> repo_;
 };
 

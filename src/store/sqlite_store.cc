@@ -100,11 +100,14 @@ CREATE TABLE live (
 /// (~7% of a durable node's time) for a few reads that now scan one run's events
 /// (events_by_run); llm_calls_by_run is the prefix of llm_calls_by_node (a run's calls in id
 /// order are read through it and sorted). And the model that answered, as the provider
-/// named it, beside the one requested.
+/// named it, beside the one requested; a run's develop/modify session and what it was for in it.
 constexpr const char* kSchemaV4 = R"sql(
 DROP INDEX IF EXISTS events_by_type;
 DROP INDEX IF EXISTS llm_calls_by_run;
 ALTER TABLE llm_calls ADD COLUMN response_model TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN session TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN label TEXT NOT NULL DEFAULT '';
+CREATE INDEX runs_by_session ON runs (session, created_at) WHERE session <> '';
 )sql";
 
 constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
@@ -112,7 +115,7 @@ constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSche
 #define SW_RUN_COLS                                                                                   \
   "id, parent_id, workflow_file, workflow_name, workflow_hash, status, created_at, finished_at, "   \
   "inputs_json, options_json, error, pid, tokens_in, tokens_out, calls, cost_usd, nodes_total, "   \
-  "nodes_succeeded, nodes_failed, nodes_skipped, cancel_requested, cost_unknown"
+  "nodes_succeeded, nodes_failed, nodes_skipped, cancel_requested, cost_unknown, session, label"
 #define SW_NODE_RUN_COLS                                                                   \
   "run_id, node, iteration, item, attempt, status, started_at, finished_at, tokens_in, " \
   "tokens_out, cost_usd, calls, model, error, output_blob, cached, cost_unknown"
@@ -130,7 +133,7 @@ constexpr const char* kSqlText[] = {
     // kUpsertRun: an upsert never clears a cancel request made by another process, except on
     // the transition back into 'running' (a resume), where the engine's value wins.
     "INSERT INTO runs (" SW_RUN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
-    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) ON CONFLICT (id) DO UPDATE SET "
+    "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (id) DO UPDATE SET "
     "parent_id = excluded.parent_id, workflow_file = excluded.workflow_file, "
     "workflow_name = excluded.workflow_name, workflow_hash = excluded.workflow_hash, "
     "created_at = excluded.created_at, finished_at = excluded.finished_at, "
@@ -139,7 +142,7 @@ constexpr const char* kSqlText[] = {
     "tokens_out = excluded.tokens_out, calls = excluded.calls, cost_usd = excluded.cost_usd, "
     "nodes_total = excluded.nodes_total, nodes_succeeded = excluded.nodes_succeeded, "
     "nodes_failed = excluded.nodes_failed, nodes_skipped = excluded.nodes_skipped, "
-    "cost_unknown = excluded.cost_unknown, "
+    "cost_unknown = excluded.cost_unknown, session = excluded.session, label = excluded.label, "
     "cancel_requested = CASE WHEN runs.status <> 'running' AND excluded.status = 'running' "
     "THEN excluded.cancel_requested ELSE max(runs.cancel_requested, excluded.cancel_requested) END, "
     "status = excluded.status",
@@ -364,6 +367,8 @@ RunRecord ReadRun(sqlite3_stmt* s) {
   r.nodes_skipped = Int(s, 19);
   r.cancel_requested = Int(s, 20) != 0;
   r.cost_unknown = Int(s, 21) != 0;
+  r.session = Text(s, 22);
+  r.label = Text(s, 23);
   return r;
 }
 
@@ -594,7 +599,7 @@ Status SqliteStore::WriteInBatch(Batch& batch, std::vector<int64_t>& seqs, std::
     Bind(Stmt(Sql::kUpsertRun), r.id, r.parent_id, r.workflow_file, r.workflow_name, r.workflow_hash, r.status,
          r.created_at, r.finished_at, r.inputs_json, r.options_json, r.error, r.pid, r.tokens_in, r.tokens_out,
          r.calls, r.cost_usd, r.nodes_total, r.nodes_succeeded, r.nodes_failed, r.nodes_skipped,
-         r.cancel_requested, r.cost_unknown);
+         r.cancel_requested, r.cost_unknown, r.session, r.label);
     SW_RETURN_IF_ERROR(step(Sql::kUpsertRun, "runs"));
   }
   seqs.reserve(batch.events.size());

@@ -619,7 +619,8 @@ TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
     if (sql.find("CREATE TABLE live") == 0) continue;  // version 3's
     // Version 1 had no replay columns (2) and no response_model (4).
     for (const char* col : {", request_hash TEXT NOT NULL DEFAULT ''", ", reply_blob TEXT NOT NULL DEFAULT ''",
-                            ", cost_unknown INTEGER NOT NULL DEFAULT 0", ", response_model TEXT NOT NULL DEFAULT ''"}) {
+                            ", cost_unknown INTEGER NOT NULL DEFAULT 0", ", response_model TEXT NOT NULL DEFAULT ''",
+                            ", session TEXT NOT NULL DEFAULT ''", ", label TEXT NOT NULL DEFAULT ''"}) {
       size_t at = sql.find(col);
       if (at != std::string::npos) sql.erase(at, std::string(col).size());
     }

@@ -37,6 +37,10 @@ struct RunRecord {
   int64_t nodes_skipped = 0;
   bool cancel_requested = false;
   bool cost_unknown = false;  // some model call had no price: cost_usd is a lower bound
+  /// The develop or modify session the run belongs to ("" : none), and what it was for in it
+  /// ("requirements", "development-1 TASK-02", ...): `runs` and `sessions` show them.
+  std::string session;
+  std::string label;
 };
 
 /// Event is one entry of the append-only trace. seq is assigned by Commit (monotonic per store).

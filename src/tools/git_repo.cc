@@ -180,11 +180,14 @@ Result<std::string> GitRepo::CommitPaths(const std::string& message, const std::
   return CommitSpec(repo_, this, message, paths, true);
 }
 
-Result<KeptAside> GitRepo::KeepAside(const std::string& message) {
+Result<KeptAside> GitRepo::KeepAside(const std::string& message, const std::string& since) {
   KeptAside kept;
   SW_ASSIGN_OR_RETURN(nlohmann::json status, Status());
-  for (const auto& f : status) kept.files.emplace_back(f.value("path", ""), f.value("status", ""));
-  if (kept.files.empty()) return kept;
+  SW_ASSIGN_OR_RETURN(std::string head_now, Head());
+  bool moved = !since.empty() && head_now != since;
+  if (status.empty() && !moved) return kept;
+  if (!moved)
+    for (const auto& f : status) kept.files.emplace_back(f.value("path", ""), f.value("status", ""));
   // The tree of the work tree as it is, built in the repository's index object and then
   // forgotten (read back from disk): the index file itself is never written.
   Index idx;
@@ -230,6 +233,20 @@ Result<KeptAside> GitRepo::KeepAside(const std::string& message) {
   git_signature_free(sig);
   if (rc != 0) return Err("keeping the changes aside");
   kept.commit = OidHex(id);
+  if (moved) {
+    // What a reset to `since` would take away: every path that differs from it.
+    SW_ASSIGN_OR_RETURN(auto diff, MakeDiff(repo_, since, kept.commit));
+    size_t n = git_diff_num_deltas(diff.get());
+    for (size_t i = 0; i < n; ++i) {
+      const git_diff_delta* d = git_diff_get_delta(diff.get(), i);
+      const char* what = d->status == GIT_DELTA_ADDED     ? "added"
+                         : d->status == GIT_DELTA_DELETED ? "deleted"
+                         : d->status == GIT_DELTA_RENAMED ? "renamed"
+                                                          : "modified";
+      kept.files.emplace_back(d->new_file.path ? d->new_file.path : d->old_file.path, what);
+    }
+    if (kept.files.empty()) kept.files.emplace_back("(no file: commits only)", "commits");
+  }
   return kept;
 }
 

@@ -69,7 +69,10 @@ class GitRepo {
   /// refs/specwright/kept/<time>, touching neither HEAD, the index nor the work tree: what a
   /// reset is about to remove stays in git, to be taken back with
   /// `git checkout REF -- PATH`.
-  Result<KeptAside> KeepAside(const std::string& message);
+  /// With `since` (a commit), everything since it is kept too — commits made on the branch
+  /// since (a person's, or checkpoints that took a person's edits in) and the work tree — and
+  /// files lists what differs from it: a reset to `since` loses none of it.
+  Result<KeptAside> KeepAside(const std::string& message, const std::string& since = "");
   /// ResetMixed moves HEAD (and the index) to `commit` and leaves the work tree alone, so the
   /// changes since can be committed again in other slices (CommitPaths).
   sw::Status ResetMixed(const std::string& commit);

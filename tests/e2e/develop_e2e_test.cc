@@ -61,6 +61,26 @@ TEST_F(DevelopE2E, DevelopThenModifyWithTheRecording) {
   EXPECT_NE(m.err.find("Impacted items: BR-01-001, ERR-05-001, TC-06-004, DEC-04-002"), std::string::npos) << m.err;
   EXPECT_NE(m.err.find("Estimate: ~"), std::string::npos);
   EXPECT_NE(m.out.find("change 1 done"), std::string::npos) << m.out;
+
+  // Each develop and modify is a session; its runs say which step they were.
+  auto sessions = RunCli({"sessions", "--json"}, dir_, env_);
+  ASSERT_EQ(sessions.code, 0) << sessions.err;
+  json ss = json::parse(sessions.out);
+  ASSERT_EQ(ss.size(), 2u) << sessions.out;
+  EXPECT_EQ(ss[0]["kind"], "modify");
+  EXPECT_EQ(ss[1]["kind"], "develop");
+  EXPECT_EQ(ss[1]["project"], project);
+  EXPECT_GE(ss[1]["runs"].get<int>(), 14);
+  std::vector<std::string> steps = ss[1]["steps"];
+  EXPECT_EQ(steps.front(), "complexity") << sessions.out;
+  EXPECT_NE(std::find(steps.begin(), steps.end(), "requirements"), steps.end()) << sessions.out;
+  double total = 0;
+  for (const auto& r : json::parse(RunCli({"runs", "--json", "--limit", "100"}, dir_, env_).out)) total += r["cost_usd"].get<double>();
+  EXPECT_NEAR(ss[0]["cost_usd"].get<double>() + ss[1]["cost_usd"].get<double>(), total, 1e-9);
+  auto listed = RunCli({"runs", "--limit", "100"}, dir_, env_);
+  EXPECT_NE(listed.out.find(" requirements "), std::string::npos) << listed.out;
+  auto text = RunCli({"sessions"}, dir_, env_);
+  EXPECT_NE(text.out.find("steps: complexity"), std::string::npos) << text.out;
 }
 
 TEST_F(DevelopE2E, WithoutYesTheRequirementsGateWaits) {
