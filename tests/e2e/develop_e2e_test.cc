@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
+#include "store/store.h"
 
 namespace {
 
@@ -100,9 +101,34 @@ TEST_F(DevelopE2E, WithoutYesTheRequirementsGateWaits) {
   st = json::parse(std::ifstream(project + "/.specwright/process.json"));
   EXPECT_EQ(st["steps"]["requirements"]["status"], "waiting");
   std::string req = st["steps"]["requirements"]["run"];
+  // The gate is a dialogue: a rejection with a reason sends the requirements back to the
+  // architect, and the gate asks again about the revision.
+  auto no = RunCli({"approve", req, "approve", "--reject", "--text", "Say that shares are rounded up"}, dir_, env_);
+  ASSERT_EQ(no.code, 0) << no.out << no.err;
+  auto again = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project});
+  ASSERT_EQ(again.code, 3) << again.out << again.err;
+  st = json::parse(std::ifstream(project + "/.specwright/process.json"));
+  EXPECT_EQ(st["steps"]["requirements"]["status"], "waiting");
+  {
+    // Two calls in the first round (the verifier had the first version fixed), and a third,
+    // new one for the revision, with the person's reason in it.
+    auto st_db = sw::store::OpenSqlite(dir_ + "/store");
+    ASSERT_TRUE(st_db.ok());
+    auto calls = (*st_db)->ListLlmCallsOf(req, "produce");
+    ASSERT_TRUE(calls.ok());
+    ASSERT_EQ(calls->size(), 3u);
+    auto prompt = (*st_db)->GetBlob(calls->back().request_blob);
+    ASSERT_TRUE(prompt.ok());
+    EXPECT_NE(prompt->find("Say that shares are rounded up"), std::string::npos);
+    EXPECT_EQ((*st_db)->GetBlob((*calls)[1].request_blob)->find("Say that shares are rounded up"), std::string::npos);
+  }
   ASSERT_EQ(RunCli({"approve", req, "approve"}, dir_, env_).code, 0);
   auto d3 = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project, "--until", "requirements"});
   EXPECT_EQ(d3.code, 0) << d3.out << d3.err;
+  st = json::parse(std::ifstream(project + "/.specwright/process.json"));
+  ASSERT_EQ(st["steps"]["requirements"]["gate"].size(), 2u) << st["steps"]["requirements"].dump();
+  EXPECT_EQ(st["steps"]["requirements"]["gate"][0]["decision"], "rejected");
+  EXPECT_EQ(st["steps"]["requirements"]["gate"][0]["text"], "Say that shares are rounded up");
   EXPECT_NE(d3.out.find("stopped after requirements (--until)"), std::string::npos) << d3.out;
   std::stringstream prefs;
   prefs << std::ifstream(project + "/specs/requirements/preferences.md").rdbuf();
