@@ -2,7 +2,11 @@
 // recording, exit codes, the gate without --yes, and malformed input.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
+#include <chrono>
 #include <filesystem>
+#include <thread>
 #include <fstream>
 #include <sstream>
 
@@ -188,6 +192,67 @@ TEST_F(DevelopE2E, TheDefaultWorkspaceIsNamedAfterTheBriefsTitle) {
   EXPECT_NE(a.err.find("has not finished"), std::string::npos) << a.err;
   EXPECT_EQ(a.err.find("role"), std::string::npos) << a.err;
   EXPECT_EQ(a.err.find("key"), std::string::npos) << a.err;
+}
+
+}  // namespace
+
+namespace {
+
+// A develop killed with SIGKILL in the middle, a person who edits the project meanwhile, and
+// develop run again: the killed step's run is closed as abandoned with what it spent, the
+// person's edits and new file are kept in git and named, and the develop finishes.
+TEST_F(DevelopE2E, AKilledDevelopRunAgainKeepsThePersonsEditsAndCountsTheDeadRun) {
+  std::string project = dir_ + "/killed";
+  std::string slow = dir_ + "/slow.yaml";
+  {
+    std::string rec = Slurp(kEx + "/recording.yaml");
+    size_t at = rec.find("latency_ms: 0");
+    ASSERT_NE(at, std::string::npos);
+    rec.replace(at, 13, "latency_ms: 150");
+    std::ofstream(slow) << rec;
+  }
+  Proc p = Spawn({"develop", kEx + "/BRIEF.md", "--workspace", project, "--yes", "--script", slow, "--config",
+                  kEx + "/specwright.yaml"},
+                 dir_, env_);
+  // Kill it once the domain phase is under way (requirements done and committed).
+  std::string domain_run;
+  for (int i = 0; i < 600 && domain_run.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(25));
+    std::ifstream f(project + "/.specwright/process.json");
+    json st = json::parse(f, nullptr, false);
+    if (st.is_object() && st["steps"].contains("domain") && st["steps"]["domain"].value("status", "") == "running")
+      domain_run = st["steps"]["domain"].value("run", "");
+  }
+  ASSERT_FALSE(domain_run.empty()) << Slurp(p.err_path);
+  // Its calls take 150 ms each and it makes at least two: 50 ms in, it is mid-phase.
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(::kill(p.pid, SIGKILL), 0);
+  Wait(p);
+  // The person's edits while nothing runs.
+  std::ofstream(project + "/BRIEF.md", std::ios::app) << "\nMy note.\n";
+  std::ofstream(project + "/notes.txt") << "mine\n";
+  auto d = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project, "--yes"});
+  ASSERT_EQ(d.code, 0) << d.out << d.err;
+  EXPECT_NE(d.err.find("run " + domain_run + " of domain was abandoned when its process ended"), std::string::npos)
+      << d.err;
+  EXPECT_NE(d.err.find("kept aside"), std::string::npos) << d.err;
+  EXPECT_NE(d.err.find("notes.txt"), std::string::npos) << d.err;
+  json st = json::parse(std::ifstream(project + "/.specwright/process.json"));
+  ASSERT_EQ(st["kept"].size(), 1u);
+  std::string ref = st["kept"][0]["ref"];
+  std::string cmd = "git -C " + project + " show " + ref + ":notes.txt > " + dir_ + "/kept.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << Slurp(dir_ + "/kept.txt");
+  EXPECT_EQ(Slurp(dir_ + "/kept.txt"), "mine\n");
+  cmd = "git -C " + project + " show " + ref + ":BRIEF.md > " + dir_ + "/kept.txt 2>&1";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  EXPECT_NE(Slurp(dir_ + "/kept.txt").find("My note."), std::string::npos);
+  // The dead run is closed, not left running at $0.
+  auto runs = json::parse(RunCli({"runs", "--json", "--limit", "100"}, dir_, env_).out);
+  for (const auto& r : runs)
+    if (r["id"] == domain_run) {
+      EXPECT_EQ(r["status"], "failed");
+      EXPECT_NE(r["error"].get<std::string>().find("abandoned"), std::string::npos);
+    }
 }
 
 }  // namespace
