@@ -18,6 +18,32 @@ rm -rf demo
 mkdir -p demo
 
 echo "== specwright develop $EX/BRIEF.md   (recorded answers: $EX/recording.yaml)"
+# Without --yes and with no terminal to ask, each decision waits for a person (exit 3); the
+# demo answers as a person would, with `specwright approve`.
+waits() {
+  local code=0 out
+  out=$("$BIN" develop "$EX/BRIEF.md" --workspace "$PROJECT" "${REC[@]}" 2>&1) || code=$?
+  echo "$out" | tail -n 4
+  [[ $code == 3 ]] || { echo "demo: expected develop to wait for a decision (exit 3), got $code" >&2; exit 1; }
+  RUN=$(sed -n 's/.*specwright approve \([0-9][0-9a-z-]*\) .*/\1/p' <<<"$out" | head -1)
+  [[ -n $RUN ]] || { echo "demo: no run to approve in develop's output" >&2; exit 1; }
+}
+waits
+echo "\$ specwright approve $RUN ask --text \"Round each share up to the cent\""
+"$BIN" approve "$RUN" ask --text "Round each share up to the cent"
+echo
+waits
+echo "== the gate is a dialogue: a person asks for a change instead of approving"
+echo "\$ specwright approve $RUN approve --reject --text \"Add the example of a bill of 0.01 for 3 people to REQ-01-003\""
+"$BIN" approve "$RUN" approve --reject --text "Add the example of a bill of 0.01 for 3 people to REQ-01-003"
+waits
+echo "the architect revised the requirements (a new model call with the person's words), the verifier"
+echo "checked them again, and the gate asks again:"
+grep -n "0.01 for 3 people" "$PROJECT/specs/requirements/requirements.md"
+echo "\$ specwright approve $RUN approve"
+"$BIN" approve "$RUN" approve
+echo
+echo "== specwright develop, on to the end (--yes approves the task plan)"
 "$BIN" develop "$EX/BRIEF.md" --workspace "$PROJECT" --yes "${REC[@]}"
 echo
 echo "== the project's own tests, run again here"
@@ -39,11 +65,13 @@ git -C "$PROJECT" diff --stat "$BEFORE" HEAD
 cat <<MSG
 
 What to look at next:
-  $PROJECT/PR.md                   summary, traceability matrix, verification, review, QA, the change
+  $PROJECT/PR.md                   summary, traceability matrix, verification, the gate dialogue, review, QA, the change
   $PROJECT/specs/                  requirements, domain, stories, architecture, API, tasks, test cases
   $PROJECT/CONTEXT.md              decisions, conventions and gotchas every agent was given
   $BIN spec matrix --dir $PROJECT
   $BIN spec trace BR-01-001 --dir $PROJECT     the rule the modify changed, down to code and tests
+  SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN sessions
+                                   the develop and the modify: their steps, gate rounds and spend
   SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN runs
                                    every phase's run, with its tokens and dollars
   SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN ui
