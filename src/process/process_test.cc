@@ -477,6 +477,9 @@ TEST_F(ProcessTest, ReviewersWhoAgreeOnChangesGetThemApplied) {
   EXPECT_NE(GitLog(project_)[0].find("PR.md"), std::string::npos);
   auto log = GitLog(project_);
   EXPECT_NE(std::find(log.begin(), log.end(), "TASK-R1: Apply the review findings of round 1"), log.end());
+  // What the reviewers found and had fixed is a gotcha in CONTEXT.md for the next agents.
+  std::string context = *ReadFile(project_ + "/CONTEXT.md");
+  EXPECT_NE(context.find("\n- review round 1: "), std::string::npos) << context;
 }
 
 TEST_F(ProcessTest, ReviewersWhoAgreeApproveAndTheArchitectCanApplyAFinding) {
@@ -804,6 +807,10 @@ TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {
   EXPECT_EQ(Calls("m1-"), want);
   json st = State();
   EXPECT_EQ(st["modifies"][0]["category"], "requirements");
+  // CONTEXT.md says the project has moved on from its brief.
+  std::string context = *ReadFile(project_ + "/CONTEXT.md");
+  EXPECT_NE(context.find("## Changes since the develop\n\n- modify 1 (done): Allow tips up to 50%"), std::string::npos)
+      << context;
   EXPECT_EQ(st["modifies"][0]["skipped"], json::array({"domain", "stories", "architecture"}));
   EXPECT_EQ(st["modifies"][0]["changed"], json::array({"BR-01-001", "TC-06-004"}));
   // Files outside the impact are byte-identical.
@@ -813,8 +820,9 @@ TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {
     if (!before.count(f) || before[f] != text) differ.insert(f);
   for (const auto& [f, text] : before)
     if (!after.count(f)) differ.insert(f);
-  std::set<std::string> expected{"PR.md", "specs/requirements/requirements.md", "specs/tests/test-cases.md",
-                                 "src/split.h", "tests/test_split.c"};
+  // CONTEXT.md too: it lists the change.
+  std::set<std::string> expected{"CONTEXT.md", "PR.md", "specs/requirements/requirements.md",
+                                 "specs/tests/test-cases.md", "src/split.h", "tests/test_split.c"};
   EXPECT_EQ(differ, expected);
   // Inside the changed documents, every item but the changed ones is byte-identical.
   auto items = [](const std::string& project) {
@@ -926,8 +934,9 @@ TEST_F(ProcessTest, AnApiLevelChangeThatChangesNothingStopsThere) {
   std::multiset<std::string> want{"m1-classify/classify", "m1-api/produce", "m1-api/verify"};
   EXPECT_EQ(Calls("m1-"), want);
   auto after = Snapshot(project_);
+  // Only the records change: PR.md, and CONTEXT.md's list of changes.
   for (const auto& [f, text] : before)
-    if (f != "PR.md") EXPECT_EQ(after[f], text) << f;
+    if (f != "PR.md" && f != "CONTEXT.md") EXPECT_EQ(after[f], text) << f;
 }
 
 TEST_F(ProcessTest, EachSpecLevelIsAnEntryPoint) {

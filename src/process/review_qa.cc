@@ -137,7 +137,14 @@ Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::st
       feedback += "- " + f.id + " [" + f.severity + "] " + f.file + ": " + f.finding + "\n";
       if (!f.file.empty()) files.insert(f.file);
       PushUnique(&rs["applied"], f.id);
+      // What a review found and had fixed is a gotcha the next agents should know (develop's
+      // and every modify's: prefix says which).
+      std::string first = f.finding.substr(0, f.finding.find('\n'));
+      if (first.size() > 200) first = Utf8Prefix(first, 197) + "...";
+      PushUnique(&st["gotchas"], (prefix.empty() ? std::string() : prefix) + "review round " + std::to_string(r) + ": " +
+                                     (f.file.empty() ? "" : f.file + ": ") + first);
     }
+    SW_RETURN_IF_ERROR(s.WriteContext());
     t.description = "Apply exactly these review findings and nothing else. Change only: " + Join(fix_files, ", ");
     // A finding names its file; the fix stays inside the files this work may change.
     for (const auto& f : files)

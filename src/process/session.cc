@@ -144,6 +144,17 @@ Status Session::WriteContext() {
     out += "\n## Gotchas\n\n";
     for (const auto& d : state_["gotchas"]) out += "- " + d.get<std::string>() + "\n";
   }
+  // The changes made since the develop, so an agent knows the project moved on from the brief.
+  if (state_.contains("modifies") && state_["modifies"].is_array() && !state_["modifies"].empty()) {
+    out += "\n## Changes since the develop\n\n";
+    int n = 0;
+    for (const auto& m : state_["modifies"]) {
+      ++n;
+      if (!m.is_object()) continue;
+      out += "- modify " + std::to_string(n) + " (" + m.value("status", std::string("?")) + "): " +
+             m.value("request", std::string()) + "\n";
+    }
+  }
   return Write("CONTEXT.md", out);
 }
 
