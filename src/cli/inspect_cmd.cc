@@ -37,26 +37,32 @@ Result<store::RunRecord> LoadRun(const Context& ctx, Env* env, const std::string
   return *rec;
 }
 
+/// LimitOf reads --limit (a positive integer; 0 when it is not one), or def when it is absent.
+int LimitOf(const Context& ctx, int def) {
+  if (!ctx.args.Has("limit")) return def;
+  char* end = nullptr;
+  long v = std::strtol(ctx.args.Get("limit").c_str(), &end, 10);
+  if (!end || *end || v < 1 || v > 1000000) return 0;
+  return static_cast<int>(v);
+}
+
+/// ShownAsAbandoned marks a run whose process died while it ran as "abandoned", with what its
+/// calls really cost (read, not written: closing it is for the next develop or resume).
+void ShownAsAbandoned(store::Store* st, store::RunRecord* r) {
+  if (r->status != "running" || store::ProcessAlive(*r)) return;
+  if (engine::Recount(st, r).ok()) r->status = "abandoned";
+}
+
 }  // namespace
 
 int CmdRuns(Context& ctx) {
   Env env;
   SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
-  int limit = 20;
-  if (ctx.args.Has("limit")) {
-    char* end = nullptr;
-    long v = std::strtol(ctx.args.Get("limit").c_str(), &end, 10);
-    if (!end || *end || v < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
-    limit = static_cast<int>(v);
-  }
+  int limit = LimitOf(ctx, 20);
+  if (limit < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
   auto runs = env.store->ListRuns(limit, ctx.args.Has("all"));
   if (!runs.ok()) return Fail(ctx, runs.status());
-  // A run left "running" by a process that died shows as abandoned, with what its calls
-  // really cost (read here, not written: closing it is for the next develop or resume).
-  for (auto& r : *runs) {
-    if (r.status != "running" || store::ProcessAlive(r)) continue;
-    if (engine::Recount(env.store.get(), &r).ok()) r.status = "abandoned";
-  }
+  for (auto& r : *runs) ShownAsAbandoned(env.store.get(), &r);
   *runs = observe::FilterRuns(std::move(*runs), ctx.args.Get("status"), ctx.args.Get("search"));
   if (ctx.json) {
     std::cout << json::parse(observe::RunsJson(*runs)).dump(2) << "\n";
@@ -86,13 +92,8 @@ int CmdRuns(Context& ctx) {
 int CmdSessions(Context& ctx) {
   Env env;
   SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
-  int limit = 20;
-  if (ctx.args.Has("limit")) {
-    char* end = nullptr;
-    long v = std::strtol(ctx.args.Get("limit").c_str(), &end, 10);
-    if (!end || *end || v < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
-    limit = static_cast<int>(v);
-  }
+  int limit = LimitOf(ctx, 20);
+  if (limit < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
   auto runs = env.store->ListRuns(-1, false);
   if (!runs.ok()) return Fail(ctx, runs.status());
   struct Row {
@@ -106,7 +107,7 @@ int CmdSessions(Context& ctx) {
   std::vector<std::string> order;  // newest session first (runs come newest first)
   for (auto r : *runs) {
     if (r.session.empty()) continue;
-    if (r.status == "running" && !store::ProcessAlive(r) && engine::Recount(env.store.get(), &r).ok()) r.status = "abandoned";
+    ShownAsAbandoned(env.store.get(), &r);
     auto [it, fresh] = by_id.try_emplace(r.session);
     Row& row = it->second;
     if (fresh) {
