@@ -22,7 +22,8 @@ echo "== specwright develop $EX/BRIEF.md   (recorded answers: $EX/recording.yaml
 # demo answers as a person would, with `specwright approve`.
 waits() {
   local code=0 out
-  out=$("$BIN" develop "$EX/BRIEF.md" --workspace "$PROJECT" "${REC[@]}" 2>&1) || code=$?
+  # stdin is not the terminal, so develop waits instead of asking here (the demo plays the person).
+  out=$("$BIN" develop "$EX/BRIEF.md" --workspace "$PROJECT" "${REC[@]}" 2>&1 </dev/null) || code=$?
   echo "$out" | tail -n 4
   [[ $code == 3 ]] || { echo "demo: expected develop to wait for a decision (exit 3), got $code" >&2; exit 1; }
   RUN=$(sed -n 's/.*specwright approve \([0-9][0-9a-z-]*\) .*/\1/p' <<<"$out" | head -1)

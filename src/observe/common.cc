@@ -121,6 +121,8 @@ void WriteRun(JsonWriter& w, const store::RunRecord& r) {
       .Field("workflow", r.workflow_name)
       .Field("file", r.workflow_file)
       .Field("status", r.status)
+      .Field("session", r.session)
+      .Field("label", r.label)
       .Field("error", r.error)
       .Field("created_at", r.created_at)
       .Field("finished_at", r.finished_at)

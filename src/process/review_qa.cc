@@ -144,7 +144,6 @@ Result<Outcome> ReviewAndQa(Session& s, const std::string& prefix, const std::st
       PushUnique(&st["gotchas"], (prefix.empty() ? std::string() : prefix) + "review round " + std::to_string(r) + ": " +
                                      (f.file.empty() ? "" : f.file + ": ") + first);
     }
-    SW_RETURN_IF_ERROR(s.WriteContext());
     t.description = "Apply exactly these review findings and nothing else. Change only: " + Join(fix_files, ", ");
     // A finding names its file; the fix stays inside the files this work may change.
     for (const auto& f : files)

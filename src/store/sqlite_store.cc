@@ -107,7 +107,6 @@ DROP INDEX IF EXISTS llm_calls_by_run;
 ALTER TABLE llm_calls ADD COLUMN response_model TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN session TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN label TEXT NOT NULL DEFAULT '';
-CREATE INDEX runs_by_session ON runs (session, created_at) WHERE session <> '';
 )sql";
 
 constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};

@@ -37,8 +37,9 @@ struct RunRecord {
   int64_t nodes_skipped = 0;
   bool cancel_requested = false;
   bool cost_unknown = false;  // some model call had no price: cost_usd is a lower bound
-  /// The develop or modify session the run belongs to ("" : none), and what it was for in it
-  /// ("requirements", "development-1 TASK-02", ...): `runs` and `sessions` show them.
+  /// The develop or modify session the run belongs to ("" : none; sub-runs share their
+  /// parent's), and what it was for in it ("requirements", "development wave 1 (TASK-01,
+  /// TASK-02)", ...): `runs` and `sessions` show them.
   std::string session;
   std::string label;
 };

@@ -224,8 +224,18 @@ TEST_F(DevelopE2E, AKilledDevelopRunAgainKeepsThePersonsEditsAndCountsTheDeadRun
       domain_run = st["steps"]["domain"].value("run", "");
   }
   ASSERT_FALSE(domain_run.empty()) << Slurp(p.err_path);
-  // Its calls take 150 ms each and it makes at least two: 50 ms in, it is mid-phase.
-  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  // Its run is in the store before the kill (the state file says "running" a moment earlier);
+  // its calls take 150 ms each and it makes at least two, so it is mid-phase.
+  bool recorded = false;
+  for (int i = 0; i < 200 && !recorded; ++i) {
+    auto st_db = sw::store::OpenSqlite(dir_ + "/store");
+    if (st_db.ok()) {
+      auto rec = (*st_db)->GetRun(domain_run);
+      recorded = rec.ok() && rec->has_value() && (*rec)->status == "running";
+    }
+    if (!recorded) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  ASSERT_TRUE(recorded) << "the domain run never reached the store";
   ASSERT_EQ(::kill(p.pid, SIGKILL), 0);
   Wait(p);
   // The person's edits while nothing runs.
@@ -248,11 +258,15 @@ TEST_F(DevelopE2E, AKilledDevelopRunAgainKeepsThePersonsEditsAndCountsTheDeadRun
   EXPECT_NE(Slurp(dir_ + "/kept.txt").find("My note."), std::string::npos);
   // The dead run is closed, not left running at $0.
   auto runs = json::parse(RunCli({"runs", "--json", "--limit", "100"}, dir_, env_).out);
+  bool listed = false;
   for (const auto& r : runs)
     if (r["id"] == domain_run) {
+      listed = true;
       EXPECT_EQ(r["status"], "failed");
       EXPECT_NE(r["error"].get<std::string>().find("abandoned"), std::string::npos);
+      EXPECT_EQ(r["label"], "domain");
     }
+  EXPECT_TRUE(listed);
 }
 
 }  // namespace
