@@ -131,6 +131,32 @@ Result<std::string> GitRepo::Head() {
 
 namespace {
 
+/// CommitTree commits tree_id with HEAD (if any) as its parent and points update_ref at it
+/// ("HEAD": the branch moves; a ref of its own: HEAD stays). skip_unchanged: "" and no commit
+/// when the tree is HEAD's.
+Result<std::string> CommitTree(git_repository* repo, GitRepo* self, const char* update_ref, const std::string& message,
+                               const git_oid& tree_id, bool skip_unchanged) {
+  SW_ASSIGN_OR_RETURN(std::string head, self->Head());
+  Commit parent;
+  if (!head.empty()) {
+    git_oid pid;
+    git_oid_fromstr(&pid, head.c_str());
+    if (git_commit_lookup(parent.out(), repo, &pid) != 0) return Err("reading HEAD");
+    if (skip_unchanged && git_oid_equal(git_commit_tree_id(parent.get()), &tree_id)) return std::string();
+  }
+  Tree tree;
+  if (git_tree_lookup(tree.out(), repo, &tree_id) != 0) return Err("reading the new tree");
+  git_signature* sig = nullptr;
+  if (git_signature_now(&sig, "Specwright", "specwright@localhost") != 0) return Err("making a signature");
+  git_oid id;
+  const git_commit* parents[] = {parent.get()};
+  int rc = git_commit_create(&id, repo, update_ref, sig, sig, "UTF-8", message.c_str(), tree.get(),
+                             head.empty() ? 0 : 1, parents);
+  git_signature_free(sig);
+  if (rc != 0) return Err("committing");
+  return OidHex(id);
+}
+
 /// CommitSpec stages the pathspec (changes, additions, deletions) and commits the
 /// index on HEAD; "" when the tree did not change.
 Result<std::string> CommitSpec(git_repository* repo, GitRepo* self, const std::string& message,
@@ -147,25 +173,7 @@ Result<std::string> CommitSpec(git_repository* repo, GitRepo* self, const std::s
   if (git_index_write(idx.get()) != 0) return Err("writing the index");
   git_oid tree_id;
   if (git_index_write_tree(&tree_id, idx.get()) != 0) return Err("writing the tree");
-  SW_ASSIGN_OR_RETURN(std::string head, self->Head());
-  Commit parent;
-  if (!head.empty()) {
-    git_oid pid;
-    git_oid_fromstr(&pid, head.c_str());
-    if (git_commit_lookup(parent.out(), repo, &pid) != 0) return Err("reading HEAD");
-    if (git_oid_equal(git_commit_tree_id(parent.get()), &tree_id)) return std::string();  // nothing changed
-  }
-  Tree tree;
-  if (git_tree_lookup(tree.out(), repo, &tree_id) != 0) return Err("reading the new tree");
-  git_signature* sig = nullptr;
-  if (git_signature_now(&sig, "Specwright", "specwright@localhost") != 0) return Err("making a signature");
-  git_oid id;
-  const git_commit* parents[] = {parent.get()};
-  int rc = git_commit_create(&id, repo, "HEAD", sig, sig, "UTF-8", message.c_str(), tree.get(), head.empty() ? 0 : 1,
-                             parents);
-  git_signature_free(sig);
-  if (rc != 0) return Err("committing");
-  return OidHex(id);
+  return CommitTree(repo, self, "HEAD", message, tree_id, /*skip_unchanged=*/true);
 }
 
 }  // namespace
@@ -201,15 +209,6 @@ Result<KeptAside> GitRepo::KeepAside(const std::string& message, const std::stri
   if (rc == 0) rc = git_index_write_tree(&tree_id, idx.get());
   git_index_read(idx.get(), 1);
   if (rc != 0) return Err("reading the work tree to keep it aside");
-  SW_ASSIGN_OR_RETURN(std::string head, Head());
-  Commit parent;
-  if (!head.empty()) {
-    git_oid pid;
-    git_oid_fromstr(&pid, head.c_str());
-    if (git_commit_lookup(parent.out(), repo_, &pid) != 0) return Err("reading HEAD");
-  }
-  Tree tree;
-  if (git_tree_lookup(tree.out(), repo_, &tree_id) != 0) return Err("reading the kept tree");
   // A ref of its own: refs/specwright/kept/20261206-031500, then -2, -3... if taken.
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -224,15 +223,7 @@ Result<KeptAside> GitRepo::KeepAside(const std::string& message, const std::stri
     git_reference_free(existing);
     kept.ref = base + "-" + std::to_string(n);
   }
-  git_signature* sig = nullptr;
-  if (git_signature_now(&sig, "Specwright", "specwright@localhost") != 0) return Err("making a signature");
-  git_oid id;
-  const git_commit* parents[] = {parent.get()};
-  rc = git_commit_create(&id, repo_, kept.ref.c_str(), sig, sig, "UTF-8", message.c_str(), tree.get(),
-                         head.empty() ? 0 : 1, parents);
-  git_signature_free(sig);
-  if (rc != 0) return Err("keeping the changes aside");
-  kept.commit = OidHex(id);
+  SW_ASSIGN_OR_RETURN(kept.commit, CommitTree(repo_, this, kept.ref.c_str(), message, tree_id, /*skip_unchanged=*/false));
   if (moved) {
     // What a reset to `since` would take away: every path that differs from it.
     SW_ASSIGN_OR_RETURN(auto diff, MakeDiff(repo_, since, kept.commit));
