@@ -9,6 +9,7 @@
 
 #include "base/clock.h"
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/strings.h"
 #include "engine/control.h"
 
@@ -93,7 +94,11 @@ std::string Session::Read(const std::string& rel) const {
 Status Session::Write(const std::string& rel, const std::string& text) {
   std::error_code ec;
   fs::create_directories(fs::path(Path(rel)).parent_path(), ec);
-  return WriteFileAtomic(Path(rel), text);
+  SW_RETURN_IF_ERROR(WriteFileAtomic(Path(rel), text));
+  // Remembered, so a file the process wrote and has not committed yet is not taken for a
+  // person's edit (RefuseForeignChanges); an edit after it changes the hash.
+  state_["written"][rel] = Hash128Hex(text);
+  return Status::Ok();
 }
 
 std::string Session::Docs(const std::vector<std::string>& names) const {
@@ -191,6 +196,35 @@ Status Session::ResetKeepingAside(const std::string& start, const std::string& w
   return repo_->ResetHard(start, /*remove_ignored=*/false);
 }
 
+Status Session::RefuseForeignChanges(const std::string& label, bool resuming) {
+  SW_ASSIGN_OR_RETURN(json all, repo_->Status());
+  json status = json::array();
+  const json written = state_.value("written", json::object());
+  for (const auto& f : all) {
+    std::string path = f.value("path", std::string());
+    auto w = written.find(path);
+    if (w != written.end() && f.value("status", std::string()) != "deleted") {
+      auto now = ReadFile(Path(path));
+      if (now.ok() && Hash128Hex(*now) == w->get<std::string>()) continue;  // the process's own write
+    }
+    status.push_back(f);
+  }
+  if (status.empty()) return Status::Ok();
+  std::string list;
+  for (size_t i = 0; i < status.size() && i < 12; ++i)
+    list += "\n    " + status[i].value("status", std::string()) + "  " + status[i].value("path", std::string());
+  if (status.size() > 12) list += "\n    … and " + std::to_string(status.size() - 12) + " more";
+  std::string git = "git -C " + o_.project;
+  return Status(Code::kFailed,
+                o_.project + " has changes no step of the process made, so " + label + " does not " +
+                    (resuming ? "go on" : "start") + " (it would write over them or commit them as its own):" + list +
+                    (resuming ? "\n  put them away with `" + git + " stash -u` and run the same command again; take them "
+                                "back with `" + git + " stash pop` when it is done"
+                              : "\n  keep them as yours with `" + git + " add -A && " + git +
+                                    " commit -m \"...\"` (the process goes on from your commit), or put them away "
+                                    "with `" + git + " stash -u`; then run the same command again"));
+}
+
 Result<std::string> Session::Squash(const std::string& start, const std::string& message) {
   SW_RETURN_IF_ERROR(repo_->ResetMixed(start));
   return repo_->CommitAll(message);
@@ -241,6 +275,9 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
         std::to_string(closed.tokens_in + closed.tokens_out) + " tokens");
   }
   if (rec && rec->status == "waiting") {
+    // While it waited a person may have edited the project: the step's commit must not take
+    // their changes as its own.
+    SW_RETURN_IF_ERROR(RefuseForeignChanges(label, /*resuming=*/true));
     run.resume_id = last;
     Say("continuing " + label + " (run " + last + " waits for a decision)");
   } else {
@@ -261,6 +298,9 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
       SW_RETURN_IF_ERROR(ResetKeepingAside(start, label + " started again"));
       Say("continuing " + label + " from where it stopped (finished model calls come from the cache)");
     } else {
+      // A new step writes over the work tree and commits all of it: changes no step made
+      // (a person's edits, new or deleted files) stop it instead of becoming the step's.
+      SW_RETURN_IF_ERROR(RefuseForeignChanges(label, /*resuming=*/false));
       SW_ASSIGN_OR_RETURN(start, repo_->Head());
       st["start"] = start;
     }

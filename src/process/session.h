@@ -73,6 +73,11 @@ class Session {
   /// (GitRepo::KeepAside), listed to the person with how to take them back, and recorded in
   /// the state's "kept". `why` says which step is starting again.
   Status ResetKeepingAside(const std::string& start, const std::string& why);
+  /// RefuseForeignChanges fails, listing them, when the work tree has changes no commit holds:
+  /// a person's edits, which a step starting (or resuming) must neither overwrite nor take
+  /// into its commit. A step resuming (its run waited on a person) asks for a stash: a commit
+  /// made now would be folded into the step's own.
+  Status RefuseForeignChanges(const std::string& label, bool resuming);
 
   // Files of the project.
   std::string Path(const std::string& rel) const;

@@ -127,8 +127,23 @@ TEST_F(DevelopE2E, WithoutYesTheRequirementsGateWaits) {
     EXPECT_EQ((*st_db)->GetBlob((*calls)[1].request_blob)->find("Say that shares are rounded up"), std::string::npos);
   }
   ASSERT_EQ(RunCli({"approve", req, "approve"}, dir_, env_).code, 0);
+  // While the gate waited the person edited the project: the step neither goes on over their
+  // changes nor takes them into its commit; it lists them and says what to do.
+  std::ofstream(project + "/notes.txt") << "mine\n";
+  std::ofstream(project + "/BRIEF.md", std::ios::app) << "\nA note of mine.\n";
+  fs::remove(project + "/CONTEXT.md");
+  auto held = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project, "--until", "requirements"});
+  EXPECT_EQ(held.code, 1) << held.out << held.err;
+  for (const char* line : {"untracked  notes.txt", "modified  BRIEF.md", "deleted  CONTEXT.md", "stash -u"})
+    EXPECT_NE(held.err.find(line), std::string::npos) << line << " in " << held.err;
+  EXPECT_TRUE(fs::exists(project + "/notes.txt"));
+  const std::string git = "git -c user.name=t -c user.email=t@example.com -C " + project;
+  ASSERT_EQ(std::system((git + " stash -u -q").c_str()), 0);
   auto d3 = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project, "--until", "requirements"});
   EXPECT_EQ(d3.code, 0) << d3.out << d3.err;
+  ASSERT_EQ(std::system((git + " stash pop -q").c_str()), 0);
+  EXPECT_TRUE(fs::exists(project + "/notes.txt"));
+  EXPECT_FALSE(fs::exists(project + "/CONTEXT.md"));
   st = json::parse(std::ifstream(project + "/.specwright/process.json"));
   ASSERT_EQ(st["steps"]["requirements"]["gate"].size(), 2u) << st["steps"]["requirements"].dump();
   EXPECT_EQ(st["steps"]["requirements"]["gate"][0]["decision"], "rejected");
