@@ -40,6 +40,7 @@ int CmdUi(Context& ctx);
 int CmdSpec(Context& ctx);
 int CmdDevelop(Context& ctx);
 int CmdModify(Context& ctx);
+int CmdReview(Context& ctx);
 /// PrintAgentSteps prints every agent turn, tool call and result of a run (show).
 void PrintAgentSteps(store::Store* st, const std::string& run_id);
 

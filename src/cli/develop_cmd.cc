@@ -1,4 +1,5 @@
-// `specwright develop BRIEF` and `specwright modify "REQUEST"`: the built-in developer process
+// `specwright develop BRIEF`, `specwright modify "REQUEST"` and `specwright review PHASE`: the
+// built-in developer process
 // (src/process), with the terminal (or the web UI, --wait) as the person it asks.
 #include <cctype>
 #include <fstream>
@@ -79,13 +80,18 @@ Status CheckRoles(const process::Roles& r, const Env& env) {
   return Status::Ok();
 }
 
-int RunProcess(Context& ctx, bool develop) {
+enum class Mode { kDevelop, kModify, kReview };
+
+int RunProcess(Context& ctx, Mode mode) {
   const auto& pos = ctx.args.positional;
-  bool abandon = !develop && ctx.args.Has("abandon");
+  const bool develop = mode == Mode::kDevelop;
+  bool abandon = mode == Mode::kModify && ctx.args.Has("abandon");
   if (pos.size() != (abandon ? 0u : 1u))
-    return Usage(ctx, develop   ? "develop needs exactly one BRIEF file"
-                      : abandon ? "modify --abandon takes no change request"
-                                : "modify needs exactly one change request, in quotes");
+    return Usage(ctx, develop                ? "develop needs exactly one BRIEF file"
+                      : mode == Mode::kReview ? "review needs exactly one PHASE (requirements, domain, stories, "
+                                                "architecture, api, tests)"
+                      : abandon               ? "modify --abandon takes no change request"
+                                              : "modify needs exactly one change request, in quotes");
   std::string script = ctx.args.Get("script");
   if (script.empty())
     if (const char* e = std::getenv("SPECWRIGHT_SCRIPT")) script = e;
@@ -178,7 +184,9 @@ int RunProcess(Context& ctx, bool develop) {
     }
     return r;
   };
-  auto out = develop ? process::Develop(o, pos[0]) : process::Modify(o, abandon ? std::string("-") : pos[0]);
+  auto out = develop                ? process::Develop(o, pos[0])
+             : mode == Mode::kReview ? process::ReviewPhase(o, pos[0], ctx.args.Get("text"))
+                                     : process::Modify(o, abandon ? std::string() : pos[0]);
   signal(SIGINT, SIG_DFL);
   signal(SIGTERM, SIG_DFL);
   if (!out.ok()) {
@@ -201,7 +209,8 @@ int RunProcess(Context& ctx, bool develop) {
 
 }  // namespace
 
-int CmdDevelop(Context& ctx) { return RunProcess(ctx, true); }
-int CmdModify(Context& ctx) { return RunProcess(ctx, false); }
+int CmdDevelop(Context& ctx) { return RunProcess(ctx, Mode::kDevelop); }
+int CmdModify(Context& ctx) { return RunProcess(ctx, Mode::kModify); }
+int CmdReview(Context& ctx) { return RunProcess(ctx, Mode::kReview); }
 
 }  // namespace sw::cli

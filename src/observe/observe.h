@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/status.h"
+#include "base/text_diff.h"
 #include "store/store.h"
 
 namespace sw::observe {
@@ -194,9 +195,8 @@ struct DiffReport {
 Result<DiffReport> Diff(store::Store* st, const std::string& run_a, const std::string& run_b, int max_diffs = 50);
 std::string ToJson(const DiffReport& r);
 
-/// UnifiedDiff of two texts (`diff -u` style, `context` lines around each change).
-std::string UnifiedDiff(const std::string& a, const std::string& b, const std::string& label_a,
-                        const std::string& label_b, int context = 3);
+/// UnifiedDiff of two texts (base/text_diff.h).
+using sw::UnifiedDiff;
 
 // ---- spans and export ----
 

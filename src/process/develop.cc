@@ -267,12 +267,21 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   auto brief = ReadFile(brief_path);
   if (!brief.ok()) return brief.status().Annotate("the brief");
   if (Trim(*brief).empty()) return InvalidInput("the brief " + brief_path + " is empty");
+  constexpr size_t kMaxBrief = 256 << 10;  // every prompt carries it
+  if (brief->size() > kMaxBrief)
+    return InvalidInput("the brief " + brief_path + " is " + std::to_string(brief->size() >> 10) + " KiB; a brief is at "
+                        "most 256 KiB (put the details in the phases' documents, or split the product)");
   std::string brief_hash = Hash128Hex(*brief);
   json& st = s.state();
   if (s.HasState()) {
-    if (st.value("brief_hash", "") != brief_hash)
-      return InvalidInput(o.project + " was developed from another brief (" + st.value("brief_source", std::string("?")) +
-                          "); use `specwright modify \"...\"` to change it, or develop into a new --workspace");
+    if (st.value("brief_hash", "") != brief_hash) {
+      // Update mode: the brief changed since the develop; its diff is routed like a modify.
+      if (st.value("status", "") == "done") return Update(s, brief_path, *brief);
+      return InvalidInput(o.project + " is being developed from another brief (" +
+                          st.value("brief_source", std::string("?")) + ") and that develop has not finished; finish "
+                          "it with that brief, then run develop with this one to update the project to it (or develop "
+                          "into a new --workspace)");
+    }
     if (st.value("status", "") == "done") {
       Outcome out;
       out.message = o.project + " is already developed (PR.md has the summary). To change it, use `specwright modify "

@@ -32,6 +32,22 @@ Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key,
 Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::string& label, const std::vector<Task>& tasks,
                              const std::string& specs, const std::string& feedback);
 Result<std::vector<std::string>> TestCaseIds(Session& s);
+
+/// Change is one change to a developed project (an entry of the state's "modifies").
+struct Change {
+  std::string kind = "modify";  // modify | update | review
+  std::string request;          // its title: the person's request, "the brief changed (…)", "review of the …"
+  std::string detail;           // what the models read: the request, the brief's diff, a reviewer's words
+  std::string brief, brief_hash, brief_source;  // update: the new brief
+  std::string phase;                            // review: the phase revisited
+};
+/// RunChange runs (or continues) a change: classify and route it (a review enters at its
+/// phase), the impact plan and its approval, the phases from the entry in update mode over
+/// the impacted items, development, review and QA, PR.md and CONTEXT.md.
+Result<Outcome> RunChange(Session& s, Change c);
+/// Update: develop again with a changed brief. The diff against the brief developed is routed
+/// like a modify; the new brief is the change's first commit.
+Result<Outcome> Update(Session& s, const std::string& brief_path, const std::string& brief);
 /// RecordVerifyRounds notes how many rounds the step's verifier took (for PR.md).
 Status RecordVerifyRounds(Session& s, const std::string& key, const std::string& run_id);
 Result<Outcome> Waiting(Session& s, const std::string& key);

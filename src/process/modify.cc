@@ -1,4 +1,6 @@
-// specwright modify "REQUEST": classify and route the change, show its impact plan (items,
+// Changes to a developed project. `specwright modify "REQUEST"`, an Update (develop again with
+// a changed brief: its diff is the request) and `specwright review PHASE` (a person's words
+// about one phase) all run RunChange. A modify or an update is classified and routed, show its impact plan (items,
 // files, tests, an estimate of tokens and dollars from what develop spent), then run the phases
 // from the entry level in update mode over the impacted items only. Spec items outside the
 // impact are never rewritten (builtin://spec.merge refuses), and files outside it are
@@ -8,6 +10,8 @@
 #include <set>
 
 #include "base/clock.h"
+#include "base/hash.h"
+#include "base/text_diff.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "process/internal.h"
@@ -21,87 +25,237 @@ const std::vector<std::string> kLevels{"requirements", "domain", "stories", "arc
 
 }  // namespace
 
-Result<Outcome> Modify(const Options& o, const std::string& request) {
-  Session s(o);
-  SW_RETURN_IF_ERROR(s.Load());
+namespace {
+
+bool Unfinished(const json& m) {
+  std::string st = m.value("status", "");
+  return st != "done" && st != "abandoned";
+}
+
+/// OpenDeveloped checks the project has a finished develop to change and opens its repository.
+Status OpenDeveloped(Session& s, const std::string& what) {
+  const Options& o = s.options();
   json& st = s.state();
-  if (Trim(request).empty()) return InvalidInput("the change request is empty; say what to change, in quotes");
   if (!s.HasState())
-    return InvalidInput(o.project + " has no develop to modify (no .specwright/process.json); run `specwright develop "
-                        "BRIEF.md --workspace " + o.project + "` first");
+    return InvalidInput(o.project + " has no develop to " + what + " (no .specwright/process.json); run `specwright "
+                        "develop BRIEF.md --workspace " + o.project + "` first");
   if (st.value("status", "") != "done")
     return InvalidInput("the develop of " + o.project + " has not finished; run `specwright develop` again to finish it "
                         "first");
   SW_RETURN_IF_ERROR(s.OpenRepo());
-  json& mods = st["modifies"];
-  if (!mods.is_array()) mods = json::array();
+  if (!st["modifies"].is_array()) st["modifies"] = json::array();
+  return Status::Ok();
+}
+
+/// How a person runs an unfinished change again.
+std::string HowToContinue(const json& m) {
+  std::string kind = m.value("kind", std::string("modify"));
+  if (kind == "update") return "`specwright develop " + m.value("brief_source", std::string("BRIEF.md")) + "` again";
+  if (kind == "review") return "`specwright review " + m.value("phase", std::string()) + "` again";
+  return "`specwright modify \"" + m.value("request", std::string()) + "\"` again";
+}
+
+}  // namespace
+
+Result<Outcome> Modify(const Options& o, const std::string& request) {
+  Session s(o);
+  SW_RETURN_IF_ERROR(s.Load());
+  if (!o.abandon && Trim(request).empty()) return InvalidInput("the change request is empty; say what to change, in quotes");
+  SW_RETURN_IF_ERROR(OpenDeveloped(s, o.abandon ? "abandon a change of" : "modify"));
+  json& mods = s.state()["modifies"];
   if (o.abandon) {
-    if (mods.empty() || mods.back().value("status", "") == "done" || mods.back().value("status", "") == "abandoned")
-      return InvalidInput("no unfinished modify in " + o.project + " to abandon");
+    if (mods.empty() || !Unfinished(mods.back())) return InvalidInput("no unfinished change in " + o.project + " to abandon");
     json& last = mods.back();
-    // The change's commits and files go; its runs stay in the store for the record.
+    // The change's commits and files go (kept aside if anything is not the process's); its
+    // runs stay in the store for the record.
     SW_RETURN_IF_ERROR(s.ResetKeepingAside(last.value("start", ""), "the change was abandoned"));
     last["status"] = "abandoned";
     SW_RETURN_IF_ERROR(s.Save());
     Outcome out;
-    out.message = "abandoned the change \"" + last.value("request", "") + "\"; the project is back where it was before it";
+    out.message = "abandoned the " + last.value("kind", std::string("modify")) + " \"" + last.value("request", "") +
+                  "\"; the project is back where it was before it";
     return out;
   }
+  Change c;
+  c.request = c.detail = request;
+  return RunChange(s, c);
+}
 
-  if (!mods.empty() && mods.back().value("status", "") != "done" && mods.back().value("status", "") != "abandoned") {
-    if (mods.back().value("request", "") != request)
-      return InvalidInput("another modify of " + o.project + " has not finished: \"" + mods.back().value("request", "") +
-                          "\"; run it again to finish it, or drop it with `specwright modify --abandon`");
-    s.Say("continuing the modify: " + request);
+Result<Outcome> Update(Session& s, const std::string& brief_path, const std::string& brief) {
+  SW_RETURN_IF_ERROR(OpenDeveloped(s, "update"));
+  Change c;
+  c.kind = "update";
+  c.brief = brief;
+  c.brief_hash = Hash128Hex(brief);
+  c.brief_source = brief_path;
+  const std::string developed = s.Read(s.state().value("brief", std::string("BRIEF.md")));
+  std::string diff = UnifiedDiff(developed, brief, "BRIEF.md (developed)", "BRIEF.md (" + brief_path + ")");
+  c.request = "the brief changed (" + brief_path + ")";
+  c.detail = "The brief of the project changed. What changed, as a diff of BRIEF.md (lines starting with - were "
+             "removed, + added):\n\n```diff\n" + diff + "```\n";
+  if (diff.find("\n@@") == std::string::npos) c.detail.clear();  // only line endings changed
+  return RunChange(s, c);
+}
+
+Result<Outcome> ReviewPhase(const Options& o, const std::string& phase, const std::string& words) {
+  Session s(o);
+  SW_RETURN_IF_ERROR(s.Load());
+  if (std::find(kLevels.begin(), kLevels.end(), phase) == kLevels.end()) {
+    std::string hint = DidYouMean(phase, kLevels);
+    return InvalidInput(Quote(phase) + " is not a phase a review can revisit" +
+                        (hint.empty() ? "" : " (did you mean " + Quote(hint) + "?)") + "; they are " + Join(kLevels, ", "));
+  }
+  SW_RETURN_IF_ERROR(OpenDeveloped(s, "review"));
+  const PhaseDef* p = s.Phase(phase);
+  if (!p) return Internal("process.yaml has no phase " + phase);
+  Change c;
+  c.kind = "review";
+  c.phase = phase;
+  c.request = "review of the " + p->title;
+  c.detail = Trim(words);
+  return RunChange(s, c);
+}
+
+Result<Outcome> RunChange(Session& s, Change c) {
+  const Options& o = s.options();
+  json& st = s.state();
+  json& mods = st["modifies"];
+  if (!mods.empty() && Unfinished(mods.back())) {
+    const json& last = mods.back();
+    std::string kind = last.value("kind", std::string("modify"));
+    bool same = kind == c.kind && (c.kind == "update"   ? last.value("brief_hash", "") == c.brief_hash
+                                   : c.kind == "review" ? last.value("phase", "") == c.phase
+                                                        : last.value("request", "") == c.request);
+    if (!same)
+      return InvalidInput("another change of " + o.project + " has not finished: the " + kind + " \"" +
+                          last.value("request", "") + "\"; run " + HowToContinue(last) +
+                          " to finish it, or drop it with `specwright modify --abandon --workspace " + o.project + "`");
+    s.Say("continuing the " + kind + ": " + last.value("request", ""));
   } else {
+    // Nothing a person changed by hand goes into the change's commits.
+    SW_RETURN_IF_ERROR(s.RefuseForeignChanges("the " + c.kind, /*resuming=*/false));
     SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
-    mods.push_back({{"request", request}, {"status", "running"}, {"start", head}});
+    json m{{"kind", c.kind}, {"request", c.request}, {"status", "running"}, {"start", head}};
+    if (!c.detail.empty() && c.kind != "modify") m["detail"] = c.detail;
+    if (c.kind == "update") {
+      m["brief_hash"] = c.brief_hash;
+      m["brief_source"] = c.brief_source;
+    }
+    if (c.kind == "review") m["phase"] = c.phase;
+    mods.push_back(m);
     SW_RETURN_IF_ERROR(s.Save());
   }
   json& m = mods.back();
   const std::string n = std::to_string(mods.size());
-  // Each modify is a session of its own.
+  const std::string what = c.kind + " " + n;  // "modify 2", "update 3": commit messages, gotchas
+  const std::string request = m.value("request", c.request);
+  // What the models read: the request itself, the brief's diff, or the reviewer's words (kept,
+  // so a review continued without --text still has them).
+  std::string detail = m.value("detail", c.kind == "modify" ? request : c.detail);
+  // Each change is a session of its own.
   if (!m.contains("session") || !m["session"].is_string()) {
-    m["session"] = "modify-" + NewRunId(SystemClock::Default()->WallNow());
+    m["session"] = c.kind + "-" + NewRunId(SystemClock::Default()->WallNow());
     SW_RETURN_IF_ERROR(s.Save());
   }
   s.SetSessionId(m["session"].get<std::string>());
   const std::string prefix = "m" + n + "-";
   const std::string start = m.value("start", "");
+  int64_t tokens = 0;
+  double usd = 0;
+  // The change is in: what it spent, PR.md and CONTEXT.md, one last commit.
+  auto finish = [&](const std::string& commit_message) -> Status {
+    m["status"] = "done";
+    if (c.kind == "update") {  // the project is now developed from the new brief
+      st["brief_hash"] = m.value("brief_hash", c.brief_hash);
+      st["brief_source"] = m.value("brief_source", c.brief_source);
+    }
+    s.Spent(prefix, &tokens, &usd);
+    m["spent"] = {{"tokens", tokens}, {"usd", usd}};
+    SW_RETURN_IF_ERROR(WritePr(s));
+    SW_RETURN_IF_ERROR(s.WriteContext());
+    SW_RETURN_IF_ERROR(s.repo()->CommitAll(commit_message).status());
+    return s.Save();
+  };
+  if (c.kind == "update" && !m.value("brief_written", false)) {
+    // The new brief is the change's first commit: abandoning the update takes it back too.
+    SW_RETURN_IF_ERROR(s.Write(st.value("brief", std::string("BRIEF.md")), c.brief));
+    SW_RETURN_IF_ERROR(s.Save());
+    SW_RETURN_IF_ERROR(s.repo()->CommitAll(what + ": the brief, from " + c.brief_source).status());
+    m["brief_written"] = true;
+    SW_RETURN_IF_ERROR(s.Save());
+  }
+  if (c.kind == "update" && detail.empty()) {
+    SW_RETURN_IF_ERROR(finish(what + ": the brief (only its line endings changed)"));
+    Outcome out;
+    out.message = "the brief changed only in its line endings: nothing to regenerate";
+    return out;
+  }
 
-  // 1. Classify and route.
-  s.Say("classifying the change request");
-  // The classifier reads the index of the specs (ID, title, what it traces to), not every word.
+  // 1. Classify and route (a review knows its route: the phase the person revisits).
   SW_ASSIGN_OR_RETURN(spec::Project project, s.Spec());
   spec::Config& config = project.config;
   spec::Grammar& grammar = project.grammar;
   spec::Corpus& corpus = project.corpus;
-  std::string index;
-  for (const auto& it : corpus.items) {
-    std::vector<std::string> ups;
-    for (const auto& l : it.links) ups.push_back(l.id);
-    index += it.id + " " + it.title + (ups.empty() ? "" : " <- " + Join(ups, ", ")) + "\n";
-  }
-  SW_ASSIGN_OR_RETURN(StepOutcome cl, s.RunStep(prefix + "classify", "classify", "classify.yaml",
-                                               {{"request", request}, {"specs", index}, {"context", s.Context()}}, ""));
-  if (cl.waiting) return Waiting(s, prefix + "classify");
-  const json& c = cl.outputs.value("classify", json::object());
-  std::string category = c.value("category", "");
-  SW_ASSIGN_OR_RETURN(std::string entry, EntryPhase(category));
   spec::Graph graph(corpus, config);
+  std::string category, entry, reason;
   std::vector<std::string> targets, unknown;
-  for (const auto& t : c.value("targets", json::array())) {
-    std::string id = t.is_string() ? t.get<std::string>() : "";
-    (graph.Find(id) ? targets : unknown).push_back(id);
+  if (c.kind == "review") {
+    const PhaseDef* rp = s.Phase(m.value("phase", c.phase));
+    if (detail.empty()) {
+      // The person says what to change, one question: their words, or nothing to keep it.
+      SW_ASSIGN_OR_RETURN(
+          StepOutcome ask,
+          s.RunStep(prefix + "ask", "review of the " + rp->title, "ask.yaml",
+                    {{"topic", rp->name},
+                     {"question", "Review the " + rp->title + " in " + rp->doc + ": what should change? (say it in your own "
+                                  "words; nothing keeps it as it is)"},
+                     {"suggestion", ""}},
+                    ""));
+      if (ask.waiting) return Waiting(s, prefix + "ask");
+      detail = Trim(ask.outputs.value("ask", json("")).is_string() ? ask.outputs["ask"].get<std::string>() : "");
+      if (detail.empty()) {
+        SW_RETURN_IF_ERROR(finish(what + ": the " + rp->title + " reviewed and kept as it is"));
+        Outcome out;
+        out.message = "review of the " + rp->title + ": kept as it is (nothing was asked to change)";
+        return out;
+      }
+      m["detail"] = detail;
+      SW_RETURN_IF_ERROR(s.Save());
+    }
+    category = "review";
+    entry = rp->name;
+    reason = "a person reviewed the " + rp->title + ": " + detail;
+    for (const auto& it : corpus.items)
+      if (std::find(rp->prefixes.begin(), rp->prefixes.end(), it.prefix) != rp->prefixes.end()) targets.push_back(it.id);
+  } else {
+    s.Say("classifying the " + std::string(c.kind == "update" ? "change to the brief" : "change request"));
+    // The classifier reads the index of the specs (ID, title, what it traces to), not every word.
+    std::string index;
+    for (const auto& it : corpus.items) {
+      std::vector<std::string> ups;
+      for (const auto& l : it.links) ups.push_back(l.id);
+      index += it.id + " " + it.title + (ups.empty() ? "" : " <- " + Join(ups, ", ")) + "\n";
+    }
+    SW_ASSIGN_OR_RETURN(StepOutcome cl, s.RunStep(prefix + "classify", "classify", "classify.yaml",
+                                                 {{"request", detail}, {"specs", index}, {"context", s.Context()}}, ""));
+    if (cl.waiting) return Waiting(s, prefix + "classify");
+    const json& cj = cl.outputs.value("classify", json::object());
+    category = cj.value("category", "");
+    reason = cj.value("reason", "");
+    SW_ASSIGN_OR_RETURN(entry, EntryPhase(category));
+    for (const auto& t : cj.value("targets", json::array())) {
+      std::string id = t.is_string() ? t.get<std::string>() : "";
+      (graph.Find(id) ? targets : unknown).push_back(id);
+    }
   }
   if (!unknown.empty()) s.Say("warning: the classifier named IDs no spec defines, left out: " + Join(unknown, ", "));
   m["category"] = category;
   m["entry"] = entry;
-  m["reason"] = c.value("reason", "");
+  m["reason"] = reason;
   m["targets"] = targets;
   s.Say("route: " + category + " -> " +
         (category == "bug" ? "development only, with a new regression test case" : "enters at " + entry) + ". Why: " +
-        c.value("reason", ""));
+        reason);
 
   // 2. The impact plan.
   spec::Impact impact = spec::ImpactOf(graph, targets);
@@ -119,7 +273,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   std::set<std::string> files, test_files;
   for (const auto& [f, lines] : impact.code) files.insert(f);
   for (const auto& [f, lines] : impact.tests) test_files.insert(f);
-  std::string plan = "# Change " + n + ": " + request + "\n\nRoute: " + category + " (" + c.value("reason", "") +
+  std::string plan = "# Change " + n + " (" + c.kind + "): " + request + "\n\nRoute: " + category + " (" + reason +
                      ")\nEntry: " + (category == "bug" ? "development, with a regression test case" : entry) + "\n";
   plan += "Changed items: " + (targets.empty() ? std::string("none (new items only)") : Join(targets, ", ")) + "\n";
   plan += "Impacted items: " + (impact.items.empty() ? std::string("none") : Join(impact.items, ", ")) + "\n";
@@ -169,9 +323,10 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     if (b == std::string::npos) b = plan.size();
     if (b > a) s.Say(plan.substr(a, b - a));
   }
-  if (!o.yes) {
+  // A review's person accepts at the phase's gate, after seeing the revision.
+  if (!o.yes && c.kind != "review") {
     SW_ASSIGN_OR_RETURN(StepOutcome g, s.RunStep(prefix + "plan", "impact plan", "gate.yaml",
-                                                {{"message", "Run this change? " + request + " (" + std::to_string(est_tokens) +
+                                                {{"message", "Run this " + c.kind + "? " + request + " (" + std::to_string(est_tokens) +
                                                                  " tokens, " + FormatUsd(est_usd) + " estimated)"}},
                                                 ""));
     if (g.waiting) return Waiting(s, prefix + "plan");
@@ -217,13 +372,17 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     inputs["mode"] = "update";
     inputs["brief"] = "";  // the items already say what the brief asked; the change is what is new
     inputs["write_mode"] = "merge";
-    inputs["gate"] = false;
+    // A review's phase asks the person again about the revision, as the develop's gates do.
+    inputs["gate"] = c.kind == "review" && name == entry;
     inputs["current"] = mine.empty() ? std::string("(none of this phase's items is impacted)") : ItemsText(corpus, mine);
     inputs["allowed"] = Join({mine.begin(), mine.end()}, ", ");
-    inputs["change"] = category == "bug" ? "Bug: " + request + "\nAdd one regression test case (a new " + p->IdForms() +
+    inputs["change"] = category == "bug" ? "Bug: " + detail + "\nAdd one regression test case (a new " + p->IdForms() +
                                                " item) that fails while the bug is there, tracing to " + Join(targets, ", ") +
                                                ". Rewrite nothing else."
-                                         : request + "\n(" + c.value("reason", "") + ")";
+                       : category == "review"
+                           ? "A person reviewed the " + p->title + ". Their words:\n" + detail +
+                                 "\nRevise the items their words concern and give back the others unchanged."
+                           : detail + "\n(" + reason + ")";
     s.Say("phase " + name + " (update): " + (mine.empty() ? std::string("new items only") : Join({mine.begin(), mine.end()}, ", ")));
     SW_ASSIGN_OR_RETURN(bool done, RunSpecPhase(s, *p, key, inputs));
     if (!done) return Waiting(s, key);
@@ -238,21 +397,9 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     m["changed"] = std::vector<std::string>(changed.begin(), changed.end());
     SW_RETURN_IF_ERROR(s.Save());
   }
-  // The change is in: what it spent, PR.md and CONTEXT.md, one last commit.
-  int64_t tokens = 0;
-  double usd = 0;
-  auto finish = [&](const std::string& commit_message) -> Status {
-    m["status"] = "done";
-    s.Spent(prefix, &tokens, &usd);
-    m["spent"] = {{"tokens", tokens}, {"usd", usd}};
-    SW_RETURN_IF_ERROR(WritePr(s));
-    SW_RETURN_IF_ERROR(s.WriteContext());
-    SW_RETURN_IF_ERROR(s.repo()->CommitAll(commit_message).status());
-    return s.Save();
-  };
   if (changed.empty() && category != "bug") {
     // The specs already say what was asked: there is nothing to regenerate.
-    SW_RETURN_IF_ERROR(finish("modify " + n + ": " + request + " (no spec item changed)"));
+    SW_RETURN_IF_ERROR(finish(what + ": " + request + " (no spec item changed)"));
     Outcome out;
     out.message = "change " + n + ": the " + entry + " phase changed no spec item, so nothing below it runs (" +
                   std::to_string(tokens) + " tokens, " + FormatUsd(usd) + ")";
@@ -283,7 +430,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   // 4. Development: one task over the files citing what changed (code and tests).
   Task t;
   t.id = "TASK-M" + n;
-  t.title = (category == "bug" ? "Fix: " : "Change: ") + request;
+  t.title = (category == "bug" ? "Fix: " : c.kind == "update" ? "Update: " : "Change: ") + request;
   t.implements.assign(changed.begin(), changed.end());
   for (const auto& f : files) t.files.push_back(f);
   for (const auto& f : test_files) t.files.push_back(f);
@@ -294,7 +441,8 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   t.path_reason = "an update of existing code over the impacted items";
   s.Say("phase development (update): " + Join(t.files, ", "));
   SW_ASSIGN_OR_RETURN(StepOutcome dev, RunTasks(s, prefix + "development", "development (update)", {t},
-                                                ItemsText(corpus, changed), "Change request: " + request));
+                                                ItemsText(corpus, changed),
+                                                (c.kind == "review" ? "Review: " : "Change request: ") + detail));
   if (dev.waiting) return Waiting(s, prefix + "development");
 
   // 5. Nothing outside the impact changes: what a developer touched anyway is put back (an
@@ -310,6 +458,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     SW_ASSIGN_OR_RETURN(auto changed_files, s.repo()->ChangedFiles(start, head));
     SW_ASSIGN_OR_RETURN(auto before, s.repo()->ReadFilesAt(start, "", ""));
     auto allowed = [&](const std::string& f) {
+      if (c.kind == "update" && f == st.value("brief", std::string("BRIEF.md"))) return true;  // its new brief
       if (touched_docs.count(f) || f == "CONTEXT.md" || f == "PR.md" || f.ends_with("/preferences.md") ||
           f == "specs/architecture/design-notes.md")
         return true;
@@ -334,13 +483,13 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
     }
     if (put_back.empty()) return 0;
     s.Say("warning: put back files outside the impact that were changed: " + Join(put_back, ", "));
-    PushUnique(&st["gotchas"], "modify " + n + ": files outside the impact were changed (" + Join(put_back, ", ") +
+    PushUnique(&st["gotchas"], what + ": files outside the impact were changed (" + Join(put_back, ", ") +
                                    ") and put back");
     for (const auto& f : put_back) PushUnique(&m["restored"], f);
     // Recorded before the commit: a crash between the two still re-tests what is left.
     if (after_qa) m["qa_after_put_back"] = true;
     SW_RETURN_IF_ERROR(s.Save());
-    SW_RETURN_IF_ERROR(s.repo()->CommitAll("modify " + n + ": put back files outside the impact").status());
+    SW_RETURN_IF_ERROR(s.repo()->CommitAll(what + ": put back files outside the impact").status());
     return static_cast<int>(put_back.size());
   };
   SW_RETURN_IF_ERROR(guard(/*after_qa=*/false).status());
@@ -357,7 +506,7 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
                                               &rv.message, &text));
     if (qa.waiting) return Waiting(s, prefix + "qa-after-put-back");
   }
-  SW_RETURN_IF_ERROR(finish("modify " + n + ": " + request + "\n\nPR.md updated"));
+  SW_RETURN_IF_ERROR(finish(what + ": " + request + "\n\nPR.md updated"));
   if (!st.value(prefix + "qa", json::object()).value("passed", false))
     return Failed("change " + n + " is in, but " + rv.message + "; PR.md lists the failing test cases");
   Outcome out;

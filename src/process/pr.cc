@@ -122,12 +122,28 @@ Status WritePr(Session& s) {
   for (size_t i = 0; i < mods.size(); ++i) {
     const json& m = mods[i];
     std::string prefix = "m" + std::to_string(i + 1) + "-";
+    std::string kind = m.value("kind", std::string("modify"));
     if (m.value("status", "") == "abandoned") {
-      out += "\n## Change " + std::to_string(i + 1) + " (abandoned): " + m.value("request", "") + "\n\nDropped with "
-             "`specwright modify --abandon`; nothing of it is in the project.\n";
+      out += "\n## Change " + std::to_string(i + 1) + " (" + kind + ", abandoned): " + m.value("request", "") +
+             "\n\nDropped with `specwright modify --abandon`; nothing of it is in the project.\n";
       continue;
     }
-    out += "\n## Change " + std::to_string(i + 1) + ": " + m.value("request", "") + "\n\n";
+    out += "\n## Change " + std::to_string(i + 1) + " (" + kind + "): " + m.value("request", "") + "\n\n";
+    const std::string detail = m.value("detail", std::string());
+    if (kind == "update" && !detail.empty()) out += detail + "\n";  // the brief's diff, fenced
+    if (kind == "review" && !detail.empty()) {
+      out += "What the person asked:\n\n";
+      for (size_t a = 0, b; a < detail.size(); a = b + 1) {
+        b = detail.find('\n', a);
+        if (b == std::string::npos) b = detail.size();
+        out += "> " + detail.substr(a, b - a) + "\n";
+      }
+      out += "\n";
+    }
+    if (m.value("category", "") == "" && m.value("status", "") == "done") {
+      out += "Kept as it is: nothing was asked to change.\n";
+      continue;
+    }
     out += "- Route: " + m.value("category", "") + " (entry: " + m.value("entry", "") + "). " + m.value("reason", "") + "\n";
     std::vector<std::string> ph;
     for (const auto& x : m.value("phases", json::array())) ph.push_back(x.get<std::string>());

@@ -193,6 +193,11 @@ Status LoadProcessConfig(const std::string& config_file, const std::vector<std::
 
 Result<Outcome> Develop(const Options& o, const std::string& brief_path);
 Result<Outcome> Modify(const Options& o, const std::string& request);
+/// ReviewPhase revisits one phase's decisions with a person: their words (or, without any, a
+/// question asked first; none keeps the phase as it is) go to the architect, the revision is
+/// verified and gated as a dialogue until they approve, and what changed cascades below it
+/// as a modify does. Phases: requirements, domain, stories, architecture, api, tests.
+Result<Outcome> ReviewPhase(const Options& o, const std::string& phase, const std::string& words);
 
 /// FindProcessDir: --process-dir, $SPECWRIGHT_PROCESS_DIR, beside the binary, the installed
 /// share/specwright/process, or the source tree.

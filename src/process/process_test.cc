@@ -847,7 +847,109 @@ TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {
   int64_t dev_tokens = 0, mod_tokens = 0;
   for (const auto& [key, step] : st["steps"].items()) (key.starts_with("m1-") ? mod_tokens : dev_tokens) += step.value("tokens", int64_t{0});
   EXPECT_LT(mod_tokens, dev_tokens / 3);
-  EXPECT_NE(ReadFile(project_ + "/PR.md")->find("## Change 1: Allow tips up to 50%"), std::string::npos);
+  EXPECT_NE(ReadFile(project_ + "/PR.md")->find("## Change 1 (modify): Allow tips up to 50%"), std::string::npos);
+}
+
+// Update mode: develop again with an edited brief; its diff is routed like a modify.
+TEST_F(ProcessTest, AnUpdateOfTheBriefRegeneratesOnlyWhatItTouches) {
+  ASSERT_TRUE(Develop(Make()).ok());
+  auto before = Snapshot(project_);
+  std::string brief = *ReadFile(kExample + "/BRIEF.md");
+  size_t at = brief.find("Tips go from 0% to 30%");
+  ASSERT_NE(at, std::string::npos);
+  brief.replace(at, 22, "Tips go from 0% to 50%");
+  ASSERT_TRUE(Put(root_ + "/edited/BRIEF.md", brief).ok());
+  std::vector<std::string> said;
+  Options o = Make();
+  o.say = [&](const std::string& line) { said.push_back(line); };
+  auto out = process::Develop(o, root_ + "/edited/BRIEF.md");
+  ASSERT_TRUE(out.ok()) << out.status().message();
+  EXPECT_NE(out->message.find("change 1 done"), std::string::npos) << out->message;
+  json st = State();
+  const json& m = st["modifies"][0];
+  EXPECT_EQ(m["kind"], "update");
+  EXPECT_EQ(m["category"], "requirements");
+  EXPECT_EQ(m["changed"], json::array({"BR-01-001", "TC-06-004"}));
+  // The classifier read the diff of the brief, not the whole brief.
+  std::string prompt = json::parse(PromptOf("m1-classify", "classify"))["messages"].back()["content"];
+  EXPECT_NE(prompt.find("-- The usual tip is 15%. Tips go from 0% to 30%; a table has 1 to 100 people.\n"
+                        "+- The usual tip is 15%. Tips go from 0% to 50%; a table has 1 to 100 people."),
+            std::string::npos)
+      << prompt;
+  std::multiset<std::string> want{"m1-classify/classify", "m1-requirements/produce", "m1-requirements/verify",
+                                  "m1-api/produce",       "m1-api/verify",           "m1-tests/produce",
+                                  "m1-tests/verify",      "m1-development/develop",  "m1-development/develop",
+                                  "m1-development/develop", "m1-review-1/review_1",  "m1-review-1/review_2"};
+  EXPECT_EQ(Calls("m1-"), want);
+  auto after = Snapshot(project_);
+  std::set<std::string> differ;
+  for (const auto& [f, text] : after)
+    if (!before.count(f) || before[f] != text) differ.insert(f);
+  std::set<std::string> expected{"BRIEF.md", "CONTEXT.md", "PR.md", "specs/requirements/requirements.md",
+                                 "specs/tests/test-cases.md", "src/split.h", "tests/test_split.c"};
+  EXPECT_EQ(differ, expected);
+  EXPECT_EQ(after["BRIEF.md"], brief);
+  EXPECT_TRUE(st["m1-qa"]["passed"].get<bool>());
+  EXPECT_NE(after["PR.md"].find("## Change 1 (update): the brief changed"), std::string::npos);
+  EXPECT_NE(after["PR.md"].find("```diff\n"), std::string::npos);
+  EXPECT_NE(after["CONTEXT.md"].find("- update 1 (done): the brief changed"), std::string::npos);
+  // The project is now developed from the new brief; the old one is a change again.
+  auto again = process::Develop(Make(), root_ + "/edited/BRIEF.md");
+  ASSERT_TRUE(again.ok());
+  EXPECT_NE(again->message.find("is already developed"), std::string::npos) << again->message;
+  // The new brief is the update's first commit.
+  auto log = GitLog(project_);
+  EXPECT_NE(std::find(log.begin(), log.end(), "update 1: the brief, from " + root_ + "/edited/BRIEF.md"), log.end());
+}
+
+// Review mode: a person revisits a phase; nothing said keeps it, words revise it through the
+// phase's gate and the change cascades.
+TEST_F(ProcessTest, AReviewRevisitsAPhaseWithAPerson) {
+  ASSERT_TRUE(Develop(Make()).ok());
+  Options o = Make();
+  auto bad = process::ReviewPhase(o, "requirments", "x");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("did you mean \"requirements\""), std::string::npos) << bad.status().message();
+  // The person's words go to the architect; the revision waits at the gate for them.
+  yes_ = false;
+  o.yes = false;
+  auto r1 = process::ReviewPhase(o, "requirements", "Tips should go up to 50%");
+  ASSERT_TRUE(r1.ok()) << r1.status().message();
+  ASSERT_TRUE(r1->waiting) << r1->message;
+  json st = State();
+  EXPECT_EQ(st["modifies"][0]["kind"], "review");
+  EXPECT_EQ(st["modifies"][0]["entry"], "requirements");
+  std::string prompt = json::parse(PromptOf("m1-requirements", "produce"))["messages"].back()["content"];
+  EXPECT_NE(prompt.find("A person reviewed the requirements. Their words:\nTips should go up to 50%"), std::string::npos)
+      << prompt;
+  std::string gate = st["steps"]["m1-requirements"]["run"];
+  ASSERT_TRUE(engine::Decide(store_.get(), gate, {"approve", true, "", "ana"}).ok());
+  // Continued without the words: they are kept with the change.
+  auto r2 = process::ReviewPhase(o, "requirements", "");
+  ASSERT_TRUE(r2.ok()) << r2.status().message();
+  EXPECT_FALSE(r2->waiting) << r2->message;
+  st = State();
+  EXPECT_EQ(st["modifies"][0]["status"], "done");
+  EXPECT_EQ(st["modifies"][0]["changed"], json::array({"BR-01-001", "TC-06-004"}));
+  EXPECT_EQ(st["steps"]["m1-requirements"]["gate"].size(), 1u);
+  EXPECT_NE(ReadFile(project_ + "/src/split.h")->find("#define SPLIT_MAX_TIP 50"), std::string::npos);
+  std::string pr = *ReadFile(project_ + "/PR.md");
+  EXPECT_NE(pr.find("## Change 1 (review): review of the requirements\n\nWhat the person asked:\n\n> Tips should go up to "
+                    "50%"),
+            std::string::npos)
+      << pr;
+  // Asked, and nothing to change (--yes takes the empty suggestion): kept, no model call.
+  auto before = Snapshot(project_);
+  yes_ = true;
+  o.yes = true;
+  auto kept = process::ReviewPhase(o, "architecture", "");
+  ASSERT_TRUE(kept.ok()) << kept.status().message();
+  EXPECT_NE(kept->message.find("kept as it is"), std::string::npos) << kept->message;
+  EXPECT_TRUE(Calls("m2-").empty());
+  for (const auto& [f, text] : Snapshot(project_))
+    if (f != "PR.md" && f != "CONTEXT.md") EXPECT_EQ(before[f], text) << f;
+  EXPECT_NE(ReadFile(project_ + "/PR.md")->find("## Change 2 (review): review of the architecture\n\nKept as it is"),
+            std::string::npos);
 }
 
 TEST_F(ProcessTest, FilesOutsideTheImpactArePutBackAndAChangeCanBeAbandoned) {

@@ -156,8 +156,8 @@ Status Session::WriteContext() {
     for (const auto& m : state_["modifies"]) {
       ++n;
       if (!m.is_object()) continue;
-      out += "- modify " + std::to_string(n) + " (" + m.value("status", std::string("?")) + "): " +
-             m.value("request", std::string()) + "\n";
+      out += "- " + m.value("kind", std::string("modify")) + " " + std::to_string(n) + " (" +
+             m.value("status", std::string("?")) + "): " + m.value("request", std::string()) + "\n";
     }
   }
   return Write("CONTEXT.md", out);

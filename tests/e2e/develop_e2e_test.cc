@@ -285,3 +285,74 @@ TEST_F(DevelopE2E, AKilledDevelopRunAgainKeepsThePersonsEditsAndCountsTheDeadRun
 }
 
 }  // namespace
+
+namespace {
+
+std::string Git(const std::string& project, const std::string& args) {
+  std::string out;
+  FILE* p = ::popen(("git -C " + project + " " + args + " 2>&1").c_str(), "r");
+  if (!p) return out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  ::pclose(p);
+  return out;
+}
+
+// The modes of the process through the binary, with real git: an Update after the brief is
+// edited regenerates only what the edit touches, and a review asks a person first and gates
+// the revision.
+TEST_F(DevelopE2E, AnUpdateAfterABriefEditAndAReviewWithAPerson) {
+  std::string project = dir_ + "/tipsplit", brief = dir_ + "/brief/BRIEF.md";
+  fs::create_directories(dir_ + "/brief");
+  fs::copy_file(kEx + "/BRIEF.md", brief);
+  auto d = Cli({"develop", brief, "--workspace", project, "--yes"});
+  ASSERT_EQ(d.code, 0) << d.out << d.err;
+  std::string developed = Git(project, "rev-parse HEAD");
+  std::string text = Slurp(brief);
+  size_t at = text.find("Tips go from 0% to 30%");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 22, "Tips go from 0% to 50%");
+  std::ofstream(brief) << text;
+  auto u = Cli({"develop", brief, "--workspace", project, "--yes"});
+  ASSERT_EQ(u.code, 0) << u.out << u.err;
+  EXPECT_NE(u.err.find("classifying the change to the brief"), std::string::npos) << u.err;
+  EXPECT_NE(u.err.find("route: requirements -> enters at requirements"), std::string::npos) << u.err;
+  EXPECT_NE(u.out.find("change 1 done"), std::string::npos) << u.out;
+  // git itself says what the update changed: the brief, the items it touches and their code.
+  std::string changed = Git(project, "diff --name-only " + developed.substr(0, 40) + " HEAD");
+  EXPECT_EQ(changed,
+            "BRIEF.md\nCONTEXT.md\nPR.md\nspecs/requirements/requirements.md\nspecs/tests/test-cases.md\nsrc/split.h\n"
+            "tests/test_split.c\n");
+  EXPECT_NE(Slurp(project + "/src/split.h").find("#define SPLIT_MAX_TIP 50"), std::string::npos);
+  EXPECT_EQ(Git(project, "status --porcelain"), "");
+  auto same = Cli({"develop", brief, "--workspace", project, "--yes"});
+  EXPECT_EQ(same.code, 0);
+  EXPECT_NE(same.out.find("is already developed"), std::string::npos) << same.out;
+
+  // A review without words asks the person (no terminal: it waits for `approve`).
+  auto r = Cli({"review", "requirements", "--workspace", project});
+  ASSERT_EQ(r.code, 3) << r.out << r.err;
+  json st = json::parse(std::ifstream(project + "/.specwright/process.json"));
+  std::string ask = st["steps"]["m2-ask"]["run"];
+  ASSERT_EQ(RunCli({"approve", ask, "ask", "--text", "Tips should go up to 50%"}, dir_, env_).code, 0);
+  // Their words reach the architect; the revision waits at the requirements gate.
+  auto r2 = Cli({"review", "requirements", "--workspace", project});
+  ASSERT_EQ(r2.code, 3) << r2.out << r2.err;
+  st = json::parse(std::ifstream(project + "/.specwright/process.json"));
+  std::string gate = st["steps"]["m2-requirements"]["run"];
+  ASSERT_EQ(RunCli({"approve", gate, "approve"}, dir_, env_).code, 0);
+  auto r3 = Cli({"review", "requirements", "--workspace", project});
+  ASSERT_EQ(r3.code, 0) << r3.out << r3.err;
+  // The requirements already said so: nothing changed, nothing below ran.
+  EXPECT_NE(r3.out.find("changed no spec item, so nothing below it runs"), std::string::npos) << r3.out;
+  auto sessions = RunCli({"sessions", "--json"}, dir_, env_);
+  json ss = json::parse(sessions.out);
+  ASSERT_EQ(ss.size(), 3u) << sessions.out;
+  EXPECT_EQ(ss[0]["kind"], "review");
+  EXPECT_EQ(ss[1]["kind"], "update");
+  auto bad = Cli({"review", "architecure", "--workspace", project});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_NE(bad.err.find("did you mean \"architecture\""), std::string::npos) << bad.err;
+}
+
+}  // namespace
