@@ -207,24 +207,32 @@ Result<Outcome> Waiting(Session& s, const std::string& key) {
   return o;
 }
 
-Result<Outcome> Questions(Session& s, bool* waiting) {
+/// Questions asks the open questions of one phase, one at a time, before the phase runs: the
+/// assessment names each question's phase (none: requirements). Each answer goes to that
+/// phase's preferences (specs/PHASE/preferences.md), and a person's answer to the workspace's
+/// too; the phase's preferences are then committed.
+Result<Outcome> Questions(Session& s, const std::string& phase, bool* waiting) {
   *waiting = false;
   json& st = s.state();
+  static const std::set<std::string> kAsking{"requirements", "domain", "stories", "architecture", "api", "tasks"};
   const json questions = s.Step("complexity")["outputs"]["assess"].value("questions", json::array());
-  Preferences phase = Preferences::Parse(s.Read(s.PhasePrefsPath("requirements")));
+  const std::string prefs_path = s.PhasePrefsPath(phase);
+  Preferences mine = Preferences::Parse(s.Read(prefs_path));
   auto wtext = ReadFile(s.WorkspacePrefsPath());
   Preferences workspace = Preferences::Parse(wtext.ok() ? *wtext : "");
   int i = 0;
   for (const auto& q : questions) {
     std::string topic = Str(q, "topic"), question = Str(q, "question"), suggestion = Str(q, "suggestion");
-    std::string key = "question-" + std::to_string(++i);
-    if (topic.empty()) continue;
+    std::string key = "question-" + std::to_string(++i);  // numbered over all phases: stable across runs
+    std::string of = Str(q, "phase");
+    if (!kAsking.count(of)) of = "requirements";
+    if (topic.empty() || of != phase) continue;
     if (s.Step(key).value("status", "") == "done") continue;
     std::string answer, source;
     // Resolution order: this phase's preferences, the workspace's, then a person.
-    if (auto a = phase.Get(topic)) {
+    if (auto a = mine.Get(topic)) {
       answer = *a;
-      source = "specs/requirements/preferences.md";
+      source = prefs_path;
     } else if (auto w = workspace.Get(topic)) {
       answer = *w;
       source = "workspace preferences";
@@ -232,7 +240,7 @@ Result<Outcome> Questions(Session& s, bool* waiting) {
       answer = suggestion;
       source = "suggested answer, taken with --yes";
     } else {
-      s.Say("question (" + topic + "): " + question);
+      s.Say("question (" + topic + ", for the " + phase + "): " + question);
       SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, "question " + topic, "ask.yaml",
                                                     {{"topic", topic}, {"question", question}, {"suggestion", suggestion}},
                                                     ""));
@@ -244,18 +252,27 @@ Result<Outcome> Questions(Session& s, bool* waiting) {
       if (Trim(answer).empty()) answer = suggestion;
       source = "answered by a person";
     }
-    phase.Set(topic, answer, source);
+    mine.Set(topic, answer, source);
     // Only a person's answer is a decision for other projects; a suggestion taken with --yes
     // stays this project's.
     if (source == "answered by a person")
       workspace.Set(topic, answer, "answered for " + fs::path(s.options().project).filename().string());
-    PushUnique(&st["decisions"], topic + ": " + answer + " (" + source + ")");
+    PushUnique(&st["decisions"], topic + ": " + answer + " (" + source + (phase == "requirements" ? "" : "; " + phase) + ")");
     s.Step(key)["status"] = "done";
-    SW_RETURN_IF_ERROR(s.Write(s.PhasePrefsPath("requirements"), phase.ToMarkdown("Preferences: requirements")));
+    SW_RETURN_IF_ERROR(s.Write(prefs_path, mine.ToMarkdown("Preferences: " + phase)));
     if (source == "answered by a person") {
       MakeDirs(fs::path(s.WorkspacePrefsPath()).parent_path().string());
       SW_RETURN_IF_ERROR(WriteFileAtomic(s.WorkspacePrefsPath(), workspace.ToMarkdown("Workspace preferences")));
     }
+    SW_RETURN_IF_ERROR(s.Save());
+  }
+  // The phase's decisions are committed before it runs (the requirements' step keeps its
+  // first name, "decisions").
+  std::string done_key = phase == "requirements" ? "decisions" : "decisions-" + phase;
+  if (s.Step(done_key).value("status", "") != "done") {
+    SW_RETURN_IF_ERROR(s.WriteContext());
+    SW_RETURN_IF_ERROR(s.repo()->CommitAll("specs(" + phase + "): decisions and preferences").status());
+    s.Step(done_key)["status"] = "done";
     SW_RETURN_IF_ERROR(s.Save());
   }
   return Outcome{};
@@ -351,21 +368,13 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
         st["complexity"].value("tier", std::string()));
   if (stop_after("complexity")) return stopped("complexity");
 
-  // 2. Open questions, one at a time.
+  // 2. The spec phases, each after its open questions (one at a time).
   bool waiting = false;
-  SW_ASSIGN_OR_RETURN(Outcome q, Questions(s, &waiting));
-  if (waiting) return q;
-  if (s.Step("decisions").value("status", "") != "done") {
-    SW_RETURN_IF_ERROR(s.WriteContext());
-    SW_RETURN_IF_ERROR(s.repo()->CommitAll("specs: decisions and preferences").status());
-    s.Step("decisions")["status"] = "done";
-    SW_RETURN_IF_ERROR(s.Save());
-  }
-
-  // 3. The spec phases.
   for (const auto& name : kSpecPhases) {
     const PhaseDef* p = s.Phase(name);
     if (!p) return Internal("process.yaml has no phase " + name);
+    SW_ASSIGN_OR_RETURN(Outcome q, Questions(s, name, &waiting));
+    if (waiting) return q;
     json inputs = PhaseInputs(s, *p, s.Docs(PhasesBefore(s, name)));
     s.Say("phase " + p->name + ": " + p->title);
     SW_ASSIGN_OR_RETURN(bool done, RunSpecPhase(s, *p, name, inputs));
@@ -373,7 +382,9 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
     if (stop_after(name)) return stopped(name);
   }
 
-  // 4. The task plan.
+  // 3. The task plan.
+  SW_ASSIGN_OR_RETURN(Outcome tq, Questions(s, "tasks", &waiting));
+  if (waiting) return tq;
   const PhaseDef* tp = s.Phase("tasks");
   std::string all_specs = s.Docs(kSpecPhases);
   s.Say("phase tasks: planning the development");
@@ -404,7 +415,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   SW_RETURN_IF_ERROR(RecordVerifyRounds(s, "tasks", plan.run_id));
   if (stop_after("tasks")) return stopped("tasks");
 
-  // 5. Development, wave by wave.
+  // 4. Development, wave by wave.
   std::vector<Task> tasks;
   for (const auto& t : st["tasks"]) {
     SW_ASSIGN_OR_RETURN(auto one, ParseTasks(json{{"tasks", json::array({t})}}));
@@ -427,7 +438,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   }
   if (stop_after("development")) return stopped("development");
 
-  // 6. Test cases, then their code.
+  // 5. Test cases, then their code.
   const PhaseDef* tc = s.Phase("tests");
   json tin = PhaseInputs(s, *tc, s.Docs(kSpecPhases));
   s.Say("phase tests: test cases");
@@ -449,7 +460,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   if (tcode.waiting) return Waiting(s, "tests-code");
   if (stop_after("tests")) return stopped("tests");
 
-  // 7. Review, 8. QA, 9. PR.md.
+  // 6. Review, 7. QA, 8. PR.md.
   SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, "", st.value("dev_base", dev_base), s.Read(tp->doc),
                                              s.Docs({"requirements", "domain", "stories", "architecture", "api", "tests"}),
                                              DeclaredFiles(tasks)));

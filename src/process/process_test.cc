@@ -376,7 +376,7 @@ TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
                                 "specs(stories): user stories (US)",
                                 "specs(domain): domain model (ENT)",
                                 "specs(requirements): requirements (REQ, BR)",
-                                "specs: decisions and preferences",
+                                "specs(requirements): decisions and preferences",
                                 "specs: complexity 1/10, tier minimal",
                                 "specwright: the brief"};
   EXPECT_EQ(log, want);
@@ -790,6 +790,54 @@ TEST_F(ProcessTest, AGateDialogueRevisesTheDocumentUntilApproved) {
   auto t3 = Develop(o);
   ASSERT_TRUE(t3.ok()) << t3.status().message();
   EXPECT_TRUE(t3->stopped) << t3->message;
+}
+
+// A question belongs to the phase that decides it: asked when that phase begins, one at a
+// time, and kept in that phase's preferences, which its prompt carries.
+TEST_F(ProcessTest, QuestionsAreAskedInTheirPhaseAndKeptInItsPreferences) {
+  json& assess = script_["nodes"]["assess"][0]["json"];
+  assess["questions"].push_back({{"topic", "storage"},
+                                 {"question", "Should tipsplit remember past bills?"},
+                                 {"suggestion", "No: nothing is stored"},
+                                 {"phase", "architecture"}});
+  yes_ = false;
+  Options o = Make();
+  o.yes = false;
+  o.until = "architecture";
+  std::vector<std::string> asked;  // the order the waiting steps came in
+  for (int round = 0; round < 8; ++round) {
+    auto d = Develop(o);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    if (!d->waiting) break;
+    json st = State();
+    for (const auto& [key, step] : st["steps"].items()) {
+      if (step.value("status", "") != "waiting") continue;
+      asked.push_back(key);
+      if (key == "question-2") {
+        // Asked only now: the stories are written, the architecture is not begun.
+        EXPECT_EQ(st["steps"]["stories"]["status"], "done");
+        EXPECT_FALSE(st["steps"].contains("architecture"));
+      }
+      std::string words = key == "question-2" ? "Keep nothing between runs"
+                          : key == "question-1" ? "Round each share up to the cent"
+                                                : "";  // a plain approval at the gate
+      engine::Decision d{key.starts_with("question") ? "ask" : "approve", true, words, "ana"};
+      ASSERT_TRUE(engine::Decide(store_.get(), step["run"], d).ok());
+    }
+  }
+  EXPECT_EQ(asked, (std::vector<std::string>{"question-1", "requirements", "question-2"}));
+  json st = State();
+  EXPECT_EQ(st["steps"]["architecture"]["status"], "done");
+  std::string arch = *ReadFile(project_ + "/specs/architecture/preferences.md");
+  EXPECT_NE(arch.find("## storage\n\nKeep nothing between runs\n\nSource: answered by a person"), std::string::npos) << arch;
+  EXPECT_EQ(ReadFile(project_ + "/specs/requirements/preferences.md")->find("storage"), std::string::npos);
+  // The architect read it when writing the architecture.
+  std::string prompt = json::parse(PromptOf("architecture", "produce"))["messages"].back()["content"];
+  EXPECT_NE(prompt.find("Keep nothing between runs"), std::string::npos);
+  std::string req_prompt = json::parse(PromptOf("requirements", "produce"))["messages"].back()["content"];
+  EXPECT_EQ(req_prompt.find("Keep nothing between runs"), std::string::npos);
+  auto log = GitLog(project_);
+  EXPECT_NE(std::find(log.begin(), log.end(), "specs(architecture): decisions and preferences"), log.end());
 }
 
 // ---- modify --------------------------------------------------------------------------------

@@ -93,7 +93,7 @@ TEST_F(DevelopE2E, WithoutYesTheRequirementsGateWaits) {
   // stdin is /dev/null: no terminal to ask, so the gate waits for `specwright approve`.
   auto d = Cli({"develop", kEx + "/BRIEF.md", "--workspace", project});
   ASSERT_EQ(d.code, 3) << d.out << d.err;
-  EXPECT_NE(d.err.find("question (rounding)"), std::string::npos) << d.err;
+  EXPECT_NE(d.err.find("question (rounding, for the requirements)"), std::string::npos) << d.err;
   json st = json::parse(std::ifstream(project + "/.specwright/process.json"));
   std::string run = st["steps"]["question-1"]["run"];
   EXPECT_NE(d.out.find("specwright approve " + run), std::string::npos) << d.out;
