@@ -94,8 +94,11 @@ std::vector<store::RunRecord> FilterRuns(std::vector<store::RunRecord> runs, con
   std::string q = Lower(query);
   std::erase_if(runs, [&](const store::RunRecord& r) {
     if (!status.empty() && r.status != status) return true;
-    return !q.empty() && Lower(r.id).find(q) == std::string::npos && Lower(r.workflow_name).find(q) == std::string::npos &&
-           Lower(r.workflow_file).find(q) == std::string::npos;
+    if (q.empty()) return false;
+    // The id, the workflow, and what a develop or a change ran it for (its label, its session).
+    for (const std::string* f : {&r.id, &r.workflow_name, &r.workflow_file, &r.label, &r.session})
+      if (Lower(*f).find(q) != std::string::npos) return false;
+    return true;
   });
   return runs;
 }

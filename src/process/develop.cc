@@ -162,7 +162,29 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
   });
 }
 
+std::string EarlierGateWords(Session& s, const std::string& key) {
+  json& st = s.Step(key);
+  if (st.value("status", "") == "done") return "";
+  // The last answer at the gate over the step's runs; words only when it was not a plain approval.
+  std::string words;
+  for (const auto& r : st.value("runs", json::array())) {
+    if (!r.is_string()) continue;
+    auto approvals = s.options().store->ListApprovals(r.get<std::string>());
+    if (!approvals.ok()) continue;
+    for (const auto& a : *approvals) {
+      if (a.node != "approve" || a.decision == "pending") continue;
+      bool plain = a.decision == "approved" && Trim(a.text).empty();
+      words = plain ? "" : std::string(a.decision == "approved" ? "They approved it with a comment" : "They did not approve it") +
+                               ". Their words:\n" + a.text;
+    }
+  }
+  return words;
+}
+
 Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key, json inputs) {
+  // A step interrupted in the middle of a gate round starts a new run: the person's words go
+  // with it, not lost with the old run's loop.
+  if (std::string said = EarlierGateWords(s, key); !said.empty()) inputs["earlier_gate"] = said;
   SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(key, p.name, "phase.yaml", inputs, CommitMessage(p)));
   if (out.waiting) return false;
   SW_RETURN_IF_ERROR(RecordVerifyRounds(s, key, out.run_id));
@@ -178,15 +200,22 @@ Status RecordVerifyRounds(Session& s, const std::string& key, const std::string&
       if (r.status == "succeeded") rounds = std::max(rounds, r.iteration + 1);
   json& st = s.Step(key);
   st["verify_rounds"] = std::max(rounds, st.value("verify_rounds", 0));
-  // The gate dialogue: every answer at the step's gate, in order (who, what, when).
-  auto approvals = s.options().store->ListApprovals(run_id);
-  if (approvals.ok()) {
-    json gate = json::array();
+  // The gate dialogue: every answer at the step's gate, in order (who, what, when), over all
+  // the step's runs: an interrupted step starts a new run whose rounds count on from the last.
+  json gate = json::array();
+  std::vector<std::string> step_runs;
+  for (const auto& r : st.value("runs", json::array()))
+    if (r.is_string()) step_runs.push_back(r.get<std::string>());
+  if (std::find(step_runs.begin(), step_runs.end(), run_id) == step_runs.end()) step_runs.push_back(run_id);
+  for (const auto& r : step_runs) {
+    auto approvals = s.options().store->ListApprovals(r);
+    if (!approvals.ok()) continue;
     for (const auto& a : *approvals)
       if (a.node == "approve" && a.decision != "pending")
-        gate.push_back({{"round", a.iteration + 1}, {"decision", a.decision}, {"by", a.by}, {"text", a.text}, {"at", a.ts}});
-    if (!gate.empty()) st["gate"] = gate;
+        gate.push_back({{"round", static_cast<int>(gate.size()) + 1}, {"decision", a.decision}, {"by", a.by},
+                        {"text", a.text}, {"at", a.ts}, {"run", r}});
   }
+  if (!gate.empty()) st["gate"] = gate;
   return s.Save();
 }
 
@@ -397,7 +426,8 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
                  {"context", s.Context()},
                  {"preferences", s.PreferencesText("tasks")},
                  {"path", tp->doc},
-                 {"gate", tp->gate}},
+                 {"gate", tp->gate},
+                 {"earlier_gate", EarlierGateWords(s, "tasks")}},
                 "", [&](const std::string& start, const json& outputs) -> Status {
                   SW_ASSIGN_OR_RETURN(auto tasks, ParseTasks(outputs.value("plan", json())));
                   for (auto& t : tasks) ChoosePath(&t);  // the process decides the path, not the model

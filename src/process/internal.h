@@ -26,6 +26,9 @@ std::vector<std::string> PhasesBefore(const Session& s, const std::string& name)
 /// The inputs phase.yaml takes for phase p in create mode.
 json PhaseInputs(Session& s, const PhaseDef& p, const std::string& upstream);
 std::string CommitMessage(const PhaseDef& p);
+/// EarlierGateWords: what the person last said at step key's gate in an earlier run, when it
+/// was not a plain approval ("" otherwise, and once the step is done).
+std::string EarlierGateWords(Session& s, const std::string& key);
 /// RunSpecPhase runs phase.yaml for p as step key; false when it waits on a decision.
 Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key, json inputs);
 /// RunTasks runs one development wave (development.yaml) and commits each task on its own.

@@ -792,6 +792,75 @@ TEST_F(ProcessTest, AGateDialogueRevisesTheDocumentUntilApproved) {
   EXPECT_TRUE(t3->stopped) << t3->message;
 }
 
+// A gate round whose revision was interrupted: the step starts a new run, and PR.md's gate
+// history keeps the rounds of both runs, numbered on.
+TEST_F(ProcessTest, GateRoundsOfAnInterruptedStepAreAllKept) {
+  json reqs = script_["nodes"]["produce"][1];
+  Prepend("produce", {{"when", {{"prompt_contains", "Their words:\nRound each share up to the cent"}}},
+                      {"text", reqs["text"].get<std::string>() + "\nEach share is rounded up to the cent.\n"},
+                      {"latency_ms", 3000}});
+  yes_ = false;
+  Options o = Make();
+  o.yes = false;
+  o.until = "requirements";
+  std::string gate_run;
+  for (int round = 0; round < 4 && gate_run.empty(); ++round) {
+    auto d = Develop(o);
+    ASSERT_TRUE(d.ok()) << d.status().message();
+    json st = State();
+    if (st["steps"].contains("requirements") && st["steps"]["requirements"]["status"] == "waiting")
+      gate_run = st["steps"]["requirements"]["run"];
+    for (const auto& [key, step] : st["steps"].items())
+      if (step.value("status", "") == "waiting" && key.starts_with("question"))
+        ASSERT_TRUE(engine::Decide(store_.get(), step["run"], {"ask", true, "Round each share up to the cent", "test"}).ok());
+  }
+  ASSERT_FALSE(gate_run.empty());
+  ASSERT_TRUE(engine::Decide(store_.get(), gate_run, {"approve", false, "Round each share up to the cent", "ana"}).ok());
+  auto produce_calls = [&] {
+    auto log = ReadFile(root_ + "/calls.log");
+    size_t n = 0;
+    for (size_t at = 0; log.ok() && (at = log->find("produce\t", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  size_t before = produce_calls();
+  std::thread interrupter([&] {
+    for (int i = 0; i < 2000 && produce_calls() == before; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    cancel_->store(true);
+  });
+  auto cut = Develop(o);  // the revision is under way when it is cancelled
+  interrupter.join();
+  ASSERT_FALSE(cut.ok());
+  cancel_->store(false);
+  script_["nodes"]["produce"][0].erase("latency_ms");
+  o = Make();
+  o.yes = false;
+  o.until = "requirements";
+  // Run again: a new run of the step, its gate asks again; approved.
+  auto again = Develop(o);
+  ASSERT_TRUE(again.ok()) << again.status().message();
+  ASSERT_TRUE(again->waiting) << again->message;
+  std::string second = State()["steps"]["requirements"]["run"];
+  ASSERT_NE(second, gate_run);
+  // The person's words were not lost with the interrupted run: the new run's writer has them.
+  std::string prompt = json::parse(PromptOf("requirements", "produce"))["messages"].back()["content"];
+  EXPECT_NE(prompt.find("before this step was interrupted\nThey did not approve it. Their words:\nRound each share up to "
+                        "the cent"),
+            std::string::npos)
+      << prompt;
+  ASSERT_TRUE(engine::Decide(store_.get(), second, {"approve", true, "", "ana"}).ok());
+  auto done = Develop(o);
+  ASSERT_TRUE(done.ok()) << done.status().message();
+  json gate = State()["steps"]["requirements"]["gate"];
+  ASSERT_EQ(gate.size(), 2u) << gate.dump();
+  EXPECT_EQ(gate[0]["round"], 1);
+  EXPECT_EQ(gate[0]["decision"], "rejected");
+  EXPECT_EQ(gate[0]["run"], gate_run);
+  EXPECT_EQ(gate[1]["round"], 2);
+  EXPECT_EQ(gate[1]["decision"], "approved");
+  EXPECT_EQ(gate[1]["run"], second);
+}
+
 // A question belongs to the phase that decides it: asked when that phase begins, one at a
 // time, and kept in that phase's preferences, which its prompt carries.
 TEST_F(ProcessTest, QuestionsAreAskedInTheirPhaseAndKeptInItsPreferences) {

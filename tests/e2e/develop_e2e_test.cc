@@ -84,6 +84,14 @@ TEST_F(DevelopE2E, DevelopThenModifyWithTheRecording) {
   EXPECT_NEAR(ss[0]["cost_usd"].get<double>() + ss[1]["cost_usd"].get<double>(), total, 1e-9);
   auto listed = RunCli({"runs", "--limit", "100"}, dir_, env_);
   EXPECT_NE(listed.out.find(" requirements "), std::string::npos) << listed.out;
+  // --search finds runs by what they were for.
+  auto waves = RunCli({"runs", "--json", "--limit", "100", "--search", "development wave"}, dir_, env_);
+  ASSERT_EQ(waves.code, 0) << waves.err;
+  json wj = json::parse(waves.out);
+  ASSERT_EQ(wj.size(), 1u) << waves.out;
+  EXPECT_EQ(wj[0]["label"].get<std::string>().rfind("development wave 1", 0), 0u) << waves.out;
+  EXPECT_EQ(json::parse(RunCli({"runs", "--json", "--limit", "100", "--search", ss[0]["session"]}, dir_, env_).out).size(),
+            static_cast<size_t>(ss[0]["runs"].get<int>()));
   auto text = RunCli({"sessions"}, dir_, env_);
   EXPECT_NE(text.out.find("steps: complexity"), std::string::npos) << text.out;
 }
