@@ -79,6 +79,10 @@ What to look at next:
                                    the web UI at http://127.0.0.1:8420/: each phase's graph, prompts,
                                    answers, tool calls, cost
 
+Revisit a phase with the architect (offline, the same recording; an empty answer keeps it):
+  SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN review architecture --workspace $PROJECT --script $EX/recording.yaml --config $EX/specwright.yaml
+Or edit a copy of the brief and run develop with it again: an Update regenerates what the edit touches.
+
 The same brief with real models: name them in a specwright.yaml (see $EX/specwright.yaml), then
   ANTHROPIC_API_KEY=... OPENAI_API_KEY=... $BIN develop $EX/BRIEF.md --workspace tipsplit-live
 (without --yes it stops for your approval after the requirements and after the task plan).

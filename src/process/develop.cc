@@ -231,8 +231,17 @@ Result<Outcome> Waiting(Session& s, const std::string& key) {
   std::string run = s.Step(key).value("run", "");
   Outcome o;
   o.waiting = true;
-  o.message = "waiting for a decision in run " + run + ": answer it with `specwright approve " + run +
-              " NODE` (or --reject, or in the web UI's Approvals page), then run the same command again; or pass --yes";
+  // Name the node that waits, and how to answer it: a question takes words, a gate a decision.
+  std::string node = "NODE";
+  auto approvals = s.options().store->ListApprovals(run);
+  if (approvals.ok())
+    for (const auto& a : *approvals)
+      if (a.decision == "pending") node = a.node;
+  std::string how = node == "ask" ? "`specwright approve " + run + " ask --text \"YOUR ANSWER\"`"
+                                  : "`specwright approve " + run + " " + node + "` (or with --reject --text \"WHY\", or "
+                                    "--text \"A COMMENT\" to have it revised)";
+  o.message = "waiting for a decision in run " + run + ": answer it with " + how +
+              " or in the web UI's Approvals page, then run the same command again; or pass --yes";
   return o;
 }
 
