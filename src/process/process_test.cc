@@ -167,6 +167,24 @@ class ProcessTest : public ::testing::Test {
     for (auto& e : script_["nodes"]["develop"]) e.erase("latency_ms");
   }
 
+  /// ReachTheRequirementsGate develops (without --yes) until the requirements gate waits,
+  /// answering the open question on the way; the gate's run, or "" when it never waited.
+  std::string ReachTheRequirementsGate(const Options& o) {
+    for (int round = 0; round < 4; ++round) {
+      auto d = Develop(o);
+      EXPECT_TRUE(d.ok()) << d.status().message();
+      if (!d.ok() || !d->waiting) return "";
+      json st = State();
+      if (st["steps"].contains("requirements") && st["steps"]["requirements"]["status"] == "waiting")
+        return st["steps"]["requirements"]["run"];
+      for (const auto& [key, step] : st["steps"].items())
+        if (step.value("status", "") == "waiting" && key.starts_with("question"))
+          EXPECT_TRUE(
+              engine::Decide(store_.get(), step["run"], {"ask", true, "Round each share up to the cent", "test"}).ok());
+    }
+    return "";
+  }
+
   std::map<std::string, std::string> labels_;
   bool yes_ = true;  // what the gates get: approved, or nobody to answer (the run waits)
 };
@@ -725,21 +743,7 @@ TEST_F(ProcessTest, AGateDialogueRevisesTheDocumentUntilApproved) {
   Options o = Make();
   o.yes = false;
   o.until = "requirements";
-  // Whatever waits before the requirements gate (the open question) is answered.
-  std::string gate_run;
-  for (int round = 0; round < 4 && gate_run.empty(); ++round) {
-    auto d = Develop(o);
-    ASSERT_TRUE(d.ok()) << d.status().message();
-    ASSERT_TRUE(d->waiting) << d->message;
-    json st = State();
-    if (st["steps"].contains("requirements") && st["steps"]["requirements"]["status"] == "waiting") {
-      gate_run = st["steps"]["requirements"]["run"];
-      break;
-    }
-    for (const auto& [key, step] : st["steps"].items())
-      if (step.value("status", "") == "waiting")
-        ASSERT_TRUE(engine::Decide(store_.get(), step["run"], {"ask", true, "Round each share up to the cent", "test"}).ok());
-  }
+  std::string gate_run = ReachTheRequirementsGate(o);
   ASSERT_FALSE(gate_run.empty()) << State().dump();
   std::string first_prompt = PromptOf("requirements", "produce");
   // Round 1: not approved, with a note.
@@ -803,17 +807,7 @@ TEST_F(ProcessTest, GateRoundsOfAnInterruptedStepAreAllKept) {
   Options o = Make();
   o.yes = false;
   o.until = "requirements";
-  std::string gate_run;
-  for (int round = 0; round < 4 && gate_run.empty(); ++round) {
-    auto d = Develop(o);
-    ASSERT_TRUE(d.ok()) << d.status().message();
-    json st = State();
-    if (st["steps"].contains("requirements") && st["steps"]["requirements"]["status"] == "waiting")
-      gate_run = st["steps"]["requirements"]["run"];
-    for (const auto& [key, step] : st["steps"].items())
-      if (step.value("status", "") == "waiting" && key.starts_with("question"))
-        ASSERT_TRUE(engine::Decide(store_.get(), step["run"], {"ask", true, "Round each share up to the cent", "test"}).ok());
-  }
+  std::string gate_run = ReachTheRequirementsGate(o);
   ASSERT_FALSE(gate_run.empty());
   ASSERT_TRUE(engine::Decide(store_.get(), gate_run, {"approve", false, "Round each share up to the cent", "ana"}).ok());
   auto produce_calls = [&] {
