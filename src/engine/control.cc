@@ -152,8 +152,14 @@ std::string ProcessStepOf(const store::RunRecord& run) {
   nlohmann::json o = nlohmann::json::parse(run.options_json, nullptr, false);
   if (!o.is_object() || !o.contains("process") || !o["process"].is_string()) return "";
   std::string project = o.contains("project") && o["project"].is_string() ? o["project"].get<std::string>() : "DIR";
-  return "run `specwright develop BRIEF.md --workspace " + project + "` (or the same `specwright modify`) again: run " +
-         run.id + " is its \"" + o["process"].get<std::string>() + "\" step";
+  // The session says which command the step belongs to (develop-…, modify-…, update-…, review-…).
+  std::string kind = run.session.substr(0, run.session.find('-'));
+  std::string ws = " --workspace " + project;
+  std::string command = kind == "modify"   ? "the same `specwright modify \"…\"" + ws + "`"
+                        : kind == "update" ? "`specwright develop BRIEF.md" + ws + "` with the changed brief"
+                        : kind == "review" ? "the same `specwright review PHASE" + ws + "`"
+                                           : "`specwright develop BRIEF.md" + ws + "`";
+  return "run " + command + " again: run " + run.id + " is its \"" + o["process"].get<std::string>() + "\" step";
 }
 
 }  // namespace sw::engine

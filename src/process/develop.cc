@@ -237,9 +237,15 @@ Result<Outcome> Waiting(Session& s, const std::string& key) {
   if (approvals.ok())
     for (const auto& a : *approvals)
       if (a.decision == "pending") node = a.node;
-  std::string how = node == "ask" ? "`specwright approve " + run + " ask --text \"YOUR ANSWER\"`"
-                                  : "`specwright approve " + run + " " + node + "` (or with --reject --text \"WHY\", or "
-                                    "--text \"A COMMENT\" to have it revised)";
+  std::string how;
+  if (node == "ask")
+    how = "`specwright approve " + run + " ask --text \"YOUR ANSWER\"`";
+  else if (key.ends_with("-plan"))  // a change's impact plan: run it, or drop the change
+    how = "`specwright approve " + run + " approve` to run the change (to drop it instead: `specwright modify "
+          "--abandon --workspace " + s.options().project + "`)";
+  else
+    how = "`specwright approve " + run + " " + node + "` (or with --reject --text \"WHY\", or --text \"A COMMENT\" to "
+          "have it revised)";
   o.message = "waiting for a decision in run " + run + ": answer it with " + how +
               " or in the web UI's Approvals page, then run the same command again; or pass --yes";
   return o;
@@ -309,7 +315,7 @@ Result<Outcome> Questions(Session& s, const std::string& phase, bool* waiting) {
   std::string done_key = phase == "requirements" ? "decisions" : "decisions-" + phase;
   if (s.Step(done_key).value("status", "") != "done") {
     SW_RETURN_IF_ERROR(s.WriteContext());
-    SW_RETURN_IF_ERROR(s.repo()->CommitAll("specs(" + phase + "): decisions and preferences").status());
+    SW_RETURN_IF_ERROR(s.CommitOwn("specs(" + phase + "): decisions and preferences", "the " + phase + " phase").status());
     s.Step(done_key)["status"] = "done";
     SW_RETURN_IF_ERROR(s.Save());
   }
@@ -339,8 +345,9 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
     }
     if (st.value("status", "") == "done") {
       Outcome out;
-      out.message = o.project + " is already developed (PR.md has the summary). To change it, use `specwright modify "
-                    "\"CHANGE REQUEST\" --workspace " + o.project + "`";
+      out.message = o.project + " is already developed (PR.md has the summary). To change it: `specwright modify "
+                    "\"CHANGE REQUEST\" --workspace " + o.project + "`, edit the brief and run develop with it again (an "
+                    "Update), or revisit a phase with `specwright review PHASE --workspace " + o.project + "`";
       return out;
     }
     SW_RETURN_IF_ERROR(s.OpenRepo());
@@ -506,7 +513,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   if (rv.waiting || rv.stopped) return rv;
   SW_RETURN_IF_ERROR(WritePr(s));
   SW_RETURN_IF_ERROR(s.WriteContext());
-  SW_RETURN_IF_ERROR(s.repo()->CommitAll("PR.md: summary, traceability matrix, verification, review and QA").status());
+  SW_RETURN_IF_ERROR(s.CommitOwn("PR.md: summary, traceability matrix, verification, review and QA", "PR.md").status());
   st["status"] = "done";
   SW_RETURN_IF_ERROR(s.Save());
   if (!st.value("qa", json::object()).value("passed", false))

@@ -12,6 +12,7 @@
 #include "base/clock.h"
 #include "base/hash.h"
 #include "base/text_diff.h"
+#include "engine/control.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "process/internal.h"
@@ -47,12 +48,31 @@ Status OpenDeveloped(Session& s, const std::string& what) {
   return Status::Ok();
 }
 
+/// CancelWaiting cancels a step's run that waits for a person (a change dropped, or a question
+/// answered another way) and marks the step cancelled.
+Status CancelWaiting(Session& s, json& step) {
+  std::string run = step.value("run", "");
+  if (!run.empty()) {
+    SW_ASSIGN_OR_RETURN(auto rec, s.options().store->GetRun(run));
+    if (rec && rec->status == "waiting") SW_RETURN_IF_ERROR(engine::Cancel(s.options().store, *rec, "specwright").status());
+  }
+  step["status"] = "cancelled";
+  return Status::Ok();
+}
+
 /// How a person runs an unfinished change again.
-std::string HowToContinue(const json& m) {
+std::string HowToContinue(const json& m, const std::string& project) {
   std::string kind = m.value("kind", std::string("modify"));
-  if (kind == "update") return "`specwright develop " + m.value("brief_source", std::string("BRIEF.md")) + "` again";
-  if (kind == "review") return "`specwright review " + m.value("phase", std::string()) + "` again";
-  return "`specwright modify \"" + m.value("request", std::string()) + "\"` again";
+  std::string ws = " --workspace " + project;
+  if (kind == "update") return "`specwright develop " + m.value("brief_source", std::string("BRIEF.md")) + ws + "` again";
+  if (kind == "review") return "`specwright review " + m.value("phase", std::string()) + ws + "` again";
+  std::string request = m.value("request", std::string());
+  std::string quoted;
+  for (char ch : request) {
+    if (ch == '"' || ch == '\\' || ch == '$' || ch == '`') quoted += '\\';
+    quoted += ch;
+  }
+  return "`specwright modify \"" + quoted + "\"" + ws + "` again";
 }
 
 }  // namespace
@@ -66,6 +86,12 @@ Result<Outcome> Modify(const Options& o, const std::string& request) {
   if (o.abandon) {
     if (mods.empty() || !Unfinished(mods.back())) return InvalidInput("no unfinished change in " + o.project + " to abandon");
     json& last = mods.back();
+    // What of it waits for a person is cancelled: nothing is left pending in Approvals.
+    const std::string pfx = "m" + std::to_string(mods.size()) + "-";
+    for (auto& [key, step] : s.state()["steps"].items()) {
+      if (!key.starts_with(pfx) || step.value("status", "") != "waiting") continue;
+      SW_RETURN_IF_ERROR(CancelWaiting(s, step));
+    }
     // The change's commits and files go (kept aside if anything is not the process's); its
     // runs stay in the store for the record.
     SW_RETURN_IF_ERROR(s.ResetKeepingAside(last.value("start", ""), "the change was abandoned"));
@@ -88,12 +114,24 @@ Result<Outcome> Update(Session& s, const std::string& brief_path, const std::str
   c.brief = brief;
   c.brief_hash = Hash128Hex(brief);
   c.brief_source = brief_path;
-  const std::string developed = s.Read(s.state().value("brief", std::string("BRIEF.md")));
+  json& st = s.state();
+  const std::string rel = st.value("brief", std::string("BRIEF.md"));
+  // The brief as developed: in git at the commit that last set it (the develop's first commit,
+  // or the last update's), whatever the work tree's BRIEF.md says now — the person may have
+  // edited it in place, and even committed it.
+  std::string developed;
+  std::string rev = st.value("brief_commit", st.value("base", std::string()));
+  if (!rev.empty()) {
+    SW_ASSIGN_OR_RETURN(auto files, s.repo()->ReadFilesAt(rev, "", rel));
+    if (files.count(rel)) developed = files[rel];
+  }
+  // The project's own BRIEF.md edited in place into this brief is what the update writes.
+  if (s.Read(rel) == brief) st["written"][rel] = Hash128Hex(brief);
   std::string diff = UnifiedDiff(developed, brief, "BRIEF.md (developed)", "BRIEF.md (" + brief_path + ")");
   c.request = "the brief changed (" + brief_path + ")";
   c.detail = "The brief of the project changed. What changed, as a diff of BRIEF.md (lines starting with - were "
              "removed, + added):\n\n```diff\n" + diff + "```\n";
-  if (diff.find("\n@@") == std::string::npos) c.detail.clear();  // only line endings changed
+  if (diff.find("\n@@") == std::string::npos) c.detail.clear();  // the same lines: only a final newline differs
   return RunChange(s, c);
 }
 
@@ -126,14 +164,19 @@ Result<Outcome> RunChange(Session& s, Change c) {
     bool same = kind == c.kind && (c.kind == "update"   ? last.value("brief_hash", "") == c.brief_hash
                                    : c.kind == "review" ? last.value("phase", "") == c.phase
                                                         : last.value("request", "") == c.request);
+    if (!same && kind == "update" && c.kind == "update")
+      return InvalidInput("the brief changed again while its update is unfinished (that update began from " +
+                          last.value("brief_source", std::string("?")) + " as it was then); put the brief back as it "
+                          "was and run develop with it to finish that update, or drop it with `specwright modify "
+                          "--abandon --workspace " + o.project + "`, then run develop with the new brief");
     if (!same)
       return InvalidInput("another change of " + o.project + " has not finished: the " + kind + " \"" +
-                          last.value("request", "") + "\"; run " + HowToContinue(last) +
+                          last.value("request", "") + "\"; run " + HowToContinue(last, o.project) +
                           " to finish it, or drop it with `specwright modify --abandon --workspace " + o.project + "`");
     s.Say("continuing the " + kind + ": " + last.value("request", ""));
   } else {
     // Nothing a person changed by hand goes into the change's commits.
-    SW_RETURN_IF_ERROR(s.RefuseForeignChanges("the " + c.kind, /*resuming=*/false));
+    SW_RETURN_IF_ERROR(s.RefuseForeignChanges("the " + c.kind, /*resuming=*/false, {}));
     SW_ASSIGN_OR_RETURN(std::string head, s.repo()->Head());
     json m{{"kind", c.kind}, {"request", c.request}, {"status", "running"}, {"start", head}};
     if (!c.detail.empty() && c.kind != "modify") m["detail"] = c.detail;
@@ -146,6 +189,7 @@ Result<Outcome> RunChange(Session& s, Change c) {
     SW_RETURN_IF_ERROR(s.Save());
   }
   json& m = mods.back();
+  s.SetInChange(true);
   const std::string n = std::to_string(mods.size());
   const std::string what = c.kind + " " + n;  // "modify 2", "update 3": commit messages, gotchas
   const std::string request = m.value("request", c.request);
@@ -168,26 +212,32 @@ Result<Outcome> RunChange(Session& s, Change c) {
     if (c.kind == "update") {  // the project is now developed from the new brief
       st["brief_hash"] = m.value("brief_hash", c.brief_hash);
       st["brief_source"] = m.value("brief_source", c.brief_source);
+      if (m.contains("brief_commit")) st["brief_commit"] = m["brief_commit"];
     }
     s.Spent(prefix, &tokens, &usd);
     m["spent"] = {{"tokens", tokens}, {"usd", usd}};
     SW_RETURN_IF_ERROR(WritePr(s));
     SW_RETURN_IF_ERROR(s.WriteContext());
-    SW_RETURN_IF_ERROR(s.repo()->CommitAll(commit_message).status());
+    SW_RETURN_IF_ERROR(s.CommitOwn(commit_message, "the end of the " + c.kind).status());
     return s.Save();
   };
   if (c.kind == "update" && !m.value("brief_written", false)) {
     // The new brief is the change's first commit: abandoning the update takes it back too.
     SW_RETURN_IF_ERROR(s.Write(st.value("brief", std::string("BRIEF.md")), c.brief));
     SW_RETURN_IF_ERROR(s.Save());
-    SW_RETURN_IF_ERROR(s.repo()->CommitAll(what + ": the brief, from " + c.brief_source).status());
+    SW_ASSIGN_OR_RETURN(std::string bc, s.CommitOwn(what + ": the brief, from " + c.brief_source, "the " + c.kind));
+    if (bc.empty()) {  // the person had committed it already
+      SW_ASSIGN_OR_RETURN(bc, s.repo()->Head());
+    }
+    m["brief_commit"] = bc;
     m["brief_written"] = true;
     SW_RETURN_IF_ERROR(s.Save());
   }
   if (c.kind == "update" && detail.empty()) {
-    SW_RETURN_IF_ERROR(finish(what + ": the brief (only its line endings changed)"));
+    SW_RETURN_IF_ERROR(finish(what + ": the brief (its lines are the same; only a final newline differs)"));
     Outcome out;
-    out.message = "the brief changed only in its line endings: nothing to regenerate";
+    out.message = "the brief's lines are the same as the developed one's (only a final newline differs): nothing to "
+                  "regenerate";
     return out;
   }
 
@@ -201,6 +251,18 @@ Result<Outcome> RunChange(Session& s, Change c) {
   std::vector<std::string> targets, unknown;
   if (c.kind == "review") {
     const PhaseDef* rp = s.Phase(m.value("phase", c.phase));
+    if (!c.detail.empty() && !m.contains("detail")) {
+      // Words given now answer the question asked before: it no longer waits.
+      json& ask_step = s.Step(prefix + "ask");
+      if (ask_step.value("status", "") == "waiting") SW_RETURN_IF_ERROR(CancelWaiting(s, ask_step));
+      detail = c.detail;
+      m["detail"] = detail;
+      SW_RETURN_IF_ERROR(s.Save());
+    } else if (!c.detail.empty() && m.value("detail", std::string()) != c.detail) {
+      s.Say("warning: this review goes on with the words it began with (\"" + m.value("detail", std::string()) +
+            "\"); --text is not used. To start over with new words: `specwright modify --abandon --workspace " +
+            o.project + "`, then review again");
+    }
     if (detail.empty()) {
       // The person says what to change, one question: their words, or nothing to keep it.
       SW_ASSIGN_OR_RETURN(
@@ -489,7 +551,9 @@ Result<Outcome> RunChange(Session& s, Change c) {
     // Recorded before the commit: a crash between the two still re-tests what is left.
     if (after_qa) m["qa_after_put_back"] = true;
     SW_RETURN_IF_ERROR(s.Save());
-    SW_RETURN_IF_ERROR(s.repo()->CommitAll(what + ": put back files outside the impact").status());
+    SW_RETURN_IF_ERROR(s.CommitOwn(what + ": put back files outside the impact", "the put-back",
+                                   std::set<std::string>(put_back.begin(), put_back.end()))
+                           .status());
     return static_cast<int>(put_back.size());
   };
   SW_RETURN_IF_ERROR(guard(/*after_qa=*/false).status());

@@ -141,7 +141,9 @@ Status WritePr(Session& s) {
       out += "\n";
     }
     if (m.value("category", "") == "" && m.value("status", "") == "done") {
-      out += "Kept as it is: nothing was asked to change.\n";
+      out += kind == "update" ? "The brief's lines are the same as the developed one's (only a final newline differs): "
+                                "nothing to regenerate.\n"
+                              : "Kept as it is: nothing was asked to change.\n";
       continue;
     }
     out += "- Route: " + m.value("category", "") + " (entry: " + m.value("entry", "") + "). " + m.value("reason", "") + "\n";

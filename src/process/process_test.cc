@@ -433,10 +433,11 @@ TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
   EXPECT_NE(ReadFile(project_ + "/specs/requirements/preferences.md")->find("## rounding"), std::string::npos);
   EXPECT_FALSE(fs::exists(root_ + "/.specwright/preferences.md"));
 
-  // A finished develop says to use modify and runs nothing.
+  // A finished develop names the ways to change it and runs nothing.
   auto again = Develop(Make());
   ASSERT_TRUE(again.ok());
-  EXPECT_NE(again->message.find("use `specwright modify"), std::string::npos);
+  EXPECT_NE(again->message.find("`specwright modify"), std::string::npos) << again->message;
+  EXPECT_NE(again->message.find("`specwright review PHASE"), std::string::npos) << again->message;
 }
 
 TEST_F(ProcessTest, EachComplexityTierPicksItsTemplates) {
@@ -969,11 +970,13 @@ TEST_F(ProcessTest, AnUpdateOfTheBriefRegeneratesOnlyWhatItTouches) {
   size_t at = brief.find("Tips go from 0% to 30%");
   ASSERT_NE(at, std::string::npos);
   brief.replace(at, 22, "Tips go from 0% to 50%");
-  ASSERT_TRUE(Put(root_ + "/edited/BRIEF.md", brief).ok());
+  // The person edits the project's own BRIEF.md in place (not committed) and develops with it:
+  // that edit is the update's, not a change in the way.
+  ASSERT_TRUE(Put(project_ + "/BRIEF.md", brief).ok());
   std::vector<std::string> said;
   Options o = Make();
   o.say = [&](const std::string& line) { said.push_back(line); };
-  auto out = process::Develop(o, root_ + "/edited/BRIEF.md");
+  auto out = process::Develop(o, project_ + "/BRIEF.md");
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_NE(out->message.find("change 1 done"), std::string::npos) << out->message;
   json st = State();
@@ -1005,12 +1008,83 @@ TEST_F(ProcessTest, AnUpdateOfTheBriefRegeneratesOnlyWhatItTouches) {
   EXPECT_NE(after["PR.md"].find("```diff\n"), std::string::npos);
   EXPECT_NE(after["CONTEXT.md"].find("- update 1 (done): the brief changed"), std::string::npos);
   // The project is now developed from the new brief; the old one is a change again.
-  auto again = process::Develop(Make(), root_ + "/edited/BRIEF.md");
+  auto again = process::Develop(Make(), project_ + "/BRIEF.md");
   ASSERT_TRUE(again.ok());
   EXPECT_NE(again->message.find("is already developed"), std::string::npos) << again->message;
   // The new brief is the update's first commit.
   auto log = GitLog(project_);
-  EXPECT_NE(std::find(log.begin(), log.end(), "update 1: the brief, from " + root_ + "/edited/BRIEF.md"), log.end());
+  EXPECT_NE(std::find(log.begin(), log.end(), "update 1: the brief, from " + project_ + "/BRIEF.md"), log.end());
+}
+
+// An update waits at its impact plan; dropped, the brief goes back with it and nothing of it
+// is left waiting.
+TEST_F(ProcessTest, AnUnfinishedUpdateCanBeAbandonedBriefIncluded) {
+  ASSERT_TRUE(Develop(Make()).ok());
+  const std::string original = *ReadFile(project_ + "/BRIEF.md");
+  const std::string hash = State()["brief_hash"];
+  std::string brief = original;
+  brief.replace(brief.find("Tips go from 0% to 30%"), 22, "Tips go from 0% to 50%");
+  ASSERT_TRUE(Put(root_ + "/edited/BRIEF.md", brief).ok());
+  yes_ = false;
+  Options o = Make();
+  o.yes = false;
+  auto u = process::Develop(o, root_ + "/edited/BRIEF.md");
+  ASSERT_TRUE(u.ok()) << u.status().message();
+  ASSERT_TRUE(u->waiting);
+  EXPECT_NE(u->message.find("specwright modify --abandon --workspace " + project_), std::string::npos) << u->message;
+  EXPECT_EQ(*ReadFile(project_ + "/BRIEF.md"), brief) << "the new brief is the update's first commit";
+  std::string plan_run = State()["steps"]["m1-plan"]["run"];
+  // The brief edited again meanwhile: refused, with the way out.
+  ASSERT_TRUE(Put(root_ + "/edited/BRIEF.md", brief + "\nOne more line.\n").ok());
+  auto twice = process::Develop(o, root_ + "/edited/BRIEF.md");
+  ASSERT_FALSE(twice.ok());
+  EXPECT_NE(twice.status().message().find("the brief changed again while its update is unfinished"), std::string::npos)
+      << twice.status().message();
+  o.abandon = true;
+  auto dropped = process::Modify(o, "");
+  ASSERT_TRUE(dropped.ok()) << dropped.status().message();
+  EXPECT_NE(dropped->message.find("abandoned the update"), std::string::npos) << dropped->message;
+  EXPECT_EQ(*ReadFile(project_ + "/BRIEF.md"), original);
+  json st = State();
+  EXPECT_EQ(st["brief_hash"], hash);
+  EXPECT_EQ(st["modifies"][0]["status"], "abandoned");
+  auto rec = store_->GetRun(plan_run);
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ((*rec)->status, "cancelled") << "nothing of the dropped change waits in Approvals";
+  o.abandon = false;
+  auto same = process::Develop(o, kExample + "/BRIEF.md");
+  ASSERT_TRUE(same.ok());
+  EXPECT_NE(same->message.find("is already developed"), std::string::npos) << same->message;
+}
+
+// A fresh step does not start over a person's changes, and does not commit them with its own
+// (the commit of a phase's decisions included); committed, they are theirs and it goes on.
+TEST_F(ProcessTest, AFreshStepStopsForAPersonsChanges) {
+  Options o = Make();
+  o.until = "requirements";
+  ASSERT_TRUE(Develop(o).ok());
+  std::ofstream(project_ + "/notes.txt") << "mine\n";
+  std::ofstream(project_ + "/BRIEF.md", std::ios::app) << "\nA note of mine.\n";
+  o.until = "domain";
+  auto held = Develop(o);
+  ASSERT_FALSE(held.ok());
+  std::string msg = held.status().message();
+  EXPECT_NE(msg.find("untracked  notes.txt"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("modified  BRIEF.md"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("commit -m"), std::string::npos) << "outside a change, committing them is a way on: " << msg;
+  EXPECT_FALSE(State()["steps"].contains("domain"));
+  for (const auto& c : GitLog(project_)) EXPECT_EQ(c.find("domain"), std::string::npos) << c;
+  {
+    auto repo = tools::GitRepo::Open(project_);
+    ASSERT_TRUE(repo.ok());
+    ASSERT_TRUE((*repo)->CommitAll("my notes").ok());
+  }
+  auto d = Develop(o);
+  ASSERT_TRUE(d.ok()) << d.status().message();
+  EXPECT_EQ(State()["steps"]["domain"]["status"], "done");
+  EXPECT_EQ(*ReadFile(project_ + "/notes.txt"), "mine\n");
+  auto log = GitLog(project_);
+  EXPECT_NE(std::find(log.begin(), log.end(), "my notes"), log.end());
 }
 
 // Review mode: a person revisits a phase; nothing said keeps it, words revise it through the

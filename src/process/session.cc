@@ -196,12 +196,13 @@ Status Session::ResetKeepingAside(const std::string& start, const std::string& w
   return repo_->ResetHard(start, /*remove_ignored=*/false);
 }
 
-Status Session::RefuseForeignChanges(const std::string& label, bool resuming) {
+Status Session::RefuseForeignChanges(const std::string& label, bool resuming, const std::set<std::string>& ours) {
   SW_ASSIGN_OR_RETURN(json all, repo_->Status());
   json status = json::array();
   const json written = state_.value("written", json::object());
   for (const auto& f : all) {
     std::string path = f.value("path", std::string());
+    if (ours.count(path)) continue;
     auto w = written.find(path);
     if (w != written.end() && f.value("status", std::string()) != "deleted") {
       auto now = ReadFile(Path(path));
@@ -215,14 +216,24 @@ Status Session::RefuseForeignChanges(const std::string& label, bool resuming) {
     list += "\n    " + status[i].value("status", std::string()) + "  " + status[i].value("path", std::string());
   if (status.size() > 12) list += "\n    … and " + std::to_string(status.size() - 12) + " more";
   std::string git = "git -C " + o_.project;
+  // A commit is theirs to keep only where the process goes on from it: not while a step waits
+  // (its squash would fold it in) and not inside a change (its guard puts back what is outside
+  // the impact since the change began).
+  bool stash_only = resuming || in_change_;
   return Status(Code::kFailed,
                 o_.project + " has changes no step of the process made, so " + label + " does not " +
                     (resuming ? "go on" : "start") + " (it would write over them or commit them as its own):" + list +
-                    (resuming ? "\n  put them away with `" + git + " stash -u` and run the same command again; take them "
-                                "back with `" + git + " stash pop` when it is done"
-                              : "\n  keep them as yours with `" + git + " add -A && " + git +
-                                    " commit -m \"...\"` (the process goes on from your commit), or put them away "
-                                    "with `" + git + " stash -u`; then run the same command again"));
+                    (stash_only ? "\n  put them away with `" + git + " stash -u` and run the same command again; take them "
+                                  "back with `" + git + " stash pop` when it is done"
+                                : "\n  keep them as yours with `" + git + " add -A && " + git +
+                                      " commit -m \"...\"` (the process goes on from your commit), or put them away "
+                                      "with `" + git + " stash -u`; then run the same command again"));
+}
+
+Result<std::string> Session::CommitOwn(const std::string& message, const std::string& label,
+                                       const std::set<std::string>& ours) {
+  SW_RETURN_IF_ERROR(RefuseForeignChanges(label, /*resuming=*/false, ours));
+  return repo_->CommitAll(message);
 }
 
 Result<std::string> Session::Squash(const std::string& start, const std::string& message) {
@@ -277,7 +288,7 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
   if (rec && rec->status == "waiting") {
     // While it waited a person may have edited the project: the step's commit must not take
     // their changes as its own.
-    SW_RETURN_IF_ERROR(RefuseForeignChanges(label, /*resuming=*/true));
+    SW_RETURN_IF_ERROR(RefuseForeignChanges(label, /*resuming=*/true, {}));
     run.resume_id = last;
     Say("continuing " + label + " (run " + last + " waits for a decision)");
   } else {
@@ -300,7 +311,7 @@ Result<StepOutcome> Session::RunStep(const std::string& key, const std::string& 
     } else {
       // A new step writes over the work tree and commits all of it: changes no step made
       // (a person's edits, new or deleted files) stop it instead of becoming the step's.
-      SW_RETURN_IF_ERROR(RefuseForeignChanges(label, /*resuming=*/false));
+      SW_RETURN_IF_ERROR(RefuseForeignChanges(label, /*resuming=*/false, {}));
       SW_ASSIGN_OR_RETURN(start, repo_->Head());
       st["start"] = start;
     }

@@ -73,11 +73,19 @@ class Session {
   /// (GitRepo::KeepAside), listed to the person with how to take them back, and recorded in
   /// the state's "kept". `why` says which step is starting again.
   Status ResetKeepingAside(const std::string& start, const std::string& why);
-  /// RefuseForeignChanges fails, listing them, when the work tree has changes no commit holds:
+  /// RefuseForeignChanges fails, listing them, when the work tree has changes no commit holds
+  /// and the process did not write (Write records a hash of what it wrote; `ours` names more):
   /// a person's edits, which a step starting (or resuming) must neither overwrite nor take
-  /// into its commit. A step resuming (its run waited on a person) asks for a stash: a commit
-  /// made now would be folded into the step's own.
-  Status RefuseForeignChanges(const std::string& label, bool resuming);
+  /// into its commit. The advice is to commit them or stash them; only to stash them when the
+  /// step resumes (its squash would fold a new commit into its own) or inside a change (its
+  /// guard would put back a commit outside the impact).
+  Status RefuseForeignChanges(const std::string& label, bool resuming, const std::set<std::string>& ours);
+  /// CommitOwn commits the work tree after RefuseForeignChanges: for the process's commits
+  /// between steps (preferences, CONTEXT.md, PR.md, files put back).
+  Result<std::string> CommitOwn(const std::string& message, const std::string& label,
+                                const std::set<std::string>& ours = {});
+  /// Inside a change (modify, update, review): see RefuseForeignChanges.
+  void SetInChange(bool on) { in_change_ = on; }
 
   // Files of the project.
   std::string Path(const std::string& rel) const;
@@ -109,6 +117,7 @@ class Session {
   json limits_ = json::object();
   json state_;
   std::string session_id_;
+  bool in_change_ = false;
   std::unique_ptr<tools::GitRepo> repo_;
 };
 

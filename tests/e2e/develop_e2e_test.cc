@@ -316,12 +316,16 @@ TEST_F(DevelopE2E, AnUpdateAfterABriefEditAndAReviewWithAPerson) {
   auto d = Cli({"develop", brief, "--workspace", project, "--yes"});
   ASSERT_EQ(d.code, 0) << d.out << d.err;
   std::string developed = Git(project, "rev-parse HEAD");
-  std::string text = Slurp(brief);
+  // The person edits the project's own BRIEF.md and commits it, then develops with it: the
+  // update diffs it against the brief as developed, not against their commit.
+  std::string text = Slurp(project + "/BRIEF.md");
   size_t at = text.find("Tips go from 0% to 30%");
   ASSERT_NE(at, std::string::npos);
   text.replace(at, 22, "Tips go from 0% to 50%");
-  std::ofstream(brief) << text;
-  auto u = Cli({"develop", brief, "--workspace", project, "--yes"});
+  std::ofstream(project + "/BRIEF.md") << text;
+  Git(project, "-c user.name=t -c user.email=t@example.com commit -q -am 'my brief edit'");
+  ASSERT_EQ(Git(project, "status --porcelain"), "");
+  auto u = Cli({"develop", project + "/BRIEF.md", "--workspace", project, "--yes"});
   ASSERT_EQ(u.code, 0) << u.out << u.err;
   EXPECT_NE(u.err.find("classifying the change to the brief"), std::string::npos) << u.err;
   EXPECT_NE(u.err.find("route: requirements -> enters at requirements"), std::string::npos) << u.err;
@@ -333,7 +337,7 @@ TEST_F(DevelopE2E, AnUpdateAfterABriefEditAndAReviewWithAPerson) {
             "tests/test_split.c\n");
   EXPECT_NE(Slurp(project + "/src/split.h").find("#define SPLIT_MAX_TIP 50"), std::string::npos);
   EXPECT_EQ(Git(project, "status --porcelain"), "");
-  auto same = Cli({"develop", brief, "--workspace", project, "--yes"});
+  auto same = Cli({"develop", project + "/BRIEF.md", "--workspace", project, "--yes"});
   EXPECT_EQ(same.code, 0);
   EXPECT_NE(same.out.find("is already developed"), std::string::npos) << same.out;
 
@@ -342,12 +346,15 @@ TEST_F(DevelopE2E, AnUpdateAfterABriefEditAndAReviewWithAPerson) {
   ASSERT_EQ(r.code, 3) << r.out << r.err;
   json st = json::parse(std::ifstream(project + "/.specwright/process.json"));
   std::string ask = st["steps"]["m2-ask"]["run"];
-  ASSERT_EQ(RunCli({"approve", ask, "ask", "--text", "Tips should go up to 50%"}, dir_, env_).code, 0);
-  // Their words reach the architect; the revision waits at the requirements gate.
-  auto r2 = Cli({"review", "requirements", "--workspace", project});
+  EXPECT_NE(r.out.find("specwright approve " + ask + " ask --text"), std::string::npos) << r.out;
+  // They answer with --text instead: the question no longer waits, their words reach the
+  // architect, and the revision waits at the requirements gate.
+  auto r2 = Cli({"review", "requirements", "--workspace", project, "--text", "Tips should go up to 50%"});
   ASSERT_EQ(r2.code, 3) << r2.out << r2.err;
   st = json::parse(std::ifstream(project + "/.specwright/process.json"));
   std::string gate = st["steps"]["m2-requirements"]["run"];
+  auto ask_run = RunCli({"show", ask, "--json"}, dir_, env_);
+  EXPECT_EQ(json::parse(ask_run.out)["status"], "cancelled") << ask_run.out;
   ASSERT_EQ(RunCli({"approve", gate, "approve"}, dir_, env_).code, 0);
   auto r3 = Cli({"review", "requirements", "--workspace", project});
   ASSERT_EQ(r3.code, 0) << r3.out << r3.err;
