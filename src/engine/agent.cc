@@ -258,6 +258,11 @@ void Runner::AgentModelDone(Completion& c) {
       if (!ans.repaired.empty())
         Emit("output_repaired", n, item, unit.attempt, [&] { return json{{"how", ans.repaired}}; });
       value = std::move(*ans.value);
+    } else if (def.output == workflow::OutputKind::kDocument) {
+      llm::DocumentAnswer doc = llm::FindDocument(text);
+      if (!doc.repaired.empty())
+        Emit("output_repaired", n, item, unit.attempt, [&] { return json{{"how", doc.repaired}}; });
+      value = std::move(doc.text);
     }
     Emit("agent_finished", n, item, unit.attempt, [&] { return json{{"turns", st.turn}}; });
     Outcome totals = AgentTotals(st);

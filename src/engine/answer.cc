@@ -112,6 +112,11 @@ void Runner::LlmAnswered(Completion& c) {
     if (!ans.repaired.empty())
       Emit("output_repaired", n, item, unit.attempt, [&] { return json{{"how", ans.repaired}}; });
     value = std::move(*ans.value);
+  } else if (def.output == workflow::OutputKind::kDocument) {
+    llm::DocumentAnswer doc = llm::FindDocument(text);
+    if (!doc.repaired.empty())
+      Emit("output_repaired", n, item, unit.attempt, [&] { return json{{"how", doc.repaired}}; });
+    value = std::move(doc.text);
   }
   unit.followup.clear();
   RecordNodeRun(n, item, unit.attempt, "succeeded", &o, "");

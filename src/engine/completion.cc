@@ -106,7 +106,7 @@ void Runner::HandleCompletion(Completion c) {
       if (def.kind == workflow::NodeKind::kAgent && unit.tool_uris) {
         std::string text = o.value.is_string() ? o.value.get<std::string>() : o.value.dump();
         CacheResult(c.node, o, json{{"text", text}, {"tool_calls", TurnCalls(o.tool_calls, *unit.tool_uris)}}.dump());
-      } else if (def.kind == workflow::NodeKind::kLlm && def.output == workflow::OutputKind::kText && o.value.is_string()) {
+      } else if (def.kind == workflow::NodeKind::kLlm && def.output != workflow::OutputKind::kJson && o.value.is_string()) {
         CacheResult(c.node, o, o.value.get<std::string>());
       }
     }

@@ -113,6 +113,8 @@ bool Runner::Prepare(int n, int u, Prepared* p) {
           if (def.output == workflow::OutputKind::kJson) {
             auto parsed = ParseOutput(n, *blob);
             if (parsed.value) value = std::move(*parsed.value);
+          } else if (def.output == workflow::OutputKind::kDocument) {
+            value = llm::FindDocument(*blob).text;  // an answer cached as it came (after a cancel)
           }
           unit.attempt += 1;
           unit.started = services_.clock->WallNow();

@@ -121,4 +121,58 @@ JsonAnswer FindJson(std::string_view text, const JsonCheck& check) {
                     "the answer is not valid JSON (" + first_parse_error + "); it starts with: " + Quote(preview)};
 }
 
+DocumentAnswer FindDocument(std::string_view text) {
+  std::string whole(text);
+  // The lines, with where each starts, to find fences and headings at the start of a line.
+  std::vector<std::pair<size_t, std::string_view>> lines;
+  for (size_t at = 0; at < whole.size();) {
+    size_t nl = whole.find('\n', at);
+    size_t end = nl == std::string::npos ? whole.size() : nl;
+    lines.emplace_back(at, std::string_view(whole).substr(at, end - at));
+    at = end + 1;
+  }
+  auto blank = [](std::string_view l) { return Trim(std::string(l)).empty(); };
+  size_t first = 0;
+  while (first < lines.size() && blank(lines[first].second)) ++first;
+  if (first == lines.size()) return DocumentAnswer{whole, ""};
+  // A document already: it starts with a heading.
+  if (lines[first].second.starts_with("#")) return DocumentAnswer{whole, ""};
+  // A fence around the document: its opening line is ``` (or more backticks, or ~~~) with a
+  // markdown label or none; it closes at the last line that is the same marker alone, so the
+  // fences inside the document (examples in an API) stay in it.
+  for (size_t i = first; i < lines.size(); ++i) {
+    std::string l = Trim(std::string(lines[i].second));
+    if (!(l.starts_with("```") || l.starts_with("~~~"))) continue;
+    size_t n = l.find_first_not_of(l[0]);
+    std::string marker = l.substr(0, n == std::string::npos ? l.size() : n);
+    std::string label = n == std::string::npos ? "" : Trim(l.substr(n));
+    std::string lower = label;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!lower.empty() && lower != "markdown" && lower != "md") break;  // a code block, not the document's fence
+    size_t close = lines.size();
+    for (size_t j = lines.size(); j-- > i + 1;)
+      if (Trim(std::string(lines[j].second)) == marker) {
+        close = j;
+        break;
+      }
+    size_t body_start = i + 1 < lines.size() ? lines[i + 1].first : whole.size();
+    size_t body_end = close < lines.size() ? lines[close].first : whole.size();
+    std::string body = body_start < body_end ? whole.substr(body_start, body_end - body_start) : "";
+    std::string before = Trim(whole.substr(0, lines[i].first));
+    std::string after = close + 1 < lines.size() ? Trim(whole.substr(lines[close + 1].first)) : "";
+    std::string how = "inside a " + marker + label + " fence";
+    if (!before.empty()) how += ", after " + Lines(before) + " of prose";
+    if (!after.empty()) how += ", before " + Lines(after) + " of prose";
+    if (close == lines.size()) how += " that never closes";
+    return DocumentAnswer{body, how};
+  }
+  // Prose before the first heading: a preamble, not part of the document.
+  for (size_t i = first; i < lines.size(); ++i) {
+    if (!lines[i].second.starts_with("#")) continue;
+    std::string before = Trim(whole.substr(0, lines[i].first));
+    return DocumentAnswer{whole.substr(lines[i].first), "after " + Lines(before) + " of prose"};
+  }
+  return DocumentAnswer{whole, ""};
+}
+
 }  // namespace sw::llm

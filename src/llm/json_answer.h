@@ -32,4 +32,17 @@ using JsonCheck = std::function<std::vector<std::string>(const nlohmann::json&)>
 /// whole answer's parse error). Bounded: at most 32 candidates are parsed and 64 starts scanned.
 JsonAnswer FindJson(std::string_view text, const JsonCheck& check = nullptr);
 
+/// DocumentAnswer is a Markdown document found in a model's answer.
+struct DocumentAnswer {
+  std::string text;
+  std::string repaired;  // how it was found, as JsonAnswer::repaired; "" when the answer was the document
+};
+
+/// FindDocument finds the Markdown document in an answer the way FindJson finds JSON: an answer
+/// that starts with a heading is the document; else the body of a fence around it (```markdown,
+/// ```md or a bare ```, closed by the last line with the same marker, so the fences inside the
+/// document stay); else what follows the prose before the first heading. No heading and no
+/// fence: the answer as it is.
+DocumentAnswer FindDocument(std::string_view text);
+
 }  // namespace sw::llm

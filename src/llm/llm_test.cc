@@ -260,6 +260,30 @@ TEST(FindJson, FindsTheValueWhereRealModelsPutIt) {
   }
 }
 
+// Documents as real models give them: in a ```markdown fence after a chatty line, with the
+// API's own code fences inside; or after a preamble with no fence; or as they are.
+TEST(FindDocument, UnwrapsTheDocumentWhereRealModelsPutIt) {
+  const std::string doc = "# API\n\n## API-05-001 Split\n\n```sh\ntipsplit 10 2\n```\n\nTraces: REQ-01-001\n";
+  EXPECT_EQ(FindDocument(doc).text, doc);
+  EXPECT_EQ(FindDocument(doc).repaired, "");
+  auto fenced = FindDocument("Sure! Here is the API document.\n\n```markdown\n" + doc + "```\n\nLet me know if you want "
+                             "changes.\n");
+  EXPECT_EQ(fenced.text, doc);
+  EXPECT_EQ(fenced.repaired, "inside a ```markdown fence, after 1 line of prose, before 1 line of prose");
+  auto md = FindDocument("````md\n" + doc + "````\n");
+  EXPECT_EQ(md.text, doc);
+  auto preamble = FindDocument("Here are the requirements, following the guideline:\n\n" + doc);
+  EXPECT_EQ(preamble.text, doc);
+  EXPECT_EQ(preamble.repaired, "after 1 line of prose");
+  auto cut = FindDocument("```markdown\n# Requirements\n\n## REQ-01-001 Split");
+  EXPECT_EQ(cut.text, "# Requirements\n\n## REQ-01-001 Split");
+  EXPECT_NE(cut.repaired.find("never closes"), std::string::npos);
+  // A code block that is not Markdown is not taken for the document.
+  std::string code = "Run it:\n```sh\nmake\n```\n";
+  EXPECT_EQ(FindDocument(code).text, code);
+  EXPECT_EQ(FindDocument("").text, "");
+}
+
 TEST(FindJson, SaysWhyAnAnswerCannotBeUsed) {
   auto none = FindJson("I think the answer is 42.");
   EXPECT_FALSE(none.ok());

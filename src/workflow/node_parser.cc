@@ -505,8 +505,8 @@ void NodeParser::Parse(const Entry& e) {
     }
   }
   if (const Entry* x = m.Get("output"))
-    if (auto v = ctx_.Enum(x->value, x->value_pos, "output", {"text", "json"}))
-      n_.output = *v == "json" ? OutputKind::kJson : OutputKind::kText;
+    if (auto v = ctx_.Enum(x->value, x->value_pos, "output", {"text", "json", "document"}))
+      n_.output = *v == "json" ? OutputKind::kJson : *v == "document" ? OutputKind::kDocument : OutputKind::kText;
   if (const Entry* x = m.Get("on_truncated")) {
     // An agent's cut turn has no clean way to go on (a half-written tool call): fail or accept.
     std::vector<std::string> allowed = n_.kind == NodeKind::kAgent ? std::vector<std::string>{"fail", "accept"}

@@ -258,7 +258,7 @@ struct RefCheck {
           ctx.ErrorIn(site.file, pos,
                       std::string(what) + " reads nodes." + x + " but " + Quote(x) + " is not upstream of " +
                           Quote(self.id) + " (add it to needs)");
-        if (path.size() > 2 && path[2].key == "json" && wf.nodes[ju].output == OutputKind::kText &&
+        if (path.size() > 2 && path[2].key == "json" && wf.nodes[ju].output != OutputKind::kJson &&
             !wf.nodes[ju].map)  // a map node's output is the JSON list of its items
           ctx.diags().warnings.push_back(
               Diagnostic{site.file, pos,

@@ -33,7 +33,9 @@ struct Diagnostic {
 };
 
 enum class NodeKind { kLlm, kTool, kHuman, kWorkflow, kAgent };
-enum class OutputKind { kText, kJson };
+/// text: the answer as it is; json: its JSON value (FindJson); document: the Markdown
+/// document in it, out of a fence or past a preamble (FindDocument).
+enum class OutputKind { kText, kJson, kDocument };
 /// What an answer cut at max_tokens (or paused by the provider) does to its node.
 enum class TruncatedPolicy { kFail, kAccept, kContinue };
 enum class BudgetPolicy { kStop, kWarn };

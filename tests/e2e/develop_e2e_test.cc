@@ -8,12 +8,15 @@
 #include <filesystem>
 #include <thread>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "cli_runner.h"
 #include "store/store.h"
+#include "workflow/yaml_json.h"
 
 namespace {
 
@@ -368,6 +371,72 @@ TEST_F(DevelopE2E, AnUpdateAfterABriefEditAndAReviewWithAPerson) {
   auto bad = Cli({"review", "architecure", "--workspace", project});
   EXPECT_EQ(bad.code, 2);
   EXPECT_NE(bad.err.find("did you mean \"architecture\""), std::string::npos) << bad.err;
+}
+
+}  // namespace
+
+namespace {
+
+/// Wrapped rewrites a recording as real models answer: every JSON answer in a ```json fence
+/// with prose around it, every plain text answer (the documents) in a ```markdown fence after
+/// a chatty line. Tool calls stay as they are.
+json Wrapped(json rec) {
+  for (auto& [node, entries] : rec["nodes"].items()) {
+    if (!entries.is_array()) continue;
+    for (auto& e : entries) {
+      if (e.contains("json")) {
+        e["text"] = "Here is my answer.\n\n```json\n" + e["json"].dump(2) + "\n```\n\nI checked it against the schema.";
+        e.erase("json");
+      } else if (e.contains("text") && !e.contains("tool_calls")) {
+        std::string t = e["text"];
+        e["text"] = "Sure! Here it is, following the guideline.\n\n```markdown\n" + t + (t.ends_with("\n") ? "" : "\n") +
+                    "```\n\nLet me know if you want any changes.";
+      }
+    }
+  }
+  return rec;
+}
+
+std::map<std::string, std::string> ProjectFiles(const std::string& root) {
+  std::map<std::string, std::string> out;
+  for (const char* dir : {"specs", "src", "tests"})
+    for (const auto& e : fs::recursive_directory_iterator(root + "/" + dir))
+      if (e.is_regular_file()) out[fs::relative(e.path(), root).string()] = Slurp(e.path().string());
+  return out;
+}
+
+// Point 4 of issue 19: the develop finishes, and builds the same project, when every answer is
+// wrapped as real models wrap it.
+TEST_F(DevelopE2E, DevelopFinishesWhenEveryAnswerIsWrappedAsRealModelsWrapIt) {
+  auto rec = sw::ParseYamlText(Slurp(kEx + "/recording.yaml"), "recording.yaml");
+  ASSERT_TRUE(rec.ok()) << rec.status().message();
+  std::string wrapped = dir_ + "/wrapped.json";
+  std::ofstream(wrapped) << Wrapped(*rec).dump(2);
+  auto plain = Cli({"develop", kEx + "/BRIEF.md", "--workspace", dir_ + "/plain", "--yes"});
+  ASSERT_EQ(plain.code, 0) << plain.err;
+  // A store of its own: the plain develop's cache must not answer the wrapped one's calls.
+  auto w = RunCli({"develop", kEx + "/BRIEF.md", "--workspace", dir_ + "/wrapped", "--yes", "--script", wrapped, "--config",
+                   kEx + "/specwright.yaml"},
+                  dir_, {"SPECWRIGHT_STORE=" + dir_ + "/wrapped-store"});
+  EXPECT_EQ(w.err.find("from the cache"), std::string::npos) << w.err;
+  ASSERT_EQ(w.code, 0) << w.out << w.err;
+  EXPECT_NE(w.out.find("QA: tests pass (6 of 6 test cases passed, 0 failed)"), std::string::npos) << w.out;
+  auto a = ProjectFiles(dir_ + "/plain"), b = ProjectFiles(dir_ + "/wrapped");
+  EXPECT_EQ(a.size(), b.size());
+  for (const auto& [f, text] : a) EXPECT_EQ(b[f], text) << f;
+  auto check = RunCli({"spec", "check", "--dir", dir_ + "/wrapped"}, dir_, env_);
+  EXPECT_NE(check.out.find("0 errors, 0 warnings"), std::string::npos) << check.out;
+  EXPECT_EQ(std::system(("make -s -C " + dir_ + "/wrapped test >/dev/null").c_str()), 0);
+  // The unwrapping is on the record: how the engine found each document and JSON value.
+  json st = json::parse(std::ifstream(dir_ + "/wrapped/.specwright/process.json"));
+  auto db = sw::store::OpenSqlite(dir_ + "/wrapped-store");
+  ASSERT_TRUE(db.ok());
+  auto repaired = (*db)->ListEventsOfType(st["steps"]["requirements"]["run"], "output_repaired");
+  ASSERT_TRUE(repaired.ok());
+  std::set<std::string> how;
+  for (const auto& e : *repaired) how.insert(json::parse(e.data).value("how", ""));
+  EXPECT_TRUE(how.count("inside a ```markdown fence, after 1 line of prose, before 1 line of prose")) << repaired->size();
+  EXPECT_TRUE(how.count("inside a ```json fence")) << repaired->size();
 }
 
 }  // namespace
