@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
+#include <sstream>
 
 #include "base/fs.h"
 #include "base/strings.h"
@@ -19,6 +20,7 @@
 #include "cli/progress.h"
 #include "engine/control.h"
 #include "process/process.h"
+#include "workflow/yaml_json.h"
 
 namespace sw::cli {
 namespace {
@@ -54,6 +56,39 @@ std::string DefaultProjectName(const std::string& brief) {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
+
+/// TitleOf is a brief's first `# ` heading, trimmed ("" when it has none).
+std::string TitleOf(const std::string& text) {
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("# ", 0) == 0) return Trim(line.substr(2));
+  return "";
+}
+
+/// CheckRecordingAnswers refuses a recording made for another brief: its `brief:` names the
+/// title of the brief it answers, and a recording answers no other (it would "develop" and
+/// "verify" its own project's documents for any brief). A recording that does not say is
+/// used with a warning.
+Status CheckRecordingAnswers(const std::string& script, const std::string& brief_text, const std::string& brief_name) {
+  if (Trim(brief_text).empty()) return Status::Ok();  // the process says what is wrong with it
+  auto text = ReadFile(script);
+  if (!text.ok()) return text.status().Annotate("the recording");
+  auto rec = ParseYamlText(*text, script);
+  if (!rec.ok()) return rec.status();
+  if (!rec->is_object() || !rec->contains("brief")) {
+    std::fprintf(stderr, "warning: the recording %s does not say which brief it answers (a top-level `brief:` with "
+                 "the brief's title); its answers may be another project's\n", script.c_str());
+    return Status::Ok();
+  }
+  std::string want = Trim((*rec)["brief"].is_string() ? (*rec)["brief"].get<std::string>() : "");
+  if (want.rfind("# ", 0) == 0) want = Trim(want.substr(2));
+  std::string got = TitleOf(brief_text);
+  if (got == want) return Status::Ok();
+  return InvalidInput("the recording " + script + " answers the brief " + Quote(want) + ", not " + brief_name +
+                      (got.empty() ? " (it has no `# ` title)" : " (" + Quote(got) + ")") +
+                      ": a recording only answers the brief it was recorded for. Run this brief with real models "
+                      "(roles: in specwright.yaml, or an API key), or use the recording's own brief");
+}
 
 std::shared_ptr<std::atomic<bool>> g_process_cancel;
 
@@ -131,6 +166,12 @@ int RunProcess(Context& ctx, Mode mode) {
   }
   o.project = fs::absolute(ws).lexically_normal().string();
   if (!o.project.empty() && o.project.back() == '/') o.project.pop_back();
+  if (!script.empty() && !abandon) {
+    // A recording answers one brief: the one given, or the project's.
+    std::string brief_file = develop ? pos[0] : o.project + "/BRIEF.md";
+    if (auto brief_text = ReadFile(brief_file); brief_text.ok())
+      SW_RETURN_IF_ERROR_EXIT(ctx, CheckRecordingAnswers(script, *brief_text, brief_file));
+  }
   o.prefs_file = fs::absolute(ctx.store_dir + "/preferences.md").lexically_normal().string();
   // Roles: specwright.yaml `roles:`; without it, from the providers that have keys (or the
   // recording's role names when a script answers).

@@ -301,9 +301,12 @@ Result<std::shared_ptr<Provider>> Build(json root, const std::string& origin, Pr
                                         const ScriptedOptions& options, const EntryLocator& locate) {
   if (!root.is_object()) return InvalidInput(origin + ": a script is an object with nodes:");
   for (auto& [k, v] : root.items()) {
-    if (k != "nodes" && k != "latency_ms" && k != "prices")
-      return InvalidInput(origin + ": unknown key \"" + Short(k) + "\" (expected nodes, latency_ms, prices)");
+    if (k != "nodes" && k != "latency_ms" && k != "prices" && k != "brief")
+      return InvalidInput(origin + ": unknown key \"" + Short(k) + "\" (expected nodes, latency_ms, prices, brief)");
   }
+  // brief: the title of the brief a develop recording answers (checked by `specwright develop`).
+  if (root.contains("brief") && !root["brief"].is_string())
+    return InvalidInput(origin + ": brief must be the title line of the brief the recording answers");
   std::map<std::string, std::vector<Entry>> entries;
   if (root.contains("nodes")) {
     if (!root["nodes"].is_object()) return InvalidInput(origin + ": nodes must map node ids to lists of answers");

@@ -192,6 +192,19 @@ TEST_F(DevelopE2E, MalformedInput) {
                       {"SPECWRIGHT_STORE=" + dir_ + "/store", "ANTHROPIC_API_KEY=", "OPENAI_API_KEY=", "GEMINI_API_KEY="});
   EXPECT_NE(nokey.code, 0);
   EXPECT_NE(nokey.err.find("no provider has an API key"), std::string::npos) << nokey.err;
+  // A recording answers only the brief it was recorded for.
+  std::ofstream(dir_ + "/other.md") << "# accounts — sign-up and log-in\n\nA service with user accounts.\n";
+  auto other = Cli({"develop", dir_ + "/other.md", "--workspace", dir_ + "/p", "--yes"});
+  EXPECT_EQ(other.code, 2);
+  EXPECT_NE(other.err.find("answers the brief \"tipsplit — split a restaurant bill\", not " + dir_ +
+                           "/other.md (\"accounts — sign-up and log-in\")"),
+            std::string::npos)
+      << other.err;
+  std::ofstream(dir_ + "/badrec.yaml") << "brief: [1]\nnodes: {}\n";
+  auto badrec = RunCli({"develop", kEx + "/BRIEF.md", "--workspace", dir_ + "/p", "--script", dir_ + "/badrec.yaml"}, dir_,
+                       env_);
+  EXPECT_EQ(badrec.code, 2);
+  EXPECT_NE(badrec.err.find("badrec.yaml: brief must be the title line"), std::string::npos) << badrec.err;
   EXPECT_FALSE(fs::exists(dir_ + "/p"));  // nothing was created
 }
 
