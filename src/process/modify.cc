@@ -521,7 +521,8 @@ Result<Outcome> RunChange(Session& s, Change c) {
     SW_ASSIGN_OR_RETURN(auto before, s.repo()->ReadFilesAt(start, "", ""));
     auto allowed = [&](const std::string& f) {
       if (c.kind == "update" && f == st.value("brief", std::string("BRIEF.md"))) return true;  // its new brief
-      if (touched_docs.count(f) || f == "CONTEXT.md" || f == "PR.md" || f.ends_with("/preferences.md") ||
+      if (touched_docs.count(f) || f == "CONTEXT.md" || f == "PR.md" || f == "test-results.json" ||
+          f.ends_with("/preferences.md") ||
           f == "specs/architecture/design-notes.md")
         return true;
       for (const auto& a : t.files)

@@ -27,7 +27,7 @@ std::map<std::string, Severity> DefaultRules() {
   return {{"duplicate-id", Severity::kError},     {"dangling-link", Severity::kError},
           {"unknown-citation", Severity::kError}, {"req-no-downstream", Severity::kWarning},
           {"no-upstream", Severity::kWarning},    {"req-no-code", Severity::kWarning},
-          {"req-no-test", Severity::kWarning},    {"link-cycle", Severity::kWarning}};
+          {"req-no-test", Severity::kWarning},    {"req-test-not-passed", Severity::kWarning},    {"link-cycle", Severity::kWarning}};
 }
 
 namespace {
@@ -181,7 +181,7 @@ Result<Config> LoadConfig(const std::string& root) {
   if (!s.IsMap()) return InvalidInput(Where(file, s) + ": spec must be a map");
   static const std::set<std::string> kKeys{"specs_dir",   "prefixes",      "id_pattern",    "requirement_prefix",
                                            "test_prefix", "test_globs",    "matrix_levels", "rules", "threads",
-                                           "exclude"};
+                                           "exclude",     "test_results"};
   try {
     for (const auto& kv : s) {
       std::string k = kv.first.as<std::string>();
@@ -212,6 +212,7 @@ Result<Config> LoadConfig(const std::string& root) {
     if (s["requirement_prefix"]) c.requirement_prefix = s["requirement_prefix"].as<std::string>();
     if (s["test_prefix"]) c.test_case_prefix = s["test_prefix"].as<std::string>();
     if (s["threads"]) c.threads = s["threads"].as<int>();
+    if (s["test_results"]) c.test_results = s["test_results"].as<std::string>();
     if (YAML::Node r = s["rules"]) {
       if (!r.IsMap()) return InvalidInput(Where(file, r) + ": spec.rules must be a map of rule: error|warning|off");
       for (const auto& kv : r) {

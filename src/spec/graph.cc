@@ -217,6 +217,22 @@ std::vector<Finding> Graph::Check() const {
       if (!code)
         add("req-no-code", it.at, id, [&] { return id + " is not reached by any code (nothing cites it or what derives from it)"; });
       if (!test) add("req-no-test", it.at, id, [&] { return id + " is not reached by any test case or test"; });
+      // Coverage that means behaviour: its test cases passed in the recorded run.
+      if (corpus_.has_results) {
+        std::vector<std::string> not_passed;
+        for (const auto& r : Reach(id)) {
+          const Item* ri = Find(r);
+          if (!ri || ri->prefix != config_.test_case_prefix) continue;
+          auto res = corpus_.results.find(r);
+          std::string st = res == corpus_.results.end() ? "not run" : res->second;
+          if (st != "passed") not_passed.push_back(r + " " + st);
+        }
+        if (!not_passed.empty())
+          add("req-test-not-passed", it.at, id, [&] {
+            return id + ": not every test case of it passed in the recorded test run (" + config_.test_results +
+                   "): " + Join(not_passed, ", ");
+          });
+      }
     } else {
       bool has_req = false;
       for (const auto& u : Up(id)) {
@@ -394,6 +410,10 @@ Matrix MatrixOf(const Graph& g) {
   m.columns = c.matrix_levels;
   m.columns.push_back("code");
   m.columns.push_back("tests");
+  // With a recorded test run: which of its test cases passed (a failed or unrun one is named
+  // with its result), and a requirement counts only when all of them did.
+  const bool passing = g.corpus().has_results;
+  if (passing) m.columns.push_back("passing");
   std::vector<int> filled(m.columns.size(), 0);
   for (const auto& it : g.corpus().items) {
     if (it.prefix != c.requirement_prefix || g.Find(it.id) != &it) continue;
@@ -409,9 +429,28 @@ Matrix MatrixOf(const Graph& g) {
       }
       for (const auto& ci : g.CitationsOf(id)) (ci.test ? tests : code).insert(ci.at.file);
     }
-    row.cells[m.columns.size() - 2].assign(code.begin(), code.end());
-    row.cells[m.columns.size() - 1].assign(tests.begin(), tests.end());
-    for (size_t k = 0; k < m.columns.size(); ++k) filled[k] += row.cells[k].empty() ? 0 : 1;
+    const size_t code_col = m.columns.size() - (passing ? 3 : 2);
+    row.cells[code_col].assign(code.begin(), code.end());
+    row.cells[code_col + 1].assign(tests.begin(), tests.end());
+    bool all_passed = false;
+    if (passing) {
+      std::vector<std::string>& cell = row.cells[code_col + 2];
+      int cases = 0, passed = 0;
+      for (const auto& id : tests) {
+        const Item* d = g.Find(id);
+        if (!d || d->prefix != c.test_case_prefix) continue;  // a test file, not a test case
+        ++cases;
+        auto res = g.corpus().results.find(id);
+        std::string st = res == g.corpus().results.end() ? "not run" : res->second;
+        if (st == "passed") ++passed;
+        cell.push_back(st == "passed" ? id : id + " (" + st + ")");
+      }
+      all_passed = cases > 0 && passed == cases;
+    }
+    for (size_t k = 0; k < m.columns.size(); ++k) {
+      if (passing && k == code_col + 2) filled[k] += all_passed ? 1 : 0;
+      else filled[k] += row.cells[k].empty() ? 0 : 1;
+    }
     m.rows.push_back(std::move(row));
   }
   for (int f : filled) m.coverage.push_back(m.rows.empty() ? 0 : 100.0 * f / static_cast<double>(m.rows.size()));

@@ -14,6 +14,8 @@
 #include <mutex>
 #include <thread>
 
+#include <nlohmann/json.hpp>
+
 #include "base/fs.h"
 #include "base/strings.h"
 #include "spec/spec.h"
@@ -76,6 +78,7 @@ void Walk(const Config& c, Walked* out) {
     exclude.push_back(std::make_unique<RE2>(
         StartsWith(glob, "**/") ? "(?:.*/)?" + tools::GlobToRegex(glob.substr(3)) : tools::GlobToRegex(glob), quiet));
   auto excluded = [&](const std::string& rel) {
+    if (rel == c.test_results) return true;  // the recorded results name test cases; they are not code citing them
     for (const auto& re : exclude)
       if (RE2::FullMatch(rel, *re)) return true;
     return false;
@@ -218,6 +221,29 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
   return all;
 }
 
+/// ReadTestResults reads the recorded test run (Config::test_results) when the file exists.
+static Status ReadTestResults(const Config& c, Corpus* corpus) {
+  if (c.test_results.empty()) return Status::Ok();
+  std::string path = c.root + "/" + c.test_results;
+  std::error_code ec;
+  if (!fs::is_regular_file(path, ec)) return Status::Ok();
+  if (fs::file_size(path, ec) > (16u << 20))
+    return InvalidInput(path + ": the test results are over 16 MiB; a results file maps test case IDs to passed, failed "
+                        "or not run");
+  SW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("cases") || !j["cases"].is_object())
+    return InvalidInput(path + ": the test results must be JSON {\"cases\": {\"TC-06-001\": \"passed\", ...}}");
+  for (const auto& [id, v] : j["cases"].items()) {
+    std::string st = v.is_string() ? v.get<std::string>() : "";
+    if (st != "passed" && st != "failed" && st != "not run")
+      return InvalidInput(path + ": cases." + id + " is " + v.dump() + "; expected \"passed\", \"failed\" or \"not run\"");
+    corpus->results[id] = st;
+  }
+  corpus->has_results = true;
+  return Status::Ok();
+}
+
 Result<Corpus> Load(const Config& c, const Grammar& g) {
   Corpus corpus;
   SW_ASSIGN_OR_RETURN(auto docs, ReadSpecDocs(c));
@@ -231,6 +257,7 @@ Result<Corpus> Load(const Config& c, const Grammar& g) {
   if (!cites.ok()) return cites.status();
   corpus.items = std::move(items).value();
   corpus.citations = std::move(cites).value();
+  SW_RETURN_IF_ERROR(ReadTestResults(c, &corpus));
   return corpus;
 }
 

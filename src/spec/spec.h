@@ -43,11 +43,16 @@ struct Config {
   /// Matrix columns after the requirement: prefixes, then code and tests.
   std::vector<std::string> matrix_levels{"US", "SVC", "API"};
   std::map<std::string, Severity> rules;  // rule name -> severity (defaults in DefaultRules)
+  /// The last recorded test run, relative to the root: {"cases": {"TC-06-001": "passed" |
+  /// "failed" | "not run", ...}} (written by the developer process's QA). When it exists the
+  /// matrix has a `passing` column and `req-test-not-passed` checks it.
+  std::string test_results = "test-results.json";
   int threads = 0;                        // code scan threads; 0 = hardware concurrency
 };
 
 /// DefaultRules: duplicate-id, dangling-link, unknown-citation are errors; the coverage rules
-/// (req-no-downstream, no-upstream, req-no-code, req-no-test) and link-cycle are warnings.
+/// (req-no-downstream, no-upstream, req-no-code, req-no-test, req-test-not-passed) and
+/// link-cycle are warnings.
 std::map<std::string, Severity> DefaultRules();
 
 /// LoadConfig reads the `spec:` section of root/specwright.yaml (absent: defaults); errors
@@ -104,6 +109,10 @@ struct Corpus {
   std::vector<Citation> citations;
   std::vector<std::string> spec_files;
   int64_t code_files = 0, code_bytes = 0;
+  /// The recorded test run (Config::test_results), when there is one: test case -> passed,
+  /// failed or not run.
+  bool has_results = false;
+  std::map<std::string, std::string> results;
 };
 
 /// ParseSpecs parses Markdown documents ({path relative to root, text}) with cmark. IDs in
@@ -197,8 +206,9 @@ Result<std::vector<std::pair<std::string, std::string>>> ReadSpecDocsAt(const Co
 std::string ToText(const Impact& r);
 std::string ToJson(const Impact& r);
 
-/// Matrix: one row per requirement; columns the matrix levels, code and tests; coverage is the
-/// share of requirements with at least one entry per column.
+/// Matrix: one row per requirement; columns the matrix levels, code and tests (and `passing`
+/// with a recorded test run); coverage is the share of requirements with at least one entry
+/// per column — for `passing`, the share whose test cases all passed.
 struct Matrix {
   std::vector<std::string> columns;  // e.g. US, SVC, API, code, tests
   struct Row {

@@ -167,6 +167,37 @@ TEST_F(SpecTest, MatrixCountsCoveragePerLevel) {
   EXPECT_NE(ToCsv(m).find("REQ-01-003,Admin sees every account,,,,,"), std::string::npos) << ToCsv(m);
 }
 
+// Coverage that means behaviour: with a recorded test run, the matrix says which test cases
+// passed and `spec check` flags a requirement whose test cases did not all pass.
+TEST_F(SpecTest, ARecordedTestRunSaysWhichRequirementsReallyPassed) {
+  Write("test-results.json", R"({"cases": {"TC-06-009": "failed"}})");
+  Open();
+  Matrix m = MatrixOf(*graph_);
+  EXPECT_EQ(m.columns, (std::vector<std::string>{"US", "SVC", "API", "code", "tests", "passing"}));
+  EXPECT_EQ(m.rows[0].cells[5], std::vector<std::string>{"TC-06-009 (failed)"});
+  EXPECT_EQ(m.coverage[5], 0.0);
+  for (const auto& ci : corpus_.citations) EXPECT_NE(ci.at.file, "test-results.json") << "results are not code";
+  std::vector<std::string> got;
+  for (const auto& f : graph_->Check())
+    if (f.rule == "req-test-not-passed") got.push_back(f.at.ToString() + " " + f.message);
+  EXPECT_EQ(got, (std::vector<std::string>{"specs/requirements.md:3 REQ-01-001: not every test case of it passed in the "
+                                           "recorded test run (test-results.json): TC-06-009 failed"}));
+  Write("test-results.json", R"({"cases": {"TC-06-009": "passed"}})");
+  Open();
+  m = MatrixOf(*graph_);
+  EXPECT_EQ(m.rows[0].cells[5], std::vector<std::string>{"TC-06-009"});
+  EXPECT_NEAR(m.coverage[5], 100.0 / 3, 1e-9);
+  for (const auto& f : graph_->Check()) EXPECT_NE(f.rule, "req-test-not-passed") << f.message;
+  // A results file that is not one is refused with its name and the offending value.
+  Write("test-results.json", R"({"cases": {"TC-06-009": "green"}})");
+  auto c = LoadConfig(dir_);
+  auto g = Grammar::Make(*c);
+  auto bad = Load(*c, *g);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("test-results.json: cases.TC-06-009 is \"green\""), std::string::npos)
+      << bad.status().message();
+}
+
 TEST_F(SpecTest, TheThreadedScanFindsWhatOneThreadFinds) {
   for (int f = 0; f < 400; ++f) {
     std::string text;

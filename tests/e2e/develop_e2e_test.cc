@@ -53,6 +53,12 @@ TEST_F(DevelopE2E, DevelopThenModifyWithTheRecording) {
   EXPECT_EQ(check.code, 0);
   EXPECT_NE(check.out.find("0 errors, 0 warnings"), std::string::npos) << check.out;
   EXPECT_EQ(std::system(("make -s -C " + project + " test >/dev/null").c_str()), 0);
+  // QA's recorded run is what the matrix's `passing` column counts: every test case passed.
+  auto matrix = RunCli({"spec", "matrix", "--dir", project, "--format", "json"}, dir_, env_);
+  ASSERT_EQ(matrix.code, 0) << matrix.err;
+  json mj = json::parse(matrix.out);
+  EXPECT_EQ(mj["columns"].back(), "passing") << matrix.out;
+  EXPECT_NE(RunCli({"spec", "matrix", "--dir", project}, dir_, env_).out.find("100.0% |\n"), std::string::npos);
   // A suggestion taken with --yes stays this project's: no workspace-wide preference.
   EXPECT_FALSE(fs::exists(dir_ + "/store/preferences.md"));
   // Every phase is an ordinary run in the store.
