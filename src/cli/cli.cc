@@ -134,7 +134,7 @@ const std::vector<CommandEntry>& Table() {
              {"no-cache", false, false, "make every model call afresh, none from the cache"},
              {"yes", false, false, "approve the gates and take the suggested answers to open questions"},
              {"wait", false, false, "at a gate, wait for `specwright approve` or the web UI instead of stopping"},
-             {"until", true, false, "stop after this phase (complexity, requirements, ..., tests)"},
+             {"until", true, false, "stop after this phase (complexity, requirements, ..., api, tasks, tests: their code, development)"},
              {"script", true, false, "answer `scripted/...` models from this recording"},
              {"config", true, false, "specwright.yaml with providers and roles (default: ./specwright.yaml)"},
              {"prices", true, false, "an extra price table"},

@@ -145,7 +145,7 @@ int RunProcess(Context& ctx, Mode mode) {
   o.no_cache = ctx.args.Has("no-cache");
   o.until = ctx.args.Get("until");
   static const std::vector<std::string> kUntil{"complexity", "requirements", "domain", "stories", "architecture",
-                                               "api", "tasks", "development", "tests"};
+                                               "api", "tasks", "tests", "development"};
   if (!o.until.empty() && std::find(kUntil.begin(), kUntil.end(), o.until) == kUntil.end()) {
     std::string hint = DidYouMean(o.until, kUntil);
     return Usage(ctx, "--until " + Quote(o.until) + " is not a phase" + (hint.empty() ? "" : " (did you mean " + Quote(hint) + "?)") +

@@ -89,7 +89,7 @@ std::vector<std::string> DeclaredFiles(const std::vector<Task>& tasks) {
 }
 
 Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::string& label, const std::vector<Task>& tasks,
-                             const std::string& specs, const std::string& feedback) {
+                             const std::string& specs, const std::string& feedback, const std::string& goal) {
   json list = json::array(), design = json::array();
   std::vector<std::string> design_ids;
   for (const auto& t : tasks) {
@@ -144,7 +144,8 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
               {"specs", specs},
               {"context", s.Context()},
               {"preferences", s.PreferencesText("development")},
-              {"feedback", feedback}};
+              {"feedback", feedback},
+              {"goal", goal}};
   return s.RunStep(key, label, "development.yaml", inputs, "", [&](const std::string& start, const json& outputs) {
     json commits;
     std::string run = s.Step(key).value("run", "");
@@ -427,11 +428,21 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
     if (stop_after(name)) return stopped(name);
   }
 
-  // 3. The task plan.
+  // 3. Test cases, before any plan or code: from the requirements' acceptance examples and
+  // the API, each a behaviour a user sees.
+  const PhaseDef* tc = s.Phase("tests");
+  json tin = PhaseInputs(s, *tc, s.Docs(kSpecPhases));
+  s.Say("phase tests: test cases, before the code");
+  SW_ASSIGN_OR_RETURN(bool tdone, RunSpecPhase(s, *tc, "tests", tin));
+  if (!tdone) return Waiting(s, "tests");
+  std::vector<std::string> spec_and_tests = kSpecPhases;
+  spec_and_tests.push_back("tests");
+
+  // 4. The task plan: it knows the test cases its tasks must make pass.
   SW_ASSIGN_OR_RETURN(Outcome tq, Questions(s, "tasks", &waiting));
   if (waiting) return tq;
   const PhaseDef* tp = s.Phase("tasks");
-  std::string all_specs = s.Docs(kSpecPhases);
+  std::string all_specs = s.Docs(spec_and_tests);
   s.Say("phase tasks: planning the development");
   SW_ASSIGN_OR_RETURN(
       StepOutcome plan,
@@ -460,15 +471,39 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   if (plan.waiting) return Waiting(s, "tasks");
   SW_RETURN_IF_ERROR(RecordVerifyRounds(s, "tasks", plan.run_id));
   if (stop_after("tasks")) return stopped("tasks");
+  SW_ASSIGN_OR_RETURN(std::string dev_base, s.repo()->Head());
+  if (!st.contains("dev_base")) st["dev_base"] = dev_base;
 
-  // 4. Development, wave by wave.
+  // 5. The tests' code first: the goal the development works to (they fail until it is done).
+  SW_ASSIGN_OR_RETURN(auto tc_ids, TestCaseIds(s));
+  Task tt;
+  tt.id = "TASK-T1";
+  tt.title = "Implement the test cases";
+  tt.description = "Write a test for every test case in " + tc->doc + ", named after it (TC_06_NNN_...), printing "
+                   "PASS/FAIL lines with the test case's ID, and make `" + o.qa_command + "` build and run them. The "
+                   "code does not exist yet: write the tests from the test cases and the API, so they fail until the "
+                   "development tasks are done. Where a test case describes what a user sees, test it through the "
+                   "product's public interface (its command line or HTTP API), not only its internal functions.";
+  tt.implements = tc_ids;
+  tt.files = {"tests/"};
+  tt.components = {"tests"};
+  tt.path = "direct";
+  tt.path_reason = "the test cases describe each test fully";
+  s.Say("phase tests: writing the tests of " + std::to_string(tc_ids.size()) + " test cases, before the code");
+  SW_ASSIGN_OR_RETURN(StepOutcome tcode, RunTasks(s, "tests-code", "test code", {tt}, s.Docs({"api"}) + s.Read(tc->doc), "", ""));
+  if (tcode.waiting) return Waiting(s, "tests-code");
+  if (stop_after("tests")) return stopped("tests");
+
+  // 6. Development, wave by wave: each task is done when the tests of what it implements pass.
   std::vector<Task> tasks;
   for (const auto& t : st["tasks"]) {
     SW_ASSIGN_OR_RETURN(auto one, ParseTasks(json{{"tasks", json::array({t})}}));
     tasks.push_back(one[0]);
   }
-  SW_ASSIGN_OR_RETURN(std::string dev_base, s.repo()->Head());
-  if (!st.contains("dev_base")) st["dev_base"] = dev_base;
+  const std::string goal = "The tests in tests/ were written first, from the test cases (" + tc->doc + "): this task is "
+                           "done when `" + o.qa_command + "` passes the test cases of what it implements (tests of "
+                           "work other tasks do in parallel may still fail). Do not weaken or delete a test; if one "
+                           "is wrong, say which and why in your final answer.";
   auto waves = st["waves"].get<std::vector<std::vector<int>>>();
   for (size_t w = 0; w < waves.size(); ++w) {
     std::vector<Task> wave;
@@ -479,34 +514,13 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
     }
     std::string label = "development wave " + std::to_string(w + 1) + " (" + Join(ids, ", ") + ")";
     s.Say("phase " + label);
-    SW_ASSIGN_OR_RETURN(StepOutcome out, RunTasks(s, "development-" + std::to_string(w + 1), label, wave, s.Docs(kSpecPhases), ""));
+    SW_ASSIGN_OR_RETURN(StepOutcome out, RunTasks(s, "development-" + std::to_string(w + 1), label, wave,
+                                                  s.Docs(spec_and_tests), "", goal));
     if (out.waiting) return Waiting(s, "development-" + std::to_string(w + 1));
   }
   if (stop_after("development")) return stopped("development");
 
-  // 5. Test cases, then their code.
-  const PhaseDef* tc = s.Phase("tests");
-  json tin = PhaseInputs(s, *tc, s.Docs(kSpecPhases));
-  s.Say("phase tests: test cases");
-  SW_ASSIGN_OR_RETURN(bool tdone, RunSpecPhase(s, *tc, "tests", tin));
-  if (!tdone) return Waiting(s, "tests");
-  SW_ASSIGN_OR_RETURN(auto tc_ids, TestCaseIds(s));
-  Task tt;
-  tt.id = "TASK-T1";
-  tt.title = "Implement the test cases";
-  tt.description = "Write a test for every test case in " + tc->doc + ", named after it (TC_06_NNN_...), printing "
-                   "PASS/FAIL lines with the test case's ID, and make `" + o.qa_command + "` build and run them.";
-  tt.implements = tc_ids;
-  tt.files = {"tests/"};
-  tt.components = {"tests"};
-  tt.path = "direct";
-  tt.path_reason = "the test cases describe each test fully";
-  s.Say("phase tests: writing the tests of " + std::to_string(tc_ids.size()) + " test cases");
-  SW_ASSIGN_OR_RETURN(StepOutcome tcode, RunTasks(s, "tests-code", "test code", {tt}, s.Docs({"api"}) + s.Read(tc->doc), ""));
-  if (tcode.waiting) return Waiting(s, "tests-code");
-  if (stop_after("tests")) return stopped("tests");
-
-  // 6. Review, 7. QA, 8. PR.md.
+  // 7. Review, 8. QA, 9. PR.md.
   SW_ASSIGN_OR_RETURN(Outcome rv, ReviewAndQa(s, "", st.value("dev_base", dev_base), s.Read(tp->doc),
                                              s.Docs({"requirements", "domain", "stories", "architecture", "api", "tests"}),
                                              DeclaredFiles(tasks)));

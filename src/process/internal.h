@@ -33,7 +33,7 @@ std::string EarlierGateWords(Session& s, const std::string& key);
 Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key, json inputs);
 /// RunTasks runs one development wave (development.yaml) and commits each task on its own.
 Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::string& label, const std::vector<Task>& tasks,
-                             const std::string& specs, const std::string& feedback);
+                             const std::string& specs, const std::string& feedback, const std::string& goal = "");
 Result<std::vector<std::string>> TestCaseIds(Session& s);
 
 /// Change is one change to a developed project (an entry of the state's "modifies").

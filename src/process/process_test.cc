@@ -162,7 +162,7 @@ class ProcessTest : public ::testing::Test {
     stop = true;
     interrupter.join();
     ASSERT_FALSE(first.ok());
-    ASSERT_EQ(State()["steps"]["development-1"]["status"], "cancelled");
+    ASSERT_EQ(State()["steps"]["tests-code"]["status"], "cancelled");
     cancel_->store(false);
     for (auto& e : script_["nodes"]["develop"]) e.erase("latency_ms");
   }
@@ -383,12 +383,13 @@ TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
   auto log = GitLog(project_);
   std::vector<std::string> want{"PR.md: summary, traceability matrix, verification, review and QA",
                                 "specwright: QA round 1",
-                                "TASK-T1: Implement the test cases",
-                                "specs(tests): test cases (TC)",
                                 "TASK-02: The command line and the build",
                                 "TASK-01: The core: shares and amounts",
                                 "specs(architecture): design notes for TASK-01",
+                                // Tests first: the test cases and their code come before any code.
+                                "TASK-T1: Implement the test cases",
                                 "specs(tasks): the task plan (2 tasks in 1 waves)",
+                                "specs(tests): test cases (TC)",
                                 "specs(api): API (API, ERR)",
                                 "specs(architecture): architecture (SVC, DEC)",
                                 "specs(stories): user stories (US)",
@@ -429,6 +430,11 @@ TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
   std::string context = *ReadFile(project_ + "/CONTEXT.md");
   EXPECT_NE(context.find("rounding: Round each share up to the cent"), std::string::npos);
   EXPECT_NE(PromptOf("development-1", "develop").find("## Project context (CONTEXT.md)"), std::string::npos);
+  // Tests first: the tests were written before the code, and the developers work to them.
+  EXPECT_NE(PromptOf("tests-code", "develop").find("The code does not exist yet"), std::string::npos);
+  EXPECT_NE(PromptOf("development-1", "develop").find("## Your goal\\nThe tests in tests/ were written first"),
+            std::string::npos);
+  EXPECT_NE(PromptOf("tasks", "plan").find("TC-06-001"), std::string::npos) << "the plan knows the test cases";
   // Preferences: a suggestion taken with --yes is this project's decision, not the workspace's.
   EXPECT_NE(ReadFile(project_ + "/specs/requirements/preferences.md")->find("## rounding"), std::string::npos);
   EXPECT_FALSE(fs::exists(root_ + "/.specwright/preferences.md"));
@@ -566,20 +572,20 @@ TEST_F(ProcessTest, AnInterruptedDevelopmentResumesWithoutPayingTwice) {
   InterruptTheFirstDeveloperTurn();
   json st = State();
   EXPECT_TRUE(st["steps"]["api"]["status"] == "done");
-  auto paid_before = Calls("development-1");
-  // Continue: a new Develop picks up at the interrupted wave.
+  auto paid_before = Calls("tests-code");
+  // Continue: a new Develop picks up at the interrupted step (the tests' code, written first).
   auto second = Develop(Make());
   ASSERT_TRUE(second.ok()) << second.status().message();
   // The calls that finished before the interruption came from the cache: the agent turns
   // that succeeded are paid once in all.
   int ok_calls = 0;
   json now = State();
-  for (const auto& r : now["steps"]["development-1"]["runs"])
+  for (const auto& r : now["steps"]["tests-code"]["runs"])
     for (const auto& c : *store_->ListLlmCalls(r.get<std::string>()))
       if (c.node == "develop" && c.status == "ok") ++ok_calls;
 
-  EXPECT_EQ(ok_calls, 4);  // two agents, two turns each, as in a run never interrupted
-  EXPECT_EQ(now["steps"]["development-1"]["runs"].size(), 2u);
+  EXPECT_EQ(ok_calls, 3);  // the test agent's three turns, as in a run never interrupted
+  EXPECT_EQ(now["steps"]["tests-code"]["runs"].size(), 2u);
   EXPECT_GE(paid_before.size(), 2u);  // the first turns were paid in the interrupted run
   // Phases before the wave were not run again.
   EXPECT_EQ(now["steps"]["api"]["runs"].size(), 1u);
@@ -673,7 +679,7 @@ TEST(ProcessFiles, GateMessagesNameOnlyFlagsThatExist) {
 TEST_F(ProcessTest, AnAbandonedRunIsClosedWithWhatItReallySpent) {
   InterruptTheFirstDeveloperTurn();
   json st = State();
-  std::string dead_run = st["steps"]["development-1"]["run"];
+  std::string dead_run = st["steps"]["tests-code"]["run"];
   // Make it look as a SIGKILL leaves it: still running, no totals, a process that is gone.
   pid_t gone = ::fork();
   if (gone == 0) ::_exit(0);
@@ -710,8 +716,8 @@ TEST_F(ProcessTest, AnAbandonedRunIsClosedWithWhatItReallySpent) {
   // The step's spend is both runs' real spend.
   json now = State();
   double step_usd = 0;
-  for (const auto& id : now["steps"]["development-1"]["runs"]) step_usd += (*store_->GetRun(id.get<std::string>()))->cost_usd;
-  EXPECT_DOUBLE_EQ(now["steps"]["development-1"]["cost_usd"].get<double>(), step_usd);
+  for (const auto& id : now["steps"]["tests-code"]["runs"]) step_usd += (*store_->GetRun(id.get<std::string>()))->cost_usd;
+  EXPECT_DOUBLE_EQ(now["steps"]["tests-code"]["cost_usd"].get<double>(), step_usd);
   EXPECT_GE(step_usd, paid);
 }
 
@@ -725,10 +731,10 @@ TEST_F(ProcessTest, NoCacheMakesEveryCallAfresh) {
   ASSERT_TRUE(again.ok()) << again.status().message();
   json now = State();
   int ok_calls = 0, cached = 0;
-  for (const auto& r : now["steps"]["development-1"]["runs"])
+  for (const auto& r : now["steps"]["tests-code"]["runs"])
     for (const auto& c : *store_->ListLlmCalls(r.get<std::string>()))
       if (c.node == "develop" && c.status == "ok") ++ok_calls;
-  for (const auto& n : *store_->ListNodeRuns(now["steps"]["development-1"]["run"].get<std::string>())) cached += n.cached;
+  for (const auto& n : *store_->ListNodeRuns(now["steps"]["tests-code"]["run"].get<std::string>())) cached += n.cached;
   EXPECT_GT(ok_calls, 4) << "the finished first turns were paid again";
   EXPECT_EQ(cached, 0);
 }
