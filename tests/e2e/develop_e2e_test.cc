@@ -53,6 +53,16 @@ TEST_F(DevelopE2E, DevelopThenModifyWithTheRecording) {
   EXPECT_EQ(check.code, 0);
   EXPECT_NE(check.out.find("0 errors, 0 warnings"), std::string::npos) << check.out;
   EXPECT_EQ(std::system(("make -s -C " + project + " test >/dev/null").c_str()), 0);
+  // The tests drive the product through its command line too: the default tip, and a party
+  // of 4294967297 refused (read as long, not truncated to 1).
+  std::string tests_out;
+  if (FILE* p = ::popen(("make -s -C " + project + " test 2>&1").c_str(), "r")) {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) tests_out.append(buf, n);
+    ::pclose(p);
+  }
+  EXPECT_NE(tests_out.find("PASS TC-06-002: tipsplit 100 4\n"), std::string::npos) << tests_out;
+  EXPECT_NE(tests_out.find("PASS TC-06-005: tipsplit 100 4294967297\n"), std::string::npos) << tests_out;
   // QA's recorded run is what the matrix's `passing` column counts: every test case passed.
   auto matrix = RunCli({"spec", "matrix", "--dir", project, "--format", "json"}, dir_, env_);
   ASSERT_EQ(matrix.code, 0) << matrix.err;
