@@ -25,6 +25,12 @@ std::string Guideline(const Session& s, const PhaseDef& p, const std::string& ti
   return t.ok() ? *t : std::string();
 }
 
+std::string Checklist(const Session& s, const PhaseDef& p) {
+  if (p.checklist.empty()) return "";
+  auto t = ReadFile(s.options().process_dir + "/" + p.checklist);
+  return t.ok() ? *t : std::string();
+}
+
 }  // namespace
 
 std::vector<std::string> PhasesBefore(const Session& s, const std::string& name) {
@@ -45,6 +51,7 @@ json PhaseInputs(Session& s, const PhaseDef& p, const std::string& upstream) {
               {"ids", p.IdForms()},
               {"prefixes", Join(p.prefixes, ", ")},
               {"guideline", Guideline(s, p, tier)},
+              {"checklist", Checklist(s, p)},
               {"brief", s.Read(st.value("brief", "BRIEF.md"))},
               {"upstream", upstream},
               {"context", s.Context()},

@@ -435,6 +435,10 @@ TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
   EXPECT_NE(PromptOf("development-1", "develop").find("## Your goal\\nThe tests in tests/ were written first"),
             std::string::npos);
   EXPECT_NE(PromptOf("tasks", "plan").find("TC-06-001"), std::string::npos) << "the plan knows the test cases";
+  // The verifier checks each phase's checklist point by point.
+  for (const char* phase : {"requirements", "domain", "stories", "architecture", "api", "tests"})
+    EXPECT_NE(PromptOf(phase, "verify").find("## Checklist (check every point"), std::string::npos) << phase;
+  EXPECT_NE(PromptOf("requirements", "verify").find("Each BR states both bounds"), std::string::npos);
   // Preferences: a suggestion taken with --yes is this project's decision, not the workspace's.
   EXPECT_NE(ReadFile(project_ + "/specs/requirements/preferences.md")->find("## rounding"), std::string::npos);
   EXPECT_FALSE(fs::exists(root_ + "/.specwright/preferences.md"));
@@ -648,6 +652,21 @@ TEST_F(ProcessTest, APersonsEditsSurviveTheRerunOfAnInterruptedStep) {
   EXPECT_EQ((*kept)["mine.txt"], "committed by me\n");
   // And the develop finished as one never interrupted.
   EXPECT_TRUE(st["qa"]["passed"].get<bool>());
+}
+
+// A phase naming a guideline or checklist file that is not there is refused at load, with the
+// file and the name: a missing file would silently weaken a prompt.
+TEST_F(ProcessTest, AMissingChecklistIsRefusedAtLoad) {
+  fs::copy(kSource + "/process", root_ + "/process", fs::copy_options::recursive);
+  fs::remove(root_ + "/process/checklists/domain.md");
+  Options o = Make();
+  o.process_dir = root_ + "/process";
+  auto d = Develop(o);
+  ASSERT_FALSE(d.ok());
+  EXPECT_NE(d.status().message().find("process.yaml: phase domain names \"checklists/domain.md\", which is not a file"),
+            std::string::npos)
+      << d.status().message();
+  EXPECT_FALSE(fs::exists(project_));
 }
 
 // The process's messages name only flags `specwright approve` has (it had --note, which it

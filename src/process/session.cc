@@ -40,7 +40,16 @@ Status Session::Load() {
         for (const auto& x : p["prefixes"]) d.prefixes.push_back(x.as<std::string>());
       if (p["guideline"])
         for (const auto& kv : p["guideline"]) d.guideline[kv.first.as<std::string>()] = kv.second.as<std::string>();
+      if (p["checklist"]) d.checklist = p["checklist"].as<std::string>();
       d.gate = p["gate"] && p["gate"].as<bool>();
+      // The phase's data must be there: a missing file would silently weaken a prompt.
+      std::vector<std::string> files;
+      for (const auto& [tier, f] : d.guideline) files.push_back(f);
+      if (!d.checklist.empty()) files.push_back(d.checklist);
+      for (const auto& f : files)
+        if (f.find("..") != std::string::npos || !fs::is_regular_file(o_.process_dir + "/" + f))
+          return InvalidInput(file + ": phase " + d.name + " names " + Quote(f) + ", which is not a file in " +
+                              o_.process_dir);
       phases_.push_back(std::move(d));
     }
     if (root["limits"])

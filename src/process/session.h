@@ -18,6 +18,7 @@ struct PhaseDef {
   std::string name, title, number, doc;
   std::vector<std::string> prefixes;
   std::map<std::string, std::string> guideline;  // tier (or "all") -> file in process/
+  std::string checklist;                         // file in process/: what the verifier checks, point by point
   bool gate = false;
   /// The ID forms it defines: "REQ-01-NNN, BR-01-NNN".
   std::string IdForms() const;
