@@ -120,7 +120,11 @@ void Runner::LlmAnswered(Completion& c) {
   }
   unit.followup.clear();
   RecordNodeRun(n, item, unit.attempt, "succeeded", &o, "");
-  CacheResult(n, o, value.is_string() ? value.get<std::string>() : value.dump());
+  // A document is cached as it came and unwrapped on a hit: FindDocument is not idempotent.
+  CacheResult(n, o,
+              def.output == workflow::OutputKind::kDocument ? text
+              : value.is_string()                          ? value.get<std::string>()
+                                                           : value.dump());
   UnitSucceeded(n, u, std::move(value), o.cached);
 }
 

@@ -137,24 +137,42 @@ DocumentAnswer FindDocument(std::string_view text) {
   if (first == lines.size()) return DocumentAnswer{whole, ""};
   // A document already: it starts with a heading.
   if (lines[first].second.starts_with("#")) return DocumentAnswer{whole, ""};
-  // A fence around the document: its opening line is ``` (or more backticks, or ~~~) with a
-  // markdown label or none; it closes at the last line that is the same marker alone, so the
-  // fences inside the document (examples in an API) stay in it.
-  for (size_t i = first; i < lines.size(); ++i) {
-    std::string l = Trim(std::string(lines[i].second));
-    if (!(l.starts_with("```") || l.starts_with("~~~"))) continue;
+  // A fence around the document, opened before the first heading: ``` (or more backticks, or
+  // ~~~) with a markdown label or none. Inside it, a labelled fence (```sh) opens an example
+  // that the next bare marker closes; the first bare marker that closes nothing closes the
+  // document. Its body must hold a heading, or it was not the document's fence.
+  auto is_heading = [](std::string_view l) { return l.starts_with("#"); };
+  auto fence_of = [](const std::string& l, std::string* marker, std::string* label) {
+    if (!(l.starts_with("```") || l.starts_with("~~~"))) return false;
     size_t n = l.find_first_not_of(l[0]);
-    std::string marker = l.substr(0, n == std::string::npos ? l.size() : n);
-    std::string label = n == std::string::npos ? "" : Trim(l.substr(n));
+    *marker = l.substr(0, n == std::string::npos ? l.size() : n);
+    *label = n == std::string::npos ? "" : Trim(l.substr(n));
+    return true;
+  };
+  for (size_t i = first; i < lines.size() && !is_heading(lines[i].second); ++i) {
+    std::string marker, label;
+    if (!fence_of(Trim(std::string(lines[i].second)), &marker, &label)) continue;
     std::string lower = label;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (!lower.empty() && lower != "markdown" && lower != "md") break;  // a code block, not the document's fence
     size_t close = lines.size();
-    for (size_t j = lines.size(); j-- > i + 1;)
-      if (Trim(std::string(lines[j].second)) == marker) {
+    bool in_example = false, heading = false;
+    for (size_t j = i + 1; j < lines.size(); ++j) {
+      std::string l = Trim(std::string(lines[j].second));
+      std::string m2, l2;
+      bool fence = fence_of(l, &m2, &l2);
+      if (!in_example && is_heading(lines[j].second)) heading = true;
+      if (!fence) continue;
+      if (in_example) {
+        if (l2.empty()) in_example = false;  // the example's closing marker
+      } else if (!l2.empty()) {
+        in_example = true;  // an example inside the document
+      } else if (l == marker) {
         close = j;
         break;
       }
+    }
+    if (!heading) break;
     size_t body_start = i + 1 < lines.size() ? lines[i + 1].first : whole.size();
     size_t body_end = close < lines.size() ? lines[close].first : whole.size();
     std::string body = body_start < body_end ? whole.substr(body_start, body_end - body_start) : "";

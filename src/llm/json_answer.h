@@ -39,10 +39,12 @@ struct DocumentAnswer {
 };
 
 /// FindDocument finds the Markdown document in an answer the way FindJson finds JSON: an answer
-/// that starts with a heading is the document; else the body of a fence around it (```markdown,
-/// ```md or a bare ```, closed by the last line with the same marker, so the fences inside the
-/// document stay); else what follows the prose before the first heading. No heading and no
-/// fence: the answer as it is.
+/// that starts with a heading is the document; else the body of a fence opened before the
+/// first heading (```markdown, ```md or a bare ```) that holds a heading — inside it a
+/// labelled fence (```sh) is an example closed by the next bare marker, and the first bare
+/// marker that closes nothing closes the document; else what follows the prose before the
+/// first heading. No heading and no fence: the answer as it is. Applied to its own result it
+/// changes nothing only when that result starts with a heading, so callers cache the raw answer.
 DocumentAnswer FindDocument(std::string_view text);
 
 }  // namespace sw::llm

@@ -278,6 +278,17 @@ TEST(FindDocument, UnwrapsTheDocumentWhereRealModelsPutIt) {
   auto cut = FindDocument("```markdown\n# Requirements\n\n## REQ-01-001 Split");
   EXPECT_EQ(cut.text, "# Requirements\n\n## REQ-01-001 Split");
   EXPECT_NE(cut.repaired.find("never closes"), std::string::npos);
+  // A preamble, then the document with its own examples in bare and labelled fences: the
+  // examples are not taken for the document's fence.
+  const std::string api = "# API\n\n## API-05-001 Split\n\n```\ntipsplit 10 2\n```\n\n## API-05-002 Body\n\n```json\n"
+                          "{\"a\": 1}\n```\n";
+  auto pre = FindDocument("Here is the API document:\n\n" + api);
+  EXPECT_EQ(pre.text, api);
+  EXPECT_EQ(pre.repaired, "after 1 line of prose");
+  // In a fence, with labelled examples inside and a fenced command in the prose after it.
+  auto nested = FindDocument("```markdown\n# R\n\n## REQ-01-001 X\n\n```sh\nmake\n```\n```\nYou can run:\n```\nmake\n```\n");
+  EXPECT_EQ(nested.text, "# R\n\n## REQ-01-001 X\n\n```sh\nmake\n```\n");
+  EXPECT_EQ(nested.repaired, "inside a ```markdown fence, before 4 lines of prose");
   // A code block that is not Markdown is not taken for the document.
   std::string code = "Run it:\n```sh\nmake\n```\n";
   EXPECT_EQ(FindDocument(code).text, code);

@@ -754,7 +754,7 @@ TEST_F(ProcessTest, NoCacheMakesEveryCallAfresh) {
     for (const auto& c : *store_->ListLlmCalls(r.get<std::string>()))
       if (c.node == "develop" && c.status == "ok") ++ok_calls;
   for (const auto& n : *store_->ListNodeRuns(now["steps"]["tests-code"]["run"].get<std::string>())) cached += n.cached;
-  EXPECT_GT(ok_calls, 4) << "the finished first turns were paid again";
+  EXPECT_GT(ok_calls, 3) << "the finished first turns were paid again (a clean run of the step makes 3)";
   EXPECT_EQ(cached, 0);
 }
 

@@ -65,8 +65,8 @@ Result<StepOutcome> RunQa(Session& s, const std::string& prefix, const std::stri
   // The run's results per test case, in the project: the matrix's `passing` column and `spec
   // check`'s req-test-not-passed read them (no time or run id: the same results, the same file).
   json results{{"command", s.options().qa_command}, {"exit_code", rep.exit_code}, {"cases", json(rep.per_case)}};
-  SW_ASSIGN_OR_RETURN(spec::Project project, s.Spec());
-  SW_RETURN_IF_ERROR(s.Write(project.config.test_results, results.dump(2) + "\n"));
+  SW_ASSIGN_OR_RETURN(spec::Config config, spec::LoadConfig(s.options().project));
+  if (!config.test_results.empty()) SW_RETURN_IF_ERROR(s.Write(config.test_results, results.dump(2) + "\n"));
   *message = "QA: " + std::string(rep.passed ? "tests pass" : "tests FAIL") + " (" + std::to_string(rep.passed_cases) +
              " of " + std::to_string(tc_ids.size()) + " test cases passed, " + std::to_string(rep.failed_cases) +
              " failed) after " + std::to_string(round) + " round" + (round > 1 ? "s" : "");

@@ -27,7 +27,8 @@ std::map<std::string, Severity> DefaultRules() {
   return {{"duplicate-id", Severity::kError},     {"dangling-link", Severity::kError},
           {"unknown-citation", Severity::kError}, {"req-no-downstream", Severity::kWarning},
           {"no-upstream", Severity::kWarning},    {"req-no-code", Severity::kWarning},
-          {"req-no-test", Severity::kWarning},    {"req-test-not-passed", Severity::kWarning},    {"link-cycle", Severity::kWarning}};
+          {"req-no-test", Severity::kWarning},    {"req-test-not-passed", Severity::kWarning},
+          {"test-results", Severity::kError},    {"link-cycle", Severity::kWarning}};
 }
 
 namespace {
@@ -212,7 +213,13 @@ Result<Config> LoadConfig(const std::string& root) {
     if (s["requirement_prefix"]) c.requirement_prefix = s["requirement_prefix"].as<std::string>();
     if (s["test_prefix"]) c.test_case_prefix = s["test_prefix"].as<std::string>();
     if (s["threads"]) c.threads = s["threads"].as<int>();
-    if (s["test_results"]) c.test_results = s["test_results"].as<std::string>();
+    if (YAML::Node t = s["test_results"]) {
+      c.test_results = t.as<std::string>();
+      // Written by QA inside the project: a path that leaves it is refused ("" turns it off).
+      if (!c.test_results.empty() && (c.test_results.front() == '/' || c.test_results.find("..") != std::string::npos))
+        return InvalidInput(Where(file, t) + ": spec.test_results is " + Quote(c.test_results) +
+                            "; it must be a path inside the project (or \"\" to turn the recorded test run off)");
+    }
     if (YAML::Node r = s["rules"]) {
       if (!r.IsMap()) return InvalidInput(Where(file, r) + ": spec.rules must be a map of rule: error|warning|off");
       for (const auto& kv : r) {

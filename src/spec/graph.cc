@@ -197,6 +197,9 @@ std::vector<Finding> Graph::Check() const {
     return it->second;
   };
   const std::string& req = config_.requirement_prefix;
+  if (!corpus_.results_error.empty())
+    add("test-results", Location{config_.test_results, 1}, "",
+        [&] { return config_.test_results + ": " + corpus_.results_error + " (the recorded test run is ignored)"; });
   for (const auto& [id, defs] : defs_) {
     for (size_t i = 1; i < defs.size(); ++i)
       add("duplicate-id", defs[i]->at, id, [&] { return id + " is defined again (first at " + defs[0]->at.ToString() + ")"; });
@@ -220,13 +223,18 @@ std::vector<Finding> Graph::Check() const {
       // Coverage that means behaviour: its test cases passed in the recorded run.
       if (corpus_.has_results) {
         std::vector<std::string> not_passed;
+        int cases = 0;
         for (const auto& r : Reach(id)) {
           const Item* ri = Find(r);
           if (!ri || ri->prefix != config_.test_case_prefix) continue;
+          ++cases;
           auto res = corpus_.results.find(r);
           std::string st = res == corpus_.results.end() ? "not run" : res->second;
           if (st != "passed") not_passed.push_back(r + " " + st);
         }
+        // Tests that cite it but no test case: nothing recorded says they ran (the matrix does
+        // not count it as passing either).
+        if (cases == 0 && test) not_passed.push_back("no test case of it has a recorded result");
         if (!not_passed.empty())
           add("req-test-not-passed", it.at, id, [&] {
             return id + ": not every test case of it passed in the recorded test run (" + config_.test_results +

@@ -52,7 +52,7 @@ struct Config {
 
 /// DefaultRules: duplicate-id, dangling-link, unknown-citation are errors; the coverage rules
 /// (req-no-downstream, no-upstream, req-no-code, req-no-test, req-test-not-passed) and
-/// link-cycle are warnings.
+/// link-cycle are warnings; test-results (the recorded test run cannot be read) is an error.
 std::map<std::string, Severity> DefaultRules();
 
 /// LoadConfig reads the `spec:` section of root/specwright.yaml (absent: defaults); errors
@@ -113,6 +113,9 @@ struct Corpus {
   /// failed or not run.
   bool has_results = false;
   std::map<std::string, std::string> results;
+  /// Why the results file could not be used ("" when it could, or there is none): a finding
+  /// of rule test-results, not a failure, so every other check and tool still works.
+  std::string results_error;
 };
 
 /// ParseSpecs parses Markdown documents ({path relative to root, text}) with cmark. IDs in

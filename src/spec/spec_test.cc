@@ -188,14 +188,23 @@ TEST_F(SpecTest, ARecordedTestRunSaysWhichRequirementsReallyPassed) {
   EXPECT_EQ(m.rows[0].cells[5], std::vector<std::string>{"TC-06-009"});
   EXPECT_NEAR(m.coverage[5], 100.0 / 3, 1e-9);
   for (const auto& f : graph_->Check()) EXPECT_NE(f.rule, "req-test-not-passed") << f.message;
-  // A results file that is not one is refused with its name and the offending value.
+  // A results file that is not one is a finding naming it and the offending value; everything
+  // else still works, and the run it would record is ignored.
   Write("test-results.json", R"({"cases": {"TC-06-009": "green"}})");
+  Open();
+  std::vector<std::string> bad;
+  for (const auto& f : graph_->Check())
+    if (f.rule == "test-results") bad.push_back(f.at.ToString() + " " + f.message + (f.severity == Severity::kError ? " E" : ""));
+  EXPECT_EQ(bad, (std::vector<std::string>{"test-results.json:1 test-results.json: cases.TC-06-009 is \"green\"; expected "
+                                           "\"passed\", \"failed\" or \"not run\" (the recorded test run is ignored) E"}));
+  EXPECT_EQ(MatrixOf(*graph_).columns.back(), "tests");
+  // The results file stays inside the project.
+  Write("specwright.yaml", "spec:\n  test_results: ../elsewhere.json\n");
   auto c = LoadConfig(dir_);
-  auto g = Grammar::Make(*c);
-  auto bad = Load(*c, *g);
-  ASSERT_FALSE(bad.ok());
-  EXPECT_NE(bad.status().message().find("test-results.json: cases.TC-06-009 is \"green\""), std::string::npos)
-      << bad.status().message();
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("specwright.yaml:2:17: spec.test_results is \"../elsewhere.json\""),
+            std::string::npos)
+      << c.status().message();
 }
 
 TEST_F(SpecTest, TheThreadedScanFindsWhatOneThreadFinds) {

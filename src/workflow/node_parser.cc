@@ -506,7 +506,12 @@ void NodeParser::Parse(const Entry& e) {
   }
   if (const Entry* x = m.Get("output"))
     if (auto v = ctx_.Enum(x->value, x->value_pos, "output", {"text", "json", "document"}))
+    {
       n_.output = *v == "json" ? OutputKind::kJson : *v == "document" ? OutputKind::kDocument : OutputKind::kText;
+      // Only a model's answer is unwrapped; on a tool or a person it would silently do nothing.
+      if (n_.output == OutputKind::kDocument && n_.kind != NodeKind::kLlm && n_.kind != NodeKind::kAgent)
+        ctx_.Error(x->value_pos, "output: document of " + where_ + " needs a model's answer (an llm or agent node)");
+    }
   if (const Entry* x = m.Get("on_truncated")) {
     // An agent's cut turn has no clean way to go on (a half-written tool call): fail or accept.
     std::vector<std::string> allowed = n_.kind == NodeKind::kAgent ? std::vector<std::string>{"fail", "accept"}
