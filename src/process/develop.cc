@@ -499,6 +499,29 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   s.Say("phase tests: writing the tests of " + std::to_string(tc_ids.size()) + " test cases, before the code");
   SW_ASSIGN_OR_RETURN(StepOutcome tcode, RunTasks(s, "tests-code", "test code", {tt}, s.Docs({"api"}) + s.Read(tc->doc), "", ""));
   if (tcode.waiting) return Waiting(s, "tests-code");
+  // Red before green: the tests run once before any code exists. A test case that already
+  // passes checks nothing the tasks will build; it is named (a gotcha for the developers and
+  // the reviewers), not failed.
+  SW_ASSIGN_OR_RETURN(StepOutcome red, s.RunStep("tests-red", "tests before the code", "qa.yaml",
+                                                 {{"command", o.qa_command}, {"triage", false}}, ""));
+  if (red.waiting) return Waiting(s, "tests-red");
+  if (!st.contains("tests_first")) {
+    std::string out = red.outputs.value("test", json("")).is_string() ? red.outputs["test"].get<std::string>() : "";
+    TestReport before = ParseTestRun(out, tc_ids);
+    std::vector<std::string> green;
+    for (const auto& [id, result] : before.per_case)
+      if (result == "passed") green.push_back(id);
+    st["tests_first"] = {{"cases", json(before.per_case)}, {"passed_before_code", green}};
+    if (green.empty()) {
+      s.Say("tests before the code: none passes yet (" + std::to_string(tc_ids.size()) + " test cases), as it should be");
+    } else {
+      s.Say("warning: these test cases pass before any code exists, so their tests check nothing the tasks build: " +
+            Join(green, ", "));
+      PushUnique(&st["gotchas"], "tests first: " + Join(green, ", ") + " passed before any code existed; their tests "
+                                 "must check the product's behaviour");
+    }
+    SW_RETURN_IF_ERROR(s.Save());
+  }
   if (stop_after("tests")) return stopped("tests");
 
   // 6. Development, wave by wave: each task is done when the tests of what it implements pass.

@@ -435,6 +435,11 @@ TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
   EXPECT_NE(PromptOf("development-1", "develop").find("## Your goal\\nThe tests in tests/ were written first"),
             std::string::npos);
   EXPECT_NE(PromptOf("tasks", "plan").find("TC-06-001"), std::string::npos) << "the plan knows the test cases";
+  // Red before green: the tests ran once before any code, and none passed.
+  EXPECT_EQ(st["steps"]["tests-red"]["status"], "done");
+  EXPECT_EQ(st["tests_first"]["passed_before_code"], json::array());
+  EXPECT_EQ(st["tests_first"]["cases"].size(), 6u);
+  for (const auto& [id, result] : st["tests_first"]["cases"].items()) EXPECT_NE(result, "passed") << id;
   // The verifier checks each phase's checklist point by point.
   for (const char* phase : {"requirements", "domain", "stories", "architecture", "api", "tests"})
     EXPECT_NE(PromptOf(phase, "verify").find("## Checklist (check every point"), std::string::npos) << phase;
