@@ -504,7 +504,11 @@ Result<Outcome> RunChange(Session& s, Change c) {
   s.Say("phase development (update): " + Join(t.files, ", "));
   SW_ASSIGN_OR_RETURN(StepOutcome dev, RunTasks(s, prefix + "development", "development (update)", {t},
                                                 ItemsText(corpus, changed),
-                                                (c.kind == "review" ? "Review: " : "Change request: ") + detail));
+                                                (c.kind == "review" ? "Review: " : "Change request: ") + detail,
+                                                // Tests first here too: the changed test cases' tests, then the code.
+                                                "Change the tests of the changed test cases first, so they fail "
+                                                "without the change; then change the code until `" + o.qa_command +
+                                                    "` passes. Do not weaken or delete any other test."));
   if (dev.waiting) return Waiting(s, prefix + "development");
 
   // 5. Nothing outside the impact changes: what a developer touched anyway is put back (an

@@ -982,6 +982,9 @@ TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {
   }
   EXPECT_NE(ReadFile(project_ + "/src/split.h")->find("#define SPLIT_MAX_TIP 50"), std::string::npos);
   EXPECT_TRUE(st["m1-qa"]["passed"].get<bool>());
+  // Tests first in a change too: the developer's goal says so.
+  EXPECT_NE(PromptOf("m1-development", "develop").find("## Your goal\\nChange the tests of the changed test cases first"),
+            std::string::npos);
   int warnings = 0;
   EXPECT_EQ(SpecErrors(project_, &warnings), 0);
   EXPECT_EQ(warnings, 0);
