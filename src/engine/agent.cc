@@ -1,10 +1,13 @@
 // The agent node: a model in a loop with tools, driven by the dispatcher. A turn is one model
 // call (budgeted, retried, cached like any llm call); its tool calls run on the pool in
-// parallel; when every result is in, the next turn starts. max_turns, the node's budget and
+// parallel (calls on the same file in the order given); when every result is in, the next
+// turn starts. max_turns, the node's budget and
 // timeout, and the loop guard stop it.
 #include "engine/agent.h"
 
 #include <algorithm>
+#include <filesystem>
+#include <utility>
 
 #include "base/hash.h"
 #include "base/strings.h"
@@ -298,6 +301,25 @@ void Runner::AgentModelDone(Completion& c) {
   st.done.assign(count, false);
   st.pending = static_cast<int>(count);
   if (!pool_) pool_ = std::make_unique<ThreadPool>(std::max(1, options_.blocking_threads));
+  // Calls run in parallel, except that calls naming the same file (their `path` argument) run
+  // one after another in the order the model gave them: models send several edits of one file
+  // in one turn, and run at once the later edit would overwrite the earlier one.
+  st.launch.assign(count, nullptr);
+  st.next.assign(count, -1);
+  std::vector<bool> chained(count, false);
+  {
+    std::map<std::string, size_t> last;
+    for (size_t i = 0; i < count; ++i) {
+      json a = json::parse(st.calls[i].arguments_json.empty() ? "{}" : st.calls[i].arguments_json, nullptr, false);
+      if (!a.is_object() || !a.contains("path") || !a["path"].is_string()) continue;
+      std::string key = std::filesystem::path(a["path"].get<std::string>()).lexically_normal().generic_string();
+      if (auto at = last.find(key); at != last.end()) {
+        st.next[at->second] = static_cast<int>(i);
+        chained[i] = true;
+      }
+      last[key] = i;
+    }
+  }
   auto inbox = inbox_;
   for (size_t i = 0; i < count; ++i) {
     const llm::ToolCall& tc = st.calls[i];
@@ -330,26 +352,30 @@ void Runner::AgentModelDone(Completion& c) {
     done.item = item;
     done.attempt = unit.attempt;
     done.outcome.agent_call = static_cast<int>(i);
-    {
-      std::lock_guard<std::mutex> l(inbox->mu);
-      ++inbox->outstanding;
-    }
-    if (!refused.empty()) {
-      done.outcome.error = refused;
-      inbox->Push(std::move(done));
-      continue;
-    }
-    pool_->Submit([inbox, tool, args, ctx = ToolContext(n, u), done = std::move(done)]() mutable {
-      auto r = tools::SafeCall(tool, args, ctx);
-      if (r.ok()) {
-        done.outcome.ok = true;
-        done.outcome.value = std::move(r).value();
-      } else {
-        done.outcome.error = r.status().message();
+    st.launch[i] = [this, inbox, tool, args, refused, ctx = ToolContext(n, u), done = std::move(done)]() mutable {
+      {
+        std::lock_guard<std::mutex> l(inbox->mu);
+        ++inbox->outstanding;
       }
-      inbox->Push(std::move(done));
-    });
+      if (!refused.empty()) {
+        done.outcome.error = refused;
+        inbox->Push(std::move(done));
+        return;
+      }
+      pool_->Submit([inbox, tool, args, ctx = std::move(ctx), done = std::move(done)]() mutable {
+        auto r = tools::SafeCall(tool, args, ctx);
+        if (r.ok()) {
+          done.outcome.ok = true;
+          done.outcome.value = std::move(r).value();
+        } else {
+          done.outcome.error = r.status().message();
+        }
+        inbox->Push(std::move(done));
+      });
+    };
   }
+  for (size_t i = 0; i < count; ++i)
+    if (!chained[i]) std::exchange(st.launch[i], nullptr)();
 }
 
 void Runner::AgentToolDone(Completion& c) {
@@ -365,6 +391,10 @@ void Runner::AgentToolDone(Completion& c) {
   st.results[i] = result;
   st.done[i] = true;
   --st.pending;
+  // The next call on the same file starts now that this one is done.
+  if (i < st.next.size() && st.next[i] >= 0) {
+    if (auto launch = std::exchange(st.launch[static_cast<size_t>(st.next[i])], nullptr)) launch();
+  }
   auto it = st.uri_of.find(st.calls[i].name);
   Emit("tool_result", n, s.is_map ? u : -1, unit.attempt, [&] {
     return json{{"turn", st.turn}, {"call_id", st.calls[i].id}, {"tool", it == st.uri_of.end() ? "" : it->second},

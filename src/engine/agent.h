@@ -3,6 +3,7 @@
 // result comes back through the inbox, and every turn, call and result is an event.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +29,10 @@ struct AgentState {
   std::vector<std::string> results;
   std::vector<bool> done;
   int pending = 0;
+  // Calls on the same file run in order: launch[i] starts call i (empty once started), next[i]
+  // is the call on the same file that waits for call i (-1: none).
+  std::vector<std::function<void()>> launch;
+  std::vector<int> next;
   // What this agent run has spent, for its node_runs row.
   int64_t tokens_in = 0, tokens_out = 0, model_calls = 0;
   double cost = 0;

@@ -161,6 +161,36 @@ class AgentTest : public ::testing::Test {
   std::unique_ptr<store::Store> store_;
 };
 
+// Models send several edits of one file in one turn (each expecting the one before it); run
+// at once, the later edit would overwrite the earlier one. Calls on the same file run in the
+// order given; calls on other files still run beside them.
+TEST_F(AgentTest, EditsOfOneFileInOneTurnRunInTheOrderGiven) {
+  TurnModel model([](const llm::Request& r) {
+    if (r.turn > 1) return Say("done");
+    std::vector<std::pair<std::string, json>> calls;
+    std::string prev = "hello";
+    for (int k = 1; k <= 8; ++k) {
+      std::string next = "step" + std::to_string(k);
+      calls.push_back({"fs_edit", {{"path", k % 2 ? "a.txt" : "./a.txt"}, {"old_text", prev}, {"new_text", next}}});
+      calls.push_back({"fs_write", {{"path", "b" + std::to_string(k) + ".txt"}, {"content", next + "\n"}}});
+      prev = next;
+    }
+    return Use(calls);
+  });
+  auto wf = Load(R"(  fix:
+    kind: agent
+    system: "You fix files."
+    prompt: "Edit a.txt eight times."
+    tools: [builtin://fs.edit, builtin://fs.write]
+)");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  std::string ws = dir_ + "/workspaces/" + s.run_id;
+  EXPECT_EQ(*ReadFile(ws + "/a.txt"), "step8\n");
+  for (auto& e : Events(s.run_id, "tool_result")) EXPECT_TRUE(json::parse(e.data)["ok"].get<bool>()) << e.data;
+  for (int k = 1; k <= 8; ++k) EXPECT_EQ(*ReadFile(ws + "/b" + std::to_string(k) + ".txt"), "step" + std::to_string(k) + "\n");
+}
+
 TEST_F(AgentTest, ReadsEditsRunsAToolAndFinishesWithEveryStepRecorded) {
   TurnModel model([](const llm::Request& r) {
     switch (r.turn) {
