@@ -139,8 +139,9 @@ DocumentAnswer FindDocument(std::string_view text) {
   if (lines[first].second.starts_with("#")) return DocumentAnswer{whole, ""};
   // A fence around the document, opened before the first heading: ``` (or more backticks, or
   // ~~~) with a markdown label or none. Inside it, a labelled fence (```sh) opens an example
-  // that the next bare marker closes; the first bare marker that closes nothing closes the
-  // document. Its body must hold a heading, or it was not the document's fence.
+  // that the next bare marker closes; bare markers pair up as unlabelled examples until the
+  // one after which no document follows. Its body must hold a heading, or it was not the
+  // document's fence.
   auto is_heading = [](std::string_view l) { return l.starts_with("#"); };
   auto fence_of = [](const std::string& l, std::string* marker, std::string* label) {
     if (!(l.starts_with("```") || l.starts_with("~~~"))) return false;
@@ -155,7 +156,13 @@ DocumentAnswer FindDocument(std::string_view text) {
     std::string lower = label;
     for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     if (!lower.empty() && lower != "markdown" && lower != "md") break;  // a code block, not the document's fence
-    size_t close = lines.size();
+    // Bare markers that close nothing are either the document's end or the two ends of an
+    // unlabelled example inside it (a diagram, a command): examples come in pairs, so the
+    // document's end is an odd one (the 1st, 3rd, ...), the first after which the answer holds
+    // nothing of a document (no heading, no `Traces:` line): what follows the end is prose.
+    // The one shape this cannot tell from prose with a command after the document: an
+    // unlabelled example as the very last thing of a fenced document (it is left out).
+    std::vector<size_t> bare;
     bool in_example = false, heading = false;
     for (size_t j = i + 1; j < lines.size(); ++j) {
       std::string l = Trim(std::string(lines[j].second));
@@ -166,12 +173,22 @@ DocumentAnswer FindDocument(std::string_view text) {
       if (in_example) {
         if (l2.empty()) in_example = false;  // the example's closing marker
       } else if (!l2.empty()) {
-        in_example = true;  // an example inside the document
+        in_example = true;  // a labelled example inside the document
       } else if (l == marker) {
-        close = j;
-        break;
+        bare.push_back(j);
       }
     }
+    auto document_after = [&](size_t from) {
+      for (size_t j = from + 1; j < lines.size(); ++j)
+        if (is_heading(lines[j].second) || lines[j].second.starts_with("Traces:")) return true;
+      return false;
+    };
+    size_t close = lines.size();
+    for (size_t b = 0; b < bare.size(); b += 2)
+      if (!document_after(bare[b])) {
+        close = bare[b];
+        break;
+      }
     if (!heading) break;
     size_t body_start = i + 1 < lines.size() ? lines[i + 1].first : whole.size();
     size_t body_end = close < lines.size() ? lines[close].first : whole.size();

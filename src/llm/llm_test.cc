@@ -289,6 +289,13 @@ TEST(FindDocument, UnwrapsTheDocumentWhereRealModelsPutIt) {
   auto nested = FindDocument("```markdown\n# R\n\n## REQ-01-001 X\n\n```sh\nmake\n```\n```\nYou can run:\n```\nmake\n```\n");
   EXPECT_EQ(nested.text, "# R\n\n## REQ-01-001 X\n\n```sh\nmake\n```\n");
   EXPECT_EQ(nested.repaired, "inside a ```markdown fence, before 4 lines of prose");
+  // Unlabelled examples inside a fenced document (a diagram at the top, a command at the end of
+  // an item) pair up; the document ends at the marker after which no document follows.
+  const std::string arch = "# Architecture\n\n```\ncli --HTTP--> service\n```\n\n## SVC-04-001 Service\n\nRun:\n```\n"
+                           "make run\n```\n\nTraces: US-03-001\n";
+  auto diagram = FindDocument("Here it is.\n\n```markdown\n" + arch + "```\n\nAnything else?\n");
+  EXPECT_EQ(diagram.text, arch);
+  EXPECT_EQ(diagram.repaired, "inside a ```markdown fence, after 1 line of prose, before 1 line of prose");
   // A code block that is not Markdown is not taken for the document.
   std::string code = "Run it:\n```sh\nmake\n```\n";
   EXPECT_EQ(FindDocument(code).text, code);
