@@ -4,6 +4,8 @@
 // Two projects, both run by the real binary with the scripted provider (token counts are the
 // provider's bytes/4 of the real prompts and answers, so they follow what the process sends):
 //   - tipsplit: the shipped example and its hand-written recording (4 requirements);
+//   - secretdrop: the L2 example (an API service, a crypto and storage module, a CLI client;
+//     9 requirements and business rules) and its hand-written recording;
 //   - unitconv-N: a unit converter with N conversions whose recording this program writes
 //     (one requirement, story, API item, test case and source file per conversion, as a
 //     model answering the process's prompts would), for N = 8, 16, 24.
@@ -241,6 +243,8 @@ Project Make(int n) {
   p.Add("review_1", {{"json", {{"verdict", "approve"}, {"findings", json::array()}}}});
   p.Add("review_2", {{"json", {{"verdict", "approve"}, {"findings", json::array()}}}});
   p.Add("classify", {{"json", {{"category", "requirements"}, {"reason", "REQ-01-007 names the wrong gallon"}, {"targets", {"REQ-01-007"}}}}});
+  // Below REQ-01-007 every item names the gallon: the cascade check keeps none of them.
+  p.Add("cascade", {{"json", {{"rewrite", json::array()}, {"keep", json::array()}}}});
   p.Add("triage", {{"text", "See the failing lines above."}});
   return p;
 }
@@ -302,6 +306,19 @@ int main(int argc, char** argv) {
       return 1;
     }
     row("tipsplit (shipped recording)", 4, f);
+  }
+  {
+    // The L2 example: an API service, a crypto and storage module and a CLI client (Python).
+    std::string dir = root + "/secretdrop";
+    fs::create_directories(dir);
+    Figures f;
+    std::string ex = src + "/examples/develop/secretdrop";
+    if (!Measure(bin, dir, ex + "/BRIEF.md", ex + "/recording.yaml", ex + "/specwright.yaml",
+                 "Allow secrets to live up to 30 days", &f)) {
+      std::fprintf(stderr, "secretdrop failed; see %s/log.txt\n", dir.c_str());
+      return 1;
+    }
+    row("secretdrop L2 (shipped recording)", 9, f);
   }
   for (int n : {8, 16, 24}) {
     std::string dir = root + "/unitconv-" + std::to_string(n);

@@ -48,6 +48,54 @@ Status OpenDeveloped(Session& s, const std::string& what) {
   return Status::Ok();
 }
 
+/// CascadeCheck asks once, after the entry phase changed `changed`, which items linked directly
+/// below them (in the phases still to run) must change too; the ones it keeps (with why) go
+/// into `kept` and m["kept"], and their phases do not run for them. false: the step waits.
+Result<bool> CascadeCheck(Session& s, const std::string& prefix, const std::vector<std::string>& run_phases,
+                          const std::string& entry, const std::set<std::string>& changed, const std::string& detail,
+                          json* m, std::set<std::string>* kept) {
+  SW_ASSIGN_OR_RETURN(spec::Project project, s.Spec());
+  spec::Graph graph(project.corpus, project.config);
+  std::set<std::string> later;  // the prefixes of the phases below the entry
+  bool below = false;
+  for (const auto& name : run_phases) {
+    if (below)
+      if (const PhaseDef* p = s.Phase(name)) later.insert(p->prefixes.begin(), p->prefixes.end());
+    below |= name == entry;
+  }
+  std::set<std::string> candidates;
+  for (const auto& id : changed)
+    for (const auto& child : graph.Children(id))
+      if (later.count(project.grammar.PrefixOf(child))) candidates.insert(child);
+  if (candidates.empty()) return true;
+  s.Say("cascade check: do " + Join({candidates.begin(), candidates.end()}, ", ") + " have to change too?");
+  SW_ASSIGN_OR_RETURN(StepOutcome out, s.RunStep(prefix + "cascade", "cascade check", "cascade.yaml",
+                                                 {{"change", detail},
+                                                  {"changed", ItemsText(project.corpus, changed)},
+                                                  {"candidates", ItemsText(project.corpus, candidates)},
+                                                  {"context", s.Context()}},
+                                                 ""));
+  if (out.waiting) return false;
+  const json& cj = out.outputs.value("cascade", json::object());
+  std::set<std::string> rewrite;
+  for (const auto& id : cj.value("rewrite", json::array()))
+    if (id.is_string()) rewrite.insert(id.get<std::string>());
+  (*m)["kept"] = json::array();
+  std::vector<std::string> said;
+  for (const auto& k : cj.value("keep", json::array())) {
+    std::string id = k.is_object() ? k.value("id", "") : "";
+    // Only a candidate can be kept, and one also named to rewrite is rewritten: when in doubt, rewrite.
+    if (!candidates.count(id) || rewrite.count(id) || kept->count(id)) continue;
+    kept->insert(id);
+    (*m)["kept"].push_back({{"id", id}, {"why", k.value("why", "")}});
+    said.push_back(id);
+  }
+  SW_RETURN_IF_ERROR(s.Save());
+  s.Say(said.empty() ? "cascade check: every item below the change is rewritten"
+                     : "cascade check: kept as they are: " + Join(said, ", ") + " (why: .specwright/process.json, PR.md)");
+  return true;
+}
+
 /// CancelWaiting cancels a step's run that waits for a person (a change dropped, or a question
 /// answered another way) and marks the step cancelled.
 Status CancelWaiting(Session& s, json& step) {
@@ -398,6 +446,8 @@ Result<Outcome> RunChange(Session& s, Change c) {
   // bound; what runs follows the real changes: a phase looks at its items that link directly
   // to an item changed (or added) above it, and an item given back unchanged stops there.
   std::set<std::string> changed;  // items rewritten or added so far
+  std::set<std::string> entry_changed;  // ... by the entry phase
+  std::set<std::string> kept;           // items below the entry the cascade check kept as they are
   std::set<std::string> touched_docs;
   for (const auto& name : run_phases) {
     const PhaseDef* p = s.Phase(name);
@@ -411,7 +461,9 @@ Result<Outcome> RunChange(Session& s, Change c) {
       if (!in_phase(it.id)) continue;
       bool target = std::find(targets.begin(), targets.end(), it.id) != targets.end();
       bool below_change = false;
-      for (const auto& up : now.Parents(it.id)) below_change |= changed.count(up) > 0;
+      // A kept item follows only changes made below the entry phase, not the entry's own.
+      for (const auto& up : now.Parents(it.id))
+        below_change |= changed.count(up) > 0 && !(kept.count(it.id) && entry_changed.count(up));
       if (target || below_change) mine.insert(it.id);
     }
     if (name == entry)  // the entry level may also rewrite its items that derive from a target
@@ -458,6 +510,11 @@ Result<Outcome> RunChange(Session& s, Change c) {
     PushUnique(&m["phases"], name);
     m["changed"] = std::vector<std::string>(changed.begin(), changed.end());
     SW_RETURN_IF_ERROR(s.Save());
+    if (name == entry && category != "bug" && !changed.empty()) {
+      entry_changed = changed;
+      SW_ASSIGN_OR_RETURN(bool asked, CascadeCheck(s, prefix, run_phases, entry, changed, detail, &m, &kept));
+      if (!asked) return Waiting(s, prefix + "cascade");
+    }
   }
   if (changed.empty() && category != "bug") {
     // The specs already say what was asked: there is nothing to regenerate.

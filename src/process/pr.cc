@@ -150,6 +150,8 @@ Status WritePr(Session& s) {
     std::vector<std::string> ph;
     for (const auto& x : m.value("phases", json::array())) ph.push_back(x.get<std::string>());
     out += "- Phases run in update mode: " + (ph.empty() ? std::string("none") : Join(ph, ", ")) + ", then development\n";
+    for (const auto& k : m.value("kept", json::array()))
+      out += "- Kept as it is by the cascade check: " + k.value("id", "") + " (" + k.value("why", "") + ")\n";
     const json& e = m.value("estimate", json::object());
     const json& sp = m.value("spent", json::object());
     out += "- Estimated " + std::to_string(e.value("tokens", int64_t{0})) + " tokens, " + FormatUsd(e.value("usd", 0.0)) +

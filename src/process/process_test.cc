@@ -942,10 +942,12 @@ TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {
   auto out = process::Modify(Make(), "Allow tips up to 50%");
   ASSERT_TRUE(out.ok()) << out.status().message();
   // Exactly these nodes called a model.
+  // The cascade check keeps ERR-05-001 (it does not restate the tip range), so the API
+  // phase does not run; TC-06-004 is rewritten.
   std::multiset<std::string> want{"m1-classify/classify", "m1-requirements/produce", "m1-requirements/verify",
-                                  "m1-api/produce",       "m1-api/verify",           "m1-tests/produce",
-                                  "m1-tests/verify",      "m1-development/develop",  "m1-development/develop",
-                                  "m1-development/develop", "m1-review-1/review_1",  "m1-review-1/review_2"};
+                                  "m1-cascade/cascade",   "m1-tests/produce",        "m1-tests/verify",
+                                  "m1-development/develop", "m1-development/develop", "m1-development/develop",
+                                  "m1-review-1/review_1", "m1-review-1/review_2"};
   EXPECT_EQ(Calls("m1-"), want);
   json st = State();
   EXPECT_EQ(st["modifies"][0]["category"], "requirements");
@@ -953,8 +955,17 @@ TEST_F(ProcessTest, AOneRequirementModifyRegeneratesOnlyWhatItTouches) {
   std::string context = *ReadFile(project_ + "/CONTEXT.md");
   EXPECT_NE(context.find("## Changes since the develop\n\n- modify 1 (done): Allow tips up to 50%"), std::string::npos)
       << context;
-  EXPECT_EQ(st["modifies"][0]["skipped"], json::array({"domain", "stories", "architecture"}));
+  EXPECT_EQ(st["modifies"][0]["skipped"], json::array({"domain", "stories", "architecture", "api"}));
   EXPECT_EQ(st["modifies"][0]["changed"], json::array({"BR-01-001", "TC-06-004"}));
+  ASSERT_EQ(st["modifies"][0]["kept"].size(), 1u) << st["modifies"][0].dump();
+  EXPECT_EQ(st["modifies"][0]["kept"][0]["id"], "ERR-05-001");
+  EXPECT_NE(ReadFile(project_ + "/PR.md")->find("- Kept as it is by the cascade check: ERR-05-001 (It says an argument"),
+            std::string::npos);
+  // The check was asked about the items directly below the change, with the changed text.
+  std::string cascade = json::parse(PromptOf("m1-cascade", "cascade"))["messages"].back()["content"];
+  EXPECT_NE(cascade.find("## Changed items\n## BR-01-001 Tip range"), std::string::npos) << cascade;
+  EXPECT_NE(cascade.find("## ERR-05-001 "), std::string::npos) << cascade;
+  EXPECT_NE(cascade.find("## TC-06-004 "), std::string::npos) << cascade;
   // Files outside the impact are byte-identical.
   auto after = Snapshot(project_);
   std::set<std::string> differ;
@@ -1023,10 +1034,12 @@ TEST_F(ProcessTest, AnUpdateOfTheBriefRegeneratesOnlyWhatItTouches) {
                         "+- The usual tip is 15%. Tips go from 0% to 50%; a table has 1 to 100 people."),
             std::string::npos)
       << prompt;
+  // The cascade check keeps ERR-05-001 (it does not restate the tip range), so the API
+  // phase does not run; TC-06-004 is rewritten.
   std::multiset<std::string> want{"m1-classify/classify", "m1-requirements/produce", "m1-requirements/verify",
-                                  "m1-api/produce",       "m1-api/verify",           "m1-tests/produce",
-                                  "m1-tests/verify",      "m1-development/develop",  "m1-development/develop",
-                                  "m1-development/develop", "m1-review-1/review_1",  "m1-review-1/review_2"};
+                                  "m1-cascade/cascade",   "m1-tests/produce",        "m1-tests/verify",
+                                  "m1-development/develop", "m1-development/develop", "m1-development/develop",
+                                  "m1-review-1/review_1", "m1-review-1/review_2"};
   EXPECT_EQ(Calls("m1-"), want);
   auto after = Snapshot(project_);
   std::set<std::string> differ;
@@ -1251,7 +1264,8 @@ TEST_F(ProcessTest, AnApiLevelChangeThatChangesNothingStopsThere) {
   auto out = process::Modify(Make(), "Name the usage line in ERR-05-001");
   ASSERT_TRUE(out.ok()) << out.status().message();
   EXPECT_NE(out->message.find("changed no spec item"), std::string::npos);
-  std::multiset<std::string> want{"m1-classify/classify", "m1-api/produce", "m1-api/verify"};
+  // The item came back as it was: nothing new to verify, no verifier call.
+  std::multiset<std::string> want{"m1-classify/classify", "m1-api/produce"};
   EXPECT_EQ(Calls("m1-"), want);
   auto after = Snapshot(project_);
   // Only the records change: PR.md, and CONTEXT.md's list of changes.
@@ -1283,7 +1297,7 @@ TEST_F(ProcessTest, EachSpecLevelIsAnEntryPoint) {
     auto out = process::Modify(Make(), "A change to " + id);
     ASSERT_TRUE(out.ok()) << level << ": " << out.status().message();
     std::string prefix = "m" + std::to_string(n) + "-";
-    std::multiset<std::string> want{prefix + "classify/classify", prefix + level + "/produce", prefix + level + "/verify"};
+    std::multiset<std::string> want{prefix + "classify/classify", prefix + level + "/produce"};
     EXPECT_EQ(Calls(prefix), want) << level;
     json st = State();
     EXPECT_EQ(st["modifies"][n - 1]["entry"], level);
