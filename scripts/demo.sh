@@ -3,7 +3,8 @@
 # small C project (specs with IDs, tasks, code, tests, review, QA) with the answers of a
 # RECORDING (examples/develop/tipsplit/recording.yaml: what a capable model answers to each
 # prompt, labelled as such; no API key, no network). Then `specwright modify` changes one
-# business rule and regenerates only what it touches.
+# business rule and regenerates only what it touches. Last, the L2 example (secretdrop: an API
+# service, a crypto and storage module and a CLI client) is developed from its own recording.
 set -euo pipefail
 BIN=${1:-build/specwright}
 BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
@@ -63,6 +64,15 @@ echo
 echo "== what the change touched (everything else is byte-identical)"
 git -C "$PROJECT" diff --stat "$BEFORE" HEAD
 "$BIN" spec check --dir "$PROJECT"
+echo
+L2=examples/develop/secretdrop
+echo "== a second example, at L2: specwright develop $L2/BRIEF.md   (recorded answers: $L2/recording.yaml)"
+echo "   secretdrop shares secrets through one-time links: an HTTP API service, a crypto and storage"
+echo "   module (AES-256-GCM, scrypt, SQLite) and a command-line client, in Python; its tests run the"
+echo "   real service on 127.0.0.1 and drive it over HTTP and through the CLI"
+"$BIN" develop "$L2/BRIEF.md" --workspace demo/secretdrop --yes --script "$L2/recording.yaml" --config "$L2/specwright.yaml" 2>&1 |
+  grep -E "^(complexity|phase |tests before|design notes|cascade|QA:|project:)" | uniq
+make -s -C demo/secretdrop test | tail -n 3
 cat <<MSG
 
 What to look at next:
@@ -79,13 +89,18 @@ What to look at next:
                                    the web UI at http://127.0.0.1:8420/: each phase's graph, prompts,
                                    answers, tool calls, cost
 
+The L2 example: demo/secretdrop/ (specs/, secretdrop/*.py, tests/, PR.md); try it:
+  cd demo/secretdrop && python3 -m secretdrop.server --db /tmp/secretdrop.db &
+  python3 -m secretdrop.cli signup you@example.com     (then login, share, open; see specs/api/api.md)
+
 Revisit a phase with the architect (offline, the same recording; an empty answer keeps it):
   SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN review architecture --workspace $PROJECT --script $EX/recording.yaml --config $EX/specwright.yaml
 Or edit a copy of the brief and run develop with it again: an Update regenerates what the edit touches.
 
 The same brief with real models: name them in a specwright.yaml (see $EX/specwright.yaml), then
   ANTHROPIC_API_KEY=... OPENAI_API_KEY=... $BIN develop $EX/BRIEF.md --workspace tipsplit-live
-(without --yes it stops for your approval after the requirements and after the task plan).
+(without --yes it stops for your approval after the requirements and after the task plan);
+the same for the L2 brief: $BIN develop $L2/BRIEF.md --workspace secretdrop-live
 
 The engine on its own: $BIN run examples/launch/flow.yaml --script examples/launch/script.yaml --yes
 MSG
