@@ -95,59 +95,68 @@ std::vector<std::string> DeclaredFiles(const std::vector<Task>& tasks) {
   return {all.begin(), all.end()};
 }
 
-Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::string& label, const std::vector<Task>& tasks,
-                             const std::string& specs, const std::string& feedback, const std::string& goal) {
-  json list = json::array(), design = json::array();
+Result<StepOutcome> DesignNotes(Session& s, const std::string& key, const std::vector<Task>& tasks,
+                                const std::string& specs) {
+  json design = json::array();
   std::vector<std::string> design_ids;
   for (const auto& t : tasks) {
-    list.push_back(t.ToJson());
     if (t.path == "design") {
       design.push_back(t.ToJson());
       design_ids.push_back(t.id);
     }
   }
-  // The design path: a design note per task that needs one, before any code. Each note gets
-  // the next free DEC-04 ID here, so two notes never claim the same one.
-  if (!design.empty()) {
-    SW_ASSIGN_OR_RETURN(spec::Project project, s.Spec());
-    // Numbered once and kept: a re-run of an interrupted step sees the same IDs (and prompts).
-    json& ids = s.Step(key + "-design")["dec_ids"];
-    if (!ids.is_array() || ids.size() != design.size()) {
-      int next = 1;
-      for (const auto& it : project.corpus.items)
-        if (it.id.starts_with("DEC-04-")) next = std::max(next, std::atoi(it.id.c_str() + 7) + 1);
-      ids = json::array();
-      for (size_t i = 0; i < design.size(); ++i) {
-        char id[16];
-        std::snprintf(id, sizeof id, "DEC-04-%03d", next++);
-        ids.push_back(id);
-      }
-      SW_RETURN_IF_ERROR(s.Save());
+  if (design.empty()) return StepOutcome{};
+  // Each note gets the next free DEC-04 ID here, so two notes never claim the same one.
+  SW_ASSIGN_OR_RETURN(spec::Project project, s.Spec());
+  // Numbered once and kept: a re-run of an interrupted step sees the same IDs (and prompts).
+  json& ids = s.Step(key)["dec_ids"];
+  if (!ids.is_array() || ids.size() != design.size()) {
+    int next = 1;
+    for (const auto& it : project.corpus.items)
+      if (it.id.starts_with("DEC-04-")) next = std::max(next, std::atoi(it.id.c_str() + 7) + 1);
+    ids = json::array();
+    for (size_t i = 0; i < design.size(); ++i) {
+      char id[16];
+      std::snprintf(id, sizeof id, "DEC-04-%03d", next++);
+      ids.push_back(id);
     }
-    for (size_t i = 0; i < design.size(); ++i) design[i]["dec_id"] = ids[i];
-    std::string design_specs = s.Step(key + "-design").value("specs", std::string());
-    if (design_specs.empty()) {
-      design_specs = specs + s.Read("specs/architecture/design-notes.md");
-      s.Step(key + "-design")["specs"] = design_specs;
-    }
-    s.Say("design notes first for " + Join(design_ids, ", "));
-    std::string commit_msg = "specs(architecture): design notes for " + Join(design_ids, ", ");
-    SW_ASSIGN_OR_RETURN(
-        StepOutcome d,
-        s.RunStep(key + "-design", "design notes (" + Join(design_ids, ", ") + ")", "design.yaml",
-                  {{"tasks", design},
-                   {"specs", design_specs},
-                   {"context", s.Context()}}, "",
-                  [&](const std::string& start, const json& outputs) -> Status {
-                    const json notes = outputs.value("notes", json::object());
-                    if (!notes.value("ok", false))
-                      return Failed("the design notes could not be written: " + Str(notes, "error"));
-                    return s.Squash(start, commit_msg).status();
-                  }));
+    SW_RETURN_IF_ERROR(s.Save());
+  }
+  for (size_t i = 0; i < design.size(); ++i) design[i]["dec_id"] = ids[i];
+  std::string design_specs = s.Step(key).value("specs", std::string());
+  if (design_specs.empty()) {
+    design_specs = specs + s.Read("specs/architecture/design-notes.md");
+    s.Step(key)["specs"] = design_specs;
+  }
+  s.Say("design notes first for " + Join(design_ids, ", "));
+  std::string commit_msg = "specs(architecture): design notes for " + Join(design_ids, ", ");
+  return s.RunStep(key, "design notes (" + Join(design_ids, ", ") + ")", "design.yaml",
+                   {{"tasks", design}, {"specs", design_specs}, {"context", s.Context()}}, "",
+                   [&](const std::string& start, const json& outputs) -> Status {
+                     const json notes = outputs.value("notes", json::object());
+                     if (!notes.value("ok", false))
+                       return Failed("the design notes could not be written: " + Str(notes, "error"));
+                     return s.Squash(start, commit_msg).status();
+                   });
+}
+
+Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::string& label, const std::vector<Task>& tasks,
+                             const std::string& specs, const std::string& feedback, const std::string& goal,
+                             bool designed) {
+  json list = json::array();
+  bool any_design = false;
+  for (const auto& t : tasks) {
+    list.push_back(t.ToJson());
+    any_design |= t.path == "design";
+  }
+  // The design path: a design note per task that needs one, before any code (unless the
+  // caller ran them already, as develop does before the tests' code).
+  if (!designed) {
+    SW_ASSIGN_OR_RETURN(StepOutcome d, DesignNotes(s, key + "-design", tasks, specs));
     if (d.waiting) return d;
   }
   json inputs{{"tasks", list},
-              {"design", design.empty() ? std::string() : s.Read("specs/architecture/design-notes.md")},
+              {"design", any_design ? s.Read("specs/architecture/design-notes.md") : std::string()},
               {"specs", specs},
               {"context", s.Context()},
               {"preferences", s.PreferencesText("development")},
@@ -481,15 +490,28 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   SW_ASSIGN_OR_RETURN(std::string dev_base, s.repo()->Head());
   if (!st.contains("dev_base")) st["dev_base"] = dev_base;
 
-  // 5. The tests' code first: the goal the development works to (they fail until it is done).
+  // 5. The design notes of every design-path task, then the tests' code: the tests are
+  // written against the interfaces the notes fix, so the code written later meets them. A
+  // project begun before this order has its notes per wave (development-N-design): it goes on
+  // that way.
+  std::vector<Task> tasks;
+  for (const auto& t : st["tasks"]) {
+    SW_ASSIGN_OR_RETURN(auto one, ParseTasks(json{{"tasks", json::array({t})}}));
+    tasks.push_back(one[0]);
+  }
+  const bool designed = !st["steps"].contains("development-1-design");
+  if (designed) {
+    SW_ASSIGN_OR_RETURN(StepOutcome notes, DesignNotes(s, "design", tasks, s.Docs(spec_and_tests)));
+    if (notes.waiting) return Waiting(s, "design");
+  }
   SW_ASSIGN_OR_RETURN(auto tc_ids, TestCaseIds(s));
   Task tt;
   tt.id = "TASK-T1";
   tt.title = "Implement the test cases";
   tt.description = "Write a test for every test case in " + tc->doc + ", named after it (TC_06_NNN_...), printing "
                    "PASS/FAIL lines with the test case's ID, and make `" + o.qa_command + "` build and run them. The "
-                   "code does not exist yet: write the tests from the test cases and the API, so they fail until the "
-                   "development tasks are done. Where a test case describes what a user sees, test it through the "
+                   "code does not exist yet: write the tests from the test cases, the API and the design notes' "
+                   "interfaces, so they fail until the development tasks are done. Where a test case describes what a user sees, test it through the "
                    "product's public interface (its command line or HTTP API), not only its internal functions.";
   tt.implements = tc_ids;
   tt.files = {"tests/"};
@@ -497,7 +519,10 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   tt.path = "direct";
   tt.path_reason = "the test cases describe each test fully";
   s.Say("phase tests: writing the tests of " + std::to_string(tc_ids.size()) + " test cases, before the code");
-  SW_ASSIGN_OR_RETURN(StepOutcome tcode, RunTasks(s, "tests-code", "test code", {tt}, s.Docs({"api"}) + s.Read(tc->doc), "", ""));
+  SW_ASSIGN_OR_RETURN(StepOutcome tcode, RunTasks(s, "tests-code", "test code", {tt},
+                                                     s.Docs({"api"}) + s.Read("specs/architecture/design-notes.md") +
+                                                         s.Read(tc->doc),
+                                                     "", ""));
   if (tcode.waiting) return Waiting(s, "tests-code");
   // Red before green: the tests run once before any code exists. A test case that already
   // passes checks nothing the tasks will build; it is named (a gotcha for the developers and
@@ -525,11 +550,6 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
   if (stop_after("tests")) return stopped("tests");
 
   // 6. Development, wave by wave: each task is done when the tests of what it implements pass.
-  std::vector<Task> tasks;
-  for (const auto& t : st["tasks"]) {
-    SW_ASSIGN_OR_RETURN(auto one, ParseTasks(json{{"tasks", json::array({t})}}));
-    tasks.push_back(one[0]);
-  }
   const std::string goal = "The tests in tests/ were written first, from the test cases (" + tc->doc + "): this task is "
                            "done when `" + o.qa_command + "` passes the test cases of what it implements (tests of "
                            "work other tasks do in parallel may still fail). Do not weaken or delete a test; if one "
@@ -545,7 +565,7 @@ Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
     std::string label = "development wave " + std::to_string(w + 1) + " (" + Join(ids, ", ") + ")";
     s.Say("phase " + label);
     SW_ASSIGN_OR_RETURN(StepOutcome out, RunTasks(s, "development-" + std::to_string(w + 1), label, wave,
-                                                  s.Docs(spec_and_tests), "", goal));
+                                                  s.Docs(spec_and_tests), "", goal, designed));
     if (out.waiting) return Waiting(s, "development-" + std::to_string(w + 1));
   }
   if (stop_after("development")) return stopped("development");

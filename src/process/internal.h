@@ -31,9 +31,15 @@ std::string CommitMessage(const PhaseDef& p);
 std::string EarlierGateWords(Session& s, const std::string& key);
 /// RunSpecPhase runs phase.yaml for p as step key; false when it waits on a decision.
 Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key, json inputs);
-/// RunTasks runs one development wave (development.yaml) and commits each task on its own.
+/// DesignNotes runs design.yaml as step `key` for the design-path tasks among `tasks` (a DEC
+/// note each, merged into specs/architecture/design-notes.md); nothing when there are none.
+Result<StepOutcome> DesignNotes(Session& s, const std::string& key, const std::vector<Task>& tasks,
+                                const std::string& specs);
+/// RunTasks runs one development wave (development.yaml) and commits each task on its own;
+/// the wave's design notes first unless `designed` (the caller ran them).
 Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::string& label, const std::vector<Task>& tasks,
-                             const std::string& specs, const std::string& feedback, const std::string& goal = "");
+                             const std::string& specs, const std::string& feedback, const std::string& goal = "",
+                             bool designed = false);
 Result<std::vector<std::string>> TestCaseIds(Session& s);
 
 /// Change is one change to a developed project (an entry of the state's "modifies").

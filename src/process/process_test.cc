@@ -385,9 +385,10 @@ TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
                                 "specwright: QA round 1",
                                 "TASK-02: The command line and the build",
                                 "TASK-01: The core: shares and amounts",
-                                "specs(architecture): design notes for TASK-01",
-                                // Tests first: the test cases and their code come before any code.
+                                // Tests first: the test cases and their code come before any code,
+                                // after the design notes that fix the interfaces the tests call.
                                 "TASK-T1: Implement the test cases",
+                                "specs(architecture): design notes for TASK-01",
                                 "specs(tasks): the task plan (2 tasks in 1 waves)",
                                 "specs(tests): test cases (TC)",
                                 "specs(api): API (API, ERR)",
@@ -432,6 +433,7 @@ TEST_F(ProcessTest, DevelopBuildsATracedTestedProject) {
   EXPECT_NE(PromptOf("development-1", "develop").find("## Project context (CONTEXT.md)"), std::string::npos);
   // Tests first: the tests were written before the code, and the developers work to them.
   EXPECT_NE(PromptOf("tests-code", "develop").find("The code does not exist yet"), std::string::npos);
+  EXPECT_NE(PromptOf("tests-code", "develop").find("## DEC-04-002 The core's interface"), std::string::npos);
   EXPECT_NE(PromptOf("development-1", "develop").find("## Your goal\\nThe tests in tests/ were written first"),
             std::string::npos);
   EXPECT_NE(PromptOf("tasks", "plan").find("TC-06-001"), std::string::npos) << "the plan knows the test cases";
