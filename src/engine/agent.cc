@@ -1,12 +1,13 @@
 // The agent node: a model in a loop with tools, driven by the dispatcher. A turn is one model
 // call (budgeted, retried, cached like any llm call); its tool calls run on the pool in
-// parallel (calls on the same file in the order given); when every result is in, the next
-// turn starts. max_turns, the node's budget and
-// timeout, and the loop guard stop it.
+// parallel (calls on the same file, and around a shell command, in the order given); when
+// every result is in, the next turn starts. max_turns, the node's budget and timeout, and the
+// loop guard stop it.
 #include "engine/agent.h"
 
 #include <algorithm>
 #include <filesystem>
+#include <optional>
 #include <utility>
 
 #include "base/hash.h"
@@ -301,22 +302,35 @@ void Runner::AgentModelDone(Completion& c) {
   st.done.assign(count, false);
   st.pending = static_cast<int>(count);
   if (!pool_) pool_ = std::make_unique<ThreadPool>(std::max(1, options_.blocking_threads));
-  // Calls run in parallel, except that calls naming the same file (their `path` argument) run
-  // one after another in the order the model gave them: models send several edits of one file
-  // in one turn, and run at once the later edit would overwrite the earlier one.
+  ThreadPool* pool = pool_.get();
+  // Calls run in parallel, except where the order the model gave them matters: calls naming
+  // the same file (their `path` argument) run one after another (models send several edits of
+  // one file in one turn; at once, the later edit would overwrite the earlier one), and a
+  // shell command waits for every call before it and holds back every call after it (a
+  // model writes files, then runs the build, in one turn).
   st.launch.assign(count, nullptr);
-  st.next.assign(count, -1);
-  std::vector<bool> chained(count, false);
+  st.after.assign(count, {});
+  st.waits.assign(count, 0);
   {
-    std::map<std::string, size_t> last;
+    std::map<std::string, size_t> last;  // the latest call on each file
+    std::optional<size_t> barrier;       // the latest shell command
+    auto depend = [&](size_t before, size_t i) {
+      st.after[before].push_back(static_cast<int>(i));
+      ++st.waits[i];
+    };
     for (size_t i = 0; i < count; ++i) {
+      auto uri = st.uri_of.find(st.calls[i].name);
+      if (uri != st.uri_of.end() && uri->second == "builtin://shell.run") {
+        for (size_t k = barrier ? *barrier + 1 : 0; k < i; ++k) depend(k, i);
+        if (barrier) depend(*barrier, i);
+        barrier = i;
+        continue;
+      }
+      if (barrier) depend(*barrier, i);
       json a = json::parse(st.calls[i].arguments_json.empty() ? "{}" : st.calls[i].arguments_json, nullptr, false);
       if (!a.is_object() || !a.contains("path") || !a["path"].is_string()) continue;
       std::string key = std::filesystem::path(a["path"].get<std::string>()).lexically_normal().generic_string();
-      if (auto at = last.find(key); at != last.end()) {
-        st.next[at->second] = static_cast<int>(i);
-        chained[i] = true;
-      }
+      if (auto at = last.find(key); at != last.end() && (!barrier || at->second > *barrier)) depend(at->second, i);
       last[key] = i;
     }
   }
@@ -352,7 +366,7 @@ void Runner::AgentModelDone(Completion& c) {
     done.item = item;
     done.attempt = unit.attempt;
     done.outcome.agent_call = static_cast<int>(i);
-    st.launch[i] = [this, inbox, tool, args, refused, ctx = ToolContext(n, u), done = std::move(done)]() mutable {
+    st.launch[i] = [pool, inbox, tool, args, refused, ctx = ToolContext(n, u), done = std::move(done)]() mutable {
       {
         std::lock_guard<std::mutex> l(inbox->mu);
         ++inbox->outstanding;
@@ -362,7 +376,7 @@ void Runner::AgentModelDone(Completion& c) {
         inbox->Push(std::move(done));
         return;
       }
-      pool_->Submit([inbox, tool, args, ctx = std::move(ctx), done = std::move(done)]() mutable {
+      pool->Submit([inbox, tool, args, ctx = std::move(ctx), done = std::move(done)]() mutable {
         auto r = tools::SafeCall(tool, args, ctx);
         if (r.ok()) {
           done.outcome.ok = true;
@@ -375,7 +389,7 @@ void Runner::AgentModelDone(Completion& c) {
     };
   }
   for (size_t i = 0; i < count; ++i)
-    if (!chained[i]) std::exchange(st.launch[i], nullptr)();
+    if (st.waits[i] == 0) std::exchange(st.launch[i], nullptr)();
 }
 
 void Runner::AgentToolDone(Completion& c) {
@@ -391,10 +405,11 @@ void Runner::AgentToolDone(Completion& c) {
   st.results[i] = result;
   st.done[i] = true;
   --st.pending;
-  // The next call on the same file starts now that this one is done.
-  if (i < st.next.size() && st.next[i] >= 0) {
-    if (auto launch = std::exchange(st.launch[static_cast<size_t>(st.next[i])], nullptr)) launch();
-  }
+  // The calls that waited for this one start when nothing else holds them back.
+  if (i < st.after.size())
+    for (int d : st.after[i])
+      if (--st.waits[static_cast<size_t>(d)] == 0)
+        if (auto launch = std::exchange(st.launch[static_cast<size_t>(d)], nullptr)) launch();
   auto it = st.uri_of.find(st.calls[i].name);
   Emit("tool_result", n, s.is_map ? u : -1, unit.attempt, [&] {
     return json{{"turn", st.turn}, {"call_id", st.calls[i].id}, {"tool", it == st.uri_of.end() ? "" : it->second},

@@ -29,10 +29,11 @@ struct AgentState {
   std::vector<std::string> results;
   std::vector<bool> done;
   int pending = 0;
-  // Calls on the same file run in order: launch[i] starts call i (empty once started), next[i]
-  // is the call on the same file that waits for call i (-1: none).
+  // The order of a turn's calls where it matters: launch[i] starts call i (empty once
+  // started), after[i] the calls that wait for it, waits[i] how many calls call i waits for.
   std::vector<std::function<void()>> launch;
-  std::vector<int> next;
+  std::vector<std::vector<int>> after;
+  std::vector<int> waits;
   // What this agent run has spent, for its node_runs row.
   int64_t tokens_in = 0, tokens_out = 0, model_calls = 0;
   double cost = 0;

@@ -191,6 +191,31 @@ TEST_F(AgentTest, EditsOfOneFileInOneTurnRunInTheOrderGiven) {
   for (int k = 1; k <= 8; ++k) EXPECT_EQ(*ReadFile(ws + "/b" + std::to_string(k) + ".txt"), "step" + std::to_string(k) + "\n");
 }
 
+// A shell command in a turn sees every file written before it in that turn, and a write
+// after it waits for it: a model writes, builds, and writes again in one answer.
+TEST_F(AgentTest, AShellCommandRunsAfterTheWritesBeforeItInItsTurn) {
+  TurnModel model([](const llm::Request& r) {
+    if (r.turn > 1) return Say("done");
+    return Use({{"fs_write", {{"path", "a.txt"}, {"content", "first\n"}}},
+                {"fs_write", {{"path", "b.txt"}, {"content", "beside\n"}}},
+                {"shell_run", {{"command", "sh -c 'sleep 0.2; cat a.txt b.txt'"}}},
+                {"fs_write", {{"path", "a.txt"}, {"content", "second\n"}}}});
+  });
+  auto wf = Load(R"(  fix:
+    kind: agent
+    system: "You fix files."
+    prompt: "Write, run, write."
+    tools: [builtin://fs.write, builtin://shell.run]
+)");
+  auto s = RunWith(&model, wf);
+  ASSERT_EQ(s.status, "succeeded") << s.error;
+  EXPECT_EQ(*ReadFile(dir_ + "/workspaces/" + s.run_id + "/a.txt"), "second\n");
+  auto calls = model.Calls();
+  ASSERT_EQ(calls.size(), 2u);
+  EXPECT_NE(calls[1].messages[5].content.find("--- stdout\nfirst\nbeside\n"), std::string::npos)
+      << calls[1].messages[5].content;
+}
+
 TEST_F(AgentTest, ReadsEditsRunsAToolAndFinishesWithEveryStepRecorded) {
   TurnModel model([](const llm::Request& r) {
     switch (r.turn) {

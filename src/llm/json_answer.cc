@@ -178,9 +178,21 @@ DocumentAnswer FindDocument(std::string_view text) {
         bare.push_back(j);
       }
     }
+    // More document after a marker: an item heading (`##` or deeper: the title is the only
+    // `#`, and `# build` in a shell example is a comment) or a `Traces:` line, outside the
+    // labelled examples of whatever follows.
     auto document_after = [&](size_t from) {
-      for (size_t j = from + 1; j < lines.size(); ++j)
-        if (is_heading(lines[j].second) || lines[j].second.starts_with("Traces:")) return true;
+      bool in_code = false;
+      for (size_t j = from + 1; j < lines.size(); ++j) {
+        std::string l = Trim(std::string(lines[j].second));
+        std::string m2, l2;
+        if (fence_of(l, &m2, &l2)) {
+          if (in_code) in_code = !l2.empty() ? in_code : false;
+          else if (!l2.empty()) in_code = true;
+          continue;
+        }
+        if (!in_code && (lines[j].second.starts_with("##") || lines[j].second.starts_with("Traces:"))) return true;
+      }
       return false;
     };
     size_t close = lines.size();
@@ -189,6 +201,9 @@ DocumentAnswer FindDocument(std::string_view text) {
         close = bare[b];
         break;
       }
+    // No marker qualifies (prose after the document with headings of its own): the first bare
+    // marker closes it, as a document without examples has it.
+    if (close == lines.size() && !bare.empty()) close = bare[0];
     if (!heading) break;
     size_t body_start = i + 1 < lines.size() ? lines[i + 1].first : whole.size();
     size_t body_end = close < lines.size() ? lines[close].first : whole.size();

@@ -296,6 +296,15 @@ TEST(FindDocument, UnwrapsTheDocumentWhereRealModelsPutIt) {
   auto diagram = FindDocument("Here it is.\n\n```markdown\n" + arch + "```\n\nAnything else?\n");
   EXPECT_EQ(diagram.text, arch);
   EXPECT_EQ(diagram.repaired, "inside a ```markdown fence, after 1 line of prose, before 1 line of prose");
+  // Prose after a fenced document may hold headings and commented shell examples of its own.
+  const std::string doc2 = "# R\n\n## REQ-01-001 X\n\nText.\n";
+  for (const std::string& tail : {std::string("\n## Notes\nI assumed X.\n"),
+                                  std::string("To try it:\n```bash\n# install\npip install .\n```\n"),
+                                  std::string("Run it:\n```\n# build\nmake\n```\n")}) {
+    auto after_doc = FindDocument("Here:\n```markdown\n" + doc2 + "```\n" + tail);
+    EXPECT_EQ(after_doc.text, doc2) << tail;
+    EXPECT_EQ(after_doc.repaired.find("never closes"), std::string::npos) << tail;
+  }
   // A code block that is not Markdown is not taken for the document.
   std::string code = "Run it:\n```sh\nmake\n```\n";
   EXPECT_EQ(FindDocument(code).text, code);

@@ -1275,6 +1275,25 @@ TEST_F(ProcessTest, AnApiLevelChangeThatChangesNothingStopsThere) {
     if (f != "PR.md" && f != "CONTEXT.md") EXPECT_EQ(after[f], text) << f;
 }
 
+// An update's verifier is skipped only when its first answer changed nothing: a fix round
+// that gives back the text the verifier just refused is verified again (and fails when the
+// rounds run out), not waved through because it did not change since the last round.
+TEST_F(ProcessTest, AFixRoundOfAnUpdateIsVerifiedEvenWhenItRepeatsItself) {
+  ASSERT_TRUE(Develop(Make()).ok());
+  Prepend("classify", {{"json", {{"category", "api"}, {"reason", "the error's wording"}, {"targets", {"ERR-05-001"}}}}});
+  Prepend("produce", {{"when", {{"prompt_contains", "Phase: api (update)"}}},
+                      {"text", "## ERR-05-001 Invalid argument\n\nA malformed argument exits with code 2 and the usage "
+                               "line.\n\nTraces: US-03-002, REQ-01-004, BR-01-001, BR-01-002\n"}});
+  Prepend("verify", {{"when", {{"prompt_contains", "Verify phase: api (update)"}}},
+                     {"json", {{"verdict", "fix"}, {"findings", {{{"severity", "major"}, {"item", "ERR-05-001"},
+                                                                  {"problem", "it no longer says what goes to stderr"}}}}}}});
+  auto out = process::Modify(Make(), "Shorten ERR-05-001");
+  ASSERT_FALSE(out.ok());
+  std::multiset<std::string> want{"m1-classify/classify", "m1-api/produce", "m1-api/produce", "m1-api/produce",
+                                  "m1-api/verify",        "m1-api/verify",  "m1-api/verify"};
+  EXPECT_EQ(Calls("m1-"), want);
+}
+
 TEST_F(ProcessTest, EachSpecLevelIsAnEntryPoint) {
   ASSERT_TRUE(Develop(Make()).ok());
   // Each level's change enters there: nothing above it runs. The architect gives the item
