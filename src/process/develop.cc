@@ -179,23 +179,38 @@ Result<StepOutcome> RunTasks(Session& s, const std::string& key, const std::stri
   });
 }
 
-std::string EarlierGateWords(Session& s, const std::string& key) {
-  json& st = s.Step(key);
-  if (st.value("status", "") == "done") return "";
-  // The last answer at the gate over the step's runs; words only when it was not a plain approval.
-  std::string words;
-  for (const auto& r : st.value("runs", json::array())) {
-    if (!r.is_string()) continue;
-    auto approvals = s.options().store->ListApprovals(r.get<std::string>());
+namespace {
+
+/// GateAnswers lists every decided answer at a step's gate (the `approve` node), in order,
+/// over all the step's runs (and `also`, the run that just finished, if the step does not list
+/// it yet): an interrupted step starts a new run whose rounds count on from the last.
+std::vector<std::pair<std::string, store::ApprovalRecord>> GateAnswers(Session& s, const std::string& key,
+                                                                       const std::string& also = "") {
+  std::vector<std::string> step_runs;
+  for (const auto& r : s.Step(key).value("runs", json::array()))
+    if (r.is_string()) step_runs.push_back(r.get<std::string>());
+  if (!also.empty() && std::find(step_runs.begin(), step_runs.end(), also) == step_runs.end()) step_runs.push_back(also);
+  std::vector<std::pair<std::string, store::ApprovalRecord>> out;
+  for (const auto& r : step_runs) {
+    auto approvals = s.options().store->ListApprovals(r);
     if (!approvals.ok()) continue;
-    for (const auto& a : *approvals) {
-      if (a.node != "approve" || a.decision == "pending") continue;
-      bool plain = a.decision == "approved" && Trim(a.text).empty();
-      words = plain ? "" : std::string(a.decision == "approved" ? "They approved it with a comment" : "They did not approve it") +
-                               ". Their words:\n" + a.text;
-    }
+    for (const auto& a : *approvals)
+      if (a.node == "approve" && a.decision != "pending") out.emplace_back(r, a);
   }
-  return words;
+  return out;
+}
+
+}  // namespace
+
+std::string EarlierGateWords(Session& s, const std::string& key) {
+  if (s.Step(key).value("status", "") == "done") return "";
+  // The last answer at the gate; words only when it was not a plain approval.
+  auto answers = GateAnswers(s, key);
+  if (answers.empty()) return "";
+  const auto& a = answers.back().second;
+  if (a.decision == "approved" && Trim(a.text).empty()) return "";
+  return std::string(a.decision == "approved" ? "They approved it with a comment" : "They did not approve it") +
+         ". Their words:\n" + a.text;
 }
 
 Result<bool> RunSpecPhase(Session& s, const PhaseDef& p, const std::string& key, json inputs) {
@@ -217,21 +232,11 @@ Status RecordVerifyRounds(Session& s, const std::string& key, const std::string&
       if (r.status == "succeeded") rounds = std::max(rounds, r.iteration + 1);
   json& st = s.Step(key);
   st["verify_rounds"] = std::max(rounds, st.value("verify_rounds", 0));
-  // The gate dialogue: every answer at the step's gate, in order (who, what, when), over all
-  // the step's runs: an interrupted step starts a new run whose rounds count on from the last.
+  // The gate dialogue: every answer at the step's gate, in order (who, what, when).
   json gate = json::array();
-  std::vector<std::string> step_runs;
-  for (const auto& r : st.value("runs", json::array()))
-    if (r.is_string()) step_runs.push_back(r.get<std::string>());
-  if (std::find(step_runs.begin(), step_runs.end(), run_id) == step_runs.end()) step_runs.push_back(run_id);
-  for (const auto& r : step_runs) {
-    auto approvals = s.options().store->ListApprovals(r);
-    if (!approvals.ok()) continue;
-    for (const auto& a : *approvals)
-      if (a.node == "approve" && a.decision != "pending")
-        gate.push_back({{"round", static_cast<int>(gate.size()) + 1}, {"decision", a.decision}, {"by", a.by},
-                        {"text", a.text}, {"at", a.ts}, {"run", r}});
-  }
+  for (const auto& [r, a] : GateAnswers(s, key, run_id))
+    gate.push_back({{"round", static_cast<int>(gate.size()) + 1}, {"decision", a.decision}, {"by", a.by},
+                    {"text", a.text}, {"at", a.ts}, {"run", r}});
   if (!gate.empty()) st["gate"] = gate;
   return s.Save();
 }
