@@ -96,62 +96,45 @@ int CmdSessions(Context& ctx) {
   if (limit < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
   auto runs = env.store->ListRuns(-1, false);
   if (!runs.ok()) return Fail(ctx, runs.status());
-  struct Row {
-    std::string id, project, status;
-    double started = 0, last = 0, cost = 0;
-    int64_t tokens = 0, runs = 0, gate_rounds = 0;
-    bool cost_unknown = false;
-    std::vector<std::string> steps;
-  };
-  std::map<std::string, Row> by_id;
-  std::vector<std::string> order;  // newest session first (runs come newest first)
-  for (auto r : *runs) {
-    if (r.session.empty()) continue;
-    ShownAsAbandoned(env.store.get(), &r);
-    auto [it, fresh] = by_id.try_emplace(r.session);
-    Row& row = it->second;
-    if (fresh) {
-      order.push_back(r.session);
-      row.id = r.session;
-      row.status = r.status;  // the newest run's
-      row.last = r.created_at;
-      json opts = json::parse(r.options_json, nullptr, false);
-      if (opts.is_object()) row.project = opts.value("project", "");
+  for (auto& r : *runs) ShownAsAbandoned(env.store.get(), &r);
+  if (ctx.args.positional.size() == 1) {  // one session in full
+    auto one = observe::SessionJson(env.store.get(), *runs, ctx.args.positional[0]);
+    if (!one.ok()) return Fail(ctx, one.status());
+    if (ctx.json) {
+      std::cout << one->dump(2) << "\n";
+      return kExitOk;
     }
-    row.started = r.created_at;
-    row.runs += 1;
-    row.tokens += r.tokens_in + r.tokens_out;
-    row.cost += r.cost_usd;
-    row.cost_unknown |= r.cost_unknown;
-    if (!r.label.empty() && std::find(row.steps.begin(), row.steps.end(), r.label) == row.steps.end())
-      row.steps.insert(row.steps.begin(), r.label);  // oldest first
-    auto approvals = env.store->ListApprovals(r.id);
-    if (approvals.ok())
-      for (const auto& a : *approvals) row.gate_rounds += a.node == "approve" && a.decision != "pending" && a.by != "auto";
-  }
-  if (static_cast<int>(order.size()) > limit) order.resize(static_cast<size_t>(limit));
-  if (ctx.json) {
-    json out = json::array();
-    for (const auto& id : order) {
-      const Row& r = by_id[id];
-      out.push_back({{"session", r.id}, {"kind", r.id.substr(0, r.id.find('-'))}, {"project", r.project},
-                     {"status", r.status}, {"started_at", r.started}, {"last_run_at", r.last}, {"runs", r.runs},
-                     {"steps", r.steps}, {"gate_rounds", r.gate_rounds}, {"tokens", r.tokens}, {"cost_usd", r.cost},
-                     {"cost_known", !r.cost_unknown}});
-    }
-    std::cout << out.dump(2) << "\n";
+    const json& s = *one;
+    std::printf("%s  %s  %s\n", s.value("session", "").c_str(), s.value("status", "").c_str(), s.value("project", "").c_str());
+    if (s.contains("change"))
+      std::printf("change: %s\nroute: %s (entry %s)\n", s["change"].value("request", "").c_str(),
+                  s["change"].value("category", "").c_str(), s["change"].value("entry", "").c_str());
+    for (const auto& st : s.value("step_list", json::array()))
+      std::printf("  %-22s %-10s %8lld tokens %10s  verify rounds %d, gate rounds %zu\n", st.value("key", "").c_str(),
+                  st.value("status", "").c_str(), static_cast<long long>(st.value("tokens", int64_t{0})),
+                  FormatUsd(st.value("cost_usd", 0.0)).c_str(), st.value("verify_rounds", 0),
+                  st.value("gate", json::array()).size());
+    if (s.contains("note")) std::printf("note: %s\n", s["note"].get<std::string>().c_str());
     return kExitOk;
   }
-  if (order.empty()) {
+  if (ctx.args.positional.size() > 1) return Usage(ctx, "sessions takes at most one SESSION");
+  json list = observe::SessionsJson(env.store.get(), *runs, limit);
+  if (ctx.json) {
+    std::cout << list.dump(2) << "\n";
+    return kExitOk;
+  }
+  if (list.empty()) {
     std::printf("no develop or modify sessions in %s (start one with `specwright develop BRIEF.md`)\n", ctx.store_dir.c_str());
     return kExitOk;
   }
-  for (const auto& id : order) {
-    const Row& r = by_id[id];
-    std::printf("%s  %s  %s\n  started %s, %lld runs, %lld gate rounds, %lld tokens, %s\n  steps: %s\n\n", r.id.c_str(),
-                r.status.c_str(), r.project.c_str(), When(r.started).c_str(), static_cast<long long>(r.runs),
-                static_cast<long long>(r.gate_rounds), static_cast<long long>(r.tokens),
-                (FormatUsd(r.cost) + (r.cost_unknown ? " + unknown" : "")).c_str(), Join(r.steps, ", ").c_str());
+  for (const auto& r : list) {
+    std::vector<std::string> steps = r.value("steps", std::vector<std::string>{});
+    std::printf("%s  %s  %s\n  started %s, %lld runs, %lld gate rounds, %lld tokens, %s\n  steps: %s\n\n",
+                r.value("session", "").c_str(), r.value("status", "").c_str(), r.value("project", "").c_str(),
+                When(r.value("started_at", 0.0)).c_str(), static_cast<long long>(r.value("runs", int64_t{0})),
+                static_cast<long long>(r.value("gate_rounds", int64_t{0})), static_cast<long long>(r.value("tokens", int64_t{0})),
+                (FormatUsd(r.value("cost_usd", 0.0)) + (r.value("cost_known", true) ? "" : " + unknown")).c_str(),
+                Join(steps, ", ").c_str());
   }
   return kExitOk;
 }

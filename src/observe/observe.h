@@ -30,6 +30,18 @@ std::string RunJson(const store::RunRecord& run);
 std::vector<store::RunRecord> FilterRuns(std::vector<store::RunRecord> runs, const std::string& status,
                                          const std::string& query);
 
+// ---- sessions (src/observe/sessions.cc) ----
+
+/// SessionsJson folds runs (newest first, as ListRuns gives them) into the sessions of
+/// develop, modify, update and review, newest first, at most limit (0: all): `specwright
+/// sessions --json` and GET /sessions.
+json SessionsJson(store::Store* st, const std::vector<store::RunRecord>& runs, int limit);
+/// SessionJson is one session: its SessionsJson fields, `run_list` (oldest first), and from
+/// the project's .specwright/process.json its `step_list` (key, label, status, rounds, gate,
+/// spend, runs, times), the change (route, impact plan, kept items) or the develop's tasks and
+/// complexity, and `qa`; `note` says why the state file was not used. GET /sessions/{id}.
+Result<json> SessionJson(store::Store* st, const std::vector<store::RunRecord>& runs, const std::string& id);
+
 /// ShowLine is one node x iteration of a run, attempts and map items folded in.
 struct ShowLine {
   std::string node;

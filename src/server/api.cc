@@ -225,6 +225,19 @@ Response Api::Route(const Request& req) {
       }
     }
   }
+  if (top == "sessions" && get && seg.size() <= 2) {
+    // The runs of develop, modify, update and review, folded per session (observe/sessions.cc).
+    auto runs = st_->ListRuns(-1, false);
+    if (!runs.ok()) return ErrorResponse(runs.status());
+    if (seg.size() == 1) {
+      auto limit = IntParam(req, "limit", 200, 1, 100000);
+      if (!limit.ok()) return ErrorResponse(limit.status());
+      return Json(observe::SessionsJson(st_, *runs, *limit).dump());
+    }
+    auto one = observe::SessionJson(st_, *runs, seg[1]);
+    if (!one.ok()) return ErrorResponse(one.status());
+    return Json(one->dump());
+  }
   if (top == "cost" && seg.size() == 1 && get) {
     auto since = observe::ParseSince(Query(req, "since", "7d"), static_cast<double>(std::time(nullptr)));
     if (!since.ok()) return ErrorResponse(since.status());

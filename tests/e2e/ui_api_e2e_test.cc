@@ -557,6 +557,28 @@ TEST_F(UiApiE2E, ApprovingAStepOfDevelopInTheUiLetsDevelopContinue) {
   auto again = Cli(dev);
   EXPECT_EQ(again.code, 3) << again.out << again.err;  // past the question, now at the requirements gate
   EXPECT_NE(again.err.find("phase requirements"), std::string::npos) << again.err;
+  // The develop is one session: its steps so far, read from the project's state file.
+  json sessions = GetJson("/api/v1/sessions");
+  ASSERT_EQ(sessions.size(), 1u) << sessions.dump();
+  EXPECT_EQ(sessions[0]["kind"], "develop");
+  std::string id = sessions[0]["session"];
+  json one = GetJson("/api/v1/sessions/" + id);
+  EXPECT_EQ(one["project"], dir_ + "/tipsplit");
+  ASSERT_EQ(one["step_list"].size(), 3u) << one.dump();
+  EXPECT_EQ(one["step_list"][0]["key"], "complexity");
+  EXPECT_EQ(one["step_list"][1]["key"], "question-1");  // the open question the UI answered
+  EXPECT_EQ(one["step_list"][2]["key"], "requirements");
+  EXPECT_EQ(one["step_list"][2]["status"], "waiting") << one.dump();
+  EXPECT_EQ(one["run_list"].size(), sessions[0]["runs"].get<size_t>());
+  EXPECT_EQ(one["complexity"]["tier"], "minimal");
+  HttpReply none = Http(port_, "GET", "/api/v1/sessions/no-such-session", "");
+  EXPECT_EQ(none.status, 404) << none.body;
+  EXPECT_EQ(Parse(none.body).value("error", ""), "no session \"no-such-session\" in the store (`specwright sessions` lists them)") << none.body;
+  // A project moved away leaves the session readable from the store, with a note.
+  std::filesystem::rename(dir_ + "/tipsplit", dir_ + "/moved");
+  json moved = GetJson("/api/v1/sessions/" + id);
+  EXPECT_TRUE(moved["step_list"].empty());
+  EXPECT_NE(moved.value("note", "").find("is not there"), std::string::npos) << moved.dump();
 }
 
 }  // namespace

@@ -34,6 +34,11 @@ cli(store, ['run', launch, '--script', launchScript, '--yes', '--run-id', 'launc
 cli(store, ['run', launch, '--script', launchScript, '--run-id', 'launch-wait', '--no-cache'], { cwd: work, ok: [3] });
 cli(store, ['run', join(work, 'agent-fix/flow.yaml'), '--script', join(work, 'agent-fix/script.yaml'), '--run-id', 'agent'], { cwd: work });
 cli(store, ['replay', 'launch-ok', '--from', 'review', '--yes', '--run-id', 'launch-replay'], { cwd: work });
+// A develop and a modify of the demo's project: two sessions of the LLM developer.
+const tip = join(work, 'develop/tipsplit');
+const rec = ['--script', join(tip, 'recording.yaml'), '--config', join(tip, 'specwright.yaml')];
+cli(store, ['develop', join(tip, 'BRIEF.md'), '--workspace', join(tmp, 'tipsplit'), '--yes', ...rec], { cwd: work });
+cli(store, ['modify', 'Allow tips up to 50%', '--workspace', join(tmp, 'tipsplit'), '--yes', ...rec], { cwd: work });
 
 const ui = await startUi(store, work);
 const fake = await startFakeLlm(['--chunks', '40', '--chunk-gap-ms', '120', '--script', join(tmp, 'fake.yaml')]);
@@ -83,6 +88,59 @@ try {
       assert.equal(await row.getAttribute('data-status'), r.status, r.id);
     }
     await shot('runs');
+  });
+
+  await check('sessions list the develop and the modify with their spend', async () => {
+    await open('sessions', 'sessions');
+    const sessions = await api('sessions');
+    assert.equal(sessions.length, 2);
+    assert.deepEqual(sessions.map((s) => s.kind), ['modify', 'develop']);
+    // A session lasts until its last run ended, not until its last run began.
+    for (const s of sessions) assert.ok(s.finished_at > s.last_run_at, JSON.stringify(s));
+    assert.equal(await page.getByTestId('session-row').count(), 2);
+    for (const s of sessions) {
+      const row = page.locator(`[data-testid="session-row"][data-session="${s.session}"]`);
+      assert.ok((await row.innerText()).includes(s.steps[0]), `${s.session} lists its steps`);
+    }
+    await shot('sessions');
+  });
+
+  await check("a develop's session page shows its steps in order, its tasks, QA and runs", async () => {
+    const [, dev] = await api('sessions');
+    const detail = await api('sessions/' + dev.session);
+    await open('sessions/' + dev.session, 'session');
+    const steps = page.getByTestId('session-step');
+    assert.equal(await steps.count(), detail.step_list.length);
+    const keys = await steps.evaluateAll((els) => els.map((e) => e.getAttribute('data-step')));
+    assert.equal(keys[0], 'complexity');
+    assert.ok(keys.indexOf('tests-code') > keys.indexOf('tasks') && keys.indexOf('tests-code') < keys.indexOf('development-1'), keys.join(' '));
+    assert.equal(await page.getByTestId('session-run').count(), detail.run_list.length);
+    assert.equal(await page.getByTestId('session-task').count(), 2);
+    assert.ok((await page.getByTestId('session-qa').innerText()).includes('6 test cases passed, 0 failed'));
+    await shot('session-develop');
+    // A step links to its run's graph.
+    await page.locator('[data-testid="session-step"][data-step="requirements"] a').click();
+    await ready(page, 'graph');
+    assert.ok(page.url().includes('#/runs/'), page.url());
+  });
+
+  await check("a modify's session page shows its route and what the cascade check kept", async () => {
+    const [mod] = await api('sessions');
+    await open('sessions/' + mod.session, 'session');
+    const change = await page.getByTestId('session-change').innerText();
+    assert.ok(change.includes('Allow tips up to 50%'), change);
+    assert.ok(change.includes('entry: requirements'), change);
+    assert.ok((await page.getByTestId('change-kept').innerText()).includes('ERR-05-001'));
+    await shot('session-modify');
+  });
+
+  await check("the runs list names each develop step and links its session", async () => {
+    await open('runs', 'runs');
+    const links = page.getByTestId('run-session');
+    assert.ok((await links.count()) >= 14);
+    await page.getByTestId('run-search').fill('requirements');
+    const rows = page.getByTestId('run-row');
+    assert.ok((await rows.count()) >= 2, 'the develop and the modify each ran requirements');
   });
 
   await check('run graph shows each node with its status', async () => {

@@ -9,6 +9,8 @@ import { DiffPage } from './pages/DiffPage';
 import { LineagePage } from './pages/LineagePage';
 import { RunLayout } from './pages/RunLayout';
 import { RunsPage } from './pages/RunsPage';
+import { SessionPage } from './pages/SessionPage';
+import { SessionsPage } from './pages/SessionsPage';
 import { WorkflowPage } from './pages/WorkflowPage';
 import { WorkflowsPage } from './pages/WorkflowsPage';
 
@@ -17,6 +19,7 @@ const CostPage = lazy(() => import('./pages/CostPage').then((m) => ({ default: m
 
 const NAV = [
   { label: 'Runs', route: { page: 'runs' }, section: ['runs', 'graph', 'node', 'timeline', 'run-cost', 'artifacts', 'replay', 'lineage'] },
+  { label: 'Sessions', route: { page: 'sessions' }, section: ['sessions', 'session'] },
   { label: 'Approvals', route: { page: 'approvals' }, section: ['approvals'] },
   { label: 'Cost', route: { page: 'cost' }, section: ['cost'] },
   { label: 'Workflows', route: { page: 'workflows' }, section: ['workflows', 'workflow'] },
@@ -31,6 +34,10 @@ function Page({ route, onApprovalsChanged }: { route: Route; onApprovalsChanged:
   switch (route.page) {
     case 'runs':
       return <RunsPage />;
+    case 'sessions':
+      return <SessionsPage />;
+    case 'session':
+      return <SessionPage key={route.session} session={route.session} />;
     case 'graph':
     case 'node':
     case 'timeline':

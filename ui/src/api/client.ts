@@ -93,6 +93,8 @@ function query(params: Record<string, string | number | undefined>): string {
 export const api = {
   health: () => getJson<T.Health>('/health'),
   runs: (p: { limit?: number; status?: string; q?: string } = {}) => getJson<T.Run[]>('/runs' + query(p)),
+  sessions: () => getJson<T.SessionSummary[]>('/sessions'),
+  session: (id: string) => getJson<T.SessionDetail>(`/sessions/${e(id)}`),
   run: (id: string) => getJson<T.RunShow>(`/runs/${e(id)}`),
   graph: (id: string) => getJson<T.RunGraph>(`/runs/${e(id)}/graph`),
   node: (id: string, node: string) => getJson<T.NodeDetail>(`/runs/${e(id)}/nodes/${e(node)}`),

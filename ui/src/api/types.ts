@@ -19,6 +19,10 @@ export interface Run {
   workflow: string;
   file: string;
   status: RunStatus;
+  /** The develop, modify, update or review this run is a step of ("" for a plain run). */
+  session: string;
+  /** What the step was for ("requirements", "development wave 1 (TASK-01)"). */
+  label: string;
   error: string;
   created_at: number;
   finished_at: number;
@@ -379,4 +383,97 @@ export interface StoredEvent {
   attempt: number;
   ts: number;
   data: unknown;
+}
+
+/** GET /sessions: one develop, modify, update or review, folded from its runs. */
+export interface SessionSummary {
+  session: string;
+  kind: string;
+  project: string;
+  status: RunStatus;
+  started_at: number;
+  last_run_at: number;
+  /** When its last run ended; 0 while a run goes or waits. */
+  finished_at: number;
+  runs: number;
+  steps: string[];
+  gate_rounds: number;
+  tokens: number;
+  cost_usd: number;
+  cost_known: boolean;
+}
+
+export interface GateAnswer {
+  round: number;
+  decision: string;
+  by: string;
+  text: string;
+  at: number;
+  run: string;
+}
+
+/** One step of a session, from the project's state file. */
+export interface SessionStep {
+  key: string;
+  label: string;
+  status: string;
+  tokens: number;
+  cost_usd: number;
+  verify_rounds: number;
+  gate: GateAnswer[];
+  runs: string[];
+  started_at: number;
+  finished_at: number;
+}
+
+export interface SessionRun {
+  id: string;
+  label: string;
+  step: string;
+  workflow: string;
+  status: RunStatus;
+  created_at: number;
+  finished_at: number;
+  tokens: number;
+  cost_usd: number;
+  cost_known: boolean;
+  gate_rounds: number;
+  error: string;
+}
+
+export interface SessionChange {
+  kind?: string;
+  request?: string;
+  category?: string;
+  entry?: string;
+  reason?: string;
+  targets?: string[];
+  plan?: string;
+  kept?: { id: string; why: string }[];
+  changed?: string[];
+  phases?: string[];
+  skipped?: string[];
+  status?: string;
+  estimate?: { tokens?: number; usd?: number };
+  spent?: { tokens?: number; usd?: number };
+}
+
+export interface SessionQa {
+  passed?: boolean;
+  passed_cases?: number;
+  failed_cases?: number;
+  missing_cases?: number;
+  rounds?: number;
+  summary?: string;
+}
+
+/** GET /sessions/{id}. */
+export interface SessionDetail extends SessionSummary {
+  run_list: SessionRun[];
+  step_list: SessionStep[];
+  change?: SessionChange;
+  complexity?: { score?: number; tier?: string } | null;
+  tasks?: { id: string; title: string; path: string; path_reason: string; files: string[] }[];
+  qa?: SessionQa | null;
+  note?: string;
 }

@@ -26,6 +26,11 @@ describe('parseHash', () => {
     expect(parseHash('#/lineage/a%2Fb')).toEqual({ page: 'lineage', name: 'a/b' });
     expect(parseHash('#/runs/r1/nodes/bad%ZZ')).toEqual({ page: 'node', id: 'r1', node: 'bad%ZZ' });
   });
+  it('reads sessions', () => {
+    expect(parseHash('#/sessions')).toEqual({ page: 'sessions' });
+    expect(parseHash('#/sessions/develop-20261206-1')).toEqual({ page: 'session', session: 'develop-20261206-1' });
+    expect(parseHash('#/sessions/x/y')).toEqual({ page: 'not-found', path: '/sessions/x/y' });
+  });
   it('flags unknown paths', () => {
     expect(parseHash('#/nope')).toEqual({ page: 'not-found', path: '/nope' });
     expect(parseHash('#/runs/r1/bogus')).toEqual({ page: 'not-found', path: '/runs/r1/bogus' });
@@ -36,6 +41,8 @@ describe('href', () => {
   it('round-trips through parseHash', () => {
     const routes: Route[] = [
       { page: 'runs' },
+      { page: 'sessions' },
+      { page: 'session', session: 'modify-1 x' },
       { page: 'graph', id: 'r 1' },
       { page: 'node', id: 'r1', node: 'a/b' },
       { page: 'timeline', id: 'r1' },

@@ -3,6 +3,8 @@ import { useEffect, useState } from 'react';
 
 export type Route =
   | { page: 'runs' }
+  | { page: 'sessions' }
+  | { page: 'session'; session: string }
   | { page: 'graph'; id: string }
   | { page: 'node'; id: string; node: string }
   | { page: 'timeline'; id: string }
@@ -64,6 +66,10 @@ export function parseHash(hash: string): Route {
     case 'approvals':
       if (!id) return { page: 'approvals' };
       break;
+    case 'sessions':
+      if (!id) return { page: 'sessions' };
+      if (!sub) return { page: 'session', session: dec(id) };
+      break;
     case 'diff':
       if (!id) return withOpt(withOpt({ page: 'diff' }, 'a', opt('a')), 'b', opt('b'));
       break;
@@ -114,6 +120,10 @@ export function href(r: Route): string {
       return `#/lineage/${enc(r.name)}${qs({ run: r.run })}`;
     case 'approvals':
       return '#/approvals';
+    case 'sessions':
+      return '#/sessions';
+    case 'session':
+      return `#/sessions/${enc(r.session)}`;
     case 'diff':
       return `#/diff${qs({ a: r.a, b: r.b })}`;
     case 'workflows':

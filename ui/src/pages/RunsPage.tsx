@@ -19,7 +19,16 @@ const RunRow = memo(function RunRow({ run, now }: { run: Run; now: number }) {
         <a href={link}>{run.id}</a>
         {run.parent && <span className="muted small" title={`replay/sub-run of ${run.parent}`}> ↳ {run.parent}</span>}
       </td>
-      <td title={run.file}>{run.workflow}</td>
+      <td title={run.file}>
+        {run.label || run.workflow}
+        {run.session && (
+          <div className="muted small">
+            <a href={href({ page: 'session', session: run.session })} data-testid="run-session">
+              {run.session}
+            </a>
+          </div>
+        )}
+      </td>
       <td className="nowrap">{time(run.created_at)}</td>
       <td className="num nowrap">{span(run.created_at, run.finished_at, now)}</td>
       <td className="num nowrap">
@@ -54,7 +63,7 @@ export function RunsPage() {
       (runs.data ?? []).filter(
         (r) =>
           (!status || r.status === status) &&
-          (!query || r.id.toLowerCase().includes(query) || r.workflow.toLowerCase().includes(query) || r.file.toLowerCase().includes(query)),
+          (!query || [r.id, r.workflow, r.file, r.label, r.session].some((f) => (f ?? '').toLowerCase().includes(query))),
       ),
     [runs.data, query, status],
   );
@@ -63,7 +72,7 @@ export function RunsPage() {
     <div className="page">
       <div className="toolbar">
         <h2>Runs</h2>
-        <input type="search" placeholder="Search id, workflow, file" value={q} onChange={(e) => setQ(e.target.value)} aria-label="search runs" data-testid="run-search" />
+        <input type="search" placeholder="Search id, workflow, file, step, session" value={q} onChange={(e) => setQ(e.target.value)} aria-label="search runs" data-testid="run-search" />
         <select value={status} onChange={(e) => setStatus(e.target.value)} aria-label="status filter" data-testid="status-filter">
           <option value="">all statuses</option>
           {statuses.map((s) => (
@@ -82,7 +91,7 @@ export function RunsPage() {
             <tr>
               <th>status</th>
               <th>run</th>
-              <th>workflow</th>
+              <th>workflow / step</th>
               <th>started</th>
               <th className="num">duration</th>
               <th className="num">nodes</th>
