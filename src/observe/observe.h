@@ -41,6 +41,8 @@ json SessionsJson(store::Store* st, const std::vector<store::RunRecord>& runs, i
 /// spend, runs, times), the change (route, impact plan, kept items) or the develop's tasks and
 /// complexity, and `qa`; `note` says why the state file was not used. GET /sessions/{id}.
 Result<json> SessionJson(store::Store* st, const std::vector<store::RunRecord>& runs, const std::string& id);
+/// SessionProject is the project folder of a session (from its newest run's options).
+Result<std::string> SessionProject(const std::vector<store::RunRecord>& runs, const std::string& id);
 
 /// ShowLine is one node x iteration of a run, attempts and map items folded in.
 struct ShowLine {

@@ -102,6 +102,12 @@ json SessionsJson(store::Store* st, const std::vector<store::RunRecord>& runs, i
   return out;
 }
 
+Result<std::string> SessionProject(const std::vector<store::RunRecord>& runs, const std::string& id) {
+  for (const auto& r : runs)
+    if (r.session == id) return ProjectOf(r);
+  return NotFound("no session " + Quote(id) + " in the store (`specwright sessions` lists them)");
+}
+
 Result<json> SessionJson(store::Store* st, const std::vector<store::RunRecord>& runs, const std::string& id) {
   std::vector<const store::RunRecord*> mine;  // oldest first
   for (auto it = runs.rbegin(); it != runs.rend(); ++it)

@@ -17,6 +17,7 @@
 #include "base/subprocess.h"
 #include "engine/control.h"
 #include "observe/observe.h"
+#include "server/spec_api.h"
 
 namespace sw::server {
 namespace {
@@ -224,6 +225,24 @@ Response Api::Route(const Request& req) {
         return Json(json{{"run_id", *id}, {"message", *said}}.dump());
       }
     }
+  }
+  if (top == "sessions" && get && seg.size() >= 3) {
+    // The session's project: its specs, matrix, findings, a trace, an impact, a file.
+    auto runs = st_->ListRuns(-1, false);
+    if (!runs.ok()) return ErrorResponse(runs.status());
+    auto project = observe::SessionProject(*runs, seg[1]);
+    if (!project.ok()) return ErrorResponse(project.status());
+    if (seg[2] == "spec" && seg.size() == 3) return JsonOr(SpecView(*project));
+    if (seg[2] == "spec" && seg.size() == 5 && seg[3] == "trace") return JsonOr(SpecTrace(*project, seg[4]));
+    if (seg[2] == "spec" && seg.size() == 4 && seg[3] == "impact") {
+      std::vector<std::string> ids;
+      for (const auto& x : Split(Query(req, "ids"), ','))
+        if (!Trim(x).empty()) ids.push_back(Trim(x));
+      if (ids.empty()) return ErrorResponse(400, "give the IDs as ?ids=REQ-01-001,BR-01-002");
+      return JsonOr(SpecImpact(*project, ids));
+    }
+    if (seg[2] == "file" && seg.size() == 3) return JsonOr(ProjectFile(*project, Query(req, "path")));
+    return ErrorResponse(404, "unknown API path " + Quote(req.path));
   }
   if (top == "sessions" && get && seg.size() <= 2) {
     // The runs of develop, modify, update and review, folded per session (observe/sessions.cc).

@@ -574,11 +574,31 @@ TEST_F(UiApiE2E, ApprovingAStepOfDevelopInTheUiLetsDevelopContinue) {
   HttpReply none = Http(port_, "GET", "/api/v1/sessions/no-such-session", "");
   EXPECT_EQ(none.status, 404) << none.body;
   EXPECT_EQ(Parse(none.body).value("error", ""), "no session \"no-such-session\" in the store (`specwright sessions` lists them)") << none.body;
+  // The project's specs and files, and nothing outside it.
+  json spec = GetJson("/api/v1/sessions/" + id + "/spec");
+  EXPECT_EQ(spec["project"], dir_ + "/tipsplit");
+  EXPECT_FALSE(spec["docs"].empty());
+  EXPECT_NE(spec["docs"].dump().find("<h1>"), std::string::npos);
+  std::ofstream(dir_ + "/outside.txt") << "secret\n";
+  std::filesystem::create_symlink(dir_ + "/outside.txt", dir_ + "/tipsplit/link.txt");
+  for (const char* bad : {"../outside.txt", "link.txt", ".git/config", "/etc/passwd", "specs/../../outside.txt"}) {
+    HttpReply r = Http(port_, "GET", "/api/v1/sessions/" + id + "/file?path=" + bad, "");
+    EXPECT_EQ(r.status, 400) << bad << ": " << r.body;
+    EXPECT_EQ(r.body.find("secret"), std::string::npos) << bad;
+  }
+  std::filesystem::remove(dir_ + "/tipsplit/link.txt");
+  json brief = GetJson("/api/v1/sessions/" + id + "/file?path=BRIEF.md");
+  EXPECT_NE(brief["text"].get<std::string>().find("tipsplit"), std::string::npos);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/sessions/" + id + "/file?path=nope.txt", "").status, 404);
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/sessions/" + id + "/spec/impact", "").status, 400);
   // A project moved away leaves the session readable from the store, with a note.
   std::filesystem::rename(dir_ + "/tipsplit", dir_ + "/moved");
   json moved = GetJson("/api/v1/sessions/" + id);
   EXPECT_TRUE(moved["step_list"].empty());
   EXPECT_NE(moved.value("note", "").find("is not there"), std::string::npos) << moved.dump();
+  HttpReply gone = Http(port_, "GET", "/api/v1/sessions/" + id + "/spec", "");
+  EXPECT_EQ(gone.status, 404) << gone.body;
+  EXPECT_NE(gone.body.find("is not there"), std::string::npos) << gone.body;
 }
 
 }  // namespace

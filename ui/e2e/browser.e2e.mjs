@@ -134,6 +134,51 @@ try {
     await shot('session-modify');
   });
 
+  await check('specs render with their IDs as links; the matrix filters; check is clean', async () => {
+    const [, dev] = await api('sessions');
+    const view = await api(`sessions/${dev.session}/spec`);
+    await open(`sessions/${dev.session}`, 'session');
+    await page.getByTestId('spec-link').click();
+    await ready(page, 'spec');
+    assert.equal(await page.getByTestId('doc-link').count(), view.docs.length);
+    // The requirements, with every ID a link to its trace.
+    await open(`sessions/${dev.session}/spec?tab=docs&id=BR-01-001`, 'spec');
+    const doc = page.getByTestId('spec-doc');
+    assert.ok((await doc.innerText()).includes('Tip range'));
+    assert.ok((await page.getByTestId('id-link').count()) > 5);
+    assert.ok(await page.locator('[data-item="BR-01-001"]').isVisible());
+    await shot('spec-docs');
+    await open(`sessions/${dev.session}/spec?tab=matrix`, 'spec');
+    assert.equal(await page.getByTestId('matrix-row').count(), view.matrix.rows.length);
+    assert.equal(await page.locator('[data-testid="coverage"] td[data-column="passing"]').innerText(), '100.0%');
+    await shot('spec-matrix');
+    await page.getByTestId('matrix-filter').fill('REQ-01-003');
+    assert.equal(await page.getByTestId('matrix-row').count(), 1);
+    await open(`sessions/${dev.session}/spec?tab=check`, 'spec');
+    assert.ok((await page.getByTestId('check-clean').innerText()).includes('0 errors, 0 warnings'));
+  });
+
+  await check('a trace goes up to the requirement and down to code and passing tests; a file opens at its line', async () => {
+    const [, dev] = await api('sessions');
+    const trace = await api(`sessions/${dev.session}/spec/trace/BR-01-001`);
+    await open(`sessions/${dev.session}/spec?tab=trace&id=BR-01-001`, 'trace');
+    const up = await page.getByTestId('trace-up').innerText();
+    assert.ok(up.includes('REQ-01-001'), up);
+    const down = page.getByTestId('trace-down');
+    assert.equal(await down.locator('[data-testid="trace-item"]').count(), trace.down.length);
+    const tc = down.locator('[data-testid="trace-item"][data-id="TC-06-004"]');
+    assert.equal(await tc.locator('[data-status]').getAttribute('data-status'), 'succeeded');
+    assert.equal(await page.getByTestId('trace-code').locator('li').count(), trace.code.length);
+    await shot('spec-trace');
+    const first = trace.code[0];
+    await page.getByTestId('trace-code').getByTestId('file-link').first().click();
+    await ready(page, 'file');
+    const marked = await page.getByTestId('marked-line').innerText();
+    assert.ok(marked.startsWith(String(first.line)), marked);
+    assert.ok(marked.includes(first.id.slice(0, 3)) || marked.includes(first.id.replaceAll('-', '_')), marked);
+    await shot('file');
+  });
+
   await check("the runs list names each develop step and links its session", async () => {
     await open('runs', 'runs');
     const links = page.getByTestId('run-session');

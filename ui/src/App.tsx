@@ -11,6 +11,8 @@ import { RunLayout } from './pages/RunLayout';
 import { RunsPage } from './pages/RunsPage';
 import { SessionPage } from './pages/SessionPage';
 import { SessionsPage } from './pages/SessionsPage';
+import { FilePage } from './pages/FilePage';
+import { SpecPage } from './pages/SpecPage';
 import { WorkflowPage } from './pages/WorkflowPage';
 import { WorkflowsPage } from './pages/WorkflowsPage';
 
@@ -19,7 +21,7 @@ const CostPage = lazy(() => import('./pages/CostPage').then((m) => ({ default: m
 
 const NAV = [
   { label: 'Runs', route: { page: 'runs' }, section: ['runs', 'graph', 'node', 'timeline', 'run-cost', 'artifacts', 'replay', 'lineage'] },
-  { label: 'Sessions', route: { page: 'sessions' }, section: ['sessions', 'session'] },
+  { label: 'Sessions', route: { page: 'sessions' }, section: ['sessions', 'session', 'spec', 'file'] },
   { label: 'Approvals', route: { page: 'approvals' }, section: ['approvals'] },
   { label: 'Cost', route: { page: 'cost' }, section: ['cost'] },
   { label: 'Workflows', route: { page: 'workflows' }, section: ['workflows', 'workflow'] },
@@ -38,6 +40,10 @@ function Page({ route, onApprovalsChanged }: { route: Route; onApprovalsChanged:
       return <SessionsPage />;
     case 'session':
       return <SessionPage key={route.session} session={route.session} />;
+    case 'spec':
+      return <SpecPage key={route.session} session={route.session} tab={route.tab} doc={route.doc} id={route.id} />;
+    case 'file':
+      return <FilePage key={`${route.session}/${route.path}`} session={route.session} path={route.path} line={route.line} />;
     case 'graph':
     case 'node':
     case 'timeline':

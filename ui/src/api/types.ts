@@ -477,3 +477,57 @@ export interface SessionDetail extends SessionSummary {
   qa?: SessionQa | null;
   note?: string;
 }
+
+export interface SpecItemRef {
+  id: string;
+  title: string;
+  file?: string;
+  line: number;
+}
+
+export interface SpecFinding {
+  rule: string;
+  severity: string;
+  file: string;
+  line: number;
+  id: string;
+  message: string;
+}
+
+/** GET /sessions/{id}/spec: the project's specs, findings, matrix and last test results. */
+export interface SpecView {
+  project: string;
+  docs: { path: string; html: string; items: SpecItemRef[] }[];
+  items: SpecItemRef[];
+  findings: SpecFinding[];
+  errors: number;
+  warnings: number;
+  matrix: { columns: string[]; coverage: Record<string, number>; rows: ({ id: string; title: string } & Record<string, string[] | string>)[] };
+  results: Record<string, string>;
+  has_results: boolean;
+}
+
+export interface TraceItem {
+  id: string;
+  defined: boolean;
+  title?: string;
+  prefix?: string;
+  file?: string;
+  line?: number;
+  links: string[];
+}
+
+/** GET /sessions/{id}/spec/trace/{ID}. */
+export interface SpecTrace extends TraceItem {
+  up: TraceItem[];
+  down: TraceItem[];
+  code: { id: string; file: string; line: number }[];
+  tests: { id: string; file: string; line: number }[];
+  results: Record<string, string>;
+  has_results: boolean;
+}
+
+export interface ProjectFile {
+  path: string;
+  text: string;
+}

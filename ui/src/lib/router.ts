@@ -5,6 +5,8 @@ export type Route =
   | { page: 'runs' }
   | { page: 'sessions' }
   | { page: 'session'; session: string }
+  | { page: 'spec'; session: string; tab?: string; doc?: string; id?: string }
+  | { page: 'file'; session: string; path: string; line?: string }
   | { page: 'graph'; id: string }
   | { page: 'node'; id: string; node: string }
   | { page: 'timeline'; id: string }
@@ -69,6 +71,12 @@ export function parseHash(hash: string): Route {
     case 'sessions':
       if (!id) return { page: 'sessions' };
       if (!sub) return { page: 'session', session: dec(id) };
+      if (sub === 'spec' && !rest.length) {
+        let r: Route = { page: 'spec', session: dec(id) };
+        for (const k of ['tab', 'doc', 'id']) r = withOpt(r, k, opt(k));
+        return r;
+      }
+      if (sub === 'file' && !rest.length && opt('path')) return withOpt({ page: 'file', session: dec(id), path: opt('path')! }, 'line', opt('line'));
       break;
     case 'diff':
       if (!id) return withOpt(withOpt({ page: 'diff' }, 'a', opt('a')), 'b', opt('b'));
@@ -124,6 +132,10 @@ export function href(r: Route): string {
       return '#/sessions';
     case 'session':
       return `#/sessions/${enc(r.session)}`;
+    case 'spec':
+      return `#/sessions/${enc(r.session)}/spec${qs({ tab: r.tab, doc: r.doc, id: r.id })}`;
+    case 'file':
+      return `#/sessions/${enc(r.session)}/file${qs({ path: r.path, line: r.line })}`;
     case 'diff':
       return `#/diff${qs({ a: r.a, b: r.b })}`;
     case 'workflows':

@@ -97,6 +97,9 @@ export function SessionPage({ session }: { session: string }) {
       <div className="toolbar">
         <h2 className="mono">{session}</h2>
         {d && <StatusBadge status={d.status} />}
+        <a href={href({ page: 'spec', session })} data-testid="spec-link">
+          specs and traceability
+        </a>
         <a href={href({ page: 'sessions' })}>all sessions</a>
       </div>
       <ErrorBanner error={s.error} onRetry={s.reload} />

@@ -1,0 +1,261 @@
+// A session's project, as `specwright spec` sees it: the spec documents rendered with their IDs
+// as links, the traceability matrix (filterable, with coverage), `spec check`'s findings linked
+// to file:line, and the trace of one ID up to the requirements and down to code and tests.
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { api } from '../api/client';
+import type { SpecView } from '../api/types';
+import { ErrorBanner } from '../components/ErrorBanner';
+import { StatusBadge } from '../components/StatusBadge';
+import { useApi, useReady } from '../lib/hooks';
+import { href } from '../lib/router';
+
+type Props = { session: string; tab?: string; doc?: string; id?: string };
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/** Doc renders cmark's (safe) HTML, then makes every known ID a link to its trace and gives
+ *  each item heading its ID as anchor. */
+function Doc({ html, ids, session, focus }: { html: string; ids: string[]; session: string; focus?: string }) {
+  const ref = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    const root = ref.current;
+    if (!root) return;
+    root.innerHTML = html;
+    if (ids.length === 0) return;
+    const known = new Set(ids);
+    const re = new RegExp(`(?<![A-Za-z0-9_-])(${[...ids].sort((a, b) => b.length - a.length).map(escape).join('|')})(?![A-Za-z0-9_])`, 'g');
+    for (const h of root.querySelectorAll('h1,h2,h3,h4,h5,h6')) {
+      const first = (h.textContent ?? '').trim().split(/\s+/)[0] ?? '';
+      if (known.has(first)) {
+        h.id = `item-${first}`;
+        h.setAttribute('data-item', first);
+      }
+    }
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    const texts: Text[] = [];
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) if (!(n.parentElement?.closest('a'))) texts.push(n as Text);
+    for (const t of texts) {
+      const v = t.nodeValue ?? '';
+      re.lastIndex = 0;
+      if (!re.test(v)) continue;
+      re.lastIndex = 0;
+      const frag = document.createDocumentFragment();
+      let at = 0;
+      for (let m = re.exec(v); m; m = re.exec(v)) {
+        frag.append(v.slice(at, m.index));
+        const a = document.createElement('a');
+        a.href = href({ page: 'spec', session, tab: 'trace', id: m[1] });
+        a.textContent = m[1]!;
+        a.className = 'id-link';
+        a.setAttribute('data-testid', 'id-link');
+        frag.append(a);
+        at = m.index + m[1]!.length;
+      }
+      frag.append(v.slice(at));
+      t.replaceWith(frag);
+    }
+    if (focus) root.querySelector(`#item-${CSS.escape(focus)}`)?.scrollIntoView({ block: 'start' });
+  }, [html, ids, session, focus]);
+  return <div ref={ref} className="markdown" data-testid="spec-doc" />;
+}
+
+function Where({ session, file, line }: { session: string; file: string; line: number }) {
+  return (
+    <a className="mono" href={href({ page: 'file', session, path: file, line: String(line) })} data-testid="file-link">
+      {file}:{line}
+    </a>
+  );
+}
+
+function Matrix({ view, session }: { view: SpecView; session: string }) {
+  const [q, setQ] = useState('');
+  const m = view.matrix;
+  const query = q.trim().toLowerCase();
+  const rows = useMemo(
+    () => m.rows.filter((r) => !query || JSON.stringify(r).toLowerCase().includes(query)),
+    [m.rows, query],
+  );
+  const ids = new Set(view.items.map((i) => i.id));
+  const cell = (v: string) =>
+    ids.has(v) ? (
+      <a href={href({ page: 'spec', session, tab: 'trace', id: v })}>{v}</a>
+    ) : (
+      <a className="mono small" href={href({ page: 'file', session, path: v })}>
+        {v}
+      </a>
+    );
+  return (
+    <div>
+      <div className="toolbar">
+        <input type="search" placeholder="Filter requirements, items, files" value={q} onChange={(e) => setQ(e.target.value)} data-testid="matrix-filter" aria-label="filter the matrix" />
+        <span className="muted">
+          {rows.length} of {m.rows.length} requirements
+        </span>
+      </div>
+      <table className="table matrix" data-testid="matrix">
+        <thead>
+          <tr>
+            <th>requirement</th>
+            {m.columns.map((c) => (
+              <th key={c}>{c}</th>
+            ))}
+          </tr>
+        </thead>
+        <tbody>
+          {rows.map((r) => (
+            <tr key={r.id} data-testid="matrix-row" data-id={r.id}>
+              <td>
+                <a href={href({ page: 'spec', session, tab: 'trace', id: r.id })}>{r.id}</a> {r.title}
+              </td>
+              {m.columns.map((c) => {
+                const v = r[c];
+                const list = Array.isArray(v) ? v : [];
+                return (
+                  <td key={c} className={list.length === 0 ? 'st-text-failed' : ''}>
+                    {list.length === 0 ? '—' : list.map((x, i) => <div key={i}>{cell(x)}</div>)}
+                  </td>
+                );
+              })}
+            </tr>
+          ))}
+          <tr className="coverage" data-testid="coverage">
+            <td>
+              <strong>coverage</strong>
+            </td>
+            {m.columns.map((c) => (
+              <td key={c} data-column={c}>
+                <strong>{(m.coverage[c] ?? 0).toFixed(1)}%</strong>
+              </td>
+            ))}
+          </tr>
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function Trace({ session, id }: { session: string; id: string }) {
+  const t = useApi(() => api.specTrace(session, id), [session, id]);
+  useReady('trace', t.data !== undefined || t.error !== undefined);
+  const d = t.data;
+  const result = (x: string) => (d?.results[x] ? <StatusBadge status={d.results[x] === 'not run' ? 'skipped' : d.results[x] === 'passed' ? 'succeeded' : 'failed'} /> : null);
+  const item = (x: { id: string; title?: string; file?: string; line?: number }) => (
+    <li key={x.id} data-testid="trace-item" data-id={x.id}>
+      <a href={href({ page: 'spec', session, tab: 'trace', id: x.id })}>{x.id}</a> {x.title} {x.file && <Where session={session} file={x.file} line={x.line ?? 1} />} {result(x.id)}
+    </li>
+  );
+  return (
+    <div data-testid="trace">
+      <ErrorBanner error={t.error} onRetry={t.reload} />
+      {d && (
+        <>
+          <h3>
+            {d.id} {d.title} {d.file && <Where session={session} file={d.file} line={d.line ?? 1} />} {result(d.id)}
+          </h3>
+          <div className="split">
+            <section className="card">
+              <h4>Up: what it derives from</h4>
+              {d.up.length === 0 ? <p className="muted">nothing (a requirement)</p> : <ul data-testid="trace-up">{d.up.map(item)}</ul>}
+              <h4>Down: what derives from it</h4>
+              {d.down.length === 0 ? <p className="muted">nothing</p> : <ul data-testid="trace-down">{d.down.map(item)}</ul>}
+            </section>
+            <section className="card">
+              <h4>Code citing it or anything below it ({d.code.length})</h4>
+              <ul data-testid="trace-code">
+                {d.code.map((c, i) => (
+                  <li key={i}>
+                    <Where session={session} file={c.file} line={c.line} /> <span className="muted small">{c.id}</span>
+                  </li>
+                ))}
+              </ul>
+              <h4>Tests ({d.tests.length})</h4>
+              <ul data-testid="trace-tests">
+                {d.tests.map((c, i) => (
+                  <li key={i}>
+                    <Where session={session} file={c.file} line={c.line} /> <span className="muted small">{c.id}</span> {result(c.id)}
+                  </li>
+                ))}
+              </ul>
+              {!d.has_results && <p className="muted">No recorded test run yet (QA writes test-results.json).</p>}
+            </section>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}
+
+export function SpecPage({ session, tab = 'docs', doc, id }: Props) {
+  const v = useApi(() => api.spec(session), [session]);
+  const view = v.data;
+  const ids = useMemo(() => (view ? view.items.map((i) => i.id) : []), [view]);
+  // An ID asked for in the documents opens the document that defines it.
+  const defining = id ? view?.items.find((i) => i.id === id)?.file : undefined;
+  const current = view?.docs.find((d) => d.path === (doc ?? defining)) ?? view?.docs[0];
+  useReady('spec', tab !== 'trace' && (view !== undefined || v.error !== undefined));
+  const tabs = [
+    { key: 'docs', label: 'Documents' },
+    { key: 'matrix', label: 'Matrix' },
+    { key: 'check', label: view ? `Check (${view.errors} errors, ${view.warnings} warnings)` : 'Check' },
+  ];
+  return (
+    <div className="page">
+      <div className="toolbar">
+        <h2>Specs and traceability</h2>
+        <a href={href({ page: 'session', session })} className="mono">
+          {session}
+        </a>
+        {view && <span className="muted mono small">{view.project}</span>}
+      </div>
+      <nav className="tabs" aria-label="spec views">
+        {tabs.map((t) => (
+          <a key={t.key} href={href({ page: 'spec', session, tab: t.key })} className={tab === t.key ? 'active' : ''} data-testid={`tab-${t.key}`}>
+            {t.label}
+          </a>
+        ))}
+        {tab === 'trace' && id && <span className="active">Trace {id}</span>}
+      </nav>
+      <ErrorBanner error={v.error} onRetry={v.reload} />
+      {tab === 'trace' && id && <Trace session={session} id={id} />}
+      {view && tab === 'docs' && current && (
+        <div className="spec-docs">
+          <nav className="spec-doc-list" aria-label="documents">
+            {view.docs.map((d) => (
+              <a key={d.path} href={href({ page: 'spec', session, tab: 'docs', doc: d.path })} className={d === current ? 'active' : ''} data-testid="doc-link">
+                {d.path.replace(/^specs\//, '')}
+                <span className="muted small"> {d.items.length}</span>
+              </a>
+            ))}
+          </nav>
+          <Doc html={current.html} ids={ids} session={session} focus={id} />
+        </div>
+      )}
+      {view && tab === 'matrix' && <Matrix view={view} session={session} />}
+      {view && tab === 'check' && (
+        <>
+          {view.findings.length === 0 ? (
+            <p className="empty" data-testid="check-clean">
+              0 errors, 0 warnings: {view.items.length} items, every one traced.
+            </p>
+          ) : (
+            <table className="table" data-testid="findings">
+              <tbody>
+                {view.findings.map((f, i) => (
+                  <tr key={i} data-testid="finding" data-rule={f.rule}>
+                    <td>
+                      <span className={`badge ${f.severity === 'error' ? 'st-failed' : 'st-waiting'}`}>{f.severity}</span>
+                    </td>
+                    <td className="mono small">{f.rule}</td>
+                    <td>{f.file && <Where session={session} file={f.file} line={f.line} />}</td>
+                    <td>{f.id && <a href={href({ page: 'spec', session, tab: 'trace', id: f.id })}>{f.id}</a>}</td>
+                    <td>{f.message}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </div>
+  );
+}
