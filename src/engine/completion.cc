@@ -120,6 +120,7 @@ void Runner::HandleCompletion(Completion c) {
   ReleaseUnit(c.node, c.unit);
   unit.unavailable = false;  // set again below when this failure says so
   int item = s.is_map ? c.unit : -1;
+  s.awaiting_person = false;
   if (!o.approval_by.empty() && services_.store) {
     store::ApprovalRecord a;
     a.run_id = run_id_;

@@ -474,6 +474,35 @@ nodes:
   EXPECT_NE(s2.error.find("max_iterations"), std::string::npos);
 }
 
+// The progress a run reports (the CLI's [n/N], the run row's nodes_succeeded) never goes
+// backwards while a loop runs its body again: a node that succeeded stays counted.
+TEST_F(EngineTest, ProgressNeverGoesBackwardsInALoop) {
+  FakeProvider p([](const llm::Request& r) {
+    if (r.node_id == "review") return Ok(r.iteration >= 2 ? "{\"approved\": true}" : "{\"approved\": false}");
+    return Ok("draft");
+  });
+  struct Recorder : Listener {
+    std::vector<int> succeeded;
+    void OnEvent(const LiveEvent&, const Progress& pr) override { succeeded.push_back(pr.succeeded); }
+  } rec;
+  RunOptions o;
+  o.listener = &rec;
+  auto s = MustRun(Load(R"(
+name: loop3
+defaults: {model: fake/m}
+nodes:
+  brief: {prompt: "b"}
+  dev: {needs: [brief], prompt: "write"}
+  review: {needs: [dev], output: json, prompt: "r", loop: {to: dev, while: "!nodes.review.json.approved", max_iterations: 5}}
+  ship: {needs: [review], prompt: "ship"}
+)"), Svc(&p), std::move(o));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(p.Count("dev"), 3);
+  ASSERT_FALSE(rec.succeeded.empty());
+  for (size_t i = 1; i < rec.succeeded.size(); ++i) EXPECT_GE(rec.succeeded[i], rec.succeeded[i - 1]) << i;
+  EXPECT_EQ(rec.succeeded.back(), 4);
+}
+
 TEST_F(EngineTest, LoopEndsWhenConditionTurnsFalse) {
   FakeProvider p([](const llm::Request& r) {
     if (r.node_id == "review") return Ok(r.iteration >= 1 ? "{\"approved\": true}" : "{\"approved\": false}");

@@ -575,6 +575,11 @@ void Runner::LaunchHuman(Prepared& p) {
     std::lock_guard<std::mutex> l(inbox->mu);
     ++inbox->outstanding;
   }
+  // The question waits here for a person: say so, as a stopped run's gate does (the run
+  // itself stays "running": its process is the one that takes the decision).
+  nodes_[p.node].awaiting_person = true;
+  Emit("node_waiting", p.node, item, c.attempt, [&] { return json{{"message", message}, {"in_process", true}}; });
+  RecordNodeRun(p.node, item, c.attempt, "waiting", nullptr, "");
   HumanRequest req{run_id_, def.id, approve_mode, message, nodes_[p.node].iteration,
                    nodes_[p.node].is_map ? p.unit : -1};
   threads_.emplace_back([inbox, fn = options_.human, req, approve_mode, dialogue, c = std::move(c)]() mutable {

@@ -241,6 +241,8 @@ void Runner::ResetBody(int owner, int to) {
     if (s.propagated) {
       for (int d : s.dependents) ++nodes_[d].pending_deps;
     }
+    s.succeeded_before = s.succeeded_before || s.status == NodeStatus::kSucceeded;
+    s.awaiting_person = false;
     s.status = NodeStatus::kPending;
     s.propagated = false;
     s.iteration += 1;

@@ -209,6 +209,15 @@ Progress Runner::Snapshot() const {
   p.run_id = run_id_;
   p.total = static_cast<int>(nodes_.size());
   for (const auto& s : nodes_) {
+    // A node a loop runs again that succeeded in an earlier round stays counted, so the count
+    // of succeeded nodes never goes backwards while a loop goes round.
+    bool done_before = s.succeeded_before && (s.status == NodeStatus::kPending || s.status == NodeStatus::kRunning ||
+                                              s.status == NodeStatus::kWaiting);
+    if (done_before) ++p.succeeded;
+    if (s.awaiting_person && s.status == NodeStatus::kRunning) {
+      ++p.waiting;
+      continue;
+    }
     switch (s.status) {
       case NodeStatus::kRunning: ++p.running; break;
       case NodeStatus::kWaiting: ++p.waiting; break;

@@ -185,6 +185,10 @@ struct NodeState {
   int pending_deps = 0;
   bool propagated = false;  // reached a final state and told its dependents
   bool failed_by_dep = false;
+  bool succeeded_before = false;  // a loop reset it after it had succeeded (progress counts it)
+  /// A human gate whose question waits in this process for a decision (`--wait`): its unit
+  /// runs, but the run's progress and events say it waits for a person.
+  bool awaiting_person = false;
   std::string error;
   json output;  // text: string; json: value; map: array
   std::string output_blob;

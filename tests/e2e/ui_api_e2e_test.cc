@@ -255,6 +255,19 @@ TEST_F(UiApiE2E, ALiveRunWaitingAtAGateTakesTheDecisionItself) {
   ASSERT_EQ(list.size(), 1u);
   EXPECT_EQ(list[0]["alive"], true);
   EXPECT_EQ(list[0]["run_status"], "running");
+  // The gate waits for a person in the running process: the graph says waiting, not running.
+  json waiting;
+  for (int i = 0; i < 100; ++i) {
+    waiting = GetJson("/api/v1/runs/live/graph");
+    bool seen = false;
+    for (const auto& n : waiting["nodes"]) seen |= n["id"] == "gate" && n["status"] == "waiting";
+    if (seen) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  std::string gate_status;
+  for (const auto& n : waiting["nodes"])
+    if (n["id"] == "gate") gate_status = n["status"];
+  EXPECT_EQ(gate_status, "waiting") << waiting.dump();
   HttpReply ok = Http(port_, "POST", "/api/v1/runs/live/approve", R"({"node": "gate", "decision": "rejected", "text": "not yet"})");
   ASSERT_EQ(ok.status, 200) << ok.body;
   EXPECT_EQ(Parse(ok.body)["continued"], "running process");

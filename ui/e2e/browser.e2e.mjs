@@ -358,6 +358,35 @@ try {
     assert.equal((await api('approvals')).length, 0);
   });
 
+  await check("a gate waiting in its process (--wait) shows as waiting, and its duration stops", async () => {
+    const child = background(store, ['run', launch, '--script', launchScript, '--run-id', 'launch-here', '--wait', '--no-cache'], { cwd: work });
+    try {
+      let waiting = [];
+      for (let i = 0; i < 200 && waiting.length === 0; i++) {
+        waiting = (await api('approvals')).filter((a) => a.run_id === 'launch-here');
+        if (waiting.length === 0) await new Promise((r) => setTimeout(r, 100));
+      }
+      assert.equal(waiting.length, 1);
+      assert.equal((await api('runs/launch-here')).status, 'running', 'the run is stored as running: its process takes the decision');
+      await open('runs/launch-here', 'graph');
+      await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent?.includes('waiting'), null, { timeout: 10000 });
+      const d1 = await page.getByTestId('run-duration').innerText();
+      assert.equal(d1, 'waiting');
+      const gate = page.locator(`[data-testid="graph-node"][data-node-id="${waiting[0].node}"]`);
+      assert.equal(await gate.getAttribute('data-status'), 'waiting');
+      const r = await fetch(ui.url + 'api/v1/runs/launch-here/approve', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ node: waiting[0].node, decision: 'approved', text: '' }),
+      });
+      assert.equal(r.status, 200);
+      const { code } = await child.done;
+      assert.equal(code, 0);
+    } finally {
+      child.kill();
+    }
+  });
+
   await check('dark theme renders every main page', async () => {
     await open('runs', 'runs');
     const before = await page.evaluate(() => document.documentElement.dataset.theme || document.documentElement.className);

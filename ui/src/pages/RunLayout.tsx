@@ -56,7 +56,12 @@ export function RunLayout({ route }: { route: RunRoute }) {
   // The stream's summary is newer, until a fetch made after the stream ended.
   const run: Run | undefined = live.ended > 0 && show.data && show.data.ended >= live.ended ? fetched : (live.run ?? fetched);
   const running = isLive(run?.status);
-  const now = useNow(1000, run?.status === 'running');
+  // A run whose process waits at a gate for a decision (`--wait`) is stored as running; its
+  // nodes say it waits for a person, and so does its header (its duration does not tick).
+  const nodeStates = Object.values(live.status);
+  const waitsHere = run?.status === 'running' && nodeStates.includes('waiting') && !nodeStates.includes('running');
+  const shownStatus = waitsHere ? 'waiting' : run?.status;
+  const now = useNow(1000, run?.status === 'running' && !waitsHere);
 
   const active = route.page === 'node' ? 'graph' : route.page;
   const props: RunPageProps = { id, run, live, running };
@@ -65,7 +70,8 @@ export function RunLayout({ route }: { route: RunRoute }) {
       <header className="run-header">
         <div className="run-title">
           <h2 className="mono">{id}</h2>
-          {run && <StatusBadge status={run.status} testId="run-status" />}
+          {run && <StatusBadge status={shownStatus ?? run.status} testId="run-status" />}
+          {waitsHere && <span className="muted small">its process waits for a decision (Approvals)</span>}
           {run && <span className="workflow-name">{run.workflow}</span>}
           {running && <CancelButton id={id} />}
         </div>
@@ -77,7 +83,7 @@ export function RunLayout({ route }: { route: RunRoute }) {
             </div>
             <div>
               <dt>duration</dt>
-              <dd>{span(run.created_at, run.finished_at, now)}</dd>
+              <dd data-testid="run-duration">{shownStatus === 'waiting' ? 'waiting' : span(run.created_at, run.finished_at, now)}</dd>
             </div>
             <div>
               <dt>tokens</dt>

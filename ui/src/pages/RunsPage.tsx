@@ -30,7 +30,7 @@ const RunRow = memo(function RunRow({ run, now }: { run: Run; now: number }) {
         )}
       </td>
       <td className="nowrap">{time(run.created_at)}</td>
-      <td className="num nowrap">{span(run.created_at, run.finished_at, now)}</td>
+      <td className="num nowrap">{run.status === 'waiting' ? <span className="muted">waiting</span> : span(run.created_at, run.finished_at, now)}</td>
       <td className="num nowrap">
         {run.nodes_succeeded}/{run.nodes_total}
         {run.nodes_failed > 0 && <span className="st-text-failed"> · {run.nodes_failed} failed</span>}

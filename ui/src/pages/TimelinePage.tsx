@@ -4,7 +4,7 @@ import { api } from '../api/client';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { buildGantt, pct, type GanttBar, type GanttGroup } from '../lib/gantt';
 import { duration, int, money } from '../lib/format';
-import { useApi, useReady } from '../lib/hooks';
+import { useApi, useNow, useReady } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
 import type { RunPageProps } from './RunLayout';
 
@@ -58,9 +58,13 @@ const Group = memo(function Group({ id, group, total }: { id: string; group: Gan
   );
 });
 
-export function TimelinePage({ id, running, live }: RunPageProps) {
+export function TimelinePage({ id, run, running, live }: RunPageProps) {
   const trace = useApi(() => api.trace(id), [id, live.ended], () => (running ? 3000 : null));
-  const g = useMemo(() => (trace.data ? buildGantt(trace.data.rows, trace.data.start, trace.data.end) : null), [trace.data]);
+  // While the run goes, running bars reach "now", not the last event the trace saw.
+  const ticking = run?.status === 'running';
+  const now = useNow(1000, ticking);
+  const end = trace.data ? (ticking ? Math.max(trace.data.end, now) : trace.data.end) : 0;
+  const g = useMemo(() => (trace.data ? buildGantt(trace.data.rows, trace.data.start, end) : null), [trace.data, end]);
   useReady('timeline', g !== null);
   return (
     <>
