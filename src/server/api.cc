@@ -215,6 +215,7 @@ Response Api::Route(const Request& req) {
     if (get && seg.size() == 4 && what == "nodes") return JsonOr(observe::NodeJson(st_, *id, seg[3]));
     if (post && seg.size() == 3) {
       if (what == "approve") return Approve(*id, req);
+      if (what == "resume") return Resume(*id);
       if (what == "replay") return Replay(*id, req);
       if (what == "cancel") {
         auto run = st_->GetRun(*id);
@@ -352,25 +353,37 @@ Response Api::Approve(const std::string& run_id, const Request& req) {
   auto run = st_->GetRun(run_id);
   if (!run.ok() || !*run) return ErrorResponse(500, "run " + run_id + " vanished");
   json out{{"run_id", run_id}, {"node", d.node}, {"decision", a->decision}};
+  return ContinueRun(**run, std::move(out), /*waiting_only=*/true);
+}
+
+Response Api::Resume(const std::string& run_id) {
+  auto run = st_->GetRun(run_id);
+  if (!run.ok()) return ErrorResponse(run.status());
+  if (!*run) return ErrorResponse(404, "no run " + run_id);
+  if ((*run)->status == "succeeded") return ErrorResponse(409, "run " + run_id + " succeeded: there is nothing to resume");
+  return ContinueRun(**run, json{{"run_id", run_id}}, /*waiting_only=*/false);
+}
+
+Response Api::ContinueRun(const store::RunRecord& run, json out, bool waiting_only) {
   // A sub-run continues with its top-level run: that is what a resume takes.
-  store::RunRecord root = **run;
+  store::RunRecord root = run;
   for (int depth = 0; !root.parent_id.empty() && depth < 64; ++depth) {
     auto parent = st_->GetRun(root.parent_id);
     if (!parent.ok() || !*parent) break;
     root = **parent;
   }
-  if (store::ProcessAlive(**run) || store::ProcessAlive(root)) {
+  if (store::ProcessAlive(run) || store::ProcessAlive(root)) {
     out["continued"] = "running process";
-    out["pid"] = store::ProcessAlive(**run) ? (*run)->pid : root.pid;
+    out["pid"] = store::ProcessAlive(run) ? run.pid : root.pid;
     return Json(out.dump());
   }
   if (std::string step = engine::ProcessStepOf(root); !step.empty()) {
     // A step of `specwright develop`/`modify` continues through that command (it binds the
     // process's roles and commits the step), which picks the decision up.
-    out["continued"] = "decision stored; " + step;
+    out["continued"] = (waiting_only ? "decision stored; " : "") + step;
     return Json(out.dump());
   }
-  if (root.status != "waiting") {
+  if (root.status == "succeeded" || (waiting_only && root.status != "waiting")) {
     out["continued"] = "not running (" + root.status + "): `specwright resume " + root.id + "` continues it";
     return Json(out.dump());
   }
@@ -388,10 +401,10 @@ Response Api::Approve(const std::string& run_id, const Request& req) {
       }
     pid = StartCliLocked(root.id, {"resume", root.id, "--wait"}, log);
   }
-  if (!pid.ok()) return ErrorResponse(500, "decision stored, but resuming failed: " + pid.status().message());
+  const std::string said = waiting_only ? "decision stored, but " : "";
+  if (!pid.ok()) return ErrorResponse(500, said + "resuming failed: " + pid.status().message());
   auto started = StartedOrError(root.id, *pid, log, false);
-  if (!started.ok()) return ErrorResponse(500, "decision stored, but `specwright resume " + root.id + "` failed: " +
-                                                   started.status().message());
+  if (!started.ok()) return ErrorResponse(500, said + "`specwright resume " + root.id + "` failed: " + started.status().message());
   out["continued"] = "resumed";
   out["resumed_run"] = root.id;
   out["pid"] = *pid;

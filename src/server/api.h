@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 #include "server/http.h"
 #include "store/store.h"
 
@@ -36,6 +38,13 @@ class Api {
  private:
   Response Route(const Request& req);
   Response Approve(const std::string& run_id, const Request& req);
+  /// Resume continues a failed, cancelled, abandoned or waiting run (`specwright resume RUN
+  /// --wait`, started detached), unless a process runs it or it is a develop's step.
+  Response Resume(const std::string& run_id);
+  /// ContinueRun is what follows a decision or a Resume: nothing when a process runs the run,
+  /// the develop command's hint for a process step, else one detached resume of the top run
+  /// (with waiting_only, only when that run waits at a gate).
+  Response ContinueRun(const store::RunRecord& run, nlohmann::json out, bool waiting_only);
   Response Replay(const std::string& run_id, const Request& req);
   Response Workflow(const std::string& path, const std::string* text);
   Response Events(const std::string& run_id, const Request& req);

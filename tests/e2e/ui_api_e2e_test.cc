@@ -239,6 +239,11 @@ TEST_F(UiApiE2E, ApprovingAWaitingRunResumesIt) {
   // The decision is recorded as the UI's, with its note.
   json gate = GetJson("/api/v1/runs/w1/nodes/gate");
   EXPECT_EQ(gate["output"].get<std::string>().find("ship it") != std::string::npos, true) << gate.dump();
+  // A finished run has nothing to resume; an unknown one is not found.
+  HttpReply done = Http(port_, "POST", "/api/v1/runs/w1/resume", "{}");
+  EXPECT_EQ(done.status, 409) << done.body;
+  EXPECT_NE(done.body.find("nothing to resume"), std::string::npos) << done.body;
+  EXPECT_EQ(Http(port_, "POST", "/api/v1/runs/nope/resume", "{}").status, 404);
 }
 
 TEST_F(UiApiE2E, ALiveRunWaitingAtAGateTakesTheDecisionItself) {

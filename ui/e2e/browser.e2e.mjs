@@ -27,6 +27,21 @@ nodes:
 // The fake model streams a long answer in 40 pieces, 120 ms apart (about 5 s).
 writeFileSync(join(tmp, 'fake.yaml'), 'default: {text: "' + Array.from({ length: 60 }, (_, i) => `word${i}`).join(' ') + '"}\n');
 writeFileSync(join(work, 'slow-script.yaml'), 'nodes:\n  "*": [{text: "Tides rise twice a day."}]\n');
+// A run whose middle node fails once (the provider is overloaded), taking its dependent down.
+writeFileSync(join(work, 'failing.yaml'), `name: failing
+defaults: {model: scripted/demo}
+nodes:
+  outline: {prompt: "Outline a note on tides"}
+  write: {needs: [outline], prompt: "Write the note from {{nodes.outline.output}}"}
+  title: {needs: [write], prompt: "Title for {{nodes.write.output}}"}
+`);
+writeFileSync(join(work, 'failing-script.yaml'), `nodes:
+  write:
+    - when: {attempt: 1}
+      error: {message: "upstream said 529 overloaded", retryable: false}
+    - text: "Tides rise twice a day."
+  "*": [{text: "fine"}]
+`);
 
 const launch = join(work, 'launch/flow.yaml');
 const launchScript = join(work, 'launch/script.yaml');
@@ -34,6 +49,7 @@ cli(store, ['run', launch, '--script', launchScript, '--yes', '--run-id', 'launc
 cli(store, ['run', launch, '--script', launchScript, '--run-id', 'launch-wait', '--no-cache'], { cwd: work, ok: [3] });
 cli(store, ['run', join(work, 'agent-fix/flow.yaml'), '--script', join(work, 'agent-fix/script.yaml'), '--run-id', 'agent'], { cwd: work });
 cli(store, ['replay', 'launch-ok', '--from', 'review', '--yes', '--run-id', 'launch-replay'], { cwd: work });
+cli(store, ['run', join(work, 'failing.yaml'), '--script', join(work, 'failing-script.yaml'), '--run-id', 'failing'], { cwd: work, ok: [1] });
 // A develop and a modify of the demo's project: two sessions of the LLM developer.
 const tip = join(work, 'develop/tipsplit');
 const rec = ['--script', join(tip, 'recording.yaml'), '--config', join(tip, 'specwright.yaml')];
@@ -385,6 +401,32 @@ try {
     } finally {
       child.kill();
     }
+  });
+
+  await check('debug shows why a run failed, retries from the node, and resumes it', async () => {
+    await open('runs/failing/debug', 'debug');
+    const write = page.locator('[data-testid="debug-node"][data-node="write"]');
+    assert.equal(await write.getAttribute('data-status'), 'failed');
+    assert.ok((await write.getByTestId('debug-error').innerText()).includes('529 overloaded'));
+    assert.ok((await write.getByTestId('took-down').innerText()).includes('title'));
+    assert.equal(await page.locator('[data-testid="debug-node"][data-node="title"]').getAttribute('data-status'), 'skipped');
+    await shot('debug');
+    // Retry from the node: a replay that reuses the outline.
+    await write.getByTestId('retry-from').click();
+    await page.waitForFunction(() => location.hash.startsWith('#/runs/') && !location.hash.startsWith('#/runs/failing'), null, { timeout: 15000 });
+    const replayId = decodeURIComponent(new URL(page.url()).hash.split('/')[2]);
+    assert.notEqual(replayId, 'failing');
+    assert.equal((await api('runs/' + replayId)).workflow, 'failing', 'a replay of the failing run');
+    // Resume: the failed part runs again in the same run, and this time the provider answers.
+    await open('runs/failing/debug', 'debug');
+    await page.getByTestId('resume').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="resume-said"]')?.textContent?.includes('resumed'), null, { timeout: 15000 });
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'succeeded'; i++) {
+      status = (await api('runs/failing')).status;
+      if (status !== 'succeeded') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 'succeeded');
   });
 
   await check('dark theme renders every main page', async () => {

@@ -20,7 +20,7 @@ import { WorkflowsPage } from './pages/WorkflowsPage';
 const CostPage = lazy(() => import('./pages/CostPage').then((m) => ({ default: m.CostPage })));
 
 const NAV = [
-  { label: 'Runs', route: { page: 'runs' }, section: ['runs', 'graph', 'node', 'timeline', 'run-cost', 'artifacts', 'replay', 'lineage'] },
+  { label: 'Runs', route: { page: 'runs' }, section: ['runs', 'graph', 'node', 'timeline', 'debug', 'run-cost', 'artifacts', 'replay', 'lineage'] },
   { label: 'Sessions', route: { page: 'sessions' }, section: ['sessions', 'session', 'spec', 'file'] },
   { label: 'Approvals', route: { page: 'approvals' }, section: ['approvals'] },
   { label: 'Cost', route: { page: 'cost' }, section: ['cost'] },
@@ -47,6 +47,7 @@ function Page({ route, onApprovalsChanged }: { route: Route; onApprovalsChanged:
     case 'graph':
     case 'node':
     case 'timeline':
+    case 'debug':
     case 'run-cost':
     case 'artifacts':
     case 'replay':

@@ -114,6 +114,8 @@ export const api = {
   validate: (path: string, text: string) => postJson<T.WorkflowDoc>('/workflow/validate', { path, text }),
   approve: (id: string, body: T.ApproveRequest) => postJson<T.ApproveResponse>(`/runs/${e(id)}/approve`, body),
   cancel: (id: string) => postJson<unknown>(`/runs/${e(id)}/cancel`, {}),
+  debug: (id: string) => getJson<T.DebugReport>(`/runs/${e(id)}/debug`),
+  resume: (id: string) => postJson<T.ResumeResponse>(`/runs/${e(id)}/resume`, {}),
   replay: (id: string, body: T.ReplayRequest) => postJson<T.ReplayResponse>(`/runs/${e(id)}/replay`, body),
 };
 

@@ -531,3 +531,35 @@ export interface ProjectFile {
   path: string;
   text: string;
 }
+
+/** GET /runs/{id}/debug: `specwright debug --json`. */
+export interface DebugNode {
+  node: string;
+  status: string;
+  error?: string;
+  reason?: string;
+  by_failure?: boolean;
+  kind?: string;
+  model?: string;
+  attempts?: { iteration: number; item: number; attempt: number; status: string; error: string; started_at: number; finished_at: number }[];
+  calls?: { attempt: number; item: number; iteration: number; status: string; error: string; provider: string; model: string; latency_ms: number }[];
+  retries?: number;
+  retry_schedule?: { after_attempt: number; delay_s: number; error: string }[];
+  budget_refused?: string;
+  prompt?: { role: string; text: string }[];
+  last_output?: string;
+  inputs?: { node: string; status: string; output: string }[];
+  skipped_dependents?: { node: string; reason: string }[];
+}
+
+export interface DebugReport {
+  run: Run;
+  nodes: DebugNode[];
+}
+
+export interface ResumeResponse {
+  run_id: string;
+  continued: string;
+  resumed_run?: string;
+  pid?: number;
+}

@@ -11,6 +11,7 @@ describe('parseHash', () => {
     expect(parseHash('#/runs/20261202-030937-e155')).toEqual({ page: 'graph', id: '20261202-030937-e155' });
     expect(parseHash('#/runs/r1/nodes/feature_copy')).toEqual({ page: 'node', id: 'r1', node: 'feature_copy' });
     expect(parseHash('#/runs/r1/timeline')).toEqual({ page: 'timeline', id: 'r1' });
+    expect(parseHash('#/runs/r1/debug')).toEqual({ page: 'debug', id: 'r1' });
     expect(parseHash('#/runs/r1/cost')).toEqual({ page: 'run-cost', id: 'r1' });
     expect(parseHash('#/runs/r1/artifacts')).toEqual({ page: 'artifacts', id: 'r1' });
     expect(parseHash('#/runs/r1/artifacts/launch%2Fannouncement.md')).toEqual({ page: 'artifacts', id: 'r1', artifact: 'launch/announcement.md' });
@@ -42,6 +43,9 @@ describe('href', () => {
     const routes: Route[] = [
       { page: 'runs' },
       { page: 'sessions' },
+      { page: 'debug', id: 'r/1' },
+      { page: 'spec', session: 's', tab: 'trace', id: 'REQ-01-001' },
+      { page: 'file', session: 's', path: 'src/a b.c', line: '7' },
       { page: 'session', session: 'modify-1 x' },
       { page: 'graph', id: 'r 1' },
       { page: 'node', id: 'r1', node: 'a/b' },

@@ -10,6 +10,7 @@ export type Route =
   | { page: 'graph'; id: string }
   | { page: 'node'; id: string; node: string }
   | { page: 'timeline'; id: string }
+  | { page: 'debug'; id: string }
   | { page: 'run-cost'; id: string }
   | { page: 'artifacts'; id: string; artifact?: string }
   | { page: 'replay'; id: string }
@@ -47,6 +48,7 @@ export function parseHash(hash: string): Route {
       if (!sub) return { page: 'graph', id: run };
       if (sub === 'nodes' && rest.length) return { page: 'node', id: run, node: dec(rest.join('/')) };
       if (sub === 'timeline' && !rest.length) return { page: 'timeline', id: run };
+      if (sub === 'debug' && !rest.length) return { page: 'debug', id: run };
       if (sub === 'cost' && !rest.length) return { page: 'run-cost', id: run };
       if (sub === 'replay' && !rest.length) return { page: 'replay', id: run };
       if (sub === 'artifacts') {
@@ -116,6 +118,8 @@ export function href(r: Route): string {
       return `#/runs/${enc(r.id)}/nodes/${enc(r.node)}`;
     case 'timeline':
       return `#/runs/${enc(r.id)}/timeline`;
+    case 'debug':
+      return `#/runs/${enc(r.id)}/debug`;
     case 'run-cost':
       return `#/runs/${enc(r.id)}/cost`;
     case 'artifacts':

@@ -10,6 +10,7 @@ import { isLive, type LiveState } from '../lib/live';
 import { useLiveRun } from '../lib/useLive';
 import { href, type RunRoute } from '../lib/router';
 import { ArtifactsPage } from './ArtifactsPage';
+import { DebugPage } from './DebugPage';
 import { GraphPage } from './GraphPage';
 import { NodePage } from './NodePage';
 import { ReplayPage } from './ReplayPage';
@@ -28,6 +29,7 @@ export interface RunPageProps {
 const TABS = [
   { label: 'Graph', page: 'graph' },
   { label: 'Timeline', page: 'timeline' },
+  { label: 'Debug', page: 'debug' },
   { label: 'Cost', page: 'run-cost' },
   { label: 'Artifacts', page: 'artifacts' },
   { label: 'Replay', page: 'replay' },
@@ -143,6 +145,8 @@ function RunTab({ route, props }: { route: RunRoute; props: RunPageProps }) {
       return <NodePage key={route.node} {...props} node={route.node} />;
     case 'timeline':
       return <TimelinePage {...props} />;
+    case 'debug':
+      return <DebugPage {...props} />;
     case 'run-cost':
       return <RunCostPage {...props} />;
     case 'artifacts':
