@@ -234,6 +234,13 @@ try {
     await open('runs/agent/nodes/fix', 'node');
     const text = await page.locator('body').innerText();
     assert.ok(text.includes(node.tool_calls[0].name), 'first tool name shown');
+    // One conversation, shown once: a turn per model call, each turn's tool calls folded under it.
+    assert.equal(await page.getByTestId('agent-thread').count(), 1);
+    assert.equal(await page.getByTestId('agent-turn').count(), node.calls.length);
+    assert.equal(await page.getByTestId('prompt').count(), 1);
+    assert.equal(await page.getByTestId('tool-call').count(), node.tool_calls.length);
+    const height = await page.evaluate(() => document.documentElement.scrollHeight);
+    assert.ok(height < 2500, `the agent page is ${height} px tall`);
     await shot('node-agent');
   });
 

@@ -98,14 +98,18 @@ export function NodePage({ id, node, live, running }: RunPageProps & { node: str
               </table>
             )}
           </section>
-          <section>
-            <h4>Model calls ({d.calls.length}{d.calls.length > 1 ? ', newest first' : ''})</h4>
-            {d.calls.length === 0 && <p className="muted">No model calls.</p>}
-            {[...d.calls].reverse().map((c, i) => (
-              <CallCard key={`${c.id}-${i}`} call={c} />
-            ))}
-          </section>
-          {d.tool_calls.length > 0 && (
+          {d.kind === 'agent' && d.calls.length > 0 ? (
+            <AgentThreads calls={d.calls} tools={d.tool_calls} />
+          ) : (
+            <section>
+              <h4>Model calls ({d.calls.length}{d.calls.length > 1 ? ', newest first' : ''})</h4>
+              {d.calls.length === 0 && <p className="muted">No model calls.</p>}
+              {[...d.calls].reverse().map((c, i) => (
+                <CallCard key={`${c.id}-${i}`} call={c} />
+              ))}
+            </section>
+          )}
+          {d.kind !== 'agent' && d.tool_calls.length > 0 && (
             <section>
               <h4>Tool calls ({d.tool_calls.length})</h4>
               {d.tool_calls.map((t, i) => (
@@ -219,5 +223,91 @@ function ToolCard({ call: t }: { call: ToolCall }) {
         </div>
       </div>
     </article>
+  );
+}
+
+/** AgentThreads shows an agent's work as one conversation per attempt: the system and user
+ *  messages once, then each turn's answer with its tool calls and results folded under it,
+ *  and the turn's tokens, cost and latency (each call's prompt repeats the whole conversation
+ *  so far; it is not shown again). */
+function AgentThreads({ calls, tools }: { calls: ModelCall[]; tools: ToolCall[] }) {
+  const units = new Map<string, ModelCall[]>();
+  for (const c of calls) {
+    const k = liveKey(c);
+    units.set(k, [...(units.get(k) ?? []), c]);
+  }
+  return (
+    <section>
+      <h4>Conversation{units.size > 1 ? `s (${units.size})` : ''}</h4>
+      {[...units.entries()].map(([k, turns]) => {
+        const first = turns[0]!;
+        const opening = (first.prompt ?? []).filter((m) => m.role === 'system' || m.role === 'user').slice(0, 2);
+        const mine = tools.filter((t) => t.item === first.item && t.attempt === first.attempt);
+        return (
+          <article className="card agent-thread" key={k} data-testid="agent-thread">
+            <header className="call-head">
+              <span className="mono">
+                {first.provider}/{first.model}
+              </span>
+              <span className="muted small">{unit(first)}</span>
+              <span className="muted small">
+                {turns.length} turns · {int(turns.reduce((a, c) => a + (c.tokens?.input ?? 0) + (c.tokens?.output ?? 0), 0))} tokens ·{' '}
+                {money(turns.reduce((a, c) => a + (c.cost_usd ?? 0), 0), turns.every((c) => c.cost_usd !== null))}
+              </span>
+            </header>
+            <div className="messages" data-testid="prompt">
+              {opening.map((m, i) => (
+                <details key={i} open={m.role === 'user'}>
+                  <summary className="role">{m.role}</summary>
+                  <pre className="pre">{m.content}</pre>
+                </details>
+              ))}
+            </div>
+            {turns.map((c, i) => {
+              const n = i + 1;
+              const used = mine.filter((t) => t.turn === n);
+              return (
+                <div className="agent-turn" key={`${c.id}-${i}`} data-testid="agent-turn" data-turn={n}>
+                  <div className="turn-head small">
+                    <strong>turn {n}</strong> <StatusBadge status={c.status} /> <span className="muted">
+                      {int(c.tokens?.input ?? 0)} in · {int(c.tokens?.output ?? 0)} out · {money(c.cost_usd)} · {ms(c.latency_ms)}
+                    </span>
+                  </div>
+                  {c.error && <div className="error-text">{c.error}</div>}
+                  {c.response && (
+                    <pre className="pre" data-testid="response">
+                      {c.response}
+                    </pre>
+                  )}
+                  {used.map((t, j) => (
+                    <details key={`${t.call_id}-${j}`} className="tool-fold" data-testid="tool-call">
+                      <summary>
+                        <span className="mono">{t.name || t.tool}</span>{' '}
+                        <StatusBadge status={t.finished_at ? (t.ok ? 'succeeded' : 'failed') : 'running'} />{' '}
+                        <span className="muted small">
+                          {typeof t.arguments === 'object' ? JSON.stringify(t.arguments).slice(0, 120) : String(t.arguments).slice(0, 120)}
+                          {t.finished_at ? ` · ${duration(t.finished_at - t.started_at)}` : ''}
+                          {t.bytes ? ` · ${int(t.bytes)} bytes` : ''}
+                        </span>
+                      </summary>
+                      <div className="split">
+                        <div>
+                          <div className="role">arguments</div>
+                          <pre className="pre">{prettyJson(t.arguments)}</pre>
+                        </div>
+                        <div>
+                          <div className="role">result</div>
+                          <pre className="pre">{prettyJson(t.result ?? t.preview ?? '')}</pre>
+                        </div>
+                      </div>
+                    </details>
+                  ))}
+                </div>
+              );
+            })}
+          </article>
+        );
+      })}
+    </section>
   );
 }
