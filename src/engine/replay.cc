@@ -41,9 +41,16 @@ std::string Rehash(const std::string& old, const std::string& what) {
 
 json DefinitionsJson(const workflow::Workflow& wf) {
   json d = json::object();
-  for (const auto& n : wf.nodes)
-    d[n.id] = json{{"hash", n.definition_hash}, {"kind", workflow::NodeKindName(n.kind)}, {"needs", n.needs},
-                   {"model", n.model.model}};
+  for (const auto& n : wf.nodes) {
+    json j{{"hash", n.definition_hash}, {"kind", workflow::NodeKindName(n.kind)}, {"needs", n.needs},
+           {"model", n.model.model}};
+    // What the graph draws besides the needs: the loop's back edge, the condition, the fan-out.
+    if (n.loop) j["loop"] = {{"to", n.loop->to}, {"while", n.loop->cond.expr ? n.loop->cond.expr->source() : ""},
+                             {"max_iterations", n.loop->max_iterations}};
+    if (n.when && n.when->expr) j["when"] = n.when->expr->source();
+    if (n.map && n.map->over.expr) j["map_over"] = n.map->over.expr->source();
+    d[n.id] = std::move(j);
+  }
   return d;
 }
 

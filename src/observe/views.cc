@@ -172,6 +172,14 @@ Result<std::string> GraphJson(store::Store* st, const std::string& run_id) {
         if (n.is_string()) w.String(n.get<std::string>());
     w.EndArray();
     w.Field("model", def ? def->value("model", "") : std::string());
+    // The loop's back edge, the node's condition and its fan-out, as written.
+    if (def && def->contains("loop") && (*def)["loop"].is_object()) {
+      const json& lp = (*def)["loop"];
+      w.Key("loop").BeginObject().Field("to", lp.value("to", "")).Field("while", lp.value("while", ""));
+      w.Field("max_iterations", lp.value("max_iterations", 0)).EndObject();
+    }
+    if (def && def->contains("when") && (*def)["when"].is_string()) w.Field("when", (*def)["when"].get<std::string>());
+    if (def && def->contains("map_over") && (*def)["map_over"].is_string()) w.Field("map_over", (*def)["map_over"].get<std::string>());
     const ShowLine* l = s ? s->last : nullptr;
     w.Field("status", l ? l->status : std::string("pending"))
         .Field("iteration", l ? l->iteration : 0)

@@ -49,6 +49,7 @@ cli(store, ['run', launch, '--script', launchScript, '--yes', '--run-id', 'launc
 cli(store, ['run', launch, '--script', launchScript, '--run-id', 'launch-wait', '--no-cache'], { cwd: work, ok: [3] });
 cli(store, ['run', join(work, 'agent-fix/flow.yaml'), '--script', join(work, 'agent-fix/script.yaml'), '--run-id', 'agent'], { cwd: work });
 cli(store, ['replay', 'launch-ok', '--from', 'review', '--yes', '--run-id', 'launch-replay'], { cwd: work });
+cli(store, ['run', launch, '--script', launchScript, '--run-id', 'launch-gate', '--no-cache'], { cwd: work, ok: [3] });
 cli(store, ['run', join(work, 'failing.yaml'), '--script', join(work, 'failing-script.yaml'), '--run-id', 'failing'], { cwd: work, ok: [1] });
 // A develop and a modify of the demo's project: two sessions of the LLM developer.
 const tip = join(work, 'develop/tipsplit');
@@ -213,6 +214,43 @@ try {
       assert.equal(await el.getAttribute('data-status'), n.status, n.id);
     }
     await shot('graph');
+  });
+
+  await check('the graph draws arrowheads, the loop back edge, the condition and the map count; a click opens the panel', async () => {
+    await open('runs/launch-ok', 'graph');
+    const graph = await api('runs/launch-ok/graph');
+    const review = graph.nodes.find((n) => n.id === 'review');
+    assert.equal(review.loop.to, 'draft');
+    assert.equal(await page.locator('.react-flow__edge.back-edge').count(), 1);
+    const labels = await page.locator('.react-flow__edge-text').evaluateAll((els) => els.map((e) => e.textContent ?? ''));
+    assert.ok(labels.some((t) => t.startsWith('loop while nodes.review.json.approved')), labels.join(' | '));
+    assert.ok(labels.some((t) => t.startsWith('when nodes.plan.json.needs_legal')), labels.join(' | '));
+    assert.ok((await page.locator('.react-flow__edge path[marker-end]').count()) >= graph.nodes.length - 1, 'arrowheads');
+    const copy = graph.nodes.find((n) => n.id === 'feature_copy');
+    assert.ok((await page.locator('[data-testid="graph-node"][data-node-id="feature_copy"]').innerText()).includes(`× ${copy.items} items`));
+    await page.locator('[data-testid="graph-node"][data-node-id="review"]').click();
+    const panel = page.getByTestId('node-panel');
+    assert.ok((await panel.innerText()).includes('back to draft while'));
+    await shot('graph-panel');
+    await panel.getByTestId('open-inspector').click();
+    await ready(page, 'node');
+    assert.ok(page.url().endsWith('/nodes/review'), page.url());
+  });
+
+  await check('a waiting gate is approved from its node in the graph', async () => {
+    await open('runs/launch-gate', 'graph');
+    await page.locator('[data-testid="graph-node"][data-node-id="sign_off"]').click();
+    const panel = page.getByTestId('node-panel');
+    await panel.getByTestId('gate-decision').locator('textarea').fill('fine by me');
+    await panel.getByTestId('panel-approve').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="panel-said"]')?.textContent?.includes('approved'), null, { timeout: 15000 });
+    let status = '';
+    for (let i = 0; i < 200 && status !== 'succeeded'; i++) {
+      status = (await api('runs/launch-gate')).status;
+      if (status !== 'succeeded') await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.equal(status, 'succeeded');
+    assert.ok((await api('runs/launch-gate/nodes/sign_off')).output.includes('fine by me'));
   });
 
   await check("node inspector shows the node's prompt and response", async () => {

@@ -69,6 +69,12 @@ export interface GraphNode {
   kind: string;
   needs: string[];
   model: string;
+  /** The loop this node owns: a back edge to `to`, taken while `while` holds. */
+  loop?: { to: string; while: string; max_iterations: number };
+  /** The node's condition, as written. */
+  when?: string;
+  /** What a map node fans out over, as written. */
+  map_over?: string;
   status: NodeStatus;
   iteration: number;
   attempts: number;

@@ -1,6 +1,6 @@
 // A DAG drawn with React Flow, laid out by lib/layout (left to right, one column per layer).
 import { memo, useEffect, useMemo, useRef, useState } from 'react';
-import { Background, Controls, Handle, MiniMap, Position, ReactFlow, type Edge, type Node, type NodeHandle, type NodeProps } from '@xyflow/react';
+import { Background, Controls, Handle, MarkerType, MiniMap, Position, ReactFlow, type Edge, type Node, type NodeHandle, type NodeProps } from '@xyflow/react';
 import { layout } from '../lib/layout';
 import { int, money } from '../lib/format';
 import { useTheme } from '../lib/theme';
@@ -18,6 +18,10 @@ export interface DagItem {
   note?: string; // a line under the card: error, live text, "missing", ...
   title?: string; // hover text
   className?: string;
+  loopTo?: string; // the loop this node owns goes back to this node
+  loopWhile?: string; // ... while this holds
+  when?: string; // the node runs only when this holds
+  items?: number; // a map's items
 }
 
 type DagNodeType = Node<{ item: DagItem; selected: boolean }, 'sw'>;
@@ -30,7 +34,11 @@ const DagNode = memo(function DagNode({ data, sourcePosition = Position.Right, t
   const d = data.item;
   const status = d.status ?? 'pending';
   const sub = [d.kind, d.model].filter(Boolean).join(' · ');
-  const meta = [d.tokens ? `${int(d.tokens)} tok` : '', d.cost !== undefined && (d.cost !== 0 || d.costKnown === false) ? money(d.cost, d.costKnown ?? true) : '']
+  const meta = [
+    d.items ? `× ${int(d.items)} items` : '',
+    d.tokens ? `${int(d.tokens)} tok` : '',
+    d.cost !== undefined && (d.cost !== 0 || d.costKnown === false) ? money(d.cost, d.costKnown ?? true) : '',
+  ]
     .filter(Boolean)
     .join(' · ');
   return (
@@ -79,7 +87,7 @@ const miniColor = (n: DagNodeType) => MINI[n.data.item.status ?? ''] ?? '#9aa4b0
 export function DagView({ items, selected, onNodeClick, onReady, edgeClass, direction = 'LR', minimap = true }: DagViewProps) {
   const theme = useTheme();
   // Re-layout only when the shape changes, not on every status update.
-  const shape = useMemo(() => items.map((i) => `${i.id}<${i.needs.join(',')}`).join('|'), [items]);
+  const shape = useMemo(() => items.map((i) => `${i.id}<${i.needs.join(',')}~${i.loopTo ?? ''}?${i.when ?? ''}`).join('|'), [items]);
   const lay = useMemo(
     () => layout(items, direction === 'LR' ? { nodeWidth: W, nodeHeight: H, gapX: 70, gapY: 18 } : { nodeWidth: W, nodeHeight: H, gapX: 24, gapY: 50, direction }),
     [shape, direction],
@@ -118,14 +126,37 @@ export function DagView({ items, selected, onNodeClick, onReady, edgeClass, dire
     const ids = new Set(items.map((i) => i.id));
     const seen = new Set<string>();
     const out: Edge[] = [];
-    for (const item of items)
+    const arrow = { type: MarkerType.ArrowClosed, width: 16, height: 16 };
+    const clip = (s: string) => (s.length > 48 ? s.slice(0, 47) + '…' : s);
+    for (const item of items) {
       for (const need of item.needs) {
         const id = `${need}->${item.id}`;
         if (!ids.has(need) || need === item.id || seen.has(id)) continue;
         seen.add(id);
         const className = edgeClass?.(need, item.id);
-        out.push(className ? { id, source: need, target: item.id, className } : { id, source: need, target: item.id });
+        const e: Edge = { id, source: need, target: item.id, markerEnd: arrow };
+        if (className) e.className = className;
+        // A condition labels the edges into its node: the way only runs when it holds.
+        if (item.when) {
+          e.label = `when ${clip(item.when)}`;
+          e.className = `${e.className ?? ''} conditional`.trim();
+        }
+        out.push(e);
       }
+      // A loop's back edge: from its owner back to where the loop starts again.
+      if (item.loopTo && ids.has(item.loopTo)) {
+        out.push({
+          id: `${item.id}~>${item.loopTo}`,
+          source: item.id,
+          target: item.loopTo,
+          markerEnd: arrow,
+          animated: true,
+          className: 'back-edge',
+          label: `loop while ${clip(item.loopWhile ?? '')}`,
+          type: 'smoothstep',
+        });
+      }
+    }
     return out;
   }, [shape, edgeClass]); // edges follow the shape alone
 

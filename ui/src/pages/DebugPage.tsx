@@ -125,7 +125,7 @@ export function DebugPage({ id, run, running, live }: RunPageProps) {
   const d = useApi(() => api.debug(id), [id, live.ended, run?.status]);
   const [error, setError] = useState<Error | null>(null);
   const [said, setSaid] = useState('');
-  useReady('debug', d.data !== undefined || d.error !== undefined);
+  useReady('debug', d.data !== undefined || d.error !== null);
   const canResume = run !== undefined && !running && run.status !== 'succeeded';
   const resume = () => {
     setError(null);

@@ -9,7 +9,7 @@ export function FilePage({ session, path, line }: { session: string; path: strin
   const f = useApi(() => api.projectFile(session, path), [session, path]);
   const want = Number(line ?? 0);
   const ref = useRef<HTMLDivElement>(null);
-  useReady('file', f.data !== undefined || f.error !== undefined);
+  useReady('file', f.data !== undefined || f.error !== null);
   useEffect(() => {
     if (f.data && want > 0) ref.current?.querySelector(`[data-line="${want}"]`)?.scrollIntoView({ block: 'center' });
   }, [f.data, want]);

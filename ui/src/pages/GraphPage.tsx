@@ -8,7 +8,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { int, money } from '../lib/format';
 import { useApi, useReady, useThrottled } from '../lib/hooks';
 import { liveTextsOf, withLiveStatus } from '../lib/live';
-import { href, navigate } from '../lib/router';
+import { href } from '../lib/router';
 import type { RunPageProps } from './RunLayout';
 
 const items = new WeakMap<GraphNode, DagItem>(); // one item per fetched/overlaid node object
@@ -28,6 +28,10 @@ function toItem(n: GraphNode, streaming: string | undefined): DagItem {
     costKnown: n.cost_known,
     note,
     className: n.cached ? 'cached' : undefined,
+    loopTo: n.loop?.to,
+    loopWhile: n.loop?.while,
+    when: n.when,
+    items: n.items,
     title: [
       n.id,
       [n.kind, n.model].filter(Boolean).join(' · '),
@@ -70,7 +74,10 @@ export function GraphPage({ id, live, running }: RunPageProps) {
     return [...c].sort();
   }, [nodes]);
 
-  const onNodeClick = useCallback((node: string) => navigate(href({ page: 'node', id, node })), [id]);
+  // A click opens the node's panel (its facts, its inspector, and a waiting gate's decision).
+  const [picked, setPicked] = useState<string | undefined>();
+  const onNodeClick = useCallback((node: string) => setPicked((p) => (p === node ? undefined : node)), []);
+  const pickedNode = nodes.find((n) => n.id === picked);
   const onReady = useCallback(() => setReady(true), []);
   useReady('graph', ready && graph.data !== undefined);
 
@@ -89,10 +96,102 @@ export function GraphPage({ id, live, running }: RunPageProps) {
         </div>
       )}
       {graph.data && (
-        <div className="graph-wrap">
-          <DagView items={dagItems} onNodeClick={onNodeClick} onReady={onReady} />
+        <div className={`graph-wrap${pickedNode ? ' with-panel' : ''}`}>
+          <DagView items={dagItems} selected={picked} onNodeClick={onNodeClick} onReady={onReady} />
+          {pickedNode && <NodePanel id={id} n={pickedNode} onClose={() => setPicked(undefined)} onDecided={graph.reload} />}
         </div>
       )}
     </>
+  );
+}
+
+function NodePanel({ id, n, onClose, onDecided }: { id: string; n: GraphNode; onClose: () => void; onDecided: () => void }) {
+  const [note, setNote] = useState('');
+  const [said, setSaid] = useState('');
+  const [error, setError] = useState<Error | null>(null);
+  const decide = (decision: 'approved' | 'rejected') => {
+    setError(null);
+    api
+      .approve(id, { node: n.id, decision, text: note })
+      .then((r) => {
+        setSaid(`${r.decision}: ${r.continued}`);
+        onDecided();
+      })
+      .catch((e: Error) => setError(e));
+  };
+  const gate = n.kind === 'human' && n.status === 'waiting';
+  return (
+    <aside className="node-panel card" data-testid="node-panel" data-node={n.id}>
+      <header className="call-head">
+        <strong className="mono">{n.id}</strong> <StatusBadge status={n.status || 'pending'} />
+        <button type="button" className="secondary" onClick={onClose} aria-label="close">
+          ×
+        </button>
+      </header>
+      <dl className="facts small">
+        <dt>kind</dt>
+        <dd>{[n.kind, n.model].filter(Boolean).join(' · ') || '–'}</dd>
+        {n.needs.length > 0 && (
+          <>
+            <dt>needs</dt>
+            <dd className="mono">{n.needs.join(', ')}</dd>
+          </>
+        )}
+        {n.when && (
+          <>
+            <dt>when</dt>
+            <dd className="mono">{n.when}</dd>
+          </>
+        )}
+        {n.loop && (
+          <>
+            <dt>loop</dt>
+            <dd className="mono">
+              back to {n.loop.to} while {n.loop.while} (at most {n.loop.max_iterations})
+            </dd>
+          </>
+        )}
+        {n.map_over && (
+          <>
+            <dt>map over</dt>
+            <dd className="mono">
+              {n.map_over} ({int(n.items)} items)
+            </dd>
+          </>
+        )}
+        <dt>attempts</dt>
+        <dd>
+          {n.attempts}
+          {n.iteration > 0 && ` · iteration ${n.iteration + 1}`}
+        </dd>
+        <dt>spend</dt>
+        <dd>
+          {int(n.tokens)} tokens · {int(n.calls)} calls · {money(n.cost_usd, n.cost_known)}
+        </dd>
+      </dl>
+      {n.error && <pre className="pre error-text small">{n.error}</pre>}
+      <a href={href({ page: 'node', id, node: n.id })} data-testid="open-inspector">
+        Open the inspector →
+      </a>
+      {gate && (
+        <div className="gate-decision" data-testid="gate-decision">
+          <textarea placeholder="A note (optional; with Reject, what to change)" value={note} onChange={(e) => setNote(e.target.value)} aria-label="note" rows={3} />
+          <div className="actions">
+            <button type="button" onClick={() => decide('approved')} data-testid="panel-approve">
+              Approve
+            </button>
+            <button type="button" className="secondary" onClick={() => decide('rejected')} data-testid="panel-reject">
+              Reject
+            </button>
+          </div>
+        </div>
+      )}
+      {said && (
+        <p className="muted small" data-testid="panel-said">
+          {said}
+        </p>
+      )}
+      <ErrorBanner error={error} />
+    </aside>
   );
 }

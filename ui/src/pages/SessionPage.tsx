@@ -90,7 +90,7 @@ function Change({ s }: { s: SessionDetail }) {
 
 export function SessionPage({ session }: { session: string }) {
   const s = useApi(() => api.session(session), [session], (d) => (d?.status === 'running' ? 3000 : null));
-  useReady('session', s.data !== undefined || s.error !== undefined);
+  useReady('session', s.data !== undefined || s.error !== null);
   const d = s.data;
   return (
     <div className="page">

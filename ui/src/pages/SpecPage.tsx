@@ -136,7 +136,7 @@ function Matrix({ view, session }: { view: SpecView; session: string }) {
 
 function Trace({ session, id }: { session: string; id: string }) {
   const t = useApi(() => api.specTrace(session, id), [session, id]);
-  useReady('trace', t.data !== undefined || t.error !== undefined);
+  useReady('trace', t.data !== undefined || t.error !== null);
   const d = t.data;
   const result = (x: string) => (d?.results[x] ? <StatusBadge status={d.results[x] === 'not run' ? 'skipped' : d.results[x] === 'passed' ? 'succeeded' : 'failed'} /> : null);
   const item = (x: { id: string; title?: string; file?: string; line?: number }) => (
@@ -192,7 +192,7 @@ export function SpecPage({ session, tab = 'docs', doc, id }: Props) {
   // An ID asked for in the documents opens the document that defines it.
   const defining = id ? view?.items.find((i) => i.id === id)?.file : undefined;
   const current = view?.docs.find((d) => d.path === (doc ?? defining)) ?? view?.docs[0];
-  useReady('spec', tab !== 'trace' && (view !== undefined || v.error !== undefined));
+  useReady('spec', tab !== 'trace' && (view !== undefined || v.error !== null));
   const tabs = [
     { key: 'docs', label: 'Documents' },
     { key: 'matrix', label: 'Matrix' },
