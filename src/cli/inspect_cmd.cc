@@ -101,7 +101,7 @@ int CmdSessions(Context& ctx) {
     auto one = observe::SessionJson(env.store.get(), *runs, ctx.args.positional[0]);
     if (!one.ok()) return Fail(ctx, one.status());
     if (ctx.json) {
-      std::cout << one->dump(2) << "\n";
+      std::cout << one->dump(2, ' ', false, json::error_handler_t::replace) << "\n";
       return kExitOk;
     }
     const json& s = *one;
@@ -120,7 +120,7 @@ int CmdSessions(Context& ctx) {
   if (ctx.args.positional.size() > 1) return Usage(ctx, "sessions takes at most one SESSION");
   json list = observe::SessionsJson(env.store.get(), *runs, limit);
   if (ctx.json) {
-    std::cout << list.dump(2) << "\n";
+    std::cout << list.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
   if (list.empty()) {

@@ -75,8 +75,10 @@ json SessionsJson(store::Store* st, const std::vector<store::RunRecord>& runs, i
     json& row = it->second;
     if (fresh) {
       order.push_back(r.session);
+      // The newest run's status; a run whose process died while it ran is abandoned.
+      std::string status = r.status == "running" && !store::ProcessAlive(r) ? "abandoned" : r.status;
       row = {{"session", r.session}, {"kind", KindOf(r.session)}, {"project", ProjectOf(r)},
-             {"status", r.status},  // the newest run's
+             {"status", status},
              {"last_run_at", r.created_at}, {"runs", 0}, {"steps", json::array()}, {"gate_rounds", 0},
              {"tokens", 0}, {"cost_usd", 0.0}, {"cost_known", true}};
     }
@@ -113,10 +115,9 @@ Result<json> SessionJson(store::Store* st, const std::vector<store::RunRecord>& 
   for (auto it = runs.rbegin(); it != runs.rend(); ++it)
     if (it->session == id) mine.push_back(&*it);
   if (mine.empty()) return NotFound("no session " + Quote(id) + " in the store (`specwright sessions` lists them)");
-  json list = SessionsJson(st, {runs.begin(), runs.end()}, 0);
-  json out;
-  for (auto& s : list)
-    if (s["session"] == id) out = s;
+  std::vector<store::RunRecord> own;  // newest first, as SessionsJson wants them
+  for (auto it = mine.rbegin(); it != mine.rend(); ++it) own.push_back(**it);
+  json out = SessionsJson(st, own, 0).at(0);
   json run_rows = json::array();
   std::map<std::string, const store::RunRecord*> run_of;
   for (const auto* r : mine) {
@@ -162,19 +163,27 @@ Result<json> SessionJson(store::Store* st, const std::vector<store::RunRecord>& 
              {"gate", step.value("gate", json::array())},
              {"runs", step.value("runs", json::array())}};
       double started = 0, finished = 0;
+      bool open = false;  // a run of the step has not finished
       for (const auto& r : s["runs"]) {
         auto at = run_of.find(r.is_string() ? r.get<std::string>() : "");
         if (at == run_of.end()) continue;
         if (started == 0 || at->second->created_at < started) started = at->second->created_at;
         finished = std::max(finished, at->second->finished_at);
+        open |= at->second->finished_at <= 0;
       }
+      if (open) finished = 0;
       if (s["runs"].empty() || started == 0) continue;  // a step with no run of this session
       s["started_at"] = started;
       s["finished_at"] = finished;
       steps.push_back(std::move(s));
     }
-    std::sort(steps.begin(), steps.end(),
+    std::stable_sort(steps.begin(), steps.end(),
               [](const json& a, const json& b) { return a["started_at"].get<double>() < b["started_at"].get<double>(); });
+    // Between two steps the newest run has finished while the develop or change has not: what
+    // the process recorded says whether it is done.
+    std::string recorded_status = prefix.empty() ? state.value("status", "") : change.value("status", "");
+    out["finished"] = recorded_status == "done" || recorded_status == "abandoned";
+    if (!out["finished"].get<bool>() && out.value("status", "") == "succeeded") out["status"] = "unfinished";
     if (prefix.empty()) {
       out["complexity"] = state.value("complexity", json());
       out["qa"] = state.value("qa", json());

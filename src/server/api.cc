@@ -252,11 +252,11 @@ Response Api::Route(const Request& req) {
     if (seg.size() == 1) {
       auto limit = IntParam(req, "limit", 200, 1, 100000);
       if (!limit.ok()) return ErrorResponse(limit.status());
-      return Json(observe::SessionsJson(st_, *runs, *limit).dump());
+      return Json(observe::SessionsJson(st_, *runs, *limit).dump(-1, ' ', false, json::error_handler_t::replace));
     }
     auto one = observe::SessionJson(st_, *runs, seg[1]);
     if (!one.ok()) return ErrorResponse(one.status());
-    return Json(one->dump());
+    return Json(one->dump(-1, ' ', false, json::error_handler_t::replace));
   }
   if (top == "cost" && seg.size() == 1 && get) {
     auto since = observe::ParseSince(Query(req, "since", "7d"), static_cast<double>(std::time(nullptr)));

@@ -2,6 +2,7 @@
 
 #include <cmark.h>
 
+#include <cctype>
 #include <cstdlib>
 #include <filesystem>
 #include <memory>
@@ -26,6 +27,26 @@ std::string Html(const std::string& md) {
   std::unique_ptr<char, decltype(&std::free)> out(cmark_markdown_to_html(md.data(), md.size(), CMARK_OPT_SAFE),
                                                     &std::free);
   return out ? std::string(out.get()) : std::string();
+}
+
+/// InsideProject resolves rel (links included) and refuses a result outside the project or
+/// inside its .git or .specwright, judged on the resolved path, not the one asked for.
+Result<fs::path> InsideProject(const std::string& project, const fs::path& rel) {
+  std::error_code ec;
+  fs::path root = fs::weakly_canonical(project, ec);
+  if (ec || root.empty()) return NotFound("the session's project " + Quote(project) + " is not there");
+  fs::path full = fs::weakly_canonical(root / rel, ec);
+  if (ec) return InvalidInput("path " + Quote(rel.string()) + " cannot be resolved");
+  fs::path inside = full.lexically_relative(root);
+  if (inside.empty() || *inside.begin() == "..")
+    return InvalidInput("path " + Quote(rel.string()) + " leads out of the project");
+  for (const auto& part : inside) {
+    std::string p = part.string();
+    for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (p == ".git" || p == ".specwright" || p == "..")
+      return InvalidInput("path " + Quote(rel.string()) + " is not a project file the UI shows");
+  }
+  return full;
 }
 
 Result<spec::Project> OpenProject(const std::string& project) {
@@ -88,26 +109,22 @@ Result<std::string> SpecImpact(const std::string& project, const std::vector<std
 }
 
 Result<std::string> ProjectFile(const std::string& project, const std::string& rel) {
+  if (project.empty() || !fs::path(project).is_absolute())
+    return NotFound("the session has no project folder on record");
   if (rel.empty() || rel[0] == '/' || rel.find('\\') != std::string::npos || rel.find('\0') != std::string::npos)
     return InvalidInput("path " + Quote(rel) + " must be relative to the project");
-  fs::path want = fs::path(rel).lexically_normal();
-  for (const auto& part : want)
-    if (part == ".." || part == ".git" || part == ".specwright")
-      return InvalidInput("path " + Quote(rel) + " is not a project file the UI shows");
+  SW_ASSIGN_OR_RETURN(fs::path full, InsideProject(project, fs::path(rel)));
   std::error_code ec;
-  fs::path root = fs::weakly_canonical(project, ec);
-  if (ec) return NotFound("the session's project " + Quote(project) + " is not there");
-  fs::path full = fs::weakly_canonical(root / want, ec);
-  std::string r = root.string() + "/";
-  if (ec || !full.string().starts_with(r)) return InvalidInput("path " + Quote(rel) + " leads out of the project");
   if (!fs::is_regular_file(full, ec)) return NotFound("no file " + Quote(rel) + " in the project");
   uintmax_t size = fs::file_size(full, ec);
-  if (ec || size > kMaxFileBytes)
+  if (ec) return NotFound("no file " + Quote(rel) + " in the project");
+  if (size > kMaxFileBytes)
     return InvalidInput(Quote(rel) + " is " + std::to_string(size) + " bytes; the UI shows files up to " +
                         std::to_string(kMaxFileBytes));
   SW_ASSIGN_OR_RETURN(std::string text, ReadFile(full.string()));
   if (text.find('\0') != std::string::npos) return InvalidInput(Quote(rel) + " is not a text file");
-  return json{{"path", want.generic_string()}, {"text", text}}.dump(-1, ' ', false, json::error_handler_t::replace);
+  return json{{"path", fs::path(rel).lexically_normal().generic_string()}, {"text", text}}
+      .dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace sw::server

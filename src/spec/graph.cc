@@ -273,7 +273,7 @@ std::string ToJson(const std::vector<Finding>& f) {
   for (const auto& x : f)
     a.push_back({{"rule", x.rule}, {"severity", SeverityName(x.severity)}, {"file", x.at.file}, {"line", x.at.line},
                  {"id", x.id}, {"message", x.message}});
-  return a.dump(2);
+  return a.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 Result<TraceReport> Trace(const Graph& g, const std::string& id) {
@@ -341,7 +341,7 @@ std::string ToJson(const Graph& g, const TraceReport& r) {
   for (const auto& d : r.down) j["down"].push_back(ItemJson(g, d));
   j["code"] = CitesJson(r.code);
   j["tests"] = CitesJson(r.tests);
-  return j.dump(2);
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 Impact ImpactOf(const Graph& g, const std::vector<std::string>& ids) {
@@ -409,7 +409,7 @@ std::string ToJson(const Impact& r) {
     for (const auto& [f, lines] : *m) a.push_back({{"file", f}, {"lines", lines}});
     j[key] = a;
   }
-  return j.dump(2);
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 Matrix MatrixOf(const Graph& g) {
@@ -519,7 +519,7 @@ std::string ToJson(const Matrix& m) {
   }
   j["coverage"] = json::object();
   for (size_t k = 0; k < m.columns.size(); ++k) j["coverage"][m.columns[k]] = m.coverage[k];
-  return j.dump(2);
+  return j.dump(2, ' ', false, json::error_handler_t::replace);
 }
 
 }  // namespace sw::spec

@@ -589,6 +589,7 @@ TEST_F(UiApiE2E, ApprovingAStepOfDevelopInTheUiLetsDevelopContinue) {
   EXPECT_EQ(one["step_list"][2]["status"], "waiting") << one.dump();
   EXPECT_EQ(one["run_list"].size(), sessions[0]["runs"].get<size_t>());
   EXPECT_EQ(one["complexity"]["tier"], "minimal");
+  EXPECT_EQ(one["finished"], false);  // the process says the develop is not done
   HttpReply none = Http(port_, "GET", "/api/v1/sessions/no-such-session", "");
   EXPECT_EQ(none.status, 404) << none.body;
   EXPECT_EQ(Parse(none.body).value("error", ""), "no session \"no-such-session\" in the store (`specwright sessions` lists them)") << none.body;
@@ -605,6 +606,17 @@ TEST_F(UiApiE2E, ApprovingAStepOfDevelopInTheUiLetsDevelopContinue) {
     EXPECT_EQ(r.body.find("secret"), std::string::npos) << bad;
   }
   std::filesystem::remove(dir_ + "/tipsplit/link.txt");
+  // A link to .git inside the project is judged by where it leads; a spec document linked in
+  // from elsewhere is not the project's.
+  std::filesystem::create_directory_symlink(dir_ + "/tipsplit/.git", dir_ + "/tipsplit/notes");
+  EXPECT_EQ(Http(port_, "GET", "/api/v1/sessions/" + id + "/file?path=notes/config", "").status, 400);
+  std::filesystem::remove(dir_ + "/tipsplit/notes");
+  std::ofstream(dir_ + "/elsewhere.md") << "# Elsewhere\n\n## REQ-09-001 Leaked title\n\nPrivate.\n";
+  std::filesystem::create_symlink(dir_ + "/elsewhere.md", dir_ + "/tipsplit/specs/leak.md");
+  HttpReply leak = Http(port_, "GET", "/api/v1/sessions/" + id + "/spec", "");
+  EXPECT_EQ(leak.status, 200);
+  EXPECT_EQ(leak.body.find("Leaked title"), std::string::npos) << leak.body.substr(0, 300);
+  std::filesystem::remove(dir_ + "/tipsplit/specs/leak.md");
   json brief = GetJson("/api/v1/sessions/" + id + "/file?path=BRIEF.md");
   EXPECT_NE(brief["text"].get<std::string>().find("tipsplit"), std::string::npos);
   EXPECT_EQ(Http(port_, "GET", "/api/v1/sessions/" + id + "/file?path=nope.txt", "").status, 404);

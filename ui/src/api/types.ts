@@ -482,6 +482,8 @@ export interface SessionDetail extends SessionSummary {
   tasks?: { id: string; title: string; path: string; path_reason: string; files: string[] }[];
   qa?: SessionQa | null;
   note?: string;
+  /** From the project's state file: the develop or change is done (or abandoned). */
+  finished?: boolean;
 }
 
 export interface SpecItemRef {

@@ -73,9 +73,10 @@ function Change({ s }: { s: SessionDetail }) {
           </ul>
         </div>
       )}
-      {c.estimate && c.spent && (
+      {c.estimate && (
         <p>
-          Estimated {int(c.estimate.tokens ?? 0)} tokens, {money(c.estimate.usd ?? 0)}; spent {int(c.spent.tokens ?? 0)} tokens, {money(c.spent.usd ?? 0)}
+          Estimated {int(c.estimate.tokens ?? 0)} tokens, {money(c.estimate.usd ?? 0)}
+          {c.spent && `; spent ${int(c.spent.tokens ?? 0)} tokens, ${money(c.spent.usd ?? 0)}`}
         </p>
       )}
       {c.plan && (
@@ -89,7 +90,8 @@ function Change({ s }: { s: SessionDetail }) {
 }
 
 export function SessionPage({ session }: { session: string }) {
-  const s = useApi(() => api.session(session), [session], (d) => (d?.status === 'running' ? 3000 : null));
+  // Polled until the process says it is done: between two steps no run is running.
+  const s = useApi(() => api.session(session), [session], (d) => (d && (d.status === 'running' || d.finished === false) ? 3000 : null));
   useReady('session', s.data !== undefined || s.error !== null);
   const d = s.data;
   return (

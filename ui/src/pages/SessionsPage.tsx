@@ -7,7 +7,8 @@ import { useApi, useNow, useReady } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
 
 export function SessionsPage() {
-  const sessions = useApi(() => api.sessions(), [], (d) => (d?.some((s) => s.status === 'running') ? 3000 : null));
+  // New sessions and steps appear without a reload: quickly while one runs, slowly otherwise.
+  const sessions = useApi(() => api.sessions(), [], (d) => (d?.some((s) => s.status === 'running') ? 3000 : 15000));
   const running = sessions.data?.some((s) => s.status === 'running') ?? false;
   const now = useNow(1000, running);
   useReady('sessions', sessions.data !== undefined);

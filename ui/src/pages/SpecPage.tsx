@@ -11,8 +11,6 @@ import { href } from '../lib/router';
 
 type Props = { session: string; tab?: string; doc?: string; id?: string };
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-
 /** Doc renders cmark's (safe) HTML, then makes every known ID a link to its trace and gives
  *  each item heading its ID as anchor. */
 function Doc({ html, ids, session, focus }: { html: string; ids: string[]; session: string; focus?: string }) {
@@ -23,7 +21,9 @@ function Doc({ html, ids, session, focus }: { html: string; ids: string[]; sessi
     root.innerHTML = html;
     if (ids.length === 0) return;
     const known = new Set(ids);
-    const re = new RegExp(`(?<![A-Za-z0-9_-])(${[...ids].sort((a, b) => b.length - a.length).map(escape).join('|')})(?![A-Za-z0-9_])`, 'g');
+    // One generic ID shape, each match looked up in the set: linear in the text, whatever the
+    // number of IDs (an alternation of thousands of IDs is not).
+    const re = /(?<![A-Za-z0-9_-])([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)+)(?![A-Za-z0-9_-])/g;
     for (const h of root.querySelectorAll('h1,h2,h3,h4,h5,h6')) {
       const first = (h.textContent ?? '').trim().split(/\s+/)[0] ?? '';
       if (known.has(first)) {
@@ -37,11 +37,12 @@ function Doc({ html, ids, session, focus }: { html: string; ids: string[]; sessi
     for (const t of texts) {
       const v = t.nodeValue ?? '';
       re.lastIndex = 0;
-      if (!re.test(v)) continue;
-      re.lastIndex = 0;
       const frag = document.createDocumentFragment();
       let at = 0;
+      let linked = false;
       for (let m = re.exec(v); m; m = re.exec(v)) {
+        if (!known.has(m[1]!)) continue;
+        linked = true;
         frag.append(v.slice(at, m.index));
         const a = document.createElement('a');
         a.href = href({ page: 'spec', session, tab: 'trace', id: m[1] });
@@ -51,6 +52,7 @@ function Doc({ html, ids, session, focus }: { html: string; ids: string[]; sessi
         frag.append(a);
         at = m.index + m[1]!.length;
       }
+      if (!linked) continue;
       frag.append(v.slice(at));
       t.replaceWith(frag);
     }
@@ -71,19 +73,32 @@ function Matrix({ view, session }: { view: SpecView; session: string }) {
   const [q, setQ] = useState('');
   const m = view.matrix;
   const query = q.trim().toLowerCase();
+  // The filter looks at what a row shows (its ID, title and cells), not at the field names.
   const rows = useMemo(
-    () => m.rows.filter((r) => !query || JSON.stringify(r).toLowerCase().includes(query)),
-    [m.rows, query],
+    () =>
+      m.rows.filter(
+        (r) => !query || [r.id, r.title, ...m.columns.flatMap((c) => (Array.isArray(r[c]) ? (r[c] as string[]) : []))].some((v) => v.toLowerCase().includes(query)),
+      ),
+    [m.rows, m.columns, query],
   );
   const ids = new Set(view.items.map((i) => i.id));
-  const cell = (v: string) =>
-    ids.has(v) ? (
-      <a href={href({ page: 'spec', session, tab: 'trace', id: v })}>{v}</a>
-    ) : (
+  const cell = (v: string, column: string) => {
+    // A test case that did not pass is written "TC-06-004 (failed)" or "(not run)".
+    const res = /^(\S+) \((.+)\)$/.exec(v);
+    const id = res ? res[1]! : v;
+    if (ids.has(id) || column === 'passing')
+      return (
+        <>
+          <a href={href({ page: 'spec', session, tab: 'trace', id })}>{id}</a>
+          {res && <StatusBadge status={res[2] === 'failed' ? 'failed' : 'skipped'} />}
+        </>
+      );
+    return (
       <a className="mono small" href={href({ page: 'file', session, path: v })}>
         {v}
       </a>
     );
+  };
   return (
     <div>
       <div className="toolbar">
@@ -112,7 +127,7 @@ function Matrix({ view, session }: { view: SpecView; session: string }) {
                 const list = Array.isArray(v) ? v : [];
                 return (
                   <td key={c} className={list.length === 0 ? 'st-text-failed' : ''}>
-                    {list.length === 0 ? '—' : list.map((x, i) => <div key={i}>{cell(x)}</div>)}
+                    {list.length === 0 ? '—' : list.map((x, i) => <div key={i}>{cell(x, c)}</div>)}
                   </td>
                 );
               })}
