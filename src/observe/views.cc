@@ -283,6 +283,25 @@ Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const 
   }
   w.EndArray();
   w.Field("output", BlobText(st, t.output_blob, 256 << 10));  // its latest success, read by Trace
+  // Each iteration's output, cache hits included (they made no model call): a loop's rounds,
+  // such as the documents of a gate dialogue. The last 50 succeeded units.
+  // (The node_succeeded events carry each iteration's output blob; a cache hit's node_runs row
+  // does not.)
+  w.Key("outputs").BeginArray();
+  {
+    SW_ASSIGN_OR_RETURN(auto events, st->ListNodeEvents(run_id, node));
+    std::vector<const store::Event*> done;
+    for (const auto& e : events)
+      if (e.type == "node_succeeded" && !BlobOf(e.data).empty()) done.push_back(&e);
+    for (size_t i = done.size() > 50 ? done.size() - 50 : 0; i < done.size(); ++i)
+      w.BeginObject()
+          .Field("iteration", done[i]->iteration)
+          .Field("item", done[i]->item)
+          .Field("attempt", done[i]->attempt)
+          .Field("output", BlobText(st, BlobOf(done[i]->data), 64 << 10))
+          .EndObject();
+  }
+  w.EndArray();
   w.Key("live").BeginArray();
   SW_ASSIGN_OR_RETURN(auto live, st->ListLive(run_id));
   for (const auto& l : live)

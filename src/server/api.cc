@@ -211,6 +211,17 @@ Response Api::Route(const Request& req) {
         return Json(observe::ToJson(*r));
       }
       if (what == "events") return Events(*id, req);
+      if (what == "approvals") {
+        // Every answer at the run's human nodes, decided or pending, in order: a gate
+        // dialogue's rounds.
+        auto list = st_->ListApprovals(*id);
+        if (!list.ok()) return ErrorResponse(list.status());
+        json out = json::array();
+        for (const auto& a : *list)
+          out.push_back({{"node", a.node}, {"iteration", a.iteration}, {"item", a.item}, {"decision", a.decision},
+                         {"text", a.text}, {"by", a.by}, {"at", a.ts}});
+        return Json(out.dump(-1, ' ', false, json::error_handler_t::replace));
+      }
     }
     if (get && seg.size() == 4 && what == "nodes") return JsonOr(observe::NodeJson(st_, *id, seg[3]));
     if (post && seg.size() == 3) {

@@ -56,6 +56,12 @@ const tip = join(work, 'develop/tipsplit');
 const rec = ['--script', join(tip, 'recording.yaml'), '--config', join(tip, 'specwright.yaml')];
 cli(store, ['develop', join(tip, 'BRIEF.md'), '--workspace', join(tmp, 'tipsplit'), '--yes', ...rec], { cwd: work });
 cli(store, ['modify', 'Allow tips up to 50%', '--workspace', join(tmp, 'tipsplit'), '--yes', ...rec], { cwd: work });
+// A develop that a person drives: it waits at its question, then at the requirements gate.
+const gatedDevelop = () => cli(store, ['develop', join(tip, 'BRIEF.md'), '--workspace', join(tmp, 'gated'), ...rec], { cwd: work, ok: [3] });
+gatedDevelop();
+const asked = cliJson(store, ['runs', '--search', 'question', '--limit', '100']).find((r) => r.status === 'waiting');
+cli(store, ['approve', asked.id, 'ask', '--text', 'Round each share up to the cent'], { cwd: work });
+gatedDevelop();
 
 const ui = await startUi(store, work);
 const fake = await startFakeLlm(['--chunks', '40', '--chunk-gap-ms', '120', '--script', join(tmp, 'fake.yaml')]);
@@ -80,6 +86,9 @@ const open = async (hash, name) => {
 const shot = async (name) => {
   if (shots) await page.screenshot({ path: join(shots, name + '.png') });
 };
+
+/** The finished develop of the demo's project (not the one waiting at its gate). */
+const developSession = async () => (await api('sessions')).find((x) => x.kind === 'develop' && x.project.endsWith('/tipsplit'));
 
 const failures = [];
 async function check(name, fn) {
@@ -109,12 +118,12 @@ try {
 
   await check('sessions list the develop and the modify with their spend', async () => {
     await open('sessions', 'sessions');
-    const sessions = await api('sessions');
+    const sessions = (await api('sessions')).filter((x) => x.project.endsWith('/tipsplit'));
     assert.equal(sessions.length, 2);
     assert.deepEqual(sessions.map((s) => s.kind), ['modify', 'develop']);
     // A session lasts until its last run ended, not until its last run began.
     for (const s of sessions) assert.ok(s.finished_at > s.last_run_at, JSON.stringify(s));
-    assert.equal(await page.getByTestId('session-row').count(), 2);
+    assert.equal(await page.getByTestId('session-row').count(), 3);  // and the gated develop
     for (const s of sessions) {
       const row = page.locator(`[data-testid="session-row"][data-session="${s.session}"]`);
       assert.ok((await row.innerText()).includes(s.steps[0]), `${s.session} lists its steps`);
@@ -123,7 +132,7 @@ try {
   });
 
   await check("a develop's session page shows its steps in order, its tasks, QA and runs", async () => {
-    const [, dev] = await api('sessions');
+    const dev = await developSession();
     const detail = await api('sessions/' + dev.session);
     await open('sessions/' + dev.session, 'session');
     const steps = page.getByTestId('session-step');
@@ -142,7 +151,7 @@ try {
   });
 
   await check("a modify's session page shows its route and what the cascade check kept", async () => {
-    const [mod] = await api('sessions');
+    const mod = (await api('sessions')).find((x) => x.kind === 'modify');
     await open('sessions/' + mod.session, 'session');
     const change = await page.getByTestId('session-change').innerText();
     assert.ok(change.includes('Allow tips up to 50%'), change);
@@ -152,7 +161,7 @@ try {
   });
 
   await check('specs render with their IDs as links; the matrix filters; check is clean', async () => {
-    const [, dev] = await api('sessions');
+    const dev = await developSession();
     const view = await api(`sessions/${dev.session}/spec`);
     await open(`sessions/${dev.session}`, 'session');
     await page.getByTestId('spec-link').click();
@@ -176,7 +185,7 @@ try {
   });
 
   await check('a trace goes up to the requirement and down to code and passing tests; a file opens at its line', async () => {
-    const [, dev] = await api('sessions');
+    const dev = await developSession();
     const trace = await api(`sessions/${dev.session}/spec/trace/BR-01-001`);
     await open(`sessions/${dev.session}/spec?tab=trace&id=BR-01-001`, 'trace');
     const up = await page.getByTestId('trace-up').innerText();
@@ -398,6 +407,33 @@ try {
     assert.ok(answer.startsWith(partial.trim()), `streamed text ${JSON.stringify(partial)} begins the answer`);
     assert.ok(partial.trim().length < answer.length, 'the inspector showed the answer while it was still arriving');
     await page.waitForFunction(() => document.querySelector('[data-testid="run-status"]')?.textContent?.includes('succeeded'), null, { timeout: 10000 });
+  });
+
+  await check("a develop's gate is a dialogue: findings, the change since the last round, earlier rounds, words back to the architect", async () => {
+    await open('approvals', 'approvals');
+    const gate = page.locator('[data-testid="approval"][data-node="approve"]');
+    assert.equal(await gate.count(), 1);
+    const dialogue = gate.getByTestId('gate-dialogue');
+    await dialogue.getByTestId('gate-findings').waitFor();
+    const findings = await dialogue.getByTestId('gate-findings').innerText();
+    assert.ok(findings.includes('round 1: fix') && findings.includes('REQ-01-001') && findings.includes('round 2: approve'), findings);
+    assert.ok((await dialogue.getByTestId('gate-diff').innerText()).includes('+ ## BR-01-002 Party size'));
+    await shot('gate-dialogue');
+    await gate.getByTestId('approval-note').fill('Add the example of a bill of 0.01 for 3 people to REQ-01-003');
+    await gate.getByTestId('reject').click();
+    const answer = page.locator('[data-testid="approval-answer"][data-node="approve"]');
+    await answer.waitFor();
+    assert.ok((await answer.innerText()).includes('specwright develop'), await answer.innerText());
+    // develop runs again: the architect revises with those words, the gate asks again.
+    gatedDevelop();
+    await open('approvals', 'approvals');
+    const again = page.locator('[data-testid="approval"][data-node="approve"]');
+    await again.getByTestId('gate-rounds').waitFor();
+    const rounds = await again.getByTestId('gate-rounds').innerText();
+    assert.ok(rounds.includes('rejected by ui') && rounds.includes('0.01 for 3 people'), rounds);
+    assert.ok((await again.getByTestId('gate-diff').innerText()).includes('0.01 for 3 people'));
+    await again.getByTestId('approve').click();
+    await page.locator('[data-testid="approval-answer"][data-node="approve"]').first().waitFor();
   });
 
   await check('approving a waiting gate continues the run', async () => {

@@ -115,6 +115,7 @@ export const api = {
   approve: (id: string, body: T.ApproveRequest) => postJson<T.ApproveResponse>(`/runs/${e(id)}/approve`, body),
   cancel: (id: string) => postJson<unknown>(`/runs/${e(id)}/cancel`, {}),
   debug: (id: string) => getJson<T.DebugReport>(`/runs/${e(id)}/debug`),
+  runApprovals: (id: string) => getJson<T.ApprovalRecord[]>(`/runs/${e(id)}/approvals`),
   resume: (id: string) => postJson<T.ResumeResponse>(`/runs/${e(id)}/resume`, {}),
   replay: (id: string, body: T.ReplayRequest) => postJson<T.ReplayResponse>(`/runs/${e(id)}/replay`, body),
 };

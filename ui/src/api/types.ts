@@ -183,6 +183,8 @@ export interface NodeDetail {
   calls: ModelCall[];
   tool_calls: ToolCall[];
   output: string | null;
+  /** Each succeeded unit's output (cache hits included), the last 50. */
+  outputs?: { iteration: number; item: number; attempt: number; output: string }[];
   live: LiveText[];
 }
 
@@ -570,4 +572,15 @@ export interface ResumeResponse {
   continued: string;
   resumed_run?: string;
   pid?: number;
+}
+
+/** GET /runs/{id}/approvals: every answer at the run's human nodes. */
+export interface ApprovalRecord {
+  node: string;
+  iteration: number;
+  item: number;
+  decision: string;
+  text: string;
+  by: string;
+  at: number;
 }

@@ -1,9 +1,27 @@
-import { expect, it } from 'vitest';
-import { classifyDiff, splitLines } from './difftext';
+import { describe, expect, it } from 'vitest';
+import { classifyDiff, lineDiff, splitLines } from './difftext';
 
 it('classifies unified diff lines', () => {
   const text = '--- a/draft\n+++ b/draft\n@@ -1,2 +1,2 @@\n same\n-old\n+new\n--- x (a removed "-- x")\n+++ y\n';
   expect(classifyDiff(splitLines(text))).toEqual(['diff-file', 'diff-file', 'diff-hunk', 'diff-ctx', 'diff-del', 'diff-add', 'diff-del', 'diff-add']);
   expect(splitLines('')).toEqual([]);
   expect(splitLines('a\nb')).toEqual(['a', 'b']);
+});
+
+describe('lineDiff', () => {
+  it('keeps common lines and marks the rest', () => {
+    expect(lineDiff('a\nb\nc\n', 'a\nB\nc\nd\n')).toEqual([
+      { op: ' ', line: 'a' },
+      { op: '-', line: 'b' },
+      { op: '+', line: 'B' },
+      { op: ' ', line: 'c' },
+      { op: '+', line: 'd' },
+    ]);
+    expect(lineDiff('', 'x')).toEqual([{ op: '+', line: 'x' }]);
+    expect(lineDiff('same\n', 'same\n')).toEqual([{ op: ' ', line: 'same' }]);
+  });
+  it('gives both sides whole past the limit', () => {
+    const big = Array.from({ length: 5 }, (_, k) => `l${k}`).join('\n');
+    expect(lineDiff(big, 'x', 3).filter((o) => o.op === '-').length).toBe(5);
+  });
 });

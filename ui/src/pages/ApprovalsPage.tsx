@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { api } from '../api/client';
 import type { Approval, ApproveResponse } from '../api/types';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { GateDialogue } from '../components/GateDialogue';
 import { StatusBadge } from '../components/StatusBadge';
 import { ago, time } from '../lib/format';
 import { useApi, useNow, useReady } from '../lib/hooks';
@@ -54,6 +55,8 @@ function ApprovalItem({ a, now, onDone }: { a: Approval; now: number; onDone: (a
   const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<Error | null>(null);
+  // A gate of the developer process (a spec phase's `approve`) is a dialogue with the architect.
+  const dialogue = a.workflow === 'process-phase' && a.node === 'approve';
   const decide = (decision: 'approved' | 'rejected') => {
     setBusy(true);
     setError(null);
@@ -82,13 +85,21 @@ function ApprovalItem({ a, now, onDone }: { a: Approval; now: number; onDone: (a
         <span className="muted small">{a.alive ? 'a process is running this run' : 'no process: approving resumes the run'}</span>
       </header>
       {a.message && <pre className="pre message-text">{a.message}</pre>}
-      <textarea data-testid="approval-note" placeholder="Note for the run (optional)" value={text} onChange={(e) => setText(e.target.value)} rows={2} aria-label="note" />
+      {dialogue && <GateDialogue runId={a.run_id} />}
+      <textarea
+        data-testid="approval-note"
+        placeholder={dialogue ? 'Your words to the architect: what to change (with Reject), or a comment (with Approve)' : 'Note for the run (optional)'}
+        value={text}
+        onChange={(e) => setText(e.target.value)}
+        rows={dialogue ? 3 : 2}
+        aria-label="note"
+      />
       <div className="actions">
         <button type="button" data-testid="approve" disabled={busy} onClick={() => decide('approved')}>
-          Approve
+          {dialogue && text.trim() ? 'Approve with this comment' : 'Approve'}
         </button>
-        <button type="button" className="danger" data-testid="reject" disabled={busy} onClick={() => decide('rejected')}>
-          Reject
+        <button type="button" className="danger" data-testid="reject" disabled={busy || (dialogue && !text.trim())} onClick={() => decide('rejected')} title={dialogue ? 'send it back to the architect with your words' : undefined}>
+          {dialogue ? 'Send back with my words' : 'Reject'}
         </button>
       </div>
       <ErrorBanner error={error} />
