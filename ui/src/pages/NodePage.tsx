@@ -212,16 +212,7 @@ function ToolCard({ call: t }: { call: ToolCall }) {
           {t.bytes ? ` · ${int(t.bytes)} bytes` : ''}
         </span>
       </header>
-      <div className="split">
-        <div>
-          <div className="role">arguments</div>
-          <pre className="pre">{prettyJson(t.arguments)}</pre>
-        </div>
-        <div>
-          <div className="role">result</div>
-          <pre className="pre">{prettyJson(t.result ?? t.preview ?? '')}</pre>
-        </div>
-      </div>
+      <ToolIO call={t} />
     </article>
   );
 }
@@ -290,16 +281,7 @@ function AgentThreads({ calls, tools }: { calls: ModelCall[]; tools: ToolCall[] 
                           {t.bytes ? ` · ${int(t.bytes)} bytes` : ''}
                         </span>
                       </summary>
-                      <div className="split">
-                        <div>
-                          <div className="role">arguments</div>
-                          <pre className="pre">{prettyJson(t.arguments)}</pre>
-                        </div>
-                        <div>
-                          <div className="role">result</div>
-                          <pre className="pre">{prettyJson(t.result ?? t.preview ?? '')}</pre>
-                        </div>
-                      </div>
+                      <ToolIO call={t} />
                     </details>
                   ))}
                 </div>
@@ -309,5 +291,21 @@ function AgentThreads({ calls, tools }: { calls: ModelCall[]; tools: ToolCall[] 
         );
       })}
     </section>
+  );
+}
+
+/** ToolIO is a tool call's arguments beside its result. */
+function ToolIO({ call: t }: { call: ToolCall }) {
+  return (
+    <div className="split">
+      <div>
+        <div className="role">arguments</div>
+        <pre className="pre">{prettyJson(t.arguments)}</pre>
+      </div>
+      <div>
+        <div className="role">result</div>
+        <pre className="pre">{prettyJson(t.result ?? t.preview ?? '')}</pre>
+      </div>
+    </div>
   );
 }
