@@ -86,8 +86,10 @@ What to look at next:
   SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN runs
                                    every phase's run, with its tokens and dollars
   SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN ui
-                                   the web UI at http://127.0.0.1:8420/: each phase's graph, prompts,
-                                   answers, tool calls, cost
+                                   the web UI at http://127.0.0.1:8420/: Sessions (each develop and
+                                   modify: its steps, its specs and traceability matrix, a trace
+                                   down to code and tests), each phase's graph, prompts, answers,
+                                   tool calls, cost
 
 The L2 example: demo/secretdrop/ (specs/, secretdrop/*.py, tests/, PR.md); try it:
   cd demo/secretdrop && python3 -m secretdrop.server --db /tmp/secretdrop.db &
