@@ -60,6 +60,7 @@ struct ShowLine {
 struct ShowReport {
   store::RunRecord run;
   std::vector<ShowLine> lines;  // in start order
+  std::string inputs = "{}";    // the run's inputs as resolved at its start (JSON), from run_started
 };
 Result<ShowReport> Show(store::Store* st, const std::string& run_id);
 std::string ToJson(const ShowReport& r);

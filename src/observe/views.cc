@@ -114,6 +114,11 @@ Result<ShowReport> Show(store::Store* st, const std::string& run_id) {
   SW_ASSIGN_OR_RETURN(r.run, RunOrError(st, run_id));
   SW_ASSIGN_OR_RETURN(auto rows, st->ListNodeRuns(run_id));
   r.lines = Fold(rows);
+  SW_ASSIGN_OR_RETURN(auto started, st->ListEventsOfType(run_id, "run_started"));
+  if (!started.empty()) {
+    json d = json::parse(started.front().data, nullptr, false);
+    if (d.is_object() && d.contains("inputs") && d["inputs"].is_object()) r.inputs = d["inputs"].dump(-1, ' ', false, json::error_handler_t::replace);
+  }
   return r;
 }
 
@@ -127,7 +132,7 @@ std::string ToJson(const ShowReport& r) {
   w.BeginArray();
   for (const auto& l : r.lines) WriteLine(w, l);
   w.EndArray();
-  return out + ",\"nodes\":" + w.Take() + "}";
+  return out + ",\"inputs\":" + r.inputs + ",\"nodes\":" + w.Take() + "}";
 }
 
 Result<std::string> GraphJson(store::Store* st, const std::string& run_id) {

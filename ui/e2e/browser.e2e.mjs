@@ -216,6 +216,10 @@ try {
 
   await check('run graph shows each node with its status', async () => {
     await open('runs/launch-ok', 'graph');
+    const shown = await api('runs/launch-ok');
+    assert.ok(Object.keys(shown.inputs).length > 0, 'the run has inputs');
+    const inputs = await page.getByTestId('run-inputs').innerText();
+    for (const k of Object.keys(shown.inputs)) assert.ok(inputs.includes(k), `the header shows input ${k}: ${inputs}`);
     const graph = await api('runs/launch-ok/graph');
     assert.equal(await page.getByTestId('graph-node').count(), graph.nodes.length);
     for (const n of graph.nodes) {

@@ -39,6 +39,8 @@ export interface Run {
 
 /** GET /runs/{id}: the run plus one line per node × iteration. */
 export interface RunShow extends Run {
+  /** The run's inputs as resolved when it started. */
+  inputs?: Record<string, unknown>;
   nodes: ShowNode[];
 }
 

@@ -118,6 +118,16 @@ export function RunLayout({ route }: { route: RunRoute }) {
             )}
           </dl>
         )}
+        {fetched?.inputs && Object.keys(fetched.inputs).length > 0 && (
+          <div className="run-inputs small" data-testid="run-inputs" title={JSON.stringify(fetched.inputs, null, 2)}>
+            <span className="muted">inputs</span>{' '}
+            {Object.entries(fetched.inputs).map(([k, v]) => (
+              <span key={k} className="tag">
+                <span className="mono">{k}</span> = {(typeof v === 'string' ? v : JSON.stringify(v)).slice(0, 80)}
+              </span>
+            ))}
+          </div>
+        )}
         {run?.error && <div className="run-error">{run.error}</div>}
         <nav className="tabs" aria-label="run views">
           {TABS.map((t) => (
