@@ -156,6 +156,8 @@ struct CostSinceReport {
   std::vector<RunSpend> runs;  // top-level runs, oldest first; sub-run spend folded in
   Bucket total;
   std::vector<Bucket> by_model, by_provider, by_workflow, by_day;  // by_day in date order
+  /// Spend of develop, modify, update and review sessions (runs without one are left out).
+  std::vector<Bucket> by_session;
 };
 Result<CostSinceReport> CostSince(store::Store* st, double since);
 std::string ToJson(const CostSinceReport& r);

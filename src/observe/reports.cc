@@ -349,7 +349,7 @@ Result<CostSinceReport> CostSince(store::Store* st, double since) {
     }
   for (const auto& r : earlier) run_of[r.id] = &r;
   for (auto it = run_of.begin(); it != run_of.end();) it = it->second ? std::next(it) : run_of.erase(it);
-  std::map<std::string, Bucket> by_model, by_provider, by_workflow, by_day, by_run;
+  std::map<std::string, Bucket> by_model, by_provider, by_workflow, by_day, by_run, by_session;
   for (const auto& c : calls) {
     rep.total.Add(c);
     by_model[c.provider + "/" + c.model].Add(c);
@@ -359,6 +359,7 @@ Result<CostSinceReport> CostSince(store::Store* st, double since) {
     by_run[t].Add(c);
     auto it = run_of.find(t);
     by_workflow[it == run_of.end() ? "(deleted run)" : it->second->workflow_name].Add(c);
+    if (it != run_of.end() && !it->second->session.empty()) by_session[it->second->session].Add(c);
   }
   rep.total.key = "total";
   for (auto& [d, b] : by_day) {
@@ -374,6 +375,7 @@ Result<CostSinceReport> CostSince(store::Store* st, double since) {
   rep.by_model = Sorted(by_model);
   rep.by_provider = Sorted(by_provider);
   rep.by_workflow = Sorted(by_workflow);
+  rep.by_session = Sorted(by_session);
   return rep;
 }
 
@@ -392,6 +394,7 @@ std::string ToJson(const CostSinceReport& r) {
   WriteBuckets(w, "by_model", r.by_model);
   WriteBuckets(w, "by_provider", r.by_provider);
   WriteBuckets(w, "by_workflow", r.by_workflow);
+  WriteBuckets(w, "by_session", r.by_session);
   WriteBuckets(w, "by_day", r.by_day);
   w.EndObject();
   return w.Take();

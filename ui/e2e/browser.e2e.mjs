@@ -312,7 +312,12 @@ try {
 
   await check('the cost page across runs equals `specwright cost --since 7d --json`', async () => {
     await open('cost?since=7d', 'cost');
-    const want = cliJson(store, ['cost', '--since', '7d']).total.cost_usd;
+    const sinceJson = cliJson(store, ['cost', '--since', '7d']);
+    const want = sinceJson.total.cost_usd;
+    // The develops and the modify each have their line, linked to the session's page.
+    assert.ok(sinceJson.by_session.length >= 3, JSON.stringify(sinceJson.by_session.map((b) => b.key)));
+    const mod = (await api('sessions')).find((x) => x.kind === 'modify');
+    assert.ok((await page.locator(`a[href="#/sessions/${mod.session}"]`).count()) >= 1, 'the cost page links the modify session');
     const got = Number(await page.getByTestId('cost-total').getAttribute('data-usd'));
     assert.ok(Math.abs(got - want) < 1e-12, `${got} vs ${want}`);
     await shot('cost');

@@ -230,6 +230,8 @@ export interface CostSince {
   by_model: Bucket[];
   by_provider: Bucket[];
   by_workflow: Bucket[];
+  /** Spend of develop, modify, update and review sessions. */
+  by_session?: Bucket[];
   by_day: Bucket[]; // key is a local date, YYYY-MM-DD, oldest first
 }
 

@@ -63,6 +63,9 @@ export function CostPage({ since = '7d' }: { since?: string }) {
           <BucketSection title="By model" keyLabel="model" buckets={c.by_model} />
           <BucketSection title="By provider" keyLabel="provider" buckets={c.by_provider} />
           <BucketSection title="By workflow" keyLabel="workflow" buckets={c.by_workflow} />
+          {c.by_session && c.by_session.length > 0 && (
+            <BucketSection title="By session (develop, modify, update, review)" keyLabel="session" buckets={c.by_session} linkOf={(k) => href({ page: 'session', session: k })} />
+          )}
           <section className="card">
             <h3>Runs{c.runs.length > topRuns.length ? ` (the ${topRuns.length} most expensive of ${c.runs.length})` : ''}</h3>
             <table className="table compact">
