@@ -195,6 +195,10 @@ try {
     const tc = down.locator('[data-testid="trace-item"][data-id="TC-06-004"]');
     assert.equal(await tc.locator('[data-status]').getAttribute('data-status'), 'succeeded');
     assert.equal(await page.getByTestId('trace-code').locator('li').count(), trace.code.length);
+    // What a change to the rule would regenerate, as modify plans it.
+    const impact = await api(`sessions/${dev.session}/spec/impact?ids=BR-01-001`);
+    const shownImpact = await page.getByTestId('impact').innerText();
+    assert.ok(shownImpact.includes(`${impact.items.length} items`) && shownImpact.includes('TC-06-004') && shownImpact.includes('src/split.h'), shownImpact);
     await shot('spec-trace');
     const first = trace.code[0];
     await page.getByTestId('trace-code').getByTestId('file-link').first().click();

@@ -97,6 +97,7 @@ export const api = {
   session: (id: string) => getJson<T.SessionDetail>(`/sessions/${e(id)}`),
   spec: (session: string) => getJson<T.SpecView>(`/sessions/${e(session)}/spec`),
   specTrace: (session: string, id: string) => getJson<T.SpecTrace>(`/sessions/${e(session)}/spec/trace/${e(id)}`),
+  specImpact: (session: string, ids: string[]) => getJson<T.SpecImpact>(`/sessions/${e(session)}/spec/impact` + query({ ids: ids.join(',') })),
   projectFile: (session: string, path: string) => getJson<T.ProjectFile>(`/sessions/${e(session)}/file` + query({ path })),
   run: (id: string) => getJson<T.RunShow>(`/runs/${e(id)}`),
   graph: (id: string) => getJson<T.RunGraph>(`/runs/${e(id)}/graph`),

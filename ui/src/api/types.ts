@@ -588,3 +588,12 @@ export interface ApprovalRecord {
   by: string;
   at: number;
 }
+
+/** GET /sessions/{id}/spec/impact?ids=...: `specwright spec impact --json`. */
+export interface SpecImpact {
+  changed: string[];
+  items: string[];
+  code: { file: string; lines: number[] }[];
+  tests: { file: string; lines: number[] }[];
+  unknown: string[];
+}

@@ -7,7 +7,7 @@ import { LineageView } from '../components/LineageView';
 import { isJsonMedia, prettyJson, time } from '../lib/format';
 import { useApi, useReady } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
-import type { RunPageProps } from './RunLayout';
+import type { RunPageProps } from './runPage';
 
 export function ArtifactsPage({ id, artifact, live }: RunPageProps & { artifact?: string }) {
   const list = useApi(() => api.artifacts(id), [id, live.ended]);

@@ -10,7 +10,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { ms, time } from '../lib/format';
 import { useApi, useReady } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
-import type { RunPageProps } from './RunLayout';
+import type { RunPageProps } from './runPage';
 
 function Node({ id, n, onError }: { id: string; n: DebugNode; onError: (e: Error) => void }) {
   const [busy, setBusy] = useState(false);

@@ -9,7 +9,7 @@ import { int, money } from '../lib/format';
 import { useApi, useReady, useThrottled } from '../lib/hooks';
 import { liveTextsOf, withLiveStatus } from '../lib/live';
 import { href } from '../lib/router';
-import type { RunPageProps } from './RunLayout';
+import type { RunPageProps } from './runPage';
 
 const items = new WeakMap<GraphNode, DagItem>(); // one item per fetched/overlaid node object
 

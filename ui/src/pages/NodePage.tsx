@@ -8,7 +8,7 @@ import { duration, int, money, ms, prettyJson, span, time } from '../lib/format'
 import { useApi, useReady, useThrottled } from '../lib/hooks';
 import { liveKey, liveTextsOf } from '../lib/live';
 import { href } from '../lib/router';
-import type { RunPageProps } from './RunLayout';
+import type { RunPageProps } from './runPage';
 
 const unit = (x: { iteration: number; item: number; attempt: number }) =>
   [x.iteration > 0 ? `iteration ${x.iteration + 1}` : '', x.item >= 0 ? `item ${x.item}` : '', `attempt ${x.attempt}`].filter(Boolean).join(' · ');

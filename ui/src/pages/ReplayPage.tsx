@@ -6,7 +6,7 @@ import { StatusBadge } from '../components/StatusBadge';
 import { useApi, useReady } from '../lib/hooks';
 import { buildReplay } from '../lib/replay';
 import { href, navigate } from '../lib/router';
-import type { RunPageProps } from './RunLayout';
+import type { RunPageProps } from './runPage';
 
 /** waitForRun waits (≤ 15 s) until the started replay is stored, so its page does not begin with a 404. */
 async function waitForRun(id: string): Promise<void> {

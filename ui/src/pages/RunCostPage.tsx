@@ -8,7 +8,7 @@ import { Progress } from '../components/Progress';
 import { int, money, usd } from '../lib/format';
 import { useApi, useReady } from '../lib/hooks';
 import { href } from '../lib/router';
-import type { RunPageProps } from './RunLayout';
+import type { RunPageProps } from './runPage';
 
 export function CostTotal({ total, children }: { total: Bucket; children?: ReactNode }) {
   return (

@@ -6,7 +6,7 @@ import { ErrorBanner } from '../components/ErrorBanner';
 import { StatusBadge } from '../components/StatusBadge';
 import { int, money, span, time } from '../lib/format';
 import { useApi, useNow } from '../lib/hooks';
-import { isLive, type LiveState } from '../lib/live';
+import { isLive } from '../lib/live';
 import { useLiveRun } from '../lib/useLive';
 import { href, type RunRoute } from '../lib/router';
 import { ArtifactsPage } from './ArtifactsPage';
@@ -14,17 +14,12 @@ import { DebugPage } from './DebugPage';
 import { GraphPage } from './GraphPage';
 import { NodePage } from './NodePage';
 import { ReplayPage } from './ReplayPage';
+import type { RunPageProps } from './runPage';
 import { TimelinePage } from './TimelinePage';
 
 const RunCostPage = lazy(() => import('./RunCostPage').then((m) => ({ default: m.RunCostPage })));
 
-/** What every run tab gets. */
-export interface RunPageProps {
-  id: string;
-  run: Run | undefined;
-  live: LiveState;
-  running: boolean; // the run can still change: tabs refresh
-}
+export type { RunPageProps } from './runPage';
 
 const TABS = [
   { label: 'Graph', page: 'graph' },

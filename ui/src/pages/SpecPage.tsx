@@ -149,6 +149,45 @@ function Matrix({ view, session }: { view: SpecView; session: string }) {
   );
 }
 
+/** Impact is what a change to id would regenerate: the items below it and the lines citing
+ *  them (what `specwright modify` plans from). */
+function Impact({ session, id }: { session: string; id: string }) {
+  const i = useApi(() => api.specImpact(session, [id]), [session, id]);
+  const d = i.data;
+  return (
+    <section className="card" data-testid="impact">
+      <h4>If {id} changes</h4>
+      <ErrorBanner error={i.error} onRetry={i.reload} />
+      {d && (
+        <>
+          <p>
+            {d.items.length} items to look at:{' '}
+            {d.items.map((x) => (
+              <a key={x} className="tag mono" href={href({ page: 'spec', session, tab: 'trace', id: x })}>
+                {x}
+              </a>
+            ))}
+          </p>
+          <p className="small">
+            code:{' '}
+            {d.code.map((c) => (
+              <a key={c.file} className="tag mono" href={href({ page: 'file', session, path: c.file, line: String(c.lines[0] ?? 1) })}>
+                {c.file} ({c.lines.length})
+              </a>
+            ))}
+            {' '}tests:{' '}
+            {d.tests.map((c) => (
+              <a key={c.file} className="tag mono" href={href({ page: 'file', session, path: c.file, line: String(c.lines[0] ?? 1) })}>
+                {c.file} ({c.lines.length})
+              </a>
+            ))}
+          </p>
+        </>
+      )}
+    </section>
+  );
+}
+
 function Trace({ session, id }: { session: string; id: string }) {
   const t = useApi(() => api.specTrace(session, id), [session, id]);
   useReady('trace', t.data !== undefined || t.error !== null);
@@ -194,6 +233,7 @@ function Trace({ session, id }: { session: string; id: string }) {
               {!d.has_results && <p className="muted">No recorded test run yet (QA writes test-results.json).</p>}
             </section>
           </div>
+          <Impact session={session} id={id} />
         </>
       )}
     </div>

@@ -6,7 +6,7 @@ import { buildGantt, pct, type GanttBar, type GanttGroup } from '../lib/gantt';
 import { duration, int, money } from '../lib/format';
 import { useApi, useNow, useReady } from '../lib/hooks';
 import { href, navigate } from '../lib/router';
-import type { RunPageProps } from './RunLayout';
+import type { RunPageProps } from './runPage';
 
 const LANE = 22; // px per lane
 
