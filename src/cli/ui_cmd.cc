@@ -13,6 +13,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "server/api.h"
+#include "llm/config.h"
 
 extern char** environ;
 
@@ -89,6 +90,32 @@ int CmdUi(Context& ctx) {
   }
   for (char** e = environ; e && *e; ++e) ao.child_env.emplace_back(*e);
   ao.builtin_tools = RunToolUris();
+  {
+    // What the Providers page shows: the endpoints this install knows and the specwright.yaml
+    // of --dir adds, whether each has its key (never the key), and the price table.
+    auto getenv = llm::ProcessEnv();
+    llm::LlmConfig cfg = llm::BuiltinConfig(getenv);
+    std::string yaml = ao.work_dir + "/specwright.yaml";
+    if (FileExists(yaml)) {
+      Status loaded = llm::LoadConfigFile(yaml, getenv, &cfg);
+      if (!loaded.ok()) std::fprintf(stderr, "note: %s (the Providers page shows the built-in providers)\n", loaded.message().c_str());
+    }
+    for (const auto& [name, p] : cfg.providers) {
+      std::string key = !p.key_required ? "not needed" : p.api_key.empty() ? "missing" : "set";
+      ao.providers.push_back({{"name", name}, {"api", p.api}, {"base_url", p.base_url}, {"key", key},
+                              {"key_from", p.key_where.empty() ? p.api_key_env : p.key_where},
+                              {"rpm", p.rpm}, {"tpm", p.tpm}, {"max_concurrency", p.max_concurrency}, {"stream", p.stream}});
+    }
+    for (const auto& [name, why] : cfg.missing_key)
+      if (!cfg.providers.count(name))
+        ao.providers.push_back({{"name", name}, {"key", "missing"}, {"key_from", why}});
+    auto prices = std::make_shared<llm::PriceTable>();
+    Status ps = prices->LoadJson(llm::DefaultPricesJson(), "the shipped price table");
+    for (const auto& f : cfg.price_files)
+      if (ps.ok())
+        if (auto text = ReadFile(f); text.ok()) ps = prices->LoadJson(*text, f);
+    if (ps.ok()) ao.prices = prices;
+  }
   server::Api api(env.store.get(), ao);
   auto srv = server::HttpServer::Start(ho, [&api](const server::Request& r) { return api.Handle(r); });
   if (!srv.ok()) return Fail(ctx, srv.status());

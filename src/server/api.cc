@@ -269,6 +269,42 @@ Response Api::Route(const Request& req) {
     if (!one.ok()) return ErrorResponse(one.status());
     return Json(one->dump(-1, ' ', false, json::error_handler_t::replace));
   }
+  if (top == "providers" && seg.size() == 1 && get) {
+    // The configured providers, and the models runs used in the last 7 days with their calls,
+    // errors, spend and price.
+    double since = static_cast<double>(std::time(nullptr)) - 7 * 86400.0;
+    auto calls = st_->ListLlmCallsSince(since);
+    if (!calls.ok()) return ErrorResponse(calls.status());
+    struct Use {
+      int64_t calls = 0, errors = 0, tokens = 0;
+      double cost = 0, last = 0;
+      std::string last_error;
+    };
+    std::map<std::string, Use> used;
+    for (const auto& c : *calls) {
+      Use& u = used[c.provider + "/" + c.model];
+      ++u.calls;
+      if (c.status != "ok") {
+        ++u.errors;
+        u.last_error = c.error;
+      }
+      u.tokens += c.tokens_in + c.tokens_out;
+      u.cost += c.cost_usd.value_or(0);
+      u.last = std::max(u.last, c.started_at);
+    }
+    json models = json::array();
+    for (const auto& [key, u] : used) {
+      std::string provider = key.substr(0, key.find('/')), model = key.substr(key.find('/') + 1);
+      json m{{"provider", provider}, {"model", model}, {"calls", u.calls}, {"errors", u.errors},
+             {"error_rate", u.calls ? static_cast<double>(u.errors) / static_cast<double>(u.calls) : 0.0},
+             {"last_error", u.last_error}, {"tokens", u.tokens}, {"cost_usd", u.cost}, {"last_used", u.last}};
+      auto price = options_.prices ? options_.prices->Lookup(provider, model) : std::nullopt;
+      m["price"] = price ? json{{"input_per_mtok", price->input * 1e6}, {"output_per_mtok", price->output * 1e6}} : json();
+      models.push_back(std::move(m));
+    }
+    return Json(json{{"providers", options_.providers}, {"models", models}, {"since", since}}.dump(
+        -1, ' ', false, json::error_handler_t::replace));
+  }
   if (top == "cost" && seg.size() == 1 && get) {
     auto since = observe::ParseSince(Query(req, "since", "7d"), static_cast<double>(std::time(nullptr)));
     if (!since.ok()) return ErrorResponse(since.status());

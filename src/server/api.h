@@ -6,6 +6,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -14,6 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "server/http.h"
+#include "llm/prices.h"
 #include "store/store.h"
 
 namespace sw::server {
@@ -28,6 +30,10 @@ struct ApiOptions {
   double stream_poll = 0.25;           // seconds between store reads of an event stream
   /// The tool URIs runs have (builtins and spec tools): the editor's checks name unknown ones.
   std::vector<std::string> builtin_tools;
+  /// The configured providers as the Providers page shows them (no secret in it: whether a
+  /// key is set and where it comes from), and the price table, for GET /providers.
+  nlohmann::json providers = nlohmann::json::array();
+  std::shared_ptr<const llm::PriceTable> prices;
 };
 
 class Api {

@@ -523,6 +523,19 @@ try {
     assert.equal(status, 'succeeded');
   });
 
+  await check('providers: the configured endpoints without their keys, and each model used with its error rate', async () => {
+    await open('providers', 'providers');
+    const r = await api('providers');
+    assert.equal(await page.getByTestId('provider').count(), r.providers.length);
+    assert.ok(r.providers.some((p) => p.name === 'anthropic'), 'anthropic is a built-in provider');
+    assert.ok(!JSON.stringify(r).includes('sk-'), 'no key in the answer');
+    const demo = r.models.find((m) => m.provider === 'scripted' && m.model === 'demo');
+    assert.ok(demo && demo.errors >= 1, JSON.stringify(demo));
+    const cell = await page.locator('[data-testid="model"][data-model="scripted/demo"] [data-testid="model-errors"]').innerText();
+    assert.ok(cell.startsWith(String(demo.errors)), cell);
+    await shot('providers');
+  });
+
   await check('dark theme renders every main page', async () => {
     await open('runs', 'runs');
     const before = await page.evaluate(() => document.documentElement.dataset.theme || document.documentElement.className);

@@ -13,6 +13,7 @@ import { SessionPage } from './pages/SessionPage';
 import { SessionsPage } from './pages/SessionsPage';
 import { FilePage } from './pages/FilePage';
 import { SpecPage } from './pages/SpecPage';
+import { ProvidersPage } from './pages/ProvidersPage';
 import { WorkflowPage } from './pages/WorkflowPage';
 import { WorkflowsPage } from './pages/WorkflowsPage';
 
@@ -25,6 +26,7 @@ const NAV = [
   { label: 'Approvals', route: { page: 'approvals' }, section: ['approvals'] },
   { label: 'Cost', route: { page: 'cost' }, section: ['cost'] },
   { label: 'Workflows', route: { page: 'workflows' }, section: ['workflows', 'workflow'] },
+  { label: 'Providers', route: { page: 'providers' }, section: ['providers'] },
   { label: 'Diff', route: { page: 'diff' }, section: ['diff'] },
 ] satisfies { label: string; route: Route; section: string[] }[];
 
@@ -38,6 +40,8 @@ function Page({ route, onApprovalsChanged }: { route: Route; onApprovalsChanged:
       return <RunsPage />;
     case 'sessions':
       return <SessionsPage />;
+    case 'providers':
+      return <ProvidersPage />;
     case 'session':
       return <SessionPage key={route.session} session={route.session} />;
     case 'spec':

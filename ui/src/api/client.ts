@@ -94,6 +94,7 @@ export const api = {
   health: () => getJson<T.Health>('/health'),
   runs: (p: { limit?: number; status?: string; q?: string } = {}) => getJson<T.Run[]>('/runs' + query(p)),
   sessions: () => getJson<T.SessionSummary[]>('/sessions'),
+  providers: () => getJson<T.ProvidersReport>('/providers'),
   session: (id: string) => getJson<T.SessionDetail>(`/sessions/${e(id)}`),
   spec: (session: string) => getJson<T.SpecView>(`/sessions/${e(session)}/spec`),
   specTrace: (session: string, id: string) => getJson<T.SpecTrace>(`/sessions/${e(session)}/spec/trace/${e(id)}`),

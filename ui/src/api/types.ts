@@ -597,3 +597,21 @@ export interface SpecImpact {
   tests: { file: string; lines: number[] }[];
   unknown: string[];
 }
+
+/** GET /providers: the configured providers (no secrets) and the models used in 7 days. */
+export interface ProvidersReport {
+  since: number;
+  providers: { name: string; api?: string; base_url?: string; key: 'set' | 'missing' | 'not needed'; key_from?: string; rpm?: number; tpm?: number; max_concurrency?: number; stream?: boolean }[];
+  models: {
+    provider: string;
+    model: string;
+    calls: number;
+    errors: number;
+    error_rate: number;
+    last_error: string;
+    tokens: number;
+    cost_usd: number;
+    last_used: number;
+    price: { input_per_mtok: number; output_per_mtok: number } | null;
+  }[];
+}

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'react';
 export type Route =
   | { page: 'runs' }
   | { page: 'sessions' }
+  | { page: 'providers' }
   | { page: 'session'; session: string }
   | { page: 'spec'; session: string; tab?: string; doc?: string; id?: string }
   | { page: 'file'; session: string; path: string; line?: string }
@@ -70,6 +71,9 @@ export function parseHash(hash: string): Route {
     case 'approvals':
       if (!id) return { page: 'approvals' };
       break;
+    case 'providers':
+      if (!id) return { page: 'providers' };
+      break;
     case 'sessions':
       if (!id) return { page: 'sessions' };
       if (!sub) return { page: 'session', session: dec(id) };
@@ -132,6 +136,8 @@ export function href(r: Route): string {
       return `#/lineage/${enc(r.name)}${qs({ run: r.run })}`;
     case 'approvals':
       return '#/approvals';
+    case 'providers':
+      return '#/providers';
     case 'sessions':
       return '#/sessions';
     case 'session':
