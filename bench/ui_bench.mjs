@@ -78,6 +78,8 @@ async function measure(hash, name, count) {
     const ms = await page.evaluate(() => performance.now());
     const drawn = await count(page);
     await ctx.close();
+    // A page that failed also says it is ready: its rows must be there to count as usable.
+    if (/^0 |\b0 of /.test(drawn)) throw new Error(`${hash}: nothing drawn (${drawn})`);
     if (i > 0) times.push(ms);  // the first load warms the server's page cache
     if (i === 0) console.log(`  ${hash}: ${drawn}`);
   }

@@ -100,21 +100,42 @@ int CmdUi(Context& ctx) {
       Status loaded = llm::LoadConfigFile(yaml, getenv, &cfg);
       if (!loaded.ok()) std::fprintf(stderr, "note: %s (the Providers page shows the built-in providers)\n", loaded.message().c_str());
     }
+    // An endpoint is shown without credentials: no user:password@, no query string, and any
+    // text equal to one of the provider's secrets replaced.
+    auto shown_url = [](const llm::ProviderConfig& p) {
+      std::string u = p.base_url;
+      size_t scheme = u.find("://");
+      size_t host = scheme == std::string::npos ? 0 : scheme + 3;
+      size_t at = u.find('@', host), slash = u.find('/', host);
+      if (at != std::string::npos && (slash == std::string::npos || at < slash)) u.erase(host, at + 1 - host);
+      if (size_t q = u.find('?'); q != std::string::npos) u.erase(q);
+      std::vector<std::string> secrets = p.secrets;
+      if (!p.api_key.empty()) secrets.push_back(p.api_key);
+      for (const auto& sec : secrets)
+        for (size_t at2; !sec.empty() && (at2 = u.find(sec)) != std::string::npos;) u.replace(at2, sec.size(), "[key]");
+      return u;
+    };
     for (const auto& [name, p] : cfg.providers) {
       std::string key = !p.key_required ? "not needed" : p.api_key.empty() ? "missing" : "set";
-      ao.providers.push_back({{"name", name}, {"api", p.api}, {"base_url", p.base_url}, {"key", key},
-                              {"key_from", p.key_where.empty() ? p.api_key_env : p.key_where},
-                              {"rpm", p.rpm}, {"tpm", p.tpm}, {"max_concurrency", p.max_concurrency}, {"stream", p.stream}});
+      nlohmann::json row{{"name", name}, {"api", p.api}, {"base_url", shown_url(p)}, {"key", key},
+               {"key_from", p.key_where.empty() ? p.api_key_env : p.key_where},
+               {"rpm", p.rpm}, {"tpm", p.tpm}, {"max_concurrency", p.max_concurrency}, {"stream", p.stream}};
+      // Why the provider cannot be used (a key or an endpoint missing), as a run would say.
+      if (auto why = cfg.missing_key.find(name); why != cfg.missing_key.end()) row["problem"] = why->second;
+      ao.providers.push_back(std::move(row));
     }
-    for (const auto& [name, why] : cfg.missing_key)
-      if (!cfg.providers.count(name))
-        ao.providers.push_back({{"name", name}, {"key", "missing"}, {"key_from", why}});
+    // The shipped price table always; each price file over it, or a note when it cannot be used.
     auto prices = std::make_shared<llm::PriceTable>();
-    Status ps = prices->LoadJson(llm::DefaultPricesJson(), "the shipped price table");
-    for (const auto& f : cfg.price_files)
-      if (ps.ok())
-        if (auto text = ReadFile(f); text.ok()) ps = prices->LoadJson(*text, f);
-    if (ps.ok()) ao.prices = prices;
+    if (prices->LoadJson(llm::DefaultPricesJson(), "the shipped price table").ok()) {
+      for (const auto& f : cfg.price_files) {
+        auto text = ReadFile(f);
+        llm::PriceTable trial = *prices;
+        Status st = text.ok() ? trial.LoadJson(*text, f) : text.status();
+        if (st.ok()) *prices = std::move(trial);
+        else std::fprintf(stderr, "note: price file %s left out: %s\n", f.c_str(), st.message().c_str());
+      }
+      ao.prices = prices;
+    }
   }
   server::Api api(env.store.get(), ao);
   auto srv = server::HttpServer::Start(ho, [&api](const server::Request& r) { return api.Handle(r); });

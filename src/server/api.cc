@@ -276,20 +276,23 @@ Response Api::Route(const Request& req) {
     auto calls = st_->ListLlmCallsSince(since);
     if (!calls.ok()) return ErrorResponse(calls.status());
     struct Use {
-      int64_t calls = 0, errors = 0, tokens = 0;
+      int64_t calls = 0, errors = 0, tokens = 0, unpriced = 0;
       double cost = 0, last = 0;
       std::string last_error;
     };
     std::map<std::string, Use> used;
     for (const auto& c : *calls) {
+      // A cancelled call (the run stopped, a sibling failed) is not the provider's error.
+      if (c.status == "cancelled") continue;
       Use& u = used[c.provider + "/" + c.model];
       ++u.calls;
-      if (c.status != "ok") {
+      if (c.status == "error" || c.status == "timeout") {
         ++u.errors;
         u.last_error = c.error;
       }
       u.tokens += c.tokens_in + c.tokens_out;
-      u.cost += c.cost_usd.value_or(0);
+      if (c.cost_usd) u.cost += *c.cost_usd;
+      else u.unpriced += c.status == "ok" ? 1 : 0;
       u.last = std::max(u.last, c.started_at);
     }
     json models = json::array();
@@ -297,7 +300,8 @@ Response Api::Route(const Request& req) {
       std::string provider = key.substr(0, key.find('/')), model = key.substr(key.find('/') + 1);
       json m{{"provider", provider}, {"model", model}, {"calls", u.calls}, {"errors", u.errors},
              {"error_rate", u.calls ? static_cast<double>(u.errors) / static_cast<double>(u.calls) : 0.0},
-             {"last_error", u.last_error}, {"tokens", u.tokens}, {"cost_usd", u.cost}, {"last_used", u.last}};
+             {"last_error", u.last_error}, {"tokens", u.tokens}, {"cost_usd", u.cost}, {"cost_known", u.unpriced == 0},
+             {"last_used", u.last}};
       auto price = options_.prices ? options_.prices->Lookup(provider, model) : std::nullopt;
       m["price"] = price ? json{{"input_per_mtok", price->input * 1e6}, {"output_per_mtok", price->output * 1e6}} : json();
       models.push_back(std::move(m));

@@ -528,7 +528,25 @@ try {
     const r = await api('providers');
     assert.equal(await page.getByTestId('provider').count(), r.providers.length);
     assert.ok(r.providers.some((p) => p.name === 'anthropic'), 'anthropic is a built-in provider');
-    assert.ok(!JSON.stringify(r).includes('sk-'), 'no key in the answer');
+    // Keys, header secrets and a password in an endpoint never reach the page.
+    const cfgDir = tempDir('sw-ui-providers-');
+    writeFileSync(join(cfgDir, 'specwright.yaml'), `providers:
+  proxy:
+    api: openai
+    base_url: https://bob:PASSWORD3@proxy.example/v1?sig=SIGNATURE4
+    api_key: \${PROXY_KEY}
+    headers: {X-Team-Token: "\${TEAM_TOKEN}"}
+`);
+    const secured = await startUi(store, cfgDir, [], { ANTHROPIC_API_KEY: 'sk-ant-SECRET1', PROXY_KEY: 'SECRET2', TEAM_TOKEN: 'SECRET5' });
+    try {
+      const body = await (await fetch(secured.url + 'api/v1/providers')).text();
+      for (const secret of ['SECRET1', 'SECRET2', 'PASSWORD3', 'SIGNATURE4', 'SECRET5']) assert.ok(!body.includes(secret), `${secret} leaked: ${body.slice(0, 300)}`);
+      const got = JSON.parse(body).providers;
+      assert.equal(got.find((p) => p.name === 'anthropic').key, 'set');
+      assert.equal(got.find((p) => p.name === 'proxy').base_url, 'https://proxy.example/v1');
+    } finally {
+      secured.stop();
+    }
     const demo = r.models.find((m) => m.provider === 'scripted' && m.model === 'demo');
     assert.ok(demo && demo.errors >= 1, JSON.stringify(demo));
     const cell = await page.locator('[data-testid="model"][data-model="scripted/demo"] [data-testid="model-errors"]').innerText();

@@ -59,8 +59,8 @@ function startPrinting(cmd, args, env, pattern) {
   });
 }
 
-export async function startUi(store, dir, extra = []) {
-  const { child, url } = await startPrinting(BIN, ['ui', '--port', '0', '--dir', dir, '--store', store, '--ui-dir', UI_DIR, ...extra], {}, /(http:\/\/127\.0\.0\.1:\d+\/(?:\?token=\S+)?)\s/);
+export async function startUi(store, dir, extra = [], env = {}) {
+  const { child, url } = await startPrinting(BIN, ['ui', '--port', '0', '--dir', dir, '--store', store, '--ui-dir', UI_DIR, ...extra], env, /(http:\/\/127\.0\.0\.1:\d+\/(?:\?token=\S+)?)\s/);
   return { child, url, stop: () => child.kill('SIGTERM') };
 }
 

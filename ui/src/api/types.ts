@@ -601,7 +601,7 @@ export interface SpecImpact {
 /** GET /providers: the configured providers (no secrets) and the models used in 7 days. */
 export interface ProvidersReport {
   since: number;
-  providers: { name: string; api?: string; base_url?: string; key: 'set' | 'missing' | 'not needed'; key_from?: string; rpm?: number; tpm?: number; max_concurrency?: number; stream?: boolean }[];
+  providers: { name: string; api?: string; base_url?: string; key: 'set' | 'missing' | 'not needed'; key_from?: string; problem?: string; rpm?: number; tpm?: number; max_concurrency?: number; stream?: boolean }[];
   models: {
     provider: string;
     model: string;
@@ -611,6 +611,7 @@ export interface ProvidersReport {
     last_error: string;
     tokens: number;
     cost_usd: number;
+    cost_known: boolean;
     last_used: number;
     price: { input_per_mtok: number; output_per_mtok: number } | null;
   }[];

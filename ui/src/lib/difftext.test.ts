@@ -20,8 +20,21 @@ describe('lineDiff', () => {
     expect(lineDiff('', 'x')).toEqual([{ op: '+', line: 'x' }]);
     expect(lineDiff('same\n', 'same\n')).toEqual([{ op: ' ', line: 'same' }]);
   });
-  it('gives both sides whole past the limit', () => {
-    const big = Array.from({ length: 5 }, (_, k) => `l${k}`).join('\n');
-    expect(lineDiff(big, 'x', 3).filter((o) => o.op === '-').length).toBe(5);
+  it('gives both middles whole past the limit, keeping the common ends', () => {
+    const big = ['top', ...Array.from({ length: 5 }, (_, k) => `l${k}`), 'end'].join('\n');
+    const d = lineDiff(big, 'top\nx\nend', 3);
+    expect(d.filter((o) => o.op === '-').length).toBe(5);
+    expect(d[0]).toEqual({ op: ' ', line: 'top' });
+    expect(d[d.length - 1]).toEqual({ op: ' ', line: 'end' });
+  });
+  it('diffs a long document with one changed line without a large table', () => {
+    const lines = Array.from({ length: 20000 }, (_, k) => `line ${k}`);
+    const changed = [...lines];
+    changed[10000] = 'changed';
+    const d = lineDiff(lines.join('\n'), changed.join('\n'));
+    expect(d.filter((o) => o.op !== ' ')).toEqual([
+      { op: '-', line: 'line 10000' },
+      { op: '+', line: 'changed' },
+    ]);
   });
 });

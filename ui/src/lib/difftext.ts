@@ -28,31 +28,43 @@ export interface DiffOp {
   line: string;
 }
 
-/** lineDiff is a line diff of a against b (longest common subsequence; documents of a few
- *  thousand lines). Past `limit` lines on a side it gives the whole of each side instead. */
-export function lineDiff(a: string, b: string, limit = 4000): DiffOp[] {
+/** lineDiff is a line diff of a against b: the common first and last lines are trimmed, the
+ *  rest is diffed by longest common subsequence (a revision touches a few lines, so the table
+ *  stays small). When the middle parts are too large (their product over `limit`), it gives
+ *  them whole, removed then added. */
+export function lineDiff(a: string, b: string, limit = 4_000_000): DiffOp[] {
   const x = splitLines(a);
   const y = splitLines(b);
-  if (x.length > limit || y.length > limit) return [...x.map((line) => ({ op: '-' as const, line })), ...y.map((line) => ({ op: '+' as const, line }))];
-  const n = x.length;
-  const m = y.length;
-  // lcs[i][j]: the common length of x[i..] and y[j..], as one flat array.
-  const lcs = new Uint32Array((n + 1) * (m + 1));
-  for (let i = n - 1; i >= 0; i--)
-    for (let j = m - 1; j >= 0; j--)
-      lcs[i * (m + 1) + j] = x[i] === y[j] ? lcs[(i + 1) * (m + 1) + j + 1]! + 1 : Math.max(lcs[(i + 1) * (m + 1) + j]!, lcs[i * (m + 1) + j + 1]!);
-  const out: DiffOp[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (x[i] === y[j]) {
-      out.push({ op: ' ', line: x[i]! });
-      i++;
-      j++;
-    } else if (lcs[(i + 1) * (m + 1) + j]! >= lcs[i * (m + 1) + j + 1]!) out.push({ op: '-', line: x[i++]! });
-    else out.push({ op: '+', line: y[j++]! });
+  let head = 0;
+  while (head < x.length && head < y.length && x[head] === y[head]) head++;
+  let tail = 0;
+  while (tail < x.length - head && tail < y.length - head && x[x.length - 1 - tail] === y[y.length - 1 - tail]) tail++;
+  const out: DiffOp[] = x.slice(0, head).map((line) => ({ op: ' ' as const, line }));
+  const xs = x.slice(head, x.length - tail);
+  const ys = y.slice(head, y.length - tail);
+  const n = xs.length;
+  const m = ys.length;
+  if (n * m > limit) {
+    out.push(...xs.map((line) => ({ op: '-' as const, line })), ...ys.map((line) => ({ op: '+' as const, line })));
+  } else {
+    // lcs[i][j]: the common length of xs[i..] and ys[j..], as one flat array.
+    const W = m + 1;
+    const lcs = new Uint32Array((n + 1) * W);
+    for (let i = n - 1; i >= 0; i--)
+      for (let j = m - 1; j >= 0; j--) lcs[i * W + j] = xs[i] === ys[j] ? lcs[(i + 1) * W + j + 1]! + 1 : Math.max(lcs[(i + 1) * W + j]!, lcs[i * W + j + 1]!);
+    let i = 0;
+    let j = 0;
+    while (i < n && j < m) {
+      if (xs[i] === ys[j]) {
+        out.push({ op: ' ', line: xs[i]! });
+        i++;
+        j++;
+      } else if (lcs[(i + 1) * W + j]! >= lcs[i * W + j + 1]!) out.push({ op: '-', line: xs[i++]! });
+      else out.push({ op: '+', line: ys[j++]! });
+    }
+    while (i < n) out.push({ op: '-', line: xs[i++]! });
+    while (j < m) out.push({ op: '+', line: ys[j++]! });
   }
-  while (i < n) out.push({ op: '-', line: x[i++]! });
-  while (j < m) out.push({ op: '+', line: y[j++]! });
+  out.push(...x.slice(x.length - tail).map((line) => ({ op: ' ' as const, line })));
   return out;
 }

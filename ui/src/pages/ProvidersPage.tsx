@@ -40,6 +40,11 @@ export function ProvidersPage() {
                     <td>
                       <span className={p.key === 'missing' ? 'st-text-failed' : ''}>{p.key}</span>
                       {p.key_from && <div className="muted small">{p.key_from}</div>}
+                      {p.problem && (
+                        <div className="st-text-failed small" data-testid="provider-problem">
+                          {p.problem}
+                        </div>
+                      )}
                     </td>
                     <td className="small">
                       {[p.rpm ? `${p.rpm} rpm` : '', p.tpm ? `${p.tpm} tpm` : '', p.max_concurrency ? `${p.max_concurrency} at once` : ''].filter(Boolean).join(' · ') || '–'}
@@ -77,7 +82,7 @@ export function ProvidersPage() {
                         {int(m.errors)} ({(m.error_rate * 100).toFixed(1)}%)
                       </td>
                       <td className="num">{int(m.tokens)}</td>
-                      <td className="num">{money(m.cost_usd)}</td>
+                      <td className="num">{money(m.cost_usd, m.cost_known)}</td>
                       <td className="num">{m.price ? `${money(m.price.input_per_mtok)} / ${money(m.price.output_per_mtok)}` : 'no price'}</td>
                       <td className="nowrap">{ago(m.last_used, now)}</td>
                     </tr>
