@@ -109,11 +109,14 @@ int CmdSessions(Context& ctx) {
     if (s.contains("change"))
       std::printf("change: %s\nroute: %s (entry %s)\n", s["change"].value("request", "").c_str(),
                   s["change"].value("category", "").c_str(), s["change"].value("entry", "").c_str());
-    for (const auto& st : s.value("step_list", json::array()))
+    for (const auto& st : s.value("step_list", json::array())) {
+      // Gate rounds with a person, as the list counts them (not --yes).
+      size_t people = 0;
+      for (const auto& g : st.value("gate", json::array())) people += g.value("by", "") != "auto";
       std::printf("  %-22s %-10s %8lld tokens %10s  verify rounds %d, gate rounds %zu\n", st.value("key", "").c_str(),
                   st.value("status", "").c_str(), static_cast<long long>(st.value("tokens", int64_t{0})),
-                  FormatUsd(st.value("cost_usd", 0.0)).c_str(), st.value("verify_rounds", 0),
-                  st.value("gate", json::array()).size());
+                  FormatUsd(st.value("cost_usd", 0.0)).c_str(), st.value("verify_rounds", 0), people);
+    }
     if (s.contains("note")) std::printf("note: %s\n", s["note"].get<std::string>().c_str());
     return kExitOk;
   }

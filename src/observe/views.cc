@@ -289,7 +289,8 @@ Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const 
   w.EndArray();
   w.Field("output", BlobText(st, t.output_blob, 256 << 10));  // its latest success, read by Trace
   // Each iteration's output, cache hits included (they made no model call): a loop's rounds,
-  // such as the documents of a gate dialogue. The last 50 succeeded units.
+  // such as the documents of a gate dialogue. The last 50 iterations (item is -1: a map node's
+  // iteration output is the list of its items').
   // (The node_succeeded events carry each iteration's output blob; a cache hit's node_runs row
   // does not.)
   w.Key("outputs").BeginArray();
@@ -303,6 +304,7 @@ Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const 
           .Field("iteration", done[i]->iteration)
           .Field("item", done[i]->item)
           .Field("attempt", done[i]->attempt)
+          .Field("at", done[i]->ts)
           .Field("output", BlobText(st, BlobOf(done[i]->data), 64 << 10))
           .EndObject();
   }

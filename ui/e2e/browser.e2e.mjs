@@ -444,7 +444,8 @@ try {
     await again.getByTestId('gate-rounds').waitFor();
     const rounds = await again.getByTestId('gate-rounds').innerText();
     assert.ok(rounds.includes('rejected by ui') && rounds.includes('0.01 for 3 people'), rounds);
-    assert.ok((await again.getByTestId('gate-diff').innerText()).includes('0.01 for 3 people'));
+    const sinceSeen = await again.getByTestId('gate-diff').innerText();
+    assert.ok(sinceSeen.includes('0.01 for 3 people') && sinceSeen.includes('the document you last answered'), sinceSeen);
     await again.getByTestId('approve').click();
     await page.locator('[data-testid="approval-answer"][data-node="approve"]').first().waitFor();
   });

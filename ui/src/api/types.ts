@@ -185,8 +185,8 @@ export interface NodeDetail {
   calls: ModelCall[];
   tool_calls: ToolCall[];
   output: string | null;
-  /** Each succeeded unit's output (cache hits included), the last 50. */
-  outputs?: { iteration: number; item: number; attempt: number; output: string }[];
+  /** Each iteration's output (cache hits included) and when it was written, the last 50. */
+  outputs?: { iteration: number; item: number; attempt: number; at: number; output: string }[];
   live: LiveText[];
 }
 

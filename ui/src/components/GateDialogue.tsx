@@ -29,15 +29,16 @@ function parseVerdict(text: string): Verdict | null {
 
 interface Round {
   iteration: number;
+  at: number;
   text: string;
 }
 
 /** The last output of each iteration, in iteration order (from the node's recorded outputs,
  *  so rounds answered from the cache count too). */
 function byRound(outputs: NodeDetail['outputs']): Round[] {
-  const last = new Map<number, string>();
-  for (const o of outputs ?? []) last.set(o.iteration, o.output);
-  return [...last.entries()].sort((a, b) => a[0] - b[0]).map(([iteration, text]) => ({ iteration, text }));
+  const last = new Map<number, Round>();
+  for (const o of outputs ?? []) last.set(o.iteration, { iteration: o.iteration, at: o.at, text: o.output });
+  return [...last.values()].sort((a, b) => a.iteration - b.iteration);
 }
 
 export function GateDialogue({ runId }: { runId: string }) {
@@ -51,10 +52,14 @@ export function GateDialogue({ runId }: { runId: string }) {
   const d = data.data;
   const rounds = useMemo(() => (d ? byRound(d.produce.outputs) : []), [d]);
   const checks = useMemo(() => (d?.verify ? byRound(d.verify.outputs) : []), [d]);
-  const latest = rounds[rounds.length - 1];
-  const previous = rounds[rounds.length - 2];
-  const diff = useMemo(() => (latest && previous ? lineDiff(previous.text, latest.text) : []), [latest, previous]);
   const said = (d?.answers ?? []).filter((a) => a.node === 'approve' && a.decision !== 'pending');
+  const latest = rounds[rounds.length - 1];
+  // The baseline is the document the person last answered at the gate (a verifier's fix round
+  // after their words is part of the change they asked for); before any answer, the round before.
+  const lastAnswer = said[said.length - 1];
+  const seen = lastAnswer ? [...rounds].reverse().find((r) => r.at <= lastAnswer.at && r !== latest) : undefined;
+  const previous = seen ?? rounds[rounds.length - 2];
+  const diff = useMemo(() => (latest && previous ? lineDiff(previous.text, latest.text) : []), [latest, previous]);
   return (
     <div className="gate-dialogue" data-testid="gate-dialogue">
       <ErrorBanner error={data.error} onRetry={data.reload} />
@@ -97,7 +102,10 @@ export function GateDialogue({ runId }: { runId: string }) {
       )}
       {latest && previous && (
         <details open data-testid="gate-diff">
-          <summary>What changed since round {previous.iteration + 1}</summary>
+          <summary>
+            What changed since round {previous.iteration + 1}
+            {seen ? ' (the document you last answered)' : ''}
+          </summary>
           <pre className="pre diff small">
             {diff
               .filter((o, i, all) => o.op !== ' ' || all.slice(Math.max(0, i - 2), i + 3).some((n) => n.op !== ' '))

@@ -247,7 +247,8 @@ export function SpecPage({ session, tab = 'docs', doc, id }: Props) {
   // An ID asked for in the documents opens the document that defines it.
   const defining = id ? view?.items.find((i) => i.id === id)?.file : undefined;
   const current = view?.docs.find((d) => d.path === (doc ?? defining)) ?? view?.docs[0];
-  useReady('spec', tab !== 'trace' && (view !== undefined || v.error !== null));
+  // The trace tab is ready when its trace is; without an ID it has nothing to wait for.
+  useReady('spec', (tab !== 'trace' || !id) && (view !== undefined || v.error !== null));
   const tabs = [
     { key: 'docs', label: 'Documents' },
     { key: 'matrix', label: 'Matrix' },
@@ -272,6 +273,7 @@ export function SpecPage({ session, tab = 'docs', doc, id }: Props) {
       </nav>
       <ErrorBanner error={v.error} onRetry={v.reload} />
       {tab === 'trace' && id && <Trace session={session} id={id} />}
+      {tab === 'trace' && !id && <p className="empty">Choose an ID to trace: every ID in the documents and the matrix is a link.</p>}
       {view && tab === 'docs' && current && (
         <div className="spec-docs">
           <nav className="spec-doc-list" aria-label="documents">
