@@ -12,6 +12,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "spec/spec.h"
+#include "tools/sandbox.h"
 
 namespace sw::server {
 namespace {
@@ -29,24 +30,20 @@ std::string Html(const std::string& md) {
   return out ? std::string(out.get()) : std::string();
 }
 
-/// InsideProject resolves rel (links included) and refuses a result outside the project or
-/// inside its .git or .specwright, judged on the resolved path, not the one asked for.
-Result<fs::path> InsideProject(const std::string& project, const fs::path& rel) {
+/// InsideProject resolves rel by the workspace rule every tool uses (tools::ResolveInWorkspace:
+/// relative, no `..`, no link out, not under .git or .specwright), then refuses a .git or
+/// .specwright anywhere on the resolved path (a submodule's), in any case.
+Result<fs::path> InsideProject(const std::string& project, const std::string& rel) {
   std::error_code ec;
-  fs::path root = fs::weakly_canonical(project, ec);
-  if (ec || root.empty()) return NotFound("the session's project " + Quote(project) + " is not there");
-  fs::path full = fs::weakly_canonical(root / rel, ec);
-  if (ec) return InvalidInput("path " + Quote(rel.string()) + " cannot be resolved");
-  fs::path inside = full.lexically_relative(root);
-  if (inside.empty() || *inside.begin() == "..")
-    return InvalidInput("path " + Quote(rel.string()) + " leads out of the project");
-  for (const auto& part : inside) {
+  fs::path root = fs::canonical(project, ec);
+  if (ec) return NotFound("the session's project " + Quote(project) + " is not there");
+  SW_ASSIGN_OR_RETURN(std::string full, tools::ResolveInWorkspace(project, rel, false));
+  for (const auto& part : fs::path(full).lexically_relative(root)) {
     std::string p = part.string();
     for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (p == ".git" || p == ".specwright" || p == "..")
-      return InvalidInput("path " + Quote(rel.string()) + " is not a project file the UI shows");
+    if (p == ".git" || p == ".specwright") return InvalidInput("path " + Quote(rel) + " is not a project file the UI shows");
   }
-  return full;
+  return fs::path(full);
 }
 
 Result<spec::Project> OpenProject(const std::string& project) {
@@ -113,7 +110,7 @@ Result<std::string> ProjectFile(const std::string& project, const std::string& r
     return NotFound("the session has no project folder on record");
   if (rel.empty() || rel[0] == '/' || rel.find('\\') != std::string::npos || rel.find('\0') != std::string::npos)
     return InvalidInput("path " + Quote(rel) + " must be relative to the project");
-  SW_ASSIGN_OR_RETURN(fs::path full, InsideProject(project, fs::path(rel)));
+  SW_ASSIGN_OR_RETURN(fs::path full, InsideProject(project, rel));
   std::error_code ec;
   if (!fs::is_regular_file(full, ec)) return NotFound("no file " + Quote(rel) + " in the project");
   uintmax_t size = fs::file_size(full, ec);

@@ -8,6 +8,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "spec/spec.h"
+#include "tools/sandbox.h"
 
 namespace sw::spec {
 namespace {
@@ -195,16 +196,12 @@ Result<std::vector<std::pair<std::string, std::string>>> ReadSpecDocs(const Conf
   fs::path dir = fs::path(c.root) / c.specs_dir;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) return docs;
-  // A document is read only if it resolves inside the project: a link to a file elsewhere is
-  // not the project's spec (and the web UI must not serve it).
-  fs::path root = fs::weakly_canonical(c.root, ec);
   for (auto it = fs::recursive_directory_iterator(dir, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     if (!it->is_regular_file(ec) || it->path().extension() != ".md") continue;
-    std::error_code rec;
-    fs::path real = fs::weakly_canonical(it->path(), rec);
-    fs::path inside = rec ? fs::path("..") : real.lexically_relative(root);
-    if (inside.empty() || *inside.begin() == "..") continue;
+    // A document is read only if it resolves inside the project (the tools' workspace rule):
+    // a link to a file elsewhere is not the project's spec, and the web UI must not serve it.
+    if (!tools::ResolveInWorkspace(c.root, it->path().lexically_relative(c.root).string(), false).ok()) continue;
     SW_ASSIGN_OR_RETURN(std::string text, ReadFile(it->path().string()));
     docs.emplace_back(it->path().lexically_relative(c.root).string(), std::move(text));
   }
