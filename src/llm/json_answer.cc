@@ -164,12 +164,19 @@ DocumentAnswer FindDocument(std::string_view text) {
     // unlabelled example as the very last thing of a fenced document (it is left out).
     std::vector<size_t> bare;
     bool in_example = false, heading = false;
+    // The last line that is more document: an item heading (`##` or deeper: the title is the
+    // only `#`, and `# build` in a shell example is a comment) or a `Traces:` line, outside the
+    // labelled examples. A marker after it closes the document.
+    size_t last_doc = 0;
     for (size_t j = i + 1; j < lines.size(); ++j) {
       std::string l = Trim(std::string(lines[j].second));
       std::string m2, l2;
       bool fence = fence_of(l, &m2, &l2);
       if (!in_example && is_heading(lines[j].second)) heading = true;
-      if (!fence) continue;
+      if (!fence) {
+        if (!in_example && (lines[j].second.starts_with("##") || lines[j].second.starts_with("Traces:"))) last_doc = j;
+        continue;
+      }
       if (in_example) {
         if (l2.empty()) in_example = false;  // the example's closing marker
       } else if (!l2.empty()) {
@@ -178,26 +185,9 @@ DocumentAnswer FindDocument(std::string_view text) {
         bare.push_back(j);
       }
     }
-    // More document after a marker: an item heading (`##` or deeper: the title is the only
-    // `#`, and `# build` in a shell example is a comment) or a `Traces:` line, outside the
-    // labelled examples of whatever follows.
-    auto document_after = [&](size_t from) {
-      bool in_code = false;
-      for (size_t j = from + 1; j < lines.size(); ++j) {
-        std::string l = Trim(std::string(lines[j].second));
-        std::string m2, l2;
-        if (fence_of(l, &m2, &l2)) {
-          if (in_code) in_code = !l2.empty() ? in_code : false;
-          else if (!l2.empty()) in_code = true;
-          continue;
-        }
-        if (!in_code && (lines[j].second.starts_with("##") || lines[j].second.starts_with("Traces:"))) return true;
-      }
-      return false;
-    };
     size_t close = lines.size();
     for (size_t b = 0; b < bare.size(); b += 2)
-      if (!document_after(bare[b])) {
+      if (last_doc < bare[b]) {
         close = bare[b];
         break;
       }
