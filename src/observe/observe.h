@@ -83,7 +83,9 @@ Result<std::string> NodeJson(store::Store* st, const std::string& run_id, const 
 Result<std::string> PendingApprovalsJson(store::Store* st, int max_runs = 1000);
 
 /// WorkflowJson loads a workflow file (or text in its place) and reports {path, text, ok,
-/// errors: [{line, column, message}], warnings, nodes: [{id, kind, needs, model, line}]}.
+/// errors: [{line, column, message}], warnings, nodes: [{id, kind, needs, model, line}],
+/// inputs: [{name, type, required, default?, description, line}]}, and, for the file on disk
+/// (no text given), its version: a hash of its bytes that a save names as what it edited.
 /// confine: referenced files must lie inside it (see workflow::Load). builtin_tools, when
 /// given, are the tool URIs a run has: a builtin:// tool not among them is an error.
 std::string WorkflowJson(const std::string& path, const std::string* text = nullptr, const std::string& confine = "",

@@ -9,6 +9,7 @@
 #include <filesystem>
 
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/strings.h"
 #include "observe/internal.h"
 #include "workflow/workflow.h"
@@ -376,6 +377,9 @@ std::string WorkflowJson(const std::string& path, const std::string* text, const
     for (auto& d : workflow::CheckTools(*wf, builtin_tools)) r.errors.push_back(std::move(d));
   JsonWriter w;
   w.BeginObject().Field("path", path).Field("text", body).Field("ok", r.errors.empty());
+  // The file's version: a save names the one it edited, so it never overwrites a change made
+  // on disk meanwhile (observe.h).
+  if (!text) w.Field("version", Hash128Hex(body));
   auto diags = [&](const char* key, const std::vector<workflow::Diagnostic>& v) {
     w.Key(key).BeginArray();
     for (const auto& d : v)
@@ -399,6 +403,16 @@ std::string WorkflowJson(const std::string& path, const std::string* text, const
       for (const auto& need : n.needs) w.String(need);
       w.EndArray();
       w.Field("model", n.model.model).Field("line", n.pos.line).EndObject();
+    }
+  w.EndArray();
+  // The declared inputs: the editor's Run form asks for them.
+  w.Key("inputs").BeginArray();
+  if (r.partial)
+    for (const auto& in : r.partial->inputs) {
+      w.BeginObject().Field("name", in.name).Field("type", in.type).Field("required", in.required);
+      w.Field("description", in.description).Field("line", in.pos.line);
+      if (in.default_value) w.Key("default").Raw(in.default_value->dump(-1, ' ', false, json::error_handler_t::replace));
+      w.EndObject();
     }
   w.EndArray().EndObject();
   return w.Take();

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/json_writer.h"
 #include "base/ids.h"
 #include "base/strings.h"
@@ -18,6 +19,7 @@
 #include "engine/control.h"
 #include "observe/observe.h"
 #include "server/spec_api.h"
+#include "workflow/yaml_json.h"
 
 namespace sw::server {
 namespace {
@@ -356,6 +358,8 @@ Response Api::Route(const Request& req) {
     std::string text = (*body)["text"].get<std::string>();
     return Workflow((*body)["path"].get<std::string>(), &text);
   }
+  if (top == "workflow" && seg.size() == 2 && seg[1] == "save" && post) return SaveWorkflow(req);
+  if (top == "workflow" && seg.size() == 2 && seg[1] == "run" && post) return RunWorkflow(req);
   if (!get && !post) {
     Response r = ErrorResponse(405, req.method + " is not allowed in the API");
     r.headers.emplace_back("Allow", "GET, HEAD, POST");
@@ -605,6 +609,105 @@ Response Api::Workflow(const std::string& path, const std::string* text) {
     confine = UnderDir(*p, root) ? root.string() : fs::path(*p).parent_path().string();
   }
   return Json(observe::WorkflowJson(*p, text, confine, options_.builtin_tools));
+}
+
+Result<std::string> Api::EditablePath(const std::string& path, bool for_write) {
+  if (path.empty()) return InvalidInput("name the file as \"path\" (relative to " + options_.work_dir + ")");
+  std::string rel = path;
+  if (fs::path(path).is_absolute()) {
+    // An absolute path (as the workflow list gives for files elsewhere) must name a place
+    // under the work dir, found by its real path.
+    std::error_code ec;
+    fs::path root = fs::weakly_canonical(options_.work_dir, ec);
+    fs::path canon = fs::weakly_canonical(path, ec);
+    if (ec || !UnderDir(canon, root))
+      return Status(Code::kPermission, Quote(path) + " is outside " + options_.work_dir +
+                                           ": the editor saves and runs only files under the --dir of `specwright ui`");
+    rel = canon.lexically_relative(root).string();
+  }
+  auto full = InsideTree(options_.work_dir, rel, for_write);
+  if (!full.ok()) return Status(Code::kPermission, full.status().message() + " (the editor works under " + options_.work_dir + ")");
+  std::string ext = full->extension().string();
+  if (ext != ".yaml" && ext != ".yml") return InvalidInput(Quote(path) + " is not a .yaml workflow file");
+  return full->string();
+}
+
+Response Api::SaveWorkflow(const Request& req) {
+  auto body = BodyJson(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  const json& b = *body;
+  std::string path, text, version;
+  for (Status s : {Field(b, "path", &path), Field(b, "text", &text), Field(b, "version", &version)})
+    if (!s.ok()) return ErrorResponse(s);
+  if (!b.contains("text") || !b["text"].is_string()) return ErrorResponse(400, "save needs {\"path\": string, \"text\": string, \"version\": string}");
+  if (text.size() > kMaxYamlFileBytes)
+    return ErrorResponse(413, "the text is " + std::to_string(text.size()) + " bytes; a workflow file may hold at most " +
+                                  std::to_string(kMaxYamlFileBytes));
+  auto full = EditablePath(path, true);
+  if (!full.ok()) return ErrorResponse(full.status().code() == Code::kPermission ? 403 : 400, full.status().message());
+  std::error_code ec;
+  if (fs::exists(*full, ec)) {
+    if (!fs::is_regular_file(*full, ec)) return ErrorResponse(409, *full + " is not a regular file");
+    // The editor names the version it read: a file changed since (by another editor, git, a
+    // second tab) is never overwritten, and the answer says so.
+    auto now = ReadFile(*full);
+    if (!now.ok()) return ErrorResponse(now.status());
+    if (version.empty())
+      return ErrorResponse(409, *full + " exists: open it in the editor to change it (a save never replaces a file it did not read)");
+    if (Hash128Hex(*now) != version)
+      return ErrorResponse(409, *full + " changed on disk since the editor read it: reload it to see the change (your text is kept in the editor)");
+  } else if (!version.empty()) {
+    return ErrorResponse(409, *full + " was deleted or moved since the editor read it; save again to create it");
+  } else if (!fs::is_directory(fs::path(*full).parent_path(), ec)) {
+    return ErrorResponse(400, "no folder " + fs::path(*full).parent_path().string() + " to save into");
+  }
+  if (Status s = WriteFileAtomic(*full, text); !s.ok()) return ErrorResponse(s);
+  // The answer is the saved file as GET /workflow gives it: its checks and its new version.
+  return Json(observe::WorkflowJson(*full, nullptr, "", options_.builtin_tools));
+}
+
+Response Api::RunWorkflow(const Request& req) {
+  auto body = BodyJson(req);
+  if (!body.ok()) return ErrorResponse(body.status());
+  const json& b = *body;
+  std::string path, script, model;
+  bool no_cache = false;
+  for (Status s : {Field(b, "path", &path), Field(b, "script", &script), Field(b, "model", &model),
+                   Field(b, "no_cache", &no_cache)})
+    if (!s.ok()) return ErrorResponse(s);
+  auto full = EditablePath(path, false);
+  if (!full.ok()) return ErrorResponse(full.status().code() == Code::kPermission ? 403 : 400, full.status().message());
+  if (!FileExists(*full)) return ErrorResponse(404, "no workflow file " + *full + " (save it first)");
+  std::string new_id = store::UnusedRunId(st_, static_cast<double>(std::time(nullptr)));
+  std::vector<std::string> args{"run", *full, "--run-id", new_id, "--wait"};
+  if (b.contains("inputs") && !b["inputs"].is_null()) {
+    if (!b["inputs"].is_object()) return ErrorResponse(400, "\"inputs\" must be an object, got " + b["inputs"].dump());
+    for (auto it = b["inputs"].begin(); it != b["inputs"].end(); ++it) {
+      // A string is given as typed; any other value as its JSON text, which the run converts
+      // to the declared type (workflow::ResolveInputs).
+      args.push_back("--input");
+      args.push_back(it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump()));
+    }
+  }
+  if (!script.empty()) {
+    // The scripted provider's answers: a file under the work dir, like the workflow.
+    auto s = EditablePath(script, false);
+    if (!s.ok()) return ErrorResponse(s.status().code() == Code::kPermission ? 403 : 400, "script: " + s.status().message());
+    args.push_back("--script");
+    args.push_back(*s);
+  }
+  if (!model.empty()) {
+    args.push_back("--model");
+    args.push_back(model);
+  }
+  if (no_cache) args.push_back("--no-cache");
+  auto pid = StartCli(new_id, args, new_id);
+  if (!pid.ok()) return ErrorResponse(500, pid.status().message());
+  // The run checks the file and its inputs before it records the run: a wrong input comes
+  // back as this answer, with the CLI's own words.
+  auto started = StartedOrError(new_id, *pid, new_id, true);
+  if (!started.ok()) return ErrorResponse(started.status());
+  return Json(json{{"run_id", new_id}, {"pid", *pid}}.dump(), 202);
 }
 
 Response Api::Events(const std::string& run_id, const Request& req) {

@@ -53,6 +53,14 @@ class Api {
   Response ContinueRun(const store::RunRecord& run, nlohmann::json out, bool waiting_only);
   Response Replay(const std::string& run_id, const Request& req);
   Response Workflow(const std::string& path, const std::string* text);
+  /// SaveWorkflow writes the editor's text to a .yaml file under work_dir (never elsewhere,
+  /// never over a change made on disk since the editor read the file: see its version).
+  Response SaveWorkflow(const Request& req);
+  /// RunWorkflow starts `specwright run FILE --wait` with the form's inputs as its own process.
+  Response RunWorkflow(const Request& req);
+  /// EditablePath resolves a path the editor names (relative to work_dir, or absolute inside
+  /// it) by InsideTree; for_write: it may not exist yet.
+  Result<std::string> EditablePath(const std::string& path, bool for_write);
   Response Events(const std::string& run_id, const Request& req);
   /// StartCli runs `specwright ARGS` detached in work_dir with the store's environment.
   Result<pid_t> StartCli(const std::string& run_id, const std::vector<std::string>& args, const std::string& log_name);

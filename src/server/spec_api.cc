@@ -30,20 +30,27 @@ std::string Html(const std::string& md) {
   return out ? std::string(out.get()) : std::string();
 }
 
-/// InsideProject resolves rel by the workspace rule every tool uses (tools::ResolveInWorkspace:
-/// relative, no `..`, no link out, not under .git or .specwright), then refuses a .git or
-/// .specwright anywhere on the resolved path (a submodule's), in any case.
-Result<fs::path> InsideProject(const std::string& project, const std::string& rel) {
+}  // namespace
+
+Result<fs::path> InsideTree(const std::string& root, const std::string& rel, bool for_write) {
   std::error_code ec;
-  fs::path root = fs::canonical(project, ec);
-  if (ec) return NotFound("the session's project " + Quote(project) + " is not there");
-  SW_ASSIGN_OR_RETURN(std::string full, tools::ResolveInWorkspace(project, rel, false));
-  for (const auto& part : fs::path(full).lexically_relative(root)) {
+  fs::path real_root = fs::canonical(root, ec);
+  if (ec) return NotFound(Quote(root) + " is not there");
+  SW_ASSIGN_OR_RETURN(std::string full, tools::ResolveInWorkspace(root, rel, for_write));
+  for (const auto& part : fs::path(full).lexically_relative(real_root)) {
     std::string p = part.string();
     for (char& c : p) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (p == ".git" || p == ".specwright") return InvalidInput("path " + Quote(rel) + " is not a project file the UI shows");
+    if (p == ".git" || p == ".specwright") return InvalidInput("path " + Quote(rel) + " is inside " + p + ", which the UI leaves alone");
   }
   return fs::path(full);
+}
+
+namespace {
+
+Result<fs::path> InsideProject(const std::string& project, const std::string& rel) {
+  std::error_code ec;
+  if (!fs::is_directory(project, ec)) return NotFound("the session's project " + Quote(project) + " is not there");
+  return InsideTree(project, rel, false);
 }
 
 Result<spec::Project> OpenProject(const std::string& project) {

@@ -4,12 +4,20 @@
 // the project.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <vector>
 
 #include "base/status.h"
 
 namespace sw::server {
+
+/// InsideTree resolves rel (relative to root) by the workspace rule every tool uses
+/// (tools::ResolveInWorkspace: relative, no `..`, no link out, not under .git or .specwright),
+/// then refuses a .git or .specwright anywhere on the resolved path (a submodule's), in any
+/// case. for_write: the file (and its parents) may not exist yet. Project files and the
+/// editor's saves both go through it.
+Result<std::filesystem::path> InsideTree(const std::string& root, const std::string& rel, bool for_write);
 
 /// SpecView is GET /sessions/{id}/spec: {project, docs: [{path, html, items: [{id, title,
 /// line}]}], findings, errors, warnings, matrix, results, items: [{id, title, file, line}]}.

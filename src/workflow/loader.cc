@@ -166,8 +166,7 @@ std::shared_ptr<Workflow> Loader::Parse(const Source& src, const YAML::Node& roo
   FileCtx ctx(src, diags_);
   size_t errors_before = ctx.error_count();
   MapReader top(ctx, root, "the workflow");
-  top.CheckKeys({"name", "description", "inputs", "defaults", "budget", "concurrency", "workspace", "shell",
-                 "mcp_servers", "nodes"});
+  top.CheckKeys(TopKeys());
   Pos root_pos = ctx.PosOf(root);
   if (const Entry* e = top.Get("name")) {
     if (auto s = ctx.String(e->value, e->value_pos, "name")) {
@@ -315,6 +314,12 @@ std::shared_ptr<Workflow> Loader::LoadSub(FileCtx& ctx, const std::string& rel, 
 }
 
 }  // namespace internal
+
+const std::vector<std::string>& TopKeys() {
+  static const std::vector<std::string> keys = {"name",      "description", "inputs", "defaults",    "budget",
+                                                "concurrency", "workspace", "shell",  "mcp_servers", "nodes"};
+  return keys;
+}
 
 bool internal::Diags::Outside(const std::string& abs) const {
   if (confine.empty()) return false;

@@ -6,9 +6,13 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
+#include <nlohmann/json.hpp>
+
 #include "base/fs.h"
+#include "base/strings.h"
 #include "workflow/workflow.h"
 #include "workflow/yaml_json.h"
 
@@ -341,7 +345,6 @@ TEST_F(ResolveInputsTest, ReportsUnknownMissingAndMismatched) {
   ASSERT_FALSE(bad_list.ok());
   EXPECT_NE(bad_list.status().message().find("\"tags\" must be of type list"), std::string::npos);
 }
-
 }  // namespace
 }  // namespace sw::workflow
 
@@ -414,6 +417,79 @@ TEST(YamlLimits, AFileLargerThanTheCapIsRefused) {
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_NE(r.errors[0].message.find("at most 16 MiB"), std::string::npos) << r.errors[0].message;
   EXPECT_FALSE(LoadYamlFile(path).ok());
+}
+
+// docs/workflow.schema.json is what editors (VS Code's YAML extension, the web UI's editor)
+// complete and explain from: it must know every key and value the loader takes, and no other.
+nlohmann::json WorkflowSchema() {
+  auto text = ReadFile(std::string(SW_SOURCE_DIR) + "/docs/workflow.schema.json");
+  EXPECT_TRUE(text.ok());
+  return nlohmann::json::parse(text.ok() ? *text : "{}");
+}
+
+/// Described says whether a schema (after one $ref) explains itself to a hover.
+bool Described(const nlohmann::json& schema, const nlohmann::json& node) {
+  if (node.contains("description")) return true;
+  if (node.contains("$ref")) {
+    std::string ref = node["$ref"].get<std::string>();  // "#/$defs/NAME"
+    auto target = schema.value(nlohmann::json::json_pointer(ref.substr(1)), nlohmann::json::object());
+    return target.contains("description");
+  }
+  return false;
+}
+
+TEST(WorkflowSchema, KnowsEveryKeyTheLoaderTakesAndExplainsEach) {
+  nlohmann::json schema = WorkflowSchema();
+  std::set<std::string> top, want_top(TopKeys().begin(), TopKeys().end());
+  for (const auto& [k, v] : schema["properties"].items()) {
+    top.insert(k);
+    EXPECT_TRUE(Described(schema, v)) << "top-level key " << k << " has no description";
+  }
+  EXPECT_EQ(top, want_top);
+  std::set<std::string> node, want_node;
+  for (NodeKind k : {NodeKind::kLlm, NodeKind::kTool, NodeKind::kHuman, NodeKind::kWorkflow, NodeKind::kAgent})
+    for (const auto& key : NodeKeys(k)) want_node.insert(key);
+  const auto& props = schema["$defs"]["node"]["properties"];
+  for (const auto& [k, v] : props.items()) {
+    node.insert(k);
+    EXPECT_TRUE(Described(schema, v)) << "node key " << k << " has no description";
+  }
+  EXPECT_EQ(node, want_node);
+}
+
+TEST(WorkflowSchema, ItsEnumsAreTheValuesTheLoaderAccepts) {
+  nlohmann::json schema = WorkflowSchema();
+  struct Case {
+    std::string pointer, yaml;
+  };
+  const std::string head = "name: t\ndefaults: {model: scripted/demo}\n";
+  std::vector<Case> cases = {
+      {"/$defs/node/properties/kind/enum", head + "nodes:\n  a: {kind: ZZZ, prompt: x}\n"},
+      {"/$defs/node/properties/output/enum", head + "nodes:\n  a: {prompt: x, output: ZZZ}\n"},
+      {"/$defs/node/properties/on_truncated/enum", head + "nodes:\n  a: {prompt: x, on_truncated: ZZZ}\n"},
+      {"/$defs/node/properties/mode/enum", head + "nodes:\n  a: {kind: human, message: x, mode: ZZZ}\n"},
+      {"/$defs/node/properties/loop/properties/on_exhausted/enum",
+       head + "nodes:\n  a: {prompt: x, output: json, loop: {to: a, while: \"false\", on_exhausted: ZZZ}}\n"},
+      {"/properties/budget/properties/policy/enum", head + "budget: {max_usd: 1, policy: ZZZ}\nnodes:\n  a: {prompt: x}\n"},
+      {"/$defs/inputType/enum", head + "inputs: {x: ZZZ}\nnodes:\n  a: {prompt: x}\n"},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.pointer);
+    std::set<std::string> in_schema;
+    for (const auto& v : schema.at(nlohmann::json::json_pointer(c.pointer))) in_schema.insert(v.get<std::string>());
+    std::string text = c.yaml;
+    auto r = Load("/nonexistent/schema-case.yaml", &text);
+    std::set<std::string> loader;
+    for (const auto& d : r.errors) {
+      size_t at = d.message.find("expected one of: ");
+      if (at == std::string::npos) continue;
+      std::string rest = d.message.substr(at + 17);
+      rest = rest.substr(0, rest.find(" ("));
+      for (const auto& v : Split(rest, ',')) loader.insert(Trim(v));
+    }
+    ASSERT_FALSE(loader.empty()) << AllErrors(r);
+    EXPECT_EQ(in_schema, loader);
+  }
 }
 
 }  // namespace

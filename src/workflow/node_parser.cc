@@ -609,3 +609,14 @@ void ParseNodes(FileCtx& ctx, Loader& loader, const Entry& nodes_entry, const Wo
 }
 
 }  // namespace sw::workflow::internal
+
+namespace sw::workflow {
+
+std::vector<std::string> NodeKeys(NodeKind k) {
+  std::vector<std::string> out = internal::kCommonKeys;
+  const auto& own = internal::KindKeys(k);
+  out.insert(out.end(), own.begin(), own.end());
+  return out;
+}
+
+}  // namespace sw::workflow

@@ -42,6 +42,11 @@ enum class BudgetPolicy { kStop, kWarn };
 enum class HumanMode { kApprove, kInput };
 
 const char* NodeKindName(NodeKind k);
+/// NodeKeys lists the keys a node of kind k may have (every kind's and its own); TopKeys the
+/// workflow's top-level keys. docs/workflow.schema.json, which the web editor completes and
+/// explains from, is tested against them.
+std::vector<std::string> NodeKeys(NodeKind k);
+const std::vector<std::string>& TopKeys();
 
 /// Attempts a model (llm, agent) node makes when neither it nor `defaults` sets retry.
 constexpr int kDefaultModelAttempts = 3;
