@@ -14,7 +14,7 @@ if [ ! -f "$stamp" ] || ! cmp -s package-lock.json "$stamp"; then
   cp package-lock.json "$stamp"
 fi
 built=dist/.specwright-built
-if [ ! -f "$built" ] || [ -n "$(find src index.html public vite.config.ts tsconfig.json package-lock.json -newer "$built" -print -quit 2>/dev/null)" ]; then
+if [ ! -f "$built" ] || [ -n "$(find src index.html public vite.config.ts tsconfig.json package-lock.json ../docs/workflow.schema.json -newer "$built" -print -quit 2>/dev/null)" ]; then
   echo "ui: building the front end"
   npm run --silent build >/dev/null
   touch "$built"

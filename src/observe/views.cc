@@ -402,7 +402,13 @@ std::string WorkflowJson(const std::string& path, const std::string* text, const
       w.Key("needs").BeginArray();
       for (const auto& need : n.needs) w.String(need);
       w.EndArray();
-      w.Field("model", n.model.model).Field("line", n.pos.line).EndObject();
+      w.Field("model", n.model.model).Field("line", n.pos.line);
+      // What the graph draws besides the needs, as for a run (engine::DefinitionsJson).
+      if (n.loop)
+        w.Key("loop").BeginObject().Field("to", n.loop->to).Field("while", n.loop->cond.expr ? n.loop->cond.expr->source() : "").EndObject();
+      if (n.when && n.when->expr) w.Field("when", n.when->expr->source());
+      if (n.map && n.map->over.expr) w.Field("map_over", n.map->over.expr->source());
+      w.EndObject();
     }
   w.EndArray();
   // The declared inputs: the editor's Run form asks for them.

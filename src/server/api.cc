@@ -608,7 +608,22 @@ Response Api::Workflow(const std::string& path, const std::string* text) {
     fs::path root = fs::weakly_canonical(options_.work_dir, ec);
     confine = UnderDir(*p, root) ? root.string() : fs::path(*p).parent_path().string();
   }
-  return Json(observe::WorkflowJson(*p, text, confine, options_.builtin_tools));
+  std::string out = observe::WorkflowJson(*p, text, confine, options_.builtin_tools);
+  if (!text) {
+    // The editor's Run form offers the offline script beside the file, as the examples keep
+    // one (script.yaml): a run of scripted/… models needs it.
+    std::error_code ec;
+    fs::path root = fs::weakly_canonical(options_.work_dir, ec);
+    fs::path script = fs::path(*p).parent_path() / "script.yaml";
+    if (UnderDir(*p, root) && FileExists(script.string())) {
+      json j = json::parse(out, nullptr, false);
+      if (!j.is_discarded()) {
+        j["script"] = script.lexically_relative(root).string();
+        out = j.dump(-1, ' ', false, json::error_handler_t::replace);
+      }
+    }
+  }
+  return Json(out);
 }
 
 Result<std::string> Api::EditablePath(const std::string& path, bool for_write) {
@@ -626,6 +641,7 @@ Result<std::string> Api::EditablePath(const std::string& path, bool for_write) {
     rel = canon.lexically_relative(root).string();
   }
   auto full = InsideTree(options_.work_dir, rel, for_write);
+  if (!full.ok() && full.status().code() == Code::kNotFound) return full.status();
   if (!full.ok()) return Status(Code::kPermission, full.status().message() + " (the editor works under " + options_.work_dir + ")");
   std::string ext = full->extension().string();
   if (ext != ".yaml" && ext != ".yml") return InvalidInput(Quote(path) + " is not a .yaml workflow file");
@@ -676,8 +692,8 @@ Response Api::RunWorkflow(const Request& req) {
                    Field(b, "no_cache", &no_cache)})
     if (!s.ok()) return ErrorResponse(s);
   auto full = EditablePath(path, false);
+  if (!full.ok() && full.status().code() == Code::kNotFound) return ErrorResponse(404, "no workflow file " + Quote(path) + " (save it first)");
   if (!full.ok()) return ErrorResponse(full.status().code() == Code::kPermission ? 403 : 400, full.status().message());
-  if (!FileExists(*full)) return ErrorResponse(404, "no workflow file " + *full + " (save it first)");
   std::string new_id = store::UnusedRunId(st_, static_cast<double>(std::time(nullptr)));
   std::vector<std::string> args{"run", *full, "--run-id", new_id, "--wait"};
   if (b.contains("inputs") && !b["inputs"].is_null()) {
@@ -692,7 +708,10 @@ Response Api::RunWorkflow(const Request& req) {
   if (!script.empty()) {
     // The scripted provider's answers: a file under the work dir, like the workflow.
     auto s = EditablePath(script, false);
-    if (!s.ok()) return ErrorResponse(s.status().code() == Code::kPermission ? 403 : 400, "script: " + s.status().message());
+    if (!s.ok()) {
+      int code = s.status().code() == Code::kPermission ? 403 : s.status().code() == Code::kNotFound ? 404 : 400;
+      return ErrorResponse(code, "script " + Quote(script) + ": " + s.status().message());
+    }
     args.push_back("--script");
     args.push_back(*s);
   }

@@ -427,6 +427,116 @@ TEST_F(UiApiE2E, RefusesForgedHostsBadBodiesAndPathsOutside) {
   EXPECT_EQ(Slurp(dir_ + "/broken.yaml"), "name: broken\ndefaults: {model: scripted/demo}\nnodes:\n  a: {prompt: \"x\", needs: [b]}\n");
 }
 
+TEST_F(UiApiE2E, TheEditorSavesOnlyUnderItsFolderAndNeverOverAChangeItDidNotRead) {
+  fs::create_directories(dir_ + "/outside");
+  fs::create_directories(dir_ + "/work/sub");
+  fs::create_directories(dir_ + "/work/.git");
+  std::ofstream(dir_ + "/work/sub/a.yaml") << "name: a\ndefaults: {model: scripted/demo}\nnodes:\n  x: {prompt: hi}\n";
+  std::ofstream(dir_ + "/outside/o.yaml") << "name: o\n";
+  fs::create_symlink(dir_ + "/outside", dir_ + "/work/link");
+  // The UI's folder is work/, not the test's folder.
+  std::vector<std::string> args{"ui", "--port", "0", "--dir", dir_ + "/work", "--store", store_, "--ui-dir", dir_ + "/front"};
+  fs::create_directories(dir_ + "/front");
+  std::ofstream(dir_ + "/front/index.html") << "<!doctype html>";
+  ui_ = Spawn(args, dir_);
+  for (int i = 0; i < 200 && port_ == 0; ++i) {
+    std::string out = Slurp(ui_.out_path);
+    size_t at = out.find("http://127.0.0.1:");
+    if (at != std::string::npos && out.find('/', at + 17) != std::string::npos) port_ = std::stoi(out.substr(at + 17));
+    else std::this_thread::sleep_for(std::chrono::milliseconds(25));
+  }
+  ASSERT_GT(port_, 0);
+
+  json a = GetJson("/api/v1/workflow?path=sub/a.yaml");
+  std::string version = a["version"];
+  ASSERT_EQ(version.size(), 32u);
+  auto save = [&](const std::string& path, const std::string& text, const std::string& v) {
+    return Http(port_, "POST", "/api/v1/workflow/save", json{{"path", path}, {"text", text}, {"version", v}}.dump());
+  };
+  const std::string edited = "name: a\ndefaults: {model: scripted/demo}\nnodes:\n  x: {prompt: hi}\n  y: {needs: [x], prompt: again}\n";
+  HttpReply ok = save("sub/a.yaml", edited, version);
+  ASSERT_EQ(ok.status, 200) << ok.body;
+  json saved = Parse(ok.body);
+  EXPECT_EQ(saved["ok"], true);
+  EXPECT_EQ(saved["nodes"].size(), 2u);
+  EXPECT_NE(saved["version"], version);
+  EXPECT_EQ(Slurp(dir_ + "/work/sub/a.yaml"), edited);
+
+  // A second save naming the old version (another tab) is refused; the file keeps the first.
+  HttpReply stale = save("sub/a.yaml", "name: lost\n", version);
+  EXPECT_EQ(stale.status, 409) << stale.body;
+  EXPECT_NE(stale.body.find("changed on disk"), std::string::npos) << stale.body;
+  // So is a change made on disk by someone else since the editor read the file.
+  std::ofstream(dir_ + "/work/sub/a.yaml") << edited << "# by hand\n";
+  HttpReply by_hand = save("sub/a.yaml", edited, saved["version"]);
+  EXPECT_EQ(by_hand.status, 409) << by_hand.body;
+  EXPECT_EQ(Slurp(dir_ + "/work/sub/a.yaml"), edited + "# by hand\n");
+  // An existing file is never replaced without a version; a new one is created without.
+  EXPECT_EQ(save("sub/a.yaml", "name: z\n", "").status, 409);
+  HttpReply fresh = save("sub/new.yaml", "name: new\ndefaults: {model: scripted/demo}\nnodes:\n  n: {prompt: hi}\n", "");
+  EXPECT_EQ(fresh.status, 200) << fresh.body;
+  EXPECT_TRUE(fs::exists(dir_ + "/work/sub/new.yaml"));
+  EXPECT_EQ(save("nofolder/new.yaml", "name: n\n", "").status, 400);
+
+  // Nothing outside the folder, through .., an absolute path, a link, or into .git; only YAML.
+  for (const std::string& bad : {std::string("../outside/o.yaml"), dir_ + "/outside/o.yaml", std::string("link/o.yaml"),
+                                 std::string(".git/config.yaml"), std::string("sub/../../outside/o.yaml")}) {
+    HttpReply r = save(bad, "name: pwned\n", "");
+    EXPECT_EQ(r.status, 403) << bad << ": " << r.body;
+  }
+  EXPECT_EQ(Slurp(dir_ + "/outside/o.yaml"), "name: o\n");
+  EXPECT_FALSE(fs::exists(dir_ + "/work/.git/config.yaml"));
+  HttpReply txt = save("sub/notes.txt", "x", "");
+  EXPECT_EQ(txt.status, 400) << txt.body;
+  EXPECT_FALSE(fs::exists(dir_ + "/work/sub/notes.txt"));
+  // Bounded: a text past the workflow file limit is refused before anything is written.
+  HttpReply big = save("sub/big.yaml", std::string((16 << 20) + 1, '#'), "");
+  EXPECT_TRUE(big.status == 413) << big.status;
+  EXPECT_FALSE(fs::exists(dir_ + "/work/sub/big.yaml"));
+  HttpReply no_text = Http(port_, "POST", "/api/v1/workflow/save", R"({"path": "sub/a.yaml", "text": 3})");
+  EXPECT_EQ(no_text.status, 400) << no_text.body;
+}
+
+TEST_F(UiApiE2E, TheEditorRunsAWorkflowWithItsFormsInputsAsItsOwnProcess) {
+  StartUi();
+  json w = GetJson("/api/v1/workflow?path=flow.yaml");
+  ASSERT_EQ(w["inputs"].size(), 1u) << w.dump(2);
+  EXPECT_EQ(w["inputs"][0]["name"], "topic");
+  EXPECT_EQ(w["inputs"][0]["type"], "string");
+  EXPECT_EQ(w["inputs"][0]["default"], "tides");
+  EXPECT_EQ(w["inputs"][0]["required"], false);
+  EXPECT_EQ(w["script"], "script.yaml");  // the offline script beside it, for the form
+
+  // Mistakes come back as the CLI's own words: an unknown input, a script outside the folder.
+  HttpReply typo = Http(port_, "POST", "/api/v1/workflow/run",
+                        json{{"path", "flow.yaml"}, {"inputs", {{"topik", "x"}}}, {"script", "script.yaml"}}.dump());
+  EXPECT_EQ(typo.status, 400) << typo.body;
+  EXPECT_NE(typo.body.find("topic"), std::string::npos) << typo.body;
+  HttpReply far = Http(port_, "POST", "/api/v1/workflow/run", json{{"path", "flow.yaml"}, {"script", "/etc/hosts.yaml"}}.dump());
+  EXPECT_EQ(far.status, 403) << far.body;
+  EXPECT_EQ(Http(port_, "POST", "/api/v1/workflow/run", json{{"path", "missing.yaml"}}.dump()).status, 404);
+
+  HttpReply ok = Http(port_, "POST", "/api/v1/workflow/run",
+                      json{{"path", "flow.yaml"}, {"inputs", {{"topic", "kites"}}}, {"script", "script.yaml"}}.dump());
+  ASSERT_EQ(ok.status, 202) << ok.body;
+  std::string id = Parse(ok.body)["run_id"];
+  // It runs with --wait: its process waits at the gate for the UI, and finishes once approved.
+  bool asked = false;
+  for (int i = 0; i < 400 && !asked; ++i) {
+    for (const auto& g : GetJson("/api/v1/approvals")) asked |= g["run_id"] == id;
+    if (!asked) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  ASSERT_TRUE(asked) << Slurp(store_ + "/ui/logs/" + id + ".log");
+  json run = GetJson("/api/v1/runs/" + id);
+  EXPECT_EQ(run["inputs"]["topic"], "kites") << run.dump(2);
+  HttpReply a = Http(port_, "POST", "/api/v1/runs/" + id + "/approve", R"({"node": "gate"})");
+  ASSERT_EQ(a.status, 200) << a.body;
+  EXPECT_EQ(WaitStatus(id, "succeeded"), "succeeded") << Slurp(store_ + "/ui/logs/" + id + ".log");
+  json plan = GetJson("/api/v1/runs/" + id + "/nodes/plan");
+  ASSERT_FALSE(plan["calls"].empty());
+  EXPECT_NE(plan["calls"][0]["prompt"].dump().find("Plan an essay on kites"), std::string::npos);
+}
+
 TEST_F(UiApiE2E, ATokenIsCheckedOnEveryRequest) {
   StartUi({"--token", "s3cret-token"});
   EXPECT_EQ(Get("/api/v1/runs").status, 401);

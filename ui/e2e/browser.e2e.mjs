@@ -4,7 +4,7 @@
 // any console error or uncaught exception fails the test. With SW_SCREENSHOTS=DIR each page
 // is also saved as a PNG (docs/screenshots is made this way).
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { background, cli, cliJson, launchBrowser, need, ready, SOURCE, startFakeLlm, startUi, tempDir } from './harness.mjs';
 
@@ -42,6 +42,21 @@ writeFileSync(join(work, 'failing-script.yaml'), `nodes:
     - text: "Tides rise twice a day."
   "*": [{text: "fine"}]
 `);
+
+// A small workflow the editor changes, saves and runs.
+mkdirSync(join(work, 'edit'));
+writeFileSync(join(work, 'edit/flow.yaml'), `name: edit-me
+inputs:
+  topic: {type: string, description: what the note is about}
+  words: {type: integer, default: 50}
+defaults: {model: scripted/demo}
+nodes:
+  outline: {prompt: "Outline a note on {{inputs.topic}}"}
+  write:
+    needs: [outline]
+    prompt: "Write {{inputs.words}} words from {{nodes.outline.output}}"
+`);
+writeFileSync(join(work, 'edit/script.yaml'), 'nodes:\n  "*": [{text: "fine"}]\n');
 
 const launch = join(work, 'launch/flow.yaml');
 const launchScript = join(work, 'launch/script.yaml');
@@ -387,6 +402,93 @@ try {
     const err = page.getByTestId('workflow-error').first();
     assert.equal(await err.getAttribute('data-line'), '4');
     assert.ok((await err.innerText()).includes('"b"'));
+    // The loader's error sits in the gutter and under its text, not over the code.
+    await page.waitForSelector('.cm-lint-marker-error');
+    assert.ok((await page.locator('.cm-lintRange-error').count()) >= 1);
+  });
+
+  await check('the editor completes and explains from the schema, checks as you type, saves and runs', async () => {
+    const file = join(work, 'edit/flow.yaml');
+    const original = readFileSync(file, 'utf8');
+    await open('workflow?path=edit/flow.yaml', 'workflow');
+    const graph = page.getByTestId('workflow-graph');
+    assert.equal(await graph.getAttribute('data-nodes'), '2');
+    // Pasted text goes in as a person's paste does (CodeMirror's own paste handling).
+    const paste = (text) => page.evaluate((t) => {
+      const dt = new DataTransfer();
+      dt.setData('text/plain', t);
+      document.querySelector('.cm-content').dispatchEvent(new ClipboardEvent('paste', { clipboardData: dt, bubbles: true, cancelable: true }));
+    }, text);
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    await paste('  title:\n    prompt: "Title for {{nodes.write.output}}"\n    ');
+    // A key: the node's keys from the schema, with their types and docs.
+    await page.keyboard.type('nee');
+    const popup = page.locator('.cm-tooltip-autocomplete');
+    await popup.waitFor();
+    assert.ok((await popup.innerText()).includes('needs'), await popup.innerText());
+    await shot('editor-completion');
+    await page.keyboard.press('Enter');
+    // A value where a node is named: the workflow's node ids.
+    await page.keyboard.type('[wr');
+    await popup.waitFor();
+    assert.deepEqual((await page.locator('.cm-tooltip-autocomplete li').allInnerTexts()).map((t) => t.split('node')[0]), ['write']);
+    await page.keyboard.press('Enter');
+    // The text is checked when it rests, and the graph follows it.
+    await page.waitForFunction(() => document.querySelector('[data-testid="workflow-graph"]')?.getAttribute('data-nodes') === '3');
+    await page.waitForSelector('[data-testid="workflow-ok"]');
+    // A bad value: underlined, in the gutter and in the list; undo puts it right.
+    await page.keyboard.press('End'); // past the bracket the editor closed
+    await paste('\n    output: jsn');
+    await page.waitForSelector('[data-testid="workflow-error"]');
+    assert.ok((await page.getByTestId('workflow-error').first().innerText()).includes('did you mean "json"'));
+    assert.ok((await page.locator('.cm-lint-marker-error').count()) >= 1);
+    assert.ok((await page.locator('.cm-lintRange-error').count()) >= 1);
+    await shot('editor-error');
+    await page.keyboard.press('Control+z');
+    await page.waitForSelector('[data-testid="workflow-ok"]');
+    // Hover: the schema's description of a key.
+    await page.keyboard.press('Control+Home');
+    const box = await page.locator('.cm-line', { hasText: 'defaults:' }).first().boundingBox();
+    await page.mouse.move(box.x + 12, box.y + box.height / 2);
+    const doc = page.getByTestId('hover-doc');
+    await doc.waitFor();
+    assert.ok((await doc.innerText()).includes('Settings applied to every node'), await doc.innerText());
+    await page.mouse.move(5, 5);
+    // Save never overwrites a change made on disk since the file was read ...
+    writeFileSync(file, original + '# edited by hand\n');
+    await page.getByTestId('save').click();
+    await page.getByTestId('reload').waitFor();
+    assert.ok((await page.getByTestId('save-error').innerText()).includes('changed on disk'));
+    // (the browser logs the refused request itself; it is the one console error expected)
+    const refused = problems.findIndex((p) => p.includes('status of 409'));
+    assert.ok(refused >= 0, 'the browser saw the 409');
+    problems.splice(refused, 1);
+    assert.equal(readFileSync(file, 'utf8'), original + '# edited by hand\n');
+    writeFileSync(file, original);
+    // ... and writes the text otherwise.
+    await page.getByTestId('save').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.textContent === 'saved');
+    const saved = readFileSync(file, 'utf8');
+    assert.ok(saved.includes('  title:\n    prompt: "Title for {{nodes.write.output}}"\n    needs: [write]'), saved);
+    // Run: a form for the declared inputs; the run is its own process, followed on its graph.
+    await page.getByTestId('run-open').click();
+    assert.equal(await page.getByTestId('input-words').inputValue(), '50');
+    assert.equal(await page.getByTestId('run-script').inputValue(), 'edit/script.yaml');
+    await page.getByTestId('run-submit').click();
+    await page.getByTestId('run-form').getByText('topic is required').waitFor();
+    await page.getByTestId('input-topic').fill('kites');
+    await page.getByTestId('input-words').fill('30');
+    await shot('editor-run');
+    await page.getByTestId('run-submit').click();
+    await page.waitForURL(/#\/runs\/[^/]+$/, { timeout: 15000 });
+    const id = decodeURIComponent(page.url().split('#/runs/')[1]);
+    await ready(page, 'graph');
+    for (let i = 0; i < 200 && (await api('runs/' + id)).status !== 'succeeded'; i++) await new Promise((r) => setTimeout(r, 50));
+    const run = await api('runs/' + id);
+    assert.equal(run.status, 'succeeded');
+    assert.deepEqual(run.inputs, { topic: 'kites', words: 30 });
+    assert.equal(run.nodes.length, 3);
   });
 
   await check('a live run updates over SSE: running, streamed text, then succeeded', async () => {

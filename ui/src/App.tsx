@@ -14,10 +14,11 @@ import { SessionsPage } from './pages/SessionsPage';
 import { FilePage } from './pages/FilePage';
 import { SpecPage } from './pages/SpecPage';
 import { ProvidersPage } from './pages/ProvidersPage';
-import { WorkflowPage } from './pages/WorkflowPage';
 import { WorkflowsPage } from './pages/WorkflowsPage';
 
 // The charts (recharts) load only with the cost pages.
+// The editor (CodeMirror) loads only with the workflow page.
+const WorkflowPage = lazy(() => import('./pages/WorkflowPage').then((m) => ({ default: m.WorkflowPage })));
 const CostPage = lazy(() => import('./pages/CostPage').then((m) => ({ default: m.CostPage })));
 
 const NAV = [

@@ -368,15 +368,42 @@ export interface WorkflowNode {
   needs: string[];
   model: string;
   line: number;
+  loop?: { to: string; while: string };
+  when?: string;
+  map_over?: string;
 }
 
-/** GET /workflow?path= and POST /workflow/validate */
+/** A declared input: the Run form asks for it. */
+export interface WorkflowInput {
+  name: string;
+  type: 'string' | 'number' | 'integer' | 'boolean' | 'list' | 'object';
+  required: boolean;
+  default?: unknown;
+  description: string;
+  line: number;
+}
+
+/** GET /workflow?path=, POST /workflow/validate and /workflow/save */
 export interface WorkflowDoc {
   path: string;
   text: string;
   ok: boolean;
   errors: WorkflowError[];
   nodes: WorkflowNode[];
+  inputs?: WorkflowInput[];
+  /** The file's version on disk (GET and save): a save names the one it edited. */
+  version?: string;
+  /** An offline script beside the file (GET only), for the Run form. */
+  script?: string;
+}
+
+/** POST /workflow/run */
+export interface WorkflowRunRequest {
+  path: string;
+  inputs: Record<string, unknown>;
+  script?: string;
+  model?: string;
+  no_cache?: boolean;
 }
 
 export interface Health {
