@@ -24,6 +24,8 @@ echo "== bench/ui_bench.mjs"
 ABS=$(cd "$BUILD" && pwd)
 SW_BINARY="$ABS/specwright" SW_FAKELLM="$ABS/specwright-fakellm" SW_UI_DIR="$ABS/ui" SW_SOURCE_DIR="$PWD" \
   node bench/ui_bench.mjs
+echo "== ui/src/lib/layout.bench.ts (the run graph's layout against dagre's, 1,000 nodes)"
+(cd ui && npx vitest bench --run)
 echo "== bench/spec_bench.sh"
 bash bench/spec_bench.sh "$ABS/specwright"
 exit $status

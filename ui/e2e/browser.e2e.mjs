@@ -70,6 +70,10 @@ cli(store, ['run', join(work, 'failing.yaml'), '--script', join(work, 'failing-s
 const tip = join(work, 'develop/tipsplit');
 const rec = ['--script', join(tip, 'recording.yaml'), '--config', join(tip, 'specwright.yaml')];
 cli(store, ['develop', join(tip, 'BRIEF.md'), '--workspace', join(tmp, 'tipsplit'), '--yes', ...rec], { cwd: work });
+// A pending change: the same modify of a copy of the developed project, stopped where it asks
+// to approve its impact plan.
+cpSync(join(tmp, 'tipsplit'), join(tmp, 'tipsplit-pending'), { recursive: true });
+cli(store, ['modify', 'Allow tips up to 50%', '--workspace', join(tmp, 'tipsplit-pending'), ...rec], { cwd: work, ok: [3] });
 cli(store, ['modify', 'Allow tips up to 50%', '--workspace', join(tmp, 'tipsplit'), '--yes', ...rec], { cwd: work });
 // A develop that a person drives: it waits at its question, then at the requirements gate.
 const gatedDevelop = () => cli(store, ['develop', join(tip, 'BRIEF.md'), '--workspace', join(tmp, 'gated'), ...rec], { cwd: work, ok: [3] });
@@ -138,7 +142,7 @@ try {
     assert.deepEqual(sessions.map((s) => s.kind), ['modify', 'develop']);
     // A session lasts until its last run ended, not until its last run began.
     for (const s of sessions) assert.ok(s.finished_at > s.last_run_at, JSON.stringify(s));
-    assert.equal(await page.getByTestId('session-row').count(), 3);  // and the gated develop
+    assert.equal(await page.getByTestId('session-row').count(), 4);  // and the gated develop, the pending change
     for (const s of sessions) {
       const row = page.locator(`[data-testid="session-row"][data-session="${s.session}"]`);
       assert.ok((await row.innerText()).includes(s.steps[0]), `${s.session} lists its steps`);
@@ -222,6 +226,38 @@ try {
     assert.ok(marked.startsWith(String(first.line)), marked);
     assert.ok(marked.includes(first.id.slice(0, 3)) || marked.includes(first.id.replaceAll('-', '_')), marked);
     await shot('file');
+  });
+
+  await check('a pending change: its impact from its session, highlighted in the matrix; any IDs typed', async () => {
+    const pending = (await api('sessions')).find((x) => x.kind === 'modify' && x.project.endsWith('/tipsplit-pending'));
+    assert.ok(pending, 'the pending modify is a session');
+    assert.equal(pending.status, 'waiting');
+    await open(`sessions/${pending.session}`, 'session');
+    await page.getByTestId('change-impact').click();
+    await ready(page, 'impact');
+    const row = page.locator(`[data-testid="pending-change"][data-session="${pending.session}"]`);
+    await row.waitFor();
+    assert.ok((await row.innerText()).includes('Allow tips up to 50%'));
+    const impact = await api(`sessions/${pending.session}/spec/impact?ids=BR-01-001`);
+    assert.ok((await page.getByTestId('impact').innerText()).includes(`${impact.items.length} items`));
+    // The matrix shows only the requirements the change reaches, their items highlighted.
+    const hit = page.locator('[data-testid="matrix-row"].impacted-row');
+    assert.ok((await hit.count()) >= 1);
+    assert.equal(await hit.count(), await page.getByTestId('matrix-row').count());
+    assert.ok((await page.locator('a.impacted').allInnerTexts()).includes('TC-06-004'));
+    await shot('spec-impact');
+    await page.getByTestId('only-impacted').uncheck();
+    const view = await api(`sessions/${pending.session}/spec`);
+    assert.equal(await page.getByTestId('matrix-row').count(), view.matrix.rows.length);
+    // Any IDs, typed; one that is not an item is named.
+    await page.getByTestId('impact-ids').fill('REQ-01-003, NOPE-1');
+    await page.getByTestId('impact-show').click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="impact"] h4')?.textContent?.includes('REQ-01-003'));
+    await page.getByText('Not items of this project: NOPE-1').waitFor();
+    // Dropped, it is no longer pending (and no longer waits on the Approvals page).
+    cli(store, ['modify', '--abandon', '--workspace', pending.project], { cwd: work });
+    await open(`sessions/${pending.session}/spec?tab=impact`, 'spec');
+    await page.getByTestId('no-pending').waitFor();
   });
 
   await check("the runs list names each develop step and links its session", async () => {

@@ -59,7 +59,14 @@ function Change({ s }: { s: SessionDetail }) {
       <p>
         Route: <span className="mono">{c.category}</span> (entry: {c.entry}). {c.reason}
       </p>
-      {c.targets && c.targets.length > 0 && <p>Targets: {c.targets.join(', ')}</p>}
+      {c.targets && c.targets.length > 0 && (
+        <p>
+          Targets: {c.targets.join(', ')} ·{' '}
+          <a href={href({ page: 'spec', session: s.session, tab: 'impact', id: c.targets.join(',') })} data-testid="change-impact">
+            their impact, highlighted in the specs
+          </a>
+        </p>
+      )}
       {c.changed && c.changed.length > 0 && <p data-testid="change-changed">Changed items: {c.changed.join(', ')}</p>}
       {c.kept && c.kept.length > 0 && (
         <div data-testid="change-kept">

@@ -1,15 +1,16 @@
 // A session's project, as `specwright spec` sees it: the spec documents rendered with their IDs
 // as links, the traceability matrix (filterable, with coverage), `spec check`'s findings linked
-// to file:line, and the trace of one ID up to the requirements and down to code and tests.
+// to file:line, the trace of one ID up to the requirements and down to code and tests, and the
+// impact of IDs or of a pending change, highlighted in the matrix.
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api } from '../api/client';
 import type { SpecView } from '../api/types';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { StatusBadge } from '../components/StatusBadge';
 import { useApi, useReady } from '../lib/hooks';
-import { href } from '../lib/router';
+import { href, navigate } from '../lib/router';
 
-type Props = { session: string; tab?: string; doc?: string; id?: string };
+type Props = { session: string; tab?: string; doc?: string; id?: string }; // id: for impact, IDs joined by commas
 
 /** Doc renders cmark's (safe) HTML, then makes every known ID a link to its trace and gives
  *  each item heading its ID as anchor. */
@@ -69,19 +70,26 @@ function Where({ session, file, line }: { session: string; file: string; line: n
   );
 }
 
-function Matrix({ view, session }: { view: SpecView; session: string }) {
+function Matrix({ view, session, highlight }: { view: SpecView; session: string; highlight?: ReadonlySet<string> }) {
   const [q, setQ] = useState('');
+  const [onlyHit, setOnlyHit] = useState(highlight !== undefined);
   const m = view.matrix;
   const query = q.trim().toLowerCase();
   // The filter looks at what a row shows (its ID, title and cells), not at the field names.
+  const cells = (r: (typeof m.rows)[number]) => m.columns.flatMap((c) => (Array.isArray(r[c]) ? (r[c] as string[]) : []));
+  const itemIds = useMemo(() => new Set(view.items.map((i) => i.id)), [view.items]);
+  // A row is reached when its requirement or one of its items is (a file it shares is not enough).
+  const hitRow = (r: (typeof m.rows)[number]) =>
+    !!highlight && (highlight.has(r.id) || cells(r).some((v) => itemIds.has(v.split(' ')[0] ?? '') && highlight.has(v.split(' ')[0] ?? '')));
   const rows = useMemo(
     () =>
       m.rows.filter(
-        (r) => !query || [r.id, r.title, ...m.columns.flatMap((c) => (Array.isArray(r[c]) ? (r[c] as string[]) : []))].some((v) => v.toLowerCase().includes(query)),
+        (r) => (!query || [r.id, r.title, ...cells(r)].some((v) => v.toLowerCase().includes(query))) && (!onlyHit || hitRow(r)),
       ),
-    [m.rows, m.columns, query],
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+    [m.rows, m.columns, query, onlyHit, highlight],
   );
-  const ids = new Set(view.items.map((i) => i.id));
+  const ids = itemIds;
   const cell = (v: string, column: string) => {
     // A test case that did not pass is written "TC-06-004 (failed)" or "(not run)".
     const res = /^(\S+) \((.+)\)$/.exec(v);
@@ -89,12 +97,14 @@ function Matrix({ view, session }: { view: SpecView; session: string }) {
     if (ids.has(id) || column === 'passing')
       return (
         <>
-          <a href={href({ page: 'spec', session, tab: 'trace', id })}>{id}</a>
+          <a href={href({ page: 'spec', session, tab: 'trace', id })} className={highlight?.has(id) ? 'impacted' : undefined}>
+            {id}
+          </a>
           {res && <StatusBadge status={res[2] === 'failed' ? 'failed' : 'skipped'} />}
         </>
       );
     return (
-      <a className="mono small" href={href({ page: 'file', session, path: v })}>
+      <a className={highlight?.has(v) ? 'mono small impacted' : 'mono small'} href={href({ page: 'file', session, path: v })}>
         {v}
       </a>
     );
@@ -106,6 +116,11 @@ function Matrix({ view, session }: { view: SpecView; session: string }) {
         <span className="muted">
           {rows.length} of {m.rows.length} requirements
         </span>
+        {highlight && (
+          <label className="check">
+            <input type="checkbox" checked={onlyHit} onChange={(e) => setOnlyHit(e.target.checked)} data-testid="only-impacted" /> only the impacted
+          </label>
+        )}
       </div>
       <table className="table matrix" data-testid="matrix">
         <thead>
@@ -118,9 +133,12 @@ function Matrix({ view, session }: { view: SpecView; session: string }) {
         </thead>
         <tbody>
           {rows.map((r) => (
-            <tr key={r.id} data-testid="matrix-row" data-id={r.id}>
+            <tr key={r.id} data-testid="matrix-row" data-id={r.id} className={hitRow(r) ? 'impacted-row' : undefined}>
               <td>
-                <a href={href({ page: 'spec', session, tab: 'trace', id: r.id })}>{r.id}</a> {r.title}
+                <a href={href({ page: 'spec', session, tab: 'trace', id: r.id })} className={highlight?.has(r.id) ? 'impacted' : undefined}>
+                  {r.id}
+                </a>{' '}
+                {r.title}
               </td>
               {m.columns.map((c) => {
                 const v = r[c];
@@ -149,21 +167,22 @@ function Matrix({ view, session }: { view: SpecView; session: string }) {
   );
 }
 
-/** Impact is what a change to id would regenerate: the items below it and the lines citing
+/** Impact is what a change to ids would regenerate: the items below them and the lines citing
  *  them (what `specwright modify` plans from). */
-function Impact({ session, id }: { session: string; id: string }) {
-  const i = useApi(() => api.specImpact(session, [id]), [session, id]);
+function Impact({ session, ids }: { session: string; ids: string[] }) {
+  const i = useApi(() => api.specImpact(session, ids), [session, ids.join(',')]);
   const d = i.data;
   return (
     <section className="card" data-testid="impact">
-      <h4>If {id} changes</h4>
+      <h4>If {ids.join(', ')} change{ids.length === 1 ? 's' : ''}</h4>
       <ErrorBanner error={i.error} onRetry={i.reload} />
       {d && (
         <>
+          {d.unknown.length > 0 && <p className="error-text">Not items of this project: {d.unknown.join(', ')}</p>}
           <p>
             {d.items.length} items to look at:{' '}
             {d.items.map((x) => (
-              <a key={x} className="tag mono" href={href({ page: 'spec', session, tab: 'trace', id: x })}>
+              <a key={x} className="tag mono" href={href({ page: 'spec', session, tab: 'trace', id: x })} data-testid="impact-item">
                 {x}
               </a>
             ))}
@@ -185,6 +204,81 @@ function Impact({ session, id }: { session: string; id: string }) {
         </>
       )}
     </section>
+  );
+}
+
+/** splitIds reads IDs typed or carried in the route: commas or spaces between them. */
+export function splitIds(s: string | undefined): string[] {
+  return [...new Set((s ?? '').split(/[\s,]+/).map((x) => x.trim()).filter(Boolean))];
+}
+
+/** PendingChanges: the project's changes not finished yet (a modify waiting at its plan or a
+ *  gate, stopped, or running), each with the IDs it targets and a link to their impact. */
+function PendingChanges({ session, project }: { session: string; project: string }) {
+  const pending = useApi(async () => {
+    const all = await api.sessions();
+    const mine = all.filter((x) => x.project === project && x.kind === 'modify' && x.status !== 'succeeded' && x.status !== 'abandoned');
+    const details = await Promise.all(mine.map((x) => api.session(x.session)));
+    return details.filter((d) => !d.finished);
+  }, [project]);
+  if (pending.error) return <ErrorBanner error={pending.error} onRetry={pending.reload} />;
+  if (!pending.data) return null;
+  if (pending.data.length === 0) return <p className="muted" data-testid="no-pending">No change of this project is pending.</p>;
+  return (
+    <ul className="pending-changes" data-testid="pending-changes">
+      {pending.data.map((d) => {
+        const targets = d.change?.targets?.length ? d.change.targets : (d.change?.changed ?? []);
+        return (
+          <li key={d.session} data-testid="pending-change" data-session={d.session}>
+            <StatusBadge status={d.status} /> “{d.change?.request ?? '?'}” <span className="muted">route {d.change?.category ?? '?'}</span>{' '}
+            <a className="mono small" href={href({ page: 'session', session: d.session })}>
+              {d.session}
+            </a>{' '}
+            {targets.length > 0 ? (
+              <a href={href({ page: 'spec', session, tab: 'impact', id: targets.join(',') })} data-testid="pending-impact">
+                impact of {targets.join(', ')}
+              </a>
+            ) : (
+              <span className="muted">no items targeted yet</span>
+            )}
+          </li>
+        );
+      })}
+    </ul>
+  );
+}
+
+/** ImpactTab: the impact of IDs typed or of a pending change, highlighted in the matrix. */
+function ImpactTab({ view, session, ids }: { view: SpecView; session: string; ids: string[] }) {
+  const [typed, setTyped] = useState(ids.join(', ')); // (the tab is made anew for other IDs: see its key)
+  const impact = useApi(() => (ids.length ? api.specImpact(session, ids) : Promise.resolve(null)), [session, ids.join(',')]);
+  const hit = useMemo(() => {
+    const d = impact.data;
+    return new Set([...(d?.changed ?? []), ...(d?.items ?? []), ...(d?.code ?? []).map((c) => c.file), ...(d?.tests ?? []).map((c) => c.file)]);
+  }, [impact.data]);
+  useReady('impact', ids.length === 0 || impact.data !== undefined || impact.error !== null);
+  return (
+    <div data-testid="impact-tab">
+      <section className="card">
+        <h4>Pending changes</h4>
+        <PendingChanges session={session} project={view.project} />
+        <h4>Or name the items</h4>
+        <form
+          className="toolbar"
+          onSubmit={(e) => {
+            e.preventDefault();
+            navigate(href({ page: 'spec', session, tab: 'impact', id: splitIds(typed).join(',') }));
+          }}
+        >
+          <input type="text" className="mono" value={typed} placeholder="REQ-01-001, BR-01-002" onChange={(e) => setTyped(e.target.value)} data-testid="impact-ids" aria-label="IDs to change" />
+          <button type="submit" data-testid="impact-show">
+            Show impact
+          </button>
+        </form>
+      </section>
+      {ids.length > 0 && <Impact session={session} ids={ids} />}
+      {ids.length > 0 && impact.data && <Matrix view={view} session={session} highlight={hit} />}
+    </div>
   );
 }
 
@@ -233,7 +327,7 @@ function Trace({ session, id }: { session: string; id: string }) {
               {!d.has_results && <p className="muted">No recorded test run yet (QA writes test-results.json).</p>}
             </section>
           </div>
-          <Impact session={session} id={id} />
+          <Impact session={session} ids={[id]} />
         </>
       )}
     </div>
@@ -249,10 +343,12 @@ export function SpecPage({ session, tab = 'docs', doc, id }: Props) {
   const current = view?.docs.find((d) => d.path === (doc ?? defining)) ?? view?.docs[0];
   // The trace tab is ready when its trace is; without an ID it has nothing to wait for.
   useReady('spec', (tab !== 'trace' || !id) && (view !== undefined || v.error !== null));
+  const impactIds = useMemo(() => (tab === 'impact' ? splitIds(id) : []), [tab, id]);
   const tabs = [
     { key: 'docs', label: 'Documents' },
     { key: 'matrix', label: 'Matrix' },
     { key: 'check', label: view ? `Check (${view.errors} errors, ${view.warnings} warnings)` : 'Check' },
+    { key: 'impact', label: 'Impact' },
   ];
   return (
     <div className="page">
@@ -288,6 +384,7 @@ export function SpecPage({ session, tab = 'docs', doc, id }: Props) {
         </div>
       )}
       {view && tab === 'matrix' && <Matrix view={view} session={session} />}
+      {view && tab === 'impact' && <ImpactTab key={impactIds.join(',')} view={view} session={session} ids={impactIds} />}
       {view && tab === 'check' && (
         <>
           {view.findings.length === 0 ? (
