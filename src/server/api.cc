@@ -19,7 +19,6 @@
 #include "engine/control.h"
 #include "observe/observe.h"
 #include "server/spec_api.h"
-#include "workflow/yaml_json.h"
 
 namespace sw::server {
 namespace {
@@ -656,11 +655,10 @@ Response Api::SaveWorkflow(const Request& req) {
   for (Status s : {Field(b, "path", &path), Field(b, "text", &text), Field(b, "version", &version)})
     if (!s.ok()) return ErrorResponse(s);
   if (!b.contains("text") || !b["text"].is_string()) return ErrorResponse(400, "save needs {\"path\": string, \"text\": string, \"version\": string}");
-  if (text.size() > kMaxYamlFileBytes)
-    return ErrorResponse(413, "the text is " + std::to_string(text.size()) + " bytes; a workflow file may hold at most " +
-                                  std::to_string(kMaxYamlFileBytes));
+  // (Its size is bounded by the request's: the HTTP layer refuses a body over 4 MiB with 413.)
   auto full = EditablePath(path, true);
   if (!full.ok()) return ErrorResponse(full.status().code() == Code::kPermission ? 403 : 400, full.status().message());
+  std::lock_guard<std::mutex> one_save(save_mu_);
   std::error_code ec;
   if (fs::exists(*full, ec)) {
     if (!fs::is_regular_file(*full, ec)) return ErrorResponse(409, *full + " is not a regular file");
@@ -673,13 +671,16 @@ Response Api::SaveWorkflow(const Request& req) {
     if (Hash128Hex(*now) != version)
       return ErrorResponse(409, *full + " changed on disk since the editor read it: reload it to see the change (your text is kept in the editor)");
   } else if (!version.empty()) {
-    return ErrorResponse(409, *full + " was deleted or moved since the editor read it; save again to create it");
+    // 410: the editor offers to create it again (a save without a version).
+    return ErrorResponse(410, *full + " was deleted or moved since the editor read it: create it again to keep your text");
   } else if (!fs::is_directory(fs::path(*full).parent_path(), ec)) {
     return ErrorResponse(400, "no folder " + fs::path(*full).parent_path().string() + " to save into");
   }
   if (Status s = WriteFileAtomic(*full, text); !s.ok()) return ErrorResponse(s);
-  // The answer is the saved file as GET /workflow gives it: its checks and its new version.
-  return Json(observe::WorkflowJson(*full, nullptr, "", options_.builtin_tools));
+  // The answer is the saved file as GET /workflow gives it (its checks and its new version),
+  // its references confined to the work dir as the editor's checks were.
+  std::string root = fs::weakly_canonical(options_.work_dir, ec).string();
+  return Json(observe::WorkflowJson(*full, nullptr, root, options_.builtin_tools));
 }
 
 Response Api::RunWorkflow(const Request& req) {
@@ -696,13 +697,28 @@ Response Api::RunWorkflow(const Request& req) {
   if (!full.ok()) return ErrorResponse(full.status().code() == Code::kPermission ? 403 : 400, full.status().message());
   std::string new_id = store::UnusedRunId(st_, static_cast<double>(std::time(nullptr)));
   std::vector<std::string> args{"run", *full, "--run-id", new_id, "--wait"};
+  std::error_code ec;
   if (b.contains("inputs") && !b["inputs"].is_null()) {
     if (!b["inputs"].is_object()) return ErrorResponse(400, "\"inputs\" must be an object, got " + b["inputs"].dump());
-    for (auto it = b["inputs"].begin(); it != b["inputs"].end(); ++it) {
-      // A string is given as typed; any other value as its JSON text, which the run converts
-      // to the declared type (workflow::ResolveInputs).
-      args.push_back("--input");
-      args.push_back(it.key() + "=" + (it.value().is_string() ? it.value().get<std::string>() : it.value().dump()));
+    // Each value goes in a file only this user can read (not argv, which `ps` shows to every
+    // user, and whose size the kernel bounds): a string as typed, any other value as its JSON
+    // text, converted to the declared type by the run (workflow::ResolveInputs).
+    std::string dir = options_.store_dir + "/ui/inputs/" + new_id;
+    int i = 0;
+    for (auto it = b["inputs"].begin(); it != b["inputs"].end(); ++it, ++i) {
+      const std::string& key = it.key();
+      if (key.empty() || key.find('=') != std::string::npos || key.find('\0') != std::string::npos)
+        return ErrorResponse(400, "input name " + Quote(key) + " is not a name (no \"=\", not empty)");
+      if (i == 0) {
+        if (Status s = MakeDirs(dir); !s.ok()) return ErrorResponse(s);
+        fs::permissions(dir, fs::perms::owner_all, fs::perm_options::replace, ec);
+      }
+      std::string file = dir + "/" + std::to_string(i);
+      if (Status s = WriteFileAtomic(file, it.value().is_string() ? it.value().get<std::string>() : it.value().dump());
+          !s.ok())
+        return ErrorResponse(s);
+      args.push_back("--input-file");
+      args.push_back(key + "=" + file);
     }
   }
   if (!script.empty()) {
@@ -725,6 +741,8 @@ Response Api::RunWorkflow(const Request& req) {
   // The run checks the file and its inputs before it records the run: a wrong input comes
   // back as this answer, with the CLI's own words.
   auto started = StartedOrError(new_id, *pid, new_id, true);
+  // The run has read its input files once it recorded the run (or refused them): they go.
+  fs::remove_all(options_.store_dir + "/ui/inputs/" + new_id, ec);
   if (!started.ok()) return ErrorResponse(started.status());
   return Json(json{{"run_id", new_id}, {"pid", *pid}}.dump(), 202);
 }

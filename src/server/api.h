@@ -79,6 +79,9 @@ class Api {
   /// Runs started by the server (run id -> process), reaped as they end; one resume per run.
   std::vector<std::pair<std::string, pid_t>> children_;
   std::map<pid_t, int> exited_;  // pid -> wait status of started processes that ended
+  /// One save at a time: the version check and the write are one step, so two tabs naming
+  /// the same version cannot both win.
+  std::mutex save_mu_;
   /// StartedOrError waits until run_id is recorded as running by pid (or, with fresh, exists
   /// at all) or pid exits, which is then an error carrying the CLI's own message.
   Result<bool> StartedOrError(const std::string& run_id, pid_t pid, const std::string& log_name, bool fresh);

@@ -477,10 +477,20 @@ TEST_F(UiApiE2E, TheEditorSavesOnlyUnderItsFolderAndNeverOverAChangeItDidNotRead
   EXPECT_EQ(fresh.status, 200) << fresh.body;
   EXPECT_TRUE(fs::exists(dir_ + "/work/sub/new.yaml"));
   EXPECT_EQ(save("nofolder/new.yaml", "name: n\n", "").status, 400);
+  // A file deleted since it was read: 410, and a save without a version creates it again.
+  json n = GetJson("/api/v1/workflow?path=sub/new.yaml");
+  fs::remove(dir_ + "/work/sub/new.yaml");
+  HttpReply gone = save("sub/new.yaml", "name: again\n", n["version"]);
+  EXPECT_EQ(gone.status, 410) << gone.body;
+  EXPECT_FALSE(fs::exists(dir_ + "/work/sub/new.yaml"));
+  EXPECT_EQ(save("sub/new.yaml", "name: again\n", "").status, 200);
+  EXPECT_EQ(Slurp(dir_ + "/work/sub/new.yaml"), "name: again\n");
 
   // Nothing outside the folder, through .., an absolute path, a link, or into .git; only YAML.
+  fs::create_directories(dir_ + "/work/sub/.git");
   for (const std::string& bad : {std::string("../outside/o.yaml"), dir_ + "/outside/o.yaml", std::string("link/o.yaml"),
-                                 std::string(".git/config.yaml"), std::string("sub/../../outside/o.yaml")}) {
+                                 std::string(".git/config.yaml"), std::string("sub/../../outside/o.yaml"),
+                                 std::string("sub/.git/x.yaml"), std::string("sub/.GIT/x.yaml"), std::string(".specwright/x.yaml")}) {
     HttpReply r = save(bad, "name: pwned\n", "");
     EXPECT_EQ(r.status, 403) << bad << ": " << r.body;
   }
@@ -489,9 +499,9 @@ TEST_F(UiApiE2E, TheEditorSavesOnlyUnderItsFolderAndNeverOverAChangeItDidNotRead
   HttpReply txt = save("sub/notes.txt", "x", "");
   EXPECT_EQ(txt.status, 400) << txt.body;
   EXPECT_FALSE(fs::exists(dir_ + "/work/sub/notes.txt"));
-  // Bounded: a text past the workflow file limit is refused before anything is written.
-  HttpReply big = save("sub/big.yaml", std::string((16 << 20) + 1, '#'), "");
-  EXPECT_TRUE(big.status == 413) << big.status;
+  // Bounded: a text past the request limit (4 MiB) is refused before anything is written.
+  HttpReply big = save("sub/big.yaml", std::string((4 << 20) + 1, '#'), "");
+  EXPECT_EQ(big.status, 413) << big.body;
   EXPECT_FALSE(fs::exists(dir_ + "/work/sub/big.yaml"));
   HttpReply no_text = Http(port_, "POST", "/api/v1/workflow/save", R"({"path": "sub/a.yaml", "text": 3})");
   EXPECT_EQ(no_text.status, 400) << no_text.body;
@@ -512,13 +522,16 @@ TEST_F(UiApiE2E, TheEditorRunsAWorkflowWithItsFormsInputsAsItsOwnProcess) {
                         json{{"path", "flow.yaml"}, {"inputs", {{"topik", "x"}}}, {"script", "script.yaml"}}.dump());
   EXPECT_EQ(typo.status, 400) << typo.body;
   EXPECT_NE(typo.body.find("topic"), std::string::npos) << typo.body;
+  HttpReply odd = Http(port_, "POST", "/api/v1/workflow/run", json{{"path", "flow.yaml"}, {"inputs", {{"a=b", "c"}}}}.dump());
+  EXPECT_EQ(odd.status, 400) << odd.body;
   HttpReply far = Http(port_, "POST", "/api/v1/workflow/run", json{{"path", "flow.yaml"}, {"script", "/etc/hosts.yaml"}}.dump());
   EXPECT_EQ(far.status, 403) << far.body;
   EXPECT_EQ(Http(port_, "POST", "/api/v1/workflow/run", json{{"path", "missing.yaml"}}.dump()).status, 404);
 
   HttpReply ok = Http(port_, "POST", "/api/v1/workflow/run",
-                      json{{"path", "flow.yaml"}, {"inputs", {{"topic", "kites"}}}, {"script", "script.yaml"}}.dump());
+                      json{{"path", "flow.yaml"}, {"inputs", {{"topic", "--yes kites"}}}, {"script", "script.yaml"}}.dump());
   ASSERT_EQ(ok.status, 202) << ok.body;
+  EXPECT_FALSE(fs::exists(store_ + "/ui/inputs/" + Parse(ok.body)["run_id"].get<std::string>()));
   std::string id = Parse(ok.body)["run_id"];
   // It runs with --wait: its process waits at the gate for the UI, and finishes once approved.
   bool asked = false;
@@ -528,13 +541,13 @@ TEST_F(UiApiE2E, TheEditorRunsAWorkflowWithItsFormsInputsAsItsOwnProcess) {
   }
   ASSERT_TRUE(asked) << Slurp(store_ + "/ui/logs/" + id + ".log");
   json run = GetJson("/api/v1/runs/" + id);
-  EXPECT_EQ(run["inputs"]["topic"], "kites") << run.dump(2);
+  EXPECT_EQ(run["inputs"]["topic"], "--yes kites") << run.dump(2);
   HttpReply a = Http(port_, "POST", "/api/v1/runs/" + id + "/approve", R"({"node": "gate"})");
   ASSERT_EQ(a.status, 200) << a.body;
   EXPECT_EQ(WaitStatus(id, "succeeded"), "succeeded") << Slurp(store_ + "/ui/logs/" + id + ".log");
   json plan = GetJson("/api/v1/runs/" + id + "/nodes/plan");
   ASSERT_FALSE(plan["calls"].empty());
-  EXPECT_NE(plan["calls"][0]["prompt"].dump().find("Plan an essay on kites"), std::string::npos);
+  EXPECT_NE(plan["calls"][0]["prompt"].dump().find("Plan an essay on --yes kites"), std::string::npos);
 }
 
 TEST_F(UiApiE2E, ATokenIsCheckedOnEveryRequest) {

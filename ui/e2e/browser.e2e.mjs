@@ -241,13 +241,18 @@ try {
     const impact = await api(`sessions/${pending.session}/spec/impact?ids=BR-01-001`);
     assert.ok((await page.getByTestId('impact').innerText()).includes(`${impact.items.length} items`));
     // The matrix shows only the requirements the change reaches, their items highlighted.
-    const hit = page.locator('[data-testid="matrix-row"].impacted-row');
-    assert.ok((await hit.count()) >= 1);
-    assert.equal(await hit.count(), await page.getByTestId('matrix-row').count());
+    const view = await api(`sessions/${pending.session}/spec`);
+    const reached = new Set([...impact.changed, ...impact.items]);
+    const expected = view.matrix.rows
+      .filter((r) => reached.has(r.id) || view.matrix.columns.some((c) => (r[c] ?? []).some((v) => reached.has(v.split(' ')[0]))))
+      .map((r) => r.id);
+    assert.ok(expected.length >= 1 && expected.length < view.matrix.rows.length, JSON.stringify(expected));
+    const shownRows = await page.getByTestId('matrix-row').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-id')));
+    assert.deepEqual(shownRows, expected);
+    assert.equal(await page.locator('[data-testid="matrix-row"].impacted-row').count(), expected.length);
     assert.ok((await page.locator('a.impacted').allInnerTexts()).includes('TC-06-004'));
     await shot('spec-impact');
     await page.getByTestId('only-impacted').uncheck();
-    const view = await api(`sessions/${pending.session}/spec`);
     assert.equal(await page.getByTestId('matrix-row').count(), view.matrix.rows.length);
     // Any IDs, typed; one that is not an item is named.
     await page.getByTestId('impact-ids').fill('REQ-01-003, NOPE-1');

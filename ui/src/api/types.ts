@@ -357,6 +357,8 @@ export interface WorkflowFile {
 }
 
 export interface WorkflowError {
+  /** The file it is in: the workflow, or a file it references (a sub-workflow, a prompt). */
+  file?: string;
   line: number;
   column: number;
   message: string;

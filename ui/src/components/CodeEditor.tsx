@@ -14,7 +14,7 @@ import { tags } from '@lezer/highlight';
 import { useEffect, useImperativeHandle, useRef, type Ref } from 'react';
 import schemaJson from '../../../docs/workflow.schema.json';
 import type { WorkflowError } from '../api/types';
-import { contextAt, describe, keyAt, keyOptions, schemasAt, valueOptions, type Schema } from '../lib/yamlContext';
+import { contextAt, describe, keyAt, keyOptions, schemasAt, valueOptions, type Schema, type YamlContext } from '../lib/yamlContext';
 
 const SCHEMA = schemaJson as Schema;
 
@@ -33,6 +33,8 @@ interface Props {
   value: string;
   onChange: (v: string) => void;
   errors: readonly WorkflowError[];
+  /** The workflow's own file (absolute): errors in other files are not drawn on this text. */
+  file?: string;
   names: EditorNames;
   onSubmit?: () => void; // Ctrl/Cmd+Enter
   onSave?: () => void; // Ctrl/Cmd+S
@@ -70,6 +72,10 @@ export function completeWorkflow(ctx: CompletionContext, names: EditorNames): Co
   const c = contextAt(text, pos);
   if (c.at === 'text') return null;
   const last = c.path[c.path.length - 1] ?? '';
+  if (c.at === 'key' && last === '[]' && keyOptions(SCHEMA, c.path).length === 0) {
+    // `- wr` in a block list of scalars (needs, tools): the item is a value, not a key.
+    return completeValue(ctx, { ...c, at: 'value' }, names, before);
+  }
   if (c.at === 'key') {
     if (!ctx.explicit && c.prefix === '') return null;
     if (!/^[A-Za-z0-9_-]*$/.test(c.prefix)) return null;
@@ -78,7 +84,13 @@ export function completeWorkflow(ctx: CompletionContext, names: EditorNames): Co
       .map((o): Completion => ({ label: o.label, type: 'property', detail: o.detail, info: o.info || undefined, apply: `${o.label}: `, boost: o.required ? 1 : 0 }));
     return options.length ? { from: c.from, options, validFor: /^[A-Za-z0-9_-]*$/ } : null;
   }
-  // A value: node ids where a node is named, references in conditions, else the schema's values.
+  return completeValue(ctx, c, names, before);
+}
+
+/** completeValue: node ids where a node is named, references in conditions, else the schema's values. */
+function completeValue(ctx: CompletionContext, c: YamlContext, names: EditorNames, before: string): CompletionResult | null {
+  const pos = ctx.pos;
+  const last = c.path[c.path.length - 1] ?? '';
   const self = nodeOf(c.path);
   const key = last === '[]' ? (c.path[c.path.length - 2] ?? '') : last;
   if (key === 'needs' || (key === 'to' && c.path[c.path.length - 2] === 'loop')) {
@@ -110,10 +122,11 @@ export function hoverDoc(text: string, pos: number): { from: number; to: number;
 }
 
 /** diagnostics: the loader's errors as ranges of the current text (a line and column, 1-based). */
-export function diagnostics(state: EditorState, errors: readonly WorkflowError[]): Diagnostic[] {
+export function diagnostics(state: EditorState, errors: readonly WorkflowError[], file?: string): Diagnostic[] {
   const out: Diagnostic[] = [];
   const doc = state.doc;
   for (const e of errors) {
+    if (file && e.file && e.file !== file) continue; // in a file it references: listed, not drawn here
     if (e.line <= 0) {
       out.push({ from: 0, to: Math.min(doc.length, doc.line(1).to), severity: 'error', message: e.message });
       continue;
@@ -143,7 +156,7 @@ const highlight = HighlightStyle.define([
   { tag: [tags.separator, tags.punctuation, tags.squareBracket, tags.brace], color: 'var(--muted)' },
 ]);
 
-export function CodeEditor({ value, onChange, errors, names, onSubmit, onSave, onCursor, ref }: Props) {
+export function CodeEditor({ value, onChange, errors, file, names, onSubmit, onSave, onCursor, ref }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const view = useRef<EditorView | null>(null);
   // The editor is made once; what it calls back and completes from is read through refs.
@@ -168,6 +181,8 @@ export function CodeEditor({ value, onChange, errors, names, onSubmit, onSave, o
       syntaxHighlighting(highlight),
       syntaxHighlighting(defaultHighlightStyle, { fallback: true }),
       EditorState.tabSize.of(2),
+      // A file written with CRLF keeps its line ends (the editor would otherwise save LF).
+      ...(value.includes('\r\n') ? [EditorState.lineSeparator.of('\r\n')] : []),
       autocompletion({ override: [(ctx) => completeWorkflow(ctx, latest.current.names)], icons: false }),
       hoverTooltip((v, pos) => {
         const doc = hoverDoc(v.state.doc.toString(), pos);
@@ -229,8 +244,8 @@ export function CodeEditor({ value, onChange, errors, names, onSubmit, onSave, o
 
   useEffect(() => {
     const v = view.current;
-    if (v) v.dispatch(setDiagnostics(v.state, diagnostics(v.state, errors)));
-  }, [errors]);
+    if (v) v.dispatch(setDiagnostics(v.state, diagnostics(v.state, errors, file)));
+  }, [errors, file]);
 
   useImperativeHandle(ref, () => ({
     jumpTo(line: number) {

@@ -29,6 +29,7 @@ describe('contextAt', () => {
 
   it('follows list items, and knows the text of a block scalar', () => {
     expect(at('nodes:\n  a:\n    kind: agent\n    tools:\n      - builtin://fs.read\n      - ^')).toMatchObject({ path: ['nodes', 'a', 'tools', '[]'] });
+    expect(at('nodes:\n  b:\n    needs:\n      - wr^')).toMatchObject({ path: ['nodes', 'b', 'needs', '[]'], at: 'key', prefix: 'wr' });
     expect(at('nodes:\n  a:\n    prompt: |\n      Plan: {{inp^')).toMatchObject({ path: ['nodes', 'a', 'prompt'], at: 'text' });
     expect(at('nodes:\n  a:\n    prompt: |\n      Note: this looks like a key^')).toMatchObject({ at: 'text' });
     expect(at('items:\n  - name: a\n    ru^')).toMatchObject({ path: ['items', '[]'], at: 'key', siblings: ['name'] });

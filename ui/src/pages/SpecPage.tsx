@@ -217,9 +217,11 @@ export function splitIds(s: string | undefined): string[] {
 function PendingChanges({ session, project }: { session: string; project: string }) {
   const pending = useApi(async () => {
     const all = await api.sessions();
-    const mine = all.filter((x) => x.project === project && x.kind === 'modify' && x.status !== 'succeeded' && x.status !== 'abandoned');
+    // Whether a change is finished is the project's word (its state file), not its last run's
+    // status: a modify paused between steps ran its last run to success. The newest 20.
+    const mine = all.filter((x) => x.project === project && x.kind === 'modify').slice(0, 20);
     const details = await Promise.all(mine.map((x) => api.session(x.session)));
-    return details.filter((d) => !d.finished);
+    return details.filter((d) => d.finished === false);
   }, [project]);
   if (pending.error) return <ErrorBanner error={pending.error} onRetry={pending.reload} />;
   if (!pending.data) return null;

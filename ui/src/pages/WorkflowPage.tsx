@@ -28,7 +28,9 @@ export function WorkflowPage({ path }: { path: string }) {
   const [disk, setDisk] = useState<{ text: string; version: string; script?: string } | null>(null); // as last read or saved
   const [busy, setBusy] = useState<'' | 'saving'>('');
   const [error, setError] = useState<Error | null>(null);
-  const [conflict, setConflict] = useState(false);
+  const [conflict, setConflict] = useState<'' | 'changed' | 'gone'>('');
+  const [checkError, setCheckError] = useState<Error | null>(null);
+  const saving = useRef(false);
   const [savedAt, setSavedAt] = useState<number | null>(null);
   const [graphReady, setGraphReady] = useState(false);
   const [cursorLine, setCursorLine] = useState(1);
@@ -50,11 +52,16 @@ export function WorkflowPage({ path }: { path: string }) {
       api
         .validate(path, t)
         .then((d) => {
-          if (mine !== seq.current) return; // a newer text is being checked
+          if (mine !== seq.current) return; // a newer text is being checked (or was saved)
           setDoc(d);
           setChecked(t);
+          setCheckError(null);
         })
-        .catch((e: unknown) => mine === seq.current && setError(e instanceof Error ? e : new Error(String(e))));
+        .catch((e: unknown) => {
+          if (mine !== seq.current) return;
+          setCheckError(e instanceof Error ? e : new Error(String(e)));
+          setChecked(t); // not checked, but not "checking…" forever: the banner says why
+        });
     },
     [path],
   );
@@ -66,26 +73,34 @@ export function WorkflowPage({ path }: { path: string }) {
     return () => clearTimeout(t);
   }, [text, checked, check]);
 
-  const save = useCallback(async (): Promise<boolean> => {
-    if (text === null || !disk) return false;
-    setBusy('saving');
-    setError(null);
-    try {
-      const d = await api.saveWorkflow(path, text, disk.version);
-      setDisk({ text, version: d.version ?? '', script: disk.script });
-      setDoc(d);
-      setChecked(text);
-      setConflict(false);
-      setSavedAt(Date.now());
-      return true;
-    } catch (e) {
-      setConflict(e instanceof ApiError && e.status === 409);
-      setError(e instanceof Error ? e : new Error(String(e)));
-      return false;
-    } finally {
-      setBusy('');
-    }
-  }, [path, text, disk]);
+  /** save writes the text over the version read (or, recreate, as a new file). One at a time:
+   *  Ctrl+S during a save does nothing. */
+  const save = useCallback(
+    async (recreate = false): Promise<boolean> => {
+      if (text === null || !disk || saving.current) return false;
+      saving.current = true;
+      setBusy('saving');
+      setError(null);
+      try {
+        const d = await api.saveWorkflow(path, text, recreate ? '' : disk.version);
+        ++seq.current; // a check of older text still on its way must not replace this one
+        setDisk({ text, version: d.version ?? '', script: disk.script });
+        setDoc(d);
+        setChecked(text);
+        setConflict('');
+        setSavedAt(Date.now());
+        return true;
+      } catch (e) {
+        setConflict(e instanceof ApiError && e.status === 409 ? 'changed' : e instanceof ApiError && e.status === 410 ? 'gone' : '');
+        setError(e instanceof Error ? e : new Error(String(e)));
+        return false;
+      } finally {
+        saving.current = false;
+        setBusy('');
+      }
+    },
+    [path, text, disk],
+  );
 
   const reload = useCallback(() => {
     // The file as it is on disk now, replacing the editor's text (the person asked for it).
@@ -96,7 +111,7 @@ export function WorkflowPage({ path }: { path: string }) {
         setDoc(d);
         setChecked(d.text);
         setDisk({ text: d.text, version: d.version ?? '', script: d.script });
-        setConflict(false);
+        setConflict('');
         setError(null);
       })
       .catch((e: unknown) => setError(e instanceof Error ? e : new Error(String(e))));
@@ -130,6 +145,8 @@ export function WorkflowPage({ path }: { path: string }) {
   const onNodeClick = useCallback((id: string) => editor.current?.jumpTo(lineOf.get(id) ?? 1), [lineOf]);
   const onReady = useCallback(() => setGraphReady(true), []);
   const onSave = useCallback(() => void save(), [save]);
+  const own = doc?.path;
+  const elsewhere = (e: { file?: string }) => !!own && !!e.file && e.file !== own;
   const onSubmit = useCallback(() => text !== null && check(text), [text, check]);
   useReady('workflow', doc !== null && graphReady);
 
@@ -164,12 +181,18 @@ export function WorkflowPage({ path }: { path: string }) {
         </button>
       </div>
       <ErrorBanner error={loaded.error} onRetry={loaded.reload} />
+      <ErrorBanner error={checkError} />
       {error && (
         <div data-testid="save-error">
           <ErrorBanner error={error} />
-          {conflict && (
+          {conflict === 'changed' && (
             <button type="button" onClick={reload} data-testid="reload">
               Reload from disk (discards your edits)
+            </button>
+          )}
+          {conflict === 'gone' && (
+            <button type="button" onClick={() => void save(true)} data-testid="recreate">
+              Create it again with your text
             </button>
           )}
         </div>
@@ -188,12 +211,15 @@ export function WorkflowPage({ path }: { path: string }) {
       {text !== null && (
         <div className="workflow-split">
           <div className="workflow-left">
-            <CodeEditor ref={editor} value={text} onChange={setText} errors={errors} names={names} onSubmit={onSubmit} onSave={onSave} onCursor={setCursorLine} />
+            <CodeEditor ref={editor} value={text} onChange={setText} errors={errors} file={own} names={names} onSubmit={onSubmit} onSave={onSave} onCursor={setCursorLine} />
             {errors.length > 0 && (
               <ul className="error-list">
                 {errors.map((e, i) => (
-                  <li key={i} data-testid="workflow-error" data-line={e.line} onClick={() => e.line > 0 && editor.current?.jumpTo(e.line)}>
-                    <span className="mono">{e.line > 0 ? `line ${e.line}${e.column > 0 ? `:${e.column}` : ''}` : 'file'}</span> {e.message}
+                  <li key={i} data-testid="workflow-error" data-line={e.line} onClick={() => !elsewhere(e) && e.line > 0 && editor.current?.jumpTo(e.line)}>
+                    <span className="mono">
+                      {elsewhere(e) ? `${e.file}:${e.line}` : e.line > 0 ? `line ${e.line}${e.column > 0 ? `:${e.column}` : ''}` : 'file'}
+                    </span>{' '}
+                    {e.message}
                   </li>
                 ))}
               </ul>
@@ -243,7 +269,7 @@ function RunForm(props: {
   script: string;
   dirty: boolean;
   ok: boolean;
-  save: () => Promise<boolean>;
+  save: (recreate?: boolean) => Promise<boolean>;
   onClose: () => void;
 }) {
   const { path, inputs, dirty, ok, save, onClose } = props;
