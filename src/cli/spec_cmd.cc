@@ -25,13 +25,24 @@ int CmdSpec(Context& ctx) {
   if (!grammar.ok()) return Fail(ctx, grammar.status());
   for (size_t i = 1; i < pos.size(); ++i)
     if ((sub == "trace" || sub == "impact") && !grammar->IsId(pos[i]))
-      return Usage(ctx, "\"" + pos[i] + "\" is not an ID (such as REQ-01-001)");
+      return Usage(ctx, "\"" + pos[i] + "\" is not an ID (such as REQ-01-001" +
+                            (grammar->Scoped() ? ", or FEATURE/FR-001)" : ")") + "; the project is read as " + config->format);
   if (sub == "trace" && pos.size() != 2) return Usage(ctx, "spec trace needs exactly one ID");
   if (sub == "impact" && pos.size() < 2 && !ctx.args.Has("since")) return Usage(ctx, "spec impact needs IDs or --since REV");
   if ((sub == "check" || sub == "matrix") && pos.size() != 1) return Usage(ctx, "spec " + sub + " takes no arguments");
   auto corpus = spec::Load(*config, *grammar);
   if (!corpus.ok()) return Fail(ctx, corpus.status());
   spec::Graph graph(*corpus, *config);
+  // A bare ID one feature defines is that feature's item; one several define must say which.
+  std::vector<std::string> args(pos.begin() + 1, pos.end());
+  for (auto& a : args) {
+    std::vector<std::string> several;
+    std::string full = graph.Resolve(a, &several);
+    if (!full.empty()) a = full;
+    else if (!several.empty())
+      return Usage(ctx, a + " is defined in " + std::to_string(several.size()) + " features: " + Join(several, ", ") +
+                            "; name one of them");
+  }
 
   if (sub == "check") {
     auto findings = graph.Check();
@@ -41,20 +52,24 @@ int CmdSpec(Context& ctx) {
       std::cout << spec::ToJson(findings) << "\n";
     } else {
       std::fputs(spec::ToText(findings).c_str(), stdout);
-      std::printf("%d error%s, %d warning%s: %zu items in %zu spec files, %zu citations in %lld code files\n", errors,
+      std::printf("%s\n", spec::Summary(*config, *corpus).c_str());
+      std::string suppressed =
+          corpus->suppressed ? ", " + std::to_string(corpus->suppressed) + " suppressed by specwright:ignore" : "";
+      std::printf("%d error%s, %d warning%s: %zu items in %zu spec files, %zu citations in %lld code files%s\n", errors,
                   errors == 1 ? "" : "s", warnings, warnings == 1 ? "" : "s", corpus->items.size(),
-                  corpus->spec_files.size(), corpus->citations.size(), static_cast<long long>(corpus->code_files));
+                  corpus->spec_files.size(), corpus->citations.size(), static_cast<long long>(corpus->code_files),
+                  suppressed.c_str());
     }
     return errors > 0 ? kExitFailed : kExitOk;
   }
   if (sub == "trace") {
-    auto r = spec::Trace(graph, pos[1]);
+    auto r = spec::Trace(graph, args[0]);
     if (!r.ok()) return Fail(ctx, r.status());
     std::cout << (ctx.json ? spec::ToJson(graph, *r) + "\n" : spec::ToText(graph, *r));
     return kExitOk;
   }
   if (sub == "impact") {
-    std::vector<std::string> ids(pos.begin() + 1, pos.end());
+    std::vector<std::string> ids = args;
     spec::Impact changes;
     if (ctx.args.Has("since")) {
       auto before_docs = spec::ReadSpecDocsAt(*config, ctx.args.Get("since"));

@@ -200,13 +200,30 @@ std::vector<Finding> Graph::Check() const {
   if (!corpus_.results_error.empty())
     add("test-results", Location{config_.test_results, 1}, "",
         [&] { return config_.test_results + ": " + corpus_.results_error + " (the recorded test run is ignored)"; });
+  if (corpus_.items.empty())
+    add("no-items", Location{corpus_.spec_files.empty() ? config_.specs_dir + "/" : corpus_.spec_files.front(), 0}, "", [&] {
+      if (corpus_.spec_files.empty())
+        return "no spec document (*.md) under " + config_.specs_dir + "/: nothing to trace (spec.specs_dir names the folder)";
+      std::string tried;
+      for (const auto& p : Presets())
+        if (config_.formats_tried.empty() ? p.name == config_.format
+                                          : std::find(config_.formats_tried.begin(), config_.formats_tried.end(), p.name) !=
+                                                config_.formats_tried.end())
+          tried += "\n  " + p.name + ": " + p.example;
+      return std::to_string(corpus_.spec_files.size()) + " spec document" + (corpus_.spec_files.size() == 1 ? "" : "s") +
+             " under " + config_.specs_dir + "/ but no item in them; read as" + tried +
+             "\n  (set spec.format, or spec.items and spec.id_pattern, in specwright.yaml)";
+    });
   for (const auto& [id, defs] : defs_) {
     for (size_t i = 1; i < defs.size(); ++i)
       add("duplicate-id", defs[i]->at, id, [&] { return id + " is defined again (first at " + defs[0]->at.ToString() + ")"; });
     for (const Item* def : defs)
       for (const auto& l : def->links)
         if (!defs_.count(l.id))
-          add("dangling-link", l.at, l.id, [&] { return id + " links to " + l.id + ", which no spec defines" + hint(l.id); });
+          add("dangling-link", l.at, l.id, [&] {
+            return l.note.empty() ? id + " links to " + l.id + ", which no spec defines" + hint(l.id)
+                                  : id + " links to " + l.id + ", which is not clear: " + l.note;
+          });
     const Item& it = *defs.front();
     if (it.prefix == req) {
       if (Reach(id).size() == 1)
@@ -252,7 +269,10 @@ std::vector<Finding> Graph::Check() const {
   }
   for (const auto& ci : corpus_.citations)
     if (!defs_.count(ci.id))
-      add("unknown-citation", ci.at, ci.id, [&] { return ci.id + " is cited, but no spec defines it" + hint(ci.id); });
+      add("unknown-citation", ci.at, ci.id, [&] {
+        return ci.note.empty() ? ci.id + " is cited, but no spec defines it" + hint(ci.id) + " (a `specwright:ignore` comment on the line silences a false one)"
+                               : ci.id + " is cited, but which item is not clear: " + ci.note;
+      });
   for (const auto& cyc : cycles_)
     add("link-cycle", Find(cyc.front())->at, cyc.front(), [&] { return "link cycle: " + Join(cyc, " -> ") + " -> " + cyc.front(); });
   std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
@@ -264,7 +284,8 @@ std::vector<Finding> Graph::Check() const {
 
 std::string ToText(const std::vector<Finding>& f) {
   std::string out;
-  for (const auto& x : f) out += x.at.ToString() + ": " + SeverityName(x.severity) + ": " + x.message + " [" + x.rule + "]\n";
+  for (const auto& x : f)
+    out += (x.at.line > 0 ? x.at.ToString() : x.at.file) + ": " + SeverityName(x.severity) + ": " + x.message + " [" + x.rule + "]\n";
   return out;
 }
 

@@ -140,9 +140,60 @@ int CountNewlines(const char* p, size_t n) {
   return count;
 }
 
+constexpr std::string_view kIgnore = "specwright:ignore";
+
+/// Suppressed says whether the citation of id at off is switched off by a comment: on its line
+/// `specwright:ignore` (all IDs) or `specwright:ignore ID, ID` (those), or on the line before
+/// `specwright:ignore-next-line` (all, or those it names).
+bool Suppressed(std::string_view buf, size_t off, std::string_view id) {
+  size_t bol = buf.rfind('\n', off);
+  bol = bol == std::string_view::npos ? 0 : bol + 1;
+  size_t eol = buf.find('\n', off);
+  if (eol == std::string_view::npos) eol = buf.size();
+  // names: what follows the marker on its line, up to the end of a comment.
+  auto covers = [&](std::string_view line, bool next) {
+    for (size_t at = line.find(kIgnore); at != std::string_view::npos; at = line.find(kIgnore, at + 1)) {
+      std::string_view rest = line.substr(at + kIgnore.size());
+      bool is_next = rest.substr(0, 10) == "-next-line";
+      if (is_next != next) continue;
+      if (is_next) rest.remove_prefix(10);
+      if (!rest.empty() && rest[0] != ' ' && rest[0] != ':' && rest[0] != '\t' && rest[0] != '*' && rest[0] != '-' &&
+          rest[0] != '\r')
+        continue;  // specwright:ignored, or some other word
+      size_t stop = rest.find("*/");
+      if (stop != std::string_view::npos) rest = rest.substr(0, stop);
+      stop = rest.find("-->");
+      if (stop != std::string_view::npos) rest = rest.substr(0, stop);
+      // IDs named after it: only those; none: every ID.
+      bool named = false, match = false;
+      for (size_t i = 0; i < rest.size();) {
+        while (i < rest.size() && (rest[i] == ' ' || rest[i] == ',' || rest[i] == ':' || rest[i] == '\t')) ++i;
+        size_t j = i;
+        while (j < rest.size() && rest[j] != ' ' && rest[j] != ',' && rest[j] != '\t' && rest[j] != '\r') ++j;
+        std::string word(rest.substr(i, j - i));
+        std::replace(word.begin(), word.end(), '_', '-');  // TC_06_009 is TC-06-009
+        if (!word.empty() && word.find('-') != std::string::npos && std::isupper(static_cast<unsigned char>(word[0]))) {
+          named = true;
+          match = match || word == id;
+        }
+        i = j;
+      }
+      if (!named || match) return true;
+    }
+    return false;
+  };
+  if (covers(buf.substr(bol, eol - bol), false)) return true;
+  if (bol == 0) return false;
+  size_t prev_end = bol - 1;  // the '\n' that ends the line before
+  size_t pbol = prev_end == 0 ? std::string_view::npos : buf.rfind('\n', prev_end - 1);
+  pbol = pbol == std::string_view::npos ? 0 : pbol + 1;
+  return covers(buf.substr(pbol, prev_end - pbol), true);
+}
+
 }  // namespace
 
-Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_t* files_out, int64_t* bytes_out) {
+Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_t* files_out, int64_t* bytes_out,
+                                       int64_t* suppressed_out) {
   Walked w;
   Walk(c, &w);
   std::vector<std::unique_ptr<RE2>> tests;
@@ -155,7 +206,7 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
   int n = c.threads > 0 ? c.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   n = std::min<int>(n, std::max<size_t>(1, w.files.size() / 64 + 1));
   std::atomic<size_t> next{0};
-  std::atomic<int64_t> bytes{0};
+  std::atomic<int64_t> bytes{0}, suppressed{0};
   std::vector<std::vector<Citation>> found(static_cast<size_t>(n));
   // Files are opened relative to the root's descriptor: no walk of the root's own path each time.
   int root_fd = ::open(c.root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -203,7 +254,13 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
         }
         line += CountNewlines(buf.data() + line_at, off - line_at);
         line_at = off;
-        found[static_cast<size_t>(t)].push_back(Citation{std::string(id), Location{rel, line}, is_test});
+        if (Suppressed(buf, off, id)) {
+          ++suppressed;
+          return;
+        }
+        std::string q = g.Scoped() ? QualifierBefore(buf, off) : "";
+        found[static_cast<size_t>(t)].push_back(
+            Citation{q.empty() ? std::string(id) : q + "/" + std::string(id), Location{rel, line}, is_test, ""});
       });
     }
   };
@@ -218,6 +275,7 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
   std::stable_sort(all.begin(), all.end(), [](const Citation& a, const Citation& b) { return a.at < b.at; });
   if (files_out) *files_out = static_cast<int64_t>(w.files.size());
   if (bytes_out) *bytes_out = bytes.load();
+  if (suppressed_out) *suppressed_out = suppressed.load();
   return all;
 }
 
@@ -257,12 +315,13 @@ Result<Corpus> Load(const Config& c, const Grammar& g) {
   // The specs are parsed while the code is scanned.
   Result<std::vector<Item>> items = std::vector<Item>{};
   std::thread parse([&] { items = ParseSpecs(g, docs); });
-  auto cites = ScanCode(c, g, &corpus.code_files, &corpus.code_bytes);
+  auto cites = ScanCode(c, g, &corpus.code_files, &corpus.code_bytes, &corpus.suppressed);
   parse.join();
   if (!items.ok()) return items.status();
   if (!cites.ok()) return cites.status();
   corpus.items = std::move(items).value();
   corpus.citations = std::move(cites).value();
+  ResolveCitations(g, corpus.items, &corpus.citations);
   SW_RETURN_IF_ERROR(ReadTestResults(c, &corpus));
   return corpus;
 }

@@ -1,7 +1,10 @@
-// spec: traceability a machine can check. Spec documents (Markdown under specs/) define items
-// whose headings start with an ID (`## REQ-01-001 User can sign up`); an ID mentioned in an
-// item's body links it to that (upstream) item; code and tests cite IDs in comments or test
-// names. The trace graph joins them, and check / trace / impact / matrix read it.
+// spec: traceability a machine can check. Spec documents (Markdown under specs/) define items:
+// headings that start with an ID (`## REQ-01-001 User can sign up`) and, in the formats that
+// write them so, list items (`- **FR-001**: System MUST …`, `- [ ] T012 [US1] …`,
+// `[US-AC-K3M] As a …`) and table rows; an ID mentioned in an item's body links it to that
+// (upstream) item; code and tests cite IDs in comments or test names. The trace graph joins
+// them, and check / trace / impact / matrix read it. A format is a preset of the grammar and
+// the item forms (Presets()); with nothing configured it is detected from the spec tree.
 #pragma once
 
 #include <functional>
@@ -24,14 +27,40 @@ namespace sw::spec {
 /// is not checked.
 enum class Severity { kOff, kWarning, kError };
 
+/// HeadingId turns a heading that names no ID into an item: a heading whose text matches
+/// `pattern` (RE2, anchored at the start) is the item `id`, with \1.. replaced by the groups
+/// (spec-kit: "User Story 1 - Sign up (Priority: P1)" is US1, which its tasks cite as [US1]).
+struct HeadingId {
+  std::string pattern, id;
+};
+
 /// Config is the `spec:` section of specwright.yaml; every field has a default.
 struct Config {
   std::string root = ".";        // the project (paths below are relative to it)
   std::string specs_dir = "specs";
+  /// The format the spec tree is read as: "specwright", "spec-kit" or "area" (a preset of the
+  /// fields below, Presets()). LoadConfig detects it from the tree when specwright.yaml sets
+  /// neither it nor a grammar key (format_detected is then true).
+  std::string format = "specwright";
+  bool format_detected = false;
+  /// When detection found no item in any format: the formats tried, for the `no-items` error.
+  std::vector<std::string> formats_tried;
+  /// Where items are: "heading" (a heading that starts with an ID), "list" (a list item that
+  /// starts with an ID and a title: plain, bold-led `**ID**:`, bracketed `[ID]`, or a checkbox
+  /// `[ ] ID`), "table" (a table row whose first cell is an ID).
+  std::vector<std::string> items{"heading"};
+  /// "project": one ID space; "feature": each folder directly below specs_dir numbers its own
+  /// IDs (spec-kit's specs/001-a/FR-001 and specs/002-b/FR-001 are two items, written
+  /// 001-a/FR-001 when the feature is not clear from where the reference is).
+  std::string id_scope = "project";
+  std::vector<HeadingId> heading_ids;
   std::vector<std::string> prefixes{"REQ", "BR", "ENT", "US", "SVC", "API", "ERR", "TC", "DEC"};
   /// id_pattern is an RE2 regular expression for one whole ID, dashes as separators; "" = the
   /// default PREFIX-NN-NNN over `prefixes`. In code, '_' is accepted wherever it has '-'.
   std::string id_pattern;
+  /// code_id_pattern is the pattern for IDs cited in code when it differs ("" = id_pattern):
+  /// spec-kit's task and story IDs (T012, US1) are too short to be found in code safely.
+  std::string code_id_pattern;
   std::string requirement_prefix = "REQ";
   std::string test_case_prefix = "TC";
   /// A code file is a test when its path matches one of these globs.
@@ -50,9 +79,18 @@ struct Config {
   int threads = 0;                        // code scan threads; 0 = hardware concurrency
 };
 
+/// Preset is one spec format: its name, what it looks like (for messages) and how it sets the
+/// Config fields that define a format.
+struct Preset {
+  std::string name, example;
+  std::function<void(Config*)> apply;
+};
+const std::vector<Preset>& Presets();
+
 /// DefaultRules: duplicate-id, dangling-link, unknown-citation are errors; the coverage rules
 /// (req-no-downstream, no-upstream, req-no-code, req-no-test, req-test-not-passed) and
-/// link-cycle are warnings; test-results (the recorded test run cannot be read) is an error.
+/// link-cycle are warnings; test-results (the recorded test run cannot be read) and no-items
+/// (spec documents, or none, but no item found in them) are errors.
 std::map<std::string, Severity> DefaultRules();
 
 /// LoadConfig reads the `spec:` section of root/specwright.yaml (absent: defaults); errors
@@ -67,7 +105,19 @@ class Grammar {
   /// (ids normalised to dashes); an ID touching a letter or digit is not one.
   void Find(std::string_view text, bool code, const std::function<void(std::string_view id, size_t offset)>& fn) const;
   std::string PrefixOf(const std::string& id) const;
+  /// IsId: s is one ID, or (with id_scope feature) FEATURE/ID.
   bool IsId(const std::string& s) const;
+  /// How items are written (Config::items, heading_ids, id_scope).
+  bool HeadingItems() const;
+  bool ListItems() const;
+  bool TableItems() const;
+  bool Scoped() const;
+  /// HeadingId is the ID a heading_ids rule gives a heading's text ("" when none matches);
+  /// *rest is the text after what the rule matched.
+  std::string HeadingId(const std::string& text, std::string* rest) const;
+  /// ScopeOf is the feature a spec document belongs to: its folder directly below specs_dir
+  /// (with id_scope feature; "" otherwise, or for a document directly in specs_dir).
+  std::string ScopeOf(const std::string& file) const;
   struct Impl;
   std::shared_ptr<const Impl> impl;
 };
@@ -84,12 +134,14 @@ struct Location {
 struct Link {
   std::string id;
   Location at;
+  std::string note;  // why it could not be resolved (an ID several features define), or ""
 };
 
 /// Item is one spec item: a heading that starts with an ID, its body up to the next heading of
-/// the same or a higher level.
+/// the same or a higher level; or a list item or table row that starts with one. With id_scope
+/// feature, id is FEATURE/ID and scope the feature's folder.
 struct Item {
-  std::string id, prefix, title;
+  std::string id, prefix, title, scope;
   Location at;
   int level = 0;
   std::string body;  // the Markdown source of the body (what --since compares)
@@ -101,6 +153,7 @@ struct Citation {
   std::string id;
   Location at;
   bool test = false;
+  std::string note;  // as Link::note
 };
 
 /// Corpus is everything the graph is built from.
@@ -109,6 +162,8 @@ struct Corpus {
   std::vector<Citation> citations;
   std::vector<std::string> spec_files;
   int64_t code_files = 0, code_bytes = 0;
+  /// Citations a `specwright:ignore` comment left out.
+  int64_t suppressed = 0;
   /// The recorded test run (Config::test_results), when there is one: test case -> passed,
   /// failed or not run.
   bool has_results = false;
@@ -122,13 +177,32 @@ struct Corpus {
 /// code spans and code blocks are not links unless the item has a line `Links-in-code: yes`.
 Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pair<std::string, std::string>>& docs);
 
+/// ResolveLinks (ParseSpecs calls it) qualifies each link with its feature (id_scope feature):
+/// its own feature's item first, then the one feature defining the ID; one several features
+/// define stays as written, with a note.
+void ResolveLinks(const Grammar& g, std::vector<Item>* items);
+
+/// QualifierBefore is the FEATURE of a FEATURE/ID reference: the word before a '/' that
+/// directly precedes the ID at off in text ("" when there is none).
+std::string QualifierBefore(std::string_view text, size_t off);
+
 /// ReadSpecDocs reads every *.md below root/specs_dir, sorted by path.
 Result<std::vector<std::pair<std::string, std::string>>> ReadSpecDocs(const Config& c);
 
 /// ScanCode walks root in parallel (honouring .gitignore files, skipping .git, the specs
-/// folder and binary files) and reports every cited ID with file:line.
+/// folder and binary files) and reports every cited ID with file:line. A line holding
+/// `specwright:ignore` cites nothing (`specwright:ignore ID, ID` only those IDs), nor does the
+/// line after one holding `specwright:ignore-next-line`; *suppressed counts what they left out.
 Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_t* files = nullptr,
-                                       int64_t* bytes = nullptr);
+                                       int64_t* bytes = nullptr, int64_t* suppressed = nullptr);
+
+/// ResolveCitations qualifies the citations' IDs with their feature (id_scope feature): an ID
+/// one feature defines is that feature's; one several define is left as written, with a note.
+void ResolveCitations(const Grammar& g, const std::vector<Item>& items, std::vector<Citation>* cites);
+
+/// Summary is the line that says how the tree was read: "read as spec-kit (detected): 3
+/// features, 41 items in 9 spec files".
+std::string Summary(const Config& c, const Corpus& corpus);
 
 /// Load is ReadSpecDocs + ParseSpecs + ScanCode.
 Result<Corpus> Load(const Config& c, const Grammar& g);
@@ -158,6 +232,10 @@ class Graph {
   explicit Graph(const Corpus& c, const Config& config);
   std::vector<Finding> Check() const;  // sorted by file, line
   const Item* Find(const std::string& id) const;
+  /// Resolve is the item id a user means: id itself, or with id_scope feature the one feature's
+  /// item a bare ID names (FR-001 when only one feature defines it); "" when none or several
+  /// (*candidates then lists the several).
+  std::string Resolve(const std::string& id, std::vector<std::string>* candidates = nullptr) const;
   /// Up is every item id reachable by following links (what id derives from), nearest first.
   std::vector<std::string> Up(const std::string& id) const;
   /// Down is every item that derives from id, directly or not, nearest first.

@@ -323,5 +323,238 @@ TEST_F(SpecTest, ConfiguredGrammarAndRules) {
   EXPECT_FALSE(Grammar::Make(*c).ok());
 }
 
+
+// Spec trees in the formats people write, copied from tests/spec_formats/, read with nothing
+// configured: the format is detected and every item, link and citation found.
+class FormatTest : public ::testing::Test {
+ protected:
+  void Use(const std::string& name) {
+    char tmpl[] = "/tmp/sw_specfmt_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    fs::copy(std::string(SW_SOURCE_DIR) + "/tests/spec_formats/" + name, dir_, fs::copy_options::recursive);
+  }
+  void TearDown() override {
+    if (!dir_.empty()) fs::remove_all(dir_);
+  }
+  void Write(const std::string& rel, const std::string& text) {
+    fs::create_directories(fs::path(dir_ + "/" + rel).parent_path());
+    std::ofstream(dir_ + "/" + rel, std::ios::binary) << text;
+  }
+  void Open() {
+    auto p = spec::Open(dir_);
+    ASSERT_TRUE(p.ok()) << p.status().message();
+    project_ = std::make_unique<Project>(std::move(p).value());
+    graph_ = std::make_unique<Graph>(project_->corpus, project_->config);
+  }
+  std::vector<std::string> Findings(bool errors_only = false) {
+    std::vector<std::string> out;
+    for (const auto& f : graph_->Check())
+      if (!errors_only || f.severity == Severity::kError) out.push_back(f.at.ToString() + " " + f.rule + ": " + f.message);
+    return out;
+  }
+  const Item& ItemOf(const std::string& id) {
+    const Item* it = graph_->Find(id);
+    EXPECT_NE(it, nullptr) << id;
+    static Item none;
+    return it ? *it : none;
+  }
+  std::string dir_;
+  std::unique_ptr<Project> project_;
+  std::unique_ptr<Graph> graph_;
+};
+
+TEST_F(FormatTest, SpecKitWithTwoFeaturesEachNumberingItsOwnIds) {
+  Use("spec-kit");
+  Open();
+  EXPECT_EQ(project_->config.format, "spec-kit");
+  EXPECT_TRUE(project_->config.format_detected);
+  EXPECT_EQ(Findings(true), std::vector<std::string>{});
+  // Bold-led requirements, a story heading, checkbox tasks, checklist items, a table row;
+  // nothing from plan.md's prose and lists.
+  std::vector<std::string> ids;
+  for (const auto& it : project_->corpus.items) ids.push_back(it.id);
+  EXPECT_EQ(ids, (std::vector<std::string>{
+                     "001-photo-albums/CHK001", "001-photo-albums/CHK002", "001-photo-albums/US1", "001-photo-albums/US2",
+                     "001-photo-albums/FR-001", "001-photo-albums/FR-002", "001-photo-albums/FR-003",
+                     "001-photo-albums/FR-004", "001-photo-albums/FR-005", "001-photo-albums/SC-001",
+                     "001-photo-albums/SC-002", "001-photo-albums/T001", "001-photo-albums/T002", "001-photo-albums/T010",
+                     "001-photo-albums/T012", "001-photo-albums/T013", "001-photo-albums/T014", "001-photo-albums/T020",
+                     "002-album-sharing/US1", "002-album-sharing/FR-001", "002-album-sharing/FR-002",
+                     "002-album-sharing/FR-003", "002-album-sharing/SC-001", "002-album-sharing/SC-002",
+                     "002-album-sharing/T010", "002-album-sharing/T011", "002-album-sharing/T012"}));
+  const Item& fr1 = ItemOf("001-photo-albums/FR-001");
+  EXPECT_EQ(fr1.title, "System MUST allow users to create an album with a name and at least one photo.");
+  EXPECT_EQ(fr1.at.ToString(), "specs/001-photo-albums/spec.md:51");
+  EXPECT_EQ(fr1.prefix, "FR");
+  EXPECT_EQ(ItemOf("001-photo-albums/US1").title, "Create an album (Priority: P1)");
+  const Item& t12 = ItemOf("001-photo-albums/T012");
+  EXPECT_EQ(t12.title, "Create Album model in src/albums.py (FR-001, FR-003)");
+  // A task links to its story and requirements in its own feature.
+  EXPECT_EQ(graph_->Parents("001-photo-albums/T012"),
+            (std::vector<std::string>{"001-photo-albums/US1", "001-photo-albums/FR-001", "001-photo-albums/FR-003"}));
+  EXPECT_EQ(graph_->Parents("002-album-sharing/T012"),
+            (std::vector<std::string>{"002-album-sharing/US1", "002-album-sharing/FR-001", "002-album-sharing/FR-002"}));
+  // Across features: written FEATURE/ID or NNN/ID.
+  EXPECT_EQ(graph_->Parents("002-album-sharing/US1"), std::vector<std::string>{"001-photo-albums/FR-001"});
+  EXPECT_EQ(graph_->Parents("002-album-sharing/FR-002"), std::vector<std::string>{"001-photo-albums/FR-002"});
+  EXPECT_EQ(ItemOf("002-album-sharing/SC-001").title, "A shared link opens quickly");
+  EXPECT_EQ(graph_->Parents("001-photo-albums/CHK001"), std::vector<std::string>{"001-photo-albums/FR-005"});
+  // Code cites FEATURE/ID; the ignored line cites nothing.
+  auto code = graph_->CitationsOf("001-photo-albums/FR-001");
+  ASSERT_GE(code.size(), 2u);
+  EXPECT_EQ(code[0].at.ToString(), "src/albums.py:1");
+  EXPECT_EQ(project_->corpus.suppressed, 1);
+  auto trace = Trace(*graph_, "001-photo-albums/FR-001");
+  ASSERT_TRUE(trace.ok());
+  EXPECT_EQ(trace->tests.size(), 1u);
+  EXPECT_EQ(trace->tests[0].at.ToString(), "tests/test_albums.py:1");
+  EXPECT_EQ(Summary(project_->config, project_->corpus), "read as spec-kit (detected): 2 features, 27 items");
+  // A bare ID: the one feature's that defines it, or unclear with several.
+  EXPECT_EQ(graph_->Resolve("FR-004"), "001-photo-albums/FR-004");
+  EXPECT_EQ(graph_->Resolve("001/FR-004"), "001-photo-albums/FR-004");
+  std::vector<std::string> several;
+  EXPECT_EQ(graph_->Resolve("FR-001", &several), "");
+  EXPECT_EQ(several, (std::vector<std::string>{"001-photo-albums/FR-001", "002-album-sharing/FR-001"}));
+  // The same ID twice in one feature is still a duplicate; a bare citation of an ID two
+  // features define says how to qualify it.
+  Write("specs/002-album-sharing/spec.md",
+        "# Feature Specification: Album Sharing\n\n## Requirements\n\n- **FR-001**: One.\n- **FR-001**: Again.\n");
+  Write("src/extra.py", "# Implements FR-001\n");
+  Open();
+  EXPECT_EQ(Findings(true),
+            (std::vector<std::string>{
+                "specs/002-album-sharing/spec.md:6 duplicate-id: 002-album-sharing/FR-001 is defined again (first at "
+                "specs/002-album-sharing/spec.md:5)",
+                "src/extra.py:1 unknown-citation: FR-001 is cited, but which item is not clear: FR-001 is defined in 2 "
+                "features (001-photo-albums, 002-album-sharing); write 001-photo-albums/FR-001 to say which",
+                "src/sharing.py:1 unknown-citation: 002-album-sharing/FR-003 is cited, but no spec defines it (a "
+                "`specwright:ignore` comment on the line silences a false one)"}));
+}
+
+TEST_F(FormatTest, AreaIdsInHeadingsListsAndTables) {
+  Use("area");
+  Open();
+  EXPECT_EQ(project_->config.format, "area");
+  EXPECT_EQ(Findings(true), std::vector<std::string>{});
+  std::vector<std::string> ids;
+  for (const auto& it : project_->corpus.items) ids.push_back(it.id + "@" + std::to_string(it.at.line));
+  EXPECT_EQ(ids, (std::vector<std::string>{"REQ-AC-K3M@5", "REQ-AC-7QX@9", "REQ-BL-2F9@17", "REQ-BL-W4D@18",
+                                           "US-AC-K3M@5", "US-AC-P8T@6", "AC-AC-P81@7", "AC-AC-P82@8", "US-BL-2F9@12",
+                                           "US-BL-W4D@13"}));
+  EXPECT_EQ(ItemOf("US-AC-K3M").title, "As a visitor, I want to sign up with my email, so that I can keep my work. (REQ-AC-K3M)");
+  EXPECT_EQ(ItemOf("REQ-BL-2F9").title, "Monthly invoice as PDF");
+  EXPECT_EQ(graph_->Parents("US-AC-K3M"), std::vector<std::string>{"REQ-AC-K3M"});
+  // A list item inside another derives from it; the outer one does not link to it.
+  EXPECT_EQ(graph_->Parents("AC-AC-P81"), std::vector<std::string>{"US-AC-P8T"});
+  EXPECT_EQ(graph_->Parents("US-AC-P8T"), std::vector<std::string>{"REQ-AC-7QX"});
+  EXPECT_EQ(ItemOf("US-AC-P8T").body,
+            "- [US-AC-P8T] As a user, I want to reset my password, so that a lost password does not lock me out. Traces: REQ-AC-7QX");
+  EXPECT_EQ(graph_->CitationsOf("US-AC-K3M").size(), 1u);
+  EXPECT_EQ(project_->corpus.suppressed, 2);  // REQ-ID-123, and its name in the comment
+  // The trace reaches the code through the story.
+  auto t = Trace(*graph_, "REQ-AC-K3M");
+  ASSERT_TRUE(t.ok());
+  ASSERT_EQ(t->code.size(), 1u);
+  EXPECT_EQ(t->code[0].at.ToString(), "src/accounts.ts:1");
+}
+
+TEST_F(FormatTest, SpecsWithNoItemAreAnErrorThatNamesTheFormatsTried) {
+  Use("area");
+  fs::remove_all(dir_ + "/specs");
+  Write("specs/notes.md", "# Notes\n\nWe will write the requirements here.\n\n- sign-up\n- billing\n");
+  Open();
+  EXPECT_TRUE(project_->config.format_detected);
+  auto f = graph_->Check();
+  ASSERT_FALSE(f.empty());
+  EXPECT_EQ(f[0].rule, "no-items");
+  EXPECT_EQ(f[0].severity, Severity::kError);
+  EXPECT_EQ(f[0].at.file, "specs/notes.md");
+  for (const char* name : {"specwright:", "spec-kit:", "area:", "spec.format"})
+    EXPECT_NE(f[0].message.find(name), std::string::npos) << name << " in " << f[0].message;
+  EXPECT_EQ(ToText({f[0]}).rfind("specs/notes.md: error: 1 spec document under specs/ but no item in them", 0), 0u)
+      << ToText({f[0]});
+  // Said explicitly, the format is the only one tried.
+  Write("specwright.yaml", "spec:\n  format: spec-kit\n");
+  Open();
+  f = graph_->Check();
+  ASSERT_FALSE(f.empty());
+  EXPECT_EQ(f[0].rule, "no-items");
+  EXPECT_NE(f[0].message.find("spec-kit:"), std::string::npos);
+  EXPECT_EQ(f[0].message.find("area:"), std::string::npos);
+  // No spec documents at all.
+  fs::remove_all(dir_ + "/specs");
+  fs::remove(dir_ + "/specwright.yaml");
+  Open();
+  f = graph_->Check();
+  ASSERT_FALSE(f.empty());
+  EXPECT_EQ(f[0].rule, "no-items");
+  EXPECT_NE(f[0].message.find("no spec document (*.md) under specs/"), std::string::npos) << f[0].message;
+}
+
+TEST_F(FormatTest, SuppressionComments) {
+  Use("area");
+  Write("src/more.cc",
+        "// REQ-ZZ-001 specwright:ignore\n"                      // 1: all on the line
+        "/* specwright:ignore REQ-ZZ-002 */ int x; // REQ-ZZ-003\n"  // 2: only the one named
+        "// specwright:ignore-next-line\n"                       // 3
+        "f(\"REQ-ZZ-004\");\n"                                   // 4: the line after
+        "g(\"REQ-ZZ-005\");\n"                                   // 5: not the one after that
+        "// specwright:ignored REQ-ZZ-006\n"                     // 6: another word
+        "TEST(X, REQ_ZZ_007_works) {} // specwright:ignore REQ_ZZ_007\n");  // 7: test spelling
+  Open();
+  std::vector<std::string> unknown;
+  for (const auto& f : graph_->Check())
+    if (f.rule == "unknown-citation") unknown.push_back(f.at.ToString() + " " + f.id);
+  EXPECT_EQ(unknown, (std::vector<std::string>{"src/more.cc:2 REQ-ZZ-003", "src/more.cc:5 REQ-ZZ-005",
+                                               "src/more.cc:6 REQ-ZZ-006"}));
+  EXPECT_EQ(project_->corpus.suppressed, 7);  // 1, 2 (the named one), 4, 7 (twice), and accounts.ts's two
+}
+
+TEST_F(FormatTest, ConfigSaysTheFormatAndOverridesItsPreset) {
+  Use("spec-kit");
+  Write("specwright.yaml", "spec:\n  format: spec-kit\n  matrix_levels: [T, SC]\n  rules: {no-upstream: warning}\n");
+  Open();
+  EXPECT_EQ(project_->config.format, "spec-kit");
+  EXPECT_FALSE(project_->config.format_detected);
+  EXPECT_EQ(project_->config.matrix_levels, (std::vector<std::string>{"T", "SC"}));
+  EXPECT_EQ(project_->config.rules.at("no-upstream"), Severity::kWarning);
+  // A grammar key alone means our own format, as before, with that key.
+  Write("specwright.yaml", "spec:\n  prefixes: [FR]\n");
+  Open();
+  EXPECT_EQ(project_->config.format, "specwright");
+  EXPECT_FALSE(project_->config.format_detected);
+  EXPECT_TRUE(project_->corpus.items.empty());
+  // Mistakes name the file, line and value.
+  for (auto [yaml, want] : std::vector<std::pair<std::string, std::string>>{
+           {"spec:\n  format: speckit\n", "specwright.yaml:2:11: spec.format is \"speckit\" (did you mean \"spec-kit\"?)"},
+           {"spec:\n  items: [heading, bullet]\n", "specwright.yaml:2:10: spec.items lists \"bullet\""},
+           {"spec:\n  id_scope: folder\n", "specwright.yaml:2:13: spec.id_scope is \"folder\"; expected project or feature"},
+           {"spec:\n  heading_ids: [{pattern: x}]\n", "specwright.yaml:2:17: each of spec.heading_ids needs pattern"},
+       }) {
+    Write("specwright.yaml", yaml);
+    auto c = LoadConfig(dir_);
+    ASSERT_FALSE(c.ok()) << yaml;
+    EXPECT_NE(c.status().message().find(want), std::string::npos) << c.status().message();
+  }
+  Write("specwright.yaml", "spec:\n  heading_ids: [{pattern: \"(Story\", id: x}]\n");
+  auto c = LoadConfig(dir_);
+  ASSERT_TRUE(c.ok());
+  auto g = Grammar::Make(*c);
+  ASSERT_FALSE(g.ok());
+  EXPECT_NE(g.status().message().find("spec.heading_ids pattern \"(Story\""), std::string::npos);
+}
+
+TEST_F(FormatTest, OurOwnFormatStillReadsListsAsLinks) {
+  Use("area");
+  fs::remove_all(dir_ + "/specs");
+  fs::remove_all(dir_ + "/src");
+  Write("specs/requirements.md", "## REQ-01-001 Sign-up\nA visitor signs up.\n");
+  Write("specs/stories.md", "## US-01-001 Sign up\n\nDerives from:\n\n- REQ-01-001 (sign-up)\n- [REQ-01-001] again\n");
+  Open();
+  EXPECT_EQ(project_->config.format, "specwright");
+  EXPECT_EQ(project_->corpus.items.size(), 2u);
+  EXPECT_EQ(graph_->Parents("US-01-001"), std::vector<std::string>{"REQ-01-001"});
+}
+
 }  // namespace
 }  // namespace sw::spec
