@@ -270,7 +270,7 @@ std::vector<Finding> Graph::Check() const {
   for (const auto& ci : corpus_.citations)
     if (!defs_.count(ci.id))
       add("unknown-citation", ci.at, ci.id, [&] {
-        return ci.note.empty() ? ci.id + " is cited, but no spec defines it" + hint(ci.id) + " (a `specwright:ignore` comment on the line silences a false one)"
+        return ci.note.empty() ? ci.id + " is cited, but no spec defines it" + hint(ci.id)
                                : ci.id + " is cited, but which item is not clear: " + ci.note;
       });
   for (const auto& cyc : cycles_)
@@ -384,6 +384,24 @@ Impact ImpactOf(const Graph& g, const std::vector<std::string>& ids) {
       std::sort(lines.begin(), lines.end());
       lines.erase(std::unique(lines.begin(), lines.end()), lines.end());
     }
+  return r;
+}
+
+Result<Impact> ImpactOfChange(const Graph& g, const Grammar& grammar, std::vector<std::string> ids, const std::string& since) {
+  Impact changes;
+  if (!since.empty()) {
+    SW_ASSIGN_OR_RETURN(auto before_docs, ReadSpecDocsAt(g.config(), since));
+    SW_ASSIGN_OR_RETURN(auto before, ParseSpecs(grammar, before_docs));
+    SpecChanges(before, g.corpus().items, &changes);
+    for (const auto* v : {&changes.added, &changes.modified, &changes.removed}) ids.insert(ids.end(), v->begin(), v->end());
+  }
+  Impact r = ImpactOf(g, ids);
+  std::erase_if(r.unknown, [&](const std::string& id) {  // removed since REV: not defined now, of course
+    return std::find(changes.removed.begin(), changes.removed.end(), id) != changes.removed.end();
+  });
+  r.added = changes.added;
+  r.removed = changes.removed;
+  r.modified = changes.modified;
   return r;
 }
 

@@ -99,6 +99,31 @@ std::string Graph::Resolve(const std::string& id, std::vector<std::string>* cand
   return r;
 }
 
+Result<std::string> Graph::ResolveId(const Grammar& grammar, const std::string& id) const {
+  if (!grammar.IsId(id))
+    return InvalidInput(Quote(id) + " is not an ID (such as REQ-01-001" + std::string(grammar.Scoped() ? ", or FEATURE/FR-001" : "") +
+                        "); the project is read as " + config_.format);
+  std::vector<std::string> several;
+  std::string full = Resolve(id, &several);
+  if (!full.empty()) return full;
+  if (!several.empty())
+    return InvalidInput(id + " is defined in " + std::to_string(several.size()) + " features: " + Join(several, ", ") +
+                        "; name one of them");
+  return id;
+}
+
+std::string CheckText(const Config& c, const Corpus& corpus, const std::vector<Finding>& findings) {
+  int errors = 0, warnings = 0;
+  for (const auto& f : findings) (f.severity == Severity::kError ? errors : warnings)++;
+  std::string out = ToText(findings) + Summary(c, corpus) + "\n";
+  out += std::to_string(errors) + " error" + (errors == 1 ? "" : "s") + ", " + std::to_string(warnings) + " warning" +
+         (warnings == 1 ? "" : "s") + ": " + std::to_string(corpus.items.size()) + " items in " +
+         std::to_string(corpus.spec_files.size()) + " spec files, " + std::to_string(corpus.citations.size()) +
+         " citations in " + std::to_string(corpus.code_files) + " code files";
+  if (corpus.suppressed) out += ", " + std::to_string(corpus.suppressed) + " suppressed by specwright:ignore";
+  return out + "\n";
+}
+
 std::string QualifierBefore(std::string_view text, size_t off) {
   if (off == 0 || text[off - 1] != '/') return "";
   size_t b = off - 1;

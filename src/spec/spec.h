@@ -201,7 +201,7 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
 void ResolveCitations(const Grammar& g, const std::vector<Item>& items, std::vector<Citation>* cites);
 
 /// Summary is the line that says how the tree was read: "read as spec-kit (detected): 3
-/// features, 41 items in 9 spec files".
+/// features, 41 items".
 std::string Summary(const Config& c, const Corpus& corpus);
 
 /// Load is ReadSpecDocs + ParseSpecs + ScanCode.
@@ -236,6 +236,10 @@ class Graph {
   /// item a bare ID names (FR-001 when only one feature defines it); "" when none or several
   /// (*candidates then lists the several).
   std::string Resolve(const std::string& id, std::vector<std::string>* candidates = nullptr) const;
+  /// ResolveId is an ID a person typed, checked against the grammar and resolved as above
+  /// (kept as typed when nothing defines it: trace and impact say so); an ID several features
+  /// define is an error that names them.
+  Result<std::string> ResolveId(const Grammar& grammar, const std::string& id) const;
   /// Up is every item id reachable by following links (what id derives from), nearest first.
   std::vector<std::string> Up(const std::string& id) const;
   /// Down is every item that derives from id, directly or not, nearest first.
@@ -286,6 +290,9 @@ void SpecChanges(const std::vector<Item>& before, const std::vector<Item>& after
 Result<std::vector<std::pair<std::string, std::string>>> ReadSpecDocsAt(const Config& c, const std::string& rev);
 std::string ToText(const Impact& r);
 std::string ToJson(const Impact& r);
+/// ImpactOfChange is ImpactOf(ids) and, with since (a git revision), of every ID added,
+/// modified or removed in the spec documents since then (a removed one is not "unknown").
+Result<Impact> ImpactOfChange(const Graph& g, const Grammar& grammar, std::vector<std::string> ids, const std::string& since);
 
 /// Matrix: one row per requirement; columns the matrix levels, code and tests (and `passing`
 /// with a recorded test run); coverage is the share of requirements with at least one entry
@@ -305,6 +312,9 @@ std::string ToCsv(const Matrix& m);
 std::string ToJson(const Matrix& m);
 
 std::string ToText(const std::vector<Finding>& f);
+/// CheckText is `spec check`'s report: the findings, how the tree was read, and the counts
+/// ("2 errors, 1 warning: 41 items in 9 spec files, 30 citations in 12 code files").
+std::string CheckText(const Config& c, const Corpus& corpus, const std::vector<Finding>& findings);
 std::string ToJson(const std::vector<Finding>& f);
 
 /// MergeItems puts the items of `incoming` (Markdown with item headings) into `doc`: an item

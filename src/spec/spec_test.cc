@@ -427,8 +427,7 @@ TEST_F(FormatTest, SpecKitWithTwoFeaturesEachNumberingItsOwnIds) {
                 "specs/002-album-sharing/spec.md:5)",
                 "src/extra.py:1 unknown-citation: FR-001 is cited, but which item is not clear: FR-001 is defined in 2 "
                 "features (001-photo-albums, 002-album-sharing); write 001-photo-albums/FR-001 to say which",
-                "src/sharing.py:1 unknown-citation: 002-album-sharing/FR-003 is cited, but no spec defines it (a "
-                "`specwright:ignore` comment on the line silences a false one)"}));
+                "src/sharing.py:1 unknown-citation: 002-album-sharing/FR-003 is cited, but no spec defines it"}));
 }
 
 TEST_F(FormatTest, AreaIdsInHeadingsListsAndTables) {
