@@ -5,36 +5,12 @@
 #   bash bench/spec_bench.sh [build/specwright]
 set -euo pipefail
 BIN=$(realpath "${1:-build/specwright}")
+HERE=$(cd "$(dirname "$0")" && pwd)
 DIR=$(mktemp -d /tmp/sw-spec-bench-XXXXXX)
 trap '[ -n "${KEEP:-}" ] || rm -rf "$DIR"' EXIT
 cd "$DIR"
-mkdir -p specs src
-# 1,000 requirements, each with one story; 10,000 files of 100 lines; every file cites two
-# IDs: a requirement in a comment and a story in a test name (underscores).
-awk -v dir="$DIR" 'BEGIN {
-  req = dir "/specs/requirements.md"; us = dir "/specs/stories.md";
-  print "# Requirements\n" > req; print "# Stories\n" > us;
-  for (i = 0; i < 1000; i++) {
-    r = sprintf("REQ-%02d-%03d", int(i / 100) + 1, i % 100 + 1);
-    s = sprintf("US-%02d-%03d", int(i / 100) + 1, i % 100 + 1);
-    printf("## %s Requirement %d\nThe system does thing %d.\n\n", r, i, i) > req;
-    printf("## %s Story %d\nTraces: %s\n\n", s, i, r) > us;
-  }
-  for (f = 0; f < 10000; f++) {
-    d = sprintf("%s/src/m%02d", dir, f % 100);
-    if (f < 100) system("mkdir -p " d);
-    file = sprintf("%s/f%05d.cc", d, f);
-    k = f % 1000;
-    r = sprintf("REQ-%02d-%03d", int(k / 100) + 1, k % 100 + 1);
-    s = sprintf("US_%02d_%03d", int(k / 100) + 1, k % 100 + 1);
-    for (l = 0; l < 100; l++) {
-      if (l == 10) printf("// Implements: %s\n", r) > file;
-      else if (l == 50) printf("TEST(Module%d, %s_case_%d) { EXPECT_EQ(run(%d), %d); }\n", f, s, l, l, l) > file;
-      else printf("  int value_%d = compute(input_%d, %d) + offset;  // step %d\n", l, l, f, l) > file;
-    }
-    close(file);
-  }
-}'
+# 1,000 requirements with a story each; 10,000 files of 100 lines citing two IDs each.
+bash "$HERE/gen_tree.sh" "$DIR"
 lines=$(cat src/*/*.cc | wc -l)
 bytes=$(du -sb src | cut -f1)
 PATTERN='(REQ|BR|ENT|US|SVC|API|ERR|TC|DEC)[-_][0-9]{2}[-_][0-9]{3}'
@@ -59,3 +35,17 @@ base=$(time_ms "${BASE[@]}")
 ours=$(time_ms "$BIN" spec check)
 echo "$NAME: ${base} ms    specwright spec check: ${ours} ms    ratio: $(awk -v a="$ours" -v b="$base" 'BEGIN { printf "%.2f", a / b }')x"
 echo "targets: no slower than 1.5x the baseline, under 1000 ms"
+# Against an earlier build (BASELINE_BIN=path/to/old/specwright): both timed in turns, 7 runs
+# each, so a busy machine slows both alike; the figure is new/old.
+if [ -n "${BASELINE_BIN:-}" ]; then
+  OLD=$(realpath "$BASELINE_BIN")
+  "$OLD" spec check >/dev/null || true
+  a=(); b=()
+  for _ in 1 2 3 4 5 6 7; do
+    s=$(date +%s%N); "$OLD" spec check >/dev/null || true; a+=($(( ($(date +%s%N) - s) / 1000000 )))
+    s=$(date +%s%N); "$BIN" spec check >/dev/null || true; b+=($(( ($(date +%s%N) - s) / 1000000 )))
+  done
+  old_ms=$(printf '%s\n' "${a[@]}" | sort -n | sed -n 4p)
+  new_ms=$(printf '%s\n' "${b[@]}" | sort -n | sed -n 4p)
+  echo "baseline build: ${old_ms} ms    this build: ${new_ms} ms    ratio: $(awk -v a="$new_ms" -v b="$old_ms" 'BEGIN { printf "%.2f", a / b }')x (target: within 1.10x)"
+fi

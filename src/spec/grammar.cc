@@ -250,7 +250,11 @@ int64_t DefinitionLines(const Config& c, const Grammar& g, const std::vector<std
   int64_t n = 0;
   for (const auto& [file, text] : docs) {
     if (impl.scoped && g.ScopeOf(file).empty()) continue;  // spec-kit's items live in specs/NNN-feature/
-    for (std::string_view line : Split(text, '\n')) {
+    std::string_view rest_of_doc = text;
+    while (!rest_of_doc.empty()) {
+      size_t nl = rest_of_doc.find('\n');
+      std::string_view line = rest_of_doc.substr(0, nl);
+      rest_of_doc.remove_prefix(nl == std::string_view::npos ? rest_of_doc.size() : nl + 1);
       size_t i = 0;
       while (i < line.size() && (line[i] == ' ' || line[i] == '\t')) ++i;
       line.remove_prefix(i);
@@ -271,10 +275,14 @@ int64_t DefinitionLines(const Config& c, const Grammar& g, const std::vector<std
       }
       if (heading && !impl.heading_items) continue;
       while (!line.empty() && (line[0] == ' ' || line[0] == '*' || line[0] == '[' || line[0] == '`')) line.remove_prefix(1);
-      bool found = false;
-      g.Find(line, false, [&](std::string_view, size_t off) { found = found || off == 0; });
+      // An ID at the start: one anchored match, not a search of the line.
+      re2::StringPiece at(line.data(), line.size());
+      bool found = RE2::Consume(&at, *impl.spec);
       if (!found && heading)
-        for (const auto& [re, id] : impl.heading_ids) found = found || RE2::PartialMatch(line, "^(?:" + re->pattern() + ")");
+        for (const auto& [re, id] : impl.heading_ids) {
+          re2::StringPiece in(line.data(), line.size());
+          found = found || RE2::Consume(&in, *re);
+        }
       n += found;
     }
   }

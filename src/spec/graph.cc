@@ -221,8 +221,9 @@ std::vector<Finding> Graph::Check() const {
       for (const auto& l : def->links)
         if (!defs_.count(l.id))
           add("dangling-link", l.at, l.id, [&] {
-            return l.note.empty() ? id + " links to " + l.id + ", which no spec defines" + hint(l.id)
-                                  : id + " links to " + l.id + ", which is not clear: " + l.note;
+            std::string note = config_.id_scope == "feature" ? UnclearNote(corpus_.items, l.id) : "";
+            return note.empty() ? id + " links to " + l.id + ", which no spec defines" + hint(l.id)
+                                : id + " links to " + l.id + ", which is not clear: " + note;
           });
     const Item& it = *defs.front();
     if (it.prefix == req) {
@@ -270,8 +271,9 @@ std::vector<Finding> Graph::Check() const {
   for (const auto& ci : corpus_.citations)
     if (!defs_.count(ci.id))
       add("unknown-citation", ci.at, ci.id, [&] {
-        return ci.note.empty() ? ci.id + " is cited, but no spec defines it" + hint(ci.id)
-                               : ci.id + " is cited, but which item is not clear: " + ci.note;
+        std::string note = config_.id_scope == "feature" ? UnclearNote(corpus_.items, ci.id) : "";
+        return note.empty() ? ci.id + " is cited, but no spec defines it" + hint(ci.id)
+                            : ci.id + " is cited, but which item is not clear: " + note;
       });
   for (const auto& cyc : cycles_)
     add("link-cycle", Find(cyc.front())->at, cyc.front(), [&] { return "link cycle: " + Join(cyc, " -> ") + " -> " + cyc.front(); });

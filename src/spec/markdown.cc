@@ -100,7 +100,7 @@ void Links(const Grammar& g, cmark_node* block, const std::string& file, bool in
       int l = locate(id);
       if (!eligible) return;
       std::string q = g.Scoped() ? QualifierBefore(text, off) : "";
-      out->push_back(Link{q.empty() ? std::string(id) : q + "/" + std::string(id), Location{file, l}, ""});
+      out->push_back(Link{q.empty() ? std::string(id) : q + "/" + std::string(id), Location{file, l}});
     });
   }
   cmark_iter_free(it);
@@ -218,6 +218,7 @@ std::vector<std::string> TableCells(std::string_view row) {
 /// SubItems finds the list items and table rows of a document that define items.
 std::vector<SubItem> SubItems(const Grammar& g, cmark_node* root, const std::vector<std::string>& lines) {
   std::vector<SubItem> out;
+  if (!g.ListItems() && !g.TableItems()) return out;
   cmark_iter* it = cmark_iter_new(root);
   for (cmark_event_type ev; (ev = cmark_iter_next(it)) != CMARK_EVENT_DONE;) {
     if (ev != CMARK_EVENT_ENTER) continue;
@@ -407,7 +408,7 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
             parent_id = items[r.item].id, parent_line = r.first;
       if (!parent_id.empty() && parent_id != it.id &&
           std::none_of(it.links.begin(), it.links.end(), [&](const Link& l) { return l.id == parent_id; }))
-        it.links.insert(it.links.begin(), Link{parent_id, Location{file, si.first}, ""});
+        it.links.insert(it.links.begin(), Link{parent_id, Location{file, si.first}});
       items.push_back(std::move(it));
     }
     // File order; a feature's items are FEATURE/ID.

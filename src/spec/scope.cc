@@ -67,7 +67,6 @@ void ResolveLinks(const Grammar& g, std::vector<Item>* items) {
       std::string note;
       std::string r = ResolveRef(s, l.id, it.scope, &note);
       if (!r.empty()) l.id = r;
-      else l.note = note;
     }
     std::erase_if(it.links, [&](const Link& l) { return l.id == it.id; });
     // One link per target, the first mention kept.
@@ -83,8 +82,13 @@ void ResolveCitations(const Grammar& g, const std::vector<Item>& items, std::vec
     std::string note;
     std::string r = ResolveRef(s, c.id, "", &note);
     if (!r.empty()) c.id = r;
-    else c.note = note;
   }
+}
+
+std::string UnclearNote(const std::vector<Item>& items, const std::string& raw) {
+  Scopes s = IndexOf(items);
+  std::string note;
+  return ResolveRef(s, raw, "", &note).empty() ? note : "";
 }
 
 std::string Graph::Resolve(const std::string& id, std::vector<std::string>* candidates) const {

@@ -134,7 +134,6 @@ struct Location {
 struct Link {
   std::string id;
   Location at;
-  std::string note;  // why it could not be resolved (an ID several features define), or ""
 };
 
 /// Item is one spec item: a heading that starts with an ID, its body up to the next heading of
@@ -153,7 +152,6 @@ struct Citation {
   std::string id;
   Location at;
   bool test = false;
-  std::string note;  // as Link::note
 };
 
 /// Corpus is everything the graph is built from.
@@ -179,8 +177,11 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
 
 /// ResolveLinks (ParseSpecs calls it) qualifies each link with its feature (id_scope feature):
 /// its own feature's item first, then the one feature defining the ID; one several features
-/// define stays as written, with a note.
+/// define stays as written.
 void ResolveLinks(const Grammar& g, std::vector<Item>* items);
+/// UnclearNote says why a reference left as written is not clear ("FR-001 is defined in 2
+/// features (…); write 001-a/FR-001 to say which"), or "" when nothing defines it at all.
+std::string UnclearNote(const std::vector<Item>& items, const std::string& raw);
 
 /// QualifierBefore is the FEATURE of a FEATURE/ID reference: the word before a '/' that
 /// directly precedes the ID at off in text ("" when there is none).
@@ -197,7 +198,7 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
                                        int64_t* bytes = nullptr, int64_t* suppressed = nullptr);
 
 /// ResolveCitations qualifies the citations' IDs with their feature (id_scope feature): an ID
-/// one feature defines is that feature's; one several define is left as written, with a note.
+/// one feature defines is that feature's; one several define is left as written.
 void ResolveCitations(const Grammar& g, const std::vector<Item>& items, std::vector<Citation>* cites);
 
 /// Summary is the line that says how the tree was read: "read as spec-kit (detected): 3
