@@ -5,6 +5,7 @@ set -euo pipefail
 BUILD=${1:-build}
 status=0
 for b in "$BUILD"/*_bench; do
+  [[ $(basename "$b") == codeindex_bench ]] && continue  # needs its generated tree: below
   echo "== $b"
   if [[ $(basename "$b") == engine_bench ]]; then
     # Medians of 3, kept as JSON and compared with bench/baseline/engine.json (normalised by the
@@ -28,4 +29,6 @@ echo "== ui/src/lib/layout.bench.ts (the run graph's layout against dagre's, 1,0
 (cd ui && npx vitest bench --run)
 echo "== bench/spec_bench.sh"
 bash bench/spec_bench.sh "$ABS/specwright"
+echo "== bench/codeindex_bench.sh"
+bash bench/codeindex_bench.sh "$ABS/codeindex_bench"
 exit $status

@@ -13,6 +13,8 @@ PKGS+=(
   libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libre2-dev libxxhash-dev
   libfmt-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libgit2-dev
   libboost1.81-dev libcmark-dev libvalijson-dev
+  # The code index (src/codeindex) runs ctags for definitions.
+  universal-ctags
   # The secretdrop example's generated project (examples/develop/secretdrop) is Python with
   # AES-GCM from the cryptography package; its e2e test builds and tests it for real.
   python3 python3-cryptography
