@@ -37,6 +37,8 @@ int CmdDiff(Context& ctx);
 int CmdExport(Context& ctx);
 int CmdGc(Context& ctx);
 int CmdUi(Context& ctx);
+/// CmdMcp serves the project to coding agents over the Model Context Protocol (mcp_cmd.cc).
+int CmdMcp(Context& ctx);
 int CmdSpec(Context& ctx);
 int CmdDevelop(Context& ctx);
 int CmdModify(Context& ctx);

@@ -46,13 +46,6 @@ int LimitOf(const Context& ctx, int def) {
   return static_cast<int>(v);
 }
 
-/// ShownAsAbandoned marks a run whose process died while it ran as "abandoned", with what its
-/// calls really cost (read, not written: closing it is for the next develop or resume).
-void ShownAsAbandoned(store::Store* st, store::RunRecord* r) {
-  if (r->status != "running" || store::ProcessAlive(*r)) return;
-  if (engine::Recount(st, r).ok()) r->status = "abandoned";
-}
-
 }  // namespace
 
 int CmdRuns(Context& ctx) {
@@ -62,7 +55,7 @@ int CmdRuns(Context& ctx) {
   if (limit < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
   auto runs = env.store->ListRuns(limit, ctx.args.Has("all"));
   if (!runs.ok()) return Fail(ctx, runs.status());
-  for (auto& r : *runs) ShownAsAbandoned(env.store.get(), &r);
+  for (auto& r : *runs) engine::ShownAsAbandoned(env.store.get(), &r);
   *runs = observe::FilterRuns(std::move(*runs), ctx.args.Get("status"), ctx.args.Get("search"));
   if (ctx.json) {
     std::cout << json::parse(observe::RunsJson(*runs)).dump(2) << "\n";
@@ -96,7 +89,7 @@ int CmdSessions(Context& ctx) {
   if (limit < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
   auto runs = env.store->ListRuns(-1, false);
   if (!runs.ok()) return Fail(ctx, runs.status());
-  for (auto& r : *runs) ShownAsAbandoned(env.store.get(), &r);
+  for (auto& r : *runs) engine::ShownAsAbandoned(env.store.get(), &r);
   if (ctx.args.positional.size() == 1) {  // one session in full
     auto one = observe::SessionJson(env.store.get(), *runs, ctx.args.positional[0]);
     if (!one.ok()) return Fail(ctx, one.status());

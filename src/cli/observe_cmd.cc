@@ -15,6 +15,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "engine/control.h"
 #include "observe/observe.h"
 
 namespace sw::cli {
@@ -182,62 +183,9 @@ int CmdDebug(Context& ctx) {
   auto d = observe::Debug(env.store.get(), *id, ctx.args.Get("node"));
   if (!d.ok()) return Fail(ctx, d.status());
   if (ctx.json) return Emit(*d);
-  const json& run = (*d)["run"];
-  std::printf("run %s (%s) %s%s\n", run["id"].get<std::string>().c_str(), run["workflow"].get<std::string>().c_str(),
-              run["status"].get<std::string>().c_str(),
-              run["error"].get<std::string>().empty() ? "" : (": " + run["error"].get<std::string>()).c_str());
-  if ((*d)["nodes"].empty()) {
-    std::printf("no node failed or was skipped\n");
-    return kExitOk;
-  }
-  auto indent = [](const std::string& text, const char* pad) {
-    std::string out;
-    for (const auto& line : Split(text, '\n')) out += pad + line + "\n";
-    return out;
-  };
-  for (const auto& n : (*d)["nodes"]) {
-    std::string status = n["status"].get<std::string>();
-    std::printf("\n%s node \"%s\" %s", status == "failed" ? "FAILED" : status == "skipped" ? "SKIPPED" : "NODE",
-                n["node"].get<std::string>().c_str(), status.c_str());
-    if (n.contains("kind")) std::printf(" (%s%s)", n.value("kind", "").c_str(), n.value("model", "").empty() ? "" : (", " + n.value("model", "")).c_str());
-    std::printf("\n");
-    if (n.contains("error")) std::printf("  error: %s\n", n["error"].get<std::string>().c_str());
-    if (n.contains("reason")) std::printf("  why:   %s\n", n["reason"].get<std::string>().c_str());
-    if (n.contains("budget_refused")) std::printf("  budget: %s\n", n["budget_refused"].get<std::string>().c_str());
-    if (n.contains("calls") && !n["calls"].empty()) {
-      std::printf("  model calls (%zu, %d retries):\n", n["calls"].size(), n.value("retries", 0));
-      for (const auto& c : n["calls"])
-        std::printf("    attempt %d%s: %s %s/%s %.0f ms%s%s\n", c.value("attempt", 0),
-                    c.value("item", -1) >= 0 ? (" item " + std::to_string(c.value("item", -1))).c_str() : "",
-                    c.value("status", "").c_str(), c.value("provider", "").c_str(), c.value("model", "").c_str(),
-                    c.value("latency_ms", 0.0), c.value("error", "").empty() ? "" : ": ", c.value("error", "").c_str());
-    } else if (n.contains("attempts") && !n["attempts"].empty()) {
-      std::printf("  attempts:\n");
-      for (const auto& a : n["attempts"])
-        std::printf("    attempt %d: %s%s%s\n", a.value("attempt", 0), a.value("status", "").c_str(),
-                    a.value("error", "").empty() ? "" : ": ", a.value("error", "").c_str());
-    }
-    for (const auto& r : n.value("retry_schedule", json::array()))
-      std::printf("    retried after attempt %d, waiting %s\n", r.value("after_attempt", 0), HumanDuration(r.value("delay_s", 0.0)).c_str());
-    if (n.contains("prompt") && !n["prompt"].empty()) {
-      std::printf("  rendered prompt:\n");
-      for (const auto& m : n["prompt"]) std::printf("    [%s]\n%s", m.value("role", "").c_str(), indent(m.value("text", ""), "      ").c_str());
-    }
-    if (n.contains("inputs") && !n["inputs"].empty()) {
-      std::printf("  inputs:\n");
-      for (const auto& in : n["inputs"]) {
-        std::printf("    %s (%s)%s\n", in.value("node", "").c_str(), in.value("status", "").c_str(), in.value("output", "").empty() ? "" : ":");
-        if (!in.value("output", "").empty()) std::printf("%s", indent(in.value("output", ""), "      ").c_str());
-      }
-    }
-    if (n.contains("last_output") && !n["last_output"].get<std::string>().empty())
-      std::printf("  last output:\n%s", indent(n["last_output"].get<std::string>(), "    ").c_str());
-    if (n.contains("skipped_dependents") && !n["skipped_dependents"].empty()) {
-      std::printf("  took down:\n");
-      for (const auto& s : n["skipped_dependents"])
-        std::printf("    %s (%s)\n", s.value("node", "").c_str(), s.value("reason", "").c_str());
-    }
-  }
+  std::string text = observe::DebugText(*d);
+  std::fwrite(text.data(), 1, text.size(), stdout);
+  if ((*d)["nodes"].empty()) return kExitOk;
   std::printf("\nnext: specwright trace %s --node NODE   (its calls on the time axis)\n      specwright resume %s   (re-runs only what did not finish)\n",
               id->c_str(), id->c_str());
   return kExitOk;
@@ -436,9 +384,32 @@ int CmdDiff(Context& ctx) {
 int CmdExport(Context& ctx) {
   if (ctx.args.positional.size() != 1) return Usage(ctx, "export needs exactly one RUN");
   std::string format = ctx.args.Get("format", "json");
-  if (format != "json" && format != "csv" && format != "otlp")
-    return Usage(ctx, "--format must be json, csv or otlp, got \"" + format + "\"");
+  if (format != "json" && format != "csv" && format != "otlp" && format != "markdown" && format != "md")
+    return Usage(ctx, "--format must be json, csv, otlp or markdown, got \"" + format + "\"");
   Env env;
+  if (format == "markdown" || format == "md") {
+    // A run, or a develop/modify session (its id is not a run's), as one Markdown document.
+    SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+    const std::string& want = ctx.args.positional[0];
+    auto runs = env.store->ListRuns(-1, false);
+    if (!runs.ok()) return Fail(ctx, runs.status());
+    for (auto& r : *runs) engine::ShownAsAbandoned(env.store.get(), &r);
+    bool session = std::any_of(runs->begin(), runs->end(), [&](const store::RunRecord& r) { return r.session == want; });
+    Result<std::string> md = std::string();
+    if (session) {
+      md = observe::SessionMarkdown(env.store.get(), *runs, want);
+    } else {
+      auto id = env.store->ResolveRunId(want);
+      if (!id.ok()) return Fail(ctx, id.status().Annotate("not a session, and not a run"));
+      md = observe::RunMarkdown(env.store.get(), *id);
+    }
+    if (!md.ok()) return Fail(ctx, md.status());
+    std::string file = ctx.args.Get("output");
+    if (file.empty()) return Emit(*md);
+    SW_RETURN_IF_ERROR_EXIT(ctx, WriteFileAtomic(file, *md));
+    std::fprintf(stderr, "wrote %s\n", file.c_str());
+    return kExitOk;
+  }
   auto id = ResolveRun(ctx, &env, ctx.args.positional[0]);
   if (!id.ok()) return Fail(ctx, id.status());
   auto set = observe::CollectSpans(env.store.get(), *id);

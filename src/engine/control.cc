@@ -68,6 +68,11 @@ Result<std::string> Cancel(store::Store* st, const store::RunRecord& run, const 
   return "run " + run.id + " cancelled";
 }
 
+void ShownAsAbandoned(store::Store* st, store::RunRecord* run) {
+  if (run->status != "running" || store::ProcessAlive(*run)) return;
+  if (Recount(st, run).ok()) run->status = "abandoned";
+}
+
 Status Recount(store::Store* st, store::RunRecord* run) {
   std::vector<std::string> ids{run->id};
   SW_ASSIGN_OR_RETURN(auto subs, st->ListSubRuns(run->id));

@@ -36,6 +36,11 @@ Result<std::string> Cancel(store::Store* st, const store::RunRecord& run, const 
 /// when a node attempt was still running: the call in flight was never reported.
 Status Recount(store::Store* st, store::RunRecord* run);
 
+/// ShownAsAbandoned marks a run whose process died while it ran as "abandoned", with what its
+/// calls really cost (read, not written: closing it is for the next develop or resume). How
+/// `runs`, `sessions` and the MCP server's run tools show runs.
+void ShownAsAbandoned(store::Store* st, store::RunRecord* run);
+
 /// CloseAbandoned closes a run whose process died while it ran (status "running", no live
 /// process): "failed", the error saying it was abandoned, its spend recounted (Recount), and
 /// the same for its sub-runs. Any other run is returned unchanged.

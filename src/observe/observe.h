@@ -126,6 +126,8 @@ std::string ToJson(const TraceReport& r);
 /// own message, the retries, the rendered prompt, the inputs it received, its last output and
 /// the dependents it took down; then every skipped node with why.
 Result<json> Debug(store::Store* st, const std::string& run_id, const std::string& node = "");
+/// DebugText renders Debug's report as `specwright debug` prints it (src/observe/text.cc).
+std::string DebugText(const json& debug);
 
 // ---- cost ----
 
@@ -255,6 +257,16 @@ std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content,
 /// SpansJson / SpansCsv are the same spans as plain JSON and as CSV (one span a row).
 std::string SpansJson(const SpanSet& set, const Sink& sink = nullptr);
 std::string SpansCsv(const SpanSet& set, const Sink& sink = nullptr);
+
+// ---- Markdown (src/observe/markdown.cc) ----
+
+/// RunMarkdown is a run as one Markdown document: its summary, each node's model calls (the
+/// prompt's messages and the answer), tool calls with their results, outputs, the decisions at
+/// its gates, its cost, then its sub-runs. `export --format markdown`, MCP's export_markdown.
+Result<std::string> RunMarkdown(store::Store* st, const std::string& run_id);
+/// SessionMarkdown is a develop/modify session (runs as ListRuns gives them): its summary, its
+/// steps with their gate rounds, then each of its runs as RunMarkdown writes it.
+Result<std::string> SessionMarkdown(store::Store* st, const std::vector<store::RunRecord>& runs, const std::string& id);
 
 // ---- helpers ----
 

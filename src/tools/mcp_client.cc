@@ -175,8 +175,8 @@ class HttpTransport : public McpTransport {
     net::Headers h;
     if (with_body) h.emplace_back("Content-Type", "application/json");
     h.emplace_back("Accept", "application/json, text/event-stream");
-    if (!session_.empty()) h.emplace_back("Mcp-Session-Id", session_);
-    if (!version_.empty()) h.emplace_back("MCP-Protocol-Version", version_);
+    if (!session_.empty()) h.emplace_back(mcp::kSessionHeader, session_);
+    if (!version_.empty()) h.emplace_back(mcp::kVersionHeader, version_);
     for (const auto& kv : spec_.headers) h.push_back(kv);
     return h;
   }
@@ -342,7 +342,7 @@ void McpClient::OnMessage(const json& msg) {
     if (method == "ping") {
       reply["result"] = json::object();
     } else {
-      reply["error"] = {{"code", -32601}, {"message", "method not supported by this client: " + method}};
+      reply["error"] = {{"code", mcp::kMethodNotFound}, {"message", "method not supported by this client: " + method}};
     }
     // Safe from the transport's own thread: sending never waits for an answer.
     Send(reply);

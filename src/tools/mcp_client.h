@@ -18,6 +18,7 @@
 
 #include "base/status.h"
 #include "net/http_client.h"
+#include "tools/mcp_protocol.h"
 
 namespace sw::tools {
 
@@ -43,9 +44,6 @@ struct McpToolInfo {
   std::string description;
   nlohmann::json input_schema = nlohmann::json::object();
 };
-
-/// The protocol versions this client speaks, newest first; the first is proposed.
-extern const std::vector<std::string> kMcpVersions;
 
 class McpTransport;
 

@@ -1,0 +1,415 @@
+// The MCP server's protocol core over a small spec project in a temporary folder: version
+// negotiation, JSON-RPC errors, argument checks by version, confinement, redaction, the
+// spec tools, rule sets as resources and prompts, batches, pagination and the stdio framing.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+
+#include "mcp/server.h"
+#include "store/store.h"
+#include "tools/mcp_protocol.h"
+
+namespace sw::mcp {
+namespace {
+
+namespace fs = std::filesystem;
+
+void Write(const fs::path& p, const std::string& text) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p) << text;
+}
+
+class McpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_mcp_test_XXXXXX";
+    dir_ = mkdtemp(tmpl);
+    setenv("SW_MCP_TEST_API_KEY", "hush-hush-value-4242", 1);
+    Write(dir_ + "/specs/requirements.md",
+          "# Requirements\n\n## REQ-01-001 User can sign up\n\nA visitor signs up with an email and a password.\n"
+          "The staging key is hush-hush-value-4242 and sk-abcdefghijklmnopqrstuvwxyz0123.\n");
+    Write(dir_ + "/specs/stories.md", "# Stories\n\n## US-03-001 Sign-up form\n\nThe form of REQ-01-001: email, password, submit.\n");
+    Write(dir_ + "/src/signup.c", "// US-03-001: the sign-up handler\nint signup(void) { return 0; }\n");
+    Write(dir_ + "/tests/test_signup.c", "// US-03-001\nint test_signup(void) { return 0; }\n");
+    Write(dir_ + "/rules/testing.md", "# Testing rules\n\nWrite the test first.\n");
+    Write(dir_ + "/CONTEXT.md", "# Context\n\nA sign-up service.\n");
+    Options o;
+    o.project = dir_;
+    o.store_dir = dir_ + "/.specwright";
+    o.secrets = {"configured-secret-777"};
+    server_ = NewServer(o);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  json Call(const std::string& method, json params, Session* s, int id = 1) {
+    json msg{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
+    auto r = server_->Handle(msg, s);
+    EXPECT_TRUE(r.has_value());
+    return r ? *r : json();
+  }
+  Session Init(const std::string& version = tools::kMcpVersions.front()) {
+    Session s;
+    json r = Call("initialize", {{"protocolVersion", version}, {"capabilities", json::object()}, {"clientInfo", {{"name", "t"}, {"version", "1"}}}}, &s);
+    EXPECT_TRUE(r.contains("result")) << r;
+    server_->Handle(json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}}, &s);
+    return s;
+  }
+  json Tool(Session* s, const std::string& name, json args) {
+    return Call("tools/call", {{"name", name}, {"arguments", std::move(args)}}, s);
+  }
+
+  std::string dir_;
+  std::unique_ptr<Server> server_;
+};
+
+TEST_F(McpTest, InitializeAnswersASupportedVersionAndOurNewestOtherwise) {
+  Session older;
+  json r = Call("initialize", {{"protocolVersion", "2025-06-18"}, {"capabilities", json::object()}}, &older);
+  EXPECT_EQ(r["result"]["protocolVersion"], "2025-06-18");
+  EXPECT_EQ(r["result"]["serverInfo"]["name"], "specwright");
+  for (const char* cap : {"tools", "resources", "prompts"}) EXPECT_EQ(r["result"]["capabilities"][cap]["listChanged"], false) << cap;
+  Session unknown;
+  r = Call("initialize", {{"protocolVersion", "1999-01-01"}}, &unknown);
+  EXPECT_EQ(r["result"]["protocolVersion"], tools::kMcpVersions.front());
+  EXPECT_EQ(unknown.version, tools::kMcpVersions.front());
+  Session bad;
+  r = Call("initialize", {{"protocolVersion", 7}}, &bad);
+  EXPECT_EQ(r["error"]["code"], tools::mcp::kInvalidParams);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("protocolVersion"), std::string::npos) << r;
+  EXPECT_TRUE(bad.version.empty());
+}
+
+TEST_F(McpTest, JsonRpcErrorsCarryTheRightCodes) {
+  Session none;
+  auto parse = server_->HandleText("{\"jsonrpc\": \"2.0\", \"id\": 1, ", &none);
+  ASSERT_TRUE(parse);
+  EXPECT_EQ((*parse)["error"]["code"], tools::mcp::kParseError);
+  EXPECT_TRUE((*parse)["id"].is_null());
+  json early = Call("tools/list", json::object(), &none);
+  EXPECT_EQ(early["error"]["code"], tools::mcp::kInvalidRequest) << "before initialize";
+  EXPECT_EQ(Call("ping", json::object(), &none)["result"], json::object()) << "ping is always answered";
+  Session s = Init();
+  EXPECT_EQ(Call("no/such", json::object(), &s)["error"]["code"], tools::mcp::kMethodNotFound);
+  auto no_version = server_->Handle(json{{"id", 3}, {"method", "ping"}}, &s);
+  EXPECT_EQ((*no_version)["error"]["code"], tools::mcp::kInvalidRequest);
+  auto bad_id = server_->Handle(json{{"jsonrpc", "2.0"}, {"id", json::array()}, {"method", "ping"}}, &s);
+  EXPECT_EQ((*bad_id)["error"]["code"], tools::mcp::kInvalidRequest);
+  json unknown_tool = Tool(&s, "spec_tracer", {{"id", "REQ-01-001"}});
+  EXPECT_EQ(unknown_tool["error"]["code"], tools::mcp::kInvalidParams);
+  EXPECT_NE(unknown_tool["error"]["message"].get<std::string>().find("spec_trace"), std::string::npos) << "did you mean";
+  json args_not_object = Call("tools/call", {{"name", "spec_trace"}, {"arguments", "REQ-01-001"}}, &s);
+  EXPECT_EQ(args_not_object["error"]["code"], tools::mcp::kInvalidParams);
+  EXPECT_NE(args_not_object["error"]["message"].get<std::string>().find("params.arguments"), std::string::npos);
+  EXPECT_FALSE(server_->Handle(json{{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", 1}}}}, &s));
+}
+
+TEST_F(McpTest, BadArgumentsNameTheArgumentAsTheNegotiatedVersionWants) {
+  Session old = Init("2025-06-18");
+  json r = Tool(&old, "spec_trace", json::object());
+  EXPECT_EQ(r["error"]["code"], tools::mcp::kInvalidParams) << "up to 2025-06-18 a protocol error";
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("\"id\" is required"), std::string::npos) << r;
+  Session now = Init("2025-11-25");
+  r = Tool(&now, "spec_trace", json::object());
+  EXPECT_EQ(r["result"]["isError"], true) << "since 2025-11-25 a tool execution error the model can correct";
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("\"id\" is required"), std::string::npos) << r;
+  r = Tool(&now, "spec_search", {{"query", "sign"}, {"limit", "ten"}});
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("\"limit\" must be an integer"), std::string::npos) << r;
+  r = Tool(&now, "spec_trace", {{"id", "REQ-01-001"}, {"depth", 2}});
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("unknown argument \"depth\""), std::string::npos) << r;
+  r = Tool(&now, "spec_trace", {{"id", "not an id"}});
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("is not an ID"), std::string::npos) << r;
+}
+
+TEST_F(McpTest, SpecToolsAnswerTextAndStructuredContent) {
+  Session s = Init();
+  json r = Tool(&s, "spec_trace", {{"id", "REQ-01-001"}});
+  ASSERT_EQ(r["result"]["isError"], false) << r;
+  std::string text = r["result"]["content"][0]["text"];
+  EXPECT_NE(text.find("US-03-001"), std::string::npos) << text;
+  EXPECT_NE(text.find("src/signup.c"), std::string::npos) << text;
+  EXPECT_NE(text.find("tests/test_signup.c"), std::string::npos) << text;
+  EXPECT_TRUE(r["result"]["structuredContent"].is_object());
+  EXPECT_NE(r["result"]["structuredContent"].dump().find("src/signup.c"), std::string::npos);
+
+  r = Tool(&s, "spec_item", {{"id", "US-03-001"}});
+  EXPECT_EQ(r["result"]["structuredContent"]["file"], "specs/stories.md");
+  EXPECT_EQ(r["result"]["structuredContent"]["parents"], json::array({"REQ-01-001"}));
+  r = Tool(&s, "spec_item", {{"id", "REQ-09-009"}});
+  EXPECT_EQ(r["result"]["isError"], true);
+
+  r = Tool(&s, "spec_search", {{"query", "sign-up form"}});
+  ASSERT_FALSE(r["result"]["structuredContent"]["items"].empty()) << r;
+  EXPECT_EQ(r["result"]["structuredContent"]["items"][0]["id"], "US-03-001");
+
+  r = Tool(&s, "spec_check", json::object());
+  EXPECT_EQ(r["result"]["isError"], false) << r;
+  EXPECT_EQ(r["result"]["structuredContent"]["items"], 2);
+  r = Tool(&s, "spec_impact", {{"ids", {"REQ-01-001"}}});
+  EXPECT_NE(r["result"]["structuredContent"].dump().find("src/signup.c"), std::string::npos) << r;
+  r = Tool(&s, "spec_impact", {{"since", "--output=/tmp/x"}});
+  EXPECT_EQ(r["result"]["isError"], true);
+  r = Tool(&s, "spec_matrix", json::object());
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("REQ-01-001"), std::string::npos);
+
+  Session old = Init("2025-03-26");
+  r = Tool(&old, "spec_trace", {{"id", "REQ-01-001"}});
+  EXPECT_FALSE(r["result"].contains("structuredContent")) << "structured content came with 2025-06-18";
+}
+
+// A spec-kit tree (tests/spec_formats/spec-kit: two features that both number FR-001): the
+// tools read it as `spec check` does, and a bare ID resolves to the one feature that has it.
+TEST_F(McpTest, SpecToolsReadSpecKitFeatures) {
+  fs::remove_all(dir_ + "/specs");
+  fs::remove_all(dir_ + "/src");
+  fs::remove_all(dir_ + "/tests");
+  fs::copy(std::string(SW_SOURCE_DIR) + "/tests/spec_formats/spec-kit", dir_, fs::copy_options::recursive);
+  Session s = Init();
+  json r = Tool(&s, "spec_check", json::object());
+  EXPECT_EQ(r["result"]["structuredContent"]["errors"], 0) << r;
+  EXPECT_EQ(r["result"]["structuredContent"]["read_as"], "read as spec-kit (detected): 2 features, 27 items") << r;
+  r = Tool(&s, "spec_trace", {{"id", "FR-004"}});
+  ASSERT_EQ(r["result"]["isError"], false) << r;
+  EXPECT_EQ(r["result"]["structuredContent"]["id"], "001-photo-albums/FR-004");
+  r = Tool(&s, "spec_trace", {{"id", "001/FR-001"}});
+  EXPECT_NE(r["result"]["structuredContent"].dump().find("tests/test_albums.py"), std::string::npos) << r;
+  r = Tool(&s, "spec_item", {{"id", "FR-001"}});
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("001-photo-albums/FR-001, 002-album-sharing/FR-001"),
+            std::string::npos)
+      << r;
+  r = Tool(&s, "spec_impact", {{"ids", {"002-album-sharing/FR-001"}}});
+  EXPECT_NE(r["result"]["structuredContent"].dump().find("src/sharing.py"), std::string::npos) << r;
+}
+
+TEST_F(McpTest, SecretsNeverLeaveTheServer) {
+  Session s = Init();
+  json r = Tool(&s, "spec_item", {{"id", "REQ-01-001"}});
+  std::string all = r.dump();
+  EXPECT_EQ(all.find("hush-hush-value-4242"), std::string::npos) << "a value of an environment *KEY* variable";
+  EXPECT_EQ(all.find("sk-abcdefghijklmnopqrstuvwxyz0123"), std::string::npos) << "the shape of an API key";
+  EXPECT_NE(all.find("[key]"), std::string::npos);
+  EXPECT_EQ(server_->Redact("token configured-secret-777 here"), "token [key] here");
+  json read = Call("resources/read", {{"uri", "specwright://spec/requirements.md"}}, &s);
+  EXPECT_EQ(read.dump().find("hush-hush-value-4242"), std::string::npos);
+}
+
+TEST_F(McpTest, NothingOutsideTheProjectIsReachable) {
+  Session s = Init();
+  json r = Call("resources/read", {{"uri", "specwright://spec/../../../etc/passwd"}}, &s);
+  EXPECT_EQ(r["error"]["code"], tools::mcp::kInvalidParams);
+  EXPECT_NE(r["error"]["message"].get<std::string>().find("outside the project"), std::string::npos) << r;
+  r = Call("resources/read", {{"uri", "file:///etc/passwd"}}, &s);
+  EXPECT_EQ(r["error"]["code"], tools::mcp::kResourceNotFound);
+  fs::create_symlink("/etc", dir_ + "/specs/etc");
+  fs::create_symlink("/etc/hostname", dir_ + "/rules/host.md");
+  for (const auto& res : server_->ListResources()) EXPECT_EQ(res.uri.find("etc"), std::string::npos) << res.uri;
+  for (const auto& p : server_->ListPrompts()) EXPECT_NE(p.name, "host");
+
+  Options o = server_->options();
+  o.allow_writes = true;
+  auto writer = NewServer(o);
+  server_ = std::move(writer);
+  Session w = Init();
+  std::ofstream(fs::path(dir_).parent_path() / (fs::path(dir_).filename().string() + "-outside.yaml")) << "name: x\n";
+  r = Tool(&w, "run_start", {{"workflow", "../" + fs::path(dir_).filename().string() + "-outside.yaml"}});
+  EXPECT_EQ(r["result"]["isError"], true) << r;
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("leads outside the project"), std::string::npos) << r;
+  r = Tool(&w, "run_start", {{"workflow", "/etc/passwd"}});
+  EXPECT_EQ(r["result"]["isError"], true) << r;
+  fs::remove(fs::path(dir_).parent_path() / (fs::path(dir_).filename().string() + "-outside.yaml"));
+}
+
+TEST_F(McpTest, WriteToolsExistOnlyWhenAllowedAndAReadOnlyServerCreatesNoStore) {
+  Session s = Init();
+  json list = Call("tools/list", json::object(), &s)["result"]["tools"];
+  std::vector<std::string> names;
+  for (const auto& t : list) {
+    names.push_back(t["name"]);
+    EXPECT_EQ(t["inputSchema"]["type"], "object") << t;
+    for (auto& [k, p] : t["inputSchema"]["properties"].items()) EXPECT_TRUE(p.contains("description")) << t["name"] << "." << k;
+  }
+  for (const char* want : {"spec_check", "spec_trace", "spec_impact", "spec_matrix", "spec_item", "spec_search", "runs_list",
+                           "run_status", "run_debug", "run_cost", "sessions_list", "export_markdown"})
+    EXPECT_NE(std::find(names.begin(), names.end(), want), names.end()) << want;
+  EXPECT_EQ(std::find(names.begin(), names.end(), "run_start"), names.end());
+  EXPECT_EQ(std::find(names.begin(), names.end(), "gate_approve"), names.end());
+  EXPECT_EQ(Tool(&s, "gate_approve", {{"run", "x"}, {"node", "y"}})["error"]["code"], tools::mcp::kInvalidParams);
+  json r = Tool(&s, "runs_list", json::object());
+  EXPECT_EQ(r["result"]["isError"], true);
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no Specwright store"), std::string::npos) << r;
+  EXPECT_FALSE(fs::exists(dir_ + "/.specwright")) << "a read-only server created the store";
+}
+
+TEST_F(McpTest, RuleSetsAreResourcesAndPrompts) {
+  Session s = Init();
+  json res = Call("resources/list", json::object(), &s)["result"]["resources"];
+  std::map<std::string, json> by_uri;
+  for (const auto& r : res) by_uri[r["uri"]] = r;
+  ASSERT_TRUE(by_uri.count("specwright://rules/testing")) << res;
+  EXPECT_EQ(by_uri["specwright://rules/testing"]["mimeType"], "text/markdown");
+  EXPECT_TRUE(by_uri.count("specwright://context"));
+  EXPECT_TRUE(by_uri.count("specwright://spec/stories.md"));
+  json read = Call("resources/read", {{"uri", "specwright://rules/testing"}}, &s);
+  EXPECT_EQ(read["result"]["contents"][0]["text"], "# Testing rules\n\nWrite the test first.\n");
+  json prompts = Call("prompts/list", json::object(), &s)["result"]["prompts"];
+  ASSERT_EQ(prompts.size(), 1u);
+  EXPECT_EQ(prompts[0]["name"], "testing");
+  json got = Call("prompts/get", {{"name", "testing"}, {"arguments", {{"task", "add a login test"}}}}, &s);
+  ASSERT_TRUE(got.contains("result")) << got;
+  EXPECT_EQ(got["result"]["messages"][0]["role"], "user");
+  std::string text = got["result"]["messages"][0]["content"]["text"];
+  EXPECT_NE(text.find("Write the test first."), std::string::npos);
+  EXPECT_NE(text.find("## Task\n\nadd a login test"), std::string::npos) << text;
+  EXPECT_EQ(Call("prompts/get", {{"name", "nope"}}, &s)["error"]["code"], tools::mcp::kInvalidParams);
+  json bad_arg = Call("prompts/get", {{"name", "testing"}, {"arguments", {{"tsk", "x"}}}}, &s);
+  EXPECT_NE(bad_arg["error"]["message"].get<std::string>().find("\"tsk\""), std::string::npos) << bad_arg;
+  EXPECT_EQ(Call("resources/templates/list", json::object(), &s)["result"]["resourceTemplates"], json::array());
+}
+
+TEST_F(McpTest, BatchesOnlyWhereTheVersionHasThem) {
+  json batch = json::array({{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "ping"}},
+                            {{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}},
+                            {{"jsonrpc", "2.0"}, {"id", 2}, {"method", "ping"}}});
+  Session old = Init("2025-03-26");
+  auto r = server_->Handle(batch, &old);
+  ASSERT_TRUE(r && r->is_array()) << (r ? r->dump() : "none");
+  EXPECT_EQ(r->size(), 2u);
+  Session now = Init();
+  r = server_->Handle(batch, &now);
+  ASSERT_TRUE(r && r->is_object());
+  EXPECT_EQ((*r)["error"]["code"], tools::mcp::kInvalidRequest);
+  EXPECT_NE((*r)["error"]["message"].get<std::string>().find("batches"), std::string::npos);
+}
+
+TEST_F(McpTest, ListsArePagedWithCursors) {
+  Options o = server_->options();
+  o.page_size = 5;
+  server_ = NewServer(o);
+  Session s = Init();
+  std::set<std::string> names;
+  json params = json::object();
+  int pages = 0;
+  for (;; ++pages) {
+    json r = Call("tools/list", params, &s)["result"];
+    for (const auto& t : r["tools"]) names.insert(t["name"]);
+    if (!r.contains("nextCursor")) break;
+    params = {{"cursor", r["nextCursor"]}};
+  }
+  EXPECT_EQ(names.size(), server_->tools().size());
+  EXPECT_GE(pages, 2);
+  EXPECT_EQ(Call("tools/list", {{"cursor", "zzz"}}, &s)["error"]["code"], tools::mcp::kInvalidParams);
+}
+
+TEST_F(McpTest, StdioIsNewlineDelimitedAndBoundedPerLine) {
+  int in[2], out[2];
+  ASSERT_EQ(pipe(in), 0);
+  ASSERT_EQ(pipe(out), 0);
+  std::string input = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"initialize\",\"params\":{\"protocolVersion\":\"2025-06-18\"}}\r\n\n" +
+                      std::string(5000, 'x') + "\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"ping\"}\nnot json\n";
+  ASSERT_EQ(write(in[1], input.data(), input.size()), static_cast<ssize_t>(input.size()));
+  close(in[1]);
+  ASSERT_TRUE(ServeStdio(server_.get(), in[0], out[1], 1000).ok());
+  close(out[1]);
+  close(in[0]);
+  std::string got;
+  char buf[4096];
+  for (ssize_t n; (n = read(out[0], buf, sizeof buf)) > 0;) got.append(buf, static_cast<size_t>(n));
+  close(out[0]);
+  std::vector<json> lines;
+  for (size_t at = 0, nl; (nl = got.find('\n', at)) != std::string::npos; at = nl + 1) lines.push_back(json::parse(got.substr(at, nl - at)));
+  ASSERT_EQ(lines.size(), 4u) << got;
+  EXPECT_EQ(lines[0]["result"]["protocolVersion"], "2025-06-18");
+  EXPECT_EQ(lines[1]["error"]["code"], tools::mcp::kInvalidRequest);
+  EXPECT_NE(lines[1]["error"]["message"].get<std::string>().find("longer than 1000 bytes"), std::string::npos);
+  EXPECT_EQ(lines[2]["id"], 2);
+  EXPECT_EQ(lines[3]["error"]["code"], tools::mcp::kParseError);
+}
+
+TEST_F(McpTest, CodeToolsFindDefinitionsUsesAndLines) {
+  Write(dir_ + "/src/main.c", "int signup(void);\nint main(void) { return signup(); }\n");
+  Session s = Init();
+  json r = Tool(&s, "code_symbols", {{"name", "signup"}});
+  ASSERT_EQ(r["result"]["isError"], false) << r;
+  const json& sc = r["result"]["structuredContent"];
+  bool defined = false;
+  for (const auto& d : sc["definitions"]) defined |= d["file"] == "src/signup.c" && d["line"] == 2;
+  EXPECT_TRUE(defined) << sc;
+  bool used = false;
+  for (const auto& h : sc["references"]) used |= h["file"] == "src/main.c" && h["line"] == 2;
+  EXPECT_TRUE(used) << sc;
+  r = Tool(&s, "code_search", {{"query", "sign-up handler"}, {"literal", true}});
+  ASSERT_EQ(r["result"]["isError"], false) << r;
+  EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("src/signup.c:1"), std::string::npos) << r;
+  // An edit is seen by the next query (the index is updated first).
+  Write(dir_ + "/src/extra.c", "int signup_twice(void) { return 2; }\n");
+  r = Tool(&s, "code_symbols", {{"name", "signup_twice"}});
+  EXPECT_EQ(r["result"]["structuredContent"]["definitions"].size(), 1u) << r;
+  EXPECT_TRUE(fs::exists(dir_ + "/.specwright/code-index.db"));
+  EXPECT_FALSE(fs::exists(dir_ + "/.specwright/specwright.db")) << "the code index is not a store";
+}
+
+TEST_F(McpTest, ImpactSinceAGitRevision) {
+  std::string git = "cd " + dir_ + " && git -c user.name=t -c user.email=t@t ";
+  ASSERT_EQ(std::system((git + "init -q . && " + git + "add -A && " + git + "commit -qm base").c_str()), 0);
+  Write(dir_ + "/specs/stories.md", "# Stories\n\n## US-03-001 Sign-up form\n\nThe form of REQ-01-001: email, password, captcha.\n");
+  Session s = Init();
+  json r = Tool(&s, "spec_impact", {{"since", "HEAD"}});
+  ASSERT_EQ(r["result"]["isError"], false) << r;
+  EXPECT_EQ(r["result"]["structuredContent"]["modified"], json::array({"US-03-001"})) << r;
+  EXPECT_NE(r["result"]["structuredContent"].dump().find("src/signup.c"), std::string::npos) << r;
+  r = Tool(&s, "spec_impact", {{"since", "no-such-rev"}});
+  EXPECT_EQ(r["result"]["isError"], true) << r;
+}
+
+TEST_F(McpTest, SessionsAndTheirMarkdown) {
+  {
+    auto st = store::OpenSqlite(dir_ + "/.specwright");
+    ASSERT_TRUE(st.ok()) << st.status().message();
+    store::Batch b;
+    store::RunRecord r;
+    r.id = "20261206-100000-aabbcc";
+    r.workflow_name = "phase";
+    r.workflow_file = dir_ + "/phase.yaml";
+    r.status = "succeeded";
+    r.created_at = 1.8e9;
+    r.finished_at = 1.8e9 + 5;
+    r.session = "develop-1";
+    r.label = "requirements";
+    r.options_json = json{{"project", dir_}, {"process", "requirements"}}.dump();
+    b.run = r;
+    store::ApprovalRecord a;
+    a.run_id = r.id;
+    a.node = "approve";
+    a.decision = "approved";
+    a.text = "looks good";
+    a.by = "person";
+    a.ts = 1.8e9 + 3;
+    b.approvals.push_back(a);
+    ASSERT_TRUE((*st)->Commit(b).ok());
+  }
+  json gate = json::array({{{"by", "person"}, {"decision", "approved"}, {"text", "looks good"}}});
+  Write(dir_ + "/.specwright/process.json",
+        json{{"session", "develop-1"}, {"status", "done"},
+             {"steps", {{"requirements", {{"label", "Requirements"}, {"status", "done"}, {"runs", {"20261206-100000-aabbcc"}}, {"gate", gate}}}}}}
+            .dump());
+  Session s = Init();
+  json l = Tool(&s, "sessions_list", json::object());
+  ASSERT_EQ(l["result"]["isError"], false) << l;
+  EXPECT_EQ(l["result"]["structuredContent"]["sessions"][0]["session"], "develop-1") << l;
+  json md = Tool(&s, "export_markdown", {{"session", "develop-1"}});
+  ASSERT_EQ(md["result"]["isError"], false) << md;
+  std::string text = md["result"]["content"][0]["text"];
+  for (const char* want : {"# Session develop-1", "- requirements (Requirements): done",
+                           "  - gate: decision: approved, by: person, text: looks good", "## Run 20261206-100000-aabbcc: requirements",
+                           "`approve`: approved by person: looks good"})
+    EXPECT_NE(text.find(want), std::string::npos) << "missing " << want << " in\n" << text;
+  json both = Tool(&s, "export_markdown", {{"session", "develop-1"}, {"run", "latest"}});
+  EXPECT_EQ(both["result"]["isError"], true);
+}
+
+}  // namespace
+}  // namespace sw::mcp
