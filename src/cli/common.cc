@@ -1,6 +1,8 @@
 #include "cli/common.h"
 #include "spec/spec.h"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <set>
 
@@ -161,6 +163,12 @@ std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const 
     if (n.kind == workflow::NodeKind::kWorkflow && n.sub) n.sub = WithModel(n.sub, model);
   }
   return copy;
+}
+
+std::string SelfExe() {
+  char buf[4096];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
 }  // namespace sw::cli

@@ -64,6 +64,9 @@ engine::HumanFn TerminalHuman(ProgressDisplay* display);
 int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf, engine::RunOptions options,
             const std::string& resume_id);
 
+/// SelfExe is this binary's path (/proc/self/exe), for the processes the servers start.
+std::string SelfExe();
+
 }  // namespace sw::cli
 
 #define SW_RETURN_IF_ERROR_EXIT(ctx, expr)       \

@@ -24,12 +24,6 @@ namespace {
 std::atomic<bool> g_mcp_stop{false};
 void OnMcpStop(int) { g_mcp_stop = true; }
 
-std::string SelfExecutable() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
 }  // namespace
 
 int CmdMcp(Context& ctx) {
@@ -46,7 +40,7 @@ int CmdMcp(Context& ctx) {
   std::string store = ctx.args.Has("store") || (env_store && *env_store) ? ctx.store_dir : o.project + "/.specwright";
   o.store_dir = fs::absolute(store).lexically_normal().string();
   o.allow_writes = ctx.args.Has("allow-writes");
-  o.self_exe = SelfExecutable();
+  o.self_exe = SelfExe();
   for (char** e = environ; e && *e; ++e) o.child_env.emplace_back(*e);
   {
     // Every provider key this install knows is a secret no answer may carry.

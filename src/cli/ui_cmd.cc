@@ -23,12 +23,6 @@ namespace {
 std::atomic<bool> g_stop{false};
 void OnStop(int) { g_stop = true; }
 
-std::string SelfExe() {
-  char buf[4096];
-  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
-  return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
-}
-
 /// FindUiDir: --ui-dir, $SPECWRIGHT_UI_DIR, then beside the binary (build/ui, or an installed
 /// share/specwright/ui), so `specwright ui` works from any directory.
 std::string FindUiDir(const Context& ctx, const std::string& exe) {

@@ -17,16 +17,11 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "tools/gitignore.h"
 #include "tools/glob.h"
 
 namespace sw::codeindex {
 namespace {
-
-struct Rule {
-  std::shared_ptr<RE2> re;
-  bool negate = false, dir_only = false;
-  std::string base;  // the folder of its .gitignore relative to the root ("" or "a/b/")
-};
 
 /// ReadSmall reads a small file at dir_fd/name (a .gitignore), not following a link.
 std::string ReadSmall(int dir_fd, const char* name) {
@@ -43,37 +38,8 @@ std::string ReadSmall(int dir_fd, const char* name) {
   return out;
 }
 
-// The same reading of a .gitignore as the spec scan's (src/spec/scan.cc).
-void ParseIgnore(const std::string& text, const std::string& base, std::vector<Rule>* rules) {
-  RE2::Options quiet;
-  quiet.set_log_errors(false);
-  for (std::string line : Split(text, '\n')) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    while (!line.empty() && line.back() == ' ' && (line.size() < 2 || line[line.size() - 2] != '\\')) line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    Rule r;
-    r.base = base;
-    if (line[0] == '!') r.negate = true, line.erase(0, 1);
-    if (!line.empty() && line.back() == '/') r.dir_only = true, line.pop_back();
-    if (line.empty()) continue;
-    bool anchored = line.find('/') != std::string::npos;
-    if (line[0] == '/') line.erase(0, 1);
-    std::string re = anchored ? tools::GlobToRegex(line) : "(?:.*/)?" + tools::GlobToRegex(line);
-    r.re = std::make_shared<RE2>(re, quiet);
-    if (r.re->ok()) rules->push_back(std::move(r));
-  }
-}
-
-bool Ignored(const std::vector<Rule>& rules, const std::string& rel, bool is_dir) {
-  bool ignored = false;
-  for (const auto& r : rules) {
-    if (r.dir_only && !is_dir) continue;
-    if (!r.base.empty() && rel.compare(0, r.base.size(), r.base) != 0) continue;
-    re2::StringPiece sub(rel.data() + r.base.size(), rel.size() - r.base.size());
-    if (RE2::FullMatch(sub, *r.re)) ignored = !r.negate;
-  }
-  return ignored;
-}
+using tools::IgnoreRule;
+using tools::Ignored;
 
 /// OpenBeneath opens rel below root_fd without following a symlink anywhere on the way
 /// (openat2); before Linux 5.6 (no openat2: ENOSYS) only the last component is checked.
@@ -89,7 +55,7 @@ int OpenBeneath(int root_fd, const std::string& rel, int flags) {
 /// A folder waiting to be listed: its path ("" or "a/b/") and the rules that apply in it.
 struct Folder {
   std::string rel;
-  std::vector<Rule> rules;
+  std::vector<IgnoreRule> rules;
   int depth = 0;
 };
 
@@ -112,7 +78,7 @@ struct Walker {
     int dir_fd = f.rel.empty() ? ::openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)
                                : OpenBeneath(root_fd, f.rel, O_RDONLY | O_DIRECTORY);
     if (dir_fd < 0) return;
-    ParseIgnore(ReadSmall(dir_fd, ".gitignore"), f.rel, &f.rules);
+    tools::ParseGitignore(ReadSmall(dir_fd, ".gitignore"), f.rel, &f.rules);
     DIR* d = ::fdopendir(dir_fd);
     if (!d) {
       ::close(dir_fd);

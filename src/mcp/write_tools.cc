@@ -15,6 +15,7 @@
 #include "base/subprocess.h"
 #include "engine/control.h"
 #include "mcp/server.h"
+#include "server/api.h"
 #include "store/store.h"
 #include "tools/sandbox.h"
 
@@ -62,16 +63,8 @@ Result<std::string> ProjectFile(const Options& o, const std::string& arg, const 
 }
 
 Result<pid_t> StartCli(const Options& o, const std::vector<std::string>& args, const std::string& log_name) {
-  if (o.self_exe.empty()) return Failed("the server does not know its own binary");
-  SW_RETURN_IF_ERROR(MakeDirs(o.store_dir + "/mcp/logs"));
-  SpawnOptions so;
-  so.argv.push_back(o.self_exe);
-  so.argv.insert(so.argv.end(), args.begin(), args.end());
-  so.env = o.child_env;
-  std::erase_if(so.env, [](const std::string& e) { return StartsWith(e, "SPECWRIGHT_STORE="); });
-  so.env.push_back("SPECWRIGHT_STORE=" + o.store_dir);
-  so.cwd = o.project;
-  SW_ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(so, o.store_dir + "/mcp/logs/" + log_name + ".log"));
+  SW_ASSIGN_OR_RETURN(pid_t pid, server::StartSpecwright(o.self_exe, args, o.child_env, o.store_dir, o.project,
+                                                         "mcp/logs", log_name));
   Started().Add(pid);
   return pid;
 }

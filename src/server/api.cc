@@ -543,18 +543,25 @@ Result<pid_t> Api::StartCli(const std::string& run_id, const std::vector<std::st
 
 Result<pid_t> Api::StartCliLocked(const std::string& run_id, const std::vector<std::string>& args,
                                   const std::string& log_name) {
-  if (options_.self_exe.empty()) return Failed("the server does not know its own binary");
-  SW_RETURN_IF_ERROR(MakeDirs(options_.store_dir + "/ui/logs"));
-  SpawnOptions so;
-  so.argv.push_back(options_.self_exe);
-  so.argv.insert(so.argv.end(), args.begin(), args.end());
-  so.env = options_.child_env;
-  std::erase_if(so.env, [](const std::string& e) { return StartsWith(e, "SPECWRIGHT_STORE="); });
-  so.env.push_back("SPECWRIGHT_STORE=" + options_.store_dir);
-  so.cwd = options_.work_dir;
-  SW_ASSIGN_OR_RETURN(pid_t pid, SpawnDetached(so, options_.store_dir + "/ui/logs/" + log_name + ".log"));
+  SW_ASSIGN_OR_RETURN(pid_t pid, StartSpecwright(options_.self_exe, args, options_.child_env, options_.store_dir,
+                                                 options_.work_dir, "ui/logs", log_name));
   children_.emplace_back(run_id, pid);
   return pid;
+}
+
+Result<pid_t> StartSpecwright(const std::string& self_exe, const std::vector<std::string>& args,
+                              std::vector<std::string> env, const std::string& store_dir, const std::string& cwd,
+                              const std::string& logs, const std::string& log_name) {
+  if (self_exe.empty()) return Failed("the server does not know its own binary");
+  SW_RETURN_IF_ERROR(MakeDirs(store_dir + "/" + logs));
+  SpawnOptions so;
+  so.argv.push_back(self_exe);
+  so.argv.insert(so.argv.end(), args.begin(), args.end());
+  so.env = std::move(env);
+  std::erase_if(so.env, [](const std::string& e) { return StartsWith(e, "SPECWRIGHT_STORE="); });
+  so.env.push_back("SPECWRIGHT_STORE=" + store_dir);
+  so.cwd = cwd;
+  return SpawnDetached(so, store_dir + "/" + logs + "/" + log_name + ".log");
 }
 
 void Api::ReapChildren() {

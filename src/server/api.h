@@ -36,6 +36,13 @@ struct ApiOptions {
   std::shared_ptr<const llm::PriceTable> prices;
 };
 
+/// StartSpecwright runs `self_exe ARGS` detached (its own session, outliving us) in cwd with
+/// env and SPECWRIGHT_STORE set to store_dir, its output in store_dir/LOGS/log_name.log: how
+/// the web UI and the MCP server start runs, resumes and replays as processes of their own.
+Result<pid_t> StartSpecwright(const std::string& self_exe, const std::vector<std::string>& args,
+                              std::vector<std::string> env, const std::string& store_dir, const std::string& cwd,
+                              const std::string& logs, const std::string& log_name);
+
 class Api {
  public:
   Api(store::Store* st, ApiOptions options) : st_(st), options_(std::move(options)) {}

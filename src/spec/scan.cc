@@ -19,6 +19,7 @@
 #include "base/fs.h"
 #include "base/strings.h"
 #include "spec/spec.h"
+#include "tools/gitignore.h"
 #include "tools/glob.h"
 
 namespace sw::spec {
@@ -27,43 +28,12 @@ namespace {
 namespace fs = std::filesystem;
 
 
-struct Rule {
-  std::shared_ptr<RE2> re;
-  bool negate = false, dir_only = false;
-  std::string base;  // the folder of its .gitignore, relative to the root ("" or "a/b/")
-};
+using tools::IgnoreRule;
+using tools::Ignored;
 
-void ReadIgnore(const fs::path& dir, const std::string& base, std::vector<Rule>* rules) {
+void ReadIgnore(const fs::path& dir, const std::string& base, std::vector<IgnoreRule>* rules) {
   auto text = ReadFile((dir / ".gitignore").string());
-  if (!text.ok()) return;
-  for (std::string line : Split(*text, '\n')) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    while (!line.empty() && line.back() == ' ' && (line.size() < 2 || line[line.size() - 2] != '\\')) line.pop_back();
-    if (line.empty() || line[0] == '#') continue;
-    Rule r;
-    r.base = base;
-    if (line[0] == '!') r.negate = true, line.erase(0, 1);
-    if (!line.empty() && line.back() == '/') r.dir_only = true, line.pop_back();
-    if (line.empty()) continue;
-    bool anchored = line.find('/') != std::string::npos;
-    if (line[0] == '/') line.erase(0, 1);
-    std::string re = anchored ? tools::GlobToRegex(line) : "(?:.*/)?" + tools::GlobToRegex(line);
-    r.re = std::make_shared<RE2>(re);
-    if (r.re->ok()) rules->push_back(std::move(r));
-  }
-}
-
-/// Ignored applies the rules in order (the last match decides) to rel, a path relative to
-/// the root; a rule only sees paths below its own folder.
-bool Ignored(const std::vector<Rule>& rules, const std::string& rel, bool is_dir) {
-  bool ignored = false;
-  for (const auto& r : rules) {
-    if (r.dir_only && !is_dir) continue;
-    if (!r.base.empty() && rel.compare(0, r.base.size(), r.base) != 0) continue;
-    re2::StringPiece sub(rel.data() + r.base.size(), rel.size() - r.base.size());
-    if (RE2::FullMatch(sub, *r.re)) ignored = !r.negate;
-  }
-  return ignored;
+  if (text.ok()) tools::ParseGitignore(*text, base, rules);
 }
 
 struct Walked {
@@ -86,7 +56,7 @@ void Walk(const Config& c, Walked* out) {
   struct Dir {
     fs::path path;
     std::string rel;  // "" or "a/b/"
-    std::vector<Rule> rules;
+    std::vector<IgnoreRule> rules;
   };
   std::vector<Dir> stack;
   Dir top{fs::path(c.root), "", {}};

@@ -3,12 +3,10 @@
 // resources and prompts, call spec_trace and spec_check, read a rule set, get a prompt, see
 // errors as the SDK reports them, and see that the writing tools exist only with --allow-writes.
 // Run: SW_BINARY=build/specwright node tests/mcp/sdk_client.test.mjs (ctest: mcp_sdk).
-import { test, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { connect } from 'node:net';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
@@ -16,26 +14,9 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { McpError, LATEST_PROTOCOL_VERSION } from '@modelcontextprotocol/sdk/types.js';
 
-const BIN = process.env.SW_BINARY;
-assert.ok(BIN, 'set SW_BINARY to the specwright binary');
+import { BIN, dir, put, children, startHttp } from './project.mjs';
 
-const dir = mkdtempSync(join(tmpdir(), 'sw-mcp-sdk-'));
-function put(rel, text) {
-  mkdirSync(join(dir, rel, '..'), { recursive: true });
-  writeFileSync(join(dir, rel), text);
-}
-put('specs/requirements.md', '# Requirements\n\n## REQ-01-001 User can sign up\n\nA visitor signs up with an email and a password.\n');
-put('specs/stories.md', '# Stories\n\n## US-03-001 Sign-up form\n\nThe form of REQ-01-001.\n');
-put('src/signup.js', '// US-03-001: the sign-up handler\nexport function signup() {}\n');
 put('tests/signup.test.js', "// US-03-001\ntest('signs up', () => {});\n");
-put('rules/testing.md', '# Testing rules\n\nWrite the test first.\n');
-put('CONTEXT.md', '# Context\n\nA sign-up service.\n');
-
-const children = [];
-after(() => {
-  for (const c of children) c.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-});
 
 function newClient() {
   return new Client({ name: 'specwright-sdk-test', version: '1.0.0' });
@@ -46,23 +27,6 @@ async function stdioClient(extra = []) {
   const transport = new StdioClientTransport({ command: BIN, args: ['mcp', '--dir', dir, ...extra], stderr: 'pipe' });
   await client.connect(transport);
   return client;
-}
-
-/** startHttp runs `specwright mcp --http --port 0` and resolves with its URL once it listens. */
-function startHttp(extra = []) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['mcp', '--dir', dir, '--http', '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\/mcp/);
-      if (m) resolve({ url: new URL(m[0]), child });
-    });
-    child.on('exit', (code) => reject(new Error(`specwright mcp --http exited ${code}: ${out}${err}`)));
-  });
 }
 
 async function expectMcpError(promise, code, words) {

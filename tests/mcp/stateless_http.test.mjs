@@ -8,49 +8,13 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 
-const BIN = process.env.SW_BINARY;
-assert.ok(BIN, 'set SW_BINARY to the specwright binary');
+import { BIN, dir, put, children, startHttp } from './project.mjs';
+
 const V = '2026-07-28';
-
-const dir = mkdtempSync(join(tmpdir(), 'sw-mcp-stateless-'));
-function put(rel, text) {
-  mkdirSync(join(dir, rel, '..'), { recursive: true });
-  writeFileSync(join(dir, rel), text);
-}
-put('specs/requirements.md', '# Requirements\n\n## REQ-01-001 User can sign up\n\nA visitor signs up with an email and a password.\n');
-put('specs/stories.md', '# Stories\n\n## US-03-001 Sign-up form\n\nThe form of REQ-01-001.\n');
-put('src/signup.js', '// US-03-001: the sign-up handler\nexport function signup() {}\n');
-put('rules/testing.md', '# Testing rules\n\nWrite the test first.\n');
-put('CONTEXT.md', '# Context\n\nA sign-up service.\n');
-
-const children = [];
-after(() => {
-  for (const c of children) c.kill('SIGTERM');
-  rmSync(dir, { recursive: true, force: true });
-});
-
-function startHttp(extra = []) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['mcp', '--dir', dir, '--http', '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.push(child);
-    let out = '';
-    let err = '';
-    child.stderr.on('data', (d) => (err += d));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = out.match(/http:\/\/127\.0\.0\.1:(\d+)\/mcp/);
-      if (m) resolve({ url: new URL(m[0]), child });
-    });
-    child.on('exit', (code) => reject(new Error(`specwright mcp --http exited ${code}: ${out}${err}`)));
-  });
-}
 
 const meta = (version = V) => ({
   'io.modelcontextprotocol/protocolVersion': version,
