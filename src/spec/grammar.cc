@@ -49,7 +49,8 @@ const std::vector<Preset>& Presets() {
          c->requirement_prefix = "REQ";
          c->test_case_prefix = "TC";
          c->matrix_levels = d.matrix_levels;
-       }},
+       },
+       [](const std::vector<std::string>&) { return std::string(); }},  // the default PREFIX-NN-NNN over them
       {"spec-kit", "specs/NNN-feature/spec.md with `- **FR-001**: …`, `### User Story 1 - …`, tasks `- [ ] T012 [US1] …`",
        [](Config* c) {
          c->prefixes = {"FR", "NFR", "SC", "US", "T", "CHK"};
@@ -63,7 +64,8 @@ const std::vector<Preset>& Presets() {
          c->matrix_levels = {"T"};
          // Its stories, tasks and success criteria do not name the requirements they serve.
          c->rules["no-upstream"] = Severity::kOff;
-       }},
+       },
+       nullptr},
       {"area", "IDs PREFIX-AA-XXX (two-letter area, three characters): `[US-AC-K3M] As a …`, `## REQ-AC-K3M Title`",
        [](Config* c) {
          c->prefixes = {"REQ", "NFR", "BR", "ENT", "US", "AC", "SVC", "API", "ERR", "TC", "DEC", "TASK"};
@@ -75,6 +77,11 @@ const std::vector<Preset>& Presets() {
          c->requirement_prefix = "REQ";
          c->test_case_prefix = "TC";
          c->matrix_levels = {"US", "SVC", "API"};
+       },
+       [](const std::vector<std::string>& prefixes) {
+         std::vector<std::string> quoted;
+         for (const auto& p : prefixes) quoted.push_back(RE2::QuoteMeta(p));
+         return "(?:" + Join(quoted, "|") + ")-[A-Z]{2}-[A-Z0-9]{3}";
        }},
   };
   return kPresets;
@@ -448,11 +455,18 @@ Result<Config> LoadConfig(const std::string& root) {
   // The format: as given, or (nothing that defines one given) the one under which the most
   // lines of the spec documents define items; our own wins a tie, and is what an empty tree
   // gets (the no-items finding then names every format tried).
-  auto apply = [&](const Preset& p) {
+  auto apply = [&](const Preset& p) -> Status {
     p.apply(&c);
     c.format = p.name;
     if (given.count("prefixes")) c.prefixes = set.prefixes;
     if (given.count("id_pattern")) c.id_pattern = set.id_pattern;
+    // Other prefixes under a preset's pattern: the pattern is made for them, or (where the
+    // preset's IDs have no one shape to put them in) the config must give the pattern too,
+    // never a pattern that cannot match the prefixes it names.
+    else if (given.count("prefixes") && !p.pattern_for)
+      return InvalidInput(Where(file, s["prefixes"]) + ": spec.prefixes under format " + p.name +
+                          " needs spec.id_pattern too: its IDs (" + p.example + ") have no one shape for other prefixes");
+    else if (given.count("prefixes")) c.id_pattern = p.pattern_for(c.prefixes);
     if (given.count("code_id_pattern")) c.code_id_pattern = set.code_id_pattern;
     if (given.count("items")) c.items = set.items;
     if (given.count("id_scope")) c.id_scope = set.id_scope;
@@ -461,12 +475,13 @@ Result<Config> LoadConfig(const std::string& root) {
     if (given.count("test_prefix")) c.test_case_prefix = set.test_case_prefix;
     if (given.count("matrix_levels")) c.matrix_levels = set.matrix_levels;
     for (const auto& [rule, sev] : rule_overrides) c.rules[rule] = sev;
+    return Status::Ok();
   };
   bool detect = format == "auto";
   for (const auto& k : kFormatKeys) detect = detect && (k == "format" || !given.count(k));
   if (!detect) {
     for (const auto& p : Presets())
-      if (p.name == (format == "auto" ? "specwright" : format)) apply(p);
+      if (p.name == (format == "auto" ? "specwright" : format)) SW_RETURN_IF_ERROR(apply(p));
     return c;
   }
   SW_ASSIGN_OR_RETURN(auto docs, ReadSpecDocs(c));
@@ -480,7 +495,7 @@ Result<Config> LoadConfig(const std::string& root) {
     if (n > best_n) best = &p, best_n = n;
     c.formats_tried.push_back(p.name);
   }
-  apply(*best);
+  SW_RETURN_IF_ERROR(apply(*best));
   c.format_detected = true;
   if (best_n > 0) c.formats_tried.clear();
   return c;

@@ -392,9 +392,23 @@ Impact ImpactOf(const Graph& g, const std::vector<std::string>& ids) {
 Result<Impact> ImpactOfChange(const Graph& g, const Grammar& grammar, std::vector<std::string> ids, const std::string& since) {
   Impact changes;
   if (!since.empty()) {
-    SW_ASSIGN_OR_RETURN(auto before_docs, ReadSpecDocsAt(g.config(), since));
+    // REV: the spec documents at REV against the working tree; A..B: at A against at B.
+    std::string from = since, to;
+    if (size_t dots = since.find(".."); dots != std::string::npos) {
+      from = since.substr(0, dots);
+      to = since.substr(dots + 2);
+      if (from.empty() || (!to.empty() && to[0] == '.'))
+        return InvalidInput("the git range " + Quote(since) + " must be REV (against the working tree) or A..B");
+    }
+    SW_ASSIGN_OR_RETURN(auto before_docs, ReadSpecDocsAt(g.config(), from));
     SW_ASSIGN_OR_RETURN(auto before, ParseSpecs(grammar, before_docs));
-    SpecChanges(before, g.corpus().items, &changes);
+    if (to.empty()) {
+      SpecChanges(before, g.corpus().items, &changes);
+    } else {
+      SW_ASSIGN_OR_RETURN(auto after_docs, ReadSpecDocsAt(g.config(), to));
+      SW_ASSIGN_OR_RETURN(auto after, ParseSpecs(grammar, after_docs));
+      SpecChanges(before, after, &changes);
+    }
     for (const auto* v : {&changes.added, &changes.modified, &changes.removed}) ids.insert(ids.end(), v->begin(), v->end());
   }
   Impact r = ImpactOf(g, ids);

@@ -153,6 +153,17 @@ std::string TitleAfter(std::string_view rest) {
   return t;
 }
 
+/// HasWords: text has a letter outside the IDs in it.
+bool HasWords(const Grammar& g, const std::string& text) {
+  std::string probe = text;
+  g.Find(probe, false, [&](std::string_view found, size_t off) {
+    for (size_t i = off; i < off + found.size(); ++i) probe[i] = ' ';
+  });
+  for (char c : probe)
+    if (std::isalpha(static_cast<unsigned char>(c))) return true;
+  return false;
+}
+
 /// LeadingId is the ID a list item's or a row's text starts with, after a checkbox (`[ ]`,
 /// `[x]`), a bracket or bold markers; *title is what follows it. "" when the text does not
 /// start with an ID, or names only IDs (a list of references, not a definition).
@@ -183,13 +194,7 @@ std::string LeadingId(const Grammar& g, std::string_view text, std::string* titl
   }
   *title = TitleAfter(rest);
   // "REQ-01-001, REQ-01-002": IDs only are references.
-  std::string probe = *title;
-  g.Find(probe, false, [&](std::string_view found, size_t off) {
-    for (size_t i = off; i < off + found.size(); ++i) probe[i] = ' ';
-  });
-  bool word = false;
-  for (char c : probe) word = word || std::isalpha(static_cast<unsigned char>(c));
-  if (!word) return "";
+  if (!HasWords(g, *title)) return "";
   return id;
 }
 
@@ -259,18 +264,17 @@ std::vector<SubItem> SubItems(const Grammar& g, cmark_node* root, const std::vec
         if (i == std::string_view::npos || row[i] != '|') continue;
         auto cells = TableCells(row);
         if (cells.empty()) continue;
-        std::string title;
-        std::string id = LeadingId(g, cells[0], &title, false);
-        // The title is the first cell after the ID's with text; an ID alone in its cell is enough.
-        if (id.empty()) {
-          std::string_view c0 = cells[0];
-          while (!c0.empty() && (c0[0] == '*' || c0[0] == '[' || c0[0] == '`')) c0.remove_prefix(1);
-          while (!c0.empty() && (c0.back() == '*' || c0.back() == ']' || c0.back() == '`')) c0.remove_suffix(1);
-          if (g.IsId(std::string(c0))) id = std::string(c0);
-        }
-        if (id.empty()) continue;
-        if (title.empty())
-          for (size_t c = 1; c < cells.size() && title.empty(); ++c) title = TitleAfter(cells[c]);
+        // An item's row has its ID alone in the first cell and words in another (its title);
+        // a row of IDs only (a traceability table) or "ID title | …" (a saved matrix) only
+        // mentions them.
+        std::string_view c0 = cells[0];
+        while (!c0.empty() && (c0[0] == '*' || c0[0] == '[' || c0[0] == '`')) c0.remove_prefix(1);
+        while (!c0.empty() && (c0.back() == '*' || c0.back() == ']' || c0.back() == '`')) c0.remove_suffix(1);
+        if (!g.IsId(std::string(c0)) || std::string(c0).find('/') != std::string::npos) continue;
+        std::string id(c0), title;
+        for (size_t c = 1; c < cells.size() && title.empty(); ++c)
+          if (HasWords(g, cells[c])) title = TitleAfter(cells[c]);
+        if (title.empty()) continue;
         out.push_back(SubItem{id, title, l, l, n});
       }
     }

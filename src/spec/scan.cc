@@ -115,7 +115,7 @@ constexpr std::string_view kIgnore = "specwright:ignore";
 /// Suppressed says whether the citation of id at off is switched off by a comment: on its line
 /// `specwright:ignore` (all IDs) or `specwright:ignore ID, ID` (those), or on the line before
 /// `specwright:ignore-next-line` (all, or those it names).
-bool Suppressed(std::string_view buf, size_t off, std::string_view id) {
+bool Suppressed(const Grammar& g, std::string_view buf, size_t off, std::string_view id) {
   size_t bol = buf.rfind('\n', off);
   bol = bol == std::string_view::npos ? 0 : bol + 1;
   size_t eol = buf.find('\n', off);
@@ -140,20 +140,13 @@ bool Suppressed(std::string_view buf, size_t off, std::string_view id) {
       if (stop != std::string_view::npos) rest = rest.substr(0, stop);
       stop = rest.find("-->");
       if (stop != std::string_view::npos) rest = rest.substr(0, stop);
-      // IDs named after it: only those; none: every ID.
+      // IDs named after it (as the grammar finds them, so "REQ-AC-ZZ9:" or "001-a/FR-001" name
+      // theirs): only those; none: every ID.
       bool named = false, match = false;
-      for (size_t i = 0; i < rest.size();) {
-        while (i < rest.size() && (rest[i] == ' ' || rest[i] == ',' || rest[i] == ':' || rest[i] == '\t')) ++i;
-        size_t j = i;
-        while (j < rest.size() && rest[j] != ' ' && rest[j] != ',' && rest[j] != '\t' && rest[j] != '\r') ++j;
-        std::string word(rest.substr(i, j - i));
-        std::replace(word.begin(), word.end(), '_', '-');  // TC_06_009 is TC-06-009
-        if (!word.empty() && word.find('-') != std::string::npos && std::isupper(static_cast<unsigned char>(word[0]))) {
-          named = true;
-          match = match || word == id;
-        }
-        i = j;
-      }
+      g.Find(rest, true, [&](std::string_view found, size_t) {
+        named = true;
+        match = match || found == id;
+      });
       if (!named || match) return true;
     }
     return false;
@@ -231,7 +224,7 @@ Result<std::vector<Citation>> ScanCode(const Config& c, const Grammar& g, int64_
         }
         line += CountNewlines(buf.data() + line_at, off - line_at);
         line_at = off;
-        if (Suppressed(buf, off, id)) {
+        if (Suppressed(g, buf, off, id)) {
           ++suppressed;
           return;
         }

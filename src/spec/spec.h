@@ -84,6 +84,9 @@ struct Config {
 struct Preset {
   std::string name, example;
   std::function<void(Config*)> apply;
+  /// pattern_for is the preset's id_pattern for other prefixes (spec.prefixes without
+  /// spec.id_pattern); null where its IDs have no one shape (spec-kit): both must be given.
+  std::function<std::string(const std::vector<std::string>&)> pattern_for;
 };
 const std::vector<Preset>& Presets();
 
@@ -291,8 +294,9 @@ void SpecChanges(const std::vector<Item>& before, const std::vector<Item>& after
 Result<std::vector<std::pair<std::string, std::string>>> ReadSpecDocsAt(const Config& c, const std::string& rev);
 std::string ToText(const Impact& r);
 std::string ToJson(const Impact& r);
-/// ImpactOfChange is ImpactOf(ids) and, with since (a git revision), of every ID added,
-/// modified or removed in the spec documents since then (a removed one is not "unknown").
+/// ImpactOfChange is ImpactOf(ids) and, with since, of every ID added, modified or removed in
+/// the spec documents: since a git revision (against the working tree) or between A..B (a
+/// removed one is not "unknown"); the impact is taken in the current graph.
 Result<Impact> ImpactOfChange(const Graph& g, const Grammar& grammar, std::vector<std::string> ids, const std::string& since);
 
 /// Matrix: one row per requirement; columns the matrix levels, code and tests (and `passing`

@@ -148,6 +148,24 @@ TEST_F(SpecTest, SinceARevisionListsAddedRemovedAndChangedIds) {
   Impact i = ImpactOf(*graph_, {"US-02-007", "US-02-001", "US-02-003"});
   EXPECT_EQ(i.items, (std::vector<std::string>{"US-02-007", "US-02-001", "API-05-007", "SVC-03-001", "TC-06-009"}));
   EXPECT_TRUE(ReadSpecDocsAt(config_, "no-such-rev").status().message().find("no-such-rev") != std::string::npos);
+  // The same through ImpactOfChange, and as a range between two commits.
+  auto since = ImpactOfChange(*graph_, grammar_, {}, "HEAD");
+  ASSERT_TRUE(since.ok()) << since.status().message();
+  EXPECT_EQ(since->added, std::vector<std::string>{"US-02-007"});
+  EXPECT_EQ(since->removed, std::vector<std::string>{"US-02-003"});
+  EXPECT_TRUE(since->unknown.empty());  // a removed ID is not "unknown"
+  ASSERT_TRUE((*repo)->CommitAll("specs v2").ok());
+  Write("specs/stories.md", s + "\n## US-02-008 Not committed\nTraces: REQ-01-002\n");
+  Open();
+  auto range = ImpactOfChange(*graph_, grammar_, {}, "HEAD~1..HEAD");
+  ASSERT_TRUE(range.ok()) << range.status().message();
+  EXPECT_EQ(range->added, std::vector<std::string>{"US-02-007"});  // not US-02-008: the working tree is not in the range
+  EXPECT_EQ(range->modified, std::vector<std::string>{"US-02-001"});
+  for (const char* bad : {"..HEAD", "HEAD~1...HEAD"}) {
+    auto r = ImpactOfChange(*graph_, grammar_, {}, bad);
+    ASSERT_FALSE(r.ok()) << bad;
+    EXPECT_NE(r.status().message().find("A..B"), std::string::npos) << r.status().message();
+  }
 }
 
 TEST_F(SpecTest, MatrixCountsCoveragePerLevel) {
@@ -499,14 +517,16 @@ TEST_F(FormatTest, SuppressionComments) {
         "f(\"REQ-ZZ-004\");\n"                                   // 4: the line after
         "g(\"REQ-ZZ-005\");\n"                                   // 5: not the one after that
         "// specwright:ignored REQ-ZZ-006\n"                     // 6: another word
-        "TEST(X, REQ_ZZ_007_works) {} // specwright:ignore REQ_ZZ_007\n");  // 7: test spelling
+        "TEST(X, REQ_ZZ_007_works) {} // specwright:ignore REQ_ZZ_007\n"  // 7: test spelling
+        "// REQ-ZZ-008 here specwright:ignore REQ-ZZ-008: not ours\n"      // 8: punctuation after the name
+        "// REQ-ZZ-009, REQ-ZZ-010 specwright:ignore REQ-ZZ-010.\n");     // 9: only the one named
   Open();
   std::vector<std::string> unknown;
   for (const auto& f : graph_->Check())
     if (f.rule == "unknown-citation") unknown.push_back(f.at.ToString() + " " + f.id);
   EXPECT_EQ(unknown, (std::vector<std::string>{"src/more.cc:2 REQ-ZZ-003", "src/more.cc:5 REQ-ZZ-005",
-                                               "src/more.cc:6 REQ-ZZ-006"}));
-  EXPECT_EQ(project_->corpus.suppressed, 7);  // 1, 2 (the named one), 4, 7 (twice), and accounts.ts's two
+                                               "src/more.cc:6 REQ-ZZ-006", "src/more.cc:9 REQ-ZZ-009"}));
+  EXPECT_EQ(project_->corpus.suppressed, 11);  // 1, 2 (the named one), 4, 7, 8, 9 (twice each), accounts.ts's two
 }
 
 TEST_F(FormatTest, ConfigSaysTheFormatAndOverridesItsPreset) {
@@ -541,6 +561,31 @@ TEST_F(FormatTest, ConfigSaysTheFormatAndOverridesItsPreset) {
   auto g = Grammar::Make(*c);
   ASSERT_FALSE(g.ok());
   EXPECT_NE(g.status().message().find("spec.heading_ids pattern \"(Story\""), std::string::npos);
+}
+
+TEST_F(FormatTest, TablesOfReferencesAndASavedMatrixDefineNothing) {
+  Use("area");
+  Write("specs/traceability.md",
+        "# Traceability\n\n| requirement | story |\n|---|---|\n| REQ-AC-K3M | US-AC-K3M |\n| REQ-AC-7QX | US-AC-P8T, AC-AC-P81 |\n\n"
+        "| requirement | US | code |\n|---|---|---|\n| REQ-AC-K3M Sign-up with email | US-AC-K3M | src/accounts.ts |\n");
+  Open();
+  EXPECT_EQ(Findings(true), std::vector<std::string>{});
+  EXPECT_EQ(project_->corpus.items.size(), 10u);
+}
+
+TEST_F(FormatTest, OtherPrefixesUnderAPresetAreMatchedOrRefused) {
+  Use("area");
+  Write("specs/features.md", "# Features\n\n## FEAT-AC-P8T Profiles\nTraces: REQ-AC-K3M\n");
+  Write("specwright.yaml", "spec:\n  format: area\n  prefixes: [REQ, US, AC, FEAT]\n");
+  Open();
+  EXPECT_NE(graph_->Find("FEAT-AC-P8T"), nullptr);
+  EXPECT_EQ(graph_->Parents("FEAT-AC-P8T"), std::vector<std::string>{"REQ-AC-K3M"});
+  Write("specwright.yaml", "spec:\n  format: spec-kit\n  prefixes: [FR, FEAT]\n");
+  auto c = LoadConfig(dir_);
+  ASSERT_FALSE(c.ok());
+  EXPECT_NE(c.status().message().find("specwright.yaml:3:13: spec.prefixes under format spec-kit needs spec.id_pattern too"),
+            std::string::npos)
+      << c.status().message();
 }
 
 TEST_F(FormatTest, OurOwnFormatStillReadsListsAsLinks) {
