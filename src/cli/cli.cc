@@ -134,7 +134,7 @@ const std::vector<CommandEntry>& Table() {
              {"http", false, false, "serve Streamable HTTP on /mcp instead of stdio"},
              {"host", true, false, "with --http: address to listen on (default 127.0.0.1; any other needs a token)"},
              {"port", true, false, "with --http: port (default 8421; 0: any free port)"},
-             {"token", true, false, "with --http: require `Authorization: Bearer TOKEN` (generated when --host is not loopback)"},
+             {"token", true, false, "with --http: require `Authorization: Bearer TOKEN` (prefer $SPECWRIGHT_MCP_TOKEN: argv is visible in ps; generated when --host is not loopback)"},
              {"allow-writes", false, false, "add the tools that change things: run_start, gate_approve"}}),
        "mcp [--dir PROJECT] [--store DIR] [--http [--host H] [--port P] [--token T]] [--allow-writes]"},
       {"develop", "the LLM developer: brief -> specs with IDs -> tasks -> code -> tests, verified, reviewed, QA'd", CmdDevelop,

@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 
 #include "base/fs.h"
@@ -41,7 +42,9 @@ int CmdMcp(Context& ctx) {
   o.store_dir = fs::absolute(store).lexically_normal().string();
   o.allow_writes = ctx.args.Has("allow-writes");
   o.self_exe = SelfExe();
-  for (char** e = environ; e && *e; ++e) o.child_env.emplace_back(*e);
+  // The runs it starts get our environment, less the HTTP token: they have no use for it.
+  for (char** e = environ; e && *e; ++e)
+    if (std::strncmp(*e, "SPECWRIGHT_MCP_TOKEN=", 21) != 0) o.child_env.emplace_back(*e);
   {
     // Every provider key this install knows is a secret no answer may carry.
     auto getenv = llm::ProcessEnv();
@@ -67,13 +70,17 @@ int CmdMcp(Context& ctx) {
         return Usage(ctx, "--port needs a port number 0-65535, got \"" + ctx.args.Get("port") + "\"");
       ho.port = static_cast<int>(p);
     }
-    ho.token = ctx.args.Get("token");
+    // The token: $SPECWRIGHT_MCP_TOKEN (preferred: argv is visible to every user in ps), or
+    // --token (which wins when both are given).
+    const char* env_token = std::getenv("SPECWRIGHT_MCP_TOKEN");
+    ho.token = ctx.args.Has("token") ? ctx.args.Get("token") : env_token ? env_token : "";
     if (ho.token.empty() && !server::IsLoopback(ho.host)) {
       // Off loopback anyone who reaches the port could read the project: require a token.
       ho.token = mcp::RandomToken();
       if (ho.token.empty()) return Fail(ctx, Internal("cannot read /dev/urandom for a token"));
-      std::printf("specwright mcp: the token (generated for --host %s) is required as `Authorization: Bearer %s`\n",
-                  ho.host.c_str(), ho.token.c_str());
+      // To stderr: stdout may be a log file others read; the person who started us sees stderr.
+      std::fprintf(stderr, "specwright mcp: the token (generated for --host %s) is required as `Authorization: Bearer %s`\n",
+                   ho.host.c_str(), ho.token.c_str());
     }
     if (!ho.token.empty()) o.secrets.push_back(ho.token);
   }

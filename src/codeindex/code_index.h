@@ -20,6 +20,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -96,6 +97,17 @@ class Index {
   explicit Index(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// kSecretFilePatterns are the files the index never lists, reads or indexes, whatever
+/// .gitignore says: secret-bearing files a code search must not serve (`DB_PASSWORD=...` of a
+/// `.env`, a private key). Shell globs over the file's own name (not its folder), matched
+/// case-insensitively at any depth: .env, .env.*, *.pem, *.key, *.p12, *.pfx, id_rsa*,
+/// id_dsa*, id_ecdsa*, id_ed25519*, .npmrc, .netrc, .pgpass, *.keystore, credentials,
+/// credentials.json, .git-credentials, secrets.*. A file indexed before it matched (an index
+/// of an older version) is dropped at the next Update, as a removed file is.
+extern const char* const kSecretFilePatterns[];
+/// SecretFileName says whether a file of this name (no folder) is one of kSecretFilePatterns.
+bool SecretFileName(std::string_view name);
 
 /// LiteralQuery turns text into an FTS5 query matching it as typed: each blank-separated word
 /// becomes a quoted phrase. "" when the text has nothing to match (no letter, digit or `_`).

@@ -299,6 +299,29 @@ TEST_F(CodeIndexTest, IgnoredBinaryLargeAndSkippedFoldersAreNotIndexed) {
   EXPECT_EQ(ix->Definitions("kept_token")->size(), 1u);
 }
 
+TEST_F(CodeIndexTest, SecretBearingFilesAreNeverIndexed) {
+  const char* secret[] = {".env", ".env.local", "config/.env.production", "certs/server.pem", "tls.key", "store.p12",
+                          "store.pfx", "id_rsa", "home/.ssh/id_rsa.pub", "id_dsa", "id_ecdsa", "id_ed25519",
+                          ".npmrc", ".netrc", ".pgpass", "release.keystore", "credentials", "aws/credentials.json",
+                          ".git-credentials", "secrets.yaml", "deploy/secrets.json", "UPPER.PEM"};
+  for (const char* rel : secret) Write(rel, "DB_PASSWORD=secret_token_value\n");
+  // Look-alikes that are ordinary files stay indexed.
+  Write("src/keys.cc", "int kept_token_1;\n");
+  Write("src/env.py", "kept_token_2 = 1\n");
+  Write("docs/secrets_guide.md", "kept_token_3\n");
+  Write("my.env.example.txt", "kept_token_4\n");
+  auto ix = Open();
+  ASSERT_TRUE(ix);
+  UpdateStats st = Update(*ix);
+  EXPECT_EQ(st.files_seen, 4);
+  EXPECT_TRUE(ix->Search("secret_token_value")->empty());
+  EXPECT_TRUE(ix->Search("DB_PASSWORD")->empty());
+  for (int i = 1; i <= 4; ++i) EXPECT_EQ(ix->Search("kept_token_" + std::to_string(i))->size(), 1u) << i;
+  for (const char* rel : secret) EXPECT_TRUE(SecretFileName(fs::path(rel).filename().string())) << rel;
+  for (const char* name : {"keys.cc", "env.py", "secrets_guide.md", "credentials.py", "id_rs", "key.pem.txt"})
+    EXPECT_FALSE(SecretFileName(name)) << name;
+}
+
 TEST_F(CodeIndexTest, SymlinksOutOfTheRootAreNotFollowed) {
   fs::create_directories(base_ + "/outside");
   std::ofstream(base_ + "/outside/secret.cc") << "int outside_secret_token() { return 42; }\n";

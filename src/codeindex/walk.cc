@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <fnmatch.h>
 #include <linux/openat2.h>
 #include <re2/re2.h>
 #include <sys/stat.h>
@@ -17,6 +18,7 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "codeindex/code_index.h"
 #include "tools/gitignore.h"
 #include "tools/glob.h"
 
@@ -103,7 +105,7 @@ struct Walker {
         if (f.depth < 64 && !Ignored(f.rules, path, true)) subs->push_back(Folder{path + "/", f.rules, f.depth + 1});
         continue;
       }
-      if (skip_files.count(path) || Ignored(f.rules, path, false)) continue;
+      if (SecretFileName(name) || skip_files.count(path) || Ignored(f.rules, path, false)) continue;
       if (!have_stat && ::fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
       if (!S_ISREG(st.st_mode)) continue;
       files->push_back(WalkedFile{std::move(path), static_cast<int64_t>(st.st_size),
@@ -138,6 +140,19 @@ struct Walker {
 };
 
 }  // namespace
+
+// The default exclusion list (code_index.h): never listed, so never read nor indexed.
+const char* const kSecretFilePatterns[] = {
+    ".env",    ".env.*",    "*.pem",      "*.key",       "*.p12",       "*.pfx",       "id_rsa*",
+    "id_dsa*", "id_ecdsa*", "id_ed25519*", ".npmrc",     ".netrc",      ".pgpass",     "*.keystore",
+    "credentials", "credentials.json", ".git-credentials", "secrets.*", nullptr};
+
+bool SecretFileName(std::string_view name) {
+  std::string n(name);
+  for (const char* const* p = kSecretFilePatterns; *p; ++p)
+    if (::fnmatch(*p, n.c_str(), FNM_CASEFOLD) == 0) return true;
+  return false;
+}
 
 Status WalkTree(int root_fd, const std::set<std::string>& skip_dirs, const std::set<std::string>& skip_files,
                 int threads, std::vector<WalkedFile>* out) {

@@ -20,7 +20,8 @@ struct WalkedFile {
 /// WalkTree lists the regular files below root_fd, sorted by path, on `threads` threads. .gitignore files are honoured at every level with the spec scan's rules
 /// (last match wins, `!` re-includes, `dir/` matches folders only, a pattern with a slash is
 /// anchored); folders (and files) named in skip_dirs are skipped at any depth; files in skip_files
-/// (relative paths) are left out; symlinks are neither followed nor listed. Unreadable folders
+/// (relative paths) are left out, and so are secret-bearing files (SecretFileName,
+/// code_index.h: .env, *.pem, id_rsa, ...) whatever .gitignore says; symlinks are neither followed nor listed. Unreadable folders
 /// are skipped. Folders below the root are opened with openat2(RESOLVE_BENEATH |
 /// RESOLVE_NO_SYMLINKS), so a folder swapped for a link during the walk is not entered.
 Status WalkTree(int root_fd, const std::set<std::string>& skip_dirs, const std::set<std::string>& skip_files,

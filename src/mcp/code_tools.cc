@@ -1,10 +1,18 @@
 // The code-context tools over the code index (src/codeindex): code_symbols (where a name is
 // defined and where it is used) and code_search (full text over the project's source lines).
-// The index lives in <project>/.specwright/code-index.db and is brought up to date (only the
-// files that changed) before every query.
+// The index is a cache outside the project — $XDG_CACHE_HOME/specwright/code-index/<xxh3 of
+// the project's canonical path>.db ($HOME/.cache when XDG_CACHE_HOME is not set) — so a
+// read-only server writes nothing into the project; it is brought up to date (only the files
+// that changed) before every query.
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
 #include <memory>
 #include <mutex>
 
+#include "base/hash.h"
 #include "base/strings.h"
 #include "codeindex/code_index.h"
 #include "mcp/server.h"
@@ -18,13 +26,43 @@ json Schema(json props, std::vector<std::string> required = {}) {
   return s;
 }
 
+/// MakeDir0700 creates one folder readable by its owner only (an existing one is left as it is).
+Status MakeDir0700(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) return Status::Ok();
+  return IoError("cannot create " + dir + ": " + std::strerror(errno));
+}
+
+}  // namespace
+
+Result<std::string> CodeIndexPath(const std::string& project) {
+  std::string cache;
+  const char* xdg = std::getenv("XDG_CACHE_HOME");
+  const char* home = std::getenv("HOME");
+  if (xdg && *xdg == '/') cache = xdg;  // the XDG spec: a relative value is ignored
+  else if (home && *home == '/') cache = std::string(home) + "/.cache";
+  else
+    return Status(Code::kUnavailable,
+                  "the code index is kept in a cache folder, and neither $XDG_CACHE_HOME nor $HOME names one: set "
+                  "XDG_CACHE_HOME (an absolute path) in the server's environment");
+  while (cache.size() > 1 && cache.back() == '/') cache.pop_back();
+  std::string dir = cache;
+  for (const char* part : {"", "/specwright", "/code-index"}) {
+    dir += part;
+    SW_RETURN_IF_ERROR(MakeDir0700(dir));
+  }
+  return dir + "/" + Hash128Hex(project) + ".db";
+}
+
+namespace {
+
 /// Shared is one opened index for the server's life; an Index is used by one thread at a time.
 struct Shared {
   std::mutex mu;
-  std::string root, db;
+  std::string root;
   std::unique_ptr<codeindex::Index> index;
   Result<codeindex::UpdateStats> Fresh() {  // mu held
     if (!index) {
+      SW_ASSIGN_OR_RETURN(std::string db, CodeIndexPath(root));
       SW_ASSIGN_OR_RETURN(index, codeindex::Index::Open(root, db));
     }
     return index->Update();
@@ -42,7 +80,6 @@ json HitsJson(const std::vector<codeindex::Hit>& hits) {
 void AddCodeTools(Server* s) {
   auto shared = std::make_shared<Shared>();
   shared->root = s->options().project;
-  shared->db = s->options().project + "/.specwright/code-index.db";
 
   s->AddTool({"code_symbols", "Definitions and uses of a name",
               "Where a function, class, type or variable is defined (file:line, kind, signature, scope; from "
@@ -75,10 +112,12 @@ void AddCodeTools(Server* s) {
                 a.structured = {{"name", name}, {"definitions", dj}, {"references", HitsJson(refs)},
                                 {"index", {{"files", stats.files_seen}, {"reindexed", stats.files_indexed}}}};
                 return a;
-              }});
+              },
+              "ask for less: a smaller limit, or prefix false"});
 
   s->AddTool({"code_search", "Search the code",
-              "Full-text search over the project's source lines, ranked (bm25): words must all occur; \"a phrase\", "
+              "Full-text search over the project's source lines, ranked (bm25; a query matching over 5,000 lines comes back in "
+              "file order, unranked: use more specific words): words must all occur; \"a phrase\", "
               "prefix*, OR, NOT work unless literal is set. Returns file:line and the line.",
               Schema({{"query", {{"type", "string"}, {"description", "what to look for, e.g. password reset or \"open(\""}}},
                       {"literal", {{"type", "boolean"}, {"description", "take the query as typed, no search syntax (default false)"}}},
@@ -99,7 +138,8 @@ void AddCodeTools(Server* s) {
                 a.structured = {{"query", query}, {"hits", HitsJson(*hits)},
                                 {"index", {{"files", stats.files_seen}, {"reindexed", stats.files_indexed}}}};
                 return a;
-              }});
+              },
+              "ask for less: a smaller limit, or more specific words (all must occur) or a \"phrase\""});
 }
 
 }  // namespace sw::mcp

@@ -27,6 +27,9 @@ class McpTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/sw_mcp_test_XXXXXX";
     dir_ = mkdtemp(tmpl);
+    // The code index is a cache outside the project: here a folder of the test's own.
+    cache_ = dir_ + "-cache";
+    setenv("XDG_CACHE_HOME", cache_.c_str(), 1);
     setenv("SW_MCP_TEST_API_KEY", "hush-hush-value-4242", 1);
     Write(dir_ + "/specs/requirements.md",
           "# Requirements\n\n## REQ-01-001 User can sign up\n\nA visitor signs up with an email and a password.\n"
@@ -42,7 +45,11 @@ class McpTest : public ::testing::Test {
     o.secrets = {"configured-secret-777"};
     server_ = NewServer(o);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    fs::remove_all(dir_);
+    fs::remove_all(cache_);
+  }
+  std::string Text(const json& r) { return r["result"]["content"][0].value("text", ""); }
 
   json Call(const std::string& method, json params, Session* s, int id = 1) {
     json msg{{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}};
@@ -61,7 +68,7 @@ class McpTest : public ::testing::Test {
     return Call("tools/call", {{"name", name}, {"arguments", std::move(args)}}, s);
   }
 
-  std::string dir_;
+  std::string dir_, cache_;
   std::unique_ptr<Server> server_;
 };
 
@@ -70,6 +77,8 @@ TEST_F(McpTest, InitializeAnswersASupportedVersionAndOurNewestOtherwise) {
   json r = Call("initialize", {{"protocolVersion", "2025-06-18"}, {"capabilities", json::object()}}, &older);
   EXPECT_EQ(r["result"]["protocolVersion"], "2025-06-18");
   EXPECT_EQ(r["result"]["serverInfo"]["name"], "specwright");
+  for (const char* tool : {"code_symbols", "code_search", "spec_trace", "export_markdown"})
+    EXPECT_NE(r["result"]["instructions"].get<std::string>().find(tool), std::string::npos) << tool;
   for (const char* cap : {"tools", "resources", "prompts"}) EXPECT_EQ(r["result"]["capabilities"][cap]["listChanged"], false) << cap;
   Session unknown;
   r = Call("initialize", {{"protocolVersion", "1999-01-01"}}, &unknown);
@@ -241,7 +250,14 @@ TEST_F(McpTest, WriteToolsExistOnlyWhenAllowedAndAReadOnlyServerCreatesNoStore) 
   json r = Tool(&s, "runs_list", json::object());
   EXPECT_EQ(r["result"]["isError"], true);
   EXPECT_NE(r["result"]["content"][0]["text"].get<std::string>().find("no Specwright store"), std::string::npos) << r;
+  r = Tool(&s, "code_search", {{"query", "signup"}});
+  EXPECT_EQ(r["result"]["isError"], false) << r;
+  r = Tool(&s, "code_symbols", {{"name", "signup"}});
+  EXPECT_EQ(r["result"]["isError"], false) << r;
   EXPECT_FALSE(fs::exists(dir_ + "/.specwright")) << "a read-only server created the store";
+  std::vector<std::string> made;
+  for (const auto& e : fs::recursive_directory_iterator(dir_)) made.push_back(e.path().string());
+  for (const auto& p : made) EXPECT_EQ(p.find("code-index"), std::string::npos) << p;
 }
 
 TEST_F(McpTest, RuleSetsAreResourcesAndPrompts) {
@@ -348,8 +364,125 @@ TEST_F(McpTest, CodeToolsFindDefinitionsUsesAndLines) {
   Write(dir_ + "/src/extra.c", "int signup_twice(void) { return 2; }\n");
   r = Tool(&s, "code_symbols", {{"name", "signup_twice"}});
   EXPECT_EQ(r["result"]["structuredContent"]["definitions"].size(), 1u) << r;
-  EXPECT_TRUE(fs::exists(dir_ + "/.specwright/code-index.db"));
-  EXPECT_FALSE(fs::exists(dir_ + "/.specwright/specwright.db")) << "the code index is not a store";
+  EXPECT_FALSE(fs::exists(dir_ + "/.specwright")) << "the code index is not in the project";
+  auto db = CodeIndexPath(dir_);  // the server hashes the project path it was given (the CLI gives it canonical)
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  EXPECT_EQ(fs::path(*db).parent_path(), fs::path(cache_) / "specwright" / "code-index");
+  EXPECT_TRUE(fs::exists(*db)) << *db;
+  for (const fs::path& d : {fs::path(cache_) / "specwright", fs::path(cache_) / "specwright" / "code-index"})
+    EXPECT_EQ(fs::status(d).permissions() & fs::perms::all, fs::perms::owner_all) << d;
+}
+
+TEST_F(McpTest, CodeToolsWithoutACacheFolderSaySo) {
+  std::string home = getenv("HOME") ? getenv("HOME") : "";
+  unsetenv("XDG_CACHE_HOME");
+  unsetenv("HOME");
+  Session s = Init();
+  json r = Tool(&s, "code_search", {{"query", "signup"}});
+  if (!home.empty()) setenv("HOME", home.c_str(), 1);
+  EXPECT_EQ(r["result"]["isError"], true) << r;
+  EXPECT_NE(Text(r).find("XDG_CACHE_HOME"), std::string::npos) << r;
+  EXPECT_FALSE(fs::exists(dir_ + "/.specwright"));
+}
+
+TEST_F(McpTest, SecretsInTheCodeAreNeitherIndexedNorServed) {
+  Write(dir_ + "/.env", "DB_PASSWORD=envfile-secret-9876\nAPI_TOKEN=envfile-token-5432\n");
+  Write(dir_ + "/.env.local", "OTHER=envfile-secret-9876\n");
+  Write(dir_ + "/certs/server.pem", "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----\n");
+  Write(dir_ + "/src/config.py",
+        "password = \"hunter2hunter2\"\n"
+        "settings = {\"api_key\": \"abcd-ef12-3456\", \"retries\": 3}\n"
+        "db_secret: plain-yaml-secret\n"
+        "max_tokens: 512\n"
+        "KEY_PEM = '''\n"
+        "-----BEGIN RSA PRIVATE KEY-----\n"
+        "MIIEowIBAAKCAQEAwJ7k3xq9ZpQmV0s8Yb2R4cT6uNf1aD5eLh7Wg9KjXo3rS2tU\n"
+        "c4Vn8Bm1Qz0Ly6Hp5Ae9Fw2Gx7Ij3Kd4Ms6No8Pq1Rt0Su5Vw2Xy9Za3Bc7De1Fg\n"
+        "-----END RSA PRIVATE KEY-----\n"
+        "'''\n");
+  Session s = Init();
+  json r = Tool(&s, "code_search", {{"query", "envfile"}, {"literal", true}});
+  EXPECT_EQ(r.dump().find("envfile-secret-9876"), std::string::npos) << r;
+  r = Tool(&s, "code_search", {{"query", "DB_PASSWORD OR API_TOKEN OR MIIEvQIBADANBgkqhkiG9w0BAQEFAASC"}});
+  EXPECT_EQ(r["result"]["structuredContent"]["hits"].size(), 0u) << ".env and *.pem are not indexed: " << r;
+  r = Tool(&s, "code_search", {{"query", "hunter2hunter2"}});
+  ASSERT_EQ(r["result"]["structuredContent"]["hits"].size(), 1u) << r;
+  EXPECT_EQ(r["result"]["content"].dump().find("hunter2hunter2"), std::string::npos) << r;
+  EXPECT_EQ(r["result"]["structuredContent"]["hits"].dump().find("hunter2hunter2"), std::string::npos) << "(the query itself is echoed) " << r;
+  EXPECT_NE(Text(r).find("password = \"[key]\""), std::string::npos) << r;
+  // The key's lines, found one by one: the BEGIN line and the base64 lines after it.
+  r = Tool(&s, "code_search", {{"query", "BEGIN OR MIIEowIBAAKCAQEAwJ7k3xq9ZpQmV0s8Yb2R4cT6uNf1aD5eLh7Wg9KjXo3rS2tU OR c4Vn8Bm1Qz0Ly6Hp5Ae9Fw2Gx7Ij3Kd4Ms6No8Pq1Rt0Su5Vw2Xy9Za3Bc7De1Fg"}});
+  EXPECT_EQ(r["result"]["structuredContent"]["hits"].size(), 3u) << r;
+  for (const char* leak : {"MIIEowIBAAKCAQEA", "c4Vn8Bm1Qz0Ly6Hp", "BEGIN RSA PRIVATE KEY"}) EXPECT_EQ(r.dump().find(leak), std::string::npos) << leak << r;
+
+  // The server's filter, on every answer.
+  EXPECT_EQ(server_->Redact("DB_PASSWORD=s3cr3t-value\nAPI_TOKEN = 'tok-123'\n"), "DB_PASSWORD=[key]\nAPI_TOKEN = '[key]'\n");
+  EXPECT_EQ(server_->Redact("{\"client_secret\": \"abc\", \"name\": \"x\"}"), "{\"client_secret\": \"[key]\", \"name\": \"x\"}");
+  EXPECT_EQ(server_->Redact("db_passwd: hunter2\nMyCredentials: x1"), "db_passwd: [key]\nMyCredentials: [key]");
+  EXPECT_EQ(server_->Redact("max_tokens: 512, \"tokens_in\": 200, use_key: true, keyed = null"),
+            "max_tokens: 512, \"tokens_in\": 200, use_key: true, keyed = null")
+      << "counts and flags are not secrets";
+  EXPECT_EQ(server_->Redact("if (key == other) return token;"), "if (key == other) return token;");
+  EXPECT_EQ(server_->Redact("a\n-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEIByT2kL9pQ7rXw3Zs8Vb1Nd4\nAbCdEf0123456789abcdef/+==\n"
+                            "-----END EC PRIVATE KEY-----\nafter"),
+            "a\n[key]\n[key]\n[key]\n[key]\nafter");
+  EXPECT_EQ(server_->Redact("sha256 " + std::string(64, 'a') + " stays"), "sha256 " + std::string(64, 'a') + " stays");
+}
+
+TEST_F(McpTest, AnswersAreCappedWithAHintToNarrow) {
+  EXPECT_EQ(CapText("short", 10, "h"), "short");
+  std::string cut = CapText("ab\xc3\xa9\xc3\xa9\xc3\xa9", 5, "use limit");  // é is 2 bytes: cut before the 2nd
+  EXPECT_EQ(cut.substr(0, 5), "ab\xc3\xa9\n") << cut;
+  EXPECT_NE(cut.find(std::string(kTruncatedNote) + " the answer is 8 bytes"), std::string::npos) << cut;
+  EXPECT_NE(cut.find("use limit"), std::string::npos) << cut;
+  json big{{"count", 5}, {"name", "x"}, {"items", json::array({std::string(100, 'y'), std::string(100, 'z')})}};
+  json capped = CapStructured(big, 100, "narrow");
+  EXPECT_EQ(capped["truncated"], true) << capped;
+  EXPECT_EQ(capped["count"], 5);
+  EXPECT_EQ(capped["items_count"], 2);
+  EXPECT_FALSE(capped.contains("items"));
+  EXPECT_EQ(CapStructured(big, 1000, "narrow"), big);
+
+  std::string many;
+  for (int i = 0; i < 400; ++i) many += "int manyhits_" + std::to_string(i) + " = manyword;\n";
+  Write(dir_ + "/src/many.c", many);
+  Options o = server_->options();
+  o.max_answer_bytes = 4000;
+  o.max_resource_bytes = 100;
+  server_ = NewServer(o);
+  Session s = Init();
+  json r = Tool(&s, "code_search", {{"query", "manyword"}, {"limit", 400}});
+  ASSERT_EQ(r["result"]["isError"], false) << r;
+  std::string text = Text(r);
+  EXPECT_LE(text.size(), 4300u);
+  EXPECT_NE(text.find(kTruncatedNote), std::string::npos) << text;
+  EXPECT_NE(text.find("a smaller limit"), std::string::npos) << "code_search's own hint: " << text;
+  EXPECT_EQ(r["result"]["structuredContent"]["truncated"], true) << r["result"]["structuredContent"];
+  EXPECT_EQ(r["result"]["structuredContent"]["query"], "manyword");
+  EXPECT_EQ(r["result"]["structuredContent"]["hits_count"], 400);
+  EXPECT_LE(r["result"]["structuredContent"].dump().size(), 4000u);
+
+  // spec_check's findings stop at its limit; the counts are of all of them.
+  Write(dir_ + "/specs/extra.md", "# Extra\n\n## US-03-002 A\n\nSee REQ-09-001.\n\n## US-03-003 B\n\nSee REQ-09-002.\n\n"
+                                  "## US-03-004 C\n\nSee REQ-09-003.\n");
+  r = Tool(&s, "spec_check", {{"limit", 1}});
+  ASSERT_EQ(r["result"]["isError"], false) << r;
+  EXPECT_EQ(r["result"]["structuredContent"]["findings"].size(), 1u) << r;
+  EXPECT_GE(r["result"]["structuredContent"]["total_findings"].get<int>(), 3) << r;
+  EXPECT_EQ(r["result"]["structuredContent"]["findings_truncated"], true);
+  EXPECT_NE(Text(r).find("more findings not shown (limit 1"), std::string::npos) << Text(r);
+  EXPECT_NE(Text(r).find("items in"), std::string::npos) << "the counts stay: " << Text(r);
+  r = Tool(&s, "spec_check", json::object());
+  EXPECT_GE(r["result"]["structuredContent"]["findings"].size(), 3u) << "default limit 200";
+
+  // A resource over its limit is refused (from its size, before it is read).
+  Write(dir_ + "/CONTEXT.md", "# Context\n\n" + std::string(500, 'c') + "\n");
+  json read = Call("resources/read", {{"uri", "specwright://context"}}, &s);
+  ASSERT_TRUE(read.contains("error")) << read;
+  EXPECT_NE(read["error"]["message"].get<std::string>().find("over the limit of 100 bytes"), std::string::npos) << read;
+  Write(dir_ + "/rules/testing.md", "# Testing rules\n\n" + std::string(500, 't') + "\n");
+  json prompt = Call("prompts/get", {{"name", "testing"}}, &s);
+  EXPECT_TRUE(prompt.contains("error")) << prompt;
 }
 
 TEST_F(McpTest, ImpactSinceAGitRevision) {
@@ -407,6 +540,9 @@ TEST_F(McpTest, SessionsAndTheirMarkdown) {
                            "  - gate: decision: approved, by: person, text: looks good", "## Run 20261206-100000-aabbcc: requirements",
                            "`approve`: approved by person: looks good"})
     EXPECT_NE(text.find(want), std::string::npos) << "missing " << want << " in\n" << text;
+  // The Markdown is sent once, as text, and no structured content: a client that prefers it
+  // (ours does) would give its agent that instead of the document.
+  EXPECT_FALSE(md["result"].contains("structuredContent")) << md["result"];
   json both = Tool(&s, "export_markdown", {{"session", "develop-1"}, {"run", "latest"}});
   EXPECT_EQ(both["result"]["isError"], true);
 }

@@ -76,7 +76,8 @@ void AddRunTools(Server* s) {
                             "  " + std::to_string(r.tokens_in + r.tokens_out) + " tokens  " + Usd(r.cost_usd, r.cost_unknown) + "\n";
                 if (runs.empty()) a.text = "no runs match\n";
                 return a;
-              }});
+              },
+              "ask for less: a smaller limit, or filter by status or search"});
 
   s->AddTool({"run_status", "Status of a run",
               "One run's status and each node's status, attempts, duration, tokens, cost and error (`specwright show`).",
@@ -113,7 +114,8 @@ void AddRunTools(Server* s) {
                 a.text = observe::DebugText(d);
                 a.structured = d.is_object() ? d : json{{"debug", d}};
                 return a;
-              }});
+              },
+              "ask for less: give node to see one node"});
 
   s->AddTool({"run_cost", "Cost of a run",
               "What a run spent (its sub-runs included): by node, model and provider, tokens by kind, and the budget.",
@@ -160,12 +162,14 @@ void AddRunTools(Server* s) {
                             Usd(r.value("cost_usd", 0.0), !r.value("cost_known", true)) + "\n";
                 if (list.empty()) a.text = "no develop or modify sessions in the store\n";
                 return a;
-              }});
+              },
+              "ask for less: a smaller limit"});
 
   s->AddTool({"export_markdown", "Export as Markdown",
               "A run or a develop session as one Markdown document: each model call's prompt and answer, the tool calls "
               "and their results, outputs, decisions and comments at the gates, and the cost (`specwright export "
-              "--format markdown`). Give run or session.",
+              "--format markdown`), as text only (no structured content: an agent gets the document itself). Give run "
+              "or session.",
               Schema({{"run", kRunArg}, {"session", {{"type", "string"}, {"description", "a develop/modify session id (sessions_list)"}}}}),
               true, [o](const json& args) -> Result<ToolAnswer> {
                 bool has_run = args.contains("run") && args["run"].is_string();
@@ -173,17 +177,18 @@ void AddRunTools(Server* s) {
                 if (has_run == has_session) return InvalidInput("give exactly one of the arguments \"run\" and \"session\"");
                 SW_ASSIGN_OR_RETURN(auto st, OpenStoreFor(o, false));
                 ToolAnswer a;
+                // The document is the text, and nothing else: a client that prefers structured
+                // content (ours does) would otherwise give its agent metadata instead of it.
                 if (has_session) {
                   SW_ASSIGN_OR_RETURN(auto runs, AllRuns(st.get()));
                   SW_ASSIGN_OR_RETURN(a.text, observe::SessionMarkdown(st.get(), runs, args["session"].get<std::string>()));
-                  a.structured = {{"session", args["session"]}, {"markdown", a.text}};
                 } else {
                   SW_ASSIGN_OR_RETURN(std::string id, st->ResolveRunId(args["run"].get<std::string>()));
                   SW_ASSIGN_OR_RETURN(a.text, observe::RunMarkdown(st.get(), id));
-                  a.structured = {{"run", id}, {"markdown", a.text}};
                 }
                 return a;
-              }});
+              },
+              "the document is too long for one answer: read the run with run_status and run_debug (node by node) instead, or export it with `specwright export RUN --format markdown`"});
 }
 
 }  // namespace sw::mcp

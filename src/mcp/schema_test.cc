@@ -91,6 +91,7 @@ class McpSchemaTest : public ::testing::Test {
   void SetUp() override {
     char tmpl[] = "/tmp/sw_mcp_schema_XXXXXX";
     dir_ = mkdtemp(tmpl);
+    setenv("XDG_CACHE_HOME", (dir_ + "-cache").c_str(), 1);  // where the code tools keep their index
     Write("specs/requirements.md", "# Requirements\n\n## REQ-01-001 User can sign up\n\nA visitor signs up with an email and a password.\n");
     Write("specs/stories.md", "# Stories\n\n## US-03-001 Sign-up form\n\nThe form of REQ-01-001: email, password, submit.\n");
     Write("src/signup.c", "// US-03-001: the sign-up handler\nint signup(void) { return 0; }\n");
@@ -103,7 +104,10 @@ class McpSchemaTest : public ::testing::Test {
     o.page_size = 4;  // so lists are paged and nextCursor is exercised
     server_ = NewServer(o);
   }
-  void TearDown() override { fs::remove_all(dir_); }
+  void TearDown() override {
+    fs::remove_all(dir_);
+    fs::remove_all(dir_ + "-cache");
+  }
   void Write(const std::string& rel, const std::string& text) {
     fs::path p = fs::path(dir_) / rel;
     fs::create_directories(p.parent_path());

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 
 #include <re2/re2.h>
 
@@ -39,8 +40,10 @@ bool AtLeast(const std::string& version, const char* since) { return version >= 
 const char* kInstructions =
     "Specwright knows this project's spec items (IDs such as REQ-01-001) and how they trace to code and tests "
     "(spec_trace, spec_item, spec_search, spec_impact, spec_check, spec_matrix), its recorded workflow runs and "
-    "develop sessions (runs_list, run_status, run_debug, run_cost, sessions_list, export_markdown), and its "
-    "conventions as resources and prompts (CONTEXT.md, preferences, rules/).";
+    "develop sessions (runs_list, run_status, run_debug, run_cost, sessions_list, export_markdown), its source code "
+    "(code_symbols: where a name is defined and used; code_search: full-text search over the source lines), and its "
+    "conventions as resources and prompts (CONTEXT.md, preferences, rules/). Answers over 256 KiB are cut: narrow the "
+    "query or lower the limit.";
 
 /// The capabilities: nothing is pushed (no list-changed notifications, no resource subscriptions).
 json Capabilities() {
@@ -111,6 +114,135 @@ const std::vector<std::unique_ptr<RE2>>& SecretShapes() {
     return v;
   }();
   return *shapes;
+}
+
+/// The assignments whose value is a secret: NAME = value, NAME: value, "name": "value", where
+/// NAME contains KEY, TOKEN, SECRET, PASSWORD, PASSWD or CREDENTIAL (any case). Groups: the
+/// name with what follows it up to the value, then the value (quoted, or a bare word).
+const RE2& SecretAssignment() {
+  static const RE2* re = new RE2(
+      R"((?i)([A-Za-z0-9_.\-]*(?:key|token|secret|passwd|password|credential)[A-Za-z0-9_.\-]*["']?[ \t]*[:=][ \t]*))"
+      R"(("[^"\n]*"|'[^'\n]*'|[^\s"'=>\[][^\s,;]*))");
+  return *re;
+}
+
+/// Harmless is a value left as it is: a number (max_tokens: 512, "tokens_in": 200), a
+/// boolean or null, nothing — counts and flags, not secrets.
+bool Harmless(std::string_view v) {
+  if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'')) v = v.substr(1, v.size() - 2);
+  if (v.empty()) return true;
+  static const RE2 kNumber(R"([-+]?[0-9][0-9._]*(?:[eE][-+]?[0-9]+)?)");
+  if (RE2::FullMatch(v, kNumber)) return true;
+  std::string l = Lower(std::string(v));
+  return l == "true" || l == "false" || l == "null" || l == "none" || l == "nil" || l == "[key]";
+}
+
+/// RedactAssignments replaces the value of every secret-named assignment with [key] (its
+/// quotes kept).
+std::string RedactAssignments(const std::string& s) {
+  const RE2& re = SecretAssignment();
+  re2::StringPiece in(s.data(), s.size());
+  re2::StringPiece m[3];
+  std::string out;
+  size_t at = 0;
+  while (at < s.size() && re.Match(in, at, s.size(), RE2::UNANCHORED, m, 3)) {
+    size_t value_at = static_cast<size_t>(m[2].data() - s.data());
+    std::string_view v(m[2].data(), m[2].size());
+    out.append(s, at, value_at - at);
+    if (Harmless(v)) out.append(v);
+    else if (v.front() == '"' || v.front() == '\'') out += std::string(1, v.front()) + "[key]" + v.front();
+    else out += "[key]";
+    at = value_at + v.size();
+  }
+  if (at < s.size()) out.append(s, at, std::string::npos);
+  return out;
+}
+
+/// MixedBase64 says whether a run has upper and lower case letters and digits (a key's
+/// base64, not a hex digest or a word).
+bool MixedBase64(std::string_view r) {
+  bool upper = false, lower = false, digit = false;
+  for (char c : r) {
+    upper |= c >= 'A' && c <= 'Z';
+    lower |= c >= 'a' && c <= 'z';
+    digit |= c >= '0' && c <= '9';
+  }
+  return upper && lower && digit;
+}
+
+/// RedactPemLines works line by line (a code search answers one line per hit): a BEGIN ...
+/// PRIVATE KEY line is replaced from its marker on, and so are the base64 runs of the lines
+/// after it up to the END line (or the first line that is not part of a key). A 64-character
+/// base64 run of mixed case and digits (a PEM body line met alone) is replaced anywhere.
+std::string RedactPemLines(const std::string& s) {
+  static const RE2 kBegin(R"((-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----))");
+  static const RE2 kEnd(R"((-----END [A-Z0-9 ]*PRIVATE KEY-----))");
+  static const RE2 kBody(R"([A-Za-z0-9+/]{16,}={0,2})");
+  static const RE2 kRun(R"(([A-Za-z0-9+/]+))");
+  if (s.find("-----") == std::string::npos && s.size() < 64) return s;
+  std::string out;
+  out.reserve(s.size());
+  bool in_key = false;
+  for (size_t at = 0; at < s.size();) {
+    size_t nl = s.find('\n', at);
+    std::string line = s.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+    at = nl == std::string::npos ? s.size() : nl + 1;
+    re2::StringPiece m;
+    if (RE2::PartialMatch(line, kBegin, &m)) {
+      size_t from = static_cast<size_t>(m.data() - line.data());
+      std::string head = line.substr(0, from);
+      if (in_key) RE2::GlobalReplace(&head, kBody, "[key]");
+      in_key = !RE2::PartialMatch(line.substr(from), kEnd);
+      line = head + "[key]";
+    } else if (in_key) {
+      if (RE2::PartialMatch(line, kEnd, &m)) {
+        line = line.substr(0, static_cast<size_t>(m.data() - line.data()));
+        RE2::GlobalReplace(&line, kBody, "[key]");
+        line += "[key]";
+        in_key = false;
+      } else if (RE2::PartialMatch(line, kBody)) {
+        RE2::GlobalReplace(&line, kBody, "[key]");
+      } else if (line.find_first_not_of(" \t\r\"',;\\n+") != std::string::npos && line.find(':') == std::string::npos) {
+        in_key = false;  // not a key's line any more (blank lines and Proc-Type: headers keep it)
+      }
+    }
+    if (line.size() >= 64) {
+      // A lone body line: a base64 run of exactly 64 characters (PEM's line length).
+      std::string done;
+      re2::StringPiece rest(line.data(), line.size());
+      re2::StringPiece run;
+      size_t from = 0;
+      while (RE2::FindAndConsume(&rest, kRun, &run)) {
+        size_t b = static_cast<size_t>(run.data() - line.data());
+        done.append(line, from, b - from);
+        std::string_view r(run.data(), run.size());
+        done.append(r.size() == 64 && MixedBase64(r) ? std::string_view("[key]") : r);
+        from = b + r.size();
+      }
+      done.append(line, from, std::string::npos);
+      line = std::move(done);
+    }
+    out += line;
+    if (nl != std::string::npos) out += '\n';
+  }
+  return out;
+}
+
+/// ReadLimited reads a resource's or rule set's file, refusing it from its size before reading
+/// (a file that grows meanwhile is refused after).
+std::string ReadLimited(const std::string& path, const std::string& what, size_t max_bytes) {
+  std::error_code ec;
+  uintmax_t size = std::filesystem::file_size(path, ec);
+  auto too_big = [&](uintmax_t n) {
+    return RpcError{proto::kInternalError, what + " is " + std::to_string(n) + " bytes, over the limit of " +
+                                               std::to_string(max_bytes) + " bytes a read may return"};
+  };
+  if (ec) throw RpcError{proto::kInternalError, "reading " + what + ": " + ec.message()};
+  if (size > max_bytes) throw too_big(size);
+  auto text = ReadFile(path);
+  if (!text.ok()) throw RpcError{proto::kInternalError, "reading " + what + ": " + text.status().message()};
+  if (text->size() > max_bytes) throw too_big(text->size());
+  return std::move(text).value();
 }
 
 }  // namespace
@@ -191,8 +323,9 @@ const Tool* Server::FindTool(const std::string& name) const {
 
 std::string Server::Redact(std::string s) const {
   s = llm::Redact(std::move(s), secrets_);
+  s = RedactPemLines(s);  // before the shapes: a whole key block keeps its lines, each [key]
   for (const auto& re : SecretShapes()) RE2::GlobalReplace(&s, *re, "[key]");
-  return s;
+  return RedactAssignments(s);
 }
 
 json Server::RedactJson(json j) const {
@@ -415,8 +548,11 @@ json Server::CallTool(const json& params, Session* session) {
     r = Internal(std::string("unexpected error: ") + e.what());
   }
   if (!r.ok()) return failed(r.status().message());
-  json out{{"content", json::array({{{"type", "text"}, {"text", Redact(r->text)}}})}, {"isError", false}};
-  if (AtLeast(session->version, "2025-06-18")) out["structuredContent"] = RedactJson(r->structured);
+  // Every answer is capped (after redaction, which may change its size): an agent's context
+  // is not the place for megabytes, and a client may not take them.
+  const size_t cap = options_.max_answer_bytes;
+  json out{{"content", json::array({{{"type", "text"}, {"text", CapText(Redact(r->text), cap, t->narrow_hint)}}})}, {"isError", false}};
+  if (AtLeast(session->version, "2025-06-18") && !r->structured.is_null()) out["structuredContent"] = CapStructured(RedactJson(r->structured), cap, t->narrow_hint);
   return out;
 }
 
@@ -426,10 +562,8 @@ json Server::ReadResource(const json& params, const std::string& version) {
     throw RpcError{proto::kInvalidParams, "params.uri " + Quote(uri) + " leads outside the project"};
   for (const auto& r : ListResources()) {
     if (r.uri != uri) continue;
-    auto text = ReadFile(r.path);
-    if (!text.ok()) throw RpcError{proto::kInternalError, "reading " + uri + ": " + text.status().message()};
-    if (text->size() > (8u << 20)) throw RpcError{proto::kInternalError, uri + " is larger than 8 MiB"};
-    return json{{"contents", json::array({{{"uri", uri}, {"mimeType", r.mime_type}, {"text", Redact(*text)}}})}};
+    auto text = ReadLimited(r.path, uri, options_.max_resource_bytes);
+    return json{{"contents", json::array({{{"uri", uri}, {"mimeType", r.mime_type}, {"text", Redact(std::move(text))}}})}};
   }
   // -32002 up to 2025-11-25; 2026-07-28 made it invalid params (and forbids -32002).
   throw RpcError{SpeaksStateless(version) ? proto::kInvalidParams : proto::kResourceNotFound, "resource not found: " + uri};
@@ -445,9 +579,8 @@ json Server::GetPrompt(const json& params) {
   }
   for (const auto& p : ListPrompts()) {
     if (p.name != name) continue;
-    auto text = ReadFile(p.path);
-    if (!text.ok()) throw RpcError{proto::kInternalError, "reading rule set " + name + ": " + text.status().message()};
-    std::string body = *text;
+    auto text = ReadLimited(p.path, "rule set " + name, options_.max_resource_bytes);
+    std::string body = std::move(text);
     std::string task = args.value("task", "");
     if (!task.empty()) body += std::string(body.empty() || body.back() == '\n' ? "" : "\n") + "\n## Task\n\n" + task + "\n";
     return json{{"description", p.description},
@@ -456,6 +589,33 @@ json Server::GetPrompt(const json& params) {
   std::vector<std::string> names;
   for (const auto& p : ListPrompts()) names.push_back(p.name);
   throw RpcError{proto::kInvalidParams, "unknown prompt: " + Quote(name) + (names.empty() ? " (there is no rules/ folder)" : " (prompts: " + Join(names, ", ") + ")")};
+}
+
+std::string CapText(std::string text, size_t max_bytes, const std::string& hint) {
+  if (text.size() <= max_bytes) return text;
+  size_t full = text.size();
+  text = Utf8Prefix(text, max_bytes);
+  size_t nl = text.rfind('\n');
+  if (nl != std::string::npos && nl + 1 >= text.size() / 2) text.resize(nl + 1);  // end on a whole line
+  if (!text.empty() && text.back() != '\n') text += '\n';
+  return text + kTruncatedNote + " the answer is " + std::to_string(full) + " bytes; only the first " +
+         std::to_string(text.size()) + " are shown — " + hint + "]\n";
+}
+
+json CapStructured(json j, size_t max_bytes, const std::string& hint) {
+  std::string dumped = j.dump(-1, ' ', false, json::error_handler_t::replace);
+  if (dumped.size() <= max_bytes) return j;
+  json out{{"truncated", true}, {"bytes", dumped.size()}, {"hint", hint}};
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it) {
+      const json& v = it.value();
+      if (out.contains(it.key())) continue;
+      if (v.is_number() || v.is_boolean() || (v.is_string() && v.get_ref<const std::string&>().size() <= 200))
+        out[it.key()] = v;
+      else if (v.is_array())
+        out[it.key() + "_count"] = v.size();
+    }
+  return out;
 }
 
 Status CheckArguments(const json& schema, const json& args) {

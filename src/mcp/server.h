@@ -36,12 +36,21 @@ struct Options {
   std::string name = "specwright";
   std::string version = "0.1.0";
   size_t page_size = 50;  // items per page of tools/list, resources/list, prompts/list
+  /// A tool answer's text over this many bytes is cut (at a UTF-8 boundary) with a line saying
+  /// so and how to narrow the call; a structuredContent whose JSON is over it is replaced by
+  /// {"truncated": true, ...its short top-level fields}.
+  size_t max_answer_bytes = 256u << 10;
+  /// resources/read and prompts/get refuse a file over this size (checked before reading it).
+  size_t max_resource_bytes = 8u << 20;
 };
+
+/// kTruncatedNote starts the line a cut answer ends with.
+inline constexpr const char* kTruncatedNote = "[truncated:";
 
 /// ToolAnswer is what a tool returns: text for the model, the same as JSON for programs.
 struct ToolAnswer {
   std::string text;
-  json structured = json::object();
+  json structured;  // null: the answer is the text only (no structuredContent)
 };
 
 /// Tool is one MCP tool. Its handler's error Status becomes a result with isError: true and
@@ -51,7 +60,16 @@ struct Tool {
   json input_schema;  // JSON Schema (type object) with a description on every property
   bool read_only = true;
   std::function<Result<ToolAnswer>(const json& args)> run;
+  /// How to ask for less when the answer is over Options::max_answer_bytes (said after the cut).
+  std::string narrow_hint = "ask for less: a narrower query or a smaller limit";
 };
+
+/// CapText cuts text over max_bytes at a UTF-8 boundary and appends a line saying it was
+/// truncated, its full size, and hint (how to narrow the call). Text within the cap is as is.
+std::string CapText(std::string text, size_t max_bytes, const std::string& hint);
+/// CapStructured returns j when its JSON is at most max_bytes, else {"truncated": true,
+/// "bytes": its size, "hint": hint} plus j's top-level numbers, booleans and short strings.
+json CapStructured(json j, size_t max_bytes, const std::string& hint);
 
 /// Resource is one readable document; prompts are built from rule sets (see context.cc).
 struct Resource {
@@ -109,8 +127,13 @@ class Server {
   const std::vector<Tool>& tools() const { return tools_; }
   const Tool* FindTool(const std::string& name) const;
 
-  /// Redact replaces every secret (the configured ones, values of the environment's
-  /// *KEY*/*TOKEN*/*SECRET*/*PASSWORD* variables, and well-known key shapes) with [key] (as llm::Redact writes it).
+  /// Redact replaces every secret with [key] (as llm::Redact writes it): the configured ones,
+  /// values of the environment's *KEY*/*TOKEN*/*SECRET*/*PASSWORD*/*CREDENTIAL*/*AUTH*
+  /// variables, well-known key shapes, PEM private keys line by line (the BEGIN line and the
+  /// base64 lines after it; a lone 64-character mixed-case base64 line), and the values of
+  /// assignments whose name contains KEY, TOKEN, SECRET, PASSWORD, PASSWD or CREDENTIAL (any
+  /// case): `NAME = value`, `NAME: value`, `"name": "value"` (quotes kept; numbers, booleans
+  /// and null left: max_tokens: 512 is a count, not a secret).
   std::string Redact(std::string s) const;
   json RedactJson(json j) const;
 
@@ -153,6 +176,11 @@ void AddSpecTools(Server* s);
 void AddRunTools(Server* s);
 void AddWriteTools(Server* s);
 void AddCodeTools(Server* s);  // code_symbols, code_search over src/codeindex
+/// CodeIndexPath is where the code tools keep the index of project (its canonical path):
+/// $XDG_CACHE_HOME/specwright/code-index/<xxh3-128 of the path>.db, $HOME/.cache when
+/// XDG_CACHE_HOME is unset (or not absolute); the folders are created 0700. An error when
+/// neither names an absolute folder: the index is never put in the project.
+Result<std::string> CodeIndexPath(const std::string& project);
 
 // ---- transports (transport.cc) ----
 

@@ -61,7 +61,8 @@ void AddSpecTools(Server* s) {
               "dangling IDs, unknown citations, requirements without downstream items, code or tests, failed test cases. "
               "Returns every finding with its rule, severity, file:line and message.",
               Schema({{"rules", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "only findings of these rules (e.g. dangling-link, req-no-test); default all"}}},
-                      {"severity", {{"type", "string"}, {"enum", {"error", "warning"}}, {"description", "only findings of this severity; default both"}}}}),
+                      {"severity", {{"type", "string"}, {"enum", {"error", "warning"}}, {"description", "only findings of this severity; default both"}}},
+                      {"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 10000}, {"description", "at most this many findings (default 200); the counts are of all of them"}}}}),
               true, [root](const json& args) -> Result<ToolAnswer> {
                 SW_ASSIGN_OR_RETURN(auto o, OpenSpec(root));
                 auto findings = o->graph->Check();
@@ -77,13 +78,27 @@ void AddSpecTools(Server* s) {
                 for (const auto& f : findings) (f.severity == spec::Severity::kError ? errors : warnings)++;
                 const auto& c = o->project.corpus;
                 ToolAnswer a;
+                // The report's tail (how the tree was read, the counts) is of every finding; its
+                // list of findings stops at the limit.
+                size_t limit = static_cast<size_t>(args.value("limit", 200));
+                size_t total = findings.size();
                 a.text = spec::CheckText(o->project.config, c, findings);
-                a.structured = {{"errors", errors}, {"warnings", warnings}, {"findings", Parsed(spec::ToJson(findings))},
+                std::vector<spec::Finding> shown = findings;
+                if (shown.size() > limit) {
+                  shown.resize(limit);
+                  std::string all = spec::ToText(findings);
+                  std::string tail = StartsWith(a.text, all) ? a.text.substr(all.size()) : "";
+                  a.text = spec::ToText(shown) + "... " + std::to_string(total - limit) + " more findings not shown (limit " +
+                           std::to_string(limit) + "; raise limit, or filter by rules or severity)\n" + tail;
+                }
+                a.structured = {{"errors", errors}, {"warnings", warnings}, {"findings", Parsed(spec::ToJson(shown))},
+                                {"total_findings", total}, {"findings_truncated", total > shown.size()},
                                 {"items", c.items.size()}, {"spec_files", c.spec_files.size()},
                                 {"citations", c.citations.size()}, {"code_files", c.code_files},
                                 {"format", o->project.config.format}, {"read_as", spec::Summary(o->project.config, c)}};
                 return a;
-              }});
+              },
+              "ask for less: a smaller limit, or filter by rules or severity"});
 
   s->AddTool({"spec_trace", "Trace an ID",
               "Where is this ID implemented and tested? Follows one spec ID (e.g. REQ-01-001, US-03-005, API-05-007) up to "
@@ -99,7 +114,8 @@ void AddSpecTools(Server* s) {
                 a.structured = Parsed(spec::ToJson(*o->graph, r));
                 if (!a.structured.is_object()) a.structured = {{"trace", a.structured}};
                 return a;
-              }});
+              },
+              "trace a more specific ID (an item further down)"});
 
   s->AddTool({"spec_impact", "Impact of a change",
               "What a change touches: everything downstream of the given IDs (spec items, code lines, tests), or of every "
@@ -125,7 +141,8 @@ void AddSpecTools(Server* s) {
                 a.structured = Parsed(spec::ToJson(r));
                 if (!a.structured.is_object()) a.structured = {{"impact", a.structured}};
                 return a;
-              }});
+              },
+              "ask about fewer IDs, or a shorter git range"});
 
   s->AddTool({"spec_matrix", "Traceability matrix",
               "The traceability matrix: one row per requirement, with its stories, services, APIs, code and tests, and the "
@@ -139,7 +156,8 @@ void AddSpecTools(Server* s) {
                 a.structured = Parsed(spec::ToJson(m));
                 if (!a.structured.is_object()) a.structured = {{"matrix", a.structured}};
                 return a;
-              }});
+              },
+              "the matrix is too large for one answer: use spec_trace per requirement, or `specwright spec matrix` on the command line"});
 
   s->AddTool({"spec_item", "Read a spec item",
               "The text of one spec item: its ID, title, file:line, Markdown body, the IDs it links to (upstream) and the "
@@ -159,7 +177,8 @@ void AddSpecTools(Server* s) {
                 if (!o->graph->Parents(id).empty()) a.text += "\nlinks to: " + Join(o->graph->Parents(id), ", ") + "\n";
                 if (!o->graph->Children(id).empty()) a.text += "linked from: " + Join(o->graph->Children(id), ", ") + "\n";
                 return a;
-              }});
+              },
+              "read the spec document instead (resources/read specwright://spec/...)"});
 
   s->AddTool({"spec_search", "Search spec items",
               "Find spec items by words: matches the query's words against each item's ID, title and body (ID and title "
@@ -227,7 +246,8 @@ void AddSpecTools(Server* s) {
                 if (hits.empty()) a.text = "no spec item matches " + Quote(query) + "\n";
                 a.structured = {{"query", query}, {"items", list}};
                 return a;
-              }});
+              },
+              "ask for less: a smaller limit or a prefix"});
 }
 
 }  // namespace sw::mcp

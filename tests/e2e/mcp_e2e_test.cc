@@ -145,12 +145,15 @@ class McpE2E : public ::testing::Test {
     dir_ = mkdtemp(tmpl);
     project_ = dir_ + "/project";
     store_ = dir_ + "/store";
+    // The servers these tests start keep their code index in a cache of the test's own.
+    cache_ = dir_ + "/cache";
+    setenv("XDG_CACHE_HOME", cache_.c_str(), 1);
     Put(project_ + "/specs/requirements.md", "# Requirements\n\n## REQ-01-001 User can sign up\n\nWith an email and a password.\n");
     Put(project_ + "/src/signup.c", "// REQ-01-001: the sign-up handler\nint signup(void) { return 0; }\n");
     Put(project_ + "/tests/test_signup.c", "// REQ-01-001\nint test_signup(void) { return 0; }\n");
   }
   void TearDown() override { fs::remove_all(dir_); }
-  std::string dir_, project_, store_;
+  std::string dir_, project_, store_, cache_;
 };
 
 TEST_F(McpE2E, AnAgentOfOurEngineUsesSpecwrightAsAnMcpServer) {
@@ -256,6 +259,45 @@ TEST_F(McpE2E, WithAllowWritesAnAgentStartsARunAndAnswersItsGate) {
   std::string text = md["result"]["content"][0]["text"];
   EXPECT_NE(text.find("`g`: approved by mcp: ship it"), std::string::npos) << text;
   EXPECT_EQ(c.Close(), 0);
+}
+
+TEST_F(McpE2E, CodeToolsKeepTheirIndexInTheCacheAndServeNoSecrets) {
+  Put(project_ + "/.env", "DB_PASSWORD=e2e-env-secret-123\n");
+  Put(project_ + "/src/db.py", "password = \"hunter2hunter2\"\ndef connect(): pass\n");
+  std::vector<json> msgs = {
+      Request(1, "initialize", {{"protocolVersion", "2025-11-25"}, {"capabilities", json::object()}}),
+      json{{"jsonrpc", "2.0"}, {"method", "notifications/initialized"}},
+      CallTool(2, "code_search", {{"query", "DB_PASSWORD OR password"}}),
+      CallTool(3, "code_symbols", {{"name", "connect"}}),
+  };
+  auto answers = Serve({"mcp", "--dir", project_}, msgs, dir_);
+  ASSERT_EQ(answers.size(), 3u);
+  EXPECT_NE(answers[1]["result"]["instructions"].get<std::string>().find("code_search"), std::string::npos);
+  ASSERT_EQ(answers[2]["result"]["isError"], false) << answers[2];
+  std::string all = answers[2].dump();
+  EXPECT_EQ(all.find("e2e-env-secret-123"), std::string::npos) << all;
+  EXPECT_EQ(all.find("hunter2hunter2"), std::string::npos) << all;
+  EXPECT_EQ(all.find(".env"), std::string::npos) << ".env is not indexed: " << all;
+  EXPECT_NE(all.find("src/db.py"), std::string::npos) << all;
+  EXPECT_EQ(answers[3]["result"]["isError"], false) << answers[3];
+  EXPECT_FALSE(fs::exists(project_ + "/.specwright")) << "a read-only server wrote into the project";
+  size_t dbs = 0;
+  for (const auto& e : fs::directory_iterator(cache_ + "/specwright/code-index")) dbs += e.path().extension() == ".db";
+  EXPECT_EQ(dbs, 1u);
+}
+
+TEST_F(McpE2E, AGeneratedTokenGoesToStderr) {
+  // An address that cannot be bound: the token is generated and said before the bind fails.
+  auto r = RunCli({"mcp", "--dir", project_, "--http", "--host", "not-an-address", "--port", "0"}, dir_);
+  EXPECT_NE(r.code, 0);
+  EXPECT_NE(r.err.find("Authorization: Bearer "), std::string::npos) << r.err;
+  EXPECT_EQ(r.out.find("Bearer"), std::string::npos) << "stdout: " << r.out;
+  // A token from the environment is used as it is: nothing generated, nothing printed.
+  r = RunCli({"mcp", "--dir", project_, "--http", "--host", "not-an-address", "--port", "0"}, dir_,
+             {"SPECWRIGHT_MCP_TOKEN=from-the-env-123"});
+  EXPECT_NE(r.code, 0);
+  EXPECT_EQ((r.out + r.err).find("Bearer"), std::string::npos) << r.out << r.err;
+  EXPECT_EQ((r.out + r.err).find("from-the-env-123"), std::string::npos) << r.out << r.err;
 }
 
 }  // namespace

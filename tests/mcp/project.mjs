@@ -28,10 +28,11 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** startHttp runs `specwright mcp --http --port 0` and resolves with its URL once it listens. */
-export function startHttp(extra = []) {
+/** startHttp runs `specwright mcp --http --port 0` (env added to ours) and resolves with its URL once it listens. */
+export function startHttp(extra = [], env = {}) {
   return new Promise((resolve, reject) => {
-    const child = spawn(BIN, ['mcp', '--dir', dir, '--http', '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(BIN, ['mcp', '--dir', dir, '--http', '--port', '0', ...extra],
+      { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
     children.push(child);
     let out = '';
     let err = '';

@@ -171,3 +171,14 @@ test('Streamable HTTP with a token: none or a wrong one is refused', async () =>
   assert.ok(!traced.isError);
   await client.close();
 });
+
+test('Streamable HTTP with the token from SPECWRIGHT_MCP_TOKEN (not in argv)', async () => {
+  const { url } = await startHttp([], { SPECWRIGHT_MCP_TOKEN: 'env-token-4567' });
+  const anonymous = new Client({ name: 't', version: '1' });
+  await assert.rejects(anonymous.connect(new StreamableHTTPClientTransport(url)));
+  const client = newClient();
+  await client.connect(new StreamableHTTPClientTransport(url, { requestInit: { headers: { Authorization: 'Bearer env-token-4567' } } }));
+  const traced = await client.callTool({ name: 'spec_trace', arguments: { id: 'US-03-001' } });
+  assert.ok(!traced.isError);
+  await client.close();
+});
