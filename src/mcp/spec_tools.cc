@@ -119,9 +119,9 @@ void AddSpecTools(Server* s) {
 
   s->AddTool({"spec_impact", "Impact of a change",
               "What a change touches: everything downstream of the given IDs (spec items, code lines, tests), or of every "
-              "ID whose spec text changed since a git revision. Give ids, since, or both.",
+              "ID whose spec text changed since a git revision (or in a range A..B). Give ids, since, or both.",
               Schema({{"ids", {{"type", "array"}, {"items", {{"type", "string"}}}, {"description", "changed spec IDs"}}},
-                      {"since", {{"type", "string"}, {"description", "a git revision (commit, branch, tag, HEAD~3): the IDs changed in the spec documents since then"}}}}),
+                      {"since", {{"type", "string"}, {"description", "a git revision (commit, branch, tag, HEAD~3): the IDs changed in the spec documents since then; or a range A..B: changed between A and B"}}}}),
               true, [root](const json& args) -> Result<ToolAnswer> {
                 json ids_arg = StrList(args, "ids");
                 std::string since = args.value("since", "");
