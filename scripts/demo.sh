@@ -90,6 +90,10 @@ What to look at next:
                                    modify: its steps, its specs and traceability matrix, a trace
                                    down to code and tests), each phase's graph, prompts, answers,
                                    tool calls, cost
+  SPECWRIGHT_STORE=$SPECWRIGHT_STORE $BIN mcp --dir $PROJECT
+                                   the project for a coding agent (Claude Code, Cursor: see the
+                                   README's "Specwright as an MCP server"): trace an ID, search the
+                                   code, read the rules, export a session as Markdown
 
 The L2 example: demo/secretdrop/ (specs/, secretdrop/*.py, tests/, PR.md); try it:
   cd demo/secretdrop && python3 -m secretdrop.server --db /tmp/secretdrop.db &
