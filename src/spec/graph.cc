@@ -397,8 +397,9 @@ Result<Impact> ImpactOfChange(const Graph& g, const Grammar& grammar, std::vecto
     if (size_t dots = since.find(".."); dots != std::string::npos) {
       from = since.substr(0, dots);
       to = since.substr(dots + 2);
-      if (from.empty() || (!to.empty() && to[0] == '.'))
-        return InvalidInput("the git range " + Quote(since) + " must be REV (against the working tree) or A..B");
+      if (from.empty() || to.empty() || to[0] == '.')
+        return InvalidInput("the git range " + Quote(since) +
+                            " must be REV (against the working tree) or A..B (both named; not A..., ..B or A...B)");
     }
     SW_ASSIGN_OR_RETURN(auto before_docs, ReadSpecDocsAt(g.config(), from));
     SW_ASSIGN_OR_RETURN(auto before, ParseSpecs(grammar, before_docs));

@@ -3,6 +3,7 @@
 #include <cmark.h>
 
 #include <algorithm>
+#include <set>
 #include <filesystem>
 
 #include "base/fs.h"
@@ -123,6 +124,7 @@ struct SubItem {
   std::string id, title;
   int first = 0, last = 0;  // its lines
   cmark_node* node = nullptr;  // the list item, or the paragraph holding the row
+  bool table = false;
 };
 
 /// TitleAfter is the title that follows an ID at the start of a list item or a row: separators
@@ -270,12 +272,16 @@ std::vector<SubItem> SubItems(const Grammar& g, cmark_node* root, const std::vec
         std::string_view c0 = cells[0];
         while (!c0.empty() && (c0[0] == '*' || c0[0] == '[' || c0[0] == '`')) c0.remove_prefix(1);
         while (!c0.empty() && (c0.back() == '*' || c0.back() == ']' || c0.back() == '`')) c0.remove_suffix(1);
-        if (!g.IsId(std::string(c0)) || std::string(c0).find('/') != std::string::npos) continue;
-        std::string id(c0), title;
-        for (size_t c = 1; c < cells.size() && title.empty(); ++c)
-          if (HasWords(g, cells[c])) title = TitleAfter(cells[c]);
-        if (title.empty()) continue;
-        out.push_back(SubItem{id, title, l, l, n});
+        std::string id, title;
+        if (g.IsId(std::string(c0)) && std::string(c0).find('/') == std::string::npos) {
+          id = std::string(c0);
+          for (size_t c = 1; c < cells.size() && title.empty(); ++c)
+            if (HasWords(g, cells[c])) title = TitleAfter(cells[c]);
+        } else {
+          id = LeadingId(g, cells[0], &title, true);  // "| SC-002: 95% succeed | … |"
+        }
+        if (id.empty() || title.empty()) continue;
+        out.push_back(SubItem{id, title, l, l, n, true});
       }
     }
   }
@@ -383,7 +389,7 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
       it.id = si.id;
       it.prefix = g.PrefixOf(si.id);
       it.title = si.title;
-      it.level = 7;  // below every heading
+      it.level = si.table ? 8 : 7;  // below every heading (a row: see the end of ParseSpecs)
       it.at = Location{file, si.first};
       // Its lines, without those of the items nested in it (a task's sub-tasks).
       auto nested_line = [&](int l) {
@@ -425,6 +431,12 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
         items[i].id = scope + "/" + items[i].id;
       }
   }
+  // A table row that names an ID a heading or a list item defines is a status table
+  // ("| FR-001 | Covered | T001 |"), not a second definition.
+  std::set<std::string> defined;
+  for (const auto& it : items)
+    if (it.level < 8) defined.insert(it.id);
+  std::erase_if(items, [&](const Item& it) { return it.level == 8 && defined.count(it.id); });
   ResolveLinks(g, &items);
   return items;
 }

@@ -131,7 +131,13 @@ bool Suppressed(const Grammar& g, std::string_view buf, size_t off, std::string_
     for (size_t at = find(0); at != std::string_view::npos; at = find(at + 1)) {
       std::string_view rest = line.substr(at + kIgnore.size());
       bool is_next = rest.substr(0, 10) == "-next-line";
-      if (is_next != next) continue;
+      // A -next-line directive is read on the line after it, and on its own line only for the
+      // IDs it names (they stand in the comment).
+      if (is_next && !next) {
+        // handled below: only a named match counts
+      } else if (is_next != next) {
+        continue;
+      }
       if (is_next) rest.remove_prefix(10);
       if (!rest.empty() && rest[0] != ' ' && rest[0] != ':' && rest[0] != '\t' && rest[0] != '*' && rest[0] != '-' &&
           rest[0] != '\r')
@@ -147,6 +153,10 @@ bool Suppressed(const Grammar& g, std::string_view buf, size_t off, std::string_
         named = true;
         match = match || found == id;
       });
+      if (is_next && !next) {
+        if (match) return true;
+        continue;
+      }
       if (!named || match) return true;
     }
     return false;

@@ -161,7 +161,7 @@ TEST_F(SpecTest, SinceARevisionListsAddedRemovedAndChangedIds) {
   ASSERT_TRUE(range.ok()) << range.status().message();
   EXPECT_EQ(range->added, std::vector<std::string>{"US-02-007"});  // not US-02-008: the working tree is not in the range
   EXPECT_EQ(range->modified, std::vector<std::string>{"US-02-001"});
-  for (const char* bad : {"..HEAD", "HEAD~1...HEAD"}) {
+  for (const char* bad : {"..HEAD", "HEAD~1...HEAD", "HEAD~1.."}) {
     auto r = ImpactOfChange(*graph_, grammar_, {}, bad);
     ASSERT_FALSE(r.ok()) << bad;
     EXPECT_NE(r.status().message().find("A..B"), std::string::npos) << r.status().message();
@@ -519,14 +519,17 @@ TEST_F(FormatTest, SuppressionComments) {
         "// specwright:ignored REQ-ZZ-006\n"                     // 6: another word
         "TEST(X, REQ_ZZ_007_works) {} // specwright:ignore REQ_ZZ_007\n"  // 7: test spelling
         "// REQ-ZZ-008 here specwright:ignore REQ-ZZ-008: not ours\n"      // 8: punctuation after the name
-        "// REQ-ZZ-009, REQ-ZZ-010 specwright:ignore REQ-ZZ-010.\n");     // 9: only the one named
+        "// REQ-ZZ-009, REQ-ZZ-010 specwright:ignore REQ-ZZ-010.\n"      // 9: only the one named
+        "// specwright:ignore-next-line REQ-ZZ-011\n"                     // 10: its own name is not cited
+        "h(\"REQ-ZZ-011\", \"REQ-ZZ-012\");\n");                           // 11: only the one named
   Open();
   std::vector<std::string> unknown;
   for (const auto& f : graph_->Check())
     if (f.rule == "unknown-citation") unknown.push_back(f.at.ToString() + " " + f.id);
   EXPECT_EQ(unknown, (std::vector<std::string>{"src/more.cc:2 REQ-ZZ-003", "src/more.cc:5 REQ-ZZ-005",
-                                               "src/more.cc:6 REQ-ZZ-006", "src/more.cc:9 REQ-ZZ-009"}));
-  EXPECT_EQ(project_->corpus.suppressed, 11);  // 1, 2 (the named one), 4, 7, 8, 9 (twice each), accounts.ts's two
+                                               "src/more.cc:6 REQ-ZZ-006", "src/more.cc:9 REQ-ZZ-009",
+                                               "src/more.cc:11 REQ-ZZ-012"}));
+  EXPECT_EQ(project_->corpus.suppressed, 13);  // lines 1, 2, 4, 7 (x2), 8 (x2), 9 (x2), 10, 11; accounts.ts's two
 }
 
 TEST_F(FormatTest, ConfigSaysTheFormatAndOverridesItsPreset) {
@@ -571,6 +574,15 @@ TEST_F(FormatTest, TablesOfReferencesAndASavedMatrixDefineNothing) {
   Open();
   EXPECT_EQ(Findings(true), std::vector<std::string>{});
   EXPECT_EQ(project_->corpus.items.size(), 10u);
+  // A status table names items defined elsewhere; a row "ID: title" in one cell is an item.
+  Write("specs/status.md",
+        "# Status\n\n| ID | state | task |\n|---|---|---|\n| REQ-AC-K3M | Covered | US-AC-K3M |\n"
+        "| REQ-BL-ZZ1: Refunds | planned | - |\n");
+  Open();
+  EXPECT_EQ(Findings(true), std::vector<std::string>{});
+  EXPECT_EQ(project_->corpus.items.size(), 11u);
+  EXPECT_EQ(ItemOf("REQ-BL-ZZ1").title, "Refunds");
+  EXPECT_EQ(ItemOf("REQ-AC-K3M").at.ToString(), "specs/requirements.md:5");
 }
 
 TEST_F(FormatTest, OtherPrefixesUnderAPresetAreMatchedOrRefused) {
