@@ -101,9 +101,11 @@ class Index {
 /// kSecretFilePatterns are the files the index never lists, reads or indexes, whatever
 /// .gitignore says: secret-bearing files a code search must not serve (`DB_PASSWORD=...` of a
 /// `.env`, a private key). Shell globs over the file's own name (not its folder), matched
-/// case-insensitively at any depth: .env, .env.*, *.pem, *.key, *.p12, *.pfx, id_rsa*,
-/// id_dsa*, id_ecdsa*, id_ed25519*, .npmrc, .netrc, .pgpass, *.keystore, credentials,
-/// credentials.json, .git-credentials, secrets.*. A file indexed before it matched (an index
+/// case-insensitively at any depth: .env, .env.*, *.env, .envrc, *.pem, *.key,
+/// *.p12, *.pfx, *.jks, *.keystore, *.kdbx, id_rsa*, id_dsa*, id_ecdsa*, id_ed25519*, .npmrc,
+/// .netrc, .pgpass, .pypirc, .htpasswd, credentials, credentials.json, .git-credentials,
+/// *.tfvars, *.tfvars.json, terraform.tfstate, terraform.tfstate.backup, and secrets.yaml,
+/// .yml, .json, .toml, .ini, .env, .txt (data files: src/secrets.py is code, and searchable). A file indexed before it matched (an index
 /// of an older version) is dropped at the next Update, as a removed file is.
 extern const char* const kSecretFilePatterns[];
 /// SecretFileName says whether a file of this name (no folder) is one of kSecretFilePatterns.

@@ -303,22 +303,30 @@ TEST_F(CodeIndexTest, SecretBearingFilesAreNeverIndexed) {
   const char* secret[] = {".env", ".env.local", "config/.env.production", "certs/server.pem", "tls.key", "store.p12",
                           "store.pfx", "id_rsa", "home/.ssh/id_rsa.pub", "id_dsa", "id_ecdsa", "id_ed25519",
                           ".npmrc", ".netrc", ".pgpass", "release.keystore", "credentials", "aws/credentials.json",
-                          ".git-credentials", "secrets.yaml", "deploy/secrets.json", "UPPER.PEM"};
+                          ".git-credentials", "secrets.yaml", "deploy/secrets.json", "UPPER.PEM", "prod.env",
+                          "config/staging.env", ".envrc", "infra/prod.tfvars", "infra/prod.tfvars.json",
+                          "terraform.tfstate", "terraform.tfstate.backup", ".pypirc", "release.jks", ".htpasswd",
+                          "vault.kdbx", "secrets.yml", "secrets.toml", "secrets.ini", "secrets.env", "secrets.txt"};
   for (const char* rel : secret) Write(rel, "DB_PASSWORD=secret_token_value\n");
   // Look-alikes that are ordinary files stay indexed.
   Write("src/keys.cc", "int kept_token_1;\n");
   Write("src/env.py", "kept_token_2 = 1\n");
   Write("docs/secrets_guide.md", "kept_token_3\n");
   Write("my.env.example.txt", "kept_token_4\n");
+  // Code named secrets is code, not a secret file: searchable.
+  Write("src/secrets.py", "kept_token_5 = 1\n");
+  Write("src/secrets.go", "var kept_token_6 = 1\n");
+  Write("infra/main.tf", "kept_token_7 = 1\n");
   auto ix = Open();
   ASSERT_TRUE(ix);
   UpdateStats st = Update(*ix);
-  EXPECT_EQ(st.files_seen, 4);
+  EXPECT_EQ(st.files_seen, 7);
   EXPECT_TRUE(ix->Search("secret_token_value")->empty());
   EXPECT_TRUE(ix->Search("DB_PASSWORD")->empty());
-  for (int i = 1; i <= 4; ++i) EXPECT_EQ(ix->Search("kept_token_" + std::to_string(i))->size(), 1u) << i;
+  for (int i = 1; i <= 7; ++i) EXPECT_EQ(ix->Search("kept_token_" + std::to_string(i))->size(), 1u) << i;
   for (const char* rel : secret) EXPECT_TRUE(SecretFileName(fs::path(rel).filename().string())) << rel;
-  for (const char* name : {"keys.cc", "env.py", "secrets_guide.md", "credentials.py", "id_rs", "key.pem.txt"})
+  for (const char* name : {"keys.cc", "env.py", "secrets_guide.md", "credentials.py", "id_rs", "key.pem.txt", "secrets.py",
+                           "secrets.go", "secrets.rs", "main.tf", "envrc.go", "environment.ts", "tfstate.py"})
     EXPECT_FALSE(SecretFileName(name)) << name;
 }
 

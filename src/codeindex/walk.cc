@@ -145,7 +145,9 @@ struct Walker {
 const char* const kSecretFilePatterns[] = {
     ".env",    ".env.*",    "*.pem",      "*.key",       "*.p12",       "*.pfx",       "id_rsa*",
     "id_dsa*", "id_ecdsa*", "id_ed25519*", ".npmrc",     ".netrc",      ".pgpass",     "*.keystore",
-    "credentials", "credentials.json", ".git-credentials", "secrets.*", nullptr};
+    "credentials", "credentials.json", ".git-credentials", "*.env", ".envrc", "*.tfvars", "*.tfvars.json",
+    "terraform.tfstate", "terraform.tfstate.backup", ".pypirc", "*.jks", ".htpasswd", "*.kdbx", "secrets.yaml",
+    "secrets.yml", "secrets.json", "secrets.toml", "secrets.ini", "secrets.env", "secrets.txt", nullptr};
 
 bool SecretFileName(std::string_view name) {
   std::string n(name);

@@ -1,10 +1,13 @@
 // The code-context tools over the code index (src/codeindex): code_symbols (where a name is
 // defined and where it is used) and code_search (full text over the project's source lines).
 // The index is a cache outside the project — $XDG_CACHE_HOME/specwright/code-index/<xxh3 of
-// the project's canonical path>.db ($HOME/.cache when XDG_CACHE_HOME is not set) — so a
+// the project's canonical path>.db ($HOME/.cache when XDG_CACHE_HOME is not set; missing
+// folders created 0700; /tmp/specwright-<uid>/code-index when that cannot be made) — so a
 // read-only server writes nothing into the project; it is brought up to date (only the files
 // that changed) before every query.
+#include <filesystem>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdlib>
@@ -26,29 +29,64 @@ json Schema(json props, std::vector<std::string> required = {}) {
   return s;
 }
 
-/// MakeDir0700 creates one folder readable by its owner only (an existing one is left as it is).
-Status MakeDir0700(const std::string& dir) {
-  if (::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST) return Status::Ok();
-  return IoError("cannot create " + dir + ": " + std::strerror(errno));
+/// MakeDirs0700 creates dir and its missing parents, each readable by its owner only (the
+/// folders that exist are left as they are).
+Status MakeDirs0700(const std::string& dir) {
+  for (size_t at = 1; at <= dir.size(); ++at) {
+    if (at < dir.size() && dir[at] != '/') continue;
+    std::string part = dir.substr(0, at);
+    if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST) return IoError("cannot create " + part + ": " + std::strerror(errno));
+  }
+  struct stat st;
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) return IoError("cannot create " + dir + ": not a folder");
+  return Status::Ok();
 }
 
 }  // namespace
+
+Status MakePrivateDir(const std::string& dir) {
+  if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return IoError("cannot create " + dir + ": " + std::strerror(errno));
+  struct stat st;
+  if (::lstat(dir.c_str(), &st) != 0) return IoError("cannot create " + dir + ": " + std::strerror(errno));
+  if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
+    return Status(Code::kUnavailable, "refusing the cache folder " + dir + ": it is a symlink or not a folder (someone else's?); "
+                                      "remove it, or set XDG_CACHE_HOME to a folder of yours");
+  if (st.st_uid != ::geteuid())
+    return Status(Code::kUnavailable, "refusing the cache folder " + dir + ": it is owned by uid " + std::to_string(st.st_uid) +
+                                          ", not by this user; remove it, or set XDG_CACHE_HOME to a folder of yours");
+  if ((st.st_mode & 077) != 0 && ::chmod(dir.c_str(), 0700) != 0)
+    return IoError("cannot make " + dir + " private: " + std::strerror(errno));
+  return Status::Ok();
+}
 
 Result<std::string> CodeIndexPath(const std::string& project) {
   std::string cache;
   const char* xdg = std::getenv("XDG_CACHE_HOME");
   const char* home = std::getenv("HOME");
+  std::error_code ec;
   if (xdg && *xdg == '/') cache = xdg;  // the XDG spec: a relative value is ignored
+  // A HOME that does not exist (a service user's /nonexistent) is not made: the /tmp fallback.
   else if (home && *home == '/') cache = std::string(home) + "/.cache";
   else
     return Status(Code::kUnavailable,
                   "the code index is kept in a cache folder, and neither $XDG_CACHE_HOME nor $HOME names one: set "
                   "XDG_CACHE_HOME (an absolute path) in the server's environment");
   while (cache.size() > 1 && cache.back() == '/') cache.pop_back();
-  std::string dir = cache;
-  for (const char* part : {"", "/specwright", "/code-index"}) {
-    dir += part;
-    SW_RETURN_IF_ERROR(MakeDir0700(dir));
+  std::string dir = cache + "/specwright/code-index";
+  // A HOME that does not exist (a service user's /nonexistent) is not made: the fallback.
+  bool home_missing = !(xdg && *xdg == '/') && !std::filesystem::is_directory(home, ec);
+  Status made = home_missing ? Status(Code::kUnavailable, "$HOME (" + std::string(home) + ") does not exist")
+                             : MakeDirs0700(dir);
+  if (!made.ok()) {
+    // The user's cache folder cannot be made (HOME unwritable): a private folder of this
+    // user's under /tmp, refused if it is anyone else's or a symlink.
+    std::string tmp = "/tmp/specwright-" + std::to_string(::geteuid());
+    Status fallback = MakePrivateDir(tmp);
+    if (fallback.ok()) fallback = MakePrivateDir(tmp + "/code-index");
+    if (!fallback.ok())
+      return Status(Code::kUnavailable, "the code index is kept in a cache folder: " + made.message() + "; and the fallback: " +
+                                            fallback.message() + " (set XDG_CACHE_HOME, an absolute path, in the server's environment)");
+    dir = tmp + "/code-index";
   }
   return dir + "/" + Hash128Hex(project) + ".db";
 }

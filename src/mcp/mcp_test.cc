@@ -429,6 +429,154 @@ TEST_F(McpTest, SecretsInTheCodeAreNeitherIndexedNorServed) {
   EXPECT_EQ(server_->Redact("sha256 " + std::string(64, 'a') + " stays"), "sha256 " + std::string(64, 'a') + " stays");
 }
 
+TEST_F(McpTest, RedactionLeavesOrdinaryTextAlone) {
+  // Names that merely contain key or token, prose, and code reading a value: unchanged.
+  for (const char* same : {
+           "The API key: must be rotated every 90 days.",
+           "Sort by key: name, then date",
+           "primary key: id (uuid)",
+           "tokens: 1234, cost: 0.02",
+           "\"monkey\": \"banana\"",
+           "{\"keyboard\": \"dvorak\", \"hotkey\": \"ctrl-k\"}",
+           "keyName = someValue;",
+           "keyboard: us-intl",
+           "hotkey=ctrl-shift-k",
+           "tokens = tokenize(text)",
+           "token = request.headers.get(\"Authorization\")",
+           "const token = getToken();",
+           "password = settings.password",
+           "DB_PASSWORD=${DB_PASSWORD}",
+           "url = \"https://example.com/cb?token=abc123&x=1\"",
+           "See `token = value` in the docs.",
+           "if (password == \"\") return;",
+           "max_tokens: 512, \"tokens_in\": 200, use_key: true, keyed = null",
+       })
+    EXPECT_EQ(server_->Redact(same), same);
+  // Secret-named assignments: quoted literals (quotes kept) anywhere, bare values on
+  // config-like lines only.
+  EXPECT_EQ(server_->Redact("DB_PASSWORD=hunter2hunter2"), "DB_PASSWORD=[key]");
+  EXPECT_EQ(server_->Redact("api_key: \"sk-live-0123456789\""), "api_key: \"[key]\"");
+  EXPECT_EQ(server_->Redact("{\"client_secret\": \"abc123xyz\", \"name\": \"x\"}"), "{\"client_secret\": \"[key]\", \"name\": \"x\"}");
+  EXPECT_EQ(server_->Redact("password = \"hunter2hunter2\""), "password = \"[key]\"");
+  EXPECT_EQ(server_->Redact("AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCY"), "AWS_SECRET_ACCESS_KEY=[key]");
+  EXPECT_EQ(server_->Redact("github_token = \"ghp-not-the-shape-1234\""), "github_token = \"[key]\"");
+  EXPECT_EQ(server_->Redact("export apiKey=abc123def"), "export apiKey=[key]");
+  EXPECT_EQ(server_->Redact("  - private_key: abcdef0123,"), "  - private_key: [key],");
+  EXPECT_EQ(server_->Redact("connect(host=\"db\", password='pa55word!')"), "connect(host=\"db\", password='[key]')");
+  EXPECT_EQ(server_->Redact("  src/app.ini:3  db_pwd=s3cr3t;rest"), "  src/app.ini:3  db_pwd=[key];rest")
+      << "a code_search line; a bare value stops at ;";
+  EXPECT_EQ(server_->Redact("SIGNING_KEY=abc\"x"), "SIGNING_KEY=[key]\"x") << "stops at a quote";
+  EXPECT_EQ(server_->Redact("prose first\nDB_PASSWORD=hunter2hunter2\nafter"), "prose first\nDB_PASSWORD=[key]\nafter");
+}
+
+TEST_F(McpTest, TextAndStructuredShareTheAnswerCap) {
+  std::string text;
+  for (int i = 0; i < 400; ++i) text += "line " + std::to_string(i) + " \"quoted\"\tand tabbed\n";
+  json structured{{"count", 400}, {"items", json::array()}, {"items_truncated", false}};
+  for (int i = 0; i < 400; ++i) structured["items"].push_back("item " + std::to_string(i));
+  const size_t cap = 6000;
+  json out = CapAnswer(text, structured, cap, "narrow");
+  EXPECT_LE(out.dump().size(), cap) << "the whole result: " << out.dump().size();
+  EXPECT_EQ(out["structuredContent"]["truncated"], true) << out["structuredContent"];
+  EXPECT_EQ(out["structuredContent"]["count"], 400);
+  EXPECT_EQ(out["structuredContent"]["items_count"], 400);
+  EXPECT_EQ(out["structuredContent"]["items_truncated"], true) << "a dropped list is a cut list";
+  std::string t = out["content"][0]["text"];
+  EXPECT_EQ(t.substr(0, 7), "line 0 ");
+  EXPECT_NE(t.find(kTruncatedNote), std::string::npos) << t;
+  // Big text alone: all the budget is the text's.
+  out = CapAnswer(text, json(), cap, "narrow");
+  EXPECT_LE(out.dump().size(), cap);
+  EXPECT_FALSE(out.contains("structuredContent"));
+  EXPECT_GT(out["content"][0]["text"].get<std::string>().size(), cap * 3 / 4);
+  // Small structured, big text: the structured result stays whole.
+  json small{{"count", 1}, {"items", {"a"}}};
+  out = CapAnswer(text, small, cap, "narrow");
+  EXPECT_LE(out.dump().size(), cap);
+  EXPECT_EQ(out["structuredContent"], small);
+  // Within the cap: as is.
+  out = CapAnswer("short", small, cap, "narrow");
+  EXPECT_EQ(out["content"][0]["text"], "short");
+  EXPECT_EQ(out["structuredContent"], small);
+  EXPECT_EQ(out["isError"], false);
+  EXPECT_EQ(CapStructured(json{{"items", {"a", "b"}}, {"items_truncated", false}}, 1000, "n")["items_truncated"], false);
+
+  // spec_check: the summary comes before the findings, so a cut keeps it; a capped structured
+  // result says its findings were cut.
+  Write(dir_ + "/specs/extra.md", "# Extra\n\n## US-03-002 A\n\nSee REQ-09-001.\n\n## US-03-003 B\n\nSee REQ-09-002.\n\n"
+                                  "## US-03-004 C\n\nSee REQ-09-003.\n");
+  Session s = Init();
+  json r = Tool(&s, "spec_check", json::object());
+  std::string full = Text(r);
+  size_t summary = full.find("items in"), finding = full.find("REQ-09-001");
+  ASSERT_NE(summary, std::string::npos) << full;
+  ASSERT_NE(finding, std::string::npos) << full;
+  EXPECT_LT(summary, finding) << full;
+  EXPECT_EQ(r["result"]["structuredContent"]["findings_truncated"], false);
+  Options o = server_->options();
+  o.max_answer_bytes = 700;
+  server_ = NewServer(o);
+  s = Init();
+  r = Tool(&s, "spec_check", json::object());
+  EXPECT_LE(r["result"].dump().size(), 700u) << r;
+  EXPECT_NE(Text(r).find("items in"), std::string::npos) << "the counts survive the cut: " << Text(r);
+  EXPECT_EQ(r["result"]["structuredContent"]["truncated"], true) << r;
+  EXPECT_EQ(r["result"]["structuredContent"]["findings_truncated"], true) << r;
+  EXPECT_GE(r["result"]["structuredContent"]["total_findings"].get<int>(), 3) << r;
+}
+
+TEST_F(McpTest, CodeIndexFolderWhenHomeIsMissingOrUnwritable) {
+  std::string home = getenv("HOME") ? getenv("HOME") : "";
+  unsetenv("XDG_CACHE_HOME");
+  // HOME exists without a .cache: the folders below it are created, 0700.
+  std::string home_dir = cache_ + "/home";
+  fs::create_directories(home_dir);
+  setenv("HOME", home_dir.c_str(), 1);
+  auto db = CodeIndexPath(dir_);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  EXPECT_EQ(fs::path(*db).parent_path(), fs::path(home_dir) / ".cache" / "specwright" / "code-index");
+  for (const fs::path& d : {fs::path(home_dir) / ".cache" / "specwright", fs::path(home_dir) / ".cache" / "specwright" / "code-index"})
+    EXPECT_EQ(fs::status(d).permissions() & fs::perms::all, fs::perms::owner_all) << d;
+  // HOME names a folder that does not exist (a service user's /nonexistent): it is not made;
+  // the index goes to the private folder under /tmp.
+  std::string missing = cache_ + "/no/such/home";
+  setenv("HOME", missing.c_str(), 1);
+  db = CodeIndexPath(dir_);
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  EXPECT_EQ(fs::path(*db).parent_path(), fs::path("/tmp/specwright-" + std::to_string(::geteuid())) / "code-index");
+  EXPECT_FALSE(fs::exists(missing));
+  // HOME under a file (the base cannot be made, even by root): a private folder under /tmp.
+  Write(cache_ + "/a-file", "x");
+  std::string blocked = cache_ + "/a-file/home";
+  setenv("HOME", blocked.c_str(), 1);
+  db = CodeIndexPath(dir_);
+  std::string tmp = "/tmp/specwright-" + std::to_string(::geteuid());
+  ASSERT_TRUE(db.ok()) << db.status().message();
+  EXPECT_EQ(fs::path(*db).parent_path(), fs::path(tmp) / "code-index");
+  for (const fs::path& d : {fs::path(tmp), fs::path(tmp) / "code-index"}) {
+    EXPECT_FALSE(fs::is_symlink(d));
+    EXPECT_EQ(fs::status(d).permissions() & fs::perms::all, fs::perms::owner_all) << d;
+  }
+  if (!home.empty()) setenv("HOME", home.c_str(), 1);
+  setenv("XDG_CACHE_HOME", cache_.c_str(), 1);
+  // The fallback's checks: a symlink, a file or someone else's folder is refused.
+  fs::create_directories(cache_ + "/real");
+  fs::create_directory_symlink(cache_ + "/real", cache_ + "/link");
+  Status st = MakePrivateDir(cache_ + "/link");
+  EXPECT_FALSE(st.ok());
+  EXPECT_NE(st.message().find("symlink"), std::string::npos) << st.message();
+  EXPECT_FALSE(MakePrivateDir(cache_ + "/a-file").ok());
+  EXPECT_TRUE(MakePrivateDir(cache_ + "/mine").ok());
+  EXPECT_EQ(fs::status(cache_ + "/mine").permissions() & fs::perms::all, fs::perms::owner_all);
+  if (::geteuid() == 0) {
+    fs::create_directories(cache_ + "/theirs");
+    ASSERT_EQ(::chown((cache_ + "/theirs").c_str(), 12345, 12345), 0);
+    st = MakePrivateDir(cache_ + "/theirs");
+    EXPECT_FALSE(st.ok());
+    EXPECT_NE(st.message().find("owned by uid 12345"), std::string::npos) << st.message();
+  }
+}
+
 TEST_F(McpTest, AnswersAreCappedWithAHintToNarrow) {
   EXPECT_EQ(CapText("short", 10, "h"), "short");
   std::string cut = CapText("ab\xc3\xa9\xc3\xa9\xc3\xa9", 5, "use limit");  // é is 2 bytes: cut before the 2nd

@@ -116,45 +116,111 @@ const std::vector<std::unique_ptr<RE2>>& SecretShapes() {
   return *shapes;
 }
 
-/// The assignments whose value is a secret: NAME = value, NAME: value, "name": "value", where
-/// NAME contains KEY, TOKEN, SECRET, PASSWORD, PASSWD or CREDENTIAL (any case). Groups: the
-/// name with what follows it up to the value, then the value (quoted, or a bare word).
-const RE2& SecretAssignment() {
-  static const RE2* re = new RE2(
-      R"((?i)([A-Za-z0-9_.\-]*(?:key|token|secret|passwd|password|credential)[A-Za-z0-9_.\-]*["']?[ \t]*[:=][ \t]*))"
-      R"(("[^"\n]*"|'[^'\n]*'|[^\s"'=>\[][^\s,;]*))");
-  return *re;
+/// NameSegments splits an assignment's name into lower-case words: at _ - . and at camelCase
+/// boundaries (apiKey, APIKey and api_key are all {api, key}).
+std::vector<std::string> NameSegments(std::string_view name) {
+  std::vector<std::string> segs;
+  std::string cur;
+  auto flush = [&] {
+    if (!cur.empty()) segs.push_back(std::move(cur));
+    cur.clear();
+  };
+  auto up = [](char c) { return c >= 'A' && c <= 'Z'; };
+  auto low = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    if (c == '_' || c == '-' || c == '.') {
+      flush();
+      continue;
+    }
+    if (up(c) && !cur.empty() && i > 0 &&
+        (low(name[i - 1]) || (up(name[i - 1]) && i + 1 < name.size() && name[i + 1] >= 'a' && name[i + 1] <= 'z')))
+      flush();
+    cur += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  flush();
+  return segs;
 }
 
-/// Harmless is a value left as it is: a number (max_tokens: 512, "tokens_in": 200), a
-/// boolean or null, nothing — counts and flags, not secrets.
-bool Harmless(std::string_view v) {
+/// SecretAssignmentName says whether an assignment's name ends in a secret word, as a whole
+/// segment: secret, password, passwd, pwd, passphrase, credential(s), token; key only after
+/// api, secret, private, access, auth, signing, encryption or master (api_key, AWS_SECRET_ACCESS_KEY),
+/// or run together (apikey). keyboard, monkey, hotkey, keyName, tokens, max_tokens are not.
+bool SecretAssignmentName(std::string_view name) {
+  auto segs = NameSegments(name);
+  if (segs.empty()) return false;
+  const std::string& last = segs.back();
+  for (const char* w : {"secret", "password", "passwd", "pwd", "passphrase", "credential", "credentials", "token", "apikey",
+                        "secretkey", "privatekey", "accesskey"})
+    if (last == w) return true;
+  if (last != "key" || segs.size() < 2) return false;
+  const std::string& prev = segs[segs.size() - 2];
+  for (const char* w : {"api", "secret", "private", "access", "auth", "signing", "encryption", "master"})
+    if (prev == w) return true;
+  return false;
+}
+
+/// Harmless is a value left as it is: a number (max_tokens: 512), a boolean or null, nothing,
+/// and, for a bare value, a reference to a variable ($DB_PASSWORD, ${X}, settings.password) —
+/// counts, flags and names, not secrets.
+bool Harmless(std::string_view v, bool bare) {
   if (v.size() >= 2 && (v.front() == '"' || v.front() == '\'')) v = v.substr(1, v.size() - 2);
   if (v.empty()) return true;
   static const RE2 kNumber(R"([-+]?[0-9][0-9._]*(?:[eE][-+]?[0-9]+)?)");
-  if (RE2::FullMatch(v, kNumber)) return true;
+  static const RE2 kReference(R"(\$\{?[A-Za-z_][A-Za-z0-9_]*\}?|[A-Za-z_$][A-Za-z0-9_$]*(?:\.[A-Za-z_$][A-Za-z0-9_$]*)+)");
+  if (RE2::FullMatch(v, kNumber) || (bare && RE2::FullMatch(v, kReference))) return true;
   std::string l = Lower(std::string(v));
   return l == "true" || l == "false" || l == "null" || l == "none" || l == "nil" || l == "[key]";
 }
 
-/// RedactAssignments replaces the value of every secret-named assignment with [key] (its
-/// quotes kept).
-std::string RedactAssignments(const std::string& s) {
-  const RE2& re = SecretAssignment();
-  re2::StringPiece in(s.data(), s.size());
-  re2::StringPiece m[3];
+/// RedactLine redacts the secret-named assignments of one line. Two shapes only:
+///  - a quoted string literal, anywhere on the line (password = "x", "client_secret": "x",
+///    connect(api_key='x')): the text between the quotes becomes [key], the quotes stay;
+///  - a bare value on a config-like line (.env, YAML, INI: the line is NAME=value or
+///    NAME: value and nothing else, optionally after export, "- " or a code_search file:line
+///    prefix; the value has no spaces, parentheses or brackets): the value up to a quote,
+///    backtick, &, comma, semicolon or space becomes [key].
+/// Prose (The API key: must be rotated) and code (token = request.headers.get(...)) are left.
+std::string RedactLine(const std::string& line) {
+  static const RE2 kQuoted(R"(([A-Za-z_][A-Za-z0-9_.\-]*)["']?[ \t]*(?::=|=|:)[ \t]*("[^"\n]*"|'[^'\n]*'))");
+  static const RE2 kConfig(
+      R"(^([ \t]*(?:[^\s:]+:[0-9]+:?[ \t]+)?(?:export[ \t]+|-[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_.\-]*)["']?[ \t]*(?::=|=|:)[ \t]*))"
+      R"(([^\s"'`&,;()\[\]{}<>]+)(?:[^\s()\[\]{}]*[^\s()\[\]{};])?[ \t\r]*$)");
   std::string out;
+  re2::StringPiece in(line.data(), line.size());
+  re2::StringPiece m[3];
   size_t at = 0;
-  while (at < s.size() && re.Match(in, at, s.size(), RE2::UNANCHORED, m, 3)) {
-    size_t value_at = static_cast<size_t>(m[2].data() - s.data());
+  while (at < line.size() && kQuoted.Match(in, at, line.size(), RE2::UNANCHORED, m, 3)) {
+    size_t value_at = static_cast<size_t>(m[2].data() - line.data());
     std::string_view v(m[2].data(), m[2].size());
-    out.append(s, at, value_at - at);
-    if (Harmless(v)) out.append(v);
-    else if (v.front() == '"' || v.front() == '\'') out += std::string(1, v.front()) + "[key]" + v.front();
-    else out += "[key]";
+    out.append(line, at, value_at - at);
+    if (!SecretAssignmentName(std::string_view(m[1].data(), m[1].size())) || Harmless(v, false)) out.append(v);
+    else out += std::string(1, v.front()) + "[key]" + v.front();
     at = value_at + v.size();
   }
-  if (at < s.size()) out.append(s, at, std::string::npos);
+  if (at < line.size()) out.append(line, at, std::string::npos);
+  re2::StringPiece head, name, value;
+  if (RE2::PartialMatch(out, kConfig, &head, &name, &value) && SecretAssignmentName(std::string_view(name.data(), name.size())) &&
+      !Harmless(std::string_view(value.data(), value.size()), true)) {
+    size_t value_at = static_cast<size_t>(value.data() - out.data());
+    out.replace(value_at, value.size(), "[key]");
+  }
+  return out;
+}
+
+/// RedactAssignments redacts every line of s (RedactLine).
+std::string RedactAssignments(const std::string& s) {
+  if (s.find('=') == std::string::npos && s.find(':') == std::string::npos) return s;
+  std::string out;
+  out.reserve(s.size());
+  for (size_t at = 0; at <= s.size();) {
+    size_t nl = s.find('\n', at);
+    size_t end = nl == std::string::npos ? s.size() : nl;
+    out += RedactLine(s.substr(at, end - at));
+    if (nl == std::string::npos) break;
+    out += '\n';
+    at = nl + 1;
+  }
   return out;
 }
 
@@ -550,10 +616,9 @@ json Server::CallTool(const json& params, Session* session) {
   if (!r.ok()) return failed(r.status().message());
   // Every answer is capped (after redaction, which may change its size): an agent's context
   // is not the place for megabytes, and a client may not take them.
-  const size_t cap = options_.max_answer_bytes;
-  json out{{"content", json::array({{{"type", "text"}, {"text", CapText(Redact(r->text), cap, t->narrow_hint)}}})}, {"isError", false}};
-  if (AtLeast(session->version, "2025-06-18") && !r->structured.is_null()) out["structuredContent"] = CapStructured(RedactJson(r->structured), cap, t->narrow_hint);
-  return out;
+  return CapAnswer(Redact(r->text),
+                   AtLeast(session->version, "2025-06-18") && !r->structured.is_null() ? RedactJson(r->structured) : json(),
+                   options_.max_answer_bytes, t->narrow_hint);
 }
 
 json Server::ReadResource(const json& params, const std::string& version) {
@@ -602,6 +667,35 @@ std::string CapText(std::string text, size_t max_bytes, const std::string& hint)
          std::to_string(text.size()) + " are shown — " + hint + "]\n";
 }
 
+json CapAnswer(std::string text, json structured, size_t max_bytes, const std::string& hint) {
+  auto dumped_size = [](const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace).size(); };
+  auto build = [&](std::string t, const json& s) {
+    json out{{"content", json::array({{{"type", "text"}, {"text", std::move(t)}}})}, {"isError", false}};
+    if (!s.is_null()) out["structuredContent"] = s;
+    return out;
+  };
+  json out = build(text, structured);
+  if (dumped_size(out) <= max_bytes) return out;
+  // Over: the two share the budget. The structured result gets what the text leaves, but at
+  // most half when the text is big too; the text then gets what remains.
+  if (!structured.is_null()) {
+    size_t s_budget = text.size() >= max_bytes / 2 ? max_bytes / 2 : max_bytes - text.size();
+    structured = CapStructured(std::move(structured), s_budget, hint);
+  }
+  size_t s_size = structured.is_null() ? 0 : dumped_size(structured);
+  size_t budget = std::min(text.size(), max_bytes > s_size ? max_bytes - s_size : 0);
+  // The envelope, the escaping of the text and the note appended to a cut text also count:
+  // cut further by what is still over (a few rounds at most).
+  for (int round = 0; round < 8; ++round) {
+    out = build(CapText(text, budget, hint), structured);
+    size_t n = dumped_size(out);
+    if (n <= max_bytes || budget == 0) break;
+    size_t over = n - max_bytes;
+    budget = budget > over ? budget - over : 0;
+  }
+  return out;
+}
+
 json CapStructured(json j, size_t max_bytes, const std::string& hint) {
   std::string dumped = j.dump(-1, ' ', false, json::error_handler_t::replace);
   if (dumped.size() <= max_bytes) return j;
@@ -615,6 +709,12 @@ json CapStructured(json j, size_t max_bytes, const std::string& hint) {
       else if (v.is_array())
         out[it.key() + "_count"] = v.size();
     }
+  // A list dropped here is a list cut: its NAME_truncated flag (spec_check's
+  // findings_truncated) says so.
+  if (j.is_object())
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (it.value().is_array() && out.contains(it.key() + "_truncated") && out[it.key() + "_truncated"].is_boolean())
+        out[it.key() + "_truncated"] = true;
   return out;
 }
 

@@ -69,7 +69,13 @@ struct Tool {
 std::string CapText(std::string text, size_t max_bytes, const std::string& hint);
 /// CapStructured returns j when its JSON is at most max_bytes, else {"truncated": true,
 /// "bytes": its size, "hint": hint} plus j's top-level numbers, booleans and short strings.
+/// A list it drops that has a boolean NAME_truncated beside it makes that flag true.
 json CapStructured(json j, size_t max_bytes, const std::string& hint);
+/// CapAnswer is a tool's result {content: [text], isError: false, structuredContent} (none
+/// when structured is null) whose JSON is within max_bytes: both are budgeted together — the
+/// structured result gets what the text leaves but at most half when both are big
+/// (CapStructured), the text what remains (CapText, its note included).
+json CapAnswer(std::string text, json structured, size_t max_bytes, const std::string& hint);
 
 /// Resource is one readable document; prompts are built from rule sets (see context.cc).
 struct Resource {
@@ -178,9 +184,15 @@ void AddWriteTools(Server* s);
 void AddCodeTools(Server* s);  // code_symbols, code_search over src/codeindex
 /// CodeIndexPath is where the code tools keep the index of project (its canonical path):
 /// $XDG_CACHE_HOME/specwright/code-index/<xxh3-128 of the path>.db, $HOME/.cache when
-/// XDG_CACHE_HOME is unset (or not absolute); the folders are created 0700. An error when
-/// neither names an absolute folder: the index is never put in the project.
+/// XDG_CACHE_HOME is unset (or not absolute); the missing folders (parents too) are created
+/// 0700. When that cannot be made (HOME unwritable), a private folder under /tmp:
+/// /tmp/specwright-<uid>/code-index (MakePrivateDir). An error when neither variable names
+/// an absolute folder: the index is never put in the project.
 Result<std::string> CodeIndexPath(const std::string& project);
+/// MakePrivateDir creates dir 0700 (its parent must exist) or takes the one there, refusing it
+/// when it is a symlink, not a folder, or owned by another user; one of ours open to others
+/// is made 0700.
+Status MakePrivateDir(const std::string& dir);
 
 // ---- transports (transport.cc) ----
 

@@ -78,19 +78,21 @@ void AddSpecTools(Server* s) {
                 for (const auto& f : findings) (f.severity == spec::Severity::kError ? errors : warnings)++;
                 const auto& c = o->project.corpus;
                 ToolAnswer a;
-                // The report's tail (how the tree was read, the counts) is of every finding; its
-                // list of findings stops at the limit.
+                // The report's summary (how the tree was read, the counts) is of every finding and
+                // comes first, so an answer cut at the cap keeps it; the list of findings after it
+                // stops at the limit.
                 size_t limit = static_cast<size_t>(args.value("limit", 200));
                 size_t total = findings.size();
-                a.text = spec::CheckText(o->project.config, c, findings);
+                std::string report = spec::CheckText(o->project.config, c, findings);
+                std::string all = spec::ToText(findings);
+                std::string summary = StartsWith(report, all) ? report.substr(all.size()) : "";
                 std::vector<spec::Finding> shown = findings;
-                if (shown.size() > limit) {
-                  shown.resize(limit);
-                  std::string all = spec::ToText(findings);
-                  std::string tail = StartsWith(a.text, all) ? a.text.substr(all.size()) : "";
-                  a.text = spec::ToText(shown) + "... " + std::to_string(total - limit) + " more findings not shown (limit " +
-                           std::to_string(limit) + "; raise limit, or filter by rules or severity)\n" + tail;
-                }
+                if (shown.size() > limit) shown.resize(limit);
+                a.text = summary + spec::ToText(shown);
+                if (total > shown.size())
+                  a.text += "... " + std::to_string(total - limit) + " more findings not shown (limit " + std::to_string(limit) +
+                            "; raise limit, or filter by rules or severity)\n";
+                if (summary.empty()) a.text = report;
                 a.structured = {{"errors", errors}, {"warnings", warnings}, {"findings", Parsed(spec::ToJson(shown))},
                                 {"total_findings", total}, {"findings_truncated", total > shown.size()},
                                 {"items", c.items.size()}, {"spec_files", c.spec_files.size()},
