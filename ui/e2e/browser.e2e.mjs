@@ -512,6 +512,20 @@ try {
     await page.waitForFunction(() => document.querySelector('[data-testid="save-state"]')?.textContent === 'saved');
     const saved = readFileSync(file, 'utf8');
     assert.ok(saved.includes('  title:\n    prompt: "Title for {{nodes.write.output}}"\n    needs: [write]'), saved);
+    // After a refused save, "Reload from disk" puts the file's text in the editor.
+    writeFileSync(file, saved + '# edited again\n');
+    await page.locator('.cm-content').click();
+    await page.keyboard.press('Control+End');
+    await page.keyboard.type('# mine');
+    await page.getByTestId('save').click();
+    await page.getByTestId('reload').click();
+    await page.waitForFunction(() => {
+      const t = document.querySelector('.cm-content')?.textContent || '';
+      return t.includes('# edited again') && !t.includes('# mine');
+    });
+    const refusedAgain = problems.findIndex((p) => p.includes('status of 409'));
+    assert.ok(refusedAgain >= 0, 'the browser saw the second 409');
+    problems.splice(refusedAgain, 1);
     // Run: a form for the declared inputs; the run is its own process, followed on its graph.
     await page.getByTestId('run-open').click();
     assert.equal(await page.getByTestId('input-words').inputValue(), '50');

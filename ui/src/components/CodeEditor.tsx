@@ -21,6 +21,8 @@ const SCHEMA = schemaJson as Schema;
 export interface CodeEditorHandle {
   jumpTo(line: number): void;
   focus(): void;
+  /** replace puts text in place of the editor's (a reload from disk). */
+  replace(text: string): void;
 }
 
 /** What the text declares, from its last check: node ids and input names to complete. */
@@ -30,6 +32,7 @@ export interface EditorNames {
 }
 
 interface Props {
+  /** The text the editor starts with (later changes of it are not applied: use replace()). */
   value: string;
   onChange: (v: string) => void;
   errors: readonly WorkflowError[];
@@ -232,15 +235,14 @@ export function CodeEditor({ value, onChange, errors, file, names, onSubmit, onS
       v.destroy();
       view.current = null;
     };
-    // made once per mount; value changes from outside are applied below
+    // made once per mount; the text changes from outside only through replace()
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
 
-  // A value set from outside (a reload after a conflict) replaces the text.
-  useEffect(() => {
-    const v = view.current;
-    if (v && v.state.doc.toString() !== value) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: value } });
-  }, [value]);
+  // `value` is the text the editor starts with; afterwards the editor owns the text and only
+  // replace() (a reload after a conflict) sets it from outside. Syncing from the prop would
+  // race with typing: a render still carrying an older echo of onChange would put the text
+  // back and drop the keys typed since (seen under load: a completion that never opened).
 
   useEffect(() => {
     const v = view.current;
@@ -257,6 +259,10 @@ export function CodeEditor({ value, onChange, errors, file, names, onSubmit, onS
     },
     focus() {
       view.current?.focus();
+    },
+    replace(text: string) {
+      const v = view.current;
+      if (v && v.state.doc.toString() !== text) v.dispatch({ changes: { from: 0, to: v.state.doc.length, insert: text } });
     },
   }));
 

@@ -107,6 +107,7 @@ export function WorkflowPage({ path }: { path: string }) {
     api
       .workflow(path)
       .then((d) => {
+        editor.current?.replace(d.text);
         setText(d.text);
         setDoc(d);
         setChecked(d.text);
