@@ -475,6 +475,12 @@ Result<Config> LoadConfig(const std::string& root) {
     if (given.count("test_prefix")) c.test_case_prefix = set.test_case_prefix;
     if (given.count("matrix_levels")) c.matrix_levels = set.matrix_levels;
     for (const auto& [rule, sev] : rule_overrides) c.rules[rule] = sev;
+    // Requirements the grammar cannot name would make every item "trace up to no requirement".
+    if ((given.count("prefixes") || given.count("requirement_prefix")) &&
+        std::find(c.prefixes.begin(), c.prefixes.end(), c.requirement_prefix) == c.prefixes.end())
+      return InvalidInput(Where(file, s[given.count("requirement_prefix") ? "requirement_prefix" : "prefixes"]) +
+                          ": spec.requirement_prefix is " + Quote(c.requirement_prefix) + ", which is not one of spec.prefixes (" +
+                          Join(c.prefixes, ", ") + "); name the requirements' prefix in both");
     return Status::Ok();
   };
   bool detect = format == "auto";

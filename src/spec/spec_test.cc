@@ -541,7 +541,7 @@ TEST_F(FormatTest, ConfigSaysTheFormatAndOverridesItsPreset) {
   EXPECT_EQ(project_->config.matrix_levels, (std::vector<std::string>{"T", "SC"}));
   EXPECT_EQ(project_->config.rules.at("no-upstream"), Severity::kWarning);
   // A grammar key alone means our own format, as before, with that key.
-  Write("specwright.yaml", "spec:\n  prefixes: [FR]\n");
+  Write("specwright.yaml", "spec:\n  prefixes: [FR]\n  requirement_prefix: FR\n");
   Open();
   EXPECT_EQ(project_->config.format, "specwright");
   EXPECT_FALSE(project_->config.format_detected);
@@ -592,6 +592,14 @@ TEST_F(FormatTest, OtherPrefixesUnderAPresetAreMatchedOrRefused) {
   Open();
   EXPECT_NE(graph_->Find("FEAT-AC-P8T"), nullptr);
   EXPECT_EQ(graph_->Parents("FEAT-AC-P8T"), std::vector<std::string>{"REQ-AC-K3M"});
+  Write("specwright.yaml", "spec:\n  prefixes: [FR, US]\n");
+  auto nreq = LoadConfig(dir_);
+  ASSERT_FALSE(nreq.ok());
+  EXPECT_NE(nreq.status().message().find("specwright.yaml:2:13: spec.requirement_prefix is \"REQ\", which is not one of spec.prefixes (FR, US)"),
+            std::string::npos)
+      << nreq.status().message();
+  Write("specwright.yaml", "spec:\n  prefixes: [FR, US]\n  requirement_prefix: FR\n");
+  EXPECT_TRUE(LoadConfig(dir_).ok());
   Write("specwright.yaml", "spec:\n  format: spec-kit\n  prefixes: [FR, FEAT]\n");
   auto c = LoadConfig(dir_);
   ASSERT_FALSE(c.ok());

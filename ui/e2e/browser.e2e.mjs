@@ -99,6 +99,15 @@ const api = async (path) => {
   return r.json();
 };
 const open = async (hash, name) => {
+  // The page shown before says it is ready too: clear that first, or a page of the same name
+  // (two workflows, one after the other) would look ready before the new route is rendered,
+  // and the test would type into the old page's editor (seen under load in `make test`).
+  // (Only when the route changes: the same route again renders nothing new to say so.)
+  await page
+    .evaluate((h) => {
+      if (location.hash !== h) delete document.documentElement.dataset.ready;
+    }, '#/' + hash)
+    .catch(() => {});
   await page.goto(ui.url + '#/' + hash);
   await ready(page, name);
 };
