@@ -171,4 +171,11 @@ std::string SelfExe() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
+int PortArg(const std::string& value) {
+  char* end = nullptr;
+  long p = std::strtol(value.c_str(), &end, 10);
+  if (value.empty() || !end || *end || p < 0 || p > 65535) return -1;
+  return static_cast<int>(p);
+}
+
 }  // namespace sw::cli

@@ -67,6 +67,9 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
 /// SelfExe is this binary's path (/proc/self/exe), for the processes the servers start.
 std::string SelfExe();
 
+/// PortArg reads --port: 0-65535 (0: any free port); -1 when it is not a port number.
+int PortArg(const std::string& value);
+
 }  // namespace sw::cli
 
 #define SW_RETURN_IF_ERROR_EXIT(ctx, expr)       \

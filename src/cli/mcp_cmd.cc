@@ -64,11 +64,8 @@ int CmdMcp(Context& ctx) {
     ho.host = ctx.args.Has("host") ? ctx.args.Get("host") : "127.0.0.1";
     ho.port = 8421;
     if (ctx.args.Has("port")) {
-      char* end = nullptr;
-      long p = std::strtol(ctx.args.Get("port").c_str(), &end, 10);
-      if (!end || *end || p < 0 || p > 65535)
-        return Usage(ctx, "--port needs a port number 0-65535, got \"" + ctx.args.Get("port") + "\"");
-      ho.port = static_cast<int>(p);
+      ho.port = PortArg(ctx.args.Get("port"));
+      if (ho.port < 0) return Usage(ctx, "--port needs a port number 0-65535, got \"" + ctx.args.Get("port") + "\"");
     }
     // The token: $SPECWRIGHT_MCP_TOKEN (preferred: argv is visible to every user in ps), or
     // --token (which wins when both are given).
