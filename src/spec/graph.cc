@@ -47,6 +47,7 @@ Graph::Graph(const Corpus& c, const Config& config) : corpus_(c), config_(config
     for (const auto& target : up) down_[target].push_back(id);
   }
   for (const auto& ci : c.citations) cites_[ci.id].push_back(ci);
+  if (config.id_scope == "feature") scopes_ = MakeScopeIndex(c.items);
   // Cycles among links: strongly connected components (Tarjan, iterative), each reported once.
   std::map<std::string, int> index, low;
   std::set<std::string> on;
@@ -221,7 +222,7 @@ std::vector<Finding> Graph::Check() const {
       for (const auto& l : def->links)
         if (!defs_.count(l.id))
           add("dangling-link", l.at, l.id, [&] {
-            std::string note = config_.id_scope == "feature" ? UnclearNote(corpus_.items, l.id) : "";
+            std::string note = UnclearNote(l.id);
             return note.empty() ? id + " links to " + l.id + ", which no spec defines" + hint(l.id)
                                 : id + " links to " + l.id + ", which is not clear: " + note;
           });
@@ -271,7 +272,7 @@ std::vector<Finding> Graph::Check() const {
   for (const auto& ci : corpus_.citations)
     if (!defs_.count(ci.id))
       add("unknown-citation", ci.at, ci.id, [&] {
-        std::string note = config_.id_scope == "feature" ? UnclearNote(corpus_.items, ci.id) : "";
+        std::string note = UnclearNote(ci.id);
         return note.empty() ? ci.id + " is cited, but no spec defines it" + hint(ci.id)
                             : ci.id + " is cited, but which item is not clear: " + note;
       });

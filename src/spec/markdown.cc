@@ -383,6 +383,9 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
       ranges.push_back(Range{it.at.line, last, items.size()});
       items.push_back(std::move(it));
     }
+    // subs are in document order (a pre-order walk): the items nested in one follow it, and
+    // the open ones around it are a stack, so neither costs a pass over every other item.
+    std::vector<size_t> open;
     for (size_t k = 0; k < subs.size(); ++k) {
       const SubItem& si = subs[k];
       Item it;
@@ -392,13 +395,11 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
       it.level = si.table ? 8 : 7;  // below every heading (a row: see the end of ParseSpecs)
       it.at = Location{file, si.first};
       // Its lines, without those of the items nested in it (a task's sub-tasks).
-      auto nested_line = [&](int l) {
-        for (size_t o = 0; o < subs.size(); ++o)
-          if (o != k && subs[o].first >= si.first && subs[o].last <= si.last && subs[o].first <= l && l <= subs[o].last &&
-              !(subs[o].first == si.first && subs[o].last == si.last))
-            return true;
-        return false;
-      };
+      std::vector<char> nested(static_cast<size_t>(si.last - si.first + 1), 0);
+      for (size_t o = k + 1; o < subs.size() && subs[o].first <= si.last; ++o)
+        if (subs[o].last <= si.last && !(subs[o].first == si.first && subs[o].last == si.last))
+          for (int l = subs[o].first; l <= subs[o].last; ++l) nested[static_cast<size_t>(l - si.first)] = 1;
+      auto nested_line = [&](int l) { return l >= si.first && l <= si.last && nested[static_cast<size_t>(l - si.first)]; };
       for (int l = si.first; l <= si.last && l - 1 < static_cast<int>(lines.size()); ++l)
         if (!nested_line(l)) it.body += lines[static_cast<size_t>(l - 1)] + "\n";
       while (!it.body.empty() && (it.body.back() == '\n' || it.body.back() == ' ')) it.body.pop_back();
@@ -406,12 +407,13 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
       std::erase_if(it.links, [&](const Link& l) {
         return l.id == it.id || l.at.line < si.first || l.at.line > si.last || nested_line(l.at.line);
       });
-      // Inside another item (a heading's section, or a list item): it derives from it.
+      // Inside another item (a list item around it, else a heading's section): it derives from it.
+      while (!open.empty() && subs[open.back()].last < si.first) open.pop_back();
       std::string parent_id;
       int parent_line = 0;
-      for (size_t o = 0; o < subs.size(); ++o)
-        if (o != k && subs[o].first < si.first && si.last <= subs[o].last && subs[o].first > parent_line)
-          parent_id = subs[o].id, parent_line = subs[o].first;
+      for (auto o = open.rbegin(); o != open.rend() && parent_id.empty(); ++o)
+        if (subs[*o].first < si.first && si.last <= subs[*o].last) parent_id = subs[*o].id, parent_line = subs[*o].first;
+      open.push_back(k);
       if (parent_id.empty())
         for (const auto& r : ranges)
           if (r.first < si.first && si.first <= r.last && r.first > parent_line)

@@ -9,20 +9,23 @@
 #include "spec/spec.h"
 
 namespace sw::spec {
-namespace {
 
-struct Scopes {
+/// ScopeIndex is what the resolution needs to know of the items: every ID, the features, and
+/// which full IDs a bare ID names.
+struct ScopeIndex {
   std::set<std::string> full, scopes;
   std::map<std::string, std::vector<std::string>> by_bare;  // ID -> FEATURE/ID (and ID)
 };
+
+namespace {
 
 std::string Bare(const std::string& id) {
   size_t slash = id.rfind('/');
   return slash == std::string::npos ? id : id.substr(slash + 1);
 }
 
-Scopes IndexOf(const std::vector<Item>& items) {
-  Scopes s;
+ScopeIndex IndexOf(const std::vector<Item>& items) {
+  ScopeIndex s;
   for (const auto& it : items) {
     if (!s.full.insert(it.id).second) continue;
     s.by_bare[Bare(it.id)].push_back(it.id);
@@ -33,7 +36,7 @@ Scopes IndexOf(const std::vector<Item>& items) {
 
 /// ResolveRef is the item a reference means ("" when it cannot say; *note then says why, when
 /// there is something to say).
-std::string ResolveRef(const Scopes& s, const std::string& raw, const std::string& own, std::string* note) {
+std::string ResolveRef(const ScopeIndex& s, const std::string& raw, const std::string& own, std::string* note) {
   if (s.full.count(raw)) return raw;
   size_t slash = raw.rfind('/');
   if (slash != std::string::npos) {
@@ -61,7 +64,7 @@ std::string ResolveRef(const Scopes& s, const std::string& raw, const std::strin
 
 void ResolveLinks(const Grammar& g, std::vector<Item>* items) {
   if (!g.Scoped()) return;
-  Scopes s = IndexOf(*items);
+  ScopeIndex s = IndexOf(*items);
   for (auto& it : *items) {
     for (auto& l : it.links) {
       std::string note;
@@ -77,7 +80,7 @@ void ResolveLinks(const Grammar& g, std::vector<Item>* items) {
 
 void ResolveCitations(const Grammar& g, const std::vector<Item>& items, std::vector<Citation>* cites) {
   if (!g.Scoped()) return;
-  Scopes s = IndexOf(items);
+  ScopeIndex s = IndexOf(items);
   for (auto& c : *cites) {
     std::string note;
     std::string r = ResolveRef(s, c.id, "", &note);
@@ -85,20 +88,24 @@ void ResolveCitations(const Grammar& g, const std::vector<Item>& items, std::vec
   }
 }
 
-std::string UnclearNote(const std::vector<Item>& items, const std::string& raw) {
-  Scopes s = IndexOf(items);
+std::shared_ptr<const ScopeIndex> MakeScopeIndex(const std::vector<Item>& items) {
+  return std::make_shared<const ScopeIndex>(IndexOf(items));
+}
+
+std::string Graph::UnclearNote(const std::string& raw) const {
+  if (!scopes_) return "";
   std::string note;
-  return ResolveRef(s, raw, "", &note).empty() ? note : "";
+  return ResolveRef(*scopes_, raw, "", &note).empty() ? note : "";
 }
 
 std::string Graph::Resolve(const std::string& id, std::vector<std::string>* candidates) const {
   if (defs_.count(id)) return id;
-  Scopes s = IndexOf(corpus_.items);
+  if (!scopes_) return "";  // one ID space: an ID is defined as written or not at all
   std::string note;
-  std::string r = ResolveRef(s, id, "", &note);
+  std::string r = ResolveRef(*scopes_, id, "", &note);
   if (r.empty() && candidates) {
-    auto it = s.by_bare.find(Bare(id));
-    if (it != s.by_bare.end() && it->second.size() > 1) *candidates = it->second;
+    auto it = scopes_->by_bare.find(Bare(id));
+    if (it != scopes_->by_bare.end() && it->second.size() > 1) *candidates = it->second;
   }
   return r;
 }

@@ -182,9 +182,10 @@ Result<std::vector<Item>> ParseSpecs(const Grammar& g, const std::vector<std::pa
 /// its own feature's item first, then the one feature defining the ID; one several features
 /// define stays as written.
 void ResolveLinks(const Grammar& g, std::vector<Item>* items);
-/// UnclearNote says why a reference left as written is not clear ("FR-001 is defined in 2
-/// features (…); write 001-a/FR-001 to say which"), or "" when nothing defines it at all.
-std::string UnclearNote(const std::vector<Item>& items, const std::string& raw);
+/// ScopeIndex is the items' IDs by feature (scope.cc); MakeScopeIndex builds it once for a
+/// graph with id_scope feature.
+struct ScopeIndex;
+std::shared_ptr<const ScopeIndex> MakeScopeIndex(const std::vector<Item>& items);
 
 /// QualifierBefore is the FEATURE of a FEATURE/ID reference: the word before a '/' that
 /// directly precedes the ID at off in text ("" when there is none).
@@ -244,6 +245,9 @@ class Graph {
   /// (kept as typed when nothing defines it: trace and impact say so); an ID several features
   /// define is an error that names them.
   Result<std::string> ResolveId(const Grammar& grammar, const std::string& id) const;
+  /// UnclearNote says why a reference left as written is not clear ("FR-001 is defined in 2
+  /// features (…); write 001-a/FR-001 to say which"), or "" when nothing defines it at all.
+  std::string UnclearNote(const std::string& raw) const;
   /// Up is every item id reachable by following links (what id derives from), nearest first.
   std::vector<std::string> Up(const std::string& id) const;
   /// Down is every item that derives from id, directly or not, nearest first.
@@ -265,6 +269,7 @@ class Graph {
   std::map<std::string, std::vector<std::string>> up_, down_;
   std::map<std::string, std::vector<Citation>> cites_;
   std::vector<std::vector<std::string>> cycles_;
+  std::shared_ptr<const ScopeIndex> scopes_;  // with id_scope feature only
 };
 
 /// TraceReport: the chain of one ID up to the requirements and down to code and tests.
