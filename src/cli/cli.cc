@@ -29,6 +29,7 @@ struct CommandEntry {
 const std::vector<FlagSpec> kCommon = {
     {"store", true, false, "store directory (default .specwright, or $SPECWRIGHT_STORE)"},
     {"json", false, false, "machine-readable output"},
+    {"no-color", false, false, "no colour in the output (also: $NO_COLOR)"},
     {"help", false, false, "show help for this command"},
 };
 
@@ -235,6 +236,10 @@ int Main(int argc, char** argv) {
   ctx.command = cmd->name;
   ctx.usage = cmd->usage;
   ctx.json = ctx.args.Has("json");
+  {
+    const char* nc = std::getenv("NO_COLOR");
+    ctx.no_color = ctx.args.Has("no-color") || (nc && *nc);
+  }
   ctx.store_dir = ctx.args.Get("store");
   if (ctx.store_dir.empty()) {
     const char* env = std::getenv("SPECWRIGHT_STORE");

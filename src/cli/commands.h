@@ -15,6 +15,8 @@ struct Context {
   std::string usage;
   std::string store_dir;
   bool json = false;
+  /// no_color: --no-color was given or $NO_COLOR is set and not empty (https://no-color.org).
+  bool no_color = false;
 };
 
 int CmdInit(Context& ctx);
