@@ -15,6 +15,9 @@ PKGS+=(
   libboost1.81-dev libcmark-dev libvalijson-dev
   # The code index (src/codeindex) runs ctags for definitions.
   universal-ctags
+  # The command line (src/cli) is parsed by CLI11; the tests load the generated completion
+  # scripts into bash, zsh and fish and render the generated man page with man -l.
+  libcli11-dev zsh fish man-db groff-base
   # The secretdrop example's generated project (examples/develop/secretdrop) is Python with
   # AES-GCM from the cryptography package; its e2e test builds and tests it for real.
   python3 python3-cryptography
