@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs the real MCP servers the tests and benchmarks run against (tests/mcp, pinned by
+# Installs the real MCP servers the tests and benchmarks run against, and OpenTelemetry's generated
+# OTLP protobuf types the OTLP export test decodes with (tests/mcp, pinned by
 # package-lock.json) from the npm registry. Idempotent: does nothing when they are installed.
 set -euo pipefail
 cd "$(dirname "$0")/../tests/mcp"

@@ -85,7 +85,7 @@ engine::HumanFn TerminalHuman(ProgressDisplay* display) {
 int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf, engine::RunOptions options,
             const std::string& resume_id) {
   bool tty = ::isatty(STDERR_FILENO);
-  ProgressDisplay display(stderr, tty);
+  ProgressDisplay display(stderr, tty, ctx.no_color);
   options.listener = &display;
   g_cancel = std::make_shared<std::atomic<bool>>(false);
   options.cancel = g_cancel;
@@ -99,13 +99,25 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
   if (!options.auto_approve && !options.human && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
   if (options.run_id.empty() && resume_id.empty())
     options.run_id = store::UnusedRunId(env.store.get(), SystemClock::Default()->WallNow());
+  // Live OTLP export: --otlp-endpoint, or the OpenTelemetry variables (OTEL_EXPORTER_OTLP_*
+  // endpoint, headers, protocol, timeout; OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES).
   std::unique_ptr<observe::LiveExporter> exporter;
-  if (ctx.args.Has("otlp-endpoint")) {
-    observe::ExporterOptions eo;
-    eo.endpoint = ctx.args.Get("otlp-endpoint");
-    eo.include_content = ctx.args.Has("include-content");
-    exporter = std::make_unique<observe::LiveExporter>(env.store.get(), resume_id.empty() ? options.run_id : resume_id, eo);
-    exporter->Start();
+  std::string otlp_url;
+  {
+    observe::OtlpEnvironment oenv = observe::ReadOtlpEnvironment();
+    for (const auto& w : oenv.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    if (ctx.args.Has("otlp-endpoint")) otlp_url = observe::TracesUrl(ctx.args.Get("otlp-endpoint"));
+    else if (!oenv.disabled) otlp_url = oenv.endpoint;
+    if (!otlp_url.empty()) {
+      observe::ExporterOptions eo;
+      eo.url = otlp_url;
+      eo.include_content = ctx.args.Has("include-content");
+      eo.headers = std::move(oenv.headers);
+      eo.resource = std::move(oenv.resource);
+      eo.timeout = oenv.timeout;
+      exporter = std::make_unique<observe::LiveExporter>(env.store.get(), resume_id.empty() ? options.run_id : resume_id, eo);
+      exporter->Start();
+    }
   }
 
   // Workspaces live in the store, as absolute paths (the run records its own).
@@ -119,7 +131,7 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
     std::string err = exporter->Stop();
     if (!err.empty()) std::fprintf(stderr, "warning: %s\n", err.c_str());
     else std::fprintf(stderr, "exported %lld spans to %s\n", static_cast<long long>(exporter->spans_sent()),
-                      ctx.args.Get("otlp-endpoint").c_str());
+                      otlp_url.c_str());
   }
   if (!r.ok()) return Fail(ctx, r.status());
   const auto& s = *r;
@@ -299,7 +311,8 @@ int CmdRun(Context& ctx) {
 int CmdResume(Context& ctx) {
   if (ctx.args.positional.size() != 1) return Usage(ctx, "resume needs exactly one RUN");
   Env env;
-  Status s = OpenStore(ctx, &env);
+  // Only a run the store holds can be resumed: no store is made for it.
+  Status s = OpenStoreForRun(ctx, &env, ctx.args.positional[0]);
   if (!s.ok()) return Fail(ctx, s);
   auto id = env.store->ResolveRunId(ctx.args.positional[0]);
   if (!id.ok()) return Fail(ctx, id.status());

@@ -82,6 +82,11 @@ void Runner::HandleCompletion(Completion c) {
       r.request_hash = o.request_hash;
       if (!o.reply_json.empty()) r.reply_blob = PutBlob(o.reply_json);
       r.response_model = o.answered_model;
+      r.response_id = o.response_id;
+      r.finish_reason = o.finish_reason;
+      if (!o.ok) r.error_type = o.error_type.empty() ? "_OTHER" : o.error_type;
+      r.max_tokens = o.max_tokens;
+      r.temperature = o.temperature;
       batch_.llm_calls.push_back(std::move(r));
     }
   } else if (c.reserved) {

@@ -45,6 +45,7 @@ class AnthropicDecoder : public wire::FramedDecoder {
     if (type == "message_start") {
       if (auto m = e.find("message"); m != e.end() && m->is_object()) {
         NoteModel(*m, "model");
+        NoteId(*m, "id");
         if (auto u = m->find("usage"); u != m->end() && u->is_object()) Merge(*u);
       }
     } else if (type == "content_block_start") {
@@ -91,6 +92,7 @@ class AnthropicDecoder : public wire::FramedDecoder {
   Status OnWhole(const json& m) override {
     if (auto u = m.find("usage"); u != m.end() && u->is_object()) Merge(*u);
     NoteModel(m, "model");
+    NoteId(m, "id");
     SetFinish(&response, Str(m, "stop_reason"));
     if (auto cs = m.find("content"); cs != m.end() && cs->is_array()) {
       int64_t i = 0;

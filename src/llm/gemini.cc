@@ -49,6 +49,7 @@ class GeminiDecoder : public wire::FramedDecoder {
  private:
   Status Chunk(const json& c) {
     NoteModel(c, "modelVersion");
+    NoteId(c, "responseId");
     if (auto e = c.find("error"); e != c.end()) {
       stream_error = e->is_object() ? Str(*e, "message") : e->dump();
       std::string st = e->is_object() ? Str(*e, "status") : "";

@@ -71,6 +71,7 @@ class ChatDecoder : public wire::FramedDecoder {
     }
     if (auto u = c.find("usage"); u != c.end() && u->is_object()) SetUsage(OpenAiUsage(*u));
     NoteModel(c, "model");
+    NoteId(c, "id");
     auto ch = c.find("choices");
     if (ch == c.end() || !ch->is_array()) return Status::Ok();
     for (const auto& choice : *ch) {
@@ -112,6 +113,7 @@ class ChatDecoder : public wire::FramedDecoder {
   Status OnWhole(const json& body) override {
     if (auto u = body.find("usage"); u != body.end() && u->is_object()) SetUsage(OpenAiUsage(*u));
     NoteModel(body, "model");
+    NoteId(body, "id");
     auto ch = body.find("choices");
     if (ch == body.end() || !ch->is_array() || ch->empty()) return Status(Code::kFailed, "response has no choices");
     const json& choice = (*ch)[0];
@@ -201,7 +203,7 @@ class ResponsesDecoder : public wire::FramedDecoder {
   Status OnEvent(std::string_view, const json& e) override {
     std::string type = Str(e, "type");
     // response.created / in_progress / completed carry the response object, model included.
-    if (auto r = e.find("response"); r != e.end()) NoteModel(*r, "model");
+    if (auto r = e.find("response"); r != e.end()) NoteModel(*r, "model"), NoteId(*r, "id");
     if (type == "response.output_text.delta") {
       EmitText(Str(e, "delta"));
     } else if (type == "response.reasoning_summary_text.delta" || type == "response.reasoning_text.delta") {
@@ -245,6 +247,7 @@ class ResponsesDecoder : public wire::FramedDecoder {
   Status OnWhole(const json& resp) override {
     if (auto u = resp.find("usage"); u != resp.end() && u->is_object()) SetUsage(OpenAiUsage(*u));
     NoteModel(resp, "model");
+    NoteId(resp, "id");
     auto out = resp.find("output");
     if (out != resp.end() && out->is_array()) {
       int64_t i = 0;

@@ -30,4 +30,18 @@ int64_t EstimateInputTokens(const Request& r) {
   return n;
 }
 
+std::string ErrorType(const CallError& e) {
+  if (e.http_status > 0) return std::to_string(e.http_status);
+  switch (e.status.code()) {
+    case Code::kTimeout: return "timeout";
+    case Code::kCancelled: return "cancelled";
+    case Code::kBudget: return "budget_exceeded";
+    case Code::kUnavailable: return "unavailable";
+    case Code::kInvalidInput: return "invalid_request";
+    case Code::kPermission: return "permission_denied";
+    case Code::kNotFound: return "not_found";
+    default: return "_OTHER";
+  }
+}
+
 }  // namespace sw::llm

@@ -82,6 +82,9 @@ struct Response {
   /// The model that answered, as the provider named it ("gpt-4o-2024-08-06" for a request of
   /// "gpt-4o", Gemini's modelVersion); "" when the response did not say.
   std::string model;
+  /// The provider's own id of this completion ("chatcmpl-...", "msg_...", Gemini's
+  /// responseId); "" when the response did not carry one.
+  std::string id;
   std::string raw;  // the provider's response body (secrets stripped), for the store
   double ttft_ms = 0;
 };
@@ -112,6 +115,12 @@ struct CallResult {
   std::string response_raw;
   bool ok() const { return response.has_value(); }
 };
+
+/// ErrorType is a failed call's class, low-cardinality, as OpenTelemetry's error.type wants it:
+/// the HTTP status as a string when the provider refused ("429", "503"), else timeout |
+/// cancelled | budget_exceeded | unavailable (no answer: connection, stream cut) |
+/// invalid_request | permission_denied | not_found, and "_OTHER" for anything else.
+std::string ErrorType(const CallError& e);
 
 using CancelFlag = std::shared_ptr<std::atomic<bool>>;
 using DoneFn = std::function<void(CallResult)>;

@@ -37,6 +37,8 @@ struct Entry {
   std::vector<ToolCall> tool_calls;
   bool retryable = true;
   double retry_after = -1;
+  int http_status = 0;            // error: {status: 429}: the HTTP status a real API refused with
+  std::string id, model;          // the response's id and answering model, as a real API names them
 };
 
 /// Timer runs delayed completions on one thread so simulated latency never blocks a pool.
@@ -99,7 +101,7 @@ std::string Short(const std::string& s) { return s.size() > 80 ? Utf8Prefix(s, 8
 
 Status ParseEntry(const json& e, const std::string& where, Entry* out) {
   if (!e.is_object()) return InvalidInput(where + ": expected an object");
-  static const std::vector<std::string> kKeys = {"node", "when", "text", "json", "usage", "latency_ms", "error", "tool_calls"};
+  static const std::vector<std::string> kKeys = {"node", "when", "text", "json", "usage", "latency_ms", "error", "tool_calls", "id", "model"};
   for (auto& [k, v] : e.items()) {
     bool known = false;
     for (auto& kk : kKeys) known |= kk == k;
@@ -146,6 +148,9 @@ Status ParseEntry(const json& e, const std::string& where, Entry* out) {
       out->error = er.value("message", "scripted error");
       out->retryable = er.value("retryable", true);
       out->retry_after = er.value("retry_after", -1.0);
+      if (er.contains("status") && !er["status"].is_number_integer())
+        return InvalidInput(where + ": error.status must be an HTTP status code (an integer)");
+      out->http_status = er.value("status", 0);
     } else {
       return InvalidInput(where + ": error must be a string or an object");
     }
@@ -161,6 +166,11 @@ Status ParseEntry(const json& e, const std::string& where, Entry* out) {
     out->usage.cached_read = u.value("cached_read", int64_t{0});
     out->usage.cache_write = u.value("cache_write", int64_t{0});
     out->usage.reasoning = u.value("reasoning", int64_t{0});
+  }
+  for (auto [key, field] : {std::pair<const char*, std::string*>{"id", &out->id}, {"model", &out->model}}) {
+    if (!e.contains(key)) continue;
+    if (!e[key].is_string()) return InvalidInput(where + ": " + key + " must be a string");
+    *field = e[key].get<std::string>();
   }
   if (e.contains("latency_ms")) {
     if (!e["latency_ms"].is_number()) return InvalidInput(where + ": latency_ms must be a number");
@@ -202,6 +212,8 @@ class ScriptedProvider : public Provider {
       r.error.retryable = e->retryable;
       r.error.retry_after = e->retry_after;
       r.error.partial = u;
+      r.error.http_status = e->http_status;
+      if (e->http_status > 0) r.error.status = Status(r.error.status.code(), "HTTP " + std::to_string(e->http_status) + ": " + r.error.status.message());
       Finish(std::move(r), latency, std::move(done));
       return;
     }
@@ -219,6 +231,8 @@ class ScriptedProvider : public Provider {
         resp.tool_calls[i].id = "call_" + std::to_string(req.turn) + "_" + std::to_string(i + 1);
     if (!resp.tool_calls.empty()) resp.finish_reason = "tool_calls";
     resp.usage = u;
+    resp.id = e->id;
+    resp.model = e->model;
     resp.raw = R"({"scripted":true,"text":)" + json(resp.text).dump() + "}";
     if (on_delta) on_delta(resp.text);
     r.response = std::move(resp);

@@ -9,7 +9,8 @@
 //       - text: "..."                  # or json: {...} (sent as JSON text)
 //         usage: {input: 120, output: 40, cached_read: 0, reasoning: 0}
 //         latency_ms: 50
-//       - error: {message: "overloaded", retryable: true, retry_after: 2}
+//       - error: {message: "overloaded", retryable: true, retry_after: 2, status: 429}  # status: the HTTP status
+//       - {text: "...", id: chatcmpl-1, model: demo-2026-01}   # the response's id and answering model
 //       - when: {iteration: 1, item: 0, attempt: 2, turn: 3, prompt_contains: "x", prompt_hash: HEX}
 //         text: "..."
 //       - tool_calls: [{name: fs_read, arguments: {path: a.c}}]   # an agent turn (text optional)

@@ -50,6 +50,12 @@ class FramedDecoder : public Decoder {
     if (it != obj.end() && it->is_string() && !it->get_ref<const std::string&>().empty())
       response.model = Utf8Prefix(it->get<std::string>(), 200);
   }
+  /// NoteId keeps the provider's id of the completion from obj[key] (first one seen wins).
+  void NoteId(const json& obj, const char* key) {
+    if (!obj.is_object() || !response.id.empty()) return;
+    auto it = obj.find(key);
+    if (it != obj.end() && it->is_string()) response.id = Utf8Prefix(it->get<std::string>(), 200);
+  }
 
   bool done_ = false;
 

@@ -1,7 +1,8 @@
 #include "observe/otlp_exporter.h"
 
-#include <cstdlib>
 #include <algorithm>
+#include <cctype>
+#include <cstdlib>
 #include <chrono>
 #include <future>
 
@@ -11,13 +12,147 @@
 
 namespace sw::observe {
 
+namespace {
+
+int HexDigit(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+/// PercentDecode decodes %XX escapes; false on a broken escape.
+bool PercentDecode(std::string_view in, std::string* out) {
+  out->clear();
+  for (size_t i = 0; i < in.size(); ++i) {
+    if (in[i] != '%') {
+      *out += in[i];
+      continue;
+    }
+    if (i + 2 >= in.size()) return false;
+    int hi = HexDigit(in[i + 1]), lo = HexDigit(in[i + 2]);
+    if (hi < 0 || lo < 0) return false;
+    *out += static_cast<char>(hi * 16 + lo);
+    i += 2;
+  }
+  return true;
+}
+
+/// ParseList reads "k=v,k2=v2" (the W3C Baggage form the OTLP variables use: keys trimmed,
+/// values percent-decoded; empty members skipped). On a malformed member, *why says which
+/// (the member's key, never its value: header values are secrets) and the result is false.
+bool ParseList(const std::string& text, KeyValues* out, std::string* why) {
+  out->clear();
+  for (const auto& member : Split(text, ',')) {
+    std::string m = Trim(member);
+    if (m.empty()) continue;
+    size_t eq = m.find('=');
+    std::string key = Trim(m.substr(0, eq == std::string::npos ? m.size() : eq));
+    if (eq == std::string::npos || key.empty()) {
+      *why = key.empty() ? "a member has no key" : "\"" + key + "\" has no =value";
+      return false;
+    }
+    std::string value;
+    if (!PercentDecode(Trim(m.substr(eq + 1)), &value)) {
+      *why = "the value of \"" + key + "\" has a broken %-escape";
+      return false;
+    }
+    out->emplace_back(std::move(key), std::move(value));
+  }
+  return true;
+}
+
+bool IEquals(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i)
+    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+  return true;
+}
+
+}  // namespace
+
+std::string TracesUrl(std::string url) {
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  if (url.size() < 10 || url.compare(url.size() - 10, 10, "/v1/traces") != 0) url += "/v1/traces";
+  return url;
+}
+
+OtlpEnvironment ReadOtlpEnvironment(const GetEnv& getenv_fn) {
+  auto get = [&](const char* name) -> std::string {
+    const char* v = getenv_fn ? getenv_fn(name) : std::getenv(name);
+    return v ? Trim(v) : std::string();
+  };
+  OtlpEnvironment env;
+  if (std::string v = get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"); !v.empty()) {
+    env.endpoint = v, env.endpoint_var = "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT";
+  } else if (std::string b = get("OTEL_EXPORTER_OTLP_ENDPOINT"); !b.empty()) {
+    // The specification's rule: the signal's path appended to the base URL, whatever it holds.
+    env.endpoint = b + (b.back() == '/' ? "v1/traces" : "/v1/traces");
+    env.endpoint_var = "OTEL_EXPORTER_OTLP_ENDPOINT";
+  }
+  if (!env.endpoint.empty() && env.endpoint.rfind("http://", 0) != 0 && env.endpoint.rfind("https://", 0) != 0) {
+    env.warnings.push_back(env.endpoint_var + "=\"" + env.endpoint + "\" is not an http:// or https:// URL; no live export");
+    env.endpoint.clear();
+  }
+  // Headers: the general list, then the traces one (its keys win).
+  for (const char* var : {"OTEL_EXPORTER_OTLP_HEADERS", "OTEL_EXPORTER_OTLP_TRACES_HEADERS"}) {
+    std::string text = get(var), why;
+    if (text.empty()) continue;
+    KeyValues list;
+    if (!ParseList(text, &list, &why)) {
+      env.warnings.push_back(std::string(var) + " is malformed (" + why + "); its headers are not sent");
+      continue;
+    }
+    for (auto& kv : list) {
+      auto it = std::find_if(env.headers.begin(), env.headers.end(), [&](const auto& h) { return IEquals(h.first, kv.first); });
+      if (it != env.headers.end()) it->second = std::move(kv.second);
+      else env.headers.push_back(std::move(kv));
+    }
+  }
+  std::string protocol = get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL");
+  std::string protocol_var = "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL";
+  if (protocol.empty()) protocol = get("OTEL_EXPORTER_OTLP_PROTOCOL"), protocol_var = "OTEL_EXPORTER_OTLP_PROTOCOL";
+  if (protocol == "http/protobuf") {
+    if (!env.endpoint.empty())
+      env.warnings.push_back(protocol_var + "=http/protobuf: specwright sends OTLP/HTTP as JSON (http/json), which an "
+                                            "OTLP/HTTP receiver accepts on the same path");
+  } else if (!protocol.empty() && protocol != "http/json") {
+    if (!env.endpoint.empty())
+      env.warnings.push_back(protocol_var + "=\"" + protocol + "\": specwright speaks OTLP over http/json only; no live "
+                                            "export (set it to http/json, or pass --otlp-endpoint URL)");
+    env.disabled = true;
+  }
+  for (const char* var : {"OTEL_EXPORTER_OTLP_TRACES_TIMEOUT", "OTEL_EXPORTER_OTLP_TIMEOUT"}) {
+    std::string t = get(var);
+    if (t.empty()) continue;
+    char* end = nullptr;
+    double ms = std::strtod(t.c_str(), &end);
+    if (!end || *end || !(ms > 0)) env.warnings.push_back(std::string(var) + "=\"" + t + "\" is not a positive number of milliseconds; using 10000");
+    else env.timeout = ms / 1000;
+    break;
+  }
+  std::string off = get("OTEL_SDK_DISABLED");
+  if (IEquals(off, "true")) env.disabled = true;
+  // The resource: OTEL_RESOURCE_ATTRIBUTES, with OTEL_SERVICE_NAME's service.name over its own.
+  if (std::string text = get("OTEL_RESOURCE_ATTRIBUTES"); !text.empty()) {
+    std::string why;
+    if (!ParseList(text, &env.resource, &why)) {
+      env.resource.clear();  // the specification: a malformed value is discarded whole
+      env.warnings.push_back("OTEL_RESOURCE_ATTRIBUTES=\"" + text + "\" is malformed (" + why + "); it is ignored");
+    }
+  }
+  if (std::string name = get("OTEL_SERVICE_NAME"); !name.empty()) {
+    env.resource.erase(std::remove_if(env.resource.begin(), env.resource.end(),
+                                      [](const auto& kv) { return kv.first == "service.name"; }),
+                       env.resource.end());
+    env.resource.insert(env.resource.begin(), {"service.name", name});
+  }
+  return env;
+}
+
 LiveExporter::LiveExporter(store::Store* st, std::string run_id, ExporterOptions options)
     : st_(st), run_id_(std::move(run_id)), options_(std::move(options)) {
-  url_ = options_.endpoint;
-  while (!url_.empty() && url_.back() == '/') url_.pop_back();
-  if (url_.size() < 10 || url_.compare(url_.size() - 10, 10, "/v1/traces") != 0) url_ += "/v1/traces";
-  if (options_.headers.empty())
-    if (const char* h = std::getenv("OTEL_EXPORTER_OTLP_HEADERS")) options_.headers = h;
+  url_ = options_.url;
 }
 
 LiveExporter::~LiveExporter() { Stop(); }
@@ -61,6 +196,7 @@ void LiveExporter::Flush(bool final) {
   SpanSet out;
   out.trace_id = set->trace_id;
   out.run = set->run;
+  out.resource = options_.resource;
   for (auto& s : set->spans) {
     bool finished = s.end > 0 && s.status != "running" && s.status != "waiting";
     if (sent_.count(s.span_id) || (!final && (!finished || s.kind == "run"))) continue;
@@ -71,13 +207,10 @@ void LiveExporter::Flush(bool final) {
   req.url = url_;
   req.body = OtlpJson(st_, out, options_.include_content);
   req.headers.push_back({"Content-Type", "application/json"});
-  for (const auto& kv : Split(options_.headers, ',')) {
-    size_t eq = kv.find('=');
-    if (eq != std::string::npos) req.headers.push_back({Trim(kv.substr(0, eq)), Trim(kv.substr(eq + 1))});
-  }
-  req.timeouts.total = 10;
-  req.timeouts.first_byte = 10;
-  req.timeouts.first_token = 10;
+  for (const auto& kv : options_.headers) req.headers.push_back({kv.first, kv.second});
+  req.timeouts.total = options_.timeout;
+  req.timeouts.first_byte = options_.timeout;
+  req.timeouts.first_token = options_.timeout;
   std::promise<std::string> done;
   auto fut = done.get_future();
   auto body = std::make_shared<std::string>();

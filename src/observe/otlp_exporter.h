@@ -4,21 +4,56 @@
 
 #include <atomic>
 #include <condition_variable>
+#include <functional>
 #include <mutex>
 #include <set>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include "store/store.h"
 
 namespace sw::observe {
 
+using KeyValues = std::vector<std::pair<std::string, std::string>>;
+
+/// OtlpEnvironment is what the OpenTelemetry SDK environment variables ask of an export:
+///   OTEL_EXPORTER_OTLP_TRACES_ENDPOINT  the traces URL, used as is
+///   OTEL_EXPORTER_OTLP_ENDPOINT         a base URL: /v1/traces is appended
+///   OTEL_EXPORTER_OTLP_[TRACES_]HEADERS k=v,k2=v2 (values percent-encoded), sent with each POST
+///   OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL only http/json is spoken: http/protobuf is answered
+///                                       with JSON (an OTLP/HTTP receiver takes both on one path),
+///                                       grpc or anything else turns the live export off
+///   OTEL_EXPORTER_OTLP_[TRACES_]TIMEOUT milliseconds per POST (default 10000)
+///   OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES (k=v,k2=v2, percent-encoded) the resource
+///   OTEL_SDK_DISABLED=true              no live export from the variables (--otlp-endpoint
+///                                       still exports: it was asked for by name)
+/// The TRACES_ variable wins over the general one. Header values are secrets: never in a
+/// warning, the store or a log.
+struct OtlpEnvironment {
+  std::string endpoint;      // the full traces URL ("": no variable names one)
+  std::string endpoint_var;  // the variable it came from
+  KeyValues headers;         // decoded
+  KeyValues resource;        // service.name first when OTEL_SERVICE_NAME is set
+  double timeout = 10;       // seconds
+  bool disabled = false;     // OTEL_SDK_DISABLED, or a protocol other than http/json|http/protobuf
+  std::vector<std::string> warnings;  // each names its variable
+};
+using GetEnv = std::function<const char*(const char*)>;
+OtlpEnvironment ReadOtlpEnvironment(const GetEnv& getenv = nullptr);
+
+/// TracesUrl is the URL spans are POSTed to for an --otlp-endpoint: the base URL with
+/// /v1/traces appended unless it ends with it already.
+std::string TracesUrl(std::string endpoint);
+
 struct ExporterOptions {
-  std::string endpoint;  // http://127.0.0.1:4318 or the full .../v1/traces URL
+  std::string url;  // the full traces URL (TracesUrl, or OtlpEnvironment::endpoint)
   bool include_content = false;
   double interval = 1.0;  // seconds between sends
-  /// Extra request headers, "k=v,k2=v2" (OTEL_EXPORTER_OTLP_HEADERS when empty).
-  std::string headers;
+  double timeout = 10;    // seconds per POST
+  KeyValues headers;      // extra request headers (OTEL_EXPORTER_OTLP_HEADERS)
+  KeyValues resource;     // resource attributes (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES)
 };
 
 class LiveExporter {

@@ -8,6 +8,8 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 #include "base/hash.h"
@@ -38,6 +40,29 @@ std::string Status(const std::string& s) {
   if (s == "succeeded" || s == "ok") return "ok";
   if (s == "running" || s == "waiting") return s;
   return "error";
+}
+
+/// CallErrorType is a failed model call's class as recorded (llm::ErrorType); for calls recorded
+/// before it was (schema version 4), the HTTP status its message starts with, or its status.
+std::string CallErrorType(const store::LlmCallRecord& c) {
+  if (!c.error_type.empty()) return c.error_type;
+  if (c.status == "timeout" || c.status == "cancelled") return c.status;
+  if (c.error.size() >= 8 && c.error.rfind("HTTP ", 0) == 0 && std::isdigit(static_cast<unsigned char>(c.error[5])) &&
+      std::isdigit(static_cast<unsigned char>(c.error[6])) && std::isdigit(static_cast<unsigned char>(c.error[7])))
+    return c.error.substr(5, 3);
+  return "_OTHER";
+}
+
+/// NodeErrorType classifies a failed node attempt or run from what it recorded: a cancel, a
+/// crash, its own timeout, a budget stop, a person's rejection; "" when none of those.
+std::string NodeErrorType(const std::string& status, const std::string& error) {
+  if (status == "cancelled") return "cancelled";
+  if (status == "interrupted") return "interrupted";
+  if (error.rfind("timed out after", 0) == 0) return "timeout";
+  if (error.find("budget would be exceeded") != std::string::npos || error.find("call cap") != std::string::npos)
+    return "budget_exceeded";
+  if (error.rfind("rejected by", 0) == 0) return "rejected";
+  return "";
 }
 
 }  // namespace
@@ -77,10 +102,17 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
 
   std::unordered_set<std::string> llm_nodes;
   std::unordered_map<std::string, std::pair<std::string, std::string>> model_of;  // node -> provider, model
-  for (const auto& c : calls) {
+  // The node attempt span each call belongs to, and each attempt's last call (its failure, if
+  // it failed, is what failed the attempt: the exception is recorded on the call's span).
+  std::vector<std::string> call_parent(calls.size());
+  std::unordered_map<std::string, const store::LlmCallRecord*> last_call;
+  for (size_t i = 0; i < calls.size(); ++i) {
+    const auto& c = calls[i];
     if (!c.cost_usd) root.cost_known = false;
     llm_nodes.insert(c.node);
     model_of[c.node] = {c.provider, c.model};
+    call_parent[i] = NodeSpanId(run_id, c.node, c.iteration, c.item, c.attempt);
+    last_call[call_parent[i]] = &c;
   }
 
   std::vector<Span>& spans = set.spans;
@@ -110,12 +142,42 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.cost_usd = r.cost_usd;
     s.cost_known = !r.cost_unknown;
     if (r.cost_unknown) root.cost_known = false;  // a sub-run's unpriced calls count too
+    if (s.status == "error") {
+      s.error_type = NodeErrorType(r.status, s.error);
+      s.own_error = true;
+      auto lc = last_call.find(s.span_id);
+      if (s.error_type.empty() && lc != last_call.end() && lc->second->status != "ok") {
+        s.error_type = CallErrorType(*lc->second);
+        s.own_error = false;
+      }
+      if (s.error_type.empty()) s.error_type = "_OTHER";
+    }
   }
-  for (auto& c : calls) {
+  // Retries: each attempt's span lists the earlier attempts of its node that failed (an
+  // attempt is a span of its own; the last one tells why there were others).
+  std::unordered_set<std::string> retried_later;  // failed attempts a later attempt took over
+  {
+    std::map<std::tuple<std::string, int, int>, std::vector<Span*>> attempts;
+    for (size_t i = 1; i < spans.size(); ++i)
+      if (spans[i].kind == "node") attempts[{spans[i].node, spans[i].iteration, spans[i].item}].push_back(&spans[i]);
+    for (auto& [key, list] : attempts) {
+      if (list.size() < 2) continue;
+      for (Span* s : list)
+        for (const Span* f : list)
+          if (f->attempt < s->attempt && f->status == "error") {
+            s->retried.push_back(Span::Retry{f->attempt, f->span_id, f->error_type, f->error});
+            retried_later.insert(f->span_id);
+          }
+      for (Span* s : list)
+        std::sort(s->retried.begin(), s->retried.end(), [](const Span::Retry& a, const Span::Retry& b) { return a.attempt < b.attempt; });
+    }
+  }
+  for (size_t ci = 0; ci < calls.size(); ++ci) {
+    auto& c = calls[ci];
     Span& s = spans.emplace_back();
     s.kind = "llm";
     s.span_id = SpanId(run_id, "llm", {}, c.id);
-    s.parent_id = NodeSpanId(run_id, c.node, c.iteration, c.item, c.attempt);
+    s.parent_id = std::move(call_parent[ci]);
     s.name = "chat " + c.model;
     s.node = c.node;
     s.iteration = c.iteration;
@@ -124,7 +186,13 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
     s.start = c.started_at;
     s.end = c.started_at + c.latency_ms / 1000.0;
     s.status = c.status == "ok" ? "ok" : c.status;
+    if (s.status != "ok") s.error_type = CallErrorType(c), s.own_error = true;
     s.error = std::move(c.error);
+    s.response_id = std::move(c.response_id);
+    s.finish_reason = std::move(c.finish_reason);
+    s.max_tokens = c.max_tokens;
+    s.temperature = c.temperature;
+    s.ttft_ms = c.ttft_ms;
     s.provider = std::move(c.provider);
     s.model = std::move(c.model);
     s.response_model = std::move(c.response_model);
@@ -168,11 +236,25 @@ Result<SpanSet> CollectSpans(store::Store* st, const std::string& run_id) {
       s.end = it->second.first->ts;
       s.status = rd.value("ok", false) ? "ok" : "error";
       s.result_blob = rd.value("blob", "");
-      if (!rd.value("ok", false)) s.error = rd.value("preview", "");
+      if (!rd.value("ok", false)) s.error = rd.value("preview", ""), s.error_type = "tool_error", s.own_error = true;
     } else {
       s.status = "running";
     }
     spans.push_back(std::move(s));
+  }
+  if (root.status == "error") {
+    // The run failed: as its own stop (a cancel, a budget) or as its first failed node did.
+    root.error_type = NodeErrorType(run.status, root.error);
+    root.own_error = !root.error_type.empty();
+    if (root.error_type.empty()) {
+      double first = 0;
+      for (size_t i = 1; i < spans.size(); ++i) {
+        const Span& s = spans[i];
+        if (s.kind == "node" && s.status == "error" && !retried_later.count(s.span_id) && (first == 0 || s.end < first))
+          first = s.end, root.error_type = s.error_type;
+      }
+    }
+    if (root.error_type.empty()) root.error_type = "_OTHER", root.own_error = true;
   }
   spans[0] = std::move(root);
   return set;
@@ -264,18 +346,35 @@ std::string MessagesJson(const std::vector<Message>& msgs, bool system) {
 
 }  // namespace
 
+/// The OpenTelemetry semantic conventions this export follows (the GenAI ones as of v1.41,
+/// the last release that held them before they moved to semantic-conventions-genai).
+constexpr const char* kSchemaUrl = "https://opentelemetry.io/schemas/1.41.0";
+
+/// Event writes one span event (OTLP Span.Event) with its attributes.
+template <typename F>
+void Event(JsonWriter& w, double ts, std::string_view name, F attrs) {
+  w.BeginObject().Field("timeUnixNano", Nanos(ts)).Field("name", name).Key("attributes").BeginArray();
+  Attrs a{w, {}};
+  attrs(a);
+  w.EndArray().EndObject();
+}
+
 void WriteOtlpSpan(JsonWriter& w, store::Store* st, const SpanSet& set, const Span& s, bool include_content) {
   Attrs a{w, {}};
   int kind = s.kind == "llm" ? 3 : 1;  // SPAN_KIND_CLIENT for model calls, INTERNAL otherwise
   w.BeginObject().Field("traceId", set.trace_id).Field("spanId", s.span_id);
   if (!s.parent_id.empty()) w.Field("parentSpanId", s.parent_id);
   w.Field("name", s.name).Field("kind", kind);
-  w.Field("startTimeUnixNano", Nanos(s.start)).Field("endTimeUnixNano", Nanos(s.end > 0 ? s.end : s.start));
+  double end = s.end > 0 ? s.end : s.start;
+  w.Field("startTimeUnixNano", Nanos(s.start)).Field("endTimeUnixNano", Nanos(end));
   w.Key("attributes").BeginArray();
   a.Str("specwright.run.id", set.run.id);
+  bool genai = s.kind != "node" || s.node_kind.rfind("agent", 0) == 0;
+  // A run is the conversation every model call, agent and tool call of it belongs to.
+  if (genai) a.Str("gen_ai.conversation.id", set.run.id);
   if (s.kind == "run") {
     a.Str("gen_ai.operation.name", "invoke_workflow");
-    a.Str("gen_ai.agent.name", set.run.workflow_name);
+    a.Str("gen_ai.workflow.name", set.run.workflow_name);
     a.Int("specwright.usage.input_tokens", s.tokens_in);
     a.Int("specwright.usage.output_tokens", s.tokens_out);
     if (s.cost_known) a.Dbl("specwright.cost_usd", s.cost_usd);
@@ -294,6 +393,7 @@ void WriteOtlpSpan(JsonWriter& w, store::Store* st, const SpanSet& set, const Sp
     if (!s.provider.empty()) a.Str("gen_ai.provider.name", ProviderName(s.provider));
     if (!s.model.empty()) a.Str("gen_ai.request.model", s.model);
     a.Str("specwright.node.kind", s.node_kind);
+    if (!s.retried.empty()) a.Int("specwright.retries", static_cast<int64_t>(s.retried.size()));
     // Totals of the calls below, under our own names: gen_ai.usage.* is only on the chat
     // spans, so a backend that sums usage over spans does not count a call twice.
     a.Int("specwright.usage.input_tokens", s.tokens_in);
@@ -304,15 +404,21 @@ void WriteOtlpSpan(JsonWriter& w, store::Store* st, const SpanSet& set, const Sp
     a.Str("gen_ai.operation.name", "chat");
     a.Str("gen_ai.provider.name", ProviderName(s.provider));
     a.Str("gen_ai.request.model", s.model);
+    if (s.max_tokens > 0) a.Int("gen_ai.request.max_tokens", s.max_tokens);
+    if (s.temperature) a.Dbl("gen_ai.request.temperature", *s.temperature);
     if (!s.response_model.empty()) a.Str("gen_ai.response.model", s.response_model);
+    if (!s.response_id.empty()) a.Str("gen_ai.response.id", s.response_id);
+    if (!s.finish_reason.empty()) a.StrList("gen_ai.response.finish_reasons", {s.finish_reason});
+    if (s.ttft_ms > 0) a.Dbl("gen_ai.response.time_to_first_chunk", s.ttft_ms / 1000);
     a.Int("gen_ai.usage.input_tokens", s.tokens_in);
     a.Int("gen_ai.usage.output_tokens", s.tokens_out);
     a.Int("gen_ai.usage.cache_read.input_tokens", s.cached_read);
     a.Int("gen_ai.usage.cache_creation.input_tokens", s.cache_write);
     a.Int("gen_ai.usage.reasoning.output_tokens", s.reasoning);
-    if (s.cost_known) a.Dbl("specwright.cost_usd", s.cost_usd);
+    // No convention names a cost: gen_ai.usage.cost (USD) is what Langfuse, OpenLIT and
+    // Laminar read; only here, on the calls, so a backend summing spans counts each once.
+    if (s.cost_known) a.Dbl("gen_ai.usage.cost", s.cost_usd), a.Dbl("specwright.cost_usd", s.cost_usd);
     else a.Str("specwright.cost", "unknown");
-    if (s.status != "ok") a.Str("error.type", s.status);
     if (include_content && st) {
       auto req = st->GetBlob(s.request_blob);
       if (req.ok()) {
@@ -330,7 +436,8 @@ void WriteOtlpSpan(JsonWriter& w, store::Store* st, const SpanSet& set, const Sp
         out.BeginObject().Field("type", "text").Field("content", ReplyText(*rep)).EndObject().EndArray();
         out.Field("finish_reason", finish.empty() ? "stop" : finish).EndObject().EndArray();
         a.Str("gen_ai.output.messages", out.str());
-        if (!finish.empty()) a.StrList("gen_ai.response.finish_reasons", {finish});
+        // Calls recorded before the finish reason had a place of their own (schema version 5).
+        if (s.finish_reason.empty() && !finish.empty()) a.StrList("gen_ai.response.finish_reasons", {finish});
       }
     }
   } else if (s.kind == "tool") {
@@ -338,7 +445,6 @@ void WriteOtlpSpan(JsonWriter& w, store::Store* st, const SpanSet& set, const Sp
     a.Str("gen_ai.tool.name", s.tool);
     a.Str("gen_ai.tool.call.id", s.tool_call_id);
     a.Str("gen_ai.tool.type", "function");
-    if (s.status == "error") a.Str("error.type", "tool_error");
     if (include_content) {
       a.Str("gen_ai.tool.call.arguments", s.arguments);
       if (st && !s.result_blob.empty()) {
@@ -347,10 +453,40 @@ void WriteOtlpSpan(JsonWriter& w, store::Store* st, const SpanSet& set, const Sp
       }
     }
   }
+  bool failed = s.status != "ok" && s.status != "running" && s.status != "waiting";
+  if (failed) a.Str("error.type", s.error_type.empty() ? "_OTHER" : s.error_type);
   w.EndArray();
+  // The exception once, on the span where it happened (a call's failure is on its chat span,
+  // not again on the node attempt it failed); the earlier failed attempts of a retried node.
+  if ((failed && s.own_error) || !s.retried.empty()) {
+    w.Key("events").BeginArray();
+    for (const auto& r : s.retried)
+      Event(w, s.start, "specwright.retry", [&](Attrs& e) {
+        e.Int("specwright.attempt", r.attempt);
+        e.Str("error.type", r.error_type.empty() ? "_OTHER" : r.error_type);
+        e.Str("exception.message", r.error);
+      });
+    if (failed && s.own_error)
+      Event(w, end, "exception", [&](Attrs& e) {
+        e.Str("exception.type", s.error_type.empty() ? "_OTHER" : s.error_type);
+        e.Str("exception.message", s.error);
+        if (s.kind != "run") e.Int("specwright.attempt", s.attempt);
+      });
+    w.EndArray();
+  }
+  if (!s.retried.empty()) {
+    // Each earlier attempt linked: the span this one retries.
+    w.Key("links").BeginArray();
+    for (const auto& r : s.retried) {
+      w.BeginObject().Field("traceId", set.trace_id).Field("spanId", r.span_id).Key("attributes").BeginArray();
+      a.Str("specwright.link", "retry_of");
+      a.Int("specwright.attempt", r.attempt);
+      w.EndArray().EndObject();
+    }
+    w.EndArray();
+  }
   if (s.status == "ok") w.Key("status").BeginObject().Field("code", 1).EndObject();
-  else if (s.status != "running" && s.status != "waiting")
-    w.Key("status").BeginObject().Field("code", 2).Field("message", s.error).EndObject();
+  else if (failed) w.Key("status").BeginObject().Field("code", 2).Field("message", s.error).EndObject();
   w.EndObject();
 }
 
@@ -361,15 +497,27 @@ std::string OtlpJson(store::Store* st, const SpanSet& set, bool include_content,
   Attrs a{w, {}};
   w.BeginObject().Key("resourceSpans").BeginArray().BeginObject();
   w.Key("resource").BeginObject().Key("attributes").BeginArray();
-  a.Str("service.name", "specwright");
-  a.Str("service.version", "0.1.0");
-  a.Str("specwright.workflow", set.run.workflow_name);
+  // The defaults, each replaced by the same key in set.resource (OTEL_SERVICE_NAME,
+  // OTEL_RESOURCE_ATTRIBUTES), then the rest of set.resource in its order.
+  std::vector<std::pair<std::string, std::string>> res = {{"service.name", "specwright"},
+                                                          {"service.version", "0.1.0"},
+                                                          {"telemetry.sdk.name", "specwright"},
+                                                          {"telemetry.sdk.language", "cpp"},
+                                                          {"telemetry.sdk.version", "0.1.0"},
+                                                          {"specwright.workflow", set.run.workflow_name}};
+  for (const auto& kv : set.resource) {
+    auto it = std::find_if(res.begin(), res.end(), [&](const auto& d) { return d.first == kv.first; });
+    if (it != res.end()) it->second = kv.second;
+    else res.push_back(kv);
+  }
+  for (const auto& [k, v] : res) a.Str(k, v);
   w.EndArray().EndObject();
   w.Key("scopeSpans").BeginArray().BeginObject();
   w.Key("scope").BeginObject().Field("name", "specwright").Field("version", "0.1.0").EndObject();
   w.Key("spans").BeginArray();
   for (const auto& s : set.spans) WriteOtlpSpan(w, st, set, s, include_content);
-  w.EndArray().EndObject().EndArray().EndObject().EndArray().EndObject();
+  w.EndArray().Field("schemaUrl", kSchemaUrl).EndObject().EndArray();
+  w.Field("schemaUrl", kSchemaUrl).EndObject().EndArray().EndObject();
   w.Flush();
   return w.Take();
 }

@@ -582,6 +582,99 @@ TEST_F(ObserveE2E, ExportOtlpFollowsTheGenAiConventions) {
   r = Cli({"export", "otlp", "--format", "xml"});
   EXPECT_EQ(r.code, 2);
   EXPECT_NE(r.err.find("\"xml\""), std::string::npos) << r.err;
+
+  // The workflow span is a workflow (not an agent); every GenAI span names the run as its
+  // conversation; a chat span has its request settings, the response's id, model and finish
+  // reason (without --include-content), the time to its first chunk and its cost as backends
+  // read it.
+  for (const auto& s : spans) {
+    auto a = Attrs(s);
+    if (s["name"] == "invoke_workflow chain") {
+      EXPECT_EQ(a["gen_ai.workflow.name"]["stringValue"], "chain");
+      EXPECT_FALSE(a.count("gen_ai.agent.name"));
+      EXPECT_EQ(a["gen_ai.conversation.id"]["stringValue"], "otlp");
+    }
+    if (!a.count("gen_ai.operation.name") || a["gen_ai.operation.name"]["stringValue"] != "chat") continue;
+    EXPECT_EQ(a["gen_ai.conversation.id"]["stringValue"], "otlp");
+    EXPECT_EQ(a["gen_ai.request.max_tokens"]["intValue"], "200");
+    ASSERT_TRUE(a.count("gen_ai.response.finish_reasons")) << s;
+    EXPECT_EQ(a["gen_ai.response.finish_reasons"]["arrayValue"]["values"][0]["stringValue"], "stop");
+    EXPECT_GT(a["gen_ai.usage.cost"]["doubleValue"].get<double>(), 0);
+    EXPECT_EQ(a["gen_ai.usage.cost"], a["specwright.cost_usd"]);
+    EXPECT_FALSE(a.count("error.type"));
+  }
+
+  // A retried node and a failed one: error.type is the failure's class (the HTTP status), the
+  // exception is an event on the chat span that failed, the retry is on the attempt after it.
+  Write("retry.yaml", R"(name: retries
+defaults: {model: scripted/demo, max_tokens: 100, temperature: 0.5, retry: {attempts: 2, backoff: 10ms}}
+nodes:
+  plan: {prompt: "Plan"}
+  draft: {needs: [plan], prompt: "Draft"}
+  facts: {needs: [plan], prompt: "Facts"}
+)");
+  Write("retry.script.yaml", R"(prices:
+  scripted/demo: {input_cost_per_token: 0.000001, output_cost_per_token: 0.000002}
+nodes:
+  plan: [{text: "1. moon", id: chatcmpl-plan, model: demo-2026-01, latency_ms: 40}]
+  draft:
+    - {error: {message: "slow down", retryable: true, status: 429}}
+    - {text: "drafted", id: chatcmpl-draft}
+  facts:
+    - {error: {message: "overloaded", retryable: true, status: 503}}
+)");
+  r = Cli({"run", dir_ + "/retry.yaml", "--script", dir_ + "/retry.script.yaml", "--run-id", "retries"});
+  ASSERT_EQ(r.code, 1) << r.err << r.out;
+  r = Cli({"export", "retries", "--format", "otlp"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json rs = Parse(r.out)["resourceSpans"][0]["scopeSpans"][0]["spans"];
+  std::map<std::string, json> by;  // "kind node attempt" -> span
+  for (const auto& sp : rs) {
+    auto a = Attrs(sp);
+    std::string node = a.count("specwright.node.id") ? a["specwright.node.id"]["stringValue"].get<std::string>() : "";
+    std::string attempt = a.count("specwright.attempt") ? a["specwright.attempt"]["intValue"].get<std::string>() : "";
+    std::string kind = sp["name"].get<std::string>().substr(0, sp["name"].get<std::string>().find(' '));
+    by[kind + " " + node + " " + attempt] = sp;
+  }
+  auto a = Attrs(by["chat plan 1"]);
+  EXPECT_EQ(a["gen_ai.response.id"]["stringValue"], "chatcmpl-plan");
+  EXPECT_EQ(a["gen_ai.response.model"]["stringValue"], "demo-2026-01");
+  EXPECT_EQ(a["gen_ai.request.temperature"]["doubleValue"], 0.5);
+  EXPECT_EQ(a["gen_ai.request.max_tokens"]["intValue"], "100");
+  EXPECT_GE(a["gen_ai.response.time_to_first_chunk"]["doubleValue"].get<double>(), 0.04);
+  EXPECT_LT(a["gen_ai.response.time_to_first_chunk"]["doubleValue"].get<double>(), 5.0) << "seconds, not ms";
+  // The failed call: its class, its status, its exception (once, here).
+  const json& c1 = by["chat draft 1"];
+  EXPECT_EQ(Attrs(c1)["error.type"]["stringValue"], "429");
+  EXPECT_EQ(c1["status"]["code"], 2);
+  EXPECT_NE(c1["status"]["message"].get<std::string>().find("slow down"), std::string::npos);
+  ASSERT_EQ(c1["events"].size(), 1u) << c1;
+  EXPECT_EQ(c1["events"][0]["name"], "exception");
+  auto ev = Attrs(c1["events"][0]);
+  EXPECT_EQ(ev["exception.type"]["stringValue"], "429");
+  EXPECT_NE(ev["exception.message"]["stringValue"].get<std::string>().find("slow down"), std::string::npos);
+  // The node attempt it failed has the class, not the exception a second time.
+  const json& n1 = by["node draft 1"];
+  EXPECT_EQ(Attrs(n1)["error.type"]["stringValue"], "429");
+  EXPECT_FALSE(n1.contains("events")) << n1;
+  // The attempt that succeeded tells of the retry: a count, an event, a link to the attempt.
+  const json& n2 = by["node draft 2"];
+  EXPECT_EQ(n2["status"]["code"], 1);
+  EXPECT_FALSE(Attrs(n2).count("error.type"));
+  EXPECT_EQ(Attrs(n2)["specwright.retries"]["intValue"], "1");
+  ASSERT_EQ(n2["events"].size(), 1u) << n2;
+  EXPECT_EQ(n2["events"][0]["name"], "specwright.retry");
+  EXPECT_EQ(Attrs(n2["events"][0])["error.type"]["stringValue"], "429");
+  EXPECT_EQ(Attrs(n2["events"][0])["specwright.attempt"]["intValue"], "1");
+  ASSERT_EQ(n2["links"].size(), 1u);
+  EXPECT_EQ(n2["links"][0]["spanId"], n1["spanId"]);
+  EXPECT_EQ(Attrs(by["chat draft 2"])["gen_ai.response.id"]["stringValue"], "chatcmpl-draft");
+  // The node that failed for good, and the run it failed.
+  EXPECT_EQ(Attrs(by["node facts 2"])["error.type"]["stringValue"], "503");
+  EXPECT_EQ(by["node facts 2"]["status"]["code"], 2);
+  const json& run = by["invoke_workflow  "];
+  EXPECT_EQ(Attrs(run)["error.type"]["stringValue"], "503") << run;
+  EXPECT_EQ(run["status"]["code"], 2);
 }
 
 TEST_F(ObserveE2E, OtlpEndpointStreamsSpansWhileTheRunIsGoing) {
@@ -621,6 +714,116 @@ TEST_F(ObserveE2E, OtlpEndpointStreamsSpansWhileTheRunIsGoing) {
   }
   auto exp = Cli({"export", "live", "--format", "otlp"});
   EXPECT_EQ(got.size(), Parse(exp.out)["resourceSpans"][0]["scopeSpans"][0]["spans"].size());
+}
+
+TEST_F(ObserveE2E, OtelEnvironmentVariablesConfigureTheLiveExport) {
+  struct Post {
+    std::string path, api_key, type;
+    json body;
+  };
+  std::mutex mu;
+  std::vector<Post> posts;
+  auto server = sw::net::HttpServer::Start(
+      sw::net::HttpServerOptions{}, [&](const sw::net::IncomingRequest& req, std::shared_ptr<sw::net::ResponseWriter> w) {
+        {
+          std::lock_guard<std::mutex> l(mu);
+          posts.push_back(Post{req.path, req.Header("x-api-key"), req.Header("content-type"),
+                               json::parse(req.body, nullptr, false)});
+        }
+        w->Send(200, {{"Content-Type", "application/json"}}, "{}");
+      });
+  ASSERT_TRUE(server.ok()) << server.status().message();
+  std::string base = (*server)->base_url();
+  auto take = [&] {
+    std::lock_guard<std::mutex> l(mu);
+    auto out = std::move(posts);
+    posts.clear();
+    return out;
+  };
+  auto resource = [](const json& body) {
+    std::map<std::string, std::string> out;
+    for (const auto& a : body["resourceSpans"][0]["resource"]["attributes"])
+      out[a["key"].get<std::string>()] = a["value"]["stringValue"].get<std::string>();
+    return out;
+  };
+  auto run = [&](const std::string& id, std::vector<std::string> env) {
+    auto r = Cli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--run-id", id}, std::move(env));
+    EXPECT_EQ(r.code, 0) << r.err << r.out;
+    return r;
+  };
+
+  // OTEL_EXPORTER_OTLP_ENDPOINT is a base: /v1/traces is appended to its path. Headers are
+  // percent-decoded and sent; the service name and resource attributes name the resource.
+  auto r = run("env1", {"OTEL_EXPORTER_OTLP_ENDPOINT=" + base + "/collector",
+                        "OTEL_EXPORTER_OTLP_HEADERS=x-api-key=s3cr%3Dt-value, x-other=1",
+                        "OTEL_SERVICE_NAME=tides-service",
+                        "OTEL_RESOURCE_ATTRIBUTES=team=ocean,deployment.environment.name=ci%2Fcd,service.name=not-this"});
+  EXPECT_NE(r.err.find("exported"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(base + "/collector/v1/traces"), std::string::npos) << r.err;
+  auto got = take();
+  ASSERT_GE(got.size(), 1u);
+  size_t spans = 0;
+  for (const auto& p : got) {
+    EXPECT_EQ(p.path, "/collector/v1/traces");
+    EXPECT_EQ(p.api_key, "s3cr=t-value");
+    EXPECT_EQ(p.type, "application/json");
+    ASSERT_TRUE(p.body.is_object());
+    auto res = resource(p.body);
+    EXPECT_EQ(res["service.name"], "tides-service") << "OTEL_SERVICE_NAME wins";
+    EXPECT_EQ(res["team"], "ocean");
+    EXPECT_EQ(res["deployment.environment.name"], "ci/cd");
+    spans += p.body["resourceSpans"][0]["scopeSpans"][0]["spans"].size();
+  }
+  EXPECT_EQ(spans, Parse(Cli({"export", "env1", "--format", "otlp"}).out)["resourceSpans"][0]["scopeSpans"][0]["spans"].size());
+  // The header's value is a secret: not on stderr, not anywhere in the store.
+  EXPECT_EQ(r.err.find("s3cr"), std::string::npos) << r.err;
+  for (const auto& f : fs::recursive_directory_iterator(store_))
+    if (f.is_regular_file()) EXPECT_EQ(Slurp(f.path().string()).find("s3cr"), std::string::npos) << f.path();
+
+  // export --format otlp reads the resource variables too.
+  r = Cli({"export", "env1", "--format", "otlp"}, {"OTEL_SERVICE_NAME=exported", "OTEL_RESOURCE_ATTRIBUTES=team=ocean"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(resource(Parse(r.out))["service.name"], "exported");
+  EXPECT_EQ(resource(Parse(r.out))["team"], "ocean");
+
+  // A malformed OTEL_RESOURCE_ATTRIBUTES is a warning that names it and its value; the whole
+  // value is dropped (the specification's rule) and the export goes on.
+  r = run("env2", {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" + base + "/exact/path", "OTEL_RESOURCE_ATTRIBUTES=team=ocean,oops"});
+  EXPECT_NE(r.err.find("warning: OTEL_RESOURCE_ATTRIBUTES=\"team=ocean,oops\" is malformed"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("\"oops\""), std::string::npos) << r.err;
+  got = take();
+  ASSERT_GE(got.size(), 1u);
+  EXPECT_EQ(got[0].path, "/exact/path") << "the traces endpoint is used as is";
+  EXPECT_FALSE(resource(got[0].body).count("team"));
+  EXPECT_EQ(resource(got[0].body)["service.name"], "specwright");
+  r = Cli({"export", "env2", "--format", "otlp"}, {"OTEL_RESOURCE_ATTRIBUTES=team=%zz"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.err.find("OTEL_RESOURCE_ATTRIBUTES=\"team=%zz\" is malformed"), std::string::npos) << r.err;
+
+  // A malformed header list names its key, never its value.
+  r = run("env3", {"OTEL_EXPORTER_OTLP_ENDPOINT=" + base, "OTEL_EXPORTER_OTLP_HEADERS=x-api-key=t0ken%zz"});
+  EXPECT_NE(r.err.find("OTEL_EXPORTER_OTLP_HEADERS is malformed"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("t0ken"), std::string::npos) << r.err;
+  got = take();
+  ASSERT_GE(got.size(), 1u);
+  EXPECT_EQ(got[0].path, "/v1/traces");
+  EXPECT_EQ(got[0].api_key, "");
+
+  // Only http/json is spoken: grpc says so and sends nothing; OTEL_SDK_DISABLED sends nothing;
+  // --otlp-endpoint, asked for by name, still exports.
+  r = run("env4", {"OTEL_EXPORTER_OTLP_ENDPOINT=" + base, "OTEL_EXPORTER_OTLP_PROTOCOL=grpc"});
+  EXPECT_NE(r.err.find("OTEL_EXPORTER_OTLP_PROTOCOL=\"grpc\""), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("exported"), std::string::npos) << r.err;
+  r = run("env5", {"OTEL_EXPORTER_OTLP_ENDPOINT=" + base, "OTEL_SDK_DISABLED=true"});
+  EXPECT_EQ(r.err.find("exported"), std::string::npos) << r.err;
+  EXPECT_TRUE(take().empty());
+  r = run("env6", {"OTEL_SDK_DISABLED=true", "OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf"});
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << "no endpoint: nothing to warn about\n" << r.err;
+  auto flag = Cli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--run-id", "env7", "--otlp-endpoint", base},
+                  {"OTEL_SDK_DISABLED=true"});
+  EXPECT_EQ(flag.code, 0) << flag.err;
+  EXPECT_NE(flag.err.find("exported"), std::string::npos) << flag.err;
+  EXPECT_FALSE(take().empty());
 }
 
 TEST_F(ObserveE2E, GcDeletesOldRunsAndTheBlobsOnlyTheyReferenced) {

@@ -7,6 +7,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
@@ -138,6 +139,12 @@ TEST_P(Answers, TheModelThatAnsweredIsRecordedBesideTheOneRequested) {
   ASSERT_EQ(calls->size(), 1u);
   EXPECT_EQ((*calls)[0].model, "m");
   EXPECT_EQ((*calls)[0].response_model, "m-2026-01-15");
+  // And the completion's own id (OTLP's gen_ai.response.id), which Ollama's API does not give.
+  const std::map<std::string, std::string> ids = {{"openai", "chatcmpl-fake"}, {"openai-responses", "resp_fake"},
+                                                  {"anthropic", "msg_fake"}, {"gemini", "fake-response"}, {"ollama", ""}};
+  EXPECT_EQ((*calls)[0].response_id, ids.at(GetParam()));
+  EXPECT_EQ((*calls)[0].finish_reason, "stop");
+  EXPECT_EQ((*calls)[0].max_tokens, 64);
 }
 
 TEST_P(Answers, ProseAroundBareJsonIsFound) {
