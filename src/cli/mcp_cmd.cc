@@ -50,7 +50,7 @@ int CmdMcp(Context& ctx) {
     auto getenv = llm::ProcessEnv();
     llm::LlmConfig cfg = llm::BuiltinConfig(getenv);
     std::string yaml = o.project + "/specwright.yaml";
-    if (FileExists(yaml)) (void)llm::LoadConfigFile(yaml, getenv, &cfg);
+    (void)llm::LoadConfigs(FileExists(yaml) ? yaml : "", getenv, &cfg);
     for (const auto& [name, p] : cfg.providers) {
       if (!p.api_key.empty()) o.secrets.push_back(p.api_key);
       o.secrets.insert(o.secrets.end(), p.secrets.begin(), p.secrets.end());

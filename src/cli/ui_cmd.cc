@@ -87,8 +87,8 @@ int CmdUi(Context& ctx) {
     auto getenv = llm::ProcessEnv();
     llm::LlmConfig cfg = llm::BuiltinConfig(getenv);
     std::string yaml = ao.work_dir + "/specwright.yaml";
-    if (FileExists(yaml)) {
-      Status loaded = llm::LoadConfigFile(yaml, getenv, &cfg);
+    {
+      Status loaded = llm::LoadConfigs(FileExists(yaml) ? yaml : "", getenv, &cfg);
       if (!loaded.ok()) std::fprintf(stderr, "note: %s (the Providers page shows the built-in providers)\n", loaded.message().c_str());
     }
     // An endpoint is shown without credentials: no user:password@, no query string, and any

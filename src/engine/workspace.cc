@@ -158,6 +158,33 @@ namespace {
 std::string ProcessLedgerOf(const tools::GitRepo& repo) { return repo.GitDir() + "specwright-processes"; }
 }  // namespace
 
+Result<std::string> Runner::UncommittedStart(const workflow::WorkspaceDecl& decl, const tools::Identity& author,
+                                             json* record) {
+  SW_ASSIGN_OR_RETURN(auto user, tools::GitRepo::Open(decl.path));
+  user->SetAuthor(author);
+  SW_ASSIGN_OR_RETURN(json changes, user->Status());
+  if (changes.empty()) return std::string();
+  std::vector<std::string> shown;
+  for (const auto& c : changes) {
+    if (shown.size() == kUncommittedShown) break;
+    shown.push_back(c.value("path", "") + " (" + c.value("status", "") + ")");
+  }
+  std::string list = Join(shown, ", ") + (changes.size() > shown.size() ? ", ..." : "");
+  *record = json{{"files", changes.size()}, {"included", decl.include_uncommitted}};
+  if (!decl.include_uncommitted) {
+    Warn(-1, -1, 0, std::to_string(changes.size()) + " uncommitted change(s) in " + decl.path +
+                        " are not in the workspace, which starts from HEAD: " + list +
+                        ". Commit them, or declare workspace: {repo: DIR, include_uncommitted: true} to take them in");
+    return std::string();
+  }
+  // HEAD plus the work tree as a commit of its own, on no ref: the run's branch starts there,
+  // so later diffs show only the run's own changes. The user's index and files stay as they are.
+  SW_ASSIGN_OR_RETURN(std::string commit, user->SnapshotWorkTree("specwright: uncommitted changes from " + decl.path +
+                                                                "\n\nRun: " + run_id_ + "\nFiles: " + list));
+  (*record)["commit"] = commit;
+  return commit;
+}
+
 Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
   if (services_.tools) run_tools_ = *services_.tools;
   // The workspace.
@@ -180,9 +207,14 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
     auto ws = std::make_unique<RunWorkspace>();
     ws->dir = dir;
     std::string branch = "specwright/" + run_id_;
+    // Who the run's commits name: `workspace: {author}` (a sub-run: its parent's), else the
+    // repository's configured identity (tools::ResolveIdentities).
+    tools::Identity author = inherited ? tools::Identity{options_.workspace_author_name, options_.workspace_author_email}
+                                       : tools::Identity{wf_->workspace.author_name, wf_->workspace.author_email};
     if (inherited || resumed_events) {
       if (!fs::is_directory(dir)) return NotFound("the workspace of run " + run_id_ + " is gone: " + dir);
       SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::Open(dir));
+      ws->repo->SetAuthor(author);
     }
     if (resumed_events) {
       // What the dead run's tools left running dies first (their guards normally saw to it,
@@ -213,22 +245,32 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
       const auto& decl = wf_->workspace;
       std::error_code ec;
       if (fs::exists(dir)) return InvalidInput("workspace " + dir + " already exists");
+      json uncommitted;
       if (decl.kind == workflow::WorkspaceKind::kRepo) {
-        SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::AddWorktree(decl.path, dir, "specwright-" + run_id_, branch));
+        SW_ASSIGN_OR_RETURN(std::string start, UncommittedStart(decl, author, &uncommitted));
+        SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::AddWorktree(decl.path, dir, "specwright-" + run_id_, branch, start));
+        ws->repo->SetAuthor(author);
       } else {
         if (decl.kind == workflow::WorkspaceKind::kCopy) SW_RETURN_IF_ERROR(CopyTree(decl.path, dir));
         fs::create_directories(dir, ec);
         SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::Init(dir, branch));
+        ws->repo->SetAuthor(author);
         std::string what = decl.kind == workflow::WorkspaceKind::kCopy ? "a copy of " + decl.path : "empty";
         SW_RETURN_IF_ERROR(ws->repo->CommitAll("specwright: workspace of run " + run_id_ + " (" + what + ")").status());
       }
       if (!options_.reuse_from.empty()) SW_RETURN_IF_ERROR(SeedFromReplayed(ws.get()));
       SW_ASSIGN_OR_RETURN(std::string head, ws->repo->Head());
+      tools::CommitIdentities who = ws->repo->Identities();
       Emit("workspace", -1, -1, 0, [&] {
-        return json{{"dir", dir}, {"branch", branch}, {"commit", head}, {"source", decl.path},
-                    {"kind", decl.kind == workflow::WorkspaceKind::kRepo   ? "repo"
-                             : decl.kind == workflow::WorkspaceKind::kCopy ? "copy"
-                                                                           : "empty"}};
+        json d{{"dir", dir}, {"branch", branch}, {"commit", head}, {"source", decl.path},
+               {"kind", decl.kind == workflow::WorkspaceKind::kRepo   ? "repo"
+                        : decl.kind == workflow::WorkspaceKind::kCopy ? "copy"
+                                                                      : "empty"},
+               {"author", who.author.name + " <" + who.author.email + ">"},
+               {"committer", who.committer.name + " <" + who.committer.email + ">"}};
+        if (decl.kind == workflow::WorkspaceKind::kRepo) d["worktree"] = "specwright-" + run_id_;
+        if (!uncommitted.is_null()) d["uncommitted"] = uncommitted;
+        return d;
       });
     }
     ws->process_ledger = ProcessLedgerOf(*ws->repo);

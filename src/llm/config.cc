@@ -178,17 +178,17 @@ LlmConfig BuiltinConfig(const GetEnv& env) {
 }
 
 namespace {
-Status LoadConfigTree(const std::string& path, const YAML::Node& root, const GetEnv& env, LlmConfig* cfg);
-}  // namespace
+Status LoadConfigTree(const std::string& path, const YAML::Node& root, const GetEnv& env, LlmConfig* cfg,
+                      bool user_level);
 
-Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg) {
+Status LoadOne(const std::string& path, const GetEnv& env, LlmConfig* cfg, bool user_level) {
   SW_ASSIGN_OR_RETURN(std::string text, ReadFile(path));
   // yaml-cpp throws on bad syntax and on conversions (a mapping used as a key): both become
   // errors at the file, line and column.
   try {
     LlmConfig next = *cfg;
     SW_ASSIGN_OR_RETURN(YAML::Node root, LoadYaml(text, path));
-    SW_RETURN_IF_ERROR(LoadConfigTree(path, root, env, &next));
+    SW_RETURN_IF_ERROR(LoadConfigTree(path, root, env, &next, user_level));
     FindMissing(&next);
     *cfg = std::move(next);
     return Status::Ok();
@@ -197,13 +197,46 @@ Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg
                         ": " + e.msg);
   }
 }
+}  // namespace
+
+Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg) {
+  return LoadOne(path, env, cfg, /*user_level=*/false);
+}
+
+std::string UserConfigPath(const GetEnv& env) {
+  // XDG: a relative $XDG_CONFIG_HOME is invalid and ignored.
+  std::string base = env("XDG_CONFIG_HOME").value_or("");
+  if (base.empty() || base[0] != '/') {
+    std::string home = env("HOME").value_or("");
+    if (home.empty()) return "";
+    base = home + "/.config";
+  }
+  return base + "/specwright/specwright.yaml";
+}
+
+Status LoadConfigs(const std::string& project_file, const GetEnv& env, LlmConfig* cfg, std::string* user_file) {
+  std::string user = UserConfigPath(env);
+  if (!user.empty() && FileExists(user)) {
+    SW_RETURN_IF_ERROR(LoadOne(user, env, cfg, /*user_level=*/true));
+    if (user_file) *user_file = user;
+  }
+  if (!project_file.empty()) SW_RETURN_IF_ERROR(LoadOne(project_file, env, cfg, /*user_level=*/false));
+  return Status::Ok();
+}
 
 namespace {
-Status LoadConfigTree(const std::string& path, const YAML::Node& root, const GetEnv& env, LlmConfig* cfg) {
+Status LoadConfigTree(const std::string& path, const YAML::Node& root, const GetEnv& env, LlmConfig* cfg,
+                      bool user_level) {
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return InvalidInput(At(path, root) + ": expected a mapping with providers: and prices:");
   // spec: (traceability), roles: and process: (the developer process) are read by their own layers.
   SW_RETURN_IF_ERROR(CheckKeys(root, {"providers", "prices", "spec", "roles", "process"}, path, "specwright.yaml"));
+  if (user_level)
+    for (const char* key : {"spec", "process"})
+      for (const auto& kv : root)
+        if (kv.first.as<std::string>() == key)
+          return InvalidInput(At(path, kv.first) + ": " + key + ": describes one project; put it in that project's "
+                              "specwright.yaml, not in the user-level config (which holds providers, prices and roles)");
   std::string dir = std::filesystem::absolute(path).parent_path().string();
   if (auto prices = root["prices"]) {
     if (!prices.IsScalar()) return InvalidInput(At(path, prices) + ": prices must be a file path");
@@ -271,6 +304,8 @@ Status LoadConfigTree(const std::string& path, const YAML::Node& root, const Get
         bool credential = hname == "authorization" || hname.find("key") != std::string::npos ||
                           hname.find("token") != std::string::npos || hname.find("secret") != std::string::npos;
         if (credential) p.secrets.insert(p.secrets.end(), from_env.begin(), from_env.end());
+        // A header set before (the user-level file) is replaced, not sent twice.
+        std::erase_if(p.headers, [&](const auto& h) { return Lower(h.first) == hname; });
         p.headers.emplace_back(hv.first.Scalar(), val);
       }
     }

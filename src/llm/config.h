@@ -40,6 +40,17 @@ LlmConfig BuiltinConfig(const GetEnv& env);
 /// LoadConfigFile merges a specwright.yaml over cfg. Errors name path:line:col.
 Status LoadConfigFile(const std::string& path, const GetEnv& env, LlmConfig* cfg);
 
+/// UserConfigPath is the user-level config: $XDG_CONFIG_HOME/specwright/specwright.yaml, or
+/// $HOME/.config/specwright/specwright.yaml ("" when neither variable is set). It need not exist.
+std::string UserConfigPath(const GetEnv& env);
+
+/// LoadConfigs merges, over cfg, the user-level config (when it exists) and then the
+/// project's file (project_file; "" = none), so the project wins field by field: a provider
+/// both define takes each setting from the project where it gives one, else from the user's
+/// file. The user's file may hold providers, prices and roles; spec: and process: describe a
+/// project and are refused there. *user_file is set to the user file when it was read.
+Status LoadConfigs(const std::string& project_file, const GetEnv& env, LlmConfig* cfg, std::string* user_file = nullptr);
+
 /// CheckUsable reports, before any call, why provider cannot be used: unknown name (with a
 /// suggestion) or missing key (naming the variable). what names the user of the provider.
 Status CheckUsable(const LlmConfig& cfg, const std::string& provider, const std::string& what);

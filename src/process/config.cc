@@ -73,7 +73,12 @@ Roles DefaultRoles(const std::vector<std::string>& providers) {
 }
 
 Status LoadProcessConfig(const std::string& file, const std::vector<std::string>& providers, Options* o) {
-  o->roles = DefaultRoles(providers);
+  return LoadProcessConfigs({file}, providers, o);
+}
+
+namespace {
+/// ApplyProcessConfig reads one file's roles: and process: over what o has.
+Status ApplyProcessConfig(const std::string& file, Options* o) {
   if (file.empty() || !fs::exists(file)) return Status::Ok();
   SW_ASSIGN_OR_RETURN(YAML::Node root, LoadYamlFile(file));
   if (!root.IsMap()) return Status::Ok();
@@ -128,6 +133,13 @@ Status LoadProcessConfig(const std::string& file, const std::vector<std::string>
       }
     }
   }
+  return Status::Ok();
+}
+}  // namespace
+
+Status LoadProcessConfigs(const std::vector<std::string>& files, const std::vector<std::string>& providers, Options* o) {
+  o->roles = DefaultRoles(providers);
+  for (const auto& f : files) SW_RETURN_IF_ERROR(ApplyProcessConfig(f, o));
   return Status::Ok();
 }
 

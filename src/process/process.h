@@ -190,6 +190,9 @@ struct Outcome {
 /// into o (absent file or section: defaults; a role not given takes its default). Errors
 /// name the file, line and column and the offending value.
 Status LoadProcessConfig(const std::string& config_file, const std::vector<std::string>& providers, Options* o);
+/// LoadProcessConfigs reads several such files in order, each over the one before (the
+/// user-level specwright.yaml, then the project's); a role the later file names wins.
+Status LoadProcessConfigs(const std::vector<std::string>& files, const std::vector<std::string>& providers, Options* o);
 
 Result<Outcome> Develop(const Options& o, const std::string& brief_path);
 Result<Outcome> Modify(const Options& o, const std::string& request);

@@ -1,5 +1,6 @@
 #include "tools/git_repo.h"
 
+#include <cstdlib>
 #include <ctime>
 #include <git2.h>
 
@@ -76,7 +77,57 @@ Result<std::unique_ptr<git_diff, void (*)(git_diff*)>> MakeDiff(git_repository* 
   return std::unique_ptr<git_diff, void (*)(git_diff*)>(diff, git_diff_free);
 }
 
+/// Repo opens a repository (a work tree, or any folder inside one) for a one-off question.
+using RepoPtr = std::unique_ptr<git_repository, void (*)(git_repository*)>;
+Result<RepoPtr> OpenRepo(const std::string& dir) {
+  InitOnce();
+  git_repository* r = nullptr;
+  if (git_repository_open_ext(&r, dir.c_str(), 0, nullptr) != 0) return Err(dir + " is not a git repository");
+  return RepoPtr(r, git_repository_free);
+}
+
+std::string EnvValue(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
+}
+
+/// Usable: git_signature_now accepts it (a name and an email, no angle brackets or newlines).
+bool Usable(const Identity& id) {
+  git_signature* sig = nullptr;
+  if (id.name.empty() || id.email.empty() || git_signature_now(&sig, id.name.c_str(), id.email.c_str()) != 0) return false;
+  git_signature_free(sig);
+  return true;
+}
+
+/// FromEnv is the identity of one role: its variables over the configured user.
+Identity FromEnv(const char* name_var, const char* email_var, const Identity& configured) {
+  Identity id{EnvValue(name_var), EnvValue(email_var)};
+  if (id.name.empty()) id.name = configured.name;
+  if (id.email.empty()) id.email = configured.email;
+  if (id.email.empty()) id.email = EnvValue("EMAIL");
+  return Usable(id) ? id : kFallbackIdentity;
+}
+
 }  // namespace
+
+CommitIdentities ResolveIdentities(git_repository* repo, const Identity& author) {
+  InitOnce();
+  Identity configured;
+  git_config* cfg = nullptr;
+  if (repo && git_repository_config_snapshot(&cfg, repo) == 0) {
+    const char* v = nullptr;
+    if (git_config_get_string(&v, cfg, "user.name") == 0 && v) configured.name = v;
+    if (git_config_get_string(&v, cfg, "user.email") == 0 && v) configured.email = v;
+    git_config_free(cfg);
+  }
+  git_error_clear();
+  CommitIdentities out;
+  out.author = Usable(author) ? author : FromEnv("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", configured);
+  out.committer = FromEnv("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", configured);
+  return out;
+}
+
+CommitIdentities GitRepo::Identities() const { return ResolveIdentities(repo_, author_); }
 
 Result<std::unique_ptr<GitRepo>> GitRepo::Open(const std::string& dir) {
   InitOnce();
@@ -96,16 +147,18 @@ Result<std::unique_ptr<GitRepo>> GitRepo::Init(const std::string& dir, const std
 }
 
 Result<std::unique_ptr<GitRepo>> GitRepo::AddWorktree(const std::string& repo_dir, const std::string& dir,
-                                                      const std::string& worktree_name, const std::string& branch) {
-  InitOnce();
-  git_repository* base = nullptr;
-  if (git_repository_open_ext(&base, repo_dir.c_str(), 0, nullptr) != 0)
-    return Err(repo_dir + " is not a git repository");
-  std::unique_ptr<git_repository, void (*)(git_repository*)> owned(base, git_repository_free);
+                                                      const std::string& worktree_name, const std::string& branch,
+                                                      const std::string& start) {
+  SW_ASSIGN_OR_RETURN(RepoPtr owned, OpenRepo(repo_dir));
+  git_repository* base = owned.get();
   git_oid head;
-  if (git_reference_name_to_id(&head, base, "HEAD") != 0) return Err("reading HEAD of " + repo_dir + " (no commits?)");
+  if (!start.empty()) {
+    if (git_oid_fromstr(&head, start.c_str()) != 0) return InvalidInput("not a commit id: " + start);
+  } else if (git_reference_name_to_id(&head, base, "HEAD") != 0) {
+    return Err("reading HEAD of " + repo_dir + " (no commits?)");
+  }
   Commit c;
-  if (git_commit_lookup(c.out(), base, &head) != 0) return Err("reading HEAD of " + repo_dir);
+  if (git_commit_lookup(c.out(), base, &head) != 0) return Err("reading commit " + OidHex(head) + " of " + repo_dir);
   Ref br;
   if (git_branch_create(br.out(), base, branch.c_str(), c.get(), 0) != 0) return Err("creating branch " + branch);
   git_worktree_add_options wo = GIT_WORKTREE_ADD_OPTIONS_INIT;
@@ -146,13 +199,20 @@ Result<std::string> CommitTree(git_repository* repo, GitRepo* self, const char* 
   }
   Tree tree;
   if (git_tree_lookup(tree.out(), repo, &tree_id) != 0) return Err("reading the new tree");
-  git_signature* sig = nullptr;
-  if (git_signature_now(&sig, "Specwright", "specwright@localhost") != 0) return Err("making a signature");
+  // Every commit Specwright makes is signed here, by one rule (ResolveIdentities).
+  CommitIdentities who = self->Identities();
+  git_signature *author = nullptr, *committer = nullptr;
+  if (git_signature_now(&author, who.author.name.c_str(), who.author.email.c_str()) != 0 ||
+      git_signature_now(&committer, who.committer.name.c_str(), who.committer.email.c_str()) != 0) {
+    git_signature_free(author);
+    return Err("making a signature");
+  }
   git_oid id;
   const git_commit* parents[] = {parent.get()};
-  int rc = git_commit_create(&id, repo, update_ref, sig, sig, "UTF-8", message.c_str(), tree.get(),
+  int rc = git_commit_create(&id, repo, update_ref, author, committer, "UTF-8", message.c_str(), tree.get(),
                              head.empty() ? 0 : 1, parents);
-  git_signature_free(sig);
+  git_signature_free(author);
+  git_signature_free(committer);
   if (rc != 0) return Err("committing");
   return OidHex(id);
 }
@@ -188,6 +248,31 @@ Result<std::string> GitRepo::CommitPaths(const std::string& message, const std::
   return CommitSpec(repo_, this, message, paths, true);
 }
 
+namespace {
+/// WorkTreeTree writes the tree of the work tree as it is (ignored files left out), built in
+/// the repository's index object and then forgotten (read back from disk): the index file
+/// itself is never written.
+sw::Status WorkTreeTree(git_repository* repo, git_oid* tree_id) {
+  Index idx;
+  if (git_repository_index(idx.out(), repo) != 0) return Err("opening the index");
+  char star[] = "*";
+  char* pats[] = {star};
+  git_strarray spec = {pats, 1};
+  int rc = git_index_add_all(idx.get(), &spec, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr);
+  if (rc == 0) rc = git_index_update_all(idx.get(), &spec, nullptr, nullptr);
+  if (rc == 0) rc = git_index_write_tree(tree_id, idx.get());
+  git_index_read(idx.get(), 1);
+  if (rc != 0) return Err("reading the work tree");
+  return sw::Status::Ok();
+}
+}  // namespace
+
+Result<std::string> GitRepo::SnapshotWorkTree(const std::string& message) {
+  git_oid tree_id;
+  SW_RETURN_IF_ERROR(WorkTreeTree(repo_, &tree_id));
+  return CommitTree(repo_, this, nullptr, message, tree_id, /*skip_unchanged=*/true);
+}
+
 Result<KeptAside> GitRepo::KeepAside(const std::string& message, const std::string& since) {
   KeptAside kept;
   SW_ASSIGN_OR_RETURN(nlohmann::json status, Status());
@@ -196,19 +281,8 @@ Result<KeptAside> GitRepo::KeepAside(const std::string& message, const std::stri
   if (status.empty() && !moved) return kept;
   if (!moved)
     for (const auto& f : status) kept.files.emplace_back(f.value("path", ""), f.value("status", ""));
-  // The tree of the work tree as it is, built in the repository's index object and then
-  // forgotten (read back from disk): the index file itself is never written.
-  Index idx;
-  if (git_repository_index(idx.out(), repo_) != 0) return Err("opening the index");
-  char star[] = "*";
-  char* pats[] = {star};
-  git_strarray spec = {pats, 1};
-  int rc = git_index_add_all(idx.get(), &spec, GIT_INDEX_ADD_DEFAULT, nullptr, nullptr);
-  if (rc == 0) rc = git_index_update_all(idx.get(), &spec, nullptr, nullptr);
   git_oid tree_id;
-  if (rc == 0) rc = git_index_write_tree(&tree_id, idx.get());
-  git_index_read(idx.get(), 1);
-  if (rc != 0) return Err("reading the work tree to keep it aside");
+  SW_RETURN_IF_ERROR(WorkTreeTree(repo_, &tree_id));
   // A ref of its own: refs/specwright/kept/20261206-031500, then -2, -3... if taken.
   std::time_t now = std::time(nullptr);
   std::tm tm{};
@@ -453,5 +527,75 @@ sw::Status GitRepo::ExportTree(const std::string& commit, const std::string& des
 }
 
 std::string GitRepo::GitDir() const { return git_repository_path(repo_); }
+
+Result<std::string> GitRepo::PruneWorktree(const std::string& repo_dir, const std::string& name, const std::string& dir) {
+  SW_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(repo_dir));
+  git_worktree* raw = nullptr;
+  int rc = git_worktree_lookup(&raw, repo.get(), name.c_str());
+  if (rc == GIT_ENOTFOUND) return std::string("none");
+  if (rc != 0) return Err("reading work tree " + name + " of " + repo_dir);
+  std::unique_ptr<git_worktree, void (*)(git_worktree*)> wt(raw, git_worktree_free);
+  auto norm = [](const std::string& p) {
+    std::string s = fs::path(p).lexically_normal().string();
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+  };
+  const char* path = git_worktree_path(wt.get());
+  if (!path || norm(path) != norm(dir)) return std::string("other");
+  if (git_worktree_validate(wt.get()) == 0) {
+    git_error_clear();
+    return std::string("present");
+  }
+  git_error_clear();
+  if (git_worktree_is_locked(nullptr, wt.get()) > 0) return std::string("locked");
+  git_worktree_prune_options po = GIT_WORKTREE_PRUNE_OPTIONS_INIT;
+  po.flags = 0;  // only an invalid (folder gone), unlocked record: never a live work tree
+  if (git_worktree_prune(wt.get(), &po) != 0) return Err("pruning work tree " + name + " of " + repo_dir);
+  return std::string("pruned");
+}
+
+Result<RunBranch> GitRepo::InspectBranch(const std::string& repo_dir, const std::string& branch) {
+  SW_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(repo_dir));
+  RunBranch out;
+  Ref ref;
+  int rc = git_branch_lookup(ref.out(), repo.get(), branch.c_str(), GIT_BRANCH_LOCAL);
+  if (rc == GIT_ENOTFOUND) return out;
+  if (rc != 0) return Err("reading branch " + branch + " of " + repo_dir);
+  out.exists = true;
+  out.checked_out = git_branch_is_checked_out(ref.get()) == 1;
+  const git_oid* tip = git_reference_target(ref.get());
+  if (!tip) return out;
+  // Commits of the branch that no other branch (local or remote-tracking) reaches.
+  git_revwalk* walk = nullptr;
+  if (git_revwalk_new(&walk, repo.get()) != 0) return Err("walking the history of " + branch);
+  std::unique_ptr<git_revwalk, void (*)(git_revwalk*)> owned_walk(walk, git_revwalk_free);
+  if (git_revwalk_push(walk, tip) != 0) return Err("walking the history of " + branch);
+  std::string full = git_reference_name(ref.get());
+  for (const char* glob : {"refs/heads/*", "refs/remotes/*"}) {
+    git_reference_iterator* it = nullptr;
+    if (git_reference_iterator_glob_new(&it, repo.get(), glob) != 0) continue;
+    git_reference* other = nullptr;
+    while (git_reference_next(&other, it) == 0) {
+      Ref resolved;
+      if (full != git_reference_name(other) && git_reference_resolve(resolved.out(), other) == 0)
+        if (const git_oid* t = git_reference_target(resolved.get())) git_revwalk_hide(walk, t);
+      git_reference_free(other);
+    }
+    git_reference_iterator_free(it);
+  }
+  git_oid oid;
+  while (git_revwalk_next(&oid, walk) == 0) ++out.unique_commits;
+  git_error_clear();
+  return out;
+}
+
+sw::Status GitRepo::DeleteBranch(const std::string& repo_dir, const std::string& branch) {
+  SW_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(repo_dir));
+  Ref ref;
+  if (git_branch_lookup(ref.out(), repo.get(), branch.c_str(), GIT_BRANCH_LOCAL) != 0)
+    return Err("reading branch " + branch + " of " + repo_dir);
+  if (git_branch_delete(ref.get()) != 0) return Err("deleting branch " + branch + " of " + repo_dir);
+  return sw::Status::Ok();
+}
 
 }  // namespace sw::tools

@@ -23,6 +23,33 @@ struct KeptAside {
   std::vector<std::pair<std::string, std::string>> files;
 };
 
+/// Identity is a person (or program) a commit names as its author or committer.
+struct Identity {
+  std::string name, email;
+  bool empty() const { return name.empty() && email.empty(); }
+};
+
+/// kFallbackIdentity signs commits when no identity is configured anywhere.
+inline const Identity kFallbackIdentity{"Specwright", "specwright@localhost"};
+
+/// CommitIdentities is who the commits of a repository name, the way git itself chooses:
+/// the author is `author` when given, else $GIT_AUTHOR_NAME/$GIT_AUTHOR_EMAIL over the
+/// configuration's user.name/user.email (the repository's, then global, XDG and system
+/// files); the committer is $GIT_COMMITTER_NAME/$GIT_COMMITTER_EMAIL over the same
+/// configuration (an `author` override changes the author only, like `git commit --author`).
+/// Either falls back to kFallbackIdentity when its name or email is still unknown.
+struct CommitIdentities {
+  Identity author, committer;
+};
+CommitIdentities ResolveIdentities(git_repository* repo, const Identity& author = {});
+
+/// RunBranch is what gc needs to know about a run's branch in the user's repository.
+struct RunBranch {
+  bool exists = false;
+  bool checked_out = false;   // by some work tree (the main one or a linked one)
+  int unique_commits = 0;     // commits reachable from no other branch (local or remote)
+};
+
 struct CommitInfo {
   std::string id;
   std::string summary;
@@ -36,14 +63,34 @@ class GitRepo {
   /// Init a new repository in dir with HEAD on `branch` (unborn until the first commit).
   static Result<std::unique_ptr<GitRepo>> Init(const std::string& dir, const std::string& branch);
   /// AddWorktree checks out a new branch of the repository at repo_dir, started from its
-  /// HEAD, as a separate work tree at dir (the user's own checkout is not touched).
+  /// HEAD (or from `start`, a commit), as a separate work tree at dir (the user's own
+  /// checkout is not touched).
   static Result<std::unique_ptr<GitRepo>> AddWorktree(const std::string& repo_dir, const std::string& dir,
-                                                      const std::string& worktree_name, const std::string& branch);
+                                                      const std::string& worktree_name, const std::string& branch,
+                                                      const std::string& start = "");
+  /// PruneWorktree removes the record of the linked work tree `name` from the repository at
+  /// repo_dir (.git/worktrees/NAME) once its folder is gone, as `git worktree prune` would.
+  /// Returns what it found: "pruned"; "none" (no such record); "other" (the record is of
+  /// another folder than dir), "present" (its folder still exists) or "locked" — those three
+  /// are left alone.
+  static Result<std::string> PruneWorktree(const std::string& repo_dir, const std::string& name,
+                                           const std::string& dir);
+  /// InspectBranch says whether a local branch exists, is checked out, and holds commits no
+  /// other branch has.
+  static Result<RunBranch> InspectBranch(const std::string& repo_dir, const std::string& branch);
+  /// DeleteBranch deletes a local branch that no work tree has checked out.
+  static sw::Status DeleteBranch(const std::string& repo_dir, const std::string& branch);
   ~GitRepo();
   GitRepo(const GitRepo&) = delete;
   GitRepo& operator=(const GitRepo&) = delete;
 
   const std::string& dir() const { return dir_; }
+  /// SetAuthor makes the commits of this handle name `who` as their author (the committer
+  /// stays the configured identity); empty: the configured identity (ResolveIdentities).
+  void SetAuthor(const Identity& who) { author_ = who; }
+  const Identity& author() const { return author_; }
+  /// Identities is who this handle's next commit will name.
+  CommitIdentities Identities() const;
   /// GitDir is the repository's own directory for this work tree (".git/", or
   /// ".git/worktrees/NAME/" of a linked work tree), ending in '/'.
   std::string GitDir() const;
@@ -73,6 +120,10 @@ class GitRepo {
   /// since (a person's, or checkpoints that took a person's edits in) and the work tree — and
   /// files lists what differs from it: a reset to `since` loses none of it.
   Result<KeptAside> KeepAside(const std::string& message, const std::string& since = "");
+  /// SnapshotWorkTree commits HEAD plus every change of the work tree (modified, deleted and
+  /// untracked files; ignored ones stay out) with HEAD as its parent, moving no ref and
+  /// writing neither the index nor the work tree; "" when there is nothing to take.
+  Result<std::string> SnapshotWorkTree(const std::string& message);
   /// ResetMixed moves HEAD (and the index) to `commit` and leaves the work tree alone, so the
   /// changes since can be committed again in other slices (CommitPaths).
   sw::Status ResetMixed(const std::string& commit);
@@ -92,6 +143,7 @@ class GitRepo {
   GitRepo(git_repository* r, std::string dir) : repo_(r), dir_(std::move(dir)) {}
   git_repository* repo_;
   std::string dir_;
+  Identity author_;
 };
 
 }  // namespace sw::tools

@@ -28,6 +28,22 @@ std::map<std::string, std::string> StringMap(FileCtx& ctx, const Entry& e, const
   return out;
 }
 
+/// ParseAuthor splits "Name <email>": both parts non-empty, one pair of angle brackets at the
+/// end, no newline (what git accepts in a signature).
+bool ParseAuthor(const std::string& text, std::string* name, std::string* email) {
+  size_t lt = text.find('<');
+  if (lt == std::string::npos || text.empty() || text.back() != '>') return false;
+  std::string n = text.substr(0, lt);
+  while (!n.empty() && n.back() == ' ') n.pop_back();
+  while (!n.empty() && n.front() == ' ') n.erase(0, 1);
+  std::string e = text.substr(lt + 1, text.size() - lt - 2);
+  auto bad = [](const std::string& s) { return s.empty() || s.find_first_of("<>\n\r") != std::string::npos; };
+  if (bad(n) || bad(e) || e.find('@') == std::string::npos || e.find(' ') != std::string::npos) return false;
+  *name = n;
+  *email = e;
+  return true;
+}
+
 }  // namespace
 
 void ParseWorkspace(FileCtx& ctx, const Entry& e, WorkspaceDecl* out) {
@@ -45,7 +61,7 @@ void ParseWorkspace(FileCtx& ctx, const Entry& e, WorkspaceDecl* out) {
     return;
   }
   MapReader m(ctx, e.value, "workspace");
-  m.CheckKeys({"copy", "repo"});
+  m.CheckKeys({"copy", "repo", "include_uncommitted", "author"});
   const Entry* copy = m.Get("copy");
   const Entry* repo = m.Get("repo");
   if ((copy != nullptr) == (repo != nullptr)) {
@@ -69,6 +85,17 @@ void ParseWorkspace(FileCtx& ctx, const Entry& e, WorkspaceDecl* out) {
   if (repo && !fs::exists(fs::path(abs) / ".git")) {
     ctx.Error(x->value_pos, "workspace repo: " + Quote(*dir) + " is not a git repository (no .git in " + abs + ")");
     return;
+  }
+  if (const Entry* u = m.Get("include_uncommitted")) {
+    if (!repo) ctx.Error(u->key_pos, "workspace include_uncommitted applies to repo: DIR, not to a copy");
+    else if (auto b = ctx.Bool(u->value, u->value_pos, "workspace include_uncommitted")) out->include_uncommitted = *b;
+  }
+  if (const Entry* a = m.Get("author")) {
+    if (auto who = ctx.String(a->value, a->value_pos, "workspace author")) {
+      if (!ParseAuthor(*who, &out->author_name, &out->author_email))
+        ctx.Error(a->value_pos, "workspace author must be \"Name <email>\" (a name, then an email in angle brackets), got " +
+                                    Quote(*who));
+    }
   }
   out->kind = copy ? WorkspaceKind::kCopy : WorkspaceKind::kRepo;
   out->path = abs;

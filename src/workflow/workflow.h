@@ -181,6 +181,10 @@ enum class WorkspaceKind { kNone, kEmpty, kCopy, kRepo };
 struct WorkspaceDecl {
   WorkspaceKind kind = WorkspaceKind::kNone;
   std::string path;  // absolute: the folder to copy or the repository
+  /// repo: start from HEAD plus the user's uncommitted changes (`include_uncommitted: true`).
+  bool include_uncommitted = false;
+  /// `author: "Name <email>"`: the author of the run's commits ("": the configured identity).
+  std::string author_name, author_email;
   Pos pos;
 };
 
