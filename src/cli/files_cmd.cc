@@ -81,7 +81,7 @@ void PrintAgentSteps(store::Store* st, const std::string& run_id) {
 int CmdFiles(Context& ctx) {
   if (ctx.args.positional.empty() || ctx.args.positional.size() > 2) return Usage(ctx, "files needs RUN and optionally NODE");
   Env env;
-  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStoreForRun(ctx, &env, ctx.args.positional[0]));
   auto id = env.store->ResolveRunId(ctx.args.positional[0]);
   if (!id.ok()) return Fail(ctx, id.status());
   std::string node = ctx.args.positional.size() > 1 ? ctx.args.positional[1] : "";

@@ -4,6 +4,7 @@
 #include <ctime>
 #include <iostream>
 #include <map>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -30,12 +31,16 @@ std::string Duration(double start, double end) {
 }
 
 Result<store::RunRecord> LoadRun(const Context& ctx, Env* env, const std::string& id_or_prefix) {
-  SW_RETURN_IF_ERROR(OpenStore(ctx, env));
+  // These commands read (or annotate) what the store holds: they never create one.
+  SW_RETURN_IF_ERROR(OpenStoreForRun(ctx, env, id_or_prefix));
   SW_ASSIGN_OR_RETURN(std::string id, env->store->ResolveRunId(id_or_prefix));
   SW_ASSIGN_OR_RETURN(auto rec, env->store->GetRun(id));
   if (!rec) return NotFound("no run " + id);
   return *rec;
 }
+
+/// kRunStatuses are the statuses `runs --status` filters on ("abandoned": its process died).
+const std::vector<std::string> kRunStatuses{"running", "waiting", "succeeded", "failed", "cancelled", "abandoned"};
 
 /// LimitOf reads --limit (a positive integer; 0 when it is not one), or def when it is absent.
 int LimitOf(const Context& ctx, int def) {
@@ -49,20 +54,39 @@ int LimitOf(const Context& ctx, int def) {
 }  // namespace
 
 int CmdRuns(Context& ctx) {
-  Env env;
-  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
   int limit = LimitOf(ctx, 20);
   if (limit < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
-  auto runs = env.store->ListRuns(limit, ctx.args.Has("all"));
+  const std::string status = ctx.args.Get("status"), search = ctx.args.Get("search");
+  if (!status.empty() && std::find(kRunStatuses.begin(), kRunStatuses.end(), status) == kRunStatuses.end()) {
+    std::string hint = DidYouMean(status, kRunStatuses);
+    return Usage(ctx, "--status " + Quote(status) + " is not a run status" +
+                          (hint.empty() ? "" : " (did you mean " + Quote(hint) + "?)") + "; the statuses are " +
+                          Join(kRunStatuses, ", "));
+  }
+  if (NoStoreHere(ctx, "no runs yet", "start one with `specwright run FILE`", "[]")) return kExitOk;
+  Env env;
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenExistingStore(ctx, &env));
+  // A filter looks at every run, and the limit applies to what it keeps.
+  bool filtered = !status.empty() || !search.empty();
+  auto runs = env.store->ListRuns(filtered ? -1 : limit, ctx.args.Has("all"));
   if (!runs.ok()) return Fail(ctx, runs.status());
+  size_t stored = runs->size();
   for (auto& r : *runs) engine::ShownAsAbandoned(env.store.get(), &r);
-  *runs = observe::FilterRuns(std::move(*runs), ctx.args.Get("status"), ctx.args.Get("search"));
+  *runs = observe::FilterRuns(std::move(*runs), status, search);
+  if (runs->size() > static_cast<size_t>(limit)) runs->resize(static_cast<size_t>(limit));
   if (ctx.json) {
     std::cout << json::parse(observe::RunsJson(*runs)).dump(2) << "\n";
     return kExitOk;
   }
+  if (runs->empty() && stored > 0) {
+    std::string what;
+    if (!status.empty()) what += "--status " + status;
+    if (!search.empty()) what += (what.empty() ? "" : " and ") + Quote(search);
+    std::printf("no runs match %s (%zu runs in %s)\n", what.c_str(), stored, StorePath(ctx).c_str());
+    return kExitOk;
+  }
   if (runs->empty()) {
-    std::printf("no runs yet in %s (start one with `specwright run FILE`)\n", ctx.store_dir.c_str());
+    std::printf("no runs yet in %s (start one with `specwright run FILE`)\n", StorePath(ctx).c_str());
     return kExitOk;
   }
   std::printf("%-24s %-10s %-24s %-19s %9s %9s %9s %10s\n", "RUN", "STATUS", "WORKFLOW / STEP", "STARTED", "DURATION",
@@ -83,10 +107,15 @@ int CmdRuns(Context& ctx) {
 }
 
 int CmdSessions(Context& ctx) {
-  Env env;
-  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
   int limit = LimitOf(ctx, 20);
   if (limit < 1) return Usage(ctx, "--limit needs a positive integer, got \"" + ctx.args.Get("limit") + "\"");
+  if (ctx.args.positional.size() > 1) return Usage(ctx, "sessions takes at most one SESSION");
+  if (ctx.args.positional.empty() &&
+      NoStoreHere(ctx, "no develop or modify sessions yet", "start one with `specwright develop BRIEF.md`", "[]"))
+    return kExitOk;
+  Env env;
+  if (Status s = OpenExistingStore(ctx, &env); !s.ok())
+    return Fail(ctx, s.Annotate("no session " + Quote(ctx.args.positional[0])));
   auto runs = env.store->ListRuns(-1, false);
   if (!runs.ok()) return Fail(ctx, runs.status());
   for (auto& r : *runs) engine::ShownAsAbandoned(env.store.get(), &r);
@@ -113,14 +142,13 @@ int CmdSessions(Context& ctx) {
     if (s.contains("note")) std::printf("note: %s\n", s["note"].get<std::string>().c_str());
     return kExitOk;
   }
-  if (ctx.args.positional.size() > 1) return Usage(ctx, "sessions takes at most one SESSION");
   json list = observe::SessionsJson(env.store.get(), *runs, limit);
   if (ctx.json) {
     std::cout << list.dump(2, ' ', false, json::error_handler_t::replace) << "\n";
     return kExitOk;
   }
   if (list.empty()) {
-    std::printf("no develop or modify sessions in %s (start one with `specwright develop BRIEF.md`)\n", ctx.store_dir.c_str());
+    std::printf("no develop or modify sessions in %s (start one with `specwright develop BRIEF.md`)\n", StorePath(ctx).c_str());
     return kExitOk;
   }
   for (const auto& r : list) {

@@ -61,14 +61,28 @@ struct LiveEvent {
   std::string message;
 };
 
-/// Progress is a snapshot of the run's counters.
+/// Progress is a snapshot of the run's counters. `done` of `total` counts the nodes that reached
+/// a final state (succeeded, failed, skipped) in this round of a loop or an earlier one, so it
+/// never goes backwards while a loop runs its body again; the rounds show in `loops`.
 struct Progress {
   std::string run_id;
-  int total = 0, running = 0, succeeded = 0, failed = 0, skipped = 0, waiting = 0;
+  int total = 0, done = 0, running = 0, succeeded = 0, failed = 0, skipped = 0, waiting = 0;
   int64_t tokens = 0;
   int64_t calls = 0;
   double cost_usd = 0;
-  double elapsed = 0;
+  double elapsed = 0;  // seconds since this process started (or resumed) the run
+  /// A map node in flight: its items that succeeded and that run now, of all its items.
+  struct Map {
+    std::string node;
+    int done = 0, running = 0, total = 0;
+  };
+  std::vector<Map> maps;
+  /// A loop going round: its owner runs round `round` of at most `max`.
+  struct Loop {
+    std::string node;
+    int round = 0, max = 0;
+  };
+  std::vector<Loop> loops;
 };
 
 class Listener {
@@ -100,6 +114,8 @@ struct RunOptions {
   /// their parent's workspace in workspace_dir instead.
   std::string workspace_root;
   std::string workspace_dir;
+  /// With workspace_dir: the author its commits name (the parent's `workspace: {author}`).
+  std::string workspace_author_name, workspace_author_email;
   /// Replay: nodes named in `reuse` take their stored result from run `reuse_from` instead of
   /// running (up to the given iteration of a loop body; see engine/replay.h). A node the
   /// stored run never finished runs.

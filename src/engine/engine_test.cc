@@ -15,6 +15,7 @@
 #include <fstream>
 #include <functional>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "llm/scripted.h"
@@ -501,6 +502,129 @@ nodes:
   ASSERT_FALSE(rec.succeeded.empty());
   for (size_t i = 1; i < rec.succeeded.size(); ++i) EXPECT_GE(rec.succeeded[i], rec.succeeded[i - 1]) << i;
   EXPECT_EQ(rec.succeeded.back(), 4);
+}
+
+/// Snapshots records every event a listener sees with the progress that came with it.
+struct Snapshots : Listener {
+  std::vector<std::pair<LiveEvent, Progress>> seen;
+  void OnEvent(const LiveEvent& e, const Progress& pr) override { seen.emplace_back(e, pr); }
+};
+
+// The first event's elapsed is measured from the run's start, not from the monotonic clock's
+// origin (the machine's uptime: the first status line once said 24m27s).
+TEST_F(EngineTest, ElapsedOfTheFirstEventIsFromTheRunsStart) {
+  FakeProvider p([](const llm::Request&) { return Ok("x"); });
+  ManualClock clock(86400.0);  // a machine up for a day
+  Snapshots rec;
+  RunOptions o;
+  o.listener = &rec;
+  MustRun(Load("name: one\ndefaults: {model: fake/m}\nnodes:\n  a: {prompt: \"p\"}\n"), Svc(&p, false, &clock),
+          std::move(o));
+  ASSERT_FALSE(rec.seen.empty());
+  EXPECT_EQ(rec.seen.front().first.type, "run_started");
+  for (const auto& [e, pr] : rec.seen) {
+    EXPECT_GE(pr.elapsed, 0) << e.type;
+    EXPECT_LT(pr.elapsed, 60) << e.type;
+  }
+}
+
+// Nodes in flight count as running from their start: two branches launched together are
+// both counted while the first one runs.
+TEST_F(EngineTest, ProgressCountsEveryNodeInFlightAsRunning) {
+  FakeProvider p([](const llm::Request&) { return Ok("x"); }, /*async=*/true);
+  Snapshots rec;
+  RunOptions o;
+  o.listener = &rec;
+  auto s = MustRun(Load(R"(
+name: fan
+defaults: {model: fake/m}
+nodes:
+  a: {prompt: "a"}
+  b: {needs: [a], prompt: "b"}
+  c: {needs: [a], prompt: "c"}
+)"), Svc(&p), std::move(o));
+  EXPECT_EQ(s.status, "succeeded");
+  int most = 0;
+  for (const auto& [e, pr] : rec.seen) {
+    if (e.type == "attempt_started") {
+      EXPECT_GE(pr.running, 1) << e.node;
+    }
+    most = std::max(most, pr.running);
+    EXPECT_LE(pr.done + pr.running, pr.total) << e.type << " " << e.node;
+  }
+  EXPECT_EQ(most, 2);
+  EXPECT_EQ(rec.seen.back().second.running, 0);
+  EXPECT_EQ(rec.seen.back().second.done, 3);
+}
+
+// done/total never goes backwards while a loop goes round, also for a node of the body that
+// was skipped (it is pending again in the next round), and the rounds show in loops.
+TEST_F(EngineTest, DoneNeverGoesBackwardsAndLoopRoundsShow) {
+  FakeProvider p([](const llm::Request& r) {
+    if (r.node_id == "review") return Ok(r.iteration >= 2 ? "{\"approved\": true}" : "{\"approved\": false}");
+    if (r.node_id == "decide") return Ok("{\"go\": false}");
+    return Ok("draft");
+  });
+  Snapshots rec;
+  RunOptions o;
+  o.listener = &rec;
+  auto s = MustRun(Load(R"(
+name: loopskip
+defaults: {model: fake/m}
+nodes:
+  decide: {output: json, prompt: "d"}
+  dev: {needs: [decide], prompt: "write"}
+  extra: {needs: [dev], when: "nodes.decide.json.go == true", prompt: "x"}
+  review: {needs: [dev, extra], output: json, prompt: "r", loop: {to: dev, while: "!nodes.review.json.approved", max_iterations: 5}}
+  ship: {needs: [review], prompt: "ship"}
+)"), Svc(&p), std::move(o));
+  EXPECT_EQ(s.status, "succeeded");
+  EXPECT_EQ(p.Count("dev"), 3);
+  ASSERT_FALSE(rec.seen.empty());
+  std::set<int> rounds;
+  for (size_t i = 1; i < rec.seen.size(); ++i) {
+    const Progress& pr = rec.seen[i].second;
+    EXPECT_GE(pr.done, rec.seen[i - 1].second.done) << i << " " << rec.seen[i].first.type;
+    EXPECT_LE(pr.done, pr.total);
+    for (const auto& l : pr.loops) {
+      EXPECT_EQ(l.node, "review");
+      EXPECT_EQ(l.max, 5);
+      rounds.insert(l.round);
+    }
+  }
+  EXPECT_EQ(rounds, (std::set<int>{2, 3}));
+  EXPECT_EQ(rec.seen.back().second.done, 5);
+  EXPECT_TRUE(rec.seen.back().second.loops.empty());
+}
+
+// A map node in flight reports its items: finished, running, all.
+TEST_F(EngineTest, ProgressReportsAMapsItems) {
+  FakeProvider p([](const llm::Request& r) {
+    if (r.node_id == "list") return Ok("[1, 2, 3, 4, 5]");
+    return Ok("done");
+  });
+  Snapshots rec;
+  RunOptions o;
+  o.listener = &rec;
+  auto s = MustRun(Load(R"(
+name: fan
+defaults: {model: fake/m}
+nodes:
+  list: {output: json, prompt: "l"}
+  each: {needs: [list], map: {over: nodes.list.json, as: x, max_parallel: 2}, prompt: "{{x}}"}
+)"), Svc(&p), std::move(o));
+  EXPECT_EQ(s.status, "succeeded");
+  std::vector<int> done_items;
+  for (const auto& [e, pr] : rec.seen) {
+    if (e.type != "item_succeeded") continue;
+    ASSERT_EQ(pr.maps.size(), 1u);
+    EXPECT_EQ(pr.maps[0].node, "each");
+    EXPECT_EQ(pr.maps[0].total, 5);
+    EXPECT_LE(pr.maps[0].running, 2);
+    done_items.push_back(pr.maps[0].done);
+  }
+  EXPECT_EQ(done_items, (std::vector<int>{1, 2, 3, 4, 5}));
+  EXPECT_TRUE(rec.seen.back().second.maps.empty());
 }
 
 TEST_F(EngineTest, LoopEndsWhenConditionTurnsFalse) {

@@ -435,9 +435,12 @@ void Runner::LaunchLlm(Prepared& p) {
                    request_json = std::move(request_json),
                    request_hash = std::move(request_hash),
                    cache_key = std::move(cache_key), prov, model,
-                   max_tokens = p.request.max_tokens, followup](llm::CallResult r) mutable {
+                   max_tokens = p.request.max_tokens, temperature = p.request.temperature,
+                   followup](llm::CallResult r) mutable {
                     Outcome& o = c.outcome;
                     o.is_llm = true;
+                    o.max_tokens = max_tokens;
+                    o.temperature = temperature;
                     o.followup = followup;
                     o.provider = prov;
                     o.model = model;
@@ -461,11 +464,14 @@ void Runner::LaunchLlm(Prepared& p) {
                           o.error = v->message;
                           o.retryable = v->retryable;
                           o.error_kind = "error";
+                          o.error_type = r.response->finish_reason.empty() ? "_OTHER" : r.response->finish_reason;
                         }
                       }
                       o.usage = r.response->usage;
                       o.ttft_ms = r.response->ttft_ms;
                       o.answered_model = r.response->model;
+                      o.response_id = r.response->id;
+                      o.finish_reason = r.response->finish_reason;
                       // What offline replay answers with: only worth building when it is kept.
                       if (record) o.reply_json = llm::ReplyJson(*r.response);
                       o.response_raw = std::move(r.response->raw);
@@ -481,6 +487,7 @@ void Runner::LaunchLlm(Prepared& p) {
                       o.response_raw = std::move(r.response_raw);
                       Code code = r.error.status.code();
                       o.error_kind = code == Code::kTimeout ? "timeout" : code == Code::kCancelled ? "cancelled" : "error";
+                      o.error_type = llm::ErrorType(r.error);
                     }
                     // No usage reported: the cost is unknown (never $0.00), and the budget
                     // keeps the call's worst case (runner.cc, Settle).
@@ -619,7 +626,11 @@ Result<RunSummary> RunChild(Runner* parent, Prepared& p, const std::string& chil
   // The sub-run works in its parent's workspace (set up before the parent's loop, never
   // changed after, so this thread may read it).
   co.workspace_root = parent->options_.workspace_root;
-  if (parent->workspace_) co.workspace_dir = parent->workspace_->dir;
+  if (parent->workspace_) {
+    co.workspace_dir = parent->workspace_->dir;
+    co.workspace_author_name = parent->workspace_->repo->author().name;
+    co.workspace_author_email = parent->workspace_->repo->author().email;
+  }
   if (parent->services_.store) {
     SW_ASSIGN_OR_RETURN(auto existing, parent->services_.store->GetRun(child_id));
     if (existing) {

@@ -242,6 +242,8 @@ void Runner::ResetBody(int owner, int to) {
       for (int d : s.dependents) ++nodes_[d].pending_deps;
     }
     s.succeeded_before = s.succeeded_before || s.status == NodeStatus::kSucceeded;
+    s.finished_before = s.finished_before || s.status == NodeStatus::kSucceeded || s.status == NodeStatus::kFailed ||
+                        s.status == NodeStatus::kSkipped;
     s.awaiting_person = false;
     s.status = NodeStatus::kPending;
     s.propagated = false;

@@ -66,6 +66,9 @@ Runner::~Runner() {
 }
 
 Result<RunSummary> Runner::Start() {
+  // Before the first event: its progress's elapsed is measured from here (not from the
+  // monotonic clock's origin, which is the machine's uptime).
+  started_at_ = services_.clock->Now();
   run_id_ = options_.run_id.empty() ? NewRunId(services_.clock->WallNow()) : options_.run_id;
   SW_RETURN_IF_ERROR(ValidateRunId(run_id_));
   if (services_.store) {
@@ -114,6 +117,7 @@ Result<RunSummary> Runner::Start() {
 
 Result<RunSummary> Runner::Resume(const std::string& run_id) {
   if (!services_.store) return InvalidInput("resume needs a store");
+  started_at_ = services_.clock->Now();
   run_id_ = run_id;
   SW_ASSIGN_OR_RETURN(auto rec, services_.store->GetRun(run_id));
   if (!rec) return NotFound("no run " + run_id);
@@ -208,12 +212,17 @@ Progress Runner::Snapshot() const {
   Progress p;
   p.run_id = run_id_;
   p.total = static_cast<int>(nodes_.size());
-  for (const auto& s : nodes_) {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    const NodeState& s = nodes_[i];
+    const auto& def = wf_->nodes[i];
     // A node a loop runs again that succeeded in an earlier round stays counted, so the count
     // of succeeded nodes never goes backwards while a loop goes round.
-    bool done_before = s.succeeded_before && (s.status == NodeStatus::kPending || s.status == NodeStatus::kRunning ||
-                                              s.status == NodeStatus::kWaiting);
-    if (done_before) ++p.succeeded;
+    bool again = s.status == NodeStatus::kPending || s.status == NodeStatus::kRunning || s.status == NodeStatus::kWaiting;
+    if (again && s.succeeded_before) ++p.succeeded;
+    if (!again || s.finished_before) ++p.done;
+    if (def.loop && s.loops > 0 && again) p.loops.push_back({def.id, s.loops + 1, def.loop->max_iterations});
+    if (s.status == NodeStatus::kRunning && s.is_map && !s.units.empty())
+      p.maps.push_back({def.id, s.units_done, s.units_running, static_cast<int>(s.units.size())});
     if (s.awaiting_person && s.status == NodeStatus::kRunning) {
       ++p.waiting;
       continue;
@@ -235,7 +244,6 @@ Progress Runner::Snapshot() const {
 }
 
 Result<RunSummary> Runner::Loop() {
-  started_at_ = services_.clock->Now();
   std::deque<Completion> got;
   for (;;) {
     {

@@ -47,6 +47,11 @@ struct Outcome {
   bool is_llm = false;
   std::string provider, model;
   std::string answered_model;  // as the provider named it ("" : it did not say)
+  std::string response_id;     // the provider's id of the completion ("" : it did not say)
+  std::string finish_reason;   // llm/finish.h's canonical reason of an answered call
+  std::string error_type;      // a failed call's class (llm::ErrorType; a finish problem's reason)
+  int64_t max_tokens = 0;      // the request's settings (0 / unset: the provider's default)
+  std::optional<double> temperature;
   llm::Usage usage;
   std::optional<double> cost;
   double latency_ms = 0, ttft_ms = 0, started_at = 0;
@@ -186,6 +191,7 @@ struct NodeState {
   bool propagated = false;  // reached a final state and told its dependents
   bool failed_by_dep = false;
   bool succeeded_before = false;  // a loop reset it after it had succeeded (progress counts it)
+  bool finished_before = false;   // a loop reset it after it had reached any final state
   /// A human gate whose question waits in this process for a decision (`--wait`): its unit
   /// runs, but the run's progress and events say it waits for a person.
   bool awaiting_person = false;
@@ -281,6 +287,11 @@ class Runner {
   bool TryReuse(int n);
   Status LoadReuse();
   Status SeedFromReplayed(RunWorkspace* ws);
+  /// UncommittedStart looks at the uncommitted changes of a `repo:` workspace's repository:
+  /// none -> ""; left out -> a warning and ""; include_uncommitted -> the commit of HEAD plus
+  /// them, where the run's branch starts. *record says what was found, for the event.
+  static constexpr size_t kUncommittedShown = 10;
+  Result<std::string> UncommittedStart(const workflow::WorkspaceDecl& decl, const tools::Identity& author, json* record);
   void UnitSucceeded(int n, int u, json value, bool cached);
   void UnitFailed(int n, int u, const std::string& error, bool retryable, double retry_after);
   void NodeSucceeded(int n);
@@ -395,7 +406,7 @@ class Runner {
   bool stopping_ = false;
   std::string stop_status_, stop_reason_;
   store::Batch batch_;
-  double started_at_ = 0;     // monotonic
+  double started_at_ = 0;     // monotonic; set before the first event (progress's elapsed)
   double last_poll_ = 0;
   double last_run_write_ = 0;
   uint64_t next_token_ = 1;

@@ -17,7 +17,9 @@ Result<std::unique_ptr<store::Store>> OpenStoreFor(const Options& o, bool create
   if (!create && !FileExists(o.store_dir + "/specwright.db"))
     return NotFound("no Specwright store at " + o.store_dir + " (no runs recorded here yet; `specwright run` or "
                     "`specwright develop` in the project records them)");
-  auto st = store::OpenSqlite(o.store_dir);
+  store::StoreOptions so;
+  so.create = create;  // a read-only server makes nothing, not even the store's blobs/ folder
+  auto st = store::OpenSqlite(o.store_dir, so);
   if (!st.ok()) return st.status().Annotate("opening the store " + o.store_dir);
   return std::move(st).value();
 }

@@ -17,10 +17,12 @@
 #include "base/subprocess.h"
 #include "base/hash.h"
 
+#include <nlohmann/json.hpp>
+
 namespace sw::store {
 namespace {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 
 /// Version 1: the tables mirror the structs of store.h column for column.
 constexpr const char* kSchemaV1 = R"sql(
@@ -109,7 +111,14 @@ ALTER TABLE runs ADD COLUMN session TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN label TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4};
+/// Version 5: what OpenTelemetry's GenAI conventions report of a call and the columns did not
+/// keep (the provider's response id, the finish reason, a failure's class), as one JSON object
+/// so the next such fact needs no migration.
+constexpr const char* kSchemaV5 = R"sql(
+ALTER TABLE llm_calls ADD COLUMN detail TEXT NOT NULL DEFAULT '';
+)sql";
+
+constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
 
 #define SW_RUN_COLS                                                                                   \
   "id, parent_id, workflow_file, workflow_name, workflow_hash, status, created_at, finished_at, "   \
@@ -122,7 +131,7 @@ constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSche
   "run_id, node, iteration, item, attempt, provider, model, tokens_in, tokens_out, "        \
   "tokens_cached_read, tokens_cache_write, tokens_reasoning, cost_usd, started_at, "        \
   "latency_ms, ttft_ms, status, error, request_blob, response_blob, request_hash, reply_blob, "  \
-  "response_model"
+  "response_model, detail"
 
 /// kSqlText is indexed by Sql; every literal is a compile-time constant, prepared once.
 constexpr const char* kSqlText[] = {
@@ -155,7 +164,7 @@ constexpr const char* kSqlText[] = {
     "model = excluded.model, error = excluded.error, output_blob = excluded.output_blob, "
     "cached = excluded.cached, cost_unknown = excluded.cost_unknown",
     "INSERT INTO llm_calls (" SW_LLM_CALL_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, "
-    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)",
+    "?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
     "INSERT INTO artifacts (run_id, name, media_type, blob, produced_by, derived_from, created_at) "
     "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT (run_id, name) DO UPDATE SET "
     "media_type = excluded.media_type, blob = excluded.blob, produced_by = excluded.produced_by, "
@@ -407,6 +416,19 @@ NodeRunRecord ReadNodeRun(sqlite3_stmt* s) {
   return n;
 }
 
+/// CallDetail is the llm_calls.detail column: the call's facts with no column of their own.
+std::string CallDetail(const LlmCallRecord& c) {
+  if (c.response_id.empty() && c.finish_reason.empty() && c.error_type.empty() && c.max_tokens <= 0 && !c.temperature)
+    return "";
+  nlohmann::json d = nlohmann::json::object();
+  if (!c.response_id.empty()) d["response_id"] = c.response_id;
+  if (!c.finish_reason.empty()) d["finish_reason"] = c.finish_reason;
+  if (!c.error_type.empty()) d["error_type"] = c.error_type;
+  if (c.max_tokens > 0) d["max_tokens"] = c.max_tokens;
+  if (c.temperature) d["temperature"] = *c.temperature;
+  return d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 LlmCallRecord ReadLlmCall(sqlite3_stmt* s) {
   LlmCallRecord c;
   c.id = Int(s, 0);
@@ -433,6 +455,16 @@ LlmCallRecord ReadLlmCall(sqlite3_stmt* s) {
   c.request_hash = Text(s, 21);
   c.reply_blob = Text(s, 22);
   c.response_model = Text(s, 23);
+  if (std::string d = Text(s, 24); !d.empty()) {
+    auto j = nlohmann::json::parse(d, nullptr, false);
+    if (j.is_object()) {
+      c.response_id = j.value("response_id", "");
+      c.finish_reason = j.value("finish_reason", "");
+      c.error_type = j.value("error_type", "");
+      c.max_tokens = j.value("max_tokens", int64_t{0});
+      if (auto t = j.find("temperature"); t != j.end() && t->is_number()) c.temperature = t->get<double>();
+    }
+  }
   return c;
 }
 
@@ -500,11 +532,18 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& dir, c
 }
 
 Status SqliteStore::Init() {
-  SW_RETURN_IF_ERROR(MakeDirs(dir_));
-  SW_RETURN_IF_ERROR(MakeDirs(dir_ + "/blobs"));
   db_path_ = dir_ + "/specwright.db";
+  if (options_.create) {
+    SW_RETURN_IF_ERROR(MakeDirs(dir_));
+    SW_RETURN_IF_ERROR(MakeDirs(dir_ + "/blobs"));
+  } else if (!FileExists(db_path_)) {
+    return NotFound("no store at " + dir_ + " (" + db_path_ + " does not exist)");
+  }
   const std::string what = "opening " + db_path_;
-  int rc = sqlite3_open_v2(db_path_.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+  // Without create, SQLite may not make the file either (it could vanish between the check
+  // and the open).
+  int rc = sqlite3_open_v2(db_path_.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | (options_.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX,
                            nullptr);
   if (rc != SQLITE_OK) return SqliteStatus(db_, rc, what);
   sqlite3_busy_timeout(db_, 5000);
@@ -615,10 +654,11 @@ Status SqliteStore::WriteInBatch(Batch& batch, std::vector<int64_t>& seqs, std::
   }
   ids.reserve(batch.llm_calls.size());
   for (const LlmCallRecord& c : batch.llm_calls) {
+    const std::string detail = CallDetail(c);  // bound without a copy: lives until the step
     Bind(Stmt(Sql::kInsertLlmCall), c.run_id, c.node, c.iteration, c.item, c.attempt, c.provider, c.model,
          c.tokens_in, c.tokens_out, c.tokens_cached_read, c.tokens_cache_write, c.tokens_reasoning, c.cost_usd,
          c.started_at, c.latency_ms, c.ttft_ms, c.status, c.error, c.request_blob, c.response_blob,
-         c.request_hash, c.reply_blob, c.response_model);
+         c.request_hash, c.reply_blob, c.response_model, detail);
     SW_RETURN_IF_ERROR(step(Sql::kInsertLlmCall, "llm_calls"));
     ids.push_back(sqlite3_last_insert_rowid(db_));
   }

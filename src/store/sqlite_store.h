@@ -58,7 +58,8 @@ enum class Sql {
 /// SqliteStore keeps one connection and its prepared statements; a mutex serialises callers.
 class SqliteStore final : public Store {
  public:
-  /// Open creates dir, dir/blobs and dir/specwright.db as needed and migrates the schema.
+  /// Open creates dir, dir/blobs and dir/specwright.db as needed (unless options.create is
+  /// false: then the database must exist) and migrates the schema.
   static Result<std::unique_ptr<SqliteStore>> Open(const std::string& dir, const StoreOptions& options);
   ~SqliteStore() override;
   SqliteStore(const SqliteStore&) = delete;

@@ -536,7 +536,7 @@ TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 4);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 5);
   sqlite3_finalize(st);
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
@@ -620,7 +620,8 @@ TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
     // Version 1 had no replay columns (2) and no response_model (4).
     for (const char* col : {", request_hash TEXT NOT NULL DEFAULT ''", ", reply_blob TEXT NOT NULL DEFAULT ''",
                             ", cost_unknown INTEGER NOT NULL DEFAULT 0", ", response_model TEXT NOT NULL DEFAULT ''",
-                            ", session TEXT NOT NULL DEFAULT ''", ", label TEXT NOT NULL DEFAULT ''"}) {
+                            ", session TEXT NOT NULL DEFAULT ''", ", label TEXT NOT NULL DEFAULT ''",
+                            ", detail TEXT NOT NULL DEFAULT ''"}) {
       size_t at = sql.find(col);
       if (at != std::string::npos) sql.erase(at, std::string(col).size());
     }
@@ -644,6 +645,7 @@ TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
   EXPECT_EQ((*calls)[0].tokens_out, 6);
   EXPECT_EQ((*calls)[0].request_hash, "");
   EXPECT_EQ((*calls)[0].response_model, "");
+  EXPECT_EQ((*calls)[0].response_id, "");
   EXPECT_EQ(*(*s)->IntegrityCheck(), "ok");
 }
 
@@ -821,6 +823,39 @@ TEST_F(StoreTest, CommitIsFast) {
   double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / kCommits;
   std::printf("[ info ] Commit of 3 events + 2 node_runs: %.1f us\n", us);
   EXPECT_LT(us, 2000.0);
+}
+
+// A read-only command opens with create = false: a missing store is NotFound and nothing is
+// made (no directory, no database, no blobs/); an existing one opens, and its first large
+// blob makes blobs/ then.
+TEST_F(StoreTest, OpenWithoutCreateMakesNothing) {
+  std::string missing = dir_ + "/project/.specwright";
+  StoreOptions o;
+  o.create = false;
+  auto none = OpenSqlite(missing, o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), Code::kNotFound);
+  EXPECT_NE(none.status().message().find("no store at " + missing), std::string::npos) << none.status().message();
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/project"));
+  // An empty directory is no store either, and stays empty.
+  std::filesystem::create_directories(missing);
+  EXPECT_FALSE(OpenSqlite(missing, o).ok());
+  EXPECT_TRUE(std::filesystem::is_empty(missing));
+
+  { auto made = OpenSqlite(missing); ASSERT_TRUE(made.ok()); CommitRun(**made, Run("r1", 1)); }
+  std::filesystem::remove_all(missing + "/blobs");
+  auto s = OpenSqlite(missing, o);
+  ASSERT_TRUE(s.ok()) << s.status().message();
+  EXPECT_FALSE(std::filesystem::exists(missing + "/blobs"));
+  auto r = (*s)->GetRun("r1");
+  ASSERT_TRUE(r.ok() && r->has_value());
+  Batch b;
+  std::string big(10000, 'x');
+  b.blobs.emplace_back(Hash128Hex(big), big);
+  ASSERT_TRUE((*s)->Commit(b).ok());
+  auto back = (*s)->GetBlob(Hash128Hex(big));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_EQ(*back, big);
 }
 
 }  // namespace

@@ -110,6 +110,16 @@ struct LlmCallRecord {
   /// The model that answered as the provider named it ("" when it did not say); `model` is the
   /// one requested.
   std::string response_model;
+  /// The provider's id of the completion, the canonical finish reason (llm/finish.h) of an
+  /// answered call, and a failed call's class (llm::ErrorType: "429", "timeout", ...); ""
+  /// when unknown. Kept together in the llm_calls.detail JSON column (schema version 5).
+  std::string response_id;
+  std::string finish_reason;
+  std::string error_type;
+  /// The request's settings: max_tokens (0: the provider's default) and temperature (unset: the
+  /// provider's default). Also in detail.
+  int64_t max_tokens = 0;
+  std::optional<double> temperature;
 };
 
 struct ArtifactRecord {
@@ -204,6 +214,10 @@ struct StoreOptions {
   bool fsync_every_commit = false;
   /// Blobs up to this size live in the database; larger ones are files under blobs/.
   size_t inline_blob_max = 4096;
+  /// true: make the directory, blobs/ and the database as needed. false: the store must
+  /// exist (a NotFound naming the database otherwise) and opening it creates nothing; blobs/
+  /// is made when the first large blob is written.
+  bool create = true;
 };
 
 class Store {
