@@ -4,9 +4,11 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <set>
 
 #include "base/fs.h"
+#include "base/ids.h"
 #include "base/strings.h"
 #include "cli/cli.h"
 #include "llm/scripted.h"
@@ -14,19 +16,18 @@
 namespace sw::cli {
 
 int Fail(const Context& ctx, const Status& s) {
-  std::fprintf(stderr, "specwright %s: %s\n", ctx.command.c_str(), s.message().c_str());
+  int code = kExitFailed;
   switch (s.code()) {
     case Code::kInvalidInput:
-    case Code::kNotFound: return kExitInvalid;
-    case Code::kCancelled: return kExitCancelled;
-    default: return kExitFailed;
+    case Code::kNotFound: code = kExitInvalid; break;
+    case Code::kCancelled: code = kExitCancelled; break;
+    default: break;
   }
+  return PrintError(ctx.json, ctx.command, s.message(), code);
 }
 
 int Usage(const Context& ctx, const std::string& problem) {
-  std::fprintf(stderr, "specwright %s: %s\nusage: specwright %s\n", ctx.command.c_str(), problem.c_str(),
-               ctx.usage.c_str());
-  return kExitInvalid;
+  return PrintError(ctx.json, ctx.command, problem, kExitInvalid, ctx.usage);
 }
 
 Status OpenStore(const Context& ctx, Env* env) {
@@ -35,6 +36,48 @@ Status OpenStore(const Context& ctx, Env* env) {
   if (!st.ok()) return st.status().Annotate("opening the store " + ctx.store_dir);
   env->store = std::move(st).value();
   return Status::Ok();
+}
+
+std::string StorePath(const Context& ctx) {
+  std::error_code ec;
+  std::filesystem::path p = std::filesystem::absolute(ctx.store_dir, ec);
+  return ec ? ctx.store_dir : p.lexically_normal().string();
+}
+
+bool StoreExists(const Context& ctx) { return FileExists(ctx.store_dir + "/specwright.db"); }
+
+namespace {
+/// Elsewhere says how to point a command at another store.
+constexpr const char* kElsewhere = "--store DIR or $SPECWRIGHT_STORE points to another store";
+}  // namespace
+
+Status OpenExistingStore(const Context& ctx, Env* env) {
+  if (env->store) return Status::Ok();
+  // Checked here as well as in the store: the message names the absolute path looked at.
+  if (!StoreExists(ctx)) return NotFound("no store at " + StorePath(ctx) + " (" + kElsewhere + ")");
+  store::StoreOptions o;
+  o.create = false;
+  auto st = store::OpenSqlite(ctx.store_dir, o);
+  if (!st.ok()) return st.status().Annotate("opening the store " + StorePath(ctx));
+  env->store = std::move(st).value();
+  return Status::Ok();
+}
+
+Status OpenStoreForRun(const Context& ctx, Env* env, const std::string& id) {
+  SW_RETURN_IF_ERROR(ValidateRunId(id));
+  return OpenExistingStore(ctx, env).Annotate("no run " + Quote(id));
+}
+
+bool NoStoreHere(const Context& ctx, const std::string& what, const std::string& next, const std::string& json_empty) {
+  if (StoreExists(ctx)) return false;
+  std::string words = "no store at " + StorePath(ctx) + " — " + what + " (" + (next.empty() ? "" : next + "; ") + kElsewhere + ")";
+  if (ctx.json) {
+    std::printf("%s\n", json_empty.c_str());
+    std::fprintf(stderr, "%s\n", words.c_str());
+  } else {
+    std::printf("%s\n", words.c_str());
+  }
+  return true;
 }
 
 engine::Services ServicesOf(Env& env) {
@@ -73,7 +116,8 @@ Status SetupEnv(const Context& ctx, const std::string& script, const std::string
   env->llm = llm::BuiltinConfig(getenv);
   std::string cfg = config_file;
   if (cfg.empty() && FileExists("specwright.yaml")) cfg = "specwright.yaml";
-  if (!cfg.empty()) SW_RETURN_IF_ERROR(llm::LoadConfigFile(cfg, getenv, &env->llm));
+  // The user-level file first, the project's over it (llm::LoadConfigs).
+  SW_RETURN_IF_ERROR(llm::LoadConfigs(cfg, getenv, &env->llm));
   SW_RETURN_IF_ERROR(env->prices.LoadJson(llm::DefaultPricesJson(), "the shipped price table"));
   std::vector<std::string> price_files = env->llm.price_files;
   if (!prices_file.empty()) price_files.push_back(prices_file);

@@ -37,13 +37,31 @@ Status SplitKeyValue(const std::string& flag, const std::string& kv, std::string
 int Fail(const Context& ctx, const Status& s);
 /// Usage prints the problem and the command's usage line; exit code 2.
 int Usage(const Context& ctx, const std::string& problem);
+/// OpenStore opens the store, creating it when it does not exist (the commands that record
+/// runs: run, resume, replay, develop, ui).
 Status OpenStore(const Context& ctx, Env* env);
+/// StorePath is the store's folder as an absolute path (what messages name).
+std::string StorePath(const Context& ctx);
+/// StoreExists says whether the store's database exists.
+bool StoreExists(const Context& ctx);
+/// OpenExistingStore opens the store for a command that reads it (or annotates what it holds:
+/// cancel, approve, gc) and never creates one: without it, a NotFound naming the absolute path
+/// looked at and how to point elsewhere (--store, $SPECWRIGHT_STORE).
+Status OpenExistingStore(const Context& ctx, Env* env);
+/// OpenStoreForRun is OpenExistingStore for a command about run `id`: a malformed id is
+/// refused first, and a missing store is "no run "id": no store at PATH (…)".
+Status OpenStoreForRun(const Context& ctx, Env* env, const std::string& id);
+/// NoStoreHere is for listings, where an absent store is no error: it says "no store at PATH —
+/// what (next; how to point elsewhere)" (on stdout; with --json, json_empty on stdout and the
+/// words on stderr) and returns true; false when the store exists.
+bool NoStoreHere(const Context& ctx, const std::string& what, const std::string& next, const std::string& json_empty);
 /// AddRunTools registers the tools every run has (builtin://…, the spec tools); RunToolUris
 /// lists them, for the checks that name an unknown one before a run starts.
 void AddRunTools(tools::Registry* r);
 std::vector<std::string> RunToolUris();
 /// SetupEnv opens the store (if not yet), registers builtin tools, the HTTP providers
-/// (environment, then config_file or ./specwright.yaml), the price table (shipped, then the
+/// (environment, then the user-level config, then config_file or ./specwright.yaml), the
+/// price table (shipped, then the
 /// config's and prices_file) and, when script is set, the scripted provider.
 Status SetupEnv(const Context& ctx, const std::string& script, const std::string& config_file,
                 const std::string& prices_file, Env* env);

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -24,6 +25,19 @@
 
 namespace sw::cli {
 namespace {
+
+/// kDevelopPhases are a develop's phases in the order it runs them (the process says
+/// "phase NAME..." as each begins); the progress display draws phase k of them as a bar.
+const std::vector<std::string> kDevelopPhases{"complexity", "requirements", "domain", "stories",
+                                              "architecture", "api", "tests", "tasks",
+                                              "development", "review", "QA"};
+
+/// PhaseSaid is the phase a process line announces ("phase QA, round 1: ..." -> "QA"), or "".
+std::string PhaseSaid(const std::string& line) {
+  if (line.rfind("phase ", 0) != 0) return "";
+  size_t end = line.find_first_of(" :,(", 6);
+  return line.substr(6, end == std::string::npos ? std::string::npos : end - 6);
+}
 
 /// DefaultProjectName is the folder a develop builds in when --workspace is not given: the
 /// brief's title up to a dash or colon, as a lowercase slug ("# tipsplit — split a bill" ->
@@ -180,12 +194,15 @@ int RunProcess(Context& ctx, Mode mode) {
     for (const auto& [name, p] : env.llm.providers)
       if (!env.llm.missing_key.count(name) && env.providers.Get(name)) configured.push_back(name);
   if (!abandon) {  // abandoning only puts git back: no model is needed, none is checked
-    SW_RETURN_IF_ERROR_EXIT(ctx, process::LoadProcessConfig(config, configured, &o));
+    // roles: of the user-level config, then of the project's (SetupEnv has checked both).
+    SW_RETURN_IF_ERROR_EXIT(ctx, process::LoadProcessConfigs({llm::UserConfigPath(llm::ProcessEnv()), config},
+                                                             configured, &o));
     SW_RETURN_IF_ERROR_EXIT(ctx, CheckRoles(o.roles, env));
   }
 
   bool tty = ::isatty(STDERR_FILENO);
-  ProgressDisplay display(stderr, tty);
+  ProgressDisplay display(stderr, tty, ctx.no_color);
+  int phase_k = 0;  // the furthest develop phase begun (a phase said again never moves back)
   g_process_cancel = std::make_shared<std::atomic<bool>>(false);
   struct sigaction sa {};
   sa.sa_handler = OnProcessSigint;
@@ -195,6 +212,12 @@ int RunProcess(Context& ctx, Mode mode) {
   o.say = [&](const std::string& line) {
     display.Pause();
     std::fprintf(stderr, "%s\n", line.c_str());
+    if (std::string phase = PhaseSaid(line); !phase.empty()) {
+      auto at = std::find(kDevelopPhases.begin(), kDevelopPhases.end(), phase);
+      if (develop && at != kDevelopPhases.end()) phase_k = std::max(phase_k, static_cast<int>(at - kDevelopPhases.begin()) + 1);
+      // A modify or a review enters where its change does: its phase has a name, not a place.
+      display.SetPhase(phase, develop ? phase_k : 0, develop ? static_cast<int>(kDevelopPhases.size()) : 0);
+    }
   };
   bool wait = ctx.args.Has("wait");
   o.run = [&](const process::StepRun& step) -> Result<engine::RunSummary> {
@@ -209,6 +232,13 @@ int RunProcess(Context& ctx, Mode mode) {
     options.auto_approve = o.yes;
     options.listener = &display;
     options.cancel = g_process_cancel;
+    // The status line shows what the whole session spent: its earlier runs and this one.
+    double before = 0;
+    if (auto runs = env.store->ListRuns(-1, false); runs.ok())
+      for (const auto& r : *runs)
+        if (!step.session.empty() && r.session == step.session && r.id != step.run_id && r.id != step.resume_id)
+          before += r.cost_usd;
+    display.SetSpentBefore(before);
     if (!o.yes && wait) options.human = engine::AwaitDecisions(env.store.get(), g_process_cancel);
     if (!o.yes && !options.human && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
     options.record_options = json{{"process", step.label}, {"script", script}, {"config", config},
@@ -232,8 +262,7 @@ int RunProcess(Context& ctx, Mode mode) {
   signal(SIGTERM, SIG_DFL);
   if (!out.ok()) {
     if (g_process_cancel->load()) {
-      std::fprintf(stderr, "specwright %s: interrupted; run the same command again to continue\n", ctx.command.c_str());
-      return kExitCancelled;
+      return Fail(ctx, Status(Code::kCancelled, "interrupted; run the same command again to continue"));
     }
     return Fail(ctx, out.status());
   }

@@ -1,11 +1,15 @@
 // trace, debug, cost, artifacts, lineage, diff, export and gc: the commands that explain a
 // run. Each asks observe:: for a JSON report, prints it with --json, renders it otherwise.
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
 #include <iostream>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
@@ -15,8 +19,10 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/gc_workspaces.h"
 #include "engine/control.h"
 #include "observe/observe.h"
+#include "observe/otlp_exporter.h"
 
 namespace sw::cli {
 namespace {
@@ -24,7 +30,8 @@ namespace {
 using json = nlohmann::json;
 
 Result<std::string> ResolveRun(const Context& ctx, Env* env, const std::string& id) {
-  SW_RETURN_IF_ERROR(OpenStore(ctx, env));
+  // Reports read the store: they never create one.
+  SW_RETURN_IF_ERROR(OpenStoreForRun(ctx, env, id));
   return env->store->ResolveRunId(id);
 }
 
@@ -212,11 +219,12 @@ void PrintBuckets(const char* title, const std::vector<observe::Bucket>& arr, si
 
 int CmdCost(Context& ctx) {
   Env env;
-  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
   if (ctx.args.Has("since")) {
     if (!ctx.args.positional.empty()) return Usage(ctx, "cost takes a RUN or --since, not both");
     auto since = observe::ParseSince(ctx.args.Get("since"), static_cast<double>(std::time(nullptr)));
     if (!since.ok()) return Usage(ctx, since.status().message());
+    if (NoStoreHere(ctx, "nothing spent yet", "", observe::ToJson(observe::CostSinceReport{}))) return kExitOk;
+    SW_RETURN_IF_ERROR_EXIT(ctx, OpenExistingStore(ctx, &env));
     auto c = observe::CostSince(env.store.get(), *since);
     if (!c.ok()) return Fail(ctx, c.status());
     if (ctx.json) return Emit(observe::ToJson(*c));
@@ -229,7 +237,7 @@ int CmdCost(Context& ctx) {
     return kExitOk;
   }
   if (ctx.args.positional.size() != 1) return Usage(ctx, "cost needs a RUN, or --since 7d");
-  auto id = env.store->ResolveRunId(ctx.args.positional[0]);
+  auto id = ResolveRun(ctx, &env, ctx.args.positional[0]);
   if (!id.ok()) return Fail(ctx, id.status());
   auto c = observe::RunCost(env.store.get(), *id);
   if (!c.ok()) return Fail(ctx, c.status());
@@ -312,7 +320,8 @@ int CmdArtifacts(Context& ctx) {
 int CmdLineage(Context& ctx) {
   if (ctx.args.positional.size() != 1) return Usage(ctx, "lineage needs exactly one ARTIFACT");
   Env env;
-  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  if (Status s = OpenExistingStore(ctx, &env); !s.ok())
+    return Fail(ctx, s.Annotate("no artifact " + Quote(ctx.args.positional[0])));
   std::string run;
   if (ctx.args.Has("run")) {
     auto id = env.store->ResolveRunId(ctx.args.Get("run"));
@@ -389,7 +398,8 @@ int CmdExport(Context& ctx) {
   Env env;
   if (format == "markdown" || format == "md") {
     // A run, or a develop/modify session (its id is not a run's), as one Markdown document.
-    SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+    if (Status s = OpenExistingStore(ctx, &env); !s.ok())
+      return Fail(ctx, s.Annotate("no run or session " + Quote(ctx.args.positional[0])));
     const std::string& want = ctx.args.positional[0];
     auto runs = env.store->ListRuns(-1, false);
     if (!runs.ok()) return Fail(ctx, runs.status());
@@ -414,6 +424,13 @@ int CmdExport(Context& ctx) {
   if (!id.ok()) return Fail(ctx, id.status());
   auto set = observe::CollectSpans(env.store.get(), *id);
   if (!set.ok()) return Fail(ctx, set.status());
+  if (format == "otlp") {
+    // The resource as the OpenTelemetry variables name it (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES).
+    observe::OtlpEnvironment oenv = observe::ReadOtlpEnvironment();
+    for (const auto& w : oenv.warnings)
+      if (w.rfind("OTEL_RESOURCE_ATTRIBUTES", 0) == 0) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    set->resource = std::move(oenv.resource);
+  }
   std::string file = ctx.args.Get("output");
   // To stdout the export streams (a large run's OTLP is tens of megabytes); to a file it is
   // written whole and atomically.
@@ -435,11 +452,16 @@ int CmdExport(Context& ctx) {
 int CmdGc(Context& ctx) {
   if (!ctx.args.positional.empty()) return Usage(ctx, "gc takes no arguments");
   std::string older = ctx.args.Get("older-than", "30d");
-  double now = static_cast<double>(std::time(nullptr));
+  // To the microsecond, as runs are stamped: "0s" takes a run that finished a moment ago.
+  double now = std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
   auto before = observe::ParseSince(older, now);
-  if (!before.ok()) return Usage(ctx, "--older-than: " + before.status().message());
+  if (!before.ok())
+    return Usage(ctx, "--older-than " + Quote(older) + " is not an age (0s, 30m, 12h, 30d, 2w) or a date (2026-11-01)");
+  if (ctx.args.Has("delete-branches") && ctx.args.Has("keep-branches"))
+    return Usage(ctx, "--delete-branches and --keep-branches contradict each other");
   Env env;
-  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  if (NoStoreHere(ctx, "nothing to collect", "", "{\"runs_deleted\": []}")) return kExitOk;
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenExistingStore(ctx, &env));
   store::GcOptions o;
   o.before = *before;
   o.dry_run = ctx.args.Has("dry-run");
@@ -449,22 +471,33 @@ int CmdGc(Context& ctx) {
     if (!g) return Usage(ctx, "--grace needs a duration such as 1h or 0s");
     o.blob_grace_seconds = *g;
   }
-  auto rep = env.store->CollectGarbage(o);
+  // The runs gc takes lose their events, the only record of their workspaces: read those
+  // first (a dry pass names the runs exactly as the real one will).
+  store::GcOptions probe = o;
+  probe.dry_run = true;
+  auto will = env.store->CollectGarbage(probe);
+  if (!will.ok()) return Fail(ctx, will.status());
+  auto workspaces = WorkspacesOf(env.store.get(), will->runs_deleted);
+  if (!workspaces.ok()) return Fail(ctx, workspaces.status());
+  auto rep = o.dry_run ? will : env.store->CollectGarbage(o);
   if (!rep.ok()) return Fail(ctx, rep.status());
-  // Workspaces of deleted runs go too (only inside the store's own workspaces folder).
-  int64_t ws_bytes = 0;
-  int ws = 0;
-  std::string root = ctx.store_dir + "/workspaces";
-  for (const auto& r : rep->runs_deleted) {
-    if (!ValidateRunId(r).ok()) continue;  // an id read back from the database never becomes a path unchecked
-    std::filesystem::path p = std::filesystem::path(root) / r;
-    std::error_code ec;
-    if (!std::filesystem::is_directory(p, ec) || std::filesystem::is_symlink(p, ec)) continue;
-    for (auto it = std::filesystem::recursive_directory_iterator(p, ec); !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_regular_file(ec) && !it->is_symlink(ec)) ws_bytes += static_cast<int64_t>(it->file_size(ec));
-    if (!o.dry_run) std::filesystem::remove_all(p, ec);
-    ++ws;
-  }
+  // Workspaces of deleted runs go too (folders only inside the store's own workspaces
+  // folder), with the work tree records and, if wanted, the branches of `repo:` ones.
+  std::vector<GcWorkspace> gone;
+  for (auto& w : *workspaces)
+    if (std::find(rep->runs_deleted.begin(), rep->runs_deleted.end(), w.run) != rep->runs_deleted.end())
+      gone.push_back(std::move(w));
+  GcGitOptions go;
+  go.root = ctx.store_dir + "/workspaces";
+  go.dry_run = o.dry_run;
+  go.mode = ctx.args.Has("delete-branches") ? BranchMode::kDelete
+            : ctx.args.Has("keep-branches") ? BranchMode::kKeep
+                                            : BranchMode::kAsk;
+  go.interactive = !ctx.json && ::isatty(STDIN_FILENO) && ::isatty(STDERR_FILENO);
+  go.print = !ctx.json;
+  GcGitReport git = CleanWorkspaces(gone, go);
+  int ws = git.workspaces_deleted;
+  int64_t ws_bytes = git.workspace_bytes_freed;
   if (ctx.json) {
     return Emit(json{{"dry_run", o.dry_run},
                           {"before", o.before},
@@ -475,6 +508,8 @@ int CmdGc(Context& ctx) {
                           {"blob_bytes_freed", rep->blob_bytes_freed},
                           {"workspaces_deleted", ws},
                           {"workspace_bytes_freed", ws_bytes},
+                          {"worktrees", git.worktrees},
+                          {"branches", git.branches},
                           {"db_bytes_before", rep->db_bytes_before},
                           {"db_bytes_after", rep->db_bytes_after},
                           {"vacuumed", rep->vacuumed}});

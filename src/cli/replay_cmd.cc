@@ -50,7 +50,8 @@ engine::HumanFn RecordedHuman(std::vector<store::ApprovalRecord> approvals) {
 int CmdReplay(Context& ctx) {
   if (ctx.args.positional.size() != 1) return Usage(ctx, "replay needs exactly one RUN");
   Env env;
-  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  // Replay records a new run, but only of one the store holds: it never makes a store.
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStoreForRun(ctx, &env, ctx.args.positional[0]));
   auto id = env.store->ResolveRunId(ctx.args.positional[0]);
   if (!id.ok()) return Fail(ctx, id.status());
   auto rec = env.store->GetRun(*id);
@@ -296,9 +297,8 @@ int CmdReplay(Context& ctx) {
     }
     if (!ctx.json) std::printf("offline replay: %d of %d node outputs byte-identical to run %s\n", same, total, id->c_str());
     if (!differ.empty()) {
-      std::fprintf(stderr, "specwright replay: outputs differ from the recording at: %s (see `specwright diff %s %s`)\n",
-                   Join(differ, ", ").c_str(), id->c_str(), new_id.c_str());
-      return kExitFailed;
+      return Fail(ctx, Failed("outputs differ from the recording at: " + Join(differ, ", ") + " (see `specwright diff " +
+                                  *id + " " + new_id + "`)"));
     }
   }
   return rc;

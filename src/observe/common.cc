@@ -223,7 +223,7 @@ Result<double> ParseSince(const std::string& text, double now) {
   if (text.empty()) return InvalidInput("--since needs a value such as 7d, 12h or 2026-11-01");
   char unit = text.back();
   std::string num = text.substr(0, text.size() - 1);
-  double mult = unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : unit == 'w' ? 7 * 86400 : 0;
+  double mult = unit == 's' ? 1 : unit == 'm' ? 60 : unit == 'h' ? 3600 : unit == 'd' ? 86400 : unit == 'w' ? 7 * 86400 : 0;
   if (mult > 0 && !num.empty() && num.size() <= 9 && num.find_first_not_of("0123456789") == std::string::npos)
     return now - std::stod(num) * mult;
   int y = 0, mo = 0, d = 0;
@@ -236,7 +236,7 @@ Result<double> ParseSince(const std::string& text, double now) {
     tm.tm_isdst = -1;
     return static_cast<double>(std::mktime(&tm));
   }
-  return InvalidInput("\"" + text + "\" is not a duration (7d, 12h, 30m, 2w) or a date (2026-11-01)");
+  return InvalidInput("\"" + text + "\" is not a duration (7d, 12h, 30m, 2w, 0s) or a date (2026-11-01)");
 }
 
 }  // namespace sw::observe

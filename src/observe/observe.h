@@ -231,6 +231,24 @@ struct Span {
   double start = 0, end = 0;  // unix seconds
   std::string status;         // ok | error | running | waiting | timeout | cancelled
   std::string error;
+  /// A failure's class, low-cardinality (OpenTelemetry's error.type): "429", "timeout",
+  /// "cancelled", "budget_exceeded", "tool_error", ... "_OTHER"; "" when it did not fail.
+  std::string error_type;
+  /// The failure is this span's own (an exception event goes on it), not one its model call
+  /// below already carries.
+  bool own_error = false;
+  /// llm spans: the provider's completion id, the finish reason, the request's max_tokens
+  /// (0: default) and temperature, the time to the first streamed chunk (ms, 0: unknown).
+  std::string response_id, finish_reason;
+  int64_t max_tokens = 0;
+  std::optional<double> temperature;
+  double ttft_ms = 0;
+  /// node spans: the earlier attempts of the same node (iteration, item) that failed.
+  struct Retry {
+    int attempt = 0;
+    std::string span_id, error_type, error;
+  };
+  std::vector<Retry> retried;
   std::string provider, model, node_kind;
   std::string response_model;  // llm spans: the model that answered, as the provider named it
   std::string tool, tool_call_id;
@@ -244,6 +262,10 @@ struct SpanSet {
   std::string trace_id;  // 32 hex digits, derived from the run id
   store::RunRecord run;
   std::vector<Span> spans;
+  /// The OTLP resource's attributes besides the defaults (service.name "specwright",
+  /// service.version, telemetry.sdk.*); a key given here replaces a default
+  /// (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES: otlp_exporter.h's OtlpEnvironment).
+  std::vector<std::pair<std::string, std::string>> resource;
 };
 
 /// CollectSpans reads a run's spans (the run's own span first).
@@ -279,7 +301,7 @@ json Definitions(store::Store* st, const std::string& run_id, const std::vector<
 /// engine writes it; "" when absent or not a blob hash).
 std::string BlobOf(const std::string& data);
 
-/// ParseSince reads "7d", "12h", "30m", "2w" or a date "2026-11-01" into unix seconds.
+/// ParseSince reads "7d", "12h", "30m", "45s", "2w" or a date "2026-11-01" into unix seconds.
 Result<double> ParseSince(const std::string& text, double now);
 
 }  // namespace sw::observe

@@ -37,6 +37,8 @@ TEST(ParseSince, DurationsAndDates) {
   EXPECT_DOUBLE_EQ(*ParseSince("7d", 1'000'000), 1'000'000 - 7 * 86400);
   EXPECT_DOUBLE_EQ(*ParseSince("12h", 100'000), 100'000 - 12 * 3600);
   EXPECT_DOUBLE_EQ(*ParseSince("30m", 10'000), 10'000 - 1800);
+  EXPECT_DOUBLE_EQ(*ParseSince("0s", 10'000), 10'000);
+  EXPECT_DOUBLE_EQ(*ParseSince("45s", 10'000), 10'000 - 45);
   EXPECT_DOUBLE_EQ(*ParseSince("2w", 2'000'000), 2'000'000 - 14 * 86400);
   auto d = ParseSince("2026-11-01", 0);
   ASSERT_TRUE(d.ok());
