@@ -83,6 +83,18 @@ std::string Utf8Prefix(std::string_view s, size_t max_bytes) {
   return std::string(s.substr(0, end));
 }
 
+std::string ShellQuote(std::string_view s, bool bare_if_safe) {
+  if (bare_if_safe && !s.empty() &&
+      s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+:@") == std::string_view::npos)
+    return std::string(s);
+  std::string out = "'";
+  for (char c : s) {
+    if (c == '\'') out += "'\\''";
+    else out += c;
+  }
+  return out + "'";
+}
+
 std::string Quote(std::string_view s) {
   std::string out = "\"";
   for (char c : s) {

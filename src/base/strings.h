@@ -25,6 +25,10 @@ std::string Lower(std::string_view s);
 std::string Utf8Prefix(std::string_view s, size_t max_bytes);
 /// Quote puts a string in double quotes, escaping what a terminal would not show.
 std::string Quote(std::string_view s);
+/// ShellQuote makes s one word of a POSIX sh (bash, zsh) command line: in single quotes, a
+/// quote inside as '\''. With bare_if_safe, a non-empty word of only letters, digits and
+/// _-./+:@ comes back as it is (a path or branch for a command the user may paste).
+std::string ShellQuote(std::string_view s, bool bare_if_safe = false);
 /// LocalTime formats unix seconds in the local time zone with a strftime format.
 std::string LocalTime(double unix_seconds, const char* format);
 

@@ -53,6 +53,98 @@ std::string ShortList(const std::vector<FlagSpec>& flags) {
   return out;
 }
 
+const FlagSpec* FindLong(const CommandSpec& c, const std::string& name) {
+  for (const auto& f : c.flags)
+    if (name == f.name) return &f;
+  return nullptr;
+}
+
+const FlagSpec* FindShort(const CommandSpec& c, char ch) {
+  for (const auto& f : c.flags)
+    if (f.short_name && f.short_name == ch) return &f;
+  return nullptr;
+}
+
+// IsOptionName: the word is exactly one of c's options, `--name` or `-x`.
+bool IsOptionName(const CommandSpec& c, const std::string& word) {
+  if (StartsWith(word, "--")) return FindLong(c, word.substr(2)) != nullptr;
+  return word.size() == 2 && word[0] == '-' && FindShort(c, word[1]) != nullptr;
+}
+
+// NeedsAValue is the error for a value option whose separate value is one of the command's options.
+std::string NeedsAValue(const std::string& typed, const FlagSpec& f, const std::string& got) {
+  return "option " + typed + " needs a value (got the option " + got + "; write --" + f.name + "=" + got +
+         " to mean it)";
+}
+
+// Prescan reads the words after the command as the command's table does, before CLI11 does:
+// which words are values (so a `--json` that is a value is not the flag), `--name=` as an
+// empty value (CLI11 would take the next word instead), and the errors CLI11 would get wrong:
+// `--flag=`/`-f=x` on a flag, and a value option followed by another option's name, which
+// CLI11 would swallow as the value. It returns the words for CLI11; error is the first problem.
+std::vector<std::string> Prescan(const std::vector<std::string>& words, const CommandSpec& c, bool* json,
+                                 std::string* error) {
+  std::vector<std::string> out;
+  auto fail = [&](const std::string& e) {
+    if (error->empty()) *error = e;
+  };
+  for (size_t i = 0; i < words.size(); ++i) {
+    const std::string& a = words[i];
+    if (StartsWith(a, "--")) {
+      size_t eq = a.find('=');
+      std::string name = a.substr(2, eq == std::string::npos ? std::string::npos : eq - 2);
+      if (name == "json") *json = true;
+      const FlagSpec* f = FindLong(c, name);
+      if (!f) {  // unknown: CLI11 reports it
+        out.push_back(a);
+        continue;
+      }
+      if (eq != std::string::npos) {
+        if (!f->takes_value) {
+          fail("option --" + name + " takes no value");
+        } else if (eq == a.size() - 1) {  // `--text=`: an empty value
+          out.push_back("--" + name);
+          out.push_back("");
+        } else {
+          out.push_back(a);
+        }
+        continue;
+      }
+      out.push_back(a);
+      if (f->takes_value && i + 1 < words.size()) {
+        if (IsOptionName(c, words[i + 1])) {
+          fail(NeedsAValue(a, *f, words[i + 1]));  // the next word is read as the option it is
+        } else {
+          out.push_back(words[++i]);
+        }
+      }
+      continue;
+    }
+    out.push_back(a);
+    if (a.size() < 2 || a[0] != '-') continue;
+    // Short options, perhaps combined (-ay), perhaps with the value attached (-n3, -id=4).
+    for (size_t k = 1; k < a.size(); ++k) {
+      const FlagSpec* f = FindShort(c, a[k]);
+      if (!f) break;  // CLI11 reports it (or it is a value such as -5)
+      if (!f->takes_value) {
+        if (k + 1 < a.size() && a[k + 1] == '=') {
+          fail(std::string("option -") + a[k] + " takes no value");
+          break;
+        }
+        continue;
+      }
+      if (k + 1 == a.size() && i + 1 < words.size()) {
+        if (IsOptionName(c, words[i + 1]))
+          fail(NeedsAValue(std::string("-") + a[k], *f, words[i + 1]));
+        else
+          out.push_back(words[++i]);
+      }
+      break;
+    }
+  }
+  return out;
+}
+
 struct Sub {
   const CommandSpec* spec = nullptr;
   CLI::App* app = nullptr;
@@ -72,16 +164,33 @@ ParsedLine ParseCommandLine(const std::vector<std::string>& argv, const std::vec
       ended = true;
       continue;
     }
-    if (!ended && StartsWith(a, "--") && a.size() > 3 && a.back() == '=' && a.find('=') == a.size() - 1) {
-      // `--text=` is an empty value; CLI11 would take the next word instead.
-      head.push_back(a.substr(0, a.size() - 1));
-      head.push_back("");
-      continue;
-    }
     (ended ? tail : head).push_back(a);
   }
-  for (const auto& a : head)
-    if (a == "--json" || StartsWith(a, "--json=")) out.json = true;
+  // The command is the first word that is not an option (the ones before it take no value).
+  size_t at = 0;
+  while (at < head.size() && StartsWith(head[at], "-") && head[at] != "-") ++at;
+  const CommandSpec* named = nullptr;
+  if (at < head.size())
+    for (const auto& c : table)
+      if (head[at] == c.name) named = &c;
+  if (named) {
+    for (size_t i = 0; i < at; ++i)
+      if (head[i] == "--json" || StartsWith(head[i], "--json=")) out.json = true;
+    std::string problem;
+    std::vector<std::string> rest = Prescan({head.begin() + static_cast<std::ptrdiff_t>(at) + 1, head.end()}, *named,
+                                            &out.json, &problem);
+    if (!problem.empty()) {
+      out.command = named;
+      out.error = problem;
+      return out;
+    }
+    head.resize(at + 1);
+    head.insert(head.end(), rest.begin(), rest.end());
+  } else {
+    // No command to read the words against: any --json asks for JSON errors.
+    for (const auto& a : head)
+      if (a == "--json" || StartsWith(a, "--json=")) out.json = true;
+  }
 
   CLI::App app{"", "specwright"};
   app.set_help_flag();

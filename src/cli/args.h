@@ -57,7 +57,7 @@ struct ParsedLine {
   Args args;
   bool help = false;     // -h/--help: before a command, the global help; after it, the command's
   bool version = false;  // -V/--version
-  bool json = false;     // --json appears before any `--`: errors are printed as JSON
+  bool json = false;     // --json is given as an option (not as a value, not after `--`): errors are printed as JSON
   std::string error;     // a usage error (exit 2); command is set when it belongs to one
 };
 

@@ -18,6 +18,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/shell.h"
+#include "process/process.h"
 
 namespace sw::cli {
 
@@ -46,6 +47,8 @@ std::vector<FlagSpec> With(std::vector<FlagSpec> extra) {
 }  // namespace
 
 const std::vector<CommandSpec>& Commands() {
+  // `develop --until`'s choices: the phases the process can stop after, as it lists them.
+  static const std::string kUntilChoices = Join(process::UntilPhases(), " ");
   static const std::vector<CommandSpec> kTable = {
       {"init", "write a starter workflow (flow.yaml) and its offline script", CmdInit, With({}), "init [DIR]", "@dir"},
       {"validate", "check workflow files and report every problem with file:line:col", CmdValidate, With({}),
@@ -156,7 +159,7 @@ const std::vector<CommandSpec>& Commands() {
              {"yes", false, false, "approve the gates and take the suggested answers to open questions", 'y'},
              {"wait", false, false, "at a gate, wait for `specwright approve` or the web UI instead of stopping"},
              {"until", true, false, "stop after this phase (complexity, requirements, ..., api, tasks, tests: their code, development)", 0,
-              "PHASE", "complexity requirements domain stories architecture api tasks tests development"},
+              "PHASE", kUntilChoices.c_str()},
              {"script", true, false, "answer `scripted/...` models from this recording", 0, "FILE"},
              {"config", true, false, "specwright.yaml with providers and roles (default: ./specwright.yaml)", 0, "FILE"},
              {"prices", true, false, "an extra price table", 0, "FILE"},

@@ -7,6 +7,7 @@
 #include "cli/args.h"
 #include "cli/cli.h"
 #include "cli/shell.h"
+#include "process/process.h"
 
 namespace sw::cli {
 namespace {
@@ -77,6 +78,54 @@ TEST(Parse, ErrorsNameTheOptionAsTyped) {
   EXPECT_NE(before.error.find("options go after it"), std::string::npos) << before.error;
 }
 
+TEST(Parse, FlagsTakeNoValueEvenAnEmptyOne) {
+  auto all = P({"runs", "--all="});
+  EXPECT_EQ(all.error, "option --all takes no value");
+  EXPECT_TRUE(all.args.positional.empty());
+  EXPECT_EQ(P({"runs", "--all=x"}).error, "option --all takes no value");
+  EXPECT_EQ(P({"runs", "-a=x"}).error, "option -a takes no value");
+  EXPECT_EQ(P({"runs", "-a="}).error, "option -a takes no value");
+  auto limit = P({"runs", "--limit=", "--all"});
+  EXPECT_EQ(limit.error, "");
+  EXPECT_EQ(limit.args.All("limit"), std::vector<std::string>{""});
+  EXPECT_TRUE(limit.args.Has("all"));
+}
+
+TEST(Parse, AValueOptionDoesNotSwallowAnOption) {
+  auto reject = P({"approve", "r1", "n", "--text", "--reject"});
+  EXPECT_EQ(reject.error, "option --text needs a value (got the option --reject; write --text=--reject to mean it)");
+  EXPECT_STREQ(reject.command->name, "approve");
+  auto meant = P({"approve", "r1", "n", "--text=--reject"});
+  ASSERT_EQ(meant.error, "");
+  EXPECT_EQ(meant.args.Get("text"), "--reject");
+  EXPECT_FALSE(meant.args.Has("reject"));
+  auto store = P({"runs", "--store", "--json"});
+  EXPECT_EQ(store.error, "option --store needs a value (got the option --json; write --store=--json to mean it)");
+  EXPECT_EQ(P({"runs", "-n", "-a"}).error, "option -n needs a value (got the option -a; write --limit=-a to mean it)");
+  EXPECT_EQ(P({"runs", "-an", "--all"}).error,
+            "option -n needs a value (got the option --all; write --limit=--all to mean it)");
+  // A word that is no option of this command is a value, whatever it looks like.
+  auto other = P({"approve", "r1", "n", "--text", "--limit"});
+  ASSERT_EQ(other.error, "");
+  EXPECT_EQ(other.args.Get("text"), "--limit");
+  auto neg = P({"runs", "--limit", "-3"});
+  ASSERT_EQ(neg.error, "");
+  EXPECT_EQ(neg.args.Get("limit"), "-3");
+}
+
+TEST(Parse, JsonOnlyFromTheFlagNotAValue) {
+  auto value = P({"approve", "r1", "n", "--text=--json", "--bogus"});
+  EXPECT_FALSE(value.json);
+  EXPECT_NE(value.error.find("unknown option --bogus"), std::string::npos) << value.error;
+  auto store = P({"runs", "--store=--json", "--bogus"});
+  EXPECT_FALSE(store.json);
+  auto export_ = P({"export", "r1", "--output", "--json.txt", "--bogus"});
+  EXPECT_FALSE(export_.json);
+  auto flag = P({"runs", "--bogus", "--json"});
+  EXPECT_TRUE(flag.json);
+  EXPECT_FALSE(P({"show", "--", "--json"}).json);
+}
+
 TEST(Parse, HelpAndVersion) {
   EXPECT_TRUE(P({"-h"}).help);
   EXPECT_EQ(P({"-h"}).command, nullptr);
@@ -99,6 +148,37 @@ TEST(Table, ShortOptionsAreUniquePerCommand) {
       if (f.choices) EXPECT_TRUE(f.takes_value) << c.name << " --" << f.name;
     }
   }
+}
+
+TEST(Table, UntilChoicesAreTheProcessPhases) {
+  // One list, the process's: the phases in the order they end, where --until stops.
+  EXPECT_EQ(process::UntilPhases(), (std::vector<std::string>{"complexity", "requirements", "domain", "stories",
+                                                              "architecture", "api", "tasks", "tests", "development"}));
+  EXPECT_EQ(process::DevelopPhases().size(), process::UntilPhases().size() + 2);
+  bool found = false;
+  for (const auto& c : Commands()) {
+    if (std::string(c.name) != "develop") continue;
+    for (const auto& f : c.flags) {
+      if (std::string(f.name) != "until") continue;
+      found = true;
+      ASSERT_NE(f.choices, nullptr);
+      EXPECT_STREQ(f.choices, "complexity requirements domain stories architecture api tasks tests development");
+    }
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST(ManPage, OtelVariablesSayWhichCommandsUseThem) {
+  std::string page = ManPage(Commands(), "0.1.0");
+  size_t at = page.find("OTEL_EXPORTER_OTLP_ENDPOINT");
+  ASSERT_NE(at, std::string::npos);
+  std::string text = page.substr(at, page.find(".TP", at) - at);
+  for (const char* cmd : {"run", "resume", "replay"}) EXPECT_NE(text.find(cmd), std::string::npos) << cmd << ": " << text;
+  EXPECT_NE(text.find("Not used by develop, modify or review"), std::string::npos) << text;
+  at = page.find("OTEL_RESOURCE_ATTRIBUTES");
+  ASSERT_NE(at, std::string::npos);
+  text = page.substr(at, page.find(".TP", at) - at);
+  EXPECT_NE(text.find("export \\-\\-format otlp"), std::string::npos) << text;
 }
 
 TEST(Help, AlignedToTheLongestFlag) {

@@ -111,6 +111,11 @@ std::vector<std::string> RunToolUris() {
 Status SetupEnv(const Context& ctx, const std::string& script, const std::string& config_file,
                 const std::string& prices_file, Env* env) {
   SW_RETURN_IF_ERROR(OpenStore(ctx, env));
+  return SetupProviders(script, config_file, prices_file, env);
+}
+
+Status SetupProviders(const std::string& script, const std::string& config_file, const std::string& prices_file,
+                      Env* env) {
   AddRunTools(&env->tools);
   auto getenv = llm::ProcessEnv();
   env->llm = llm::BuiltinConfig(getenv);

@@ -65,6 +65,10 @@ std::vector<std::string> RunToolUris();
 /// config's and prices_file) and, when script is set, the scripted provider.
 Status SetupEnv(const Context& ctx, const std::string& script, const std::string& config_file,
                 const std::string& prices_file, Env* env);
+/// SetupProviders is SetupEnv without the store: for a command that refuses what it cannot do
+/// before it creates one (develop, modify, review).
+Status SetupProviders(const std::string& script, const std::string& config_file, const std::string& prices_file,
+                      Env* env);
 /// Preflight checks, before anything runs, that every model the workflow (and its
 /// sub-workflows) names has a usable provider, and warns about models without a price.
 Status Preflight(const workflow::Workflow& wf, const Env& env);

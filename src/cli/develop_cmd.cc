@@ -26,12 +26,6 @@
 namespace sw::cli {
 namespace {
 
-/// kDevelopPhases are a develop's phases in the order it runs them (the process says
-/// "phase NAME..." as each begins); the progress display draws phase k of them as a bar.
-const std::vector<std::string> kDevelopPhases{"complexity", "requirements", "domain", "stories",
-                                              "architecture", "api", "tests", "tasks",
-                                              "development", "review", "QA"};
-
 /// PhaseSaid is the phase a process line announces ("phase QA, round 1: ..." -> "QA"), or "".
 std::string PhaseSaid(const std::string& line) {
   if (line.rfind("phase ", 0) != 0) return "";
@@ -149,25 +143,26 @@ int RunProcess(Context& ctx, Mode mode) {
   if (const char* e = std::getenv("SPECWRIGHT_CONFIG"); config.empty() && e) config = e;
   if (config.empty() && FileExists("specwright.yaml")) config = "specwright.yaml";
   if (!config.empty()) config = fs::absolute(config).string();
+  // What refuses the command comes before the store is opened: a command refused leaves nothing behind.
   Env env;
-  SW_RETURN_IF_ERROR_EXIT(ctx, SetupEnv(ctx, script, config, ctx.args.Get("prices"), &env));
-
+  SW_RETURN_IF_ERROR_EXIT(ctx, SetupProviders(script, config, ctx.args.Get("prices"), &env));
   process::Options o;
-  o.store = env.store.get();
   o.yes = ctx.args.Has("yes");
   o.abandon = abandon;
   o.no_cache = ctx.args.Has("no-cache");
   o.until = ctx.args.Get("until");
-  static const std::vector<std::string> kUntil{"complexity", "requirements", "domain", "stories", "architecture",
-                                               "api", "tasks", "tests", "development"};
-  if (!o.until.empty() && std::find(kUntil.begin(), kUntil.end(), o.until) == kUntil.end()) {
-    std::string hint = DidYouMean(o.until, kUntil);
+  const std::vector<std::string>& until_phases = process::UntilPhases();
+  if (!o.until.empty() && std::find(until_phases.begin(), until_phases.end(), o.until) == until_phases.end()) {
+    std::string hint = DidYouMean(o.until, until_phases);
     return Usage(ctx, "--until " + Quote(o.until) + " is not a phase" + (hint.empty() ? "" : " (did you mean " + Quote(hint) + "?)") +
-                          "; the phases are " + Join(kUntil, ", "));
+                          "; the phases are " + Join(until_phases, ", "));
   }
   auto pdir = process::FindProcessDir(ctx.args.Get("process-dir"), "/proc/self/exe");
   if (!pdir.ok()) return Fail(ctx, pdir.status());
   o.process_dir = *pdir;
+  if (develop) {
+    if (auto brief = ReadFile(pos[0]); !brief.ok()) return Fail(ctx, brief.status().Annotate("the brief"));
+  }
   std::string ws = ctx.args.Get("workspace");
   if (ws.empty()) {
     if (develop) {
@@ -180,13 +175,18 @@ int RunProcess(Context& ctx, Mode mode) {
   }
   o.project = fs::absolute(ws).lexically_normal().string();
   if (!o.project.empty() && o.project.back() == '/') o.project.pop_back();
+  if (!develop && !FileExists(o.project + "/.specwright/process.json")) {
+    // As the process says it (process/modify.cc), before anything is made.
+    std::string what = mode == Mode::kReview ? "review" : abandon ? "abandon a change of" : "modify";
+    return Fail(ctx, InvalidInput(o.project + " has no develop to " + what + " (no .specwright/process.json); run "
+                                  "`specwright develop BRIEF.md --workspace " + o.project + "` first"));
+  }
   if (!script.empty() && !abandon) {
     // A recording answers one brief: the one given, or the project's.
     std::string brief_file = develop ? pos[0] : o.project + "/BRIEF.md";
     if (auto brief_text = ReadFile(brief_file); brief_text.ok())
       SW_RETURN_IF_ERROR_EXIT(ctx, CheckRecordingAnswers(script, *brief_text, brief_file));
   }
-  o.prefs_file = fs::absolute(ctx.store_dir + "/preferences.md").lexically_normal().string();
   // Roles: specwright.yaml `roles:`; without it, from the providers that have keys (or the
   // recording's role names when a script answers).
   std::vector<std::string> configured;
@@ -194,11 +194,14 @@ int RunProcess(Context& ctx, Mode mode) {
     for (const auto& [name, p] : env.llm.providers)
       if (!env.llm.missing_key.count(name) && env.providers.Get(name)) configured.push_back(name);
   if (!abandon) {  // abandoning only puts git back: no model is needed, none is checked
-    // roles: of the user-level config, then of the project's (SetupEnv has checked both).
+    // roles: of the user-level config, then of the project's (SetupProviders has checked both).
     SW_RETURN_IF_ERROR_EXIT(ctx, process::LoadProcessConfigs({llm::UserConfigPath(llm::ProcessEnv()), config},
                                                              configured, &o));
     SW_RETURN_IF_ERROR_EXIT(ctx, CheckRoles(o.roles, env));
   }
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
+  o.store = env.store.get();
+  o.prefs_file = fs::absolute(ctx.store_dir + "/preferences.md").lexically_normal().string();
 
   bool tty = ::isatty(STDERR_FILENO);
   ProgressDisplay display(stderr, tty, ctx.no_color);
@@ -213,10 +216,13 @@ int RunProcess(Context& ctx, Mode mode) {
     display.Pause();
     std::fprintf(stderr, "%s\n", line.c_str());
     if (std::string phase = PhaseSaid(line); !phase.empty()) {
-      auto at = std::find(kDevelopPhases.begin(), kDevelopPhases.end(), phase);
-      if (develop && at != kDevelopPhases.end()) phase_k = std::max(phase_k, static_cast<int>(at - kDevelopPhases.begin()) + 1);
+      // Phase k of the develop's phases (process::DevelopPhases, in the order they end): "tests"
+      // begins before "tasks" and ends after it, so the bar holds at the furthest one begun.
+      const auto& phases = process::DevelopPhases();
+      auto at = std::find(phases.begin(), phases.end(), phase);
+      if (develop && at != phases.end()) phase_k = std::max(phase_k, static_cast<int>(at - phases.begin()) + 1);
       // A modify or a review enters where its change does: its phase has a name, not a place.
-      display.SetPhase(phase, develop ? phase_k : 0, develop ? static_cast<int>(kDevelopPhases.size()) : 0);
+      display.SetPhase(phase, develop ? phase_k : 0, develop ? static_cast<int>(phases.size()) : 0);
     }
   };
   bool wait = ctx.args.Has("wait");

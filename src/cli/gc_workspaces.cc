@@ -16,14 +16,25 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-/// ShellWord quotes a path for a command line the user may paste.
-std::string ShellWord(const std::string& s) {
-  if (!s.empty() && s.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-./+:@") ==
-                        std::string::npos)
-    return s;
-  std::string out = "'";
-  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return out + "'";
+/// SameFolder: two paths name one folder, links resolved (as far as they exist).
+bool SameFolder(const std::string& a, const std::string& b) {
+  std::error_code ec1, ec2;
+  fs::path x = fs::weakly_canonical(fs::absolute(a), ec1), y = fs::weakly_canonical(fs::absolute(b), ec2);
+  if (ec1 || ec2) return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
+  return x.lexically_normal() == y.lexically_normal();
+}
+
+/// WorktreeLine is what a person reads about a work tree record gc leaves alone ("" when
+/// there is nothing to say).
+std::string WorktreeLine(const GcWorkspace& w, const tools::WorktreeRecord& rec, bool dry_run) {
+  std::string left = dry_run ? ": would be left alone" : ": left alone";
+  std::string what = "work tree " + w.worktree + " of " + w.repo;
+  if (rec.state == "present") return what + " is still at " + w.dir + " (outside the store)" + left;
+  if (rec.state == "locked") return what + " is locked (git worktree unlock)" + left;
+  if (rec.state == "other")
+    return what + " is recorded at " + rec.path + ", not at the run's " + w.dir + " (another work tree of that name)" +
+           left;
+  return "";
 }
 
 bool Ask(const std::string& question) {
@@ -52,11 +63,50 @@ Result<std::vector<GcWorkspace>> WorkspacesOf(store::Store* store, const std::ve
       if (w.kind == "repo") {
         w.repo = d.value("source", "");
         w.worktree = d.value("worktree", "specwright-" + r);
+        if (d.contains("uncommitted") && d["uncommitted"].is_object() && d["uncommitted"].contains("commit") &&
+            d["uncommitted"]["commit"].is_string())
+          w.snapshot = d["uncommitted"]["commit"].get<std::string>();
       }
     }
     out.push_back(std::move(w));
   }
   return out;
+}
+
+GcWorkspace WorkspaceInFolder(const std::string& root, const std::string& run) {
+  GcWorkspace w;
+  w.run = run;
+  if (!ValidateRunId(run).ok()) return w;
+  fs::path p = fs::path(root) / run;
+  std::error_code ec;
+  // Only a linked work tree has a .git file; a folder of its own (copy, empty) has nothing
+  // outside it to clean.
+  if (!fs::is_directory(p, ec) || fs::is_symlink(p, ec) || !fs::is_regular_file(p / ".git", ec)) return w;
+  auto linked = tools::GitRepo::LinkedWorktreeOf(p.string());
+  if (!linked.ok()) return w;
+  w.kind = "repo";
+  w.dir = p.string();
+  w.repo = linked->repo;
+  w.worktree = linked->name;
+  w.branch = linked->branch;
+  return w;
+}
+
+json GcJson(const store::GcOptions& o, const store::GcReport& rep, const GcGitReport& git) {
+  return json{{"dry_run", o.dry_run},
+              {"before", o.before},
+              {"runs_deleted", rep.runs_deleted},
+              {"runs_kept_running", rep.runs_kept_running},
+              {"rows_deleted", rep.rows_deleted},
+              {"blobs_deleted", rep.blobs_deleted},
+              {"blob_bytes_freed", rep.blob_bytes_freed},
+              {"workspaces_deleted", git.workspaces_deleted},
+              {"workspace_bytes_freed", git.workspace_bytes_freed},
+              {"worktrees", git.worktrees},
+              {"branches", git.branches},
+              {"db_bytes_before", rep.db_bytes_before},
+              {"db_bytes_after", rep.db_bytes_after},
+              {"vacuumed", rep.vacuumed}};
 }
 
 GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const GcGitOptions& o) {
@@ -66,10 +116,12 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
   };
   for (const auto& w : workspaces) {
     // The folder: only <store>/workspaces/RUN, whatever the record says.
+    bool folder_going = false;  // the work tree's own folder is the one removed here
     if (ValidateRunId(w.run).ok()) {  // an id read back from the database never becomes a path unchecked
       fs::path p = fs::path(o.root) / w.run;
       std::error_code ec;
       if (fs::is_directory(p, ec) && !fs::is_symlink(p, ec)) {
+        folder_going = !w.dir.empty() && SameFolder(p.string(), w.dir);
         for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
              it.increment(ec))
           if (it->is_regular_file(ec) && !it->is_symlink(ec))
@@ -87,36 +139,32 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
       rep.worktrees.push_back(wt);
       continue;
     }
-    if (o.dry_run) {
-      bool recorded = fs::exists(fs::path(w.repo) / ".git" / "worktrees" / w.worktree, ec);
-      wt["action"] = recorded ? "would_prune" : "none";
-      if (recorded) say("would prune work tree " + w.worktree + " of " + w.repo);
+    // A dry run asks the same question the real pass does (through git's own record, wherever
+    // the repository keeps it), as if the folder about to be removed were gone already.
+    auto rec = o.dry_run ? tools::GitRepo::InspectWorktree(w.repo, w.worktree, w.dir, folder_going)
+                         : tools::GitRepo::PruneWorktree(w.repo, w.worktree, w.dir);
+    if (!rec.ok()) {
+      wt["action"] = "error";
+      wt["error"] = rec.status().message();
+      say("run " + w.run + ": " + rec.status().message());
     } else {
-      auto pruned = tools::GitRepo::PruneWorktree(w.repo, w.worktree, w.dir);
-      if (!pruned.ok()) {
-        wt["action"] = "error";
-        wt["error"] = pruned.status().message();
-        say("run " + w.run + ": " + pruned.status().message());
-      } else {
-        wt["action"] = *pruned;
-        if (*pruned == "pruned") say("pruned work tree " + w.worktree + " of " + w.repo);
-        else if (*pruned == "present")
-          say("work tree " + w.worktree + " of " + w.repo + " is still at " + w.dir + " (outside the store): left alone");
-        else if (*pruned == "locked")
-          say("work tree " + w.worktree + " of " + w.repo + " is locked (git worktree unlock): left alone");
-      }
+      wt["action"] = rec->state == "prunable" ? "would_prune" : rec->state;
+      if (rec->state == "other") wt["recorded_dir"] = rec->path;
+      if (rec->state == "pruned") say("pruned work tree " + w.worktree + " of " + w.repo);
+      else if (rec->state == "prunable") say("would prune work tree " + w.worktree + " of " + w.repo);
+      else if (std::string line = WorktreeLine(w, *rec, o.dry_run); !line.empty()) say(line);
     }
     rep.worktrees.push_back(wt);
 
     // The branch: only the run's own specwright/RUN, never one checked out anywhere.
     json br{{"run", w.run}, {"repo", w.repo}, {"branch", w.branch}};
-    std::string command = "git -C " + ShellWord(w.repo) + " branch -D " + ShellWord(w.branch);
+    std::string command = "git -C " + ShellQuote(w.repo, true) + " branch -D " + ShellQuote(w.branch, true);
     if (w.branch != "specwright/" + w.run) {
       br["action"] = "not_the_runs";
       rep.branches.push_back(br);
       continue;
     }
-    auto info = tools::GitRepo::InspectBranch(w.repo, w.branch);
+    auto info = tools::GitRepo::InspectBranch(w.repo, w.branch, w.snapshot);
     if (!info.ok()) {
       br["action"] = "error";
       br["error"] = info.status().message();
@@ -130,6 +178,8 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
       continue;
     }
     br["unique_commits"] = info->unique_commits;
+    br["snapshot_unique"] = info->snapshot_unique;
+    if (!w.snapshot.empty()) br["snapshot"] = w.snapshot;
     br["command"] = command;
     // A dry run prunes nothing, so the branch still looks checked out by the run's own work
     // tree: only a real gc can tell.
@@ -139,15 +189,26 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
       rep.branches.push_back(br);
       continue;
     }
-    std::string loses = info->unique_commits > 0
-                            ? w.branch + " of " + w.repo + " has " + std::to_string(info->unique_commits) +
-                                  " commit(s) no other branch has (the run's work): deleting it loses them"
-                            : "";
+    // The snapshot of the user's uncommitted changes (include_uncommitted) is no work of the
+    // run's, but it may be the only copy of those changes left.
+    const int n = info->unique_commits;
+    const bool snap = info->snapshot_unique;
+    std::string snapshot_words = "the snapshot of uncommitted changes in " + w.repo + " taken when the run started";
+    std::string loses = n > 0 ? w.branch + " of " + w.repo + " has " + std::to_string(n) +
+                                    " commit(s) no other branch has (the run's work" +
+                                    (snap ? ", on top of " + snapshot_words : std::string()) +
+                                    "): deleting it loses them"
+                        : snap ? w.branch + " of " + w.repo + " holds only " + snapshot_words +
+                                     " (no commit of the run): deleting it loses that copy"
+                               : "";
+    std::string holds = n > 0  ? " (" + std::to_string(n) + " commit(s) on no other branch" +
+                                    (snap ? ", on top of the snapshot of uncommitted changes" : "") + ")"
+                        : snap ? " (holds only the snapshot of uncommitted changes)"
+                               : "";
     bool del = o.mode == BranchMode::kDelete;
     if (o.dry_run) {
       br["action"] = del ? "would_delete" : o.mode == BranchMode::kKeep || !o.interactive ? "would_keep" : "would_ask";
-      say(std::string(del ? "would delete" : "would keep") + " branch " + w.branch + " of " + w.repo +
-          (info->unique_commits > 0 ? " (" + std::to_string(info->unique_commits) + " commit(s) on no other branch)" : ""));
+      say(std::string(del ? "would delete" : "would keep") + " branch " + w.branch + " of " + w.repo + holds);
       rep.branches.push_back(br);
       continue;
     }
@@ -164,10 +225,7 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
       say(s.ok() ? "deleted branch " + w.branch + " of " + w.repo : "run " + w.run + ": " + s.message());
     } else {
       br["action"] = "kept";
-      say("kept branch " + w.branch + (info->unique_commits > 0 ? " (" + std::to_string(info->unique_commits) +
-                                                                       " commit(s) on no other branch)"
-                                                                 : "") +
-          "; to delete it: " + command);
+      say("kept branch " + w.branch + holds + "; to delete it: " + command);
     }
     rep.branches.push_back(br);
   }

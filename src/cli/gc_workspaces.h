@@ -21,10 +21,17 @@ struct GcWorkspace {
   std::string repo;      // repo: the user's repository
   std::string branch;    // repo: specwright/RUN
   std::string worktree;  // repo: the work tree's name in the repository (specwright-RUN)
+  std::string snapshot;  // repo: the commit holding the user's uncommitted changes
+                         // (include_uncommitted), the branch's first; "" if none
 };
 
 /// WorkspacesOf reads the workspace records of runs; call it before gc deletes their events.
 Result<std::vector<GcWorkspace>> WorkspacesOf(store::Store* store, const std::vector<std::string>& runs);
+
+/// WorkspaceInFolder is what the folder root/RUN tells of a deleted run's workspace when its
+/// record is gone (gc deleted the run's events, say, after it finished between gc's dry probe
+/// and its real pass): a linked work tree names its repository, work tree and branch.
+GcWorkspace WorkspaceInFolder(const std::string& root, const std::string& run);
 
 enum class BranchMode { kAsk, kDelete, kKeep };
 
@@ -39,13 +46,17 @@ struct GcGitOptions {
 struct GcGitReport {
   int workspaces_deleted = 0;
   int64_t workspace_bytes_freed = 0;
-  nlohmann::json worktrees = nlohmann::json::array();  // [{run, repo, dir, worktree, action}]
-  nlohmann::json branches = nlohmann::json::array();   // [{run, repo, branch, action, unique_commits, command}]
+  nlohmann::json worktrees = nlohmann::json::array();  // [{run, repo, dir, worktree, action[, recorded_dir]}]
+  nlohmann::json branches = nlohmann::json::array();   // [{run, repo, branch, action, unique_commits,
+                                                       //   snapshot_unique[, snapshot], command}]
 };
 
 /// CleanWorkspaces removes the runs' workspace folders (inside root only), prunes the work tree
 /// records of `repo:` workspaces, and deletes, keeps or asks about their branches. A
 /// repository that moved or is gone is reported, and the rest goes on.
 GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const GcGitOptions& o);
+
+/// GcJson is `gc --json`'s report (an empty store's too: every key, zero).
+nlohmann::json GcJson(const store::GcOptions& o, const store::GcReport& rep, const GcGitReport& git);
 
 }  // namespace sw::cli

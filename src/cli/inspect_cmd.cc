@@ -82,7 +82,8 @@ int CmdRuns(Context& ctx) {
     std::string what;
     if (!status.empty()) what += "--status " + status;
     if (!search.empty()) what += (what.empty() ? "" : " and ") + Quote(search);
-    std::printf("no runs match %s (%zu runs in %s)\n", what.c_str(), stored, StorePath(ctx).c_str());
+    std::printf("no runs match %s (%zu run%s in %s)\n", what.c_str(), stored, stored == 1 ? "" : "s",
+                StorePath(ctx).c_str());
     return kExitOk;
   }
   if (runs->empty()) {
@@ -115,7 +116,7 @@ int CmdSessions(Context& ctx) {
     return kExitOk;
   Env env;
   if (Status s = OpenExistingStore(ctx, &env); !s.ok())
-    return Fail(ctx, s.Annotate("no session " + Quote(ctx.args.positional[0])));
+    return Fail(ctx, ctx.args.positional.empty() ? s : s.Annotate("no session " + Quote(ctx.args.positional[0])));
   auto runs = env.store->ListRuns(-1, false);
   if (!runs.ok()) return Fail(ctx, runs.status());
   for (auto& r : *runs) engine::ShownAsAbandoned(env.store.get(), &r);

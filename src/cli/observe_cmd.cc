@@ -459,9 +459,6 @@ int CmdGc(Context& ctx) {
     return Usage(ctx, "--older-than " + Quote(older) + " is not an age (0s, 30m, 12h, 30d, 2w) or a date (2026-11-01)");
   if (ctx.args.Has("delete-branches") && ctx.args.Has("keep-branches"))
     return Usage(ctx, "--delete-branches and --keep-branches contradict each other");
-  Env env;
-  if (NoStoreHere(ctx, "nothing to collect", "", "{\"runs_deleted\": []}")) return kExitOk;
-  SW_RETURN_IF_ERROR_EXIT(ctx, OpenExistingStore(ctx, &env));
   store::GcOptions o;
   o.before = *before;
   o.dry_run = ctx.args.Has("dry-run");
@@ -471,6 +468,10 @@ int CmdGc(Context& ctx) {
     if (!g) return Usage(ctx, "--grace needs a duration such as 1h or 0s");
     o.blob_grace_seconds = *g;
   }
+  Env env;
+  // No store: the same report as any gc's, with nothing in it.
+  if (NoStoreHere(ctx, "nothing to collect", "", GcJson(o, store::GcReport{}, GcGitReport{}).dump(2))) return kExitOk;
+  SW_RETURN_IF_ERROR_EXIT(ctx, OpenExistingStore(ctx, &env));
   // The runs gc takes lose their events, the only record of their workspaces: read those
   // first (a dry pass names the runs exactly as the real one will).
   store::GcOptions probe = o;
@@ -483,12 +484,20 @@ int CmdGc(Context& ctx) {
   if (!rep.ok()) return Fail(ctx, rep.status());
   // Workspaces of deleted runs go too (folders only inside the store's own workspaces
   // folder), with the work tree records and, if wanted, the branches of `repo:` ones.
+  GcGitOptions go;
+  go.root = ctx.store_dir + "/workspaces";
   std::vector<GcWorkspace> gone;
   for (auto& w : *workspaces)
     if (std::find(rep->runs_deleted.begin(), rep->runs_deleted.end(), w.run) != rep->runs_deleted.end())
       gone.push_back(std::move(w));
-  GcGitOptions go;
-  go.root = ctx.store_dir + "/workspaces";
+  // A run without a record — the real pass took it though the probe did not name it (it
+  // finished in between), or its workspace event is missing — still loses its folder, and a
+  // work tree there tells its repository.
+  for (const auto& id : rep->runs_deleted) {
+    auto it = std::find_if(gone.begin(), gone.end(), [&](const GcWorkspace& w) { return w.run == id; });
+    if (it == gone.end()) gone.push_back(WorkspaceInFolder(go.root, id));
+    else if (it->kind.empty()) *it = WorkspaceInFolder(go.root, id);
+  }
   go.dry_run = o.dry_run;
   go.mode = ctx.args.Has("delete-branches") ? BranchMode::kDelete
             : ctx.args.Has("keep-branches") ? BranchMode::kKeep
@@ -498,22 +507,7 @@ int CmdGc(Context& ctx) {
   GcGitReport git = CleanWorkspaces(gone, go);
   int ws = git.workspaces_deleted;
   int64_t ws_bytes = git.workspace_bytes_freed;
-  if (ctx.json) {
-    return Emit(json{{"dry_run", o.dry_run},
-                          {"before", o.before},
-                          {"runs_deleted", rep->runs_deleted},
-                          {"runs_kept_running", rep->runs_kept_running},
-                          {"rows_deleted", rep->rows_deleted},
-                          {"blobs_deleted", rep->blobs_deleted},
-                          {"blob_bytes_freed", rep->blob_bytes_freed},
-                          {"workspaces_deleted", ws},
-                          {"workspace_bytes_freed", ws_bytes},
-                          {"worktrees", git.worktrees},
-                          {"branches", git.branches},
-                          {"db_bytes_before", rep->db_bytes_before},
-                          {"db_bytes_after", rep->db_bytes_after},
-                          {"vacuumed", rep->vacuumed}});
-  }
+  if (ctx.json) return Emit(GcJson(o, *rep, git));
   const char* verb = o.dry_run ? "would delete" : "deleted";
   std::printf("%s %zu runs older than %s (%lld rows), %lld unreferenced blobs (%lld bytes), %d workspaces (%lld bytes)\n",
               verb, rep->runs_deleted.size(), older.c_str(), static_cast<long long>(rep->rows_deleted),

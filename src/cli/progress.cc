@@ -1,15 +1,16 @@
 #include "cli/progress.h"
 
-#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <utility>
 #include <vector>
 
 #include "base/strings.h"
+#include "cli/terminal.h"
 
 namespace sw::cli {
 namespace {
@@ -26,22 +27,81 @@ double SteadyNow() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-/// Cells counts the columns text takes: one per UTF-8 character (the display's own text is
-/// ASCII and box-drawing characters, one column each).
+/// Utf8 decodes the character at text[i]: its code point and byte length (an invalid or cut
+/// sequence is one byte, code point -1).
+std::pair<int32_t, size_t> Utf8(std::string_view text, size_t i) {
+  auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
+  unsigned char c = b(i);
+  if (c < 0x80) return {c, 1};
+  size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  if (len == 0 || i + len > text.size()) return {-1, 1};
+  int32_t cp = c & (0x7F >> len);
+  for (size_t k = 1; k < len; ++k) {
+    if ((b(i + k) & 0xC0) != 0x80) return {-1, 1};
+    cp = (cp << 6) | (b(i + k) & 0x3F);
+  }
+  static constexpr int32_t kMin[] = {0, 0, 0x80, 0x800, 0x10000};
+  if (cp < kMin[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return {-1, 1};  // overlong, surrogate
+  return {cp, len};
+}
+
+/// Width is the columns a character takes. wcwidth is no use here: the binary never calls
+/// setlocale, so it runs in the "C" locale, where wcwidth knows no character past ASCII. Wide:
+/// the East Asian wide and fullwidth blocks and the common emoji; none: combining marks,
+/// zero-width spaces and joiners, variation selectors.
+int Width(int32_t cp) {
+  if ((cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x200B && cp <= 0x200F) || (cp >= 0xFE00 && cp <= 0xFE0F)) return 0;
+  static constexpr int32_t kWide[][2] = {
+      {0x1100, 0x115F},   {0x2E80, 0xA4CF},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},   {0xFE30, 0xFE4F},
+      {0xFF00, 0xFF60},   {0xFFE0, 0xFFE6},   {0x1F300, 0x1F64F}, {0x1F900, 0x1F9FF}, {0x20000, 0x3FFFD}};
+  for (const auto& r : kWide)
+    if (cp >= r[0] && cp <= r[1]) return 2;
+  return 1;
+}
+
+/// Cells counts the columns text takes (an invalid byte: one, as the terminal's replacement).
 int Cells(std::string_view text) {
   int n = 0;
-  for (unsigned char c : text) n += (c & 0xC0) != 0x80;
+  for (size_t i = 0; i < text.size();) {
+    auto [cp, len] = Utf8(text, i);
+    n += cp < 0 ? 1 : Width(cp);
+    i += len;
+  }
   return n;
 }
 
-/// CutCells is the first cells columns of text.
+/// CutCells is the longest start of text that fits in cells columns: never the half of a
+/// UTF-8 sequence, nor a wide character that would take one column too many.
 std::string CutCells(std::string_view text, int cells) {
   size_t i = 0;
   int n = 0;
-  for (; i < text.size(); ++i) {
-    if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && n++ == cells) break;
+  while (i < text.size()) {
+    auto [cp, len] = Utf8(text, i);
+    int w = cp < 0 ? 1 : Width(cp);
+    if (n + w > cells) break;
+    n += w;
+    i += len;
   }
   return std::string(text.substr(0, i));
+}
+
+/// Printable is text that cannot drive the terminal: ESC and every other control character
+/// (C0, DEL, C1) is shown as its Unicode control picture (␛, ␡) or U+FFFD, a newline as ⏎
+/// (or kept, for a log's whole message), a tab as a space; a broken UTF-8 byte as U+FFFD.
+std::string Printable(std::string_view text, bool keep_newlines) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    auto [cp, len] = Utf8(text, i);
+    if (cp == '\n') out += keep_newlines ? "\n" : "⏎";
+    else if (cp == '\t') out += ' ';
+    else if (cp >= 0 && cp < 0x20) out += "\xE2\x90" + std::string(1, static_cast<char>(0x80 + cp));  // U+2400 + cp
+    else if (cp == 0x7F) out += "␡";
+    else if (cp < 0 || (cp >= 0x80 && cp <= 0x9F)) out += "\uFFFD";
+    else out.append(text.substr(i, len));
+    i += len;
+  }
+  return out;
 }
 
 /// Seg is a run of text in one style (nullptr: plain).
@@ -50,10 +110,14 @@ struct Seg {
   const char* style = nullptr;
 };
 
-/// Render joins segs, cut to at most width columns (the cut ends in "…"), coloured or not.
-std::string Render(const std::vector<Seg>& segs, bool color, int width) {
+/// Render joins segs, made printable and cut to at most width columns (the cut ends in "…"),
+/// coloured or not.
+std::string Render(std::vector<Seg> segs, bool color, int width) {
   int total = 0;
-  for (const auto& s : segs) total += Cells(s.text);
+  for (auto& s : segs) {
+    s.text = Printable(s.text, false);  // messages and names come from outside
+    total += Cells(s.text);
+  }
   int room = total > width ? std::max(0, width - 1) : width;
   std::string out;
   for (const auto& s : segs) {
@@ -121,16 +185,7 @@ ProgressDisplay::~ProgressDisplay() {
   if (ticker_.joinable()) ticker_.join();
 }
 
-int ProgressDisplay::Columns() const {
-  if (o_.width > 0) return o_.width;
-  struct winsize ws {};
-  if (::ioctl(::fileno(out_), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return ws.ws_col;
-  if (const char* c = std::getenv("COLUMNS")) {
-    int v = std::atoi(c);
-    if (v > 0) return v;
-  }
-  return 80;
-}
+int ProgressDisplay::Columns() const { return o_.width > 0 ? o_.width : TerminalColumns(::fileno(out_)); }
 
 std::string ProgressDisplay::StatusLine(const engine::Progress& p, double elapsed) const {
   // The last column stays empty: some terminals wrap as soon as it is written.
@@ -207,17 +262,31 @@ std::string ProgressDisplay::EventLine(const engine::LiveEvent& e) const {
     segs = {{"  "}, {"cached", kDim}, {"  " + label, kDim}};
   } else if (e.type == "run_stopping") {
     segs = {{"  "}, {"stopping the run", kYellow}};
+  } else if (e.type == "notice") {
+    // What the run says before its nodes start (the workspace, its commit identity, warnings
+    // about it): one line per line of the message, each whole, warnings in yellow.
+    std::string out;
+    size_t at = 0;
+    while (at <= e.message.size()) {
+      size_t nl = e.message.find('\n', at);
+      std::string text = e.message.substr(at, nl == std::string::npos ? std::string::npos : nl - at);
+      at = nl == std::string::npos ? e.message.size() + 1 : nl + 1;
+      if (text.empty()) continue;
+      std::string line = o_.tty ? Render({{"  "}, {text, text.rfind("warning:", 0) == 0 ? kYellow : nullptr}}, o_.color, 1 << 30)
+                                : Printable("  " + text, true);
+      out += (out.empty() ? "" : "\n") + line;
+    }
+    return out;
   } else {
     return "";
   }
-  if (!o_.tty) {  // a log: plain and whole
+  if (!o_.tty) {  // a log: plain and whole (its newlines kept), and still no escape codes
     std::string plain;
     for (const auto& s : segs) plain += s.text;
-    return plain;
+    return Printable(plain, true);
   }
-  if (!whole)  // one line on the screen
-    for (auto& s : segs) std::replace_if(s.text.begin(), s.text.end(), [](char c) { return c == '\n' || c == '\r' || c == '\t'; }, ' ');
-  return Render(segs, o_.color, whole ? 1 << 30 : std::max(10, Columns() - 1));
+  // On the screen every line is one line (a newline is ⏎); a failure's is not cut.
+  return Render(std::move(segs), o_.color, whole ? 1 << 30 : std::max(10, Columns() - 1));
 }
 
 void ProgressDisplay::SetPhase(const std::string& name, int k, int n) {

@@ -17,7 +17,7 @@ namespace sw::cli {
 struct DisplayOptions {
   bool tty = false;    // redraw a status line in place (else: one plain line per event)
   bool color = false;  // ANSI colours (only ever on a tty)
-  int width = 0;       // columns; 0: the terminal's (TIOCGWINSZ), else $COLUMNS, else 80
+  int width = 0;       // columns; 0: TerminalColumns (an explicit $COLUMNS, else TIOCGWINSZ, else 80)
 };
 
 /// UseColor says whether a terminal display colours: not with --no-color or $NO_COLOR

@@ -1,20 +1,38 @@
 // The progress display's lines: what a terminal and a log get, colour rules, and the status
 // line's width (the real binary under a pseudo-terminal is tests/e2e/progress_e2e_test.cc).
 #include "cli/progress.h"
+#include "cli/terminal.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <regex>
 #include <string>
+#include <vector>
 
 namespace sw::cli {
 namespace {
 
+/// Cells is the columns s takes on a terminal, the wide characters the tests use counted as
+/// two; -1 when s is not whole UTF-8 (a sequence cut in half).
 int Cells(const std::string& s) {
   int n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  for (size_t i = 0; i < s.size();) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 0;
+    if (len == 0 || i + len > s.size()) return -1;
+    uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+    for (size_t k = 1; k < len; ++k) {
+      if ((static_cast<unsigned char>(s[i + k]) & 0xC0) != 0x80) return -1;
+      cp = (cp << 6) | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+    }
+    bool wide = (cp >= 0x4E00 && cp <= 0x9FFF) || (cp >= 0xAC00 && cp <= 0xD7A3) || (cp >= 0x3040 && cp <= 0x30FF) ||
+                (cp >= 0xFF01 && cp <= 0xFF60) || (cp >= 0x1F300 && cp <= 0x1F64F) || (cp >= 0x1F900 && cp <= 0x1F9FF);
+    n += wide ? 2 : 1;
+    i += len;
+  }
   return n;
 }
 
@@ -108,6 +126,92 @@ TEST(ProgressTest, EventLinesAreColouredByWhatHappened) {
   EXPECT_EQ(d.EventLine(e), "");
 }
 
+TEST(ProgressTest, MessagesCannotDriveTheTerminal) {
+  // A provider's error text or a node's message may hold escape sequences (clear the screen,
+  // set the title, a C1 CSI) and other control characters: on a terminal they are shown, not
+  // obeyed, and a newline is ⏎ so every line stays one line.
+  const std::string evil = "boom\x1b[2J\x1b]0;pwned\x07 \r\nnext\tline\x7f \xc2\x9b" "31m \xff end";
+  for (const char* type : {"node_failed", "node_skipped"}) {
+    for (bool color : {false, true}) {
+      Capture c;
+      ProgressDisplay d(c.f, DisplayOptions{true, color, 200});
+      engine::LiveEvent e;
+      e.node = "n\x1b[1m";
+      e.type = type;
+      e.message = evil;
+      std::string line = d.EventLine(e);
+      std::string plain = Strip(line);
+      EXPECT_EQ(plain.find('\x1b'), std::string::npos) << type << ": " << line;
+      for (char ch : plain) EXPECT_FALSE(static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) << type << ": " << line;
+      EXPECT_EQ(line.find("\xc2\x9b"), std::string::npos) << "a C1 CSI is not passed on";
+      EXPECT_GE(Cells(plain), 0) << "whole UTF-8: " << line;
+      EXPECT_NE(plain.find("boom␛[2J␛]0;pwned␇ ␍⏎next line␡ "), std::string::npos) << plain;
+      EXPECT_NE(plain.find("n␛[1m"), std::string::npos) << plain;
+      if (!color) {
+        EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
+      }
+    }
+  }
+  // A log keeps a failure's lines, but no escape code reaches it either.
+  Capture c;
+  {
+    ProgressDisplay d(c.f, DisplayOptions{false, false, 0});
+    engine::LiveEvent e;
+    e.node = "n";
+    e.type = "node_failed";
+    e.message = evil;
+    d.OnEvent(e, Busy());
+    d.Finish();
+  }
+  std::string log = c.Text();
+  EXPECT_EQ(log.find('\x1b'), std::string::npos) << log;
+  EXPECT_EQ(log.find('\x07'), std::string::npos) << log;
+  EXPECT_NE(log.find("␍\nnext"), std::string::npos) << log;
+}
+
+TEST(ProgressTest, WideCharactersCountTwoColumnsAndAreNeverCutInHalf) {
+  const std::vector<std::string> messages = {
+      std::string(100, 'x'),
+      [] { std::string s; for (int i = 0; i < 60; ++i) s += "漢字"; return s; }(),
+      [] { std::string s; for (int i = 0; i < 60; ++i) s += "a🙂"; return s; }(),
+      [] { std::string s; for (int i = 0; i < 60; ++i) s += "한ｱé"; return s; }(),
+      [] { std::string s; for (int i = 0; i < 40; ++i) s += "タ\x1b[31m🤖"; return s; }(),
+  };
+  for (int width : {20, 21, 40, 41, 80, 81}) {
+    for (const auto& m : messages) {
+      Capture c;
+      ProgressDisplay d(c.f, DisplayOptions{true, true, width});
+      engine::LiveEvent e;
+      e.node = "节点";
+      e.type = "node_skipped";
+      e.message = m;
+      std::string line = Strip(d.EventLine(e));
+      int cells = Cells(line);
+      EXPECT_GE(cells, 0) << "a UTF-8 sequence was cut: " << line;
+      EXPECT_LT(cells, width) << line;
+      EXPECT_GE(cells, width - 3) << "the room is used: " << line;
+      EXPECT_EQ(line.substr(line.size() - 3), "…") << line;
+      // The status line too: a develop phase and map nodes may be named in any script.
+      engine::Progress p = Busy();
+      p.maps.push_back({"地図の節点", 1, 1, 3});
+      d.SetPhase("設計🙂", 2, 5);
+      std::string status = Strip(d.StatusLine(p, 3));
+      EXPECT_GE(Cells(status), 0) << status;
+      EXPECT_LT(Cells(status), width) << status;
+    }
+  }
+  // Whole when it fits: 2 columns a character.
+  Capture c;
+  ProgressDisplay d(c.f, DisplayOptions{true, false, 40});
+  engine::LiveEvent e;
+  e.node = "n";
+  e.type = "node_skipped";
+  e.message = "漢字漢字漢字漢字漢字漢字漢";  // 26 columns: the line takes 39, all there is
+  EXPECT_EQ(d.EventLine(e), "  skipped n: " + e.message);
+  e.message += "字";  // 41 columns: 38 would cut a character in half, so 37, then …
+  EXPECT_EQ(d.EventLine(e), "  skipped n: 漢字漢字漢字漢字漢字漢字…");
+}
+
 TEST(ProgressTest, ALogGetsPlainLinesOnly) {
   Capture c;
   {
@@ -123,6 +227,32 @@ TEST(ProgressTest, ALogGetsPlainLinesOnly) {
     d.Finish();
   }
   EXPECT_EQ(c.Text(), "  ok      each#2[3]\n");
+}
+
+TEST(ProgressTest, ANoticeIsPrintedLineByLineWithItsWarningsInYellow) {
+  engine::LiveEvent e;
+  e.type = "notice";
+  e.message = "workspace: git worktree of /r on branch specwright/x, commits by A <a@b> (from the repository's git config)\n"
+              "warning: 2 uncommitted changes in /r are left out\x1b[2J";
+  Capture log;
+  {
+    ProgressDisplay d(log.f, DisplayOptions{false, true, 0});
+    d.OnEvent(e, Busy());
+  }
+  EXPECT_EQ(log.Text(),
+            "  workspace: git worktree of /r on branch specwright/x, commits by A <a@b> (from the repository's git config)\n"
+            "  warning: 2 uncommitted changes in /r are left out\u241b[2J\n");
+  Capture tty;
+  {
+    ProgressDisplay d(tty.f, DisplayOptions{true, true, 40});
+    d.OnEvent(e, Busy());
+    d.Finish();
+  }
+  std::string t = tty.Text();
+  EXPECT_NE(t.find("commits by A <a@b> (from the repository's git config)"), std::string::npos)
+      << "a notice is whole, not cut to the terminal's 40 columns: " << t;
+  EXPECT_NE(t.find("\x1b[33mwarning: 2 uncommitted"), std::string::npos) << t;
+  EXPECT_EQ(t.find("\x1b[2J"), std::string::npos) << "no escape from the message reaches the terminal";
 }
 
 TEST(ProgressTest, ATerminalRedrawsTheStatusLineInPlaceAndFinishClearsIt) {
@@ -146,6 +276,25 @@ TEST(ProgressTest, ATerminalRedrawsTheStatusLineInPlaceAndFinishClearsIt) {
   EXPECT_EQ(t.rfind("\r\x1b[K[0/2] 1 running", 0), 0u) << t;
   EXPECT_NE(t.find("\r\x1b[K  ok      a\n\r\x1b[K[1/2] 0 running"), std::string::npos) << t;
   EXPECT_EQ(t.substr(t.size() - 4), "\r\x1b[K") << t;
+}
+
+TEST(ProgressTest, AnExplicitColumnsWinsElseTheTerminalElse80) {
+  // One rule for the help and the display (cli/terminal.h): $COLUMNS, what a user sets to
+  // force a width, over the terminal's; a memory stream is no terminal: 80 without it.
+  const char* cols = std::getenv("COLUMNS");
+  std::string saved = cols ? cols : "";
+  Capture c;
+  setenv("COLUMNS", "57", 1);
+  EXPECT_EQ(TerminalColumns(fileno(c.f)), 57);
+  ProgressDisplay d(c.f, DisplayOptions{true, false, 0});
+  EXPECT_EQ(Cells(d.StatusLine(Busy(), 1)), 56) << "cut to 56 columns (the last stays empty), the … included";
+  for (const char* bad : {"", "wide", "-3", "0", "12x"}) {
+    setenv("COLUMNS", bad, 1);
+    EXPECT_EQ(TerminalColumns(fileno(c.f)), 80) << bad;
+  }
+  unsetenv("COLUMNS");
+  EXPECT_EQ(TerminalColumns(fileno(c.f)), 80);
+  if (cols) setenv("COLUMNS", saved.c_str(), 1);
 }
 
 TEST(ProgressTest, ColourOnlyOnATerminalWithoutNoColorOrTermDumb) {

@@ -105,9 +105,15 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
   std::string otlp_url;
   {
     observe::OtlpEnvironment oenv = observe::ReadOtlpEnvironment();
-    for (const auto& w : oenv.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
-    if (ctx.args.Has("otlp-endpoint")) otlp_url = observe::TracesUrl(ctx.args.Get("otlp-endpoint"));
+    bool by_flag = ctx.args.Has("otlp-endpoint");
+    if (by_flag) otlp_url = observe::TracesUrl(ctx.args.Get("otlp-endpoint"));
     else if (!oenv.disabled) otlp_url = oenv.endpoint;
+    // Only what applies to this command: why the variables' endpoint exports nothing (unless
+    // --otlp-endpoint replaces it), and the export's own settings only when spans go out.
+    if (!by_flag)
+      for (const auto& w : oenv.endpoint_warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
+    if (!otlp_url.empty())
+      for (const auto& w : oenv.warnings) std::fprintf(stderr, "warning: %s\n", w.c_str());
     if (!otlp_url.empty()) {
       observe::ExporterOptions eo;
       eo.url = otlp_url;
@@ -131,7 +137,7 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
     std::string err = exporter->Stop();
     if (!err.empty()) std::fprintf(stderr, "warning: %s\n", err.c_str());
     else std::fprintf(stderr, "exported %lld spans to %s\n", static_cast<long long>(exporter->spans_sent()),
-                      otlp_url.c_str());
+                      observe::RedactUrl(otlp_url).c_str());
   }
   if (!r.ok()) return Fail(ctx, r.status());
   const auto& s = *r;

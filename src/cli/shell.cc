@@ -8,6 +8,7 @@
 #include <string_view>
 
 #include "base/strings.h"
+#include "cli/terminal.h"
 
 namespace sw::cli {
 namespace {
@@ -105,11 +106,7 @@ Positional PositionalOf(const CommandSpec& c, const std::vector<CommandSpec>& ta
   return p;
 }
 
-std::string SingleQuoted(const std::string& s) {  // POSIX sh / zsh
-  std::string out = "'";
-  for (char ch : s) out += ch == '\'' ? std::string("'\\''") : std::string(1, ch);
-  return out + "'";
-}
+std::string SingleQuoted(const std::string& s) { return ShellQuote(s); }  // POSIX sh / zsh (base/strings.h)
 
 // ---- bash ----
 
@@ -427,16 +424,7 @@ std::string RoffFlag(const FlagSpec& f) {
 
 }  // namespace
 
-int TerminalWidth() {
-  if (const char* c = std::getenv("COLUMNS"); c && *c) {
-    char* end = nullptr;
-    long n = std::strtol(c, &end, 10);
-    if (end && !*end && n > 0) return static_cast<int>(std::max(40L, std::min(n, 500L)));
-  }
-  winsize ws{};
-  if (::isatty(1) && ::ioctl(1, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0) return std::max(40, static_cast<int>(ws.ws_col));
-  return 80;
-}
+int TerminalWidth() { return std::clamp(TerminalColumns(STDOUT_FILENO), 40, 500); }
 
 std::string GlobalHelp(const std::vector<CommandSpec>& table, int width) {
   std::string s =
@@ -536,9 +524,12 @@ std::string ManPage(const std::vector<CommandSpec>& table, const std::string& ve
       {"GEMINI_API_KEY, GOOGLE_API_KEY, GEMINI_BASE_URL", "The Gemini provider's key and endpoint."},
       {"OPENAI_COMPATIBLE_API_KEY, OPENAI_COMPATIBLE_BASE_URL", "An OpenAI-compatible server's key and endpoint."},
       {"OLLAMA_HOST", "The Ollama server (default 127.0.0.1:11434)."},
-      {"OTEL_EXPORTER_OTLP_ENDPOINT", "Stream spans to this OTLP/HTTP collector (as --otlp-endpoint)."},
-      {"OTEL_EXPORTER_OTLP_HEADERS", "Headers sent to the OTLP collector: k=v,k=v."},
-      {"OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES", "The service name and resource attributes of exported spans."},
+      {"OTEL_EXPORTER_OTLP_ENDPOINT", "For `run`, `resume` and `replay`: stream their spans live to this OTLP/HTTP "
+                                      "collector (as --otlp-endpoint). Not used by develop, modify or review."},
+      {"OTEL_EXPORTER_OTLP_HEADERS", "Headers sent to that collector by the live export of `run`, `resume` and "
+                                     "`replay`: k=v,k=v."},
+      {"OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES", "The service name and resource attributes of the spans `run`, "
+                                                      "`resume` and `replay` export live, and of `export --format otlp`."},
   };
   for (const auto& [name, text] : env) s += std::string(".TP\n.B ") + Roff(name) + "\n" + Roff(text) + "\n";
   s += ".SH FILES\n";

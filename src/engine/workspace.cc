@@ -246,6 +246,7 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
       std::error_code ec;
       if (fs::exists(dir)) return InvalidInput("workspace " + dir + " already exists");
       json uncommitted;
+      size_t warned = warnings_.size();  // what setting up warns about is told at once, below
       if (decl.kind == workflow::WorkspaceKind::kRepo) {
         SW_ASSIGN_OR_RETURN(std::string start, UncommittedStart(decl, author, &uncommitted));
         SW_ASSIGN_OR_RETURN(ws->repo, tools::GitRepo::AddWorktree(decl.path, dir, "specwright-" + run_id_, branch, start));
@@ -261,17 +262,34 @@ Status Runner::SetUpRun(const std::vector<store::Event>* resumed_events) {
       if (!options_.reuse_from.empty()) SW_RETURN_IF_ERROR(SeedFromReplayed(ws.get()));
       SW_ASSIGN_OR_RETURN(std::string head, ws->repo->Head());
       tools::CommitIdentities who = ws->repo->Identities();
+      auto person = [](const tools::Identity& id) { return id.name + " <" + id.email + ">"; };
       Emit("workspace", -1, -1, 0, [&] {
         json d{{"dir", dir}, {"branch", branch}, {"commit", head}, {"source", decl.path},
                {"kind", decl.kind == workflow::WorkspaceKind::kRepo   ? "repo"
                         : decl.kind == workflow::WorkspaceKind::kCopy ? "copy"
                                                                       : "empty"},
-               {"author", who.author.name + " <" + who.author.email + ">"},
-               {"committer", who.committer.name + " <" + who.committer.email + ">"}};
+               {"author", person(who.author)}, {"author_from", who.author_from},
+               {"committer", person(who.committer)}, {"committer_from", who.committer_from}};
         if (decl.kind == workflow::WorkspaceKind::kRepo) d["worktree"] = "specwright-" + run_id_;
         if (!uncommitted.is_null()) d["uncommitted"] = uncommitted;
         return d;
       });
+      // A person sees where the run works and whom its commits name as the run starts, with
+      // what setting up warned about (the end-of-run summary repeats the warnings): a live
+      // "notice", printed as it is, stored nowhere (the workspace event above holds it all).
+      if (options_.listener) {
+        std::string where = decl.kind == workflow::WorkspaceKind::kRepo   ? "git worktree of " + decl.path
+                            : decl.kind == workflow::WorkspaceKind::kCopy ? dir + " (a copy of " + decl.path + ")"
+                                                                          : dir + " (empty)";
+        std::string by = "commits by " + person(who.author) + " (from " + who.author_from + ")";
+        if (person(who.author) != person(who.committer) || who.author_from != who.committer_from)
+          by += ", committed by " + person(who.committer) + " (from " + who.committer_from + ")";
+        LiveEvent le;
+        le.type = "notice";
+        le.message = "workspace: " + where + " on branch " + branch + ", " + by;
+        for (size_t i = warned; i < warnings_.size(); ++i) le.message += "\nwarning: " + warnings_[i];
+        options_.listener->OnEvent(le, Snapshot());
+      }
     }
     ws->process_ledger = ProcessLedgerOf(*ws->repo);
     workspace_ = std::move(ws);

@@ -1,7 +1,6 @@
 #include "observe/otlp_exporter.h"
 
 #include <algorithm>
-#include <cctype>
 #include <cstdlib>
 #include <chrono>
 #include <future>
@@ -62,14 +61,31 @@ bool ParseList(const std::string& text, KeyValues* out, std::string* why) {
   return true;
 }
 
-bool IEquals(const std::string& a, const std::string& b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
+/// HasControl says whether s holds a control character (C0, DEL) other than a tab: in a header
+/// name or value a CR or LF would end the header and start another (request smuggling).
+bool HasControl(std::string_view s) {
+  return std::any_of(s.begin(), s.end(), [](char ch) {
+    auto c = static_cast<unsigned char>(ch);
+    return (c < 0x20 && c != '\t') || c == 0x7F;
+  });
 }
 
 }  // namespace
+
+std::string RedactUrl(std::string_view url) {
+  size_t scheme = url.find("://");
+  size_t auth = scheme == std::string_view::npos ? 0 : scheme + 3;
+  size_t path = url.find_first_of("/?#", auth);
+  std::string_view authority = url.substr(auth, path == std::string_view::npos ? std::string_view::npos : path - auth);
+  std::string out(url.substr(0, auth));
+  size_t at = authority.rfind('@');
+  out += at == std::string_view::npos ? authority : authority.substr(at + 1);
+  if (path != std::string_view::npos) {
+    std::string_view rest = url.substr(path);
+    out += rest.substr(0, rest.find_first_of("?#"));
+  }
+  return out;
+}
 
 std::string TracesUrl(std::string url) {
   while (!url.empty() && url.back() == '/') url.pop_back();
@@ -91,7 +107,8 @@ OtlpEnvironment ReadOtlpEnvironment(const GetEnv& getenv_fn) {
     env.endpoint_var = "OTEL_EXPORTER_OTLP_ENDPOINT";
   }
   if (!env.endpoint.empty() && env.endpoint.rfind("http://", 0) != 0 && env.endpoint.rfind("https://", 0) != 0) {
-    env.warnings.push_back(env.endpoint_var + "=\"" + env.endpoint + "\" is not an http:// or https:// URL; no live export");
+    env.endpoint_warnings.push_back(env.endpoint_var + "=\"" + RedactUrl(env.endpoint) +
+                                    "\" is not an http:// or https:// URL; no live export");
     env.endpoint.clear();
   }
   // Headers: the general list, then the traces one (its keys win).
@@ -104,7 +121,13 @@ OtlpEnvironment ReadOtlpEnvironment(const GetEnv& getenv_fn) {
       continue;
     }
     for (auto& kv : list) {
-      auto it = std::find_if(env.headers.begin(), env.headers.end(), [&](const auto& h) { return IEquals(h.first, kv.first); });
+      if (HasControl(kv.first) || HasControl(kv.second)) {  // named by its key only when the key is printable
+        env.warnings.push_back(std::string(var) + ": " +
+                               (HasControl(kv.first) ? std::string("a header name") : "the value of \"" + kv.first + "\"") +
+                               " has a control character (CR, LF, ...); that header is not sent");
+        continue;
+      }
+      auto it = std::find_if(env.headers.begin(), env.headers.end(), [&](const auto& h) { return Lower(h.first) == Lower(kv.first); });
       if (it != env.headers.end()) it->second = std::move(kv.second);
       else env.headers.push_back(std::move(kv));
     }
@@ -118,7 +141,7 @@ OtlpEnvironment ReadOtlpEnvironment(const GetEnv& getenv_fn) {
                                             "OTLP/HTTP receiver accepts on the same path");
   } else if (!protocol.empty() && protocol != "http/json") {
     if (!env.endpoint.empty())
-      env.warnings.push_back(protocol_var + "=\"" + protocol + "\": specwright speaks OTLP over http/json only; no live "
+      env.endpoint_warnings.push_back(protocol_var + "=\"" + protocol + "\": specwright speaks OTLP over http/json only; no live "
                                             "export (set it to http/json, or pass --otlp-endpoint URL)");
     env.disabled = true;
   }
@@ -131,8 +154,10 @@ OtlpEnvironment ReadOtlpEnvironment(const GetEnv& getenv_fn) {
     else env.timeout = ms / 1000;
     break;
   }
-  std::string off = get("OTEL_SDK_DISABLED");
-  if (IEquals(off, "true")) env.disabled = true;
+  if (Lower(get("OTEL_SDK_DISABLED")) == "true") {
+    env.disabled = true;
+    env.endpoint_warnings.clear();  // the variables export nothing anyway: why not does not matter
+  }
   // The resource: OTEL_RESOURCE_ATTRIBUTES, with OTEL_SERVICE_NAME's service.name over its own.
   if (std::string text = get("OTEL_RESOURCE_ATTRIBUTES"); !text.empty()) {
     std::string why;

@@ -8,6 +8,7 @@
 #include <mutex>
 #include <set>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -30,7 +31,8 @@ using KeyValues = std::vector<std::pair<std::string, std::string>>;
 ///   OTEL_SDK_DISABLED=true              no live export from the variables (--otlp-endpoint
 ///                                       still exports: it was asked for by name)
 /// The TRACES_ variable wins over the general one. Header values are secrets: never in a
-/// warning, the store or a log.
+/// warning, the store or a log; a header whose name or decoded value holds a control character
+/// (%0D%0A would start another header) is not sent, with a warning naming its key.
 struct OtlpEnvironment {
   std::string endpoint;      // the full traces URL ("": no variable names one)
   std::string endpoint_var;  // the variable it came from
@@ -38,10 +40,21 @@ struct OtlpEnvironment {
   KeyValues resource;        // service.name first when OTEL_SERVICE_NAME is set
   double timeout = 10;       // seconds
   bool disabled = false;     // OTEL_SDK_DISABLED, or a protocol other than http/json|http/protobuf
-  std::vector<std::string> warnings;  // each names its variable
+  // Each warning names its variable (URLs redacted, header values never shown). They are split
+  // by when they apply, so a command warns only about what it does:
+  std::vector<std::string> warnings;           // settings of an export (headers, timeout, resource,
+                                               // protocol): shown when spans are exported
+  std::vector<std::string> endpoint_warnings;  // why the variables' endpoint exports nothing (not
+                                               // an http URL, grpc): shown when no --otlp-endpoint
+                                               // replaces it (none under OTEL_SDK_DISABLED)
 };
 using GetEnv = std::function<const char*(const char*)>;
 OtlpEnvironment ReadOtlpEnvironment(const GetEnv& getenv = nullptr);
+
+/// RedactUrl is url fit to print: without userinfo (user:token@) and without the query and
+/// fragment (?key=...), where credentials go. "https://u:t@host:4318/v1/traces?k=v" is
+/// "https://host:4318/v1/traces".
+std::string RedactUrl(std::string_view url);
 
 /// TracesUrl is the URL spans are POSTed to for an --otlp-endpoint: the base URL with
 /// /v1/traces appended unless it ends with it already.

@@ -54,7 +54,12 @@ std::string CallErrorType(const store::LlmCallRecord& c) {
 }
 
 /// NodeErrorType classifies a failed node attempt or run from what it recorded: a cancel, a
-/// crash, its own timeout, a budget stop, a person's rejection; "" when none of those.
+/// crash, its own timeout, a budget stop, a person's rejection; "" when none of those. The
+/// attempt row (node_runs) has no error-kind column and no JSON field to put one in, so the
+/// class is read from the engine's own wording (runner.cc "timed out after", budget.cc "call
+/// cap" / "budget would be exceeded", launch.cc "rejected by"); recording it would take a
+/// migration. When it finds none, the caller takes the class recorded with the attempt's last
+/// failed call (llm_calls).
 std::string NodeErrorType(const std::string& status, const std::string& error) {
   if (status == "cancelled") return "cancelled";
   if (status == "interrupted") return "interrupted";

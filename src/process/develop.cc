@@ -1,5 +1,6 @@
 // specwright develop: brief -> complexity -> requirements -> domain -> stories -> architecture
 // -> API -> tasks -> development waves -> test cases and their code -> review -> QA -> PR.md.
+#include <algorithm>
 #include <filesystem>
 #include <set>
 
@@ -344,7 +345,27 @@ Result<Outcome> Questions(Session& s, const std::string& phase, bool* waiting) {
   return Outcome{};
 }
 
+const std::vector<std::string>& DevelopPhases() {
+  static const std::vector<std::string> kPhases{"complexity", "requirements", "domain", "stories", "architecture", "api",
+                                                "tasks",      "tests",        "development", "review", "QA"};
+  return kPhases;
+}
+
+const std::vector<std::string>& UntilPhases() {
+  static const std::vector<std::string> kUntil = [] {
+    const auto& all = DevelopPhases();
+    return std::vector<std::string>(all.begin(), std::find(all.begin(), all.end(), "development") + 1);
+  }();
+  return kUntil;
+}
+
 Result<Outcome> Develop(const Options& o, const std::string& brief_path) {
+  if (!o.until.empty() && std::find(UntilPhases().begin(), UntilPhases().end(), o.until) == UntilPhases().end()) {
+    std::string hint = DidYouMean(o.until, UntilPhases());
+    return InvalidInput("--until " + Quote(o.until) + " is not a phase" +
+                        (hint.empty() ? "" : " (did you mean " + Quote(hint) + "?)") + "; the phases are " +
+                        Join(UntilPhases(), ", "));
+  }
   Session s(o);
   SW_RETURN_IF_ERROR(s.Load());
   auto brief = ReadFile(brief_path);

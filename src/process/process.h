@@ -194,6 +194,15 @@ Status LoadProcessConfig(const std::string& config_file, const std::vector<std::
 /// user-level specwright.yaml, then the project's); a role the later file names wins.
 Status LoadProcessConfigs(const std::vector<std::string>& files, const std::vector<std::string>& providers, Options* o);
 
+/// DevelopPhases are a develop's phases in the order they end, which is where `--until` stops:
+/// complexity, requirements, domain, stories, architecture, api, tasks, tests, development,
+/// review, QA. "tests" begins (its test cases) before tasks and ends (their code) after it.
+const std::vector<std::string>& DevelopPhases();
+/// UntilPhases are the phases `develop --until` can stop after: DevelopPhases up to
+/// development (review and QA end the develop).
+const std::vector<std::string>& UntilPhases();
+
+/// Develop runs (or continues) the develop of the brief; o.until, when set, is one of UntilPhases.
 Result<Outcome> Develop(const Options& o, const std::string& brief_path);
 Result<Outcome> Modify(const Options& o, const std::string& request);
 /// ReviewPhase revisits one phase's decisions with a person: their words (or, without any, a

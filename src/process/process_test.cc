@@ -208,6 +208,22 @@ std::vector<std::string> GitLog(const std::string& dir) {
 
 // ---- the decisions -------------------------------------------------------------------------
 
+// The phases in the order they end: tests (begun before tasks, with its test cases) ends after
+// tasks, with its code; --until names one of them up to development.
+TEST(Logic, DevelopPhasesAreOneListAndUntilIsCheckedAgainstIt) {
+  EXPECT_EQ(DevelopPhases(), (std::vector<std::string>{"complexity", "requirements", "domain", "stories", "architecture",
+                                                       "api", "tasks", "tests", "development", "review", "QA"}));
+  EXPECT_EQ(UntilPhases(), std::vector<std::string>(DevelopPhases().begin(), DevelopPhases().end() - 2));
+  Options o;
+  o.until = "architecure";
+  auto out = Develop(o, "/nonexistent/BRIEF.md");
+  ASSERT_FALSE(out.ok());
+  EXPECT_EQ(out.status().code(), Code::kInvalidInput);
+  EXPECT_NE(out.status().message().find("--until \"architecure\" is not a phase (did you mean \"architecture\"?)"),
+            std::string::npos)
+      << out.status().message();
+}
+
 TEST(Logic, ComplexityTiersAndRanges) {
   auto dims = [](int t, int u, int i, int c, int s) {
     auto d = [](int v) { return json{{"score", v}, {"reason", "r"}}; };

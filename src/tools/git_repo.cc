@@ -99,31 +99,69 @@ bool Usable(const Identity& id) {
   return true;
 }
 
-/// FromEnv is the identity of one role: its variables over the configured user.
-Identity FromEnv(const char* name_var, const char* email_var, const Identity& configured) {
-  Identity id{EnvValue(name_var), EnvValue(email_var)};
-  if (id.name.empty()) id.name = configured.name;
-  if (id.email.empty()) id.email = configured.email;
-  if (id.email.empty()) id.email = EnvValue("EMAIL");
-  return Usable(id) ? id : kFallbackIdentity;
+/// Field is one half of an identity (a name or an email) and where it was found.
+struct Field {
+  std::string value, from;
+};
+
+/// ConfigField reads a key of the configuration, naming the file it came from.
+Field ConfigField(git_config* cfg, const std::string& section, const char* key) {
+  Field f;
+  git_config_entry* e = nullptr;
+  if (!cfg || git_config_get_entry(&e, cfg, (section + "." + key).c_str()) != 0 || !e) {
+    git_error_clear();
+    return f;
+  }
+  f.value = e->value ? e->value : "";
+  const char* where = e->level == GIT_CONFIG_LEVEL_LOCAL                                      ? "the repository's git config"
+                      : e->level == GIT_CONFIG_LEVEL_GLOBAL || e->level == GIT_CONFIG_LEVEL_XDG ? "the global git config"
+                      : e->level == GIT_CONFIG_LEVEL_SYSTEM || e->level == GIT_CONFIG_LEVEL_PROGRAMDATA
+                          ? "the system git config"
+                          : "the git config";
+  f.from = std::string(where) + " (" + section + ".*)";
+  git_config_entry_free(e);
+  return f;
+}
+
+/// Role is the identity of one role (author or committer), the way git finds it: its
+/// variables, over ROLE.name/ROLE.email, over user.name/user.email, the email over $EMAIL.
+Identity Role(git_config* cfg, const char* role, const char* name_var, const char* email_var, const char* vars,
+              std::string* from) {
+  auto pick = [&](const char* var, const char* key) {
+    Field f{EnvValue(var), vars};
+    if (f.value.empty()) f = ConfigField(cfg, role, key);
+    if (f.value.empty()) f = ConfigField(cfg, "user", key);
+    return f;
+  };
+  Field name = pick(name_var, "name");
+  Field email = pick(email_var, "email");
+  if (email.value.empty()) email = Field{EnvValue("EMAIL"), "$EMAIL"};
+  Identity id{name.value, email.value};
+  if (!Usable(id)) {
+    *from = "the fallback (no identity configured)";
+    return kFallbackIdentity;
+  }
+  *from = name.from == email.from ? name.from : name.from + " and " + email.from;
+  return id;
 }
 
 }  // namespace
 
 CommitIdentities ResolveIdentities(git_repository* repo, const Identity& author) {
   InitOnce();
-  Identity configured;
   git_config* cfg = nullptr;
-  if (repo && git_repository_config_snapshot(&cfg, repo) == 0) {
-    const char* v = nullptr;
-    if (git_config_get_string(&v, cfg, "user.name") == 0 && v) configured.name = v;
-    if (git_config_get_string(&v, cfg, "user.email") == 0 && v) configured.email = v;
-    git_config_free(cfg);
-  }
+  if (!repo || git_repository_config_snapshot(&cfg, repo) != 0) cfg = nullptr;
   git_error_clear();
   CommitIdentities out;
-  out.author = Usable(author) ? author : FromEnv("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", configured);
-  out.committer = FromEnv("GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", configured);
+  if (Usable(author)) {
+    out.author = author;
+    out.author_from = "workspace.author";
+  } else {
+    out.author = Role(cfg, "author", "GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_AUTHOR_*", &out.author_from);
+  }
+  out.committer =
+      Role(cfg, "committer", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "GIT_COMMITTER_*", &out.committer_from);
+  if (cfg) git_config_free(cfg);
   return out;
 }
 
@@ -528,33 +566,98 @@ sw::Status GitRepo::ExportTree(const std::string& commit, const std::string& des
 
 std::string GitRepo::GitDir() const { return git_repository_path(repo_); }
 
-Result<std::string> GitRepo::PruneWorktree(const std::string& repo_dir, const std::string& name, const std::string& dir) {
-  SW_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(repo_dir));
-  git_worktree* raw = nullptr;
-  int rc = git_worktree_lookup(&raw, repo.get(), name.c_str());
-  if (rc == GIT_ENOTFOUND) return std::string("none");
-  if (rc != 0) return Err("reading work tree " + name + " of " + repo_dir);
-  std::unique_ptr<git_worktree, void (*)(git_worktree*)> wt(raw, git_worktree_free);
+namespace {
+
+using WorktreePtr = std::unique_ptr<git_worktree, void (*)(git_worktree*)>;
+
+/// SamePath: two paths name the same folder, links resolved (as far as they exist).
+bool SamePath(const std::string& a, const std::string& b) {
   auto norm = [](const std::string& p) {
-    std::string s = fs::path(p).lexically_normal().string();
+    std::error_code ec;
+    fs::path c = fs::weakly_canonical(fs::absolute(p, ec), ec);
+    std::string s = (ec ? fs::path(p).lexically_normal() : c.lexically_normal()).string();
     while (s.size() > 1 && s.back() == '/') s.pop_back();
     return s;
   };
-  const char* path = git_worktree_path(wt.get());
-  if (!path || norm(path) != norm(dir)) return std::string("other");
-  if (git_worktree_validate(wt.get()) == 0) {
+  return norm(a) == norm(b);
+}
+
+/// ExamineWorktree is InspectWorktree on an open repository; a record it finds is left in *wt.
+Result<WorktreeRecord> ExamineWorktree(git_repository* repo, const std::string& repo_dir, const std::string& name,
+                                       const std::string& dir, bool folder_going, WorktreePtr* wt) {
+  WorktreeRecord out;
+  git_worktree* raw = nullptr;
+  int rc = git_worktree_lookup(&raw, repo, name.c_str());
+  if (rc == GIT_ENOTFOUND) {
     git_error_clear();
-    return std::string("present");
+    out.state = "none";
+    return out;
+  }
+  if (rc != 0) return Err("reading work tree " + name + " of " + repo_dir);
+  wt->reset(raw);
+  const char* path = git_worktree_path(raw);
+  out.path = path ? path : "";
+  if (!path || !SamePath(path, dir)) {
+    out.state = "other";
+    return out;
+  }
+  if (!folder_going && git_worktree_validate(raw) == 0) {
+    out.state = "present";
+    return out;
   }
   git_error_clear();
-  if (git_worktree_is_locked(nullptr, wt.get()) > 0) return std::string("locked");
+  out.state = git_worktree_is_locked(nullptr, raw) > 0 ? "locked" : "prunable";
+  git_error_clear();
+  return out;
+}
+
+}  // namespace
+
+Result<WorktreeRecord> GitRepo::InspectWorktree(const std::string& repo_dir, const std::string& name,
+                                                const std::string& dir, bool folder_going) {
+  SW_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(repo_dir));
+  WorktreePtr wt(nullptr, git_worktree_free);
+  return ExamineWorktree(repo.get(), repo_dir, name, dir, folder_going, &wt);
+}
+
+Result<WorktreeRecord> GitRepo::PruneWorktree(const std::string& repo_dir, const std::string& name,
+                                              const std::string& dir) {
+  SW_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(repo_dir));
+  WorktreePtr wt(nullptr, git_worktree_free);
+  SW_ASSIGN_OR_RETURN(WorktreeRecord rec, ExamineWorktree(repo.get(), repo_dir, name, dir, false, &wt));
+  if (rec.state != "prunable") return rec;
   git_worktree_prune_options po = GIT_WORKTREE_PRUNE_OPTIONS_INIT;
   po.flags = 0;  // only an invalid (folder gone), unlocked record: never a live work tree
   if (git_worktree_prune(wt.get(), &po) != 0) return Err("pruning work tree " + name + " of " + repo_dir);
-  return std::string("pruned");
+  rec.state = "pruned";
+  return rec;
 }
 
-Result<RunBranch> GitRepo::InspectBranch(const std::string& repo_dir, const std::string& branch) {
+Result<LinkedWorktree> GitRepo::LinkedWorktreeOf(const std::string& dir) {
+  InitOnce();
+  git_repository* r = nullptr;
+  if (git_repository_open_ext(&r, dir.c_str(), GIT_REPOSITORY_OPEN_NO_SEARCH, nullptr) != 0) {
+    git_error_clear();
+    return NotFound(dir + " is not a git work tree");
+  }
+  RepoPtr repo(r, git_repository_free);
+  if (git_repository_is_worktree(r) != 1) return NotFound(dir + " is not a linked work tree");
+  LinkedWorktree out;
+  fs::path common = fs::path(git_repository_commondir(r)).lexically_normal();
+  if (!common.has_filename()) common = common.parent_path();
+  out.repo = common.filename() == ".git" ? common.parent_path().string() : common.string();
+  fs::path gitdir = fs::path(git_repository_path(r)).lexically_normal();
+  if (!gitdir.has_filename()) gitdir = gitdir.parent_path();
+  out.name = gitdir.filename().string();
+  Ref head;
+  if (git_repository_head(head.out(), r) == 0 && git_reference_is_branch(head.get()))
+    out.branch = git_reference_shorthand(head.get());
+  git_error_clear();
+  return out;
+}
+
+Result<RunBranch> GitRepo::InspectBranch(const std::string& repo_dir, const std::string& branch,
+                                         const std::string& snapshot) {
   SW_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(repo_dir));
   RunBranch out;
   Ref ref;
@@ -583,8 +686,13 @@ Result<RunBranch> GitRepo::InspectBranch(const std::string& repo_dir, const std:
     }
     git_reference_iterator_free(it);
   }
+  git_oid snap;
+  bool has_snap = !snapshot.empty() && git_oid_fromstr(&snap, snapshot.c_str()) == 0;
   git_oid oid;
-  while (git_revwalk_next(&oid, walk) == 0) ++out.unique_commits;
+  while (git_revwalk_next(&oid, walk) == 0) {
+    if (has_snap && git_oid_equal(&oid, &snap)) out.snapshot_unique = true;
+    else ++out.unique_commits;
+  }
   git_error_clear();
   return out;
 }

@@ -34,12 +34,18 @@ inline const Identity kFallbackIdentity{"Specwright", "specwright@localhost"};
 
 /// CommitIdentities is who the commits of a repository name, the way git itself chooses:
 /// the author is `author` when given, else $GIT_AUTHOR_NAME/$GIT_AUTHOR_EMAIL over the
-/// configuration's user.name/user.email (the repository's, then global, XDG and system
-/// files); the committer is $GIT_COMMITTER_NAME/$GIT_COMMITTER_EMAIL over the same
-/// configuration (an `author` override changes the author only, like `git commit --author`).
-/// Either falls back to kFallbackIdentity when its name or email is still unknown.
+/// configuration's author.name/author.email (git >= 2.22) over user.name/user.email (the
+/// repository's, then global, XDG and system files), the email last from $EMAIL; the
+/// committer is $GIT_COMMITTER_NAME/$GIT_COMMITTER_EMAIL over committer.name/committer.email
+/// over the same user.* (an `author` override changes the author only, like `git commit
+/// --author`). Either falls back to kFallbackIdentity when its name or email is still unknown.
+/// author_from/committer_from say where each came from, for a person: "workspace.author",
+/// "GIT_AUTHOR_*", "the repository's git config (user.*)", "the global git config
+/// (author.*)", "$EMAIL", joined with " and " when mixed, or "the fallback (no identity
+/// configured)".
 struct CommitIdentities {
   Identity author, committer;
+  std::string author_from, committer_from;
 };
 CommitIdentities ResolveIdentities(git_repository* repo, const Identity& author = {});
 
@@ -47,7 +53,25 @@ CommitIdentities ResolveIdentities(git_repository* repo, const Identity& author 
 struct RunBranch {
   bool exists = false;
   bool checked_out = false;   // by some work tree (the main one or a linked one)
-  int unique_commits = 0;     // commits reachable from no other branch (local or remote)
+  int unique_commits = 0;     // commits reachable from no other branch (local or remote),
+                              // the snapshot (InspectBranch's) not counted
+  bool snapshot_unique = false;  // the snapshot commit is one of them: only this branch has it
+};
+
+/// WorktreeRecord is what a repository records of one linked work tree, as gc sees it:
+/// state "none" (no such record), "other" (it is of another folder than the one asked
+/// about: path says which), "present" (its folder is still there), "locked", or
+/// "prunable" (its folder is gone and it is not locked: `git worktree prune` would remove it).
+struct WorktreeRecord {
+  std::string state;
+  std::string path;  // the folder the record names ("" for none)
+};
+
+/// LinkedWorktree is the repository a linked work tree belongs to, read from the work tree.
+struct LinkedWorktree {
+  std::string repo;    // the repository's work tree (or its git directory, if bare)
+  std::string name;    // the work tree's name there (.git/worktrees/NAME)
+  std::string branch;  // the branch it has checked out ("" if detached)
 };
 
 struct CommitInfo {
@@ -68,16 +92,27 @@ class GitRepo {
   static Result<std::unique_ptr<GitRepo>> AddWorktree(const std::string& repo_dir, const std::string& dir,
                                                       const std::string& worktree_name, const std::string& branch,
                                                       const std::string& start = "");
+  /// InspectWorktree reads, changing nothing, the record of the linked work tree `name` in
+  /// the repository at repo_dir (any folder git opens as it: a work tree, linked or not, or
+  /// a git directory) and says what PruneWorktree would find: its paths are compared with
+  /// dir after resolving links. folder_going: dir is about to be removed, so a record whose
+  /// folder is there now counts as "prunable" (gc --dry-run, before it removes the folder).
+  static Result<WorktreeRecord> InspectWorktree(const std::string& repo_dir, const std::string& name,
+                                                const std::string& dir, bool folder_going = false);
   /// PruneWorktree removes the record of the linked work tree `name` from the repository at
   /// repo_dir (.git/worktrees/NAME) once its folder is gone, as `git worktree prune` would.
-  /// Returns what it found: "pruned"; "none" (no such record); "other" (the record is of
-  /// another folder than dir), "present" (its folder still exists) or "locked" — those three
-  /// are left alone.
-  static Result<std::string> PruneWorktree(const std::string& repo_dir, const std::string& name,
-                                           const std::string& dir);
+  /// Returns the record as InspectWorktree found it, with state "pruned" when it was
+  /// removed; "none", "other", "present" and "locked" are left alone.
+  static Result<WorktreeRecord> PruneWorktree(const std::string& repo_dir, const std::string& name,
+                                              const std::string& dir);
+  /// LinkedWorktreeOf says which repository the linked work tree at dir belongs to (NotFound
+  /// if dir is no linked work tree).
+  static Result<LinkedWorktree> LinkedWorktreeOf(const std::string& dir);
   /// InspectBranch says whether a local branch exists, is checked out, and holds commits no
-  /// other branch has.
-  static Result<RunBranch> InspectBranch(const std::string& repo_dir, const std::string& branch);
+  /// other branch has; `snapshot` (a commit id, may be "") is not counted among them but
+  /// reported apart (snapshot_unique).
+  static Result<RunBranch> InspectBranch(const std::string& repo_dir, const std::string& branch,
+                                         const std::string& snapshot = "");
   /// DeleteBranch deletes a local branch that no work tree has checked out.
   static sw::Status DeleteBranch(const std::string& repo_dir, const std::string& branch);
   ~GitRepo();

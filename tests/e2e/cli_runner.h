@@ -14,6 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "../isolated_env.h"  // the binary never sees the developer's HOME, config or git identity
+
 extern char** environ;
 
 namespace e2e {
@@ -39,8 +41,14 @@ inline Proc Spawn(const std::vector<std::string>& args, const std::string& dir, 
   std::vector<char*> argv;
   for (auto& a : all) argv.push_back(a.data());
   argv.push_back(nullptr);
+  // The extra variables replace the inherited ones of the same name (getenv finds the first).
   std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) envs.emplace_back(*e);
+  for (char** e = environ; *e; ++e) {
+    std::string var(*e);
+    bool replaced = false;
+    for (const auto& x : env) replaced = replaced || var.compare(0, var.find('=') + 1, x, 0, x.find('=') + 1) == 0;
+    if (!replaced) envs.push_back(std::move(var));
+  }
   for (auto& e : env) envs.push_back(e);
   std::vector<char*> envp;
   for (auto& e : envs) envp.push_back(e.data());

@@ -718,7 +718,7 @@ TEST_F(ObserveE2E, OtlpEndpointStreamsSpansWhileTheRunIsGoing) {
 
 TEST_F(ObserveE2E, OtelEnvironmentVariablesConfigureTheLiveExport) {
   struct Post {
-    std::string path, api_key, type;
+    std::string path, api_key, type, injected, query;
     json body;
   };
   std::mutex mu;
@@ -727,8 +727,8 @@ TEST_F(ObserveE2E, OtelEnvironmentVariablesConfigureTheLiveExport) {
       sw::net::HttpServerOptions{}, [&](const sw::net::IncomingRequest& req, std::shared_ptr<sw::net::ResponseWriter> w) {
         {
           std::lock_guard<std::mutex> l(mu);
-          posts.push_back(Post{req.path, req.Header("x-api-key"), req.Header("content-type"),
-                               json::parse(req.body, nullptr, false)});
+          posts.push_back(Post{req.path, req.Header("x-api-key"), req.Header("content-type"), req.Header("x-injected"),
+                               req.query, json::parse(req.body, nullptr, false)});
         }
         w->Send(200, {{"Content-Type", "application/json"}}, "{}");
       });
@@ -823,6 +823,59 @@ TEST_F(ObserveE2E, OtelEnvironmentVariablesConfigureTheLiveExport) {
                   {"OTEL_SDK_DISABLED=true"});
   EXPECT_EQ(flag.code, 0) << flag.err;
   EXPECT_NE(flag.err.find("exported"), std::string::npos) << flag.err;
+  EXPECT_FALSE(take().empty());
+
+  // A URL is printed without its userinfo and query, where credentials go.
+  ASSERT_EQ(base.rfind("http://", 0), 0u) << base;
+  std::string secret_url = "http://alice:t0psecret@" + base.substr(7) + "/v1/traces?api_key=qs3cret";
+  r = run("env8", {"OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" + secret_url});
+  EXPECT_NE(r.err.find("exported"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find(" to " + base + "/v1/traces\n"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("t0psecret"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("qs3cret"), std::string::npos) << r.err;
+  got = take();
+  ASSERT_GE(got.size(), 1u);
+  EXPECT_EQ(got[0].query, "api_key=qs3cret") << "the URL itself is used whole";
+  r = run("env9", {"OTEL_EXPORTER_OTLP_ENDPOINT=ftp://alice:t0psecret@example.com/otlp?token=qs3cret"});
+  EXPECT_NE(r.err.find("warning: OTEL_EXPORTER_OTLP_ENDPOINT=\"ftp://example.com/otlp\" is not an http"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(r.err.find("t0psecret"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("qs3cret"), std::string::npos) << r.err;
+
+  // A decoded header value with CR/LF (or any control character) would start a header of its
+  // own: that header is dropped with a warning naming its key, never its value; the rest go.
+  r = run("env10", {"OTEL_EXPORTER_OTLP_ENDPOINT=" + base,
+                    "OTEL_EXPORTER_OTLP_HEADERS=x-api-key=k3y-value,x-evil=v4lue%0D%0AX-Injected: yes,x-bell=b%07"});
+  EXPECT_NE(r.err.find("OTEL_EXPORTER_OTLP_HEADERS: the value of \"x-evil\" has a control character"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("\"x-bell\" has a control character"), std::string::npos) << r.err;
+  for (const char* secret : {"k3y-value", "v4lue", "Injected"}) EXPECT_EQ(r.err.find(secret), std::string::npos) << r.err;
+  got = take();
+  ASSERT_GE(got.size(), 1u);
+  EXPECT_EQ(got[0].api_key, "k3y-value");
+  EXPECT_EQ(got[0].injected, "");
+
+  // Settings that only matter to an export say nothing when nothing is exported: no endpoint,
+  // or OTEL_SDK_DISABLED over one.
+  std::vector<std::string> noisy = {"OTEL_RESOURCE_ATTRIBUTES=team=ocean,oops", "OTEL_EXPORTER_OTLP_TIMEOUT=soon",
+                                    "OTEL_EXPORTER_OTLP_HEADERS=x-api-key=%zz", "OTEL_EXPORTER_OTLP_PROTOCOL=grpc"};
+  r = run("env11", noisy);
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << "nothing exported: nothing to warn about\n" << r.err;
+  noisy.push_back("OTEL_EXPORTER_OTLP_ENDPOINT=" + base);
+  noisy.push_back("OTEL_SDK_DISABLED=true");
+  r = run("env12", noisy);
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << "the SDK is off: nothing to warn about\n" << r.err;
+  EXPECT_TRUE(take().empty());
+  // With spans going out (by --otlp-endpoint), the settings that shape them are warned about;
+  // the variables' grpc endpoint is not (the flag replaces it).
+  noisy.pop_back();
+  flag = Cli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--run-id", "env13", "--otlp-endpoint", base},
+             noisy);
+  EXPECT_EQ(flag.code, 0) << flag.err;
+  EXPECT_NE(flag.err.find("warning: OTEL_RESOURCE_ATTRIBUTES="), std::string::npos) << flag.err;
+  EXPECT_NE(flag.err.find("warning: OTEL_EXPORTER_OTLP_TIMEOUT="), std::string::npos) << flag.err;
+  EXPECT_NE(flag.err.find("warning: OTEL_EXPORTER_OTLP_HEADERS is malformed"), std::string::npos) << flag.err;
+  EXPECT_EQ(flag.err.find("grpc"), std::string::npos) << flag.err;
   EXPECT_FALSE(take().empty());
 }
 

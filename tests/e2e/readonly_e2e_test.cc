@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -111,6 +112,61 @@ TEST_F(ReadOnlyE2E, ReadingCommandsNeverCreateAStore) {
   EXPECT_NE(show.err.find("no run \"r1\""), std::string::npos) << show.err;
 }
 
+// A store that is there but does not open (not a database) is an error every reading command
+// reports, with the store's path, exit 1 and no crash; the file is left as it was.
+TEST_F(ReadOnlyE2E, ACorruptStoreIsAClearErrorNotACrash) {
+  const std::string looked = empty_ + "/.specwright";
+  fs::create_directories(looked);
+  std::ofstream(looked + "/specwright.db") << "garbage\n";
+  const std::vector<std::vector<std::string>> cases = {
+      {"runs"}, {"runs", "--json"}, {"runs", "--status", "failed"}, {"sessions"}, {"sessions", "--json"},
+      {"sessions", "develop-1"}, {"show", "r1"}, {"show", "latest"}, {"trace", "r1"}, {"debug"}, {"cost", "r1"},
+      {"cost", "--since", "7d"}, {"artifacts", "r1"}, {"lineage", "plan"}, {"diff", "r1", "r2"}, {"export", "r1"},
+      {"export", "r1", "--format", "markdown"}, {"files", "r1"}, {"cancel", "r1"}, {"approve", "r1", "gate"},
+      {"gc"}, {"gc", "--dry-run"}, {"replay", "r1"}, {"resume", "r1"},
+  };
+  for (const auto& args : cases) {
+    std::string what;
+    for (const auto& a : args) what += a + " ";
+    auto r = RunIn(empty_, args, dir_);
+    EXPECT_EQ(r.code, 1) << what << "\n" << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("opening the store " + looked), std::string::npos) << what << "\n" << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find("not a database"), std::string::npos) << what << "\n" << r.out << r.err;
+    if (std::find(args.begin(), args.end(), "--json") != args.end()) {
+      auto j = nlohmann::json::parse(r.out, nullptr, false);
+      EXPECT_TRUE(j.is_object() && j.contains("error")) << what << "\n" << r.out;
+    }
+    EXPECT_EQ(e2e::Slurp(looked + "/specwright.db"), "garbage\n") << what;
+  }
+}
+
+// develop, modify and review refuse what they cannot do before they make a store: a refused
+// command leaves the folder as it was.
+TEST_F(ReadOnlyE2E, RefusedProcessCommandsCreateNothing) {
+  std::ofstream(dir_ + "/BRIEF.md") << "# tipsplit - split a bill\n\nSplit a bill.\n";
+  struct Case {
+    std::vector<std::string> args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {{"modify", "--abandon"}, "has no develop to abandon a change of (no .specwright/process.json)"},
+      {{"modify", "add a tip"}, "has no develop to modify (no .specwright/process.json)"},
+      {{"review", "requirements", "--text", "x"}, "has no develop to review (no .specwright/process.json)"},
+      {{"review", "requirements", "--json"}, "has no develop to review"},
+      {{"develop", dir_ + "/BRIEF.md", "--until", "architecure"}, "is not a phase (did you mean \"architecture\"?)"},
+      {{"develop", dir_ + "/nosuch.md"}, "the brief"},
+  };
+  for (const auto& c : cases) {
+    std::string what;
+    for (const auto& a : c.args) what += a + " ";
+    auto r = RunIn(empty_, c.args, dir_);
+    EXPECT_EQ(r.code, 2) << what << "\n" << r.out << r.err;
+    EXPECT_NE((r.out + r.err).find(c.says), std::string::npos) << what << "\n" << r.out << r.err;
+    EXPECT_TRUE(fs::is_empty(empty_)) << what << " created " << fs::directory_iterator(empty_)->path();
+    if (!fs::is_empty(empty_)) fs::remove_all(empty_ + "/.specwright");
+  }
+}
+
 // The MCP server, read only, answers from no store and makes none.
 TEST_F(ReadOnlyE2E, McpServerReadOnlyMakesNoStore) {
   std::ofstream(dir_ + "/mcp_in.jsonl")
@@ -138,6 +194,11 @@ TEST_F(ReadOnlyE2E, RunsSaysWhatAFilterMatchedAgainst) {
   EXPECT_EQ(none.code, 0);
   EXPECT_NE(none.out.find("no runs match \"nomatch\" (3 runs in " + abs + ")"), std::string::npos) << none.out;
   EXPECT_EQ(none.out.find("no runs yet"), std::string::npos) << none.out;
+  // One run is "1 run".
+  std::string one = dir_ + "/one";
+  ASSERT_EQ(e2e::RunCli({"run", dir_ + "/flow.yaml", "--script", dir_ + "/script.yaml", "--store", one}, dir_).code, 0);
+  auto single = e2e::RunCli({"runs", "--search", "nomatch", "--store", one}, dir_);
+  EXPECT_NE(single.out.find("(1 run in "), std::string::npos) << single.out;
   auto failed = e2e::RunCli({"runs", "--status", "failed", "--store", store}, dir_);
   EXPECT_EQ(failed.code, 0);
   EXPECT_NE(failed.out.find("no runs match --status failed (3 runs in "), std::string::npos) << failed.out;

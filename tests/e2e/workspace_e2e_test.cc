@@ -12,9 +12,12 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
+#include <set>
 #include <thread>
 
 #include <nlohmann/json.hpp>
+#include <sqlite3.h>
 
 #include "cli_runner.h"
 #include "store/store.h"
@@ -115,13 +118,33 @@ class WorkspaceE2E : public ::testing::Test {
 
   /// Flow writes a workflow with a repo workspace (extra: more keys of `workspace:`) whose one
   /// tool node appends to a.txt, then runs `more`.
-  std::string Flow(const std::string& extra, const std::string& more = "true") {
+  /// (edit: false: the node changes no file; repo: the workspace's repository, relative to dir_.)
+  std::string Flow(const std::string& extra, const std::string& more = "true", bool edit = true,
+                   const std::string& repo = "repo") {
     std::string flow = dir_ + "/flow.yaml";
-    Write(flow, "name: ws\nworkspace: {repo: repo" + extra +
+    Write(flow, "name: ws\nworkspace: {repo: " + repo + extra +
                     "}\nshell: {allow: [sh], timeout: 60s}\nnodes:\n  edit:\n    kind: tool\n    tool: builtin://shell.run\n"
                     "    args: {argv: [sh, -c, " +
-                    json("echo run >> a.txt; " + more).dump() + "]}\n");
+                    json((edit ? "echo run >> a.txt; " : "") + more).dump() + "]}\n");
     return flow;
+  }
+
+  /// WorkspaceEvent is the `workspace` event a run recorded.
+  json WorkspaceEvent(const std::string& run) {
+    auto st = sw::store::OpenSqlite(store_);
+    EXPECT_TRUE(st.ok());
+    if (!st.ok()) return json();
+    auto ev = (*st)->ListEventsOfType(run, "workspace");
+    EXPECT_TRUE(ev.ok() && ev->size() == 1u);
+    if (!ev.ok() || ev->size() != 1u) return json();
+    return json::parse((*ev)[0].data);
+  }
+
+  /// Actions maps each run of a gc report's "worktrees" or "branches" to its action.
+  static std::map<std::string, std::string> Actions(const json& list) {
+    std::map<std::string, std::string> out;
+    for (const auto& x : list) out[x["run"]] = x["action"];
+    return out;
   }
 
   Result Run(const std::string& flow, const std::string& id) {
@@ -182,6 +205,14 @@ TEST_F(WorkspaceE2E, UncommittedChangesAreLeftOutWithAWarning) {
   EXPECT_NE(r.err.find("include_uncommitted: true"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("sub/b.txt (modified)"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("build.o"), std::string::npos) << "ignored files are not changes: " << r.err;
+  // Said when the workspace is made, before any node ends (not only in the closing summary),
+  // with the identity the commits carry and where it came from.
+  size_t said = r.err.find("  workspace: git worktree of " + repo_ + " on branch specwright/out, commits by ");
+  ASSERT_NE(said, std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("(from ", said), std::string::npos) << r.err;
+  size_t first_ok = r.err.find("  ok ");
+  ASSERT_NE(first_ok, std::string::npos) << r.err;
+  EXPECT_LT(r.err.find("  warning: 4 uncommitted change(s)"), first_ok) << r.err;
   EXPECT_EQ(Read(Ws("out") + "/sub/b.txt"), "b\n");
   EXPECT_TRUE(fs::exists(Ws("out") + "/doomed.txt"));
   EXPECT_FALSE(fs::exists(Ws("out") + "/notes/new.txt"));
@@ -322,6 +353,166 @@ TEST_F(WorkspaceE2E, GcNeverDeletesACheckedOutBranchAndGoesOnWhenTheRepositoryMo
   ASSERT_EQ(g["worktrees"].size(), 1u);
   EXPECT_EQ(g["worktrees"][0]["action"], "repository_gone");
   EXPECT_FALSE(fs::exists(Ws("lost")));
+}
+
+TEST_F(WorkspaceE2E, GitsAuthorAndCommitterKeysComeBeforeUserAndTheEventSaysWhereEachCameFrom) {
+  Git("config author.name 'Author Key'");
+  Git("config author.email author@example.com");
+  Git("config committer.email committer@example.com");
+  auto r = Run(Flow(""), "keys");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  EXPECT_EQ(Git("log -1 --format='%an <%ae>|%cn <%ce>' specwright/keys"),
+            "Author Key <author@example.com>|Ada Lovelace <committer@example.com>\n");
+  json d = WorkspaceEvent("keys");
+  EXPECT_EQ(d["author"], "Author Key <author@example.com>");
+  EXPECT_EQ(d["author_from"], "the repository's git config (author.*)");
+  EXPECT_EQ(d["committer_from"], "the repository's git config (user.*) and the repository's git config (committer.*)");
+  // The environment, the workspace's author: and the fallback are named too.
+  env_.Set("GIT_AUTHOR_NAME", "Env Author");
+  env_.Set("GIT_AUTHOR_EMAIL", "env@example.com");
+  ASSERT_EQ(Run(Flow(""), "env").code, 0);
+  EXPECT_EQ(WorkspaceEvent("env")["author_from"], "GIT_AUTHOR_*");
+  ASSERT_EQ(Run(Flow(", author: \"Robo Dev <robo@example.org>\""), "over").code, 0);
+  EXPECT_EQ(WorkspaceEvent("over")["author_from"], "workspace.author");
+  env_.Unset("GIT_AUTHOR_NAME");
+  env_.Unset("GIT_AUTHOR_EMAIL");
+  for (const char* k : {"author.name", "author.email", "committer.email", "user.name", "user.email"})
+    Git(std::string("config --unset ") + k);
+  ASSERT_EQ(Run(Flow(""), "nobody").code, 0);
+  EXPECT_EQ(WorkspaceEvent("nobody")["committer_from"], "the fallback (no identity configured)");
+}
+
+TEST_F(WorkspaceE2E, GcWithoutAStoreReportsEveryKeyOfANormalReport) {
+  auto none = RunCli({"gc", "--store", dir_ + "/nowhere", "--json"}, dir_);
+  ASSERT_EQ(none.code, 0) << none.err;
+  json empty = json::parse(none.out);
+  EXPECT_EQ(empty["runs_deleted"], json::array());
+  EXPECT_EQ(empty["worktrees"], json::array());
+  EXPECT_EQ(empty["branches"], json::array());
+  EXPECT_EQ(empty["blobs_deleted"], 0);
+  EXPECT_EQ(empty["blob_bytes_freed"], 0);
+  EXPECT_EQ(empty["vacuumed"], false);
+  EXPECT_EQ(empty["dry_run"], false);
+  EXPECT_FALSE(fs::exists(dir_ + "/nowhere")) << "gc makes no store";
+  ASSERT_EQ(Run(Flow(""), "one").code, 0);
+  auto normal = Gc({"--json"});
+  ASSERT_EQ(normal.code, 0) << normal.err;
+  std::set<std::string> want, got;
+  json full = json::parse(normal.out);
+  for (const auto& [k, v] : full.items()) want.insert(k);
+  for (const auto& [k, v] : empty.items()) got.insert(k);
+  EXPECT_EQ(got, want);
+}
+
+TEST_F(WorkspaceE2E, GcDryRunAnswersWhatTheRealPassDoesInALinkedRepositoryAndForALockedWorkTree) {
+  // The user's repository is itself a linked work tree (its .git is a file): the records of
+  // the run's work tree live in the main repository's .git/worktrees.
+  Git("worktree add -q " + dir_ + "/linked -b side");
+  ASSERT_TRUE(fs::is_regular_file(dir_ + "/linked/.git"));
+  ASSERT_EQ(Run(Flow("", "true", true, "linked"), "lnk").code, 0);
+  ASSERT_EQ(Run(Flow(""), "lck").code, 0);
+  Git("worktree lock " + Ws("lck"));
+  auto r = Gc({"--dry-run", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto dry = Actions(json::parse(r.out)["worktrees"]);
+  EXPECT_EQ(dry["lnk"], "would_prune") << r.out;
+  EXPECT_EQ(dry["lck"], "locked") << r.out;
+  r = Gc({"--dry-run"});
+  EXPECT_NE(r.out.find("work tree specwright-lck of " + repo_ + " is locked (git worktree unlock): would be left alone"),
+            std::string::npos)
+      << r.out;
+  r = Gc({"--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto real = Actions(json::parse(r.out)["worktrees"]);
+  EXPECT_EQ(real["lnk"], "pruned") << r.out;
+  EXPECT_EQ(real["lck"], "locked") << r.out;
+  std::string wl = Git("worktree list --porcelain");
+  EXPECT_EQ(wl.find("specwright-lnk"), std::string::npos) << wl;
+  EXPECT_NE(wl.find("locked"), std::string::npos) << wl;
+}
+
+TEST_F(WorkspaceE2E, GcFollowsLinksAndSaysWhenTheRecordIsOfAnotherFolder) {
+  // The store reached through a symbolic link: the record still is the run's.
+  fs::create_directory_symlink(dir_, dir_ + "/via");
+  std::string via_store = dir_ + "/via/store";
+  ASSERT_EQ(RunCli({"run", Flow(""), "--store", via_store, "--run-id", "link"}, dir_).code, 0);
+  auto r = RunCli({"gc", "--store", via_store, "--older-than", "0s", "--json"}, dir_);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Actions(json::parse(r.out)["worktrees"])["link"], "pruned") << r.out;
+  EXPECT_EQ(Git("worktree list --porcelain").find("specwright-link"), std::string::npos);
+
+  // The run's work tree removed by hand and its name taken by another: left alone, and said.
+  ASSERT_EQ(Run(Flow(""), "oth").code, 0);
+  fs::remove_all(Ws("oth"));
+  Git("worktree prune");
+  std::string elsewhere = dir_ + "/elsewhere/specwright-oth";
+  Git("worktree add -q " + elsewhere + " -b elsewhere");
+  r = Gc({"--dry-run"});
+  EXPECT_NE(r.out.find("work tree specwright-oth of " + repo_ + " is recorded at " + elsewhere), std::string::npos)
+      << r.out;
+  r = Gc({"--keep-branches"});
+  EXPECT_NE(r.out.find("is recorded at " + elsewhere + ", not at the run's " + Ws("oth")), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find(": left alone"), std::string::npos) << r.out;
+  EXPECT_NE(Git("worktree list --porcelain").find(elsewhere), std::string::npos);
+}
+
+TEST_F(WorkspaceE2E, GcJsonNamesTheFolderAnotherRecordIsOf) {
+  ASSERT_EQ(Run(Flow(""), "oth").code, 0);
+  fs::remove_all(Ws("oth"));
+  Git("worktree prune");
+  std::string elsewhere = dir_ + "/elsewhere/specwright-oth";
+  Git("worktree add -q " + elsewhere + " -b elsewhere");
+  auto r = Gc({"--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json g = json::parse(r.out);
+  ASSERT_EQ(g["worktrees"].size(), 1u) << r.out;
+  EXPECT_EQ(g["worktrees"][0]["action"], "other");
+  EXPECT_EQ(fs::weakly_canonical(g["worktrees"][0]["recorded_dir"].get<std::string>()), fs::weakly_canonical(elsewhere));
+}
+
+TEST_F(WorkspaceE2E, GcDoesNotCountTheSnapshotOfUncommittedChangesAsTheRunsWork) {
+  Dirty();
+  ASSERT_EQ(Run(Flow(", include_uncommitted: true", "true", /*edit=*/false), "snap").code, 0);
+  ASSERT_EQ(Run(Flow(", include_uncommitted: true"), "work").code, 0);
+  std::string snapshot = WorkspaceEvent("snap")["uncommitted"]["commit"];
+  ASSERT_FALSE(snapshot.empty());
+  auto r = Gc({"--dry-run", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json dry = json::parse(r.out);
+  std::map<std::string, json> br;
+  for (const auto& b : dry["branches"]) br[b["run"].get<std::string>()] = b;
+  EXPECT_EQ(br["snap"]["unique_commits"], 0) << r.out;
+  EXPECT_EQ(br["snap"]["snapshot_unique"], true);
+  EXPECT_EQ(br["snap"]["snapshot"], snapshot);
+  EXPECT_EQ(br["work"]["unique_commits"], 1) << r.out;
+  EXPECT_EQ(br["work"]["snapshot_unique"], true);
+  r = Gc({"--delete-branches"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("specwright/snap of " + repo_ + " holds only the snapshot of uncommitted changes"),
+            std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("specwright/snap of " + repo_ + " has"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("specwright/work of " + repo_ + " has 1 commit(s) no other branch has (the run's work, on top of "
+                       "the snapshot of uncommitted changes"),
+            std::string::npos)
+      << r.out;
+}
+
+TEST_F(WorkspaceE2E, GcTakesTheWorkTreeOfARunWhoseRecordIsGone) {
+  ASSERT_EQ(Run(Flow(""), "norec").code, 0);
+  // Its workspace event gone (as for a run gc's real pass takes that its probe did not see).
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((store_ + "/specwright.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "DELETE FROM events WHERE type = 'workspace'", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(db);
+  auto r = Gc({"--json", "--keep-branches"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  json g = json::parse(r.out);
+  EXPECT_EQ(g["workspaces_deleted"], 1) << r.out;
+  EXPECT_EQ(Actions(g["worktrees"])["norec"], "pruned") << r.out;
+  EXPECT_EQ(Actions(g["branches"])["norec"], "kept") << r.out;
+  EXPECT_FALSE(fs::exists(Ws("norec")));
+  EXPECT_EQ(Git("worktree list --porcelain").find("specwright"), std::string::npos);
 }
 
 TEST_F(WorkspaceE2E, OlderThanTakesZeroInAnyUnitAndNamesABadValue) {

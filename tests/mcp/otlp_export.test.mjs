@@ -8,6 +8,13 @@
 // field the schema does not know is lost on the way and fails the comparison. Every attribute
 // name is one the GenAI semantic conventions (v1.41) define, or ours (specwright.*), or the one
 // cost name backends read (gen_ai.usage.cost).
+// No real collector receives these exports, and that is why this test decodes with the
+// generated types instead: Debian bookworm offers only golang-opentelemetry-otel-dev (the Go
+// SDK, no collector); npm has no OpenTelemetry Collector or Jaeger binary (the names otelcol,
+// opentelemetry-collector, @opentelemetry/collector and jaeger-all-in-one do not exist, and the
+// package `jaeger` is unrelated); building otelcol-contrib from its Go source would work, but Go
+// is not in the baseline. What a collector would check first — that the bytes parse as an
+// ExportTraceServiceRequest with nothing lost — is what this test checks.
 // Run: SW_BINARY=build/specwright node tests/mcp/otlp_export.test.mjs (ctest: otlp_protobuf).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -17,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "../isolated_env.h"  // the binary never sees the developer's HOME, config or git identity
+
 extern char** environ;
 
 namespace {
@@ -56,10 +58,18 @@ class Shell : public ::testing::Test {
     std::vector<char*> argv;
     for (auto& a : all) argv.push_back(a.data());
     argv.push_back(nullptr);
+    // HOME: no user's shell or fish configuration. The extra variables replace the inherited
+    // ones of the same name (getenv finds the first).
+    std::vector<std::string> extra{"HOME=" + dir_};
+    extra.insert(extra.end(), env.begin(), env.end());
     std::vector<std::string> envs;
-    for (char** p = environ; *p; ++p) envs.emplace_back(*p);
-    envs.push_back("HOME=" + dir_);  // no user's shell or fish configuration
-    for (const auto& x : env) envs.push_back(x);
+    for (char** p = environ; *p; ++p) {
+      std::string var(*p);
+      bool replaced = false;
+      for (const auto& x : extra) replaced = replaced || var.compare(0, var.find('=') + 1, x, 0, x.find('=') + 1) == 0;
+      if (!replaced) envs.push_back(std::move(var));
+    }
+    for (const auto& x : extra) envs.push_back(x);
     std::vector<char*> envp;
     for (auto& x : envs) envp.push_back(x.data());
     envp.push_back(nullptr);

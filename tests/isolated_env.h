@@ -1,0 +1,48 @@
+// The tests that run the real `specwright` binary (and git) never see the developer's own
+// configuration: for the whole test process, HOME is an empty folder of its own,
+// XDG_CONFIG_HOME an empty folder in it (no ~/.config/specwright/specwright.yaml, no
+// ~/.config/git/config), git reads no system or global file (GIT_CONFIG_NOSYSTEM,
+// GIT_CONFIG_GLOBAL: git's own; HOME: libgit2's, which reads $HOME/.gitconfig), and no
+// identity or configuration comes from the environment. The binary inherits all of it.
+// A test that wants something else (a config of its own, an identity) sets it itself, with
+// setenv for the test's life: it wins over these, and what it puts back is these.
+#pragma once
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <filesystem>
+#include <string>
+
+namespace testenv {
+
+class IsolatedEnvironment : public ::testing::Environment {
+ public:
+  void SetUp() override {
+    char tmpl[] = "/tmp/sw_test_home_XXXXXX";
+    const char* made = ::mkdtemp(tmpl);
+    ASSERT_NE(made, nullptr);
+    home_ = made;
+    std::filesystem::create_directories(home_ + "/.config");
+    ::setenv("HOME", home_.c_str(), 1);
+    ::setenv("XDG_CONFIG_HOME", (home_ + "/.config").c_str(), 1);
+    ::setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+    ::setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
+    for (const char* v : {"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL",
+                          "GIT_DIR", "GIT_WORK_TREE", "GIT_CONFIG", "GIT_CONFIG_COUNT", "SPECWRIGHT_CONFIG",
+                          "SPECWRIGHT_STORE", "SPECWRIGHT_SCRIPT"})
+      ::unsetenv(v);
+  }
+  void TearDown() override {
+    std::error_code ec;
+    if (!home_.empty()) std::filesystem::remove_all(home_, ec);
+  }
+
+ private:
+  std::string home_;
+};
+
+/// Registered once per test binary, before any test runs (gtest_main's RUN_ALL_TESTS sets it up).
+inline ::testing::Environment* const kIsolated = ::testing::AddGlobalTestEnvironment(new IsolatedEnvironment);
+
+}  // namespace testenv
