@@ -11,8 +11,13 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstring>
+#include <vector>
+
 #include <filesystem>
 #include <string>
+
+extern char** environ;  // NOLINT: POSIX
 
 namespace testenv {
 
@@ -26,12 +31,21 @@ class IsolatedEnvironment : public ::testing::Environment {
     std::filesystem::create_directories(home_ + "/.config");
     ::setenv("HOME", home_.c_str(), 1);
     ::setenv("XDG_CONFIG_HOME", (home_ + "/.config").c_str(), 1);
+    ::setenv("XDG_CACHE_HOME", (home_ + "/.cache").c_str(), 1);  // the code index's cache
+    ::setenv("XDG_DATA_HOME", (home_ + "/.local/share").c_str(), 1);
+    // Git's own (a test run from a git hook inherits GIT_INDEX_FILE and friends: the tests'
+    // `git add` would write to the outer repository), ours, OpenTelemetry's (a developer's
+    // collector would get every test run's spans) and the colour switch.
+    std::vector<std::string> drop;
+    for (char** e = environ; *e; ++e) {
+      std::string name(*e, std::strcspn(*e, "="));
+      if (name.rfind("GIT_", 0) == 0 || name.rfind("SPECWRIGHT_", 0) == 0 || name.rfind("OTEL_", 0) == 0 ||
+          name == "EMAIL" || name == "NO_COLOR" || name == "COLUMNS")
+        drop.push_back(name);
+    }
+    for (const auto& v : drop) ::unsetenv(v.c_str());
     ::setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
     ::setenv("GIT_CONFIG_GLOBAL", "/dev/null", 1);
-    for (const char* v : {"GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "GIT_COMMITTER_EMAIL", "EMAIL",
-                          "GIT_DIR", "GIT_WORK_TREE", "GIT_CONFIG", "GIT_CONFIG_COUNT", "SPECWRIGHT_CONFIG",
-                          "SPECWRIGHT_STORE", "SPECWRIGHT_SCRIPT"})
-      ::unsetenv(v);
   }
   void TearDown() override {
     std::error_code ec;

@@ -122,12 +122,19 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
       std::error_code ec;
       if (fs::is_directory(p, ec) && !fs::is_symlink(p, ec)) {
         folder_going = !w.dir.empty() && SameFolder(p.string(), w.dir);
+        int64_t bytes = 0;
         for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
              it.increment(ec))
-          if (it->is_regular_file(ec) && !it->is_symlink(ec))
-            rep.workspace_bytes_freed += static_cast<int64_t>(it->file_size(ec));
+          if (it->is_regular_file(ec) && !it->is_symlink(ec)) bytes += static_cast<int64_t>(it->file_size(ec));
+        ec.clear();
         if (!o.dry_run) fs::remove_all(p, ec);
-        ++rep.workspaces_deleted;
+        if (ec) {  // not gone: neither counted nor freed, and its record is not pruned below
+          say("run " + w.run + ": removing " + p.string() + ": " + ec.message());
+          folder_going = false;
+        } else {
+          rep.workspace_bytes_freed += bytes;
+          ++rep.workspaces_deleted;
+        }
       }
     }
     if (w.kind != "repo" || w.repo.empty()) continue;
@@ -164,7 +171,7 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
       rep.branches.push_back(br);
       continue;
     }
-    auto info = tools::GitRepo::InspectBranch(w.repo, w.branch, w.snapshot);
+    auto info = tools::GitRepo::InspectBranch(w.repo, w.branch, w.snapshot, w.worktree);
     if (!info.ok()) {
       br["action"] = "error";
       br["error"] = info.status().message();
@@ -181,11 +188,14 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
     br["snapshot_unique"] = info->snapshot_unique;
     if (!w.snapshot.empty()) br["snapshot"] = w.snapshot;
     br["command"] = command;
-    // A dry run prunes nothing, so the branch still looks checked out by the run's own work
-    // tree: only a real gc can tell.
-    if (info->checked_out && !o.dry_run) {
+    // A dry run prunes nothing, so the branch may still be checked out by the run's own work
+    // tree: it stays checked out when another work tree has it, or when the run's own record
+    // is one the real pass would leave (present, locked, another folder's).
+    bool own_stays = rec.ok() && rec->state != "prunable" && rec->state != "pruned" && rec->state != "none";
+    if (o.dry_run ? info->checked_out && (info->checked_out_elsewhere || own_stays) : info->checked_out) {
       br["action"] = "checked_out";
-      say("branch " + w.branch + " of " + w.repo + " is checked out in a work tree: kept");
+      say("branch " + w.branch + " of " + w.repo + " is checked out in a work tree: " +
+          (o.dry_run ? "would keep" : "kept"));
       rep.branches.push_back(br);
       continue;
     }
@@ -208,7 +218,8 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
     bool del = o.mode == BranchMode::kDelete;
     if (o.dry_run) {
       br["action"] = del ? "would_delete" : o.mode == BranchMode::kKeep || !o.interactive ? "would_keep" : "would_ask";
-      say(std::string(del ? "would delete" : "would keep") + " branch " + w.branch + " of " + w.repo + holds);
+      say(std::string(del ? "would delete" : o.mode == BranchMode::kKeep || !o.interactive ? "would keep" : "would ask about") +
+          " branch " + w.branch + " of " + w.repo + holds);
       rep.branches.push_back(br);
       continue;
     }

@@ -33,7 +33,7 @@ std::pair<int32_t, size_t> Utf8(std::string_view text, size_t i) {
   auto b = [&](size_t k) { return static_cast<unsigned char>(text[k]); };
   unsigned char c = b(i);
   if (c < 0x80) return {c, 1};
-  size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
+  size_t len = c >= 0xF0 && c <= 0xF4 ? 4 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xC2 && c < 0xE0 ? 2 : 0;
   if (len == 0 || i + len > text.size()) return {-1, 1};
   int32_t cp = c & (0x7F >> len);
   for (size_t k = 1; k < len; ++k) {
@@ -111,11 +111,11 @@ struct Seg {
 };
 
 /// Render joins segs, made printable and cut to at most width columns (the cut ends in "…"),
-/// coloured or not.
-std::string Render(std::vector<Seg> segs, bool color, int width) {
+/// coloured or not; keep_newlines (a failure's message, printed whole) keeps its lines.
+std::string Render(std::vector<Seg> segs, bool color, int width, bool keep_newlines = false) {
   int total = 0;
   for (auto& s : segs) {
-    s.text = Printable(s.text, false);  // messages and names come from outside
+    s.text = Printable(s.text, keep_newlines);  // messages and names come from outside
     total += Cells(s.text);
   }
   int room = total > width ? std::max(0, width - 1) : width;
@@ -285,8 +285,9 @@ std::string ProgressDisplay::EventLine(const engine::LiveEvent& e) const {
     for (const auto& s : segs) plain += s.text;
     return Printable(plain, true);
   }
-  // On the screen every line is one line (a newline is ⏎); a failure's is not cut.
-  return Render(std::move(segs), o_.color, whole ? 1 << 30 : std::max(10, Columns() - 1));
+  // On the screen every line is one line (a newline is ⏎), except a failure's message, which
+  // is printed whole with its lines (a compiler's or a tool's output stays readable).
+  return Render(std::move(segs), o_.color, whole ? 1 << 30 : std::max(10, Columns() - 1), whole);
 }
 
 void ProgressDisplay::SetPhase(const std::string& name, int k, int n) {

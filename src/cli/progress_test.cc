@@ -142,15 +142,33 @@ TEST(ProgressTest, MessagesCannotDriveTheTerminal) {
       std::string line = d.EventLine(e);
       std::string plain = Strip(line);
       EXPECT_EQ(plain.find('\x1b'), std::string::npos) << type << ": " << line;
-      for (char ch : plain) EXPECT_FALSE(static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f) << type << ": " << line;
+      for (char ch : plain)
+        EXPECT_FALSE((static_cast<unsigned char>(ch) < 0x20 && ch != '\n') || ch == 0x7f) << type << ": " << line;
       EXPECT_EQ(line.find("\xc2\x9b"), std::string::npos) << "a C1 CSI is not passed on";
       EXPECT_GE(Cells(plain), 0) << "whole UTF-8: " << line;
-      EXPECT_NE(plain.find("boom␛[2J␛]0;pwned␇ ␍⏎next line␡ "), std::string::npos) << plain;
+      // A failure is printed whole with its lines; any other message stays on one line.
+      EXPECT_NE(plain.find(std::string(type) == "node_failed" ? "boom␛[2J␛]0;pwned␇ ␍\nnext line␡ "
+                                                              : "boom␛[2J␛]0;pwned␇ ␍⏎next line␡ "),
+                std::string::npos)
+          << plain;
       EXPECT_NE(plain.find("n␛[1m"), std::string::npos) << plain;
       if (!color) {
         EXPECT_EQ(line.find('\x1b'), std::string::npos) << line;
       }
     }
+  }
+  // Bytes that cannot start a UTF-8 character (F5-FF) are each U+FFFD, never passed on: a
+  // following 0x9B would be a CSI on an 8-bit terminal.
+  for (const std::string bad : {"\xF8\x80\x80", "\xFF\x9B\x9B", "\xF5\x80\x80\x80", "\xC0\xAF"}) {
+    ProgressDisplay d(stdout, DisplayOptions{true, false, 200});
+    engine::LiveEvent e;
+    e.node = "n";
+    e.type = "node_skipped";
+    e.message = bad;
+    std::string line = d.EventLine(e);
+    for (char ch : bad)
+      if (static_cast<unsigned char>(ch) >= 0x80) EXPECT_EQ(line.find(ch), std::string::npos) << line;
+    EXPECT_NE(line.find("\uFFFD"), std::string::npos) << line;
   }
   // A log keeps a failure's lines, but no escape code reaches it either.
   Capture c;

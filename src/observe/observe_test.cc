@@ -6,6 +6,7 @@
 #include "base/json_writer.h"
 #include "observe/internal.h"
 #include "observe/observe.h"
+#include "observe/otlp_exporter.h"
 
 namespace sw::observe {
 namespace {
@@ -216,6 +217,29 @@ TEST(JsonWriterTest, EscapesAndNumbers) {
     JsonWriter v;
     v.String(bad);
     EXPECT_TRUE(json::accept(v.str())) << v.str();
+  }
+}
+
+}  // namespace
+}  // namespace sw::observe
+
+namespace sw::observe {
+namespace {
+
+TEST(RedactUrl, NoUserInfoQueryOrFragmentIsEverPrinted) {
+  EXPECT_EQ(RedactUrl("https://u:tok@collector:4318/v1/traces?key=s3cret#f"), "https://collector:4318/v1/traces");
+  EXPECT_EQ(RedactUrl("http://[::1]:4318/v1/traces"), "http://[::1]:4318/v1/traces");
+  EXPECT_EQ(RedactUrl("http://127.0.0.1:4318"), "http://127.0.0.1:4318");
+  // Not a scheme: "://" inside a query of a URL without one.
+  EXPECT_EQ(RedactUrl("u:tok@host/v1?next=http://x/y"), "host/v1");
+  // User info with an unencoded '/' or '#' (base64 tokens).
+  EXPECT_EQ(RedactUrl("ftp://bob:p/ss@host/otlp"), "ftp://host/otlp");
+  EXPECT_EQ(RedactUrl("grpc://u:p#w@h"), "grpc://h");
+  EXPECT_EQ(RedactUrl("https://h/v1?u=a:tok@b"), "https://b") << "an @ in a query hides what is before it";
+  for (const char* url : {"https://u:tok@h/x?k=v", "u:tok@host/v1?next=http://x/y", "ftp://bob:p/ss@host/otlp"}) {
+    std::string r = RedactUrl(url);
+    EXPECT_EQ(r.find("tok"), std::string::npos) << r;
+    EXPECT_EQ(r.find("p/ss"), std::string::npos) << r;
   }
 }
 

@@ -1,6 +1,7 @@
 #include "observe/otlp_exporter.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <chrono>
 #include <future>
@@ -73,18 +74,21 @@ bool HasControl(std::string_view s) {
 }  // namespace
 
 std::string RedactUrl(std::string_view url) {
-  size_t scheme = url.find("://");
-  size_t auth = scheme == std::string_view::npos ? 0 : scheme + 3;
-  size_t path = url.find_first_of("/?#", auth);
-  std::string_view authority = url.substr(auth, path == std::string_view::npos ? std::string_view::npos : path - auth);
-  std::string out(url.substr(0, auth));
-  size_t at = authority.rfind('@');
-  out += at == std::string_view::npos ? authority : authority.substr(at + 1);
-  if (path != std::string_view::npos) {
-    std::string_view rest = url.substr(path);
-    out += rest.substr(0, rest.find_first_of("?#"));
+  // A scheme only where one starts the text (RFC 3986: ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ));
+  // a "://" further on (in a query) is not one.
+  size_t auth = 0;
+  if (!url.empty() && std::isalpha(static_cast<unsigned char>(url[0]))) {
+    size_t k = 1;
+    while (k < url.size() && (std::isalnum(static_cast<unsigned char>(url[k])) || url[k] == '+' || url[k] == '-' || url[k] == '.')) ++k;
+    if (url.substr(k, 3) == "://") auth = k + 3;
   }
-  return out;
+  // Everything up to the last '@' goes, so a user info holding an unencoded '/', '?' or '#'
+  // (base64 tokens do) is hidden too; then the query and the fragment. Hiding a little too much
+  // (an '@' in a path or a query) is the safe way to be wrong.
+  std::string_view rest = url.substr(auth);
+  size_t at = rest.rfind('@');
+  if (at != std::string_view::npos) rest = rest.substr(at + 1);
+  return std::string(url.substr(0, auth)) + std::string(rest.substr(0, rest.find_first_of("?#")));
 }
 
 std::string TracesUrl(std::string url) {

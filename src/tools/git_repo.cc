@@ -16,9 +16,37 @@ namespace {
 
 namespace fs = std::filesystem;
 
+/// HonourGitConfigEnvironment makes libgit2 read the configuration files git would: libgit2
+/// ignores GIT_CONFIG_NOSYSTEM and GIT_CONFIG_GLOBAL, which git (and a CI or a test that sets
+/// them) uses to leave out /etc/gitconfig and ~/.gitconfig. GIT_CONFIG_GLOBAL naming another
+/// file is followed where that file is a `.gitconfig` (libgit2 searches folders for that
+/// name); /dev/null or empty leaves out the global and the XDG files, as git does.
+void HonourGitConfigEnvironment() {
+  auto set = [](int level, const char* path) { git_libgit2_opts(GIT_OPT_SET_SEARCH_PATH, level, path); };
+  const char* nosystem = std::getenv("GIT_CONFIG_NOSYSTEM");
+  if (nosystem && *nosystem && std::string(nosystem) != "0" && std::string(nosystem) != "false") {
+    set(GIT_CONFIG_LEVEL_SYSTEM, "");
+    set(GIT_CONFIG_LEVEL_PROGRAMDATA, "");
+  }
+  if (const char* global = std::getenv("GIT_CONFIG_GLOBAL")) {
+    fs::path file(global);
+    if (file.filename() == ".gitconfig") {
+      set(GIT_CONFIG_LEVEL_GLOBAL, file.parent_path().c_str());
+      set(GIT_CONFIG_LEVEL_XDG, "");
+    } else if (!*global || file == "/dev/null") {
+      set(GIT_CONFIG_LEVEL_GLOBAL, "");
+      set(GIT_CONFIG_LEVEL_XDG, "");
+    }
+  }
+  git_error_clear();
+}
+
 void InitOnce() {
   static std::once_flag once;
-  std::call_once(once, [] { git_libgit2_init(); });
+  std::call_once(once, [] {
+    git_libgit2_init();
+    HonourGitConfigEnvironment();
+  });
 }
 
 /// Err turns libgit2's last error into a Status naming what we were doing.
@@ -657,7 +685,7 @@ Result<LinkedWorktree> GitRepo::LinkedWorktreeOf(const std::string& dir) {
 }
 
 Result<RunBranch> GitRepo::InspectBranch(const std::string& repo_dir, const std::string& branch,
-                                         const std::string& snapshot) {
+                                         const std::string& snapshot, const std::string& own_worktree) {
   SW_ASSIGN_OR_RETURN(RepoPtr repo, OpenRepo(repo_dir));
   RunBranch out;
   Ref ref;
@@ -666,6 +694,31 @@ Result<RunBranch> GitRepo::InspectBranch(const std::string& repo_dir, const std:
   if (rc != 0) return Err("reading branch " + branch + " of " + repo_dir);
   out.exists = true;
   out.checked_out = git_branch_is_checked_out(ref.get()) == 1;
+  if (out.checked_out) {
+    // Which work tree: the main one's HEAD, or a linked one's other than the run's own.
+    std::string full = "refs/heads/" + branch;
+    auto holds = [&](git_reference* head) {
+      bool yes = head && git_reference_type(head) == GIT_REFERENCE_SYMBOLIC
+                     ? full == git_reference_symbolic_target(head)
+                     : head && git_reference_name(head) && full == git_reference_name(head);
+      git_reference_free(head);
+      return yes;
+    };
+    git_repository* main_repo = repo.get();
+    git_reference* head = nullptr;
+    if (git_repository_head(&head, main_repo) == 0 && holds(head)) out.checked_out_elsewhere = true;
+    git_strarray names{};
+    if (!out.checked_out_elsewhere && git_worktree_list(&names, main_repo) == 0) {
+      for (size_t i = 0; i < names.count && !out.checked_out_elsewhere; ++i) {
+        if (own_worktree == names.strings[i]) continue;
+        git_reference* wt_head = nullptr;
+        if (git_repository_head_for_worktree(&wt_head, main_repo, names.strings[i]) == 0 && holds(wt_head))
+          out.checked_out_elsewhere = true;
+      }
+      git_strarray_dispose(&names);
+    }
+    git_error_clear();
+  }
   const git_oid* tip = git_reference_target(ref.get());
   if (!tip) return out;
   // Commits of the branch that no other branch (local or remote-tracking) reaches.

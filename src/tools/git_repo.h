@@ -53,6 +53,7 @@ CommitIdentities ResolveIdentities(git_repository* repo, const Identity& author 
 struct RunBranch {
   bool exists = false;
   bool checked_out = false;   // by some work tree (the main one or a linked one)
+  bool checked_out_elsewhere = false;  // by a work tree other than own_worktree (the run's)
   int unique_commits = 0;     // commits reachable from no other branch (local or remote),
                               // the snapshot (InspectBranch's) not counted
   bool snapshot_unique = false;  // the snapshot commit is one of them: only this branch has it
@@ -110,9 +111,10 @@ class GitRepo {
   static Result<LinkedWorktree> LinkedWorktreeOf(const std::string& dir);
   /// InspectBranch says whether a local branch exists, is checked out, and holds commits no
   /// other branch has; `snapshot` (a commit id, may be "") is not counted among them but
-  /// reported apart (snapshot_unique).
+  /// reported apart (snapshot_unique). own_worktree (may be ""): the run's work tree, which
+  /// checked_out_elsewhere leaves out.
   static Result<RunBranch> InspectBranch(const std::string& repo_dir, const std::string& branch,
-                                         const std::string& snapshot = "");
+                                         const std::string& snapshot = "", const std::string& own_worktree = "");
   /// DeleteBranch deletes a local branch that no work tree has checked out.
   static sw::Status DeleteBranch(const std::string& repo_dir, const std::string& branch);
   ~GitRepo();

@@ -187,6 +187,25 @@ TEST_F(WorkspaceE2E, CommitsNameTheRepositorysIdentityAndAnAuthorOverridesTheAut
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(Git("log -1 --format='%an <%ae>|%cn <%ce>' specwright/nobody"),
             "Specwright <specwright@localhost>|Specwright <specwright@localhost>\n");
+  // A global file is read as git reads it: ~/.gitconfig, unless GIT_CONFIG_GLOBAL says
+  // otherwise (/dev/null: none; a .gitconfig elsewhere: that one). libgit2 alone ignores it.
+  std::string home = dir_ + "/home";
+  fs::create_directories(home + "/other");
+  Write(home + "/.gitconfig", "[user]\n\tname = Home Person\n\temail = home@example.com\n");
+  Write(home + "/other/.gitconfig", "[user]\n\tname = Other Person\n\temail = other@example.com\n");
+  env_.Set("HOME", home);
+  env_.Unset("GIT_CONFIG_GLOBAL");
+  r = Run(Flow(""), "home");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Git("log -1 --format='%an <%ae>' specwright/home"), "Home Person <home@example.com>\n");
+  env_.Set("GIT_CONFIG_GLOBAL", home + "/other/.gitconfig");
+  r = Run(Flow(""), "other");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Git("log -1 --format='%an <%ae>' specwright/other"), "Other Person <other@example.com>\n");
+  env_.Set("GIT_CONFIG_GLOBAL", "/dev/null");
+  r = Run(Flow(""), "devnull");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Git("log -1 --format='%an <%ae>' specwright/devnull"), "Specwright <specwright@localhost>\n");
   // A malformed author is a workflow error at its line and column.
   for (const char* bad : {"\"Robo\"", "\"<robo@example.org>\"", "\"Robo <not-an-email>\"", "[1]"}) {
     r = Run(Flow(std::string(", author: ") + bad), "bad");
@@ -333,9 +352,18 @@ TEST_F(WorkspaceE2E, GcNeverDeletesACheckedOutBranchAndGoesOnWhenTheRepositoryMo
   fs::remove_all(Ws("mine"));
   Git("worktree prune");
   Git("checkout -q specwright/mine");
-  auto r = Gc({"--delete-branches", "--json"});
+  // A dry run says what the real pass will do: keep the branch the user has checked out, and
+  // delete the other (whose only holder is the run's own work tree, which gc prunes).
+  auto r = Gc({"--delete-branches", "--json", "--dry-run"});
   ASSERT_EQ(r.code, 0) << r.err;
   json g = json::parse(r.out);
+  std::map<std::string, std::string> would;
+  for (const auto& b : g["branches"]) would[b["run"]] = b["action"];
+  EXPECT_EQ(would["mine"], "checked_out") << r.out;
+  EXPECT_EQ(would["moved"], "would_delete") << r.out;
+  r = Gc({"--delete-branches", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  g = json::parse(r.out);
   std::map<std::string, std::string> action;
   for (const auto& b : g["branches"]) action[b["run"]] = b["action"];
   EXPECT_EQ(action["mine"], "checked_out");
