@@ -3,7 +3,8 @@
 // XDG_CONFIG_HOME an empty folder in it (no ~/.config/specwright/specwright.yaml, no
 // ~/.config/git/config), git reads no system or global file (GIT_CONFIG_NOSYSTEM,
 // GIT_CONFIG_GLOBAL: git's own; HOME: libgit2's, which reads $HOME/.gitconfig), and no
-// identity or configuration comes from the environment. The binary inherits all of it.
+// identity, configuration, provider key or collector comes from the environment. The binary
+// inherits all of it.
 // A test that wants something else (a config of its own, an identity) sets it itself, with
 // setenv for the test's life: it wins over these, and what it puts back is these.
 #pragma once
@@ -39,7 +40,14 @@ class IsolatedEnvironment : public ::testing::Environment {
     std::vector<std::string> drop;
     for (char** e = environ; *e; ++e) {
       std::string name(*e, std::strcspn(*e, "="));
-      if (name.rfind("GIT_", 0) == 0 || name.rfind("SPECWRIGHT_", 0) == 0 || name.rfind("OTEL_", 0) == 0 ||
+      auto ends = [&](const char* tail) {
+        size_t n = std::strlen(tail);
+        return name.size() >= n && name.compare(name.size() - n, n, tail) == 0;
+      };
+      // A provider's key or address (OPENAI_API_KEY, ANTHROPIC_BASE_URL, OLLAMA_HOST, …): no
+      // test reaches a real provider because the developer happens to have a key.
+      bool provider = ends("_API_KEY") || ends("_BASE_URL") || name == "OLLAMA_HOST";
+      if (provider || name.rfind("GIT_", 0) == 0 || name.rfind("SPECWRIGHT_", 0) == 0 || name.rfind("OTEL_", 0) == 0 ||
           name == "EMAIL" || name == "NO_COLOR" || name == "COLUMNS")
         drop.push_back(name);
     }
