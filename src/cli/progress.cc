@@ -122,11 +122,13 @@ std::string Render(std::vector<Seg> segs, bool color, int width, bool keep_newli
   std::string out;
   for (const auto& s : segs) {
     if (room <= 0) break;
-    std::string t = Cells(s.text) > room ? CutCells(s.text, room) : s.text;
+    bool cut = Cells(s.text) > room;
+    std::string t = cut ? CutCells(s.text, room) : s.text;
     room -= Cells(t);
-    if (t.empty()) continue;
-    if (color && s.style) out += std::string(s.style) + t + kReset;
-    else out += t;
+    if (!t.empty()) out += color && s.style ? std::string(s.style) + t + kReset : t;
+    // After a cut nothing follows but the "…": a wide character that did not fit may leave a
+    // column, which a later segment's text must not take out of order.
+    if (cut) break;
   }
   if (total > width && width > 0) out += "…";
   return out;
