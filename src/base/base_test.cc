@@ -79,6 +79,14 @@ TEST(Hash, StableHexAndPartsAreDelimited) {
   EXPECT_FALSE(IsHexDigest("ABCDEF0123456789ABCDEF0123456789"));
 }
 
+TEST(Strings, PercentDecodeTakesAnEscapedNulOnlyWhenAllowed) {
+  std::string out;
+  EXPECT_FALSE(PercentDecode("a%00b", &out));
+  ASSERT_TRUE(PercentDecode("a%00b", &out, false, /*allow_nul=*/true));
+  EXPECT_EQ(out, std::string("a\0b", 3));
+  EXPECT_FALSE(PercentDecode("a%0", &out, false, true));
+}
+
 TEST(Strings, DidYouMean) {
   EXPECT_EQ(DidYouMean("promt", {"prompt", "needs", "model"}), "prompt");
   EXPECT_EQ(DidYouMean("xyzzy", {"prompt", "needs"}), "");

@@ -185,4 +185,30 @@ std::string LocalTime(double unix_seconds, const char* format) {
   return std::string(buf, n);
 }
 
+bool PercentDecode(std::string_view in, std::string* out, bool plus_is_space, bool allow_nul) {
+  out->clear();
+  out->reserve(in.size());
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '%') {
+      if (i + 2 >= in.size()) return false;
+      int h = hex(in[i + 1]), l = hex(in[i + 2]);
+      if (h < 0 || l < 0 || (h == 0 && l == 0 && !allow_nul)) return false;
+      out->push_back(static_cast<char>(h * 16 + l));
+      i += 2;
+    } else if (c == '+' && plus_is_space) {
+      out->push_back(' ');
+    } else {
+      out->push_back(c);
+    }
+  }
+  return true;
+}
+
 }  // namespace sw

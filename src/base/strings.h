@@ -18,6 +18,9 @@ std::vector<std::string> Split(std::string_view s, char sep);
 std::string Join(const std::vector<std::string>& parts, std::string_view sep);
 bool StartsWith(std::string_view s, std::string_view prefix);
 std::string Trim(std::string_view s);
+/// PercentDecode decodes %XX escapes into *out (and, plus_is_space, '+' as a space, as in a
+/// query); false on a broken escape, and on %00 unless allow_nul.
+bool PercentDecode(std::string_view in, std::string* out, bool plus_is_space = false, bool allow_nul = false);
 /// Lower lower-cases ASCII letters (header names, identifiers).
 std::string Lower(std::string_view s);
 

@@ -14,30 +14,6 @@ namespace sw::observe {
 
 namespace {
 
-int HexDigit(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
-
-/// PercentDecode decodes %XX escapes; false on a broken escape.
-bool PercentDecode(std::string_view in, std::string* out) {
-  out->clear();
-  for (size_t i = 0; i < in.size(); ++i) {
-    if (in[i] != '%') {
-      *out += in[i];
-      continue;
-    }
-    if (i + 2 >= in.size()) return false;
-    int hi = HexDigit(in[i + 1]), lo = HexDigit(in[i + 2]);
-    if (hi < 0 || lo < 0) return false;
-    *out += static_cast<char>(hi * 16 + lo);
-    i += 2;
-  }
-  return true;
-}
-
 /// ParseList reads "k=v,k2=v2" (the W3C Baggage form the OTLP variables use: keys trimmed,
 /// values percent-decoded; empty members skipped). On a malformed member, *why says which
 /// (the member's key, never its value: header values are secrets) and the result is false.
@@ -53,7 +29,7 @@ bool ParseList(const std::string& text, KeyValues* out, std::string* why) {
       return false;
     }
     std::string value;
-    if (!PercentDecode(Trim(m.substr(eq + 1)), &value)) {
+    if (!PercentDecode(Trim(m.substr(eq + 1)), &value, false, /*allow_nul=*/true)) {
       *why = "the value of \"" + key + "\" has a broken %-escape";
       return false;
     }

@@ -12,6 +12,8 @@
 #include <map>
 #include <thread>
 
+#include "base/strings.h"
+
 namespace sw::server {
 
 namespace asio = boost::asio;
@@ -71,7 +73,7 @@ Request ToRequest(const http::request<http::string_body>& req, const std::string
   r.peer = peer;
   std::string_view target = req.target();
   size_t q = target.find('?');
-  *ok = PercentDecode(target.substr(0, q), false, &r.path);
+  *ok = PercentDecode(target.substr(0, q), &r.path);
   if (q != std::string_view::npos) {
     std::string_view rest = target.substr(q + 1);
     while (!rest.empty()) {
@@ -79,8 +81,8 @@ Request ToRequest(const http::request<http::string_body>& req, const std::string
       std::string_view pair = rest.substr(0, amp);
       size_t eq = pair.find('=');
       std::string k, v;
-      *ok = *ok && PercentDecode(pair.substr(0, eq), true, &k);
-      if (eq != std::string_view::npos) *ok = *ok && PercentDecode(pair.substr(eq + 1), true, &v);
+      *ok = *ok && PercentDecode(pair.substr(0, eq), &k, true);
+      if (eq != std::string_view::npos) *ok = *ok && PercentDecode(pair.substr(eq + 1), &v, true);
       if (!k.empty()) r.query[k] = v;
       if (amp == std::string_view::npos) break;
       rest = rest.substr(amp + 1);
@@ -95,7 +97,7 @@ Request ToRequest(const http::request<http::string_body>& req, const std::string
   for (std::string_view rest = target.substr(0, q); !rest.empty();) {
     size_t slash = rest.find('/');
     std::string part;
-    *ok = *ok && PercentDecode(rest.substr(0, slash), false, &part);
+    *ok = *ok && PercentDecode(rest.substr(0, slash), &part);
     if (!part.empty()) r.segments.push_back(std::move(part));
     if (slash == std::string_view::npos) break;
     rest = rest.substr(slash + 1);
@@ -114,32 +116,6 @@ bool IsLoopback(const std::string& host) {
   boost::system::error_code ec;
   auto a = asio::ip::make_address(host, ec);
   return !ec && a.is_loopback();
-}
-
-bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out) {
-  out->clear();
-  out->reserve(in.size());
-  auto hex = [](char c) -> int {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      if (i + 2 >= in.size()) return false;
-      int h = hex(in[i + 1]), l = hex(in[i + 2]);
-      if (h < 0 || l < 0 || (h == 0 && l == 0)) return false;  // a NUL byte is never a valid name
-      out->push_back(static_cast<char>(h * 16 + l));
-      i += 2;
-    } else if (c == '+' && plus_is_space) {
-      out->push_back(' ');
-    } else {
-      out->push_back(c);
-    }
-  }
-  return true;
 }
 
 void HttpServer::Impl::AcceptLoop() {

@@ -77,7 +77,5 @@ class HttpServer {
 /// IsLoopback says whether host names the loopback interface (127.0.0.0/8, ::1, localhost).
 bool IsLoopback(const std::string& host);
 
-/// PercentDecode decodes %XX and (in queries) '+'; false when malformed.
-bool PercentDecode(std::string_view in, bool plus_is_space, std::string* out);
 
 }  // namespace sw::server

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/strings.h"
 #include "server/api.h"
 #include "server/http.h"
 
@@ -21,13 +22,13 @@ TEST(Loopback, NamesTheLoopbackInterfaceOnly) {
 
 TEST(PercentDecode, DecodesAndRefusesMalformedOrNul) {
   std::string out;
-  EXPECT_TRUE(PercentDecode("a%2Fb%20c", false, &out));
+  EXPECT_TRUE(PercentDecode("a%2Fb%20c", &out));
   EXPECT_EQ(out, "a/b c");
-  EXPECT_TRUE(PercentDecode("a+b", true, &out));
+  EXPECT_TRUE(PercentDecode("a+b", &out, true));
   EXPECT_EQ(out, "a b");
-  EXPECT_TRUE(PercentDecode("a+b", false, &out));
+  EXPECT_TRUE(PercentDecode("a+b", &out));
   EXPECT_EQ(out, "a+b");
-  for (const char* bad : {"%", "%4", "%zz", "a%00b"}) EXPECT_FALSE(PercentDecode(bad, false, &out)) << bad;
+  for (const char* bad : {"%", "%4", "%zz", "a%00b"}) EXPECT_FALSE(PercentDecode(bad, &out)) << bad;
 }
 
 class StaticFiles : public ::testing::Test {
