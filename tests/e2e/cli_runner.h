@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -25,6 +26,35 @@ struct Proc {
   std::string out_path, err_path;
 };
 
+/// ExecArgs is a program's argv and envp, owned, ready for posix_spawn or execve (made before
+/// a fork: the child then calls nothing that allocates).
+struct ExecArgs {
+  std::vector<std::string> args, vars;
+  std::vector<char*> argv, envp;
+};
+
+/// MakeExecArgs is bin with args, in the inherited environment less the variables drop says,
+/// with env's variables replacing inherited ones of the same name (getenv finds the first).
+inline ExecArgs MakeExecArgs(const std::string& bin, const std::vector<std::string>& args,
+                             const std::vector<std::string>& env,
+                             const std::function<bool(const std::string&)>& drop = nullptr) {
+  ExecArgs x;
+  x.args = {bin};
+  x.args.insert(x.args.end(), args.begin(), args.end());
+  for (char** e = environ; *e; ++e) {
+    std::string var(*e);
+    bool replaced = drop && drop(var);
+    for (const auto& v : env) replaced = replaced || var.compare(0, var.find('=') + 1, v, 0, v.find('=') + 1) == 0;
+    if (!replaced) x.vars.push_back(std::move(var));
+  }
+  x.vars.insert(x.vars.end(), env.begin(), env.end());
+  for (auto& a : x.args) x.argv.push_back(a.data());
+  x.argv.push_back(nullptr);
+  for (auto& v : x.vars) x.envp.push_back(v.data());
+  x.envp.push_back(nullptr);
+  return x;
+}
+
 /// Spawn starts the binary with args; stdout/stderr go to files; extra env is appended.
 inline Proc Spawn(const std::vector<std::string>& args, const std::string& dir, const std::vector<std::string>& env = {}) {
   static int n = 0;
@@ -36,24 +66,8 @@ inline Proc Spawn(const std::vector<std::string>& args, const std::string& dir, 
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  std::vector<std::string> all = {SW_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  // The extra variables replace the inherited ones of the same name (getenv finds the first).
-  std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) {
-    std::string var(*e);
-    bool replaced = false;
-    for (const auto& x : env) replaced = replaced || var.compare(0, var.find('=') + 1, x, 0, x.find('=') + 1) == 0;
-    if (!replaced) envs.push_back(std::move(var));
-  }
-  for (auto& e : env) envs.push_back(e);
-  std::vector<char*> envp;
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  int rc = posix_spawn(&p.pid, SW_BINARY, &fa, nullptr, argv.data(), envp.data());
+  ExecArgs x = MakeExecArgs(SW_BINARY, args, env);
+  int rc = posix_spawn(&p.pid, SW_BINARY, &fa, nullptr, x.argv.data(), x.envp.data());
   posix_spawn_file_actions_destroy(&fa);
   EXPECT_EQ(rc, 0);
   return p;

@@ -778,7 +778,9 @@ TEST_F(ObserveE2E, OtelEnvironmentVariablesConfigureTheLiveExport) {
   // The header's value is a secret: not on stderr, not anywhere in the store.
   EXPECT_EQ(r.err.find("s3cr"), std::string::npos) << r.err;
   for (const auto& f : fs::recursive_directory_iterator(store_))
-    if (f.is_regular_file()) EXPECT_EQ(Slurp(f.path().string()).find("s3cr"), std::string::npos) << f.path();
+    if (f.is_regular_file()) {
+      EXPECT_EQ(Slurp(f.path().string()).find("s3cr"), std::string::npos) << f.path();
+    }
 
   // export --format otlp reads the resource variables too.
   r = Cli({"export", "env1", "--format", "otlp"}, {"OTEL_SERVICE_NAME=exported", "OTEL_RESOURCE_ATTRIBUTES=team=ocean"});

@@ -43,28 +43,17 @@ PtyRun RunOnPty(const std::vector<std::string>& args, const std::string& dir, co
   int master = -1;
   std::string out_path = dir + "/pty_out.txt";
   // Everything the child needs is made before fork: only async-signal-safe calls after it.
-  std::vector<std::string> all = {SW_BINARY};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) {
-    std::string v = *e;
-    if (v.rfind("NO_COLOR=", 0) == 0 || v.rfind("TERM=", 0) == 0 || v.rfind("COLUMNS=", 0) == 0) continue;
-    envs.push_back(v);
-  }
-  envs.push_back("TERM=xterm-256color");
-  for (const auto& e : env) envs.push_back(e);
-  std::vector<char*> envp;
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  std::vector<std::string> vars = {"TERM=xterm-256color"};
+  vars.insert(vars.end(), env.begin(), env.end());
+  e2e::ExecArgs x = e2e::MakeExecArgs(SW_BINARY, args, vars, [](const std::string& v) {
+    return v.rfind("NO_COLOR=", 0) == 0 || v.rfind("COLUMNS=", 0) == 0;
+  });
   pid_t pid = forkpty(&master, nullptr, nullptr, &ws);
   if (pid == 0) {
     int fd = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd >= 0) dup2(fd, 1);
     if (::chdir(dir.c_str()) != 0) _exit(126);
-    execve(SW_BINARY, argv.data(), envp.data());
+    execve(SW_BINARY, x.argv.data(), x.envp.data());
     _exit(127);
   }
   EXPECT_GT(pid, 0);
@@ -191,7 +180,9 @@ TEST_F(ProgressE2E, OnATerminalTheStatusLineIsColouredTrueAndFitsTheWidth) {
     const auto& s = lines[i];
     EXPECT_EQ(s.total, 5) << s.text;
     most_running = std::max(most_running, s.running);
-    if (i > 0) EXPECT_GE(s.done, lines[i - 1].done) << "went backwards: " << lines[i - 1].text << " -> " << s.text;
+    if (i > 0) {
+      EXPECT_GE(s.done, lines[i - 1].done) << "went backwards: " << lines[i - 1].text << " -> " << s.text;
+    }
     // A map in flight: its bar and item counts.
     bar |= std::regex_search(s.text, std::regex("map each ▕[█░]+▏ [0-8]/8"));
     loop |= s.text.find("loop review 2/5") != std::string::npos;

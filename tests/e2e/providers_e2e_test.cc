@@ -32,28 +32,16 @@ using e2e::Slurp;
 /// Exec runs a binary with a clean provider environment plus env; returns its exit and output.
 Out Exec(const std::string& bin, const std::vector<std::string>& args, const std::string& dir,
         const std::vector<std::string>& env) {
-  std::vector<std::string> all = {bin};
-  all.insert(all.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : all) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> envs;
-  for (char** e = environ; *e; ++e) {
-    std::string v = *e;
-    if (v.find("API_KEY=") != std::string::npos || v.starts_with("OPENAI_") || v.starts_with("SPECWRIGHT_")) continue;
-    envs.push_back(v);
-  }
-  envs.insert(envs.end(), env.begin(), env.end());
-  std::vector<char*> envp;
-  for (auto& e : envs) envp.push_back(e.data());
-  envp.push_back(nullptr);
+  e2e::ExecArgs x = e2e::MakeExecArgs(bin, args, env, [](const std::string& v) {
+    return v.find("API_KEY=") != std::string::npos || v.starts_with("OPENAI_") || v.starts_with("SPECWRIGHT_");
+  });
   std::string o = dir + "/o.txt", e = dir + "/e.txt";
   posix_spawn_file_actions_t fa;
   posix_spawn_file_actions_init(&fa);
   posix_spawn_file_actions_addopen(&fa, 1, o.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, e.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   pid_t pid;
-  EXPECT_EQ(posix_spawn(&pid, bin.c_str(), &fa, nullptr, argv.data(), envp.data()), 0);
+  EXPECT_EQ(posix_spawn(&pid, bin.c_str(), &fa, nullptr, x.argv.data(), x.envp.data()), 0);
   posix_spawn_file_actions_destroy(&fa);
   int st = 0;
   waitpid(pid, &st, 0);
