@@ -44,7 +44,7 @@ std::string StorePath(const Context& ctx) {
   return ec ? ctx.store_dir : p.lexically_normal().string();
 }
 
-bool StoreExists(const Context& ctx) { return FileExists(ctx.store_dir + "/specwright.db"); }
+bool StoreExists(const Context& ctx) { return FileExists(store::SqliteDatabasePath(ctx.store_dir)); }
 
 namespace {
 /// Elsewhere says how to point a command at another store.

@@ -14,7 +14,7 @@
 namespace sw::mcp {
 
 Result<std::unique_ptr<store::Store>> OpenStoreFor(const Options& o, bool create) {
-  if (!create && !FileExists(o.store_dir + "/specwright.db"))
+  if (!create && !FileExists(store::SqliteDatabasePath(o.store_dir)))
     return NotFound("no Specwright store at " + o.store_dir + " (no runs recorded here yet; `specwright run` or "
                     "`specwright develop` in the project records them)");
   store::StoreOptions so;

@@ -531,8 +531,10 @@ Result<std::unique_ptr<SqliteStore>> SqliteStore::Open(const std::string& dir, c
   return store;
 }
 
+std::string SqliteDatabasePath(const std::string& dir) { return dir + "/specwright.db"; }
+
 Status SqliteStore::Init() {
-  db_path_ = dir_ + "/specwright.db";
+  db_path_ = SqliteDatabasePath(dir_);
   if (options_.create) {
     SW_RETURN_IF_ERROR(MakeDirs(dir_));
     SW_RETURN_IF_ERROR(MakeDirs(dir_ + "/blobs"));

@@ -288,6 +288,10 @@ bool ProcessAlive(const RunRecord& run);
 /// concurrent runs started in the same second never collide.
 std::string UnusedRunId(Store* st, double wall_seconds);
 
+/// SqliteDatabasePath is the database file of the SQLite store in dir (dir/specwright.db); a
+/// store is there when that file is.
+std::string SqliteDatabasePath(const std::string& dir);
+
 /// OpenSqlite opens (creating if needed) the store in dir: dir/specwright.db (WAL) and
 /// dir/blobs/. Applies the schema and migrations.
 Result<std::unique_ptr<Store>> OpenSqlite(const std::string& dir, const StoreOptions& options = {});
