@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "base/clock.h"
+#include "base/fs.h"
 #include "base/hash.h"
 #include "base/ids.h"
 #include "base/strings.h"
@@ -243,6 +244,24 @@ TEST(Subprocess, KillRecordedGroupsKillsOnlyTheRecordedGroup) {
   ASSERT_EQ(::waitpid(child, &status, 0), child);
   EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
   EXPECT_TRUE(std::filesystem::is_empty(dir));
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace sw
+
+namespace sw {
+namespace {
+
+TEST(Fs, SamePathResolvesLinksAndIgnoresATrailingSlash) {
+  char tmpl[] = "/tmp/sw_samepath_XXXXXX";
+  std::string dir = mkdtemp(tmpl);
+  std::filesystem::create_directories(dir + "/real/sub");
+  std::filesystem::create_directory_symlink(dir + "/real", dir + "/link");
+  EXPECT_TRUE(SamePath(dir + "/real/sub", dir + "/link/sub"));
+  EXPECT_TRUE(SamePath(dir + "/real/sub/", dir + "/real/./sub"));
+  EXPECT_TRUE(SamePath(dir + "/gone/x", dir + "/gone/y/../x")) << "a path that does not exist is compared as written";
+  EXPECT_FALSE(SamePath(dir + "/real", dir + "/real/sub"));
   std::filesystem::remove_all(dir);
 }
 

@@ -73,4 +73,15 @@ Status MakeDirs(const std::string& path) {
 
 bool FileExists(const std::string& path) { return ::access(path.c_str(), F_OK) == 0; }
 
+bool SamePath(const std::string& a, const std::string& b) {
+  auto norm = [](const std::string& p) {
+    std::error_code ec;
+    std::filesystem::path c = std::filesystem::weakly_canonical(std::filesystem::absolute(p, ec), ec);
+    std::string s = (ec ? std::filesystem::path(p).lexically_normal() : c.lexically_normal()).string();
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+  };
+  return norm(a) == norm(b);
+}
+
 }  // namespace sw

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <iostream>
 
+#include "base/fs.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "tools/git_repo.h"
@@ -15,14 +16,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using json = nlohmann::json;
-
-/// SameFolder: two paths name one folder, links resolved (as far as they exist).
-bool SameFolder(const std::string& a, const std::string& b) {
-  std::error_code ec1, ec2;
-  fs::path x = fs::weakly_canonical(fs::absolute(a), ec1), y = fs::weakly_canonical(fs::absolute(b), ec2);
-  if (ec1 || ec2) return fs::path(a).lexically_normal() == fs::path(b).lexically_normal();
-  return x.lexically_normal() == y.lexically_normal();
-}
 
 /// WorktreeLine is what a person reads about a work tree record gc leaves alone ("" when
 /// there is nothing to say).
@@ -121,7 +114,7 @@ GcGitReport CleanWorkspaces(const std::vector<GcWorkspace>& workspaces, const Gc
       fs::path p = fs::path(o.root) / w.run;
       std::error_code ec;
       if (fs::is_directory(p, ec) && !fs::is_symlink(p, ec)) {
-        folder_going = !w.dir.empty() && SameFolder(p.string(), w.dir);
+        folder_going = !w.dir.empty() && SamePath(p.string(), w.dir);
         int64_t bytes = 0;
         for (auto it = fs::recursive_directory_iterator(p, ec); !ec && it != fs::recursive_directory_iterator();
              it.increment(ec))

@@ -598,18 +598,6 @@ namespace {
 
 using WorktreePtr = std::unique_ptr<git_worktree, void (*)(git_worktree*)>;
 
-/// SamePath: two paths name the same folder, links resolved (as far as they exist).
-bool SamePath(const std::string& a, const std::string& b) {
-  auto norm = [](const std::string& p) {
-    std::error_code ec;
-    fs::path c = fs::weakly_canonical(fs::absolute(p, ec), ec);
-    std::string s = (ec ? fs::path(p).lexically_normal() : c.lexically_normal()).string();
-    while (s.size() > 1 && s.back() == '/') s.pop_back();
-    return s;
-  };
-  return norm(a) == norm(b);
-}
-
 /// ExamineWorktree is InspectWorktree on an open repository; a record it finds is left in *wt.
 Result<WorktreeRecord> ExamineWorktree(git_repository* repo, const std::string& repo_dir, const std::string& name,
                                        const std::string& dir, bool folder_going, WorktreePtr* wt) {
