@@ -21,6 +21,9 @@ PKGS+=(
   # The secretdrop example's generated project (examples/develop/secretdrop) is Python with
   # AES-GCM from the cryptography package; its e2e test builds and tests it for real.
   python3 python3-cryptography
+  # The PostgreSQL store (src/store/pg*.cc) links libpq; its tests start a throwaway cluster of
+  # Debian's server (scripts/pg-cluster.sh; Debian 12 ships 15).
+  libpq-dev postgresql
 )
 
 # Node.js and npm build the web UI and run the real MCP servers of the tests. A machine that has

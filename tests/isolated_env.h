@@ -47,7 +47,10 @@ class IsolatedEnvironment : public ::testing::Environment {
       // A provider's key or address (OPENAI_API_KEY, ANTHROPIC_BASE_URL, OLLAMA_HOST, …): no
       // test reaches a real provider because the developer happens to have a key.
       bool provider = ends("_API_KEY") || ends("_BASE_URL") || name == "OLLAMA_HOST";
-      if (provider || name.rfind("GIT_", 0) == 0 || name.rfind("SPECWRIGHT_", 0) == 0 || name.rfind("OTEL_", 0) == 0 ||
+      // The test cluster's URL (make test) and the opt-out from it stay (tests/pg_test_db.h).
+      bool test_pg = name == "SPECWRIGHT_TEST_PG_URL" || name == "SPECWRIGHT_TEST_NO_PG";
+      if (provider || name.rfind("GIT_", 0) == 0 || (name.rfind("SPECWRIGHT_", 0) == 0 && !test_pg) ||
+          name.rfind("OTEL_", 0) == 0 ||
           name == "EMAIL" || name == "NO_COLOR" || name == "COLUMNS")
         drop.push_back(name);
     }

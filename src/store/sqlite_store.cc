@@ -16,13 +16,12 @@
 #include "base/ids.h"
 #include "base/subprocess.h"
 #include "base/hash.h"
-
-#include <nlohmann/json.hpp>
+#include "store/call_detail.h"
 
 namespace sw::store {
 namespace {
 
-constexpr int kSchemaVersion = 5;
+constexpr int kSchemaVersion = 6;
 
 /// Version 1: the tables mirror the structs of store.h column for column.
 constexpr const char* kSchemaV1 = R"sql(
@@ -118,12 +117,22 @@ constexpr const char* kSchemaV5 = R"sql(
 ALTER TABLE llm_calls ADD COLUMN detail TEXT NOT NULL DEFAULT '';
 )sql";
 
-constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5};
+/// Version 6: who orchestrates a run under a worker's lease, and until when (the work queue
+/// writes them; a SQLite store has no workers, but `store copy` keeps them and the columns are
+/// the same on both backends).
+constexpr const char* kSchemaV6 = R"sql(
+ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE runs ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
+)sql";
 
-#define SW_RUN_COLS                                                                                   \
+constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
+
+// The run upsert writes SW_RUN_WRITE_COLS; owner and lease_until are the work queue's.
+#define SW_RUN_WRITE_COLS                                                                             \
   "id, parent_id, workflow_file, workflow_name, workflow_hash, status, created_at, finished_at, "   \
   "inputs_json, options_json, error, pid, tokens_in, tokens_out, calls, cost_usd, nodes_total, "   \
   "nodes_succeeded, nodes_failed, nodes_skipped, cancel_requested, cost_unknown, session, label"
+#define SW_RUN_COLS SW_RUN_WRITE_COLS ", owner, lease_until"
 #define SW_NODE_RUN_COLS                                                                   \
   "run_id, node, iteration, item, attempt, status, started_at, finished_at, tokens_in, " \
   "tokens_out, cost_usd, calls, model, error, output_blob, cached, cost_unknown"
@@ -140,7 +149,7 @@ constexpr const char* kSqlText[] = {
     "ROLLBACK",
     // kUpsertRun: an upsert never clears a cancel request made by another process, except on
     // the transition back into 'running' (a resume), where the engine's value wins.
-    "INSERT INTO runs (" SW_RUN_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
+    "INSERT INTO runs (" SW_RUN_WRITE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
     "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (id) DO UPDATE SET "
     "parent_id = excluded.parent_id, workflow_file = excluded.workflow_file, "
     "workflow_name = excluded.workflow_name, workflow_hash = excluded.workflow_hash, "
@@ -223,10 +232,12 @@ constexpr const char* kSqlText[] = {
     "SELECT run_id, node, iteration, item, attempt, text, updated_at FROM live WHERE run_id = ?1 "
     "ORDER BY node, iteration, item, attempt",
     "UPDATE runs SET status = 'running', pid = ?1 WHERE id = ?2 AND status = ?3 AND pid = ?4",
+    "SELECT owner FROM runs WHERE id = ?1",
 };
 static_assert(sizeof(kSqlText) / sizeof(kSqlText[0]) == static_cast<size_t>(Sql::kCount));
 
 #undef SW_RUN_COLS
+#undef SW_RUN_WRITE_COLS
 #undef SW_NODE_RUN_COLS
 #undef SW_LLM_CALL_COLS
 
@@ -377,6 +388,8 @@ RunRecord ReadRun(sqlite3_stmt* s) {
   r.cost_unknown = Int(s, 21) != 0;
   r.session = Text(s, 22);
   r.label = Text(s, 23);
+  r.owner = Text(s, 24);
+  r.lease_until = Real(s, 25);
   return r;
 }
 
@@ -416,19 +429,6 @@ NodeRunRecord ReadNodeRun(sqlite3_stmt* s) {
   return n;
 }
 
-/// CallDetail is the llm_calls.detail column: the call's facts with no column of their own.
-std::string CallDetail(const LlmCallRecord& c) {
-  if (c.response_id.empty() && c.finish_reason.empty() && c.error_type.empty() && c.max_tokens <= 0 && !c.temperature)
-    return "";
-  nlohmann::json d = nlohmann::json::object();
-  if (!c.response_id.empty()) d["response_id"] = c.response_id;
-  if (!c.finish_reason.empty()) d["finish_reason"] = c.finish_reason;
-  if (!c.error_type.empty()) d["error_type"] = c.error_type;
-  if (c.max_tokens > 0) d["max_tokens"] = c.max_tokens;
-  if (c.temperature) d["temperature"] = *c.temperature;
-  return d.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
 LlmCallRecord ReadLlmCall(sqlite3_stmt* s) {
   LlmCallRecord c;
   c.id = Int(s, 0);
@@ -455,16 +455,7 @@ LlmCallRecord ReadLlmCall(sqlite3_stmt* s) {
   c.request_hash = Text(s, 21);
   c.reply_blob = Text(s, 22);
   c.response_model = Text(s, 23);
-  if (std::string d = Text(s, 24); !d.empty()) {
-    auto j = nlohmann::json::parse(d, nullptr, false);
-    if (j.is_object()) {
-      c.response_id = j.value("response_id", "");
-      c.finish_reason = j.value("finish_reason", "");
-      c.error_type = j.value("error_type", "");
-      c.max_tokens = j.value("max_tokens", int64_t{0});
-      if (auto t = j.find("temperature"); t != j.end() && t->is_number()) c.temperature = t->get<double>();
-    }
-  }
+  ReadCallDetail(Text(s, 24), c);
   return c;
 }
 
@@ -507,7 +498,15 @@ Result<std::vector<T>> Collect(sqlite3* db, sqlite3_stmt* s, T (*read)(sqlite3_s
 
 }  // namespace
 
-bool ProcessAlive(const RunRecord& run) { return run.status == "running" && ProcessRunning(run.pid); }
+bool ProcessAlive(const RunRecord& run) {
+  if (run.status != "running") return false;
+  if (run.lease_until > 0) {
+    struct timespec now {};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    return run.lease_until > static_cast<double>(now.tv_sec) + now.tv_nsec * 1e-9;
+  }
+  return ProcessRunning(run.pid);
+}
 
 std::string UnusedRunId(Store* st, double wall_seconds) {
   std::string id;
@@ -594,6 +593,12 @@ Status SqliteStore::Commit(Batch& batch) {
     Reset r{Stmt(Sql::kBegin)};
     if (sqlite3_step(Stmt(Sql::kBegin)) != SQLITE_DONE) return Error("commit: begin");
   }
+  // A fenced batch whose run has another owner now writes nothing, not even a blob file.
+  if (Status fs = CheckFence(batch); !fs.ok()) {
+    Reset r{Stmt(Sql::kRollback)};
+    sqlite3_step(Stmt(Sql::kRollback));
+    return fs;
+  }
   // Large blobs go to files inside the write transaction (a crash before COMMIT leaves only
   // an unreferenced file), so `gc`, which deletes files under the same lock, can never remove
   // one a commit is about to reference.
@@ -624,6 +629,17 @@ Status SqliteStore::Commit(Batch& batch) {
   for (size_t i = 0; i < seqs.size(); ++i) batch.events[i].seq = seqs[i];
   for (size_t i = 0; i < ids.size(); ++i) batch.llm_calls[i].id = ids[i];
   return Status::Ok();
+}
+
+Status SqliteStore::CheckFence(const Batch& batch) {
+  if (!batch.fence) return Status::Ok();
+  const Fence& f = *batch.fence;
+  Bind(Stmt(Sql::kRunOwner), f.run_id);
+  auto read_owner = +[](sqlite3_stmt* s) { return Text(s, 0); };
+  SW_ASSIGN_OR_RETURN(auto owners, Collect(db_, Stmt(Sql::kRunOwner), read_owner, "commit: reading the run's owner"));
+  if (!owners.empty() && owners[0] == f.owner) return Status::Ok();
+  std::string now = owners.empty() ? "nobody (the run is not in the store)" : owners[0].empty() ? "nobody" : owners[0];
+  return Failed("lease lost: run " + f.run_id + " is now orchestrated by " + now);
 }
 
 Status SqliteStore::WriteInBatch(Batch& batch, std::vector<int64_t>& seqs, std::vector<int64_t>& ids) {

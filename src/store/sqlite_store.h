@@ -52,6 +52,7 @@ enum class Sql {
   kDeleteRunLive,
   kListLive,
   kClaimRun,
+  kRunOwner,
   kCount,  // not a statement: the size of the table
 };
 
@@ -91,6 +92,8 @@ class SqliteStore final : public Store {
                         int64_t pid) override;
   Result<bool> CancelRequested(const std::string& run_id) override;
   Result<std::string> IntegrityCheck() override;
+  std::string Location() const override { return dir_; }
+  std::string Backend() const override { return "sqlite"; }
 
  private:
   SqliteStore(std::string dir, const StoreOptions& options) : dir_(std::move(dir)), options_(options) {}
@@ -99,6 +102,8 @@ class SqliteStore final : public Store {
   Status PrepareAll();
   /// BlobPath is where a large blob lives; hash has already passed IsHexDigest.
   std::string BlobPath(const std::string& hash) const;
+  /// CheckFence fails the batch when its fence's run has another owner now.
+  Status CheckFence(const Batch& batch);
   /// WriteInBatch runs every insert of the batch; the caller owns the transaction.
   Status WriteInBatch(Batch& batch, std::vector<int64_t>& seqs, std::vector<int64_t>& ids);
   /// Error turns the connection's last error into a Status that says what we were doing.

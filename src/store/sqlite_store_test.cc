@@ -1,9 +1,9 @@
+// The SQLite store's own behaviour: its files (the database, large blobs as files), its
+// migrations from older versions, its PRAGMAs. What every store does is in store_test.cc.
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <stdlib.h>
 
-#include <chrono>
-#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -11,13 +11,15 @@
 #include "base/fs.h"
 #include "base/hash.h"
 #include "store/store.h"
+#include "store/store_test_util.h"
 
 namespace sw::store {
 namespace {
 
-/// StoreTest gives every test a fresh directory under /tmp and removes it afterwards.
-class StoreTest : public ::testing::Test {
+/// SqliteStoreTest gives every test a fresh directory under /tmp and removes it afterwards.
+class SqliteStoreTest : public ::testing::Test, public StoreTestHelpers {
  protected:
+  using StoreTestHelpers::Run;  // not gtest's Test::Run
   void SetUp() override {
     char tmpl[] = "/tmp/sw_store_test.XXXXXX";
     ASSERT_NE(mkdtemp(tmpl), nullptr);
@@ -31,324 +33,10 @@ class StoreTest : public ::testing::Test {
     return s.ok() ? std::move(s).value() : nullptr;
   }
 
-  static RunRecord Run(const std::string& id, double created_at, const std::string& parent = "") {
-    RunRecord r;
-    r.id = id;
-    r.parent_id = parent;
-    r.created_at = created_at;
-    r.workflow_name = "wf";
-    return r;
-  }
-
-  static Event Ev(const std::string& run_id, const std::string& type) {
-    Event e;
-    e.run_id = run_id;
-    e.type = type;
-    e.ts = 1.5;
-    return e;
-  }
-
-  void CommitRun(Store& s, const RunRecord& r) {
-    Batch b;
-    b.run = r;
-    ASSERT_TRUE(s.Commit(b).ok());
-  }
-
   std::string dir_;
 };
 
-TEST_F(StoreTest, RoundTripsEveryRecordType) {
-  auto s = Open();
-  Batch b;
-  RunRecord run = Run("r1", 100);
-  run.workflow_file = "/abs/flow.yaml";
-  run.workflow_hash = "abc";
-  run.status = "succeeded";
-  run.finished_at = 200.25;
-  run.inputs_json = R"({"x":1})";
-  run.options_json = R"({"no_cache":true})";
-  run.error = "boom";
-  run.pid = 4242;
-  run.tokens_in = 10;
-  run.tokens_out = 20;
-  run.calls = 3;
-  run.cost_usd = 0.125;
-  run.nodes_total = 7;
-  run.nodes_succeeded = 4;
-  run.nodes_failed = 1;
-  run.nodes_skipped = 2;
-  b.run = run;
-
-  Event e = Ev("r1", "node_started");
-  e.node = "plan";
-  e.iteration = 2;
-  e.item = 3;
-  e.attempt = 1;
-  e.data = R"({"k":"v"})";
-  b.events.push_back(e);
-
-  NodeRunRecord n;
-  n.run_id = "r1";
-  n.node = "plan";
-  n.iteration = 1;
-  n.item = 4;
-  n.attempt = 2;
-  n.status = "succeeded";
-  n.started_at = 1;
-  n.finished_at = 2;
-  n.tokens_in = 5;
-  n.tokens_out = 6;
-  n.cost_usd = 0.5;
-  n.calls = 1;
-  n.model = "gpt";
-  n.error = "";
-  n.output_blob = Hash128Hex("out");
-  n.cached = true;
-  b.node_runs.push_back(n);
-
-  LlmCallRecord c;
-  c.run_id = "r1";
-  c.node = "plan";
-  c.iteration = 1;
-  c.item = 4;
-  c.attempt = 2;
-  c.provider = "openai";
-  c.model = "gpt";
-  c.tokens_in = 11;
-  c.tokens_out = 12;
-  c.tokens_cached_read = 13;
-  c.tokens_cache_write = 14;
-  c.tokens_reasoning = 15;
-  c.cost_usd = 0.01;
-  c.started_at = 3;
-  c.latency_ms = 250;
-  c.ttft_ms = 40;
-  c.status = "ok";
-  c.request_blob = Hash128Hex("req");
-  c.response_blob = Hash128Hex("resp");
-  b.llm_calls.push_back(c);
-
-  b.artifacts.push_back(ArtifactRecord{"r1", "docs/spec.md", "text/markdown", Hash128Hex("spec"), "plan",
-                                       R"(["brief"])", 9});
-  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "approved", "lgtm", "cli", 10});
-  b.cache.push_back(CacheEntry{"key1", Hash128Hex("out"), "plan", "gpt", 5, 6, 0.5, 11});
-  b.blobs.emplace_back(Hash128Hex("out"), "out");
-  ASSERT_TRUE(s->Commit(b).ok());
-  EXPECT_GT(b.events[0].seq, 0);
-  EXPECT_GT(b.llm_calls[0].id, 0);
-
-  auto got_run = s->GetRun("r1");
-  ASSERT_TRUE(got_run.ok() && got_run->has_value());
-  const RunRecord& r = **got_run;
-  EXPECT_EQ(r.id, "r1");
-  EXPECT_EQ(r.workflow_file, run.workflow_file);
-  EXPECT_EQ(r.workflow_name, "wf");
-  EXPECT_EQ(r.workflow_hash, "abc");
-  EXPECT_EQ(r.status, "succeeded");
-  EXPECT_EQ(r.created_at, 100);
-  EXPECT_EQ(r.finished_at, 200.25);
-  EXPECT_EQ(r.inputs_json, run.inputs_json);
-  EXPECT_EQ(r.options_json, run.options_json);
-  EXPECT_EQ(r.error, "boom");
-  EXPECT_EQ(r.pid, 4242);
-  EXPECT_EQ(r.tokens_in, 10);
-  EXPECT_EQ(r.tokens_out, 20);
-  EXPECT_EQ(r.calls, 3);
-  EXPECT_EQ(r.cost_usd, 0.125);
-  EXPECT_EQ(r.nodes_total, 7);
-  EXPECT_EQ(r.nodes_succeeded, 4);
-  EXPECT_EQ(r.nodes_failed, 1);
-  EXPECT_EQ(r.nodes_skipped, 2);
-  EXPECT_FALSE(r.cancel_requested);
-  auto missing = s->GetRun("nope");
-  ASSERT_TRUE(missing.ok());
-  EXPECT_FALSE(missing->has_value());
-
-  auto events = s->ListEvents("r1");
-  ASSERT_TRUE(events.ok());
-  ASSERT_EQ(events->size(), 1u);
-  const Event& ge = (*events)[0];
-  EXPECT_EQ(ge.seq, b.events[0].seq);
-  EXPECT_EQ(ge.run_id, "r1");
-  EXPECT_EQ(ge.ts, 1.5);
-  EXPECT_EQ(ge.type, "node_started");
-  EXPECT_EQ(ge.node, "plan");
-  EXPECT_EQ(ge.iteration, 2);
-  EXPECT_EQ(ge.item, 3);
-  EXPECT_EQ(ge.attempt, 1);
-  EXPECT_EQ(ge.data, e.data);
-
-  auto nodes = s->ListNodeRuns("r1");
-  ASSERT_TRUE(nodes.ok());
-  ASSERT_EQ(nodes->size(), 1u);
-  const NodeRunRecord& gn = (*nodes)[0];
-  EXPECT_EQ(gn.node, "plan");
-  EXPECT_EQ(gn.iteration, 1);
-  EXPECT_EQ(gn.item, 4);
-  EXPECT_EQ(gn.attempt, 2);
-  EXPECT_EQ(gn.status, "succeeded");
-  EXPECT_EQ(gn.started_at, 1);
-  EXPECT_EQ(gn.finished_at, 2);
-  EXPECT_EQ(gn.tokens_in, 5);
-  EXPECT_EQ(gn.tokens_out, 6);
-  EXPECT_EQ(gn.cost_usd, 0.5);
-  EXPECT_EQ(gn.calls, 1);
-  EXPECT_EQ(gn.model, "gpt");
-  EXPECT_EQ(gn.output_blob, n.output_blob);
-  EXPECT_TRUE(gn.cached);
-
-  auto calls = s->ListLlmCalls("r1");
-  ASSERT_TRUE(calls.ok());
-  ASSERT_EQ(calls->size(), 1u);
-  const LlmCallRecord& gc = (*calls)[0];
-  EXPECT_EQ(gc.id, b.llm_calls[0].id);
-  EXPECT_EQ(gc.node, "plan");
-  EXPECT_EQ(gc.iteration, 1);
-  EXPECT_EQ(gc.item, 4);
-  EXPECT_EQ(gc.attempt, 2);
-  EXPECT_EQ(gc.provider, "openai");
-  EXPECT_EQ(gc.model, "gpt");
-  EXPECT_EQ(gc.tokens_in, 11);
-  EXPECT_EQ(gc.tokens_out, 12);
-  EXPECT_EQ(gc.tokens_cached_read, 13);
-  EXPECT_EQ(gc.tokens_cache_write, 14);
-  EXPECT_EQ(gc.tokens_reasoning, 15);
-  ASSERT_TRUE(gc.cost_usd.has_value());
-  EXPECT_EQ(*gc.cost_usd, 0.01);
-  EXPECT_EQ(gc.started_at, 3);
-  EXPECT_EQ(gc.latency_ms, 250);
-  EXPECT_EQ(gc.ttft_ms, 40);
-  EXPECT_EQ(gc.status, "ok");
-  EXPECT_EQ(gc.request_blob, c.request_blob);
-  EXPECT_EQ(gc.response_blob, c.response_blob);
-
-  auto arts = s->ListArtifacts("r1");
-  ASSERT_TRUE(arts.ok());
-  ASSERT_EQ(arts->size(), 1u);
-  EXPECT_EQ((*arts)[0].name, "docs/spec.md");
-  EXPECT_EQ((*arts)[0].media_type, "text/markdown");
-  EXPECT_EQ((*arts)[0].blob, Hash128Hex("spec"));
-  EXPECT_EQ((*arts)[0].produced_by, "plan");
-  EXPECT_EQ((*arts)[0].derived_from, R"(["brief"])");
-  EXPECT_EQ((*arts)[0].created_at, 9);
-
-  auto apps = s->ListApprovals("r1");
-  ASSERT_TRUE(apps.ok());
-  ASSERT_EQ(apps->size(), 1u);
-  EXPECT_EQ((*apps)[0].node, "gate");
-  EXPECT_EQ((*apps)[0].item, -1);
-  EXPECT_EQ((*apps)[0].decision, "approved");
-  EXPECT_EQ((*apps)[0].text, "lgtm");
-  EXPECT_EQ((*apps)[0].by, "cli");
-  EXPECT_EQ((*apps)[0].ts, 10);
-
-  auto cache = s->GetCache("key1");
-  ASSERT_TRUE(cache.ok() && cache->has_value());
-  EXPECT_EQ((*cache)->output_blob, Hash128Hex("out"));
-  EXPECT_EQ((*cache)->node, "plan");
-  EXPECT_EQ((*cache)->model, "gpt");
-  EXPECT_EQ((*cache)->tokens_in, 5);
-  EXPECT_EQ((*cache)->tokens_out, 6);
-  EXPECT_EQ((*cache)->cost_usd, 0.5);
-  EXPECT_EQ((*cache)->created_at, 11);
-  auto no_cache = s->GetCache("other");
-  ASSERT_TRUE(no_cache.ok());
-  EXPECT_FALSE(no_cache->has_value());
-
-  auto blob = s->GetBlob(Hash128Hex("out"));
-  ASSERT_TRUE(blob.ok());
-  EXPECT_EQ(*blob, "out");
-}
-
-TEST_F(StoreTest, UpsertsOverwriteArtifactsApprovalsAndCache) {
-  auto s = Open();
-  Batch b;
-  b.artifacts.push_back(ArtifactRecord{"r1", "a.txt", "text/plain", Hash128Hex("1"), "n", "[]", 1});
-  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "pending", "", "terminal", 1});
-  b.cache.push_back(CacheEntry{"k", Hash128Hex("1"), "n", "m", 1, 1, 0.1, 1});
-  ASSERT_TRUE(s->Commit(b).ok());
-  b.artifacts[0].blob = Hash128Hex("2");
-  b.approvals[0].decision = "rejected";
-  b.cache[0].output_blob = Hash128Hex("2");
-  ASSERT_TRUE(s->Commit(b).ok());
-  EXPECT_EQ(s->ListArtifacts("r1")->size(), 1u);
-  EXPECT_EQ(s->ListArtifacts("r1")->at(0).blob, Hash128Hex("2"));
-  EXPECT_EQ(s->ListApprovals("r1")->size(), 1u);
-  EXPECT_EQ(s->ListApprovals("r1")->at(0).decision, "rejected");
-  EXPECT_EQ((*s->GetCache("k"))->output_blob, Hash128Hex("2"));
-}
-
-TEST_F(StoreTest, UnknownCostRoundTripsAsNullopt) {
-  auto s = Open();
-  Batch b;
-  LlmCallRecord c;
-  c.run_id = "r1";
-  c.status = "ok";
-  b.llm_calls.push_back(c);
-  c.cost_usd = 0.0;  // a known price of zero stays zero
-  b.llm_calls.push_back(c);
-  ASSERT_TRUE(s->Commit(b).ok());
-  EXPECT_LT(b.llm_calls[0].id, b.llm_calls[1].id);
-  auto calls = s->ListLlmCalls("r1");
-  ASSERT_TRUE(calls.ok());
-  ASSERT_EQ(calls->size(), 2u);
-  EXPECT_FALSE((*calls)[0].cost_usd.has_value());
-  ASSERT_TRUE((*calls)[1].cost_usd.has_value());
-  EXPECT_EQ(*(*calls)[1].cost_usd, 0.0);
-}
-
-TEST_F(StoreTest, InvalidBlobHashWritesNothing) {
-  auto s = Open();
-  Batch ok;
-  ok.events.push_back(Ev("r1", "run_started"));
-  ASSERT_TRUE(s->Commit(ok).ok());
-
-  Batch bad;
-  bad.run = Run("r1", 1);
-  bad.events.push_back(Ev("r1", "node_started"));
-  bad.blobs.emplace_back(Hash128Hex("fine"), "fine");
-  bad.blobs.emplace_back("../../etc/passwd", "x");
-  Status st = s->Commit(bad);
-  EXPECT_EQ(st.code(), Code::kInvalidInput);
-  EXPECT_NE(st.message().find("invalid blob hash"), std::string::npos) << st.message();
-  EXPECT_EQ(bad.events[0].seq, 0);
-  EXPECT_EQ(s->ListEvents("r1")->size(), 1u);
-  EXPECT_FALSE(s->GetRun("r1")->has_value());
-  EXPECT_EQ(s->GetBlob(Hash128Hex("fine")).status().code(), Code::kNotFound);
-}
-
-TEST_F(StoreTest, FailureInsideTransactionRollsBackWholeBatch) {
-  auto s = Open();
-  // A trigger added behind the store's back makes the node_runs insert fail mid-batch.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ + "/specwright.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db,
-                         "CREATE TRIGGER boom BEFORE INSERT ON node_runs WHEN NEW.node = 'boom' "
-                         "BEGIN SELECT RAISE(ABORT, 'boom refused'); END",
-                         nullptr, nullptr, nullptr),
-            SQLITE_OK);
-  sqlite3_close(db);
-  Batch b;
-  b.run = Run("r1", 1);
-  b.events.push_back(Ev("r1", "node_started"));
-  NodeRunRecord n;
-  n.run_id = "r1";
-  n.node = "boom";
-  b.node_runs.push_back(n);
-  Status st = s->Commit(b);
-  ASSERT_FALSE(st.ok());
-  EXPECT_NE(st.message().find("node_runs"), std::string::npos) << st.message();
-  EXPECT_NE(st.message().find("boom refused"), std::string::npos) << st.message();
-  EXPECT_EQ(b.events[0].seq, 0);
-  EXPECT_TRUE(s->ListEvents("r1")->empty());
-  EXPECT_FALSE(s->GetRun("r1")->has_value());
-  // The store is still usable afterwards.
-  b.node_runs[0].node = "fine";
-  ASSERT_TRUE(s->Commit(b).ok());
-  EXPECT_EQ(s->ListEvents("r1")->size(), 1u);
-}
-
-TEST_F(StoreTest, LargeBlobsAreFilesAndInlineBlobsAreRows) {
+TEST_F(SqliteStoreTest, LargeBlobsAreFilesAndInlineBlobsAreRows) {
   StoreOptions opt;
   opt.inline_blob_max = 16;
   auto s = Open(opt);
@@ -369,238 +57,7 @@ TEST_F(StoreTest, LargeBlobsAreFilesAndInlineBlobsAreRows) {
   EXPECT_EQ(*s->GetBlob(hl), large);
 }
 
-TEST_F(StoreTest, GetBlobRefusesNonHashes) {
-  auto s = Open();
-  const std::vector<std::string> bad_hashes = {"../../etc/passwd", "/etc/passwd", std::string(32, 'z'),
-                                               "ABCDEF0123456789ABCDEF0123456789", "", std::string(32, '.')};
-  for (const std::string& bad : bad_hashes) {
-    auto r = s->GetBlob(bad);
-    EXPECT_EQ(r.status().code(), Code::kInvalidInput) << bad;
-    EXPECT_NE(r.status().message().find("invalid blob hash"), std::string::npos);
-  }
-  EXPECT_EQ(s->GetBlob(Hash128Hex("absent")).status().code(), Code::kNotFound);
-}
-
-TEST_F(StoreTest, EventSeqIncreasesAndFiltersByRun) {
-  auto s = Open();
-  Batch b;
-  for (int i = 0; i < 5; ++i) b.events.push_back(Ev(i % 2 ? "r2" : "r1", "tick"));
-  ASSERT_TRUE(s->Commit(b).ok());
-  for (size_t i = 1; i < b.events.size(); ++i) EXPECT_GT(b.events[i].seq, b.events[i - 1].seq);
-  Batch b2;
-  b2.events.push_back(Ev("r1", "tock"));
-  ASSERT_TRUE(s->Commit(b2).ok());
-  EXPECT_GT(b2.events[0].seq, b.events[4].seq);
-
-  auto all = s->ListEvents("r1");
-  ASSERT_TRUE(all.ok());
-  ASSERT_EQ(all->size(), 4u);
-  for (size_t i = 1; i < all->size(); ++i) EXPECT_GT((*all)[i].seq, (*all)[i - 1].seq);
-  auto after = s->ListEvents("r1", b.events[2].seq);
-  ASSERT_TRUE(after.ok());
-  ASSERT_EQ(after->size(), 2u);
-  EXPECT_EQ((*after)[0].seq, b.events[4].seq);
-  EXPECT_EQ((*after)[1].type, "tock");
-}
-
-TEST_F(StoreTest, NodeRunsUpsertByKey) {
-  auto s = Open();
-  NodeRunRecord n;
-  n.run_id = "r1";
-  n.node = "a";
-  n.status = "running";
-  Batch b;
-  b.node_runs.push_back(n);
-  ASSERT_TRUE(s->Commit(b).ok());
-  b.node_runs[0].status = "succeeded";
-  b.node_runs[0].tokens_out = 9;
-  NodeRunRecord retry = n;
-  retry.attempt = 2;  // a different attempt is a different row
-  b.node_runs.push_back(retry);
-  NodeRunRecord item = n;
-  item.item = 0;
-  b.node_runs.push_back(item);
-  ASSERT_TRUE(s->Commit(b).ok());
-  auto rows = s->ListNodeRuns("r1");
-  ASSERT_TRUE(rows.ok());
-  ASSERT_EQ(rows->size(), 3u);
-  EXPECT_EQ((*rows)[0].status, "succeeded");
-  EXPECT_EQ((*rows)[0].tokens_out, 9);
-  EXPECT_EQ((*rows)[0].attempt, 1);
-  EXPECT_EQ((*rows)[1].attempt, 2);
-  EXPECT_EQ((*rows)[2].item, 0);
-}
-
-TEST_F(StoreTest, ListRunsNewestFirstAndHidesChildren) {
-  auto s = Open();
-  CommitRun(*s, Run("a", 1));
-  CommitRun(*s, Run("c", 3));
-  CommitRun(*s, Run("b", 3));
-  CommitRun(*s, Run("c.child", 4, "c"));
-  auto top = s->ListRuns(10);
-  ASSERT_TRUE(top.ok());
-  ASSERT_EQ(top->size(), 3u);
-  EXPECT_EQ((*top)[0].id, "c");
-  EXPECT_EQ((*top)[1].id, "b");
-  EXPECT_EQ((*top)[2].id, "a");
-  auto all = s->ListRuns(10, true);
-  ASSERT_EQ(all->size(), 4u);
-  EXPECT_EQ((*all)[0].id, "c.child");
-  EXPECT_EQ(s->ListRuns(2)->size(), 2u);
-  EXPECT_EQ(s->ListRuns(0)->size(), 3u);  // no limit
-}
-
-TEST_F(StoreTest, ResolveRunId) {
-  auto s = Open();
-  EXPECT_EQ(s->ResolveRunId("latest").status().code(), Code::kNotFound);
-  CommitRun(*s, Run("20260101-000000-aaaa", 10));
-  CommitRun(*s, Run("20260101-000000-aaab", 20));
-  CommitRun(*s, Run("20260102-000000-bbbb", 30));
-  CommitRun(*s, Run("20260103-000000-cccc", 40, "20260102-000000-bbbb"));  // child: not "latest"
-  EXPECT_EQ(*s->ResolveRunId("latest"), "20260102-000000-bbbb");
-  EXPECT_EQ(*s->ResolveRunId("20260101-000000-aaaa"), "20260101-000000-aaaa");
-  EXPECT_EQ(*s->ResolveRunId("20260102"), "20260102-000000-bbbb");
-  EXPECT_EQ(*s->ResolveRunId("20260103"), "20260103-000000-cccc");
-
-  auto amb = s->ResolveRunId("20260101");
-  EXPECT_EQ(amb.status().code(), Code::kInvalidInput);
-  EXPECT_NE(amb.status().message().find("20260101-000000-aaaa"), std::string::npos);
-  EXPECT_NE(amb.status().message().find("20260101-000000-aaab"), std::string::npos);
-
-  auto none = s->ResolveRunId("1999");
-  EXPECT_EQ(none.status().code(), Code::kNotFound);
-  EXPECT_EQ(none.status().message(), "no run matches '1999'");
-
-  EXPECT_EQ(s->ResolveRunId("../x").status().code(), Code::kInvalidInput);
-  EXPECT_EQ(s->ResolveRunId("").status().code(), Code::kInvalidInput);
-  EXPECT_EQ(s->ResolveRunId("%").status().code(), Code::kInvalidInput);
-}
-
-TEST_F(StoreTest, AmbiguousPrefixListsAtMostFiveCandidates) {
-  auto s = Open();
-  for (int i = 0; i < 8; ++i) CommitRun(*s, Run("run-" + std::to_string(i), i));
-  auto amb = s->ResolveRunId("run-");
-  ASSERT_EQ(amb.status().code(), Code::kInvalidInput);
-  EXPECT_NE(amb.status().message().find("run-4"), std::string::npos);
-  EXPECT_EQ(amb.status().message().find("run-5"), std::string::npos);
-  EXPECT_NE(amb.status().message().find("..."), std::string::npos);
-}
-
-TEST_F(StoreTest, CancelFlag) {
-  auto s = Open();
-  EXPECT_EQ(s->RequestCancel("ghost").code(), Code::kNotFound);
-  EXPECT_EQ(s->CancelRequested("ghost").status().code(), Code::kNotFound);
-  RunRecord r = Run("r1", 1);
-  CommitRun(*s, r);
-  EXPECT_FALSE(*s->CancelRequested("r1"));
-  ASSERT_TRUE(s->RequestCancel("r1").ok());
-  EXPECT_TRUE(*s->CancelRequested("r1"));
-  // The engine's stale copy (cancel_requested=false) must not erase the request.
-  r.tokens_in = 5;
-  CommitRun(*s, r);
-  EXPECT_TRUE(*s->CancelRequested("r1"));
-  r.status = "cancelled";
-  CommitRun(*s, r);
-  EXPECT_TRUE((*s->GetRun("r1"))->cancel_requested);
-  // A resume (back to running) decides the flag itself.
-  r.status = "running";
-  r.cancel_requested = false;
-  CommitRun(*s, r);
-  EXPECT_FALSE(*s->CancelRequested("r1"));
-}
-
-TEST_F(StoreTest, SecondHandleSeesCommittedData) {
-  auto a = Open();
-  auto b = Open();
-  ASSERT_TRUE(a && b);
-  CommitRun(*a, Run("r1", 1));
-  Batch e;
-  e.events.push_back(Ev("r1", "run_started"));
-  ASSERT_TRUE(a->Commit(e).ok());
-  EXPECT_TRUE(b->GetRun("r1")->has_value());
-  EXPECT_EQ(b->ListEvents("r1")->size(), 1u);
-  ASSERT_TRUE(b->RequestCancel("r1").ok());
-  EXPECT_TRUE(*a->CancelRequested("r1"));
-}
-
-TEST_F(StoreTest, ReopenKeepsDataAndSchemaVersion) {
-  {
-    auto s = Open();
-    CommitRun(*s, Run("r1", 1));
-  }
-  auto s = Open();
-  ASSERT_TRUE(s);
-  EXPECT_TRUE(s->GetRun("r1")->has_value());
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ + "/specwright.db").c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* st = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 5);
-  sqlite3_finalize(st);
-  ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
-  ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_STREQ(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)), "wal");
-  sqlite3_finalize(st);
-  sqlite3_close(db);
-}
-
-TEST_F(StoreTest, OneClaimOfARunWinsAndADecisionIsNotOverwritten) {
-  auto s = Open();
-  ASSERT_TRUE(s);
-  Batch b;
-  RunRecord r;
-  r.id = "r1";
-  r.status = "waiting";
-  r.pid = 100;
-  b.run = r;
-  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "pending", "ok?", "", 1});
-  ASSERT_TRUE(s->Commit(b).ok());
-  EXPECT_TRUE(*s->ClaimRun("r1", "waiting", 100, 200));
-  EXPECT_FALSE(*s->ClaimRun("r1", "waiting", 100, 300));  // it saw the same, but came second
-  EXPECT_EQ((*s->GetRun("r1"))->pid, 200);
-  EXPECT_EQ((*s->GetRun("r1"))->status, "running");
-  b.clear();
-  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "approved", "yes", "ui", 2});
-  ASSERT_TRUE(s->Commit(b).ok());
-  b.clear();
-  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "rejected", "no", "cli", 3});  // too late
-  b.approvals.push_back(ApprovalRecord{"r1", "gate", 0, -1, "pending", "ok?", "", 4});     // a late pending row
-  ASSERT_TRUE(s->Commit(b).ok());
-  auto a = s->ListApprovals("r1");
-  ASSERT_EQ(a->size(), 1u);
-  EXPECT_EQ((*a)[0].decision, "approved");
-  EXPECT_EQ((*a)[0].by, "ui");
-}
-
-TEST_F(StoreTest, LiveTextIsUpsertedListedAndDeleted) {
-  auto s = Open();
-  ASSERT_TRUE(s);
-  Batch b;
-  b.live.push_back(LiveText{"r1", "a", 0, -1, 1, "Hel", 1.0, false});
-  b.live.push_back(LiveText{"r1", "b", 0, 2, 1, "Wor", 1.0, false});
-  b.live.push_back(LiveText{"r2", "a", 0, -1, 1, "other run", 1.0, false});
-  ASSERT_TRUE(s->Commit(b).ok());
-  b.clear();
-  b.live.push_back(LiveText{"r1", "a", 0, -1, 1, "Hello", 2.0, false});  // the same call streamed on
-  ASSERT_TRUE(s->Commit(b).ok());
-  auto live = s->ListLive("r1");
-  ASSERT_TRUE(live.ok());
-  ASSERT_EQ(live->size(), 2u);
-  EXPECT_EQ((*live)[0].text, "Hello");
-  EXPECT_EQ((*live)[1].item, 2);
-  b.clear();
-  b.live.push_back(LiveText{"r1", "a", 0, -1, 1, "", 0, true});  // the call ended
-  ASSERT_TRUE(s->Commit(b).ok());
-  EXPECT_EQ(s->ListLive("r1")->size(), 1u);
-  b.clear();
-  b.live.push_back(LiveText{"r1", "", 0, -1, 1, "", 0, true});  // the run ended: all of it goes
-  ASSERT_TRUE(s->Commit(b).ok());
-  EXPECT_TRUE(s->ListLive("r1")->empty());
-  EXPECT_EQ(s->ListLive("r2")->size(), 1u);
-}
-
-TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
+TEST_F(SqliteStoreTest, MigratesAVersionOneStoreKeepingItsRows) {
   // A store as version 1 left it: its tables, a call row without the replay columns.
   ASSERT_TRUE(std::filesystem::create_directories(dir_ + "/v1"));
   sqlite3* db = nullptr;
@@ -621,7 +78,8 @@ TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
     for (const char* col : {", request_hash TEXT NOT NULL DEFAULT ''", ", reply_blob TEXT NOT NULL DEFAULT ''",
                             ", cost_unknown INTEGER NOT NULL DEFAULT 0", ", response_model TEXT NOT NULL DEFAULT ''",
                             ", session TEXT NOT NULL DEFAULT ''", ", label TEXT NOT NULL DEFAULT ''",
-                            ", detail TEXT NOT NULL DEFAULT ''"}) {
+                            ", detail TEXT NOT NULL DEFAULT ''", ", owner TEXT NOT NULL DEFAULT ''",
+                            ", lease_until REAL NOT NULL DEFAULT 0"}) {
       size_t at = sql.find(col);
       if (at != std::string::npos) sql.erase(at, std::string(col).size());
     }
@@ -649,137 +107,7 @@ TEST_F(StoreTest, MigratesAVersionOneStoreKeepingItsRows) {
   EXPECT_EQ(*(*s)->IntegrityCheck(), "ok");
 }
 
-TEST_F(StoreTest, GcDeletesOldRunsWithTheirRowsAndOnlyUnreferencedBlobs) {
-  auto s = Open();
-  std::string big_old(10000, 'o'), big_new(10000, 'n'), shared = "shared text", orphan(9000, 'x');
-  std::string small_orphan = "inline and unreferenced", cached = "kept by the cache", reply = "kept by a reply";
-  auto h = [](const std::string& d) { return Hash128Hex(d); };
-  Batch b;
-  RunRecord old = Run("old", 1);
-  old.status = "succeeded";
-  RunRecord child = Run("old-child", 2);
-  child.parent_id = "old";
-  child.status = "succeeded";
-  RunRecord stuck = Run("stuck", 3);  // old but still marked running: kept
-  RunRecord young = Run("young", 5000);
-  young.status = "succeeded";
-  for (const auto& r : {old, child, stuck, young}) {
-    Batch rb;
-    rb.run = r;
-    ASSERT_TRUE(s->Commit(rb).ok());
-  }
-  b.blobs = {{h(big_old), big_old}, {h(big_new), big_new}, {h(shared), shared}, {h(orphan), orphan},
-             {h(small_orphan), small_orphan}, {h(cached), cached}, {h(reply), reply}};
-  CacheEntry ce;
-  ce.key = "k";
-  ce.output_blob = h(cached);
-  ce.created_at = 5000;  // young: kept, and so is its blob
-  b.cache.push_back(ce);
-  Event e;
-  e.run_id = "old";
-  e.type = "node_succeeded";
-  e.node = "a";
-  e.data = "{\"blob\":\"" + h(big_old) + "\"}";
-  b.events.push_back(e);
-  e.run_id = "young";
-  e.data = "{\"blob\":\"" + h(big_new) + "\"}";
-  b.events.push_back(e);
-  ArtifactRecord a;
-  a.run_id = "old";
-  a.name = "a";
-  a.blob = h(shared);
-  b.artifacts.push_back(a);
-  a.run_id = "young";
-  b.artifacts.push_back(a);  // the shared blob is still referenced by the young run
-  LlmCallRecord c;
-  c.run_id = "old-child";
-  c.node = "x";
-  c.status = "ok";
-  b.llm_calls.push_back(c);
-  c.run_id = "young";
-  c.reply_blob = h(reply);
-  b.llm_calls.push_back(c);
-  ASSERT_TRUE(s->Commit(b).ok());
-
-  GcOptions o;
-  o.before = 1000;
-  o.blob_grace_seconds = 0;
-  o.dry_run = true;
-  auto dry = s->CollectGarbage(o);
-  ASSERT_TRUE(dry.ok()) << dry.status().message();
-  EXPECT_EQ(dry->runs_deleted, (std::vector<std::string>{"old", "old-child"}));
-  EXPECT_EQ(dry->runs_kept_running, (std::vector<std::string>{"stuck"}));
-  EXPECT_EQ(dry->blobs_deleted, 3);  // big_old (once referenced), the orphan file, the inline orphan
-  EXPECT_TRUE(s->GetRun("old")->has_value()) << "a dry run changes nothing";
-  EXPECT_TRUE(s->GetBlob(h(big_old)).ok());
-
-  o.dry_run = false;
-  auto rep = s->CollectGarbage(o);
-  ASSERT_TRUE(rep.ok()) << rep.status().message();
-  EXPECT_EQ(rep->runs_deleted, dry->runs_deleted);
-  EXPECT_EQ(rep->blobs_deleted, 3);
-  EXPECT_EQ(rep->blob_bytes_freed, static_cast<int64_t>(big_old.size() + orphan.size() + small_orphan.size()));
-  EXPECT_EQ(rep->blob_file_bytes_freed, static_cast<int64_t>(big_old.size() + orphan.size()));
-  EXPECT_EQ(s->GetBlob(h(small_orphan)).status().code(), Code::kNotFound);
-  EXPECT_EQ(*s->GetBlob(h(cached)), cached);
-  EXPECT_EQ(*s->GetBlob(h(reply)), reply);
-  EXPECT_FALSE(rep->vacuumed) << "a run is still marked running";
-  EXPECT_FALSE(s->GetRun("old")->has_value());
-  EXPECT_FALSE(s->GetRun("old-child")->has_value());
-  EXPECT_TRUE(s->GetRun("stuck")->has_value());
-  EXPECT_TRUE(s->ListEvents("old")->empty());
-  EXPECT_TRUE(s->ListLlmCalls("old-child")->empty());
-  EXPECT_EQ(s->GetBlob(h(big_old)).status().code(), Code::kNotFound);
-  EXPECT_EQ(s->GetBlob(h(orphan)).status().code(), Code::kNotFound);
-  EXPECT_EQ(*s->GetBlob(h(big_new)), big_new);
-  EXPECT_EQ(*s->GetBlob(h(shared)), shared);
-  EXPECT_EQ(*s->IntegrityCheck(), "ok");
-  // Young unreferenced files survive the grace period (a writer may not have committed yet).
-  Batch late;
-  late.blobs = {{h(orphan), orphan}};
-  ASSERT_TRUE(s->Commit(late).ok());
-  o.blob_grace_seconds = 3600;
-  rep = s->CollectGarbage(o);
-  ASSERT_TRUE(rep.ok());
-  EXPECT_EQ(rep->blobs_deleted, 0);
-  EXPECT_TRUE(s->GetBlob(h(orphan)).ok());
-}
-
-TEST_F(StoreTest, ListSubRunsFollowsParentsDownEveryLevel) {
-  auto s = Open();
-  for (const auto& r : {Run("r", 1), Run("r.a", 2, "r"), Run("r.a.b", 3, "r.a"), Run("rx", 4), Run("rx.c", 5, "rx")}) {
-    Batch b;
-    b.run = r;
-    ASSERT_TRUE(s->Commit(b).ok());
-  }
-  auto subs = s->ListSubRuns("r");
-  ASSERT_TRUE(subs.ok()) << subs.status().message();
-  std::vector<std::string> ids;
-  for (const auto& r : *subs) ids.push_back(r.id);
-  EXPECT_EQ(ids, (std::vector<std::string>{"r.a", "r.a.b"}));
-  EXPECT_TRUE(s->ListSubRuns("r.a.b")->empty());
-}
-
-TEST_F(StoreTest, RefusesNewerSchema) {
-  { ASSERT_TRUE(Open()); }
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_ + "/specwright.db").c_str(), &db), SQLITE_OK);
-  ASSERT_EQ(sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr), SQLITE_OK);
-  sqlite3_close(db);
-  auto s = OpenSqlite(dir_);
-  ASSERT_FALSE(s.ok());
-  EXPECT_NE(s.status().message().find("schema version 99"), std::string::npos) << s.status().message();
-}
-
-TEST_F(StoreTest, IntegrityCheckIsOk) {
-  auto s = Open();
-  CommitRun(*s, Run("r1", 1));
-  auto r = s->IntegrityCheck();
-  ASSERT_TRUE(r.ok());
-  EXPECT_EQ(*r, "ok");
-}
-
-TEST_F(StoreTest, GarbageDatabaseFileIsAClearError) {
+TEST_F(SqliteStoreTest, GarbageDatabaseFileIsAClearError) {
   std::string path = dir_ + "/specwright.db";
   ASSERT_TRUE(WriteFileAtomic(path, std::string(8192, '\x5a') + "not a database").ok());
   auto s = OpenSqlite(dir_);
@@ -788,7 +116,7 @@ TEST_F(StoreTest, GarbageDatabaseFileIsAClearError) {
   EXPECT_NE(s.status().message().find("not a database"), std::string::npos) << s.status().message();
 }
 
-TEST_F(StoreTest, CreatesMissingDirectories) {
+TEST_F(SqliteStoreTest, CreatesMissingDirectories) {
   std::string nested = dir_ + "/a/b";
   auto s = OpenSqlite(nested);
   ASSERT_TRUE(s.ok()) << s.status().message();
@@ -797,38 +125,11 @@ TEST_F(StoreTest, CreatesMissingDirectories) {
 }
 
 // Not a benchmark gate, just a tripwire: a scheduling-step commit must stay in microseconds.
-TEST_F(StoreTest, CommitIsFast) {
-  auto s = Open();
-  CommitRun(*s, Run("r1", 1));
-  constexpr int kCommits = 2000;
-  Batch b;
-  auto start = std::chrono::steady_clock::now();
-  for (int i = 0; i < kCommits; ++i) {
-    b.clear();
-    for (int k = 0; k < 3; ++k) {
-      Event e = Ev("r1", "node_succeeded");
-      e.node = "n" + std::to_string(i);
-      b.events.push_back(std::move(e));
-    }
-    for (int k = 0; k < 2; ++k) {
-      NodeRunRecord n;
-      n.run_id = "r1";
-      n.node = "n" + std::to_string(i);
-      n.attempt = k + 1;
-      n.status = "succeeded";
-      b.node_runs.push_back(std::move(n));
-    }
-    ASSERT_TRUE(s->Commit(b).ok());
-  }
-  double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / kCommits;
-  std::printf("[ info ] Commit of 3 events + 2 node_runs: %.1f us\n", us);
-  EXPECT_LT(us, 2000.0);
-}
 
 // A read-only command opens with create = false: a missing store is NotFound and nothing is
 // made (no directory, no database, no blobs/); an existing one opens, and its first large
 // blob makes blobs/ then.
-TEST_F(StoreTest, OpenWithoutCreateMakesNothing) {
+TEST_F(SqliteStoreTest, OpenWithoutCreateMakesNothing) {
   std::string missing = dir_ + "/project/.specwright";
   StoreOptions o;
   o.create = false;

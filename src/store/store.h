@@ -42,6 +42,11 @@ struct RunRecord {
   /// TASK-02)", ...): `runs` and `sessions` show them.
   std::string session;
   std::string label;
+  /// Who orchestrates the run now when a worker does ("host:pid:worker-id"; "" for a local
+  /// run), and until when its lease holds (unix seconds; 0: no lease). Written only by the
+  /// work queue (src/dist); Commit's run upsert never changes them.
+  std::string owner;
+  double lease_until = 0;
 };
 
 /// Event is one entry of the append-only trace. seq is assigned by Commit (monotonic per store).
@@ -167,8 +172,18 @@ struct CacheEntry {
   double created_at = 0;
 };
 
+/// Fence makes a Commit conditional: it writes only while runs.owner of run_id is owner (a
+/// worker whose lease on the run lapsed, and was taken over, writes nothing more).
+struct Fence {
+  std::string run_id;
+  std::string owner;
+};
+
 /// Batch is what one Commit persists atomically.
 struct Batch {
+  /// Checked first, in the same transaction: a mismatch fails the whole batch with
+  /// kFailed "lease lost: run R is now orchestrated by <owner>" and writes nothing.
+  std::optional<Fence> fence;
   std::optional<RunRecord> run;  // upsert by id
   std::vector<Event> events;
   std::vector<NodeRunRecord> node_runs;  // upsert by (run_id, node, iteration, item, attempt)
@@ -218,6 +233,10 @@ struct StoreOptions {
   /// exist (a NotFound naming the database otherwise) and opening it creates nothing; blobs/
   /// is made when the first large blob is written.
   bool create = true;
+  /// PostgreSQL: connections the store may hold at once (readers run in parallel; one is
+  /// opened at start, the rest as needed), and how long a connection attempt may take.
+  int max_connections = 4;
+  double connect_timeout = 10;
 };
 
 class Store {
@@ -276,12 +295,22 @@ class Store {
                                 int64_t pid) = 0;
   virtual Result<bool> CancelRequested(const std::string& run_id) = 0;
 
-  /// IntegrityCheck runs PRAGMA integrity_check and returns its text ("ok" when healthy).
+  /// IntegrityCheck returns "ok" when healthy, else the problems, one a line. SQLite: PRAGMA
+  /// integrity_check. PostgreSQL: the data's own consistency (every row's run exists, every
+  /// referenced blob exists, a finished run's totals match its model calls, the work queue's
+  /// invariants).
   virtual Result<std::string> IntegrityCheck() = 0;
+
+  /// Location is what to show of where the store is: its directory, or its URL without the
+  /// password. Backend is "sqlite" or "postgresql".
+  virtual std::string Location() const { return ""; }
+  virtual std::string Backend() const { return ""; }
 };
 
-/// ProcessAlive says whether the process recorded as running run is still there (a zombie
-/// nobody reaped is not): the engine, the CLI, the web UI and the approvals view ask it.
+/// ProcessAlive says whether whoever runs run is still there: for a run under a worker's lease
+/// (lease_until > 0), whether the lease is still in force (the worker may be on another
+/// machine); else whether the process recorded as running it is (a zombie nobody reaped is
+/// not). The engine, the CLI, the web UI and the approvals view ask it.
 bool ProcessAlive(const RunRecord& run);
 
 /// UnusedRunId draws run ids (NewRunId: the time and 24 random bits) until one is not in st:
@@ -295,5 +324,22 @@ std::string SqliteDatabasePath(const std::string& dir);
 /// OpenSqlite opens (creating if needed) the store in dir: dir/specwright.db (WAL) and
 /// dir/blobs/. Applies the schema and migrations.
 Result<std::unique_ptr<Store>> OpenSqlite(const std::string& dir, const StoreOptions& options = {});
+
+/// IsStoreUrl says whether location names a PostgreSQL store (postgresql:// or postgres://)
+/// rather than a directory.
+bool IsStoreUrl(const std::string& location);
+
+/// OpenPostgres opens the store in the PostgreSQL database url names, creating or migrating
+/// its tables (versioned, under an advisory lock: processes opening one database at once
+/// apply each migration once). With options.create false the tables must exist (NotFound
+/// otherwise) and nothing is created. Errors show the URL without its password.
+Result<std::unique_ptr<Store>> OpenPostgres(const std::string& url, const StoreOptions& options = {});
+
+/// OpenStore opens a directory with OpenSqlite and a URL with OpenPostgres.
+Result<std::unique_ptr<Store>> OpenStore(const std::string& location, const StoreOptions& options = {});
+
+/// StoreLocationForDisplay is location fit for a message or log: a directory as it is, a URL
+/// without its password.
+std::string StoreLocationForDisplay(const std::string& location);
 
 }  // namespace sw::store

@@ -1,0 +1,495 @@
+// pg::Conn against the real test cluster (tests/pg_test_db.h): statements, pipelines, errors
+// that never show a password, notifications.
+#include "store/pg.h"
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <map>
+#include <thread>
+
+#include "base/hash.h"
+#include "store/pg_store.h"
+#include "store/store.h"
+
+#include "tests/isolated_env.h"
+#include "tests/pg_test_db.h"
+
+namespace sw::store::pg {
+namespace {
+
+TEST(PgUrl, RedactDropsEveryPassword) {
+  EXPECT_EQ(RedactUrl("postgresql://u:secret@h/db"), "postgresql://u@h/db");
+  EXPECT_EQ(RedactUrl("postgres://u:s%40cr3t@h:5432/db?sslmode=disable&password=two"),
+            "postgres://u@h:5432/db?sslmode=disable");
+  EXPECT_EQ(RedactUrl("postgresql://u:p@ss/w@h/db"), "postgresql://u@h/db");
+  EXPECT_EQ(RedactUrl("postgresql://h/db?Password=x"), "postgresql://h/db");
+  EXPECT_EQ(RedactUrl("postgresql://u@h/db"), "postgresql://u@h/db");
+  EXPECT_EQ(RedactUrl("host=h user=u password='a b\\' c' dbname=d"), "host=h user=u dbname=d");
+  EXPECT_TRUE(IsPostgresUrl("postgresql://x"));
+  EXPECT_TRUE(IsPostgresUrl("postgres://x"));
+  EXPECT_FALSE(IsPostgresUrl("/var/lib/specwright"));
+  EXPECT_FALSE(IsPostgresUrl("postgresqlx://"));
+}
+
+TEST(PgParam, TextIsMadeValidUtf8) {
+  EXPECT_EQ(Text("héllo ✓ 😀").value, "héllo ✓ 😀");
+  EXPECT_EQ(Text(std::string("a\0b", 3)).value, "a\xef\xbf\xbd" "b");
+  EXPECT_EQ(Text("bad \xff byte").value, "bad \xef\xbf\xbd byte");
+  EXPECT_EQ(Text("cut \xe2\x9c").value, "cut \xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(Real(0.1).value, "0.1");
+  EXPECT_EQ(Real(1e300).value, "1e+300");
+}
+
+class PgConnTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SW_REQUIRE_PG(db_);
+    auto c = Conn::Open(db_.url());
+    ASSERT_TRUE(c.ok()) << c.status().message();
+    conn_ = std::move(c).value();
+  }
+  testpg::TempPgDatabase db_;
+  std::unique_ptr<Conn> conn_;
+};
+
+TEST_F(PgConnTest, ExecReadsTypedValues) {
+  ASSERT_TRUE(conn_->ExecScript("CREATE TABLE t (a TEXT, b BIGINT, c DOUBLE PRECISION, d BOOLEAN, e BYTEA)").ok());
+  std::string bytes("\0\x01\xff" "abc", 6);
+  auto ins = conn_->Exec("INSERT INTO t VALUES ($1, $2, $3, $4, $5), ($6, $7, $8, $9, $10)",
+                         {Text("ünïcode ✓"), Int(-9007199254740993LL), Real(0.1 + 0.2), Bool(true), Bytes(bytes),
+                          Null(), Null(), Null(), Null(), Null()});
+  ASSERT_TRUE(ins.ok()) << ins.status().message();
+  EXPECT_EQ(ins->affected, 2);
+  auto rows = conn_->Exec("SELECT a, b, c, d, e FROM t ORDER BY a NULLS LAST");
+  ASSERT_TRUE(rows.ok()) << rows.status().message();
+  ASSERT_EQ(rows->size(), 2);
+  EXPECT_EQ(rows->Str(0, 0), "ünïcode ✓");
+  EXPECT_EQ(rows->Int(0, 1), -9007199254740993LL);
+  EXPECT_EQ(rows->Real(0, 2), 0.1 + 0.2);
+  EXPECT_TRUE(rows->Bool(0, 3));
+  EXPECT_EQ(rows->Bytes(0, 4), bytes);
+  EXPECT_TRUE(rows->IsNull(1, 0));
+  EXPECT_EQ(rows->Int(1, 1), 0);
+  // The same statement again runs from the connection's prepared statement.
+  auto again = conn_->Exec("SELECT a, b, c, d, e FROM t ORDER BY a NULLS LAST");
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->size(), 2);
+}
+
+TEST_F(PgConnTest, ErrorsCarrySqlstateAndTheConnectionStaysUsable) {
+  auto bad = conn_->Exec("SELECT * FROM no_such_table");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), Code::kInternal);
+  EXPECT_NE(bad.status().message().find("no_such_table"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("42P01"), std::string::npos) << bad.status().message();
+  auto nul = conn_->Exec("SELECT $1", {Param{std::string("a\0b", 3)}});
+  EXPECT_EQ(nul.status().code(), Code::kInvalidInput);
+  EXPECT_TRUE(conn_->Exec("SELECT 1").ok());
+  ASSERT_TRUE(conn_->ExecScript("SET statement_timeout = 50").ok());
+  auto slow = conn_->Exec("SELECT pg_sleep(5)");
+  EXPECT_EQ(slow.status().code(), Code::kTimeout) << slow.status().message();
+}
+
+TEST_F(PgConnTest, PipelineRunsAllOrStopsAtTheFirstFailure) {
+  ASSERT_TRUE(conn_->ExecScript("CREATE TABLE t (id BIGSERIAL PRIMARY KEY, v TEXT NOT NULL UNIQUE)").ok());
+  std::vector<Statement> ok = {{"BEGIN", {}}};
+  for (int i = 0; i < 2000; ++i) ok.push_back({"INSERT INTO t (v) VALUES ($1) RETURNING id", {Text("v" + std::to_string(i))}});
+  ok.push_back({"COMMIT", {}});
+  auto r = conn_->Pipeline(ok);
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  ASSERT_EQ(r->size(), ok.size());
+  for (int i = 1; i <= 2000; ++i) EXPECT_EQ((*r)[i].Int(0, 0), i);
+  std::vector<Statement> bad = {{"BEGIN", {}},
+                                {"INSERT INTO t (v) VALUES ($1)", {Text("new")}},
+                                {"INSERT INTO t (v) VALUES ($1)", {Text("v1")}},  // a duplicate
+                                {"INSERT INTO t (v) VALUES ($1)", {Text("newer")}},
+                                {"COMMIT", {}}};
+  auto f = conn_->Pipeline(bad);
+  ASSERT_FALSE(f.ok());
+  EXPECT_NE(f.status().message().find("statement 3 of 5"), std::string::npos) << f.status().message();
+  EXPECT_NE(f.status().message().find("23505"), std::string::npos) << f.status().message();
+  auto count = conn_->Exec("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.ok()) << count.status().message();
+  EXPECT_EQ(count->Int(0, 0), 2000);
+  // A big value through the pipeline (the send must not stall on the results).
+  std::string big(8 << 20, 'x');
+  auto b = conn_->Pipeline({{"SELECT length($1)", {Text(big)}}, {"SELECT 2", {}}});
+  ASSERT_TRUE(b.ok()) << b.status().message();
+  EXPECT_EQ((*b)[0].Int(0, 0), static_cast<int64_t>(big.size()));
+}
+
+TEST_F(PgConnTest, NotificationsWakeAWaiter) {
+  ASSERT_TRUE(conn_->Listen("sw_test").ok());
+  EXPECT_EQ(conn_->Listen("Bad-Name").code(), Code::kInvalidInput);
+  auto none = conn_->Wait(0.05);
+  ASSERT_TRUE(none.ok());
+  EXPECT_TRUE(none->empty());
+  std::thread sender([&] {
+    auto other = Conn::Open(db_.url());
+    ASSERT_TRUE(other.ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE((*other)->Exec("SELECT pg_notify('sw_test', $1)", {Text("hello")}).ok());
+  });
+  auto got = conn_->Wait(10);
+  sender.join();
+  ASSERT_TRUE(got.ok()) << got.status().message();
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].channel, "sw_test");
+  EXPECT_EQ((*got)[0].payload, "hello");
+}
+
+TEST_F(PgConnTest, ResetReconnectsAfterTheServerDroppedTheConnection) {
+  auto pid = conn_->Exec("SELECT pg_backend_pid()");
+  ASSERT_TRUE(pid.ok());
+  auto admin = Conn::Open(db_.admin_url());
+  ASSERT_TRUE(admin.ok());
+  ASSERT_TRUE((*admin)->Exec("SELECT pg_terminate_backend($1::int)", {Int(pid->Int(0, 0))}).ok());
+  auto lost = conn_->Exec("SELECT 1");
+  ASSERT_FALSE(lost.ok());
+  EXPECT_EQ(lost.status().code(), Code::kUnavailable) << lost.status().message();
+  ASSERT_TRUE(conn_->Reset().ok());
+  auto back = conn_->Exec("SELECT 1");
+  ASSERT_TRUE(back.ok()) << back.status().message();
+}
+
+TEST_F(PgConnTest, ConnectionErrorsNameTheUrlButNeverThePassword) {
+  // A role that needs a password, and a wrong one.
+  ASSERT_TRUE(conn_->ExecScript("CREATE ROLE " + db_.name() + "_u LOGIN PASSWORD 'right-horse'").ok());
+  std::string url = db_.url();
+  std::string base = url.substr(0, url.find("://") + 3), rest = url.substr(url.find('@') + 1);
+  std::string wrong = base + db_.name() + "_u:S3cretPassw0rd@" + rest;
+  auto c = Conn::Open(wrong, 5);
+  ASSERT_FALSE(c.ok());
+  EXPECT_EQ(c.status().code(), Code::kPermission) << c.status().message();
+  EXPECT_EQ(c.status().message().find("S3cretPassw0rd"), std::string::npos) << c.status().message();
+  EXPECT_NE(c.status().message().find("password authentication failed"), std::string::npos) << c.status().message();
+  std::string right = base + db_.name() + "_u:right-horse@" + rest;
+  {
+    auto good = Conn::Open(right, 5);
+    EXPECT_TRUE(good.ok()) << good.status().message();
+  }
+  (void)conn_->ExecScript("DROP ROLE " + db_.name() + "_u");
+
+  // Nobody listens on port 1.
+  auto refused = Conn::Open("postgresql://u:Hunter2Hunter2@127.0.0.1:1/db", 2);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kUnavailable) << refused.status().message();
+  EXPECT_EQ(refused.status().message().find("Hunter2Hunter2"), std::string::npos) << refused.status().message();
+  EXPECT_NE(refused.status().message().find("postgresql://u@127.0.0.1:1/db"), std::string::npos)
+      << refused.status().message();
+
+  auto malformed = Conn::Open("postgresql://u:Hunter2Hunter2@127.0.0.1:1/db?nonsense=1", 2);
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.status().code(), Code::kInvalidInput) << malformed.status().message();
+  EXPECT_EQ(malformed.status().message().find("Hunter2Hunter2"), std::string::npos) << malformed.status().message();
+}
+
+// ---- The PostgreSQL store: what only it does (what every store does is in store_test.cc).
+
+class PgStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    SW_REQUIRE_PG(db_);
+  }
+  std::unique_ptr<Store> Open(const StoreOptions& options = {}) {
+    auto s = OpenStore(db_.url(), options);
+    EXPECT_TRUE(s.ok()) << s.status().message();
+    return s.ok() ? std::move(s).value() : nullptr;
+  }
+  /// Sql runs a statement behind the store's back.
+  Rows Sql(const std::string& sql) {
+    auto conn = Conn::Open(db_.url());
+    EXPECT_TRUE(conn.ok()) << conn.status().message();
+    if (!conn.ok()) return Rows();
+    auto rows = (*conn)->Exec(sql);
+    EXPECT_TRUE(rows.ok()) << sql << ": " << rows.status().message();
+    return rows.ok() ? std::move(rows).value() : Rows();
+  }
+  static RunRecord Run(const std::string& id, const std::string& status = "succeeded", const std::string& parent = "") {
+    RunRecord r;
+    r.id = id;
+    r.parent_id = parent;
+    r.status = status;
+    r.created_at = 1;
+    return r;
+  }
+  testpg::TempPgDatabase db_;
+};
+
+TEST_F(PgStoreTest, ConcurrentOpensOfAFreshDatabaseApplyEachMigrationOnce) {
+  constexpr int kOpeners = 8;
+  std::vector<std::thread> threads;
+  std::vector<Status> results(kOpeners);
+  std::atomic<bool> go{false};
+  for (int i = 0; i < kOpeners; ++i)
+    threads.emplace_back([&, i] {
+      while (!go) std::this_thread::yield();
+      auto s = OpenPostgres(db_.url());
+      results[i] = s.ok() ? Status::Ok() : s.status();
+    });
+  go = true;
+  for (auto& t : threads) t.join();
+  for (const Status& st : results) EXPECT_TRUE(st.ok()) << st.message();
+  Rows v = Sql("SELECT version, description FROM schema_migrations ORDER BY version");
+  ASSERT_EQ(v.size(), kPgSchemaVersion);
+  for (int i = 0; i < v.size(); ++i) EXPECT_EQ(v.Int(i, 0), i + 1);
+  EXPECT_EQ(Sql("SELECT count(*) FROM pg_tables WHERE tablename IN ('runs', 'events', 'tasks', 'workers', 'blobs')").Int(0, 0), 5);
+  auto s = Open();
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->Backend(), "postgresql");
+  EXPECT_EQ(s->Location(), db_.url());  // no password in the test cluster's URL
+}
+
+TEST_F(PgStoreTest, OpenWithoutCreateFindsNoStoreAndCreatesNothing) {
+  StoreOptions o;
+  o.create = false;
+  auto none = OpenStore(db_.url(), o);
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), Code::kNotFound);
+  EXPECT_NE(none.status().message().find("no specwright store in " + db_.url()), std::string::npos)
+      << none.status().message();
+  EXPECT_EQ(Sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Int(0, 0), 0);
+  { ASSERT_TRUE(Open()); }
+  auto some = OpenStore(db_.url(), o);
+  EXPECT_TRUE(some.ok()) << some.status().message();
+}
+
+TEST_F(PgStoreTest, OpenErrorsNameTheUrlButNeverThePassword) {
+  std::string role = db_.name() + "_r";
+  Sql("CREATE ROLE " + role + " LOGIN PASSWORD 'the-right-one'");
+  std::string url = db_.url();
+  std::string scheme = url.substr(0, url.find("://") + 3), rest = url.substr(url.find('@') + 1);
+  auto bad = OpenStore(scheme + role + ":Wr0ngPassw0rd@" + rest);
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().message().find("Wr0ngPassw0rd"), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find(scheme + role + "@" + rest), std::string::npos) << bad.status().message();
+  EXPECT_NE(bad.status().message().find("password authentication failed"), std::string::npos) << bad.status().message();
+  auto refused = OpenStore("postgresql://me:Wr0ngPassw0rd@127.0.0.1:1/x?connect_timeout=2");
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), Code::kUnavailable);
+  EXPECT_EQ(refused.status().message().find("Wr0ngPassw0rd"), std::string::npos) << refused.status().message();
+  auto malformed = OpenStore("postgresql://me:Wr0ngPassw0rd@127.0.0.1:notaport/x");
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.status().message().find("Wr0ngPassw0rd"), std::string::npos) << malformed.status().message();
+  auto in_query = OpenStore("postgresql://127.0.0.1:1/x?password=Wr0ngPassw0rd&bogus=1");
+  ASSERT_FALSE(in_query.ok());
+  EXPECT_EQ(in_query.status().message().find("Wr0ngPassw0rd"), std::string::npos) << in_query.status().message();
+  EXPECT_EQ(StoreLocationForDisplay("postgres://u:Wr0ngPassw0rd@h/db"), "postgres://u@h/db");
+  EXPECT_EQ(StoreLocationForDisplay("/some/dir"), "/some/dir");
+  EXPECT_TRUE(IsStoreUrl("postgresql://h/db"));
+  EXPECT_FALSE(IsStoreUrl("/some/dir"));
+  Sql("DROP ROLE " + role);
+}
+
+TEST_F(PgStoreTest, BigBlobsRoundTripAndOversizedOnesAreRefused) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  std::string big(24 << 20, '\0');
+  for (size_t i = 0; i < big.size(); ++i) big[i] = static_cast<char>((i * 2654435761u) >> 13);
+  Batch b;
+  b.blobs.emplace_back(Hash128Hex(big), big);
+  Status st = s->Commit(b);
+  ASSERT_TRUE(st.ok()) << st.message();
+  auto back = s->GetBlob(Hash128Hex(big));
+  ASSERT_TRUE(back.ok()) << back.status().message();
+  EXPECT_TRUE(*back == big);
+  ASSERT_TRUE(s->Commit(b).ok()) << "writing a blob again is not an error";
+  Batch over;
+  std::string huge(kPgMaxBlobBytes + 1, 'x');
+  over.blobs.emplace_back(Hash128Hex(huge), std::move(huge));
+  over.events.push_back(Event{0, "r1", 1, "x", "", 0, -1, 0, "{}"});
+  st = s->Commit(over);
+  EXPECT_EQ(st.code(), Code::kInvalidInput);
+  EXPECT_NE(st.message().find("over the PostgreSQL store's limit"), std::string::npos) << st.message();
+  EXPECT_TRUE(s->ListEvents("r1")->empty());
+}
+
+TEST_F(PgStoreTest, TextPostgresCannotHoldIsReplacedNotRefused) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  RunRecord r = Run("r1");
+  r.error = std::string("tool said \xff\xfe and \0 then", 23);
+  Batch b;
+  b.run = r;
+  ASSERT_TRUE(s->Commit(b).ok());
+  EXPECT_EQ((*s->GetRun("r1"))->error, "tool said \xef\xbf\xbd\xef\xbf\xbd and \xef\xbf\xbd then");
+}
+
+TEST_F(PgStoreTest, IntegrityCheckFindsPlantedInconsistencies) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  // A consistent store: a finished run whose totals are its calls and its sub-run's.
+  Batch b;
+  RunRecord top = Run("top");
+  top.calls = 3;
+  top.cost_usd = 0.3;
+  RunRecord child = Run("top.child", "succeeded", "top");
+  child.calls = 1;
+  child.cost_usd = 0.1;
+  std::string out = "output";
+  for (const auto& [run, cost] : std::vector<std::pair<std::string, double>>{{"top", 0.1}, {"top", 0.1}, {"top.child", 0.1}}) {
+    LlmCallRecord c;
+    c.run_id = run;
+    c.node = "n";
+    c.status = "ok";
+    c.cost_usd = cost;
+    c.request_blob = Hash128Hex(out);
+    b.llm_calls.push_back(c);
+  }
+  NodeRunRecord n;
+  n.run_id = "top";
+  n.node = "n";
+  n.status = "succeeded";
+  n.output_blob = Hash128Hex(out);
+  b.node_runs.push_back(n);
+  b.blobs.emplace_back(Hash128Hex(out), out);
+  b.events.push_back(Event{0, "top", 1, "node_succeeded", "n", 0, -1, 1, "{}"});
+  for (const RunRecord& r : {top, child}) {
+    Batch rb;
+    rb.run = r;
+    ASSERT_TRUE(s->Commit(rb).ok());
+  }
+  ASSERT_TRUE(s->Commit(b).ok());
+  auto ok = s->IntegrityCheck();
+  ASSERT_TRUE(ok.ok()) << ok.status().message();
+  EXPECT_EQ(*ok, "ok");
+
+  // Each planted fault is found.
+  Sql("INSERT INTO events (run_id, ts, type, node, iteration, item, attempt, data) VALUES ('gone', 1, 'x', '', 0, -1, 0, '{}')");
+  Sql("UPDATE node_runs SET output_blob = '" + Hash128Hex("missing") + "'");
+  Sql("UPDATE runs SET calls = 4 WHERE id = 'top'");
+  Sql("INSERT INTO tasks (run_id, kind, status, owner, created_at) VALUES ('top', 'llm', 'claimed', '', 1)");
+  Sql("INSERT INTO tasks (run_id, kind, key, attempt, status, created_at) VALUES ('top', 'llm', 'k', 1, 'done', 1), "
+      "('top', 'llm', 'k', 1, 'done', 2)");
+  auto bad = s->IntegrityCheck();
+  ASSERT_TRUE(bad.ok()) << bad.status().message();
+  EXPECT_NE(*bad, "ok");
+  for (const std::string& want :
+       {std::string("events: rows of run gone, which is not in runs"),
+        "node_runs: run top references blob " + Hash128Hex("missing") + ", which is not in blobs",
+        std::string("runs: run top records 4 calls"), std::string("is claimed by nobody"),
+        std::string("2 done llm tasks of run top key k attempt 1")})
+    EXPECT_NE(bad->find(want), std::string::npos) << want << "\nin:\n" << *bad;
+}
+
+// Writers on their own connections (as separate processes would be) append to one run at
+// once; a reader paging by after_seq meanwhile sees every event, each writer's in order.
+TEST_F(PgStoreTest, ConcurrentCommitsKeepEachRunsEventsInCommitOrder) {
+  constexpr int kWriters = 4, kBatches = 100;
+  { ASSERT_TRUE(Open()); }
+  std::atomic<int> writers_done{0};
+  std::vector<std::thread> threads;
+  std::vector<Status> failures(kWriters);
+  for (int w = 0; w < kWriters; ++w)
+    threads.emplace_back([&, w] {
+      auto s = OpenStore(db_.url());
+      if (!s.ok()) {
+        failures[w] = s.status();
+        ++writers_done;
+        return;
+      }
+      for (int i = 0; i < kBatches; ++i) {
+        Batch b;
+        for (int k = 0; k < 2; ++k)
+          b.events.push_back(Event{0, "shared", 1, "tick", "w" + std::to_string(w), i, -1, k, "{}"});
+        Status st = (*s)->Commit(b);
+        if (!st.ok()) {
+          failures[w] = st;
+          break;
+        }
+      }
+      ++writers_done;
+    });
+  auto reader = Open();
+  ASSERT_TRUE(reader);
+  std::vector<Event> seen;
+  int64_t after = 0;
+  for (;;) {
+    bool last = writers_done == kWriters;
+    auto page = reader->ListEvents("shared", after);
+    ASSERT_TRUE(page.ok()) << page.status().message();
+    for (auto& e : *page) {
+      after = e.seq;
+      seen.push_back(std::move(e));
+    }
+    if (last) break;
+  }
+  for (auto& t : threads) t.join();
+  for (const Status& st : failures) EXPECT_TRUE(st.ok()) << st.message();
+  auto all = reader->ListEvents("shared");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), static_cast<size_t>(kWriters * kBatches * 2));
+  EXPECT_EQ(seen.size(), all->size()) << "a reader paging by after_seq skipped events";
+  std::map<std::string, std::pair<int, int>> last;  // writer -> (batch, index) seen last
+  for (size_t i = 0; i < all->size(); ++i) {
+    const Event& e = (*all)[i];
+    if (i) EXPECT_GT(e.seq, (*all)[i - 1].seq);
+    auto it = last.find(e.node);
+    if (it != last.end()) EXPECT_LT(it->second, std::make_pair(e.iteration, e.attempt)) << e.node;
+    last[e.node] = {e.iteration, e.attempt};
+  }
+}
+
+TEST_F(PgStoreTest, ReadersShareABoundedPoolOfConnections) {
+  StoreOptions o;
+  o.max_connections = 3;
+  auto s = Open(o);
+  ASSERT_TRUE(s);
+  Batch b;
+  b.run = Run("r1");
+  ASSERT_TRUE(s->Commit(b).ok());
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < 8; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 50; ++i)
+        if (!s->GetRun("r1").ok() || !s->ListRuns(10).ok()) ++failures;
+    });
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(failures, 0);
+  int64_t conns = Sql("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND "
+                      "application_name = 'specwright' AND pid <> pg_backend_pid()")
+                      .Int(0, 0);
+  EXPECT_GE(conns, 1);
+  EXPECT_LE(conns, 3);
+}
+
+TEST_F(PgStoreTest, SurvivesItsConnectionsBeingDropped) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  Batch b;
+  b.run = Run("r1");
+  ASSERT_TRUE(s->Commit(b).ok());
+  // The server goes away under the store's idle connections (a restart, a failover).
+  Sql("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND "
+      "pid <> pg_backend_pid()");
+  auto r = s->GetRun("r1");
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_TRUE(r->has_value());
+  Sql("SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE datname = current_database() AND "
+      "pid <> pg_backend_pid()");
+  Batch e;
+  e.events.push_back(Event{0, "r1", 1, "x", "", 0, -1, 0, "{}"});
+  Status st = s->Commit(e);
+  ASSERT_TRUE(st.ok()) << st.message();
+  EXPECT_EQ(s->ListEvents("r1")->size(), 1u);
+}
+
+TEST_F(PgStoreTest, CommitsWithEventsNotifyWatchers) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  auto listener = Conn::Open(db_.url());
+  ASSERT_TRUE(listener.ok());
+  ASSERT_TRUE((*listener)->Listen("specwright_events").ok());
+  Batch b;
+  b.events.push_back(Event{0, "r1", 1, "x", "", 0, -1, 0, "{}"});
+  ASSERT_TRUE(s->Commit(b).ok());
+  auto got = (*listener)->Wait(10);
+  ASSERT_TRUE(got.ok());
+  ASSERT_EQ(got->size(), 1u);
+  EXPECT_EQ((*got)[0].payload, "r1");
+}
+
+}  // namespace
+}  // namespace sw::store::pg
