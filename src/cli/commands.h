@@ -13,6 +13,8 @@ struct Context {
   Args args;
   std::string command;
   std::string usage;
+  /// --store or $SPECWRIGHT_STORE (default .specwright): a directory (SQLite) or a
+  /// postgresql:// URL, which may carry a password — messages name StorePath(ctx), never this.
   std::string store_dir;
   bool json = false;
   /// no_color: --no-color was given or $NO_COLOR is set and not empty (https://no-color.org).
@@ -23,6 +25,8 @@ int CmdInit(Context& ctx);
 int CmdValidate(Context& ctx);
 int CmdRun(Context& ctx);
 int CmdResume(Context& ctx);
+/// CmdWorker claims and runs the tasks of detached runs (worker_cmd.cc).
+int CmdWorker(Context& ctx);
 int CmdRuns(Context& ctx);
 int CmdSessions(Context& ctx);
 int CmdShow(Context& ctx);
@@ -42,6 +46,8 @@ int CmdUi(Context& ctx);
 /// CmdMcp serves the project to coding agents over the Model Context Protocol (mcp_cmd.cc).
 int CmdMcp(Context& ctx);
 int CmdSpec(Context& ctx);
+/// CmdStore: `store copy FROM TO` and `store check [STORE]` (store_cmd.cc).
+int CmdStore(Context& ctx);
 int CmdDevelop(Context& ctx);
 int CmdModify(Context& ctx);
 int CmdReview(Context& ctx);

@@ -3,11 +3,15 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "cli/cli.h"
@@ -30,35 +34,117 @@ int Usage(const Context& ctx, const std::string& problem) {
   return PrintError(ctx.json, ctx.command, problem, kExitInvalid, ctx.usage);
 }
 
+namespace {
+
+/// Elsewhere says how to point a command at another store.
+constexpr const char* kElsewhere = "--store DIR|URL or $SPECWRIGHT_STORE points to another store";
+
+/// Opened annotates a failed open with the store's name (unless the message names it already:
+/// a URL store's errors do, without the password).
+Status Opened(const Status& s, const std::string& shown) {
+  if (s.ok() || s.message().find(shown) != std::string::npos) return s;
+  return s.Annotate("opening the store " + shown);
+}
+
+/// Probe is what StoreExists learnt by opening a URL store (a connection: made once, not again
+/// by the OpenExistingStore that follows it).
+struct Probe {
+  std::string location;
+  std::optional<Result<std::unique_ptr<store::Store>>> opened;
+};
+Probe& LastProbe() {
+  static Probe p;
+  return p;
+}
+
+/// OpenWithoutCreating opens an existing store: nothing is made (no folder, file or table).
+Result<std::unique_ptr<store::Store>> OpenWithoutCreating(const std::string& location) {
+  Probe& p = LastProbe();
+  if (p.opened && p.location == location) {
+    auto r = std::move(*p.opened);
+    p.opened.reset();
+    return r;
+  }
+  store::StoreOptions o;
+  o.create = false;
+  return store::OpenStore(location, o);
+}
+
+/// Sanitized keeps [A-Za-z0-9.-] of s, anything else as '_', at most max characters.
+std::string Sanitized(const std::string& s, size_t max) {
+  std::string out;
+  for (char c : s) {
+    if (out.size() >= max) break;
+    out += std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' ? c : '_';
+  }
+  return out;
+}
+
+}  // namespace
+
 Status OpenStore(const Context& ctx, Env* env) {
   if (env->store) return Status::Ok();
-  auto st = store::OpenSqlite(ctx.store_dir);
-  if (!st.ok()) return st.status().Annotate("opening the store " + ctx.store_dir);
+  auto st = store::OpenStore(ctx.store_dir);
+  if (!st.ok()) return Opened(st.status(), StorePath(ctx));
   env->store = std::move(st).value();
   return Status::Ok();
 }
 
 std::string StorePath(const Context& ctx) {
+  if (store::IsStoreUrl(ctx.store_dir)) return store::StoreLocationForDisplay(ctx.store_dir);
   std::error_code ec;
   std::filesystem::path p = std::filesystem::absolute(ctx.store_dir, ec);
   return ec ? ctx.store_dir : p.lexically_normal().string();
 }
 
-bool StoreExists(const Context& ctx) { return FileExists(store::SqliteDatabasePath(ctx.store_dir)); }
+bool StoreExists(const Context& ctx) {
+  if (!store::IsStoreUrl(ctx.store_dir)) return FileExists(store::SqliteDatabasePath(ctx.store_dir));
+  // A database without the schema is no store; one that cannot be reached is not known to be
+  // absent: the open that follows reports why (the probe's answer, not a second attempt).
+  Probe& p = LastProbe();
+  if (!p.opened || p.location != ctx.store_dir) {
+    store::StoreOptions o;
+    o.create = false;
+    p.location = ctx.store_dir;
+    p.opened.emplace(store::OpenStore(ctx.store_dir, o));
+  }
+  return p.opened->ok() || p.opened->status().code() != Code::kNotFound;
+}
 
-namespace {
-/// Elsewhere says how to point a command at another store.
-constexpr const char* kElsewhere = "--store DIR or $SPECWRIGHT_STORE points to another store";
-}  // namespace
+std::string StoreFilesDirFor(const std::string& location) {
+  if (!store::IsStoreUrl(location)) {
+    std::error_code ec;
+    std::filesystem::path p = std::filesystem::absolute(location, ec);
+    return ec ? location : p.lexically_normal().string();
+  }
+  // XDG: a relative $XDG_STATE_HOME is invalid and ignored.
+  const char* xdg = std::getenv("XDG_STATE_HOME");
+  std::string base = xdg && xdg[0] == '/' ? xdg : "";
+  if (base.empty()) {
+    const char* home = std::getenv("HOME");
+    base = home && home[0] == '/' ? std::string(home) + "/.local/state" : "/tmp";
+  }
+  // The folder is named after the server and database (readable) and a hash of the whole
+  // URL without its password (distinct per user, options, database).
+  std::string shown = store::StoreLocationForDisplay(location);
+  std::string rest = shown.substr(shown.find("://") + 3);
+  if (size_t q = rest.find('?'); q != std::string::npos) rest.erase(q);
+  if (size_t at = rest.rfind('@'); at != std::string::npos) rest.erase(0, at + 1);
+  return base + "/specwright/stores/" + Sanitized(rest, 80) + "-" + Hash128Hex(shown).substr(0, 8);
+}
+
+std::string StoreFilesDir(const Context& ctx) { return StoreFilesDirFor(ctx.store_dir); }
 
 Status OpenExistingStore(const Context& ctx, Env* env) {
   if (env->store) return Status::Ok();
-  // Checked here as well as in the store: the message names the absolute path looked at.
-  if (!StoreExists(ctx)) return NotFound("no store at " + StorePath(ctx) + " (" + kElsewhere + ")");
-  store::StoreOptions o;
-  o.create = false;
-  auto st = store::OpenSqlite(ctx.store_dir, o);
-  if (!st.ok()) return st.status().Annotate("opening the store " + StorePath(ctx));
+  // Checked here as well as in the store: the message names the absolute path (or the URL,
+  // without its password) looked at.
+  bool url = store::IsStoreUrl(ctx.store_dir);
+  if (!url && !StoreExists(ctx)) return NotFound("no store at " + StorePath(ctx) + " (" + kElsewhere + ")");
+  auto st = OpenWithoutCreating(ctx.store_dir);
+  if (!st.ok() && url && st.status().code() == Code::kNotFound)
+    return NotFound("no store at " + StorePath(ctx) + " (" + kElsewhere + ")");
+  if (!st.ok()) return Opened(st.status(), StorePath(ctx));
   env->store = std::move(st).value();
   return Status::Ok();
 }

@@ -38,12 +38,24 @@ int Fail(const Context& ctx, const Status& s);
 /// Usage prints the problem and the command's usage line; exit code 2.
 int Usage(const Context& ctx, const std::string& problem);
 /// OpenStore opens the store, creating it when it does not exist (the commands that record
-/// runs: run, resume, replay, develop, ui).
+/// runs: run, resume, replay, develop, ui). ctx.store_dir is a directory (SQLite) or a
+/// postgresql:// URL (store::OpenStore).
 Status OpenStore(const Context& ctx, Env* env);
-/// StorePath is the store's folder as an absolute path (what messages name).
+/// StorePath is what messages name: the store's folder as an absolute path, or its URL without
+/// the password (store::StoreLocationForDisplay).
 std::string StorePath(const Context& ctx);
-/// StoreExists says whether the store's database exists.
+/// StoreExists says whether the store is there: its database file, or for a URL a database
+/// that holds the store's schema (asked by connecting; nothing is created).
 bool StoreExists(const Context& ctx);
+/// StoreFilesDir is the folder on this machine for what a store keeps beside its data (run
+/// workspaces, the UI's and MCP server's logs and input files, preferences.md): a directory
+/// store's own folder; for a URL store the user's state folder, StoreFilesDirFor.
+std::string StoreFilesDir(const Context& ctx);
+/// StoreFilesDirFor is StoreFilesDir for a location: a directory as an absolute path; a URL's
+/// is $XDG_STATE_HOME/specwright/stores/<host_port_db>-<8 hex of the URL without its
+/// password> (~/.local/state when $XDG_STATE_HOME is unset or relative; /tmp when $HOME is
+/// unset too), one per database so two stores' files never mix.
+std::string StoreFilesDirFor(const std::string& location);
 /// OpenExistingStore opens the store for a command that reads it (or annotates what it holds:
 /// cancel, approve, gc) and never creates one: without it, a NotFound naming the absolute path
 /// looked at and how to point elsewhere (--store, $SPECWRIGHT_STORE).

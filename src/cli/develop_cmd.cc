@@ -201,7 +201,7 @@ int RunProcess(Context& ctx, Mode mode) {
   }
   SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
   o.store = env.store.get();
-  o.prefs_file = fs::absolute(ctx.store_dir + "/preferences.md").lexically_normal().string();
+  o.prefs_file = StoreFilesDir(ctx) + "/preferences.md";
 
   bool tty = ::isatty(STDERR_FILENO);
   ProgressDisplay display(stderr, tty, ctx.no_color);

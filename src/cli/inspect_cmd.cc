@@ -12,6 +12,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/worker_cmd.h"
+#include "dist/submit.h"
 #include "engine/control.h"
 #include "observe/observe.h"
 
@@ -40,7 +42,7 @@ Result<store::RunRecord> LoadRun(const Context& ctx, Env* env, const std::string
 }
 
 /// kRunStatuses are the statuses `runs --status` filters on ("abandoned": its process died).
-const std::vector<std::string> kRunStatuses{"running", "waiting", "succeeded", "failed", "cancelled", "abandoned"};
+const std::vector<std::string> kRunStatuses{"queued", "running", "waiting", "succeeded", "failed", "cancelled", "abandoned"};
 
 /// LimitOf reads --limit (a positive integer; 0 when it is not one), or def when it is absent.
 int LimitOf(const Context& ctx, int def) {
@@ -209,7 +211,9 @@ int CmdCancel(Context& ctx) {
   Env env;
   auto run = LoadRun(ctx, &env, ctx.args.positional[0]);
   if (!run.ok()) return Fail(ctx, run.status());
-  auto said = engine::Cancel(env.store.get(), *run, "`specwright cancel`");
+  // A detached run is cancelled through the queue: its orchestrator and its calls stop.
+  auto said = dist::IsDetached(*run) ? CancelDetachedRun(ctx, env, *run)
+                                     : engine::Cancel(env.store.get(), *run, "`specwright cancel`");
   if (!said.ok()) return Fail(ctx, said.status());
   std::printf("%s\n", said->c_str());
   return kExitOk;
@@ -226,6 +230,20 @@ int CmdApprove(Context& ctx) {
   d.text = ctx.args.Get("text");
   auto a = engine::Decide(env.store.get(), run->id, d);
   if (!a.ok()) return Fail(ctx, a.status());
+  // A gate of a sub-run belongs to its top-level run: that one is what the workers continue.
+  store::RunRecord root = *run;
+  for (int depth = 0; !root.parent_id.empty() && depth < 64; ++depth) {
+    auto parent = env.store->GetRun(root.parent_id);
+    if (!parent.ok() || !*parent) break;
+    root = **parent;
+  }
+  if (dist::IsDetached(root)) {
+    // The workers carry a detached run on: the decision re-queues it (worker_cmd.cc).
+    auto r = RequeueDetached(ctx, env, root, "approve " + d.node);
+    if (!r.ok()) return Fail(ctx, r.status());
+    std::printf("%s \"%s\" of run %s; %s\n", a->decision.c_str(), d.node.c_str(), run->id.c_str(), r->c_str());
+    return kExitOk;
+  }
   if (store::ProcessAlive(*run)) {
     std::printf("%s \"%s\" of run %s; its running process picks the decision up\n", a->decision.c_str(),
                 d.node.c_str(), run->id.c_str());

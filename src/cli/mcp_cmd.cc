@@ -39,7 +39,10 @@ int CmdMcp(Context& ctx) {
   // .specwright (the current directory's when --dir is not given, as for every command).
   const char* env_store = std::getenv("SPECWRIGHT_STORE");
   std::string store = ctx.args.Has("store") || (env_store && *env_store) ? ctx.store_dir : o.project + "/.specwright";
-  o.store_dir = fs::absolute(store).lexically_normal().string();
+  if (store::IsStoreUrl(store)) o.store = store;
+  o.store_dir = StoreFilesDirFor(store);
+  // What messages name: the folder, or the URL without its password.
+  const std::string shown = o.store.empty() ? o.store_dir : store::StoreLocationForDisplay(store);
   o.allow_writes = ctx.args.Has("allow-writes");
   o.self_exe = SelfExe();
   // The runs it starts get our environment, less the HTTP token: they have no use for it.
@@ -85,7 +88,7 @@ int CmdMcp(Context& ctx) {
   ::signal(SIGPIPE, SIG_IGN);
   if (!http) {
     // stdout carries protocol messages only: every word for a person goes to stderr.
-    std::fprintf(stderr, "specwright mcp: serving %s on stdio (store %s%s)\n", o.project.c_str(), o.store_dir.c_str(),
+    std::fprintf(stderr, "specwright mcp: serving %s on stdio (store %s%s)\n", o.project.c_str(), shown.c_str(),
                  o.allow_writes ? ", writes allowed" : ", read only");
     Status s = mcp::ServeStdio(server.get(), 0, 1);
     if (!s.ok()) return Fail(ctx, s);
@@ -99,7 +102,7 @@ int CmdMcp(Context& ctx) {
   ho.on_listening = [&](int port) {
     std::string host = ho.host.find(':') != std::string::npos ? "[" + ho.host + "]" : ho.host;
     std::printf("specwright mcp: serving %s on http://%s:%d/mcp (store %s%s)\n", o.project.c_str(), host.c_str(), port,
-                o.store_dir.c_str(), o.allow_writes ? ", writes allowed" : ", read only");
+                shown.c_str(), o.allow_writes ? ", writes allowed" : ", read only");
     std::fflush(stdout);
   };
   Status s = mcp::ServeHttp(server.get(), ho, &g_mcp_stop);

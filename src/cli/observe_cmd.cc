@@ -485,7 +485,7 @@ int CmdGc(Context& ctx) {
   // Workspaces of deleted runs go too (folders only inside the store's own workspaces
   // folder), with the work tree records and, if wanted, the branches of `repo:` ones.
   GcGitOptions go;
-  go.root = ctx.store_dir + "/workspaces";
+  go.root = StoreFilesDir(ctx) + "/workspaces";
   std::vector<GcWorkspace> gone;
   for (auto& w : *workspaces)
     if (std::find(rep->runs_deleted.begin(), rep->runs_deleted.end(), w.run) != rep->runs_deleted.end())

@@ -18,6 +18,8 @@
 #include "cli/common.h"
 #include "engine/control.h"
 #include "cli/progress.h"
+#include "cli/worker_cmd.h"
+#include "dist/submit.h"
 #include "engine/engine.h"
 #include "engine/replay.h"
 #include "llm/scripted.h"
@@ -126,8 +128,9 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
     }
   }
 
-  // Workspaces live in the store, as absolute paths (the run records its own).
-  options.workspace_root = std::filesystem::absolute(ctx.store_dir + "/workspaces").lexically_normal().string();
+  // Workspaces live beside the store (a URL store's in this machine's state folder), as
+  // absolute paths (the run records its own).
+  options.workspace_root = StoreFilesDir(ctx) + "/workspaces";
   engine::Services services = ServicesOf(env);
   auto r = resume_id.empty() ? engine::Run(wf, services, std::move(options))
                              : engine::Resume(resume_id, wf, services, std::move(options));
@@ -260,7 +263,11 @@ int CmdValidate(Context& ctx) {
 }
 
 int CmdRun(Context& ctx) {
-  if (ctx.args.positional.size() != 1) return Usage(ctx, "run needs exactly one workflow FILE");
+  if (ctx.args.positional.size() != 1) return Usage(ctx, ctx.command + " needs exactly one workflow FILE");
+  // `submit` and `run --detach` record the run for the workers (worker_cmd.cc).
+  bool detach = WantsDetach(ctx);
+  if (detach)
+    if (Status d = CheckDetach(ctx); !d.ok()) return Fail(ctx, d);
   auto loaded = workflow::LoadOrError(ctx.args.positional[0]);
   if (!loaded.ok()) return Fail(ctx, loaded.status());
   auto wf = *loaded;
@@ -296,7 +303,9 @@ int CmdRun(Context& ctx) {
   Status s = SetupEnv(ctx, script, config, prices, &env);
   if (!s.ok()) return Fail(ctx, s);
   s = Preflight(*wf, env);
-  if (!s.ok()) return Fail(ctx, s);
+  // A detached run's models are the workers' to answer: what this machine lacks is a warning.
+  if (!s.ok() && !detach) return Fail(ctx, s);
+  if (!s.ok()) std::fprintf(stderr, "warning: %s\n(the workers run it with their own providers and tools)\n", s.message().c_str());
   engine::RunOptions options;
   options.inputs = *inputs;
   options.use_cache = !ctx.args.Has("no-cache");
@@ -311,6 +320,7 @@ int CmdRun(Context& ctx) {
   options.record_options = json{{"script", script}, {"no_cache", !options.use_cache}, {"yes", options.auto_approve},
                                 {"max_calls", options.default_max_calls}, {"config", config}, {"prices", prices},
                                 {"model", model}};
+  if (detach) return SubmitDetached(ctx, env, *wf, options);
   return Execute(ctx, env, wf, std::move(options), "");
 }
 
@@ -334,6 +344,13 @@ int CmdResume(Context& ctx) {
   }
   if (std::string step = engine::ProcessStepOf(run); !step.empty())
     return Fail(ctx, InvalidInput("cannot resume run " + *id + " on its own; " + step));
+  // A detached run goes back to the workers, which resume it (worker_cmd.cc).
+  if (dist::IsDetached(run)) {
+    auto r = RequeueDetached(ctx, env, run, "resume");
+    if (!r.ok()) return Fail(ctx, r.status());
+    std::printf("%s\n", r->c_str());
+    return kExitOk;
+  }
   if (run.pid != ::getpid() && store::ProcessAlive(run))
     return Fail(ctx, InvalidInput("run " + *id + " is still running in process " + std::to_string(run.pid) +
                                   " (use `specwright cancel " + *id + "` first)"));

@@ -64,7 +64,8 @@ int CmdUi(Context& ctx) {
   Env env;
   SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
   server::ApiOptions ao;
-  ao.store_dir = std::filesystem::absolute(ctx.store_dir).lexically_normal().string();
+  if (store::IsStoreUrl(ctx.store_dir)) ao.store = ctx.store_dir;
+  ao.store_dir = StoreFilesDir(ctx);
   std::string dir = ctx.args.Has("dir") ? ctx.args.Get("dir") : ".";
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) return Usage(ctx, "--dir \"" + dir + "\" is not a directory");
@@ -134,7 +135,7 @@ int CmdUi(Context& ctx) {
   std::string host = ho.host.find(':') != std::string::npos ? "[" + ho.host + "]" : ho.host;
   std::string url = "http://" + host + ":" + std::to_string((*srv)->port()) + "/";
   if (!ao.token.empty()) url += "?token=" + ao.token;
-  std::printf("specwright ui: serving %s (store %s)\n", url.c_str(), ao.store_dir.c_str());
+  std::printf("specwright ui: serving %s (store %s)\n", url.c_str(), StorePath(ctx).c_str());
   if (generated) std::printf("the token is required on every request (it was generated for --host %s)\n", ho.host.c_str());
   if (ao.ui_dir.empty()) std::printf("note: the front end is not built (run `make`); the API answers under /api/v1\n");
   std::fflush(stdout);

@@ -366,7 +366,10 @@ void Runner::AgentModelDone(Completion& c) {
     done.item = item;
     done.attempt = unit.attempt;
     done.outcome.agent_call = static_cast<int>(i);
-    st.launch[i] = [pool, inbox, tool, args, refused, ctx = ToolContext(n, u), done = std::move(done)]() mutable {
+    tools::CallContext ctx = ToolContext(n, u);
+    ctx.turn = st.turn;
+    ctx.call = static_cast<int>(i);
+    st.launch[i] = [pool, inbox, tool, args, refused, ctx = std::move(ctx), done = std::move(done)]() mutable {
       {
         std::lock_guard<std::mutex> l(inbox->mu);
         ++inbox->outstanding;

@@ -346,6 +346,9 @@ tools::CallContext Runner::ToolContext(int n, int u) {
   ctx.shell.timeout = wf_->shell.timeout;
   ctx.shell.max_output = static_cast<size_t>(wf_->shell.max_output);
   ctx.process_ledger = workspace_ ? workspace_->process_ledger : "";
+  ctx.iteration = nodes_[n].iteration;
+  ctx.item = nodes_[n].is_map ? u : -1;
+  ctx.attempt = nodes_[n].units[u].attempt;
   return ctx;
 }
 

@@ -14,13 +14,20 @@
 namespace sw::mcp {
 
 Result<std::unique_ptr<store::Store>> OpenStoreFor(const Options& o, bool create) {
-  if (!create && !FileExists(store::SqliteDatabasePath(o.store_dir)))
-    return NotFound("no Specwright store at " + o.store_dir + " (no runs recorded here yet; `specwright run` or "
+  const std::string& location = o.store.empty() ? o.store_dir : o.store;
+  std::string shown = store::StoreLocationForDisplay(location);
+  auto none = [&] {
+    return NotFound("no Specwright store at " + shown + " (no runs recorded here yet; `specwright run` or "
                     "`specwright develop` in the project records them)");
+  };
+  if (!create && o.store.empty() && !FileExists(store::SqliteDatabasePath(o.store_dir))) return none();
   store::StoreOptions so;
-  so.create = create;  // a read-only server makes nothing, not even the store's blobs/ folder
-  auto st = store::OpenSqlite(o.store_dir, so);
-  if (!st.ok()) return st.status().Annotate("opening the store " + o.store_dir);
+  so.create = create;  // a read-only server makes nothing, not even the store's blobs/ folder (or tables)
+  auto st = store::OpenStore(location, so);
+  if (!st.ok() && !create && st.status().code() == Code::kNotFound) return none();
+  if (!st.ok() && st.status().message().find(shown) == std::string::npos)
+    return st.status().Annotate("opening the store " + shown);
+  if (!st.ok()) return st.status();
   return std::move(st).value();
 }
 
@@ -61,7 +68,7 @@ void AddRunTools(Server* s) {
               "The recorded workflow runs, newest first: id, workflow (or the develop step), status, start, duration, "
               "nodes, tokens and cost.",
               Schema({{"limit", {{"type", "integer"}, {"minimum", 1}, {"maximum", 1000}, {"description", "how many runs (default 20)"}}},
-                      {"status", {{"type", "string"}, {"enum", {"running", "waiting", "succeeded", "failed", "cancelled", "abandoned"}}, {"description", "only runs with this status"}}},
+                      {"status", {{"type", "string"}, {"enum", {"queued", "running", "waiting", "succeeded", "failed", "cancelled", "abandoned"}}, {"description", "only runs with this status"}}},
                       {"search", {{"type", "string"}, {"description", "only runs whose id, workflow or file contains this text"}}},
                       {"all", {{"type", "boolean"}, {"description", "include sub-runs (default false)"}}}}),
               true, [o](const json& args) -> Result<ToolAnswer> {

@@ -29,6 +29,10 @@ using json = nlohmann::json;
 struct Options {
   std::string project;    // absolute path of the project every tool and resource is confined to
   std::string store_dir;  // absolute path of the store (.specwright); read only unless allow_writes
+  /// The store when it is not the folder store_dir: a postgresql:// URL (password and all, never
+  /// shown: messages name it without). store_dir is then this machine's folder for the
+  /// server's files (mcp/logs, mcp/inputs, preferences.md).
+  std::string store;
   bool allow_writes = false;  // run_start and gate_approve exist only then
   std::string self_exe;       // this binary: run_start and a resume after gate_approve start it
   std::vector<std::string> child_env;  // environment of the runs it starts ("NAME=value")

@@ -63,7 +63,8 @@ Result<std::string> ProjectFile(const Options& o, const std::string& arg, const 
 }
 
 Result<pid_t> StartCli(const Options& o, const std::vector<std::string>& args, const std::string& log_name) {
-  SW_ASSIGN_OR_RETURN(pid_t pid, server::StartSpecwright(o.self_exe, args, o.child_env, o.store_dir, o.project,
+  const std::string& store = o.store.empty() ? o.store_dir : o.store;
+  SW_ASSIGN_OR_RETURN(pid_t pid, server::StartSpecwright(o.self_exe, args, o.child_env, store, o.store_dir, o.project,
                                                          "mcp/logs", log_name));
   Started().Add(pid);
   return pid;

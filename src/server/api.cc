@@ -170,8 +170,11 @@ Response Api::Route(const Request& req) {
       return ErrorResponse(415, "POST bodies must be Content-Type: application/json");
   }
   const std::string& top = seg[0];
-  if (top == "health" && get && seg.size() == 1)
-    return Json(json{{"version", "0.1.0"}, {"store", options_.store_dir}, {"work_dir", options_.work_dir}}.dump());
+  if (top == "health" && get && seg.size() == 1) {
+    // A URL store is named without its password.
+    std::string shown = options_.store.empty() ? options_.store_dir : store::StoreLocationForDisplay(options_.store);
+    return Json(json{{"version", "0.1.0"}, {"store", shown}, {"work_dir", options_.work_dir}}.dump());
+  }
   if (top == "runs" && seg.size() == 1 && get) {
     auto limit = IntParam(req, "limit", 1000, 1, 100000);
     if (!limit.ok()) return ErrorResponse(limit.status());
@@ -543,25 +546,26 @@ Result<pid_t> Api::StartCli(const std::string& run_id, const std::vector<std::st
 
 Result<pid_t> Api::StartCliLocked(const std::string& run_id, const std::vector<std::string>& args,
                                   const std::string& log_name) {
-  SW_ASSIGN_OR_RETURN(pid_t pid, StartSpecwright(options_.self_exe, args, options_.child_env, options_.store_dir,
-                                                 options_.work_dir, "ui/logs", log_name));
+  SW_ASSIGN_OR_RETURN(pid_t pid, StartSpecwright(options_.self_exe, args, options_.child_env,
+                                                 options_.store.empty() ? options_.store_dir : options_.store,
+                                                 options_.store_dir, options_.work_dir, "ui/logs", log_name));
   children_.emplace_back(run_id, pid);
   return pid;
 }
 
 Result<pid_t> StartSpecwright(const std::string& self_exe, const std::vector<std::string>& args,
-                              std::vector<std::string> env, const std::string& store_dir, const std::string& cwd,
-                              const std::string& logs, const std::string& log_name) {
+                              std::vector<std::string> env, const std::string& store, const std::string& files_dir,
+                              const std::string& cwd, const std::string& logs, const std::string& log_name) {
   if (self_exe.empty()) return Failed("the server does not know its own binary");
-  SW_RETURN_IF_ERROR(MakeDirs(store_dir + "/" + logs));
+  SW_RETURN_IF_ERROR(MakeDirs(files_dir + "/" + logs));
   SpawnOptions so;
   so.argv.push_back(self_exe);
   so.argv.insert(so.argv.end(), args.begin(), args.end());
   so.env = std::move(env);
   std::erase_if(so.env, [](const std::string& e) { return StartsWith(e, "SPECWRIGHT_STORE="); });
-  so.env.push_back("SPECWRIGHT_STORE=" + store_dir);
+  so.env.push_back("SPECWRIGHT_STORE=" + store);
   so.cwd = cwd;
-  return SpawnDetached(so, store_dir + "/" + logs + "/" + log_name + ".log");
+  return SpawnDetached(so, files_dir + "/" + logs + "/" + log_name + ".log");
 }
 
 void Api::ReapChildren() {
@@ -824,7 +828,9 @@ Response Api::Events(const std::string& run_id, const Request& req) {
         }
         live_sent = std::move(seen);
       }
-      bool over = (*run)->status != "running" && (*run)->status != "waiting" && events->empty();
+      // A queued run (waiting for a worker, src/dist) is not over either.
+      bool over = (*run)->status != "running" && (*run)->status != "waiting" && (*run)->status != "queued" &&
+                  events->empty();
       if (over) chunk += SseEvent("end", "{\"status\":\"" + (*run)->status + "\"}");
       auto now = std::chrono::steady_clock::now();
       if (chunk.empty() && now - last_ping > std::chrono::seconds(15)) chunk = ": ping\n\n";

@@ -21,7 +21,13 @@
 namespace sw::server {
 
 struct ApiOptions {
-  std::string store_dir;  // absolute; SPECWRIGHT_STORE of the runs the UI starts
+  /// The store as the runs the UI starts take it (their SPECWRIGHT_STORE): a directory or a
+  /// postgresql:// URL, password and all (never shown: /health names it without the password); "":
+  /// store_dir.
+  std::string store;
+  /// absolute; the folder of the UI's own files (ui/logs, ui/prompts, ui/inputs): a directory
+  /// store's own, a URL store's state folder on this machine (cli::StoreFilesDir).
+  std::string store_dir;
   std::string work_dir;   // absolute; workflows are listed and read only below it (or as recorded by runs)
   std::string ui_dir;     // the built front end (index.html and assets/); "" when not built
   std::string token;      // required on every request when set
@@ -37,11 +43,12 @@ struct ApiOptions {
 };
 
 /// StartSpecwright runs `self_exe ARGS` detached (its own session, outliving us) in cwd with
-/// env and SPECWRIGHT_STORE set to store_dir, its output in store_dir/LOGS/log_name.log: how
-/// the web UI and the MCP server start runs, resumes and replays as processes of their own.
+/// env and SPECWRIGHT_STORE set to store (a directory or a URL: in the environment, never in
+/// argv, which `ps` shows), its output in files_dir/LOGS/log_name.log: how the web UI and the
+/// MCP server start runs, resumes and replays as processes of their own.
 Result<pid_t> StartSpecwright(const std::string& self_exe, const std::vector<std::string>& args,
-                              std::vector<std::string> env, const std::string& store_dir, const std::string& cwd,
-                              const std::string& logs, const std::string& log_name);
+                              std::vector<std::string> env, const std::string& store, const std::string& files_dir,
+                              const std::string& cwd, const std::string& logs, const std::string& log_name);
 
 class Api {
  public:

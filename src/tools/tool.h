@@ -30,6 +30,14 @@ struct CallContext {
   // Where a tool records the process groups it starts while they run (RunOptions::ledger_dir),
   // so a resume can kill what a dead run left writing into the workspace. "" : not recorded.
   std::string process_ledger;
+  // Which call this is (a tool that runs the call elsewhere keys it by them, src/dist): the
+  // node's loop round, map item (-1: none) and attempt; for an agent, its turn and the call's
+  // index in the turn (-1: a tool node).
+  int iteration = 0;
+  int item = -1;
+  int attempt = 0;
+  int turn = 0;
+  int call = -1;
 };
 
 class Tool {

@@ -316,7 +316,7 @@ TEST_F(Shell, BashCompletes) {
   EXPECT_TRUE(Has(lines[0], "-F _specwright specwright")) << lines[0];
   EXPECT_EQ(lines[1], "run|runs|");
   EXPECT_EQ(lines[2], "--status|--store|");
-  EXPECT_EQ(lines[3], "running|waiting|succeeded|failed|cancelled|abandoned|");
+  EXPECT_EQ(lines[3], "queued|running|waiting|succeeded|failed|cancelled|abandoned|");
   EXPECT_EQ(lines[4], "csv|");
   EXPECT_EQ(lines[5], "-h|--help|-V|--version|");
   EXPECT_TRUE(Has(lines[6], "|run|") && Has(lines[6], "|runs|") && Has(lines[6], "|completion|")) << lines[6];
@@ -379,7 +379,7 @@ TEST_F(Shell, FishCompletes) {
   };
   EXPECT_EQ(ask("specwright ru"), "run|runs|");
   EXPECT_EQ(ask("specwright runs --st"), "--status|--store|");
-  EXPECT_EQ(ask("specwright runs --status "), "abandoned|cancelled|failed|running|succeeded|waiting|");
+  EXPECT_EQ(ask("specwright runs --status "), "abandoned|cancelled|failed|queued|running|succeeded|waiting|");
   EXPECT_EQ(ask("specwright spec -f "), "csv|json|md|");
   EXPECT_EQ(ask("specwright help run "), "");
   EXPECT_TRUE(Has(ask("specwright runs -"), "-n|")) << ask("specwright runs -");

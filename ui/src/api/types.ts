@@ -1,7 +1,7 @@
 // The JSON shapes of /api/v1 (docs/api.md), as written by src/observe ToJson and the server.
 // Times are unix seconds (float); money is USD; cost_known false means cost_usd is a lower bound.
 
-export type RunStatus = 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | (string & {});
+export type RunStatus = 'queued' | 'running' | 'waiting' | 'succeeded' | 'failed' | 'cancelled' | 'interrupted' | (string & {});
 export type NodeStatus =
   | 'pending'
   | 'running'
