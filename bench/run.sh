@@ -29,6 +29,8 @@ echo "== ui/src/lib/layout.bench.ts (the run graph's layout against dagre's, 1,0
 (cd ui && npx vitest bench --run)
 echo "== bench/spec_bench.sh"
 bash bench/spec_bench.sh "$ABS/specwright"
+echo "== bench/dist_bench.sh (workers on one PostgreSQL against one SQLite process)"
+bash bench/dist_bench.sh "$BUILD"
 echo "== bench/codeindex_bench.sh"
 bash bench/codeindex_bench.sh "$ABS/codeindex_bench"
 exit $status
