@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/strings.h"
+#include "tools/git_owned.h"
 
 namespace sw::dist {
 namespace {
@@ -16,25 +17,10 @@ namespace {
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
 
-template <typename T, void (*Free)(T*)>
-struct Owned {
-  T* p = nullptr;
-  Owned() = default;
-  Owned(const Owned&) = delete;
-  Owned& operator=(const Owned&) = delete;
-  ~Owned() {
-    if (p) Free(p);
-  }
-  T** out() { return &p; }
-  T* get() const { return p; }
-};
+using tools::git::Owned;
+using tools::git::OidHex;
 using Remote = Owned<git_remote, git_remote_free>;
 
-std::string OidHex(const git_oid& oid) {
-  char buf[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(buf, sizeof buf, &oid);
-  return buf;
-}
 
 // ---- remotes: what may be named, and what may be printed ----
 

@@ -15,6 +15,7 @@
 #include "base/fs.h"
 #include "base/ids.h"
 #include "base/strings.h"
+#include "tools/git_owned.h"
 
 namespace sw::dist {
 namespace {
@@ -34,18 +35,8 @@ void InitOnce() {
   });
 }
 
-template <typename T, void (*Free)(T*)>
-struct Owned {
-  T* p = nullptr;
-  Owned() = default;
-  Owned(const Owned&) = delete;
-  Owned& operator=(const Owned&) = delete;
-  ~Owned() {
-    if (p) Free(p);
-  }
-  T** out() { return &p; }
-  T* get() const { return p; }
-};
+using tools::git::Owned;
+using tools::git::OidHex;
 using Repo = Owned<git_repository, git_repository_free>;
 using Commit = Owned<git_commit, git_commit_free>;
 using Tree = Owned<git_tree, git_tree_free>;
@@ -63,11 +54,6 @@ std::string LastGitError() {
 /// Err is libgit2's last error as a Status naming what we were doing.
 Status Err(const std::string& what) { return IoError("git: " + what + ": " + LastGitError()); }
 
-std::string OidHex(const git_oid& oid) {
-  char buf[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(buf, sizeof buf, &oid);
-  return buf;
-}
 
 Status ValidateCommitId(const std::string& id, const char* what) {
   bool ok = id.size() == GIT_OID_HEXSZ;

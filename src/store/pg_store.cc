@@ -11,6 +11,7 @@
 #include "base/hash.h"
 #include "base/ids.h"
 #include "base/strings.h"
+#include "store/columns.h"
 #include "store/call_detail.h"
 #include "store/pg_queue_schema.h"
 
@@ -127,20 +128,7 @@ const Migration kPgMigrations[kPgSchemaVersion] = {
     {kPgQueueSchemaSql, "the work queue: tasks and workers"},
 };
 
-#define SW_RUN_WRITE_COLS                                                                             \
-  "id, parent_id, workflow_file, workflow_name, workflow_hash, status, created_at, finished_at, "   \
-  "inputs_json, options_json, error, pid, tokens_in, tokens_out, calls, cost_usd, nodes_total, "   \
-  "nodes_succeeded, nodes_failed, nodes_skipped, cancel_requested, cost_unknown, session, label"
-#define SW_RUN_COLS SW_RUN_WRITE_COLS ", owner, lease_until"
 #define SW_EVENT_COLS "seq, run_id, ts, type, node, iteration, item, attempt, data"
-#define SW_NODE_RUN_COLS                                                                   \
-  "run_id, node, iteration, item, attempt, status, started_at, finished_at, tokens_in, " \
-  "tokens_out, cost_usd, calls, model, error, output_blob, cached, cost_unknown"
-#define SW_LLM_CALL_COLS                                                                       \
-  "run_id, node, iteration, item, attempt, provider, model, tokens_in, tokens_out, "        \
-  "tokens_cached_read, tokens_cache_write, tokens_reasoning, cost_usd, started_at, "        \
-  "latency_ms, ttft_ms, status, error, request_blob, response_blob, request_hash, reply_blob, "  \
-  "response_model, detail"
 #define SW_ARTIFACT_COLS "run_id, name, media_type, blob, produced_by, derived_from, created_at"
 #define SW_APPROVAL_COLS "run_id, node, iteration, item, decision, text, \"by\", ts"
 #define SW_CACHE_COLS "key, output_blob, node, model, tokens_in, tokens_out, cost_usd, created_at"
@@ -152,15 +140,7 @@ const Migration kPgMigrations[kPgSchemaVersion] = {
 const std::string kUpsertRun =
     "INSERT INTO runs (" SW_RUN_WRITE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, "
     "$14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24) ON CONFLICT (id) DO UPDATE SET "
-    "parent_id = excluded.parent_id, workflow_file = excluded.workflow_file, "
-    "workflow_name = excluded.workflow_name, workflow_hash = excluded.workflow_hash, "
-    "created_at = excluded.created_at, finished_at = excluded.finished_at, "
-    "inputs_json = excluded.inputs_json, options_json = excluded.options_json, "
-    "error = excluded.error, pid = excluded.pid, tokens_in = excluded.tokens_in, "
-    "tokens_out = excluded.tokens_out, calls = excluded.calls, cost_usd = excluded.cost_usd, "
-    "nodes_total = excluded.nodes_total, nodes_succeeded = excluded.nodes_succeeded, "
-    "nodes_failed = excluded.nodes_failed, nodes_skipped = excluded.nodes_skipped, "
-    "cost_unknown = excluded.cost_unknown, session = excluded.session, label = excluded.label, "
+    SW_RUN_UPSERT_SET
     "cancel_requested = CASE WHEN runs.status <> 'running' AND excluded.status = 'running' "
     "THEN excluded.cancel_requested ELSE runs.cancel_requested OR excluded.cancel_requested END, "
     "status = excluded.status";
@@ -850,19 +830,24 @@ Result<GcReport> PgStore::CollectGarbage(const GcOptions& o) {
     auto cache = c.Exec("DELETE FROM cache WHERE created_at < $1", {Real(o.before)});
     if (!cache.ok()) return fail(cache.status());
     rep.rows_deleted += cache->affected;
-    // Blobs nothing references any more and not written within the grace period. An event
-    // names a blob in its data's "blob" member (matched as text: a false match only keeps a
-    // blob).
+    // Blobs nothing references any more and not written within the grace period. An event's
+    // data, and a run's options and inputs (a detached run's workflow_blob), name blobs in
+    // "blob" and "*_blob" members at any depth: every match counts (as text: a false match
+    // only keeps a blob).
+#define SW_BLOB_REFS(col) \
+  "(regexp_matches(" col ", '\"[A-Za-z0-9_]*blob\"\\s*:\\s*\"([0-9a-f]{32})\"', 'g'))[1]"
     auto blobs = c.Exec(
         "WITH refs(h) AS (SELECT output_blob FROM node_runs UNION SELECT request_blob FROM llm_calls "
         "UNION SELECT response_blob FROM llm_calls UNION SELECT reply_blob FROM llm_calls "
         "UNION SELECT blob FROM artifacts UNION SELECT output_blob FROM cache "
-        "UNION SELECT (regexp_match(data, '\"blob\"\\s*:\\s*\"([0-9a-f]{32})\"'))[1] FROM events "
-        "WHERE data LIKE '%\"blob\"%') "
+        "UNION SELECT " SW_BLOB_REFS("data") " FROM events WHERE data LIKE '%blob\"%' "
+        "UNION SELECT " SW_BLOB_REFS("options_json") " FROM runs WHERE options_json LIKE '%blob\"%' "
+        "UNION SELECT " SW_BLOB_REFS("inputs_json") " FROM runs WHERE inputs_json LIKE '%blob\"%') "
         "DELETE FROM blobs b WHERE b.created_at <= $1 AND NOT EXISTS (SELECT 1 FROM refs WHERE refs.h = b.hash) "
         "RETURNING b.size",
         {Real(now - o.blob_grace_seconds)});
     if (!blobs.ok()) return fail(blobs.status());
+#undef SW_BLOB_REFS
     for (int i = 0; i < blobs->size(); ++i) {
       ++rep.blobs_deleted;
       rep.blob_bytes_freed += blobs->Int(i, 0);

@@ -15,6 +15,7 @@
 #include "base/fs.h"
 #include "base/ids.h"
 #include "base/subprocess.h"
+#include "store/columns.h"
 #include "base/hash.h"
 #include "store/call_detail.h"
 
@@ -128,19 +129,6 @@ ALTER TABLE runs ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
 constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
 
 // The run upsert writes SW_RUN_WRITE_COLS; owner and lease_until are the work queue's.
-#define SW_RUN_WRITE_COLS                                                                             \
-  "id, parent_id, workflow_file, workflow_name, workflow_hash, status, created_at, finished_at, "   \
-  "inputs_json, options_json, error, pid, tokens_in, tokens_out, calls, cost_usd, nodes_total, "   \
-  "nodes_succeeded, nodes_failed, nodes_skipped, cancel_requested, cost_unknown, session, label"
-#define SW_RUN_COLS SW_RUN_WRITE_COLS ", owner, lease_until"
-#define SW_NODE_RUN_COLS                                                                   \
-  "run_id, node, iteration, item, attempt, status, started_at, finished_at, tokens_in, " \
-  "tokens_out, cost_usd, calls, model, error, output_blob, cached, cost_unknown"
-#define SW_LLM_CALL_COLS                                                                       \
-  "run_id, node, iteration, item, attempt, provider, model, tokens_in, tokens_out, "        \
-  "tokens_cached_read, tokens_cache_write, tokens_reasoning, cost_usd, started_at, "        \
-  "latency_ms, ttft_ms, status, error, request_blob, response_blob, request_hash, reply_blob, "  \
-  "response_model, detail"
 
 /// kSqlText is indexed by Sql; every literal is a compile-time constant, prepared once.
 constexpr const char* kSqlText[] = {
@@ -151,15 +139,7 @@ constexpr const char* kSqlText[] = {
     // the transition back into 'running' (a resume), where the engine's value wins.
     "INSERT INTO runs (" SW_RUN_WRITE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, "
     "?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24) ON CONFLICT (id) DO UPDATE SET "
-    "parent_id = excluded.parent_id, workflow_file = excluded.workflow_file, "
-    "workflow_name = excluded.workflow_name, workflow_hash = excluded.workflow_hash, "
-    "created_at = excluded.created_at, finished_at = excluded.finished_at, "
-    "inputs_json = excluded.inputs_json, options_json = excluded.options_json, "
-    "error = excluded.error, pid = excluded.pid, tokens_in = excluded.tokens_in, "
-    "tokens_out = excluded.tokens_out, calls = excluded.calls, cost_usd = excluded.cost_usd, "
-    "nodes_total = excluded.nodes_total, nodes_succeeded = excluded.nodes_succeeded, "
-    "nodes_failed = excluded.nodes_failed, nodes_skipped = excluded.nodes_skipped, "
-    "cost_unknown = excluded.cost_unknown, session = excluded.session, label = excluded.label, "
+    SW_RUN_UPSERT_SET
     "cancel_requested = CASE WHEN runs.status <> 'running' AND excluded.status = 'running' "
     "THEN excluded.cancel_requested ELSE max(runs.cancel_requested, excluded.cancel_requested) END, "
     "status = excluded.status",
@@ -947,7 +927,13 @@ Result<GcReport> SqliteStore::CollectGarbage(const GcOptions& o) {
         "SELECT response_blob FROM llm_calls UNION SELECT reply_blob FROM llm_calls UNION "
         "SELECT blob FROM artifacts UNION SELECT output_blob FROM cache UNION "
         "SELECT json_extract(data, '$.blob') FROM events WHERE json_valid(data) AND "
-        "json_type(data, '$.blob') = 'text'";
+        "json_type(data, '$.blob') = 'text' UNION "
+        // A run's options and inputs name blobs in "*_blob" members at any depth (a detached
+        // run's workflow_blob, read by a worker at every claim).
+        "SELECT j.value FROM runs, json_tree(CASE WHEN json_valid(runs.options_json) THEN runs.options_json "
+        "ELSE '{}' END) AS j WHERE j.type = 'text' AND (j.key = 'blob' OR j.key LIKE '%\\_blob' ESCAPE '\\') UNION "
+        "SELECT j.value FROM runs, json_tree(CASE WHEN json_valid(runs.inputs_json) THEN runs.inputs_json "
+        "ELSE '{}' END) AS j WHERE j.type = 'text' AND (j.key = 'blob' OR j.key LIKE '%\\_blob' ESCAPE '\\')";
     if (s.ok()) s = run(kReferenced, nullptr, [&](sqlite3_stmt* st) { referenced.insert(Text(st, 0)); });
     std::vector<std::pair<std::string, int64_t>> inline_blobs;
     if (s.ok())

@@ -10,6 +10,7 @@
 
 #include "base/fs.h"
 #include "base/strings.h"
+#include "tools/git_owned.h"
 
 namespace sw::tools {
 namespace {
@@ -55,26 +56,14 @@ sw::Status Err(const std::string& what) {
   return sw::Status(Code::kIo, "git: " + what + ": " + (e && e->message ? e->message : "unknown error"));
 }
 
-template <typename T, void (*Free)(T*)>
-struct Owned {
-  T* p = nullptr;
-  ~Owned() {
-    if (p) Free(p);
-  }
-  T** out() { return &p; }
-  T* get() const { return p; }
-};
+using git::Owned;
+using git::OidHex;
 using Tree = Owned<git_tree, git_tree_free>;
 using Commit = Owned<git_commit, git_commit_free>;
 using Index = Owned<git_index, git_index_free>;
 using Diffp = Owned<git_diff, git_diff_free>;
 using Ref = Owned<git_reference, git_reference_free>;
 
-std::string OidHex(const git_oid& oid) {
-  char buf[GIT_OID_HEXSZ + 1];
-  git_oid_tostr(buf, sizeof buf, &oid);
-  return buf;
-}
 
 /// TreeOf loads the tree of a commit id ("" leaves *tree null: the empty tree).
 sw::Status TreeOf(git_repository* repo, const std::string& id, Tree* tree) {
