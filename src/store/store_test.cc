@@ -707,6 +707,37 @@ TEST_P(StoreTest, GcDeletesOldRunsWithTheirRowsAndOnlyUnreferencedBlobs) {
   EXPECT_TRUE(s->GetBlob(h(orphan)).ok());
 }
 
+// A run's options and inputs name blobs too (a detached run's workflow_blob, which a worker
+// reads at every claim, even hours later), and an event's top-level "blob" may follow a
+// nested one: gc keeps them all.
+TEST_P(StoreTest, GcKeepsBlobsNamedByARunsOptionsAndInputsAndByEvents) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  auto h = [](const std::string& d) { return Hash128Hex(d); };
+  std::string bundle = "the workflow bundle", input = "an input file", output = "a tool's output";
+  RunRecord r = Run("queued", 5000);
+  r.status = "queued";
+  r.options_json = "{\"detached\":true,\"workflow_blob\":\"" + h(bundle) + "\"}";
+  r.inputs_json = "{\"doc\":{\"content_blob\":\"" + h(input) + "\"}}";
+  Batch b;
+  b.run = r;
+  b.blobs = {{h(bundle), bundle}, {h(input), input}, {h(output), output}};
+  Event e = Ev("queued", "tool_result");
+  e.data = "{\"args\":{\"blob\":\"" + h("not stored") + "\"},\"blob\":\"" + h(output) + "\"}";
+  b.events.push_back(e);
+  ASSERT_TRUE(s->Commit(b).ok());
+  GcOptions o;
+  o.before = 1000;
+  o.blob_grace_seconds = 0;
+  auto rep = s->CollectGarbage(o);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->blobs_deleted, 0);
+  for (const std::string& kept : {bundle, input, output}) {
+    auto got = s->GetBlob(h(kept));
+    EXPECT_TRUE(got.ok() && *got == kept) << kept << ": " << got.status().message();
+  }
+}
+
 TEST_P(StoreTest, ListSubRunsFollowsParentsDownEveryLevel) {
   auto s = Open();
   for (const auto& r : {Run("r", 1), Run("r.a", 2, "r"), Run("r.a.b", 3, "r.a"), Run("rx", 4), Run("rx.c", 5, "rx")}) {
