@@ -511,7 +511,7 @@ std::string ManPage(const std::vector<CommandSpec>& table, const std::string& ve
        ".B 130\nCancelled (Ctrl\\-C, \\fBspecwright cancel\\fR).\n";
   s += ".SH ENVIRONMENT\n";
   const std::pair<const char*, const char*> env[] = {
-      {"SPECWRIGHT_STORE", "The store directory, when --store is not given (default .specwright)."},
+      {"SPECWRIGHT_STORE", "The store: a directory or a postgresql:// URL (better here than in argv when it holds a password), when --store is not given (default .specwright)."},
       {"SPECWRIGHT_CONFIG", "The provider configuration file, when --config is not given (default ./specwright.yaml)."},
       {"SPECWRIGHT_SCRIPT", "The script that answers `scripted/...` models, when --script is not given."},
       {"SPECWRIGHT_PROCESS_DIR", "The developer process's workflows and prompts (default: the shipped ones)."},

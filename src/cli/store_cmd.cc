@@ -115,8 +115,9 @@ int CmdStore(Context& ctx) {
   if (ctx.args.Has("run")) return Usage(ctx, "--run is for store copy");
   if (pos[0] == "check") return Check(ctx);
   std::string hint = DidYouMean(pos[0], {"copy", "check"});
-  return Usage(ctx, "unknown store command " + Quote(pos[0]) + (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") +
-                        "; store needs one of: copy, check");
+  // A URL given where the command belongs (`store URL …`) is named without its password.
+  return Usage(ctx, "unknown store command " + Quote(store::StoreLocationForDisplay(pos[0])) +
+                        (hint.empty() ? "" : " (did you mean \"" + hint + "\"?)") + "; store needs one of: copy, check");
 }
 
 }  // namespace sw::cli

@@ -10,6 +10,7 @@
 
 #include "base/hash.h"
 #include "base/strings.h"
+#include "dist/submit.h"
 
 namespace sw::cli {
 namespace {
@@ -312,10 +313,15 @@ class Copier {
     SW_ASSIGN_OR_RETURN(auto top, from_->GetRun(id));
     if (!top) return Status::Ok();  // gone since it was listed (gc): nothing to copy
     SW_ASSIGN_OR_RETURN(Tree src, ReadTree(from_, *top));
-    for (const auto& r : src.runs)
+    for (const auto& r : src.runs) {
       if (store::ProcessAlive(r))
         return Refuse(id, "run " + r.id + " is still running (pid " + std::to_string(r.pid) +
                               "); copy it when it has ended");
+      // A detached run the workers have not finished: its queue rows stay behind in FROM,
+      // so a copy would be a run that never moves on (a lapsed lease is taken over, not ended).
+      if (r.status == "queued" || (r.status == "running" && dist::IsDetached(r)))
+        return Refuse(id, "run " + r.id + " is " + r.status + " for workers; copy it when it has ended");
+    }
     // What TO holds of it: the same (nothing to write), something else (refused), or nothing.
     SW_ASSIGN_OR_RETURN(auto there, to_->GetRun(id));
     bool write = true;
@@ -326,14 +332,18 @@ class Copier {
       write = false;
     } else {
       // Sub-runs without their run are what an interrupted copy leaves (they are written
-      // first, the run with every row last): taken over, unless they hold rows.
+      // first, the run with every row last): taken over when the record is the one FROM
+      // has and holds no rows; anything else is another run of that id, never overwritten.
       for (size_t i = 1; i < src.runs.size(); ++i) {
         SW_ASSIGN_OR_RETURN(auto sub, to_->GetRun(src.runs[i].id));
         if (!sub) continue;
         SW_ASSIGN_OR_RETURN(auto ev, to_->ListEvents(src.runs[i].id));
         SW_ASSIGN_OR_RETURN(auto nr, to_->ListNodeRuns(src.runs[i].id));
-        if (!ev.empty() || !nr.empty())
+        SW_ASSIGN_OR_RETURN(auto calls, to_->ListLlmCalls(src.runs[i].id));
+        if (!ev.empty() || !nr.empty() || !calls.empty())
           return Refuse(id, "TO holds its sub-run " + src.runs[i].id + " with rows of its own, without the run");
+        if (std::string d = Difference(RunJson(src.runs[i]), RunJson(*sub), ""); !d.empty())
+          return Refuse(id, "TO holds a run " + src.runs[i].id + " with other content (" + d.substr(d[0] == '.') + ")");
       }
     }
     // Cache entries the run's events name, as FROM has them (each with its output's blob).

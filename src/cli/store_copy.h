@@ -35,8 +35,9 @@ struct TableCount {
 struct CopyReport {
   std::vector<std::string> copied;     // top-level runs written to TO (with their sub-runs)
   std::vector<std::string> unchanged;  // already in TO with the same content: nothing written
-  /// Runs not copied and why: TO holds a run of that id with other content, the run is still
-  /// running, or FROM cannot give all it references.
+  /// Runs not copied and why: TO holds a run of that id (or of a sub-run's) with other
+  /// content, the run is still running or queued for workers, or FROM cannot give all it
+  /// references.
   std::vector<std::pair<std::string, std::string>> refused;
   /// Runs whose copy reads back from TO unlike FROM (the first difference).
   std::vector<std::pair<std::string, std::string>> mismatched;

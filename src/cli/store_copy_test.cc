@@ -4,8 +4,10 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <tuple>
 
 #include "base/hash.h"
+#include "cli/common.h"
 #include "cli/store_copy.h"
 #include "store/store.h"
 
@@ -172,6 +174,24 @@ TEST_F(StoreCopyTest, ASubRunNamesItsRunAndAnInterruptedCopyIsFinished) {
   EXPECT_FALSE(CopyRuns(from_.get(), to_.get(), o).ok());
 }
 
+TEST_F(StoreCopyTest, ALoneRunOfASubRunsIdWithOtherContentIsNotTakenOver) {
+  Fill(from_.get(), "r1", 100);
+  store::Batch other;
+  other.run = *from_->GetRun("r1.sub").value();
+  other.run->parent_id = "someone-else";
+  other.run->workflow_name = "theirs";
+  ASSERT_TRUE(to_->Commit(other).ok());
+  auto rep = CopyRuns(from_.get(), to_.get(), {});
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_FALSE(rep->ok());
+  ASSERT_EQ(rep->refused.size(), 1u);
+  EXPECT_NE(rep->refused[0].second.find("other content"), std::string::npos) << rep->refused[0].second;
+  auto kept = to_->GetRun("r1.sub");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->workflow_name, "theirs");
+  EXPECT_EQ((*kept)->parent_id, "someone-else");
+}
+
 TEST_F(StoreCopyTest, ARunThatDiffersIsRefusedAndLeftAsItWas) {
   Fill(from_.get(), "r1", 100);
   Fill(from_.get(), "r2", 200);
@@ -187,6 +207,57 @@ TEST_F(StoreCopyTest, ARunThatDiffersIsRefusedAndLeftAsItWas) {
   ASSERT_TRUE(n.ok());
   ASSERT_EQ(n->size(), 1u);
   EXPECT_EQ((*n)[0].output_blob, Hash128Hex("a different answer"));
+}
+
+TEST_F(StoreCopyTest, AQueuedOrDetachedRunningRunIsRefused) {
+  Fill(from_.get(), "r1", 100);
+  Fill(from_.get(), "r2", 200);
+  for (const auto& [id, status, options] : {std::tuple<std::string, std::string, std::string>{"r1", "queued", "{}"},
+                                           {"r2", "running", R"({"detached": true})"}}) {
+    store::Batch b;
+    b.run = *from_->GetRun(id).value();
+    b.run->status = status;
+    b.run->options_json = options;
+    b.run->pid = 0;
+    ASSERT_TRUE(from_->Commit(b).ok());
+  }
+  auto rep = CopyRuns(from_.get(), to_.get(), {});
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_FALSE(rep->ok());
+  ASSERT_EQ(rep->refused.size(), 2u);
+  EXPECT_NE(rep->refused[0].second.find("queued for workers"), std::string::npos) << rep->refused[0].second;
+  EXPECT_NE(rep->refused[1].second.find("running for workers"), std::string::npos) << rep->refused[1].second;
+  EXPECT_FALSE(to_->GetRun("r1").value().has_value());
+  EXPECT_FALSE(to_->GetRun("r2").value().has_value());
+}
+
+// A URL store's local folder stays one level under $XDG_STATE_HOME/specwright/stores whatever
+// the URL holds, never names its password, and differs per database.
+TEST(StoreFilesDir, AUrlsFolderStaysInTheStateFolderWithoutThePassword) {
+  const char* old = std::getenv("XDG_STATE_HOME");
+  std::string saved = old ? old : "";
+  setenv("XDG_STATE_HOME", "/state", 1);
+  const std::string base = "/state/specwright/stores/";
+  for (const std::string& url : std::vector<std::string>{
+           "postgresql://u:s3cr3t@h:5432/db", "postgresql://u:s3cr3t@../../..", "postgresql://u:s3cr3t@h/../../etc",
+        "postgresql://u:s3cr3t@h/%2e%2e%2f..", "postgresql://u:ab?s3cr3t@h/db", "postgresql://..", "postgresql://",
+        "postgres://u@h/db?password=s3cr3t&host=/tmp/../..", "postgresql://u:s3cr3t@h/" + std::string(500, '.')}) {
+    std::string d = StoreFilesDirFor(url);
+    ASSERT_EQ(d.rfind(base, 0), 0u) << url << " -> " << d;
+    std::string leaf = d.substr(base.size());
+    EXPECT_EQ(leaf.find('/'), std::string::npos) << url << " -> " << d;
+    EXPECT_NE(leaf, "..") << url;
+    EXPECT_NE(leaf, ".") << url;
+    EXPECT_LE(leaf.size(), 90u) << d;
+    EXPECT_EQ(d.find("s3cr3t"), std::string::npos) << url << " -> " << d;
+    EXPECT_EQ(std::filesystem::path(d).lexically_normal().string(), d) << url;
+  }
+  EXPECT_NE(StoreFilesDirFor("postgresql://u@h/a"), StoreFilesDirFor("postgresql://u@h/b"));
+  EXPECT_EQ(StoreFilesDirFor("postgresql://u:one@h/a"), StoreFilesDirFor("postgresql://u:two@h/a"));
+  setenv("XDG_STATE_HOME", "relative/state", 1);  // invalid per XDG: ignored
+  EXPECT_EQ(StoreFilesDirFor("postgresql://u@h/a").rfind("relative", 0), std::string::npos);
+  if (old) setenv("XDG_STATE_HOME", saved.c_str(), 1);
+  else unsetenv("XDG_STATE_HOME");
 }
 
 }  // namespace

@@ -66,6 +66,13 @@ std::string RedactConninfo(const std::string& s) {
   return Trim(out);
 }
 
+/// UrlQueryStart is where a postgresql:// URL's query begins (npos: none) as libpq reads it:
+/// the credentials end at the first '@' before any '/', so a '?' in a password starts no query.
+size_t UrlQueryStart(const std::string& url, size_t scheme_end) {
+  size_t stop = url.find_first_of("@/", scheme_end);
+  return url.find('?', stop != std::string::npos && url[stop] == '@' ? stop : scheme_end);
+}
+
 /// Secrets lists the password as written in the URL and as libpq decodes it, to scrub from
 /// anything libpq says.
 std::vector<std::string> Secrets(const std::string& url) {
@@ -80,13 +87,13 @@ std::vector<std::string> Secrets(const std::string& url) {
   if (err) PQfreemem(err);
   if (IsPostgresUrl(url)) {
     size_t scheme_end = url.find("://") + 3;
-    std::string head = url.substr(0, url.find('?', scheme_end));
+    size_t q = UrlQueryStart(url, scheme_end);
+    std::string head = url.substr(0, q);
     size_t at = head.rfind('@');
     if (at != std::string::npos && at >= scheme_end) {
       size_t colon = head.find(':', scheme_end);
       if (colon != std::string::npos && colon < at && at > colon + 1) out.push_back(head.substr(colon + 1, at - colon - 1));
     }
-    size_t q = url.find('?', scheme_end);
     if (q != std::string::npos)
       for (const std::string& part : Split(url.substr(q + 1), '&')) {
         size_t eq = part.find('=');
@@ -203,7 +210,7 @@ bool IsPostgresUrl(const std::string& location) {
 std::string RedactUrl(const std::string& url) {
   if (!IsPostgresUrl(url)) return RedactConninfo(url);
   size_t scheme_end = url.find("://") + 3;
-  size_t q = url.find('?', scheme_end);
+  size_t q = UrlQueryStart(url, scheme_end);
   std::string head = url.substr(0, q);
   size_t at = head.rfind('@');
   if (at != std::string::npos && at >= scheme_end) {
@@ -324,10 +331,11 @@ Result<std::unique_ptr<Conn>> Conn::Open(const std::string& url, double connect_
     std::string m = c->Scrub(Chomp(PQerrorMessage(c->conn_)));
     Code code = Code::kUnavailable;
     if (m.find("authentication failed") != std::string::npos || m.find("no pg_hba.conf entry") != std::string::npos ||
-        m.find("password") != std::string::npos)
+        m.find("password") != std::string::npos ||
+        (m.find("role \"") != std::string::npos && m.find("does not exist") != std::string::npos))
       code = Code::kPermission;
-    else if (m.find("does not exist") != std::string::npos)
-      code = Code::kNotFound;
+    else if (m.find("database \"") != std::string::npos && m.find("does not exist") != std::string::npos)
+      code = Code::kNotFound;  // no database: no store (a missing role is no empty store)
     return Status(code, "connecting to " + shown + ": " + m);
   }
   return c;

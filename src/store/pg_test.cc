@@ -25,6 +25,10 @@ TEST(PgUrl, RedactDropsEveryPassword) {
   EXPECT_EQ(RedactUrl("postgresql://u:p@ss/w@h/db"), "postgresql://u@h/db");
   EXPECT_EQ(RedactUrl("postgresql://h/db?Password=x"), "postgresql://h/db");
   EXPECT_EQ(RedactUrl("postgresql://u@h/db"), "postgresql://u@h/db");
+  // libpq takes everything up to the '@' as the credentials: a '?' in a password is no query.
+  EXPECT_EQ(RedactUrl("postgresql://u:ab?cd@h/db"), "postgresql://u@h/db");
+  EXPECT_EQ(RedactUrl("postgresql://u:ab?cd@h/db?password=x&sslmode=disable"), "postgresql://u@h/db?sslmode=disable");
+  EXPECT_EQ(RedactUrl("postgresql://h:5432/db?options=a@b&password=x"), "postgresql://h:5432/db?options=a@b");
   EXPECT_EQ(RedactUrl("host=h user=u password='a b\\' c' dbname=d"), "host=h user=u dbname=d");
   EXPECT_TRUE(IsPostgresUrl("postgresql://x"));
   EXPECT_TRUE(IsPostgresUrl("postgres://x"));

@@ -205,7 +205,8 @@ class Ui {
   Proc proc_;
 };
 
-const char* kPassword = "pw-never-shown-4711";
+// A '?' in it: libpq reads it as part of the password (not a query), and so must the redaction.
+const char* kPassword = "pw-never?shown-4711";
 
 const char* kChild = "name: child\ninputs: {topic: {type: string}}\ndefaults: {model: scripted/demo}\n"
                      "nodes:\n  inner: {prompt: \"Inner on {{inputs.topic}}\"}\n";
