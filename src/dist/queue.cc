@@ -50,9 +50,14 @@ std::vector<Task> RowsToTasks(const pg::Rows& r) {
   return out;
 }
 
-/// ArrayLiteral is a text[] / bigint[] parameter ("{a,b}"); elements are labels or numbers,
-/// which need no quoting.
-std::string ArrayLiteral(const std::vector<std::string>& v) { return "{" + Join(v, ",") + "}"; }
+/// ArrayLiteral is a text[] parameter ("{\"a\",\"b\"}"); elements are labels (ValidLabel: no
+/// quote or backslash in them).
+std::string ArrayLiteral(const std::vector<std::string>& v) {
+  // Quoted, so that a label spelled like NULL is that label, not a NULL element.
+  std::string s = "{";
+  for (size_t i = 0; i < v.size(); ++i) s += (i ? ",\"" : "\"") + v[i] + "\"";
+  return s + "}";
+}
 
 std::string IdArray(const std::vector<int64_t>& ids) {
   std::string s = "{";
@@ -140,16 +145,20 @@ Result<std::optional<Task>> Queue::Claim(const std::string& worker, const ClaimF
   return std::optional<Task>(RowToTask(rows, 0));
 }
 
-Result<Beat> Queue::Heartbeat(const std::string& worker, double lease) {
+Result<Beat> Queue::Heartbeat(const std::string& worker, double lease, const std::optional<std::vector<int64_t>>& only) {
   std::string sql = std::string("WITH now AS (SELECT ") + kNow +
                     " AS t), h AS (UPDATE tasks SET lease_until = (SELECT t FROM now) + $2 "
-                    "WHERE owner = $1 AND status = 'claimed' RETURNING id, kind, run_id, cancel_requested), "
+                    "WHERE owner = $1 AND status = 'claimed' " +
+                    (only ? "AND id = ANY($3::bigint[]) " : "") +
+                    "RETURNING id, kind, run_id, cancel_requested), "
                     "r AS (UPDATE runs SET lease_until = (SELECT t FROM now) + $2 WHERE owner = $1 "
                     "AND id IN (SELECT run_id FROM h WHERE kind = 'orchestrate') RETURNING id), "
                     "w AS (UPDATE workers SET heartbeat_at = (SELECT t FROM now) WHERE id = $1 RETURNING id) "
                     "SELECT h.id, h.cancel_requested, (SELECT t FROM now), (SELECT count(*) FROM r), "
                     "(SELECT count(*) FROM w) FROM h RIGHT JOIN (SELECT 1) one ON true";
-  SW_ASSIGN_OR_RETURN(auto rows, Run(sql, {pg::Text(worker), pg::Real(lease)}));
+  std::vector<pg::Param> params{pg::Text(worker), pg::Real(lease)};
+  if (only) params.push_back(pg::Text(IdArray(*only)));
+  SW_ASSIGN_OR_RETURN(auto rows, Run(sql, params));
   Beat b;
   for (int i = 0; i < rows.size(); ++i) {
     b.now = rows.Real(i, 2);

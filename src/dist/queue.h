@@ -85,8 +85,11 @@ class Queue {
   /// an orchestrate task also makes worker the run's owner (runs.owner, runs.lease_until).
   Result<std::optional<Task>> Claim(const std::string& worker, const ClaimFilter& filter, double lease);
   /// Heartbeat extends the lease of every task worker holds (and of the runs it
-  /// orchestrates), and the worker's heartbeat_at.
-  Result<Beat> Heartbeat(const std::string& worker, double lease);
+  /// orchestrates), and the worker's heartbeat_at. With `only`, just those of its tasks: a
+  /// task the worker no longer works on (a Complete or Release that never reached the
+  /// database, a Claim whose answer was lost) then lapses and moves on to another worker.
+  Result<Beat> Heartbeat(const std::string& worker, double lease,
+                         const std::optional<std::vector<int64_t>>& only = std::nullopt);
   /// Complete stores a task's result and marks it done if worker still holds it (NOTIFY
   /// specwright_done '<run_id>:<id>'); false when the lease was lost (nothing written). An
   /// orchestrate task's run loses its owner.

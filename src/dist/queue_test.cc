@@ -202,6 +202,37 @@ TEST_F(QueueTest, LabelsFilterWhoMayClaim) {
   EXPECT_EQ(*ParseLabels(" gpu , linux"), (std::vector<std::string>{"gpu", "linux"}));
 }
 
+TEST_F(QueueTest, AHeartbeatOfTheTasksInHandLetsADroppedOneLapse) {
+  int64_t kept = Add(), dropped = Add();
+  auto a = q_->Claim("A", ClaimFilter{}, 0.6);
+  auto b = q_->Claim("A", ClaimFilter{}, 0.6);
+  ASSERT_TRUE(a.ok() && *a && b.ok() && *b);
+  // A worker whose Complete of `dropped` never reached the database beats only for `kept`.
+  double until = Now() + 1.2;
+  while (Now() < until) {
+    auto beat = q_->Heartbeat("A", 0.6, std::vector<int64_t>{kept});
+    ASSERT_TRUE(beat.ok()) << beat.status().message();
+    EXPECT_EQ(beat->held, std::vector<int64_t>{kept});
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  }
+  auto c = q_->Claim("B", ClaimFilter{}, 30);
+  ASSERT_TRUE(c.ok() && *c);
+  EXPECT_EQ((*c)->id, dropped);  // it lapsed and moved on
+  auto none = q_->Claim("B", ClaimFilter{}, 30);
+  ASSERT_TRUE(none.ok());
+  EXPECT_FALSE(*none);  // the one in hand did not
+}
+
+TEST_F(QueueTest, ALabelSpelledNullIsALabel) {
+  int64_t id = Add("llm", "null");
+  ClaimFilter f;
+  f.labels = {"null"};
+  auto t = q_->Claim("w", f, 30);
+  ASSERT_TRUE(t.ok()) << t.status().message();
+  ASSERT_TRUE(*t);
+  EXPECT_EQ((*t)->id, id);
+}
+
 TEST_F(QueueTest, ClaimFilterSeparatesRunsFromCalls) {
   AddRun("r1");
   int64_t orch = Add("orchestrate", "", "r1");

@@ -188,22 +188,24 @@ std::string TaskKeyOfTool(const std::string& uri, const json& args, const tools:
 // ---- RemoteProvider ----
 
 void RemoteProvider::Start(const llm::Request& request, llm::CancelFlag cancel, llm::DeltaFn on_delta, llm::DoneFn done) {
-  if (!run_->starter) return StartNow(request, std::move(cancel), std::move(on_delta), std::move(done));
-  // The dispatcher calls Start: the queries go to a pool thread, never block it.
-  run_->starter->Submit([this, request, cancel = std::move(cancel), on_delta = std::move(on_delta),
-                         done = std::move(done), keep = run_]() mutable {
-    StartNow(request, std::move(cancel), std::move(on_delta), std::move(done));
+  if (!run_->starter) return StartNow(run_, request, std::move(cancel), std::move(on_delta), std::move(done));
+  // The dispatcher calls Start: the queries go to a pool thread, never block it. The task
+  // holds the run, never this provider (it may be gone by then).
+  run_->starter->Submit([request, cancel = std::move(cancel), on_delta = std::move(on_delta), done = std::move(done),
+                         keep = run_]() mutable {
+    StartNow(keep, request, std::move(cancel), std::move(on_delta), std::move(done));
   });
 }
 
-void RemoteProvider::StartNow(const llm::Request& request, llm::CancelFlag cancel, llm::DeltaFn on_delta,
-                              llm::DoneFn done) {
-  RemoteRun& run = *run_;
-  std::shared_ptr<RemoteRun> keep = run_;
+void RemoteProvider::StartNow(const std::shared_ptr<RemoteRun>& keep, const llm::Request& request,
+                              llm::CancelFlag cancel, llm::DeltaFn on_delta, llm::DoneFn done) {
+  RemoteRun& run = *keep;
   auto deliver = [on_delta](const llm::DoneFn& done, llm::CallResult r) {
     if (r.ok() && on_delta && !r.response->text.empty()) on_delta(r.response->text);
     done(std::move(r));
   };
+  // Cancelled (or given up by the engine) before it left: no task, nothing paid.
+  if (cancel && cancel->load()) return deliver(done, CallFailed(Status(Code::kCancelled, "cancelled"), false, true));
   // The task's answer goes to the engine once: whatever comes of it (a result, a cancel, a
   // wait given up), this orchestrator never takes that task again.
   auto finish_for = [keep, deliver, done](int64_t id) {
@@ -281,7 +283,8 @@ Result<json> RemoteTool::Call(const json& args, const tools::CallContext& ctx) {
       wait_for = t.id;
     } else if (t.status == "done" && !t.consumed) {
       ++run.adopted;
-      MarkConsumed(run, t.id, true);
+      // As below: an engine letting the run go leaves it for the next orchestrator.
+      MarkConsumed(run, t.id, !run.detaching->load());
       return ValueOfToolTask(t, ws, run.workspace_remote);
     }
   }

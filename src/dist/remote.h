@@ -109,7 +109,10 @@ class RemoteProvider final : public llm::Provider {
   void Start(const llm::Request& request, llm::CancelFlag cancel, llm::DeltaFn on_delta, llm::DoneFn done) override;
 
  private:
-  void StartNow(const llm::Request& request, llm::CancelFlag cancel, llm::DeltaFn on_delta, llm::DoneFn done);
+  /// StartNow uses nothing of the provider but run: on the starter pool it may run after the
+  /// engine gave the call up and the provider (the run's registry) is gone.
+  static void StartNow(const std::shared_ptr<RemoteRun>& run, const llm::Request& request, llm::CancelFlag cancel,
+                       llm::DeltaFn on_delta, llm::DoneFn done);
   std::string name_;
   std::shared_ptr<RemoteRun> run_;
 };

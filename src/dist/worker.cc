@@ -32,6 +32,9 @@ double SteadyNow() {
 
 std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
+/// kMaxResultBytes bounds what one task's result holds (the store's blob cap).
+constexpr size_t kMaxResultBytes = size_t{64} << 20;
+
 /// Active is a task this worker holds.
 struct Active {
   Task task;
@@ -40,6 +43,7 @@ struct Active {
   std::atomic<bool> lost{false};
   std::atomic<bool> release{false};  // give it back unfinished (shutting down)
   std::atomic<bool> finished{false};
+  std::atomic<bool> settled{false};  // Complete or Release went through: no longer ours to judge
   std::shared_ptr<std::atomic<bool>> detaching = std::make_shared<std::atomic<bool>>(false);  // orchestrations
   double started = 0;
   std::thread thread;
@@ -132,7 +136,24 @@ void WorkerLoop::Start(Task t) {
 }
 
 void WorkerLoop::Execute(Active* a) {
-  if (a->task.kind == "llm") ExecuteLlm(a);
+  if (a->task.kind != "orchestrate" && a->task.cancel_requested) {
+    // A call cancelled while a worker that since lost its lease held it (a lapsed lease is
+    // claimable; a cancelled one must not be made again, nor paid for): it answers
+    // "cancelled" at once. An orchestration does run: its engine records the cancel.
+    Status cancelled(Code::kCancelled, "cancelled");
+    std::string result;
+    if (a->task.kind == "llm") {
+      llm::CallResult r;
+      r.error.status = cancelled;
+      r.error.usage_known = false;  // the earlier claim may have been billed
+      result = Dump(CallResultToJson(r));
+    } else {
+      ToolOutcome out;
+      out.error = cancelled;
+      result = Dump(ToolOutcomeToJson(out));
+    }
+    Finish(a, result, true);
+  } else if (a->task.kind == "llm") ExecuteLlm(a);
   else if (a->task.kind == "tool") ExecuteTool(a);
   else Orchestrate(a);
   a->finished = true;
@@ -149,15 +170,45 @@ void WorkerLoop::Finish(Active* a, const std::string& result, bool failed) {
   }
   if (a->release) {
     auto r = queue_->Release(a->task.id, id_);
+    if (r.ok()) a->settled = true;
     ++stats_.released;
     Log("gave back %s (%s)", Describe(a->task).c_str(),
         r.ok() ? (*r ? "ready for another worker" : "it was no longer ours") : r.status().message().c_str());
     return;
   }
-  // A Complete that cannot reach the database is tried again while the lease may still hold.
+  // A result is bounded like a blob: past the cap the call fails here, saying so, rather than
+  // every worker that takes the task over failing to record it again.
+  std::string capped;
+  if (result.size() > kMaxResultBytes) {
+    Status big = Failed(Describe(a->task) + " came back with " + std::to_string(result.size() >> 20) +
+                        " MiB, more than the " + std::to_string(kMaxResultBytes >> 20) + " MiB a task's result may hold");
+    failed = true;
+    if (a->task.kind == "llm") {
+      llm::CallResult r;
+      r.error.status = big;
+      capped = Dump(CallResultToJson(r));
+    } else if (a->task.kind == "tool") {
+      ToolOutcome out;
+      out.error = big;
+      capped = Dump(ToolOutcomeToJson(out));
+    } else {
+      capped = Dump(json{{"status", "failed"}, {"error", big.message()}});
+    }
+  }
+  const std::string& stored = capped.empty() ? result : capped;
+  // A Complete that cannot reach the database is tried again as long as the task is ours:
+  // the heartbeats keep its lease while this waits (the result may have been paid for; run
+  // again elsewhere, it would be paid twice), until another worker takes it over or a bound.
+  double give_up = SteadyNow() + std::max(60.0, 4 * o_.lease);
   for (int attempt = 0;; ++attempt) {
-    auto r = queue_->Complete(a->task.id, id_, result);
+    auto r = queue_->Complete(a->task.id, id_, stored);
+    if (r.ok() && !*r && attempt > 0) {
+      // An earlier try may have committed without its answer arriving.
+      auto t = queue_->Get(a->task.id);
+      if (t.ok() && *t && (*t)->status == "done" && (*t)->owner == id_) r = true;
+    }
     if (r.ok()) {
+      a->settled = true;
       if (!*r) {
         ++stats_.lost;
         Log("lost %s after %.2f s: it is no longer ours; the result is dropped", Describe(a->task).c_str(), secs);
@@ -168,13 +219,13 @@ void WorkerLoop::Finish(Active* a, const std::string& result, bool failed) {
       }
       return;
     }
-    if (attempt >= 5 || a->lost) {
+    if (a->lost || SteadyNow() >= give_up) {
       ++stats_.lost;
       Log("could not record %s: %s; its lease will lapse and another worker will run it", Describe(a->task).c_str(),
           r.status().message().c_str());
       return;
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(200 << attempt));
+    std::this_thread::sleep_for(std::chrono::milliseconds(200 << std::min(attempt, 3)));
   }
 }
 
@@ -424,11 +475,16 @@ void WorkerLoop::Heartbeats() {
     if (SteadyNow() < next) continue;
     next = SteadyNow() + every;
     uint64_t before;
+    // Only the tasks in hand: one this worker dropped (a Complete or Release that never
+    // reached the database, a Claim whose answer was lost) must lapse, not be kept forever.
+    std::vector<int64_t> in_hand;
     {
       std::lock_guard<std::mutex> l(mu_);
       before = next_seq_;
+      for (const auto& a : active_)
+        if (!a->finished && !a->lost && !a->settled) in_hand.push_back(a->task.id);
     }
-    auto beat = queue_->Heartbeat(id_, o_.lease);
+    auto beat = queue_->Heartbeat(id_, o_.lease, in_hand);
     if (!beat.ok()) {
       Log("heartbeat failed: %s", beat.status().message().c_str());
       continue;
@@ -437,7 +493,7 @@ void WorkerLoop::Heartbeats() {
     std::set<int64_t> cancel(beat->cancel.begin(), beat->cancel.end());
     std::lock_guard<std::mutex> l(mu_);
     for (auto& a : active_) {
-      if (a->finished || a->seq >= before) continue;
+      if (a->finished || a->lost || a->settled || a->seq >= before) continue;
       if (!held.count(a->task.id) && !a->lost && !a->release) {
         // Another worker took it (our lease lapsed): stop, write nothing.
         a->lost = true;
