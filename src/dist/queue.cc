@@ -273,6 +273,17 @@ Result<std::vector<Task>> Queue::ListRun(const std::string& run_id, bool include
   return RowsToTasks(rows);
 }
 
+Result<double> Queue::UnrecordedSpend(const std::string& run_id) {
+  SW_ASSIGN_OR_RETURN(
+      auto rows,
+      Run("SELECT coalesce(sum(t.reserved_usd), 0) FROM tasks t WHERE t.kind = 'llm' AND "
+          "(t.run_id = $1 OR left(t.run_id, length($1) + 1) = $1 || '.') AND "
+          "(t.status IN ('ready', 'claimed') OR (t.status = 'done' AND NOT EXISTS "
+          "(SELECT 1 FROM llm_calls c WHERE c.run_id = t.run_id AND c.request_hash = t.key)))",
+          {pg::Text(run_id)}));
+  return rows.Real(0, 0);
+}
+
 Status Queue::RegisterWorker(const std::string& id, const std::string& labels, int concurrency) {
   char host[256] = {0};
   ::gethostname(host, sizeof host - 1);

@@ -118,6 +118,12 @@ class Queue {
   /// ListRun returns every task of run_id (sub-runs' with include_children), oldest first.
   Result<std::vector<Task>> ListRun(const std::string& run_id, bool include_children = false);
 
+  /// UnrecordedSpend is what a new orchestrator of run_id (its sub-runs included) must count
+  /// beyond the recorded model calls: the reservations (worst cases) of its model-call tasks
+  /// still ready or claimed, and of those done whose request no recorded call of the run has
+  /// (answered, never recorded: the previous orchestrator died first). Either may be paid.
+  Result<double> UnrecordedSpend(const std::string& run_id);
+
   /// RegisterWorker adds (or refreshes) the worker's row; WorkerStopped stamps its end.
   Status RegisterWorker(const std::string& id, const std::string& labels, int concurrency);
   Status WorkerStopped(const std::string& id);

@@ -387,5 +387,48 @@ TEST_F(QueueTest, WaiterCancelsAReadyTaskAtOnce) {
   EXPECT_EQ(got->claims, 0);
 }
 
+// A new orchestrator's budget counts what the store's calls do not show: model-call tasks in
+// flight, and answered ones no recorded call has; not recorded, cancelled or tool tasks, and
+// not another run's.
+TEST_F(QueueTest, UnrecordedSpendCountsCallsInFlightAndAnsweredButNotRecorded) {
+  AddRun("r1", "running");
+  auto add = [&](const std::string& run, const std::string& kind, const std::string& key, double usd) {
+    NewTask t;
+    t.run_id = run;
+    t.kind = kind;
+    t.node = "n";
+    t.key = key;
+    t.reserved_usd = usd;
+    auto id = q_->Enqueue(t);
+    EXPECT_TRUE(id.ok()) << id.status().message();
+    return id.ok() ? *id : 0;
+  };
+  add("r1", "llm", "ready", 0.01);                              // ready: counted
+  int64_t claimed = add("r1", "llm", "claimed", 0.02);          // claimed: counted
+  int64_t orphan = add("r1", "llm", "orphan", 0.04);            // done, unrecorded: counted
+  int64_t recorded = add("r1", "llm", "recorded", 0.08);        // done, recorded: not
+  int64_t cancelled = add("r1", "llm", "cancelled", 0.16);      // cancelled: not
+  add("r1.w1", "llm", "child", 0.32);                           // a sub-run's: counted
+  add("r2", "llm", "other", 0.64);                              // another run's: not
+  add("r1", "tool", "tool", 1.28);                              // a tool call: not
+  ASSERT_TRUE(q_->Exec("UPDATE tasks SET status = 'claimed', owner = 'w' WHERE id = $1", {store::pg::Int(claimed)}).ok());
+  ASSERT_TRUE(q_->Exec("UPDATE tasks SET status = 'done' WHERE id IN ($1, $2)",
+                       {store::pg::Int(orphan), store::pg::Int(recorded)}).ok());
+  ASSERT_TRUE(q_->Exec("UPDATE tasks SET status = 'cancelled' WHERE id = $1", {store::pg::Int(cancelled)}).ok());
+  store::Batch b;
+  store::LlmCallRecord c;
+  c.run_id = "r1";
+  c.node = "n";
+  c.provider = "scripted";
+  c.model = "m";
+  c.status = "ok";
+  c.request_hash = "recorded";
+  b.llm_calls.push_back(c);
+  ASSERT_TRUE(store_->Commit(b).ok());
+  auto spend = q_->UnrecordedSpend("r1");
+  ASSERT_TRUE(spend.ok()) << spend.status().message();
+  EXPECT_NEAR(*spend, 0.01 + 0.02 + 0.04 + 0.32, 1e-12);
+}
+
 }  // namespace
 }  // namespace sw::dist

@@ -14,6 +14,12 @@ Result<std::string> Submit(store::Store* st, Queue* q, const workflow::Workflow&
   if (!o.labels.empty()) SW_RETURN_IF_ERROR(ParseLabels(o.labels).status());
   if (!o.workspace_remote.empty())
     SW_RETURN_IF_ERROR(ValidateRemote(o.workspace_remote).Annotate("--workspace-remote"));
+  // The remote is stored with the run and in every tool task: a password or token in it would
+  // sit in the database. Credentials belong to each worker (ssh agent, git credential helper).
+  if (!o.workspace_remote.empty() && RedactRemote(o.workspace_remote) != o.workspace_remote)
+    return InvalidInput("--workspace-remote " + RedactRemote(o.workspace_remote) +
+                        ": a remote with a password or token would be stored with the run; give it without "
+                        "(each worker authenticates with its ssh agent or git credential helper)");
   SW_ASSIGN_OR_RETURN(Bundle bundle, MakeBundle(wf));
   std::string data = bundle.dump();
   std::string blob = Hash128Hex(data);

@@ -401,6 +401,13 @@ void WorkerLoop::Orchestrate(Active* a) {
   auto events = env_.store->ListEvents(run.id);
   if (!events.ok()) return fail(events.status());
   bool fresh = events->empty();
+  if (!fresh) {
+    // A takeover: calls the previous orchestrator had in flight may still be paid; the budget
+    // counts them (at their worst case) so `policy: stop` holds across the handover.
+    auto extra = remote->queue->UnrecordedSpend(run.id);
+    if (!extra.ok()) return fail(extra.status());
+    ro.unrecorded_usd = *extra;
+  }
   Log("%s run %s (%s)", fresh ? "starting" : "resuming", run.id.c_str(), wf->name.c_str());
   Result<engine::RunSummary> r = fresh ? engine::Run(wf, services, ro) : engine::Resume(run.id, wf, services, ro);
   // A gate decided while the run went on (approve re-queues only a run nobody orchestrates):
@@ -413,6 +420,8 @@ void WorkerLoop::Orchestrate(Active* a) {
         for (const auto& w : r->waiting) decided |= ap.node == w && ap.decision != "pending";
     if (!decided) break;
     Log("run %s: a gate was decided meanwhile; resuming", run.id.c_str());
+    auto extra = remote->queue->UnrecordedSpend(run.id);
+    ro.unrecorded_usd = extra.ok() ? *extra : ro.unrecorded_usd;
     r = engine::Resume(run.id, wf, services, ro);
   }
   Log("run %s: %s (%lld calls enqueued, %lld adopted, %lld awaited)", run.id.c_str(),

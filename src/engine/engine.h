@@ -121,6 +121,11 @@ struct RunOptions {
   /// stored run never finished runs.
   std::string reuse_from;
   std::map<std::string, int> reuse;
+  /// Resume: spend this run must count that its store's model calls do not show — calls a
+  /// previous orchestrator of a distributed run had in flight, or had answered but not yet
+  /// recorded, when it died (their worst cases). Charged to the run's budget, never recorded
+  /// as a call; a warning says so.
+  double unrecorded_usd = 0;
 };
 
 struct RunSummary {

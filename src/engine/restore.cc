@@ -131,7 +131,12 @@ Status Runner::Restore(const std::vector<store::Event>& events) {
     s.calls += sp.calls;
     s.cost += sp.usd;
   }
-  budget_->AddSpent(cost_ + unknown_charge, tokens_in_ + tokens_out_, calls_);
+  budget_->AddSpent(cost_ + unknown_charge + options_.unrecorded_usd, tokens_in_ + tokens_out_, calls_);
+  if (options_.unrecorded_usd > 0)
+    Warn(-1, -1, 0,
+         "the budget counts " + FormatUsd(options_.unrecorded_usd) +
+             " for model calls that were in flight, or answered and not yet recorded, when the run's previous "
+             "orchestrator stopped (their worst case: a call adopted later is counted again)");
   // Succeeded nodes are final and never run again. Failed, cancelled, interrupted and
   // stop-skipped nodes run again, and so does anything downstream of them.
   for (size_t i = 0; i < nodes_.size(); ++i) {

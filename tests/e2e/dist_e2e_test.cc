@@ -544,6 +544,14 @@ TEST_F(DistE2E, SubmitRefusesWhatAWorkerCouldNotRun) {
   Result w = RunCli({"worker", "--store", url_, "--lease", "0.1"}, dir_);
   EXPECT_EQ(w.code, 2);
   EXPECT_NE(w.err.find("--lease"), std::string::npos) << w.err;
+  // A workspace remote with a token would be stored with the run: refused, the token unsaid.
+  Write("ok.yaml", "name: ok\nworkspace: empty\nnodes:\n  a: {kind: tool, tool: builtin://echo, args: {text: x}}\n");
+  Result cred = RunCli({"submit", dir_ + "/ok.yaml", "--store", url_, "--workspace-remote",
+                        "https://bob:s3cr3t-token@git.example.org/ws.git"},
+                       dir_);
+  EXPECT_EQ(cred.code, 2) << cred.out << cred.err;
+  EXPECT_NE(cred.err.find("password or token"), std::string::npos) << cred.err;
+  EXPECT_EQ((cred.out + cred.err).find("s3cr3t-token"), std::string::npos) << cred.err;
 }
 
 }  // namespace
