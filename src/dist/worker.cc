@@ -310,6 +310,14 @@ void WorkerLoop::ExecuteTool(Active* a) {
 void WorkerLoop::Orchestrate(Active* a) {
   const Task& t = a->task;
   auto fail = [&](const Status& s) {
+    // The database or the network failed for a moment (a reset connection, a timeout): that is
+    // no reason to fail the run for good. Give the orchestration back; a worker resumes it.
+    if (s.code() == Code::kUnavailable || s.code() == Code::kTimeout) {
+      Log("run %s: %s; giving it back for another try", t.run_id.c_str(), s.message().c_str());
+      a->release = true;
+      Finish(a, "", false);
+      return;
+    }
     // The run cannot start: say so on the run (fenced: only while it is still ours).
     auto rec = env_.store->GetRun(t.run_id);
     if (rec.ok() && *rec && ((*rec)->status == "queued" || (*rec)->status == "running")) {
