@@ -26,7 +26,7 @@ cleanup() {
 trap cleanup EXIT
 
 url=$(bash "$SRC/scripts/pg-cluster.sh" start "$cluster")
-base=${url%/*}   # postgresql://specwright@127.0.0.1:PORT
+base=${url%/*}   # postgresql://specwright:PASSWORD@127.0.0.1:PORT
 PSQL=(psql -X -q -A -t -v ON_ERROR_STOP=1)
 
 # The workflows: WIDE nodes in 20 layers, each node needing one node of the layer before

@@ -518,7 +518,7 @@ int CmdGc(Context& ctx) {
                 static_cast<long long>(rep->db_bytes_after),
                 static_cast<long long>(rep->blob_file_bytes_freed + ws_bytes + std::max<int64_t>(0, rep->db_bytes_before - rep->db_bytes_after)));
   if (!rep->runs_kept_running.empty())
-    std::printf("kept %zu old runs still marked running (%s); `specwright cancel` them to let gc take them\n",
+    std::printf("kept %zu old runs still marked running or queued (%s); `specwright cancel` them to let gc take them\n",
                 rep->runs_kept_running.size(), Join(rep->runs_kept_running, ", ").c_str());
   return kExitOk;
 }

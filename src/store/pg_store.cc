@@ -29,7 +29,8 @@ using pg::Statement;
 using pg::Text;
 
 /// Advisory lock keys (the one-bigint key space): migrations, and gc against commits (a
-/// commit holds the gc lock shared, so gc never deletes a blob a commit is about to reference).
+/// commit holds the gc lock shared; gc's sweep takes it exclusive one short batch at a time, so
+/// no commit is in flight while a batch deletes blobs: see CollectGarbage).
 constexpr int64_t kMigrateLock = 0x53574d4947520001;  // "SWMIGR"
 constexpr int64_t kGcLock = 0x5357474300000001;       // "SWGC"
 /// Events of one run are written under a lock of that run (the two-int key space, this class),
@@ -179,11 +180,12 @@ const std::string kUpsertLive =
 const std::string kDeleteLive =
     "DELETE FROM live WHERE run_id = $1 AND node = $2 AND iteration = $3 AND item = $4 AND attempt = $5";
 const std::string kDeleteRunLive = "DELETE FROM live WHERE run_id = $1";
-// A blob written again is young again (gc's grace period counts from the last write), but
-// rewritten at most once a minute.
+// A blob written again is young again (gc's grace period counts from the last write), at every
+// write: gc's sweep keeps a blob a commit came to reference after gc listed it because of this
+// (see CollectGarbage).
 const std::string kInsertBlob =
     "INSERT INTO blobs (hash, size, data, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (hash) DO UPDATE "
-    "SET created_at = excluded.created_at WHERE blobs.created_at < excluded.created_at - 60";
+    "SET created_at = greatest(blobs.created_at, excluded.created_at)";
 
 double WallNow() {
   struct timespec ts {};
@@ -788,9 +790,48 @@ Result<bool> PgStore::ClaimRun(const std::string& run_id, const std::string& see
   return rows.affected == 1;
 }
 
+namespace {
+
+/// Blobs still named by a row: columns, and "blob" / "*_blob" members at any depth of an event's
+/// data and of a run's options and inputs (a detached run's workflow_blob). Every match counts
+/// (as text: a false match only keeps a blob).
+#define SW_BLOB_REFS(col) \
+  "(regexp_matches(" col ", '\"[A-Za-z0-9_]*blob\"\\s*:\\s*\"([0-9a-f]{32})\"', 'g'))[1]"
+const char* const kBlobRefs =
+    "WITH refs(h) AS (SELECT output_blob FROM node_runs UNION SELECT request_blob FROM llm_calls "
+    "UNION SELECT response_blob FROM llm_calls UNION SELECT reply_blob FROM llm_calls "
+    "UNION SELECT blob FROM artifacts UNION SELECT output_blob FROM cache "
+    "UNION SELECT " SW_BLOB_REFS("data") " FROM events WHERE data LIKE '%blob\"%' "
+    "UNION SELECT " SW_BLOB_REFS("options_json") " FROM runs WHERE options_json LIKE '%blob\"%' "
+    "UNION SELECT " SW_BLOB_REFS("inputs_json") " FROM runs WHERE inputs_json LIKE '%blob\"%') ";
+#undef SW_BLOB_REFS
+/// Unreferenced blobs written before $1 (the grace period's start).
+#define SW_UNREFERENCED "FROM blobs b WHERE b.created_at < $1 AND NOT EXISTS (SELECT 1 FROM refs WHERE refs.h = b.hash)"
+
+/// A sweep deletes blobs in batches of at most this many, and this many bytes (at least one
+/// blob), each batch a short transaction of its own under the gc lock.
+constexpr int64_t kGcBatchBlobs = 500;
+constexpr int64_t kGcBatchBytes = 64 << 20;
+
+}  // namespace
+
+// gc never makes a commit wait long. A commit holds the gc lock shared; gc takes it exclusive
+// only for one bounded batch of blob deletions at a time (milliseconds), never for the runs or
+// for finding the unreferenced blobs (a full scan, minutes on a big store — under the lock it
+// stalled every worker's commit until statement_timeout failed it).
+//  - Runs go in one transaction without the lock: a run gc takes is neither running nor queued,
+//    so no commit is writing its rows (and a commit to another run touches none of them).
+//  - Blobs: a barrier (the lock taken and let go at once: the commits in flight finish), then
+//    the unreferenced ones older than the grace period are listed without the lock; then each
+//    batch deletes, under the lock, those still older than the grace period. A commit writes
+//    every blob its rows name in the same transaction, and writing a blob that exists refreshes
+//    its created_at (kInsertBlob), so a blob a commit came to reference since the list was made
+//    is young again and the batch keeps it; a commit after the batch writes it anew. (A commit
+//    slower than the grace period could lose one: the grace period, 1 h by default, covers it.)
 Result<GcReport> PgStore::CollectGarbage(const GcOptions& o) {
   const std::string what = "gc of " + shown_;
   double now = o.now > 0 ? o.now : WallNow();
+  double cutoff = now - o.blob_grace_seconds;
   auto gc = [&](pg::Conn& c) -> Result<GcReport> {
     GcReport rep;
     SW_ASSIGN_OR_RETURN(Rows size, c.Exec("SELECT pg_database_size(current_database())"));
@@ -800,66 +841,105 @@ Result<GcReport> PgStore::CollectGarbage(const GcOptions& o) {
       (void)c.Rollback();
       return s;
     };
-    // Under the gc lock no commit is in flight: none can be about to reference a blob
-    // deleted here (a commit takes it shared).
     Status s = c.ExecScript("SET LOCAL statement_timeout = 0");
-    if (s.ok()) s = c.Exec("SELECT pg_advisory_xact_lock($1)", {Int(kGcLock)}).status();
     if (!s.ok()) return fail(s);
-    // Old top-level runs that are not marked running, and every sub-run below them.
+    // Old top-level runs that are neither running nor queued (a queued run waits for a worker;
+    // both are reported as kept), and every sub-run below them.
     auto top = c.Exec("SELECT id, status FROM runs WHERE parent_id = '' AND created_at < $1 ORDER BY created_at",
                       {Real(o.before)});
     if (!top.ok()) return fail(top.status());
     for (int i = 0; i < top->size(); ++i)
-      if (top->Str(i, 1) == "running") rep.runs_kept_running.push_back(top->Str(i, 0));
+      if (top->Str(i, 1) == "running" || top->Str(i, 1) == "queued") rep.runs_kept_running.push_back(top->Str(i, 0));
     auto tree = c.Exec(
         "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = '' AND created_at < $1 AND "
-        "status <> 'running' UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_id = tree.id) "
+        "status NOT IN ('running', 'queued') UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_id = tree.id) "
         "SELECT id FROM tree ORDER BY id",
         {Real(o.before)});
     if (!tree.ok()) return fail(tree.status());
     for (int i = 0; i < tree->size(); ++i) rep.runs_deleted.push_back(tree->Str(i, 0));
     std::string ids = TextArray(rep.runs_deleted);
-    for (const char* table : {"events", "node_runs", "llm_calls", "artifacts", "approvals", "live"}) {
+    for (const char* table : {"events", "node_runs", "llm_calls", "artifacts", "approvals", "live", "tasks"}) {
       auto del = c.Exec(std::string("DELETE FROM ") + table + " WHERE run_id = ANY($1::text[])", {Text(ids)});
       if (!del.ok()) return fail(del.status());
       rep.rows_deleted += del->affected;
     }
     auto runs = c.Exec("DELETE FROM runs WHERE id = ANY($1::text[])", {Text(ids)});
     if (!runs.ok()) return fail(runs.status());
-    // Cache entries age out with the runs (they would otherwise keep their blobs forever).
-    auto cache = c.Exec("DELETE FROM cache WHERE created_at < $1", {Real(o.before)});
-    if (!cache.ok()) return fail(cache.status());
-    rep.rows_deleted += cache->affected;
-    // Blobs nothing references any more and not written within the grace period. An event's
-    // data, and a run's options and inputs (a detached run's workflow_blob), name blobs in
-    // "blob" and "*_blob" members at any depth: every match counts (as text: a false match
-    // only keeps a blob).
-#define SW_BLOB_REFS(col) \
-  "(regexp_matches(" col ", '\"[A-Za-z0-9_]*blob\"\\s*:\\s*\"([0-9a-f]{32})\"', 'g'))[1]"
-    auto blobs = c.Exec(
-        "WITH refs(h) AS (SELECT output_blob FROM node_runs UNION SELECT request_blob FROM llm_calls "
-        "UNION SELECT response_blob FROM llm_calls UNION SELECT reply_blob FROM llm_calls "
-        "UNION SELECT blob FROM artifacts UNION SELECT output_blob FROM cache "
-        "UNION SELECT " SW_BLOB_REFS("data") " FROM events WHERE data LIKE '%blob\"%' "
-        "UNION SELECT " SW_BLOB_REFS("options_json") " FROM runs WHERE options_json LIKE '%blob\"%' "
-        "UNION SELECT " SW_BLOB_REFS("inputs_json") " FROM runs WHERE inputs_json LIKE '%blob\"%') "
-        "DELETE FROM blobs b WHERE b.created_at <= $1 AND NOT EXISTS (SELECT 1 FROM refs WHERE refs.h = b.hash) "
-        "RETURNING b.size",
-        {Real(now - o.blob_grace_seconds)});
-    if (!blobs.ok()) return fail(blobs.status());
-#undef SW_BLOB_REFS
-    for (int i = 0; i < blobs->size(); ++i) {
-      ++rep.blobs_deleted;
-      rep.blob_bytes_freed += blobs->Int(i, 0);
+    // The queue: finished tasks older than the cutoff, unless their run may still read them
+    // (a run orchestrated, queued or waiting adopts a done task whose answer it has not
+    // recorded yet); any task of a run no longer in the store (never claimable again); and
+    // workers that stopped before the cutoff.
+    for (const char* sql :
+         {"DELETE FROM tasks t WHERE t.status IN ('done', 'cancelled') AND t.finished_at < $1 AND NOT EXISTS "
+          "(SELECT 1 FROM runs r WHERE r.id = t.run_id AND r.status IN ('running', 'queued', 'waiting'))",
+          "DELETE FROM tasks t WHERE t.created_at < $1 AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = t.run_id)",
+          "DELETE FROM workers WHERE stopped_at > 0 AND stopped_at < $1",
+          // Cache entries age out with the runs (they would otherwise keep their blobs forever).
+          "DELETE FROM cache WHERE created_at < $1"}) {
+      auto del = c.Exec(sql, {Real(o.before)});
+      if (!del.ok()) return fail(del.status());
+      rep.rows_deleted += del->affected;
     }
-    // A dry run measures by doing the work and rolling it back.
-    s = o.dry_run ? c.Rollback() : c.Commit();
+    if (o.dry_run) {
+      // A dry run measures by doing the work and rolling it back; blobs it only counts.
+      auto blobs = c.Exec(std::string(kBlobRefs) + "SELECT count(*), coalesce(sum(b.size), 0)::bigint " SW_UNREFERENCED,
+                          {Real(cutoff)});
+      if (!blobs.ok()) return fail(blobs.status());
+      rep.blobs_deleted = blobs->Int(0, 0);
+      rep.blob_bytes_freed = blobs->Int(0, 1);
+      SW_RETURN_IF_ERROR(c.Rollback());
+      rep.db_bytes_after = rep.db_bytes_before;
+      return rep;
+    }
+    s = c.Commit();
     if (!s.ok()) return fail(s);
+
+    // The barrier, then the list of unreferenced blobs (in a table of this session).
+    std::vector<Statement> barrier = {{"BEGIN", {}}, {"SELECT pg_advisory_xact_lock($1)", {Int(kGcLock)}}, {"COMMIT", {}}};
+    SW_RETURN_IF_ERROR(c.Pipeline(barrier).status());
+    SW_RETURN_IF_ERROR(c.ExecScript(
+        "DROP TABLE IF EXISTS pg_temp.gc_candidates; "
+        "CREATE TEMP TABLE gc_candidates (hash TEXT COLLATE \"C\" PRIMARY KEY, size BIGINT NOT NULL)"));
+    SW_RETURN_IF_ERROR(c.Begin());
+    s = c.ExecScript("SET LOCAL statement_timeout = 0");
+    if (s.ok())
+      s = c.Exec(std::string(kBlobRefs) + "INSERT INTO gc_candidates SELECT b.hash, b.size " SW_UNREFERENCED,
+                 {Real(cutoff)})
+              .status();
+    if (s.ok()) s = c.Commit();
+    if (!s.ok()) return fail(s);
+    // Each batch: BEGIN, the lock, the deletion, COMMIT — one round trip, so the lock is held
+    // only while the server deletes.
+    std::string last;
+    for (;;) {
+      std::vector<Statement> batch = {
+          {"BEGIN", {}},
+          {"SELECT pg_advisory_xact_lock($1)", {Int(kGcLock)}},
+          {"WITH page AS (SELECT hash, size FROM gc_candidates WHERE hash > $2 ORDER BY hash LIMIT $3), "
+           "batch AS (SELECT hash FROM (SELECT hash, sum(size) OVER (ORDER BY hash) - size AS ahead FROM page) p "
+           "WHERE ahead < $4), "
+           "gone AS (DELETE FROM blobs b USING batch WHERE b.hash = batch.hash AND b.created_at < $1 RETURNING b.size) "
+           "SELECT (SELECT max(hash) FROM batch), (SELECT count(*) FROM gone), "
+           "(SELECT coalesce(sum(size), 0)::bigint FROM gone)",
+           {Real(cutoff), Text(last), Int(kGcBatchBlobs), Int(kGcBatchBytes)}},
+          {"COMMIT", {}}};
+      auto done = c.Pipeline(batch);
+      if (!done.ok()) {
+        (void)c.Rollback();
+        return done.status();
+      }
+      const Rows& r = (*done)[2];
+      if (r.IsNull(0, 0)) break;
+      last = r.Str(0, 0);
+      rep.blobs_deleted += r.Int(0, 1);
+      rep.blob_bytes_freed += r.Int(0, 2);
+    }
+    SW_RETURN_IF_ERROR(c.ExecScript("DROP TABLE IF EXISTS pg_temp.gc_candidates"));
     SW_ASSIGN_OR_RETURN(Rows running, c.Exec("SELECT count(*) FROM runs WHERE status = 'running'"));
-    if (!o.dry_run && running.Int(0, 0) == 0 &&
-        (rep.rows_deleted > 0 || rep.blobs_deleted > 0 || !rep.runs_deleted.empty())) {
+    if (running.Int(0, 0) == 0 && (rep.rows_deleted > 0 || rep.blobs_deleted > 0 || !rep.runs_deleted.empty())) {
       SW_RETURN_IF_ERROR(c.ExecScript("SET statement_timeout = 0"));
-      Status v = c.ExecScript("VACUUM (ANALYZE) runs, events, node_runs, llm_calls, artifacts, approvals, cache, blobs, live");
+      Status v = c.ExecScript(
+          "VACUUM (ANALYZE) runs, events, node_runs, llm_calls, artifacts, approvals, cache, blobs, live, tasks, workers");
       SW_RETURN_IF_ERROR(c.ExecScript("SET statement_timeout = '60s'"));
       SW_RETURN_IF_ERROR(v);
       rep.vacuumed = true;
@@ -872,6 +952,7 @@ Result<GcReport> PgStore::CollectGarbage(const GcOptions& o) {
   if (!rep.ok()) return rep.status().Annotate(what);
   return rep;
 }
+#undef SW_UNREFERENCED
 
 Result<std::string> PgStore::IntegrityCheck() {
   // Each check lists at most 20 problems; the query's text says what it found.

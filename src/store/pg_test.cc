@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <map>
 #include <thread>
 
@@ -189,6 +190,25 @@ TEST_F(PgConnTest, ConnectionErrorsNameTheUrlButNeverThePassword) {
   EXPECT_EQ(malformed.status().message().find("Hunter2Hunter2"), std::string::npos) << malformed.status().message();
 }
 
+// The test cluster (scripts/pg-cluster.sh) lets nobody in without the password, not even its
+// superuser from this machine: a superuser runs programs as the cluster's owner (COPY ... TO
+// PROGRAM), so trusting loopback would hand the developer's account to every local user.
+TEST_F(PgConnTest, TheTestClusterLetsNobodyInWithoutThePassword) {
+  std::string admin = db_.admin_url();
+  size_t scheme = admin.find("://") + 3, at = admin.find('@', scheme), colon = admin.find(':', scheme);
+  ASSERT_NE(at, std::string::npos) << RedactUrl(admin);
+  ASSERT_LT(colon, at) << "the test cluster's URL holds no password: " << admin;
+  std::string user = admin.substr(scheme, colon - scheme), rest = admin.substr(at + 1);
+  std::string base = admin.substr(0, scheme);
+  for (const std::string& url : {base + user + "@" + rest, base + user + ":not-the-password@" + rest}) {
+    auto c = Conn::Open(url, 5);
+    ASSERT_FALSE(c.ok()) << url << " got in";
+    EXPECT_EQ(c.status().code(), Code::kPermission) << c.status().message();
+  }
+  auto right = Conn::Open(admin, 5);
+  EXPECT_TRUE(right.ok()) << right.status().message();
+}
+
 // ---- The PostgreSQL store: what only it does (what every store does is in store_test.cc).
 
 class PgStoreTest : public ::testing::Test {
@@ -242,7 +262,7 @@ TEST_F(PgStoreTest, ConcurrentOpensOfAFreshDatabaseApplyEachMigrationOnce) {
   auto s = Open();
   ASSERT_TRUE(s);
   EXPECT_EQ(s->Backend(), "postgresql");
-  EXPECT_EQ(s->Location(), db_.url());  // no password in the test cluster's URL
+  EXPECT_EQ(s->Location(), RedactUrl(db_.url()));  // the test cluster's URL holds a password
 }
 
 TEST_F(PgStoreTest, OpenWithoutCreateFindsNoStoreAndCreatesNothing) {
@@ -251,7 +271,7 @@ TEST_F(PgStoreTest, OpenWithoutCreateFindsNoStoreAndCreatesNothing) {
   auto none = OpenStore(db_.url(), o);
   ASSERT_FALSE(none.ok());
   EXPECT_EQ(none.status().code(), Code::kNotFound);
-  EXPECT_NE(none.status().message().find("no specwright store in " + db_.url()), std::string::npos)
+  EXPECT_NE(none.status().message().find("no specwright store in " + RedactUrl(db_.url())), std::string::npos)
       << none.status().message();
   EXPECT_EQ(Sql("SELECT count(*) FROM pg_tables WHERE schemaname = 'public'").Int(0, 0), 0);
   { ASSERT_TRUE(Open()); }
@@ -493,6 +513,122 @@ TEST_F(PgStoreTest, CommitsWithEventsNotifyWatchers) {
   ASSERT_TRUE(got.ok());
   ASSERT_EQ(got->size(), 1u);
   EXPECT_EQ((*got)[0].payload, "r1");
+}
+
+// A gc that sweeps many blobs (each deletion slowed down here, as on a big store) while a
+// worker commits: the commits go on. gc holds the lock commits share only one short batch at
+// a time; before, it held it for the whole sweep, and a long one failed every worker's commit
+// at statement_timeout.
+TEST_F(PgStoreTest, CommitsGoOnWhileGcSweepsManyBlobs) {
+  constexpr int kBlobs = 3000;
+  auto s = Open();
+  ASSERT_TRUE(s);
+  Sql("INSERT INTO blobs (hash, size, data, created_at) SELECT md5(i::text), 1, '\\x00'::bytea, 0 "
+      "FROM generate_series(1, " + std::to_string(kBlobs) + ") i");
+  Sql("CREATE FUNCTION slow_delete() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(0.0005); "
+      "RETURN OLD; END $$");
+  Sql("CREATE TRIGGER slow_delete BEFORE DELETE ON blobs FOR EACH ROW EXECUTE FUNCTION slow_delete()");
+  RunRecord live = Run("live", "running");
+  live.created_at = 5000;
+  {
+    Batch b;
+    b.run = live;
+    ASSERT_TRUE(s->Commit(b).ok());
+  }
+  std::atomic<bool> gc_done{false};
+  std::atomic<int> during{0};
+  std::vector<Status> failures;
+  double slowest = 0;
+  std::thread worker([&] {
+    auto w = OpenStore(db_.url());
+    if (!w.ok()) {
+      failures.push_back(w.status());
+      return;
+    }
+    for (int i = 0; !gc_done; ++i) {
+      Batch b;
+      std::string text = "output " + std::to_string(i);
+      b.blobs.emplace_back(Hash128Hex(text), text);
+      b.events.push_back(Event{0, "live", 1, "tick", "n", i, -1, 0, "{\"blob\":\"" + Hash128Hex(text) + "\"}"});
+      auto t0 = std::chrono::steady_clock::now();
+      Status st = (*w)->Commit(b);
+      double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+      if (!st.ok()) failures.push_back(st);
+      if (!gc_done) {
+        slowest = std::max(slowest, took);
+        ++during;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+  });
+  GcOptions o;
+  o.before = 1000;
+  o.blob_grace_seconds = 0;
+  auto t0 = std::chrono::steady_clock::now();
+  auto rep = s->CollectGarbage(o);
+  double gc_took = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  gc_done = true;
+  worker.join();
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->blobs_deleted, kBlobs);
+  for (const Status& st : failures) EXPECT_TRUE(st.ok()) << st.message();
+  EXPECT_GT(gc_took, 2.5) << "the slowed sweep should take over 3 s";
+  EXPECT_LT(slowest, 1.5) << "a commit waited " << slowest << " s of gc's " << gc_took << " s";
+  EXPECT_GE(during.load(), 3) << "commits during gc's " << gc_took << " s";
+  EXPECT_EQ(Sql("SELECT count(*) FROM blobs").Int(0, 0), Sql("SELECT count(*) FROM events").Int(0, 0))
+      << "every committed blob is kept, and only those";
+  EXPECT_EQ(*s->IntegrityCheck(), "ok");
+}
+
+// The queue goes with the runs gc deletes: their tasks (else a worker would claim them
+// forever), finished tasks of finished runs, tasks of runs no longer in the store, and
+// workers that stopped before the cutoff. What a live run may still need stays.
+TEST_F(PgStoreTest, GcClearsTheQueueOfWhatItDeletes) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  RunRecord young_running = Run("young-running", "running"), young_done = Run("young-done", "succeeded");
+  young_running.created_at = young_done.created_at = 5000;
+  for (const RunRecord& r : {Run("old-done", "succeeded"), Run("old-done.sub", "succeeded", "old-done"),
+                             Run("old-waiting", "waiting"), Run("old-queued", "queued"), young_running, young_done}) {
+    Batch b;
+    b.run = r;
+    ASSERT_TRUE(s->Commit(b).ok());
+  }
+  // (run, kind, status, created_at, finished_at): the key names what should become of it.
+  Sql("INSERT INTO tasks (run_id, kind, key, status, created_at, finished_at) VALUES "
+      "('old-done', 'llm', 'gone: a deleted run''s done task', 'done', 10, 20), "
+      "('old-done.sub', 'llm', 'gone: a deleted sub-run''s ready task', 'ready', 10, 0), "
+      "('old-waiting', 'orchestrate', 'gone: a deleted run''s claimed task', 'claimed', 10, 0), "
+      "('old-queued', 'orchestrate', 'kept: a queued run''s', 'ready', 10, 0), "
+      "('young-running', 'llm', 'kept: a running run may adopt it', 'done', 10, 20), "
+      "('young-running', 'llm', 'kept: young', 'done', 5000, 5001), "
+      "('young-done', 'llm', 'gone: done long ago', 'done', 10, 20), "
+      "('young-done', 'tool', 'gone: cancelled long ago', 'cancelled', 10, 20), "
+      "('young-done', 'tool', 'kept: done lately', 'done', 5000, 5001), "
+      "('ghost', 'llm', 'gone: its run is not in the store', 'ready', 10, 0), "
+      "('ghost2', 'llm', 'kept: young (its run may be about to be written)', 'ready', 5000, 0)");
+  Sql("INSERT INTO workers (id, host, pid, started_at, heartbeat_at, stopped_at) VALUES "
+      "('gone: stopped long ago', 'h', 1, 1, 2, 3), ('kept: running', 'h', 2, 1, 2, 0), "
+      "('kept: stopped lately', 'h', 3, 1, 2, 5000)");
+  GcOptions o;
+  o.before = 1000;
+  auto dry = s->CollectGarbage([&] { GcOptions d = o; d.dry_run = true; return d; }());
+  ASSERT_TRUE(dry.ok()) << dry.status().message();
+  EXPECT_EQ(Sql("SELECT count(*) FROM tasks").Int(0, 0), 11) << "a dry run deletes nothing";
+  auto rep = s->CollectGarbage(o);
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->runs_deleted, (std::vector<std::string>{"old-done", "old-done.sub", "old-waiting"}));
+  EXPECT_EQ(rep->runs_kept_running, (std::vector<std::string>{"old-queued"}));
+  EXPECT_EQ(rep->rows_deleted, dry->rows_deleted);
+  for (const char* table : {"tasks", "workers"}) {
+    Rows left = Sql(std::string("SELECT ") + (std::string(table) == "tasks" ? "key" : "id") + " FROM " + table +
+                    " ORDER BY 1");
+    ASSERT_GT(left.size(), 0) << table;
+    for (int i = 0; i < left.size(); ++i) EXPECT_EQ(left.Str(i, 0).rfind("kept: ", 0), 0u) << table << ": " << left.Str(i, 0);
+  }
+  EXPECT_EQ(Sql("SELECT count(*) FROM tasks").Int(0, 0), 5);
+  EXPECT_EQ(Sql("SELECT count(*) FROM workers").Int(0, 0), 2);
+  EXPECT_EQ(*s->IntegrityCheck(), "ok");
 }
 
 }  // namespace

@@ -897,16 +897,19 @@ Result<GcReport> SqliteStore::CollectGarbage(const GcOptions& o) {
       return Status::Ok();
     };
     Status s = Exec(db_, "CREATE TEMP TABLE IF NOT EXISTS gc_runs (id TEXT PRIMARY KEY); DELETE FROM gc_runs;", what);
-    // Old top-level runs that are not marked running, and every sub-run below them.
+    // Old top-level runs that are neither running nor queued (a queued run waits for a worker;
+    // both are reported as kept), and every sub-run below them.
     if (s.ok())
       s = run("SELECT id, status FROM runs WHERE parent_id = '' AND created_at < ?1 ORDER BY created_at",
               [&](sqlite3_stmt* st) { sqlite3_bind_double(st, 1, o.before); },
               [&](sqlite3_stmt* st) {
-                (Text(st, 1) == "running" ? rep.runs_kept_running : rep.runs_deleted).push_back(Text(st, 0));
+                std::string status = Text(st, 1);
+                (status == "running" || status == "queued" ? rep.runs_kept_running : rep.runs_deleted)
+                    .push_back(Text(st, 0));
               });
     if (s.ok())
       s = run("INSERT INTO gc_runs WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = '' AND "
-              "created_at < ?1 AND status <> 'running' UNION SELECT runs.id FROM runs JOIN tree ON "
+              "created_at < ?1 AND status NOT IN ('running', 'queued') UNION SELECT runs.id FROM runs JOIN tree ON "
               "runs.parent_id = tree.id) SELECT id FROM tree",
               [&](sqlite3_stmt* st) { sqlite3_bind_double(st, 1, o.before); }, nullptr);
     if (s.ok()) {

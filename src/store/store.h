@@ -213,8 +213,8 @@ struct GcOptions {
 
 struct GcReport {
   std::vector<std::string> runs_deleted;  // top-level and sub-runs
-  std::vector<std::string> runs_kept_running;  // old but still marked running
-  int64_t rows_deleted = 0;    // events, node_runs, llm_calls, artifacts, approvals, cache
+  std::vector<std::string> runs_kept_running;  // old but still marked running or queued
+  int64_t rows_deleted = 0;    // events, node_runs, llm_calls, artifacts, approvals, cache (and tasks, workers)
   int64_t blobs_deleted = 0;
   int64_t blob_bytes_freed = 0;       // inline and file blobs
   int64_t blob_file_bytes_freed = 0;  // of which files (inline ones free database pages)

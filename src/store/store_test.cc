@@ -738,6 +738,31 @@ TEST_P(StoreTest, GcKeepsBlobsNamedByARunsOptionsAndInputsAndByEvents) {
   }
 }
 
+// A queued run waits for a worker (it may have waited long, on a busy cluster): gc keeps it,
+// like a running one, and says so.
+TEST_P(StoreTest, GcKeepsOldQueuedRunsLikeRunningOnes) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  RunRecord queued = Run("queued", 1), running = Run("running", 2), done = Run("done", 3), waiting = Run("waiting", 4);
+  queued.status = "queued";
+  running.status = "running";
+  done.status = "succeeded";
+  waiting.status = "waiting";
+  for (const auto& r : {queued, running, done, waiting}) CommitRun(*s, r);
+  GcOptions o;
+  o.before = 1000;
+  for (bool dry : {true, false}) {
+    o.dry_run = dry;
+    auto rep = s->CollectGarbage(o);
+    ASSERT_TRUE(rep.ok()) << rep.status().message();
+    EXPECT_EQ(rep->runs_deleted, (std::vector<std::string>{"done", "waiting"})) << "dry run: " << dry;
+    EXPECT_EQ(rep->runs_kept_running, (std::vector<std::string>{"queued", "running"})) << "dry run: " << dry;
+  }
+  EXPECT_TRUE(s->GetRun("queued")->has_value());
+  EXPECT_TRUE(s->GetRun("running")->has_value());
+  EXPECT_FALSE(s->GetRun("done")->has_value());
+}
+
 TEST_P(StoreTest, ListSubRunsFollowsParentsDownEveryLevel) {
   auto s = Open();
   for (const auto& r : {Run("r", 1), Run("r.a", 2, "r"), Run("r.a.b", 3, "r.a"), Run("rx", 4), Run("rx.c", 5, "rx")}) {

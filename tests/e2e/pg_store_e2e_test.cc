@@ -242,15 +242,29 @@ class PgStoreE2E : public ::testing::Test {
     std::ofstream(dir_ + "/parent-script.yaml") << kParentScript;
     db_ = std::make_unique<testpg::TempPgDatabase>();
     SW_REQUIRE_PG(*db_);
-    pg_ = db_->url();
-    // A password in the URL (the test cluster trusts its superuser from loopback, so any one
-    // is accepted): no output may ever show it.
-    size_t at = pg_.find('@');
-    ASSERT_NE(at, std::string::npos) << pg_;
-    if (pg_.rfind(':', at) <= pg_.find("://")) pg_.insert(at, std::string(":") + kPassword);
+    // The commands reach the database as a role of this test's own, which owns it, with
+    // kPassword (the test cluster lets nobody in without the right one): no output may ever
+    // show it. (Not the cluster's superuser: its URL would be on every command line.)
+    role_ = db_->name() + "_e2e";
+    {
+      auto c = sw::store::pg::Conn::Open(db_->admin_url());
+      ASSERT_TRUE(c.ok()) << c.status().message();
+      sw::Status made = (*c)->ExecScript("CREATE ROLE " + role_ + " LOGIN PASSWORD '" + kPassword + "'; ALTER DATABASE " +
+                                     db_->name() + " OWNER TO " + role_);
+      ASSERT_TRUE(made.ok()) << made.message();
+    }
+    std::string url = db_->url();
+    size_t at = url.find('@');
+    ASSERT_NE(at, std::string::npos) << Redacted(url);
+    pg_ = url.substr(0, url.find("://") + 3) + role_ + ":" + kPassword + url.substr(at);
   }
   void TearDown() override {
+    std::string admin = db_ ? db_->admin_url() : "";
     db_.reset();
+    if (!role_.empty()) {
+      auto c = sw::store::pg::Conn::Open(admin);
+      if (c.ok()) (void)(*c)->Exec("DROP ROLE IF EXISTS " + role_);
+    }
     fs::remove_all(dir_);
   }
   Result Cli(std::vector<std::string> args, const std::string& store, std::vector<std::string> env = {}) {
@@ -275,7 +289,7 @@ class PgStoreE2E : public ::testing::Test {
   }
   std::string Redacted(const std::string& url) { return sw::store::pg::RedactUrl(url); }
 
-  std::string dir_, sqlite_, pg_;
+  std::string dir_, sqlite_, pg_, role_;
   std::unique_ptr<testpg::TempPgDatabase> db_;
 };
 
@@ -507,10 +521,10 @@ TEST_F(PgStoreE2E, CopySqliteToPostgresAndBackKeepsEveryRow) {
 }
 
 TEST_F(PgStoreE2E, BadUrlsRefusedConnectionsAndWrongPasswordsNeverShowThePassword) {
-  // A role that must give its password (the test cluster trusts only its superuser).
+  // A role that must give its password (as every role of the test cluster must).
   std::string role = "r_" + std::to_string(std::random_device{}() % 1000000000u);
   {
-    auto c = sw::store::pg::Conn::Open(pg_);
+    auto c = sw::store::pg::Conn::Open(db_->admin_url());
     ASSERT_TRUE(c.ok()) << c.status().message();
     ASSERT_TRUE((*c)->Exec("CREATE ROLE " + role + " LOGIN PASSWORD 'rightpass'").ok());
   }
@@ -543,7 +557,7 @@ TEST_F(PgStoreE2E, BadUrlsRefusedConnectionsAndWrongPasswordsNeverShowThePasswor
   r = Cli({"runs"}, wrong);
   EXPECT_EQ(r.code, 1) << r.err;
   EXPECT_EQ(Tables(pg_), 0) << "nothing was created by the failed attempts";
-  auto c = sw::store::pg::Conn::Open(pg_);
+  auto c = sw::store::pg::Conn::Open(db_->admin_url());
   ASSERT_TRUE(c.ok());
   (void)(*c)->Exec("DROP ROLE " + role);
 }
