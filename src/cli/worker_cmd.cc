@@ -75,6 +75,7 @@ int SubmitDetached(Context& ctx, Env& env, const workflow::Workflow& wf, const e
   so.workspace_remote = ctx.args.Get("workspace-remote");
   if (so.workspace_remote.empty())
     if (const char* e = std::getenv("SPECWRIGHT_WORKSPACE_REMOTE")) so.workspace_remote = e;
+  if (so.workspace_remote.empty()) so.workspace_remote = env.llm.workspace_remote;  // workers: in specwright.yaml
   auto id = dist::Submit(env.store.get(), q->get(), wf, so);
   if (!id.ok()) return Fail(ctx, id.status());
   if (ctx.json) {

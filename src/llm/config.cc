@@ -230,7 +230,8 @@ Status LoadConfigTree(const std::string& path, const YAML::Node& root, const Get
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return InvalidInput(At(path, root) + ": expected a mapping with providers: and prices:");
   // spec: (traceability), roles: and process: (the developer process) are read by their own layers.
-  SW_RETURN_IF_ERROR(CheckKeys(root, {"providers", "prices", "spec", "roles", "process"}, path, "specwright.yaml"));
+  SW_RETURN_IF_ERROR(
+      CheckKeys(root, {"providers", "prices", "spec", "roles", "process", "workers"}, path, "specwright.yaml"));
   if (user_level)
     for (const char* key : {"spec", "process"})
       for (const auto& kv : root)
@@ -243,6 +244,15 @@ Status LoadConfigTree(const std::string& path, const YAML::Node& root, const Get
     std::filesystem::path pf(prices.Scalar());
     if (pf.is_relative()) pf = std::filesystem::path(dir) / pf;
     cfg->price_files.push_back(pf.lexically_normal().string());
+  }
+  if (auto workers = root["workers"]) {
+    if (!workers.IsMap()) return InvalidInput(At(path, workers) + ": workers must be a mapping (workspace_remote: URL)");
+    SW_RETURN_IF_ERROR(CheckKeys(workers, {"workspace_remote"}, path, "workers"));
+    if (auto r = workers["workspace_remote"]) {
+      if (!r.IsScalar() || r.Scalar().empty())
+        return InvalidInput(At(path, r) + ": workspace_remote must be the path or URL of a shared bare git repository");
+      cfg->workspace_remote = r.Scalar();
+    }
   }
   auto providers = root["providers"];
   if (!providers) return Status::Ok();

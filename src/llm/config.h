@@ -31,6 +31,9 @@ struct LlmConfig {
   /// A provider whose key is missing, by name: the message that says how to supply it.
   std::map<std::string, std::string> missing_key;
   std::vector<std::string> price_files;  // absolute paths, in override order
+  /// `workers: {workspace_remote: URL}`: the shared bare repository detached runs' workspaces
+  /// travel through (read by `run --detach`; the flag and $SPECWRIGHT_WORKSPACE_REMOTE win).
+  std::string workspace_remote;
 };
 
 /// BuiltinConfig is the endpoints every install knows: openai, openai-responses, anthropic,

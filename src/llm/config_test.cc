@@ -103,6 +103,9 @@ TEST_F(UserConfig, ErrorsNameTheUserFileAndItRefusesWhatBelongsToAProject) {
       {"providers: {a: [\n", ":"},
       {"roles: {architect: openai/gpt-5}\nspec: {format: plain}\n", ":2:1: spec: describes one project"},
       {"process: {qa_command: make test}\n", ":1:1: process: describes one project"},
+      {"workers: {workspace_remot: /srv/ws.git}\n", "did you mean \"workspace_remote\""},
+      {"workers: {workspace_remote: [a]}\n", ":1:29: workspace_remote must be the path or URL"},
+      {"workers: /srv/ws.git\n", ":1:10: workers must be a mapping"},
   };
   for (const auto& c : cases) {
     SCOPED_TRACE(c.text);
@@ -118,6 +121,19 @@ TEST_F(UserConfig, ErrorsNameTheUserFileAndItRefusesWhatBelongsToAProject) {
   Write("xdg/specwright/specwright.yaml", "");
   LlmConfig cfg = BuiltinConfig(env);
   EXPECT_TRUE(LoadConfigs(dir_ + "/project/specwright.yaml", env, &cfg).ok());
+}
+
+// workers: {workspace_remote} — the user's file names the shared repository, a project's wins.
+TEST_F(UserConfig, TheWorkspaceRemoteComesFromTheConfigAndTheProjectWins) {
+  auto env = Vars({{"XDG_CONFIG_HOME", dir_ + "/xdg"}});
+  Write("xdg/specwright/specwright.yaml", "workers: {workspace_remote: /srv/user.git}\n");
+  LlmConfig cfg = BuiltinConfig(env);
+  ASSERT_TRUE(LoadConfigs("", env, &cfg).ok());
+  EXPECT_EQ(cfg.workspace_remote, "/srv/user.git");
+  Write("project/specwright.yaml", "workers:\n  workspace_remote: ssh://git@host/project.git\n");
+  cfg = BuiltinConfig(env);
+  ASSERT_TRUE(LoadConfigs(dir_ + "/project/specwright.yaml", env, &cfg).ok());
+  EXPECT_EQ(cfg.workspace_remote, "ssh://git@host/project.git");
 }
 
 }  // namespace
