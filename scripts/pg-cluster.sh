@@ -42,6 +42,11 @@ if [ "$(id -u)" -eq 0 ]; then
   if id -u "$user" >/dev/null 2>&1 && ! runuser -u "$user" -- test -d "$dir" 2>/dev/null; then
     dir=/var/tmp/specwright-pg-$(printf '%s' "$req" | sha256sum | cut -c1-16)
     mkdir -p "$dir"
+    # A predictable name in a folder everyone writes: use it only if root or $user made it.
+    if [ -L "$dir" ] || ! owner=$(stat -c %U "$dir") || { [ "$owner" != root ] && [ "$owner" != "$user" ]; }; then
+      echo "pg-cluster: $dir (the cluster's folder for $req) is not root's or $user's; remove it or choose another DIR" >&2
+      exit 2
+    fi
     chmod 700 "$dir"
   fi
 fi
@@ -104,7 +109,11 @@ case "$cmd" in
     exec 9>"$dir/.lock"  # two starts at once: the second waits and finds it running
     flock 9
     if running; then
-      if [ -s "$dir/password" ] && [ -f "$dir/url" ]; then print_url; exit 0; fi
+      if [ -s "$dir/password" ] && [ -f "$dir/url" ]; then
+        if [ "$dir" != "$req" ]; then (umask 077 && cp "$dir/url" "$req/url" && cp "$dir/password" "$req/password"); fi
+        print_url
+        exit 0
+      fi
       # Running as made before passwords (trusting every local user): restart it with one.
       as "$bindir/pg_ctl" stop -D "$data" -m fast -w -t 60 >/dev/null
     fi
@@ -141,7 +150,8 @@ case "$cmd" in
       new_password
       if ! printf "ALTER ROLE specwright PASSWORD '%s';\n" "$password" |
           as "$bindir/postgres" --single -D "$data" postgres >/dev/null 2>"$dir/single.log"; then
-        grep -v -F "$password" "$dir/single.log" >&2 || true
+        # The password as grep's pattern file (stdin), never on its command line.
+        grep -v -F -f - "$dir/single.log" <<<"$password" >&2 || true
         echo "pg-cluster: could not set the password of specwright in $data" >&2
         exit 1
       fi

@@ -16,6 +16,7 @@
 #include "cli/commands.h"
 #include "cli/common.h"
 #include "cli/worker_cmd.h"
+#include "dist/git_remote.h"
 #include "dist/queue.h"
 #include "dist/submit.h"
 #include "dist/worker.h"
@@ -73,9 +74,23 @@ int SubmitDetached(Context& ctx, Env& env, const workflow::Workflow& wf, const e
   so.run_id = options.run_id;
   so.labels = ctx.args.Get("labels");
   so.workspace_remote = ctx.args.Get("workspace-remote");
+  std::string from;  // where a remote not given by the flag was named, for its errors
   if (so.workspace_remote.empty())
-    if (const char* e = std::getenv("SPECWRIGHT_WORKSPACE_REMOTE")) so.workspace_remote = e;
-  if (so.workspace_remote.empty()) so.workspace_remote = env.llm.workspace_remote;  // workers: in specwright.yaml
+    if (const char* e = std::getenv("SPECWRIGHT_WORKSPACE_REMOTE")) so.workspace_remote = e, from = "$SPECWRIGHT_WORKSPACE_REMOTE";
+  if (so.workspace_remote.empty()) {  // workers: in specwright.yaml
+    so.workspace_remote = env.llm.workspace_remote;
+    from = env.llm.workspace_remote_at + ": workers.workspace_remote";
+  }
+  if (!so.workspace_remote.empty() && !from.empty()) {
+    // Submit's own checks would name the flag: say where the remote really came from.
+    const std::string& r = so.workspace_remote;
+    Status v = dist::ValidateRemote(r);
+    if (v.ok() && dist::RedactRemote(r) != r)
+      v = InvalidInput(dist::RedactRemote(r) +
+                       ": a remote with a password or token would be stored with the run; give it without "
+                       "(each worker authenticates with its ssh agent or git credential helper)");
+    if (!v.ok()) return Fail(ctx, InvalidInput(from + ": " + v.message()));
+  }
   auto id = dist::Submit(env.store.get(), q->get(), wf, so);
   if (!id.ok()) return Fail(ctx, id.status());
   if (ctx.json) {

@@ -460,22 +460,35 @@ Status RestoreWorkspace(const std::string& dir, const std::string& remote, const
   std::error_code ec;
   if (fs::exists(dir, ec) && !fs::is_empty(dir, ec))
     return InvalidInput("cannot restore the workspace of run " + run_id + " into " + dir + ": it is not empty");
-  std::string branch = "specwright/" + run_id;
-  git_repository_init_options io = GIT_REPOSITORY_INIT_OPTIONS_INIT;
-  io.flags = GIT_REPOSITORY_INIT_MKPATH;
-  io.initial_head = branch.c_str();
-  Repo repo;
-  if (git_repository_init_ext(repo.out(), dir.c_str(), &io) != 0) return Err("creating a repository in " + dir);
-  std::string what = "restoring the workspace of run " + run_id;
-  SW_RETURN_IF_ERROR(FetchRef(repo.get(), remote, CheckpointRef(run_id, commit), commit, options).Annotate(what));
-  Commit c;
-  SW_RETURN_IF_ERROR(LookupCommit(repo.get(), commit, &c));
-  Ref br;
-  if (git_branch_create(br.out(), repo.get(), branch.c_str(), c.get(), 0) != 0) return Err(what + ": creating " + branch);
-  git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
-  co.checkout_strategy = GIT_CHECKOUT_FORCE;
-  if (git_checkout_head(repo.get(), &co) != 0) return Err(what + ": checking out " + commit);
-  return Status::Ok();
+  bool existed = fs::exists(dir, ec);
+  Status s = [&]() -> Status {
+    std::string branch = "specwright/" + run_id;
+    git_repository_init_options io = GIT_REPOSITORY_INIT_OPTIONS_INIT;
+    io.flags = GIT_REPOSITORY_INIT_MKPATH;
+    io.initial_head = branch.c_str();
+    Repo repo;
+    if (git_repository_init_ext(repo.out(), dir.c_str(), &io) != 0) return Err("creating a repository in " + dir);
+    std::string what = "restoring the workspace of run " + run_id;
+    SW_RETURN_IF_ERROR(FetchRef(repo.get(), remote, CheckpointRef(run_id, commit), commit, options).Annotate(what));
+    Commit c;
+    SW_RETURN_IF_ERROR(LookupCommit(repo.get(), commit, &c));
+    Ref br;
+    if (git_branch_create(br.out(), repo.get(), branch.c_str(), c.get(), 0) != 0) return Err(what + ": creating " + branch);
+    git_checkout_options co = GIT_CHECKOUT_OPTIONS_INIT;
+    co.checkout_strategy = GIT_CHECKOUT_FORCE;
+    if (git_checkout_head(repo.get(), &co) != 0) return Err(what + ": checking out " + commit);
+    return Status::Ok();
+  }();
+  if (!s.ok()) {
+    // Half a restore is no workspace: the next try (here, or after a give-back) must find the
+    // folder as it was, empty or absent, and restore again, not resume in an empty repository.
+    if (!existed) {
+      fs::remove_all(dir, ec);
+    } else {
+      for (const auto& e : fs::directory_iterator(dir, ec)) fs::remove_all(e.path(), ec);
+    }
+  }
+  return s;
 }
 
 Status ForgetRun(const std::string& workspace_dir, const std::string& remote, const std::string& cache_root,

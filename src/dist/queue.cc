@@ -279,7 +279,7 @@ Result<double> Queue::UnrecordedSpend(const std::string& run_id) {
       Run("SELECT coalesce(sum(t.reserved_usd), 0) FROM tasks t WHERE t.kind = 'llm' AND "
           "(t.run_id = $1 OR left(t.run_id, length($1) + 1) = $1 || '.') AND "
           "(t.status IN ('ready', 'claimed') OR (t.status = 'done' AND NOT EXISTS "
-          "(SELECT 1 FROM llm_calls c WHERE c.run_id = t.run_id AND c.request_hash = t.key)))",
+          "(SELECT 1 FROM llm_calls c WHERE c.run_id = t.run_id AND c.request_hash = t.key AND c.attempt >= t.attempt)))",
           {pg::Text(run_id)}));
   return rows.Real(0, 0);
 }

@@ -121,7 +121,8 @@ class Queue {
   /// UnrecordedSpend is what a new orchestrator of run_id (its sub-runs included) must count
   /// beyond the recorded model calls: the reservations (worst cases) of its model-call tasks
   /// still ready or claimed, and of those done whose request no recorded call of the run has
-  /// (answered, never recorded: the previous orchestrator died first). Either may be paid.
+  /// (answered, never recorded: the previous orchestrator died first; a retry asks the same
+  /// request again, so a recorded call of an earlier attempt does not count). Either may be paid.
   Result<double> UnrecordedSpend(const std::string& run_id);
 
   /// RegisterWorker adds (or refreshes) the worker's row; WorkerStopped stamps its end.

@@ -392,12 +392,13 @@ TEST_F(QueueTest, WaiterCancelsAReadyTaskAtOnce) {
 // not another run's.
 TEST_F(QueueTest, UnrecordedSpendCountsCallsInFlightAndAnsweredButNotRecorded) {
   AddRun("r1", "running");
-  auto add = [&](const std::string& run, const std::string& kind, const std::string& key, double usd) {
+  auto add = [&](const std::string& run, const std::string& kind, const std::string& key, double usd, int attempt = 1) {
     NewTask t;
     t.run_id = run;
     t.kind = kind;
     t.node = "n";
     t.key = key;
+    t.attempt = attempt;
     t.reserved_usd = usd;
     auto id = q_->Enqueue(t);
     EXPECT_TRUE(id.ok()) << id.status().message();
@@ -411,9 +412,10 @@ TEST_F(QueueTest, UnrecordedSpendCountsCallsInFlightAndAnsweredButNotRecorded) {
   add("r1.w1", "llm", "child", 0.32);                           // a sub-run's: counted
   add("r2", "llm", "other", 0.64);                              // another run's: not
   add("r1", "tool", "tool", 1.28);                              // a tool call: not
+  int64_t retry = add("r1", "llm", "recorded", 2.56, 2);        // done, a retry of a recorded one: counted
   ASSERT_TRUE(q_->Exec("UPDATE tasks SET status = 'claimed', owner = 'w' WHERE id = $1", {store::pg::Int(claimed)}).ok());
-  ASSERT_TRUE(q_->Exec("UPDATE tasks SET status = 'done' WHERE id IN ($1, $2)",
-                       {store::pg::Int(orphan), store::pg::Int(recorded)}).ok());
+  ASSERT_TRUE(q_->Exec("UPDATE tasks SET status = 'done' WHERE id IN ($1, $2, $3)",
+                       {store::pg::Int(orphan), store::pg::Int(recorded), store::pg::Int(retry)}).ok());
   ASSERT_TRUE(q_->Exec("UPDATE tasks SET status = 'cancelled' WHERE id = $1", {store::pg::Int(cancelled)}).ok());
   store::Batch b;
   store::LlmCallRecord c;
@@ -427,7 +429,7 @@ TEST_F(QueueTest, UnrecordedSpendCountsCallsInFlightAndAnsweredButNotRecorded) {
   ASSERT_TRUE(store_->Commit(b).ok());
   auto spend = q_->UnrecordedSpend("r1");
   ASSERT_TRUE(spend.ok()) << spend.status().message();
-  EXPECT_NEAR(*spend, 0.01 + 0.02 + 0.04 + 0.32, 1e-12);
+  EXPECT_NEAR(*spend, 0.01 + 0.02 + 0.04 + 0.32 + 2.56, 1e-12);
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <future>
 #include <list>
+#include <map>
 #include <mutex>
 #include <thread>
 
@@ -87,6 +88,10 @@ class WorkerLoop {
   std::list<std::unique_ptr<Active>> active_;
   uint64_t next_seq_ = 1;
   std::atomic<bool> stop_beats_{false};
+  /// Orchestrations given back after a transient failure, by run (mu_): at most kMaxGiveBacks
+  /// in a row, then the run fails, saying why.
+  static constexpr int kMaxGiveBacks = 3;
+  std::map<std::string, int> gave_back_;
   /// Counted from the task threads.
   struct {
     std::atomic<int64_t> claimed{0}, finished{0}, lost{0}, released{0}, reruns{0}, failed{0};
@@ -312,15 +317,34 @@ void WorkerLoop::Orchestrate(Active* a) {
   auto fail = [&](const Status& s) {
     // The database or the network failed for a moment (a reset connection, a timeout): that is
     // no reason to fail the run for good. Give the orchestration back; a worker resumes it.
+    // Not for ever, and not at once: a failure that lasts (a remote that lacks the run's
+    // commit reads as kUnavailable too) would otherwise be claimed and met again in a loop.
     if (s.code() == Code::kUnavailable || s.code() == Code::kTimeout) {
-      Log("run %s: %s; giving it back for another try", t.run_id.c_str(), s.message().c_str());
-      a->release = true;
-      Finish(a, "", false);
-      return;
+      int n;
+      {
+        std::lock_guard<std::mutex> l(mu_);
+        n = ++gave_back_[t.run_id];
+      }
+      if (n <= kMaxGiveBacks) {
+        Log("run %s: %s; giving it back for another try (%d of %d)", t.run_id.c_str(), s.message().c_str(), n,
+            kMaxGiveBacks);
+        for (double until = SteadyNow() + n; SteadyNow() < until && !a->cancel->load();)
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        a->release = true;
+        Finish(a, "", false);
+        return;
+      }
+      Log("run %s: %s, %d times on this worker: failing it", t.run_id.c_str(), s.message().c_str(), n);
+      std::lock_guard<std::mutex> l(mu_);
+      gave_back_.erase(t.run_id);
     }
-    // The run cannot start: say so on the run (fenced: only while it is still ours).
+    // The run cannot start: say so on the run (fenced: only while it is still ours). A waiting
+    // run too (approved, it is resumed): left waiting, its decided gate would re-queue it at
+    // every sweep, to fail again.
     auto rec = env_.store->GetRun(t.run_id);
-    if (rec.ok() && *rec && ((*rec)->status == "queued" || (*rec)->status == "running")) {
+    if (rec.ok() && *rec &&
+        ((*rec)->status == "queued" || (*rec)->status == "running" || (*rec)->status == "waiting" ||
+         (*rec)->status == "failed")) {
       FencedStore fenced(env_.store, t.run_id, id_, a->detaching);
       store::Batch b;
       store::RunRecord r = **rec;
@@ -441,6 +465,10 @@ void WorkerLoop::Orchestrate(Active* a) {
   if (a->detaching->load() && !a->release && fenced.refused()) a->lost = true;
   if (a->lost || a->release) return Finish(a, "", false);
   if (!r.ok()) return fail(r.status());
+  {
+    std::lock_guard<std::mutex> l(mu_);
+    gave_back_.erase(t.run_id);
+  }
   json out{{"status", r->status}, {"error", r->error}, {"calls", r->calls}, {"cost_usd", r->cost_usd},
            {"waiting", r->waiting}};
   Finish(a, Dump(out), r->status == "failed");

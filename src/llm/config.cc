@@ -252,6 +252,7 @@ Status LoadConfigTree(const std::string& path, const YAML::Node& root, const Get
       if (!r.IsScalar() || r.Scalar().empty())
         return InvalidInput(At(path, r) + ": workspace_remote must be the path or URL of a shared bare git repository");
       cfg->workspace_remote = r.Scalar();
+      cfg->workspace_remote_at = At(path, r);
     }
   }
   auto providers = root["providers"];

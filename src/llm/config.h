@@ -34,6 +34,7 @@ struct LlmConfig {
   /// `workers: {workspace_remote: URL}`: the shared bare repository detached runs' workspaces
   /// travel through (read by `run --detach`; the flag and $SPECWRIGHT_WORKSPACE_REMOTE win).
   std::string workspace_remote;
+  std::string workspace_remote_at;  // where it was named (file:line:col), for its errors
 };
 
 /// BuiltinConfig is the endpoints every install knows: openai, openai-responses, anthropic,

@@ -134,6 +134,8 @@ TEST_F(UserConfig, TheWorkspaceRemoteComesFromTheConfigAndTheProjectWins) {
   cfg = BuiltinConfig(env);
   ASSERT_TRUE(LoadConfigs(dir_ + "/project/specwright.yaml", env, &cfg).ok());
   EXPECT_EQ(cfg.workspace_remote, "ssh://git@host/project.git");
+  // Where it was named, for the errors `run --detach` gives about it.
+  EXPECT_EQ(cfg.workspace_remote_at, dir_ + "/project/specwright.yaml:2:21");
 }
 
 }  // namespace

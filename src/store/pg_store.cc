@@ -850,11 +850,21 @@ Result<GcReport> PgStore::CollectGarbage(const GcOptions& o) {
     if (!top.ok()) return fail(top.status());
     for (int i = 0; i < top->size(); ++i)
       if (top->Str(i, 1) == "running" || top->Str(i, 1) == "queued") rep.runs_kept_running.push_back(top->Str(i, 0));
-    auto tree = c.Exec(
-        "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE parent_id = '' AND created_at < $1 AND "
-        "status NOT IN ('running', 'queued') UNION SELECT runs.id FROM runs JOIN tree ON runs.parent_id = tree.id) "
-        "SELECT id FROM tree ORDER BY id",
+    // The roots are locked before anything goes: a resume or approve that claims one of them
+    // meanwhile (ClaimRun's compare-and-set) waits for this transaction and then finds the run
+    // gone, instead of gc deleting a run that has just started running again; and a run that
+    // turned running before the lock no longer matches and stays.
+    auto roots = c.Exec(
+        "SELECT id FROM runs WHERE parent_id = '' AND created_at < $1 AND status NOT IN ('running', 'queued') "
+        "ORDER BY id FOR UPDATE",
         {Real(o.before)});
+    if (!roots.ok()) return fail(roots.status());
+    std::vector<std::string> root_ids;
+    for (int i = 0; i < roots->size(); ++i) root_ids.push_back(roots->Str(i, 0));
+    auto tree = c.Exec(
+        "WITH RECURSIVE tree(id) AS (SELECT id FROM runs WHERE id = ANY($1::text[]) UNION SELECT runs.id FROM runs JOIN tree ON "
+        "runs.parent_id = tree.id) SELECT id FROM tree ORDER BY id",
+        {Text(TextArray(root_ids))});
     if (!tree.ok()) return fail(tree.status());
     for (int i = 0; i < tree->size(); ++i) rep.runs_deleted.push_back(tree->Str(i, 0));
     std::string ids = TextArray(rep.runs_deleted);

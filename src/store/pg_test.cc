@@ -631,5 +631,33 @@ TEST_F(PgStoreTest, GcClearsTheQueueOfWhatItDeletes) {
   EXPECT_EQ(*s->IntegrityCheck(), "ok");
 }
 
+// A run resumed while gc looks at it stays: gc locks the old runs it will delete, so a resume
+// that claimed one first (here: an uncommitted claim holding the row) makes gc skip it.
+TEST_F(PgStoreTest, GcNeverDeletesARunThatWasResumedMeanwhile) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  for (const RunRecord& r : {Run("old-failed", "failed"), Run("old-done", "succeeded")}) {
+    Batch b;
+    b.run = r;
+    ASSERT_TRUE(s->Commit(b).ok());
+  }
+  auto resumer = Conn::Open(db_.url());
+  ASSERT_TRUE(resumer.ok()) << resumer.status().message();
+  ASSERT_TRUE((*resumer)->Begin().ok());
+  ASSERT_TRUE((*resumer)->Exec("UPDATE runs SET status = 'running' WHERE id = 'old-failed'").ok());
+  GcOptions o;
+  o.before = 1000;
+  Result<GcReport> rep = Internal("not run");
+  std::thread gc([&] { rep = s->CollectGarbage(o); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // gc is waiting for the row
+  ASSERT_TRUE((*resumer)->Commit().ok());
+  gc.join();
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_EQ(rep->runs_deleted, std::vector<std::string>{"old-done"});
+  auto kept = s->GetRun("old-failed");
+  ASSERT_TRUE(kept.ok() && kept->has_value());
+  EXPECT_EQ((*kept)->status, "running");
+}
+
 }  // namespace
 }  // namespace sw::store::pg

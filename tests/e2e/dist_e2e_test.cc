@@ -532,6 +532,53 @@ TEST_F(DistE2E, AnOrchestratorWithoutTheWorkspaceRestoresItFromTheRemote) {
   EXPECT_EQ(Slurp(wsdir + "/a.txt"), "kept\n");
 }
 
+// An orchestrator that cannot restore the run's workspace fails the run, saying why; it is not
+// re-queued by its decided gate, and leaves no half-restored folder behind. A failure that
+// looks transient (a remote that does not answer) is given back a few times, then fails too:
+// never claimed and given back in a loop.
+TEST_F(DistE2E, AWorkspaceThatCannotBeRestoredFailsTheRunAfterAFewTries) {
+  std::string remote = dir_ + "/shared.git";
+  ASSERT_EQ(std::system(("git init -q --bare " + remote).c_str()), 0);
+  Write("flow.yaml",
+        "name: ws\nworkspace: empty\nnodes:\n"
+        "  write: {kind: tool, tool: builtin://fs.write, args: {path: a.txt, content: \"kept\\n\"}}\n"
+        "  gate: {kind: human, needs: [write]}\n");
+  Write("echo.yaml",
+        "name: ws\nworkspace: empty\nnodes:\n"
+        "  a: {kind: tool, tool: builtin://echo, args: {text: x}}\n"
+        "  gate: {kind: human, needs: [a]}\n");
+  Write("script.yaml", "nodes: {}\n");
+  Submit(dir_ + "/flow.yaml", "gone-1", {"--workspace-remote", remote});
+  Submit(dir_ + "/echo.yaml", "deaf-1", {"--workspace-remote", "http://127.0.0.1:9/ws.git"});
+  StartWorker();
+  std::map<std::string, std::string> wsdir;
+  for (const std::string id : {"gone-1", "deaf-1"}) {
+    ASSERT_EQ(WaitStatus(id, {"waiting", "failed", "succeeded"}, 30), "waiting") << Logs();
+    auto events = Store()->ListEvents(id);
+    ASSERT_TRUE(events.ok());
+    for (const auto& e : *events)
+      if (e.type == "workspace") wsdir[id] = json::parse(e.data).value("dir", "");
+    ASSERT_FALSE(wsdir[id].empty());
+    fs::remove_all(wsdir[id]);  // the next orchestrator is "another machine"
+  }
+  fs::remove_all(remote);
+  for (const std::string id : {"gone-1", "deaf-1"}) {
+    Result a = RunCli({"approve", id, "gate", "--store", url_}, dir_);
+    ASSERT_EQ(a.code, 0) << a.err;
+  }
+  for (const std::string id : {"gone-1", "deaf-1"}) {
+    EXPECT_EQ(WaitStatus(id, {"succeeded", "failed"}, 40), "failed") << id << "\n" << Logs();
+    auto run = Store()->GetRun(id);
+    ASSERT_TRUE(run.ok() && *run);
+    EXPECT_NE((*run)->error.find("restoring the run's workspace"), std::string::npos) << (*run)->error;
+    EXPECT_FALSE(fs::exists(wsdir[id])) << "a half-restored workspace of " << id << " was left";
+  }
+  EXPECT_EQ(Logs().find("re-queued run gone-1"), std::string::npos) << Logs();
+  EXPECT_NE(Logs().find("run deaf-1: " ), std::string::npos) << Logs();
+  EXPECT_NE(Logs().find("another try (3 of 3)"), std::string::npos) << Logs();
+  EXPECT_EQ(Logs().find("another try (4 of"), std::string::npos) << Logs();
+}
+
 TEST_F(DistE2E, SubmitRefusesWhatAWorkerCouldNotRun) {
   Write("flow.yaml", "name: ws\nworkspace: {copy: .}\nnodes:\n  a: {kind: tool, tool: builtin://echo, args: {text: x}}\n");
   Result r = RunCli({"submit", dir_ + "/flow.yaml", "--store", url_}, dir_);
@@ -552,6 +599,18 @@ TEST_F(DistE2E, SubmitRefusesWhatAWorkerCouldNotRun) {
   EXPECT_EQ(cred.code, 2) << cred.out << cred.err;
   EXPECT_NE(cred.err.find("password or token"), std::string::npos) << cred.err;
   EXPECT_EQ((cred.out + cred.err).find("s3cr3t-token"), std::string::npos) << cred.err;
+  // From the environment or specwright.yaml, the error says where the remote was named.
+  Result envr = RunCli({"submit", dir_ + "/ok.yaml", "--store", url_}, dir_,
+                       {"SPECWRIGHT_WORKSPACE_REMOTE=https://bob:s3cr3t-token@git.example.org/ws.git"});
+  EXPECT_EQ(envr.code, 2) << envr.out << envr.err;
+  EXPECT_NE(envr.err.find("$SPECWRIGHT_WORKSPACE_REMOTE: "), std::string::npos) << envr.err;
+  EXPECT_EQ((envr.out + envr.err).find("s3cr3t-token"), std::string::npos) << envr.err;
+  Write("specwright.yaml", "workers: {workspace_remote: shared/ws.git}\n");
+  Result cfg = RunCli({"submit", dir_ + "/ok.yaml", "--store", url_, "--config", dir_ + "/specwright.yaml"}, dir_);
+  fs::remove(dir_ + "/specwright.yaml");
+  EXPECT_EQ(cfg.code, 2) << cfg.out << cfg.err;
+  EXPECT_NE(cfg.err.find("specwright.yaml:1:29: workers.workspace_remote: "), std::string::npos) << cfg.err;
+  EXPECT_NE(cfg.err.find("relative path"), std::string::npos) << cfg.err;
 }
 
 }  // namespace
