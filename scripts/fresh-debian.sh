@@ -45,6 +45,9 @@ fi
 if [ -z "$root" ]; then root=$(mktemp -d /var/tmp/specwright-fresh.XXXXXX); fi
 mkdir -p "$root"
 root=$(cd "$root" && pwd -P)
+# The root's own folder is the chroot's "/": mktemp made it 0700, which would close the whole
+# system to every user but root inside (the test cluster's server runs as an unprivileged user).
+chmod 755 "$root"
 if [ "$root" = / ] || [ -n "$(ls -A "$root")" ]; then
   echo "fresh-debian: $root is not empty; give a new or empty folder with --root" >&2
   exit 2
