@@ -448,9 +448,13 @@ TEST_F(PgStoreTest, ConcurrentCommitsKeepEachRunsEventsInCommitOrder) {
   std::map<std::string, std::pair<int, int>> last;  // writer -> (batch, index) seen last
   for (size_t i = 0; i < all->size(); ++i) {
     const Event& e = (*all)[i];
-    if (i) EXPECT_GT(e.seq, (*all)[i - 1].seq);
+    if (i) {
+      EXPECT_GT(e.seq, (*all)[i - 1].seq);
+    }
     auto it = last.find(e.node);
-    if (it != last.end()) EXPECT_LT(it->second, std::make_pair(e.iteration, e.attempt)) << e.node;
+    if (it != last.end()) {
+      EXPECT_LT(it->second, std::make_pair(e.iteration, e.attempt)) << e.node;
+    }
     last[e.node] = {e.iteration, e.attempt};
   }
 }

@@ -243,7 +243,9 @@ TEST_F(DistE2E, AWorkerKilledMidRunLosesItsLeasesAndTheRunStillCompletes) {
   auto calls = CallsPerNode(log);
   EXPECT_EQ(calls.size(), 14u);
   for (const auto& node : before)
-    if (calls.count(node)) EXPECT_EQ(calls[node], 1) << node << " finished before the kill and ran again";
+    if (calls.count(node)) {
+      EXPECT_EQ(calls[node], 1) << node << " finished before the kill and ran again";
+    }
   int repeats = 0;
   for (const auto& [node, n] : calls) repeats += n - 1;
   // Only calls in flight at the kill may repeat: at most the concurrency of a (3) plus its
@@ -474,7 +476,9 @@ TEST_F(DistE2E, ToolCallsRunOnWorkersThroughTheWorkspaceRemote) {
     EXPECT_EQ(payload["workspace"]["remote"], remote);
     EXPECT_EQ(payload["workspace"]["base"].get<std::string>().size(), 40u);
     EXPECT_TRUE(result["ok"].get<bool>()) << tasks->Str(i, 2);
-    if (tasks->Str(i, 0) != "read") EXPECT_EQ(result["workspace"]["commit"].get<std::string>().size(), 40u);
+    if (tasks->Str(i, 0) != "read") {
+      EXPECT_EQ(result["workspace"]["commit"].get<std::string>().size(), 40u);
+    }
   }
   std::string out;
   auto succeeded = Store()->ListEventsOfType("ws-1", "node_succeeded");
