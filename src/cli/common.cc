@@ -306,11 +306,13 @@ std::string SelfExe() {
   return n > 0 ? std::string(buf, static_cast<size_t>(n)) : "";
 }
 
-int PortArg(const std::string& value) {
+std::optional<long long> IntArg(const std::string& value, long long min, long long max) {
   char* end = nullptr;
-  long p = std::strtol(value.c_str(), &end, 10);
-  if (value.empty() || !end || *end || p < 0 || p > 65535) return -1;
-  return static_cast<int>(p);
+  long long v = std::strtoll(value.c_str(), &end, 10);  // out of range: clamped, then refused by [min, max]
+  if (value.empty() || !end || *end || v < min || v > max) return std::nullopt;
+  return v;
 }
+
+int PortArg(const std::string& value) { return static_cast<int>(IntArg(value, 0, 65535).value_or(-1)); }
 
 }  // namespace sw::cli

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "base/status.h"
@@ -101,6 +102,9 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
 /// SelfExe is this binary's path (/proc/self/exe), for the processes the servers start.
 std::string SelfExe();
 
+/// IntArg reads a flag's whole value as a decimal integer in [min, max]; nullopt when it is
+/// empty, not a number, has anything after the digits, or is out of range.
+std::optional<long long> IntArg(const std::string& value, long long min, long long max);
 /// PortArg reads --port: 0-65535 (0: any free port); -1 when it is not a port number.
 int PortArg(const std::string& value);
 

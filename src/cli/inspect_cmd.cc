@@ -47,10 +47,7 @@ const std::vector<std::string> kRunStatuses{"queued", "running", "waiting", "suc
 /// LimitOf reads --limit (a positive integer; 0 when it is not one), or def when it is absent.
 int LimitOf(const Context& ctx, int def) {
   if (!ctx.args.Has("limit")) return def;
-  char* end = nullptr;
-  long v = std::strtol(ctx.args.Get("limit").c_str(), &end, 10);
-  if (!end || *end || v < 1 || v > 1000000) return 0;
-  return static_cast<int>(v);
+  return static_cast<int>(IntArg(ctx.args.Get("limit"), 1, 1000000).value_or(0));
 }
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/strings.h"
 #include "cli/terminal.h"
 
@@ -23,9 +24,7 @@ constexpr const char* kDim = "\033[2m";
 constexpr const char* kBold = "\033[1m";
 constexpr const char* kReset = "\033[0m";
 
-double SteadyNow() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double SteadyNow() { return SystemClock::Default()->Now(); }
 
 /// Utf8 decodes the character at text[i]: its code point and byte length (an invalid or cut
 /// sequence is one byte, code point -1).

@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <limits>
 #include <memory>
 
 #include <nlohmann/json.hpp>
@@ -312,10 +313,9 @@ int CmdRun(Context& ctx) {
   options.auto_approve = ctx.args.Has("yes");
   options.run_id = ctx.args.Get("run-id");
   if (ctx.args.Has("max-calls")) {
-    char* end = nullptr;
-    long long v = std::strtoll(ctx.args.Get("max-calls").c_str(), &end, 10);
-    if (!end || *end || v < 1) return Usage(ctx, "--max-calls needs a positive integer");
-    options.default_max_calls = v;
+    auto v = IntArg(ctx.args.Get("max-calls"), 1, std::numeric_limits<long long>::max());
+    if (!v) return Usage(ctx, "--max-calls needs a positive integer");
+    options.default_max_calls = *v;
   }
   options.record_options = json{{"script", script}, {"no_cache", !options.use_cache}, {"yes", options.auto_approve},
                                 {"max_calls", options.default_max_calls}, {"config", config}, {"prices", prices},

@@ -41,12 +41,7 @@ double Seconds(const std::string& v, bool zero_ok) {
   return d;
 }
 
-int Count(const std::string& v, int max) {
-  char* end = nullptr;
-  long n = std::strtol(v.c_str(), &end, 10);
-  if (v.empty() || !end || *end || n < 1 || n > max) return -1;
-  return static_cast<int>(n);
-}
+int Count(const std::string& v, int max) { return static_cast<int>(IntArg(v, 1, max).value_or(-1)); }
 
 Status NeedUrlStore(const Context& ctx, const std::string& what) {
   if (store::IsStoreUrl(ctx.store_dir)) return Status::Ok();

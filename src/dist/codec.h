@@ -15,6 +15,10 @@ namespace sw::dist {
 
 using json = nlohmann::json;
 
+/// TaskText is JSON text for a task row's payload or result: nothing here holds invalid UTF-8
+/// (the codec encodes raw bytes), but a bad byte must never throw on a worker thread.
+inline std::string TaskText(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
+
 /// A Status as JSON {code, message} and back (codes by name: "unavailable", "timeout", ...).
 json StatusToJson(const Status& s);
 Status StatusFromJson(const json& j);

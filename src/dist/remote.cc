@@ -3,6 +3,7 @@
 #include <chrono>
 #include <future>
 
+#include "base/clock.h"
 #include "base/hash.h"
 #include "dist/git_transport.h"
 #include "llm/replay.h"
@@ -11,13 +12,8 @@ namespace sw::dist {
 
 namespace {
 
-double SteadyNow() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double SteadyNow() { return SystemClock::Default()->Now(); }
 
-/// Dump is JSON text for a task row; nothing here holds invalid UTF-8 (the codec encodes raw
-/// bytes), but a bad byte must never throw on a worker thread.
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 llm::CallResult CallFailed(Status s, bool retryable, bool usage_known) {
   llm::CallResult r;
@@ -181,7 +177,7 @@ std::string TaskKeyOfRequest(const llm::Request& r) { return llm::RequestFingerp
 std::string TaskKeyOfTool(const std::string& uri, const json& args, const tools::CallContext& ctx) {
   Hasher h;
   h.Add("tool-v1").Add(uri).Add(ctx.node_id).Add(std::to_string(ctx.iteration)).Add(std::to_string(ctx.item));
-  h.Add(std::to_string(ctx.turn)).Add(std::to_string(ctx.call)).Add(Dump(args));
+  h.Add(std::to_string(ctx.turn)).Add(std::to_string(ctx.call)).Add(TaskText(args));
   return h.HexDigest();
 }
 
@@ -248,7 +244,7 @@ void RemoteProvider::StartNow(const std::shared_ptr<RemoteRun>& keep, const llm:
   nt.key = key;
   nt.attempt = request.attempt;
   nt.labels = run.labels;
-  nt.payload = Dump(RequestToJson(request));
+  nt.payload = TaskText(RequestToJson(request));
   if (run.prices)
     if (auto price = run.prices->Lookup(request.provider, request.model))
       nt.reserved_usd = llm::WorstCaseCost(llm::EstimateInputTokens(request), request.max_tokens, *price);
@@ -313,7 +309,7 @@ Result<json> RemoteTool::Call(const json& args, const tools::CallContext& ctx) {
     nt.key = key;
     nt.attempt = ctx.attempt;
     nt.labels = run.labels;
-    nt.payload = Dump(ToolTaskToJson(tt));
+    nt.payload = TaskText(ToolTaskToJson(tt));
     SW_ASSIGN_OR_RETURN(int64_t id, run.queue->Enqueue(nt));
     ++run.enqueued;
     wait_for = id;

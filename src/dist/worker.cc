@@ -13,6 +13,7 @@
 #include <mutex>
 #include <thread>
 
+#include "base/clock.h"
 #include "base/strings.h"
 #include "dist/bundle.h"
 #include "dist/codec.h"
@@ -27,11 +28,8 @@ namespace sw::dist {
 
 namespace {
 
-double SteadyNow() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
-}
+double SteadyNow() { return SystemClock::Default()->Now(); }
 
-std::string Dump(const json& j) { return j.dump(-1, ' ', false, json::error_handler_t::replace); }
 
 /// kMaxResultBytes bounds what one task's result holds (the store's blob cap).
 constexpr size_t kMaxResultBytes = size_t{64} << 20;
@@ -151,11 +149,11 @@ void WorkerLoop::Execute(Active* a) {
       llm::CallResult r;
       r.error.status = cancelled;
       r.error.usage_known = false;  // the earlier claim may have been billed
-      result = Dump(CallResultToJson(r));
+      result = TaskText(CallResultToJson(r));
     } else {
       ToolOutcome out;
       out.error = cancelled;
-      result = Dump(ToolOutcomeToJson(out));
+      result = TaskText(ToolOutcomeToJson(out));
     }
     Finish(a, result, true);
   } else if (a->task.kind == "llm") ExecuteLlm(a);
@@ -191,13 +189,13 @@ void WorkerLoop::Finish(Active* a, const std::string& result, bool failed) {
     if (a->task.kind == "llm") {
       llm::CallResult r;
       r.error.status = big;
-      capped = Dump(CallResultToJson(r));
+      capped = TaskText(CallResultToJson(r));
     } else if (a->task.kind == "tool") {
       ToolOutcome out;
       out.error = big;
-      capped = Dump(ToolOutcomeToJson(out));
+      capped = TaskText(ToolOutcomeToJson(out));
     } else {
-      capped = Dump(json{{"status", "failed"}, {"error", big.message()}});
+      capped = TaskText(json{{"status", "failed"}, {"error", big.message()}});
     }
   }
   const std::string& stored = capped.empty() ? result : capped;
@@ -250,7 +248,7 @@ void WorkerLoop::ExecuteLlm(Active* a) {
     p->Start(*req, a->cancel, nullptr, [promise](llm::CallResult r) { promise->set_value(std::move(r)); });
     result = future.get();
   }
-  Finish(a, Dump(CallResultToJson(result)), !result.ok());
+  Finish(a, TaskText(CallResultToJson(result)), !result.ok());
 }
 
 void WorkerLoop::ExecuteTool(Active* a) {
@@ -309,7 +307,7 @@ void WorkerLoop::ExecuteTool(Active* a) {
       }
     }
   }
-  Finish(a, Dump(ToolOutcomeToJson(out)), !out.ok);
+  Finish(a, TaskText(ToolOutcomeToJson(out)), !out.ok);
 }
 
 void WorkerLoop::Orchestrate(Active* a) {
@@ -355,7 +353,7 @@ void WorkerLoop::Orchestrate(Active* a) {
       (void)fenced.Commit(b);
     }
     Log("run %s cannot run: %s", t.run_id.c_str(), s.message().c_str());
-    Finish(a, Dump(json{{"status", "failed"}, {"error", s.message()}}), true);
+    Finish(a, TaskText(json{{"status", "failed"}, {"error", s.message()}}), true);
   };
   auto rec = env_.store->GetRun(t.run_id);
   if (!rec.ok()) return fail(rec.status());
@@ -367,7 +365,7 @@ void WorkerLoop::Orchestrate(Active* a) {
   // over after its orchestrator ended the run has nothing left to do.
   if (run.status == "succeeded" || run.status == "cancelled" ||
       ((run.status == "failed" || run.status == "waiting") && !resume))
-    return Finish(a, Dump(json{{"status", run.status}, {"note", "the run had ended already"}}), false);
+    return Finish(a, TaskText(json{{"status", run.status}, {"note", "the run had ended already"}}), false);
   if (t.cancel_requested || (run.status == "queued" && run.cancel_requested)) {
     a->cancel->store(true);
   }
@@ -471,7 +469,7 @@ void WorkerLoop::Orchestrate(Active* a) {
   }
   json out{{"status", r->status}, {"error", r->error}, {"calls", r->calls}, {"cost_usd", r->cost_usd},
            {"waiting", r->waiting}};
-  Finish(a, Dump(out), r->status == "failed");
+  Finish(a, TaskText(out), r->status == "failed");
 }
 
 Status WorkerLoop::PrepareWorkspace(const std::string& run_id, const std::string& remote, FencedStore* fenced) {
