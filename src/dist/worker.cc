@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdarg>
 #include <chrono>
 #include <condition_variable>
@@ -428,9 +429,11 @@ void WorkerLoop::Orchestrate(Active* a) {
   ro.run_id = run.id;
   ro.workspace_root = o_.workspace_root;
   ro.blocking_threads = o_.blocking_threads;
-  auto events = env_.store->ListEvents(run.id);
-  if (!events.ok()) return fail(events.status());
-  bool fresh = events->empty();
+  // A run that never started has no run_started (the first event of its first commit): only
+  // that type is read, not the whole trace of a run taken over.
+  auto started = env_.store->ListEventsOfType(run.id, "run_started");
+  if (!started.ok()) return fail(started.status());
+  bool fresh = started->empty();
   if (!fresh) {
     // A takeover: calls the previous orchestrator had in flight may still be paid; the budget
     // counts them (at their worst case) so `policy: stop` holds across the handover.
@@ -474,10 +477,13 @@ void WorkerLoop::Orchestrate(Active* a) {
 
 Status WorkerLoop::PrepareWorkspace(const std::string& run_id, const std::string& remote, FencedStore* fenced) {
   // Where the run's workspace is (its `workspace` event), and its last good commit.
-  SW_ASSIGN_OR_RETURN(auto events, env_.store->ListEvents(run_id));
+  // Only those two types are read, merged back into their order (not the whole trace).
+  SW_ASSIGN_OR_RETURN(auto events, env_.store->ListEventsOfType(run_id, "workspace"));
+  SW_ASSIGN_OR_RETURN(auto checkpoints, env_.store->ListEventsOfType(run_id, "checkpoint"));
+  events.insert(events.end(), checkpoints.begin(), checkpoints.end());
+  std::sort(events.begin(), events.end(), [](const store::Event& a, const store::Event& b) { return a.seq < b.seq; });
   std::string dir, commit;
   for (const auto& e : events) {
-    if (e.type != "workspace" && e.type != "checkpoint") continue;
     json d = json::parse(e.data, nullptr, false);
     if (!d.is_object()) continue;
     if (e.type == "workspace") dir = d.value("dir", "");
