@@ -117,28 +117,42 @@ base_rate=$(rate "$n" "$span")
 base_many=$(rate "$mn" "$mspan")
 printf '%-30s %10s %10s %16s %12.2f %12.2f\n' "sqlite, one process" "$n" "$base_rate" "$base_many" "$p50" "$p99"
 
-# PostgreSQL: each figure on a fresh database, k workers started before the submit.
-for k in $WORKERS; do
-  db=sw_bench_$k
-  "${PSQL[@]}" "$base/specwright" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
-  store=$base/$db
-  # One submit first makes the schema (so the workers find it), then the workers start.
-  wide=$("$BIN" submit "$tmp/wide.yaml" --store "$store" --script "$tmp/script.yaml" --no-cache 2>/dev/null)
+# fresh_store NAME: a new database NAME; $store is its URL.
+fresh_store() {
+  "${PSQL[@]}" "$base/specwright" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1" 2>/dev/null
+  store=$base/$1
+}
+# start_workers K SCRIPT CALLS LOG: K workers on $store, CALLS calls at once each; $pids.
+start_workers() {
   pids=()
-  for i in $(seq 1 "$k"); do
-    "$BIN" worker --store "$store" --script "$tmp/script.yaml" --concurrency 16 --idle-exit 3 --quiet \
-      --lease 30 >"$tmp/worker$k.$i.log" 2>&1 &
+  for i in $(seq 1 "$1"); do
+    "$BIN" worker --store "$store" --script "$2" --concurrency "$3" --idle-exit 3 --quiet \
+      --lease 30 >"$tmp/$4.$i.log" 2>&1 &
     pids+=($!)
   done
-  wait_run() {
-    for _ in $(seq 1 1200); do
-      st=$("${PSQL[@]}" "$store" -c "SELECT status FROM runs WHERE id='$1'")
-      case "$st" in succeeded) return 0 ;; failed|cancelled) echo "run $1 $st" >&2; return 1 ;; esac
-      sleep 0.25
-    done
-    echo "run $1 did not finish" >&2
-    return 1
-  }
+}
+stop_workers() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait "${pids[@]}" 2>/dev/null || true
+}
+# wait_run RUN: until RUN in $store succeeded (non-zero if it failed or never ended).
+wait_run() {
+  for _ in $(seq 1 1200); do
+    st=$("${PSQL[@]}" "$store" -c "SELECT status FROM runs WHERE id='$1'")
+    case "$st" in succeeded) return 0 ;; failed|cancelled) echo "run $1 $st" >&2; return 1 ;; esac
+    sleep 0.25
+  done
+  echo "run $1 did not finish" >&2
+  return 1
+}
+ratio() { awk -v a="$1" -v b="$2" -v f="$3" 'BEGIN{printf f, a/b}'; }
+
+# PostgreSQL: each figure on a fresh database, k workers started before the submit.
+for k in $WORKERS; do
+  fresh_store "sw_bench_$k"
+  # One submit first makes the schema (so the workers find it), then the workers start.
+  wide=$("$BIN" submit "$tmp/wide.yaml" --store "$store" --script "$tmp/script.yaml" --no-cache 2>/dev/null)
+  start_workers "$k" "$tmp/script.yaml" 16 "worker$k"
   wait_run "$wide"
   chain=$("$BIN" submit "$tmp/chain.yaml" --store "$store" --script "$tmp/script.yaml" --no-cache 2>/dev/null)
   wait_run "$chain"
@@ -150,12 +164,11 @@ for k in $WORKERS; do
   IFS='|' read -r n span < <("${PSQL[@]}" "$store" -c "${span_sql//RUN/$wide}")
   IFS='|' read -r mn mspan < <("${PSQL[@]}" "$store" -c "$many_sql")
   IFS='|' read -r p50 p99 _ < <("${PSQL[@]}" "$store" -c "${gap_sql//RUN/$chain}")
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait "${pids[@]}" 2>/dev/null || true
+  stop_workers
   r1=$(rate "$n" "$span")
   rm_=$(rate "$mn" "$mspan")
   printf '%-30s %10s %10s %16s %12.2f %12.2f   (%s and %s of sqlite)\n' "postgresql, $k worker(s)" "$n" "$r1" "$rm_" "$p50" "$p99" \
-    "$(awk -v a="$r1" -v b="$base_rate" 'BEGIN{printf "%.3f", a/b}')" "$(awk -v a="$rm_" -v b="$base_many" 'BEGIN{printf "%.3f", a/b}')"
+    "$(ratio "$r1" "$base_rate" %.3f)" "$(ratio "$rm_" "$base_many" %.3f)"
 done
 
 # With model calls that take time (LATENCY ms each) the work is the calls, and workers add
@@ -172,21 +185,13 @@ printf '%-30s %10s %10s   (model calls of %s ms; each worker makes %s at once)\n
 printf '%-30s %10s %10s\n' "sqlite, one process" "$n" "$(rate "$n" "$span")"
 one=""
 for k in $WORKERS; do
-  db=sw_bench_slow_$k
-  "${PSQL[@]}" "$base/specwright" -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db" 2>/dev/null
-  store=$base/$db
+  fresh_store "sw_bench_slow_$k"
   wide=$("$BIN" submit "$tmp/wide.yaml" --store "$store" --script "$tmp/slow.yaml" --no-cache 2>/dev/null)
-  pids=()
-  for i in $(seq 1 "$k"); do
-    "$BIN" worker --store "$store" --script "$tmp/slow.yaml" --concurrency "$CALLS" --idle-exit 3 --quiet \
-      --lease 30 >"$tmp/slow$k.$i.log" 2>&1 &
-    pids+=($!)
-  done
+  start_workers "$k" "$tmp/slow.yaml" "$CALLS" "slow$k"
   wait_run "$wide"
   IFS='|' read -r n span < <("${PSQL[@]}" "$store" -c "${span_sql//RUN/$wide}")
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait "${pids[@]}" 2>/dev/null || true
+  stop_workers
   r=$(rate "$n" "$span")
   [ -z "$one" ] && one=$r
-  printf '%-30s %10s %10s   (%sx one worker)\n' "postgresql, $k worker(s)" "$n" "$r" "$(awk -v a="$r" -v b="$one" 'BEGIN{printf "%.2f", a/b}')"
+  printf '%-30s %10s %10s   (%sx one worker)\n' "postgresql, $k worker(s)" "$n" "$r" "$(ratio "$r" "$one" %.2f)"
 done
