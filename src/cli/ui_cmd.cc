@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/scheduler.h"
 #include "server/api.h"
 #include "llm/config.h"
 
@@ -144,7 +145,11 @@ int CmdUi(Context& ctx) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
+  std::thread scheduler;
+  if (ctx.args.Has("scheduler")) scheduler = StartSchedulerThread(ctx, env.store.get(), ao.work_dir, {}, &g_stop);
   (*srv)->Wait(&g_stop);
+  g_stop = true;
+  if (scheduler.joinable()) scheduler.join();
   (*srv)->Stop();
   std::printf("specwright ui: stopped\n");
   return kExitOk;

@@ -120,6 +120,18 @@ BEGIN
 END $$;
 )sql";
 
+/// Migration 3: SQLite's schema version 7, the windows of schedules that came due.
+constexpr const char* kPgSchemaFires = R"sql(
+CREATE TABLE schedule_fires (
+  schedule TEXT COLLATE "C" NOT NULL, fire_at DOUBLE PRECISION NOT NULL, run_id TEXT COLLATE "C" NOT NULL,
+  status TEXT NOT NULL, error TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '',
+  claimed_at DOUBLE PRECISION NOT NULL DEFAULT 0, claimed_by TEXT NOT NULL DEFAULT '',
+  started_at DOUBLE PRECISION NOT NULL DEFAULT 0, pid BIGINT NOT NULL DEFAULT 0,
+  PRIMARY KEY (schedule, fire_at));
+CREATE INDEX schedule_fires_by_run ON schedule_fires (run_id);
+CREATE INDEX schedule_fires_by_status ON schedule_fires (status, fire_at);
+)sql";
+
 struct Migration {
   const char* sql;
   const char* description;
@@ -127,6 +139,7 @@ struct Migration {
 const Migration kPgMigrations[kPgSchemaVersion] = {
     {kPgSchemaV1, "the data model (SQLite schema version 6)"},
     {kPgQueueSchemaSql, "the work queue: tasks and workers"},
+    {kPgSchemaFires, "schedule fires (SQLite schema version 7)"},
 };
 
 #define SW_EVENT_COLS "seq, run_id, ts, type, node, iteration, item, attempt, data"
@@ -788,6 +801,79 @@ Result<bool> PgStore::ClaimRun(const std::string& run_id, const std::string& see
                                        "AND pid = $4",
                                        {Int(pid), Text(run_id), Text(seen_status), Int(seen_pid)}, false));
   return rows.affected == 1;
+}
+
+// ---------------------------------------------------------------- schedule fires
+
+namespace {
+
+#define SW_FIRE_COLS "schedule, fire_at, run_id, status, error, note, claimed_at, claimed_by, started_at, pid"
+
+std::vector<FireRecord> ReadFires(const Rows& r) {
+  std::vector<FireRecord> out;
+  for (int i = 0; i < r.size(); ++i) {
+    FireRecord f;
+    f.schedule = r.Str(i, 0);
+    f.fire_at = r.Real(i, 1);
+    f.run_id = r.Str(i, 2);
+    f.status = r.Str(i, 3);
+    f.error = r.Str(i, 4);
+    f.note = r.Str(i, 5);
+    f.claimed_at = r.Real(i, 6);
+    f.claimed_by = r.Str(i, 7);
+    f.started_at = r.Real(i, 8);
+    f.pid = r.Int(i, 9);
+    out.push_back(std::move(f));
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<bool> PgStore::ClaimFire(const FireRecord& f) {
+  // Not idempotent across a lost connection only in what it reports: a retry after the row went
+  // in says false, and the window is then left claimed (started on the scheduler's next look).
+  SW_ASSIGN_OR_RETURN(Rows rows, Query("claiming the fire of " + f.schedule,
+                                       "INSERT INTO schedule_fires (" SW_FIRE_COLS ") VALUES ($1, $2, $3, $4, $5, $6, $7, "
+                                       "$8, $9, $10) ON CONFLICT (schedule, fire_at) DO NOTHING",
+                                       {Text(f.schedule), Real(f.fire_at), Text(f.run_id), Text(f.status), Text(f.error),
+                                        Text(f.note), Real(f.claimed_at), Text(f.claimed_by), Real(f.started_at),
+                                        Int(f.pid)},
+                                       false));
+  return rows.affected == 1;
+}
+
+Result<std::optional<FireRecord>> PgStore::StartFire(const std::string& run_id, int64_t pid, double now) {
+  SW_ASSIGN_OR_RETURN(Rows rows, Query("starting the fire of run '" + run_id + "'",
+                                       "UPDATE schedule_fires SET status = 'started', started_at = $2, pid = $3 "
+                                       "WHERE run_id = $1 AND status = 'claimed' RETURNING " SW_FIRE_COLS,
+                                       {Text(run_id), Real(now), Int(pid)}, false));
+  auto fires = ReadFires(rows);
+  if (fires.empty()) return std::optional<FireRecord>();
+  return std::optional<FireRecord>(std::move(fires[0]));
+}
+
+Status PgStore::FinishFire(const std::string& run_id, const std::string& status, const std::string& error) {
+  SW_ASSIGN_OR_RETURN(Rows rows, Query("updating the fire of run '" + run_id + "'",
+                                       "UPDATE schedule_fires SET status = $2, error = $3 WHERE run_id = $1",
+                                       {Text(run_id), Text(status), Text(error)}));
+  if (rows.affected == 0) return NotFound("no schedule fire of run '" + run_id + "'");
+  return Status::Ok();
+}
+
+Result<std::vector<FireRecord>> PgStore::ListFires(const std::string& schedule, int limit) {
+  SW_ASSIGN_OR_RETURN(Rows rows, Query("reading schedule fires",
+                                       "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE schedule = $1 "
+                                       "ORDER BY fire_at DESC LIMIT $2",
+                                       {Text(schedule), Int(limit > 0 ? limit : int64_t{1} << 62)}));
+  return ReadFires(rows);
+}
+
+Result<std::vector<FireRecord>> PgStore::ListClaimedFires() {
+  SW_ASSIGN_OR_RETURN(Rows rows, Query("reading schedule fires",
+                                       "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE status = 'claimed' "
+                                       "ORDER BY fire_at, schedule"));
+  return ReadFires(rows);
 }
 
 namespace {

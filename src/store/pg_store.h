@@ -15,7 +15,7 @@
 namespace sw::store {
 
 /// kPgSchemaVersion is the newest migration this binary knows (schema_migrations.version).
-inline constexpr int kPgSchemaVersion = 2;
+inline constexpr int kPgSchemaVersion = 3;
 /// kPgMaxBlobBytes caps one blob (a commit with a larger one fails, naming it).
 inline constexpr size_t kPgMaxBlobBytes = size_t{64} << 20;
 
@@ -56,6 +56,11 @@ class PgStore final : public Store {
                         int64_t pid) override;
   Result<bool> CancelRequested(const std::string& run_id) override;
   Result<std::string> IntegrityCheck() override;
+  Result<bool> ClaimFire(const FireRecord& fire) override;
+  Result<std::optional<FireRecord>> StartFire(const std::string& run_id, int64_t pid, double now) override;
+  Status FinishFire(const std::string& run_id, const std::string& status, const std::string& error) override;
+  Result<std::vector<FireRecord>> ListFires(const std::string& schedule, int limit) override;
+  Result<std::vector<FireRecord>> ListClaimedFires() override;
   std::string Location() const override { return shown_; }
   std::string Backend() const override { return "postgresql"; }
 

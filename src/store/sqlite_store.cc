@@ -22,7 +22,7 @@
 namespace sw::store {
 namespace {
 
-constexpr int kSchemaVersion = 6;
+constexpr int kSchemaVersion = 7;
 
 /// Version 1: the tables mirror the structs of store.h column for column.
 constexpr const char* kSchemaV1 = R"sql(
@@ -126,7 +126,20 @@ ALTER TABLE runs ADD COLUMN owner TEXT NOT NULL DEFAULT '';
 ALTER TABLE runs ADD COLUMN lease_until REAL NOT NULL DEFAULT 0;
 )sql";
 
-constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4, kSchemaV5, kSchemaV6};
+/// Version 7: the windows of schedules that came due (workflow/schedule.h), one row per
+/// (schedule, window): inserting the row is claiming the fire, so no window fires twice.
+constexpr const char* kSchemaV7 = R"sql(
+CREATE TABLE schedule_fires (
+  schedule TEXT NOT NULL, fire_at REAL NOT NULL, run_id TEXT NOT NULL, status TEXT NOT NULL,
+  error TEXT NOT NULL DEFAULT '', note TEXT NOT NULL DEFAULT '', claimed_at REAL NOT NULL DEFAULT 0,
+  claimed_by TEXT NOT NULL DEFAULT '', started_at REAL NOT NULL DEFAULT 0, pid INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (schedule, fire_at));
+CREATE INDEX schedule_fires_by_run ON schedule_fires (run_id);
+CREATE INDEX schedule_fires_by_status ON schedule_fires (status, fire_at);
+)sql";
+
+constexpr const char* kMigrations[kSchemaVersion] = {kSchemaV1, kSchemaV2, kSchemaV3, kSchemaV4,
+                                                     kSchemaV5, kSchemaV6, kSchemaV7};
 
 // The run upsert writes SW_RUN_WRITE_COLS; owner and lease_until are the work queue's.
 
@@ -1038,6 +1051,92 @@ Result<std::string> SqliteStore::IntegrityCheck() {
   std::string out;
   for (size_t i = 0; i < lines.size(); ++i) out += (i ? "\n" : "") + lines[i];
   return out;
+}
+
+// ---------------------------------------------------------------- schedule fires
+// Rare (a few per scheduler tick), so prepared per call rather than kept in stmts_.
+
+namespace {
+
+#define SW_FIRE_COLS "schedule, fire_at, run_id, status, error, note, claimed_at, claimed_by, started_at, pid"
+
+FireRecord ReadFire(sqlite3_stmt* s) {
+  FireRecord f;
+  f.schedule = Text(s, 0);
+  f.fire_at = Real(s, 1);
+  f.run_id = Text(s, 2);
+  f.status = Text(s, 3);
+  f.error = Text(s, 4);
+  f.note = Text(s, 5);
+  f.claimed_at = Real(s, 6);
+  f.claimed_by = Text(s, 7);
+  f.started_at = Real(s, 8);
+  f.pid = Int(s, 9);
+  return f;
+}
+
+/// Prepared is a statement prepared for one call, finalized at the end of the scope.
+struct Prepared {
+  sqlite3_stmt* s = nullptr;
+  ~Prepared() { sqlite3_finalize(s); }
+};
+
+}  // namespace
+
+Result<bool> SqliteStore::ClaimFire(const FireRecord& f) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Prepared p;
+  if (sqlite3_prepare_v2(db_, "INSERT INTO schedule_fires (" SW_FIRE_COLS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+                         "ON CONFLICT (schedule, fire_at) DO NOTHING", -1, &p.s, nullptr) != SQLITE_OK)
+    return Error("claiming a schedule fire");
+  Bind(p.s, f.schedule, f.fire_at, f.run_id, f.status, f.error, f.note, f.claimed_at, f.claimed_by, f.started_at, f.pid);
+  int rc = sqlite3_step(p.s);
+  if (rc != SQLITE_DONE) return SqliteStatus(db_, rc, "claiming the fire of " + f.schedule);
+  return sqlite3_changes(db_) == 1;
+}
+
+Result<std::optional<FireRecord>> SqliteStore::StartFire(const std::string& run_id, int64_t pid, double now) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Prepared p;
+  if (sqlite3_prepare_v2(db_, "UPDATE schedule_fires SET status = 'started', started_at = ?2, pid = ?3 "
+                         "WHERE run_id = ?1 AND status = 'claimed' RETURNING " SW_FIRE_COLS, -1, &p.s, nullptr) != SQLITE_OK)
+    return Error("starting a schedule fire");
+  Bind(p.s, run_id, now, pid);
+  SW_ASSIGN_OR_RETURN(auto rows, Collect(db_, p.s, ReadFire, "starting a schedule fire"));
+  if (rows.empty()) return std::optional<FireRecord>();
+  return std::optional<FireRecord>(std::move(rows[0]));
+}
+
+Status SqliteStore::FinishFire(const std::string& run_id, const std::string& status, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Prepared p;
+  if (sqlite3_prepare_v2(db_, "UPDATE schedule_fires SET status = ?2, error = ?3 WHERE run_id = ?1", -1, &p.s, nullptr) !=
+      SQLITE_OK)
+    return Error("updating a schedule fire");
+  Bind(p.s, run_id, status, error);
+  int rc = sqlite3_step(p.s);
+  if (rc != SQLITE_DONE) return SqliteStatus(db_, rc, "updating the fire of run '" + run_id + "'");
+  if (sqlite3_changes(db_) == 0) return NotFound("no schedule fire of run '" + run_id + "'");
+  return Status::Ok();
+}
+
+Result<std::vector<FireRecord>> SqliteStore::ListFires(const std::string& schedule, int limit) {
+  std::lock_guard<std::mutex> lock(mu_);
+  Prepared p;
+  if (sqlite3_prepare_v2(db_, "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE schedule = ?1 ORDER BY fire_at DESC LIMIT ?2",
+                         -1, &p.s, nullptr) != SQLITE_OK)
+    return Error("reading schedule fires");
+  Bind(p.s, schedule, static_cast<int64_t>(limit > 0 ? limit : -1));
+  return Collect(db_, p.s, ReadFire, "reading schedule fires");
+}
+
+Result<std::vector<FireRecord>> SqliteStore::ListClaimedFires() {
+  std::lock_guard<std::mutex> lock(mu_);
+  Prepared p;
+  if (sqlite3_prepare_v2(db_, "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE status = 'claimed' ORDER BY fire_at, schedule",
+                         -1, &p.s, nullptr) != SQLITE_OK)
+    return Error("reading schedule fires");
+  return Collect(db_, p.s, ReadFire, "reading schedule fires");
 }
 
 }  // namespace sw::store

@@ -92,6 +92,11 @@ class SqliteStore final : public Store {
                         int64_t pid) override;
   Result<bool> CancelRequested(const std::string& run_id) override;
   Result<std::string> IntegrityCheck() override;
+  Result<bool> ClaimFire(const FireRecord& fire) override;
+  Result<std::optional<FireRecord>> StartFire(const std::string& run_id, int64_t pid, double now) override;
+  Status FinishFire(const std::string& run_id, const std::string& status, const std::string& error) override;
+  Result<std::vector<FireRecord>> ListFires(const std::string& schedule, int limit) override;
+  Result<std::vector<FireRecord>> ListClaimedFires() override;
   std::string Location() const override { return dir_; }
   std::string Backend() const override { return "sqlite"; }
 

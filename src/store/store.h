@@ -179,6 +179,24 @@ struct Fence {
   std::string owner;
 };
 
+/// FireRecord is one row of schedule_fires: a window of a schedule (workflow/schedule.h) that
+/// came due, keyed by (schedule, fire_at). The row's insert is the fire: whoever inserts it
+/// (ClaimFire) owns the window, so a restarted or second scheduler never fires it again.
+struct FireRecord {
+  std::string schedule;  // workflow::ScheduleKey: "/abs/file.yaml#name" (or "#INDEX")
+  double fire_at = 0;    // the window, unix seconds (a whole minute)
+  std::string run_id;    // derived from schedule and fire_at (one id per window)
+  /// claimed: owned, not started yet; started: its process began (StartFire); skipped: a
+  /// missed window not run (catch_up: skip); failed: could not be started (error says why).
+  std::string status = "claimed";
+  std::string error;
+  std::string note;        // e.g. "catch-up for 3 missed windows since ..."
+  double claimed_at = 0;   // wall clock, unix seconds
+  std::string claimed_by;  // "host:pid" of the scheduler that claimed it
+  double started_at = 0;
+  int64_t pid = 0;         // the process that started it
+};
+
 /// Batch is what one Commit persists atomically.
 struct Batch {
   /// Checked first, in the same transaction: a mismatch fails the whole batch with
@@ -294,6 +312,30 @@ class Store {
   virtual Result<bool> ClaimRun(const std::string& run_id, const std::string& seen_status, int64_t seen_pid,
                                 int64_t pid) = 0;
   virtual Result<bool> CancelRequested(const std::string& run_id) = 0;
+
+  /// ClaimFire inserts fire unless a row of its (schedule, fire_at) exists: true when this
+  /// call inserted it. Of any number of schedulers claiming one window, exactly one gets true.
+  virtual Result<bool> ClaimFire(const FireRecord& fire) {
+    return Status(Code::kFailed, "this store keeps no schedule fires");
+  }
+  /// StartFire moves the fire of run_id from claimed to started (started_at, pid) and returns
+  /// it; nullopt when it is not (or no longer) claimed: of two processes starting one fire,
+  /// exactly one gets it.
+  virtual Result<std::optional<FireRecord>> StartFire(const std::string& run_id, int64_t pid, double now) {
+    return Status(Code::kFailed, "this store keeps no schedule fires");
+  }
+  /// FinishFire sets a fire's status and error (e.g. failed, "cannot read the workflow").
+  virtual Status FinishFire(const std::string& run_id, const std::string& status, const std::string& error) {
+    return Status(Code::kFailed, "this store keeps no schedule fires");
+  }
+  /// ListFires returns a schedule's fires, newest window first (limit <= 0: all).
+  virtual Result<std::vector<FireRecord>> ListFires(const std::string& schedule, int limit) {
+    return Status(Code::kFailed, "this store keeps no schedule fires");
+  }
+  /// ListClaimedFires returns every fire still claimed but not started, oldest window first.
+  virtual Result<std::vector<FireRecord>> ListClaimedFires() {
+    return Status(Code::kFailed, "this store keeps no schedule fires");
+  }
 
   /// IntegrityCheck returns "ok" when healthy, else the problems, one a line. SQLite: PRAGMA
   /// integrity_check. PostgreSQL: the data's own consistency (every row's run exists, every

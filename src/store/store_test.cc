@@ -5,7 +5,9 @@
 #include <sqlite3.h>
 #include <stdlib.h>
 
+#include <atomic>
 #include <chrono>
+#include <thread>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -545,7 +547,7 @@ TEST_P(StoreTest, ReopenKeepsDataAndSchemaVersion) {
   sqlite3_stmt* st = nullptr;
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(st, 0), 6);
+  EXPECT_EQ(sqlite3_column_int(st, 0), 7);
   sqlite3_finalize(st);
   ASSERT_EQ(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &st, nullptr), SQLITE_OK);
   ASSERT_EQ(sqlite3_step(st), SQLITE_ROW);
@@ -955,6 +957,107 @@ TEST_P(StoreTest, OrderingIsBytewise) {
   std::vector<std::string> want = {"B", "Z", "_x", "a", "b", "é"};
   EXPECT_EQ(nodes, want);
   EXPECT_EQ(live, want);
+}
+
+FireRecord Fire(const std::string& schedule, double at, const std::string& run_id) {
+  FireRecord f;
+  f.schedule = schedule;
+  f.fire_at = at;
+  f.run_id = run_id;
+  f.claimed_at = 1000.5;
+  f.claimed_by = "host:42";
+  return f;
+}
+
+TEST_P(StoreTest, AWindowIsClaimedOnceAndListedNewestFirst) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  auto a = s->ClaimFire(Fire("/w/f.yaml#daily", 600, "r-600"));
+  ASSERT_TRUE(a.ok()) << a.status().message();
+  EXPECT_TRUE(*a);
+  auto again = s->ClaimFire(Fire("/w/f.yaml#daily", 600, "r-600-other"));
+  ASSERT_TRUE(again.ok());
+  EXPECT_FALSE(*again);
+  EXPECT_TRUE(*s->ClaimFire(Fire("/w/f.yaml#daily", 660, "r-660")));
+  EXPECT_TRUE(*s->ClaimFire(Fire("/w/f.yaml#0", 600, "r0-600")));  // another schedule, same window
+  auto skipped = Fire("/w/f.yaml#daily", 540, "r-540");
+  skipped.status = "skipped";
+  skipped.note = "missed 3 windows";
+  EXPECT_TRUE(*s->ClaimFire(skipped));
+  auto fires = s->ListFires("/w/f.yaml#daily", 0);
+  ASSERT_TRUE(fires.ok()) << fires.status().message();
+  ASSERT_EQ(fires->size(), 3u);
+  EXPECT_EQ((*fires)[0].fire_at, 660);
+  EXPECT_EQ((*fires)[1].fire_at, 600);
+  EXPECT_EQ((*fires)[1].run_id, "r-600");  // the first claim's row, untouched by the second
+  EXPECT_EQ((*fires)[1].claimed_by, "host:42");
+  EXPECT_EQ((*fires)[1].claimed_at, 1000.5);
+  EXPECT_EQ((*fires)[2].status, "skipped");
+  EXPECT_EQ((*fires)[2].note, "missed 3 windows");
+  auto one = s->ListFires("/w/f.yaml#daily", 1);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].run_id, "r-660");
+  EXPECT_TRUE(s->ListFires("/w/other.yaml#daily", 5)->empty());
+}
+
+TEST_P(StoreTest, AClaimedFireStartsOnceAndFinishes) {
+  auto s = Open();
+  ASSERT_TRUE(s);
+  ASSERT_TRUE(*s->ClaimFire(Fire("k", 60, "r1")));
+  ASSERT_TRUE(*s->ClaimFire(Fire("k", 120, "r2")));
+  auto claimed = s->ListClaimedFires();
+  ASSERT_TRUE(claimed.ok()) << claimed.status().message();
+  ASSERT_EQ(claimed->size(), 2u);
+  EXPECT_EQ((*claimed)[0].run_id, "r1");
+  auto started = s->StartFire("r1", 777, 2000);
+  ASSERT_TRUE(started.ok()) << started.status().message();
+  ASSERT_TRUE(started->has_value());
+  EXPECT_EQ((*started)->status, "started");
+  EXPECT_EQ((*started)->pid, 777);
+  EXPECT_EQ((*started)->started_at, 2000);
+  EXPECT_EQ((*started)->schedule, "k");
+  auto twice = s->StartFire("r1", 778, 2001);
+  ASSERT_TRUE(twice.ok());
+  EXPECT_FALSE(twice->has_value());
+  EXPECT_FALSE(s->StartFire("nope", 1, 1)->has_value());
+  claimed = s->ListClaimedFires();
+  ASSERT_EQ(claimed->size(), 1u);
+  EXPECT_EQ((*claimed)[0].run_id, "r2");
+  ASSERT_TRUE(s->FinishFire("r2", "failed", "cannot read the workflow").ok());
+  EXPECT_TRUE(s->ListClaimedFires()->empty());
+  auto r2 = s->ListFires("k", 1);
+  EXPECT_EQ((*r2)[0].status, "failed");
+  EXPECT_EQ((*r2)[0].error, "cannot read the workflow");
+  EXPECT_FALSE(s->StartFire("r2", 1, 1)->has_value());  // a failed fire is not started later
+  EXPECT_EQ(s->FinishFire("nope", "failed", "").code(), Code::kNotFound);
+}
+
+TEST_P(StoreTest, ConcurrentClaimsAndStartsOfOneWindowHaveOneWinner) {
+  // Eight handles (as eight schedulers would) race for the same windows, 20 rounds.
+  std::vector<std::unique_ptr<Store>> handles;
+  for (int i = 0; i < 8; ++i) {
+    handles.push_back(Open());
+    ASSERT_TRUE(handles.back());
+  }
+  for (int round = 0; round < 20; ++round) {
+    std::atomic<int> claims{0}, starts{0}, errors{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < 8; ++i)
+      threads.emplace_back([&, i] {
+        auto c = handles[static_cast<size_t>(i)]->ClaimFire(Fire("race", 60.0 * round, "run-" + std::to_string(round)));
+        if (!c.ok()) ++errors;
+        else if (*c) ++claims;
+        auto st = handles[static_cast<size_t>(i)]->StartFire("run-" + std::to_string(round), i, 1);
+        if (!st.ok()) ++errors;
+        else if (st->has_value()) ++starts;
+      });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(errors.load(), 0);
+    EXPECT_EQ(claims.load(), 1) << "round " << round;
+    EXPECT_EQ(starts.load(), 1) << "round " << round;
+  }
+  EXPECT_EQ(handles[0]->ListFires("race", 0)->size(), 20u);
 }
 
 }  // namespace
