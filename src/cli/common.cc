@@ -172,6 +172,15 @@ engine::Services ServicesOf(Env& env) {
   services.prices = &env.prices;
   services.tools = &env.tools;
   services.store = env.store.get();
+  // A top-level run's end or gate notifies the workflow's and specwright.yaml's webhooks.
+  if (env.no_notify) return services;  // observer stays null
+  if (!env.notifier && env.store) {
+    notify::Options o;
+    o.log = true;
+    if (auto ui = llm::ProcessEnv()("SPECWRIGHT_UI_URL"); ui && !ui->empty()) o.ui_base = *ui;
+    env.notifier = std::make_unique<notify::Notifier>(env.store.get(), env.notify_targets, llm::ProcessEnv(), o);
+  }
+  services.observer = env.notifier.get();
   return services;
 }
 
@@ -209,6 +218,11 @@ Status SetupProviders(const std::string& script, const std::string& config_file,
   if (cfg.empty() && FileExists("specwright.yaml")) cfg = "specwright.yaml";
   // The user-level file first, the project's over it (llm::LoadConfigs).
   SW_RETURN_IF_ERROR(llm::LoadConfigs(cfg, getenv, &env->llm));
+  {
+    auto targets = notify::LoadConfigTargets(cfg, getenv);
+    if (!targets.ok()) return targets.status();
+    env->notify_targets = std::move(*targets);
+  }
   SW_RETURN_IF_ERROR(env->prices.LoadJson(llm::DefaultPricesJson(), "the shipped price table"));
   std::vector<std::string> price_files = env->llm.price_files;
   if (!prices_file.empty()) price_files.push_back(prices_file);

@@ -12,6 +12,7 @@
 #include "llm/config.h"
 #include "llm/prices.h"
 #include "llm/provider.h"
+#include "notify/notify.h"
 #include "store/store.h"
 #include "tools/tool.h"
 #include "workflow/workflow.h"
@@ -26,6 +27,14 @@ struct Env {
   tools::Registry tools;
   llm::LlmConfig llm;  // the HTTP providers' endpoints (keys resolved, never printed)
   bool scripted = false;
+  /// specwright.yaml's notify: targets (user-level, then the project's), read by SetupProviders.
+  std::vector<workflow::NotifyTarget> notify_targets;
+  /// No webhooks for this command's runs (`replay --offline`, an eval's offline replay: a
+  /// reproduction, not a run anyone waits to hear of). Set before ServicesOf.
+  bool no_notify = false;
+  /// The runs' webhooks (made by ServicesOf). Last member: destroyed first, so the command
+  /// waits for deliveries in flight (each bounded) while the store is still open.
+  std::unique_ptr<notify::Notifier> notifier;
 };
 
 /// ServicesOf is what a run acts through, from the command's environment.

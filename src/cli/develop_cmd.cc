@@ -245,7 +245,10 @@ int RunProcess(Context& ctx, Mode mode) {
         if (!step.session.empty() && r.session == step.session && r.id != step.run_id && r.id != step.resume_id)
           before += r.cost_usd;
     display.SetSpentBefore(before);
-    if (!o.yes && wait) options.human = engine::AwaitDecisions(env.store.get(), g_process_cancel);
+    if (!o.yes && wait) {
+      options.human = engine::AwaitDecisions(env.store.get(), g_process_cancel);
+      options.human_outside = true;  // a gate's wait notifies `waiting`
+    }
     if (!o.yes && !options.human && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
     options.record_options = json{{"process", step.label}, {"script", script}, {"config", config},
                                   {"yes", o.yes}, {"project", o.project}};

@@ -12,6 +12,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "notify/notify.h"
 #include "cli/worker_cmd.h"
 #include "dist/submit.h"
 #include "engine/control.h"
@@ -174,8 +175,12 @@ int CmdShow(Context& ctx) {
     run->status = "abandoned (its process, pid " + std::to_string(run->pid) + ", ended while it ran; `specwright resume " +
                   run->id + "` continues it, or, for a develop's step, `specwright develop` again)";
   const auto& lines = show->lines;
+  auto notes = notify::ListNotifications(env.store.get(), run->id);
+  if (!notes.ok()) return Fail(ctx, notes.status());
   if (ctx.json) {
-    std::cout << json::parse(observe::ToJson(*show)).dump(2) << "\n";
+    json j = json::parse(observe::ToJson(*show));
+    if (j.is_object()) j["notifications"] = notify::ToJson(*notes);
+    std::cout << j.dump(2) << "\n";
     return kExitOk;
   }
   std::printf("run       %s (%s)\nworkflow  %s  %s\nstatus    %s\nstarted   %s   duration %s\n", run->id.c_str(),
@@ -200,6 +205,17 @@ int CmdShow(Context& ctx) {
                 note.c_str());
   }
   PrintAgentSteps(env.store.get(), run->id);
+  if (!notes->empty()) {
+    // Every delivery attempt of the run's webhooks (notify:), oldest first.
+    std::printf("\nNotifications\n%-15s %-8s %-10s %6s %8s  %s\n", "EVENT", "ATTEMPT", "OUTCOME", "HTTP", "TIME", "URL / ERROR");
+    for (const auto& n : *notes) {
+      std::string attempt = std::to_string(n.attempt) + "/" + std::to_string(n.attempts);
+      std::string http = n.http_status ? std::to_string(n.http_status) : "-";
+      std::string ms = std::to_string(static_cast<long long>(n.duration_ms)) + "ms";
+      std::printf("%-15s %-8s %-10s %6s %8s  %s%s\n", n.event.c_str(), attempt.c_str(), n.outcome.c_str(), http.c_str(),
+                  ms.c_str(), n.url.c_str(), n.error.empty() ? "" : ("  " + n.error).c_str());
+    }
+  }
   return kExitOk;
 }
 

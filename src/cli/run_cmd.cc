@@ -23,6 +23,7 @@
 #include "dist/submit.h"
 #include "engine/engine.h"
 #include "engine/replay.h"
+#include "eval/eval.h"
 #include "llm/scripted.h"
 #include "observe/otlp_exporter.h"
 #include "base/ids.h"
@@ -97,8 +98,10 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
   sigemptyset(&sa.sa_mask);
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
-  if (!options.auto_approve && !options.human && ctx.args.Has("wait"))
+  if (!options.auto_approve && !options.human && ctx.args.Has("wait")) {
     options.human = engine::AwaitDecisions(env.store.get(), g_cancel);
+    options.human_outside = true;  // a gate's wait notifies `waiting` (the run goes on)
+  }
   if (!options.auto_approve && !options.human && ::isatty(STDIN_FILENO)) options.human = TerminalHuman(&display);
   if (options.run_id.empty() && resume_id.empty())
     options.run_id = store::UnusedRunId(env.store.get(), SystemClock::Default()->WallNow());
@@ -136,7 +139,10 @@ int Execute(Context& ctx, Env& env, std::shared_ptr<const workflow::Workflow> wf
   auto r = resume_id.empty() ? engine::Run(wf, services, std::move(options))
                              : engine::Resume(resume_id, wf, services, std::move(options));
   display.Finish();
+  // Both back to the default: a signal now ends the command, also while it waits for
+  // webhook deliveries at its end (Env::notifier).
   signal(SIGINT, SIG_DFL);
+  signal(SIGTERM, SIG_DFL);
   if (exporter) {
     std::string err = exporter->Stop();
     if (!err.empty()) std::fprintf(stderr, "warning: %s\n", err.c_str());
@@ -344,6 +350,9 @@ int CmdResume(Context& ctx) {
   }
   if (std::string step = engine::ProcessStepOf(run); !step.empty())
     return Fail(ctx, InvalidInput("cannot resume run " + *id + " on its own; " + step));
+  if (eval::IsEvalRun(run))
+    return Fail(ctx, InvalidInput("run " + *id + " is an eval: it does not resume; run the suite again (`specwright eval " +
+                                  run.workflow_file + "`) or reproduce it (`specwright replay " + *id + " --offline`)"));
   // A detached run goes back to the workers, which resume it (worker_cmd.cc).
   if (dist::IsDetached(run)) {
     auto r = RequeueDetached(ctx, env, run, "resume");

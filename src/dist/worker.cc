@@ -12,6 +12,7 @@
 #include <list>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/clock.h"
@@ -418,6 +419,27 @@ void WorkerLoop::Orchestrate(Active* a) {
   services.prices = env_.prices;
   services.tools = &tools;
   services.store = &fenced;
+  // The run's end is told (webhooks) only once this worker knows it recorded it: the engine
+  // tells its observer inside Run/Resume, before the fence and the lease are looked at.
+  struct HeldBack final : engine::RunObserver {
+    engine::RunObserver* inner = nullptr;
+    FencedStore* fenced = nullptr;
+    std::shared_ptr<std::atomic<bool>> detaching;
+    const workflow::Workflow* wf = nullptr;
+    std::optional<engine::RunSummary> ended;  // the last end (a gate decided meanwhile resumes it)
+    void OnRunEnded(const workflow::Workflow& w, const engine::RunSummary& s) override {
+      wf = &w;
+      ended = s;
+    }
+    void OnRunWaiting(const workflow::Workflow& w, const std::string& id, const std::vector<std::string>& n) override {
+      if (inner && !fenced->refused() && !detaching->load()) inner->OnRunWaiting(w, id, n);
+    }
+  };
+  HeldBack held;
+  held.inner = env_.observer;
+  held.fenced = &fenced;
+  held.detaching = a->detaching;
+  services.observer = env_.observer ? &held : nullptr;
 
   engine::RunOptions ro;
   ro.inputs = inputs;
@@ -464,8 +486,14 @@ void WorkerLoop::Orchestrate(Active* a) {
   // complete and the task is done; else the next worker resumes it.
   if (a->release && !fenced.refused()) a->release = false;
   if (a->detaching->load() && !a->release && fenced.refused()) a->lost = true;
-  if (a->lost || a->release) return Finish(a, "", false);
+  if (a->lost || a->release) return Finish(a, "", false);  // not ours to tell: nothing notified
   if (!r.ok()) return fail(r.status());
+  // Every write of the run went through and the run is still this worker's (a give-back
+  // that came after the last write was taken back above): its end is recorded, so it may be
+  // told. A lease lost or a run given back tells nobody here (the next orchestrator tells
+  // the end it records).
+  if (held.inner && held.ended && !fenced.refused())
+    held.inner->OnRunEnded(*held.wf, *held.ended);
   {
     std::lock_guard<std::mutex> l(mu_);
     gave_back_.erase(t.run_id);

@@ -16,6 +16,7 @@
 #include "llm/prices.h"
 #include "llm/provider.h"
 #include "store/store.h"
+#include "engine/engine.h"
 #include "tools/tool.h"
 #include "workflow/workflow.h"
 
@@ -47,6 +48,8 @@ struct WorkerEnv {
   std::function<std::shared_ptr<const workflow::Workflow>(const std::shared_ptr<const workflow::Workflow>&,
                                                           const std::string&)>
       with_model;
+  /// Told when a run this worker orchestrates ends or waits (the CLI's notify::Notifier).
+  engine::RunObserver* observer = nullptr;
 };
 
 struct WorkerStats {

@@ -6,7 +6,7 @@
 
 namespace sw::engine {
 
-std::string BudgetAccount::Check(const Reservation& r, bool ignore_in_flight) const {
+std::string BudgetAccount::Check(const Reservation& r, bool ignore_in_flight, bool* price_unknown) const {
   char buf[256];
   int64_t reserved_tokens = ignore_in_flight ? 0 : reserved_tokens_;
   double reserved_usd = ignore_in_flight ? 0 : reserved_usd_;
@@ -23,8 +23,10 @@ std::string BudgetAccount::Check(const Reservation& r, bool ignore_in_flight) co
     return buf;
   }
   if (limits_.max_usd) {
-    if (!r.usd_known)
+    if (!r.usd_known) {
+      if (price_unknown) *price_unknown = true;
       return name_ + ": cannot enforce max_usd: the model's price is unknown (add it to the price table)";
+    }
     // In flight and new worst cases alike grow by what the provider has been seen to overrun.
     double usd = r.usd * overrun_, in_flight = reserved_usd * overrun_;
     if (spent_usd_ + in_flight + usd > *limits_.max_usd + 1e-12) {
@@ -39,10 +41,14 @@ std::string BudgetAccount::Check(const Reservation& r, bool ignore_in_flight) co
 std::string BudgetAccount::Reserve(const Reservation& r, std::string* warning, bool* wait) {
   {
     std::lock_guard<std::mutex> l(mu_);
-    std::string why = Check(r);
+    bool price_unknown = false;
+    std::string why = Check(r, false, &price_unknown);
     if (!why.empty()) {
       if (limits_.policy == workflow::BudgetPolicy::kStop) {
-        if (wait) *wait = Check(r, true).empty();
+        bool only_in_flight = Check(r, true).empty();
+        if (wait) *wait = only_in_flight;
+        // A price nobody knows is a configuration problem, not the budget running out.
+        if (!only_in_flight && !price_unknown && refusals_.size() < 16) refusals_.push_back(why);
         return why;
       }
       if (warning) *warning = why;
@@ -87,6 +93,16 @@ double BudgetAccount::spent_usd() const {
 int64_t BudgetAccount::spent_tokens() const {
   std::lock_guard<std::mutex> l(mu_);
   return spent_tokens_;
+}
+bool BudgetAccount::refused() const {
+  std::lock_guard<std::mutex> l(mu_);
+  return !refusals_.empty();
+}
+bool BudgetAccount::RefusalIn(const std::string& error) const {
+  std::lock_guard<std::mutex> l(mu_);
+  for (const auto& why : refusals_)
+    if (error.find(why) != std::string::npos) return true;
+  return false;
 }
 int64_t BudgetAccount::calls() const {
   std::lock_guard<std::mutex> l(mu_);

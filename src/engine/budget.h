@@ -8,6 +8,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "workflow/workflow.h"
 
@@ -38,9 +39,16 @@ class BudgetAccount {
   double spent_usd() const;
   int64_t spent_tokens() const;
   int64_t calls() const;
+  /// refused says whether this account (not a parent) ever refused a call under policy stop
+  /// for good (not only because of calls in flight).
+  bool refused() const;
+  /// RefusalIn says whether error (a run's) is one of this account's refusals for good, as
+  /// the failing node or the stopped run reports it: the run failed because of the budget.
+  /// An unknown price under max_usd is not a refusal of the budget (nor counted by refused()).
+  bool RefusalIn(const std::string& error) const;
 
  private:
-  std::string Check(const Reservation& r, bool ignore_in_flight = false) const;
+  std::string Check(const Reservation& r, bool ignore_in_flight = false, bool* price_unknown = nullptr) const;
   mutable std::mutex mu_;
   std::string name_;
   workflow::Budget limits_;
@@ -51,6 +59,7 @@ class BudgetAccount {
   double overrun_ = 1;
   int64_t spent_tokens_ = 0, reserved_tokens_ = 0;
   int64_t calls_ = 0;
+  std::vector<std::string> refusals_;  // the first 16 refusals for good (their messages)
 };
 
 }  // namespace sw::engine

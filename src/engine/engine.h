@@ -25,6 +25,25 @@ namespace sw::engine {
 
 using json = nlohmann::json;
 
+struct RunSummary;
+/// RunObserver hears when a top-level run (one without parent_run_id) ends or parks at a gate:
+/// Run and Resume call OnRunEnded once, on the caller's thread, after the run's final record is
+/// committed (src/notify delivers the workflow's and specwright.yaml's webhooks from it).
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  virtual void OnRunEnded(const workflow::Workflow& wf, const RunSummary& summary) = 0;
+  /// OnRunWaiting: a top-level run's human gate started waiting on a person outside the
+  /// process (RunOptions::human_outside: `run --wait`, develop; a decision comes from
+  /// `specwright approve` or the UI) while the run goes on. Once per gate wait (a gate that
+  /// starts while another of the run already waits says nothing), on the run's dispatcher
+  /// thread: it must not block. Gates of sub-runs are not told.
+  virtual void OnRunWaiting(const workflow::Workflow& wf, const std::string& run_id,
+                            const std::vector<std::string>& nodes) {
+    (void)wf, (void)run_id, (void)nodes;
+  }
+};
+
 /// Services are what a run acts through; owned by the caller, shared by sub-runs.
 struct Services {
   llm::Registry* providers = nullptr;
@@ -32,6 +51,7 @@ struct Services {
   tools::Registry* tools = nullptr;
   store::Store* store = nullptr;  // null: in memory only (no resume, no cache)
   Clock* clock = SystemClock::Default();
+  RunObserver* observer = nullptr;  // null: nobody is told when a run ends
 };
 
 struct HumanRequest {
@@ -100,6 +120,9 @@ struct RunOptions {
   std::string session, label;
   bool auto_approve = false;
   HumanFn human;
+  /// human waits for a person outside this process (AwaitDecisions): a top-level run tells
+  /// Services::observer (OnRunWaiting) when a gate starts waiting. False for a terminal prompt.
+  bool human_outside = false;
   int64_t default_max_calls = 500;
   std::shared_ptr<std::atomic<bool>> cancel;  // set it (e.g. from SIGINT) to cancel the run
   Listener* listener = nullptr;
@@ -135,6 +158,9 @@ struct RunSummary {
   int64_t tokens_in = 0, tokens_out = 0, calls = 0;
   double cost_usd = 0;
   bool cost_unknown = false;
+  /// The run failed and its own budget account refused a call for good under policy stop
+  /// (its sub-runs' calls are charged through that account too).
+  bool budget_stopped = false;
   int succeeded = 0, failed = 0, skipped = 0;
   std::vector<std::string> waiting;   // human nodes waiting for `specwright approve`
   std::vector<std::string> warnings;

@@ -1119,5 +1119,24 @@ TEST(BudgetAccountTest, AnOverrunScalesLaterWorstCases) {
   EXPECT_DOUBLE_EQ(a.spent_usd(), 0.5);
 }
 
+// A price nobody knows refuses a max_usd call, but that is not the budget running out; a
+// refusal for good is, and a run's error names it only when the run failed of it.
+TEST(BudgetAccountTest, AnUnknownPriceIsNotABudgetStop) {
+  workflow::Budget limits;
+  limits.max_usd = 1.0;
+  limits.policy = workflow::BudgetPolicy::kStop;
+  BudgetAccount a("run", limits, nullptr);
+  std::string warning;
+  std::string why = a.Reserve(Reservation{0, 10, false}, &warning);
+  EXPECT_NE(why.find("price is unknown"), std::string::npos) << why;
+  EXPECT_FALSE(a.refused());
+  EXPECT_FALSE(a.RefusalIn("node \"a\" failed: " + why));
+  std::string over = a.Reserve(Reservation{2.0, 10, true}, &warning);
+  ASSERT_NE(over, "");
+  EXPECT_TRUE(a.refused());
+  EXPECT_TRUE(a.RefusalIn("node \"sub\" failed: sub-run failed: " + over));
+  EXPECT_FALSE(a.RefusalIn("node \"t\" failed: no such file"));
+}
+
 }  // namespace
 }  // namespace sw::engine

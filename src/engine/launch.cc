@@ -584,9 +584,15 @@ void Runner::LaunchHuman(Prepared& p) {
   }
   // The question waits here for a person: say so, as a stopped run's gate does (the run
   // itself stays "running": its process is the one that takes the decision).
+  bool first_wait = true;  // no other gate of this run waits on a person now
+  for (const auto& n : nodes_) first_wait = first_wait && !n.awaiting_person;
   nodes_[p.node].awaiting_person = true;
   Emit("node_waiting", p.node, item, c.attempt, [&] { return json{{"message", message}, {"in_process", true}}; });
   RecordNodeRun(p.node, item, c.attempt, "waiting", nullptr, "");
+  // A person elsewhere (approve, the UI) is needed: the observer (webhooks) says so now, not
+  // when the run ends. The node's "waiting" record goes out with the next commit.
+  if (services_.observer && options_.human_outside && options_.parent_run_id.empty() && first_wait)
+    services_.observer->OnRunWaiting(*wf_, run_id_, {def.id});
   HumanRequest req{run_id_, def.id, approve_mode, message, nodes_[p.node].iteration,
                    nodes_[p.node].is_map ? p.unit : -1};
   threads_.emplace_back([inbox, fn = options_.human, req, approve_mode, dialogue, c = std::move(c)]() mutable {

@@ -648,6 +648,9 @@ RunSummary Runner::Summarize() {
   r.calls = calls_;
   r.cost_usd = cost_;
   r.cost_unknown = cost_unknown_;
+  // Only when the run's failure is the budget's: its error (the stopped run's reason, or the
+  // first failed node's error, which carries a sub-run's) is one of the account's refusals.
+  r.budget_stopped = run_.status == "failed" && budget_->RefusalIn(run_.error);
   r.warnings = warnings_;
   for (size_t i = 0; i < nodes_.size(); ++i) {
     const auto& s = nodes_[i];
@@ -668,15 +671,35 @@ RunSummary Runner::Summarize() {
   return r;
 }
 
+namespace {
+// A top-level run that ended or waits tells the observer (notifications), once its runner
+// (and every thread it started) is gone.
+void Observe(const Services& services, const workflow::Workflow& wf, bool top_level, const Result<RunSummary>& r) {
+  if (services.observer && top_level && r.ok()) services.observer->OnRunEnded(wf, *r);
+}
+}  // namespace
+
 Result<RunSummary> Run(std::shared_ptr<const workflow::Workflow> wf, const Services& services, RunOptions options) {
-  Runner r(std::move(wf), services, std::move(options));
-  return r.Start();
+  bool top_level = options.parent_run_id.empty();
+  auto keep = wf;
+  Result<RunSummary> res = [&] {
+    Runner r(std::move(wf), services, std::move(options));
+    return r.Start();
+  }();
+  Observe(services, *keep, top_level, res);
+  return res;
 }
 
 Result<RunSummary> Resume(const std::string& run_id, std::shared_ptr<const workflow::Workflow> wf,
                           const Services& services, RunOptions options) {
-  Runner r(std::move(wf), services, std::move(options));
-  return r.Resume(run_id);
+  bool top_level = options.parent_run_id.empty();
+  auto keep = wf;
+  Result<RunSummary> res = [&] {
+    Runner r(std::move(wf), services, std::move(options));
+    return r.Resume(run_id);
+  }();
+  Observe(services, *keep, top_level, res);
+  return res;
 }
 
 }  // namespace sw::engine

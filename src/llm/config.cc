@@ -229,9 +229,10 @@ Status LoadConfigTree(const std::string& path, const YAML::Node& root, const Get
                       bool user_level) {
   if (root.IsNull()) return Status::Ok();
   if (!root.IsMap()) return InvalidInput(At(path, root) + ": expected a mapping with providers: and prices:");
-  // spec: (traceability), roles: and process: (the developer process) are read by their own layers.
+  // spec: (traceability), roles: and process: (the developer process) and notify: (webhooks,
+  // src/notify) are read by their own layers.
   SW_RETURN_IF_ERROR(
-      CheckKeys(root, {"providers", "prices", "spec", "roles", "process", "workers"}, path, "specwright.yaml"));
+      CheckKeys(root, {"providers", "prices", "spec", "roles", "process", "workers", "notify"}, path, "specwright.yaml"));
   if (user_level)
     for (const char* key : {"spec", "process"})
       for (const auto& kv : root)

@@ -56,6 +56,7 @@ std::string HeaderValue(const Headers& h, std::string_view lower_name) {
 struct HttpClient::Transfer {
   CURL* easy = nullptr;
   curl_slist* header_list = nullptr;
+  curl_slist* resolve_list = nullptr;
   ClientRequest req;
   ClientHandlers handlers;
   std::shared_ptr<std::atomic<bool>> cancel;
@@ -70,6 +71,7 @@ struct HttpClient::Transfer {
   ~Transfer() {
     if (easy) curl_easy_cleanup(easy);
     if (header_list) curl_slist_free_all(header_list);
+    if (resolve_list) curl_slist_free_all(resolve_list);
   }
 
   static size_t OnHeader(char* data, size_t size, size_t n, void* self) {
@@ -229,6 +231,13 @@ void HttpClient::StartTransfer(std::unique_ptr<Transfer> t) {
   // Without this curl waits up to a second for "100 Continue" on large bodies.
   t->header_list = curl_slist_append(t->header_list, "Expect:");
   curl_easy_setopt(e, CURLOPT_HTTPHEADER, t->header_list);
+  if (!rq.resolve.empty()) {
+    for (const auto& r : rq.resolve) t->resolve_list = curl_slist_append(t->resolve_list, r.c_str());
+    curl_easy_setopt(e, CURLOPT_RESOLVE, t->resolve_list);
+    curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+  }
+  // No proxy for a pinned or direct transfer: a proxy would connect wherever it likes.
+  if (rq.direct || !rq.resolve.empty()) curl_easy_setopt(e, CURLOPT_NOPROXY, "*");
   if (rq.timeouts.connect > 0)
     curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(rq.timeouts.connect * 1000));
   if (rq.timeouts.total > 0) curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, static_cast<long>(rq.timeouts.total * 1000));

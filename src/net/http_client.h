@@ -40,6 +40,14 @@ struct ClientRequest {
   /// Set by the caller's body handler when the first real token arrives; null: the first
   /// body byte counts (timeouts.first_token then acts like first_byte).
   std::shared_ptr<std::atomic<bool>> token_seen;
+  /// Pinned addresses, curl's CURLOPT_RESOLVE entries "HOST:PORT:ADDR[,ADDR...]": the transfer
+  /// connects only there, whatever DNS says by then (a webhook's resolved and checked address
+  /// cannot be moved by DNS rebinding). Redirects are never followed.
+  std::vector<std::string> resolve;
+  /// Never through a proxy (CURLOPT_NOPROXY "*"), whatever http_proxy/https_proxy say: a
+  /// proxy would connect from its own machine, past any check of the address. Implied by a
+  /// non-empty resolve; webhooks set it on every delivery (an IPv6 literal goes unpinned).
+  bool direct = false;
 };
 
 enum class Transport {

@@ -206,6 +206,43 @@ TEST(HttpClient, OkCutTimeoutsCancelAndRefused) {
   EXPECT_EQ(r.transport, Transport::kConnect) << r.message;
 }
 
+// `direct` ignores the environment's proxy (http_proxy points at a port nobody listens on).
+TEST(HttpClient, DirectIgnoresTheEnvironmentsProxy) {
+  auto s = Echo();
+  HttpClient c;
+  const char* keep[] = {"no_proxy", "NO_PROXY", "http_proxy"};
+  std::string saved[3];
+  bool had[3];
+  for (int i = 0; i < 3; ++i) {
+    const char* v = getenv(keep[i]);
+    had[i] = v != nullptr;
+    saved[i] = v ? v : "";
+    unsetenv(keep[i]);
+  }
+  setenv("http_proxy", "http://127.0.0.1:9", 1);
+  auto send = [&](bool direct) {
+    std::promise<ClientResult> p;
+    ClientRequest r;
+    r.method = "GET";
+    r.url = s->base_url() + "/d";
+    r.direct = direct;
+    r.timeouts.connect = 5;
+    r.timeouts.total = 5;
+    ClientHandlers h;
+    h.on_done = [&p](ClientResult res) { p.set_value(std::move(res)); };
+    c.Send(r, h, nullptr);
+    return p.get_future().get();
+  };
+  ClientResult direct = send(true);
+  ClientResult proxied = send(false);
+  unsetenv("http_proxy");
+  for (int i = 0; i < 3; ++i)
+    if (had[i]) setenv(keep[i], saved[i].c_str(), 1);
+  EXPECT_EQ(direct.transport, Transport::kOk) << direct.message;
+  EXPECT_EQ(direct.status, 200);
+  EXPECT_NE(proxied.status, 200) << "without direct the (dead) proxy is used";
+}
+
 TEST(HttpClient, AThousandConcurrentDelayedResponses) {
   auto s = HttpServer::Start({}, [](const IncomingRequest& r, std::shared_ptr<ResponseWriter> w) {
     w->After(100, [w, t = r.target] { w->Send(200, {}, t); });

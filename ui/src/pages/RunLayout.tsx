@@ -3,6 +3,7 @@ import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import { api, ApiError } from '../api/client';
 import type { Run } from '../api/types';
 import { ErrorBanner } from '../components/ErrorBanner';
+import { RunNotifications } from '../components/RunNotifications';
 import { StatusBadge } from '../components/StatusBadge';
 import { int, money, span, time } from '../lib/format';
 import { useApi, useNow } from '../lib/hooks';
@@ -124,6 +125,7 @@ export function RunLayout({ route }: { route: RunRoute }) {
           </div>
         )}
         {run?.error && <div className="run-error">{run.error}</div>}
+        <RunNotifications id={id} status={run?.status} />
         <nav className="tabs" aria-label="run views">
           {TABS.map((t) => (
             <a key={t.page} href={href({ page: t.page, id })} className={active === t.page ? 'active' : ''} aria-current={active === t.page ? 'page' : undefined}>
