@@ -31,6 +31,8 @@ echo "== bench/spec_bench.sh"
 bash bench/spec_bench.sh "$ABS/specwright"
 echo "== bench/dist_bench.sh (workers on one PostgreSQL against one SQLite process)"
 bash bench/dist_bench.sh "$BUILD"
+echo "== bench/eval_bench.sh (an eval of 1,000 cases on the zero-latency scripted model)"
+bash bench/eval_bench.sh "$BUILD"
 echo "== bench/codeindex_bench.sh"
 bash bench/codeindex_bench.sh "$ABS/codeindex_bench"
 exit $status

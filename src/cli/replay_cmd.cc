@@ -19,6 +19,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/eval_cmd.h"
+#include "cli/recordings.h"
 #include "engine/replay.h"
 #include "llm/replay.h"
 #include "observe/observe.h"
@@ -64,6 +66,8 @@ int CmdReplay(Context& ctx) {
     return Fail(ctx, InvalidInput("run " + *id + " is still running in process " + std::to_string(source.pid) +
                                   "; replay it once it has stopped"));
   bool offline = ctx.args.Has("offline");
+  // An eval replays as a suite: each case from its own recordings (eval_cmd.cc).
+  if (eval::IsEvalRun(source)) return ReplayEval(ctx, env, source);
 
   engine::ReplayChanges changes;
   changes.from = ctx.args.All("from");
@@ -137,95 +141,16 @@ int CmdReplay(Context& ctx) {
   std::shared_ptr<const workflow::Workflow> wf = plan->workflow;
   std::shared_ptr<llm::Recordings> recordings;
   if (offline) {
-    // No network: every provider the run or the workflow names answers from the recordings.
+    // No network: every provider the run or the workflow names answers from the recordings,
+    // and no webhooks (notify:) go out.
     SW_RETURN_IF_ERROR_EXIT(ctx, SetupEnv(ctx, "", "", "", &env));
-    recordings = std::make_shared<llm::Recordings>();
-    std::set<std::string> providers;
-    // Whose recordings answer: the run and its sub-runs, then (for nodes a replay reused) the
-    // run it replayed, and so on back; a fingerprint's answers keep that order.
-    std::vector<std::string> sources;
-    for (std::string at = *id; !at.empty() && sources.size() < 32;) {
-      auto rr = env.store->GetRun(at);
-      if (!rr.ok() || !*rr) break;
-      sources.push_back(at);
-      auto subs = env.store->ListSubRuns(at);
-      if (!subs.ok()) return Fail(ctx, subs.status());
-      for (const auto& sub : *subs) sources.push_back(sub.id);
-      json o = json::parse((*rr)->options_json, nullptr, false);
-      at = o.is_object() && o.contains("replay") && o["replay"].is_object() ? o["replay"].value("of", "") : "";
-    }
-    int unmatched = 0, recorded = 0;
-    for (const auto& src : sources) {
-      auto calls = env.store->ListLlmCalls(src);
-      if (!calls.ok()) return Fail(ctx, calls.status());
-      for (const auto& c : *calls) {
-        providers.insert(c.provider);
-        env.prices.Set(c.provider + "/" + c.model, llm::Price{});  // replaying costs nothing
-        if (c.request_hash.empty()) {
-          ++unmatched;
-          continue;
-        }
-        llm::Recording r;
-        r.ok = c.status == "ok" && !c.reply_blob.empty();
-        r.error = c.error;
-        if (r.ok) {
-          auto blob = env.store->GetBlob(c.reply_blob);
-          if (!blob.ok()) return Fail(ctx, blob.status().Annotate("recorded reply of node " + c.node));
-          auto resp = llm::ParseReply(*blob);
-          if (!resp.ok()) return Fail(ctx, resp.status().Annotate("recorded reply of node " + c.node));
-          r.response = std::move(resp).value();
-        }
-        (*recordings)[c.request_hash].push_back(std::move(r));
-        ++recorded;
-      }
-      // Answers the run took from the cache (no call was made) are recordings too: the
-      // cache_hit and cached agent_turn events carry the request's fingerprint.
-      std::map<std::tuple<std::string, int, int>, std::string> outputs;
-      for (const char* type : {"node_succeeded", "item_succeeded"}) {
-        auto ev = env.store->ListEventsOfType(src, type);
-        if (!ev.ok()) return Fail(ctx, ev.status());
-        for (const auto& e : *ev)
-          outputs[{e.node, e.iteration, std::string(type) == "item_succeeded" ? e.item : -1}] = observe::BlobOf(e.data);
-      }
-      auto hits = env.store->ListEventsOfType(src, "cache_hit");
-      if (!hits.ok()) return Fail(ctx, hits.status());
-      for (const auto& e : *hits) {
-        json d = json::parse(e.data, nullptr, false);
-        std::string fp = d.is_object() && d.contains("request_hash") && d["request_hash"].is_string()
-                             ? d["request_hash"].get<std::string>() : "";
-        auto out = outputs.find({e.node, e.iteration, e.item});
-        if (fp.empty() || out == outputs.end()) continue;
-        auto blob = env.store->GetBlob(out->second);
-        if (!blob.ok()) continue;
-        llm::Recording r;
-        r.ok = true;
-        r.response.text = *blob;
-        if (e.item >= 0) {  // a map item's blob is its JSON value
-          json v = json::parse(*blob, nullptr, false);
-          if (v.is_string()) r.response.text = v.get<std::string>();
-        }
-        (*recordings)[fp].push_back(std::move(r));
-        ++recorded;
-      }
-      auto turns = env.store->ListEventsOfType(src, "agent_turn");
-      if (!turns.ok()) return Fail(ctx, turns.status());
-      for (const auto& e : *turns) {
-        json d = json::parse(e.data, nullptr, false);
-        if (!d.is_object() || !d.value("cached", false) || !d.contains("request_hash") || !d["request_hash"].is_string())
-          continue;
-        llm::Recording r;
-        r.ok = true;
-        r.response.text = d.contains("text") && d["text"].is_string() ? d["text"].get<std::string>() : "";
-        if (d.contains("tool_calls") && d["tool_calls"].is_array())
-          for (const auto& tc : d["tool_calls"]) {
-            if (!tc.is_object()) continue;
-            auto str = [&](const char* k) { return tc.contains(k) && tc[k].is_string() ? tc[k].get<std::string>() : ""; };
-            r.response.tool_calls.push_back(llm::ToolCall{str("id"), str("name"), str("arguments"), str("provider_data")});
-          }
-        (*recordings)[d["request_hash"].get<std::string>()].push_back(std::move(r));
-        ++recorded;
-      }
-    }
+    env.no_notify = true;
+    auto gathered = GatherRecordings(env.store.get(), *id);
+    if (!gathered.ok()) return Fail(ctx, gathered.status());
+    recordings = gathered->recordings;
+    std::set<std::string> providers = gathered->providers;
+    for (const auto& m : gathered->models) env.prices.Set(m, llm::Price{});  // replaying costs nothing
+    int unmatched = gathered->unmatched, recorded = gathered->recorded;
     if (unmatched > 0 && recorded == 0)
       return Fail(ctx, InvalidInput("run " + *id + " was recorded before offline replay existed (its calls carry no "
                                     "request fingerprints); it cannot be replayed offline"));
