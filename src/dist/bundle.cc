@@ -1,10 +1,12 @@
 #include "dist/bundle.h"
 
 #include <filesystem>
+#include <optional>
 #include <set>
 
 #include "base/fs.h"
 #include "base/strings.h"
+#include "workflow/patterns.h"
 
 namespace sw::dist {
 
@@ -99,6 +101,15 @@ Result<Bundle> MakeBundle(const workflow::Workflow& wf) {
     return InvalidInput("workflow " + wf.file + " references " + std::to_string(files.size()) + " files; a detached run carries at most " +
                         std::to_string(kMaxBundleFiles));
   json out{{"root", wf.file}, {"files", json::object()}};
+  // A std/NAME pattern travels with the run: its file is in `files` like any sub-workflow, and
+  // `patterns_dir` says where the loader on the worker finds std/ inside the copy.
+  std::string patterns = workflow::PatternsDir();
+  if (!patterns.empty())
+    for (const auto& f : files)
+      if (f.size() > patterns.size() && f.compare(0, patterns.size(), patterns) == 0 && f[patterns.size()] == '/') {
+        out["patterns_dir"] = patterns;
+        break;
+      }
   size_t total = 0;
   for (const auto& f : files) {
     if (!fs::path(f).is_absolute()) return Internal("workflow file " + Quote(f) + " is not an absolute path");
@@ -133,6 +144,14 @@ Result<std::shared_ptr<const workflow::Workflow>> LoadBundle(const Bundle& bundl
     }
   } catch (const json::exception& e) {
     return InvalidInput(std::string("malformed workflow bundle: ") + e.what());
+  }
+  // The submitter's patterns, as the bundle carries them, answer std/NAME (not the worker's own).
+  std::optional<workflow::ScopedPatternsDir> patterns;
+  if (auto it = bundle.find("patterns_dir"); it != bundle.end()) {
+    if (!it->is_string() || !fs::path(it->get<std::string>()).is_absolute() ||
+        it->get<std::string>().find("..") != std::string::npos)
+      return InvalidInput("malformed workflow bundle: patterns_dir is not a plain absolute path");
+    patterns.emplace(scratch + fs::path(it->get<std::string>()).lexically_normal().string());
   }
   SW_ASSIGN_OR_RETURN(auto wf, workflow::LoadOrError(scratch + fs::path(root).lexically_normal().string()));
   std::map<const workflow::Workflow*, std::shared_ptr<workflow::Workflow>> done;

@@ -1,5 +1,7 @@
 #include "dist/bundle.h"
 
+#include "workflow/patterns.h"
+
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
@@ -50,6 +52,40 @@ TEST_F(BundleTest, AWorkflowAndItsFilesLoadElsewhereAsSubmitted) {
   EXPECT_EQ(s->sub->file, dir_ + "/w/sub/sub.yaml");
   EXPECT_EQ(s->workflow_file, dir_ + "/w/sub/sub.yaml");
   EXPECT_EQ((*loaded)->Find("a")->prompt->file, dir_ + "/prompts/a.md");
+}
+
+TEST_F(BundleTest, AStdPatternTravelsInTheBundleAndResolvesToItsCopy) {
+  Write("w/flow.yaml",
+        "name: t\nnodes:\n  c: {kind: workflow, workflow: std/critic, model: scripted/m, with: {task: x}}\n");
+  auto wf = workflow::LoadOrError(dir_ + "/w/flow.yaml");
+  ASSERT_TRUE(wf.ok()) << wf.status().message();
+  auto bundle = MakeBundle(**wf);
+  ASSERT_TRUE(bundle.ok()) << bundle.status().message();
+  std::string pattern = workflow::PatternsDir() + "/std/critic.yaml";
+  ASSERT_TRUE((*bundle)["files"].contains(pattern)) << (*bundle)["files"].dump();
+  EXPECT_EQ((*bundle)["patterns_dir"], workflow::PatternsDir());
+  // The worker uses the submitter's copy, not its own library: change the copy and see it.
+  std::string text = (*bundle)["files"][pattern].get<std::string>();
+  std::string from = "\ndescription: ";
+  ASSERT_NE(text.find(from), std::string::npos);
+  text.replace(text.find(from), from.size(), "\ndescription: AS SUBMITTED. ");
+  (*bundle)["files"][pattern] = text;
+  auto loaded = LoadBundle(*bundle, dir_ + "/scratch");
+  ASSERT_TRUE(loaded.ok()) << loaded.status().message();
+  const auto* c = (*loaded)->Find("c");
+  ASSERT_NE(c, nullptr);
+  ASSERT_NE(c->sub, nullptr);
+  EXPECT_EQ(c->sub->description.rfind("AS SUBMITTED. ", 0), 0u) << c->sub->description;
+  EXPECT_EQ(c->sub->file, pattern);  // shown with its path on the submitting machine
+  EXPECT_EQ(c->sub->Find("writer")->model.model, "scripted/m");
+  EXPECT_EQ(workflow::PatternsDir(), (*bundle)["patterns_dir"].get<std::string>());  // the scope ended
+  // Without the pattern's file in the bundle, std/critic is not found in the copy.
+  (*bundle)["files"].erase(pattern);
+  auto missing = LoadBundle(*bundle, dir_ + "/scratch2");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no pattern std/critic"), std::string::npos) << missing.status().message();
+  (*bundle)["patterns_dir"] = "relative/dir";
+  EXPECT_FALSE(LoadBundle(*bundle, dir_ + "/scratch3").ok());
 }
 
 TEST_F(BundleTest, ABundleWritesOnlyInsideItsScratchFolder) {

@@ -256,7 +256,9 @@ void RemoteProvider::StartNow(const std::shared_ptr<RemoteRun>& keep, const llm:
 
 // ---- RemoteTool ----
 
-bool ToolNeedsWorkspace(const std::string& uri) { return uri != "builtin://echo" && uri != "builtin://json"; }
+bool ToolNeedsWorkspace(const std::string& uri) {
+  return uri != "builtin://echo" && uri != "builtin://json" && uri != "builtin://pick";
+}
 
 Result<json> RemoteTool::Call(const json& args, const tools::CallContext& ctx) {
   RemoteRun& run = *run_;

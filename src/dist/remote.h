@@ -117,7 +117,7 @@ class RemoteProvider final : public llm::Provider {
   std::shared_ptr<RemoteRun> run_;
 };
 
-/// ToolNeedsWorkspace: every tool but the pure ones (builtin://echo, builtin://json) reads or
+/// ToolNeedsWorkspace: every tool but the pure ones (builtin://echo, json, pick) reads or
 /// writes the run's workspace.
 bool ToolNeedsWorkspace(const std::string& uri);
 

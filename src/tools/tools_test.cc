@@ -103,6 +103,40 @@ TEST_F(ToolsTest, EveryEscapeRouteIsRefused) {
   EXPECT_EQ(*in, "alpha\nbeta\ngamma\nbeta\n");
 }
 
+TEST_F(ToolsTest, PickReturnsTheElementAtARunTimeIndexAndNamesWhatIsWrong) {
+  // As templates render them: the list as JSON text, the index as its digits.
+  auto r = Call("builtin://pick", {{"list", "[\n  \"a\",\n  {\"b\": 1}\n]"}, {"index", "1"}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, json({{"b", 1}}));
+  r = Call("builtin://pick", {{"list", json::array({"x", "y"})}, {"index", 0}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, "x");
+  struct Bad {
+    json args;
+    std::string message;
+  };
+  for (const auto& b : std::vector<Bad>{
+           {{{"list", "[1, 2, 3]"}, {"index", "3"}}, "index 3 is out of range of a list of 3"},
+           {{{"list", "[1]"}, {"index", "-1"}}, "args.index \"-1\" is not a whole number"},
+           {{{"list", "[1]"}, {"index", ""}}, "is not a whole number"},
+           {{{"list", "[1]"}, {"index", 1.5}}, "is not a whole number"},
+           {{{"list", "not json"}, {"index", "0"}}, "args.list is not JSON text"},
+           {{{"list", "{\"a\": 1}"}, {"index", "0"}}, "args.list is not a list"},
+           {{{"list", "[1]"}}, "needs args.list and args.index"},
+           // args.empty is the error for an empty list (the patterns' guard against no items) ...
+           {{{"list", "[]"}, {"index", "0"}, {"empty", "approaches is empty"}}, "approaches is empty"},
+           // ... and without it an empty list is out of range like any.
+           {{{"list", "[]"}, {"index", "0"}}, "index 0 is out of range of a list of 0"}}) {
+    auto e = Call("builtin://pick", b.args);
+    ASSERT_FALSE(e.ok()) << b.args.dump();
+    EXPECT_NE(e.status().message().find(b.message), std::string::npos) << e.status().message();
+  }
+  // args.empty changes nothing for a list that has items.
+  r = Call("builtin://pick", {{"list", "[7]"}, {"index", "0"}, {"empty", "no items"}});
+  ASSERT_TRUE(r.ok()) << r.status().message();
+  EXPECT_EQ(*r, 7);
+}
+
 TEST_F(ToolsTest, FileToolsReadWriteEditListGlobGrep) {
   auto w = Call("builtin://fs.write", {{"path", "deep/er/b.c"}, {"content", "int main() { return 1; }\n"}});
   ASSERT_TRUE(w.ok()) << w.status().message();

@@ -105,7 +105,7 @@ bool Truthy(const json& v) {
   }
 }
 
-enum class Op { kLit, kPath, kList, kNot, kAnd, kOr, kEq, kNe, kLt, kLe, kGt, kGe, kIn, kContains, kMatches };
+enum class Op { kLit, kPath, kList, kLen, kAdd, kSub, kNot, kAnd, kOr, kEq, kNe, kLt, kLe, kGt, kGe, kIn, kContains, kMatches };
 
 class Node {
  public:
@@ -191,7 +191,7 @@ class Parser {
     return Compare();
   }
   Result<std::unique_ptr<Node>> Compare() {
-    SW_ASSIGN_OR_RETURN(auto l, Primary());
+    SW_ASSIGN_OR_RETURN(auto l, Additive());
     static const std::pair<const char*, Op> kOps[] = {{"==", Op::kEq}, {"!=", Op::kNe}, {"<=", Op::kLe},
                                                       {">=", Op::kGe}, {"<", Op::kLt},  {">", Op::kGt},
                                                       {"in", Op::kIn}, {"contains", Op::kContains},
@@ -200,7 +200,7 @@ class Parser {
       if (!Eat(tok)) continue;
       Skip();
       size_t rpos = pos_;
-      SW_ASSIGN_OR_RETURN(auto r, Primary());
+      SW_ASSIGN_OR_RETURN(auto r, Additive());
       auto n = Make(op, std::move(l), std::move(r));
       if (op == Op::kMatches && n->kids[1]->op == Op::kLit) {
         if (!n->kids[1]->lit.is_string()) {
@@ -216,6 +216,19 @@ class Parser {
       return n;
     }
     return l;
+  }
+  // Additive: `a + b`, `a - b` on numbers. A name may contain '-' (node ids do), so `a-1` is
+  // one name: write spaces around a minus.
+  Result<std::unique_ptr<Node>> Additive() {
+    SW_ASSIGN_OR_RETURN(auto l, Primary());
+    for (;;) {
+      Skip();
+      if (pos_ >= s_.size() || (s_[pos_] != '+' && s_[pos_] != '-')) return l;
+      Op op = s_[pos_] == '+' ? Op::kAdd : Op::kSub;
+      ++pos_;
+      SW_ASSIGN_OR_RETURN(auto r, Primary());
+      l = Make(op, std::move(l), std::move(r));
+    }
   }
   Result<std::unique_ptr<Node>> Primary() {
     Skip();
@@ -286,6 +299,12 @@ class Parser {
         n->op = Op::kLit;
         n->lit = first == "null" ? json(nullptr) : json(first == "true");
         return n;
+      }
+      if (first == "len" && pos_ < s_.size() && s_[pos_] == '(') {
+        ++pos_;
+        SW_ASSIGN_OR_RETURN(auto arg, Or());
+        if (!Eat(")")) return Err("expected ')' after the argument of len");
+        return Make(Op::kLen, std::move(arg));
       }
       if (first == "in" || first == "contains" || first == "matches") {
         pos_ = start;
@@ -402,6 +421,29 @@ Result<json> EvalNode(const Node& n, const Scope& scope) {
     case Op::kNot: {
       SW_ASSIGN_OR_RETURN(json v, EvalNode(*n.kids[0], scope));
       return json(!Truthy(v));
+    }
+    case Op::kLen: {
+      // len(x): items of a list, keys of an object, bytes of a string; a missing value is 0.
+      SW_ASSIGN_OR_RETURN(json v, EvalNode(*n.kids[0], scope));
+      if (v.is_null()) return json(0);
+      if (v.is_string()) return json(static_cast<int64_t>(v.get_ref<const std::string&>().size()));
+      if (v.is_array() || v.is_object()) return json(static_cast<int64_t>(v.size()));
+      return InvalidInput(std::string("len needs a list, object or string, got ") + TypeName(v));
+    }
+    case Op::kAdd:
+    case Op::kSub: {
+      SW_ASSIGN_OR_RETURN(json a, EvalNode(*n.kids[0], scope));
+      SW_ASSIGN_OR_RETURN(json b, EvalNode(*n.kids[1], scope));
+      const char* sign = n.op == Op::kAdd ? "+" : "-";
+      if (!a.is_number() || !b.is_number())
+        return InvalidInput(std::string("cannot compute ") + TypeName(a) + " " + sign + " " + TypeName(b) +
+                            " (+ and - take numbers)");
+      if (a.is_number_float() || b.is_number_float()) {
+        double x = a.get<double>(), y = b.get<double>();
+        return json(n.op == Op::kAdd ? x + y : x - y);
+      }
+      int64_t x = a.get<int64_t>(), y = b.get<int64_t>();
+      return json(n.op == Op::kAdd ? x + y : x - y);
     }
     case Op::kAnd:
     case Op::kOr: {

@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -34,8 +35,15 @@ struct Diags {
   /// confine, when set, is the folder every referenced file (sub-workflow, prompt file) must
   /// resolve into: text from a web page must not make the loader read the rest of the disk.
   std::string confine;
-  /// Outside says whether abs (absolute, normalised) is out of bounds.
+  /// Outside says whether abs (absolute, normalised) is out of the confine.
   bool Outside(const std::string& abs) const;
+  /// OutsideFor is Outside for a file referenced by the file `from`, with one exception: a
+  /// file under PatternsDir() is admitted when it is the target of a `std/NAME` reference
+  /// (pattern_ref), or is referenced by a file admitted that way (a pattern's own prompt
+  /// files and sub-workflows inside the library). An admitted workflow is remembered in
+  /// pattern_files. A plain path into the patterns folder stays outside.
+  bool OutsideFor(const std::string& abs, const std::string& from, bool pattern_ref);
+  std::set<std::string> pattern_files;
 };
 
 /// PosFromOffset maps a byte offset in text to a 1-based line and column.
@@ -206,7 +214,7 @@ class Loader {
   std::shared_ptr<Workflow> LoadFile(const std::string& abs, const std::string& display);
   /// LoadSub resolves rel against the including file and loads it, reporting include cycles
   /// at pos; *ok is false when the sub-workflow has errors of its own.
-  std::shared_ptr<Workflow> LoadSub(FileCtx& ctx, const std::string& rel, Pos pos, bool* ok);
+  std::shared_ptr<Workflow> LoadSub(FileCtx& ctx, const std::string& rel, Pos pos, bool* ok, bool pattern_ref = false);
 
  private:
   std::shared_ptr<Workflow> Parse(const Source& src, const YAML::Node& root);

@@ -5,10 +5,12 @@
 #include <limits>
 
 #include "base/fs.h"
+#include "base/hash.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "workflow/json_schema.h"
 #include "workflow/load_internal.h"
+#include "workflow/patterns.h"
 
 namespace sw::workflow::internal {
 namespace {
@@ -22,7 +24,7 @@ const std::vector<std::string> kLlmKeys = {"model",  "fallbacks", "temperature",
                                            "stop",   "system",    "prompt",      "on_truncated"};
 const std::vector<std::string> kToolKeys = {"tool", "args"};
 const std::vector<std::string> kHumanKeys = {"mode", "message"};
-const std::vector<std::string> kWorkflowKeys = {"workflow", "with"};
+const std::vector<std::string> kWorkflowKeys = {"workflow", "with", "model", "models"};
 const std::vector<std::string> kAgentKeys = {"model",     "fallbacks", "temperature", "max_tokens",
                                              "stop",      "system",    "prompt",      "tools",
                                              "max_turns", "loop_guard", "on_truncated"};
@@ -100,6 +102,7 @@ class NodeParser {
   void ParseMap(const Entry& e);
   void ParseArgs(const YAML::Node& v, Pos pos, const std::string& ptr);
   void ParseWorkflow(const MapReader& m);
+  std::shared_ptr<Workflow> WithModels(const MapReader& m, const std::string& rel, std::shared_ptr<Workflow> sub);
   void ParseAgent(const MapReader& m);
 
   FileCtx& ctx_;
@@ -176,7 +179,7 @@ std::optional<Text> NodeParser::ParseText(const Entry& e) {
     if (!rel) return std::nullopt;
     fs::path p(*rel);
     file = (p.is_absolute() ? p : fs::path(ctx_.src().dir) / p).lexically_normal().string();
-    if (ctx_.diags().Outside(file)) {
+    if (ctx_.diags().OutsideFor(file, ctx_.src().abs, /*pattern_ref=*/false)) {
       ctx_.Error(f->value_pos, "prompt file " + Quote(*rel) + " is outside " + ctx_.diags().confine +
                                    ", where this check may read");
       return std::nullopt;
@@ -376,11 +379,27 @@ void NodeParser::ParseWorkflow(const MapReader& m) {
   std::shared_ptr<Workflow> sub;
   bool sub_ok = false;
   if (rel) {
-    sub = loader_.LoadSub(ctx_, *rel, w->value_pos, &sub_ok);
-    fs::path p(*rel);
-    n_.workflow_file = (p.is_absolute() ? p : fs::path(ctx_.src().dir) / p).lexically_normal().string();
-    n_.sub = sub;
-    if (sub && !sub_ok) ctx_.Error(w->value_pos, "sub-workflow " + Quote(*rel) + " has errors (reported above)");
+    // `std/NAME` is a shipped pattern (patterns/std/NAME.yaml), not a file beside this one.
+    std::string file = *rel;
+    bool resolved = true;
+    bool pattern_ref = IsPatternRef(*rel);
+    if (pattern_ref) {
+      auto r = ResolvePattern(*rel);
+      if (r.ok()) {
+        file = *r;
+      } else {
+        ctx_.Error(w->value_pos, r.status().message());
+        resolved = false;
+      }
+    }
+    if (resolved) {
+      sub = loader_.LoadSub(ctx_, file, w->value_pos, &sub_ok, pattern_ref);
+      fs::path p(file);
+      n_.workflow_file = (p.is_absolute() ? p : fs::path(ctx_.src().dir) / p).lexically_normal().string();
+      if (sub && !sub_ok) ctx_.Error(w->value_pos, "sub-workflow " + Quote(*rel) + " has errors (reported above)");
+      if (sub && sub_ok) sub = WithModels(m, *rel, sub);
+      n_.sub = sub;
+    }
   }
   const Entry* with = m.Get("with");
   std::vector<std::string> given;
@@ -420,6 +439,100 @@ void NodeParser::ParseWorkflow(const MapReader& m) {
     if (d.required && !d.default_value && !Contains(given, d.name))
       ctx_.Error(with ? with->key_pos : w->key_pos,
                  "sub-workflow " + Quote(*rel) + " requires input " + Quote(d.name) + "; pass it in `with:`");
+}
+
+namespace {
+
+bool IsModelNode(const Node& n) { return n.kind == NodeKind::kLlm || n.kind == NodeKind::kAgent; }
+
+std::string Rehash(const std::string& hash, const std::string& what) {
+  Hasher h;
+  h.Add("specwright-model-override/1").Add(hash).Add(what);
+  return h.HexDigest();
+}
+
+/// SetModel gives every model node of wf (and of its sub-workflows) the model `all`, and the
+/// nodes named in `roles` (wf's own node ids) theirs; hashes follow, so caches and replays see
+/// the change. Returns a copy: the loaded file is shared by every node that includes it.
+std::shared_ptr<Workflow> SetModel(const Workflow& wf, const std::optional<std::string>& all,
+                                   const std::map<std::string, std::string>& roles) {
+  auto copy = std::make_shared<Workflow>(wf);
+  std::string changes;
+  for (auto& n : copy->nodes) {
+    std::optional<std::string> m = all;
+    if (auto it = roles.find(n.id); it != roles.end()) m = it->second;
+    if (!m) continue;
+    if (IsModelNode(n)) {
+      n.model.model = *m;
+      n.definition_hash = Rehash(n.definition_hash, "model=" + *m);
+      changes += n.id + "=" + *m + ";";
+    } else if (n.kind == NodeKind::kWorkflow && n.sub && all) {
+      n.sub = SetModel(*n.sub, all, {});
+      n.definition_hash = Rehash(n.definition_hash, "model=" + *all);
+      changes += n.id + "=" + *all + ";";
+    }
+  }
+  copy->source_hash = Rehash(copy->source_hash, changes);
+  return copy;
+}
+
+}  // namespace
+
+/// WithModels applies `model:` (every model node of the sub-workflow, nested ones included)
+/// and `models: {ROLE: model}` (the sub-workflow's own llm/agent nodes by id) to a loaded
+/// sub-workflow. A model cannot be a template (it is known when the workflow loads, so the
+/// preflight checks its provider), so this is how a parent picks the models of a pattern.
+std::shared_ptr<Workflow> NodeParser::WithModels(const MapReader& m, const std::string& rel,
+                                                 std::shared_ptr<Workflow> sub) {
+  std::optional<std::string> all;
+  std::map<std::string, std::string> roles;
+  bool bad = false;
+  if (const Entry* e = m.Get("model")) {
+    if (auto s = ctx_.String(e->value, e->value_pos, "model")) {
+      if (std::string err = CheckModelName(*s); !err.empty()) {
+        ctx_.Error(e->value_pos, err);
+        bad = true;
+      } else {
+        all = *s;
+      }
+    } else {
+      bad = true;
+    }
+  }
+  if (const Entry* e = m.Get("models")) {
+    std::vector<std::string> names;
+    for (const auto& n : sub->nodes)
+      if (IsModelNode(n)) names.push_back(n.id);
+    if (!e->value.IsMap()) {
+      ctx_.Error(e->value_pos, "expected a map of node id -> model (provider/name) for models, got " + Describe(e->value));
+      bad = true;
+    } else {
+      MapReader mm(ctx_, e->value, "models of " + where_);
+      for (const Entry& r : mm.entries()) {
+        if (!Contains(names, r.key)) {
+          std::string msg = "sub-workflow " + Quote(rel) + " has no llm or agent node " + Quote(r.key);
+          std::string near = DidYouMean(r.key, names);
+          msg += near.empty() ? "; its model nodes are: " + Join(names, ", ") : " (did you mean " + Quote(near) + "?)";
+          ctx_.Error(r.key_pos, msg);
+          bad = true;
+          continue;
+        }
+        auto s = ctx_.String(r.value, r.value_pos, "models." + r.key);
+        if (!s) {
+          bad = true;
+          continue;
+        }
+        if (std::string err = CheckModelName(*s); !err.empty()) {
+          ctx_.Error(r.value_pos, err);
+          bad = true;
+          continue;
+        }
+        roles[r.key] = *s;
+      }
+    }
+  }
+  if (bad || (!all && roles.empty())) return sub;
+  return SetModel(*sub, all, roles);
 }
 
 void NodeParser::ParseAgent(const MapReader& m) {

@@ -9,13 +9,38 @@
 namespace sw::workflow {
 namespace fs = std::filesystem;
 
+namespace {
+thread_local std::string* g_override = nullptr;  // a ScopedPatternsDir's dir on this thread
+}  // namespace
+
+ScopedPatternsDir::ScopedPatternsDir(std::string dir) : had_previous_(g_override != nullptr) {
+  if (had_previous_) previous_ = *g_override;
+  if (!g_override) g_override = new std::string;
+  *g_override = std::move(dir);
+}
+
+ScopedPatternsDir::~ScopedPatternsDir() {
+  if (had_previous_) {
+    *g_override = std::move(previous_);
+  } else {
+    delete g_override;
+    g_override = nullptr;
+  }
+}
+
 std::string PatternsDir() {
+  if (g_override) return *g_override;
   auto ok = [](const fs::path& d) {
     std::error_code ec;
     return fs::is_directory(d / "std", ec);
   };
-  if (const char* e = std::getenv("SPECWRIGHT_PATTERNS_DIR"); e && *e)
-    return ok(e) ? fs::absolute(e).lexically_normal().string() : "";
+  // No trailing '/': callers (a bundle's patterns_dir prefix test) append "/std/...".
+  auto plain = [](const fs::path& d) {
+    std::string s = fs::absolute(d).lexically_normal().string();
+    while (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+  };
+  if (const char* e = std::getenv("SPECWRIGHT_PATTERNS_DIR"); e && *e) return ok(e) ? plain(e) : "";
   std::error_code ec;
   fs::path exe = fs::read_symlink("/proc/self/exe", ec);
   std::vector<fs::path> candidates;
@@ -27,7 +52,7 @@ std::string PatternsDir() {
   candidates.push_back(fs::path(SW_SOURCE_DIR) / "patterns");
 #endif
   for (const auto& c : candidates)
-    if (ok(c)) return c.lexically_normal().string();
+    if (ok(c)) return plain(c);
   return "";
 }
 
@@ -57,6 +82,8 @@ std::vector<std::string> PatternNames() {
 Result<std::string> ResolvePattern(const std::string& ref) {
   if (!IsPatternRef(ref)) return InvalidInput("\"" + ref + "\" is not a pattern name (std/NAME)");
   std::string dir = PatternsDir();
+  if (const char* e = std::getenv("SPECWRIGHT_PATTERNS_DIR"); dir.empty() && e && *e)
+    return NotFound("cannot resolve " + ref + ": SPECWRIGHT_PATTERNS_DIR is " + e + ", which has no std/ folder");
   if (dir.empty())
     return NotFound("cannot find the shipped patterns/ folder for " + ref +
                     " (looked beside the binary, in share/specwright/patterns and the source tree); set "

@@ -23,6 +23,21 @@ bool IsPatternRef(const std::string& ref);
 /// <PatternsDir>/std/debate.yaml), or NotFound naming the patterns there are.
 Result<std::string> ResolvePattern(const std::string& ref);
 
+/// ScopedPatternsDir makes PatternsDir() answer `dir` on this thread while it lives: a dist
+/// worker loading a bundle resolves std/NAME to the copies the bundle carries, so a detached run
+/// uses the patterns of the machine that submitted it. Thread-local; nests.
+class ScopedPatternsDir {
+ public:
+  explicit ScopedPatternsDir(std::string dir);
+  ~ScopedPatternsDir();
+  ScopedPatternsDir(const ScopedPatternsDir&) = delete;
+  ScopedPatternsDir& operator=(const ScopedPatternsDir&) = delete;
+
+ private:
+  std::string previous_;
+  bool had_previous_;
+};
+
 /// PatternNames lists the shipped patterns ("std/critic", ...), sorted.
 std::vector<std::string> PatternNames();
 

@@ -91,6 +91,36 @@ TEST(Expr, TypeErrorsAtEvaluationNameBothTypes) {
   EXPECT_NE(r.status().message().find("cannot compare string with number using <"), std::string::npos);
 }
 
+TEST(Expr, LenAndAdditionForLengthAndIndexTests) {
+  // A loop over a list: "is there an item after this round's?" (std/plan-and-execute).
+  EXPECT_EQ(Eval("len(inputs.tags)", kCtx), 2);
+  EXPECT_EQ(Eval("len(nodes.review.json.items) == 2", kCtx), true);
+  EXPECT_EQ(Eval("len(inputs.name)", kCtx), 3);
+  EXPECT_EQ(Eval("len(nodes.review.json)", kCtx), 3);
+  EXPECT_EQ(Eval("len(nodes.missing.json.x)", kCtx), 0);
+  EXPECT_EQ(Eval("inputs.n + 1", kCtx), 4);
+  EXPECT_EQ(Eval("inputs.n - 1 + 2", kCtx), 4);  // left to right
+  EXPECT_EQ(Eval("inputs.n -1", kCtx), 2);
+  EXPECT_EQ(Eval("nodes.review.json.score + 1 == 8.5", kCtx), true);
+  EXPECT_EQ(Eval("1 + 1 < len(inputs.tags) || inputs.n + 1 < len(inputs.tags) + 3", kCtx), true);
+  EXPECT_EQ(Eval("0 + 1 < len(inputs.tags) && !(1 + 1 < len(inputs.tags))", kCtx), true);
+  EXPECT_EQ(Eval("[1, -2]", kCtx), json::parse("[1, -2]"));
+  auto p = expr::Expr::Parse("len(inputs.tags) == 2 && nodes.a.json.x + 1 > 0");
+  ASSERT_TRUE(p.ok());
+  ASSERT_EQ((*p)->Paths().size(), 2u);  // paths inside len() are checked at load like any
+  EXPECT_EQ(expr::PathToString((*p)->Paths()[0]), "inputs.tags");
+  for (const char* bad : {"len(inputs.n)", "inputs.name + 1"}) {
+    auto e = expr::Expr::Parse(bad);
+    ASSERT_TRUE(e.ok()) << bad;
+    auto r = (*e)->Eval(expr::JsonScope(kCtx));
+    EXPECT_FALSE(r.ok()) << bad;
+  }
+  size_t off = 0;
+  auto e = expr::Expr::Parse("len(inputs.tags", &off);
+  ASSERT_FALSE(e.ok());
+  EXPECT_NE(e.status().message().find("expected ')' after the argument of len"), std::string::npos);
+}
+
 std::string Render(const std::string& src, const json& ctx, std::vector<std::string>* missing = nullptr) {
   auto t = tmpl::Template::Parse(src);
   EXPECT_TRUE(t.ok()) << t.status().message();

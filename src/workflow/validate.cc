@@ -258,8 +258,9 @@ struct RefCheck {
           ctx.ErrorIn(site.file, pos,
                       std::string(what) + " reads nodes." + x + " but " + Quote(x) + " is not upstream of " +
                           Quote(self.id) + " (add it to needs)");
+        // A map node's output is the JSON list of its items; a sub-run's is {output, nodes}.
         if (path.size() > 2 && path[2].key == "json" && wf.nodes[ju].output != OutputKind::kJson &&
-            !wf.nodes[ju].map)  // a map node's output is the JSON list of its items
+            !wf.nodes[ju].map && wf.nodes[ju].kind != NodeKind::kWorkflow)
           ctx.diags().warnings.push_back(
               Diagnostic{site.file, pos,
                          std::string(what) + " reads nodes." + x + ".json but " + Quote(x) +

@@ -451,6 +451,26 @@ TEST_F(DistE2E, AWorkflowTravelsWithItsPromptFilesAndSubWorkflows) {
   EXPECT_EQ((*subs)[0].status, "succeeded");
 }
 
+TEST_F(DistE2E, AStdPatternTravelsWithTheRunAndTheWorkerUsesTheSubmittersCopy) {
+  const std::string ex = std::string(SW_SOURCE_DIR) + "/examples/patterns/critic";
+  Write("src/flow.yaml", Slurp(ex + "/flow.yaml"));
+  Write("script.yaml", Slurp(ex + "/script.yaml"));
+  Submit(dir_ + "/src/flow.yaml", "pattern-1");
+  // The worker's own library has no std/critic: only the copy in the bundle can answer.
+  fs::create_directories(dir_ + "/worker-lib/std");
+  StartWorker({}, {"SPECWRIGHT_PATTERNS_DIR=" + dir_ + "/worker-lib"});
+  ASSERT_EQ(WaitStatus("pattern-1", {"succeeded", "failed"}, 30), "succeeded") << Logs();
+  auto subs = Store()->ListSubRuns("pattern-1");
+  ASSERT_TRUE(subs.ok());
+  ASSERT_EQ(subs->size(), 1u);
+  EXPECT_EQ((*subs)[0].status, "succeeded");
+  // Shown with the path it has on the submitting machine.
+  EXPECT_EQ((*subs)[0].workflow_file, std::string(SW_SOURCE_DIR) + "/patterns/std/critic.yaml");
+  auto calls = Store()->ListLlmCalls("pattern-1.note");
+  ASSERT_TRUE(calls.ok());
+  EXPECT_EQ(calls->size(), 4u);  // writer and critic, two rounds
+}
+
 TEST_F(DistE2E, ToolCallsRunOnWorkersThroughTheWorkspaceRemote) {
   // A bare repository both "machines" reach: the workspace travels through it, not a disk.
   std::string remote = dir_ + "/shared.git";
