@@ -721,6 +721,114 @@ try {
     await shot('providers');
   });
 
+  await check('eval suites: the history, a report with its failing cases, and the case-by-case comparison', async () => {
+    // The real suite, run twice into the store this server reads: with its own script, then
+    // with the suite's worse "model" (a changed script), gated against the first as in CI.
+    const suite = join(work, 'launch-eval/suite.yaml');
+    const evalWorse = join(work, 'launch-eval/script-worse.yaml');
+    cli(store, ['eval', suite, '--script', join(work, 'launch-eval/script.yaml'), '--run-id', 'eval-good'], { cwd: work });
+    const gated = cli(store, ['eval', suite, '--script', evalWorse, '--run-id', 'eval-worse', '--baseline', 'eval-good'], { cwd: work, ok: [1] });
+    const good = await api('evals/eval-good');
+    const worse = await api('evals/eval-worse');
+    const cmp = await api('evals/compare?a=eval-good&b=eval-worse');
+    assert.equal(good.summary.failed + good.summary.errored, 0, 'the suite passes with its own script');
+    assert.ok(worse.summary.failed > 0, 'the worse script fails cases');
+    const regressed = cmp.cases.filter((c) => c.change === 'regressed').map((c) => c.id).sort();
+    assert.ok(regressed.length > 0 && regressed.length < cmp.cases.length, `some cases regressed, not all: ${regressed}`);
+    for (const id of regressed) assert.ok(gated.includes(id), `eval --baseline names ${id}: ${gated}`);
+
+    // The runs list links an eval's run to its report.
+    await open('runs', 'runs');
+    await page.locator('[data-testid="run-row"][data-run-id="eval-good"] [data-testid="run-eval-report"]').click();
+    await ready(page, 'eval-report');
+    assert.equal(await page.getByTestId('eval-report-pass-rate').innerText(), '100.0%');
+    // History: the suite with both runs, newest first, each pass rate as the stored report says.
+    await open('evals', 'evals');
+    const card = page.locator(`[data-testid="eval-suite"][data-suite="${good.suite.name}"]`);
+    assert.equal(await card.count(), 1);
+    assert.deepEqual(await card.getByTestId('eval-run').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-run'))), ['eval-worse', 'eval-good']);
+    for (const r of [good, worse]) {
+      const cell = await card.locator(`[data-testid="eval-run"][data-run="${r.run}"] [data-testid="eval-pass-rate"]`).innerText();
+      assert.equal(cell, `${(r.summary.pass_rate * 100).toFixed(1)}%`, r.run);
+    }
+    assert.deepEqual(await card.getByTestId('eval-bar').evaluateAll((bars) => bars.map((b) => b.getAttribute('data-run'))), ['eval-good', 'eval-worse']);
+    assert.equal(await card.getByTestId('eval-trend').getAttribute('data-trend'), 'worse');
+    await shot('evals');
+
+    // The worse run's report: every case, failing ones open with what their assertions saw.
+    await page.evaluate(() => delete document.documentElement.dataset.ready);
+    await card.locator('[data-testid="eval-run"][data-run="eval-worse"] a').first().click();
+    await ready(page, 'eval-report');
+    assert.equal(await page.getByTestId('eval-report-pass-rate').innerText(), `${(worse.summary.pass_rate * 100).toFixed(1)}%`);
+    assert.equal(await page.getByTestId('eval-assertion').count(), worse.assertions.length);
+    const cases = page.getByTestId('eval-case');
+    assert.equal(await cases.count(), worse.cases.length);
+    const failing = worse.cases.filter((c) => c.status !== 'passed');
+    const shownOrder = await cases.evaluateAll((els) => els.map((e) => [e.getAttribute('data-case'), e.getAttribute('data-status'), e.hasAttribute('open')]));
+    // failing first, open; passing after, closed
+    assert.deepEqual(shownOrder.slice(0, failing.length).map((x) => x[2]), failing.map(() => true));
+    assert.deepEqual(shownOrder.slice(failing.length).map((x) => x[1]), worse.cases.filter((c) => c.status === 'passed').map(() => 'passed'));
+    assert.deepEqual(new Set(shownOrder.slice(0, failing.length).map((x) => x[0])), new Set(failing.map((c) => c.id)));
+    const one = failing[0];
+    const bad = one.assertions.find((a) => (a.status ?? (a.passed ? 'passed' : 'failed')) !== 'passed');
+    const shownCase = page.locator(`[data-testid="eval-case"][data-case="${one.id}"]`);
+    const shownAssert = shownCase.locator(`[data-testid="eval-case-assertion"][data-assertion="${bad.id}"]`);
+    assert.equal(await shownAssert.count(), 1);
+    assert.notEqual(await shownAssert.getAttribute('data-status'), 'passed');
+    if (bad.message) assert.ok((await shownAssert.innerText()).includes(bad.message.split('\n')[0]), await shownAssert.innerText());
+    if (typeof bad.actual === 'string' && bad.actual) {
+      assert.ok((await shownAssert.getByTestId('eval-actual').innerText()).includes(bad.actual.split('\n')[0].trim()));
+    }
+    // the filter narrows to the failing cases
+    await page.getByTestId('eval-case-filter').selectOption('failing');
+    assert.equal(await cases.count(), failing.length);
+    await page.getByTestId('eval-case-filter').selectOption('');
+    await shot('eval-report');
+
+    // The comparison, from the report: the verdict, the deltas, and case by case what changed.
+    await page.evaluate(() => delete document.documentElement.dataset.ready);
+    await page.getByTestId('eval-compare-previous').click();
+    await ready(page, 'eval-compare');
+    assert.ok(page.url().includes('a=eval-good') && page.url().includes('b=eval-worse'), page.url());
+    assert.equal(cmp.verdict, 'regression');
+    assert.equal(await page.getByTestId('eval-verdict').getAttribute('data-verdict'), 'regression');
+    const rate = page.locator('[data-testid="eval-delta"][data-metric="pass-rate"]');
+    assert.equal(await rate.getAttribute('data-direction'), 'worse');
+    assert.equal(await rate.getByTestId('eval-delta-change').innerText(), `−${Math.abs(cmp.pass_rate.delta * 100).toFixed(1)} pp`);
+    const rows = page.getByTestId('eval-compare-case');
+    assert.equal(await rows.count(), cmp.cases.length);
+    const shownRegressed = await page.locator('[data-testid="eval-compare-case"][data-change="regressed"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-case')));
+    assert.deepEqual([...shownRegressed].sort(), regressed);
+    // regressed rows come first
+    const allRows = await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-change')));
+    assert.deepEqual(allRows.slice(0, regressed.length), regressed.map(() => 'regressed'));
+    assert.equal(await page.locator('[data-testid="eval-change-count"][data-change="regressed"]').getAttribute('data-count'), String(regressed.length));
+    // each regressed case names the assertions that went from passed to failed
+    for (const c of cmp.cases.filter((x) => x.change === 'regressed')) {
+      const ok = (v) => v === 'passed' || v === true;
+      const flipped = c.assertions.filter((a) => ok(a.a) && a.b !== null && !ok(a.b)).map((a) => a.id).sort();
+      assert.ok(flipped.length > 0 || c.b === 'error', `${c.id} regressed by an assertion: ${JSON.stringify(c)}`);
+      const shownFlipped = await page
+        .locator(`[data-testid="eval-compare-case"][data-case="${c.id}"] [data-testid="eval-assertion-change"][data-change="regressed"]`)
+        .evaluateAll((els) => els.map((e) => e.getAttribute('data-assertion')));
+      assert.deepEqual([...shownFlipped].sort(), flipped, c.id);
+    }
+    await shot('eval-compare');
+    // Swapped, the same cases are fixed.
+    await page.evaluate(() => delete document.documentElement.dataset.ready);
+    await page.getByTestId('eval-swap').click();
+    await ready(page, 'eval-compare');
+    assert.ok(page.url().includes('a=eval-worse') && page.url().includes('b=eval-good'), page.url());
+    const fixed = await page.locator('[data-testid="eval-compare-case"][data-change="fixed"]').evaluateAll((els) => els.map((e) => e.getAttribute('data-case')));
+    assert.deepEqual([...fixed].sort(), regressed);
+    // Picked against itself with the picker: every case the same, verdict ok.
+    await page.evaluate(() => delete document.documentElement.dataset.ready);
+    await page.getByTestId('eval-pick-A').selectOption('eval-good');
+    await ready(page, 'eval-compare');
+    assert.equal(await page.getByTestId('eval-verdict').getAttribute('data-verdict'), 'ok');
+    assert.deepEqual(new Set(await rows.evaluateAll((els) => els.map((e) => e.getAttribute('data-change')))), new Set(['same']));
+  });
+
   await check('dark theme renders every main page', async () => {
     await open('runs', 'runs');
     const before = await page.evaluate(() => document.documentElement.dataset.theme || document.documentElement.className);

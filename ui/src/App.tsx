@@ -15,6 +15,9 @@ import { FilePage } from './pages/FilePage';
 import { SpecPage } from './pages/SpecPage';
 import { ProvidersPage } from './pages/ProvidersPage';
 import { WorkflowsPage } from './pages/WorkflowsPage';
+import { EvalComparePage } from './pages/EvalComparePage';
+import { EvalReportPage } from './pages/EvalReportPage';
+import { EvalsPage } from './pages/EvalsPage';
 
 // The charts (recharts) load only with the cost pages.
 // The editor (CodeMirror) loads only with the workflow page.
@@ -27,6 +30,7 @@ const NAV = [
   { label: 'Approvals', route: { page: 'approvals' }, section: ['approvals'] },
   { label: 'Cost', route: { page: 'cost' }, section: ['cost'] },
   { label: 'Workflows', route: { page: 'workflows' }, section: ['workflows', 'workflow'] },
+  { label: 'Evals', route: { page: 'evals' }, section: ['evals', 'eval-report', 'eval-compare'] },
   { label: 'Providers', route: { page: 'providers' }, section: ['providers'] },
   { label: 'Diff', route: { page: 'diff' }, section: ['diff'] },
 ] satisfies { label: string; route: Route; section: string[] }[];
@@ -69,6 +73,12 @@ function Page({ route, onApprovalsChanged }: { route: Route; onApprovalsChanged:
       return <WorkflowsPage />;
     case 'workflow':
       return <WorkflowPage key={route.path} path={route.path} />;
+    case 'evals':
+      return <EvalsPage />;
+    case 'eval-report':
+      return <EvalReportPage key={route.run} run={route.run} />;
+    case 'eval-compare':
+      return <EvalComparePage key={`${route.a ?? ''}/${route.b ?? ''}`} a={route.a} b={route.b} />;
     case 'not-found':
       return (
         <div className="page">

@@ -120,8 +120,12 @@ export const api = {
   cancel: (id: string) => postJson<unknown>(`/runs/${e(id)}/cancel`, {}),
   debug: (id: string) => getJson<T.DebugReport>(`/runs/${e(id)}/debug`),
   runApprovals: (id: string) => getJson<T.ApprovalRecord[]>(`/runs/${e(id)}/approvals`),
+  runNotifications: (id: string) => getJson<T.NotificationAttempt[]>(`/runs/${e(id)}/notifications`),
   resume: (id: string) => postJson<T.ResumeResponse>(`/runs/${e(id)}/resume`, {}),
   replay: (id: string, body: T.ReplayRequest) => postJson<T.ReplayResponse>(`/runs/${e(id)}/replay`, body),
+  evals: () => getJson<T.EvalsResponse>('/evals'),
+  evalReport: (run: string) => getJson<T.EvalReport>(`/evals/${e(run)}`),
+  evalCompare: (a: string, b: string) => getJson<T.EvalCompare>('/evals/compare' + query({ a, b })),
 };
 
 /** eventsUrl is an SSE URL: EventSource cannot set headers, so the token goes in the query. */

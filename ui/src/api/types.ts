@@ -607,6 +607,20 @@ export interface ResumeResponse {
   pid?: number;
 }
 
+/** GET /runs/{id}/notifications: every webhook delivery attempt (notify:), oldest first. */
+export interface NotificationAttempt {
+  ts: number;
+  url: string; // without userinfo and query; ${NAME} unexpanded
+  event: 'succeeded' | 'failed' | 'waiting' | 'budget_stopped' | string;
+  delivery: string;
+  outcome: 'delivered' | 'retrying' | 'failed' | 'refused' | string;
+  error: string;
+  attempt: number;
+  attempts: number;
+  http_status: number; // 0: no response
+  duration_ms: number;
+}
+
 /** GET /runs/{id}/approvals: every answer at the run's human nodes. */
 export interface ApprovalRecord {
   node: string;
@@ -645,3 +659,139 @@ export interface ProvidersReport {
     price: { input_per_mtok: number; output_per_mtok: number } | null;
   }[];
 }
+
+// ---- Eval suites (GET /evals, /evals/{run}, /evals/compare): docs/api.md, src/eval ----
+
+/** A time in an eval report: unix seconds like the runs (an ISO string is read too). */
+export type EvalTime = number | string;
+
+export interface EvalLatency {
+  p50: number;
+  p95: number;
+  max: number;
+  mean: number;
+}
+
+/** One assertion's result in one case. `actual` is cut to 2 KiB (the cut is marked). */
+export interface EvalCaseAssertion {
+  id: string;
+  type: string;
+  passed: boolean;
+  /** passed | failed | error (could not be evaluated); absent in older reports: read `passed`. */
+  status?: string;
+  message: string;
+  actual?: unknown;
+  expected?: unknown;
+  score?: number | null;
+  judge_run?: string;
+}
+
+export type EvalCaseStatus = 'passed' | 'failed' | 'error' | (string & {});
+
+export interface EvalCase {
+  id: string;
+  run: string;
+  status: EvalCaseStatus;
+  run_status: string;
+  inputs: Record<string, unknown>;
+  cost_usd: number;
+  cost_unknown?: boolean;
+  latency_ms: number;
+  tokens_in: number;
+  tokens_out: number;
+  calls: number;
+  error: string;
+  assertions: EvalCaseAssertion[];
+}
+
+/** One assertion over all cases. */
+export interface EvalAssertionSummary {
+  id: string;
+  type: string;
+  node: string;
+  description: string;
+  passed: number;
+  failed: number;
+  errored: number;
+  pass_rate: number;
+}
+
+export interface EvalSummary {
+  cases: number;
+  passed: number;
+  failed: number;
+  errored: number;
+  pass_rate: number;
+  assertions: number;
+  assertions_passed: number;
+  cost_usd: number;
+  cost_unknown: boolean | number;
+  tokens_in: number;
+  tokens_out: number;
+  calls: number;
+  latency_ms: EvalLatency;
+  wall_ms: number;
+}
+
+/** GET /evals/{run}: the stored report (format specwright-eval-report/1). */
+export interface EvalReport {
+  format: string;
+  run: string;
+  suite: { name: string; file: string; hash: string; workflow: string; workflow_hash: string };
+  created_at: EvalTime;
+  finished_at: EvalTime;
+  /** cases: how many cases may regress (absent in reports written before it existed). */
+  tolerance: { pass_rate: number; cost: number; latency: number; cases?: number };
+  summary: EvalSummary;
+  assertions: EvalAssertionSummary[];
+  cases: EvalCase[];
+}
+
+export type EvalChange = 'regressed' | 'fixed' | 'same' | 'new' | 'removed' | (string & {});
+
+/** GET /evals/compare?a=&b=: B measured against A (the baseline). */
+export interface EvalCompare {
+  a: string;
+  b: string;
+  verdict: 'ok' | 'regression' | (string & {});
+  tolerance?: { pass_rate: number; cost: number; latency: number; cases?: number };
+  pass_rate: { a: number; b: number; delta: number };
+  cost_usd: { a: number; b: number; ratio: number | null };
+  latency_p50_ms: { a: number; b: number; ratio: number | null };
+  regressions: string[];
+  cases: {
+    id: string;
+    a: EvalCaseStatus | null;
+    b: EvalCaseStatus | null;
+    change: EvalChange;
+    assertions: { id: string; a: boolean | string | null; b: boolean | string | null }[];
+  }[];
+}
+
+/** One eval run in a suite's history (GET /evals). */
+export interface EvalHistoryEntry {
+  run: string;
+  suite?: string;
+  file?: string;
+  status: string;
+  created_at: EvalTime;
+  finished_at?: EvalTime;
+  cases: number;
+  passed: number;
+  failed: number;
+  errored: number;
+  pass_rate: number;
+  cost_usd: number;
+  cost_unknown?: boolean | number;
+  latency_ms?: Partial<EvalLatency>;
+  latency_p50_ms?: number;
+}
+
+export interface EvalSuiteHistory {
+  name: string;
+  file: string;
+  runs: EvalHistoryEntry[];
+}
+
+/** GET /evals as the server sends it: suites with their runs, or a flat list of runs. */
+export type EvalsResponse = { suites: EvalSuiteHistory[] } | EvalSuiteHistory[] | EvalHistoryEntry[];

@@ -32,6 +32,16 @@ describe('parseHash', () => {
     expect(parseHash('#/sessions/develop-20261206-1')).toEqual({ page: 'session', session: 'develop-20261206-1' });
     expect(parseHash('#/sessions/x/y')).toEqual({ page: 'not-found', path: '/sessions/x/y' });
   });
+  it('reads the eval pages (as the API: /evals, /evals/compare, /evals/RUN)', () => {
+    expect(parseHash('#/evals')).toEqual({ page: 'evals' });
+    expect(parseHash('#/evals/eval-20261207-1')).toEqual({ page: 'eval-report', run: 'eval-20261207-1' });
+    expect(parseHash('#/evals/compare?a=x&b=y')).toEqual({ page: 'eval-compare', a: 'x', b: 'y' });
+    expect(parseHash('#/evals/compare')).toEqual({ page: 'eval-compare' });
+    expect(parseHash('#/evals/r1/extra')).toEqual({ page: 'not-found', path: '/evals/r1/extra' });
+    for (const r of [{ page: 'evals' }, { page: 'eval-report', run: 'a b/c' }, { page: 'eval-compare', a: 'x y', b: 'z' }, { page: 'eval-compare' }] as Route[]) {
+      expect(parseHash(href(r))).toEqual(r);
+    }
+  });
   it('flags unknown paths', () => {
     expect(parseHash('#/nope')).toEqual({ page: 'not-found', path: '/nope' });
     expect(parseHash('#/runs/r1/bogus')).toEqual({ page: 'not-found', path: '/runs/r1/bogus' });

@@ -21,6 +21,9 @@ export type Route =
   | { page: 'diff'; a?: string; b?: string }
   | { page: 'workflows' }
   | { page: 'workflow'; path: string }
+  | { page: 'evals' }
+  | { page: 'eval-report'; run: string }
+  | { page: 'eval-compare'; a?: string; b?: string }
   | { page: 'not-found'; path: string };
 
 export type RunRoute = Extract<Route, { id: string }>;
@@ -90,6 +93,12 @@ export function parseHash(hash: string): Route {
     case 'workflows':
       if (!id) return { page: 'workflows' };
       break;
+    case 'evals':
+      // as the API: /evals, /evals/compare?a=&b=, /evals/RUN
+      if (!id) return { page: 'evals' };
+      if (id === 'compare' && !sub) return withOpt(withOpt({ page: 'eval-compare' }, 'a', opt('a')), 'b', opt('b'));
+      if (!sub) return { page: 'eval-report', run: dec(id) };
+      break;
     case 'workflow':
       if (!id && opt('path')) return { page: 'workflow', path: opt('path')! };
       if (!id) return { page: 'workflows' };
@@ -152,6 +161,12 @@ export function href(r: Route): string {
       return '#/workflows';
     case 'workflow':
       return `#/workflow${qs({ path: r.path })}`;
+    case 'evals':
+      return '#/evals';
+    case 'eval-report':
+      return `#/evals/${enc(r.run)}`;
+    case 'eval-compare':
+      return `#/evals/compare${qs({ a: r.a, b: r.b })}`;
     case 'not-found':
       return `#${r.path}`;
   }

@@ -21,6 +21,14 @@ const RunRow = memo(function RunRow({ run, now }: { run: Run; now: number }) {
       </td>
       <td title={run.file}>
         {run.label || run.workflow}
+        {run.label === 'eval' && !run.parent && (
+          <>
+            {' '}
+            <a className="small" href={href({ page: 'eval-report', run: run.id })} data-testid="run-eval-report" title="this eval suite run's report">
+              {run.workflow} report
+            </a>
+          </>
+        )}
         {run.session && (
           <div className="muted small">
             <a href={href({ page: 'session', session: run.session })} data-testid="run-session">
