@@ -13,6 +13,8 @@ PKGS+=(
   libyaml-cpp-dev nlohmann-json3-dev libsqlite3-dev sqlite3 libre2-dev libxxhash-dev
   libfmt-dev libcurl4-openssl-dev libgtest-dev libgmock-dev libbenchmark-dev libgit2-dev
   libboost1.81-dev libcmark-dev libvalijson-dev
+  # Webhook signatures (src/notify): HMAC-SHA256 from OpenSSL's libcrypto.
+  libssl-dev
   # The code index (src/codeindex) runs ctags for definitions.
   universal-ctags
   # The command line (src/cli) is parsed by CLI11; the tests load the generated completion
@@ -24,6 +26,8 @@ PKGS+=(
   # The PostgreSQL store (src/store/pg*.cc) links libpq; its tests start a throwaway cluster of
   # Debian's server (scripts/pg-cluster.sh; Debian 12 ships 15).
   libpq-dev postgresql
+  # The scheduler (src/workflow/schedule.cc) reads the IANA time zones from /usr/share/zoneinfo.
+  tzdata
 )
 
 # Node.js and npm build the web UI and run the real MCP servers of the tests. A machine that has

@@ -109,4 +109,16 @@ The same brief with real models: name them in a specwright.yaml (see $EX/specwri
 the same for the L2 brief: $BIN develop $L2/BRIEF.md --workspace secretdrop-live
 
 The engine on its own: $BIN run examples/launch/flow.yaml --script examples/launch/script.yaml --yes
+
+An eval suite over that workflow (five cases, assertions, a judge model; offline):
+  $BIN eval examples/launch-eval/suite.yaml --script examples/launch-eval/script.yaml --output base.json
+then a worse "model" against that baseline (exit 1, the regressed cases named):
+  $BIN eval examples/launch-eval/suite.yaml --script examples/launch-eval/script-worse.yaml --baseline base.json
+  $BIN evals                           each suite's history; the web UI's Evals page compares two runs
+
+On a schedule (weekdays 09:00 in Berlin, and nightly with catch_up: once; offline):
+  $BIN schedules examples/scheduled/flow.yaml     each entry's next and last fire
+  $BIN scheduler examples/scheduled/flow.yaml --script examples/scheduled/script.yaml
+                                   fires due windows (Ctrl-C stops; a restart never fires one twice;
+                                   also: $BIN ui --scheduler, $BIN worker --scheduler)
 MSG

@@ -27,7 +27,14 @@ int CmdRun(Context& ctx);
 int CmdResume(Context& ctx);
 /// CmdWorker claims and runs the tasks of detached runs (worker_cmd.cc).
 int CmdWorker(Context& ctx);
+/// CmdScheduler fires the `schedule:` of workflows and eval suites; CmdSchedules lists them;
+/// CmdScheduleFire (hidden) starts one claimed fire (scheduler_cmd.cc).
+int CmdScheduler(Context& ctx);
+int CmdSchedules(Context& ctx);
+int CmdScheduleFire(Context& ctx);
 int CmdRuns(Context& ctx);
+/// CmdPatterns lists the shipped patterns (patterns/std) or shows one's interface (patterns_cmd.cc).
+int CmdPatterns(Context& ctx);
 int CmdSessions(Context& ctx);
 int CmdShow(Context& ctx);
 int CmdCancel(Context& ctx);

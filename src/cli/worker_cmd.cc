@@ -7,6 +7,8 @@
 #include <atomic>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <thread>
 #include <iostream>
 #include <memory>
 
@@ -15,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
+#include "cli/scheduler.h"
 #include "cli/worker_cmd.h"
 #include "dist/git_remote.h"
 #include "dist/queue.h"
@@ -144,6 +147,7 @@ int CmdWorker(Context& ctx) {
   we.prices = &env.prices;
   we.tools = &env.tools;
   we.store = env.store.get();
+  we.observer = ServicesOf(env).observer;  // webhooks (notify:) of the runs it finishes
   we.with_model = [](const std::shared_ptr<const workflow::Workflow>& wf, const std::string& model) {
     return WithModel(wf, model);
   };
@@ -153,7 +157,19 @@ int CmdWorker(Context& ctx) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
+  // --scheduler: the schedules below the current directory fire from here too, each run a
+  // process of its own (as `specwright scheduler` starts them).
+  std::atomic<bool> scheduler_stop{false};
+  std::thread scheduler;
+  if (ctx.args.Has("scheduler")) {
+    std::vector<std::string> run_flags;
+    for (const char* f : {"script", "config", "prices"})
+      if (ctx.args.Has(f)) run_flags.insert(run_flags.end(), {std::string("--") + f, std::filesystem::absolute(ctx.args.Get(f)).string()});
+    scheduler = StartSchedulerThread(ctx, env.store.get(), ".", run_flags, &scheduler_stop);
+  }
   auto r = dist::RunWorker(o, we, g_worker_signals);
+  scheduler_stop = true;
+  if (scheduler.joinable()) scheduler.join();
   signal(SIGTERM, SIG_DFL);
   signal(SIGINT, SIG_DFL);
   if (!r.ok()) return Fail(ctx, r.status());

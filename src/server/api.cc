@@ -17,7 +17,9 @@
 #include "base/strings.h"
 #include "base/subprocess.h"
 #include "engine/control.h"
+#include "eval/eval.h"
 #include "observe/observe.h"
+#include "notify/notify.h"
 #include "server/spec_api.h"
 
 namespace sw::server {
@@ -190,7 +192,13 @@ Response Api::Route(const Request& req) {
     if (get && seg.size() == 2) {
       auto r = observe::Show(st_, *id);
       if (!r.ok()) return ErrorResponse(r.status());
-      return Json(observe::ToJson(*r));
+      // As `show --json`: the run's webhook deliveries (notify:) with it.
+      auto notes = notify::ListNotifications(st_, *id);
+      if (!notes.ok()) return ErrorResponse(notes.status());
+      json body = json::parse(observe::ToJson(*r), nullptr, false);
+      if (!body.is_object()) return ErrorResponse(Internal("the run's report is not a JSON object"));
+      body["notifications"] = notify::ToJson(*notes);
+      return Json(body.dump(-1, ' ', false, json::error_handler_t::replace));
     }
     if (get && seg.size() == 3) {
       if (what == "graph") return JsonOr(observe::GraphJson(st_, *id));
@@ -226,6 +234,12 @@ Response Api::Route(const Request& req) {
                          {"text", a.text}, {"by", a.by}, {"at", a.ts}});
         return Json(out.dump(-1, ' ', false, json::error_handler_t::replace));
       }
+      if (what == "notifications") {
+        // Every delivery attempt of the run's webhooks (notify:), oldest first.
+        auto list = notify::ListNotifications(st_, *id);
+        if (!list.ok()) return ErrorResponse(list.status());
+        return Json(notify::ToJson(*list).dump(-1, ' ', false, json::error_handler_t::replace));
+      }
     }
     if (get && seg.size() == 4 && what == "nodes") return JsonOr(observe::NodeJson(st_, *id, seg[3]));
     if (post && seg.size() == 3) {
@@ -241,6 +255,35 @@ Response Api::Route(const Request& req) {
         return Json(json{{"run_id", *id}, {"message", *said}}.dump());
       }
     }
+  }
+  if (top == "evals" && get && seg.size() <= 2) {
+    // Eval suites (src/eval): the history by suite, one report, or two compared. The same JSON
+    // as `evals --json`, `eval-report --format json` and `eval-report A --baseline B --format json`.
+    if (seg.size() == 1) {
+      auto limit = IntParam(req, "limit", 1000, 1, 100000);
+      if (!limit.ok()) return ErrorResponse(limit.status());
+      auto h = eval::History(st_, Query(req, "suite"), *limit);
+      if (!h.ok()) return ErrorResponse(h.status());
+      return Json(h->dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    auto report_of = [&](const std::string& x) -> Result<json> {
+      SW_ASSIGN_OR_RETURN(std::string id, st_->ResolveRunId(x));
+      return eval::LoadStoredReport(st_, id);
+    };
+    if (seg[1] == "compare") {
+      std::string a = Query(req, "a"), b = Query(req, "b");
+      if (a.empty() || b.empty()) return ErrorResponse(400, "give the two eval runs as ?a=BASELINE_RUN&b=RUN");
+      auto ra = report_of(a);
+      if (!ra.ok()) return ErrorResponse(ra.status());
+      auto rb = report_of(b);
+      if (!rb.ok()) return ErrorResponse(rb.status());
+      eval::Tolerance tol = eval::ToleranceOf(*rb);
+      if (Status ts = eval::ParseTolerance(Query(req, "tolerance"), &tol); !ts.ok()) return ErrorResponse(ts);
+      return Json(eval::Compare(*ra, *rb, tol).dump(-1, ' ', false, json::error_handler_t::replace));
+    }
+    auto r = report_of(seg[1]);
+    if (!r.ok()) return ErrorResponse(r.status());
+    return Json(r->dump(-1, ' ', false, json::error_handler_t::replace));
   }
   if (top == "sessions" && get && seg.size() >= 3) {
     // The session's project: its specs, matrix, findings, a trace, an impact, a file.

@@ -10,6 +10,7 @@
 #include "base/ids.h"
 #include "base/strings.h"
 #include "workflow/load_internal.h"
+#include "workflow/patterns.h"
 #include "workflow/yaml_json.h"
 
 namespace sw::workflow {
@@ -203,6 +204,30 @@ std::shared_ptr<Workflow> Loader::Parse(const Source& src, const YAML::Node& roo
   if (const Entry* e = top.Get("workspace")) ParseWorkspace(ctx, *e, &wf->workspace);
   if (const Entry* e = top.Get("shell")) ParseShell(ctx, *e, &wf->shell);
   if (const Entry* e = top.Get("mcp_servers")) ParseMcpServers(ctx, *e, &wf->mcp_servers);
+  if (const Entry* e = top.Get("notify")) wf->notify = ParseNotify(e->value, src.display, &diags_.errors);
+  if (const Entry* e = top.Get("schedule")) {
+    wf->schedules = ParseSchedules(e->value, src.display, &diags_.errors);
+    // A schedule's inputs are the workflow's: an undeclared one is a mistake (checked here,
+    // where the declarations are known; their values are checked when the run starts).
+    for (const auto& s : wf->schedules) {
+      // A scheduled run has no one to ask: every required input needs a value here.
+      for (const auto& d : wf->inputs)
+        if (d.required && !d.default_value && !s.inputs.contains(d.name))
+          ctx.Error(Pos{s.line, s.col}, "schedule " + Quote(s.Label()) + " gives no value for the required input " +
+                                            Quote(d.name) + " (add it under inputs:)");
+      for (const auto& [k, v] : s.inputs.items()) {
+        bool declared = std::any_of(wf->inputs.begin(), wf->inputs.end(), [&](const InputDecl& d) { return d.name == k; });
+        if (!declared) {
+          std::vector<std::string> names;
+          for (const auto& d : wf->inputs) names.push_back(d.name);
+          std::string near = DidYouMean(k, names);
+          ctx.Error(Pos{s.line, s.col}, "schedule " + Quote(s.Label()) + " sets input " + Quote(k) +
+                                            ", which the workflow does not declare" +
+                                            (near.empty() ? "" : " (did you mean " + Quote(near) + "?)"));
+        }
+      }
+    }
+  }
 
   std::vector<NodeInfo> infos;
   if (const Entry* e = top.Get("nodes")) {
@@ -282,7 +307,7 @@ std::shared_ptr<Workflow> Loader::LoadFile(const std::string& abs, const std::st
   return wf;
 }
 
-std::shared_ptr<Workflow> Loader::LoadSub(FileCtx& ctx, const std::string& rel, Pos pos, bool* ok) {
+std::shared_ptr<Workflow> Loader::LoadSub(FileCtx& ctx, const std::string& rel, Pos pos, bool* ok, bool pattern_ref) {
   *ok = false;
   fs::path p(rel);
   std::string abs = (p.is_absolute() ? p : fs::path(ctx.src().dir) / p).lexically_normal().string();
@@ -296,13 +321,15 @@ std::shared_ptr<Workflow> Loader::LoadSub(FileCtx& ctx, const std::string& rel, 
     ctx.Error(pos, "workflow include cycle: " + Join(chain, " -> "));
     return nullptr;
   }
+  // Checked before the load-once cache: a pattern file admitted through `std/NAME` must not let
+  // a plain path to the same file through.
+  if (diags_.OutsideFor(abs, ctx.src().abs, pattern_ref)) {
+    ctx.Error(pos, "workflow file " + Quote(rel) + " is outside " + diags_.confine + ", where this check may read");
+    return nullptr;
+  }
   if (auto it = done_.find(abs); it != done_.end()) {
     *ok = it->second.ok;
     return it->second.wf;
-  }
-  if (diags_.Outside(abs)) {
-    ctx.Error(pos, "workflow file " + Quote(rel) + " is outside " + diags_.confine + ", where this check may read");
-    return nullptr;
   }
   if (!FileExists(abs)) {
     ctx.Error(pos, "workflow file " + Quote(rel) + " not found (resolved to " + abs + ")");
@@ -317,7 +344,8 @@ std::shared_ptr<Workflow> Loader::LoadSub(FileCtx& ctx, const std::string& rel, 
 
 const std::vector<std::string>& TopKeys() {
   static const std::vector<std::string> keys = {"name",      "description", "inputs", "defaults",    "budget",
-                                                "concurrency", "workspace", "shell",  "mcp_servers", "nodes"};
+                                                "concurrency", "workspace", "shell",  "mcp_servers", "notify", "nodes",
+                                                "schedule"};
   return keys;
 }
 
@@ -325,8 +353,27 @@ bool internal::Diags::Outside(const std::string& abs) const {
   if (confine.empty()) return false;
   std::error_code ec;
   auto real = std::filesystem::weakly_canonical(abs, ec);
-  auto rel = (ec ? std::filesystem::path(abs) : real).lexically_relative(confine);
-  return rel.empty() || *rel.begin() == ".." || rel.is_absolute();
+  auto under = [&](const std::string& dir) {
+    auto rel = (ec ? std::filesystem::path(abs) : real).lexically_relative(dir);
+    return !(rel.empty() || *rel.begin() == ".." || rel.is_absolute());
+  };
+  return !under(confine);
+}
+
+bool internal::Diags::OutsideFor(const std::string& abs, const std::string& from, bool pattern_ref) {
+  if (!Outside(abs)) return false;
+  // The shipped patterns are part of the program, readable wherever it is confined — but only
+  // as patterns: through `std/NAME`, or from a pattern file admitted that way.
+  if (!pattern_ref && !pattern_files.count(from)) return true;
+  std::string patterns = PatternsDir();
+  if (patterns.empty()) return true;
+  std::error_code ec, pec;
+  auto real = std::filesystem::weakly_canonical(abs, ec);
+  auto pdir = std::filesystem::weakly_canonical(patterns, pec);
+  auto rel = (ec ? std::filesystem::path(abs) : real).lexically_relative(pec ? std::filesystem::path(patterns) : pdir);
+  if (rel.empty() || *rel.begin() == ".." || rel.is_absolute()) return true;
+  pattern_files.insert(abs);
+  return false;
 }
 
 LoadResult Load(const std::string& path) { return Load(path, nullptr); }

@@ -12,7 +12,9 @@
 
 #include "base/status.h"
 #include "workflow/expr.h"
+#include "workflow/schedule.h"
 #include "workflow/template.h"
+#include "workflow/notify_spec.h"
 
 namespace sw::workflow {
 
@@ -223,9 +225,12 @@ struct Workflow {
   WorkspaceDecl workspace;
   ShellDecl shell;
   std::vector<McpServerDecl> mcp_servers;
+  std::vector<NotifyTarget> notify;   // webhooks when the run ends or waits (src/notify)
   std::vector<Node> nodes;             // in a topological order (loop back edges ignored)
   std::map<std::string, int> index;    // node id -> position in nodes
   std::string source_hash;             // hash of the file bytes and every prompt file
+  /// `schedule:` (workflow/schedule.h): when the scheduler starts this workflow by itself.
+  std::vector<Schedule> schedules;
 
   const Node* Find(const std::string& id) const {
     auto it = index.find(id);
