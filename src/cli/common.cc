@@ -304,16 +304,6 @@ Status Preflight(const workflow::Workflow& wf, const Env& env) {
   return InvalidInput(msg);
 }
 
-std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const workflow::Workflow>& wf,
-                                                   const std::string& model) {
-  auto copy = std::make_shared<workflow::Workflow>(*wf);
-  for (auto& n : copy->nodes) {
-    if (n.kind == workflow::NodeKind::kLlm || n.kind == workflow::NodeKind::kAgent) n.model.model = model;
-    if (n.kind == workflow::NodeKind::kWorkflow && n.sub) n.sub = WithModel(n.sub, model);
-  }
-  return copy;
-}
-
 std::string SelfExe() {
   char buf[4096];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);

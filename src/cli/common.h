@@ -94,9 +94,8 @@ Status SetupProviders(const std::string& script, const std::string& config_file,
 /// Preflight checks, before anything runs, that every model the workflow (and its
 /// sub-workflows) names has a usable provider, and warns about models without a price.
 Status Preflight(const workflow::Workflow& wf, const Env& env);
-/// WithModel returns a copy of wf (and its sub-workflows) whose model nodes all use model.
-std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const workflow::Workflow>& wf,
-                                                   const std::string& model);
+/// WithModel (a copy of wf whose model nodes all use a model) lives in the workflow layer.
+using workflow::WithModel;
 
 class ProgressDisplay;
 /// TerminalHuman asks on the controlling terminal; without one, the run waits.

@@ -17,16 +17,6 @@
 namespace sw::eval {
 namespace {
 
-std::shared_ptr<const workflow::Workflow> WithModel(const std::shared_ptr<const workflow::Workflow>& wf,
-                                                   const std::string& model) {
-  auto copy = std::make_shared<workflow::Workflow>(*wf);
-  for (auto& n : copy->nodes) {
-    if (n.kind == workflow::NodeKind::kLlm || n.kind == workflow::NodeKind::kAgent) n.model.model = model;
-    if (n.kind == workflow::NodeKind::kWorkflow && n.sub) n.sub = WithModel(n.sub, model);
-  }
-  return copy;
-}
-
 double NowMs() {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
@@ -248,7 +238,7 @@ Result<json> RunSuite(const Suite& suite, const EvalOptions& options) {
                                      const json& case_json) -> Result<json> {
       if (!judge_wf) return Internal("no judge workflow");
       if (std::string why = BudgetExhausted(suite.budget, *budget); !why.empty()) return Failed(why);
-      auto jwf = WithModel(judge_wf, model);
+      auto jwf = workflow::WithModel(judge_wf, model);
       std::map<std::string, json> jg{{"rubric", a.value}, {"output", output}, {"case", case_json.dump()}};
       SW_ASSIGN_OR_RETURN(json jin, workflow::ResolveInputs(*jwf, jg));
       engine::RunOptions jo;

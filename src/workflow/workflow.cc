@@ -28,4 +28,13 @@ const char* NodeKindName(NodeKind k) {
   return "unknown";
 }
 
+std::shared_ptr<const Workflow> WithModel(const std::shared_ptr<const Workflow>& wf, const std::string& model) {
+  auto copy = std::make_shared<Workflow>(*wf);
+  for (auto& n : copy->nodes) {
+    if (n.kind == NodeKind::kLlm || n.kind == NodeKind::kAgent) n.model.model = model;
+    if (n.kind == NodeKind::kWorkflow && n.sub) n.sub = WithModel(n.sub, model);
+  }
+  return copy;
+}
+
 }  // namespace sw::workflow

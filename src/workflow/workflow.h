@@ -277,4 +277,8 @@ std::vector<Diagnostic> CheckPrompt(const Workflow& wf, const std::string& node_
 /// mismatches; fills defaults. Strings are converted to the declared type ("3" -> 3).
 Result<json> ResolveInputs(const Workflow& wf, const std::map<std::string, json>& given);
 
+/// WithModel returns a copy of wf (and of its sub-workflows) whose llm and agent nodes all use
+/// model: `run --model`, a replay of such a run, and an eval's judge model.
+std::shared_ptr<const Workflow> WithModel(const std::shared_ptr<const Workflow>& wf, const std::string& model);
+
 }  // namespace sw::workflow
