@@ -12,7 +12,6 @@
 #include <cstring>
 #include <filesystem>
 #include <mutex>
-#include <regex>
 #include <thread>
 
 #include "base/clock.h"
@@ -116,8 +115,7 @@ void ReadSchedulesOf(const std::string& path, const std::string& display, bool e
     return;
   }
   // Below --dir, only files with a top-level `schedule:` are read as YAML at all.
-  static const std::regex kTop("(^|\n)schedule[ \t]*:");
-  if (!explicit_file && !std::regex_search(*text, kTop)) return;
+  if (!explicit_file && !HasTopLevelKey(*text, "schedule")) return;
   auto root = LoadYaml(*text, display);
   if (!root.ok()) {
     // LoadYaml's message names display:line:col already.
@@ -158,6 +156,39 @@ void ReadSchedulesOf(const std::string& path, const std::string& display, bool e
 }
 
 }  // namespace
+
+bool HasTopLevelKey(std::string_view text, std::string_view key) {
+  for (size_t at = 0; (at = text.find(key, at)) != std::string_view::npos; at += key.size()) {
+    if (at > 0 && text[at - 1] != '\n') continue;
+    size_t i = at + key.size();
+    while (i < text.size() && (text[i] == ' ' || text[i] == '\t')) ++i;
+    if (i < text.size() && text[i] == ':') return true;
+  }
+  return false;
+}
+
+std::string SchedulerClockWarning() {
+  auto c = ReadClock();
+  if (!c.ok() || !c->simulated) return "";
+  auto now = SchedulerNow();
+  char buf[256];
+  std::snprintf(buf, sizeof buf,
+                "warning: $SPECWRIGHT_SCHEDULER_CLOCK is set: schedules run on a test clock (now %s, %g x real "
+                "time), not the system clock",
+                now.ok() ? Utc(static_cast<int64_t>(*now)).c_str() : "?", c->speed);
+  return buf;
+}
+
+std::vector<std::string> SharedStoreWarnings(const std::vector<FoundSchedule>& found, const std::string& store_location) {
+  std::vector<std::string> out;
+  if (!store::IsStoreUrl(store_location)) return out;
+  for (const auto& f : found)
+    if (f.schedule.id.empty())
+      out.push_back("warning: schedule " + f.key + " has no id: on a PostgreSQL store its key is the file's path, so "
+                    "schedulers with checkouts at other paths would fire it again; give it `id:` (unique in the "
+                    "store), or keep one checkout path per store");
+  return out;
+}
 
 Result<double> SchedulerNow() {
   SW_ASSIGN_OR_RETURN(Clock c, ReadClock());
@@ -200,7 +231,20 @@ std::vector<FoundSchedule> FindSchedules(const std::vector<std::string>& files, 
     if (display.rfind("./", 0) == 0) display = display.substr(2);
     ReadSchedulesOf(f, display, false, &out, errors);
   }
-  return out;
+  // An id is one schedule: a second entry with it (another file) is an error and fires nothing.
+  std::map<std::string, std::string> seen;  // key -> file
+  std::vector<FoundSchedule> unique;
+  for (auto& f : out) {
+    auto [it, fresh] = seen.emplace(f.key, f.file);
+    if (fresh) {
+      unique.push_back(std::move(f));
+      continue;
+    }
+    errors->push_back(Diagnostic{f.file, Pos{f.schedule.line, f.schedule.col},
+                                 "schedule id " + Quote(f.schedule.id) + " is also used in " + it->second +
+                                     " (an id names one schedule in the store)"});
+  }
+  return unique;
 }
 
 std::string FireRunId(const std::string& key, int64_t fire_at) {
@@ -245,9 +289,9 @@ void Scheduler::Log(const std::string& line) {
   }
 }
 
-Status Scheduler::Spawn(const std::string& run_id) {
+Status Scheduler::Spawn(const std::string& run_id, const std::string& file) {
   SpawnOptions sp;
-  sp.argv = {o_.self_exe, "schedule-fire", run_id};
+  sp.argv = {o_.self_exe, "schedule-fire", run_id, "--file", file};
   sp.argv.insert(sp.argv.end(), o_.run_flags.begin(), o_.run_flags.end());
   for (const auto& e : o_.child_env)
     if (e.rfind("SPECWRIGHT_STORE=", 0) != 0) sp.env.push_back(e);
@@ -269,7 +313,8 @@ void Scheduler::RecoverClaimed(double real_now, bool all) {
     return;
   }
   for (const auto& f : *claimed) {
-    if (!state_.count(f.schedule)) continue;  // another scheduler's file: it starts its own
+    auto known = state_.find(f.schedule);
+    if (known == state_.end()) continue;  // another scheduler's file: it starts its own
     // At start every claimed fire is taken up; later only one left claimed for a minute (its
     // starter died before it took the fire over). Starting one twice is harmless: StartFire
     // lets exactly one process have it.
@@ -279,7 +324,7 @@ void Scheduler::RecoverClaimed(double real_now, bool all) {
     ++n;
     Log("starting " + f.run_id + " (" + f.schedule + " at " + Utc(static_cast<int64_t>(f.fire_at)) +
         "): claimed by " + f.claimed_by + " but not started");
-    if (Status s = Spawn(f.run_id); !s.ok()) Log("cannot start " + f.run_id + ": " + s.message());
+    if (Status s = Spawn(f.run_id, known->second.file); !s.ok()) Log("cannot start " + f.run_id + ": " + s.message());
   }
 }
 
@@ -300,6 +345,13 @@ Status Scheduler::Due(const FoundSchedule& f, State& s, double now) {
         s.last = static_cast<double>(*t) - 1;
     }
   }
+  // A fire claimed while the clock was ahead (a forward glitch) silences the schedule until
+  // real time passes it: say so every tick, loudly.
+  if (s.last > now + kFutureFireSlack)
+    Log("WARNING: the newest fire of " + f.key + " is at " + Utc(static_cast<int64_t>(s.last)) + ", " +
+        std::to_string(static_cast<int64_t>((s.last - now) / 60)) +
+        " minute(s) in the future (the clock was ahead when it was claimed, or is behind now): this schedule "
+        "fires nothing until then");
   int64_t after = static_cast<int64_t>(std::floor(s.last));
   int count = 0;
   int64_t first = 0, prev = 0, latest = 0;
@@ -367,7 +419,7 @@ Status Scheduler::Due(const FoundSchedule& f, State& s, double now) {
   std::string run_id = FireRunId(f.key, fire);
   MaybeCrash("after-claim");
   Log("fired " + label + " for " + Utc(fire) + ": run " + run_id + (note.empty() ? "" : " (" + note + ")"));
-  if (Status sp = Spawn(run_id); !sp.ok()) {
+  if (Status sp = Spawn(run_id, f.file); !sp.ok()) {
     Log("cannot start " + run_id + ": " + sp.message());
     (void)st_->FinishFire(run_id, "failed", "cannot start the process: " + sp.message());
   }
@@ -387,7 +439,7 @@ Status Scheduler::Tick(double now) {
   std::set<std::string> keys;
   for (const auto& f : found) {
     keys.insert(f.key);
-    state_[f.key];
+    state_[f.key].file = f.file;
   }
   for (auto it = state_.begin(); it != state_.end();) it = keys.count(it->first) ? std::next(it) : state_.erase(it);
   RecoverClaimed(RealNow(), !recovered_);

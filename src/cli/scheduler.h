@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/status.h"
@@ -27,6 +28,19 @@ namespace sw::cli {
 /// Only the scheduler and `schedules` read it.
 Result<double> SchedulerNow();
 
+/// SchedulerClockWarning is a warning line when $SPECWRIGHT_SCHEDULER_CLOCK is set (the test
+/// clock announces itself at every scheduler start and in `schedules`), else "".
+std::string SchedulerClockWarning();
+
+/// kFutureFireSlack: a schedule's newest fire further than this (seconds) ahead of now is
+/// reported (each tick, and in `schedules`): it was claimed while the clock was wrong, and
+/// silences the schedule until real time passes it.
+constexpr double kFutureFireSlack = 300;
+
+/// HasTopLevelKey says whether text has a line starting with `key` and then `:` (spaces or tabs
+/// between): the cheap test that picks the files worth parsing for `schedule:`.
+bool HasTopLevelKey(std::string_view text, std::string_view key);
+
 /// FoundSchedule is one schedule entry of one file.
 struct FoundSchedule {
   std::string file;  // absolute
@@ -41,6 +55,10 @@ struct FoundSchedule {
 /// (file:line:col); a file with problems contributes nothing.
 std::vector<FoundSchedule> FindSchedules(const std::vector<std::string>& files, const std::string& dir,
                                          std::vector<workflow::Diagnostic>* errors);
+
+/// SharedStoreWarnings: one warning per schedule without `id:` when the store is PostgreSQL
+/// (a path key fires again from a checkout at another path sharing the store).
+std::vector<std::string> SharedStoreWarnings(const std::vector<FoundSchedule>& found, const std::string& store_location);
 
 /// FireRunId is the id of the run of a schedule's window: its UTC time and a hash of the key,
 /// "20261207-0900-s1a2b3c4d5e" (sortable like other ids; one per window, so a fire claimed but
@@ -81,10 +99,11 @@ class Scheduler {
   struct State {
     bool known = false;  // last read from the store
     double last = 0;     // the newest window dealt with (fired, skipped or seen as current)
+    std::string file;    // where the schedule was last found (passed to schedule-fire)
   };
   void Log(const std::string& line);
-  /// Spawn starts `specwright schedule-fire RUN` in a session of its own.
-  Status Spawn(const std::string& run_id);
+  /// Spawn starts `specwright schedule-fire RUN --file FILE` in a session of its own.
+  Status Spawn(const std::string& run_id, const std::string& file);
   Status Due(const FoundSchedule& f, State& st, double now);
   void RecoverClaimed(double real_now, bool all);
 

@@ -1,5 +1,6 @@
 // `specwright scheduler`, `specwright schedules` and the hidden `schedule-fire` (scheduler.h).
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -69,6 +70,7 @@ int CmdScheduler(Context& ctx) {
   o.run_flags = *flags;
   auto now = SchedulerNow();
   if (!now.ok()) return Fail(ctx, now.status());
+  if (std::string w = SchedulerClockWarning(); !w.empty()) std::fprintf(stderr, "%s\n", w.c_str());
   std::vector<workflow::Diagnostic> errors;
   auto found = FindSchedules(o.files, o.dir, &errors);
   if (!o.files.empty() && !errors.empty()) {
@@ -81,6 +83,7 @@ int CmdScheduler(Context& ctx) {
   o.log_dir = StoreFilesDir(ctx) + "/scheduler";
   o.self_exe = SelfExe();
   for (char** e = environ; e && *e; ++e) o.child_env.emplace_back(*e);
+  for (const auto& w : SharedStoreWarnings(found, o.store_location)) std::fprintf(stderr, "%s\n", w.c_str());
   std::printf("specwright scheduler: %zu schedule(s) in %s (store %s; run logs in %s)\n", found.size(),
               o.files.empty() ? ("files below " + o.dir).c_str() : (std::to_string(o.files.size()) + " file(s)").c_str(),
               StorePath(ctx).c_str(), o.log_dir.c_str());
@@ -117,8 +120,11 @@ std::thread StartSchedulerThread(const Context& ctx, store::Store* st, const std
   o.run_flags = std::move(run_flags);
   for (char** e = environ; e && *e; ++e) o.child_env.emplace_back(*e);
   std::vector<workflow::Diagnostic> errors;
-  size_t n = FindSchedules({}, dir, &errors).size();
-  std::fprintf(stderr, "scheduler: %zu schedule(s) in the files below %s (run logs in %s)\n", n, dir.c_str(), o.log_dir.c_str());
+  auto found = FindSchedules({}, dir, &errors);
+  if (std::string w = SchedulerClockWarning(); !w.empty()) std::fprintf(stderr, "scheduler: %s\n", w.c_str());
+  for (const auto& w : SharedStoreWarnings(found, o.store_location)) std::fprintf(stderr, "scheduler: %s\n", w.c_str());
+  std::fprintf(stderr, "scheduler: %zu schedule(s) in the files below %s (run logs in %s)\n", found.size(), dir.c_str(),
+               o.log_dir.c_str());
   return std::thread([st, o, stop] {
     Scheduler sch(st, o);
     sch.Run(stop);
@@ -131,16 +137,20 @@ int CmdSchedules(Context& ctx) {
   if (!files.empty() && ctx.args.Has("dir")) return Usage(ctx, "give workflow files or --dir, not both");
   auto now = SchedulerNow();
   if (!now.ok()) return Fail(ctx, now.status());
+  std::vector<std::string> warnings;
+  if (std::string w = SchedulerClockWarning(); !w.empty()) warnings.push_back(w);
   std::vector<workflow::Diagnostic> errors;
   auto found = FindSchedules(files, dir, &errors);
   Env env;
   bool have_store = StoreExists(ctx) && OpenExistingStore(ctx, &env).ok();
+  for (auto& w : SharedStoreWarnings(found, store::IsStoreUrl(ctx.store_dir) ? ctx.store_dir : "")) warnings.push_back(w);
   json list = json::array();
   for (const auto& f : found) {
     const auto& s = f.schedule;
     json row{{"file", f.file},
              {"kind", f.kind},
              {"name", s.name},
+             {"id", s.id},
              {"index", s.index},
              {"key", f.key},
              {"cron", s.cron.text},
@@ -161,6 +171,11 @@ int CmdSchedules(Context& ctx) {
         if (!l.run_id.empty())
           if (auto run = env.store->GetRun(l.run_id); run.ok() && run->has_value()) last["run_status"] = (*run)->status;
         row["last"] = last;
+        if (l.fire_at > *now + kFutureFireSlack)
+          warnings.push_back("WARNING: the newest fire of " + f.key + " is at " + last["local"].get<std::string>() + ", " +
+                             std::to_string(static_cast<int64_t>((l.fire_at - *now) / 60)) +
+                             " minute(s) in the future (the clock was ahead when it was claimed, or is behind now): "
+                             "this schedule fires nothing until then");
       }
     }
     list.push_back(row);
@@ -168,9 +183,10 @@ int CmdSchedules(Context& ctx) {
   if (ctx.json) {
     json errs = json::array();
     for (const auto& e : errors) errs.push_back(e.ToString());
-    std::printf("%s\n", json{{"now", *now}, {"schedules", list}, {"errors", errs}}.dump(2).c_str());
+    std::printf("%s\n", json{{"now", *now}, {"schedules", list}, {"errors", errs}, {"warnings", warnings}}.dump(2).c_str());
   } else {
     PrintErrors(errors);
+    for (const auto& w : warnings) std::fprintf(stderr, "%s\n", w.c_str());
     if (list.empty()) std::printf("no schedules%s\n", files.empty() ? (" in the workflow files below " + dir).c_str() : "");
     for (const auto& r : list) {
       std::string name = r["name"].get<std::string>().empty() ? "#" + std::to_string(r["index"].get<int>()) : r["name"].get<std::string>();
@@ -212,24 +228,30 @@ int CmdScheduleFire(Context& ctx) {
     (void)env.store->FinishFire(run_id, "failed", why);
     return Fail(ctx, Failed("cannot start " + run_id + ": " + why));
   };
+  // The file: --file (the scheduler says where it found the schedule), else the path in the key
+  // (an `id:` key names no file).
+  bool by_id = fire.schedule.rfind("id:", 0) == 0;
   size_t hash = fire.schedule.rfind('#');
-  if (hash == std::string::npos) return fail("malformed schedule key " + Quote(fire.schedule));
-  std::string file = fire.schedule.substr(0, hash);
+  std::string file = ctx.args.Get("file");
+  if (file.empty() && by_id) return fail("the schedule " + Quote(fire.schedule) + " names no file: start it with --file FILE");
+  if (file.empty() && hash == std::string::npos) return fail("malformed schedule key " + Quote(fire.schedule));
+  if (file.empty()) file = fire.schedule.substr(0, hash);
   std::vector<workflow::Diagnostic> errors;
   auto found = FindSchedules({file}, "", &errors);
   const FoundSchedule* me = nullptr;
   for (const auto& f : found)
     if (f.key == fire.schedule) me = &f;
   if (!me) {
-    std::string why = "the schedule " + Quote(fire.schedule.substr(hash + 1)) + " is no longer in " + file;
+    std::string entry = by_id ? fire.schedule : fire.schedule.substr(hash == std::string::npos ? 0 : hash + 1);
+    std::string why = "the schedule " + Quote(entry) + " is no longer in " + file;
     if (!errors.empty()) why += " (" + errors[0].ToString() + ")";
     return fail(why);
   }
   std::vector<std::string> args = {SelfExe()};
   if (me->kind == "eval") {
-    args.insert(args.end(), {"eval", file, "--run-id", run_id});
+    args.insert(args.end(), {"eval", me->file, "--run-id", run_id});
   } else {
-    args.insert(args.end(), {"run", file, "--run-id", run_id});
+    args.insert(args.end(), {"run", me->file, "--run-id", run_id});
     for (const auto& [k, v] : me->schedule.inputs.items()) {
       args.push_back("--input");
       args.push_back(k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()));
@@ -240,15 +262,37 @@ int CmdScheduleFire(Context& ctx) {
               workflow::FormatLocal(static_cast<int64_t>(fire.fire_at), *me->schedule.tz).c_str(), Join(args, " ").c_str());
   std::fflush(stdout);
   std::fflush(stderr);
-  // The run takes this process over (same pid, as the fire records); no store handle leaks in.
+  // The run is a child of this process (the pid in the fire row), which waits for it: a run that
+  // ends before its record exists (a preflight error, an input the workflow refuses, a kill) is
+  // recorded as a failed fire rather than left "started" with no run. No store handle leaks in.
   env.store.reset();
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
-  ::execv(args[0].c_str(), argv.data());
-  std::string why = std::string("exec ") + args[0] + ": " + std::strerror(errno);
-  if (OpenStore(ctx, &env).ok()) return fail(why);
-  return Fail(ctx, Failed(why));
+  pid_t child = ::fork();
+  if (child == 0) {
+    ::execv(argv[0], argv.data());
+    _exit(127);
+  }
+  std::string why;
+  int code = kExitFailed;
+  if (child < 0) {
+    why = std::string("fork: ") + std::strerror(errno);
+  } else {
+    int status = 0;
+    while (::waitpid(child, &status, 0) < 0 && errno == EINTR) {
+    }
+    code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    why = WIFEXITED(status) && code == 127 ? "exec " + args[0] + " failed"
+                                           : "the run ended before it was recorded (exit " + std::to_string(code) +
+                                                 "; see the scheduler's log of " + run_id + ")";
+  }
+  if (!OpenStore(ctx, &env).ok()) return child < 0 ? Fail(ctx, Failed(why)) : code;
+  if (child > 0)
+    if (auto run = env.store->GetRun(run_id); !run.ok() || run->has_value()) return code;
+  (void)env.store->FinishFire(run_id, "failed", why);
+  std::fprintf(stderr, "schedule-fire: %s: %s\n", run_id.c_str(), why.c_str());
+  return child < 0 ? kExitFailed : (code == 0 ? kExitFailed : code);
 }
 
 }  // namespace sw::cli

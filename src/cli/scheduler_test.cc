@@ -9,6 +9,8 @@
 #include <fstream>
 #include <regex>
 
+#include "store/store.h"
+
 namespace sw::cli {
 namespace {
 
@@ -75,6 +77,73 @@ TEST_F(SchedulerFind, ProblemsArePositionedAndLeaveTheOtherFilesAlone) {
   EXPECT_TRUE(FindSchedules({(dir_ / "plain.yaml").string()}, "", &errors).empty());
   ASSERT_EQ(errors.size(), 1u);
   EXPECT_NE(errors[0].ToString().find("plain.yaml:1:1: no `schedule:` in this file"), std::string::npos);
+}
+
+TEST_F(SchedulerFind, AnIdIsOneScheduleAcrossFiles) {
+  Write("a.yaml", "name: a\nschedule: {id: report, cron: '@daily'}\nnodes:\n  a: {kind: tool, tool: builtin://echo, args: {text: x}}\n");
+  Write("b.yaml", "name: b\nschedule: {id: report, cron: '@hourly'}\nnodes:\n  a: {kind: tool, tool: builtin://echo, args: {text: x}}\n");
+  std::vector<workflow::Diagnostic> errors;
+  auto found = FindSchedules({}, dir_.string(), &errors);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].key, "id:report");
+  EXPECT_EQ(found[0].file, fs::weakly_canonical(dir_ / "a.yaml").string());
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].ToString().find("schedule id \"report\" is also used in"), std::string::npos) << errors[0].ToString();
+  // Without ids on a PostgreSQL store, each entry is warned about; with one, or on SQLite, not.
+  Write("b.yaml", "name: b\nschedule: {cron: '@hourly'}\nnodes:\n  a: {kind: tool, tool: builtin://echo, args: {text: x}}\n");
+  errors.clear();
+  found = FindSchedules({}, dir_.string(), &errors);
+  ASSERT_EQ(found.size(), 2u);
+  auto w = SharedStoreWarnings(found, "postgresql://u@h/db");
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_NE(w[0].find("b.yaml#0 has no id"), std::string::npos) << w[0];
+  EXPECT_TRUE(SharedStoreWarnings(found, "/tmp/store").empty());
+}
+
+TEST(HasTopLevelKeyTest, OnlyALineStartingWithTheKeyAndAColon) {
+  EXPECT_TRUE(HasTopLevelKey("schedule: {cron: x}\n", "schedule"));
+  EXPECT_TRUE(HasTopLevelKey("name: a\nschedule :\n  - x\n", "schedule"));
+  EXPECT_TRUE(HasTopLevelKey("name: a\r\nschedule:\r\n", "schedule"));
+  EXPECT_TRUE(HasTopLevelKey("a: schedule\nschedule\t:", "schedule"));
+  EXPECT_FALSE(HasTopLevelKey("  schedule: x\n", "schedule"));
+  EXPECT_FALSE(HasTopLevelKey("schedules: x\n", "schedule"));
+  EXPECT_FALSE(HasTopLevelKey("my_schedule: x\nschedule", "schedule"));
+  EXPECT_FALSE(HasTopLevelKey("", "schedule"));
+}
+
+TEST(SchedulerTick, AFireInTheFutureIsReportedEveryTick) {
+  fs::path dir = fs::temp_directory_path() / ("sw_sched_future_" + std::to_string(::getpid()));
+  fs::remove_all(dir);
+  fs::create_directories(dir);
+  std::ofstream(dir / "flow.yaml") << kWorkflow;
+  auto st = store::OpenStore((dir / "store").string());
+  ASSERT_TRUE(st.ok()) << st.status().message();
+  double now = 1774742400 + 3600;  // 2026-03-29 01:00 UTC
+  std::vector<workflow::Diagnostic> errors;
+  auto found = FindSchedules({(dir / "flow.yaml").string()}, "", &errors);
+  ASSERT_EQ(found.size(), 1u);
+  // Claimed while the clock was two days ahead.
+  store::FireRecord r;
+  r.schedule = found[0].key;
+  r.fire_at = 1774742400 + 2 * 86400;
+  r.status = "skipped";
+  r.claimed_at = now;
+  r.claimed_by = "test";
+  ASSERT_TRUE((*st)->ClaimFire(r).ok());
+  SchedulerOptions o;
+  o.files = {(dir / "flow.yaml").string()};
+  o.log_dir = (dir / "logs").string();
+  std::vector<std::string> lines;
+  o.log = [&](const std::string& l) { lines.push_back(l); };
+  Scheduler sch(st->get(), o);
+  ASSERT_TRUE(sch.Tick(now).ok());
+  ASSERT_TRUE(sch.Tick(now + 15).ok());
+  int warned = 0;
+  for (const auto& l : lines)
+    if (l.find("WARNING: the newest fire of " + found[0].key + " is at 2026-03-31T00:00Z") != std::string::npos) ++warned;
+  EXPECT_EQ(warned, 2) << ::testing::PrintToString(lines);
+  EXPECT_EQ(sch.started(), 0);
+  fs::remove_all(dir);
 }
 
 TEST(FireRunIdTest, OneSortableIdPerWindowAndSchedule) {

@@ -14,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/strings.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/common.h"
@@ -131,6 +132,10 @@ int CmdWorker(Context& ctx) {
   o.labels = *labels;
   o.quiet = ctx.args.Has("quiet");
   o.listen = !ctx.args.Has("no-listen");
+  std::string schedule_dir = ctx.args.Has("schedule-dir") ? ctx.args.Get("schedule-dir") : ".";
+  if (ctx.args.Has("schedule-dir") && !ctx.args.Has("scheduler")) return Usage(ctx, "--schedule-dir needs --scheduler");
+  if (std::error_code ec; ctx.args.Has("schedule-dir") && !std::filesystem::is_directory(schedule_dir, ec))
+    return Usage(ctx, "--schedule-dir " + Quote(schedule_dir) + ": not a directory");
   o.workspace_root = StoreFilesDir(ctx) + "/workspaces";
   o.scratch_root = StoreFilesDir(ctx) + "/worker-scratch";
   o.git_cache_root = StoreFilesDir(ctx) + "/worker-workspaces";
@@ -157,15 +162,15 @@ int CmdWorker(Context& ctx) {
   sigemptyset(&sa.sa_mask);
   sigaction(SIGTERM, &sa, nullptr);
   sigaction(SIGINT, &sa, nullptr);
-  // --scheduler: the schedules below the current directory fire from here too, each run a
-  // process of its own (as `specwright scheduler` starts them).
+  // --scheduler: the schedules below --schedule-dir (default: the current directory) fire from
+  // here too, each run a process of its own (as `specwright scheduler --dir` starts them).
   std::atomic<bool> scheduler_stop{false};
   std::thread scheduler;
   if (ctx.args.Has("scheduler")) {
     std::vector<std::string> run_flags;
     for (const char* f : {"script", "config", "prices"})
       if (ctx.args.Has(f)) run_flags.insert(run_flags.end(), {std::string("--") + f, std::filesystem::absolute(ctx.args.Get(f)).string()});
-    scheduler = StartSchedulerThread(ctx, env.store.get(), ".", run_flags, &scheduler_stop);
+    scheduler = StartSchedulerThread(ctx, env.store.get(), schedule_dir, run_flags, &scheduler_stop);
   }
   auto r = dist::RunWorker(o, we, g_worker_signals);
   scheduler_stop = true;

@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -400,18 +401,25 @@ std::optional<CronSpec> ParseCron(const std::string& text, CronError* error) {
   for (size_t v = 0; v < 7; ++v) spec.dow[v] = bits[4][v];
   spec.dom_star = stars[2];
   spec.dow_star = stars[4];
+  spec.hour_star = stars[1];
   return spec;
 }
 
 std::optional<int64_t> NextFire(const CronSpec& cron, const TimeZone& tz, int64_t after_utc) {
-  // Local wall-clock candidates in order; the resolution (LocalToUtc) never decreases as local
-  // time grows, so the first candidate resolving after after_utc is the answer. Start a few
-  // hours early so a repeated (autumn) hour is not missed.
+  // Local wall-clock candidates in order; the first resolution (LocalToUtc) never decreases as
+  // local time grows, so the first candidate resolving after after_utc is the answer. Start a
+  // few hours early so a repeated (autumn) hour is not missed. With a `*` hour the second run
+  // of a repeated time counts too; it lags the local order by the shift (at most 2 h, bar
+  // historic oddities), so the scan goes on 3 local hours past the first answer for an earlier
+  // one.
   int64_t after_local = after_utc + tz.OffsetAt(after_utc);
+  std::optional<int64_t> best;
+  int64_t best_local = 0;
   int64_t start_local = after_local - 4 * 3600;
   int64_t day = FloorDiv(start_local, 86400);
   int64_t last_day = day + 366 * kScanYears + 2;
   for (; day <= last_day; ++day) {
+    if (best && day * 86400 > best_local + 3 * 3600) break;
     int64_t y;
     unsigned m, d;
     CivilFromDays(day, &y, &m, &d);
@@ -432,12 +440,21 @@ std::optional<int64_t> NextFire(const CronSpec& cron, const TimeZone& tz, int64_
         // Far enough before after_utc that no offset change (at most 2 h, bar historic
         // oddities) can put it after: not worth resolving.
         if (local + 2 * 3600 < after_local) continue;
+        if (best && local > best_local + 3 * 3600) return best;
         int64_t u = tz.LocalToUtc(local);
-        if (u > after_utc) return u;
+        if (!cron.hour_star) {
+          if (u > after_utc) return best && *best < u ? *best : u;
+          continue;
+        }
+        for (std::optional<int64_t> cand : {std::optional<int64_t>(u), tz.SecondOccurrence(local)}) {
+          if (!cand || *cand <= after_utc || (best && *best <= *cand)) continue;
+          if (!best) best_local = local;
+          best = *cand;
+        }
       }
     }
   }
-  return std::nullopt;
+  return best;
 }
 
 // ---------------------------------------------------------------- public: time zones
@@ -518,6 +535,13 @@ Result<std::shared_ptr<const TimeZone>> TimeZone::Load(const std::string& name, 
   }
   if (!ValidZoneName(name))
     return InvalidInput("invalid time zone name " + Quote(name) + " (expected an IANA name such as Europe/Berlin)");
+  // right/...: TZif files with leap seconds, which this reader ignores (its times would be ~27 s
+  // off); localtime, posixrules, Factory: files in the zoneinfo folder that are not zones.
+  if (name.rfind("right/", 0) == 0)
+    return InvalidInput("time zone " + Quote(name) + ": the right/ zones count leap seconds, which schedules do not; use " +
+                        Quote(name.substr(6)));
+  if (name == "localtime" || name == "posixrules" || name == "Factory")
+    return InvalidInput("time zone " + Quote(name) + " is not an IANA zone (expected a name such as Europe/Berlin)");
   std::string dir = dir_in;
   if (dir.empty()) {
     const char* env = std::getenv("TZDIR");
@@ -535,13 +559,17 @@ Result<std::shared_ptr<const TimeZone>> TimeZone::Load(const std::string& name, 
   if (!std::filesystem::is_regular_file(path, fec))
     return NotFound("unknown time zone " + Quote(name) + ": no file " + path +
                     " (is tzdata installed? set $TZDIR to another zoneinfo directory)");
-  std::error_code ec;
-  auto size = std::filesystem::file_size(path, ec);
-  if (!ec && size > kMaxTzifBytes) return InvalidInput("time zone " + Quote(name) + ": " + path + " is larger than 256 KiB");
-  auto bytes = ReadFile(path);
-  if (!bytes.ok()) return bytes.status();
-  if (bytes->size() > kMaxTzifBytes) return InvalidInput("time zone " + Quote(name) + ": " + path + " is larger than 256 KiB");
-  auto z = Parse(name, *bytes);
+  // The read itself is bounded: at most one byte past the limit, whatever the file turns into.
+  std::string bytes;
+  {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return NotFound("unknown time zone " + Quote(name) + ": cannot read " + path);
+    bytes.resize(kMaxTzifBytes + 1);
+    in.read(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    bytes.resize(static_cast<size_t>(in.gcount()));
+  }
+  if (bytes.size() > kMaxTzifBytes) return InvalidInput("time zone " + Quote(name) + ": " + path + " is larger than 256 KiB");
+  auto z = Parse(name, bytes);
   if (!z.ok()) return z.status();
   std::lock_guard<std::mutex> lock(mu);
   cache[path] = *z;
@@ -602,9 +630,19 @@ int64_t TimeZone::LocalToUtc(int64_t local, bool* gap) const {
   return hi;
 }
 
+std::optional<int64_t> TimeZone::SecondOccurrence(int64_t local) const {
+  std::set<int64_t> offs = {OffsetAt(local - 86400), OffsetAt(local), OffsetAt(local + 86400)};
+  std::vector<int64_t> valid;
+  for (int64_t o : offs)
+    if (OffsetAt(local - o) == o) valid.push_back(local - o);
+  if (valid.size() < 2) return std::nullopt;
+  return *std::max_element(valid.begin(), valid.end());
+}
+
 // ---------------------------------------------------------------- public: schedule:
 
 std::string ScheduleKey(const std::string& abs_file, const Schedule& s) {
+  if (!s.id.empty()) return "id:" + s.id;
   return abs_file + "#" + (s.name.empty() ? std::to_string(s.index) : s.name);
 }
 
@@ -631,8 +669,8 @@ std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& 
     error(pos_of(node), "expected a list of schedule entries (or one entry as a map) for schedule, got a scalar");
     return out;
   }
-  static const std::vector<std::string> kKeys = {"name", "cron", "timezone", "inputs", "catch_up"};
-  std::set<std::string> names;
+  static const std::vector<std::string> kKeys = {"name", "id", "cron", "timezone", "inputs", "catch_up"};
+  std::set<std::string> names, ids;
   for (size_t i = 0; i < entries.size(); ++i) {
     const YAML::Node& e = entries[i];
     Pos epos = pos_of(e);
@@ -678,6 +716,22 @@ std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& 
             error(vpos, "duplicate schedule name " + Quote(s.name));
             ok = false;
           }
+        }
+      } else if (key == "id") {
+        // Like a fragment of a run id: it names the schedule in the store ("id:<id>").
+        std::string id = v.IsScalar() ? Trim(v.Scalar()) : "";
+        bool good = !id.empty() && id.size() <= 64 && std::isalnum(static_cast<unsigned char>(id[0]));
+        for (char c : id)
+          if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.')) good = false;
+        if (!good) {
+          error(vpos, "schedule id " + (v.IsScalar() ? Quote(id) : std::string("(a collection)")) +
+                          " must be 1-64 letters, digits, '_', '-' and '.', starting with a letter or digit");
+          ok = false;
+        } else if (!ids.insert(id).second) {
+          error(vpos, "duplicate schedule id " + Quote(id));
+          ok = false;
+        } else {
+          s.id = id;
         }
       } else if (key == "cron") {
         cron_node = v;

@@ -5,8 +5,10 @@
 //
 // DST, decided: a local time that does not exist (the hour skipped in spring) is moved to the
 // instant the gap ends (Europe/Berlin: "30 2 * * *" fires at 03:00 CEST on the last Sunday of
-// March); a local time that happens twice (the hour repeated in autumn) fires once, at its
-// first occurrence (the summer-time one).
+// March); a local time that happens twice (the hour repeated in autumn) fires at its first
+// occurrence (the summer-time one) when the hour field is fixed, and at both occurrences when
+// the hour field starts with `*` (`0 * * * *`, `*/30 * * * *`, `0 */2 * * *`), as cronie and
+// Vixie cron do: a frequent schedule has no hole in the repeated hour.
 #pragma once
 
 #include <bitset>
@@ -41,6 +43,7 @@ struct CronSpec {
   std::bitset<7> dow;     // 0..6, 0 = Sunday
   bool dom_star = false;
   bool dow_star = false;
+  bool hour_star = false;  // the hour field starts with '*': fires at both runs of a repeated hour
   std::string text;
   /// MatchesDay says whether a civil date (month 1..12, day 1..31, weekday 0..6) matches.
   bool MatchesDay(int month, int day, int weekday) const;
@@ -61,8 +64,10 @@ std::optional<CronSpec> ParseCron(const std::string& text, CronError* error = nu
 class TimeZone {
  public:
   /// Load reads dir/name (dir: $TZDIR when set, else /usr/share/zoneinfo). "UTC" (and "Etc/UTC",
-  /// "Z") needs no file. Names are checked (letters, digits, "_+-/", no "..") and files are
-  /// bounded (256 KiB); errors name the zone and the file.
+  /// "Z") needs no file. Names are checked (letters, digits, "_+-/", no ".."; not `right/...`,
+  /// whose leap seconds this reader ignores, nor `localtime`, `posixrules` or `Factory`, which
+  /// are not zones) and the read is bounded (256 KiB); errors name the zone and the file. A zone
+  /// is read once per process: a tzdata update takes effect when the scheduler restarts.
   static Result<std::shared_ptr<const TimeZone>> Load(const std::string& name, const std::string& dir = "");
   /// Parse reads TZif bytes (exposed for tests); name is only for messages.
   static Result<std::shared_ptr<const TimeZone>> Parse(const std::string& name, const std::string& bytes);
@@ -76,6 +81,9 @@ class TimeZone {
   /// rule above: the first occurrence when it happens twice, the end of the gap when it does not
   /// exist. *gap (when given) says whether it did not exist.
   int64_t LocalToUtc(int64_t local, bool* gap = nullptr) const;
+  /// SecondOccurrence is the later instant of a local time that happens twice (the hour
+  /// repeated in autumn), or nullopt when it happens once or never.
+  std::optional<int64_t> SecondOccurrence(int64_t local) const;
 
   struct Posix {
     int64_t std_offset = 0;  // seconds east of UTC
@@ -102,6 +110,7 @@ enum class CatchUp { kSkip, kOnce };
 /// Schedule is one entry of `schedule:`.
 struct Schedule {
   std::string name;      // as written, or "" (then the key uses the index)
+  std::string id;        // `id:`, or "": when given, the key is "id:<id>" whatever the file's path
   int index = 0;         // position in the list (0-based)
   CronSpec cron;
   std::string timezone = "UTC";
@@ -114,9 +123,10 @@ struct Schedule {
 };
 
 /// ParseSchedules reads `schedule:` (a list of entries, or one entry as a map): each entry
-/// {name?, cron, timezone? (default UTC), inputs? (a map), catch_up? skip|once (default skip)}.
+/// {name?, id?, cron, timezone? (default UTC), inputs? (a map), catch_up? skip|once (default skip)}.
 /// Problems go to *errors with file and the node's position (from Mark()); entries with errors
-/// are left out. Names must be unique in the file.
+/// are left out. Names and ids must be unique in the file (ids across the store: the user's
+/// promise). An id is 1-64 letters, digits, '_', '-' and '.', starting with a letter or digit.
 std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& file,
                                      std::vector<Diagnostic>* errors);
 
@@ -125,9 +135,10 @@ std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& 
 std::optional<int64_t> NextFire(const CronSpec& cron, const TimeZone& tz, int64_t after_utc);
 inline std::optional<int64_t> NextFire(const Schedule& s, int64_t after_utc) { return NextFire(s.cron, *s.tz, after_utc); }
 
-/// ScheduleKey is the stable key of a schedule in the store: the file's absolute path, '#',
-/// and the entry's name (or its 0-based index when it has none; names start with a letter):
-/// "/srv/flows/report.yaml#daily", "/srv/flows/report.yaml#0".
+/// ScheduleKey is the stable key of a schedule in the store: "id:<id>" when the entry has an
+/// id (the same from any checkout path), else the file's absolute path, '#', and the entry's
+/// name (or its 0-based index when it has none; names start with a letter):
+/// "id:nightly-report", "/srv/flows/report.yaml#daily", "/srv/flows/report.yaml#0".
 std::string ScheduleKey(const std::string& abs_file, const Schedule& s);
 
 /// Civil-time helpers (proleptic Gregorian, exposed for tests and the scheduler's output).

@@ -198,6 +198,34 @@ TEST(TimeZoneTest, BadNamesAndFiles) {
   EXPECT_FALSE(TimeZone::FromPosix("x", "CET-1CEST,M13.5.0,M10.5.0").ok());
 }
 
+TEST(TimeZoneTest, RefusesLeapSecondZonesAndNonZones) {
+  // right/ zones count leap seconds (ignored here: times would be ~27 s off); the others are
+  // files of the zoneinfo folder that are not zones.
+  auto r = TimeZone::Load("right/Europe/Berlin");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("leap seconds"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("\"Europe/Berlin\""), std::string::npos) << r.status().message();
+  for (std::string n : {"localtime", "posixrules", "Factory"}) {
+    auto z = TimeZone::Load(n);
+    ASSERT_FALSE(z.ok()) << n;
+    EXPECT_NE(z.status().message().find("not an IANA zone"), std::string::npos) << z.status().message();
+  }
+}
+
+TEST(TimeZoneTest, TheReadIsBounded) {
+  char tmpl[] = "/tmp/sw_tzdir.XXXXXX";
+  ASSERT_NE(mkdtemp(tmpl), nullptr);
+  std::string dir = tmpl;
+  {
+    std::ofstream big(dir + "/Big");
+    big << std::string((256 << 10) + 10, 'x');
+  }
+  auto z = TimeZone::Load("Big", dir);
+  ASSERT_FALSE(z.ok());
+  EXPECT_NE(z.status().message().find("larger than 256 KiB"), std::string::npos) << z.status().message();
+  std::filesystem::remove_all(dir);
+}
+
 TEST(TimeZoneTest, PosixOnlyZone) {
   auto z = TimeZone::FromPosix("x", "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0");  // Lord Howe-like, southern
   ASSERT_TRUE(z.ok());
@@ -206,7 +234,7 @@ TEST(TimeZoneTest, PosixOnlyZone) {
 }
 
 // The DST decision: a local time that does not exist moves to the end of the gap; one that
-// happens twice fires once, at its first occurrence.
+// happens twice fires once, at its first occurrence, unless the hour field starts with `*`.
 TEST(Dst, BerlinSpringGapMovesToGapEnd) {
   auto berlin = Zone("Europe/Berlin");
   CronSpec c = Cron("30 2 * * *");
@@ -233,21 +261,57 @@ TEST(Dst, BerlinSpringGapMovesToGapEnd) {
   EXPECT_TRUE(gap);
 }
 
-TEST(Dst, BerlinAutumnRepeatedHourFiresOnce) {
+TEST(Dst, BerlinAutumnRepeatedHourFiresOnceForAFixedHour) {
   auto berlin = Zone("Europe/Berlin");
   CronSpec c = Cron("30 2 * * *");
   // 2026-10-25 02:30 happens at 00:30 UTC (CEST) and 01:30 UTC (CET): only the first fires.
   EXPECT_EQ(NextFire(c, *berlin, Utc(2026, 10, 24, 12, 0)), Utc(2026, 10, 25, 0, 30));
   EXPECT_EQ(NextFire(c, *berlin, Utc(2026, 10, 25, 0, 30)), Utc(2026, 10, 26, 1, 30));
-  // Hourly across the change: local 02:00 once (00:00 UTC), then 03:00 CET (02:00 UTC).
-  CronSpec h = Cron("0 * * * *");
-  EXPECT_EQ(NextFire(h, *berlin, Utc(2026, 10, 24, 23, 30)), Utc(2026, 10, 25, 0, 0));
-  EXPECT_EQ(NextFire(h, *berlin, Utc(2026, 10, 25, 0, 0)), Utc(2026, 10, 25, 2, 0));
+  // A list of fixed hours is fixed too.
+  EXPECT_EQ(NextFire(Cron("0 1,2,3 * * *"), *berlin, Utc(2026, 10, 25, 0, 0)), Utc(2026, 10, 25, 2, 0));
   bool gap = true;
   EXPECT_EQ(berlin->LocalToUtc(Utc(2026, 10, 25, 2, 30), &gap), Utc(2026, 10, 25, 0, 30));
   EXPECT_FALSE(gap);
+  EXPECT_EQ(berlin->SecondOccurrence(Utc(2026, 10, 25, 2, 30)), Utc(2026, 10, 25, 1, 30));
+  EXPECT_EQ(berlin->SecondOccurrence(Utc(2026, 10, 25, 3, 30)), std::nullopt);
+  EXPECT_EQ(berlin->SecondOccurrence(Utc(2026, 3, 29, 2, 30)), std::nullopt);
   EXPECT_EQ(FormatLocal(Utc(2026, 10, 25, 0, 30), *berlin), "2026-10-25T02:30:00+02:00");
   EXPECT_EQ(FormatLocal(Utc(2026, 10, 25, 1, 30), *berlin), "2026-10-25T02:30:00+01:00");
+}
+
+// As cronie and Vixie cron: with a `*` hour, the repeated hour's times fire at both
+// occurrences, so a frequent schedule keeps its rhythm across the autumn change.
+std::vector<int64_t> Fires(const CronSpec& c, const TimeZone& tz, int64_t from, int n) {
+  std::vector<int64_t> out;
+  for (int k = 0; k < n; ++k) {
+    auto t = NextFire(c, tz, from);
+    if (!t) break;
+    out.push_back(from = *t);
+  }
+  return out;
+}
+
+TEST(Dst, BerlinAutumnEveryHourFiresAtBothOccurrences) {
+  auto berlin = Zone("Europe/Berlin");
+  // Hourly: 01:00 CEST, 02:00 CEST, 02:00 CET, 03:00 CET = 23:00, 00:00, 01:00, 02:00 UTC.
+  EXPECT_EQ(Fires(Cron("0 * * * *"), *berlin, Utc(2026, 10, 24, 22, 30), 5),
+            (std::vector<int64_t>{Utc(2026, 10, 24, 23, 0), Utc(2026, 10, 25, 0, 0), Utc(2026, 10, 25, 1, 0),
+                                  Utc(2026, 10, 25, 2, 0), Utc(2026, 10, 25, 3, 0)}));
+  EXPECT_EQ(Fires(Cron("@hourly"), *berlin, Utc(2026, 10, 25, 0, 0), 1), (std::vector<int64_t>{Utc(2026, 10, 25, 1, 0)}));
+  // Every 30 minutes: no hole, every fire 30 minutes after the one before, 01:00 to 04:00 UTC.
+  auto half = Fires(Cron("*/30 * * * *"), *berlin, Utc(2026, 10, 24, 23, 45), 9);
+  ASSERT_EQ(half.size(), 9u);
+  EXPECT_EQ(half.front(), Utc(2026, 10, 25, 0, 0));
+  for (size_t k = 1; k < half.size(); ++k) EXPECT_EQ(half[k] - half[k - 1], 1800) << k;
+  // Asked from inside the repeated hour (either occurrence), the next is the next real one.
+  EXPECT_EQ(NextFire(Cron("*/30 * * * *"), *berlin, Utc(2026, 10, 25, 0, 45)), Utc(2026, 10, 25, 1, 0));
+  EXPECT_EQ(NextFire(Cron("*/30 * * * *"), *berlin, Utc(2026, 10, 25, 1, 15)), Utc(2026, 10, 25, 1, 30));
+  // The spring gap stays as it was: the missing 02:xx fire once at 03:00 CEST.
+  EXPECT_EQ(Fires(Cron("*/30 * * * *"), *berlin, Utc(2026, 3, 29, 0, 15), 4),
+            (std::vector<int64_t>{Utc(2026, 3, 29, 0, 30), Utc(2026, 3, 29, 1, 0), Utc(2026, 3, 29, 1, 30),
+                                  Utc(2026, 3, 29, 2, 0)}));
+  EXPECT_EQ(Fires(Cron("0 * * * *"), *berlin, Utc(2026, 3, 28, 23, 30), 3),
+            (std::vector<int64_t>{Utc(2026, 3, 29, 0, 0), Utc(2026, 3, 29, 1, 0), Utc(2026, 3, 29, 2, 0)}));
 }
 
 TEST(Dst, NineOnWeekdaysInBerlin) {
@@ -291,10 +355,32 @@ TEST(ParseSchedulesTest, ListAndMap) {
   EXPECT_EQ(s[1].Label(), "#1");
   EXPECT_EQ(ScheduleKey("/srv/f.yaml", s[0]), "/srv/f.yaml#daily");
   EXPECT_EQ(ScheduleKey("/srv/f.yaml", s[1]), "/srv/f.yaml#1");
+  EXPECT_EQ(s[0].id, "");
   auto one = Parse("schedule: {cron: '*/5 * * * *'}\n", &errors);
   EXPECT_TRUE(errors.empty()) << Errors(errors);
   ASSERT_EQ(one.size(), 1u);
   EXPECT_EQ(one[0].cron.minute.count(), 12u);
+}
+
+TEST(ParseSchedulesTest, AnIdMakesTheKeyIndependentOfThePath) {
+  std::vector<Diagnostic> errors;
+  auto s = Parse("schedule:\n  - {name: daily, id: report.daily-1, cron: '@daily'}\n  - {id: 2nd_one, cron: '@hourly'}\n",
+                 &errors);
+  EXPECT_TRUE(errors.empty()) << Errors(errors);
+  ASSERT_EQ(s.size(), 2u);
+  EXPECT_EQ(s[0].id, "report.daily-1");
+  EXPECT_EQ(ScheduleKey("/srv/a/f.yaml", s[0]), "id:report.daily-1");
+  EXPECT_EQ(ScheduleKey("/home/b/f.yaml", s[0]), "id:report.daily-1");
+  EXPECT_EQ(ScheduleKey("/srv/a/f.yaml", s[1]), "id:2nd_one");
+  errors.clear();
+  auto bad = Parse("schedule:\n  - {id: 'a b', cron: '@daily'}\n  - {id: -x, cron: '@daily'}\n  - {id: ok, cron: '@daily'}\n"
+                   "  - {id: ok, cron: '@hourly'}\n  - {id: [1], cron: '@daily'}\n",
+                   &errors);
+  EXPECT_EQ(bad.size(), 1u);
+  std::string all = Errors(errors);
+  EXPECT_EQ(errors.size(), 4u) << all;
+  EXPECT_NE(all.find("flow.yaml:2:10: schedule id \"a b\" must be 1-64 letters"), std::string::npos) << all;
+  EXPECT_NE(all.find("duplicate schedule id \"ok\""), std::string::npos) << all;
 }
 
 TEST(ParseSchedulesTest, ErrorsWithPositions) {
