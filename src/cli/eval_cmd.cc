@@ -4,7 +4,9 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <iostream>
@@ -16,6 +18,7 @@
 #include "cli/cli.h"
 #include "cli/recordings.h"
 #include "llm/replay.h"
+#include "observe/observe.h"
 #include "workflow/patterns.h"
 
 namespace sw::cli {
@@ -171,6 +174,10 @@ int CmdEval(Context& ctx) {
   if (ctx.args.Has("baseline")) {
     auto base = LoadReportArg(ctx, &env, ctx.args.Get("baseline"), "--baseline");
     if (!base.ok()) return Fail(ctx, base.status());
+    // Kept for the webhook payload's verdict (Finish compares again, under the same tolerance).
+    options.baseline_tolerance = suite->has_tolerance ? suite->tolerance : eval::ToleranceOf(*base);
+    for (const auto& t : ctx.args.All("tolerance")) (void)eval::ParseTolerance(t, &options.baseline_tolerance);
+    options.baseline = std::move(*base);
   }
   SW_RETURN_IF_ERROR_EXIT(ctx, SetupEnv(ctx, script, config, prices, &env));
   SW_RETURN_IF_ERROR_EXIT(ctx, PreflightSuite(*suite, env));
@@ -232,9 +239,12 @@ int CmdEvals(Context& ctx) {
                                                           std::to_string(static_cast<int>(r["pass_rate"].get<double>() * 1000 + 0.5) % 10) + "%"
                                                     : "-";
       std::string p50 = r["latency_p50_ms"].is_number() ? std::to_string(static_cast<long long>(r["latency_p50_ms"].get<double>())) + " ms" : "-";
-      std::printf("  %-24s %-19s %-10s %9s %7d %10s %9s\n", r.value("run", "").c_str(),
+      // An offline replay is marked: it reproduced an eval (its latencies are the recordings').
+      std::string replay = r["replay_of"].is_string() ? "  replay of " + r["replay_of"].get<std::string>() : "";
+      std::printf("  %-24s %-19s %-10s %9s %7d %10s %9s%s\n", r.value("run", "").c_str(),
                   LocalTime(r.value("created_at", 0.0), "%Y-%m-%d %H:%M:%S").c_str(), r.value("status", "").c_str(),
-                  rate.c_str(), r.value("cases", 0), FormatUsd(r.value("cost_usd", 0.0)).c_str(), p50.c_str());
+                  rate.c_str(), r.value("cases", 0), FormatUsd(r.value("cost_usd", 0.0)).c_str(), p50.c_str(),
+                  replay.c_str());
     }
   }
   return kExitOk;
@@ -392,6 +402,32 @@ int ReplayEval(Context& ctx, Env& env, const store::RunRecord& source) {
       for (const auto& a : c["assertions"]) has_latency = has_latency || a.value("type", "") == "latency_ms";
       if (!has_latency && c.value("status", "") != n.value("status", ""))
         why.push_back("status " + c.value("status", "") + " -> " + n.value("status", ""));
+      // As `replay --offline` of a run: every node's output byte for byte, and what the case
+      // spent (its judges' included) to the token.
+      std::string ra = c.value("run", ""), rb = n.value("run", "");
+      if (!ra.empty() && !rb.empty()) {
+        auto d = observe::Diff(env.store.get(), ra, rb, 0);
+        if (!d.ok()) {
+          why.push_back("cannot compare runs " + ra + " and " + rb + ": " + d.status().message());
+        } else {
+          std::vector<std::string> nodes;
+          for (const auto& nd : d->nodes) {
+            if (!nd.a || nd.a->output_blob.empty()) continue;
+            if (!nd.b || nd.a->output_blob != nd.b->output_blob) nodes.push_back(nd.node);
+          }
+          if (!nodes.empty())
+            why.push_back("output of " + Join(nodes, ", ") + " (see `specwright diff " + ra + " " + rb + "`)");
+        }
+      } else if (ra.empty() != rb.empty()) {
+        why.push_back(ra.empty() ? "ran now, not in the recording" : "did not run");
+      }
+      double ca = c.value("cost_usd", 0.0), cb = n.value("cost_usd", 0.0);
+      if (std::fabs(ca - cb) > 1e-9 * std::max({1.0, std::fabs(ca), std::fabs(cb)}))
+        why.push_back("cost " + FormatUsd(ca) + " -> " + FormatUsd(cb));
+      for (const char* k : {"tokens_in", "tokens_out", "calls"}) {
+        int64_t x = c.value(k, int64_t{0}), y = n.value(k, int64_t{0});
+        if (x != y) why.push_back(std::string(k) + " " + std::to_string(x) + " -> " + std::to_string(y));
+      }
       eq = why.empty();
     } else {
       why.push_back("not replayed");

@@ -244,6 +244,43 @@ int CmdValidate(Context& ctx) {
   int bad = 0;
   std::vector<std::string> tool_uris = RunToolUris();
   for (const auto& path : ctx.args.positional) {
+    // An eval suite (a string `workflow:` with `cases:` or `dataset:`, no `nodes:`) is checked
+    // as `specwright eval` checks it before anything runs: the suite, its dataset, its
+    // workflow and every assertion's node.
+    if (eval::LooksLikeSuiteFile(path)) {
+      auto suite = eval::CheckSuite(path);
+      json item{{"file", path}, {"kind", "eval"}, {"ok", suite.ok()}, {"errors", json::array()}, {"warnings", json::array()}};
+      if (suite.ok()) {
+        item["cases"] = suite->cases.size();
+        if (!ctx.json) std::printf("%s: ok (eval suite, %zu cases)\n", path.c_str(), suite->cases.size());
+      } else {
+        ++bad;
+        for (const auto& line : Split(suite.status().message(), '\n')) {
+          if (line.empty()) continue;
+          // "file:line:col: message" (or a message without a position).
+          json e{{"file", ""}, {"line", 0}, {"column", 0}, {"message", line}};
+          size_t c1 = line.find(':'), c2 = c1 == std::string::npos ? c1 : line.find(':', c1 + 1),
+                 c3 = c2 == std::string::npos ? c2 : line.find(':', c2 + 1);
+          auto digits = [&](size_t a, size_t b) {
+            return b > a && b - a <= 9 && line.substr(a, b - a).find_first_not_of("0123456789") == std::string::npos;
+          };
+          if (c3 != std::string::npos && digits(c1 + 1, c2) && digits(c2 + 1, c3)) {
+            e["file"] = line.substr(0, c1);
+            e["line"] = std::stoi(line.substr(c1 + 1, c2 - c1 - 1));
+            e["column"] = std::stoi(line.substr(c2 + 1, c3 - c2 - 1));
+            e["message"] = Trim(line.substr(c3 + 1));
+          }
+          item["errors"].push_back(e);
+          std::string at = e["file"].get<std::string>().empty()
+                               ? path
+                               : e["file"].get<std::string>() + ":" + std::to_string(e["line"].get<int>()) + ":" +
+                                     std::to_string(e["column"].get<int>());
+          if (!ctx.json) std::fprintf(stderr, "%s: error: %s\n", at.c_str(), e["message"].get<std::string>().c_str());
+        }
+      }
+      out.push_back(item);
+      continue;
+    }
     auto r = workflow::Load(path);
     // What a run would refuse, validate refuses: a tool that does not exist.
     if (auto w = r.workflow ? r.workflow : r.partial)

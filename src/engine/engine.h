@@ -166,6 +166,9 @@ struct RunSummary {
   std::vector<std::string> warnings;
   json outputs = json::object();      // node id -> output value of every succeeded node
   std::string last_output;            // text output of the last succeeded sink node
+  /// Top-level keys the webhook payload adds (src/notify; never ones it has): an eval run's
+  /// `eval` (eval::NotifyExtra). The engine leaves it empty.
+  json notify_extra = json::object();
 };
 
 /// Run starts a new run of wf and blocks until it ends (succeeded, failed, cancelled, or

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+#include <yaml-cpp/yaml.h>
 
 #include "base/status.h"
 #include "engine/engine.h"
@@ -85,6 +86,7 @@ struct Suite {
   Tolerance tolerance;
   std::string judge_model = "scripted/judge";
   json schedule;              // the `schedule:` value as written (the scheduler reads it)
+  std::vector<workflow::NotifyTarget> notify;  // `notify:` (workflow::ParseNotify): webhooks when the eval ends
   std::vector<Assertion> asserts;
   std::vector<Case> cases;
 };
@@ -92,6 +94,20 @@ struct Suite {
 /// LoadSuite reads a suite file and its dataset. Every problem is an error naming
 /// file:line:col (or the dataset's file:line); unknown keys come with a suggestion.
 Result<Suite> LoadSuite(const std::string& path);
+
+/// CheckSuite is LoadSuite, then the suite's workflow loaded and every assertion's node checked
+/// against it (as RunSuite does before anything runs): what `specwright validate` says of a suite.
+Result<Suite> CheckSuite(const std::string& path);
+
+/// CheckAssertionNodes: every assertion's `node:` is a node of wf (else file:line:col and a
+/// "did you mean").
+Status CheckAssertionNodes(const Suite& suite, const workflow::Workflow& wf);
+
+/// LooksLikeSuite tells an eval suite from a workflow by its shape (as the scheduler does): a
+/// top-level map without `nodes:`, whose `workflow:` is a string, with `cases:` or `dataset:`.
+/// LooksLikeSuiteFile reads the file (false when it cannot be read or parsed).
+bool LooksLikeSuite(const YAML::Node& root);
+bool LooksLikeSuiteFile(const std::string& path);
 
 /// ParseDataset reads cases from text: format "yaml" (a list, or {cases: [...]}), "jsonl" or
 /// "csv". origin names the file in errors. CSV: a header row; column `id` is the case id,
@@ -159,11 +175,22 @@ struct EvalOptions {
   std::function<Result<CaseServices>(const std::string& case_id)> case_services;
   /// Called (under a lock) when a case is done: its report entry, done count, total.
   std::function<void(const json& case_entry, int done, int total)> on_case;
+  /// --baseline: the report compared with (null: none) under baseline_tolerance; only for the
+  /// verdict in the webhook payload (the caller prints and gates on its own Compare).
+  json baseline;
+  Tolerance baseline_tolerance;
 };
 
 /// RunSuite runs every case and returns the report (also stored as the eval run's artifact).
-/// A non-ok Result means the eval could not run at all.
+/// A non-ok Result means the eval could not run at all. When the eval run's record is final,
+/// services.observer (if any) hears OnRunEnded for it, as for a top-level run: the suite's
+/// `notify:` targets (and the observer's own, specwright.yaml's) get succeeded, failed or
+/// budget_stopped, with NotifyExtra in the payload; a cancelled eval tells nothing.
 Result<json> RunSuite(const Suite& suite, const EvalOptions& options);
+
+/// NotifyExtra is what an eval adds to its webhook payload: {eval: {suite, pass_rate, cases,
+/// passed, failed, errored, verdict?}} — verdict ("ok" | "regression") only with a baseline.
+json NotifyExtra(const json& report, const json& compare);
 
 /// Summarise fills report["summary"] and report["assertions"] from report["cases"].
 void Summarise(json* report);
@@ -188,7 +215,8 @@ Status ParseTolerance(const std::string& spec, Tolerance* t);
 
 /// History lists the eval runs in the store grouped by suite (newest first), with each run's
 /// summary: {suites: [{name, file, runs: [{run, status, created_at, finished_at, cases, passed,
-/// failed, errored, pass_rate, cost_usd, latency_p50_ms, latency_p95_ms}]}]}. suite_filter: a
+/// failed, errored, pass_rate, cost_usd, latency_p50_ms, latency_p95_ms, replay_of}]}]} (replay_of: the
+/// eval an offline replay reproduced, else null). suite_filter: a
 /// suite name or file ("" = all). Every top-level run record is scanned (records are small;
 /// ordinary runs never hide evals), and at most `limit` eval runs, the newest, are listed: only
 /// their reports are read.
@@ -196,6 +224,11 @@ Result<json> History(store::Store* st, const std::string& suite_filter, int limi
 
 /// LoadStoredReport reads the report of eval run id (its artifact).
 Result<json> LoadStoredReport(store::Store* st, const std::string& run_id);
+
+/// ReplayOf: the eval an offline replay's report (report["replay"] = {of, offline: true})
+/// reproduced, "" for a live eval. Such a report's latencies are the recordings' (a few ms):
+/// Compare does not judge latency against or of it, and the history marks it.
+std::string ReplayOf(const json& report);
 
 /// IsEvalRun says whether a run record is an eval (options_json kind: eval).
 bool IsEvalRun(const store::RunRecord& r);

@@ -355,11 +355,42 @@ TEST(Report, JUnitEscapesAndListsFailures) {
   EXPECT_NE(x.find("<testsuite name=\"s\" tests=\"2\" failures=\"1\" errors=\"0\""), std::string::npos) << x;
   EXPECT_NE(x.find("<testcase name=\"x&amp;y\""), std::string::npos);
   EXPECT_NE(x.find("<testcase name=\"q&quot;z\""), std::string::npos);
-  EXPECT_NE(x.find("<failure message=\"A1 (contains): m-q&quot;z\" type=\"contains\">actual: &lt;out&gt;\n</failure>"),
+  EXPECT_NE(x.find("<failure message=\"A1 (contains): m-q&quot;z\" type=\"contains\">failed A1 (contains): "
+                   "m-q&quot;z\n  actual: &lt;out&gt;\n</failure>"),
             std::string::npos)
       << x;
   EXPECT_NE(x.find("<property name=\"run\" value=\"a&lt;b\"/>"), std::string::npos);
   EXPECT_NE(x.find("<property name=\"cost_usd\""), std::string::npos);
+}
+
+// Surefire's schema allows one <failure> or <error> per testcase and GitLab keeps only the first:
+// a case's failed assertions are one element (the first's message, every one in the body), and
+// an errored case is one <error> (the run's error) listing its assertions too.
+TEST(Report, JUnitHasOneFailureOrErrorPerTestcase) {
+  auto r = Report("a", {{"f", "failed"}, {"e", "error"}, {"p", "passed"}}, 0.1, 10);
+  auto& fa = r["cases"][0]["assertions"];
+  fa[0]["expected"] = "yes";
+  fa.push_back({{"id", "A2"}, {"type", "regex"}, {"node", "draft"}, {"status", "failed"}, {"passed", false},
+                {"message", "no match"}, {"actual", "draft text"}});
+  r["cases"][1]["error"] = "node draft failed: boom";
+  r["cases"][1]["assertions"].push_back({{"id", "A2"}, {"type", "regex"}, {"status", "error"}, {"passed", false},
+                                         {"message", "node draft failed: boom"}});
+  std::string x = JUnitXml(r);
+  auto count = [&](const std::string& what) {
+    size_t n = 0;
+    for (size_t at = x.find(what); at != std::string::npos; at = x.find(what, at + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("<failure "), 1u) << x;
+  EXPECT_EQ(count("<error "), 1u) << x;
+  EXPECT_NE(x.find("<failure message=\"A1 (contains): m-f\" type=\"contains\">failed A1 (contains): m-f\n"
+                   "  expected: yes\nfailed A2 (regex on draft): no match\n  actual: draft text\n</failure>"),
+            std::string::npos)
+      << x;
+  EXPECT_NE(x.find("<error message=\"node draft failed: boom\" type=\"run\">error A1 (contains): m-e\n"
+                   "error A2 (regex): node draft failed: boom\n</error>"),
+            std::string::npos)
+      << x;
 }
 
 TEST(Tolerance, ParsesAndRefuses) {
@@ -428,6 +459,36 @@ TEST_F(SuiteFile, LoadsInlineCasesAndDatasets) {
   EXPECT_NE(Msg(LoadSuite(dir_ + "/c2.yaml").status()).find("c2.yaml:2:20: tolerance.cases must be a whole number"),
             std::string::npos)
       << Msg(LoadSuite(dir_ + "/c2.yaml").status());
+}
+
+// `notify:` is read as a workflow's is (workflow::ParseNotify), its problems with their position.
+TEST_F(SuiteFile, NotifyIsReadAsAWorkflowsIs) {
+  Write("n.yaml", "workflow: flow.yaml\ncases: [{}]\nnotify:\n  - url: https://hooks.example/e\n    secret: ${E_SECRET}\n"
+                  "    on: [failed, budget_stopped]\n");
+  auto s = LoadSuite(dir_ + "/n.yaml");
+  ASSERT_TRUE(s.ok()) << Msg(s.status());
+  ASSERT_EQ(s->notify.size(), 1u);
+  EXPECT_EQ(s->notify[0].url, "https://hooks.example/e");
+  EXPECT_EQ(s->notify[0].secret_env, "E_SECRET");
+  EXPECT_TRUE(s->notify[0].Wants("failed"));
+  EXPECT_FALSE(s->notify[0].Wants("succeeded"));
+  Write("b.yaml", "workflow: flow.yaml\ncases: [{}]\nnotify:\n  - url: ftp://x.example/\n    on: [finished]\n");
+  std::string m = Msg(LoadSuite(dir_ + "/b.yaml").status());
+  EXPECT_NE(m.find("b.yaml:4:10: notify url must be http:// or https://"), std::string::npos) << m;
+  EXPECT_NE(m.find("b.yaml:5:"), std::string::npos) << m;
+  EXPECT_NE(m.find("unknown notify event \"finished\""), std::string::npos) << m;
+}
+
+TEST(Report, NotifyExtraCarriesThePassRateAndTheVerdict) {
+  auto r = Report("a", {{"x", "passed"}, {"y", "failed"}}, 0.1, 10);
+  json e = NotifyExtra(r, nullptr)["eval"];
+  EXPECT_EQ(e["pass_rate"], 0.5);
+  EXPECT_EQ(e["cases"], 2);
+  EXPECT_EQ(e["failed"], 1);
+  EXPECT_EQ(e["suite"], "s");
+  EXPECT_FALSE(e.contains("verdict"));
+  auto base = Report("b", {{"x", "passed"}, {"y", "passed"}}, 0.1, 10);
+  EXPECT_EQ(NotifyExtra(r, Compare(base, r, Tolerance{}))["eval"]["verdict"], "regression");
 }
 
 TEST_F(SuiteFile, DuplicateAssertionIdsAreRefusedWithTheirPosition) {
@@ -519,6 +580,38 @@ TEST_F(SuiteFile, EveryProblemWithItsPosition) {
   Write("bad.jsonl", "{}\n{\n");
   m = Msg(LoadSuite(dir_ + "/w.yaml").status());
   EXPECT_NE(m.find("bad.jsonl:2:"), std::string::npos) << m;
+}
+
+// An offline replay answers from recordings at once: as a baseline (or as the new run) its
+// latencies would make every live run look many times slower, so latency is not judged.
+TEST(Report, AnOfflineReplayIsNoLatencyBaseline) {
+  auto live = Report("live", {{"x", "passed"}, {"y", "passed"}}, 1.0, 150);
+  auto replay = Report("rep", {{"x", "passed"}, {"y", "passed"}}, 1.0, 3);
+  EXPECT_EQ(Compare(replay, live, Tolerance{})["verdict"], "regression") << "without the mark, 50x slower";
+  replay["replay"] = json{{"of", "live0"}, {"offline", true}};
+  EXPECT_EQ(ReplayOf(replay), "live0");
+  EXPECT_EQ(ReplayOf(live), "");
+  auto c = Compare(replay, live, Tolerance{});
+  EXPECT_EQ(c["verdict"], "ok") << c.dump(2);
+  ASSERT_FALSE(c["notes"].empty());
+  EXPECT_NE(c["notes"].back().get<std::string>().find("the baseline is an offline replay of eval live0"), std::string::npos)
+      << c["notes"];
+  c = Compare(live, replay, Tolerance{});
+  EXPECT_EQ(c["verdict"], "ok");
+  EXPECT_NE(c["notes"].back().get<std::string>().find("the new run is an offline replay"), std::string::npos) << c["notes"];
+  // What else regressed still does.
+  auto worse = Report("w", {{"x", "passed"}, {"y", "failed"}}, 1.0, 150);
+  EXPECT_EQ(Compare(replay, worse, Tolerance{})["verdict"], "regression");
+}
+
+TEST(SuiteShape, ASuiteIsToldFromAWorkflow) {
+  auto y = [](const char* t) { return YAML::Load(t); };
+  EXPECT_TRUE(LooksLikeSuite(y("workflow: flow.yaml\ncases: []\n")));
+  EXPECT_TRUE(LooksLikeSuite(y("name: x\nworkflow: flow.yaml\ndataset: c.jsonl\n")));
+  EXPECT_FALSE(LooksLikeSuite(y("name: x\nnodes: {a: {model: m}}\n")));
+  EXPECT_FALSE(LooksLikeSuite(y("workflow: {a: 1}\ncases: []\n")));
+  EXPECT_FALSE(LooksLikeSuite(y("workflow: flow.yaml\n")));
+  EXPECT_FALSE(LooksLikeSuite(y("- a\n- b\n")));
 }
 
 }  // namespace

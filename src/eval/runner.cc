@@ -7,12 +7,16 @@
 #include <mutex>
 #include <thread>
 
+#include <yaml-cpp/yaml.h>
+
+#include "base/fs.h"
 #include "base/hash.h"
 #include "base/ids.h"
 #include "base/strings.h"
 #include "engine/budget.h"
 #include "eval/eval.h"
 #include "workflow/patterns.h"
+#include "workflow/yaml_json.h"
 
 namespace sw::eval {
 namespace {
@@ -50,6 +54,60 @@ json ReportInputs(const json& inputs) {
 
 }  // namespace
 
+Status CheckAssertionNodes(const Suite& suite, const workflow::Workflow& wf) {
+  std::vector<std::string> node_ids;
+  for (const auto& n : wf.nodes) node_ids.push_back(n.id);
+  auto check_nodes = [&](const std::vector<Assertion>& as, const std::string& where) -> Status {
+    for (const auto& a : as) {
+      if (a.node.empty() || wf.index.count(a.node)) continue;
+      std::string near = DidYouMean(a.node, node_ids);
+      std::string at = a.file.empty() ? where : a.file + ":" + std::to_string(a.line) + ":" + std::to_string(a.col);
+      return InvalidInput(at + ": assertion " + a.id + ": " + Quote(a.node) + " is not a node of " + wf.file +
+                          (near.empty() ? "" : " (did you mean " + Quote(near) + "?)"));
+    }
+    return Status::Ok();
+  };
+  SW_RETURN_IF_ERROR(check_nodes(suite.asserts, suite.file));
+  for (const auto& c : suite.cases) SW_RETURN_IF_ERROR(check_nodes(c.asserts, "case " + c.id));
+  return Status::Ok();
+}
+
+Result<Suite> CheckSuite(const std::string& path) {
+  SW_ASSIGN_OR_RETURN(Suite suite, LoadSuite(path));
+  auto wf = workflow::LoadOrError(suite.workflow_file);
+  if (!wf.ok()) return wf.status().Annotate(path + ": the suite's workflow");
+  SW_RETURN_IF_ERROR(CheckAssertionNodes(suite, **wf));
+  return suite;
+}
+
+bool LooksLikeSuite(const YAML::Node& root) {
+  try {
+    return root.IsMap() && !root["nodes"] && root["workflow"] && root["workflow"].IsScalar() &&
+           (root["cases"] || root["dataset"]);
+  } catch (const YAML::Exception&) {
+    return false;
+  }
+}
+
+bool LooksLikeSuiteFile(const std::string& path) {
+  auto text = ReadFile(path);
+  if (!text.ok() || text->size() > kMaxYamlFileBytes) return false;
+  auto root = LoadYaml(*text, path);
+  return root.ok() && LooksLikeSuite(*root);
+}
+
+json NotifyExtra(const json& report, const json& compare) {
+  const json& sum = report.contains("summary") ? report["summary"] : json::object();
+  json e{{"suite", report.contains("suite") ? report["suite"].value("name", "") : ""},
+         {"pass_rate", sum.contains("pass_rate") ? sum["pass_rate"] : json(nullptr)},
+         {"cases", sum.value("cases", 0)},
+         {"passed", sum.value("passed", 0)},
+         {"failed", sum.value("failed", 0)},
+         {"errored", sum.value("errored", 0)}};
+  if (compare.is_object() && compare.contains("verdict")) e["verdict"] = compare["verdict"];
+  return json{{"eval", e}};
+}
+
 bool IsEvalRun(const store::RunRecord& r) {
   if (r.label != "eval" || !r.parent_id.empty()) return false;
   json o = json::parse(r.options_json, nullptr, false);
@@ -63,22 +121,12 @@ Result<json> RunSuite(const Suite& suite, const EvalOptions& options) {
   if (!loaded.ok()) return loaded.status().Annotate("the suite's workflow");
   std::shared_ptr<const workflow::Workflow> wf = *loaded;
   // Every assertion's node must be a node of the workflow: a typo fails now, not per case.
-  std::vector<std::string> node_ids;
-  for (const auto& n : wf->nodes) node_ids.push_back(n.id);
+  SW_RETURN_IF_ERROR(CheckAssertionNodes(suite, *wf));
   bool needs_judge = false;
-  auto check_nodes = [&](const std::vector<Assertion>& as, const std::string& where) -> Status {
-    for (const auto& a : as) {
-      if (a.kind == AssertKind::kRubric) needs_judge = true;
-      if (a.node.empty() || wf->index.count(a.node)) continue;
-      std::string near = DidYouMean(a.node, node_ids);
-      std::string at = a.file.empty() ? where : a.file + ":" + std::to_string(a.line) + ":" + std::to_string(a.col);
-      return InvalidInput(at + ": assertion " + a.id + ": " + Quote(a.node) + " is not a node of " + wf->file +
-                          (near.empty() ? "" : " (did you mean " + Quote(near) + "?)"));
-    }
-    return Status::Ok();
-  };
-  SW_RETURN_IF_ERROR(check_nodes(suite.asserts, suite.file));
-  for (const auto& c : suite.cases) SW_RETURN_IF_ERROR(check_nodes(c.asserts, "case " + c.id));
+  for (const auto* list : {&suite.asserts})
+    for (const auto& a : *list) needs_judge = needs_judge || a.kind == AssertKind::kRubric;
+  for (const auto& c : suite.cases)
+    for (const auto& a : c.asserts) needs_judge = needs_judge || a.kind == AssertKind::kRubric;
   std::shared_ptr<const workflow::Workflow> judge_wf;
   if (needs_judge) {
     auto path = workflow::ResolvePattern("std/judge");
@@ -150,10 +198,14 @@ Result<json> RunSuite(const Suite& suite, const EvalOptions& options) {
               {"finished_at", 0},
               {"tolerance", ToleranceJson(tol)},
               {"cases", json::array()}};
+  // An offline replay says so in its report: its latencies are the recordings' (a few ms), so
+  // it is no baseline for latency, and the history marks it.
+  if (opts.contains("replay") && opts["replay"].is_object()) report["replay"] = opts["replay"];
   std::vector<json> entries(cases.size());
   std::mutex mu;
   int done = 0;
   std::atomic<size_t> next{0};
+  std::atomic<bool> budget_skipped{false};  // a case never started: the suite budget was spent
 
   auto run_case = [&](const Case& c) -> json {
     json entry{{"id", c.id},  {"run", ""},    {"status", "error"}, {"run_status", ""}, {"inputs", ReportInputs(c.inputs)},
@@ -169,8 +221,10 @@ Result<json> RunSuite(const Suite& suite, const EvalOptions& options) {
       return entry;
     };
     if (options.cancel && options.cancel->load()) return finish_without_run("cancelled before it started");
-    if (std::string why = BudgetExhausted(suite.budget, *budget); !why.empty())
+    if (std::string why = BudgetExhausted(suite.budget, *budget); !why.empty()) {
+      budget_skipped = true;
       return finish_without_run(why + " before this case started");
+    }
     std::map<std::string, json> given;
     for (auto& [k, v] : c.inputs.items()) given[k] = v;
     auto inputs = workflow::ResolveInputs(*wf, given);
@@ -362,6 +416,30 @@ Result<json> RunSuite(const Suite& suite, const EvalOptions& options) {
   art.created_at = rec.finished_at;
   b.artifacts.push_back(art);
   SW_RETURN_IF_ERROR(st->Commit(b));
+  // The eval is a top-level run: its end is told as engine::Run tells one (the cases, sub-runs,
+  // tell nothing). budget_stopped: the suite budget refused a call or kept a case from starting.
+  if (engine::RunObserver* obs = options.services.observer) {
+    engine::RunSummary es;
+    es.run_id = eval_id;
+    es.status = rec.status;
+    es.error = rec.error;
+    es.cost_usd = rec.cost_usd;
+    es.cost_unknown = rec.cost_unknown;
+    es.tokens_in = rec.tokens_in;
+    es.tokens_out = rec.tokens_out;
+    es.calls = rec.calls;
+    es.succeeded = passed;
+    es.failed = total - passed;
+    es.budget_stopped = rec.status == "failed" && (budget_skipped.load() || budget->refused());
+    json cmp;
+    if (!options.baseline.is_null()) cmp = Compare(options.baseline, report, options.baseline_tolerance);
+    es.notify_extra = NotifyExtra(report, cmp);
+    workflow::Workflow as_run;  // what the observer reads of "the workflow": the suite's name, file, notify
+    as_run.name = suite.name;
+    as_run.file = suite.file;
+    as_run.notify = suite.notify;
+    obs->OnRunEnded(as_run, es);
+  }
   return report;
 }
 

@@ -40,7 +40,8 @@ std::string TypeName(AssertKind k) {
 namespace {
 
 const std::vector<std::string> kSuiteKeys = {"name",      "description", "workflow", "dataset", "cases",   "concurrency",
-                                             "budget",    "tolerance",   "judge",    "schedule", "assert"};
+                                             "budget",    "tolerance",   "judge",    "schedule", "notify",
+                                             "assert"};
 const std::vector<std::string> kAssertKeys = {"id",      "description", "node",    "equals",     "contains",
                                               "not_contains", "icontains", "regex", "json_schema", "expr",
                                               "cost_usd", "latency_ms", "tokens",  "rubric",     "threshold", "judge"};
@@ -532,6 +533,13 @@ Result<Suite> LoadSuite(const std::string& path) {
     for (const auto& d : diags)
       errors.push_back(d.file + ":" + std::to_string(d.pos.line) + ":" + std::to_string(d.pos.col) + ": " + d.message);
     s.schedule = YamlToJson(sch);
+  }
+  if (const YAML::Node nt = y["notify"]) {
+    // The workflow loader's reading (workflow::ParseNotify): the same targets, checks and
+    // messages, with their file:line:col.
+    std::vector<workflow::Diagnostic> diags;
+    s.notify = workflow::ParseNotify(nt, path, &diags);
+    for (const auto& d : diags) errors.push_back(d.ToString());
   }
   auto read_asserts = [&](const YAML::Node& list, const std::string& prefix, std::vector<Assertion>* out) {
     if (!list.IsSequence()) {

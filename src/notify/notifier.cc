@@ -217,11 +217,16 @@ json Payload(const std::string& event, const std::string& delivery_id, const sto
   if (s.budget_stopped) r["budget_stopped"] = true;
   std::string ui = o.ui_base;
   while (!ui.empty() && ui.back() == '/') ui.pop_back();
-  return json{{"event", event},
-              {"delivery", delivery_id},
-              {"sent_at", Iso(now)},
-              {"run", r},
-              {"links", {{"show", "specwright show " + id}, {"ui", ui + "/#/runs/" + id}}}};
+  json p{{"event", event},
+         {"delivery", delivery_id},
+         {"sent_at", Iso(now)},
+         {"run", r},
+         {"links", {{"show", "specwright show " + id}, {"ui", ui + "/#/runs/" + id}}}};
+  // A caller's extra keys (an eval's `eval`) never replace the payload's own.
+  if (s.notify_extra.is_object())
+    for (auto& [k, v] : s.notify_extra.items())
+      if (!p.contains(k)) p[k] = v;
+  return p;
 }
 
 DeliveryResult Deliver(const workflow::NotifyTarget& t, const std::string& event, const std::string& delivery_id,

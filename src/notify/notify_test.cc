@@ -434,6 +434,13 @@ TEST(Payload, Shape) {
   EXPECT_TRUE(p["run"]["finished_at"].is_null());
   EXPECT_EQ(p["links"]["show"], "specwright show r1");
   EXPECT_EQ(p["links"]["ui"], "http://127.0.0.1:8420/#/runs/r1");
+  EXPECT_FALSE(p.contains("eval"));
+  // A caller's extra keys (an eval's pass rate and verdict) join the payload; its own keys stay.
+  s.notify_extra = json{{"eval", {{"pass_rate", 0.5}, {"verdict", "ok"}}}, {"event", "forged"}};
+  json q = Payload("waiting", "d1", run, s, o, 1700000100);
+  EXPECT_EQ(q["eval"]["pass_rate"], 0.5);
+  EXPECT_EQ(q["eval"]["verdict"], "ok");
+  EXPECT_EQ(q["event"], "waiting");
   s.status = "failed";
   s.budget_stopped = true;
   EXPECT_EQ(EventOf(s), "budget_stopped");

@@ -393,7 +393,19 @@ Response Api::Route(const Request& req) {
     return Json(observe::ToJson(*r));
   }
   if (top == "approvals" && seg.size() == 1 && get) return JsonOr(observe::PendingApprovalsJson(st_));
-  if (top == "workflows" && seg.size() == 1 && get) return JsonOr(observe::WorkflowsJson(st_, options_.work_dir));
+  if (top == "workflows" && seg.size() == 1 && get) {
+    // An eval suite's runs record the suite as their file: it is listed as `kind: "eval"` (the
+    // UI links it to its history), never loaded as a broken workflow.
+    auto list = observe::WorkflowsJson(st_, options_.work_dir);
+    if (!list.ok()) return ErrorResponse(list.status());
+    json j = json::parse(*list, nullptr, false);
+    if (!j.is_array()) return Json(*list);
+    for (auto& w : j) {
+      std::string abs = w.value("abs", "");
+      w["kind"] = !abs.empty() && eval::LooksLikeSuiteFile(abs) ? "eval" : "workflow";
+    }
+    return Json(j.dump(-1, ' ', false, json::error_handler_t::replace));
+  }
   if (top == "workflow" && seg.size() == 1 && get) return Workflow(Query(req, "path"), nullptr);
   if (top == "workflow" && seg.size() == 2 && seg[1] == "validate" && post) {
     auto body = BodyJson(req);
@@ -660,6 +672,22 @@ Response Api::Workflow(const std::string& path, const std::string* text) {
     std::error_code ec;
     fs::path root = fs::weakly_canonical(options_.work_dir, ec);
     confine = UnderDir(*p, root) ? root.string() : fs::path(*p).parent_path().string();
+  }
+  if (!text && eval::LooksLikeSuiteFile(*p)) {
+    // An eval suite is checked as `specwright validate` checks one; it has no graph of its own.
+    auto bytes = ReadFile(*p);
+    auto suite = eval::CheckSuite(*p);
+    json j{{"path", *p},   {"kind", "eval"}, {"text", bytes.ok() ? *bytes : ""}, {"ok", suite.ok()},
+           {"errors", json::array()}, {"nodes", json::array()}};
+    if (suite.ok()) {
+      j["cases"] = suite->cases.size();
+      j["name"] = suite->name;
+      j["workflow"] = suite->workflow_file;
+    } else {
+      for (const auto& line : Split(suite.status().message(), '\n'))
+        if (!line.empty()) j["errors"].push_back(json{{"line", 0}, {"column", 0}, {"message", line}});
+    }
+    return Json(j.dump(-1, ' ', false, json::error_handler_t::replace));
   }
   std::string out = observe::WorkflowJson(*p, text, confine, options_.builtin_tools);
   if (!text) {

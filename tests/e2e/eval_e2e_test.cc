@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <thread>
 
 #include <nlohmann/json.hpp>
@@ -294,6 +295,25 @@ TEST_F(EvalE2E, TheApiServesTheHistoryTheReportAndTheComparisonAsTheCliDoes) {
   auto cases = (*subs)->ListSubRuns("eval-a");
   ASSERT_TRUE(cases.ok() && !cases->empty());
   EXPECT_EQ(Http(port, "GET", "/api/v1/evals/" + (*cases)[0].id).status, 400);
+  // The suite its runs recorded is listed as an eval suite, and read as one: not a broken workflow.
+  std::string suite = fs::weakly_canonical(kExample + "/suite.yaml").string();
+  json list = json::parse(Http(port, "GET", "/api/v1/workflows").body);
+  bool suite_listed = false;
+  for (const auto& w : list)
+    if (w["abs"] == suite) {
+      suite_listed = true;
+      EXPECT_EQ(w["kind"], "eval") << w;
+    } else {
+      EXPECT_EQ(w["kind"], "workflow") << w;
+    }
+  EXPECT_TRUE(suite_listed) << list.dump(2);
+  HttpReply doc = Http(port, "GET", "/api/v1/workflow?path=" + suite);
+  EXPECT_EQ(doc.status, 200) << doc.body;
+  json d = json::parse(doc.body);
+  EXPECT_EQ(d["kind"], "eval");
+  EXPECT_EQ(d["ok"], true) << d["errors"];
+  EXPECT_EQ(d["cases"], 5);
+  EXPECT_TRUE(d["errors"].empty());
   kill(ui.pid, SIGTERM);
   EXPECT_EQ(Wait(ui), 0);
 }
@@ -402,6 +422,95 @@ TEST_F(EvalE2E, ToleranceCasesBoundsTheCasesThatMayRegress) {
   auto ok = RunCli(args, dir_);
   EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
   EXPECT_EQ(json::parse(ok.out)["tolerance"]["cases"], 2);
+}
+
+// An offline replay is marked as one (its report, its run options, the history, `evals`), and
+// it is no baseline for latency: recordings answer at once, a live run would look 50x slower.
+TEST_F(EvalE2E, AnOfflineReplayIsMarkedAndIsNoLatencyBaseline) {
+  std::string slow = Slurp(kExample + "/script.yaml");
+  size_t at = slow.find("latency_ms: 20");
+  ASSERT_NE(at, std::string::npos);
+  slow.replace(at, 14, "latency_ms: 60");
+  Write("slow.yaml", slow);
+  ASSERT_EQ(Eval(dir_ + "/slow.yaml", {"--run-id", "eval-live"}).code, 0);
+  auto rep = RunCli({"replay", "eval-live", "--offline", "--store", store_, "--run-id", "eval-rep"}, dir_);
+  ASSERT_EQ(rep.code, 0) << rep.out << rep.err;
+  auto j = RunCli({"eval-report", "eval-rep", "--format", "json", "--store", store_}, dir_);
+  json report = json::parse(j.out);
+  EXPECT_EQ(report["replay"], (json{{"of", "eval-live"}, {"offline", true}})) << report.dump(2).substr(0, 400);
+  EXPECT_FALSE(json::parse(RunCli({"eval-report", "eval-live", "--format", "json", "--store", store_}, dir_).out)
+                   .contains("replay"));
+  auto hist = json::parse(RunCli({"evals", "--json", "--store", store_}, dir_).out);
+  ASSERT_EQ(hist["suites"].size(), 1u);
+  std::map<std::string, json> replay_of;
+  for (const auto& r : hist["suites"][0]["runs"]) replay_of[r["run"]] = r["replay_of"];
+  EXPECT_EQ(replay_of["eval-rep"], "eval-live");
+  EXPECT_TRUE(replay_of["eval-live"].is_null());
+  auto text = RunCli({"evals", "--store", store_}, dir_);
+  EXPECT_NE(text.out.find("replay of eval-live"), std::string::npos) << text.out;
+  // The replay as the baseline of a live run of the same script: no latency regression, a note.
+  auto live = Eval(dir_ + "/slow.yaml", {"--baseline", "eval-rep", "--json"});
+  EXPECT_EQ(live.code, 0) << live.out.substr(0, 2000) << live.err;
+  json cmp = json::parse(live.out)["compare"];
+  EXPECT_EQ(cmp["verdict"], "ok") << cmp["regressions"];
+  EXPECT_GT(cmp["latency_p50_ms"]["b"].get<double>(), 100.0) << "the live run is slow enough to be flagged";
+  bool noted = false;
+  for (const auto& n : cmp["notes"]) noted = noted || n.get<std::string>().find("offline replay of eval eval-live") != std::string::npos;
+  EXPECT_TRUE(noted) << cmp["notes"];
+  // As the new run in eval-report --baseline too.
+  auto back = RunCli({"eval-report", "eval-rep", "--baseline", "eval-live", "--format", "json", "--store", store_}, dir_);
+  EXPECT_EQ(back.code, 0) << back.out << back.err;
+}
+
+// The identity check of an eval's replay compares what `replay --offline` of a run compares —
+// every node's output byte for byte — and the case's cost and tokens, not only the verdicts.
+TEST_F(EvalE2E, AnEvalReplayComparesOutputsAndCostNotOnlyVerdicts) {
+  Write("value.txt", "one\n");
+  Write("flow.yaml", "name: two\nworkspace: empty\nshell: {allow: [cat]}\nnodes:\n  a:\n    model: scripted/writer\n    prompt: \"write\"\n"
+                     "  b:\n    kind: tool\n    needs: [a]\n    tool: builtin://shell.run\n    args: {argv: [cat, " +
+                         dir_ + "/value.txt]}\n");
+  Write("script.yaml", "prices:\n  scripted/writer: {input_cost_per_token: 0.001, output_cost_per_token: 0.001}\n"
+                       "nodes:\n  a:\n    - {text: \"Hello durable world\", usage: {input: 10, output: 10}}\n");
+  Write("suite.yaml", "name: two\nworkflow: flow.yaml\ncases: [{id: c1}, {id: c2}]\nassert:\n  - {node: a, contains: durable}\n");
+  auto r = Eval(dir_ + "/script.yaml", {"--run-id", "e1"}, dir_ + "/suite.yaml");
+  ASSERT_EQ(r.code, 0) << r.out << r.err;
+  auto same = RunCli({"replay", "e1", "--offline", "--store", store_}, dir_);
+  EXPECT_EQ(same.code, 0) << same.out << same.err;
+  EXPECT_NE(same.out.find("offline replay: 2 of 2 cases identical to eval e1"), std::string::npos) << same.out;
+  // The tool's output changes; every assertion still passes.
+  Write("value.txt", "two\n");
+  auto out = RunCli({"replay", "e1", "--offline", "--store", store_}, dir_);
+  EXPECT_EQ(out.code, 1) << out.out << out.err;
+  EXPECT_NE(out.err.find("differs: case c1: output of b (see `specwright diff "), std::string::npos) << out.err;
+  Write("value.txt", "one\n");
+  // Other prices: the same verdicts, another cost.
+  Write("dear.yaml", "prices:\n  scripted/writer: {input_cost_per_token: 0.002, output_cost_per_token: 0.002}\nnodes: {}\n");
+  auto cost = RunCli({"replay", "e1", "--offline", "--script", dir_ + "/dear.yaml", "--store", store_}, dir_);
+  EXPECT_EQ(cost.code, 1) << cost.out << cost.err;
+  EXPECT_NE(cost.err.find("differs: case c1: cost $0.02"), std::string::npos) << cost.err;
+}
+
+// `validate` knows an eval suite by its shape and checks it as `eval` would before running.
+TEST_F(EvalE2E, ValidateChecksAnEvalSuiteAsASuite) {
+  auto ok = RunCli({"validate", kExample + "/suite.yaml"}, dir_);
+  EXPECT_EQ(ok.code, 0) << ok.out << ok.err;
+  EXPECT_NE(ok.out.find("suite.yaml: ok (eval suite, 5 cases)"), std::string::npos) << ok.out;
+  std::string wf = std::string(SW_SOURCE_DIR) + "/examples/launch/flow.yaml";
+  Write("typo.yaml", "name: t\nworkflow: " + wf + "\ncases:\n  - {inputs: {idea: x}}\nasert:\n  - {node: draft, contains: x}\n");
+  Write("node.yaml", "workflow: " + wf + "\ncases: [{inputs: {idea: x}}]\nassert:\n  - {node: drafts, contains: x}\n");
+  auto bad = RunCli({"validate", dir_ + "/typo.yaml", dir_ + "/node.yaml"}, dir_);
+  EXPECT_EQ(bad.code, 2) << bad.out << bad.err;
+  EXPECT_NE(bad.err.find("typo.yaml:5:1: error: unknown key \"asert\" in the eval suite (did you mean \"assert\"?)"),
+            std::string::npos)
+      << bad.err;
+  EXPECT_NE(bad.err.find("node.yaml:4:5: error: assertion A1: \"drafts\" is not a node of"), std::string::npos) << bad.err;
+  EXPECT_EQ(bad.err.find("nodes"), std::string::npos) << "not read as a workflow: " << bad.err;
+  auto j = RunCli({"validate", "--json", dir_ + "/node.yaml"}, dir_);
+  json v = json::parse(j.out);
+  EXPECT_EQ(v[0]["kind"], "eval");
+  EXPECT_EQ(v[0]["ok"], false);
+  EXPECT_EQ(v[0]["errors"][0]["line"], 4);
+  EXPECT_EQ(v[0]["errors"][0]["column"], 5);
 }
 
 }  // namespace

@@ -10,6 +10,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <nlohmann/json.hpp>
 #include <thread>
 
@@ -361,6 +362,75 @@ TEST_F(NotifyE2E, AWorkerNotifiesTheRunsItFinishes) {
   ASSERT_TRUE(ev.ok());
   ASSERT_EQ(ev->size(), 1u);
   EXPECT_NE((*ev)[0].data.find("\"delivered\""), std::string::npos) << (*ev)[0].data;
+}
+
+// An eval is a top-level run: its end notifies the suite's `notify:` and specwright.yaml's
+// targets once (its cases never do), with the pass rate and, with --baseline, the verdict; a
+// suite budget that keeps cases from starting is budget_stopped; an offline replay tells nothing.
+TEST_F(NotifyE2E, AnEvalNotifiesItsEndWithThePassRateAndTheVerdict) {
+  Receiver rx(dir_ + "/rx", "", "eval-secret");
+  Write("flow.yaml", "name: evaluated\ndefaults: {model: scripted/m}\nnodes:\n  a: {prompt: hi}\n");
+  Write("suite.yaml", "name: gate\nworkflow: flow.yaml\nnotify:\n  - url: " + rx.Url("/suite") +
+                          "\n    secret: ${E_SECRET}\ncases:\n  - {id: one, inputs: {}}\n  - {id: two, inputs: {}}\n"
+                          "assert:\n  - {node: a, contains: nope}\n");
+  auto eval = [&](const std::string& suite, std::vector<std::string> extra) {
+    std::vector<std::string> args = {"eval", dir_ + "/" + suite, "--script", dir_ + "/script.yaml", "--store", store_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    return RunCli(args, dir_, {"E_SECRET=eval-secret"});
+  };
+  Result r = eval("suite.yaml", {"--run-id", "e1"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  auto got = rx.Got();
+  ASSERT_EQ(got.size(), 1u) << r.err;  // the eval, none of its cases
+  EXPECT_EQ(got[0]["path"], "/suite");
+  EXPECT_EQ(got[0]["event"], "failed");
+  EXPECT_TRUE(got[0]["signed"].get<bool>());
+  EXPECT_TRUE(got[0]["sig_ok"].get<bool>()) << got[0].dump();
+  json body = got[0]["body"];
+  EXPECT_EQ(body["run"]["id"], "e1");
+  EXPECT_EQ(body["run"]["status"], "failed");
+  EXPECT_EQ(body["run"]["name"], "gate");
+  EXPECT_EQ(body["run"]["label"], "eval");
+  EXPECT_NE(body["run"]["error"].get<std::string>().find("2 of 2 cases did not pass"), std::string::npos) << body;
+  EXPECT_EQ(body["eval"]["pass_rate"], 0.0);
+  EXPECT_EQ(body["eval"]["cases"], 2);
+  EXPECT_EQ(body["eval"]["failed"], 2);
+  EXPECT_FALSE(body["eval"].contains("verdict"));
+  EXPECT_EQ(Show("e1")["notifications"].size(), 1u);
+
+  // Against a baseline (the same failures: ok), and specwright.yaml's target too.
+  Write("specwright.yaml", "notify:\n  - url: " + rx.Url("/cfg") + "\n    secret: ${E_SECRET}\n");
+  r = eval("suite.yaml", {"--run-id", "e2", "--baseline", "e1", "--config", dir_ + "/specwright.yaml"});
+  EXPECT_EQ(r.code, 0) << r.out << r.err;
+  got = rx.Got();
+  ASSERT_EQ(got.size(), 3u) << r.err;
+  std::set<std::string> paths;
+  for (size_t i = 1; i < 3; ++i) {
+    paths.insert(got[i]["path"].get<std::string>());
+    EXPECT_EQ(got[i]["event"], "failed");
+    EXPECT_TRUE(got[i]["sig_ok"].get<bool>());
+    EXPECT_EQ(got[i]["body"]["run"]["id"], "e2");
+    EXPECT_EQ(got[i]["body"]["eval"]["verdict"], "ok") << got[i].dump();
+  }
+  EXPECT_EQ(paths, (std::set<std::string>{"/suite", "/cfg"}));
+
+  // The suite budget spent after one case: the other never starts.
+  Write("tight.yaml", "name: tight\nworkflow: flow.yaml\nconcurrency: 1\nbudget: {max_calls: 1}\n"
+                      "notify: {url: \"" + rx.Url("/tight") + "\", on: [budget_stopped]}\n"
+                      "cases:\n  - {id: one, inputs: {}}\n  - {id: two, inputs: {}}\n");
+  r = eval("tight.yaml", {"--run-id", "e3"});
+  EXPECT_EQ(r.code, 1) << r.out << r.err;
+  got = rx.Got();
+  ASSERT_EQ(got.size(), 4u) << r.err;
+  EXPECT_EQ(got[3]["path"], "/tight");
+  EXPECT_EQ(got[3]["event"], "budget_stopped");
+  EXPECT_TRUE(got[3]["body"]["run"]["budget_stopped"].get<bool>());
+  EXPECT_EQ(got[3]["body"]["eval"]["errored"], 1);
+
+  // A reproduction is not news.
+  Result rep = RunCli({"replay", "e1", "--offline", "--store", store_, "--run-id", "e4"}, dir_, {"E_SECRET=eval-secret"});
+  EXPECT_EQ(rep.code, 0) << rep.out << rep.err;
+  EXPECT_EQ(rx.Got().size(), 4u) << rep.err;
 }
 
 }  // namespace

@@ -354,6 +354,8 @@ export interface WorkflowFile {
   name: string;
   runs: number;
   last_run: number | string | null; // a time or a run id: shown as given
+  /** "eval": an eval suite (its runs recorded it), not a workflow: shown as one, linked to Evals. */
+  kind?: 'workflow' | 'eval';
 }
 
 export interface WorkflowError {
@@ -397,6 +399,11 @@ export interface WorkflowDoc {
   version?: string;
   /** An offline script beside the file (GET only), for the Run form. */
   script?: string;
+  /** "eval": the file is an eval suite (GET only), checked as `specwright validate` checks one. */
+  kind?: 'workflow' | 'eval';
+  /** An eval suite's number of cases and its workflow. */
+  cases?: number;
+  workflow?: string;
 }
 
 /** POST /workflow/run */
@@ -785,6 +792,9 @@ export interface EvalHistoryEntry {
   cost_unknown?: boolean | number;
   latency_ms?: Partial<EvalLatency>;
   latency_p50_ms?: number;
+  /** The eval an offline replay (`specwright replay EVAL --offline`) reproduced; null for a live eval.
+   *  Its latencies are the recordings' (a few ms): it is shown as "replay of X", out of the trend. */
+  replay_of?: string | null;
 }
 
 export interface EvalSuiteHistory {

@@ -11,6 +11,7 @@ import {
   filterCases,
   growth,
   historyBars,
+  isReplay,
   naturalCompare,
   otherRuns,
   p50Of,
@@ -182,6 +183,15 @@ describe('history', () => {
     expect(trend([entry('n', 2, 0.5), entry('o', 1, 1)])).toBe('worse');
     expect(trend([entry('n', 2, 1), entry('o', 1, 0.5)])).toBe('better');
     expect(trend([entry('n', 2, 1)])).toBe('same');
+  });
+  it('leaves offline replays out of the trend and the bars', () => {
+    const rep = entry('r', 3, 0.5, { replay_of: 'o' });
+    expect(isReplay(rep)).toBe(true);
+    expect(isReplay(entry('o', 1, 1, { replay_of: null }))).toBe(false);
+    // The newest live run against the live run before it: a replay in between changes nothing.
+    expect(trend([rep, entry('n', 2, 1), entry('o', 1, 0.5)])).toBe('better');
+    expect(trend([rep, entry('o', 1, 1)])).toBe('same');
+    expect(historyBars([rep, entry('o', 1, 1)]).map((b) => b.run)).toEqual(['o']);
   });
 });
 

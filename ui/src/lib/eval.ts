@@ -119,18 +119,25 @@ export interface Bar {
 }
 
 /** historyBars are a suite's runs oldest first (the chart reads left to right), at most `max` of them. */
+/** isReplay: an offline replay of an eval (it reproduced one; it measured no model). */
+export function isReplay(r: EvalHistoryEntry): boolean {
+  return typeof r.replay_of === 'string' && r.replay_of !== '';
+}
+
+/** historyBars: the live runs only (an offline replay repeats a run, with the recordings' latencies). */
 export function historyBars(runs: readonly EvalHistoryEntry[], max = 30): Bar[] {
-  const sorted = [...runs].sort((a, b) => evalTime(a.created_at) - evalTime(b.created_at) || a.run.localeCompare(b.run));
+  const sorted = runs.filter((r) => !isReplay(r)).sort((a, b) => evalTime(a.created_at) - evalTime(b.created_at) || a.run.localeCompare(b.run));
   return sorted.slice(Math.max(0, sorted.length - max)).map((r) => {
     const rate = Number.isFinite(r.pass_rate) ? Math.min(1, Math.max(0, r.pass_rate)) : 0;
     return { run: r.run, rate, failedAny: r.failed + r.errored > 0, title: `${r.run}: ${pct(r.pass_rate)} (${r.passed}/${r.cases})` };
   });
 }
 
-/** trend compares the newest run's pass rate with the one before it. */
+/** trend compares the newest live run's pass rate with the live run before it (offline replays left out). */
 export function trend(runs: readonly EvalHistoryEntry[]): Direction {
-  if (runs.length < 2) return 'same';
-  return passDirection(runs[0]!.pass_rate - runs[1]!.pass_rate);
+  const live = runs.filter((r) => !isReplay(r));
+  if (live.length < 2) return 'same';
+  return passDirection(live[0]!.pass_rate - live[1]!.pass_rate);
 }
 
 const caseOrder: Record<string, number> = { error: 0, failed: 1, passed: 2 };

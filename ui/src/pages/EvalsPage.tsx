@@ -4,7 +4,7 @@ import { api } from '../api/client';
 import type { EvalSuiteHistory } from '../api/types';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { StatusBadge } from '../components/StatusBadge';
-import { evalCost, evalTime, historyBars, latency, p50Of, pct, suitesOf, trend } from '../lib/eval';
+import { evalCost, evalTime, historyBars, isReplay, latency, p50Of, pct, suitesOf, trend } from '../lib/eval';
 import { int, time } from '../lib/format';
 import { useApi, useReady } from '../lib/hooks';
 import { href } from '../lib/router';
@@ -51,11 +51,19 @@ function Suite({ suite }: { suite: EvalSuiteHistory }) {
         </thead>
         <tbody>
           {suite.runs.map((r, i) => {
-            const prev = suite.runs[i + 1];
+            // An offline replay is compared with the eval it reproduced; a live run with the
+            // live run before it (replays measured no model: their latencies are the recordings').
+            const replay = isReplay(r);
+            const prev = replay ? undefined : suite.runs.slice(i + 1).find((x) => !isReplay(x));
             return (
-              <tr key={r.run} data-testid="eval-run" data-run={r.run}>
+              <tr key={r.run} data-testid="eval-run" data-run={r.run} data-replay-of={replay ? r.replay_of ?? undefined : undefined} className={replay ? 'muted' : undefined}>
                 <td className="mono">
                   <a href={href({ page: 'eval-report', run: r.run })}>{r.run}</a>
+                  {replay && (
+                    <div className="small" data-testid="eval-replay-of" title="an offline replay: answered from the recordings, so its latency is not the model's; left out of the trend">
+                      replay of <a href={href({ page: 'eval-report', run: r.replay_of! })}>{r.replay_of}</a>
+                    </div>
+                  )}
                 </td>
                 <td className="nowrap small">{time(evalTime(r.created_at))}</td>
                 <td>
@@ -72,6 +80,11 @@ function Suite({ suite }: { suite: EvalSuiteHistory }) {
                 <td className="num nowrap">{evalCost(r.cost_usd, r.cost_unknown)}</td>
                 <td className="num nowrap">{latency(p50Of(r))}</td>
                 <td className="nowrap">
+                  {replay && (
+                    <a href={href({ page: 'eval-compare', a: r.replay_of!, b: r.run })} data-testid="eval-compare-source" title={`compare with ${r.replay_of}`}>
+                      vs. source
+                    </a>
+                  )}
                   {prev && (
                     <a href={href({ page: 'eval-compare', a: prev.run, b: r.run })} data-testid="eval-compare-prev" title={`compare with ${prev.run}`}>
                       vs. previous

@@ -183,6 +183,12 @@ export function WorkflowPage({ path }: { path: string }) {
       </div>
       <ErrorBanner error={loaded.error} onRetry={loaded.reload} />
       <ErrorBanner error={checkError} />
+      {loaded.data?.kind === 'eval' && (
+        <p className="muted" data-testid="workflow-is-eval-suite">
+          An eval suite{loaded.data.ok ? ` (${loaded.data.cases ?? 0} cases over ${loaded.data.workflow ?? 'its workflow'})` : ''}, not a workflow: run it with{' '}
+          <code>specwright eval {path}</code>; its history is on the <a href={href({ page: 'evals' })}>Evals</a> page.
+        </p>
+      )}
       {error && (
         <div data-testid="save-error">
           <ErrorBanner error={error} />

@@ -1,4 +1,4 @@
-// Workflows: files under --dir and those of recorded runs.
+// Workflows: files under --dir and those of recorded runs (an eval suite marked as one, linked to Evals).
 import { api } from '../api/client';
 import { ErrorBanner } from '../components/ErrorBanner';
 import { time } from '../lib/format';
@@ -33,9 +33,16 @@ export function WorkflowsPage() {
           </thead>
           <tbody>
             {list.data.map((w) => (
-              <tr key={w.path} data-testid="workflow-row" data-path={w.path}>
+              <tr key={w.path} data-testid="workflow-row" data-path={w.path} data-kind={w.kind ?? 'workflow'}>
                 <td>
-                  <a href={href({ page: 'workflow', path: w.path })}>{w.name || w.path}</a>
+                  {w.kind === 'eval' ? (
+                    // An eval suite (its runs recorded it): its history is on the Evals page.
+                    <>
+                      <a href={href({ page: 'evals' })}>{w.name || w.path}</a> <span className="badge" data-testid="workflow-eval-suite">eval suite</span>
+                    </>
+                  ) : (
+                    <a href={href({ page: 'workflow', path: w.path })}>{w.name || w.path}</a>
+                  )}
                 </td>
                 <td className="mono small">{w.path}</td>
                 <td className="num">{w.runs}</td>
