@@ -119,6 +119,7 @@ then a worse "model" against that baseline (exit 1, the regressed cases named):
 On a schedule (weekdays 09:00 in Berlin, and nightly with catch_up: once; offline):
   $BIN schedules examples/scheduled/flow.yaml     each entry's next and last fire
   $BIN scheduler examples/scheduled/flow.yaml --script examples/scheduled/script.yaml
-                                   fires due windows (Ctrl-C stops; a restart never fires one twice;
-                                   also: $BIN ui --scheduler, $BIN worker --scheduler)
+                                   fires due windows (Ctrl-C stops; a restart never fires one twice)
+  $BIN ui --dir examples/scheduled --scheduler --script examples/scheduled/script.yaml
+                                   the web UI, firing them on a thread (a worker: worker --scheduler)
 MSG

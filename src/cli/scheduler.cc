@@ -297,6 +297,7 @@ Status Scheduler::Spawn(const std::string& run_id, const std::string& file) {
     if (e.rfind("SPECWRIGHT_STORE=", 0) != 0) sp.env.push_back(e);
   sp.env.push_back("SPECWRIGHT_STORE=" + o_.store_location);
   if (const char* path = std::getenv("PATH"); path && *path) sp.path = path;
+  sp.cwd = o_.work_dir;  // the folder scanned: its specwright.yaml is the run's
   SW_RETURN_IF_ERROR(MakeDirs(o_.log_dir));
   auto pid = SpawnDetached(sp, o_.log_dir + "/" + run_id + ".log");
   if (!pid.ok()) return pid.status();

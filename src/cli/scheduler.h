@@ -75,6 +75,10 @@ struct SchedulerOptions {
   std::string store_location;
   std::string log_dir;
   std::vector<std::string> run_flags;
+  /// The working directory of every fire (absolute): the folder scanned (`scheduler --dir D`,
+  /// `ui --dir D`, `worker --schedule-dir D`; with files named, the scheduler's own), so a run
+  /// reads that folder's specwright.yaml unless --config is given. "": the scheduler's.
+  std::string work_dir;
   std::string self_exe;
   std::vector<std::string> child_env;  // NAME=value; SPECWRIGHT_STORE is set on top
   /// Where lines go ("fired ...", "skipped ...", errors); default stderr.
@@ -122,9 +126,15 @@ class Scheduler {
 
 struct Context;
 
+/// ScheduledRunFlags are the command's --script, --config and --prices as absolute paths, each
+/// checked to be a file: what `scheduler`, `ui --scheduler` and `worker --scheduler` pass to
+/// every run they start (through `schedule-fire`).
+Result<std::vector<std::string>> ScheduledRunFlags(const Context& ctx);
+
 /// StartSchedulerThread runs the scheduler loop on a thread beside a server (`ui --scheduler`,
-/// `worker --scheduler`): schedules below dir, the command's store, run_flags for every run;
-/// it stops when *stop is set (join the thread then). Lines go to stderr.
+/// `worker --scheduler`): schedules below dir, the command's store, run_flags for every run
+/// (ScheduledRunFlags), each run started in dir; it stops when *stop is set (join the thread
+/// then). Lines go to stderr.
 std::thread StartSchedulerThread(const Context& ctx, store::Store* st, const std::string& dir,
                                  std::vector<std::string> run_flags, const std::atomic<bool>* stop);
 

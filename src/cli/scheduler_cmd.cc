@@ -31,8 +31,15 @@ using nlohmann::json;
 std::atomic<bool> g_stop{false};
 void OnStop(int) { g_stop = true; }
 
-/// RunFlags are --script, --config and --prices, as absolute paths, for every started run.
-Result<std::vector<std::string>> RunFlags(const Context& ctx) {
+std::string Local(int64_t t, const workflow::Schedule& s) { return workflow::FormatLocal(t, *s.tz); }
+
+void PrintErrors(const std::vector<workflow::Diagnostic>& errors) {
+  for (const auto& d : errors) std::fprintf(stderr, "%s\n", d.ToString().c_str());
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> ScheduledRunFlags(const Context& ctx) {
   std::vector<std::string> out;
   for (const char* f : {"script", "config", "prices"}) {
     if (!ctx.args.Has(f)) continue;
@@ -44,14 +51,6 @@ Result<std::vector<std::string>> RunFlags(const Context& ctx) {
   }
   return out;
 }
-
-std::string Local(int64_t t, const workflow::Schedule& s) { return workflow::FormatLocal(t, *s.tz); }
-
-void PrintErrors(const std::vector<workflow::Diagnostic>& errors) {
-  for (const auto& d : errors) std::fprintf(stderr, "%s\n", d.ToString().c_str());
-}
-
-}  // namespace
 
 int CmdScheduler(Context& ctx) {
   SchedulerOptions o;
@@ -65,9 +64,13 @@ int CmdScheduler(Context& ctx) {
     if (v.empty() || *end || !std::isfinite(o.poll) || o.poll < 0.05 || o.poll > 3600)
       return Usage(ctx, "--poll needs seconds between 0.05 and 3600, got " + Quote(v));
   }
-  auto flags = RunFlags(ctx);
+  auto flags = ScheduledRunFlags(ctx);
   if (!flags.ok()) return Usage(ctx, flags.status().message());
   o.run_flags = *flags;
+  // Fires start in the folder scanned (--dir; with files named, here), as `ui` and `worker`
+  // start theirs: a run reads that folder's specwright.yaml unless --config names one.
+  std::error_code ec;
+  o.work_dir = fs::absolute(o.dir, ec).lexically_normal().string();
   auto now = SchedulerNow();
   if (!now.ok()) return Fail(ctx, now.status());
   if (std::string w = SchedulerClockWarning(); !w.empty()) std::fprintf(stderr, "%s\n", w.c_str());
@@ -114,6 +117,8 @@ std::thread StartSchedulerThread(const Context& ctx, store::Store* st, const std
                                  std::vector<std::string> run_flags, const std::atomic<bool>* stop) {
   SchedulerOptions o;
   o.dir = dir;
+  std::error_code ec;
+  o.work_dir = fs::absolute(dir, ec).lexically_normal().string();  // where fires start (as `scheduler --dir`)
   o.store_location = store::IsStoreUrl(ctx.store_dir) ? ctx.store_dir : StorePath(ctx);
   o.log_dir = StoreFilesDir(ctx) + "/scheduler";
   o.self_exe = SelfExe();
@@ -212,7 +217,7 @@ int CmdSchedules(Context& ctx) {
 int CmdScheduleFire(Context& ctx) {
   if (ctx.args.positional.size() != 1) return Usage(ctx, "schedule-fire takes one run id");
   const std::string run_id = ctx.args.positional[0];
-  auto flags = RunFlags(ctx);
+  auto flags = ScheduledRunFlags(ctx);
   if (!flags.ok()) return Usage(ctx, flags.status().message());
   Env env;
   SW_RETURN_IF_ERROR_EXIT(ctx, OpenStoreForRun(ctx, &env, run_id));

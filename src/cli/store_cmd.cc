@@ -75,9 +75,9 @@ int Copy(Context& ctx) {
   } else {
     std::printf("%zu runs copied, %zu already there unchanged, %zu refused\n", rep->copied.size(),
                 rep->unchanged.size(), rep->refused.size());
-    std::printf("%-10s %10s %10s\n", "table", "from", "to");
+    std::printf("%-14s %10s %10s\n", "table", "from", "to");
     for (const auto& c : rep->counts)
-      std::printf("%-10s %10lld %10lld%s\n", c.table.c_str(), static_cast<long long>(c.from),
+      std::printf("%-14s %10lld %10lld%s\n", c.table.c_str(), static_cast<long long>(c.from),
                   static_cast<long long>(c.to), c.from == c.to ? "" : "   DIFFERS");
     for (const auto& [run, why] : rep->refused) std::printf("refused %s: %s\n", run.c_str(), why.c_str());
     for (const auto& [run, why] : rep->mismatched) std::printf("MISMATCH %s: %s\n", run.c_str(), why.c_str());

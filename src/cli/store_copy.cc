@@ -270,7 +270,8 @@ void Count(const Tree& t, std::map<std::string, int64_t>* c) {
   (*c)["approvals"] += static_cast<int64_t>(t.approvals.size());
 }
 
-constexpr const char* kTables[] = {"runs", "events", "node_runs", "llm_calls", "artifacts", "approvals", "blobs", "cache"};
+constexpr const char* kTables[] = {"runs",      "events", "node_runs", "llm_calls",     "artifacts",
+                                   "approvals", "blobs",  "cache",     "schedule_fires"};
 
 /// TopOf follows parent_id from run to its top-level run.
 Result<store::RunRecord> TopOf(store::Store* st, store::RunRecord run) {
@@ -439,6 +440,47 @@ class Copier {
     return Status::Ok();
   }
 
+  /// Fires copies the schedule_fires rows (every one; with runs, those of these runs): a row
+  /// goes in where TO has none of its window (ClaimFire: insert if absent), so a scheduler on
+  /// TO knows each window was dealt with and fires none of them again; TO's own row of a
+  /// window is kept. Counted like the other tables: FROM's rows, and those TO has afterwards.
+  Status Fires(const std::set<std::string>* runs) {
+    auto all = from_->ListFires("", 0);
+    if (!all.ok()) return all.status().Annotate("FROM: schedule fires");
+    std::vector<store::FireRecord> fires;
+    for (auto& f : *all)
+      if (!runs || (!f.run_id.empty() && runs->count(f.run_id))) fires.push_back(std::move(f));
+    auto key = [](const store::FireRecord& f) { return std::make_pair(f.schedule, f.fire_at); };
+    int64_t copied = 0, kept = 0;
+    for (auto it = fires.rbegin(); it != fires.rend(); ++it) {  // oldest first
+      auto won = to_->ClaimFire(*it);
+      if (!won.ok()) return won.status().Annotate("TO: the fire of " + it->schedule);
+      ++(*won ? copied : kept);
+    }
+    std::vector<store::FireRecord> there;
+    if (!fires.empty()) {
+      auto got = to_->ListFires("", 0);
+      if (!got.ok()) return got.status().Annotate("TO: schedule fires");
+      there = std::move(*got);
+    }
+    std::map<std::pair<std::string, double>, const store::FireRecord*> in_to;
+    for (const auto& f : there) in_to[key(f)] = &f;
+    int64_t found = 0, differ = 0;
+    for (const auto& f : fires) {
+      auto t = in_to.find(key(f));
+      if (t == in_to.end()) continue;
+      ++found;
+      const auto& g = *t->second;
+      if (g.run_id != f.run_id || g.status != f.status || g.error != f.error || g.note != f.note) ++differ;
+    }
+    from_n_["schedule_fires"] += static_cast<int64_t>(fires.size());
+    to_n_["schedule_fires"] += found;
+    if (!fires.empty())
+      Say("schedule fires: " + std::to_string(copied) + " copied, " + std::to_string(kept) + " already there" +
+          (differ ? " (" + std::to_string(differ) + " of them otherwise in TO: TO's kept)" : ""));
+    return Status::Ok();
+  }
+
   void Finish() {
     for (const char* t : kTables) rep_->counts.push_back({t, from_n_[t], to_n_[t]});
   }
@@ -482,6 +524,11 @@ Result<CopyReport> CopyRuns(store::Store* from, store::Store* to, const CopyOpti
   SW_ASSIGN_OR_RETURN(auto tops, Which(from, options));
   Copier c(from, to, options, &rep);
   for (const auto& id : tops) SW_RETURN_IF_ERROR(c.Copy(id).Annotate("run " + id));
+  // The fires: all of them, or with --run those of the runs copied (and of their windows only).
+  std::set<std::string> runs;
+  runs.insert(rep.copied.begin(), rep.copied.end());
+  runs.insert(rep.unchanged.begin(), rep.unchanged.end());
+  SW_RETURN_IF_ERROR(c.Fires(options.runs.empty() ? nullptr : &runs));
   c.Finish();
   return rep;
 }

@@ -1,6 +1,7 @@
 // `specwright store copy`: runs (each with its sub-runs) and everything they reference —
-// events, node_runs, llm_calls, artifacts, approvals, blobs, cache entries — from one store to
-// another, SQLite or PostgreSQL either way, through the store::Store interface only.
+// events, node_runs, llm_calls, artifacts, approvals, blobs, cache entries — and the schedule
+// fires, from one store to another, SQLite or PostgreSQL either way, through the store::Store
+// interface only.
 #pragma once
 
 #include <cstdint>
@@ -42,7 +43,7 @@ struct CopyReport {
   /// Runs whose copy reads back from TO unlike FROM (the first difference).
   std::vector<std::pair<std::string, std::string>> mismatched;
   /// runs, events, node_runs, llm_calls, artifacts, approvals, blobs, cache — over the copied
-  /// and unchanged runs.
+  /// and unchanged runs — and schedule_fires (every fire of FROM; with runs named, theirs).
   std::vector<TableCount> counts;
 
   /// ok: nothing refused or mismatched and every count equal.
@@ -54,6 +55,9 @@ struct CopyReport {
 /// events and model calls in FROM's order (TO numbers them anew). A run already in TO with
 /// the same content (ids and sequence numbers aside) is left as it is; one with other content
 /// is refused, never overwritten. Then every copied run is read back from TO and compared.
+/// Then the schedule fires (every one; with runs named, those of the runs copied or already
+/// there) go in where TO has no row of their window, TO's own rows kept: a scheduler on TO
+/// fires no window FROM's had dealt with.
 /// An error is returned only when a store cannot be read or written at all.
 Result<CopyReport> CopyRuns(store::Store* from, store::Store* to, const CopyOptions& options);
 

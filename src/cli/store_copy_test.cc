@@ -231,6 +231,67 @@ TEST_F(StoreCopyTest, AQueuedOrDetachedRunningRunIsRefused) {
   EXPECT_FALSE(to_->GetRun("r2").value().has_value());
 }
 
+// The schedule fires go too (a skipped window has no run): a scheduler on TO then fires none of
+// FROM's windows again. TO's own row of a window is kept; a second copy adds nothing; with
+// --run only the fires of the runs named go.
+TEST_F(StoreCopyTest, ScheduleFiresAreCopiedOnceAndTosOwnAreKept) {
+  Fill(from_.get(), "r1", 100);
+  Fill(from_.get(), "r2", 200);
+  auto fire = [](const std::string& schedule, double at, const std::string& run, const std::string& status) {
+    store::FireRecord f;
+    f.schedule = schedule;
+    f.fire_at = at;
+    f.run_id = run;
+    f.status = status;
+    f.note = status == "skipped" ? "3 missed window(s)" : "";
+    f.claimed_at = at + 1;
+    f.claimed_by = "host:1";
+    f.started_at = run.empty() ? 0 : at + 2;
+    f.pid = run.empty() ? 0 : 42;
+    return f;
+  };
+  for (const auto& f : {fire("id:daily", 86400, "r1", "started"), fire("id:daily", 2 * 86400, "", "skipped"),
+                        fire("/p/flow.yaml#0", 120, "r2", "started")})
+    ASSERT_TRUE(from_->ClaimFire(f).value());
+  // With --run r1: its fire only.
+  CopyOptions one;
+  one.runs = {"r1"};
+  auto rep1 = CopyRuns(from_.get(), to_.get(), one);
+  ASSERT_TRUE(rep1.ok()) << rep1.status().message();
+  EXPECT_TRUE(rep1->ok());
+  EXPECT_EQ(Count(*rep1, "schedule_fires", true), 1);
+  EXPECT_EQ(Count(*rep1, "schedule_fires", false), 1);
+  EXPECT_EQ(to_->ListFires("", 0).value().size(), 1u);
+  // TO has a row of its own for r2's window: kept as it is.
+  ASSERT_TRUE(to_->ClaimFire(fire("/p/flow.yaml#0", 120, "", "failed")).value());
+  auto rep = CopyRuns(from_.get(), to_.get(), {});
+  ASSERT_TRUE(rep.ok()) << rep.status().message();
+  EXPECT_TRUE(rep->ok());
+  EXPECT_EQ(Count(*rep, "schedule_fires", true), 3);
+  EXPECT_EQ(Count(*rep, "schedule_fires", false), 3);
+  auto daily = to_->ListFires("id:daily", 0);
+  ASSERT_TRUE(daily.ok());
+  ASSERT_EQ(daily->size(), 2u);
+  EXPECT_EQ((*daily)[0].fire_at, 2 * 86400);  // the newest: what a scheduler on TO reads as last
+  EXPECT_EQ((*daily)[0].status, "skipped");
+  EXPECT_EQ((*daily)[0].note, "3 missed window(s)");
+  EXPECT_EQ((*daily)[1].run_id, "r1");
+  EXPECT_EQ((*daily)[1].status, "started");
+  EXPECT_EQ((*daily)[1].pid, 42);
+  EXPECT_EQ((*daily)[1].claimed_by, "host:1");
+  auto kept = to_->ListFires("/p/flow.yaml#0", 0);
+  ASSERT_TRUE(kept.ok());
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_EQ((*kept)[0].status, "failed");
+  // A scheduler on TO cannot claim a copied window again.
+  EXPECT_FALSE(to_->ClaimFire(fire("id:daily", 86400, "r1", "claimed")).value());
+  auto again = CopyRuns(from_.get(), to_.get(), {});
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->ok());
+  EXPECT_EQ(Count(*again, "schedule_fires", false), 3);
+  EXPECT_EQ(to_->ListFires("", 0).value().size(), 3u);
+}
+
 // A URL store's local folder stays one level under $XDG_STATE_HOME/specwright/stores whatever
 // the URL holds, never names its password, and differs per database.
 TEST(StoreFilesDir, AUrlsFolderStaysInTheStateFolderWithoutThePassword) {

@@ -62,6 +62,12 @@ int CmdUi(Context& ctx) {
     ho.port = PortArg(ctx.args.Get("port"));
     if (ho.port < 0) return Usage(ctx, "--port needs a port number 0-65535, got \"" + ctx.args.Get("port") + "\"");
   }
+  // --script/--config/--prices are for the runs the scheduler starts (as `scheduler` has them).
+  bool scheduling = ctx.args.Has("scheduler");
+  for (const char* f : {"script", "config", "prices"})
+    if (ctx.args.Has(f) && !scheduling) return Usage(ctx, std::string("--") + f + " needs --scheduler (it is for the runs it fires)");
+  auto run_flags = ScheduledRunFlags(ctx);
+  if (!run_flags.ok()) return Usage(ctx, run_flags.status().message());
   Env env;
   SW_RETURN_IF_ERROR_EXIT(ctx, OpenStore(ctx, &env));
   server::ApiOptions ao;
@@ -146,7 +152,8 @@ int CmdUi(Context& ctx) {
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
   std::thread scheduler;
-  if (ctx.args.Has("scheduler")) scheduler = StartSchedulerThread(ctx, env.store.get(), ao.work_dir, {}, &g_stop);
+  // Fires start in --dir (ao.work_dir), as the runs the UI starts do.
+  if (scheduling) scheduler = StartSchedulerThread(ctx, env.store.get(), ao.work_dir, *run_flags, &g_stop);
   (*srv)->Wait(&g_stop);
   g_stop = true;
   if (scheduler.joinable()) scheduler.join();

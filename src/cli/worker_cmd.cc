@@ -136,6 +136,8 @@ int CmdWorker(Context& ctx) {
   if (ctx.args.Has("schedule-dir") && !ctx.args.Has("scheduler")) return Usage(ctx, "--schedule-dir needs --scheduler");
   if (std::error_code ec; ctx.args.Has("schedule-dir") && !std::filesystem::is_directory(schedule_dir, ec))
     return Usage(ctx, "--schedule-dir " + Quote(schedule_dir) + ": not a directory");
+  auto run_flags = ScheduledRunFlags(ctx);  // for the runs --scheduler fires, as `scheduler` has them
+  if (!run_flags.ok()) return Usage(ctx, run_flags.status().message());
   o.workspace_root = StoreFilesDir(ctx) + "/workspaces";
   o.scratch_root = StoreFilesDir(ctx) + "/worker-scratch";
   o.git_cache_root = StoreFilesDir(ctx) + "/worker-workspaces";
@@ -166,12 +168,9 @@ int CmdWorker(Context& ctx) {
   // here too, each run a process of its own (as `specwright scheduler --dir` starts them).
   std::atomic<bool> scheduler_stop{false};
   std::thread scheduler;
-  if (ctx.args.Has("scheduler")) {
-    std::vector<std::string> run_flags;
-    for (const char* f : {"script", "config", "prices"})
-      if (ctx.args.Has(f)) run_flags.insert(run_flags.end(), {std::string("--") + f, std::filesystem::absolute(ctx.args.Get(f)).string()});
-    scheduler = StartSchedulerThread(ctx, env.store.get(), schedule_dir, run_flags, &scheduler_stop);
-  }
+  // Each fire starts in --schedule-dir (its specwright.yaml is the run's unless --config).
+  if (ctx.args.Has("scheduler"))
+    scheduler = StartSchedulerThread(ctx, env.store.get(), schedule_dir, *run_flags, &scheduler_stop);
   auto r = dist::RunWorker(o, we, g_worker_signals);
   scheduler_stop = true;
   if (scheduler.joinable()) scheduler.join();

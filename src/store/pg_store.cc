@@ -863,8 +863,10 @@ Status PgStore::FinishFire(const std::string& run_id, const std::string& status,
 
 Result<std::vector<FireRecord>> PgStore::ListFires(const std::string& schedule, int limit) {
   SW_ASSIGN_OR_RETURN(Rows rows, Query("reading schedule fires",
-                                       "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE schedule = $1 "
-                                       "ORDER BY fire_at DESC LIMIT $2",
+                                       schedule.empty() ? "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE $1::text = '' "
+                                                          "ORDER BY fire_at DESC, schedule LIMIT $2"
+                                                        : "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE schedule = $1 "
+                                                          "ORDER BY fire_at DESC LIMIT $2",
                                        {Text(schedule), Int(limit > 0 ? limit : int64_t{1} << 62)}));
   return ReadFires(rows);
 }

@@ -1123,8 +1123,11 @@ Status SqliteStore::FinishFire(const std::string& run_id, const std::string& sta
 Result<std::vector<FireRecord>> SqliteStore::ListFires(const std::string& schedule, int limit) {
   std::lock_guard<std::mutex> lock(mu_);
   Prepared p;
-  if (sqlite3_prepare_v2(db_, "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE schedule = ?1 ORDER BY fire_at DESC LIMIT ?2",
-                         -1, &p.s, nullptr) != SQLITE_OK)
+  // Two statements, so that one schedule's newest fire is read through the primary key.
+  const char* sql = schedule.empty()
+                        ? "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE ?1 = '' ORDER BY fire_at DESC, schedule LIMIT ?2"
+                        : "SELECT " SW_FIRE_COLS " FROM schedule_fires WHERE schedule = ?1 ORDER BY fire_at DESC LIMIT ?2";
+  if (sqlite3_prepare_v2(db_, sql, -1, &p.s, nullptr) != SQLITE_OK)
     return Error("reading schedule fires");
   Bind(p.s, schedule, static_cast<int64_t>(limit > 0 ? limit : -1));
   return Collect(db_, p.s, ReadFire, "reading schedule fires");

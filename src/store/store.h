@@ -328,7 +328,8 @@ class Store {
   virtual Status FinishFire(const std::string& run_id, const std::string& status, const std::string& error) {
     return Status(Code::kFailed, "this store keeps no schedule fires");
   }
-  /// ListFires returns a schedule's fires, newest window first (limit <= 0: all).
+  /// ListFires returns a schedule's fires, newest window first (limit <= 0: all); schedule "":
+  /// every schedule's (`store copy`).
   virtual Result<std::vector<FireRecord>> ListFires(const std::string& schedule, int limit) {
     return Status(Code::kFailed, "this store keeps no schedule fires");
   }

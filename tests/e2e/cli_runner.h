@@ -55,8 +55,10 @@ inline ExecArgs MakeExecArgs(const std::string& bin, const std::vector<std::stri
   return x;
 }
 
-/// Spawn starts the binary with args; stdout/stderr go to files; extra env is appended.
-inline Proc Spawn(const std::vector<std::string>& args, const std::string& dir, const std::vector<std::string>& env = {}) {
+/// Spawn starts the binary with args; stdout/stderr go to files in dir; extra env is appended;
+/// cwd, when given, is its working directory (else the test's).
+inline Proc Spawn(const std::vector<std::string>& args, const std::string& dir, const std::vector<std::string>& env = {},
+                  const std::string& cwd = "") {
   static int n = 0;
   Proc p;
   p.out_path = dir + "/out" + std::to_string(n) + ".txt";
@@ -66,6 +68,7 @@ inline Proc Spawn(const std::vector<std::string>& args, const std::string& dir, 
   posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen(&fa, 1, p.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
   posix_spawn_file_actions_addopen(&fa, 2, p.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  if (!cwd.empty()) posix_spawn_file_actions_addchdir_np(&fa, cwd.c_str());
   ExecArgs x = MakeExecArgs(SW_BINARY, args, env);
   int rc = posix_spawn(&p.pid, SW_BINARY, &fa, nullptr, x.argv.data(), x.envp.data());
   posix_spawn_file_actions_destroy(&fa);

@@ -366,45 +366,76 @@ TEST_P(SchedulerE2E, AnEvalSuiteOnAScheduleRunsAsAnEvalRun) {
   EXPECT_GE(cases->size(), 5u);  // the suite's five cases (and their judges, if any)
 }
 
+// The UI server and a worker fire schedules on a thread, with their --script/--config/--prices
+// passed to each run (a scripted model: offline), and each run started in the folder scanned
+// (--dir, --schedule-dir): it reads that folder's specwright.yaml (here: the price of the
+// scripted model), not the one where the server was started (here one that does not parse).
 TEST_P(SchedulerE2E, UiAndWorkerFireSchedulesOnAThread) {
   Write("flow.yaml", kFlow);
+  Write("brief.yaml", R"(name: brief
+schedule:
+  - {name: minutely, cron: "* * * * *"}
+nodes:
+  brief: {kind: llm, model: scripted/brief, prompt: "Write a brief."}
+)");
+  std::string script = Write("script.yaml", "latency_ms: 0\nnodes:\n  brief:\n    - {text: all quiet, usage: {input: 20, output: 30}}\n");
+  Write("prices.json", R"({"scripted/brief": {"input_cost_per_token": 0.001, "output_cost_per_token": 0.002}})");
+  Write("specwright.yaml", "prices: prices.json\n");
+  fs::create_directories(dir_ + "/elsewhere");
+  Write("elsewhere/specwright.yaml", "providers: [1, 2\n");
   std::string canon = fs::canonical(dir_ + "/flow.yaml").string();
+  std::string brief = fs::canonical(dir_ + "/brief.yaml").string() + "#minutely";
   char clock[64];
   std::snprintf(clock, sizeof clock, "%.0f:60", kT0 + 30);
   auto env = Env(clock);
   env.push_back("HOME=" + dir_ + "/home");
-  // The UI server on any free port with --scheduler (SQLite or PostgreSQL), or a worker (a
-  // PostgreSQL store only) started in the folder of the workflows.
+  // The UI server on any free port with --scheduler (SQLite or PostgreSQL), started elsewhere,
+  // or a worker (a PostgreSQL store only) started in / (a worker reads the specwright.yaml of
+  // its own cwd: that one must parse).
   Proc p;
   if (GetParam() == "sqlite") {
-    p = Spawn({"ui", "--port", "0", "--dir", dir_, "--scheduler"}, dir_, env);
+    p = Spawn({"ui", "--port", "0", "--dir", dir_, "--scheduler", "--script", "../script.yaml"}, dir_, env,
+              dir_ + "/elsewhere");
   } else {
     // The worker looks for schedules below --schedule-dir (started elsewhere: not its cwd).
-    p = Spawn({"worker", "--scheduler", "--schedule-dir", dir_, "--poll", "0.2"}, "/", env);
+    p = Spawn({"worker", "--scheduler", "--schedule-dir", dir_, "--poll", "0.2", "--script", script}, dir_, env, "/");
   }
-  auto started = [&] {
-    for (const auto& f : Fires(canon + "#minutely"))
+  auto started = [&](const std::string& key) {
+    for (const auto& f : Fires(key))
       if (f.status == "started") return true;
     return false;
   };
-  for (int i = 0; i < 300 && !started(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  for (int i = 0; i < 300 && !(started(canon + "#minutely") && started(brief)); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   Signal(p.pid, SIGTERM);
   EXPECT_EQ(Wait(p), 0) << Slurp(p.err_path);
+  ASSERT_TRUE(started(canon + "#minutely")) << Slurp(p.err_path);
+  ASSERT_TRUE(started(brief)) << Slurp(p.err_path);
   // The test clock announces itself; on PostgreSQL, so do the entries without an id.
   std::string err = Slurp(p.err_path);
   EXPECT_NE(err.find("scheduler: warning: $SPECWRIGHT_SCHEDULER_CLOCK is set"), std::string::npos) << err;
   if (GetParam() == "postgresql")
     EXPECT_NE(err.find("scheduler: warning: schedule " + canon + "#minutely has no id"), std::string::npos) << err;
   WaitQuiet();
-  auto fires = Fires(canon + "#minutely");
-  ASSERT_GE(fires.size(), 1u) << Slurp(p.err_path);
   auto st = Open();
-  for (const auto& f : fires) {
-    if (f.status == "skipped") continue;  // windows between two passes (15 s apart, 15 minutes here)
-    EXPECT_EQ(f.status, "started");
-    auto run = st->GetRun(f.run_id);
-    ASSERT_TRUE(run.ok() && run->has_value()) << f.run_id;
-    EXPECT_EQ((*run)->status, "succeeded");
+  for (const std::string& key : {canon + "#minutely", brief}) {
+    SCOPED_TRACE(key);
+    auto fires = Fires(key);
+    int succeeded = 0;
+    for (const auto& f : fires) {
+      if (f.status == "skipped") continue;  // windows between two passes (15 s apart, 15 minutes here)
+      EXPECT_EQ(f.status, "started") << f.error << Slurp(LogDir() + "/" + f.run_id + ".log");
+      auto run = st->GetRun(f.run_id);
+      ASSERT_TRUE(run.ok() && run->has_value()) << f.run_id << " " << Slurp(LogDir() + "/" + f.run_id + ".log");
+      EXPECT_EQ((*run)->status, "succeeded") << (*run)->error;
+      if ((*run)->status != "succeeded") continue;
+      ++succeeded;
+      // The scripted call, priced by the scanned folder's specwright.yaml: 20 x 0.001 + 30 x 0.002.
+      if (key == brief) {
+        EXPECT_NEAR((*run)->cost_usd, 0.08, 1e-9) << f.run_id;
+      }
+    }
+    EXPECT_GE(succeeded, 1) << "no fire of " << key << " ran to success";
   }
 }
 
