@@ -85,12 +85,21 @@ class SchedulerE2E : public ::testing::TestWithParam<std::string> {
     return f.ok() ? *f : std::vector<sw::store::FireRecord>{};
   }
 
-  /// Quiet: nothing claimed and not started, and no run still running.
+  /// Quiet: nothing claimed and not started, every started fire's run recorded and ended (a
+  /// fire is started a moment before its run is recorded: in that moment neither a claimed fire
+  /// nor a running run shows), and no run still running.
   bool Quiet() {
     auto st = sw::store::OpenStore(store_);
     if (!st.ok()) return true;
     auto claimed = (*st)->ListClaimedFires();
     if (!claimed.ok() || !claimed->empty()) return false;
+    auto fires = (*st)->ListFires("", 0);
+    if (!fires.ok()) return false;
+    for (const auto& f : *fires) {
+      if (f.status != "started") continue;
+      auto run = (*st)->GetRun(f.run_id);
+      if (!run.ok() || !run->has_value() || (**run).status == "running") return false;
+    }
     auto runs = (*st)->ListRuns(1000, true);
     if (!runs.ok()) return false;
     for (const auto& r : *runs)
@@ -99,8 +108,9 @@ class SchedulerE2E : public ::testing::TestWithParam<std::string> {
   }
 
   void WaitQuiet() {
-    for (int i = 0; i < 600 && !Quiet(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    ASSERT_TRUE(Quiet()) << "runs still running or fires still claimed after 60 s";
+    bool quiet = false;
+    for (int i = 0; i < 600 && !(quiet = Quiet()); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_TRUE(quiet) << "runs still running or fires still claimed after 60 s";
   }
 
   /// Winners counts the lines a started fire's process writes when it wins the fire and hands
