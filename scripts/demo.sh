@@ -122,4 +122,9 @@ On a schedule (weekdays 09:00 in Berlin, and nightly with catch_up: once; offlin
                                    fires due windows (Ctrl-C stops; a restart never fires one twice)
   $BIN ui --dir examples/scheduled --scheduler --script examples/scheduled/script.yaml
                                    the web UI, firing them on a thread (a worker: worker --scheduler)
+
+The patterns library (critic, debate, best-of-n, reflexion, plan-and-execute, map-reduce):
+  $BIN patterns                        what there is; a node uses one as workflow: std/NAME
+  $BIN run examples/patterns/debate/flow.yaml --script examples/patterns/debate/script.yaml
+Webhooks when a run succeeds, fails, waits or hits its budget: notify: (docs/workflow-format.md)
 MSG
