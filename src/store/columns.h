@@ -17,6 +17,8 @@
   "tokens_cached_read, tokens_cache_write, tokens_reasoning, cost_usd, started_at, "        \
   "latency_ms, ttft_ms, status, error, request_blob, response_blob, request_hash, reply_blob, "  \
   "response_model, detail"
+#define SW_FIRE_COLS \
+  "schedule, fire_at, run_id, status, error, note, claimed_at, claimed_by, started_at, pid"
 #define SW_RUN_UPSERT_SET                                                                          \
   "parent_id = excluded.parent_id, workflow_file = excluded.workflow_file, "                      \
   "workflow_name = excluded.workflow_name, workflow_hash = excluded.workflow_hash, "              \

@@ -807,8 +807,6 @@ Result<bool> PgStore::ClaimRun(const std::string& run_id, const std::string& see
 
 namespace {
 
-#define SW_FIRE_COLS "schedule, fire_at, run_id, status, error, note, claimed_at, claimed_by, started_at, pid"
-
 std::vector<FireRecord> ReadFires(const Rows& r) {
   std::vector<FireRecord> out;
   for (int i = 0; i < r.size(); ++i) {

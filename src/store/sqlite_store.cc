@@ -1058,8 +1058,6 @@ Result<std::string> SqliteStore::IntegrityCheck() {
 
 namespace {
 
-#define SW_FIRE_COLS "schedule, fire_at, run_id, status, error, note, claimed_at, claimed_by, started_at, pid"
-
 FireRecord ReadFire(sqlite3_stmt* s) {
   FireRecord f;
   f.schedule = Text(s, 0);
