@@ -14,11 +14,6 @@
 namespace sw::notify {
 namespace {
 
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 bool InV4(uint32_t a, uint32_t net, int bits) {
   uint32_t mask = bits == 0 ? 0 : ~uint32_t{0} << (32 - bits);
   return (a & mask) == (net & mask);

@@ -6,6 +6,7 @@
 #include <cctype>
 
 #include "base/strings.h"
+#include "workflow/load_internal.h"
 #include "workflow/workflow.h"
 
 namespace sw::workflow {
@@ -31,11 +32,6 @@ struct Reader {
   }
 };
 
-bool IsVarName(std::string_view s) {
-  if (s.empty() || std::isdigit(static_cast<unsigned char>(s[0]))) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_'; });
-}
-
 bool IsTokenChar(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
 }
@@ -45,15 +41,10 @@ std::string CheckRefs(std::string_view s) {
   for (size_t i = s.find("${"); i != std::string_view::npos; i = s.find("${", i + 2)) {
     size_t end = s.find('}', i);
     if (end == std::string_view::npos) return "an unterminated ${ reference";
-    if (!IsVarName(s.substr(i + 2, end - i - 2)))
+    if (!internal::IsIdentifier(s.substr(i + 2, end - i - 2)))
       return "${" + std::string(s.substr(i + 2, end - i - 2)) + "} is not an environment variable name";
   }
   return "";
-}
-
-std::string Lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 NotifyTarget ParseOne(Reader& r, const YAML::Node& n) {
@@ -125,7 +116,7 @@ NotifyTarget ParseOne(Reader& r, const YAML::Node& n) {
   }
   if (auto s = n["secret"]) {
     std::string v = s.IsScalar() ? s.Scalar() : "";
-    if (v.size() > 3 && v.starts_with("${") && v.ends_with("}") && IsVarName(v.substr(2, v.size() - 3))) {
+    if (v.size() > 3 && v.starts_with("${") && v.ends_with("}") && internal::IsIdentifier(v.substr(2, v.size() - 3))) {
       t.secret_env = v.substr(2, v.size() - 3);
     } else {
       // Never echo the value: it may be the secret itself.
