@@ -83,8 +83,11 @@ std::string ShownUrl(const std::string& url) {
 namespace {
 
 std::string Scrub(std::string text, const std::vector<std::string>& secrets) {
-  for (const auto& sec : secrets)
-    for (size_t p = text.find(sec); p != std::string::npos; p = text.find(sec, p)) text.replace(p, sec.size(), "***");
+  for (const auto& sec : secrets) {
+    if (sec.empty()) continue;
+    // Past each replacement: a secret that is itself "*", "**" or "***" would match its own mark.
+    for (size_t p = text.find(sec); p != std::string::npos; p = text.find(sec, p + 3)) text.replace(p, sec.size(), "***");
+  }
   return text;
 }
 
