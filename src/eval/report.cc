@@ -506,10 +506,7 @@ Result<json> History(store::Store* st, const std::string& suite_filter, int limi
               {"replay_of", nullptr}};
     // An offline replay (its run options say replay: {of, offline: true}) is marked: its
     // latencies are the recordings', and it reproduced an eval rather than measured a model.
-    json ro = json::parse(r.options_json, nullptr, false);
-    if (ro.is_object() && ro.contains("replay") && ro["replay"].is_object() && ro["replay"].value("offline", false) &&
-        ro["replay"].contains("of") && ro["replay"]["of"].is_string())
-      item["replay_of"] = ro["replay"]["of"];
+    if (std::string of = ReplayOf(json::parse(r.options_json, nullptr, false)); !of.empty()) item["replay_of"] = of;
     auto rep = LoadStoredReport(st, r.id);
     if (rep.ok()) {
       const json& s = (*rep)["summary"];
