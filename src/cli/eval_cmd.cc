@@ -90,20 +90,15 @@ std::function<void(const json&, int, int)> CaseProgress(const Context& ctx) {
   };
 }
 
-/// Finish writes --output and --junit, prints the report (and the comparison), and returns
-/// the exit code: with a baseline 1 iff a regression; else 1 iff a case did not pass.
-int Finish(Context& ctx, Env& env, const json& report, const eval::Suite* suite) {
+/// Finish writes --output and --junit, prints the report (and its comparison with baseline,
+/// when not null, under tol), and returns the exit code: with a baseline 1 iff a regression;
+/// else 1 iff a case did not pass.
+int Finish(Context& ctx, const json& report, const json* baseline, const eval::Tolerance& tol) {
   std::string output = ctx.args.Get("output"), junit = ctx.args.Get("junit");
   if (!output.empty()) SW_RETURN_IF_ERROR_EXIT(ctx, WriteFileAtomic(output, report.dump(2) + "\n"));
   if (!junit.empty()) SW_RETURN_IF_ERROR_EXIT(ctx, WriteFileAtomic(junit, eval::JUnitXml(report)));
   json cmp;
-  if (ctx.args.Has("baseline")) {
-    auto base = LoadReportArg(ctx, &env, ctx.args.Get("baseline"), "--baseline");
-    if (!base.ok()) return Fail(ctx, base.status());
-    eval::Tolerance tol = suite && suite->has_tolerance ? suite->tolerance : eval::ToleranceOf(*base);
-    for (const auto& t : ctx.args.All("tolerance")) SW_RETURN_IF_ERROR_EXIT(ctx, eval::ParseTolerance(t, &tol));
-    cmp = eval::Compare(*base, report, tol);
-  }
+  if (baseline) cmp = eval::Compare(*baseline, report, tol);
   const json& s = report["summary"];
   if (ctx.json) {
     std::cout << json{{"report", report}, {"compare", cmp}}.dump(2) << "\n";
@@ -174,9 +169,11 @@ int CmdEval(Context& ctx) {
   if (ctx.args.Has("baseline")) {
     auto base = LoadReportArg(ctx, &env, ctx.args.Get("baseline"), "--baseline");
     if (!base.ok()) return Fail(ctx, base.status());
-    // Kept for the webhook payload's verdict (Finish compares again, under the same tolerance).
+    // One comparison, under one tolerance, for the webhook's verdict and for Finish (read here,
+    // so a report written by --output over the baseline's file is not read back as the baseline).
     options.baseline_tolerance = suite->has_tolerance ? suite->tolerance : eval::ToleranceOf(*base);
-    for (const auto& t : ctx.args.All("tolerance")) (void)eval::ParseTolerance(t, &options.baseline_tolerance);
+    for (const auto& t : ctx.args.All("tolerance"))
+      SW_RETURN_IF_ERROR_EXIT(ctx, eval::ParseTolerance(t, &options.baseline_tolerance));
     options.baseline = std::move(*base);
   }
   SW_RETURN_IF_ERROR_EXIT(ctx, SetupEnv(ctx, script, config, prices, &env));
@@ -200,11 +197,9 @@ int CmdEval(Context& ctx) {
   auto report = eval::RunSuite(*suite, options);
   RestoreSignals();
   if (!report.ok()) return Fail(ctx, report.status());
-  if (g_eval_cancel->load()) {
-    Finish(ctx, env, *report, &*suite);
-    return kExitCancelled;
-  }
-  return Finish(ctx, env, *report, &*suite);
+  const json* baseline = ctx.args.Has("baseline") ? &options.baseline : nullptr;
+  int rc = Finish(ctx, *report, baseline, options.baseline_tolerance);
+  return g_eval_cancel->load() ? kExitCancelled : rc;
 }
 
 int CmdEvals(Context& ctx) {
@@ -435,7 +430,8 @@ int ReplayEval(Context& ctx, Env& env, const store::RunRecord& source) {
     if (eq) ++same;
     else differ.push_back("case " + id + ": " + Join(why, ", "));
   }
-  int rc = Finish(ctx, env, *report, &*suite);
+  // `replay` takes no --baseline: its check is the identity below (eval-report compares).
+  Finish(ctx, *report, nullptr, eval::Tolerance{});
   if (!ctx.json) std::printf("offline replay: %d of %d cases identical to eval %s\n", same, total, source.id.c_str());
   if (!differ.empty()) {
     for (const auto& d : differ) std::fprintf(stderr, "differs: %s\n", d.c_str());
@@ -444,8 +440,7 @@ int ReplayEval(Context& ctx, Env& env, const store::RunRecord& source) {
   }
   // The replay reproduced the eval: its verdict (some cases failing) is the recording's, not
   // the replay's failure. `replay` takes no --baseline (its question is "identical?"; compare
-  // the replay with `eval-report REPLAY --baseline X`); were one given, its verdict would rule.
-  if (ctx.args.Has("baseline")) return rc;
+  // the replay with `eval-report REPLAY --baseline X`).
   return kExitOk;
 }
 
