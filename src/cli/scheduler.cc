@@ -179,6 +179,13 @@ std::string SchedulerClockWarning() {
   return buf;
 }
 
+std::string FutureFireWarning(const std::string& key, const std::string& when, double ahead_seconds) {
+  return "WARNING: the newest fire of " + key + " is at " + when + ", " +
+         std::to_string(static_cast<int64_t>(ahead_seconds / 60)) +
+         " minute(s) in the future (the clock was ahead when it was claimed, or is behind now): this schedule "
+         "fires nothing until then";
+}
+
 std::vector<std::string> SharedStoreWarnings(const std::vector<FoundSchedule>& found, const std::string& store_location) {
   std::vector<std::string> out;
   if (!store::IsStoreUrl(store_location)) return out;
@@ -349,10 +356,7 @@ Status Scheduler::Due(const FoundSchedule& f, State& s, double now) {
   // A fire claimed while the clock was ahead (a forward glitch) silences the schedule until
   // real time passes it: say so every tick, loudly.
   if (s.last > now + kFutureFireSlack)
-    Log("WARNING: the newest fire of " + f.key + " is at " + Utc(static_cast<int64_t>(s.last)) + ", " +
-        std::to_string(static_cast<int64_t>((s.last - now) / 60)) +
-        " minute(s) in the future (the clock was ahead when it was claimed, or is behind now): this schedule "
-        "fires nothing until then");
+    Log(FutureFireWarning(f.key, Utc(static_cast<int64_t>(s.last)), s.last - now));
   int64_t after = static_cast<int64_t>(std::floor(s.last));
   int count = 0;
   int64_t first = 0, prev = 0, latest = 0;

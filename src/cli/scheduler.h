@@ -36,6 +36,9 @@ std::string SchedulerClockWarning();
 /// reported (each tick, and in `schedules`): it was claimed while the clock was wrong, and
 /// silences the schedule until real time passes it.
 constexpr double kFutureFireSlack = 300;
+/// FutureFireWarning is that report: the schedule, its newest fire as `when` shows it, and how
+/// far ahead of now it is.
+std::string FutureFireWarning(const std::string& key, const std::string& when, double ahead_seconds);
 
 /// HasTopLevelKey says whether text has a line starting with `key` and then `:` (spaces or tabs
 /// between): the cheap test that picks the files worth parsing for `schedule:`.

@@ -148,7 +148,7 @@ int CmdSchedules(Context& ctx) {
   auto found = FindSchedules(files, dir, &errors);
   Env env;
   bool have_store = StoreExists(ctx) && OpenExistingStore(ctx, &env).ok();
-  for (auto& w : SharedStoreWarnings(found, store::IsStoreUrl(ctx.store_dir) ? ctx.store_dir : "")) warnings.push_back(w);
+  for (auto& w : SharedStoreWarnings(found, ctx.store_dir)) warnings.push_back(w);
   json list = json::array();
   for (const auto& f : found) {
     const auto& s = f.schedule;
@@ -177,10 +177,7 @@ int CmdSchedules(Context& ctx) {
           if (auto run = env.store->GetRun(l.run_id); run.ok() && run->has_value()) last["run_status"] = (*run)->status;
         row["last"] = last;
         if (l.fire_at > *now + kFutureFireSlack)
-          warnings.push_back("WARNING: the newest fire of " + f.key + " is at " + last["local"].get<std::string>() + ", " +
-                             std::to_string(static_cast<int64_t>((l.fire_at - *now) / 60)) +
-                             " minute(s) in the future (the clock was ahead when it was claimed, or is behind now): "
-                             "this schedule fires nothing until then");
+          warnings.push_back(FutureFireWarning(f.key, last["local"].get<std::string>(), l.fire_at - *now));
       }
     }
     list.push_back(row);
