@@ -115,6 +115,8 @@ using ::sw::Quote;
 json ToJson(const YAML::Node& v);
 /// IsIdentifier: a letter or '_' then letters, digits or '_'.
 bool IsIdentifier(std::string_view s);
+/// PosOf is a node's position, 1-based (Pos{} for a node without one).
+Pos PosOf(const YAML::Node& n);
 
 /// MapReader reads a YAML map's entries once, reporting duplicate and non-string keys.
 class MapReader {

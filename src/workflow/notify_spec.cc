@@ -20,11 +20,7 @@ constexpr size_t kMaxHeaderValue = 4096;
 struct Reader {
   const std::string& file;
   std::vector<Diagnostic>* errors;
-  Pos PosOf(const YAML::Node& n) const {
-    YAML::Mark m = n.Mark();
-    if (m.line < 0) return Pos{};
-    return Pos{m.line + 1, m.column + 1};
-  }
+  Pos PosOf(const YAML::Node& n) const { return internal::PosOf(n); }
   void Error(const YAML::Node& n, std::string msg) { errors->push_back(Diagnostic{file, PosOf(n), std::move(msg)}); }
   std::string Where(const YAML::Node& n) const {
     Pos p = PosOf(n);

@@ -15,6 +15,7 @@
 
 #include "base/fs.h"
 #include "base/strings.h"
+#include "workflow/load_internal.h"
 #include "workflow/workflow.h"
 #include "workflow/yaml_json.h"
 
@@ -648,10 +649,6 @@ std::string ScheduleKey(const std::string& abs_file, const Schedule& s) {
 
 std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& file, std::vector<Diagnostic>* errors) {
   std::vector<Schedule> out;
-  auto pos_of = [](const YAML::Node& n) {
-    YAML::Mark m = n.Mark();
-    return Pos{m.line + 1, m.column + 1};
-  };
   auto error = [&](Pos pos, std::string msg) {
     if (errors) errors->push_back(Diagnostic{file, pos, std::move(msg)});
   };
@@ -662,18 +659,18 @@ std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& 
   } else if (node.IsSequence()) {
     for (const auto& e : node) entries.push_back(e);
     if (entries.size() > 100) {
-      error(pos_of(node), "schedule has " + std::to_string(entries.size()) + " entries; at most 100");
+      error(internal::PosOf(node), "schedule has " + std::to_string(entries.size()) + " entries; at most 100");
       return out;
     }
   } else {
-    error(pos_of(node), "expected a list of schedule entries (or one entry as a map) for schedule, got a scalar");
+    error(internal::PosOf(node), "expected a list of schedule entries (or one entry as a map) for schedule, got a scalar");
     return out;
   }
   static const std::vector<std::string> kKeys = {"name", "id", "cron", "timezone", "inputs", "catch_up"};
   std::set<std::string> names, ids;
   for (size_t i = 0; i < entries.size(); ++i) {
     const YAML::Node& e = entries[i];
-    Pos epos = pos_of(e);
+    Pos epos = internal::PosOf(e);
     std::string ctx = "schedule entry " + std::to_string(i + 1);
     if (!e.IsMap()) {
       error(epos, "expected a map {cron: ..., timezone: ..., inputs: ...} for " + ctx);
@@ -688,7 +685,7 @@ std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& 
     bool has_cron = false, has_tz = false;
     for (const auto& kv : e) {
       std::string key = kv.first.IsScalar() ? kv.first.Scalar() : "";
-      Pos kpos = pos_of(kv.first);
+      Pos kpos = internal::PosOf(kv.first);
       if (std::find(kKeys.begin(), kKeys.end(), key) == kKeys.end()) {
         std::string near = DidYouMean(key, kKeys);
         error(kpos, "unknown key " + Quote(key) + " in " + ctx +
@@ -698,7 +695,7 @@ std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& 
         continue;
       }
       const YAML::Node& v = kv.second;
-      Pos vpos = v.IsNull() ? kpos : pos_of(v);
+      Pos vpos = v.IsNull() ? kpos : internal::PosOf(v);
       if (key == "name") {
         if (!v.IsScalar() || Trim(v.Scalar()).empty()) {
           error(vpos, "expected a non-empty string for name in " + ctx);
@@ -763,12 +760,12 @@ std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& 
       error(epos, "missing required key \"cron\" in " + ctx + " (e.g. cron: \"0 9 * * 1-5\")");
       ok = false;
     } else if (!cron_node.IsScalar()) {
-      error(pos_of(cron_node), "expected a string for cron in " + ctx);
+      error(internal::PosOf(cron_node), "expected a string for cron in " + ctx);
       ok = false;
     } else {
       CronError ce;
       auto spec = ParseCron(cron_node.Scalar(), &ce);
-      Pos cp = pos_of(cron_node);
+      Pos cp = internal::PosOf(cron_node);
       // A quoted scalar's mark is its opening quote.
       if (cron_node.Tag() == "!") cp.col += 1;
       if (!spec) {
@@ -786,7 +783,7 @@ std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& 
     }
     if (has_tz && !tz_node.IsNull()) {
       if (!tz_node.IsScalar()) {
-        error(pos_of(tz_node), "expected an IANA time zone name for timezone in " + ctx);
+        error(internal::PosOf(tz_node), "expected an IANA time zone name for timezone in " + ctx);
         ok = false;
       } else {
         s.timezone = Trim(tz_node.Scalar());
@@ -794,7 +791,7 @@ std::vector<Schedule> ParseSchedules(const YAML::Node& node, const std::string& 
     }
     auto tz = TimeZone::Load(s.timezone);
     if (!tz.ok()) {
-      error(has_tz ? pos_of(tz_node) : epos, tz.status().message());
+      error(has_tz ? internal::PosOf(tz_node) : epos, tz.status().message());
       ok = false;
     } else {
       s.tz = *tz;

@@ -144,11 +144,13 @@ void FileCtx::Warn(Pos pos, std::string message) {
   diags_.warnings.push_back(Diagnostic{src_.display, pos, std::move(message)});
 }
 
-Pos FileCtx::PosOf(const YAML::Node& n) const {
+Pos PosOf(const YAML::Node& n) {
   YAML::Mark m = n.Mark();
   if (m.line < 0) return Pos{};
   return Pos{m.line + 1, m.column + 1};
 }
+
+Pos FileCtx::PosOf(const YAML::Node& n) const { return internal::PosOf(n); }
 
 Site FileCtx::SiteOf(const YAML::Node& scalar) const {
   Site s;
